@@ -1,0 +1,41 @@
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+const folders = ['core', 'provider', 'conformance', 'schema', 'backfill', 'sla', 'storage', 'sources', 'observability', 'gateway', 'cli', 'config'];
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.seamless/**', 'web/dist/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    files: ['**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-explicit-any': 'error',
+      '@typescript-eslint/no-non-null-assertion': 'error',
+      '@typescript-eslint/consistent-type-imports': 'error',
+      'no-restricted-syntax': [
+        'error',
+        { selector: 'TSEnumDeclaration', message: 'Use `as const` objects or string unions instead of enum.' },
+        { selector: 'ExportAllDeclaration', message: 'List exports by name; no `export *`.' },
+      ],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
+  },
+  // Only a folder's index.ts is its door: no deep imports into another component folder.
+  ...folders.map((folder) => ({
+    files: [`src/${folder}/**/*.ts`],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: folders
+            .filter((other) => other !== folder)
+            .map((other) => ({
+              group: [`../${other}/*`, `../../${other}/*`, `!../${other}/index.js`, `!../../${other}/index.js`],
+              message: `Import ${other} through its index.ts door only.`,
+            })),
+        },
+      ],
+    },
+  })),
+);

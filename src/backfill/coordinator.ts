@@ -1,0 +1,83 @@
+/**
+ * The backfill coordinator interface. The in-process coordinator implements it now; the
+ * distributed coordinator on etcd implements the same interface later, so the provider never
+ * knows which one it talks to.
+ */
+import type { FrameSchema, TimeRange } from '../core/index.js';
+import type { BarSource } from '../sources/index.js';
+import type { DatasetKey } from '../storage/index.js';
+
+/** What a backfill fetches into: a dataset, its frame schema and the upstream to ask. */
+export interface BackfillTarget {
+  readonly dataset: DatasetKey;
+  readonly schema: FrameSchema;
+  readonly source: BarSource;
+}
+
+export interface BackfillRequest {
+  readonly target: BackfillTarget;
+  /** Ranges to fill; each is widened to the aligned shards that cover it. */
+  readonly ranges: readonly TimeRange[];
+  /** Identity of the caller (API key name, `cli`, `provider`), for logs and events. */
+  readonly requestedBy?: string;
+}
+
+export type ShardState = 'pending' | 'leased' | 'completed' | 'failed' | 'known_empty';
+export type JobState = 'running' | 'completed' | 'failed';
+
+export interface ShardStatus {
+  readonly key: string;
+  readonly start: number;
+  readonly end: number;
+  readonly state: ShardState;
+  readonly attempts: number;
+  readonly rowsWritten: number;
+  /** True when this job joined a fetch another job had started (single flight). */
+  readonly joined: boolean;
+  readonly error?: string;
+}
+
+export interface JobStatus {
+  readonly id: string;
+  readonly nodeId: string;
+  readonly intervalMs: number;
+  readonly state: JobState;
+  readonly createdAt: number;
+  readonly finishedAt: number | undefined;
+  /** Shard counts by state. */
+  readonly shards: Readonly<Record<ShardState, number>>;
+  readonly totalShards: number;
+  /** (completed + known_empty) / total; 1 for a job with no shards. */
+  readonly completionRatio: number;
+  readonly rowsWritten: number;
+  readonly errors: readonly { readonly shard: string; readonly start: number; readonly end: number; readonly reason: string }[];
+}
+
+export type BackfillEvent =
+  | { readonly type: 'claimed'; readonly shard: string; readonly nodeId: string; readonly intervalMs: number; readonly start: number; readonly end: number; readonly token: number; readonly at: number }
+  | { readonly type: 'joined'; readonly shard: string; readonly jobId: string; readonly at: number }
+  | { readonly type: 'completed'; readonly shard: string; readonly nodeId: string; readonly intervalMs: number; readonly start: number; readonly end: number; readonly rowsWritten: number; readonly state: ShardState; readonly at: number }
+  | { readonly type: 'failed'; readonly shard: string; readonly nodeId: string; readonly intervalMs: number; readonly attempts: number; readonly reason: string; readonly final: boolean; readonly at: number }
+  | { readonly type: 'job_completed'; readonly jobId: string; readonly state: JobState; readonly completionRatio: number; readonly at: number };
+
+export interface BackfillJob {
+  readonly id: string;
+  status(): JobStatus;
+  /** Settles when every shard is completed, known empty or failed; never rejects. */
+  readonly done: Promise<JobStatus>;
+}
+
+export interface BackfillCoordinator {
+  /** Registers a job; its shards start (or join in-flight fetches) at once. */
+  submit(request: BackfillRequest): BackfillJob;
+  /** Status of a job, or undefined for an unknown id. */
+  job(id: string): JobStatus | undefined;
+  /** Jobs newest first (bounded history). */
+  jobs(): JobStatus[];
+  /** Waits for a job; rejects with AbortedError when `signal` fires (the job keeps going). */
+  wait(id: string, signal?: AbortSignal): Promise<JobStatus>;
+  /** Receives every event of the `seamless.backfill` stream; returns the unsubscribe function. */
+  subscribe(listener: (event: BackfillEvent) => void): () => void;
+  /** Stops taking work, aborts in-flight fetches and waits for them to settle. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,14 @@
+// The door of backfill: the coordinator interface, the in-process coordinator and the shard worker.
+export { createInProcessCoordinator } from './in-process-coordinator.js';
+export { createShardFetcher } from './shard-fetcher.js';
+export { normaliseIngest } from './ingest-normaliser.js';
+export { shardKey } from './shard-key.js';
+export { backoffDelay, isRetryable, sleep } from './retry.js';
+
+export type {
+  BackfillCoordinator, BackfillEvent, BackfillJob, BackfillRequest, BackfillTarget, JobState, JobStatus, ShardState, ShardStatus,
+} from './coordinator.js';
+export type { ShardFetcher, ShardFetcherDeps, ShardOutcome, ShardTask } from './shard-fetcher.js';
+export type { InProcessCoordinatorOptions } from './in-process-coordinator.js';
+export type { IngestFindings, NormalisedBatch } from './ingest-normaliser.js';
+export type { RetryPolicy } from './retry.js';

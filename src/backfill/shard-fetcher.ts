@@ -1,0 +1,119 @@
+/**
+ * Fetches one shard: asks storage what the shard still lacks (only closed bars, so never the
+ * future), fetches exactly that from the upstream, and writes rows together with their coverage
+ * in one fenced transaction per range. Retries retryable upstream errors with backoff; after the
+ * last attempt records the range as `failed` with the reason.
+ */
+import {
+  alignDown, alignUp, createFrame, intersectRanges, isSeamlessError, missingRanges, subtractRanges,
+} from '../core/index.js';
+import type { Clock, Frame, TimeRange } from '../core/index.js';
+import type { Logger } from '../observability/index.js';
+import type { BarStore, CoverageClaim, Fence } from '../storage/index.js';
+import type { BackfillTarget, ShardState } from './coordinator.js';
+import { normaliseIngest } from './ingest-normaliser.js';
+import { backoffDelay, isRetryable, sleep } from './retry.js';
+import type { RetryPolicy } from './retry.js';
+
+export interface ShardTask {
+  readonly key: string;
+  readonly target: BackfillTarget;
+  readonly range: TimeRange;
+}
+
+export interface ShardOutcome {
+  readonly state: ShardState;
+  readonly rowsWritten: number;
+  readonly attempts: number;
+  /** Whether the upstream was asked at all (false when storage already had the shard). */
+  readonly fetched: boolean;
+}
+
+export interface ShardFetcherDeps {
+  readonly store: BarStore;
+  readonly clock: Clock;
+  readonly retry: RetryPolicy;
+  readonly logger: Logger;
+  /** Called after every failed attempt (for events and metrics). */
+  readonly onAttemptFailed?: (task: ShardTask, attempt: number, reason: string, final: boolean) => void;
+}
+
+export type ShardFetcher = (task: ShardTask, fence: Fence, signal: AbortSignal) => Promise<ShardOutcome>;
+
+export function createShardFetcher(deps: ShardFetcherDeps): ShardFetcher {
+  const { store, clock, retry } = deps;
+  return async function fetchShard(task, fence, signal) {
+    const { dataset, schema, source } = task.target;
+    const closedEnd = alignDown(clock.now(), dataset.intervalMs);
+    const fetchable = intersectRanges([task.range], [{ start: 0, end: closedEnd }]);
+    if (fetchable.length === 0) return { state: 'completed', rowsWritten: 0, attempts: 0, fetched: false };
+    const coverage = await store.coverage(dataset, task.range);
+    const covered: TimeRange[] = [];
+    for (const c of coverage) if (c.state !== 'failed') covered.push(c);
+    const missing = missingRanges(fetchable[0], covered, dataset.intervalMs);
+    if (missing.length === 0) return { state: 'completed', rowsWritten: 0, attempts: 0, fetched: false };
+
+    let rowsWritten = 0;
+    let allEmpty = true;
+    let attempts = 0;
+    for (const range of missing) {
+      for (let attempt = 1; ; attempt++) {
+        attempts = Math.max(attempts, attempt);
+        try {
+          const batch = await source.fetch({ nodeId: dataset.nodeId, intervalMs: dataset.intervalMs, range, signal });
+          const empty = intersectRanges(batch.knownEmpty.map((r) => ({ start: alignUp(r.start, dataset.intervalMs), end: alignDown(r.end, dataset.intervalMs) })), [range]);
+          const stored = subtractRanges([range], empty);
+          const claims: CoverageClaim[] = [];
+          for (const r of stored) claims.push({ start: r.start, end: r.end, state: 'stored' });
+          for (const r of empty) claims.push({ start: r.start, end: r.end, state: 'known_empty' });
+          claims.sort((a, b) => a.start - b.start);
+          const { frame, findings } = normaliseIngest(batch.frame, range, dataset.intervalMs);
+          const storable = rowsInside(frame, stored);
+          if (findings.duplicates + findings.misaligned + findings.outOfRange > 0 || findings.unsorted) {
+            deps.logger.warn({ shard: task.key, ...findings }, 'upstream batch normalised before storing');
+          }
+          const report = await store.write({ dataset, frame: storable, coverage: claims, fence }, schema);
+          rowsWritten += report.rowsWritten;
+          if (stored.length > 0) allEmpty = false;
+          break;
+        } catch (error) {
+          if (signal.aborted) throw error;
+          const reason = isSeamlessError(error) ? error.message : String(error);
+          const final = !isRetryable(error) || attempt >= retry.maxAttempts;
+          deps.onAttemptFailed?.(task, attempt, reason, final);
+          if (final) {
+            if (!(isSeamlessError(error) && error.code === 'conflict')) {
+              await store.markFailed(dataset, range, reason, fence).catch((e: unknown) => {
+                deps.logger.error({ shard: task.key, err: e }, 'could not record the failed range');
+              });
+            }
+            throw error;
+          }
+          await sleep(backoffDelay(retry, attempt), signal);
+        }
+      }
+    }
+    return { state: allEmpty ? 'known_empty' : 'completed', rowsWritten, attempts, fetched: true };
+  };
+}
+
+/** Keeps rows whose ts lies in one of the (sorted, disjoint) ranges; no copy when all do. */
+function rowsInside(frame: Frame, ranges: readonly TimeRange[]): Frame {
+  const ts = frame.ts;
+  let all = true;
+  let r = 0;
+  for (let i = 0; i < ts.length; i++) {
+    while (r < ranges.length && ts[i] >= ranges[r].end) r++;
+    if (r >= ranges.length || ts[i] < ranges[r].start) { all = false; break; }
+  }
+  if (all) return frame;
+  const keep: number[] = [];
+  r = 0;
+  for (let i = 0; i < ts.length; i++) {
+    while (r < ranges.length && ts[i] >= ranges[r].end) r++;
+    if (r < ranges.length && ts[i] >= ranges[r].start) keep.push(i);
+  }
+  const values = frame.values.map((col) => Float64Array.from(keep, (i) => col[i]));
+  return createFrame(frame.schema, Float64Array.from(keep, (i) => ts[i]), values);
+}
+

@@ -1,0 +1,10 @@
+// The door of config: the one place that reads YAML files and SEAMLESS_* variables.
+export {
+  SeamlessConfigSchema, DEFAULT_HOST, DEFAULT_PORT, DEFAULT_DATA_DIR, DEFAULT_MAX_BARS, DEFAULT_BARS_PER_SHARD,
+} from './config-schema.js';
+export { loadConfig } from './load-config.js';
+export { demoConfig, DEMO_DATASETS } from './demo-config.js';
+export { ENV_KEYS, applyEnvOverrides } from './env-overrides.js';
+
+export type { SeamlessConfig, SeamlessConfigInput, DatasetConfig, SourceConfig, ApiKeyConfig } from './config-schema.js';
+export type { LoadConfigOptions, LoadedConfig } from './load-config.js';

@@ -1,0 +1,134 @@
+/**
+ * Loads the configuration once, at the edge: YAML file (optional) → environment overrides →
+ * explicit overrides (CLI flags) → zod validation → cross-key checks → deep freeze.
+ * Errors are InvalidRequestErrors whose field is the config key (and file:line when known).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import { LineCounter, parseDocument } from 'yaml';
+import type { Document } from 'yaml';
+import type { z } from 'zod';
+import { InvalidRequestError, parseInterval } from '../core/index.js';
+import { SeamlessConfigSchema } from './config-schema.js';
+import type { SeamlessConfig, SeamlessConfigInput } from './config-schema.js';
+import { demoConfig } from './demo-config.js';
+import { applyEnvOverrides } from './env-overrides.js';
+
+export interface LoadConfigOptions {
+  /** Path of a YAML file; when absent, SEAMLESS_CONFIG is used, else the embedded demo defaults. */
+  readonly file?: string;
+  /** A configuration object used instead of a file. */
+  readonly input?: SeamlessConfigInput;
+  /** Applied last (CLI flags such as --port, --data-dir). */
+  readonly overrides?: Readonly<Record<string, unknown>>;
+  /** Environment to read SEAMLESS_* from (default: process.env). */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+}
+
+export interface LoadedConfig {
+  readonly config: SeamlessConfig;
+  /** The file read, if any. */
+  readonly file: string | undefined;
+  /** Absolute data directory. */
+  readonly dataDir: string;
+}
+
+export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
+  const env = options.env ?? process.env;
+  const file = options.file ?? env.SEAMLESS_CONFIG;
+  let tree: Record<string, unknown>;
+  let doc: Document | undefined;
+  let lines: LineCounter | undefined;
+  if (options.input !== undefined) {
+    tree = structuredClone(options.input) as Record<string, unknown>;
+  } else if (file !== undefined) {
+    if (!existsSync(file)) throw new InvalidRequestError('config', `file not found: ${file}`);
+    lines = new LineCounter();
+    doc = parseDocument(readFileSync(file, 'utf8'), { lineCounter: lines, prettyErrors: true });
+    if (doc.errors.length > 0) {
+      const e = doc.errors[0];
+      throw new InvalidRequestError('config', `${file}: ${e.message.split('\n')[0]}`, { file, line: e.linePos?.[0]?.line });
+    }
+    const value: unknown = doc.toJS() ?? {};
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      throw new InvalidRequestError('config', `${file}: the top level must be a mapping of keys`);
+    }
+    tree = value as Record<string, unknown>;
+  } else {
+    tree = demoConfig() as Record<string, unknown>;
+  }
+  applyEnvOverrides(tree, env);
+  if (options.overrides) mergeInto(tree, options.overrides);
+
+  const parsed = SeamlessConfigSchema.safeParse(tree);
+  if (!parsed.success) throw zodToError(parsed.error, file, doc, lines);
+  const config = parsed.data;
+  checkCrossKeys(config);
+  // A relative data directory is relative to the working directory, as users type it.
+  const dataDir = isAbsolute(config.dataDir) ? config.dataDir : resolve(process.cwd(), config.dataDir);
+  return Object.freeze({ config: deepFreeze(config), file, dataDir });
+}
+
+function zodToError(error: z.ZodError, file: string | undefined, doc: Document | undefined, lines: LineCounter | undefined): InvalidRequestError {
+  const issue = error.issues[0];
+  const key = issue.path.map(String).join('.') || '(root)';
+  let where = '';
+  let line: number | undefined;
+  if (doc && lines) {
+    const node = doc.getIn(issue.path as (string | number)[], true) as { range?: [number, number, number] } | undefined;
+    if (node?.range) line = lines.linePos(node.range[0]).line;
+    where = `${file}${line !== undefined ? `:${line}` : ''}: `;
+  }
+  const more = error.issues.length > 1 ? ` (and ${error.issues.length - 1} more)` : '';
+  return new InvalidRequestError(key, `${where}${issue.message}${more}`, {
+    file,
+    line,
+    issues: error.issues.map((i) => ({ key: i.path.map(String).join('.'), message: i.message })),
+  });
+}
+
+function checkCrossKeys(config: z.infer<typeof SeamlessConfigSchema>): void {
+  const seen = new Set<string>();
+  config.datasets.forEach((d, i) => {
+    if (!/^[\x20-\x7E]+$/.test(d.nodeId)) throw new InvalidRequestError(`datasets.${i}.nodeId`, 'must be 1-256 printable ASCII characters');
+    if (d.source !== undefined && !Object.hasOwn(config.sources, d.source)) {
+      throw new InvalidRequestError(`datasets.${i}.source`, `unknown source "${d.source}"; defined: ${Object.keys(config.sources).join(', ') || '(none)'}`);
+    }
+    d.intervals.forEach((iv, j) => {
+      const ms = parseInterval(iv, `datasets.${i}.intervals.${j}`);
+      const key = JSON.stringify([d.nodeId, ms]);
+      if (seen.has(key)) throw new InvalidRequestError(`datasets.${i}.intervals.${j}`, `dataset ${d.nodeId} ${String(iv)} is declared twice`);
+      seen.add(key);
+    });
+  });
+  const names = new Set<string>();
+  config.auth.keys.forEach((k, i) => {
+    if (names.has(k.name)) throw new InvalidRequestError(`auth.keys.${i}.name`, `key name "${k.name}" is declared twice`);
+    names.add(k.name);
+  });
+  for (const [name, source] of Object.entries(config.sources)) {
+    if (typeof source.latencyMs === 'object' && source.latencyMs.max < source.latencyMs.min) {
+      throw new InvalidRequestError(`sources.${name}.latencyMs.max`, 'must be >= latencyMs.min');
+    }
+  }
+}
+
+function mergeInto(target: Record<string, unknown>, patch: Readonly<Record<string, unknown>>): void {
+  for (const [k, v] of Object.entries(patch)) {
+    if (v === undefined) continue;
+    const cur = target[k];
+    if (v !== null && typeof v === 'object' && !Array.isArray(v) && cur !== null && typeof cur === 'object' && !Array.isArray(cur)) {
+      mergeInto(cur as Record<string, unknown>, v as Record<string, unknown>);
+    } else {
+      target[k] = v;
+    }
+  }
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value as Record<string, unknown>)) deepFreeze(v);
+  }
+  return value;
+}

@@ -1,0 +1,24 @@
+// The door of core: time & intervals, range algebra, frames and their encoders, errors, clock.
+export {
+  ERROR_STATUS, ERROR_CODES, SeamlessError, InvalidRequestError, InvertedRangeError, UnauthorizedError,
+  ForbiddenError, NotFoundError, ConflictError, StaleFencingTokenError, DataUnavailableError,
+  UpstreamUnavailableError, InternalError, AbortedError, isSeamlessError, toSeamlessError,
+} from './errors.js';
+export { OHLCV_SCHEMA, TICK_SCHEMA, QUOTE_SCHEMA, FRAME_SCHEMAS, frameSchemaByName, columnNames } from './frame-schema.js';
+export { createFrame, allocateFrame, emptyFrame, concatFrames, lowerBound, sliceByTime } from './frame.js';
+export { systemClock, createManualClock } from './clock.js';
+export { parseInterval, formatInterval, INTERVAL_NAMES } from './interval.js';
+export { parseTime, formatTime } from './time.js';
+export {
+  alignDown, alignUp, alignRange, isAlignedRange, barCount, normaliseRanges, unionRanges, intersectRanges,
+  subtractRanges, missingRanges, shardsCovering, totalLength,
+} from './range.js';
+export { encodeColumnarJson, encodeCsv, encodeArrowIpc, decodeArrowIpc } from './encode/index.js';
+export { fingerprintFrame } from './fingerprint.js';
+
+export type { ErrorCode, ErrorBody } from './errors.js';
+export type { ColumnSpec, FrameSchema, FrameSchemaName } from './frame-schema.js';
+export type { Frame } from './frame.js';
+export type { Clock, ManualClock } from './clock.js';
+export type { TimeRange } from './range.js';
+export type { DecodedArrow } from './encode/index.js';

@@ -1,0 +1,215 @@
+/**
+ * Composes one Seamless instance from its configuration: storage, sources, coordinator,
+ * response cache, data provider, metrics and logs. Everything runs embedded in this process.
+ */
+import { mkdirSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
+import {
+  InvalidRequestError, NotFoundError, formatInterval, frameSchemaByName, parseInterval, parseTime, systemClock,
+} from '../core/index.js';
+import type { Clock, TimeRange } from '../core/index.js';
+import { createInProcessCoordinator, createShardFetcher } from '../backfill/index.js';
+import type { BackfillEvent, JobStatus, ShardStatus } from '../backfill/index.js';
+import { loadConfig } from '../config/index.js';
+import type { LoadConfigOptions, SeamlessConfig, SeamlessConfigInput } from '../config/index.js';
+import { LOGGER_NAMES, createLogger, createMetrics } from '../observability/index.js';
+import type { Logger, SeamlessMetrics } from '../observability/index.js';
+import { createSyntheticSource, importFile } from '../sources/index.js';
+import type { BarSource, ImportReport } from '../sources/index.js';
+import { createDuckDbBarStore } from '../storage/index.js';
+import type { BarStore, CoverageRange } from '../storage/index.js';
+import { createDatasetCatalog } from './dataset-catalog.js';
+import type { DatasetCatalog, DatasetListing, ResolvedDataset } from './dataset-catalog.js';
+import { createDataProvider } from './data-provider.js';
+import type { FetchResult } from './data-provider.js';
+import type { FetchRequest } from './fetch-request.js';
+import { createResponseCache, datasetKeyPrefix } from './response-cache.js';
+import type { CacheStats } from './response-cache.js';
+
+export interface CreateSeamlessOptions {
+  /** A YAML file path, a configuration object, or nothing for the embedded defaults. */
+  readonly config?: string | SeamlessConfigInput;
+  /** Applied on top (CLI flags). */
+  readonly overrides?: LoadConfigOptions['overrides'];
+  readonly env?: LoadConfigOptions['env'];
+  readonly clock?: Clock;
+  readonly logger?: Logger;
+}
+
+export interface BackfillCommand {
+  readonly nodeId: string;
+  readonly interval: string | number;
+  readonly start: string | number;
+  readonly end: string | number;
+  readonly requestedBy?: string;
+}
+
+export interface HealthCheck {
+  readonly ok: boolean;
+  readonly detail?: string;
+}
+
+export interface Seamless {
+  readonly config: SeamlessConfig;
+  readonly dataDir: string;
+  readonly metrics: SeamlessMetrics;
+  readonly logger: Logger;
+  /** The read: bars of one dataset over [start, end), with metadata. */
+  fetch(request: FetchRequest): Promise<FetchResult>;
+  coverage(nodeId: string, interval: string | number, range?: TimeRange): Promise<CoverageRange[]>;
+  datasets(): Promise<DatasetListing[]>;
+  /** Starts a backfill job (returns at once); progress via backfillJob/waitBackfill. */
+  backfill(command: BackfillCommand): Promise<JobStatus>;
+  backfillJob(id: string): (JobStatus & { readonly shardList: readonly ShardStatus[] }) | undefined;
+  backfillJobs(): JobStatus[];
+  waitBackfill(id: string, signal?: AbortSignal): Promise<JobStatus>;
+  subscribe(listener: (event: BackfillEvent) => void): () => void;
+  import(options: { path: string; nodeId: string; interval: string | number; format?: 'csv' | 'parquet'; schema?: string }): Promise<ImportReport>;
+  health(): Promise<Record<string, HealthCheck>>;
+  cacheStats(): CacheStats | undefined;
+  close(): Promise<void>;
+}
+
+export async function createSeamless(options: CreateSeamlessOptions = {}): Promise<Seamless> {
+  const loaded = loadConfig({
+    ...(typeof options.config === 'string' ? { file: options.config } : {}),
+    ...(typeof options.config === 'object' ? { input: options.config } : {}),
+    overrides: options.overrides,
+    env: options.env,
+  });
+  const { config, dataDir } = loaded;
+  const clock = options.clock ?? systemClock;
+  const logger = options.logger ?? createLogger({ level: config.logging.level });
+  const metrics = createMetrics();
+  const storagePath = config.storage.path === ':memory:' || isAbsolute(config.storage.path) ? config.storage.path : join(dataDir, config.storage.path);
+  if (storagePath !== ':memory:') mkdirSync(dataDir, { recursive: true });
+  const store: BarStore = await createDuckDbBarStore({ path: storagePath });
+
+  const sources = new Map<string, BarSource>();
+  for (const [name, s] of Object.entries(config.sources)) {
+    sources.set(name, createSyntheticSource({
+      seed: s.seed, latencyMs: s.latencyMs, knownEmpty: s.knownEmpty, defects: s.defects,
+      ...(s.basePrice !== undefined ? { basePrice: s.basePrice } : {}),
+      ...(s.volatility !== undefined ? { volatility: s.volatility } : {}),
+    }));
+  }
+  const catalog: DatasetCatalog = createDatasetCatalog(config.datasets, sources, store);
+  const backfillLogger = logger.child({ name: LOGGER_NAMES.backfill });
+  const bf = config.seamless.backfill;
+  const coordinator = createInProcessCoordinator({
+    fetchShard: createShardFetcher({
+      store, clock, logger: backfillLogger,
+      retry: { maxAttempts: bf.maxAttempts, baseDelayMs: bf.baseDelayMs, maxDelayMs: Math.max(bf.baseDelayMs, 10_000) },
+      onAttemptFailed: (task, attempt, reason, final) => {
+        backfillLogger.warn({ shard: task.key, attempt, reason, final }, final ? 'shard fetch failed for good' : 'shard fetch failed; retrying');
+      },
+    }),
+    barsPerShard: bf.barsPerShard,
+    concurrency: bf.concurrency,
+    clock,
+    logger: backfillLogger,
+    metrics,
+  });
+  const cache = config.cache.enabled
+    ? createResponseCache(config.cache, clock, {
+      onEvict: (reason) => metrics.cacheEvictions.inc({ reason }),
+      onSize: (entries, bytes) => {
+        metrics.cacheEntries.set(entries);
+        metrics.cacheBytes.set(bytes);
+      },
+    })
+    : undefined;
+  // Rows written by backfill may replace cached bars (upserts): drop overlapping segments.
+  const unsubscribeCache = coordinator.subscribe((event) => {
+    if (cache && event.type === 'completed' && event.rowsWritten > 0) {
+      cache.invalidate(datasetKeyPrefix(event.nodeId, event.intervalMs), { start: event.start, end: event.end });
+    }
+  });
+  const provider = createDataProvider({
+    store, catalog, coordinator, cache, clock, logger: logger.child({ name: LOGGER_NAMES.provider }), metrics,
+    maxBars: config.limits.maxBars, syncBudgetMs: bf.syncBudgetMs,
+  });
+
+  async function resolveOrThrow(nodeId: string, interval: string | number): Promise<ResolvedDataset> {
+    if (typeof nodeId !== 'string' || nodeId.length === 0) throw new InvalidRequestError('node', 'is required');
+    const intervalMs = parseInterval(interval, 'interval');
+    const resolved = await catalog.resolve(nodeId, intervalMs);
+    if (!resolved) throw new NotFoundError('dataset', `${nodeId} ${formatInterval(intervalMs)}`, { field: 'node', nodeId, interval: formatInterval(intervalMs) });
+    return resolved;
+  }
+
+  let closed = false;
+  return {
+    config,
+    dataDir,
+    metrics,
+    logger,
+    fetch: (request) => provider.fetch(request),
+
+    async coverage(nodeId, interval, range) {
+      const resolved = await resolveOrThrow(nodeId, interval);
+      return store.coverage(resolved.dataset, range);
+    },
+
+    datasets: () => catalog.list(),
+
+    async backfill(command) {
+      const resolved = await resolveOrThrow(command.nodeId, command.interval);
+      const start = parseTime(command.start, 'start');
+      const end = parseTime(command.end, 'end');
+      if (end <= start) throw new InvalidRequestError('end', `must be after start (${start})`, { start, end });
+      if (!resolved.source) throw new InvalidRequestError('node', `dataset ${command.nodeId} has no upstream source to backfill from`);
+      const job = coordinator.submit({
+        target: { dataset: resolved.dataset, schema: resolved.schema, source: resolved.source },
+        ranges: [{ start, end }],
+        requestedBy: command.requestedBy ?? 'library',
+      });
+      return job.status();
+    },
+
+    backfillJob(id) {
+      const status = coordinator.job(id);
+      if (!status) return undefined;
+      return { ...status, shardList: coordinator.shards(id) ?? [] };
+    },
+
+    backfillJobs: () => coordinator.jobs(),
+    waitBackfill: (id, signal) => coordinator.wait(id, signal),
+    subscribe: (listener) => coordinator.subscribe(listener),
+
+    async import(opts) {
+      const intervalMs = parseInterval(opts.interval, 'interval');
+      if (typeof opts.nodeId !== 'string' || opts.nodeId.length === 0) throw new InvalidRequestError('node', 'is required');
+      const resolved = await catalog.resolve(opts.nodeId, intervalMs);
+      const schemaName = opts.schema ?? resolved?.schema.name ?? 'ohlcv';
+      const schema = frameSchemaByName(schemaName);
+      if (!schema) throw new InvalidRequestError('schema', `unknown schema "${schemaName}"; one of ohlcv, tick, quote`);
+      const report = await importFile({ path: opts.path, ...(opts.format ? { format: opts.format } : {}), dataset: { nodeId: opts.nodeId, intervalMs }, schema, store });
+      cache?.invalidate(datasetKeyPrefix(opts.nodeId, intervalMs));
+      return report;
+    },
+
+    async health() {
+      const checks: Record<string, HealthCheck> = {};
+      try {
+        await store.ping();
+        checks.storage = { ok: true, detail: store.engine };
+      } catch (error) {
+        checks.storage = { ok: false, detail: error instanceof Error ? error.message : String(error) };
+      }
+      checks.coordinator = closed ? { ok: false, detail: 'closed' } : { ok: true, detail: 'embedded' };
+      return checks;
+    },
+
+    cacheStats: () => cache?.stats(),
+
+    async close() {
+      if (closed) return;
+      closed = true;
+      unsubscribeCache();
+      await coordinator.close();
+      await store.close();
+      logger.flush?.();
+    },
+  };
+}

@@ -1,0 +1,241 @@
+/**
+ * SeamlessDataProvider.fetch: the read path of ARCHITECTURE.md §3. Steps implemented here:
+ * 1 validate, 3 response cache, 4 coverage, 5 strategy (backfill through the coordinator),
+ * 9 fingerprint and metadata. The domain gate (2), live blending (6), conformance (7) and SLA
+ * evaluation (8) plug in at the marked seams.
+ */
+import { performance } from 'node:perf_hooks';
+import {
+  NotFoundError, alignDown, allocateFrame, concatFrames, fingerprintFrame, formatInterval, intersectRanges, lowerBound, missingRanges,
+  subtractRanges, barCount, emptyFrame,
+} from '../core/index.js';
+import type { Clock, Frame, TimeRange } from '../core/index.js';
+import type { BackfillCoordinator } from '../backfill/index.js';
+import type { Logger, SeamlessMetrics } from '../observability/index.js';
+import type { BarStore, CoverageRange } from '../storage/index.js';
+import type { DatasetCatalog } from './dataset-catalog.js';
+import { normaliseRequest } from './fetch-request.js';
+import type { FetchRequest } from './fetch-request.js';
+import type { ReadMetadata, SourceRowCounts } from './read-metadata.js';
+import { cacheKey } from './response-cache.js';
+import type { CachePiece, ResponseCache } from './response-cache.js';
+import { runStrategy } from './strategy-runner.js';
+
+/** Part of the cache key: bumped when the conformance pipeline's semantics change. */
+export const CONFORMANCE_VERSION = 'none';
+
+export interface FetchResult {
+  readonly frame: Frame;
+  readonly metadata: ReadMetadata;
+}
+
+export interface DataProvider {
+  fetch(request: FetchRequest): Promise<FetchResult>;
+}
+
+export interface DataProviderDeps {
+  readonly store: BarStore;
+  readonly catalog: DatasetCatalog;
+  readonly coordinator: BackfillCoordinator;
+  readonly cache: ResponseCache | undefined;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly metrics: SeamlessMetrics;
+  readonly maxBars: number;
+  readonly syncBudgetMs: number;
+}
+
+interface Piece {
+  readonly range: TimeRange;
+  readonly frame: Frame;
+}
+
+export function createDataProvider(deps: DataProviderDeps): DataProvider {
+  const { store, catalog, coordinator, cache, clock, metrics } = deps;
+  const rowsFrom = {
+    cache: metrics.rowsServed.labels({ source: 'cache' }),
+    storage: metrics.rowsServed.labels({ source: 'storage' }),
+    backfill: metrics.rowsServed.labels({ source: 'backfill' }),
+  };
+
+  async function fetch(input: FetchRequest): Promise<FetchResult> {
+    const t0 = performance.now();
+    const req = normaliseRequest(input, deps.maxBars);
+    const resolved = await catalog.resolve(req.nodeId, req.intervalMs);
+    if (!resolved) {
+      throw new NotFoundError('dataset', `${req.nodeId} ${formatInterval(req.intervalMs)}`, { field: 'node', nodeId: req.nodeId, interval: formatInterval(req.intervalMs) });
+    }
+    // Seam (step 2): the domain gate checks asOf/artifact rules here.
+    const { dataset, schema } = resolved;
+    const now = clock.now();
+    // Only closed bars exist: a bar [t, t+I) exists once t+I <= now. (Step 6, live blending, adds the rest.)
+    const closedEnd = Math.max(req.aligned.start, Math.min(req.aligned.end, alignDown(now, req.intervalMs)));
+    const closed = { start: req.aligned.start, end: closedEnd };
+    const counts: SourceRowCounts = { cache: 0, storage: 0, backfill: 0, live: 0 };
+    const pieces: Piece[] = [];
+    let cachePieces: readonly CachePiece[] = [];
+    let remaining: readonly TimeRange[] = closed.end > closed.start ? [closed] : [];
+    const key = cacheKey(req.nodeId, req.intervalMs, req.worldId, req.asOf, CONFORMANCE_VERSION);
+
+    if (cache && remaining.length > 0) {
+      const hit = cache.lookup(key, closed);
+      cachePieces = hit.pieces;
+      remaining = hit.remaining;
+      for (const p of hit.pieces) {
+        pieces.push(p);
+        counts.cache += p.frame.length;
+      }
+    }
+    const cacheHit = remaining.length === 0 && closed.end > closed.start;
+    if (cache) {
+      if (cacheHit) cache.countHit();
+      else cache.countMiss();
+    }
+    if (cacheHit) metrics.cacheHits.inc();
+    else metrics.cacheMisses.inc();
+
+    let missing: readonly TimeRange[] = [];
+    let coverage: CoverageRange[] = [];
+    let job: ReadMetadata['backfill'] = null;
+    let downgradeReason: string | null = null;
+    if (remaining.length > 0) {
+      const span = { start: remaining[0].start, end: remaining[remaining.length - 1].end };
+      coverage = await store.coverage(dataset, span);
+      const covered: TimeRange[] = [];
+      for (const c of coverage) if (c.state !== 'failed') covered.push(c);
+      missing = intersectRanges(missingRanges(closed, covered, req.intervalMs), remaining);
+      const outcome = await runStrategy({ request: req, resolved, closed, remaining, missing, signal: input.signal }, { store, coordinator, syncBudgetMs: deps.syncBudgetMs });
+      missing = outcome.missing;
+      downgradeReason = outcome.downgradeReason;
+      if (outcome.job) job = { jobId: outcome.job.id, completionRatio: outcome.job.completionRatio, state: outcome.job.state };
+      if (outcome.backfilled.length > 0) coverage = await store.coverage(dataset, span);
+      for (const r of remaining) {
+        const frame = await store.read(dataset, schema, r);
+        pieces.push({ range: r, frame });
+        const fromBackfill = rowsIn(frame, outcome.backfilled);
+        counts.backfill += fromBackfill;
+        counts.storage += frame.length - fromBackfill;
+      }
+      if (cache) rememberComplete(cache, key, remaining, missing, pieces, closed);
+    }
+
+    pieces.sort((a, b) => a.range.start - b.range.start);
+    const frame = pieces.length === 0 ? emptyFrame(schema) : concatFrames(schema, pieces.map((p) => p.frame));
+    // Seams (steps 6-8): live blending, conformance pipeline and SLA evaluation run here.
+    const fingerprint = cacheHit && cachePieces.length === 1 ? memoFingerprint(cachePieces[0], frame) : fingerprintFrame(frame);
+
+    const closedBars = barCount(closed, req.intervalMs);
+    let missingBars = 0;
+    for (const r of missing) missingBars += barCount(r, req.intervalMs);
+    const partial = missing.length > 0;
+    const lastTs = frame.length > 0 ? frame.ts[frame.length - 1] : undefined;
+    const metadata: ReadMetadata = {
+      nodeId: req.nodeId,
+      interval: formatInterval(req.intervalMs),
+      intervalMs: req.intervalMs,
+      strategy: req.strategy,
+      requestedRange: req.requested,
+      alignedRange: req.aligned,
+      rangeAdjusted: req.aligned.start !== req.requested.start || req.aligned.end !== req.requested.end,
+      closedRange: closed,
+      rows: frame.length,
+      coverageBounds: cacheHit ? (closed.end > closed.start ? closed : null) : coverageBounds(coverage, closed),
+      coverageRatio: closedBars === 0 ? 1 : (closedBars - missingBars) / closedBars,
+      stalenessMs: lastTs === undefined ? null : now - (lastTs + req.intervalMs),
+      missingRanges: missing,
+      failedRanges: failedRanges(coverage, closed),
+      partial,
+      conformance: null,
+      fingerprint,
+      asOf: req.asOf ?? null,
+      worldId: req.worldId ?? null,
+      downgraded: partial && downgradeReason !== null,
+      downgradeMode: partial && downgradeReason !== null ? 'partial' : null,
+      downgradeReason: partial ? downgradeReason : null,
+      slaViolation: null,
+      backfill: job,
+      cacheHit,
+      sources: counts,
+      elapsedMs: performance.now() - t0,
+    };
+    if (counts.cache > 0) rowsFrom.cache.inc(counts.cache);
+    if (counts.storage > 0) rowsFrom.storage.inc(counts.storage);
+    if (counts.backfill > 0) rowsFrom.backfill.inc(counts.backfill);
+    metrics.fetchDuration.observe({ strategy: req.strategy, outcome: partial ? 'partial' : 'complete' }, metadata.elapsedMs / 1000);
+    return { frame, metadata };
+  }
+
+  return {
+    async fetch(request) {
+      try {
+        return await fetch(request);
+      } catch (error) {
+        metrics.fetchDuration.observe({ strategy: request?.strategy ?? 'seamless', outcome: 'error' }, 0);
+        throw error;
+      }
+    },
+  };
+}
+
+/** Caches what this read proved complete: the whole answer when nothing is missing, else the complete parts. */
+function rememberComplete(cache: ResponseCache, key: string, remaining: readonly TimeRange[], missing: readonly TimeRange[], pieces: readonly Piece[], closed: TimeRange): void {
+  if (missing.length === 0) {
+    const sorted = [...pieces].sort((a, b) => a.range.start - b.range.start);
+    cache.insert(key, closed, sorted.length === 1 ? sorted[0].frame : concatFrames(sorted[0].frame.schema, sorted.map((p) => p.frame)));
+    return;
+  }
+  for (const complete of subtractRanges(remaining, missing)) {
+    for (const p of pieces) {
+      if (p.range.start >= complete.end || p.range.end <= complete.start) continue;
+      const f = p.frame;
+      const part = f.slice(lowerBound(f.ts, complete.start), lowerBound(f.ts, complete.end));
+      // Copy so the segment does not pin the whole read buffer (the cache charges what it holds).
+      cache.insert(key, complete, copyFrame(part));
+    }
+  }
+}
+
+function copyFrame(f: Frame): Frame {
+  const out = allocateFrame(f.schema, f.length);
+  out.ts.set(f.ts);
+  for (let c = 0; c < f.values.length; c++) (out.values[c] as Float64Array).set(f.values[c]);
+  return out;
+}
+
+function memoFingerprint(piece: CachePiece, frame: Frame): string {
+  const seg = piece.segment;
+  const from = lowerBound(seg.frame.ts, piece.range.start);
+  const memoKey = `${from}:${from + frame.length}`;
+  let fp = seg.fingerprints.get(memoKey);
+  if (fp === undefined) {
+    fp = fingerprintFrame(frame);
+    if (seg.fingerprints.size < 16) seg.fingerprints.set(memoKey, fp);
+  }
+  return fp;
+}
+
+function rowsIn(frame: Frame, ranges: readonly TimeRange[]): number {
+  let n = 0;
+  for (const r of ranges) n += lowerBound(frame.ts, r.end) - lowerBound(frame.ts, r.start);
+  return n;
+}
+
+function coverageBounds(coverage: readonly CoverageRange[], closed: TimeRange): TimeRange | null {
+  let start = Infinity;
+  let end = -Infinity;
+  for (const c of coverage) {
+    if (c.state === 'failed' || c.end <= closed.start || c.start >= closed.end) continue;
+    start = Math.min(start, Math.max(c.start, closed.start));
+    end = Math.max(end, Math.min(c.end, closed.end));
+  }
+  return start < end ? { start, end } : null;
+}
+
+function failedRanges(coverage: readonly CoverageRange[], closed: TimeRange): ReadMetadata['failedRanges'] {
+  const out: { start: number; end: number; reason: string; attempts: number }[] = [];
+  for (const c of coverage) {
+    if (c.state !== 'failed' || c.end <= closed.start || c.start >= closed.end) continue;
+    out.push({ start: c.start, end: c.end, reason: c.reason ?? 'unknown', attempts: c.attempts ?? 1 });
+  }
+  return out;
+}

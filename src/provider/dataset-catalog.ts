@@ -1,0 +1,105 @@
+/**
+ * Which datasets exist: the configured ones (with their source and schema) plus any dataset
+ * that only lives in storage (filled by `seamless import`), which has no upstream source.
+ */
+import { OHLCV_SCHEMA, frameSchemaByName, formatInterval, parseInterval } from '../core/index.js';
+import type { FrameSchema } from '../core/index.js';
+import type { BarSource } from '../sources/index.js';
+import type { BarStore, DatasetKey } from '../storage/index.js';
+
+export interface DatasetDefinition {
+  readonly nodeId: string;
+  readonly intervals: readonly (string | number)[];
+  readonly source?: string;
+  readonly schema: string;
+  readonly description?: string;
+}
+
+export interface ResolvedDataset {
+  readonly dataset: DatasetKey;
+  readonly schema: FrameSchema;
+  /** Undefined for import-only datasets: nothing to backfill from. */
+  readonly source: BarSource | undefined;
+  readonly sourceName: string | undefined;
+  readonly configured: boolean;
+}
+
+export interface DatasetListing {
+  readonly nodeId: string;
+  readonly intervals: string[];
+  readonly intervalsMs: number[];
+  readonly source: string | null;
+  readonly schema: string;
+  readonly schemaSubject: string;
+  readonly slaPolicy: string | null;
+  readonly description: string | null;
+  readonly configured: boolean;
+}
+
+export interface DatasetCatalog {
+  resolve(nodeId: string, intervalMs: number): Promise<ResolvedDataset | undefined>;
+  list(): Promise<DatasetListing[]>;
+}
+
+export function createDatasetCatalog(
+  definitions: readonly DatasetDefinition[],
+  sources: ReadonlyMap<string, BarSource>,
+  store: BarStore,
+): DatasetCatalog {
+  const configured = new Map<string, ResolvedDataset>();
+  for (const d of definitions) {
+    const schema = frameSchemaByName(d.schema) ?? OHLCV_SCHEMA;
+    for (const iv of d.intervals) {
+      const intervalMs = parseInterval(iv);
+      configured.set(JSON.stringify([d.nodeId, intervalMs]), {
+        dataset: { nodeId: d.nodeId, intervalMs },
+        schema,
+        source: d.source === undefined ? undefined : sources.get(d.source),
+        sourceName: d.source,
+        configured: true,
+      });
+    }
+  }
+
+  return {
+    async resolve(nodeId, intervalMs) {
+      const hit = configured.get(JSON.stringify([nodeId, intervalMs]));
+      if (hit) return hit;
+      for (const s of await store.datasets()) {
+        if (s.nodeId === nodeId && s.intervalMs === intervalMs) {
+          return { dataset: { nodeId, intervalMs }, schema: frameSchemaByName(s.schema) ?? OHLCV_SCHEMA, source: undefined, sourceName: undefined, configured: false };
+        }
+      }
+      return undefined;
+    },
+
+    async list() {
+      const out: DatasetListing[] = definitions.map((d) => {
+        const intervalsMs = d.intervals.map((iv) => parseInterval(iv));
+        return {
+          nodeId: d.nodeId,
+          intervals: intervalsMs.map(formatInterval),
+          intervalsMs,
+          source: d.source ?? null,
+          schema: d.schema,
+          schemaSubject: `${d.nodeId}-${d.schema}`,
+          slaPolicy: null,
+          description: d.description ?? null,
+          configured: true,
+        };
+      });
+      const extra = new Map<string, DatasetListing & { intervalsMs: number[]; intervals: string[] }>();
+      for (const s of await store.datasets()) {
+        if (configured.has(JSON.stringify([s.nodeId, s.intervalMs]))) continue;
+        let entry = extra.get(s.nodeId);
+        if (!entry) {
+          entry = { nodeId: s.nodeId, intervals: [], intervalsMs: [], source: null, schema: s.schema, schemaSubject: `${s.nodeId}-${s.schema}`, slaPolicy: null, description: 'imported', configured: false };
+          extra.set(s.nodeId, entry);
+        }
+        entry.intervalsMs.push(s.intervalMs);
+        entry.intervals.push(formatInterval(s.intervalMs));
+      }
+      return [...out, ...extra.values()];
+    },
+  };
+}

@@ -1,0 +1,13 @@
+// The door of provider: the read path and the composition of one Seamless instance.
+export { createSeamless } from './create-seamless.js';
+export { createDataProvider, CONFORMANCE_VERSION } from './data-provider.js';
+export { createResponseCache, cacheKey, datasetKeyPrefix } from './response-cache.js';
+export { createDatasetCatalog } from './dataset-catalog.js';
+export { normaliseRequest, STRATEGIES, DOMAINS, DEFAULT_STRATEGY } from './fetch-request.js';
+
+export type { Seamless, CreateSeamlessOptions, BackfillCommand, HealthCheck } from './create-seamless.js';
+export type { DataProvider, DataProviderDeps, FetchResult } from './data-provider.js';
+export type { FetchRequest, FetchContext, NormalisedRequest, Strategy, Domain } from './fetch-request.js';
+export type { ReadMetadata, SourceRowCounts } from './read-metadata.js';
+export type { ResponseCache, CacheLimits, CacheLookup, CachePiece, CacheStats } from './response-cache.js';
+export type { DatasetCatalog, DatasetListing, ResolvedDataset } from './dataset-catalog.js';

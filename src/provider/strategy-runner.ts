@@ -1,0 +1,100 @@
+/**
+ * Step 5 of the read path: what a strategy does with the missing ranges.
+ *   fail_fast     never backfill; missing data → data_unavailable (or what exists, with partialOk)
+ *   auto_backfill backfill every missing range, wait for it, then read
+ *   partial_fill  return what exists now, marked partial; backfill the rest in the background
+ *   seamless      backfill synchronously within the backfill budget; when the budget runs out,
+ *                 downgrade to partial with the job id (the SLA policy refines this later)
+ */
+import {
+  AbortedError, DataUnavailableError, UpstreamUnavailableError, barCount, formatTime, intersectRanges, missingRanges, subtractRanges,
+} from '../core/index.js';
+import type { TimeRange } from '../core/index.js';
+import type { BackfillCoordinator, JobStatus } from '../backfill/index.js';
+import type { BarStore } from '../storage/index.js';
+import type { ResolvedDataset } from './dataset-catalog.js';
+import type { NormalisedRequest } from './fetch-request.js';
+
+export interface StrategyInput {
+  readonly request: NormalisedRequest;
+  readonly resolved: ResolvedDataset;
+  /** The closed part of the aligned range. */
+  readonly closed: TimeRange;
+  /** Parts of `closed` the cache did not answer. */
+  readonly remaining: readonly TimeRange[];
+  /** Missing ranges inside `remaining`, from coverage. */
+  readonly missing: readonly TimeRange[];
+  readonly signal: AbortSignal | undefined;
+}
+
+export interface StrategyOutcome {
+  /** Still missing after the strategy ran. */
+  readonly missing: readonly TimeRange[];
+  /** Ranges that this read saw filled by backfill (rows in them count as `backfill`). */
+  readonly backfilled: readonly TimeRange[];
+  readonly job: JobStatus | undefined;
+  readonly downgradeReason: string | null;
+}
+
+export interface StrategyDeps {
+  readonly store: BarStore;
+  readonly coordinator: BackfillCoordinator;
+  readonly syncBudgetMs: number;
+}
+
+export async function runStrategy(input: StrategyInput, deps: StrategyDeps): Promise<StrategyOutcome> {
+  const { request, resolved, missing } = input;
+  if (missing.length === 0) return { missing, backfilled: [], job: undefined, downgradeReason: null };
+  const { strategy } = request;
+  if (strategy === 'fail_fast' || resolved.source === undefined) {
+    if (request.partialOk || strategy === 'partial_fill') return { missing, backfilled: [], job: undefined, downgradeReason: null };
+    throw missingError(input, resolved.source === undefined && strategy !== 'fail_fast' ? 'no upstream source is configured for this dataset, so it cannot be backfilled' : undefined);
+  }
+  const job = deps.coordinator.submit({
+    target: { dataset: resolved.dataset, schema: resolved.schema, source: resolved.source },
+    ranges: missing,
+    requestedBy: request.requestedBy,
+  });
+  if (strategy === 'partial_fill') return { missing, backfilled: [], job: job.status(), downgradeReason: null };
+
+  let status: JobStatus;
+  let downgradeReason: string | null = null;
+  if (strategy === 'auto_backfill') {
+    status = await deps.coordinator.wait(job.id, input.signal);
+  } else {
+    const budget = AbortSignal.timeout(deps.syncBudgetMs);
+    const signal = input.signal ? AbortSignal.any([input.signal, budget]) : budget;
+    try {
+      status = await deps.coordinator.wait(job.id, signal);
+    } catch (error) {
+      if (!(error instanceof AbortedError) || input.signal?.aborted) throw error;
+      status = job.status();
+      downgradeReason = 'backfill_budget_exhausted';
+    }
+  }
+  const coverage = await deps.store.coverage(resolved.dataset, input.closed);
+  const covered: TimeRange[] = [];
+  for (const c of coverage) if (c.state !== 'failed') covered.push(c);
+  const stillMissing = intersectRanges(missingRanges(input.closed, covered, resolved.dataset.intervalMs), input.remaining);
+  const backfilled = subtractRanges(missing, stillMissing);
+  if (stillMissing.length > 0 && downgradeReason === null && !request.partialOk) {
+    if (status.errors.length > 0) {
+      const first = status.errors[0];
+      throw new UpstreamUnavailableError(resolved.sourceName ?? 'source', `backfill failed for [${formatTime(first.start)}, ${formatTime(first.end)}): ${first.reason}`, { retryable: true });
+    }
+    throw missingError({ ...input, missing: stillMissing });
+  }
+  if (stillMissing.length > 0 && downgradeReason === null) downgradeReason = status.errors.length > 0 ? 'backfill_failed' : 'data_missing';
+  return { missing: stillMissing, backfilled, job: status, downgradeReason };
+}
+
+function missingError(input: StrategyInput, why?: string): DataUnavailableError {
+  let bars = 0;
+  for (const r of input.missing) bars += barCount(r, input.resolved.dataset.intervalMs);
+  const first = input.missing[0];
+  const reason = why ?? `strategy ${input.request.strategy} does not backfill`;
+  return new DataUnavailableError(
+    `${bars} bar(s) of ${input.request.nodeId} are not in storage, starting at ${formatTime(first.start)}; ${reason} (pass partial_ok to get what exists)`,
+    { missingRanges: input.missing, missingBars: bars, strategy: input.request.strategy },
+  );
+}

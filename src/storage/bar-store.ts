@@ -1,0 +1,76 @@
+/**
+ * The storage engine interface. Engines (embedded DuckDB now, PostgreSQL later) hold bars per
+ * dataset and a coverage index, and write rows together with their coverage in one transaction.
+ */
+import type { Frame, FrameSchema, TimeRange } from '../core/index.js';
+
+/** A dataset is (nodeId, interval). nodeId is opaque: never split it on a separator. */
+export interface DatasetKey {
+  readonly nodeId: string;
+  readonly intervalMs: number;
+}
+
+export type CoverageState = 'stored' | 'known_empty' | 'failed';
+
+export interface CoverageRange {
+  readonly start: number;
+  readonly end: number;
+  readonly state: CoverageState;
+  /** For `failed`: the last failure's reason and how many attempts failed. */
+  readonly reason?: string;
+  readonly attempts?: number;
+}
+
+/** A range the write vouches for: `stored` (rows in it are all there are) or `known_empty`. */
+export interface CoverageClaim {
+  readonly start: number;
+  readonly end: number;
+  readonly state: 'stored' | 'known_empty';
+}
+
+/** A fencing token issued by the coordinator for a lease `key`; tokens only grow per key. */
+export interface Fence {
+  readonly key: string;
+  readonly token: number;
+}
+
+export interface WriteBatch {
+  readonly dataset: DatasetKey;
+  readonly frame: Frame;
+  /** Every row's ts must lie in a `stored` claim; claims must be aligned to the interval. */
+  readonly coverage: readonly CoverageClaim[];
+  /** Checked inside the write's transaction: a token older than the newest seen is rejected. */
+  readonly fence?: Fence;
+}
+
+export interface WriteReport {
+  readonly rowsWritten: number;
+  readonly coverageWritten: readonly CoverageClaim[];
+}
+
+export interface DatasetSummary {
+  readonly nodeId: string;
+  readonly intervalMs: number;
+  readonly schema: string;
+  readonly rows: number;
+  readonly firstTs: number | undefined;
+  readonly lastTs: number | undefined;
+}
+
+export interface BarStore {
+  /** Engine name for health checks and logs (`duckdb`, `postgres`). */
+  readonly engine: string;
+  /** Rows with start <= ts < end, ascending, columnar. An absent dataset gives an empty frame. */
+  read(dataset: DatasetKey, schema: FrameSchema, range: TimeRange): Promise<Frame>;
+  /** Coverage entries overlapping `range` (all if omitted), sorted, adjacent equal states merged. */
+  coverage(dataset: DatasetKey, range?: TimeRange): Promise<CoverageRange[]>;
+  /** Upserts rows (same ts replaces) and their coverage atomically, after the fencing check. */
+  write(batch: WriteBatch, schema: FrameSchema): Promise<WriteReport>;
+  /** Records a failed attempt on the parts of `range` not already stored or known empty. */
+  markFailed(dataset: DatasetKey, range: TimeRange, reason: string, fence?: Fence): Promise<void>;
+  /** Datasets that have rows or coverage. */
+  datasets(): Promise<DatasetSummary[]>;
+  /** Throws when the engine does not answer. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

@@ -38,6 +38,8 @@ interface ShardRun {
 interface JobShard {
   readonly key: string;
   readonly range: TimeRange;
+  /** The run while it is in flight: its state (pending → leased) is read live. */
+  run: ShardRun | undefined;
   state: ShardState;
   attempts: number;
   rowsWritten: number;
@@ -46,6 +48,10 @@ interface JobShard {
 }
 
 const TERMINAL: ReadonlySet<ShardState> = new Set(['completed', 'failed', 'known_empty']);
+
+function liveState(s: JobShard): ShardState {
+  return s.run ? s.run.state : s.state;
+}
 
 class Job implements BackfillJob {
   readonly id: string;
@@ -79,7 +85,7 @@ class Job implements BackfillJob {
     let rows = 0;
     const errors: { shard: string; start: number; end: number; reason: string }[] = [];
     for (const s of this.shards) {
-      counts[s.state]++;
+      counts[liveState(s)]++;
       rows += s.rowsWritten;
       if (s.state === 'failed') errors.push({ shard: s.key, start: s.range.start, end: s.range.end, reason: s.error ?? 'unknown' });
     }
@@ -104,7 +110,7 @@ class Job implements BackfillJob {
 
   shardStatuses(): ShardStatus[] {
     return this.shards.map((s) => ({
-      key: s.key, start: s.range.start, end: s.range.end, state: s.state, attempts: s.attempts,
+      key: s.key, start: s.range.start, end: s.range.end, state: liveState(s), attempts: s.attempts,
       rowsWritten: s.rowsWritten, joined: s.joined, ...(s.error !== undefined ? { error: s.error } : {}),
     }));
   }
@@ -160,20 +166,29 @@ export function createInProcessCoordinator(options: InProcessCoordinatorOptions)
     emit({ type: 'claimed', shard: run.key, nodeId: dataset.nodeId, intervalMs: dataset.intervalMs, start: run.range.start, end: run.range.end, token, at: clock.now() });
     let outcome: ShardOutcome | undefined;
     let error: string | undefined;
+    const labels = { node_id: dataset.nodeId, interval: formatInterval(dataset.intervalMs) };
     try {
       outcome = await fetchShard({ key: run.key, target: run.target, range: run.range }, { key: run.key, token }, controller.signal);
       run.state = outcome.state;
       run.attempts = outcome.attempts;
-      const labels = { node_id: dataset.nodeId, interval: formatInterval(dataset.intervalMs) };
       if (outcome.fetched) metrics?.backfillShardsFetched.inc(labels);
       if (outcome.rowsWritten > 0) metrics?.backfillRowsWritten.inc(labels, outcome.rowsWritten);
-      emit({ type: 'completed', shard: run.key, nodeId: dataset.nodeId, intervalMs: dataset.intervalMs, start: run.range.start, end: run.range.end, rowsWritten: outcome.rowsWritten, state: outcome.state, at: clock.now() });
-      logger.info({ shard: run.key, rows: outcome.rowsWritten, state: outcome.state, fetched: outcome.fetched }, 'shard completed');
+      if (outcome.state === 'failed') {
+        error = outcome.error ?? 'unknown';
+        metrics?.backfillShardsFailed.inc(labels);
+        emit({ type: 'failed', shard: run.key, nodeId: dataset.nodeId, intervalMs: dataset.intervalMs, attempts: outcome.attempts, reason: error, final: true, at: clock.now() });
+        logger.warn({ shard: run.key, reason: error, attempts: outcome.attempts }, 'shard failed');
+      } else {
+        emit({ type: 'completed', shard: run.key, nodeId: dataset.nodeId, intervalMs: dataset.intervalMs, start: run.range.start, end: run.range.end, rowsWritten: outcome.rowsWritten, state: outcome.state, at: clock.now() });
+        logger.info({ shard: run.key, rows: outcome.rowsWritten, state: outcome.state, fetched: outcome.fetched }, 'shard completed');
+      }
     } catch (e) {
+      // Only an abort (coordinator closing) or a storage failure outside the retry loop lands here.
       run.state = 'failed';
       error = e instanceof Error ? e.message : String(e);
       if (!(e instanceof AbortedError)) {
-        metrics?.backfillShardsFailed.inc({ node_id: dataset.nodeId, interval: formatInterval(dataset.intervalMs) });
+        metrics?.backfillShardsFailed.inc(labels);
+        emit({ type: 'failed', shard: run.key, nodeId: dataset.nodeId, intervalMs: dataset.intervalMs, attempts: run.attempts, reason: error, final: true, at: clock.now() });
         logger.warn({ shard: run.key, reason: error }, 'shard failed');
       }
     } finally {
@@ -183,16 +198,19 @@ export function createInProcessCoordinator(options: InProcessCoordinatorOptions)
   }
 
   function attach(job: Job, run: ShardRun, joined: boolean): void {
-    const js: JobShard = { key: run.key, range: run.range, state: run.state, attempts: 0, rowsWritten: 0, joined, error: undefined };
+    const js: JobShard = { key: run.key, range: run.range, run, state: run.state, attempts: 0, rowsWritten: 0, joined, error: undefined };
     job.shards.push(js);
     run.listeners.push((outcome, error) => {
+      js.run = undefined;
       if (outcome) {
         js.state = outcome.state;
         js.attempts = outcome.attempts;
         // A joined job did not write these rows; counting them once keeps totals honest.
         js.rowsWritten = joined ? 0 : outcome.rowsWritten;
+        js.error = outcome.error;
       } else {
         js.state = 'failed';
+        js.attempts = run.attempts;
         js.error = error;
       }
       finishIfDone(job);

@@ -1,8 +1,9 @@
 /**
  * Fetches one shard: asks storage what the shard still lacks (only closed bars, so never the
  * future), fetches exactly that from the upstream, and writes rows together with their coverage
- * in one fenced transaction per range. Retries retryable upstream errors with backoff; after the
- * last attempt records the range as `failed` with the reason.
+ * in one fenced transaction per range. Retries retryable upstream errors with backoff, recording
+ * each failed attempt on the range's coverage (`failed`, reason, attempts); after the last attempt
+ * the outcome is `failed`. Only an abort rejects.
  */
 import {
   alignDown, alignUp, createFrame, intersectRanges, isSeamlessError, missingRanges, subtractRanges,
@@ -27,6 +28,8 @@ export interface ShardOutcome {
   readonly attempts: number;
   /** Whether the upstream was asked at all (false when storage already had the shard). */
   readonly fetched: boolean;
+  /** For `failed`: the last attempt's reason. */
+  readonly error?: string;
 }
 
 export interface ShardFetcherDeps {
@@ -45,7 +48,7 @@ export function createShardFetcher(deps: ShardFetcherDeps): ShardFetcher {
   return async function fetchShard(task, fence, signal) {
     const { dataset, schema, source } = task.target;
     const closedEnd = alignDown(clock.now(), dataset.intervalMs);
-    const fetchable = intersectRanges([task.range], [{ start: 0, end: closedEnd }]);
+    const fetchable = intersectRanges([task.range], [{ start: task.range.start, end: closedEnd }]);
     if (fetchable.length === 0) return { state: 'completed', rowsWritten: 0, attempts: 0, fetched: false };
     const coverage = await store.coverage(dataset, task.range);
     const covered: TimeRange[] = [];
@@ -81,14 +84,14 @@ export function createShardFetcher(deps: ShardFetcherDeps): ShardFetcher {
           const reason = isSeamlessError(error) ? error.message : String(error);
           const final = !isRetryable(error) || attempt >= retry.maxAttempts;
           deps.onAttemptFailed?.(task, attempt, reason, final);
-          if (final) {
-            if (!(isSeamlessError(error) && error.code === 'conflict')) {
-              await store.markFailed(dataset, range, reason, fence).catch((e: unknown) => {
-                deps.logger.error({ shard: task.key, err: e }, 'could not record the failed range');
-              });
-            }
-            throw error;
+          const staleFence = isSeamlessError(error) && error.code === 'conflict';
+          if (!staleFence) {
+            // Every failed attempt is recorded, so coverage shows the reason and the attempt count.
+            await store.markFailed(dataset, range, reason, fence).catch((e: unknown) => {
+              deps.logger.error({ shard: task.key, err: e }, 'could not record the failed range');
+            });
           }
+          if (final) return { state: 'failed', rowsWritten, attempts, fetched: true, error: reason };
           await sleep(backoffDelay(retry, attempt), signal);
         }
       }

@@ -26,7 +26,7 @@ export const ENV_KEYS: Readonly<Record<string, string>> = Object.freeze({
 });
 
 /** Variables that are read elsewhere and are not config keys. */
-const NON_KEY_VARS = new Set(['SEAMLESS_CONFIG']);
+const NON_KEY_VARS = new Set(['SEAMLESS_CONFIG', 'SEAMLESS_API_KEY', 'SEAMLESS_DEBUG']);
 
 /** Applies the overrides found in `env` onto `target` (a plain object tree), in place. */
 export function applyEnvOverrides(target: Record<string, unknown>, env: Readonly<Record<string, string | undefined>>): string[] {

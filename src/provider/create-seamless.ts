@@ -5,7 +5,7 @@
 import { mkdirSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import {
-  InvalidRequestError, NotFoundError, formatInterval, frameSchemaByName, parseInterval, parseTime, systemClock,
+  InvalidRequestError, frameSchemaByName, parseInterval, parseTime, systemClock,
 } from '../core/index.js';
 import type { Clock, TimeRange } from '../core/index.js';
 import { createInProcessCoordinator, createShardFetcher } from '../backfill/index.js';
@@ -19,6 +19,7 @@ import type { BarSource, ImportReport } from '../sources/index.js';
 import { createDuckDbBarStore } from '../storage/index.js';
 import type { BarStore, CoverageRange } from '../storage/index.js';
 import { createDatasetCatalog } from './dataset-catalog.js';
+import { UnknownDatasetError } from './errors.js';
 import type { DatasetCatalog, DatasetListing, ResolvedDataset } from './dataset-catalog.js';
 import { createDataProvider } from './data-provider.js';
 import type { FetchResult } from './data-provider.js';
@@ -134,7 +135,7 @@ export async function createSeamless(options: CreateSeamlessOptions = {}): Promi
     if (typeof nodeId !== 'string' || nodeId.length === 0) throw new InvalidRequestError('node', 'is required');
     const intervalMs = parseInterval(interval, 'interval');
     const resolved = await catalog.resolve(nodeId, intervalMs);
-    if (!resolved) throw new NotFoundError('dataset', `${nodeId} ${formatInterval(intervalMs)}`, { field: 'node', nodeId, interval: formatInterval(intervalMs) });
+    if (!resolved) throw new UnknownDatasetError(nodeId, intervalMs);
     return resolved;
   }
 

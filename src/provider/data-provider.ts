@@ -6,7 +6,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import {
-  NotFoundError, alignDown, allocateFrame, concatFrames, fingerprintFrame, formatInterval, intersectRanges, lowerBound, missingRanges,
+  alignDown, allocateFrame, concatFrames, fingerprintFrame, formatInterval, intersectRanges, lowerBound, missingRanges,
   subtractRanges, barCount, emptyFrame,
 } from '../core/index.js';
 import type { Clock, Frame, TimeRange } from '../core/index.js';
@@ -20,6 +20,7 @@ import type { ReadMetadata, SourceRowCounts } from './read-metadata.js';
 import { cacheKey } from './response-cache.js';
 import type { CachePiece, ResponseCache } from './response-cache.js';
 import { runStrategy } from './strategy-runner.js';
+import { UnknownDatasetError } from './errors.js';
 
 /** Part of the cache key: bumped when the conformance pipeline's semantics change. */
 export const CONFORMANCE_VERSION = 'none';
@@ -63,7 +64,7 @@ export function createDataProvider(deps: DataProviderDeps): DataProvider {
     const req = normaliseRequest(input, deps.maxBars);
     const resolved = await catalog.resolve(req.nodeId, req.intervalMs);
     if (!resolved) {
-      throw new NotFoundError('dataset', `${req.nodeId} ${formatInterval(req.intervalMs)}`, { field: 'node', nodeId: req.nodeId, interval: formatInterval(req.intervalMs) });
+      throw new UnknownDatasetError(req.nodeId, req.intervalMs);
     }
     // Seam (step 2): the domain gate checks asOf/artifact rules here.
     const { dataset, schema } = resolved;
@@ -108,7 +109,8 @@ export function createDataProvider(deps: DataProviderDeps): DataProvider {
       missing = outcome.missing;
       downgradeReason = outcome.downgradeReason;
       if (outcome.job) job = { jobId: outcome.job.id, completionRatio: outcome.job.completionRatio, state: outcome.job.state };
-      if (outcome.backfilled.length > 0) coverage = await store.coverage(dataset, span);
+      // A backfill ran (or was joined): its writes or failures changed the coverage the metadata reports.
+      if (outcome.job) coverage = await store.coverage(dataset, span);
       for (const r of remaining) {
         const frame = await store.read(dataset, schema, r);
         pieces.push({ range: r, frame });

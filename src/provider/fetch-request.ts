@@ -57,11 +57,16 @@ export interface NormalisedRequest {
 
 const PRINTABLE = /^[\x20-\x7E]{1,256}$/;
 
+/** Checks a node id (1-256 printable ASCII characters, opaque otherwise); `field` names it in the error. */
+export function validateNodeId(value: unknown, field: string): string {
+  if (typeof value !== 'string' || value.length === 0) throw new InvalidRequestError(field, 'is required (e.g. "ohlcv:demo:BTC-USD")');
+  if (!PRINTABLE.test(value)) throw new InvalidRequestError(field, 'must be 1-256 printable ASCII characters');
+  return value;
+}
+
 export function normaliseRequest(request: FetchRequest, maxBars: number): NormalisedRequest {
   if (request === null || typeof request !== 'object') throw new InvalidRequestError('request', 'must be an object');
-  const { nodeId } = request;
-  if (typeof nodeId !== 'string' || nodeId.length === 0) throw new InvalidRequestError('nodeId', 'is required (e.g. "ohlcv:demo:BTC-USD")');
-  if (!PRINTABLE.test(nodeId)) throw new InvalidRequestError('nodeId', 'must be 1-256 printable ASCII characters');
+  const nodeId = validateNodeId(request.nodeId, 'nodeId');
   if (request.interval === undefined || request.interval === '') throw new InvalidRequestError('interval', 'is required (e.g. "1m")');
   const intervalMs = parseInterval(request.interval, 'interval');
   if (request.start === undefined || request.start === '') throw new InvalidRequestError('start', 'is required (epoch ms or ISO-8601)');

@@ -1,9 +1,10 @@
 // The door of provider: the read path and the composition of one Seamless instance.
 export { createSeamless } from './create-seamless.js';
 export { createDataProvider, CONFORMANCE_VERSION } from './data-provider.js';
+export { UnknownDatasetError } from './errors.js';
 export { createResponseCache, cacheKey, datasetKeyPrefix } from './response-cache.js';
 export { createDatasetCatalog } from './dataset-catalog.js';
-export { normaliseRequest, STRATEGIES, DOMAINS, DEFAULT_STRATEGY } from './fetch-request.js';
+export { normaliseRequest, validateNodeId, STRATEGIES, DOMAINS, DEFAULT_STRATEGY } from './fetch-request.js';
 
 export type { Seamless, CreateSeamlessOptions, BackfillCommand, HealthCheck } from './create-seamless.js';
 export type { DataProvider, DataProviderDeps, FetchResult } from './data-provider.js';

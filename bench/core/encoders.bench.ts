@@ -1,0 +1,102 @@
+/**
+ * Frame encoders: Arrow IPC, columnar JSON and CSV against the naive JSON of row objects
+ * (`JSON.stringify([{ts, open, …}, …])`, 100 k rows), Arrow decode, fingerprinting, and the
+ * timestamp conversion trick of arrow-ipc.ts. Run: `npx tsx bench/core/encoders.bench.ts`.
+ */
+import { decodeArrowIpc, encodeArrowIpc, encodeColumnarJson, encodeCsv } from '../../src/core/encode/index.js';
+import { fingerprintFrame } from '../../src/core/fingerprint.js';
+import { OHLCV_SCHEMA } from '../../src/core/frame-schema.js';
+import { createFrame } from '../../src/core/frame.js';
+import type { Frame } from '../../src/core/frame.js';
+import { heading, measure, report } from '../harness.js';
+
+/** A random-walk OHLCV frame on the 1m grid (prices with 2 decimals, volumes with 3). */
+function ohlcvFrame(n: number): Frame {
+  const ts = new Float64Array(n);
+  const cols = [0, 1, 2, 3, 4].map(() => new Float64Array(n));
+  const [open, high, low, close, volume] = cols;
+  let price = 30_000;
+  for (let i = 0; i < n; i++) {
+    ts[i] = 1_700_000_000_000 + i * 60_000;
+    const o = price;
+    price = Math.round((price + (Math.random() - 0.5) * 50) * 100) / 100;
+    open[i] = o;
+    close[i] = price;
+    high[i] = Math.max(o, price) + Math.round(Math.random() * 1000) / 100;
+    low[i] = Math.min(o, price) - Math.round(Math.random() * 1000) / 100;
+    volume[i] = Math.round(Math.random() * 1e6) / 1e3;
+  }
+  return createFrame(OHLCV_SCHEMA, ts, cols);
+}
+
+/** The baseline: what a row-object serialiser does. */
+function rowObjectsJson(frame: Frame): string {
+  const [open, high, low, close, volume] = frame.values;
+  const rows = [];
+  for (let i = 0; i < frame.length; i++) rows.push({ ts: frame.ts[i], open: open[i], high: high[i], low: low[i], close: close[i], volume: volume[i] });
+  return JSON.stringify(rows);
+}
+
+/** The same frame with a NaN every 1000 rows of `volume`, so every fingerprint chunk is copied. */
+function withNaNs(frame: Frame): Frame {
+  return createFrame(frame.schema, frame.ts, frame.values.map((v, c) => {
+    const copy = Float64Array.from(v);
+    if (c === 4) for (let i = 0; i < copy.length; i += 1000) copy[i] = Number.NaN;
+    return copy;
+  }));
+}
+
+const mb = (chars: number): string => `${(chars / 1e6).toFixed(1)} MB`;
+
+{
+  const frame = ohlcvFrame(100_000);
+  heading('encode 100,000 OHLCV rows (baseline: JSON.stringify of row objects)');
+  const baseline = await measure('JSON.stringify(row objects)', () => rowObjectsJson(frame));
+  report(await measure('encodeArrowIpc', () => encodeArrowIpc(frame, { 'seamless.metadata': '{}' })), baseline, { minSpeedup: 10 });
+  report(await measure('encodeColumnarJson', () => encodeColumnarJson(frame)), baseline);
+  report(await measure('encodeCsv', () => encodeCsv(frame)), baseline);
+  const bytes = encodeArrowIpc(frame);
+  console.log(`  sizes: arrow ${mb(bytes.byteLength)}, columnar json ${mb(encodeColumnarJson(frame).length)}, csv ${mb(encodeCsv(frame).length)}, row json ${mb(rowObjectsJson(frame).length)}`);
+
+  heading('decode 100,000 OHLCV rows (baseline: JSON.parse of the columnar JSON)');
+  const json = encodeColumnarJson(frame);
+  report(await measure('decodeArrowIpc', () => decodeArrowIpc(bytes)), await measure('JSON.parse(columnar json)', () => JSON.parse(json) as unknown, { runs: 5 }));
+}
+
+{
+  const frame = ohlcvFrame(1_000_000);
+  const slow = { runs: 3, warmup: 1 };
+  heading('encode 1,000,000 OHLCV rows (baseline: encodeColumnarJson, the default format)');
+  const json = await measure('encodeColumnarJson', () => encodeColumnarJson(frame), slow);
+  const arrow = await measure('encodeArrowIpc', () => encodeArrowIpc(frame, { 'seamless.metadata': '{}' }));
+  report(arrow, json);
+  report(await measure('encodeCsv', () => encodeCsv(frame), slow), json);
+
+  heading('decode 1,000,000 OHLCV rows (baseline: encodeArrowIpc of the same frame)');
+  const bytes = encodeArrowIpc(frame);
+  report(await measure('decodeArrowIpc', () => decodeArrowIpc(bytes)), arrow);
+
+  heading('fingerprint 1,000,000 OHLCV rows (baseline: NaN in every chunk, so every chunk is copied)');
+  const dirty = withNaNs(frame);
+  report(await measure('fingerprintFrame, clean columns hashed in place', () => fingerprintFrame(frame)), await measure('fingerprintFrame, every chunk copied and fixed', () => fingerprintFrame(dirty)));
+
+  // The trick in tsToInt64Words: ts doubles to int64 through uint32 words, against BigInt per row.
+  heading('ts float64 → int64 for 1,000,000 rows (baseline: BigInt per row)');
+  const ts = frame.ts;
+  const words = await measure('uint32 word pairs (arrow-ipc.ts)', () => {
+    const w = new Uint32Array(ts.length * 2);
+    for (let i = 0; i < ts.length; i++) {
+      const t = ts[i];
+      const hi = Math.floor(t / 4294967296);
+      w[2 * i] = t - hi * 4294967296;
+      w[2 * i + 1] = hi;
+    }
+    return new BigInt64Array(w.buffer);
+  });
+  const bigints = await measure('out[i] = BigInt(t)', () => {
+    const out = new BigInt64Array(ts.length);
+    for (let i = 0; i < ts.length; i++) out[i] = BigInt(ts[i]);
+    return out;
+  });
+  report(words, bigints);
+}

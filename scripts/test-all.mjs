@@ -1,0 +1,57 @@
+#!/usr/bin/env node
+// `npm run test:all`: everything, on a clean Debian machine after `npm ci`.
+//  1. installs the Debian packages the integration tests need, when missing (apt-get);
+//  2. lint and typecheck;
+//  3. unit tests, then integration tests (which start their own throwaway servers on free
+//     loopback ports in temp directories and stop them afterwards).
+// Each step prints its name; the first failing step stops the run with its exit code.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** Debian packages the integration tests use: binary to look for → package providing it. */
+function requiredPackages() {
+  const file = join(root, 'scripts', 'system-packages.txt');
+  if (!existsSync(file)) return [];
+  return readFileSync(file, 'utf8').split('\n')
+    .map((l) => l.replace(/#.*/, '').trim()).filter(Boolean)
+    .map((l) => { const [binary, pkg] = l.split(/\s+/); return { binary, pkg: pkg ?? binary }; });
+}
+
+function hasBinary(binary) {
+  if (binary.startsWith('/')) return existsSync(binary);
+  return spawnSync('sh', ['-c', `command -v ${binary}`], { stdio: 'ignore' }).status === 0;
+}
+
+function run(title, cmd, args, options = {}) {
+  console.log(`\n=== ${title}: ${cmd} ${args.join(' ')}`);
+  const t0 = Date.now();
+  const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', ...options });
+  const secs = ((Date.now() - t0) / 1000).toFixed(1);
+  if (r.status !== 0) {
+    console.error(`=== ${title} failed (exit ${r.status ?? r.signal}) after ${secs} s`);
+    process.exit(r.status ?? 1);
+  }
+  console.log(`=== ${title} passed in ${secs} s`);
+}
+
+const missing = requiredPackages().filter((p) => !hasBinary(p.binary));
+if (missing.length > 0) {
+  const pkgs = [...new Set(missing.map((p) => p.pkg))];
+  const sudo = process.getuid?.() === 0 ? [] : ['sudo'];
+  const apt = (args) => (sudo.length ? ['sudo', ['apt-get', ...args]] : ['apt-get', args]);
+  const [c1, a1] = apt(['update', '-qq']);
+  run('apt-get update', c1, a1, { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  const [c2, a2] = apt(['install', '-y', '-qq', '--no-install-recommends', ...pkgs]);
+  run(`install ${pkgs.join(' ')}`, c2, a2, { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+}
+
+const npx = 'npx';
+run('lint', npx, ['eslint', '.']);
+run('typecheck', npx, ['tsc', '-p', 'tsconfig.json', '--noEmit']);
+run('unit tests', npx, ['vitest', 'run', '--project', 'unit']);
+run('integration tests', npx, ['vitest', 'run', '--project', 'integration']);
+console.log('\nall test suites passed');

@@ -1,0 +1,58 @@
+/**
+ * POST /v1/backfills (scope `backfill`) starts a job; GET /v1/backfills[/:id] shows progress.
+ */
+import type { FastifyInstance } from 'fastify';
+import { InvalidRequestError, NotFoundError } from '../../core/index.js';
+import type { JobStatus } from '../../backfill/index.js';
+import type { Seamless } from '../../provider/index.js';
+import { callerName } from '../auth.js';
+
+const BODY_FIELDS = ['node', 'interval', 'start', 'end'] as const;
+
+export function backfillRoutes(app: FastifyInstance, seamless: Seamless): void {
+  app.post('/v1/backfills', { config: { scope: 'backfill' } }, async (request, reply) => {
+    const body = request.body;
+    if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+      throw new InvalidRequestError('body', 'must be a JSON object {node, interval, start, end}');
+    }
+    const b = body as Record<string, unknown>;
+    for (const key of Object.keys(b)) {
+      if (!(BODY_FIELDS as readonly string[]).includes(key)) throw new InvalidRequestError(key, `unknown field; expected ${BODY_FIELDS.join(', ')}`);
+    }
+    for (const f of BODY_FIELDS) {
+      const v = b[f];
+      if (v === undefined || v === null || v === '') throw new InvalidRequestError(f, 'is required');
+      if (typeof v !== 'string' && typeof v !== 'number') throw new InvalidRequestError(f, 'must be a string or a number');
+    }
+    const status = await seamless.backfill({
+      nodeId: String(b.node), interval: b.interval as string | number, start: b.start as string | number, end: b.end as string | number,
+      requestedBy: callerName(request),
+    });
+    return reply.code(202).send({ job: jobBody(status) });
+  });
+
+  app.get('/v1/backfills', { config: { scope: 'read' } }, async () => ({ jobs: seamless.backfillJobs().map(jobBody) }));
+
+  app.get('/v1/backfills/:id', { config: { scope: 'read' } }, async (request) => {
+    const { id } = request.params as { id: string };
+    const job = seamless.backfillJob(id);
+    if (!job) throw new NotFoundError('backfill job', id, { field: 'id' });
+    return { job: { ...jobBody(job), shardList: job.shardList } };
+  });
+}
+
+function jobBody(s: JobStatus): Record<string, unknown> {
+  return {
+    id: s.id,
+    node: s.nodeId,
+    intervalMs: s.intervalMs,
+    state: s.state,
+    shards: s.shards,
+    totalShards: s.totalShards,
+    completionRatio: s.completionRatio,
+    rowsWritten: s.rowsWritten,
+    errors: s.errors,
+    createdAt: s.createdAt,
+    finishedAt: s.finishedAt ?? null,
+  };
+}

@@ -1,0 +1,220 @@
+/**
+ * The embedded BarStore on DuckDB. Writes run one at a time on the writer connection, each in a
+ * single transaction (fence check, validation done before it, row replacement, coverage);
+ * reads and coverage lookups run on a separate reader connection and see committed data only.
+ */
+import { emptyFrame, systemClock } from '../../core/index.js';
+import type { Clock, Frame, FrameSchema, TimeRange } from '../../core/index.js';
+import type {
+  BarStore, CoverageClaim, CoverageRange, DatasetKey, DatasetSummary, Fence, WriteBatch, WriteReport,
+} from '../bar-store.js';
+import { DatasetSchemaConflictError, StorageEngineError } from '../errors.js';
+import { appendBars, deleteBars } from './bar-writer.js';
+import { barReadStatements, readBars } from './bar-reader.js';
+import type { BarReadStatements } from './bar-reader.js';
+import { barTableFor } from './bar-tables.js';
+import { closeConnections, createSerialQueue, inTransaction, openConnections } from './connection.js';
+import type { DuckDbConnections, SerialQueue } from './connection.js';
+import { failCoverage, loadCoverage, overlayCoverage, saveCoverage } from './coverage-index.js';
+import { datasetCacheKey, ensureDataset, findDataset, listDatasets } from './dataset-registry.js';
+import type { DatasetRow } from './dataset-registry.js';
+import { translateDuckDbError } from './duckdb-errors.js';
+import { checkAndAdvanceFence } from './fencing.js';
+import { migrate } from './migrations.js';
+import { validateDataset, validateFence, validateRange, validateWriteBatch } from './write-validation.js';
+
+export interface DuckDbBarStoreOptions {
+  /** Database file path, or `:memory:`. */
+  readonly path: string;
+  /** Stamps `coverage.updated_at_ms`; the system clock by default. */
+  readonly clock?: Clock;
+}
+
+/** Opens (creating when absent) a DuckDB database and brings its schema up to date. */
+export async function createDuckDbBarStore(options: DuckDbBarStoreOptions): Promise<BarStore> {
+  let conns: DuckDbConnections | undefined;
+  try {
+    conns = await openConnections(options.path);
+    await migrate(conns.writer);
+  } catch (err) {
+    if (conns !== undefined) closeConnections(conns);
+    throw translateDuckDbError(err, 'open');
+  }
+  return new DuckDbBarStore(conns, options.clock ?? systemClock);
+}
+
+class DuckDbBarStore implements BarStore {
+  readonly engine = 'duckdb';
+  readonly #conns: DuckDbConnections;
+  readonly #clock: Clock;
+  readonly #writes: SerialQueue = createSerialQueue();
+  /** Committed dataset rows by datasetCacheKey. */
+  readonly #datasets = new Map<string, DatasetRow>();
+  /**
+   * Coverage of each dataset by id, mirrored in memory: this process is the database's only
+   * writer (DuckDB locks the file), so the mirror is exact once loaded, and the read path's
+   * coverage lookup costs no query (it was ~1 ms of a ~2 ms one-day read).
+   */
+  readonly #coverage = new Map<number, readonly CoverageRange[]>();
+  /** Prepared SQL text per frame schema name, built once. */
+  readonly #readSql = new Map<string, BarReadStatements>();
+  #closed = false;
+
+  constructor(conns: DuckDbConnections, clock: Clock) {
+    this.#conns = conns;
+    this.#clock = clock;
+  }
+
+  async read(dataset: DatasetKey, schema: FrameSchema, range: TimeRange): Promise<Frame> {
+    this.#assertOpen('read');
+    validateDataset(dataset);
+    validateRange(range);
+    const table = barTableFor(schema);
+    try {
+      const row = await this.#knownDataset(dataset);
+      if (row === undefined || row.schema === undefined || range.end <= range.start) return emptyFrame(schema);
+      if (row.schema !== schema.name) throw new DatasetSchemaConflictError(dataset.nodeId, dataset.intervalMs, row.schema, schema.name);
+      let sql = this.#readSql.get(schema.name);
+      if (sql === undefined) {
+        sql = barReadStatements(table);
+        this.#readSql.set(schema.name, sql);
+      }
+      return await readBars(this.#conns.reader, sql, schema, row.id, dataset.intervalMs, range);
+    } catch (err) {
+      throw translateDuckDbError(err, 'read');
+    }
+  }
+
+  async coverage(dataset: DatasetKey, range?: TimeRange): Promise<CoverageRange[]> {
+    this.#assertOpen('coverage');
+    validateDataset(dataset);
+    if (range !== undefined) validateRange(range);
+    try {
+      const row = await this.#knownDataset(dataset);
+      if (row === undefined) return [];
+      let entries = this.#coverage.get(row.id);
+      if (entries === undefined) {
+        // Loaded on the write queue so no write can commit between the load and the mirror update.
+        entries = await this.#writes.run(async () => {
+          const cached = this.#coverage.get(row.id);
+          if (cached !== undefined) return cached;
+          const loaded = await loadCoverage(this.#conns.writer, row.id);
+          this.#coverage.set(row.id, loaded);
+          return loaded;
+        });
+      }
+      return overlapping(entries, range);
+    } catch (err) {
+      throw translateDuckDbError(err, 'coverage');
+    }
+  }
+
+  async write(batch: WriteBatch, schema: FrameSchema): Promise<WriteReport> {
+    this.#assertOpen('write');
+    const table = barTableFor(schema);
+    const claims = validateWriteBatch(batch, schema);
+    return await this.#writes.run(async () => {
+      this.#assertOpen('write');
+      const writer = this.#conns.writer;
+      try {
+        const [row, next] = await inTransaction(writer, async () => {
+          if (batch.fence !== undefined) await checkAndAdvanceFence(writer, batch.fence);
+          const ds = await ensureDataset(writer, batch.dataset, schema.name);
+          await deleteBars(writer, table, ds.id, claims);
+          await appendBars(writer, table, ds.id, batch.frame);
+          const current = this.#coverage.get(ds.id) ?? await loadCoverage(writer, ds.id);
+          const updated = overlayCoverage(current, claims.map(toCoverageRange));
+          await saveCoverage(writer, ds.id, updated, this.#clock.now());
+          return [ds, updated] as const;
+        });
+        this.#datasets.set(datasetCacheKey(batch.dataset), row);
+        this.#coverage.set(row.id, next);
+      } catch (err) {
+        throw translateDuckDbError(err, 'write');
+      }
+      return { rowsWritten: batch.frame.length, coverageWritten: claims };
+    });
+  }
+
+  async markFailed(dataset: DatasetKey, range: TimeRange, reason: string, fence?: Fence): Promise<void> {
+    this.#assertOpen('markFailed');
+    validateDataset(dataset);
+    validateRange(range);
+    if (fence !== undefined) validateFence(fence);
+    await this.#writes.run(async () => {
+      this.#assertOpen('markFailed');
+      if (range.end <= range.start) return;
+      const writer = this.#conns.writer;
+      try {
+        const [row, next] = await inTransaction(writer, async () => {
+          if (fence !== undefined) await checkAndAdvanceFence(writer, fence);
+          const ds = await ensureDataset(writer, dataset);
+          const current = this.#coverage.get(ds.id) ?? await loadCoverage(writer, ds.id);
+          const updated = failCoverage(current, range, reason);
+          await saveCoverage(writer, ds.id, updated, this.#clock.now());
+          return [ds, updated] as const;
+        });
+        this.#datasets.set(datasetCacheKey(dataset), row);
+        this.#coverage.set(row.id, next);
+      } catch (err) {
+        throw translateDuckDbError(err, 'markFailed');
+      }
+    });
+  }
+
+  async datasets(): Promise<DatasetSummary[]> {
+    this.#assertOpen('datasets');
+    try {
+      return await listDatasets(this.#conns.reader);
+    } catch (err) {
+      throw translateDuckDbError(err, 'datasets');
+    }
+  }
+
+  async ping(): Promise<void> {
+    this.#assertOpen('ping');
+    try {
+      await this.#conns.reader.run('SELECT 1');
+    } catch (err) {
+      throw translateDuckDbError(err, 'ping');
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    // Writes already queued finish (or fail) before the connections go away.
+    await this.#writes.drain();
+    try {
+      closeConnections(this.#conns);
+    } catch (err) {
+      throw translateDuckDbError(err, 'close');
+    }
+  }
+
+  /** The dataset's committed row: cached once it has a schema, else looked up on the reader. */
+  async #knownDataset(dataset: DatasetKey): Promise<DatasetRow | undefined> {
+    const key = datasetCacheKey(dataset);
+    const cached = this.#datasets.get(key);
+    if (cached !== undefined && cached.schema !== undefined) return cached;
+    const found = await findDataset(this.#conns.reader, dataset);
+    if (found !== undefined) this.#datasets.set(key, found);
+    return found;
+  }
+
+  #assertOpen(operation: string): void {
+    if (this.#closed) throw new StorageEngineError('duckdb', operation, 'the store is closed');
+  }
+}
+
+/** Entries overlapping `range` (all when omitted), unclipped, ascending; a fresh array. */
+function overlapping(entries: readonly CoverageRange[], range: TimeRange | undefined): CoverageRange[] {
+  if (range === undefined) return entries.slice();
+  const out: CoverageRange[] = [];
+  for (const e of entries) if (e.end > range.start && e.start < range.end) out.push(e);
+  return out;
+}
+
+function toCoverageRange(c: CoverageClaim): CoverageRange {
+  return { start: c.start, end: c.end, state: c.state };
+}

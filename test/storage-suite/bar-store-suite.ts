@@ -1,0 +1,246 @@
+/**
+ * The BarStore conformance suite: every storage engine runs these same behaviours
+ * (`describeBarStore('duckdb', open)`, later `describeBarStore('postgres', open)`).
+ * `open` must return a fresh, empty store each time.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { InvalidRequestError, OHLCV_SCHEMA, StaleFencingTokenError, TICK_SCHEMA, createFrame } from '../../src/core/index.js';
+import type { Frame, FrameSchema } from '../../src/core/index.js';
+import type { BarStore, CoverageClaim, DatasetKey } from '../../src/storage/index.js';
+
+const MIN = 60_000;
+const DS: DatasetKey = { nodeId: 'ohlcv:binance:BTC/USDT', intervalMs: MIN };
+
+/** OHLCV bars at `startTs`, `startTs + MIN`, … with values derived from `seed` and the row. */
+export function ohlcvBars(startTs: number, rows: number, seed = 1, intervalMs = MIN): Frame {
+  const ts = new Float64Array(rows);
+  const values = OHLCV_SCHEMA.columns.map(() => new Float64Array(rows));
+  for (let i = 0; i < rows; i++) {
+    ts[i] = startTs + i * intervalMs;
+    for (let c = 0; c < values.length; c++) values[c][i] = seed * 1000 + i + c / 10;
+  }
+  return createFrame(OHLCV_SCHEMA, ts, values);
+}
+
+function stored(start: number, end: number): CoverageClaim {
+  return { start, end, state: 'stored' };
+}
+
+function columnsOf(f: Frame): number[][] {
+  return [Array.from(f.ts), ...f.values.map((v) => Array.from(v))];
+}
+
+async function rejection(p: Promise<unknown>): Promise<unknown> {
+  try {
+    await p;
+  } catch (err) {
+    return err;
+  }
+  throw new InvalidRequestError('test', 'expected the promise to reject');
+}
+
+export function describeBarStore(name: string, open: () => Promise<BarStore>): void {
+  describe(`bar store conformance: ${name}`, () => {
+    let store: BarStore;
+    beforeEach(async () => {
+      store = await open();
+    });
+    afterEach(async () => {
+      await store.close();
+    });
+
+    async function write(frame: Frame, coverage: CoverageClaim[], dataset: DatasetKey = DS, schema: FrameSchema = OHLCV_SCHEMA): Promise<void> {
+      await store.write({ dataset, frame, coverage }, schema);
+    }
+
+    it('returns identical columns for what was written', async () => {
+      const frame = ohlcvBars(0, 500);
+      const report = await store.write({ dataset: DS, frame, coverage: [stored(0, 500 * MIN)] }, OHLCV_SCHEMA);
+      expect(report.rowsWritten).toBe(500);
+      const back = await store.read(DS, OHLCV_SCHEMA, { start: 0, end: 500 * MIN });
+      expect(back.schema.name).toBe('ohlcv');
+      expect(columnsOf(back)).toEqual(columnsOf(frame));
+    });
+
+    it('reads half-open ranges: the row at end is excluded', async () => {
+      await write(ohlcvBars(0, 10), [stored(0, 10 * MIN)]);
+      const back = await store.read(DS, OHLCV_SCHEMA, { start: 2 * MIN, end: 5 * MIN });
+      expect(Array.from(back.ts)).toEqual([2 * MIN, 3 * MIN, 4 * MIN]);
+    });
+
+    it('returns an empty frame for an unknown dataset or an empty range', async () => {
+      const unknown = await store.read({ nodeId: 'nobody', intervalMs: MIN }, OHLCV_SCHEMA, { start: 0, end: 10 * MIN });
+      expect(unknown.length).toBe(0);
+      expect(unknown.values.length).toBe(5);
+      await write(ohlcvBars(0, 10), [stored(0, 10 * MIN)]);
+      expect((await store.read(DS, OHLCV_SCHEMA, { start: 20 * MIN, end: 30 * MIN })).length).toBe(0);
+      expect((await store.read(DS, OHLCV_SCHEMA, { start: 5 * MIN, end: 5 * MIN })).length).toBe(0);
+      expect(await store.coverage({ nodeId: 'nobody', intervalMs: MIN })).toEqual([]);
+    });
+
+    it('upserts: a row at the same ts replaces the old one', async () => {
+      await write(ohlcvBars(0, 10, 1), [stored(0, 10 * MIN)]);
+      await write(ohlcvBars(3 * MIN, 2, 7), [stored(3 * MIN, 5 * MIN)]);
+      const back = await store.read(DS, OHLCV_SCHEMA, { start: 0, end: 10 * MIN });
+      expect(back.length).toBe(10);
+      expect(back.column('close')[3]).toBe(7000 + 0.3);
+      expect(back.column('close')[4]).toBe(7001 + 0.3);
+      expect(back.column('close')[5]).toBe(1005 + 0.3);
+    });
+
+    it('replaces every row of a claimed range, dropping rows the new write does not carry', async () => {
+      await write(ohlcvBars(0, 10), [stored(0, 10 * MIN)]);
+      await write(ohlcvBars(2 * MIN, 1, 5), [stored(2 * MIN, 6 * MIN)]);
+      const back = await store.read(DS, OHLCV_SCHEMA, { start: 0, end: 10 * MIN });
+      expect(Array.from(back.ts)).toEqual([0, 1, 2, 6, 7, 8, 9].map((i) => i * MIN));
+    });
+
+    it('merges adjacent coverage claims of one state into one entry', async () => {
+      await write(ohlcvBars(0, 5), [stored(0, 5 * MIN)]);
+      await write(ohlcvBars(5 * MIN, 5), [stored(5 * MIN, 10 * MIN)]);
+      await write(ohlcvBars(20 * MIN, 5), [stored(20 * MIN, 25 * MIN)]);
+      expect(await store.coverage(DS)).toEqual([
+        { start: 0, end: 10 * MIN, state: 'stored' },
+        { start: 20 * MIN, end: 25 * MIN, state: 'stored' },
+      ]);
+    });
+
+    it('records known_empty claims next to stored ones', async () => {
+      await write(ohlcvBars(0, 5), [stored(0, 5 * MIN), { start: 5 * MIN, end: 60 * MIN, state: 'known_empty' }]);
+      expect(await store.coverage(DS)).toEqual([
+        { start: 0, end: 5 * MIN, state: 'stored' },
+        { start: 5 * MIN, end: 60 * MIN, state: 'known_empty' },
+      ]);
+      await write(ohlcvBars(0, 0), [{ start: 60 * MIN, end: 120 * MIN, state: 'known_empty' }]);
+      expect((await store.coverage(DS)).at(-1)).toEqual({ start: 5 * MIN, end: 120 * MIN, state: 'known_empty' });
+    });
+
+    it('returns coverage entries overlapping the range, unclipped', async () => {
+      await write(ohlcvBars(0, 10), [stored(0, 10 * MIN)]);
+      await write(ohlcvBars(20 * MIN, 10), [stored(20 * MIN, 30 * MIN)]);
+      expect(await store.coverage(DS, { start: 5 * MIN, end: 15 * MIN })).toEqual([{ start: 0, end: 10 * MIN, state: 'stored' }]);
+      expect(await store.coverage(DS, { start: 10 * MIN, end: 20 * MIN })).toEqual([]);
+    });
+
+    it('writes nothing and names frame.ts when a row is off the grid', async () => {
+      const frame = ohlcvBars(0, 5);
+      frame.ts[3] = 3 * MIN + 1;
+      const err = await rejection(store.write({ dataset: DS, frame, coverage: [stored(0, 5 * MIN)] }, OHLCV_SCHEMA));
+      expect(err).toBeInstanceOf(InvalidRequestError);
+      expect((err as InvalidRequestError).field).toBe('frame.ts');
+      expect((await store.read(DS, OHLCV_SCHEMA, { start: 0, end: 5 * MIN })).length).toBe(0);
+      expect(await store.coverage(DS)).toEqual([]);
+    });
+
+    it('writes nothing and names frame.ts when a row lies outside its stored claims', async () => {
+      const err = await rejection(store.write({ dataset: DS, frame: ohlcvBars(0, 5), coverage: [stored(0, 4 * MIN)] }, OHLCV_SCHEMA));
+      expect((err as InvalidRequestError).field).toBe('frame.ts');
+      const err2 = await rejection(store.write({
+        dataset: DS, frame: ohlcvBars(0, 5), coverage: [{ start: 0, end: 5 * MIN, state: 'known_empty' }],
+      }, OHLCV_SCHEMA));
+      expect((err2 as InvalidRequestError).field).toBe('frame.ts');
+      expect(await store.datasets()).toEqual([]);
+    });
+
+    it('refuses misaligned or inverted claims, naming the field', async () => {
+      const misaligned = await rejection(store.write({ dataset: DS, frame: ohlcvBars(0, 0), coverage: [stored(1, 5 * MIN)] }, OHLCV_SCHEMA));
+      expect((misaligned as InvalidRequestError).field).toBe('coverage[0].start');
+      const inverted = await rejection(store.write({ dataset: DS, frame: ohlcvBars(0, 0), coverage: [stored(5 * MIN, 0)] }, OHLCV_SCHEMA));
+      expect((inverted as InvalidRequestError).field).toBe('coverage[0].end');
+      expect(await store.coverage(DS)).toEqual([]);
+    });
+
+    it('rejects a stale fencing token and writes nothing; equal or newer tokens pass', async () => {
+      const fence = (token: number) => ({ key: JSON.stringify(['shard', DS.nodeId, 0]), token });
+      await store.write({ dataset: DS, frame: ohlcvBars(0, 5, 1), coverage: [stored(0, 5 * MIN)], fence: fence(5) }, OHLCV_SCHEMA);
+      const err = await rejection(store.write({ dataset: DS, frame: ohlcvBars(0, 5, 2), coverage: [stored(0, 5 * MIN)], fence: fence(4) }, OHLCV_SCHEMA));
+      expect(err).toBeInstanceOf(StaleFencingTokenError);
+      expect(err).toMatchObject({ token: 4, newest: 5, code: 'conflict' });
+      expect((await store.read(DS, OHLCV_SCHEMA, { start: 0, end: 5 * MIN })).column('open')[0]).toBe(1000);
+      await store.write({ dataset: DS, frame: ohlcvBars(0, 5, 3), coverage: [stored(0, 5 * MIN)], fence: fence(5) }, OHLCV_SCHEMA);
+      expect((await store.read(DS, OHLCV_SCHEMA, { start: 0, end: 5 * MIN })).column('open')[0]).toBe(3000);
+      await store.write({ dataset: DS, frame: ohlcvBars(0, 5, 4), coverage: [stored(0, 5 * MIN)], fence: fence(9) }, OHLCV_SCHEMA);
+      expect(await rejection(store.markFailed(DS, { start: 0, end: 5 * MIN }, 'late', fence(8)))).toBeInstanceOf(StaleFencingTokenError);
+      expect((await store.read(DS, OHLCV_SCHEMA, { start: 0, end: 5 * MIN })).column('open')[0]).toBe(4000);
+    });
+
+    it('records failures with growing attempts and never overrides stored ranges', async () => {
+      await write(ohlcvBars(0, 5), [stored(0, 5 * MIN)]);
+      await store.markFailed(DS, { start: 0, end: 10 * MIN }, 'timeout');
+      expect(await store.coverage(DS)).toEqual([
+        { start: 0, end: 5 * MIN, state: 'stored' },
+        { start: 5 * MIN, end: 10 * MIN, state: 'failed', reason: 'timeout', attempts: 1 },
+      ]);
+      await store.markFailed(DS, { start: 5 * MIN, end: 15 * MIN }, 'http 503');
+      expect(await store.coverage(DS)).toEqual([
+        { start: 0, end: 5 * MIN, state: 'stored' },
+        { start: 5 * MIN, end: 10 * MIN, state: 'failed', reason: 'http 503', attempts: 2 },
+        { start: 10 * MIN, end: 15 * MIN, state: 'failed', reason: 'http 503', attempts: 1 },
+      ]);
+    });
+
+    it('lets a stored claim override a failed range', async () => {
+      await store.markFailed(DS, { start: 0, end: 10 * MIN }, 'timeout');
+      await write(ohlcvBars(2 * MIN, 3), [stored(2 * MIN, 5 * MIN)]);
+      expect(await store.coverage(DS)).toEqual([
+        { start: 0, end: 2 * MIN, state: 'failed', reason: 'timeout', attempts: 1 },
+        { start: 2 * MIN, end: 5 * MIN, state: 'stored' },
+        { start: 5 * MIN, end: 10 * MIN, state: 'failed', reason: 'timeout', attempts: 1 },
+      ]);
+    });
+
+    it('keeps node ids with colons, slashes and quotes intact', async () => {
+      const ids = ["ohlcv:binance:BTC/USDT", "a'b\"c;--DROP TABLE datasets", 'x/y:z?q=1&r=%20'];
+      for (let i = 0; i < ids.length; i++) await write(ohlcvBars(0, 3, i + 1), [stored(0, 3 * MIN)], { nodeId: ids[i], intervalMs: MIN });
+      for (let i = 0; i < ids.length; i++) {
+        const back = await store.read({ nodeId: ids[i], intervalMs: MIN }, OHLCV_SCHEMA, { start: 0, end: 3 * MIN });
+        expect(back.column('open')[0]).toBe((i + 1) * 1000);
+      }
+      expect((await store.datasets()).map((d) => d.nodeId).sort()).toEqual([...ids].sort());
+    });
+
+    it('keeps two intervals of one node as separate datasets', async () => {
+      const hourly: DatasetKey = { nodeId: DS.nodeId, intervalMs: 60 * MIN };
+      await write(ohlcvBars(0, 120, 1), [stored(0, 120 * MIN)]);
+      await write(ohlcvBars(0, 2, 2, 60 * MIN), [stored(0, 120 * MIN)], hourly);
+      expect((await store.read(DS, OHLCV_SCHEMA, { start: 0, end: 120 * MIN })).length).toBe(120);
+      const h = await store.read(hourly, OHLCV_SCHEMA, { start: 0, end: 120 * MIN });
+      expect(Array.from(h.ts)).toEqual([0, 60 * MIN]);
+      expect(h.column('open')[0]).toBe(2000);
+    });
+
+    it('refuses a second frame schema for a dataset, naming both', async () => {
+      await write(ohlcvBars(0, 2), [stored(0, 2 * MIN)]);
+      const tick = createFrame(TICK_SCHEMA, new Float64Array([5 * MIN]), [new Float64Array([1]), new Float64Array([2])]);
+      const err = await rejection(store.write({ dataset: DS, frame: tick, coverage: [stored(5 * MIN, 6 * MIN)] }, TICK_SCHEMA));
+      expect(err).toMatchObject({ code: 'conflict' });
+      expect((err as Error).message).toContain('ohlcv');
+      expect((err as Error).message).toContain('tick');
+    });
+
+    it('summarises datasets with rows or coverage', async () => {
+      await write(ohlcvBars(10 * MIN, 5), [stored(10 * MIN, 15 * MIN)]);
+      await store.markFailed({ nodeId: 'only-failed', intervalMs: MIN }, { start: 0, end: MIN }, 'boom');
+      expect(await store.datasets()).toEqual([
+        { nodeId: DS.nodeId, intervalMs: MIN, schema: 'ohlcv', rows: 5, firstTs: 10 * MIN, lastTs: 14 * MIN },
+        { nodeId: 'only-failed', intervalMs: MIN, schema: '', rows: 0, firstTs: undefined, lastTs: undefined },
+      ]);
+    });
+
+    it('stores tick and quote frames too, with NaN kept as NaN', async () => {
+      const tickDs: DatasetKey = { nodeId: 'tick:x', intervalMs: 1000 };
+      const tick = createFrame(TICK_SCHEMA, new Float64Array([0, 1000, 2000]), [new Float64Array([1, Number.NaN, 3]), new Float64Array([4, 5, 6])]);
+      await store.write({ dataset: tickDs, frame: tick, coverage: [stored(0, 3000)] }, TICK_SCHEMA);
+      const back = await store.read(tickDs, TICK_SCHEMA, { start: 0, end: 3000 });
+      expect(Array.from(back.column('price'))).toEqual([1, Number.NaN, 3]);
+    });
+
+    it('answers ping and closes idempotently', async () => {
+      await store.ping();
+      await store.close();
+      await store.close();
+      await expect(store.ping()).rejects.toMatchObject({ code: 'internal' });
+      store = await open();
+    });
+  });
+}

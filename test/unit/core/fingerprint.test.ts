@@ -1,0 +1,134 @@
+import { createHash } from 'node:crypto';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { fingerprintFrame } from '../../../src/core/fingerprint.js';
+import { OHLCV_SCHEMA, QUOTE_SCHEMA, TICK_SCHEMA } from '../../../src/core/frame-schema.js';
+import type { FrameSchema } from '../../../src/core/frame-schema.js';
+import { createFrame, emptyFrame } from '../../../src/core/frame.js';
+import type { Frame } from '../../../src/core/frame.js';
+
+const SCHEMAS = [OHLCV_SCHEMA, TICK_SCHEMA, QUOTE_SCHEMA] as const;
+
+function frameOf(schema: FrameSchema, maxRows = 300): fc.Arbitrary<Frame> {
+  return fc.integer({ min: 0, max: maxRows }).chain((n) =>
+    fc.array(fc.array(fc.double(), { minLength: n, maxLength: n }), { minLength: schema.columns.length + 1, maxLength: schema.columns.length + 1 })
+      .map((cols) => createFrame(schema, Float64Array.from(cols[0]), cols.slice(1).map((c) => Float64Array.from(c)))),
+  );
+}
+const anyFrame = fc.constantFrom(...SCHEMAS).chain((s) => frameOf(s));
+
+function copyFrame(frame: Frame, schema: FrameSchema = frame.schema): Frame {
+  return createFrame(schema, Float64Array.from(frame.ts), frame.values.map((v) => Float64Array.from(v)));
+}
+
+/** The documented encoding, written the slow obvious way (DataView, little-endian). */
+function referenceFingerprint(frame: Frame): string {
+  const header = [frame.schema.name, 'ts', ...frame.schema.columns.map((c) => c.name)].join(',') + '\n';
+  const cols = [frame.ts, ...frame.values];
+  const body = new DataView(new ArrayBuffer(cols.length * frame.length * 8));
+  let at = 0;
+  for (const col of cols) {
+    for (const x of col) {
+      if (Number.isNaN(x)) body.setBigUint64(at, 0x7ff8000000000000n, true);
+      else body.setFloat64(at, x === 0 ? 0 : x, true);
+      at += 8;
+    }
+  }
+  return 'sha256:' + createHash('sha256').update(header, 'utf8').update(new Uint8Array(body.buffer)).digest('hex');
+}
+
+/** A NaN with a chosen sign and payload, written through the bits. */
+function nanWithPayload(sign: number, payload: number): number {
+  const words = new Uint32Array(2);
+  words[0] = payload;
+  words[1] = (sign ? 0x80000000 : 0) | 0x7ff00000 | 0x00080000 | (payload & 0x7ffff);
+  return new Float64Array(words.buffer)[0];
+}
+
+describe('frame fingerprint', () => {
+  it('is sha256 of the documented canonical encoding', () => {
+    fc.assert(fc.property(anyFrame, (frame) => fingerprintFrame(frame) === referenceFingerprint(frame)), { numRuns: 150 });
+  });
+
+  it('hashes an empty OHLCV frame as its header line alone', () => {
+    const expected = createHash('sha256').update('ohlcv,ts,open,high,low,close,volume\n').digest('hex');
+    expect(fingerprintFrame(emptyFrame(OHLCV_SCHEMA))).toBe(`sha256:${expected}`);
+    expect(fingerprintFrame(emptyFrame(OHLCV_SCHEMA))).toMatch(/^sha256:[0-9a-f]{64}$/);
+  });
+
+  it('is stable: the same values in fresh buffers give the same fingerprint', () => {
+    fc.assert(fc.property(anyFrame, (frame) => fingerprintFrame(frame) === fingerprintFrame(frame) && fingerprintFrame(frame) === fingerprintFrame(copyFrame(frame))));
+  });
+
+  it('changes when any single value changes', () => {
+    const arb = fc.constantFrom(...SCHEMAS).chain((s) => frameOf(s, 50).filter((f) => f.length > 0)).chain((frame) =>
+      fc.tuple(fc.constant(frame), fc.nat({ max: frame.values.length }), fc.nat({ max: frame.length - 1 }), fc.double()));
+    fc.assert(
+      fc.property(arb, ([frame, c, i, replacement]) => {
+        const copy = copyFrame(frame);
+        const col = c === 0 ? copy.ts : copy.values[c - 1];
+        const before = col[i];
+        const equivalent = (Number.isNaN(before) && Number.isNaN(replacement)) || before === replacement; // 0 === -0
+        fc.pre(!equivalent);
+        col[i] = replacement;
+        return fingerprintFrame(copy) !== fingerprintFrame(frame);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('depends on the schema name and on the column order', () => {
+    fc.assert(
+      fc.property(frameOf(TICK_SCHEMA), (frame) => {
+        const renamed: FrameSchema = { name: 'trade', columns: TICK_SCHEMA.columns };
+        const swapped: FrameSchema = { name: 'tick', columns: [TICK_SCHEMA.columns[1], TICK_SCHEMA.columns[0]] };
+        const fp = fingerprintFrame(frame);
+        return fp !== fingerprintFrame(copyFrame(frame, renamed)) && fp !== fingerprintFrame(copyFrame(frame, swapped));
+      }),
+    );
+  });
+
+  it('ignores NaN payload bits and the sign of zero', () => {
+    fc.assert(
+      fc.property(anyFrame.filter((f) => f.length > 0), fc.nat(), fc.boolean(), (frame, payload, sign) => {
+        const a = copyFrame(frame);
+        const b = copyFrame(frame);
+        for (const [x, y] of [[a.ts, b.ts], ...a.values.map((v, c) => [v, b.values[c]])]) {
+          for (let i = 0; i < x.length; i++) {
+            if (Number.isNaN(x[i])) y[i] = nanWithPayload(sign ? 1 : 0, payload);
+            if (x[i] === 0) { x[i] = 0; y[i] = -0; }
+          }
+        }
+        return fingerprintFrame(a) === fingerprintFrame(b);
+      }),
+    );
+  });
+
+  it('canonicalises NaN and -0 in frames longer than one hashing chunk, without touching the frame', () => {
+    const n = 200_003;
+    const ts = new Float64Array(n);
+    const price = new Float64Array(n);
+    const size = new Float64Array(n);
+    for (let i = 0; i < n; i++) { ts[i] = i * 1000; price[i] = 1 + i / 7; size[i] = i % 3; }
+    price[70_000] = nanWithPayload(1, 12345);
+    size[199_999] = -0;
+    const frame = createFrame(TICK_SCHEMA, ts, [price, size]);
+    const clean = copyFrame(frame);
+    clean.values[0][70_000] = Number.NaN;
+    clean.values[1][199_999] = 0;
+    expect(fingerprintFrame(frame)).toBe(fingerprintFrame(clean));
+    expect(fingerprintFrame(frame)).toBe(referenceFingerprint(frame));
+    expect(Object.is(size[199_999], -0)).toBe(true);
+    expect(new Uint32Array(price.buffer, 70_000 * 8, 2)[0]).toBe(12345);
+  });
+
+  it('hashes a sliced frame like a copy of the same rows', () => {
+    fc.assert(
+      fc.property(anyFrame, fc.nat(), fc.nat(), (frame, a, b) => {
+        const from = frame.length === 0 ? 0 : a % frame.length;
+        const slice = frame.slice(from, from + (b % 40));
+        return fingerprintFrame(slice) === fingerprintFrame(copyFrame(slice));
+      }),
+    );
+  });
+});

@@ -1,0 +1,176 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { OHLCV_SCHEMA, SeamlessError, UpstreamUnavailableError, createManualClock } from '../../../src/core/index.js';
+import { createInProcessCoordinator, createShardFetcher } from '../../../src/backfill/index.js';
+import { createMetrics, silentLogger } from '../../../src/observability/index.js';
+import { createDataProvider, createDatasetCatalog, createResponseCache } from '../../../src/provider/index.js';
+import type { FetchRequest } from '../../../src/provider/index.js';
+import { createSyntheticSource } from '../../../src/sources/index.js';
+import { createDuckDbBarStore } from '../../../src/storage/index.js';
+import { createCountingSource } from './counting-source.js';
+
+const MIN = 60_000;
+const NOW = Date.UTC(2024, 5, 1);
+const NODE = 'ohlcv:demo:ETH/USDT';
+const DATASET = { nodeId: NODE, intervalMs: MIN };
+const SHARD = 100;
+/** One shard's worth of bars, well in the past: [A, A + 100 bars). */
+const A = NOW - 10 * SHARD * MIN;
+const MID = A + 50 * MIN;
+const END = A + SHARD * MIN;
+
+const open: { close(): Promise<void> }[] = [];
+afterEach(async () => {
+  for (const h of open.splice(0)) await h.close();
+});
+
+async function harness(options: { syncBudgetMs?: number } = {}) {
+  const clock = createManualClock(NOW);
+  const logger = silentLogger();
+  const metrics = createMetrics({ defaultMetrics: false });
+  const store = await createDuckDbBarStore({ path: ':memory:' });
+  const upstream = createSyntheticSource({ seed: 3 });
+  const source = createCountingSource(upstream);
+  const catalog = createDatasetCatalog([{ nodeId: NODE, intervals: ['1m'], source: 'up', schema: 'ohlcv' }], new Map([['up', source]]), store);
+  const coordinator = createInProcessCoordinator({
+    fetchShard: createShardFetcher({ store, clock, logger, retry: { maxAttempts: 3, baseDelayMs: 0, maxDelayMs: 0 } }),
+    barsPerShard: SHARD, concurrency: 4, clock, logger, metrics,
+  });
+  const cache = createResponseCache({ maxBytes: 64 << 20, maxEntries: 1000, ttlMs: 60_000 }, clock);
+  const provider = createDataProvider({ store, catalog, coordinator, cache, clock, logger, metrics, maxBars: 100_000, syncBudgetMs: options.syncBudgetMs ?? 60_000 });
+  const h = {
+    store, source, coordinator, provider,
+    read: (extra: Partial<FetchRequest> = {}) => provider.fetch({ nodeId: NODE, interval: '1m', start: A, end: END, ...extra }),
+    /** Stores [A, MID) as if an earlier backfill had written it. */
+    storeFirstHalf: async () => {
+      const { frame } = await upstream.fetch({ nodeId: NODE, intervalMs: MIN, range: { start: A, end: MID } });
+      await store.write({ dataset: DATASET, frame, coverage: [{ start: A, end: MID, state: 'stored' }] }, OHLCV_SCHEMA);
+    },
+    close: async () => {
+      await coordinator.close();
+      await store.close();
+    },
+  };
+  open.push(h);
+  return h;
+}
+
+async function rejection(p: Promise<unknown>): Promise<SeamlessError> {
+  try {
+    await p;
+  } catch (error) {
+    expect(error).toBeInstanceOf(SeamlessError);
+    return error as SeamlessError;
+  }
+  return expect.unreachable('expected the read to be refused');
+}
+
+describe('read strategies', () => {
+  it('fail_fast refuses missing data with data_unavailable naming the missing ranges', async () => {
+    const h = await harness();
+    await h.storeFirstHalf();
+    const error = await rejection(h.read({ strategy: 'fail_fast' }));
+    expect(error.code).toBe('data_unavailable');
+    expect(error.httpStatus).toBe(404);
+    expect(error.details.missingRanges).toEqual([{ start: MID, end: END }]);
+    expect(h.source.ranges).toEqual([]);
+  });
+
+  it('fail_fast with partialOk returns what storage has, marked partial', async () => {
+    const h = await harness();
+    await h.storeFirstHalf();
+    const { frame, metadata } = await h.read({ strategy: 'fail_fast', partialOk: true });
+    expect(frame.length).toBe(50);
+    expect(metadata).toMatchObject({ partial: true, coverageRatio: 0.5, missingRanges: [{ start: MID, end: END }], backfill: null, sources: { storage: 50, backfill: 0 } });
+    expect(metadata.coverageRatio).toBeLessThan(1);
+    expect(h.source.ranges).toEqual([]);
+  });
+
+  it('auto_backfill fills every missing bar and returns a complete answer', async () => {
+    const h = await harness();
+    await h.storeFirstHalf();
+    const { frame, metadata } = await h.read({ strategy: 'auto_backfill' });
+    expect(frame.length).toBe(100);
+    expect(metadata).toMatchObject({ partial: false, coverageRatio: 1, missingRanges: [], downgraded: false, sources: { storage: 50, backfill: 50 } });
+    expect(metadata.backfill).toMatchObject({ state: 'completed', completionRatio: 1 });
+    expect(h.source.ranges).toEqual([{ start: MID, end: END }]);
+  });
+
+  it('partial_fill returns the stored part at once and finishes the rest in the background', async () => {
+    const h = await harness();
+    await h.storeFirstHalf();
+    const gate = h.source.hold();
+    const { frame, metadata } = await h.read({ strategy: 'partial_fill' });
+    expect(frame.length).toBe(50);
+    expect(metadata).toMatchObject({ partial: true, coverageRatio: 0.5, missingRanges: [{ start: MID, end: END }] });
+    expect(metadata.backfill).toMatchObject({ state: 'running' });
+    const jobId = metadata.backfill?.jobId ?? expect.unreachable('partial_fill must return a job id');
+    gate.open();
+    expect(await h.coordinator.wait(jobId)).toMatchObject({ state: 'completed', completionRatio: 1 });
+    const after = await h.read({ strategy: 'fail_fast' });
+    expect(after.frame.length).toBe(100);
+    expect(after.metadata.partial).toBe(false);
+  });
+
+  it('seamless downgrades to partial with the job id when the source outlasts the sync budget', async () => {
+    const h = await harness({ syncBudgetMs: 5 });
+    await h.storeFirstHalf();
+    const gate = h.source.hold();
+    const { frame, metadata } = await h.read();
+    expect(frame.length).toBe(50);
+    expect(metadata).toMatchObject({ strategy: 'seamless', partial: true, downgraded: true, downgradeMode: 'partial', downgradeReason: 'backfill_budget_exhausted' });
+    const jobId = metadata.backfill?.jobId ?? expect.unreachable('a downgraded read must return its job id');
+    expect(h.coordinator.job(jobId)?.state).toBe('running');
+    gate.open(); // the upstream answers only after the read has returned
+    expect(await h.coordinator.wait(jobId)).toMatchObject({ state: 'completed' });
+    const after = await h.read();
+    expect(after.metadata).toMatchObject({ partial: false, downgraded: false, downgradeReason: null, rows: 100 });
+  });
+
+  it('seamless returns a complete answer when the backfill finishes within the budget', async () => {
+    const h = await harness();
+    const { metadata } = await h.read();
+    expect(metadata).toMatchObject({ partial: false, downgraded: false, rows: 100, sources: { backfill: 100 } });
+  });
+
+  it('reports upstream_unavailable and records the failure after retrying a retryable error', async () => {
+    const h = await harness();
+    h.source.failWith(new UpstreamUnavailableError('exchange', 'HTTP 503', { retryable: true }));
+    const error = await rejection(h.read({ strategy: 'auto_backfill' }));
+    expect(error.code).toBe('upstream_unavailable');
+    expect(error.message).toContain('HTTP 503');
+    expect(h.source.ranges).toHaveLength(3);
+    const later = await h.read({ strategy: 'fail_fast', partialOk: true });
+    expect(later.metadata.failedRanges).toMatchObject([{ start: A, end: END, reason: expect.stringContaining('HTTP 503') }]);
+    // Three upstream attempts failed, so the coverage entry must say 3, not 1.
+    expect(await h.store.coverage(DATASET, { start: A, end: END })).toEqual([
+      { start: A, end: END, state: 'failed', reason: expect.stringContaining('HTTP 503'), attempts: 3 },
+    ]);
+  });
+
+  it('shows the ranges its own backfill just failed to a partialOk read', async () => {
+    const h = await harness();
+    h.source.failWith(new UpstreamUnavailableError('exchange', 'HTTP 503', { retryable: true }));
+    const { metadata } = await h.read({ strategy: 'auto_backfill', partialOk: true });
+    expect(metadata).toMatchObject({ partial: true, coverageRatio: 0, downgradeReason: 'backfill_failed' });
+    expect(metadata.failedRanges).toEqual([{ start: A, end: END, reason: expect.stringContaining('HTTP 503'), attempts: expect.any(Number) }]);
+  });
+
+  it('does not retry an error the source marks as not retryable', async () => {
+    const h = await harness();
+    h.source.failWith(new UpstreamUnavailableError('exchange', 'unknown symbol', { retryable: false }));
+    const error = await rejection(h.read({ strategy: 'auto_backfill' }));
+    expect(error.code).toBe('upstream_unavailable');
+    expect(h.source.ranges).toEqual([{ start: A, end: END }]);
+    const coverage = await h.store.coverage(DATASET, { start: A, end: END });
+    expect(coverage).toMatchObject([{ state: 'failed', attempts: 1, reason: expect.stringContaining('unknown symbol') }]);
+  });
+
+  it('recovers on a later read once the upstream answers again', async () => {
+    const h = await harness();
+    h.source.failWith(new UpstreamUnavailableError('exchange', 'HTTP 503', { retryable: true }), 3);
+    await rejection(h.read({ strategy: 'auto_backfill' }));
+    const { metadata } = await h.read({ strategy: 'auto_backfill' });
+    expect(metadata).toMatchObject({ partial: false, rows: 100, failedRanges: [] });
+    expect(await h.store.coverage(DATASET, { start: A, end: END })).toEqual([{ start: A, end: END, state: 'stored' }]);
+  });
+});

@@ -2,7 +2,7 @@
 export {
   SeamlessConfigSchema, DEFAULT_HOST, DEFAULT_PORT, DEFAULT_DATA_DIR, DEFAULT_MAX_BARS, DEFAULT_BARS_PER_SHARD,
 } from './config-schema.js';
-export { loadConfig } from './load-config.js';
+export { loadConfig, DEFAULT_CONFIG_FILE } from './load-config.js';
 export { demoConfig, DEMO_DATASETS } from './demo-config.js';
 export { ENV_KEYS, applyEnvOverrides } from './env-overrides.js';
 

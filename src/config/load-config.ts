@@ -14,8 +14,11 @@ import type { SeamlessConfig, SeamlessConfigInput } from './config-schema.js';
 import { demoConfig } from './demo-config.js';
 import { applyEnvOverrides } from './env-overrides.js';
 
+/** Read from the working directory when no file is named and it exists. */
+export const DEFAULT_CONFIG_FILE = 'seamless.yml';
+
 export interface LoadConfigOptions {
-  /** Path of a YAML file; when absent, SEAMLESS_CONFIG is used, else the embedded demo defaults. */
+  /** Path of a YAML file; when absent, SEAMLESS_CONFIG, then ./seamless.yml if present, else the embedded defaults. */
   readonly file?: string;
   /** A configuration object used instead of a file. */
   readonly input?: SeamlessConfigInput;
@@ -35,7 +38,7 @@ export interface LoadedConfig {
 
 export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
   const env = options.env ?? process.env;
-  const file = options.file ?? env.SEAMLESS_CONFIG;
+  const file = options.file ?? env.SEAMLESS_CONFIG ?? (options.input === undefined && existsSync(DEFAULT_CONFIG_FILE) ? DEFAULT_CONFIG_FILE : undefined);
   let tree: Record<string, unknown>;
   let doc: Document | undefined;
   let lines: LineCounter | undefined;
@@ -54,6 +57,8 @@ export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
       throw new InvalidRequestError('config', `${file}: the top level must be a mapping of keys`);
     }
     tree = value as Record<string, unknown>;
+    // A file that declares no datasets and no sources (e.g. only keys or a port) keeps the demo.
+    if (!('datasets' in tree) && !('sources' in tree)) Object.assign(tree, demoConfig());
   } else {
     tree = demoConfig() as Record<string, unknown>;
   }

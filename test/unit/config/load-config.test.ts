@@ -103,3 +103,34 @@ describe('configuration loading', () => {
     }
   });
 });
+
+describe('configuration file discovery', () => {
+  let dir: Awaited<ReturnType<typeof tempDir>>;
+  let cwd: string;
+  beforeEach(async () => {
+    dir = await tempDir();
+    cwd = process.cwd();
+    process.chdir(dir.path);
+  });
+  afterEach(async () => {
+    process.chdir(cwd);
+    await dir.remove();
+  });
+
+  it('reads ./seamless.yml when no file is named', () => {
+    writeFileSync(join(dir.path, 'seamless.yml'), 'server:\n  port: 5151\n');
+    const loaded = loadConfig({ env: {} });
+    expect(loaded.file).toBe('seamless.yml');
+    expect(loaded.config.server.port).toBe(5151);
+  });
+
+  it('keeps the demo datasets for a file that declares no datasets and no sources', () => {
+    writeFileSync(join(dir.path, 'seamless.yml'), 'auth:\n  keys: []\n');
+    expect(loadConfig({ env: {} }).config.datasets.length).toBeGreaterThan(0);
+  });
+
+  it('uses only the datasets of a file that declares some', () => {
+    writeFileSync(join(dir.path, 'seamless.yml'), 'sources: {}\ndatasets: []\n');
+    expect(loadConfig({ env: {} }).config.datasets).toEqual([]);
+  });
+});

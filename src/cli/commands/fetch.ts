@@ -1,0 +1,107 @@
+/**
+ * `seamless fetch`: one read, embedded (opens the data directory) or through a gateway (--url),
+ * printed as a table, the gateway's JSON body or CSV.
+ */
+import { Option } from 'commander';
+import type { Command } from 'commander';
+import { encodeColumnarJson, encodeCsv } from '../../core/index.js';
+import type { Frame } from '../../core/index.js';
+import { STRATEGIES } from '../../provider/index.js';
+import type { ReadMetadata, Strategy } from '../../provider/index.js';
+import { writeLine } from '../context.js';
+import type { CliContext } from '../context.js';
+import { addRemoteOptions, gatewayClient, integerOption, withSeamless } from '../options.js';
+import type { RemoteOptions } from '../options.js';
+import { formatBars, readSummary } from '../output.js';
+import type { Columns } from '../output.js';
+
+export const FETCH_FORMATS = ['table', 'json', 'csv'] as const;
+export type FetchFormat = (typeof FETCH_FORMATS)[number];
+export const DEFAULT_TABLE_LIMIT = 20;
+
+interface FetchOptions extends RemoteOptions {
+  readonly node: string;
+  readonly interval: string;
+  readonly start: string;
+  readonly end: string;
+  readonly strategy?: Strategy;
+  readonly partialOk?: boolean;
+  readonly format: FetchFormat;
+  readonly limit: number;
+}
+
+export function registerFetch(program: Command, ctx: CliContext): void {
+  const cmd = program.command('fetch')
+    .description('read the bars of one dataset over [start, end)')
+    .requiredOption('--node <id>', 'dataset node id, e.g. ohlcv:demo:BTC-USD')
+    .requiredOption('--interval <interval>', 'bar interval, e.g. 1m')
+    .requiredOption('--start <time>', 'range start (epoch ms or ISO-8601), inclusive')
+    .requiredOption('--end <time>', 'range end (epoch ms or ISO-8601), exclusive')
+    .addOption(new Option('--strategy <strategy>', 'how to treat missing data').choices(STRATEGIES))
+    .option('--partial-ok', 'accept a partial answer instead of an error')
+    .addOption(new Option('--format <format>', 'output format').choices(FETCH_FORMATS).default('table'))
+    .option('--limit <n>', 'table rows to show (head and tail)', integerOption('--limit', 2), DEFAULT_TABLE_LIMIT);
+  addRemoteOptions(cmd).action(async (opts: FetchOptions) => {
+    if (opts.url !== undefined) await fetchRemote(ctx, opts as FetchOptions & { url: string });
+    else await fetchEmbedded(ctx, opts);
+  });
+}
+
+async function fetchEmbedded(ctx: CliContext, opts: FetchOptions): Promise<void> {
+  await withSeamless(ctx, opts, async (seamless) => {
+    const { frame, metadata } = await seamless.fetch({
+      nodeId: opts.node, interval: opts.interval, start: opts.start, end: opts.end,
+      ...(opts.strategy !== undefined ? { strategy: opts.strategy } : {}),
+      partialOk: opts.partialOk === true,
+      requestedBy: 'cli',
+    });
+    switch (opts.format) {
+      case 'json':
+        writeLine(ctx.stdout, `{"data":${encodeColumnarJson(frame)},"metadata":${JSON.stringify(metadata)}}`);
+        return;
+      case 'csv':
+        ctx.stdout.write(encodeCsv(frame));
+        return;
+      case 'table':
+        printTable(ctx, frameColumns(frame), metadata, opts.limit);
+        return;
+      default: {
+        const never: never = opts.format;
+        return never;
+      }
+    }
+  });
+}
+
+async function fetchRemote(ctx: CliContext, opts: FetchOptions & { url: string }): Promise<void> {
+  const client = gatewayClient(ctx, opts);
+  const query = {
+    node: opts.node, interval: opts.interval, start: opts.start, end: opts.end, strategy: opts.strategy,
+    partial_ok: opts.partialOk === true ? 'true' : undefined,
+  };
+  if (opts.format === 'csv') {
+    ctx.stdout.write(await client.getText('/v1/bars', { ...query, format: 'csv' }));
+    return;
+  }
+  const text = await client.getText('/v1/bars', { ...query, format: 'json' });
+  if (opts.format === 'json') {
+    writeLine(ctx.stdout, text);
+    return;
+  }
+  const body = JSON.parse(text) as { data: Record<string, number[]>; metadata: ReadMetadata };
+  const names = Object.keys(body.data);
+  printTable(ctx, { names, values: names.map((n) => body.data[n]), length: body.metadata.rows }, body.metadata, opts.limit);
+}
+
+function frameColumns(frame: Frame): Columns {
+  return {
+    names: ['ts', ...frame.schema.columns.map((c) => c.name)],
+    values: [frame.ts, ...frame.values],
+    length: frame.length,
+  };
+}
+
+function printTable(ctx: CliContext, cols: Columns, metadata: ReadMetadata, limit: number): void {
+  if (cols.length > 0) for (const line of formatBars(cols, limit)) writeLine(ctx.stdout, line);
+  writeLine(ctx.stdout, readSummary(metadata));
+}

@@ -1,0 +1,47 @@
+/**
+ * What a command may touch of its process: output streams, the environment and the exit code.
+ * `processContext()` is the only place the CLI reads `process.*`; tests and `main()` can pass
+ * their own context instead.
+ */
+
+export interface OutputStream {
+  write(text: string): boolean;
+  readonly isTTY?: boolean;
+}
+
+export interface CliContext {
+  readonly stdout: OutputStream;
+  /** Logs, progress and errors. */
+  readonly stderr: OutputStream;
+  /** SEAMLESS_* for the config, plus SEAMLESS_API_KEY (--key default) and SEAMLESS_DEBUG. */
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** SEAMLESS_DEBUG=1: stack traces on failure and debug logs. */
+  readonly debug: boolean;
+  /** Set by a command that fails without throwing (a failed backfill job, an interrupt). */
+  exitCode: number;
+  /** Subscribes to SIGINT/SIGTERM; returns the unsubscribe function. */
+  onSignal(handler: (signal: NodeJS.Signals) => void): () => void;
+}
+
+export function processContext(): CliContext {
+  const env = process.env;
+  return {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    env,
+    debug: env.SEAMLESS_DEBUG === '1' || env.SEAMLESS_DEBUG === 'true',
+    exitCode: 0,
+    onSignal(handler) {
+      process.on('SIGINT', handler);
+      process.on('SIGTERM', handler);
+      return () => {
+        process.off('SIGINT', handler);
+        process.off('SIGTERM', handler);
+      };
+    },
+  };
+}
+
+export function writeLine(stream: OutputStream, line = ''): void {
+  stream.write(`${line}\n`);
+}

@@ -1,0 +1,35 @@
+/**
+ * The `seamless` command line, built as a commander program. Building it has no side effects:
+ * commands write only to the context's streams, and errors are thrown (exitOverride) for
+ * main.ts to print as one line.
+ */
+import { Command } from 'commander';
+import { processContext } from './context.js';
+import type { CliContext } from './context.js';
+import { registerBackfill } from './commands/backfill.js';
+import { registerCoverage } from './commands/coverage.js';
+import { registerFetch } from './commands/fetch.js';
+import { registerImport } from './commands/import.js';
+import { registerKeys } from './commands/keys.js';
+import { registerServe } from './commands/serve.js';
+
+export function buildProgram(ctx: CliContext = processContext()): Command {
+  const program = new Command('seamless')
+    .description('Seamless market-data plane: serve the gateway, read, backfill and import bars, manage API keys')
+    .showSuggestionAfterError(true)
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => { ctx.stdout.write(text); },
+      writeErr: (text) => { ctx.stderr.write(text); },
+      // commander's parse errors ("error: unknown option '--x'\n(Did you mean --y?)") as our one line.
+      outputError: (text, write) => write(`seamless: invalid_request: ${text.replace(/^error: /, '').trim().replace(/\s*\n\s*/g, ' ')}\n`),
+    });
+  // Subcommands created by .command() inherit exitOverride and the output configuration.
+  registerServe(program, ctx);
+  registerFetch(program, ctx);
+  registerCoverage(program, ctx);
+  registerBackfill(program, ctx);
+  registerImport(program, ctx);
+  registerKeys(program, ctx);
+  return program;
+}

@@ -6,7 +6,8 @@
 //     loopback ports in temp directories and stop them afterwards).
 // Each step prints its name; the first failing step stops the run with its exit code.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 
@@ -52,6 +53,26 @@ if (missing.length > 0) {
 const npx = 'npx';
 run('lint', npx, ['eslint', '.']);
 run('typecheck', npx, ['tsc', '-p', 'tsconfig.json', '--noEmit']);
-run('unit tests', npx, ['vitest', 'run', '--project', 'unit']);
-run('integration tests', npx, ['vitest', 'run', '--project', 'integration']);
+const reports = mkdtempSync(join(tmpdir(), 'seamless-test-reports-'));
+const totals = { passed: 0, failed: 0, skipped: 0 };
+function vitest(title, project) {
+  const out = join(reports, `${project}.json`);
+  try {
+    run(title, npx, ['vitest', 'run', '--project', project, '--reporter=default', '--reporter=json', `--outputFile.json=${out}`]);
+  } finally {
+    if (existsSync(out)) {
+      const r = JSON.parse(readFileSync(out, 'utf8'));
+      totals.passed += r.numPassedTests;
+      totals.failed += r.numFailedTests;
+      totals.skipped += r.numPendingTests + r.numTodoTests;
+    }
+  }
+}
+process.on('exit', () => {
+  rmSync(reports, { recursive: true, force: true });
+  // The plain closing line CI reads.
+  console.log(`\ntests: ${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`);
+});
+vitest('unit tests', 'unit');
+vitest('integration tests', 'integration');
 console.log('\nall test suites passed');

@@ -14,7 +14,7 @@ export {
   subtractRanges, missingRanges, shardsCovering, totalLength,
 } from './range.js';
 export { encodeColumnarJson, encodeCsv, encodeArrowIpc, decodeArrowIpc } from './encode/index.js';
-export { fingerprintFrame } from './fingerprint.js';
+export { fingerprintFrame, fingerprintFrameAsync } from './fingerprint.js';
 
 export type { ErrorCode, ErrorBody } from './errors.js';
 export type { ColumnSpec, FrameSchema, FrameSchemaName } from './frame-schema.js';

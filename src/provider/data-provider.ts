@@ -6,7 +6,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import {
-  alignDown, allocateFrame, concatFrames, fingerprintFrame, formatInterval, intersectRanges, lowerBound, missingRanges,
+  alignDown, allocateFrame, concatFrames, fingerprintFrame, fingerprintFrameAsync, formatInterval, intersectRanges, lowerBound, missingRanges,
   subtractRanges, barCount, emptyFrame,
 } from '../core/index.js';
 import type { Clock, Frame, TimeRange } from '../core/index.js';
@@ -124,7 +124,7 @@ export function createDataProvider(deps: DataProviderDeps): DataProvider {
     pieces.sort((a, b) => a.range.start - b.range.start);
     const frame = pieces.length === 0 ? emptyFrame(schema) : concatFrames(schema, pieces.map((p) => p.frame));
     // Seams (steps 6-8): live blending, conformance pipeline and SLA evaluation run here.
-    const fingerprint = cacheHit && cachePieces.length === 1 ? memoFingerprint(cachePieces[0], frame) : fingerprintFrame(frame);
+    const fingerprint = cacheHit && cachePieces.length === 1 ? memoFingerprint(cachePieces[0], frame) : await fingerprintFrameAsync(frame);
 
     const closedBars = barCount(closed, req.intervalMs);
     let missingBars = 0;

@@ -2,7 +2,7 @@
  * Exponential backoff with full jitter, abortable. Whether to retry is read only from the
  * error's `retryable` flag (SeamlessError), never from its message.
  */
-import { AbortedError, isSeamlessError } from '../core/index.js';
+import { delay, isSeamlessError } from '../core/index.js';
 
 export interface RetryPolicy {
   readonly maxAttempts: number;
@@ -20,20 +20,7 @@ export function backoffDelay(policy: RetryPolicy, attempt: number, random: () =>
   return Math.floor(random() * cap);
 }
 
+/** Waits `ms`, rejecting with AbortedError when `signal` fires. */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(new AbortedError(signal.reason));
-      return;
-    }
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(new AbortedError(signal?.reason));
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
+  return delay(ms, signal);
 }

@@ -3,7 +3,7 @@
  * See random-walk.ts for the walk and defects.ts for the defective mode.
  */
 import {
-  AbortedError, InvalidRequestError, InvertedRangeError, OHLCV_SCHEMA, allocateFrame, alignUp,
+  AbortedError, delay, InvalidRequestError, InvertedRangeError, OHLCV_SCHEMA, allocateFrame, alignUp,
 } from '../../core/index.js';
 import type { Frame, TimeRange } from '../../core/index.js';
 import type { BarSource, SourceBatch, SourceRequest } from '../bar-source.js';
@@ -93,17 +93,7 @@ class SyntheticSource implements BarSource {
     const { latencyMin, latencyMax } = this.#o;
     if (latencyMax === 0) return Promise.resolve();
     const ms = latencyMin + (latencyMax - latencyMin) * unit(hashAt(key, start, LATENCY_STREAM));
-    return new Promise<void>((resolve, reject) => {
-      const onAbort = (): void => {
-        clearTimeout(timer);
-        reject(new AbortedError(signal?.reason));
-      };
-      const timer = setTimeout(() => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve();
-      }, ms);
-      signal?.addEventListener('abort', onAbort, { once: true });
-    });
+    return delay(ms, signal);
   }
 }
 

@@ -118,11 +118,11 @@ export function createDataProvider(deps: DataProviderDeps): DataProvider {
         counts.backfill += fromBackfill;
         counts.storage += frame.length - fromBackfill;
       }
-      if (cache) rememberComplete(cache, key, remaining, missing, pieces, closed);
     }
 
     pieces.sort((a, b) => a.range.start - b.range.start);
     const frame = pieces.length === 0 ? emptyFrame(schema) : concatFrames(schema, pieces.map((p) => p.frame));
+    if (cache && remaining.length > 0) rememberComplete(cache, key, remaining, missing, pieces, closed, frame);
     // Seams (steps 6-8): live blending, conformance pipeline and SLA evaluation run here.
     const fingerprint = cacheHit && cachePieces.length === 1 ? memoFingerprint(cachePieces[0], frame) : await fingerprintFrameAsync(frame);
 
@@ -180,19 +180,21 @@ export function createDataProvider(deps: DataProviderDeps): DataProvider {
 }
 
 /** Caches what this read proved complete: the whole answer when nothing is missing, else the complete parts. */
-function rememberComplete(cache: ResponseCache, key: string, remaining: readonly TimeRange[], missing: readonly TimeRange[], pieces: readonly Piece[], closed: TimeRange): void {
+function rememberComplete(
+  cache: ResponseCache, key: string, remaining: readonly TimeRange[], missing: readonly TimeRange[],
+  pieces: readonly Piece[], closed: TimeRange, answer: Frame,
+): void {
   if (missing.length === 0) {
-    const sorted = [...pieces].sort((a, b) => a.range.start - b.range.start);
-    cache.insert(key, closed, sorted.length === 1 ? sorted[0].frame : concatFrames(sorted[0].frame.schema, sorted.map((p) => p.frame)));
+    cache.insert(key, closed, answer);
     return;
   }
   for (const complete of subtractRanges(remaining, missing)) {
     for (const p of pieces) {
       if (p.range.start >= complete.end || p.range.end <= complete.start) continue;
       const f = p.frame;
-      const part = f.slice(lowerBound(f.ts, complete.start), lowerBound(f.ts, complete.end));
+      const part = f.slice(lowerBound(f.ts, Math.max(complete.start, p.range.start)), lowerBound(f.ts, Math.min(complete.end, p.range.end)));
       // Copy so the segment does not pin the whole read buffer (the cache charges what it holds).
-      cache.insert(key, complete, copyFrame(part));
+      cache.insert(key, { start: Math.max(complete.start, p.range.start), end: Math.min(complete.end, p.range.end) }, copyFrame(part));
     }
   }
 }

@@ -12,7 +12,13 @@ export interface IngestFindings {
   readonly duplicates: number;
   readonly misaligned: number;
   readonly outOfRange: number;
+  /** ts of each dropped duplicate (the kept row has the same ts), in ts order. */
+  readonly duplicateTs: readonly number[];
+  /** Raw ts of each dropped off-grid row, in ts order. */
+  readonly misalignedTs: readonly number[];
 }
+
+const CLEAN: IngestFindings = Object.freeze({ unsorted: false, duplicates: 0, misaligned: 0, outOfRange: 0, duplicateTs: [], misalignedTs: [] });
 
 export interface NormalisedBatch {
   readonly frame: Frame;
@@ -30,7 +36,7 @@ export function normaliseIngest(frame: Frame, range: TimeRange, intervalMs: numb
       break;
     }
   }
-  if (clean) return { frame, findings: { unsorted: false, duplicates: 0, misaligned: 0, outOfRange: 0 } };
+  if (clean) return { frame, findings: CLEAN };
 
   // Slow path: stable sort of row indices by ts (stable keeps "last written wins" meaningful).
   let unsorted = false;
@@ -42,18 +48,18 @@ export function normaliseIngest(frame: Frame, range: TimeRange, intervalMs: numb
     idx.sort((a, b) => ts[a] - ts[b] || a - b);
     order.set(idx);
   }
-  let misaligned = 0;
   let outOfRange = 0;
-  let duplicates = 0;
+  const duplicateTs: number[] = [];
+  const misalignedTs: number[] = [];
   const keep = new Uint32Array(n);
   let k = 0;
   for (let j = 0; j < n; j++) {
     const i = order[j];
     const t = ts[i];
     if (t < range.start || t >= range.end) { outOfRange++; continue; }
-    if (t % intervalMs !== 0) { misaligned++; continue; }
+    if (t % intervalMs !== 0) { misalignedTs.push(t); continue; }
     if (k > 0 && ts[keep[k - 1]] === t) {
-      duplicates++;
+      duplicateTs.push(t);
       keep[k - 1] = i; // last one wins
       continue;
     }
@@ -67,5 +73,8 @@ export function normaliseIngest(frame: Frame, range: TimeRange, intervalMs: numb
     const dst = out.values[c];
     for (let r = 0; r < k; r++) dst[r] = src[keep[r]];
   }
-  return { frame: out, findings: { unsorted, duplicates, misaligned, outOfRange } };
+  return {
+    frame: out,
+    findings: { unsorted, duplicates: duplicateTs.length, misaligned: misalignedTs.length, outOfRange, duplicateTs, misalignedTs },
+  };
 }

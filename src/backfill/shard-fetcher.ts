@@ -10,9 +10,11 @@ import {
 } from '../core/index.js';
 import type { Clock, Frame, TimeRange } from '../core/index.js';
 import type { Logger } from '../observability/index.js';
-import type { BarStore, CoverageClaim, Fence } from '../storage/index.js';
+import type { IngestFinding } from '../conformance/index.js';
+import type { BarStore, CoverageClaim, DatasetKey, Fence } from '../storage/index.js';
 import type { BackfillTarget, ShardState } from './coordinator.js';
 import { normaliseIngest } from './ingest-normaliser.js';
+import type { IngestFindings } from './ingest-normaliser.js';
 import { backoffDelay, isRetryable, sleep } from './retry.js';
 import type { RetryPolicy } from './retry.js';
 
@@ -39,6 +41,8 @@ export interface ShardFetcherDeps {
   readonly logger: Logger;
   /** Called after every failed attempt (for events and metrics). */
   readonly onAttemptFailed?: (task: ShardTask, attempt: number, reason: string, final: boolean) => void;
+  /** Called with the ingest findings a write committed (duplicates and off-grid rows dropped). */
+  readonly onFindings?: (findings: readonly IngestFinding[]) => void;
 }
 
 export type ShardFetcher = (task: ShardTask, fence: Fence, signal: AbortSignal) => Promise<ShardOutcome>;
@@ -70,12 +74,14 @@ export function createShardFetcher(deps: ShardFetcherDeps): ShardFetcher {
           for (const r of stored) claims.push({ start: r.start, end: r.end, state: 'stored' });
           for (const r of empty) claims.push({ start: r.start, end: r.end, state: 'known_empty' });
           claims.sort((a, b) => a.start - b.start);
-          const { frame, findings } = normaliseIngest(batch.frame, range, dataset.intervalMs);
+          const { frame, findings: findingsOf } = normaliseIngest(batch.frame, range, dataset.intervalMs);
           const storable = rowsInside(frame, stored);
-          if (findings.duplicates + findings.misaligned + findings.outOfRange > 0 || findings.unsorted) {
-            deps.logger.warn({ shard: task.key, ...findings }, 'upstream batch normalised before storing');
+          if (findingsOf.duplicates + findingsOf.misaligned + findingsOf.outOfRange > 0 || findingsOf.unsorted) {
+            deps.logger.warn({ shard: task.key, unsorted: findingsOf.unsorted, duplicates: findingsOf.duplicates, misaligned: findingsOf.misaligned, outOfRange: findingsOf.outOfRange }, 'upstream batch normalised before storing');
           }
-          const report = await store.write({ dataset, frame: storable, coverage: claims, fence }, schema);
+          const findings = ingestFindings(dataset, findingsOf, clock.now());
+          const report = await store.write({ dataset, frame: storable, coverage: claims, fence, ...(findings.length > 0 ? { findings } : {}) }, schema);
+          if (findings.length > 0) deps.onFindings?.(findings);
           rowsWritten += report.rowsWritten;
           if (stored.length > 0) allEmpty = false;
           break;
@@ -98,6 +104,22 @@ export function createShardFetcher(deps: ShardFetcherDeps): ShardFetcher {
     }
     return { state: allEmpty ? 'known_empty' : 'completed', rowsWritten, attempts, fetched: true };
   };
+}
+
+/** One finding per (flag, ts), repeats folded into `count`, for what normalising dropped. */
+function ingestFindings(dataset: DatasetKey, found: IngestFindings, at: number): IngestFinding[] {
+  const out: IngestFinding[] = [];
+  const fold = (flag: 'duplicate_ts' | 'misaligned_ts', list: readonly number[], detail: string): void => {
+    for (let i = 0; i < list.length; ) {
+      let j = i + 1;
+      while (j < list.length && list[j] === list[i]) j++;
+      out.push({ nodeId: dataset.nodeId, intervalMs: dataset.intervalMs, flag, ts: list[i], count: j - i, at, detail });
+      i = j;
+    }
+  };
+  fold('duplicate_ts', found.duplicateTs, 'the upstream sent this bar more than once; the last copy was stored');
+  fold('misaligned_ts', found.misalignedTs, 'the upstream sent a bar off the interval grid; it was dropped');
+  return out;
 }
 
 /** Keeps rows whose ts lies in one of the (sorted, disjoint) ranges; no copy when all do. */

@@ -17,6 +17,11 @@ export const DEFAULT_BACKFILL_CONCURRENCY = 4;
 export const DEFAULT_BACKFILL_MAX_ATTEMPTS = 3;
 export const DEFAULT_BACKFILL_BASE_DELAY_MS = 200;
 export const DEFAULT_SYNC_BACKFILL_BUDGET_MS = 30_000;
+export const DEFAULT_PRICE_JUMP_MAX_ABS_LOG_RETURN = 0.25;
+export const DEFAULT_STALE_PRICE_MIN_RUN = 120;
+export const DEFAULT_WIDE_SPREAD_MAX_RELATIVE = 0.05;
+export const DEFAULT_COMPLETENESS_WINDOW_BARS = 1440;
+export const DEFAULT_CANARY_WINDOW_MS = 48 * 3_600_000;
 
 const intervalName = z.union([z.string().min(1), z.number().int().positive()]);
 
@@ -39,6 +44,8 @@ export const DatasetConfig = z.object({
   source: z.string().min(1).optional(),
   schema: z.enum(['ohlcv', 'tick', 'quote']).default('ohlcv'),
   description: z.string().optional(),
+  /** Schema registry subject checked on reads; default `seamless-<schema>`. */
+  schemaSubject: z.string().min(1).max(255).optional(),
 }).strict();
 
 export const ApiKeyConfig = z.object({
@@ -78,6 +85,15 @@ export const SeamlessConfigSchema = z.object({
   sources: z.record(z.string().min(1), SourceConfig).default({}),
   datasets: z.array(DatasetConfig).default([]),
   seamless: z.object({
+    conformance: z.object({
+      /** `blocking` rejects reads with error-level findings (unless partial_ok); `shadow` only reports. */
+      mode: z.enum(['blocking', 'shadow']).default('blocking'),
+      enabled: z.boolean().default(true),
+      priceJumpMaxAbsLogReturn: z.number().positive().default(DEFAULT_PRICE_JUMP_MAX_ABS_LOG_RETURN),
+      stalePriceMinRun: z.number().int().min(2).default(DEFAULT_STALE_PRICE_MIN_RUN),
+      wideSpreadMaxRelative: z.number().positive().default(DEFAULT_WIDE_SPREAD_MAX_RELATIVE),
+      completenessWindowBars: z.number().int().positive().default(DEFAULT_COMPLETENESS_WINDOW_BARS),
+    }).strict().prefault({}),
     backfill: z.object({
       /** `embedded` runs the coordinator in this process; a URL points at a coordinator service. */
       endpoint: z.string().min(1).default('embedded'),
@@ -88,6 +104,13 @@ export const SeamlessConfigSchema = z.object({
       /** How long the `seamless` strategy waits for a synchronous backfill before downgrading. */
       syncBudgetMs: z.number().int().positive().default(DEFAULT_SYNC_BACKFILL_BUDGET_MS),
     }).strict().prefault({}),
+  }).strict().prefault({}),
+  schema_registry: z.object({
+    /** Default validation mode of subjects without one: `canary` records, `strict` rejects. */
+    validation_mode: z.enum(['canary', 'strict']).default('canary'),
+    compatibility: z.enum(['BACKWARD', 'BACKWARD_TRANSITIVE', 'FORWARD', 'FORWARD_TRANSITIVE', 'FULL', 'FULL_TRANSITIVE', 'NONE']).default('BACKWARD'),
+    /** A promotion to strict is refused while the subject had canary failures this recently. */
+    canary_window_ms: z.number().int().min(0).default(DEFAULT_CANARY_WINDOW_MS),
   }).strict().prefault({}),
 }).strict();
 

@@ -14,6 +14,7 @@ import { backfillRoutes } from './routes/backfill-routes.js';
 import { barsRoutes } from './routes/bars-route.js';
 import { datasetRoutes } from './routes/dataset-routes.js';
 import { healthRoutes } from './routes/health-routes.js';
+import { reportRoutes } from './routes/report-routes.js';
 
 export interface GatewayDeps {
   readonly seamless: Seamless;
@@ -51,6 +52,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
   datasetRoutes(app, seamless);
   barsRoutes(app, seamless);
   backfillRoutes(app, seamless);
+  reportRoutes(app, seamless);
   await app.ready();
   return { app, markReady: () => { ready = true; } };
 }

@@ -22,6 +22,13 @@ export interface SeamlessMetrics {
   readonly backfillRowsWritten: Counter<'node_id' | 'interval'>;
   readonly backfillCompletionRatio: Gauge<'node_id' | 'interval'>;
   readonly backfillShardsInFlight: Gauge;
+  readonly conformanceFlags: Counter<'node_id' | 'interval' | 'flag_type'>;
+  readonly conformanceWarnings: Counter<'node_id' | 'interval'>;
+  readonly conformanceBlocked: Counter<'node_id' | 'interval'>;
+  readonly conformanceReportsArchived: Counter<'node_id' | 'interval'>;
+  readonly conformanceRegressions: Counter<'node_id' | 'interval'>;
+  readonly schemaValidationFailures: Counter<'subject' | 'mode'>;
+  readonly schemaDrift: Counter<'subject'>;
 }
 
 /** Seconds buckets from 1 ms to 10 minutes. */
@@ -48,5 +55,12 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Seaml
     backfillRowsWritten: new Counter({ name: 'seamless_backfill_rows_written_total', help: 'Rows written to storage by backfill', labelNames: ['node_id', 'interval'], registers }),
     backfillCompletionRatio: new Gauge({ name: 'backfill_completion_ratio', help: 'Completion ratio of the newest backfill job per dataset', labelNames: ['node_id', 'interval'], registers }),
     backfillShardsInFlight: new Gauge({ name: 'seamless_backfill_shards_in_flight', help: 'Shards being fetched now', registers }),
+    conformanceFlags: new Counter({ name: 'seamless_conformance_flag_total', help: 'Conformance findings (rows or bars affected) by flag type', labelNames: ['node_id', 'interval', 'flag_type'], registers }),
+    conformanceWarnings: new Counter({ name: 'seamless_conformance_warning_total', help: 'Conformance warnings (one per flag and column per report)', labelNames: ['node_id', 'interval'], registers }),
+    conformanceBlocked: new Counter({ name: 'seamless_conformance_blocked_total', help: 'Reads refused by the conformance pipeline in blocking mode', labelNames: ['node_id', 'interval'], registers }),
+    conformanceReportsArchived: new Counter({ name: 'seamless_conformance_reports_archived_total', help: 'Conformance reports with findings archived', labelNames: ['node_id', 'interval'], registers }),
+    conformanceRegressions: new Counter({ name: 'seamless_conformance_regressions_total', help: 'Reports whose regression digest shows new flags or increased rates', labelNames: ['node_id', 'interval'], registers }),
+    schemaValidationFailures: new Counter({ name: 'seamless_schema_validation_failures_total', help: 'Payloads that did not conform to their registry schema', labelNames: ['subject', 'mode'], registers }),
+    schemaDrift: new Counter({ name: 'seamless_schema_drift_total', help: 'Payloads whose observed schema drifted from the approved one', labelNames: ['subject'], registers }),
   };
 }

@@ -16,8 +16,14 @@ import { LOGGER_NAMES, createLogger, createMetrics } from '../observability/inde
 import type { Logger, SeamlessMetrics } from '../observability/index.js';
 import { createSyntheticSource, importFile } from '../sources/index.js';
 import type { BarSource, ImportReport } from '../sources/index.js';
-import { createDuckDbBarStore } from '../storage/index.js';
+import { createConformancePipeline } from '../conformance/index.js';
+import type { ConformanceReport } from '../conformance/index.js';
+import { createDriftDetector, createSchemaRegistry, registerShippedSchemas } from '../schema/index.js';
+import type { SchemaRegistry } from '../schema/index.js';
+import { createEmbeddedDatabase } from '../storage/index.js';
 import type { BarStore, CoverageRange } from '../storage/index.js';
+import { createConformanceStage } from './conformance-stage.js';
+import { createFindingsIndex } from './findings-index.js';
 import { createDatasetCatalog } from './dataset-catalog.js';
 import { UnknownDatasetError } from './errors.js';
 import type { DatasetCatalog, DatasetListing, ResolvedDataset } from './dataset-catalog.js';
@@ -55,6 +61,8 @@ export interface Seamless {
   readonly dataDir: string;
   readonly metrics: SeamlessMetrics;
   readonly logger: Logger;
+  /** The schema registry (subjects, versions, compatibility, validation modes, governance). */
+  readonly registry: SchemaRegistry;
   /** The read: bars of one dataset over [start, end), with metadata. */
   fetch(request: FetchRequest): Promise<FetchResult>;
   coverage(nodeId: string, interval: string | number, range?: TimeRange): Promise<CoverageRange[]>;
@@ -66,6 +74,9 @@ export interface Seamless {
   waitBackfill(id: string, signal?: AbortSignal): Promise<JobStatus>;
   subscribe(listener: (event: BackfillEvent) => void): () => void;
   import(options: { path: string; nodeId: string; interval: string | number; format?: 'csv' | 'parquet'; schema?: string }): Promise<ImportReport>;
+  /** Archived conformance reports, newest first. */
+  reports(filter: { nodeId?: string; intervalMs?: number; limit?: number }): Promise<ConformanceReport[]>;
+  report(id: string): Promise<ConformanceReport | undefined>;
   health(): Promise<Record<string, HealthCheck>>;
   cacheStats(): CacheStats | undefined;
   close(): Promise<void>;
@@ -84,7 +95,20 @@ export async function createSeamless(options: CreateSeamlessOptions = {}): Promi
   const metrics = createMetrics();
   const storagePath = config.storage.path === ':memory:' || isAbsolute(config.storage.path) ? config.storage.path : join(dataDir, config.storage.path);
   if (storagePath !== ':memory:') mkdirSync(dataDir, { recursive: true });
-  const store: BarStore = await createDuckDbBarStore({ path: storagePath });
+  const db = await createEmbeddedDatabase({ path: storagePath, clock });
+  const store: BarStore = db.bars;
+  const registry = createSchemaRegistry({
+    store: db.registry,
+    clock,
+    defaults: {
+      compatibility: config.schema_registry.compatibility,
+      validationMode: config.schema_registry.validation_mode,
+      canaryWindowMs: config.schema_registry.canary_window_ms,
+    },
+  });
+  // The shipped OHLCV, tick and quote schemas are registered at first start (idempotent).
+  await registerShippedSchemas(registry);
+  const findingsIndex = createFindingsIndex(db.findings);
 
   const sources = new Map<string, BarSource>();
   for (const [name, s] of Object.entries(config.sources)) {
@@ -104,6 +128,7 @@ export async function createSeamless(options: CreateSeamlessOptions = {}): Promi
       onAttemptFailed: (task, attempt, reason, final) => {
         backfillLogger.warn({ shard: task.key, attempt, reason, final }, final ? 'shard fetch failed for good' : 'shard fetch failed; retrying');
       },
+      onFindings: (findings) => findingsIndex.added(findings),
     }),
     barsPerShard: bf.barsPerShard,
     concurrency: bf.concurrency,
@@ -126,9 +151,29 @@ export async function createSeamless(options: CreateSeamlessOptions = {}): Promi
       cache.invalidate(datasetKeyPrefix(event.nodeId, event.intervalMs), { start: event.start, end: event.end });
     }
   });
+  const cf = config.seamless.conformance;
+  const conformance = cf.enabled
+    ? createConformanceStage({
+      pipeline: createConformancePipeline({
+        priceJumpMaxAbsLogReturn: cf.priceJumpMaxAbsLogReturn,
+        stalePriceMinRun: cf.stalePriceMinRun,
+        wideSpreadMaxRelative: cf.wideSpreadMaxRelative,
+        completenessWindowBars: cf.completenessWindowBars,
+      }),
+      mode: cf.mode,
+      registry,
+      drift: createDriftDetector(),
+      archive: db.reports,
+      findings: findingsIndex,
+      clock,
+      metrics,
+      logger: logger.child({ name: LOGGER_NAMES.conformance }),
+    })
+    : undefined;
   const provider = createDataProvider({
     store, catalog, coordinator, cache, clock, logger: logger.child({ name: LOGGER_NAMES.provider }), metrics,
     maxBars: config.limits.maxBars, syncBudgetMs: bf.syncBudgetMs,
+    ...(conformance ? { conformance } : {}),
   });
 
   async function resolveOrThrow(nodeId: string, interval: string | number): Promise<ResolvedDataset> {
@@ -145,7 +190,10 @@ export async function createSeamless(options: CreateSeamlessOptions = {}): Promi
     dataDir,
     metrics,
     logger,
+    registry,
     fetch: (request) => provider.fetch(request),
+    reports: (filter) => db.reports.list(filter),
+    report: (id) => db.reports.get(id),
 
     async coverage(nodeId, interval, range) {
       const resolved = await resolveOrThrow(nodeId, interval);
@@ -199,6 +247,11 @@ export async function createSeamless(options: CreateSeamlessOptions = {}): Promi
         checks.storage = { ok: false, detail: error instanceof Error ? error.message : String(error) };
       }
       checks.coordinator = closed ? { ok: false, detail: 'closed' } : { ok: true, detail: 'embedded' };
+      try {
+        checks.registry = { ok: true, detail: `${(await registry.subjects()).length} subjects` };
+      } catch (error) {
+        checks.registry = { ok: false, detail: error instanceof Error ? error.message : String(error) };
+      }
       return checks;
     },
 
@@ -209,7 +262,7 @@ export async function createSeamless(options: CreateSeamlessOptions = {}): Promi
       closed = true;
       unsubscribeCache();
       await coordinator.close();
-      await store.close();
+      await db.close();
       logger.flush?.();
     },
   };

@@ -13,6 +13,7 @@ import type { Clock, Frame, TimeRange } from '../core/index.js';
 import type { BackfillCoordinator } from '../backfill/index.js';
 import type { Logger, SeamlessMetrics } from '../observability/index.js';
 import type { BarStore, CoverageRange } from '../storage/index.js';
+import type { ConformanceStage } from './conformance-stage.js';
 import type { DatasetCatalog } from './dataset-catalog.js';
 import { normaliseRequest } from './fetch-request.js';
 import type { FetchRequest } from './fetch-request.js';
@@ -44,6 +45,8 @@ export interface DataProviderDeps {
   readonly metrics: SeamlessMetrics;
   readonly maxBars: number;
   readonly syncBudgetMs: number;
+  /** Step 7; absent when the conformance pipeline is switched off. */
+  readonly conformance?: ConformanceStage;
 }
 
 interface Piece {
@@ -123,14 +126,29 @@ export function createDataProvider(deps: DataProviderDeps): DataProvider {
     pieces.sort((a, b) => a.range.start - b.range.start);
     const frame = pieces.length === 0 ? emptyFrame(schema) : concatFrames(schema, pieces.map((p) => p.frame));
     if (cache && remaining.length > 0) rememberComplete(cache, key, remaining, missing, pieces, closed, frame);
-    // Seams (steps 6-8): live blending, conformance pipeline and SLA evaluation run here.
-    const fingerprint = cacheHit && cachePieces.length === 1 ? memoFingerprint(cachePieces[0], frame) : await fingerprintFrameAsync(frame);
+    // Seam (step 6): live blending runs here.
+    // Step 7: conformance. Known-empty ranges are never gaps; coverage is an in-memory lookup.
+    let answer = frame;
+    let conformance: ReadMetadata['conformance'] = null;
+    if (deps.conformance) {
+      const ranges = cacheHit ? await store.coverage(dataset, closed) : coverage;
+      const knownEmpty: TimeRange[] = [];
+      for (const c of ranges) if (c.state === 'known_empty') knownEmpty.push(c);
+      const checked = await deps.conformance({
+        nodeId: req.nodeId, intervalMs: req.intervalMs, frameSchema: schema, subject: resolved.subject,
+        frame, closed, knownEmpty, partialOk: req.partialOk,
+      });
+      answer = checked.frame;
+      conformance = { flags: checked.report.flags, warnings: checked.report.warnings, reportUri: checked.report.uri };
+    }
+    // Seam (step 8): SLA evaluation runs here.
+    const fingerprint = cacheHit && cachePieces.length === 1 && answer === frame ? memoFingerprint(cachePieces[0], answer) : await fingerprintFrameAsync(answer);
 
     const closedBars = barCount(closed, req.intervalMs);
     let missingBars = 0;
     for (const r of missing) missingBars += barCount(r, req.intervalMs);
     const partial = missing.length > 0;
-    const lastTs = frame.length > 0 ? frame.ts[frame.length - 1] : undefined;
+    const lastTs = answer.length > 0 ? answer.ts[answer.length - 1] : undefined;
     const metadata: ReadMetadata = {
       nodeId: req.nodeId,
       interval: formatInterval(req.intervalMs),
@@ -140,14 +158,14 @@ export function createDataProvider(deps: DataProviderDeps): DataProvider {
       alignedRange: req.aligned,
       rangeAdjusted: req.aligned.start !== req.requested.start || req.aligned.end !== req.requested.end,
       closedRange: closed,
-      rows: frame.length,
+      rows: answer.length,
       coverageBounds: cacheHit ? (closed.end > closed.start ? closed : null) : coverageBounds(coverage, closed),
       coverageRatio: closedBars === 0 ? 1 : (closedBars - missingBars) / closedBars,
       stalenessMs: lastTs === undefined ? null : now - (lastTs + req.intervalMs),
       missingRanges: missing,
       failedRanges: failedRanges(coverage, closed),
       partial,
-      conformance: null,
+      conformance,
       fingerprint,
       asOf: req.asOf ?? null,
       worldId: req.worldId ?? null,
@@ -164,7 +182,7 @@ export function createDataProvider(deps: DataProviderDeps): DataProvider {
     if (counts.storage > 0) rowsFrom.storage.inc(counts.storage);
     if (counts.backfill > 0) rowsFrom.backfill.inc(counts.backfill);
     metrics.fetchDuration.observe({ strategy: req.strategy, outcome: partial ? 'partial' : 'complete' }, metadata.elapsedMs / 1000);
-    return { frame, metadata };
+    return { frame: answer, metadata };
   }
 
   return {

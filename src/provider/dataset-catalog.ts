@@ -4,6 +4,7 @@
  */
 import { OHLCV_SCHEMA, frameSchemaByName, formatInterval, parseInterval } from '../core/index.js';
 import type { FrameSchema } from '../core/index.js';
+import { subjectForFrameSchema } from '../schema/index.js';
 import type { BarSource } from '../sources/index.js';
 import type { BarStore, DatasetKey } from '../storage/index.js';
 
@@ -13,6 +14,7 @@ export interface DatasetDefinition {
   readonly source?: string;
   readonly schema: string;
   readonly description?: string;
+  readonly schemaSubject?: string;
 }
 
 export interface ResolvedDataset {
@@ -22,6 +24,8 @@ export interface ResolvedDataset {
   readonly source: BarSource | undefined;
   readonly sourceName: string | undefined;
   readonly configured: boolean;
+  /** Schema registry subject checked on reads. */
+  readonly subject: string;
 }
 
 export interface DatasetListing {
@@ -57,6 +61,7 @@ export function createDatasetCatalog(
         source: d.source === undefined ? undefined : sources.get(d.source),
         sourceName: d.source,
         configured: true,
+        subject: d.schemaSubject ?? subjectForFrameSchema(schema.name),
       });
     }
   }
@@ -67,7 +72,8 @@ export function createDatasetCatalog(
       if (hit) return hit;
       for (const s of await store.datasets()) {
         if (s.nodeId === nodeId && s.intervalMs === intervalMs) {
-          return { dataset: { nodeId, intervalMs }, schema: frameSchemaByName(s.schema) ?? OHLCV_SCHEMA, source: undefined, sourceName: undefined, configured: false };
+          const schema = frameSchemaByName(s.schema) ?? OHLCV_SCHEMA;
+          return { dataset: { nodeId, intervalMs }, schema, source: undefined, sourceName: undefined, configured: false, subject: subjectForFrameSchema(schema.name) };
         }
       }
       return undefined;
@@ -82,7 +88,7 @@ export function createDatasetCatalog(
           intervalsMs,
           source: d.source ?? null,
           schema: d.schema,
-          schemaSubject: `${d.nodeId}-${d.schema}`,
+          schemaSubject: d.schemaSubject ?? subjectForFrameSchema(d.schema),
           slaPolicy: null,
           description: d.description ?? null,
           configured: true,
@@ -93,7 +99,7 @@ export function createDatasetCatalog(
         if (configured.has(JSON.stringify([s.nodeId, s.intervalMs]))) continue;
         let entry = extra.get(s.nodeId);
         if (!entry) {
-          entry = { nodeId: s.nodeId, intervals: [], intervalsMs: [], source: null, schema: s.schema, schemaSubject: `${s.nodeId}-${s.schema}`, slaPolicy: null, description: 'imported', configured: false };
+          entry = { nodeId: s.nodeId, intervals: [], intervalsMs: [], source: null, schema: s.schema, schemaSubject: subjectForFrameSchema(s.schema || 'ohlcv'), slaPolicy: null, description: 'imported', configured: false };
           extra.set(s.nodeId, entry);
         }
         entry.intervalsMs.push(s.intervalMs);

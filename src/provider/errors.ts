@@ -1,7 +1,8 @@
 /**
  * Errors the read path raises beyond core's catalogue.
  */
-import { NotFoundError, formatInterval } from '../core/index.js';
+import { NotFoundError, SeamlessError, formatInterval } from '../core/index.js';
+import type { ConformanceReport, FlagType } from '../conformance/index.js';
 
 /** No dataset (nodeId, interval) is configured or stored. Code `not_found` (404). */
 export class UnknownDatasetError extends NotFoundError {
@@ -9,5 +10,35 @@ export class UnknownDatasetError extends NotFoundError {
     super('dataset', `${nodeId} ${formatInterval(intervalMs)}`, { field: 'node', nodeId, interval: formatInterval(intervalMs) });
     this.message = `node: no dataset "${nodeId}" with interval ${formatInterval(intervalMs)} is configured or stored (GET /v1/datasets lists them)`;
     this.name = 'UnknownDatasetError';
+  }
+}
+
+/**
+ * The conformance pipeline found error-level defects and the read is in blocking mode.
+ * Code `conformance_blocked` (422); details carry the whole report and the blocking flags.
+ */
+export class ConformanceBlockedError extends SeamlessError {
+  readonly code = 'conformance_blocked';
+  constructor(readonly report: ConformanceReport, readonly reasons: readonly string[]) {
+    super(
+      `conformance blocked the read of ${report.nodeId} ${formatInterval(report.intervalMs)}: ${reasons.map((f) => `${f} (${report.flags[f as FlagType] ?? 0})`).join(', ')}; pass partial_ok to receive the bars with the report, or set seamless.conformance.mode=shadow`,
+      { reasons, reportUri: report.uri, report },
+    );
+    this.name = 'ConformanceBlockedError';
+  }
+}
+
+/**
+ * A payload does not conform to its subject's schema and the subject is `strict`.
+ * Code `conformance_blocked` (422); details name the subject, version and every violation.
+ */
+export class SchemaValidationError extends SeamlessError {
+  readonly code = 'conformance_blocked';
+  constructor(readonly subject: string, readonly version: number, readonly violations: readonly string[], report: ConformanceReport) {
+    super(
+      `schema validation failed for subject "${subject}" v${version} (strict): ${violations.slice(0, 3).join('; ')}${violations.length > 3 ? ` (and ${violations.length - 3} more)` : ''}`,
+      { reason: 'schema_validation', subject, version, violations, reportUri: report.uri, report },
+    );
+    this.name = 'SchemaValidationError';
   }
 }

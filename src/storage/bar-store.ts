@@ -3,6 +3,7 @@
  * dataset and a coverage index, and write rows together with their coverage in one transaction.
  */
 import type { Frame, FrameSchema, TimeRange } from '../core/index.js';
+import type { IngestFinding } from '../conformance/index.js';
 
 /** A dataset is (nodeId, interval). nodeId is opaque: never split it on a separator. */
 export interface DatasetKey {
@@ -41,6 +42,8 @@ export interface WriteBatch {
   readonly coverage: readonly CoverageClaim[];
   /** Checked inside the write's transaction: a token older than the newest seen is rejected. */
   readonly fence?: Fence;
+  /** What was dropped from the upstream batch to make it storable, committed with the rows. */
+  readonly findings?: readonly IngestFinding[];
 }
 
 export interface WriteReport {

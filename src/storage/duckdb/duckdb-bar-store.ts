@@ -2,25 +2,28 @@
  * The embedded BarStore on DuckDB. Writes run one at a time on the writer connection, each in a
  * single transaction (fence check, validation done before it, row replacement, coverage);
  * reads and coverage lookups run on a separate reader connection and see committed data only.
+ * The connections and the write queue belong to the database (`database-handle.ts`), which the
+ * other embedded stores share; closing the bar store closes that database.
  */
 import { emptyFrame, systemClock } from '../../core/index.js';
 import type { Clock, Frame, FrameSchema, TimeRange } from '../../core/index.js';
 import type {
   BarStore, CoverageClaim, CoverageRange, DatasetKey, DatasetSummary, Fence, WriteBatch, WriteReport,
 } from '../bar-store.js';
-import { DatasetSchemaConflictError, StorageEngineError } from '../errors.js';
+import { DatasetSchemaConflictError } from '../errors.js';
 import { appendBars, deleteBars } from './bar-writer.js';
+import { insertFindings, validateFinding } from './duckdb-ingest-findings.js';
 import { barReadStatements, readBars } from './bar-reader.js';
 import type { BarReadStatements } from './bar-reader.js';
 import { barTableFor } from './bar-tables.js';
-import { closeConnections, createSerialQueue, inTransaction, openConnections } from './connection.js';
-import type { DuckDbConnections, SerialQueue } from './connection.js';
+import { inTransaction } from './connection.js';
+import { openDatabaseHandle } from './database-handle.js';
+import type { DatabaseHandle } from './database-handle.js';
 import { failCoverage, loadCoverage, overlayCoverage, saveCoverage } from './coverage-index.js';
 import { datasetCacheKey, ensureDataset, findDataset, listDatasets } from './dataset-registry.js';
 import type { DatasetRow } from './dataset-registry.js';
 import { translateDuckDbError } from './duckdb-errors.js';
 import { checkAndAdvanceFence } from './fencing.js';
-import { migrate } from './migrations.js';
 import { validateDataset, validateFence, validateRange, validateWriteBatch } from './write-validation.js';
 
 export interface DuckDbBarStoreOptions {
@@ -30,24 +33,23 @@ export interface DuckDbBarStoreOptions {
   readonly clock?: Clock;
 }
 
-/** Opens (creating when absent) a DuckDB database and brings its schema up to date. */
+/**
+ * Opens (creating when absent) a DuckDB database and brings its schema up to date: a database
+ * holding only a bar store. Use `createEmbeddedDatabase` when the registry, the report archive
+ * or the findings store must live in the same file.
+ */
 export async function createDuckDbBarStore(options: DuckDbBarStoreOptions): Promise<BarStore> {
-  let conns: DuckDbConnections | undefined;
-  try {
-    conns = await openConnections(options.path);
-    await migrate(conns.writer);
-  } catch (err) {
-    if (conns !== undefined) closeConnections(conns);
-    throw translateDuckDbError(err, 'open');
-  }
-  return new DuckDbBarStore(conns, options.clock ?? systemClock);
+  return barStoreOn(await openDatabaseHandle(options.path, options.clock ?? systemClock));
+}
+
+/** The bar store of an open database; its `close` closes the database. */
+export function barStoreOn(db: DatabaseHandle): BarStore {
+  return new DuckDbBarStore(db);
 }
 
 class DuckDbBarStore implements BarStore {
   readonly engine = 'duckdb';
-  readonly #conns: DuckDbConnections;
-  readonly #clock: Clock;
-  readonly #writes: SerialQueue = createSerialQueue();
+  readonly #db: DatabaseHandle;
   /** Committed dataset rows by datasetCacheKey. */
   readonly #datasets = new Map<string, DatasetRow>();
   /**
@@ -58,11 +60,9 @@ class DuckDbBarStore implements BarStore {
   readonly #coverage = new Map<number, readonly CoverageRange[]>();
   /** Prepared SQL text per frame schema name, built once. */
   readonly #readSql = new Map<string, BarReadStatements>();
-  #closed = false;
 
-  constructor(conns: DuckDbConnections, clock: Clock) {
-    this.#conns = conns;
-    this.#clock = clock;
+  constructor(db: DatabaseHandle) {
+    this.#db = db;
   }
 
   async read(dataset: DatasetKey, schema: FrameSchema, range: TimeRange): Promise<Frame> {
@@ -79,7 +79,7 @@ class DuckDbBarStore implements BarStore {
         sql = barReadStatements(table);
         this.#readSql.set(schema.name, sql);
       }
-      return await readBars(this.#conns.reader, sql, schema, row.id, dataset.intervalMs, range);
+      return await readBars(this.#db.conns.reader, sql, schema, row.id, dataset.intervalMs, range);
     } catch (err) {
       throw translateDuckDbError(err, 'read');
     }
@@ -95,10 +95,10 @@ class DuckDbBarStore implements BarStore {
       let entries = this.#coverage.get(row.id);
       if (entries === undefined) {
         // Loaded on the write queue so no write can commit between the load and the mirror update.
-        entries = await this.#writes.run(async () => {
+        entries = await this.#db.writes.run(async () => {
           const cached = this.#coverage.get(row.id);
           if (cached !== undefined) return cached;
-          const loaded = await loadCoverage(this.#conns.writer, row.id);
+          const loaded = await loadCoverage(this.#db.conns.writer, row.id);
           this.#coverage.set(row.id, loaded);
           return loaded;
         });
@@ -113,18 +113,21 @@ class DuckDbBarStore implements BarStore {
     this.#assertOpen('write');
     const table = barTableFor(schema);
     const claims = validateWriteBatch(batch, schema);
-    return await this.#writes.run(async () => {
+    const findings = batch.findings ?? [];
+    for (let i = 0; i < findings.length; i++) validateFinding(findings[i], i);
+    return await this.#db.writes.run(async () => {
       this.#assertOpen('write');
-      const writer = this.#conns.writer;
+      const writer = this.#db.conns.writer;
       try {
         const [row, next] = await inTransaction(writer, async () => {
           if (batch.fence !== undefined) await checkAndAdvanceFence(writer, batch.fence);
           const ds = await ensureDataset(writer, batch.dataset, schema.name);
           await deleteBars(writer, table, ds.id, claims);
           await appendBars(writer, table, ds.id, batch.frame);
+          if (findings.length > 0) await insertFindings(writer, findings);
           const current = this.#coverage.get(ds.id) ?? await loadCoverage(writer, ds.id);
           const updated = overlayCoverage(current, claims.map(toCoverageRange));
-          await saveCoverage(writer, ds.id, updated, this.#clock.now());
+          await saveCoverage(writer, ds.id, updated, this.#db.clock.now());
           return [ds, updated] as const;
         });
         this.#datasets.set(datasetCacheKey(batch.dataset), row);
@@ -141,17 +144,17 @@ class DuckDbBarStore implements BarStore {
     validateDataset(dataset);
     validateRange(range);
     if (fence !== undefined) validateFence(fence);
-    await this.#writes.run(async () => {
+    await this.#db.writes.run(async () => {
       this.#assertOpen('markFailed');
       if (range.end <= range.start) return;
-      const writer = this.#conns.writer;
+      const writer = this.#db.conns.writer;
       try {
         const [row, next] = await inTransaction(writer, async () => {
           if (fence !== undefined) await checkAndAdvanceFence(writer, fence);
           const ds = await ensureDataset(writer, dataset);
           const current = this.#coverage.get(ds.id) ?? await loadCoverage(writer, ds.id);
           const updated = failCoverage(current, range, reason);
-          await saveCoverage(writer, ds.id, updated, this.#clock.now());
+          await saveCoverage(writer, ds.id, updated, this.#db.clock.now());
           return [ds, updated] as const;
         });
         this.#datasets.set(datasetCacheKey(dataset), row);
@@ -165,7 +168,7 @@ class DuckDbBarStore implements BarStore {
   async datasets(): Promise<DatasetSummary[]> {
     this.#assertOpen('datasets');
     try {
-      return await listDatasets(this.#conns.reader);
+      return await listDatasets(this.#db.conns.reader);
     } catch (err) {
       throw translateDuckDbError(err, 'datasets');
     }
@@ -174,22 +177,14 @@ class DuckDbBarStore implements BarStore {
   async ping(): Promise<void> {
     this.#assertOpen('ping');
     try {
-      await this.#conns.reader.run('SELECT 1');
+      await this.#db.conns.reader.run('SELECT 1');
     } catch (err) {
       throw translateDuckDbError(err, 'ping');
     }
   }
 
   async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    // Writes already queued finish (or fail) before the connections go away.
-    await this.#writes.drain();
-    try {
-      closeConnections(this.#conns);
-    } catch (err) {
-      throw translateDuckDbError(err, 'close');
-    }
+    await this.#db.close();
   }
 
   /** The dataset's committed row: cached once it has a schema, else looked up on the reader. */
@@ -197,13 +192,13 @@ class DuckDbBarStore implements BarStore {
     const key = datasetCacheKey(dataset);
     const cached = this.#datasets.get(key);
     if (cached !== undefined && cached.schema !== undefined) return cached;
-    const found = await findDataset(this.#conns.reader, dataset);
+    const found = await findDataset(this.#db.conns.reader, dataset);
     if (found !== undefined) this.#datasets.set(key, found);
     return found;
   }
 
   #assertOpen(operation: string): void {
-    if (this.#closed) throw new StorageEngineError('duckdb', operation, 'the store is closed');
+    this.#db.assertOpen(operation);
   }
 }
 

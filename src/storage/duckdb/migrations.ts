@@ -53,6 +53,57 @@ export const DUCKDB_MIGRATIONS: readonly Migration[] = Object.freeze([
          PRIMARY KEY (dataset_id, start_ms))`,
     ],
   },
+  // Epoch-millisecond columns end in `_ms` (`AT` is a reserved word in DuckDB); JSON columns
+  // hold arrays or documents that are only ever read whole.
+  {
+    version: 4,
+    name: 'schema registry',
+    statements: [
+      `CREATE TABLE schemas (id INTEGER PRIMARY KEY, fingerprint VARCHAR NOT NULL UNIQUE, schema VARCHAR NOT NULL)`,
+      // schema: the text as this subject registered it (schemas.schema is the first text of the id).
+      `CREATE TABLE subject_versions (subject VARCHAR NOT NULL, version INTEGER NOT NULL, schema_id INTEGER NOT NULL,
+         schema VARCHAR NOT NULL, registered_at_ms BIGINT NOT NULL,
+         PRIMARY KEY (subject, version))`,
+      // subject NULL is the registry-wide setting.
+      'CREATE TABLE registry_config (subject VARCHAR UNIQUE, compatibility VARCHAR NOT NULL)',
+      'CREATE TABLE subject_modes (subject VARCHAR PRIMARY KEY, mode VARCHAR NOT NULL)',
+      // seq: first-save order, the tie-break among promotions requested in the same ms.
+      'CREATE SEQUENCE promotions_seq START 1',
+      `CREATE TABLE promotions (id VARCHAR PRIMARY KEY, seq BIGINT NOT NULL DEFAULT nextval('promotions_seq'),
+         subject VARCHAR NOT NULL, version INTEGER NOT NULL,
+         requested_by VARCHAR NOT NULL, change_request VARCHAR NOT NULL, requested_at_ms BIGINT NOT NULL,
+         approvals JSON NOT NULL, state VARCHAR NOT NULL, decided_at_ms BIGINT)`,
+      'CREATE SEQUENCE audit_log_seq START 1',
+      `CREATE TABLE audit_log (seq BIGINT PRIMARY KEY DEFAULT nextval('audit_log_seq'), at_ms BIGINT NOT NULL,
+         action VARCHAR NOT NULL, subject VARCHAR NOT NULL, version INTEGER, bundle_sha VARCHAR NOT NULL,
+         approvers JSON NOT NULL, change_request VARCHAR, canary_window_ms BIGINT, canary_failures BIGINT,
+         actor VARCHAR NOT NULL, detail VARCHAR NOT NULL)`,
+      `CREATE TABLE validation_failures (subject VARCHAR NOT NULL, mode VARCHAR NOT NULL, at_ms BIGINT NOT NULL,
+         messages JSON NOT NULL)`,
+    ],
+  },
+  {
+    version: 5,
+    name: 'conformance report archive',
+    statements: [
+      // seq orders reports of one created_at by arrival.
+      'CREATE SEQUENCE conformance_reports_seq START 1',
+      `CREATE TABLE conformance_reports (id VARCHAR PRIMARY KEY,
+         seq BIGINT NOT NULL DEFAULT nextval('conformance_reports_seq'),
+         node_id VARCHAR NOT NULL, interval_ms BIGINT NOT NULL, created_at_ms BIGINT NOT NULL,
+         has_errors BOOLEAN NOT NULL, report JSON NOT NULL)`,
+      'CREATE INDEX conformance_reports_dataset ON conformance_reports (node_id, interval_ms, created_at_ms)',
+    ],
+  },
+  {
+    version: 6,
+    name: 'ingest findings',
+    statements: [
+      `CREATE TABLE ingest_findings (node_id VARCHAR NOT NULL, interval_ms BIGINT NOT NULL, flag VARCHAR NOT NULL,
+         ts BIGINT NOT NULL, count BIGINT NOT NULL, at_ms BIGINT NOT NULL, detail VARCHAR NOT NULL)`,
+      'CREATE INDEX ingest_findings_dataset ON ingest_findings (node_id, interval_ms, ts)',
+    ],
+  },
 ]);
 
 /** Applies the migrations newer than the database's version; returns the versions applied. */

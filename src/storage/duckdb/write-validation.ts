@@ -16,13 +16,14 @@ function hasControlCharacter(s: string): boolean {
   return false;
 }
 
-export function validateDataset(dataset: DatasetKey): void {
+/** `field` names the object in the error (`dataset.nodeId`, `findings[3].nodeId`, …). */
+export function validateDataset(dataset: DatasetKey, field = 'dataset'): void {
   const { nodeId, intervalMs } = dataset;
   if (typeof nodeId !== 'string' || nodeId.length < 1 || nodeId.length > MAX_NODE_ID_LENGTH || hasControlCharacter(nodeId)) {
-    throw new InvalidRequestError('dataset.nodeId', `must be 1–${MAX_NODE_ID_LENGTH} printable characters`);
+    throw new InvalidRequestError(`${field}.nodeId`, `must be 1–${MAX_NODE_ID_LENGTH} printable characters`);
   }
   if (!Number.isSafeInteger(intervalMs) || intervalMs <= 0) {
-    throw new InvalidRequestError('dataset.intervalMs', `must be a positive integer of ms, got ${String(intervalMs)}`);
+    throw new InvalidRequestError(`${field}.intervalMs`, `must be a positive integer of ms, got ${String(intervalMs)}`);
   }
 }
 

@@ -17,37 +17,37 @@ describe('ingest normaliser', () => {
     const frame = rows([10 * I, 11 * I, 12 * I]);
     const { frame: out, findings } = normaliseIngest(frame, RANGE, I);
     expect(out).toBe(frame);
-    expect(findings).toEqual({ unsorted: false, duplicates: 0, misaligned: 0, outOfRange: 0 });
+    expect(findings).toEqual({ unsorted: false, duplicates: 0, misaligned: 0, outOfRange: 0, duplicateTs: [], misalignedTs: [] });
   });
 
   it('sorts an unsorted batch', () => {
     const { frame, findings } = normaliseIngest(rows([12 * I, 10 * I, 11 * I]), RANGE, I);
     expect(Array.from(frame.ts)).toEqual([10 * I, 11 * I, 12 * I]);
     expect(Array.from(frame.column('close'))).toEqual([1, 2, 0]);
-    expect(findings).toEqual({ unsorted: true, duplicates: 0, misaligned: 0, outOfRange: 0 });
+    expect(findings).toEqual({ unsorted: true, duplicates: 0, misaligned: 0, outOfRange: 0, duplicateTs: [], misalignedTs: [] });
   });
 
   it('keeps the last row of duplicated timestamps, sorted or not', () => {
     const sorted = normaliseIngest(rows([10 * I, 11 * I, 11 * I, 12 * I]), RANGE, I);
     expect(Array.from(sorted.frame.ts)).toEqual([10 * I, 11 * I, 12 * I]);
     expect(Array.from(sorted.frame.column('open'))).toEqual([0, 2, 3]);
-    expect(sorted.findings).toEqual({ unsorted: false, duplicates: 1, misaligned: 0, outOfRange: 0 });
+    expect(sorted.findings).toEqual({ unsorted: false, duplicates: 1, misaligned: 0, outOfRange: 0, duplicateTs: [11 * I], misalignedTs: [] });
     const unsorted = normaliseIngest(rows([11 * I, 10 * I, 11 * I, 11 * I]), RANGE, I);
     expect(Array.from(unsorted.frame.ts)).toEqual([10 * I, 11 * I]);
     expect(Array.from(unsorted.frame.column('open'))).toEqual([1, 3]);
-    expect(unsorted.findings).toEqual({ unsorted: true, duplicates: 2, misaligned: 0, outOfRange: 0 });
+    expect(unsorted.findings).toEqual({ unsorted: true, duplicates: 2, misaligned: 0, outOfRange: 0, duplicateTs: [11 * I, 11 * I], misalignedTs: [] });
   });
 
   it('drops bars off the interval grid', () => {
     const { frame, findings } = normaliseIngest(rows([10 * I, 10 * I + 1, 11 * I + 30_000, 12 * I]), RANGE, I);
     expect(Array.from(frame.ts)).toEqual([10 * I, 12 * I]);
-    expect(findings).toEqual({ unsorted: false, duplicates: 0, misaligned: 2, outOfRange: 0 });
+    expect(findings).toEqual({ unsorted: false, duplicates: 0, misaligned: 2, outOfRange: 0, duplicateTs: [], misalignedTs: [10 * I + 1, 11 * I + 30_000] });
   });
 
   it('drops bars outside the fetched half-open range, including its end', () => {
     const { frame, findings } = normaliseIngest(rows([9 * I, 10 * I, 19 * I, 20 * I]), RANGE, I);
     expect(Array.from(frame.ts)).toEqual([10 * I, 19 * I]);
-    expect(findings).toEqual({ unsorted: false, duplicates: 0, misaligned: 0, outOfRange: 2 });
+    expect(findings).toEqual({ unsorted: false, duplicates: 0, misaligned: 0, outOfRange: 2, duplicateTs: [], misalignedTs: [] });
   });
 
   it('turns a batch with nothing usable into an empty frame of the same schema', () => {

@@ -1,0 +1,33 @@
+/**
+ * The append-only archive of conformance reports with findings. Conformance owns the
+ * interface; the embedded engine (storage/) implements it.
+ */
+import type { ConformanceReport } from './conformance-report.js';
+
+export interface ReportArchive {
+  /** Stores a report (its `id` and `uri` set by the caller) and returns it. Never overwrites. */
+  append(report: ConformanceReport): Promise<ConformanceReport>;
+  get(id: string): Promise<ConformanceReport | undefined>;
+  /** Newest first; filtered by node (and interval) when given. */
+  list(filter: { readonly nodeId?: string; readonly intervalMs?: number; readonly limit?: number }): Promise<ConformanceReport[]>;
+  /** The newest report of a dataset (for the regression digest), if any. */
+  latest(nodeId: string, intervalMs: number): Promise<ConformanceReport | undefined>;
+}
+
+/** Row-level findings met when upstream batches were stored (duplicates dropped, misaligned rows). */
+export interface IngestFinding {
+  readonly nodeId: string;
+  readonly intervalMs: number;
+  readonly flag: 'duplicate_ts' | 'misaligned_ts' | 'invalid_timestamp' | 'unsorted_ts' | 'future_ts';
+  /** The (first) affected bar's ts, on the grid when it can be. */
+  readonly ts: number;
+  readonly count: number;
+  readonly at: number;
+  readonly detail: string;
+}
+
+export interface IngestFindingStore {
+  appendFindings(findings: readonly IngestFinding[]): Promise<void>;
+  /** Findings of a dataset with start <= ts < end. */
+  findings(nodeId: string, intervalMs: number, start: number, end: number): Promise<IngestFinding[]>;
+}

@@ -1,0 +1,138 @@
+/**
+ * Step 7 of the read path: the conformance pipeline on the assembled frame, with the registry
+ * schema of the dataset's subject, the ingest findings inside the range, the regression digest
+ * against the dataset's previous report, archiving of reports with findings, metrics, and the
+ * decision to serve, block (blocking mode) or reject (strict schema).
+ */
+import { randomUUID } from 'node:crypto';
+import { formatInterval } from '../core/index.js';
+import type { Clock, Frame, FrameSchema, TimeRange } from '../core/index.js';
+import {
+  blockingDecision, frameToRawBatch, mergeIngestFindings, regressionDigest,
+} from '../conformance/index.js';
+import type { ConformanceMode, ConformancePipeline, ConformanceReport, ReportArchive } from '../conformance/index.js';
+import type { Logger, SeamlessMetrics } from '../observability/index.js';
+import type { DriftDetector, SchemaRegistry } from '../schema/index.js';
+import { ConformanceBlockedError, SchemaValidationError } from './errors.js';
+import type { FindingsIndex } from './findings-index.js';
+
+export interface ConformanceStageDeps {
+  readonly pipeline: ConformancePipeline;
+  readonly mode: ConformanceMode;
+  readonly registry: SchemaRegistry;
+  readonly drift: DriftDetector;
+  readonly archive: ReportArchive;
+  readonly findings: FindingsIndex;
+  readonly clock: Clock;
+  readonly metrics: SeamlessMetrics;
+  readonly logger: Logger;
+}
+
+export interface ConformanceInput {
+  readonly nodeId: string;
+  readonly intervalMs: number;
+  readonly frameSchema: FrameSchema;
+  readonly subject: string;
+  readonly frame: Frame;
+  readonly closed: TimeRange;
+  readonly knownEmpty: readonly TimeRange[];
+  readonly partialOk: boolean;
+}
+
+export interface ConformanceOutcome {
+  readonly frame: Frame;
+  readonly report: ConformanceReport;
+}
+
+export type ConformanceStage = (input: ConformanceInput) => Promise<ConformanceOutcome>;
+
+export const REPORT_URI_PREFIX = 'qmtl://observability/seamless/';
+
+export function reportUri(nodeId: string, reportId: string): string {
+  return `${REPORT_URI_PREFIX}${encodeURIComponent(nodeId)}/${reportId}`;
+}
+
+export function createConformanceStage(deps: ConformanceStageDeps): ConformanceStage {
+  const { pipeline, registry, metrics } = deps;
+  const log = deps.logger;
+
+  return async function runConformance(input) {
+    const now = deps.clock.now();
+    const labels = { node_id: input.nodeId, interval: formatInterval(input.intervalMs) };
+    const latest = await registry.parsed(input.subject, 'latest');
+    const validationMode = latest ? await registry.getValidationMode(input.subject) : undefined;
+    const batch = frameToRawBatch(input.frame);
+    const result = pipeline.check({
+      nodeId: input.nodeId,
+      intervalMs: input.intervalMs,
+      frameSchema: input.frameSchema,
+      ...(latest && validationMode ? { registry: { subject: input.subject, version: latest.version.version, schema: latest.schema, mode: validationMode } } : {}),
+      batch,
+      expected: input.closed,
+      knownEmpty: input.knownEmpty,
+      now,
+      origin: 'read',
+      mode: deps.mode,
+    });
+    let report = result.report;
+    const ingest = await deps.findings.range(input.nodeId, input.intervalMs, input.closed.start, input.closed.end);
+    if (ingest.length > 0) report = mergeIngestFindings(report, ingest);
+
+    if (latest) {
+      const observed: { name: string; kind: 'float64' }[] = [];
+      for (const name of batch.columns.keys()) observed.push({ name, kind: 'float64' });
+      if (deps.drift.observe(input.subject, observed, latest.schema).drifted) metrics.schemaDrift.inc({ subject: input.subject });
+    }
+
+    if (Object.keys(report.flags).length > 0) report = await archive(report, labels);
+    for (const [flag, count] of Object.entries(report.flags)) {
+      if (count !== undefined && count > 0) metrics.conformanceFlags.inc({ ...labels, flag_type: flag }, count);
+    }
+    if (report.warnings.length > 0) metrics.conformanceWarnings.inc(labels, report.warnings.length);
+
+    if (result.schemaViolations.length > 0 && latest && validationMode) {
+      metrics.schemaValidationFailures.inc({ subject: input.subject, mode: validationMode });
+      await registry.recordValidation(input.subject, validationMode, result.schemaViolations);
+      log.warn({ subject: input.subject, mode: validationMode, violations: result.schemaViolations, reportUri: report.uri }, 'schema validation failed');
+      if (validationMode === 'strict') {
+        metrics.conformanceBlocked.inc(labels);
+        throw new SchemaValidationError(input.subject, latest.version.version, result.schemaViolations, report);
+      }
+    }
+    const decision = blockingDecision(report, { partialOk: input.partialOk });
+    if (decision.block) {
+      metrics.conformanceBlocked.inc(labels);
+      log.info({ nodeId: input.nodeId, interval: labels.interval, reasons: decision.reasons, reportUri: report.uri }, 'read blocked by conformance');
+      throw new ConformanceBlockedError(report, decision.reasons);
+    }
+    return { frame: result.frame, report };
+  };
+
+  /**
+   * Archives a report with findings, with its regression digest. When the dataset's newest
+   * report covers the same range with the same counts, that report is the answer again and
+   * nothing new is appended (a repeated read is not a new finding).
+   */
+  async function archive(report: ConformanceReport, labels: { node_id: string; interval: string }): Promise<ConformanceReport> {
+    const previous = await deps.archive.latest(report.nodeId, report.intervalMs);
+    if (previous && sameFindings(previous, report)) return { ...report, id: previous.id, uri: previous.uri, regression: previous.regression };
+    const id = randomUUID();
+    const digest = regressionDigest(report, previous);
+    const archived: ConformanceReport = { ...report, id, uri: reportUri(report.nodeId, id), regression: digest };
+    await deps.archive.append(archived);
+    metrics.conformanceReportsArchived.inc(labels);
+    if (digest.regressed) {
+      metrics.conformanceRegressions.inc(labels);
+      log.warn({ nodeId: report.nodeId, reportUri: archived.uri, newFlags: digest.newFlags, increased: digest.increased }, 'conformance regression');
+    }
+    return archived;
+  }
+}
+
+function sameFindings(a: ConformanceReport, b: ConformanceReport): boolean {
+  if (a.range.start !== b.range.start || a.range.end !== b.range.end || a.rowsIn !== b.rowsIn) return false;
+  const ka = Object.keys(a.flags);
+  if (ka.length !== Object.keys(b.flags).length) return false;
+  for (const k of ka) if (a.flags[k as keyof typeof a.flags] !== b.flags[k as keyof typeof b.flags]) return false;
+  return true;
+}

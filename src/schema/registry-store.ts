@@ -1,0 +1,40 @@
+/**
+ * Persistence of the schema registry. The registry owns this interface; the embedded engine
+ * (DuckDB, in storage/) and an in-memory store (tests) implement it. Every method is atomic.
+ */
+import type {
+  AuditEntry, CompatibilityMode, Promotion, SchemaVersion, ValidationFailure, ValidationMode,
+} from './schema-types.js';
+
+export interface RegistryStore {
+  /** Subjects with at least one version, sorted. */
+  subjects(): Promise<string[]>;
+  /** Versions of a subject, ascending; empty for an unknown subject. */
+  versions(subject: string): Promise<SchemaVersion[]>;
+  /** The version registered for this fingerprint under the subject, if any. */
+  findByFingerprint(subject: string, fingerprint: string): Promise<SchemaVersion | undefined>;
+  /** The schema text with this global id, if any. */
+  schemaById(id: number): Promise<{ readonly id: number; readonly schema: string; readonly fingerprint: string } | undefined>;
+  /**
+   * Appends the next version of `subject`. The global id is reused when any subject already has
+   * the same fingerprint, else allocated. Returns the new version.
+   */
+  appendVersion(subject: string, schema: string, fingerprint: string, at: number): Promise<SchemaVersion>;
+  /** Compatibility of a subject, or of the registry when `subject` is undefined; undefined when unset. */
+  compatibility(subject: string | undefined): Promise<CompatibilityMode | undefined>;
+  setCompatibility(subject: string | undefined, mode: CompatibilityMode): Promise<void>;
+  /** Validation mode of a subject; undefined when unset (the configured default applies). */
+  validationMode(subject: string): Promise<ValidationMode | undefined>;
+  setValidationMode(subject: string, mode: ValidationMode): Promise<void>;
+  savePromotion(promotion: Promotion): Promise<void>;
+  promotion(id: string): Promise<Promotion | undefined>;
+  /** Promotions (of one subject, or all) by `requestedAt` ascending; `savePromotion` replaces by id. */
+  promotions(subject?: string): Promise<Promotion[]>;
+  /** Appends to the audit log (append-only) and returns the entry with its sequence number. */
+  appendAudit(entry: Omit<AuditEntry, 'seq'>): Promise<AuditEntry>;
+  /** Audit entries (of one subject, or all) by `seq` ascending. */
+  audit(subject?: string): Promise<AuditEntry[]>;
+  recordValidationFailure(failure: ValidationFailure): Promise<void>;
+  /** Failures of `subject` at or after `since`. */
+  validationFailures(subject: string, since: number): Promise<ValidationFailure[]>;
+}

@@ -1,0 +1,93 @@
+/**
+ * Conformance's IngestFindingStore in the embedded DuckDB database (migration 6): row-level
+ * findings met while storing upstream batches, append-only. A batch is checked whole before
+ * any SQL and inserted in one transaction.
+ */
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { InvalidRequestError } from '../../core/index.js';
+import type { IngestFinding, IngestFindingStore } from '../../conformance/index.js';
+import type { DatabaseHandle } from './database-handle.js';
+import { numberOf, textOf } from './row-values.js';
+import { validateDataset, validateRange } from './write-validation.js';
+
+/** Every flag of IngestFinding: a flag added to the interface fails to compile until listed. */
+const INGEST_FLAGS: Readonly<Record<IngestFinding['flag'], true>> = Object.freeze({
+  duplicate_ts: true, misaligned_ts: true, invalid_timestamp: true, unsorted_ts: true, future_ts: true,
+});
+
+/** Rows per INSERT statement (7 parameters each); a batch is several statements in one transaction. */
+const ROWS_PER_INSERT = 256;
+
+const FINDINGS_SQL = `SELECT flag, ts::DOUBLE, count::DOUBLE, at_ms::DOUBLE, detail FROM ingest_findings
+  WHERE node_id = $1 AND interval_ms = $2::BIGINT AND ts >= $3::BIGINT AND ts < $4::BIGINT
+  ORDER BY ts, rowid`;
+
+/** Inserts already validated findings on `conn`, inside the caller's transaction. */
+export async function insertFindings(conn: DuckDBConnection, findings: readonly IngestFinding[]): Promise<void> {
+  for (let from = 0; from < findings.length; from += ROWS_PER_INSERT) {
+    const to = Math.min(findings.length, from + ROWS_PER_INSERT);
+    const values: string[] = [];
+    const params: (string | number)[] = [];
+    for (let i = from; i < to; i++) {
+      const f = findings[i];
+      const p = params.length;
+      values.push(`($${p + 1}, $${p + 2}::BIGINT, $${p + 3}, $${p + 4}::BIGINT, $${p + 5}::BIGINT, $${p + 6}::BIGINT, $${p + 7})`);
+      params.push(f.nodeId, f.intervalMs, f.flag, f.ts, f.count, f.at, f.detail);
+    }
+    await conn.run(`INSERT INTO ingest_findings (node_id, interval_ms, flag, ts, count, at_ms, detail) VALUES ${values.join(', ')}`, params);
+  }
+}
+
+/** The findings store of an open database; it shares the database's connections and write queue. */
+export function ingestFindingStoreOn(db: DatabaseHandle): IngestFindingStore {
+  return new DuckDbIngestFindingStore(db);
+}
+
+class DuckDbIngestFindingStore implements IngestFindingStore {
+  readonly #db: DatabaseHandle;
+
+  constructor(db: DatabaseHandle) {
+    this.#db = db;
+  }
+
+  async appendFindings(findings: readonly IngestFinding[]): Promise<void> {
+    this.#db.assertOpen('findings.append');
+    for (let i = 0; i < findings.length; i++) validateFinding(findings[i], i);
+    if (findings.length === 0) return;
+    await this.#db.transact('findings.append', (conn) => insertFindings(conn, findings));
+  }
+
+  async findings(nodeId: string, intervalMs: number, start: number, end: number): Promise<IngestFinding[]> {
+    this.#db.assertOpen('findings.read');
+    validateDataset({ nodeId, intervalMs });
+    validateRange({ start, end });
+    if (end === start) return [];
+    return await this.#db.query('findings.read', async (conn) => {
+      const rows = (await conn.runAndReadAll(FINDINGS_SQL, [nodeId, intervalMs, start, end])).getRowsJS();
+      const out: IngestFinding[] = [];
+      for (const row of rows) {
+        out.push({
+          nodeId,
+          intervalMs,
+          // Only flags of INGEST_FLAGS are ever inserted (validateFinding).
+          flag: textOf(row[0]) as IngestFinding['flag'],
+          ts: numberOf(row[1]),
+          count: numberOf(row[2]),
+          at: numberOf(row[3]),
+          detail: textOf(row[4]),
+        });
+      }
+      return out;
+    });
+  }
+}
+
+export function validateFinding(f: IngestFinding, i: number): void {
+  const field = `findings[${i}]`;
+  validateDataset({ nodeId: f.nodeId, intervalMs: f.intervalMs }, field);
+  if (!Object.hasOwn(INGEST_FLAGS, f.flag)) throw new InvalidRequestError(`${field}.flag`, `unknown ingest flag ${JSON.stringify(f.flag)}`);
+  if (!Number.isSafeInteger(f.ts)) throw new InvalidRequestError(`${field}.ts`, `must be an integer epoch ms, got ${String(f.ts)}`);
+  if (!Number.isSafeInteger(f.count) || f.count < 0) throw new InvalidRequestError(`${field}.count`, `must be a non-negative integer, got ${String(f.count)}`);
+  if (!Number.isSafeInteger(f.at)) throw new InvalidRequestError(`${field}.at`, `must be an integer epoch ms, got ${String(f.at)}`);
+  if (typeof f.detail !== 'string') throw new InvalidRequestError(`${field}.detail`, 'must be a string');
+}

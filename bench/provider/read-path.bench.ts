@@ -16,7 +16,10 @@ import { OHLCV_SCHEMA, systemClock } from '../../src/core/index.js';
 import { createMetrics, silentLogger } from '../../src/observability/index.js';
 import { createDataProvider, createDatasetCatalog, createResponseCache } from '../../src/provider/index.js';
 import { createSyntheticSource } from '../../src/sources/index.js';
-import { createDuckDbBarStore } from '../../src/storage/index.js';
+import { createConformancePipeline } from '../../src/conformance/index.js';
+import { createDriftDetector, createSchemaRegistry, registerShippedSchemas } from '../../src/schema/index.js';
+import { createEmbeddedDatabase } from '../../src/storage/index.js';
+import { createConformanceStage, createFindingsIndex } from '../../src/provider/index.js';
 import { formatMs, heading, measure, report } from '../harness.js';
 
 const MIN = 60_000;
@@ -29,7 +32,8 @@ const MILLION = 1_000_000;
 async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'seamless-bench-read-'));
   try {
-    const store = await createDuckDbBarStore({ path: join(dir, 'bench.duckdb') });
+    const db = await createEmbeddedDatabase({ path: join(dir, 'bench.duckdb') });
+    const store = db.bars;
     const logger = silentLogger();
     const metrics = createMetrics({ defaultMetrics: false });
     const source = createSyntheticSource({ seed: 1 });
@@ -39,8 +43,17 @@ async function main(): Promise<void> {
     });
     const catalog = createDatasetCatalog([{ nodeId: NODE, intervals: ['1m'], source: 'synthetic', schema: 'ohlcv' }], new Map([['synthetic', source]]), store);
     const deps = { store, catalog, coordinator, clock: systemClock, logger, metrics, maxBars: 2_000_000, syncBudgetMs: 600_000 };
+    const registry = createSchemaRegistry({ store: db.registry, clock: systemClock, defaults: { compatibility: 'BACKWARD', validationMode: 'canary', canaryWindowMs: 172_800_000 } });
+    await registerShippedSchemas(registry);
+    const conformance = createConformanceStage({
+      pipeline: createConformancePipeline(), mode: 'blocking', registry, drift: createDriftDetector(), archive: db.reports,
+      findings: createFindingsIndex(db.findings), clock: systemClock, metrics, logger,
+    });
+    const newCache = () => createResponseCache({ maxBytes: 512 * 1024 * 1024, maxEntries: 1000, ttlMs: 3_600_000 }, systemClock);
     const uncached = createDataProvider({ ...deps, cache: undefined });
-    const cached = createDataProvider({ ...deps, cache: createResponseCache({ maxBytes: 512 * 1024 * 1024, maxEntries: 1000, ttlMs: 3_600_000 }, systemClock) });
+    const checked = createDataProvider({ ...deps, cache: undefined, conformance });
+    const cached = createDataProvider({ ...deps, cache: newCache() });
+    const cachedChecked = createDataProvider({ ...deps, cache: newCache(), conformance });
     const target = { dataset: { nodeId: NODE, intervalMs: MIN }, schema: OHLCV_SCHEMA, source };
 
     heading('Cold backfill: one year of 1m bars from the synthetic source (shards of 10,000 bars, 2 at a time)');
@@ -62,21 +75,34 @@ async function main(): Promise<void> {
       if (r.frame.length !== MILLION) throw new Error(`expected ${MILLION} rows, got ${r.frame.length}`);
     }, { runs: 5, warmup: 1 });
     report(fetch1m, raw1m, { maxRatio: 1.3 });
+    const checked1m = await measure('fetch with the conformance pipeline', async () => {
+      const r = await checked.fetch({ nodeId: NODE, interval: '1m', start: million.start, end: million.end, strategy: 'fail_fast' });
+      if (r.frame.length !== MILLION) throw new Error(`expected ${MILLION} rows, got ${r.frame.length}`);
+    }, { runs: 5, warmup: 1 });
+    report(checked1m, raw1m);
 
     heading('Read 1,440 bars (one day)');
     const day = { start: START + 200 * DAY, end: START + 201 * DAY };
     const rawDay = await measure('raw engine query (store.read)', () => store.read(target.dataset, OHLCV_SCHEMA, day), { runs: 101, warmup: 10 });
     const fetchDay = await measure('fetch on a storage hit (no cache)', () => uncached.fetch({ nodeId: NODE, interval: '1m', start: day.start, end: day.end, strategy: 'fail_fast' }), { runs: 101, warmup: 10 });
     report(fetchDay, rawDay, { maxRatio: 1.3 });
+    const checkedDay = await measure('fetch on a storage hit, with conformance', () => checked.fetch({ nodeId: NODE, interval: '1m', start: day.start, end: day.end, strategy: 'fail_fast' }), { runs: 101, warmup: 10 });
+    report(checkedDay, rawDay, { maxRatio: 1.3 });
     await cached.fetch({ nodeId: NODE, interval: '1m', start: day.start, end: day.end });
     const hit = await measure('fetch on a cache hit', async () => {
       const r = await cached.fetch({ nodeId: NODE, interval: '1m', start: day.start, end: day.end });
       if (!r.metadata.cacheHit) throw new Error('expected a cache hit');
     }, { runs: 2001, warmup: 200 });
     console.log(`  ${hit.name.padEnd(48)} ${formatMs(hit.medianMs).padStart(10)}   (goal: median under 50 µs: ${hit.medianMs < 0.05 ? 'met' : 'MISSED'})`);
+    await cachedChecked.fetch({ nodeId: NODE, interval: '1m', start: day.start, end: day.end });
+    const checkedHit = await measure('fetch on a cache hit, with conformance', async () => {
+      const r = await cachedChecked.fetch({ nodeId: NODE, interval: '1m', start: day.start, end: day.end });
+      if (!r.metadata.cacheHit) throw new Error('expected a cache hit');
+    }, { runs: 2001, warmup: 200 });
+    console.log(`  ${checkedHit.name.padEnd(48)} ${formatMs(checkedHit.medianMs).padStart(10)}   (goal: median under 50 µs: ${checkedHit.medianMs < 0.05 ? 'met' : 'MISSED'})`);
 
     await coordinator.close();
-    await store.close();
+    await db.close();
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

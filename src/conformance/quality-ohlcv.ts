@@ -62,7 +62,7 @@ export function ohlcvQuality(cols: OhlcvColumns, opts: OhlcvQualityOptions, find
     if (c > 0 && prev > 0 && c < Infinity && prev < Infinity && (c > prev * up || c < prev * down)) {
       if (jumps++ === 0) jumpFirst = ts[i];
     }
-    if (c === prev) run++;
+    if (c === prev && c < Infinity && c > -Infinity) run++;
     else {
       if (run >= minRun) {
         if (stale === 0) staleFirst = ts[runStart];

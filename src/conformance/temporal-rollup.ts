@@ -93,6 +93,7 @@ function generalPath(input: TemporalInput, grid: TimeRange, knownEmptyBars: Time
   let outOfRange = 0;
   let unsorted = 0, unsortedFirst = Infinity;
   let maxSeen = -Infinity;
+  let minKept = Infinity;
   for (let i = 0; i < n; i++) {
     const t = ts[i];
     if (!(t >= 0 && t <= MAX_TIME_MS)) {
@@ -117,6 +118,7 @@ function generalPath(input: TemporalInput, grid: TimeRange, knownEmptyBars: Time
       unsorted++;
       if (t < unsortedFirst) unsortedFirst = t;
     } else maxSeen = t;
+    if (t < minKept) minKept = t;
     keep[m++] = i;
   }
   findings.add('invalid_timestamp', 'ts', invalid, Number.NaN, 'rows dropped');
@@ -125,19 +127,37 @@ function generalPath(input: TemporalInput, grid: TimeRange, knownEmptyBars: Time
   findings.add('unsorted_ts', 'ts', unsorted, unsortedFirst, 'rows sorted by ts');
 
   const index = keep.subarray(0, m);
-  // Ties broken by arrival index: the sort is stable whatever the engine, so the last arrival
-  // of a ts ends up last among its duplicates.
-  if (unsorted > 0) index.sort((a, b) => ts[a] - ts[b] || a - b);
   let w = 0;
   let dups = 0, dupFirst = Infinity;
-  for (let j = 0; j < m; j++) {
-    const r = index[j];
-    if (j + 1 < m && ts[index[j + 1]] === ts[r]) {
-      dups++;
-      if (ts[r] < dupFirst) dupFirst = ts[r];
-      continue;
+  const span = m > 0 ? (maxSeen - minKept) / I + 1 : 0;
+  if (unsorted > 0 && span <= 4 * m + 1_024) {
+    // Kept rows sit on the grid, so each has a slot (ts - min) / I: placing them in arrival
+    // order sorts them and resolves duplicates (a later arrival overwrites) in O(rows + slots),
+    // where a comparison sort of the index costs O(rows · log rows) calls of a comparator.
+    const slots = new Int32Array(span).fill(-1);
+    for (let j = 0; j < m; j++) {
+      const r = index[j];
+      const k = (ts[r] - minKept) / I;
+      if (slots[k] >= 0) {
+        dups++;
+        if (ts[r] < dupFirst) dupFirst = ts[r];
+      }
+      slots[k] = r;
     }
-    index[w++] = r;
+    for (let k = 0; k < span; k++) if (slots[k] >= 0) index[w++] = slots[k];
+  } else {
+    // Sparse rows over a long range: sort the index. Ties are broken by arrival index, so the
+    // sort is stable whatever the engine and the last arrival of a ts ends up last among equals.
+    if (unsorted > 0) index.sort((a, b) => ts[a] - ts[b] || a - b);
+    for (let j = 0; j < m; j++) {
+      const r = index[j];
+      if (j + 1 < m && ts[index[j + 1]] === ts[r]) {
+        dups++;
+        if (ts[r] < dupFirst) dupFirst = ts[r];
+        continue;
+      }
+      index[w++] = r;
+    }
   }
   findings.add('duplicate_ts', 'ts', dups, dupFirst, 'the last row of each ts was kept');
 

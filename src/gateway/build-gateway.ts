@@ -15,6 +15,7 @@ import { barsRoutes } from './routes/bars-route.js';
 import { datasetRoutes } from './routes/dataset-routes.js';
 import { healthRoutes } from './routes/health-routes.js';
 import { reportRoutes } from './routes/report-routes.js';
+import { registryRoutes } from './routes/registry/index.js';
 
 export interface GatewayDeps {
   readonly seamless: Seamless;
@@ -53,6 +54,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
   barsRoutes(app, seamless);
   backfillRoutes(app, seamless);
   reportRoutes(app, seamless);
+  registryRoutes(app, seamless);
   await app.ready();
   return { app, markReady: () => { ready = true; } };
 }

@@ -4,6 +4,9 @@ export { createDataProvider, CONFORMANCE_VERSION } from './data-provider.js';
 export { UnknownDatasetError } from './errors.js';
 export { createResponseCache, cacheKey, datasetKeyPrefix } from './response-cache.js';
 export { createDatasetCatalog } from './dataset-catalog.js';
+export { createConformanceStage, reportUri, REPORT_URI_PREFIX } from './conformance-stage.js';
+export { createFindingsIndex } from './findings-index.js';
+export { ConformanceBlockedError, SchemaValidationError } from './errors.js';
 export { normaliseRequest, validateNodeId, STRATEGIES, DOMAINS, DEFAULT_STRATEGY } from './fetch-request.js';
 
 export type { Seamless, CreateSeamlessOptions, BackfillCommand, HealthCheck } from './create-seamless.js';
@@ -12,3 +15,5 @@ export type { FetchRequest, FetchContext, NormalisedRequest, Strategy, Domain } 
 export type { ReadMetadata, SourceRowCounts } from './read-metadata.js';
 export type { ResponseCache, CacheLimits, CacheLookup, CachePiece, CacheStats } from './response-cache.js';
 export type { DatasetCatalog, DatasetListing, ResolvedDataset } from './dataset-catalog.js';
+export type { ConformanceStage, ConformanceStageDeps, ConformanceInput, ConformanceOutcome } from './conformance-stage.js';
+export type { FindingsIndex } from './findings-index.js';

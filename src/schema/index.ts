@@ -11,6 +11,7 @@ export { renderGovernanceLog, GOVERNANCE_LOG_TITLE } from './governance-log.js';
 export { createDriftDetector } from './drift-detector.js';
 export { SHIPPED_SCHEMAS, SHIPPED_SCHEMA_ACTOR, registerShippedSchemas, subjectForFrameSchema } from './shipped-schemas.js';
 export { createMemoryRegistryStore } from './memory-registry-store.js';
+export { createCachedRegistryStore } from './cached-registry-store.js';
 
 export type {
   FieldType, SchemaField, ParsedSchema, CompatibilityMode, ValidationMode, SchemaVersion, CompatibilityResult,

@@ -12,6 +12,7 @@ import type { Governance } from './governance.js';
 import { GLOBAL_CONFIG_SUBJECT, checkIdentity, checkSubject, createRegistryContext } from './registry-context.js';
 import type { RegistryDefaults } from './registry-context.js';
 import type { RegistryStore } from './registry-store.js';
+import { createCachedRegistryStore } from './cached-registry-store.js';
 import { readSchemaDocument } from './schema-document.js';
 import { COMPATIBILITY_MODES } from './schema-types.js';
 import type { CompatibilityMode, CompatibilityResult, ParsedSchema, SchemaVersion } from './schema-types.js';
@@ -58,7 +59,9 @@ function pick(versions: readonly SchemaVersion[], ref: VersionRef): SchemaVersio
 }
 
 export function createSchemaRegistry(options: SchemaRegistryOptions): SchemaRegistry {
-  const { store, clock } = options;
+  const { clock } = options;
+  // The registry is its store's only writer in this process: cache what reads ask for.
+  const store = createCachedRegistryStore(options.store);
   const ctx = createRegistryContext(store, clock, options.defaults);
   const governance = createGovernance(ctx);
 

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createFrame, intersectRanges, normaliseRanges } from '../../../src/core/index.js';
+import { intersectRanges, normaliseRanges } from '../../../src/core/index.js';
 import type { FrameSchema, TimeRange } from '../../../src/core/index.js';
 import { FLAG_CATALOGUE, createConformancePipeline, frameToRawBatch } from '../../../src/conformance/index.js';
 import type { CheckResult, FlagType, RawBatch, RawColumn } from '../../../src/conformance/index.js';
@@ -250,6 +250,3 @@ function anyInput(): fc.Arbitrary<{
     }),
   );
 }
-
-// A frame built here must not be mistaken for the batch's own frame.
-void createFrame;

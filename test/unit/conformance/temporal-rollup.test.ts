@@ -22,6 +22,14 @@ describe('temporal rollup', () => {
     expect([...r.frame.column('volume')]).toEqual([5, 1, 2]);
   });
 
+  it('sorts sparse rows over a long range and still keeps the last arrival of a ts', () => {
+    const rows = [row(bar(0), 1), row(bar(5_000), 1), row(bar(2_500), 1), row(bar(5_000), 2), row(bar(4_999), 1)];
+    const r = check({ batch: rowsBatch(OHLCV_SCHEMA, rows), expected: { start: bar(0), end: bar(6_000) } });
+    expect(r.report.flags).toMatchObject({ duplicate_ts: 1, unsorted_ts: 2, gap: 6_000 - 4 });
+    expect([...r.frame.ts]).toEqual([bar(0), bar(2_500), bar(4_999), bar(5_000)]);
+    expect([...r.frame.column('volume')]).toEqual([1, 1, 1, 2]);
+  });
+
   it('sorts unsorted rows as an info-level normalisation', () => {
     const r = check({ batch: rowsBatch(OHLCV_SCHEMA, [row(bar(1)), row(bar(0)), row(bar(2))]), expected: { start: bar(0), end: bar(3) } });
     expect(r.report.flags).toEqual({ unsorted_ts: 1 });

@@ -1,0 +1,146 @@
+/**
+ * The Confluent-compatible subset of the schema registry (API.md "Schema registry REST"), with
+ * Confluent's paths, field names and error codes so its published clients work unchanged.
+ * Registered inside the `/registry` plugin (registry-routes.ts). Reads need scope `read`;
+ * registering and config changes need `admin`, and the caller's name is the audited actor.
+ */
+import type { FastifyInstance } from 'fastify';
+import { InvalidRequestError, NotFoundError } from '../../../core/index.js';
+import type { Seamless } from '../../../provider/index.js';
+import { COMPATIBILITY_MODES, SchemaDocumentError } from '../../../schema/index.js';
+import type { CompatibilityMode, SchemaRegistry, SchemaVersion, VersionRef } from '../../../schema/index.js';
+import { callerName } from '../../auth.js';
+import { optionalParam } from '../../query-params.js';
+import type { Query } from '../../query-params.js';
+
+/** The one schema type Seamless registers (its documents are restricted JSON Schema). */
+export const SCHEMA_TYPE = 'JSON';
+
+type SubjectParams = { readonly subject: string };
+type VersionParams = { readonly subject: string; readonly version: string };
+
+/** The body as an object; anything else is reported against `field`. */
+function objectBody(body: unknown, example: string): Record<string, unknown> {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new InvalidRequestError('body', `must be a JSON object ${example}`);
+  return body as Record<string, unknown>;
+}
+
+/** `{"schema": "<document>", "schemaType"?: "JSON", "references"?: []}` → the document text. */
+function schemaOf(body: unknown): string {
+  const b = objectBody(body, '{"schema": "<JSON schema document as a string>"}');
+  const type = b.schemaType ?? SCHEMA_TYPE;
+  if (type !== SCHEMA_TYPE) {
+    throw new SchemaDocumentError('schemaType', `Seamless registers only JSON schemas (schemaType "${SCHEMA_TYPE}"); got ${JSON.stringify(type)}`);
+  }
+  if (Array.isArray(b.references) && b.references.length > 0) throw new SchemaDocumentError('references', 'schema references are not supported');
+  if (typeof b.schema !== 'string') throw new SchemaDocumentError('schema', 'is required: the JSON schema document as a string');
+  return b.schema;
+}
+
+/** A version in a path: a positive integer, `latest` or Confluent's `-1` (= latest). */
+export function versionRef(text: string): VersionRef {
+  if (text === 'latest' || text === '-1') return 'latest';
+  const n = Number(text);
+  if (!/^[1-9][0-9]*$/.test(text) || !Number.isSafeInteger(n)) throw new InvalidRequestError('version', `must be a positive integer or "latest", got "${text}"`);
+  return n;
+}
+
+function compatibilityOf(body: unknown): CompatibilityMode {
+  const b = objectBody(body, '{"compatibility": "BACKWARD"}');
+  const mode = b.compatibility;
+  if (typeof mode !== 'string' || !(COMPATIBILITY_MODES as readonly string[]).includes(mode)) {
+    throw new InvalidRequestError('compatibility', `must be one of ${COMPATIBILITY_MODES.join(', ')}; got ${JSON.stringify(mode)}`);
+  }
+  return mode as CompatibilityMode;
+}
+
+/** Every version of a subject; a subject without versions does not exist (40401). */
+export async function existingVersions(registry: SchemaRegistry, subject: string): Promise<SchemaVersion[]> {
+  const versions = await registry.versions(subject);
+  if (versions.length === 0) throw new NotFoundError('subject', subject);
+  return versions;
+}
+
+/**
+ * Whether the subject has its own compatibility setting (Confluent answers 40408 otherwise). The
+ * registry resolves subject → registry → default and does not expose the subject's own value,
+ * but every setting is audited as a `config_change` of the subject, so the append-only audit
+ * log answers it.
+ */
+async function hasSubjectConfig(registry: SchemaRegistry, subject: string): Promise<boolean> {
+  return (await registry.audit(subject)).some((e) => e.action === 'config_change' && e.subject === subject);
+}
+
+function versionBody(v: SchemaVersion): Record<string, unknown> {
+  return { subject: v.subject, version: v.version, id: v.id, schema: v.schema, schemaType: SCHEMA_TYPE };
+}
+
+export function confluentRoutes(app: FastifyInstance, seamless: Seamless): void {
+  const { registry } = seamless;
+  const read = { config: { scope: 'read' as const } };
+  const admin = { config: { scope: 'admin' as const } };
+
+  app.get('/subjects', read, async () => registry.subjects());
+
+  app.get('/subjects/:subject/versions', read, async (request) => {
+    const { subject } = request.params as SubjectParams;
+    return (await existingVersions(registry, subject)).map((v) => v.version);
+  });
+
+  app.post('/subjects/:subject/versions', admin, async (request) => {
+    const { subject } = request.params as SubjectParams;
+    const added = await registry.register(subject, schemaOf(request.body), callerName(request));
+    return { id: added.id };
+  });
+
+  app.get('/subjects/:subject/versions/:version', read, async (request) => {
+    const { subject, version } = request.params as VersionParams;
+    const ref = versionRef(version);
+    await existingVersions(registry, subject);
+    const found = await registry.version(subject, ref);
+    if (found === undefined) throw new NotFoundError('version', `${subject} version ${version}`);
+    return versionBody(found);
+  });
+
+  // Confluent's "is this schema registered under the subject?" (a read, despite the POST).
+  app.post('/subjects/:subject', read, async (request) => {
+    const { subject } = request.params as SubjectParams;
+    const text = schemaOf(request.body);
+    await existingVersions(registry, subject);
+    const found = await registry.lookup(subject, text);
+    if (found === undefined) throw new NotFoundError('schema', `no version of ${subject} has this schema`);
+    return versionBody(found);
+  });
+
+  app.get('/schemas/ids/:id', read, async (request) => {
+    const { id } = request.params as { id: string };
+    const n = Number(id);
+    const found = /^[1-9][0-9]*$/.test(id) && Number.isSafeInteger(n) ? await registry.schemaById(n) : undefined;
+    if (found === undefined) throw new NotFoundError('schema', `id ${id}`);
+    return { schema: found.schema, schemaType: SCHEMA_TYPE };
+  });
+
+  app.post('/compatibility/subjects/:subject/versions/:version', read, async (request) => {
+    const { subject, version } = request.params as VersionParams;
+    const result = await registry.checkCompatibility(subject, schemaOf(request.body), versionRef(version));
+    return { is_compatible: result.compatible, messages: result.messages };
+  });
+
+  app.get('/config', read, async () => ({ compatibilityLevel: await registry.getCompatibility() }));
+
+  app.put('/config', admin, async (request) => ({
+    compatibility: await registry.setCompatibility(undefined, compatibilityOf(request.body), callerName(request)),
+  }));
+
+  app.get('/config/:subject', read, async (request) => {
+    const { subject } = request.params as SubjectParams;
+    const defaultToGlobal = optionalParam(request.query as Query, 'defaultToGlobal') === 'true';
+    if (!defaultToGlobal && !(await hasSubjectConfig(registry, subject))) throw new NotFoundError('subject-level compatibility', subject);
+    return { compatibilityLevel: await registry.getCompatibility(subject) };
+  });
+
+  app.put('/config/:subject', admin, async (request) => {
+    const { subject } = request.params as SubjectParams;
+    return { compatibility: await registry.setCompatibility(subject, compatibilityOf(request.body), callerName(request)) };
+  });
+}

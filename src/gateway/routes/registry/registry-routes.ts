@@ -1,0 +1,29 @@
+/**
+ * The schema registry served under `/registry`: one encapsulated fastify plugin holding the
+ * Confluent subset (confluent-routes.ts) and Seamless' extensions (extension-routes.ts), with
+ * Confluent's content types and error bodies (confluent-errors.ts) inside its own scope only.
+ * Auth (the root `onRequest` hook) still applies: route configs carry the scope.
+ */
+import type { FastifyInstance } from 'fastify';
+import { NotFoundError } from '../../../core/index.js';
+import type { Seamless } from '../../../provider/index.js';
+import { CONFLUENT_CONTENT_TYPE, CONFLUENT_REQUEST_TYPES, sendConfluentError } from './confluent-errors.js';
+import { confluentRoutes } from './confluent-routes.js';
+import { extensionRoutes } from './extension-routes.js';
+
+export const REGISTRY_PREFIX = '/registry';
+
+export function registryRoutes(app: FastifyInstance, seamless: Seamless): void {
+  void app.register(async (registry) => {
+    // Confluent clients send their own JSON media types; parse them as JSON (with fastify's
+    // prototype-poisoning protection) in this scope only.
+    registry.addContentTypeParser([...CONFLUENT_REQUEST_TYPES], { parseAs: 'string' }, registry.getDefaultJsonParser('error', 'error'));
+    registry.addHook('onRequest', async (_request, reply) => {
+      reply.type(CONFLUENT_CONTENT_TYPE);
+    });
+    registry.setErrorHandler((error, request, reply) => sendConfluentError(error, request, reply));
+    registry.setNotFoundHandler((request, reply) => sendConfluentError(new NotFoundError('route', `${request.method} ${request.url.split('?')[0]}`), request, reply));
+    confluentRoutes(registry, seamless);
+    extensionRoutes(registry, seamless);
+  }, { prefix: REGISTRY_PREFIX });
+}

@@ -11,11 +11,13 @@ import { registerCoverage } from './commands/coverage.js';
 import { registerFetch } from './commands/fetch.js';
 import { registerImport } from './commands/import.js';
 import { registerKeys } from './commands/keys.js';
+import { registerReport } from './commands/report.js';
+import { registerSchema } from './commands/schema.js';
 import { registerServe } from './commands/serve.js';
 
 export function buildProgram(ctx: CliContext = processContext()): Command {
   const program = new Command('seamless')
-    .description('Seamless market-data plane: serve the gateway, read, backfill and import bars, manage API keys')
+    .description('Seamless market-data plane: serve the gateway, read, backfill and import bars, manage API keys, schemas and conformance reports')
     .showSuggestionAfterError(true)
     .exitOverride()
     .configureOutput({
@@ -31,5 +33,7 @@ export function buildProgram(ctx: CliContext = processContext()): Command {
   registerBackfill(program, ctx);
   registerImport(program, ctx);
   registerKeys(program, ctx);
+  registerSchema(program, ctx);
+  registerReport(program, ctx);
   return program;
 }

@@ -48,6 +48,8 @@ export interface SchemaRegistry extends Governance {
   checkCompatibility(subject: string, schemaText: string, version: VersionRef): Promise<CompatibilityResult>;
   /** Subject config → registry config → default; the registry's own when `subject` is undefined. */
   getCompatibility(subject?: string): Promise<CompatibilityMode>;
+  /** The subject's own compatibility setting, without falling back; undefined when it has none. */
+  getSubjectCompatibility(subject: string): Promise<CompatibilityMode | undefined>;
   setCompatibility(subject: string | undefined, mode: CompatibilityMode, actor: string): Promise<CompatibilityMode>;
   /** A version with its parsed schema (parsed once per stored text). */
   parsed(subject: string, version: VersionRef): Promise<{ readonly version: SchemaVersion; readonly schema: ParsedSchema } | undefined>;
@@ -120,6 +122,7 @@ export function createSchemaRegistry(options: SchemaRegistryOptions): SchemaRegi
     },
 
     getCompatibility: (subject) => ctx.compatibility(subject),
+    getSubjectCompatibility: (subject) => store.compatibility(subject),
 
     async setCompatibility(subject, mode, actor) {
       if (subject !== undefined) checkSubject(subject);

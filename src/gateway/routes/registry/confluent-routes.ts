@@ -61,16 +61,6 @@ export async function existingVersions(registry: SchemaRegistry, subject: string
   return versions;
 }
 
-/**
- * Whether the subject has its own compatibility setting (Confluent answers 40408 otherwise). The
- * registry resolves subject → registry → default and does not expose the subject's own value,
- * but every setting is audited as a `config_change` of the subject, so the append-only audit
- * log answers it.
- */
-async function hasSubjectConfig(registry: SchemaRegistry, subject: string): Promise<boolean> {
-  return (await registry.audit(subject)).some((e) => e.action === 'config_change' && e.subject === subject);
-}
-
 function versionBody(v: SchemaVersion): Record<string, unknown> {
   return { subject: v.subject, version: v.version, id: v.id, schema: v.schema, schemaType: SCHEMA_TYPE };
 }
@@ -135,7 +125,7 @@ export function confluentRoutes(app: FastifyInstance, seamless: Seamless): void 
   app.get('/config/:subject', read, async (request) => {
     const { subject } = request.params as SubjectParams;
     const defaultToGlobal = optionalParam(request.query as Query, 'defaultToGlobal') === 'true';
-    if (!defaultToGlobal && !(await hasSubjectConfig(registry, subject))) throw new NotFoundError('subject-level compatibility', subject);
+    if (!defaultToGlobal && (await registry.getSubjectCompatibility(subject)) === undefined) throw new NotFoundError('subject-level compatibility', subject);
     return { compatibilityLevel: await registry.getCompatibility(subject) };
   });
 

@@ -1,0 +1,95 @@
+/**
+ * The durable state of distributed backfill: shards with their leases and fencing tokens, and
+ * jobs. Every method is one atomic step (a DuckDB transaction, an etcd transaction on revisions),
+ * so any number of coordinators and workers can share one store. The coordinator service owns
+ * scheduling; the store owns atomicity.
+ *
+ * Shard state machine (docs/backfill-coordinator.md has the diagram):
+ *   pending --claim--> leased --complete--> completed | known_empty
+ *   leased --fail (retryable, attempts left)--> pending (notBefore = now + backoff)
+ *   leased --fail (final)--> failed
+ *   leased --lease expires--> pending (a stale claim: `requeue` with reason `expired`)
+ *   failed --ensureShards (a new job wants it)--> pending (attempts reset)
+ * Tokens grow strictly per shard: every grant returns a token greater than any earlier grant.
+ */
+
+export type ShardState = 'pending' | 'leased' | 'completed' | 'failed' | 'known_empty';
+
+/** What a job needs filled: a dataset and an aligned range, identified by its structured key. */
+export interface ShardSpec {
+  /** Structured key (JSON array), see shard-key.ts; never parsed by splitting. */
+  readonly key: string;
+  readonly nodeId: string;
+  readonly intervalMs: number;
+  readonly start: number;
+  readonly end: number;
+}
+
+export interface ShardRecord extends ShardSpec {
+  readonly state: ShardState;
+  /** Worker holding the lease (or that last held it). */
+  readonly holder: string | null;
+  /** Last granted fencing token; 0 before the first grant. */
+  readonly token: number;
+  /** Lease expiry (epoch ms) while `leased`. */
+  readonly leaseUntil: number | null;
+  /** Failed attempts so far. */
+  readonly attempts: number;
+  /** Not claimable before this time (retry backoff). */
+  readonly notBefore: number;
+  readonly lastError: string | null;
+  readonly rowsWritten: number;
+  readonly updatedAt: number;
+}
+
+export interface JobRecord {
+  readonly id: string;
+  readonly nodeId: string;
+  readonly intervalMs: number;
+  readonly shardKeys: readonly string[];
+  readonly requestedBy: string;
+  readonly createdAt: number;
+}
+
+export type ClaimResult =
+  | { readonly granted: true; readonly shard: ShardRecord; readonly token: number; readonly leaseUntil: number; readonly stale: boolean }
+  | { readonly granted: false; readonly shard: ShardRecord | undefined; readonly reason: 'held' | 'done' | 'backoff' | 'unknown' };
+
+export interface ShardChange {
+  readonly key: string;
+  readonly shard: ShardRecord;
+}
+
+export interface LeaseStore {
+  readonly kind: 'embedded' | 'etcd';
+  /** Creates missing shards as `pending`; `failed` ones go back to `pending` with attempts reset. */
+  ensureShards(shards: readonly ShardSpec[], now: number): Promise<ShardRecord[]>;
+  createJob(job: JobRecord): Promise<void>;
+  job(id: string): Promise<JobRecord | undefined>;
+  /** Newest first. */
+  jobs(limit: number): Promise<JobRecord[]>;
+  shard(key: string): Promise<ShardRecord | undefined>;
+  shards(keys: readonly string[]): Promise<ShardRecord[]>;
+  /**
+   * Grants the lease when the shard is `pending` (and `notBefore <= now`) or `leased` with an
+   * expired lease (then `stale: true`); the token is strictly greater than any earlier one.
+   */
+  claim(key: string, holder: string, leaseMs: number, now: number): Promise<ClaimResult>;
+  /** Extends a lease; StaleLeaseError (conflict) when `token` is not the current grant. */
+  heartbeat(key: string, token: number, leaseMs: number, now: number): Promise<ShardRecord>;
+  /** Ends a lease with success; StaleLeaseError when `token` is not the current grant. */
+  complete(key: string, token: number, result: { readonly state: 'completed' | 'known_empty'; readonly rowsWritten: number }, now: number): Promise<ShardRecord>;
+  /** Ends a lease with failure: back to `pending` after `notBefore`, or `failed` when `final`. */
+  fail(key: string, token: number, failure: { readonly reason: string; readonly final: boolean; readonly notBefore: number }, now: number): Promise<ShardRecord>;
+  /** Returns an expired lease to `pending` (a stale claim); no-op unless still leased and expired. */
+  requeueExpired(key: string, now: number): Promise<ShardRecord | undefined>;
+  /** Shards a worker may claim now, oldest first: pending past their backoff, or leased and expired. */
+  claimable(now: number, limit: number): Promise<ShardRecord[]>;
+  /** Shards in `leased` state (for expiry checks and recovery). */
+  leased(): Promise<ShardRecord[]>;
+  /** Calls `listener` on every shard change (from any process); returns the unsubscribe. */
+  watch(listener: (change: ShardChange) => void): () => void;
+  /** Throws when the store does not answer (health). */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

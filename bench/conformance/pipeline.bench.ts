@@ -9,9 +9,10 @@
 import { z } from 'zod';
 import { createConformancePipeline, frameToRawBatch } from '../../src/conformance/index.js';
 import type { CheckResult, RawBatch, RawColumn } from '../../src/conformance/index.js';
-import { createFrame, OHLCV_SCHEMA } from '../../src/core/index.js';
+import { OHLCV_SCHEMA } from '../../src/core/index.js';
 import type { Frame } from '../../src/core/index.js';
 import { heading, measure, report } from '../harness.js';
+import { randomWalkFrame } from '../fixtures.js';
 
 const N = 1_000_000;
 const I = 60_000;
@@ -19,23 +20,8 @@ const T0 = 1_704_067_200_000;
 const JUMP = 0.25;
 const STALE_RUN = 120;
 
-/** A random-walk OHLCV frame on the 1m grid (prices with 2 decimals, volumes with 3). */
 function ohlcvFrame(n: number): Frame {
-  const ts = new Float64Array(n);
-  const cols = [0, 1, 2, 3, 4].map(() => new Float64Array(n));
-  const [open, high, low, close, volume] = cols;
-  let price = 30_000;
-  for (let i = 0; i < n; i++) {
-    ts[i] = T0 + i * I;
-    const o = price;
-    price = Math.round((price + (Math.random() - 0.5) * 50) * 100) / 100;
-    open[i] = o;
-    close[i] = price;
-    high[i] = Math.max(o, price) + Math.round(Math.random() * 1000) / 100;
-    low[i] = Math.min(o, price) - Math.round(Math.random() * 1000) / 100;
-    volume[i] = Math.round(Math.random() * 1e6) / 1e3;
-  }
-  return createFrame(OHLCV_SCHEMA, ts, cols);
+  return randomWalkFrame(n, T0, I);
 }
 
 /** The baseline: every check of the clean read path in one straightforward fused loop. */

@@ -6,28 +6,13 @@
 import { decodeArrowIpc, encodeArrowIpc, encodeColumnarJson, encodeCsv } from '../../src/core/encode/index.js';
 import { createHash } from 'node:crypto';
 import { fingerprintFrame, fingerprintFrameAsync } from '../../src/core/fingerprint.js';
-import { OHLCV_SCHEMA } from '../../src/core/frame-schema.js';
 import { createFrame } from '../../src/core/frame.js';
 import type { Frame } from '../../src/core/frame.js';
 import { heading, measure, report } from '../harness.js';
+import { randomWalkFrame } from '../fixtures.js';
 
-/** A random-walk OHLCV frame on the 1m grid (prices with 2 decimals, volumes with 3). */
 function ohlcvFrame(n: number): Frame {
-  const ts = new Float64Array(n);
-  const cols = [0, 1, 2, 3, 4].map(() => new Float64Array(n));
-  const [open, high, low, close, volume] = cols;
-  let price = 30_000;
-  for (let i = 0; i < n; i++) {
-    ts[i] = 1_700_000_000_000 + i * 60_000;
-    const o = price;
-    price = Math.round((price + (Math.random() - 0.5) * 50) * 100) / 100;
-    open[i] = o;
-    close[i] = price;
-    high[i] = Math.max(o, price) + Math.round(Math.random() * 1000) / 100;
-    low[i] = Math.min(o, price) - Math.round(Math.random() * 1000) / 100;
-    volume[i] = Math.round(Math.random() * 1e6) / 1e3;
-  }
-  return createFrame(OHLCV_SCHEMA, ts, cols);
+  return randomWalkFrame(n);
 }
 
 /** The baseline: what a row-object serialiser does. */

@@ -15,7 +15,8 @@ export interface GatewayClient {
   postJson<T>(path: string, body: unknown): Promise<T>;
 }
 
-export function createGatewayClient(url: string, key: string | undefined): GatewayClient {
+/** The gateway's base URL from `--url`, checked once (the error names `url`). */
+export function parseGatewayUrl(url: string): URL {
   let base: URL;
   try {
     base = new URL(url);
@@ -23,6 +24,11 @@ export function createGatewayClient(url: string, key: string | undefined): Gatew
     throw new InvalidRequestError('url', `"${url}" is not a URL (e.g. http://127.0.0.1:8080)`, {}, { cause: err });
   }
   if (base.protocol !== 'http:' && base.protocol !== 'https:') throw new InvalidRequestError('url', `must be http or https, got ${base.protocol}`);
+  return base;
+}
+
+export function createGatewayClient(url: string, key: string | undefined): GatewayClient {
+  const base = parseGatewayUrl(url);
   const headers: Record<string, string> = { accept: 'application/json' };
   if (key !== undefined && key !== '') headers.authorization = `Bearer ${key}`;
 

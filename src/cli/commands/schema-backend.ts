@@ -10,6 +10,7 @@ import type {
   AuditEntry, CompatibilityMode, CompatibilityResult, Promotion, ValidationMode, VersionRef,
 } from '../../schema/index.js';
 import { GatewayError } from '../errors.js';
+import { parseGatewayUrl } from '../gateway-client.js';
 
 /** A subject's latest version with its settings (`schema list`). */
 export interface SubjectSummary {
@@ -86,13 +87,7 @@ const CONFLUENT_TYPE = 'application/vnd.schemaregistry.v1+json';
 
 /** A gateway's `/registry`; the identity of every change is the API key's name. */
 export function remoteRegistry(url: string, key: string | undefined): RegistryBackend {
-  let base: URL;
-  try {
-    base = new URL(url);
-  } catch (err) {
-    throw new InvalidRequestError('url', `"${url}" is not a URL (e.g. http://127.0.0.1:8080)`, {}, { cause: err });
-  }
-  if (base.protocol !== 'http:' && base.protocol !== 'https:') throw new InvalidRequestError('url', `must be http or https, got ${base.protocol}`);
+  const base = parseGatewayUrl(url);
   const auth: Record<string, string> = key !== undefined && key !== '' ? { authorization: `Bearer ${key}` } : {};
   const s = (subject: string): string => encodeURIComponent(subject);
   const v = (ref: VersionRef): string => String(ref);

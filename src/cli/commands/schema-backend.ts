@@ -4,7 +4,7 @@
  * remote side is also the one place the CLI reads Confluent's `{"error_code", "message"}` error
  * body, turning it back into our codes (the gateway client reads only our own error body).
  */
-import { InvalidRequestError, NotFoundError, UpstreamUnavailableError } from '../../core/index.js';
+import { NotFoundError, UpstreamUnavailableError } from '../../core/index.js';
 import type { Seamless } from '../../provider/index.js';
 import type {
   AuditEntry, CompatibilityMode, CompatibilityResult, Promotion, ValidationMode, VersionRef,

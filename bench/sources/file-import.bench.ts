@@ -21,6 +21,7 @@ const discard: BarStore = {
   read: async (_d, schema) => emptyFrame(schema),
   coverage: async () => [],
   write: async (batch) => ({ rowsWritten: batch.frame.length, coverageWritten: batch.coverage }),
+  advanceFence: async () => {},
   markFailed: async () => {},
   datasets: async () => [],
   ping: async () => {},

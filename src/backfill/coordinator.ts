@@ -54,11 +54,17 @@ export interface JobStatus {
 }
 
 export type BackfillEvent =
-  | { readonly type: 'claimed'; readonly shard: string; readonly nodeId: string; readonly intervalMs: number; readonly start: number; readonly end: number; readonly token: number; readonly at: number }
+  | { readonly type: 'claimed'; readonly shard: string; readonly nodeId: string; readonly intervalMs: number; readonly start: number; readonly end: number; readonly token: number; readonly worker?: string; readonly at: number }
+  | { readonly type: 'heartbeat'; readonly shard: string; readonly token: number; readonly leaseUntil: number; readonly at: number }
   | { readonly type: 'joined'; readonly shard: string; readonly jobId: string; readonly at: number }
+  | { readonly type: 'rows_written'; readonly shard: string; readonly nodeId: string; readonly intervalMs: number; readonly rows: number; readonly token: number; readonly at: number }
   | { readonly type: 'completed'; readonly shard: string; readonly nodeId: string; readonly intervalMs: number; readonly start: number; readonly end: number; readonly rowsWritten: number; readonly state: ShardState; readonly at: number }
   | { readonly type: 'failed'; readonly shard: string; readonly nodeId: string; readonly intervalMs: number; readonly attempts: number; readonly reason: string; readonly final: boolean; readonly at: number }
+  | { readonly type: 'expired'; readonly shard: string; readonly nodeId: string; readonly intervalMs: number; readonly holder: string | null; readonly token: number; readonly at: number }
+  | { readonly type: 'requeued'; readonly shard: string; readonly reason: 'expired' | 'retry' | 'recovery'; readonly at: number }
   | { readonly type: 'job_completed'; readonly jobId: string; readonly state: JobState; readonly completionRatio: number; readonly at: number };
+
+export type BackfillEventType = BackfillEvent['type'];
 
 export interface BackfillJob {
   readonly id: string;

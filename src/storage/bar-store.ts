@@ -69,6 +69,12 @@ export interface BarStore {
   coverage(dataset: DatasetKey, range?: TimeRange): Promise<CoverageRange[]>;
   /** Upserts rows (same ts replaces) and their coverage atomically, after the fencing check. */
   write(batch: WriteBatch, schema: FrameSchema): Promise<WriteReport>;
+  /**
+   * Raises the newest token storage knows for `fence.key` (a new lease was granted), so a write
+   * carrying an older token — the worker that lost the lease — is rejected from now on.
+   * StaleFencingTokenError when a newer token is already known.
+   */
+  advanceFence(fence: Fence): Promise<void>;
   /** Records a failed attempt on the parts of `range` not already stored or known empty. */
   markFailed(dataset: DatasetKey, range: TimeRange, reason: string, fence?: Fence): Promise<void>;
   /** Datasets that have rows or coverage. */

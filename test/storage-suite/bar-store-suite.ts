@@ -164,6 +164,18 @@ export function describeBarStore(name: string, open: () => Promise<BarStore>): v
       expect((await store.read(DS, OHLCV_SCHEMA, { start: 0, end: 5 * MIN })).column('open')[0]).toBe(4000);
     });
 
+    it('rejects the write of a lease holder once a newer lease advanced the fence, before any write', async () => {
+      const fence = (token: number) => ({ key: JSON.stringify(['shard', DS.nodeId, 'advance']), token });
+      await store.advanceFence(fence(7));
+      const late = await rejection(store.write({ dataset: DS, frame: ohlcvBars(0, 5, 1), coverage: [stored(0, 5 * MIN)], fence: fence(6) }, OHLCV_SCHEMA));
+      expect(late).toBeInstanceOf(StaleFencingTokenError);
+      expect(await store.coverage(DS)).toEqual([]);
+      expect(await rejection(store.advanceFence(fence(5)))).toBeInstanceOf(StaleFencingTokenError);
+      await store.advanceFence(fence(7));
+      await store.write({ dataset: DS, frame: ohlcvBars(0, 5, 1), coverage: [stored(0, 5 * MIN)], fence: fence(7) }, OHLCV_SCHEMA);
+      expect(await store.coverage(DS)).toEqual([{ start: 0, end: 5 * MIN, state: 'stored' }]);
+    });
+
     it('records failures with growing attempts and never overrides stored ranges', async () => {
       await write(ohlcvBars(0, 5), [stored(0, 5 * MIN)]);
       await store.markFailed(DS, { start: 0, end: 10 * MIN }, 'timeout');

@@ -139,6 +139,12 @@ class DuckDbBarStore implements BarStore {
     });
   }
 
+  async advanceFence(fence: Fence): Promise<void> {
+    this.#assertOpen('advanceFence');
+    validateFence(fence);
+    await this.#db.transact('advanceFence', (writer) => checkAndAdvanceFence(writer, fence));
+  }
+
   async markFailed(dataset: DatasetKey, range: TimeRange, reason: string, fence?: Fence): Promise<void> {
     this.#assertOpen('markFailed');
     validateDataset(dataset);

@@ -65,6 +65,9 @@ export function createFakeBarStore(): FakeBarStore {
       state.coverage.sort((a, b) => a.start - b.start);
       return { rowsWritten: f.length, coverageWritten: batch.coverage };
     },
+    async advanceFence(fence: Fence): Promise<void> {
+      checkFence(fences, fence);
+    },
     async markFailed(dataset: DatasetKey, range: TimeRange, reason: string, fence?: Fence): Promise<void> {
       checkFence(fences, fence);
       const state = datasets.get(keyOf(dataset));

@@ -4,6 +4,7 @@ export { createShardFetcher } from './shard-fetcher.js';
 export { normaliseIngest } from './ingest-normaliser.js';
 export { shardKey } from './shard-key.js';
 export { backoffDelay, isRetryable, sleep } from './retry.js';
+export { StaleLeaseError, LeaseStoreUnavailableError } from './errors.js';
 
 export type {
   BackfillCoordinator, BackfillEvent, BackfillJob, BackfillRequest, BackfillTarget, JobState, JobStatus, ShardState, ShardStatus,
@@ -12,3 +13,6 @@ export type { ShardFetcher, ShardFetcherDeps, ShardOutcome, ShardTask } from './
 export type { InProcessCoordinatorOptions } from './in-process-coordinator.js';
 export type { IngestFindings, NormalisedBatch } from './ingest-normaliser.js';
 export type { RetryPolicy } from './retry.js';
+export type { ShardRecord, ShardSpec, JobRecord, ClaimResult, ShardChange, LeaseStore } from './lease-store.js';
+export type { CoordinatorService, LeaseGrant, ClaimOutcome, ShardUpload } from './coordinator-service.js';
+export type { BackfillEventType } from './coordinator.js';

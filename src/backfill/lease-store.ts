@@ -13,7 +13,7 @@
  * Tokens grow strictly per shard: every grant returns a token greater than any earlier grant.
  */
 
-export type ShardState = 'pending' | 'leased' | 'completed' | 'failed' | 'known_empty';
+import type { ShardState } from './coordinator.js';
 
 /** What a job needs filled: a dataset and an aligned range, identified by its structured key. */
 export interface ShardSpec {

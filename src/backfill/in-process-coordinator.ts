@@ -221,7 +221,7 @@ export function createInProcessCoordinator(options: InProcessCoordinatorOptions)
     if (!job.settleIfDone(clock.now())) return;
     const status = job.status();
     const labels = { node_id: job.target.dataset.nodeId, interval: formatInterval(job.target.dataset.intervalMs) };
-    metrics?.backfillCompletionRatio.set(labels, status.completionRatio);
+    for (const s of job.shards) metrics?.backfillShardsTotal.inc({ ...labels, outcome: s.state });
     emit({ type: 'job_completed', jobId: job.id, state: status.state, completionRatio: status.completionRatio, at: clock.now() });
     trimHistory();
   }

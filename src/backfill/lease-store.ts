@@ -61,7 +61,7 @@ export interface ShardChange {
 }
 
 export interface LeaseStore {
-  readonly kind: 'embedded' | 'etcd';
+  readonly kind: 'embedded' | 'etcd' | 'memory';
   /** Creates missing shards as `pending`; `failed` ones go back to `pending` with attempts reset. */
   ensureShards(shards: readonly ShardSpec[], now: number): Promise<ShardRecord[]>;
   createJob(job: JobRecord): Promise<void>;

@@ -30,8 +30,11 @@ export interface ShardOutcome {
   readonly attempts: number;
   /** Whether the upstream was asked at all (false when storage already had the shard). */
   readonly fetched: boolean;
-  /** For `failed`: the last attempt's reason. */
+  /** For `failed`: the last attempt's reason, and whether a later attempt may succeed. */
   readonly error?: string;
+  readonly retryable?: boolean;
+  /** Rows the upstream returned (before normalising). */
+  readonly upstreamRows?: number;
 }
 
 export interface ShardFetcherDeps {
@@ -61,6 +64,7 @@ export function createShardFetcher(deps: ShardFetcherDeps): ShardFetcher {
     if (missing.length === 0) return { state: 'completed', rowsWritten: 0, attempts: 0, fetched: false };
 
     let rowsWritten = 0;
+    let upstreamRows = 0;
     let allEmpty = true;
     let attempts = 0;
     for (const range of missing) {
@@ -68,6 +72,7 @@ export function createShardFetcher(deps: ShardFetcherDeps): ShardFetcher {
         attempts = Math.max(attempts, attempt);
         try {
           const batch = await source.fetch({ nodeId: dataset.nodeId, intervalMs: dataset.intervalMs, range, signal });
+          upstreamRows += batch.frame.length;
           const empty = intersectRanges(batch.knownEmpty.map((r) => ({ start: alignUp(r.start, dataset.intervalMs), end: alignDown(r.end, dataset.intervalMs) })), [range]);
           const stored = subtractRanges([range], empty);
           const claims: CoverageClaim[] = [];
@@ -97,12 +102,12 @@ export function createShardFetcher(deps: ShardFetcherDeps): ShardFetcher {
               deps.logger.error({ shard: task.key, err: e }, 'could not record the failed range');
             });
           }
-          if (final) return { state: 'failed', rowsWritten, attempts, fetched: true, error: reason };
+          if (final) return { state: 'failed', rowsWritten, attempts, fetched: true, error: reason, retryable: !staleFence && isRetryable(error), upstreamRows };
           await sleep(backoffDelay(retry, attempt), signal);
         }
       }
     }
-    return { state: allEmpty ? 'known_empty' : 'completed', rowsWritten, attempts, fetched: true };
+    return { state: allEmpty ? 'known_empty' : 'completed', rowsWritten, attempts, fetched: true, upstreamRows };
   };
 }
 

@@ -20,7 +20,12 @@ export interface SeamlessMetrics {
   readonly backfillShardsJoined: Counter<'node_id' | 'interval'>;
   readonly backfillShardsFailed: Counter<'node_id' | 'interval'>;
   readonly backfillRowsWritten: Counter<'node_id' | 'interval'>;
-  readonly backfillCompletionRatio: Gauge<'node_id' | 'interval'>;
+  readonly backfillCompletionRatio: Gauge<'node_id' | 'interval' | 'job'>;
+  readonly backfillShardsTotal: Counter<'node_id' | 'interval' | 'outcome'>;
+  readonly backfillStaleClaims: Counter<'node_id' | 'interval'>;
+  readonly backfillLeaseSeconds: Histogram;
+  readonly backfillInflight: Gauge;
+  readonly backfillUpstreamRows: Counter<'node_id' | 'interval'>;
   readonly backfillShardsInFlight: Gauge;
   readonly conformanceFlags: Counter<'node_id' | 'interval' | 'flag_type'>;
   readonly conformanceWarnings: Counter<'node_id' | 'interval'>;
@@ -53,7 +58,12 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Seaml
     backfillShardsJoined: new Counter({ name: 'seamless_backfill_shards_joined_total', help: 'Shard requests that joined an in-flight fetch instead of fetching again', labelNames: ['node_id', 'interval'], registers }),
     backfillShardsFailed: new Counter({ name: 'seamless_backfill_shards_failed_total', help: 'Shards that failed after their retries', labelNames: ['node_id', 'interval'], registers }),
     backfillRowsWritten: new Counter({ name: 'seamless_backfill_rows_written_total', help: 'Rows written to storage by backfill', labelNames: ['node_id', 'interval'], registers }),
-    backfillCompletionRatio: new Gauge({ name: 'backfill_completion_ratio', help: 'Completion ratio of the newest backfill job per dataset', labelNames: ['node_id', 'interval'], registers }),
+    backfillCompletionRatio: new Gauge({ name: 'backfill_completion_ratio', help: 'Completion ratio of each running backfill job (removed when the job ends)', labelNames: ['node_id', 'interval', 'job'], registers }),
+    backfillShardsTotal: new Counter({ name: 'seamless_backfill_shards_total', help: 'Shards ended, by outcome (completed, known_empty, failed, retried)', labelNames: ['node_id', 'interval', 'outcome'], registers }),
+    backfillStaleClaims: new Counter({ name: 'seamless_backfill_stale_claims_total', help: 'Leases that expired without a heartbeat; their shards went back to pending', labelNames: ['node_id', 'interval'], registers }),
+    backfillLeaseSeconds: new Histogram({ name: 'seamless_backfill_lease_seconds', help: 'How long shard leases were held, from grant to end', buckets: LATENCY_BUCKETS_S, registers }),
+    backfillInflight: new Gauge({ name: 'seamless_backfill_inflight', help: 'Shard leases held by this process now', registers }),
+    backfillUpstreamRows: new Counter({ name: 'seamless_backfill_upstream_rows_total', help: 'Rows received from upstream sources by backfill', labelNames: ['node_id', 'interval'], registers }),
     backfillShardsInFlight: new Gauge({ name: 'seamless_backfill_shards_in_flight', help: 'Shards being fetched now', registers }),
     conformanceFlags: new Counter({ name: 'seamless_conformance_flag_total', help: 'Conformance findings (rows or bars affected) by flag type', labelNames: ['node_id', 'interval', 'flag_type'], registers }),
     conformanceWarnings: new Counter({ name: 'seamless_conformance_warning_total', help: 'Conformance warnings (one per flag and column per report)', labelNames: ['node_id', 'interval'], registers }),

@@ -1,16 +1,19 @@
 /**
  * The embedded database: one DuckDB file holding bars, the schema registry, the conformance
- * report archive and ingest findings. DuckDB lets one process open a file once, so the file is
- * opened here once and every store shares its writer/reader connections and its one write queue.
+ * report archive, ingest findings and backfill leases. DuckDB lets one process open a file once,
+ * so the file is opened here once and every store shares its writer/reader connections and its
+ * one write queue.
  */
 import { systemClock } from '../../core/index.js';
 import type { Clock } from '../../core/index.js';
+import type { LeaseStore } from '../../backfill/index.js';
 import type { IngestFindingStore, ReportArchive } from '../../conformance/index.js';
 import type { RegistryStore } from '../../schema/index.js';
 import type { BarStore } from '../bar-store.js';
 import { openDatabaseHandle } from './database-handle.js';
 import { barStoreOn } from './duckdb-bar-store.js';
 import { ingestFindingStoreOn } from './duckdb-ingest-findings.js';
+import { leaseStoreOn } from './duckdb-lease-store.js';
 import { registryStoreOn } from './duckdb-registry-store.js';
 import { reportArchiveOn } from './duckdb-report-archive.js';
 
@@ -26,6 +29,11 @@ export interface EmbeddedDatabase {
   readonly registry: RegistryStore;
   readonly reports: ReportArchive;
   readonly findings: IngestFindingStore;
+  /**
+   * Backfill shards, leases and jobs (kind `embedded`), durable across restarts. `leases.close()`
+   * only detaches its watchers (the store lives as long as the database); `close()` ends both.
+   */
+  readonly leases: LeaseStore;
   /**
    * Closes the database once (idempotent; `bars.close()` does the same): queued writes settle
    * first, then every store's calls throw StorageEngineError (`internal`).
@@ -52,6 +60,7 @@ export async function createEmbeddedDatabase(options: EmbeddedDatabaseOptions): 
     registry: registryStoreOn(handle),
     reports: reportArchiveOn(handle),
     findings: ingestFindingStoreOn(handle),
+    leases: leaseStoreOn(handle),
     close: () => handle.close(),
   });
 }

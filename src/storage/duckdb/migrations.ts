@@ -104,6 +104,27 @@ export const DUCKDB_MIGRATIONS: readonly Migration[] = Object.freeze([
       'CREATE INDEX ingest_findings_dataset ON ingest_findings (node_id, interval_ms, ts)',
     ],
   },
+  {
+    version: 7,
+    name: 'backfill leases',
+    statements: [
+      // One row per shard (src/backfill/lease-store.ts). token: the last granted fencing token,
+      // +1 per grant inside the claim's transaction. seq: creation order, kept for inspection.
+      // No secondary index: an indexed column that changes is rewritten as delete + insert.
+      'CREATE SEQUENCE backfill_shards_seq START 1',
+      `CREATE TABLE backfill_shards (key VARCHAR PRIMARY KEY,
+         seq BIGINT NOT NULL DEFAULT nextval('backfill_shards_seq'),
+         node_id VARCHAR NOT NULL, interval_ms BIGINT NOT NULL, start_ms BIGINT NOT NULL, end_ms BIGINT NOT NULL,
+         state VARCHAR NOT NULL, holder VARCHAR, token BIGINT NOT NULL, lease_until_ms BIGINT, attempts INTEGER NOT NULL,
+         not_before_ms BIGINT NOT NULL, last_error VARCHAR, rows_written BIGINT NOT NULL, updated_at_ms BIGINT NOT NULL)`,
+      // seq orders jobs created in the same millisecond.
+      'CREATE SEQUENCE backfill_jobs_seq START 1',
+      `CREATE TABLE backfill_jobs (id VARCHAR PRIMARY KEY,
+         seq BIGINT NOT NULL DEFAULT nextval('backfill_jobs_seq'),
+         node_id VARCHAR NOT NULL, interval_ms BIGINT NOT NULL, shard_keys JSON NOT NULL,
+         requested_by VARCHAR NOT NULL, created_at_ms BIGINT NOT NULL)`,
+    ],
+  },
 ]);
 
 /** Applies the migrations newer than the database's version; returns the versions applied. */

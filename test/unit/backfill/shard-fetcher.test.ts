@@ -43,7 +43,7 @@ async function setup(knownEmpty: 'weekends' | 'none' = 'none') {
 describe('shard fetcher', () => {
   it('fetches a missing shard, writing its rows together with stored coverage', async () => {
     const t = await setup();
-    expect(await t.run(SHARD)).toEqual({ state: 'completed', rowsWritten: 100, attempts: 1, fetched: true });
+    expect(await t.run(SHARD)).toEqual({ state: 'completed', rowsWritten: 100, attempts: 1, fetched: true, upstreamRows: 100 });
     expect(t.source.ranges).toEqual([SHARD]);
     expect(await t.store.coverage(DATASET)).toEqual([{ ...SHARD, state: 'stored' }]);
     expect((await t.store.read(DATASET, OHLCV_SCHEMA, SHARD)).length).toBe(100);
@@ -81,7 +81,7 @@ describe('shard fetcher', () => {
     const t = await setup();
     const day = { nodeId: DATASET.nodeId, intervalMs: DAY };
     const range = { start: -10 * DAY, end: 0 };
-    expect(await t.run(range, day)).toEqual({ state: 'completed', rowsWritten: 10, attempts: 1, fetched: true });
+    expect(await t.run(range, day)).toEqual({ state: 'completed', rowsWritten: 10, attempts: 1, fetched: true, upstreamRows: 10 });
     expect(t.source.ranges).toEqual([range]);
     expect(await t.store.coverage(day)).toEqual([{ ...range, state: 'stored' }]);
   });
@@ -98,7 +98,7 @@ describe('shard fetcher', () => {
     const t = await setup();
     const error = new UpstreamUnavailableError('exchange', 'HTTP 503', { retryable: true });
     t.source.failWith(error);
-    expect(await t.run(SHARD)).toEqual({ state: 'failed', rowsWritten: 0, attempts: 3, fetched: true, error: 'exchange: HTTP 503' });
+    expect(await t.run(SHARD)).toEqual({ state: 'failed', rowsWritten: 0, attempts: 3, fetched: true, error: 'exchange: HTTP 503', retryable: true, upstreamRows: 0 });
     expect(t.source.ranges).toEqual([SHARD, SHARD, SHARD]);
     expect(t.failures).toEqual([[1, false], [2, false], [3, true]]);
     expect(await t.store.coverage(DATASET)).toMatchObject([{ ...SHARD, state: 'failed', reason: 'exchange: HTTP 503', attempts: 3 }]);
@@ -107,7 +107,7 @@ describe('shard fetcher', () => {
   it('succeeds when a retry gets through', async () => {
     const t = await setup();
     t.source.failWith(new UpstreamUnavailableError('exchange', 'HTTP 503', { retryable: true }), 2);
-    expect(await t.run(SHARD)).toEqual({ state: 'completed', rowsWritten: 100, attempts: 3, fetched: true });
+    expect(await t.run(SHARD)).toEqual({ state: 'completed', rowsWritten: 100, attempts: 3, fetched: true, upstreamRows: 100 });
     expect(await t.store.coverage(DATASET)).toEqual([{ ...SHARD, state: 'stored' }]);
   });
 

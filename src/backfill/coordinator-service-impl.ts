@@ -1,0 +1,135 @@
+/**
+ * The lease authority over a LeaseStore, for remote workers and the HTTP lease API (the
+ * original design's claim / heartbeat / complete / fail by key). Granting a lease also advances
+ * storage's fence for the key, so the writes of the previous holder are refused from then on.
+ */
+import { InvalidRequestError } from '../core/index.js';
+import type { Clock } from '../core/index.js';
+import type { BarStore } from '../storage/index.js';
+import type { BackfillEvent, BackfillTarget } from './coordinator.js';
+import type { ClaimOutcome, CoordinatorService, LeaseGrant } from './coordinator-service.js';
+import type { JobTracker } from './job-tracker.js';
+import type { LeaseStore, ShardRecord } from './lease-store.js';
+import { backoffDelay } from './retry.js';
+import type { RetryPolicy } from './retry.js';
+
+export interface CoordinatorServiceDeps {
+  readonly leases: LeaseStore;
+  readonly store: BarStore;
+  readonly tracker: JobTracker;
+  readonly resolveTarget: (nodeId: string, intervalMs: number) => BackfillTarget | undefined;
+  readonly maxAttempts: number;
+  readonly retry: RetryPolicy;
+  readonly clock: Clock;
+  readonly emit: (event: BackfillEvent) => void;
+  readonly record: (shard: ShardRecord) => void;
+  readonly waitForChange: (ms: number, signal?: AbortSignal) => Promise<void>;
+}
+
+/** A lease key the coordinator did not create (the wire protocol's keys are opaque). */
+const OPAQUE = { nodeId: '', intervalMs: 0, start: 0, end: 0 } as const;
+
+export function createCoordinatorService(d: CoordinatorServiceDeps): CoordinatorService {
+  const { leases, clock } = d;
+
+  function ratioFor(shard: ShardRecord | undefined, key: string): number {
+    const jobs = d.tracker.containing(key);
+    if (jobs.length > 0) return jobs[jobs.length - 1].status().completionRatio;
+    return shard && (shard.state === 'completed' || shard.state === 'known_empty') ? 1 : 0;
+  }
+
+  async function granted(shard: ShardRecord, token: number, leaseUntil: number, stale: boolean, worker: string): Promise<LeaseGrant> {
+    await d.store.advanceFence({ key: shard.key, token });
+    d.record(shard);
+    const now = clock.now();
+    if (stale) d.emit({ type: 'expired', shard: shard.key, nodeId: shard.nodeId, intervalMs: shard.intervalMs, holder: shard.holder, token: token - 1, at: now });
+    d.emit({ type: 'claimed', shard: shard.key, nodeId: shard.nodeId, intervalMs: shard.intervalMs, start: shard.start, end: shard.end, token, worker, at: now });
+    return { key: shard.key, token, leaseUntil, shard };
+  }
+
+  function checkLeaseMs(leaseMs: number): void {
+    if (!Number.isInteger(leaseMs) || leaseMs < 1000 || leaseMs > 3_600_000) throw new InvalidRequestError('lease_ms', 'must be an integer from 1000 to 3600000 (milliseconds)');
+  }
+
+  return {
+    async claim(key, worker, leaseMs): Promise<ClaimOutcome> {
+      checkLeaseMs(leaseMs);
+      let r = await leases.claim(key, worker, leaseMs, clock.now());
+      if (!r.granted && r.reason === 'unknown') {
+        await leases.ensureShards([{ key, ...OPAQUE }], clock.now());
+        r = await leases.claim(key, worker, leaseMs, clock.now());
+      }
+      if (r.granted) {
+        const lease = await granted(r.shard, r.token, r.leaseUntil, r.stale, worker);
+        return { granted: true, lease, completionRatio: ratioFor(r.shard, key) };
+      }
+      return { granted: false, holder: r.shard?.holder ?? null, leaseUntil: r.shard?.leaseUntil ?? null, state: r.shard?.state ?? 'unknown' };
+    },
+
+    async heartbeat(key, token, leaseMs) {
+      checkLeaseMs(leaseMs);
+      const shard = await leases.heartbeat(key, token, leaseMs, clock.now());
+      d.record(shard);
+      d.emit({ type: 'heartbeat', shard: key, token, leaseUntil: shard.leaseUntil ?? 0, at: clock.now() });
+      return { leaseUntil: shard.leaseUntil ?? 0 };
+    },
+
+    async complete(key, token, result = { rowsWritten: 0, state: 'completed' }) {
+      const shard = await leases.complete(key, token, result, clock.now());
+      d.record(shard);
+      d.emit({ type: 'completed', shard: key, nodeId: shard.nodeId, intervalMs: shard.intervalMs, start: shard.start, end: shard.end, rowsWritten: result.rowsWritten, state: result.state, at: clock.now() });
+      return { completionRatio: ratioFor(shard, key) };
+    },
+
+    async fail(key, token, reason, retryable) {
+      const current = await leases.shard(key);
+      const attempts = (current?.attempts ?? 0) + 1;
+      const final = !retryable || attempts >= d.maxAttempts;
+      const now = clock.now();
+      const shard = await leases.fail(key, token, { reason, final, notBefore: now + backoffDelay(d.retry, attempts) }, now);
+      d.record(shard);
+      d.emit({ type: 'failed', shard: key, nodeId: shard.nodeId, intervalMs: shard.intervalMs, attempts, reason, final, at: now });
+      if (!final) d.emit({ type: 'requeued', shard: key, reason: 'retry', at: now });
+      return { completionRatio: ratioFor(shard, key) };
+    },
+
+    inspect: (key) => leases.shard(key),
+
+    async nextShard(worker, leaseMs, waitMs, signal) {
+      checkLeaseMs(leaseMs);
+      const deadline = clock.now() + Math.max(0, waitMs);
+      for (;;) {
+        for (const candidate of await leases.claimable(clock.now(), 8)) {
+          if (candidate.nodeId === '') continue; // opaque wire-protocol keys carry no work
+          const r = await leases.claim(candidate.key, worker, leaseMs, clock.now());
+          if (r.granted) return granted(r.shard, r.token, r.leaseUntil, r.stale, worker);
+        }
+        const left = deadline - clock.now();
+        if (left <= 0 || signal?.aborted) return undefined;
+        await d.waitForChange(Math.min(left, 1000), signal);
+      }
+    },
+
+    async writeShard(key, token, upload) {
+      const shard = d.tracker.shard(key) ?? (await leases.shard(key));
+      if (!shard || shard.nodeId === '') throw new InvalidRequestError('key', `no shard ${key} to write rows for`);
+      const dataset = { nodeId: shard.nodeId, intervalMs: shard.intervalMs };
+      const report = await d.store.write({
+        dataset, frame: upload.frame, coverage: upload.coverage, fence: { key, token },
+        ...(upload.findings.length > 0 ? { findings: upload.findings } : {}),
+      }, d.resolveTarget(shard.nodeId, shard.intervalMs)?.schema ?? upload.frame.schema);
+      d.emit({ type: 'rows_written', shard: key, nodeId: shard.nodeId, intervalMs: shard.intervalMs, rows: report.rowsWritten, token, at: clock.now() });
+      return report;
+    },
+
+    async health() {
+      try {
+        await leases.ping();
+        return { ok: true, store: leases.kind, detail: `${leases.kind} lease store answers` };
+      } catch (error) {
+        return { ok: false, store: leases.kind, detail: error instanceof Error ? error.message : String(error) };
+      }
+    },
+  };
+}
+

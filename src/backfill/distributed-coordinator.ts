@@ -1,0 +1,239 @@
+/**
+ * The distributed coordinator: the BackfillCoordinator the read path uses, over a LeaseStore
+ * shared by any number of processes (embedded DuckDB for one process, etcd for a cluster).
+ * A job is registered in the store and its aligned shards are created if absent, so overlapping
+ * jobs anywhere share shards; workers — in this process (startLeaseWorkers) or remote (HTTP,
+ * through `service`) — claim shards with leases and fencing tokens. A sweeper returns expired
+ * leases to pending (stale claims); at start it does so at once (recovery), and jobs recorded in
+ * the store are tracked again, so a restarted coordinator completes what was running.
+ */
+import { randomUUID } from 'node:crypto';
+import { AbortedError, NotFoundError, delay, formatInterval, normaliseRanges, shardsCovering } from '../core/index.js';
+import type { Clock } from '../core/index.js';
+import type { Logger, SeamlessMetrics } from '../observability/index.js';
+import type { BarStore } from '../storage/index.js';
+import type {
+  BackfillCoordinator, BackfillEvent, BackfillJob, BackfillRequest, BackfillTarget, JobStatus, ShardStatus,
+} from './coordinator.js';
+import type { CoordinatorService } from './coordinator-service.js';
+import { createCoordinatorService } from './coordinator-service-impl.js';
+import { createJobTracker } from './job-tracker.js';
+import type { JobRecord, LeaseStore, ShardRecord, ShardSpec } from './lease-store.js';
+import { startLeaseWorkers } from './lease-worker.js';
+import type { LeaseWorkers } from './lease-worker.js';
+import type { RetryPolicy } from './retry.js';
+import type { ShardFetcher } from './shard-fetcher.js';
+import { shardKey } from './shard-key.js';
+
+export const DEFAULT_LEASE_MS = 15_000;
+export const DEFAULT_HEARTBEAT_MS = 5_000;
+
+export interface DistributedCoordinatorOptions {
+  readonly leases: LeaseStore;
+  readonly store: BarStore;
+  readonly fetchShard: ShardFetcher;
+  /** Source and schema of a dataset, for shards claimed by this process's workers. */
+  readonly resolveTarget: (nodeId: string, intervalMs: number) => BackfillTarget | undefined;
+  readonly barsPerShard: number;
+  readonly leaseMs?: number;
+  readonly heartbeatMs?: number;
+  /** How often expired leases are looked for. */
+  readonly sweepMs?: number;
+  /** Workers in this process (0: only remote workers fetch). */
+  readonly localWorkers: number;
+  readonly retry: RetryPolicy;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly metrics?: SeamlessMetrics;
+  /** This process's name in leases (`holder`). */
+  readonly workerId?: string;
+}
+
+export interface DistributedCoordinator extends BackfillCoordinator {
+  readonly service: CoordinatorService;
+  shards(jobId: string): ShardStatus[] | undefined;
+}
+
+export async function createDistributedCoordinator(o: DistributedCoordinatorOptions): Promise<DistributedCoordinator> {
+  const leaseMs = o.leaseMs ?? DEFAULT_LEASE_MS;
+  const heartbeatMs = o.heartbeatMs ?? Math.min(DEFAULT_HEARTBEAT_MS, Math.floor(leaseMs / 3));
+  const sweepMs = o.sweepMs ?? Math.max(250, Math.floor(leaseMs / 4));
+  const workerId = o.workerId ?? `coordinator-${randomUUID().slice(0, 8)}`;
+  const { leases, clock, logger, metrics } = o;
+  const listeners = new Set<(e: BackfillEvent) => void>();
+  const changeWaiters = new Set<() => void>();
+  const stopping = new AbortController();
+  let closed = false;
+
+  function emit(event: BackfillEvent): void {
+    for (const l of listeners) {
+      try {
+        l(event);
+      } catch (error) {
+        logger.error({ err: error }, 'backfill event listener threw');
+      }
+    }
+  }
+
+  const tracker = createJobTracker(clock, (job, status) => {
+    metrics?.backfillCompletionRatio.remove({ node_id: job.record.nodeId, interval: formatInterval(job.record.intervalMs), job: job.record.id });
+    emit({ type: 'job_completed', jobId: status.id, state: status.state, completionRatio: status.completionRatio, at: clock.now() });
+    logger.info({ job: status.id, state: status.state, completionRatio: status.completionRatio, rows: status.rowsWritten }, 'backfill job finished');
+  });
+
+  function record(shard: ShardRecord): void {
+    tracker.update(shard);
+    for (const job of tracker.containing(shard.key)) {
+      const s = job.status();
+      if (s.state === 'running') metrics?.backfillCompletionRatio.set({ node_id: s.nodeId, interval: formatInterval(s.intervalMs), job: s.id }, s.completionRatio);
+    }
+    if (shard.state === 'pending') {
+      workers?.wake();
+      const all = [...changeWaiters];
+      changeWaiters.clear();
+      for (const w of all) w();
+    }
+  }
+
+  /** Resolves on the next pending shard anywhere, or after `ms`. */
+  async function changeOrTimeout(ms: number, signal?: AbortSignal): Promise<void> {
+    let wake = (): void => undefined;
+    const woken = new Promise<void>((resolve) => { wake = resolve; });
+    changeWaiters.add(wake);
+    const timer = new AbortController();
+    const stop = (): void => timer.abort();
+    signal?.addEventListener('abort', stop, { once: true });
+    try {
+      await Promise.race([woken, delay(ms, timer.signal).catch(() => undefined)]);
+    } finally {
+      timer.abort();
+      changeWaiters.delete(wake);
+      signal?.removeEventListener('abort', stop);
+    }
+  }
+
+  async function sweep(reason: 'expired' | 'recovery'): Promise<void> {
+    const now = clock.now();
+    for (const shard of await leases.leased()) {
+      if (shard.leaseUntil === null || shard.leaseUntil > now) continue;
+      const back = await leases.requeueExpired(shard.key, now);
+      if (!back) continue;
+      metrics?.backfillStaleClaims.inc({ node_id: shard.nodeId, interval: formatInterval(shard.intervalMs) });
+      emit({ type: 'expired', shard: shard.key, nodeId: shard.nodeId, intervalMs: shard.intervalMs, holder: shard.holder, token: shard.token, at: now });
+      emit({ type: 'requeued', shard: shard.key, reason, at: now });
+      logger.warn({ shard: shard.key, holder: shard.holder, token: shard.token }, reason === 'recovery' ? 'unfinished shard re-queued after restart' : 'stale claim: lease expired, shard re-queued');
+      record(back);
+    }
+  }
+
+  // Recovery: jobs the store remembers are tracked again, expired leases go back to pending.
+  try {
+    for (const job of await leases.jobs(200)) {
+      for (const shard of await leases.shards(job.shardKeys)) tracker.update(shard);
+      tracker.track(job, new Set());
+    }
+    await sweep('recovery');
+  } catch (error) {
+    logger.error({ err: error }, 'could not recover backfill state from the lease store; it will be retried by the sweeper');
+  }
+  const unwatch = leases.watch((change) => record(change.shard));
+  const sweeper = (async () => {
+    while (!stopping.signal.aborted) {
+      await delay(sweepMs, stopping.signal).catch(() => undefined);
+      if (stopping.signal.aborted) break;
+      await sweep('expired').catch((error: unknown) => logger.warn({ err: error }, 'lease sweep failed; will retry'));
+    }
+  })();
+
+  const workers: LeaseWorkers | undefined = o.localWorkers > 0
+    ? startLeaseWorkers({
+      count: o.localWorkers, workerId, leases, store: o.store, fetchShard: o.fetchShard, resolveTarget: o.resolveTarget,
+      leaseMs, heartbeatMs, idleMs: sweepMs, retry: o.retry, clock, logger, metrics, emit, onRecord: record,
+    })
+    : undefined;
+
+  const service = createCoordinatorService({
+    leases, store: o.store, tracker, resolveTarget: o.resolveTarget, maxAttempts: o.retry.maxAttempts, retry: o.retry,
+    clock, emit, record, waitForChange: changeOrTimeout,
+  });
+
+  return {
+    service,
+
+    submit(request: BackfillRequest): BackfillJob {
+      if (closed) throw new AbortedError('coordinator closed');
+      const { dataset } = request.target;
+      const specs: ShardSpec[] = [];
+      const seen = new Set<string>();
+      for (const range of normaliseRanges(request.ranges)) {
+        for (const shard of shardsCovering(range, dataset.intervalMs, o.barsPerShard)) {
+          const key = shardKey(dataset, shard);
+          if (seen.has(key)) continue;
+          seen.add(key);
+          specs.push({ key, nodeId: dataset.nodeId, intervalMs: dataset.intervalMs, start: shard.start, end: shard.end });
+        }
+      }
+      const now = clock.now();
+      const jobRecord: JobRecord = {
+        id: `job_${randomUUID()}`, nodeId: dataset.nodeId, intervalMs: dataset.intervalMs,
+        shardKeys: specs.map((s) => s.key), requestedBy: request.requestedBy ?? 'library', createdAt: now,
+      };
+      const joined = new Set<string>();
+      for (const s of specs) {
+        const state = tracker.shard(s.key)?.state;
+        if (state === 'leased' || state === 'pending') {
+          joined.add(s.key);
+          emit({ type: 'joined', shard: s.key, jobId: jobRecord.id, at: now });
+          metrics?.backfillShardsJoined.inc({ node_id: dataset.nodeId, interval: formatInterval(dataset.intervalMs) });
+        }
+      }
+      const job = tracker.track(jobRecord, joined);
+      logger.info({ job: jobRecord.id, nodeId: dataset.nodeId, intervalMs: dataset.intervalMs, shards: specs.length, requestedBy: request.requestedBy }, 'backfill job submitted');
+      (async () => {
+        await leases.createJob(jobRecord);
+        for (const shard of await leases.ensureShards(specs, clock.now())) record(shard);
+        workers?.wake();
+      })().catch((error: unknown) => {
+        const reason = error instanceof Error ? error.message : String(error);
+        logger.error({ job: jobRecord.id, err: error }, 'could not register the backfill job with the lease store');
+        tracker.abandon(jobRecord.id, `lease store unavailable: ${reason}`);
+      });
+      return { id: jobRecord.id, status: () => job.status(), done: job.done };
+    },
+
+    job: (id) => tracker.job(id)?.status(),
+    shards: (id) => tracker.job(id)?.shardStatuses(),
+    jobs: () => tracker.jobs().map((j) => j.status()),
+
+    wait(id: string, signal?: AbortSignal): Promise<JobStatus> {
+      const job = tracker.job(id);
+      if (!job) return Promise.reject(new NotFoundError('backfill job', id));
+      if (!signal) return job.done;
+      if (signal.aborted) return Promise.reject(new AbortedError(signal.reason));
+      return new Promise<JobStatus>((resolve, reject) => {
+        const onAbort = (): void => reject(new AbortedError(signal.reason));
+        signal.addEventListener('abort', onAbort, { once: true });
+        void job.done.then((s) => {
+          signal.removeEventListener('abort', onAbort);
+          resolve(s);
+        });
+      });
+    },
+
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => { listeners.delete(listener); };
+    },
+
+    async close() {
+      if (closed) return;
+      closed = true;
+      stopping.abort();
+      unwatch();
+      await workers?.stop();
+      await sweeper;
+      for (const job of tracker.jobs()) tracker.abandon(job.record.id, 'coordinator closed');
+      listeners.clear();
+    },
+  };
+}

@@ -1,0 +1,149 @@
+/**
+ * Job progress for the distributed coordinator: the newest record of every shard this process
+ * has seen (from its own lease operations and from the store's watch, so changes made by other
+ * processes count too), and the jobs that reference them. A job is done when every shard is
+ * completed, known empty or failed.
+ */
+import type { Clock } from '../core/index.js';
+import type { JobState, JobStatus, ShardState, ShardStatus } from './coordinator.js';
+import type { JobRecord, ShardRecord } from './lease-store.js';
+
+const TERMINAL: ReadonlySet<ShardState> = new Set(['completed', 'failed', 'known_empty']);
+
+export interface TrackedJob {
+  readonly record: JobRecord;
+  readonly done: Promise<JobStatus>;
+  status(): JobStatus;
+  shardStatuses(): ShardStatus[];
+}
+
+export interface JobTracker {
+  /** Starts tracking a job; `joined` names shards another job had already started. */
+  track(record: JobRecord, joined: ReadonlySet<string>): TrackedJob;
+  /** Records a shard's newest state (ignores records older than the one held). */
+  update(record: ShardRecord): void;
+  /** Settles a job as failed without its shards finishing (the store could not register it). */
+  abandon(jobId: string, reason: string): void;
+  job(id: string): TrackedJob | undefined;
+  jobs(): TrackedJob[];
+  /** Jobs that include the shard. */
+  containing(key: string): TrackedJob[];
+  shard(key: string): ShardRecord | undefined;
+}
+
+export function createJobTracker(clock: Clock, onFinished: (job: TrackedJob, status: JobStatus) => void, history = 1000): JobTracker {
+  const shards = new Map<string, ShardRecord>();
+  const jobs = new Map<string, Job>();
+  const byShard = new Map<string, Set<Job>>();
+
+  class Job implements TrackedJob {
+    readonly done: Promise<JobStatus>;
+    finishedAt: number | undefined = undefined;
+    abandoned: string | undefined = undefined;
+    #resolve: (s: JobStatus) => void = () => undefined;
+
+    constructor(readonly record: JobRecord, readonly joined: ReadonlySet<string>) {
+      this.done = new Promise<JobStatus>((resolve) => { this.#resolve = resolve; });
+    }
+
+    stateOf(key: string): ShardState {
+      return shards.get(key)?.state ?? (this.abandoned !== undefined ? 'failed' : 'pending');
+    }
+
+    settleIfDone(): void {
+      if (this.finishedAt !== undefined) return;
+      if (this.abandoned === undefined) for (const k of this.record.shardKeys) if (!TERMINAL.has(this.stateOf(k))) return;
+      this.finishedAt = clock.now();
+      const status = this.status();
+      this.#resolve(status);
+      onFinished(this, status);
+    }
+
+    status(): JobStatus {
+      const counts: Record<ShardState, number> = { pending: 0, leased: 0, completed: 0, failed: 0, known_empty: 0 };
+      let rows = 0;
+      const errors: { shard: string; start: number; end: number; reason: string }[] = [];
+      for (const key of this.record.shardKeys) {
+        const s = shards.get(key);
+        const state = this.stateOf(key);
+        counts[state]++;
+        if (s && !this.joined.has(key)) rows += s.rowsWritten;
+        if (state === 'failed') errors.push({ shard: key, start: s?.start ?? 0, end: s?.end ?? 0, reason: s?.lastError ?? this.abandoned ?? 'unknown' });
+      }
+      const total = this.record.shardKeys.length;
+      let state: JobState = 'running';
+      if (this.finishedAt !== undefined) state = counts.failed > 0 ? 'failed' : 'completed';
+      return {
+        id: this.record.id,
+        nodeId: this.record.nodeId,
+        intervalMs: this.record.intervalMs,
+        state,
+        createdAt: this.record.createdAt,
+        finishedAt: this.finishedAt,
+        shards: counts,
+        totalShards: total,
+        completionRatio: total === 0 ? 1 : (counts.completed + counts.known_empty) / total,
+        rowsWritten: rows,
+        errors,
+      };
+    }
+
+    shardStatuses(): ShardStatus[] {
+      return this.record.shardKeys.map((key) => {
+        const s = shards.get(key);
+        return {
+          key, start: s?.start ?? 0, end: s?.end ?? 0, state: this.stateOf(key), attempts: s?.attempts ?? 0,
+          rowsWritten: s?.rowsWritten ?? 0, joined: this.joined.has(key), ...(s?.lastError ? { error: s.lastError } : {}),
+        };
+      });
+    }
+  }
+
+  function trim(): void {
+    if (jobs.size <= history) return;
+    for (const [id, job] of jobs) {
+      if (jobs.size <= history) break;
+      if (job.finishedAt === undefined) continue;
+      jobs.delete(id);
+      for (const key of job.record.shardKeys) byShard.get(key)?.delete(job);
+    }
+  }
+
+  return {
+    track(record, joined) {
+      const existing = jobs.get(record.id);
+      if (existing) return existing;
+      const job = new Job(record, joined);
+      jobs.set(record.id, job);
+      for (const key of record.shardKeys) {
+        let set = byShard.get(key);
+        if (!set) byShard.set(key, (set = new Set()));
+        set.add(job);
+      }
+      job.settleIfDone();
+      trim();
+      return job;
+    },
+
+    update(record) {
+      const held = shards.get(record.key);
+      // Tokens only grow; within one token, updatedAt orders the changes.
+      if (held && (held.token > record.token || (held.token === record.token && held.updatedAt > record.updatedAt))) return;
+      shards.set(record.key, record);
+      const set = byShard.get(record.key);
+      if (set) for (const job of set) job.settleIfDone();
+    },
+
+    abandon(jobId, reason) {
+      const job = jobs.get(jobId);
+      if (!job || job.finishedAt !== undefined) return;
+      job.abandoned = reason;
+      job.settleIfDone();
+    },
+
+    job: (id) => jobs.get(id),
+    jobs: () => [...jobs.values()].reverse(),
+    containing: (key) => [...(byShard.get(key) ?? [])],
+    shard: (key) => shards.get(key),
+  };
+}

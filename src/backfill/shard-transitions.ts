@@ -1,0 +1,128 @@
+/**
+ * The shard state machine of lease-store.ts as pure functions over ShardRecord. Every LeaseStore
+ * (memory, DuckDB, etcd) reads the record inside its one atomic step, applies one of these and
+ * writes the result back, so no two stores can disagree on a transition, a token or an order.
+ *
+ * Decisions every store shares:
+ * - A lease is expired when `leaseUntil <= now`.
+ * - Tokens grow by one per grant of a shard (`token + 1`), so they are strictly increasing per
+ *   shard and survive every transition (requeue and re-ensure keep the last token).
+ * - Claiming a `failed` shard answers `done` (nothing to do until a job re-ensures it).
+ * - heartbeat / complete / fail need `state === 'leased'` and `token` equal to the current grant;
+ *   an unknown key is stale too (current token 0, state `unknown`).
+ * - Claim order (`compareClaimOrder`): `updatedAt` ascending (the shard that waited longest since
+ *   its last change first), then `start` ascending, then `key` (code-unit order).
+ * - Job order (`jobs()`): `createdAt` descending, then creation order descending.
+ */
+import { InternalError } from '../core/index.js';
+import { StaleLeaseError } from './errors.js';
+import type { ClaimResult, ShardRecord, ShardSpec } from './lease-store.js';
+
+/** A new `pending` shard with no grant yet (token 0, claimable at once). */
+export function newShardRecord(spec: ShardSpec, now: number): ShardRecord {
+  return Object.freeze({
+    key: spec.key, nodeId: spec.nodeId, intervalMs: spec.intervalMs, start: spec.start, end: spec.end,
+    state: 'pending', holder: null, token: 0, leaseUntil: null, attempts: 0, notBefore: 0, lastError: null,
+    rowsWritten: 0, updatedAt: now,
+  });
+}
+
+/** `failed` → `pending` with attempts reset (a new job wants it); undefined when nothing changes. */
+export function reopenShard(shard: ShardRecord, now: number): ShardRecord | undefined {
+  if (shard.state !== 'failed') return undefined;
+  return Object.freeze({ ...shard, state: 'pending', leaseUntil: null, attempts: 0, notBefore: 0, updatedAt: now });
+}
+
+export function isLeaseExpired(shard: ShardRecord, now: number): boolean {
+  return shard.state === 'leased' && shard.leaseUntil !== null && shard.leaseUntil <= now;
+}
+
+/** Pending past its backoff, or leased with an expired lease. */
+export function isClaimable(shard: ShardRecord, now: number): boolean {
+  return (shard.state === 'pending' && shard.notBefore <= now) || isLeaseExpired(shard, now);
+}
+
+/** The claim decision; when granted, `result.shard` is the record to write. */
+export function claimShard(shard: ShardRecord | undefined, holder: string, leaseMs: number, now: number): ClaimResult {
+  if (shard === undefined) return { granted: false, shard: undefined, reason: 'unknown' };
+  switch (shard.state) {
+    case 'completed':
+    case 'known_empty':
+    case 'failed':
+      return { granted: false, shard, reason: 'done' };
+    case 'pending':
+      if (shard.notBefore > now) return { granted: false, shard, reason: 'backoff' };
+      return grant(shard, holder, leaseMs, now, false);
+    case 'leased':
+      if (!isLeaseExpired(shard, now)) return { granted: false, shard, reason: 'held' };
+      return grant(shard, holder, leaseMs, now, true);
+    default:
+      return unreachable(shard.state);
+  }
+}
+
+function grant(shard: ShardRecord, holder: string, leaseMs: number, now: number, stale: boolean): ClaimResult {
+  const token = shard.token + 1;
+  const leaseUntil = now + leaseMs;
+  const next: ShardRecord = Object.freeze({ ...shard, state: 'leased', holder, token, leaseUntil, updatedAt: now });
+  return { granted: true, shard: next, token, leaseUntil, stale };
+}
+
+/** Throws StaleLeaseError unless `token` is the current grant of a leased shard. */
+export function assertCurrentLease(key: string, shard: ShardRecord | undefined, token: number): ShardRecord {
+  if (shard === undefined) throw new StaleLeaseError(key, token, 0, 'unknown');
+  if (shard.state !== 'leased' || shard.token !== token) throw new StaleLeaseError(key, token, shard.token, shard.state);
+  return shard;
+}
+
+export function heartbeatShard(key: string, shard: ShardRecord | undefined, token: number, leaseMs: number, now: number): ShardRecord {
+  const current = assertCurrentLease(key, shard, token);
+  return Object.freeze({ ...current, leaseUntil: now + leaseMs, updatedAt: now });
+}
+
+export function completeShard(
+  key: string,
+  shard: ShardRecord | undefined,
+  token: number,
+  result: { readonly state: 'completed' | 'known_empty'; readonly rowsWritten: number },
+  now: number,
+): ShardRecord {
+  const current = assertCurrentLease(key, shard, token);
+  return Object.freeze({ ...current, state: result.state, leaseUntil: null, rowsWritten: result.rowsWritten, updatedAt: now });
+}
+
+export function failShard(
+  key: string,
+  shard: ShardRecord | undefined,
+  token: number,
+  failure: { readonly reason: string; readonly final: boolean; readonly notBefore: number },
+  now: number,
+): ShardRecord {
+  const current = assertCurrentLease(key, shard, token);
+  return Object.freeze({
+    ...current,
+    state: failure.final ? 'failed' : 'pending',
+    leaseUntil: null,
+    attempts: current.attempts + 1,
+    notBefore: failure.final ? current.notBefore : failure.notBefore,
+    lastError: failure.reason,
+    updatedAt: now,
+  });
+}
+
+/** An expired lease back to `pending` (a stale claim); undefined unless leased and expired. */
+export function requeueExpiredShard(shard: ShardRecord | undefined, now: number): ShardRecord | undefined {
+  if (shard === undefined || !isLeaseExpired(shard, now)) return undefined;
+  return Object.freeze({ ...shard, state: 'pending', leaseUntil: null, updatedAt: now });
+}
+
+/** The claimable order: `updatedAt`, then `start`, then `key`. */
+export function compareClaimOrder(a: ShardRecord, b: ShardRecord): number {
+  if (a.updatedAt !== b.updatedAt) return a.updatedAt - b.updatedAt;
+  if (a.start !== b.start) return a.start - b.start;
+  return a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
+}
+
+function unreachable(state: never): never {
+  throw new InternalError(`unknown shard state ${String(state)}`);
+}

@@ -24,6 +24,8 @@ export interface CoordinatorServiceDeps {
   readonly emit: (event: BackfillEvent) => void;
   readonly record: (shard: ShardRecord) => void;
   readonly waitForChange: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** A grant that took over an expired lease (a stale claim). */
+  readonly onStale: (shard: ShardRecord) => void;
 }
 
 /** A lease key the coordinator did not create (the wire protocol's keys are opaque). */
@@ -42,6 +44,7 @@ export function createCoordinatorService(d: CoordinatorServiceDeps): Coordinator
     await d.store.advanceFence({ key: shard.key, token });
     d.record(shard);
     const now = clock.now();
+    if (stale) d.onStale(shard);
     if (stale) d.emit({ type: 'expired', shard: shard.key, nodeId: shard.nodeId, intervalMs: shard.intervalMs, holder: shard.holder, token: token - 1, at: now });
     d.emit({ type: 'claimed', shard: shard.key, nodeId: shard.nodeId, intervalMs: shard.intervalMs, start: shard.start, end: shard.end, token, worker, at: now });
     return { key: shard.key, token, leaseUntil, shard };
@@ -76,8 +79,8 @@ export function createCoordinatorService(d: CoordinatorServiceDeps): Coordinator
 
     async complete(key, token, result = { rowsWritten: 0, state: 'completed' }) {
       const shard = await leases.complete(key, token, result, clock.now());
-      d.record(shard);
       d.emit({ type: 'completed', shard: key, nodeId: shard.nodeId, intervalMs: shard.intervalMs, start: shard.start, end: shard.end, rowsWritten: result.rowsWritten, state: result.state, at: clock.now() });
+      d.record(shard);
       return { completionRatio: ratioFor(shard, key) };
     },
 
@@ -87,9 +90,9 @@ export function createCoordinatorService(d: CoordinatorServiceDeps): Coordinator
       const final = !retryable || attempts >= d.maxAttempts;
       const now = clock.now();
       const shard = await leases.fail(key, token, { reason, final, notBefore: now + backoffDelay(d.retry, attempts) }, now);
-      d.record(shard);
       d.emit({ type: 'failed', shard: key, nodeId: shard.nodeId, intervalMs: shard.intervalMs, attempts, reason, final, at: now });
       if (!final) d.emit({ type: 'requeued', shard: key, reason: 'retry', at: now });
+      d.record(shard);
       return { completionRatio: ratioFor(shard, key) };
     },
 

@@ -80,6 +80,8 @@ export interface BackfillCoordinator {
   job(id: string): JobStatus | undefined;
   /** Jobs newest first (bounded history). */
   jobs(): JobStatus[];
+  /** Each shard of a job, or undefined for an unknown id. */
+  shards(jobId: string): ShardStatus[] | undefined;
   /** Waits for a job; rejects with AbortedError when `signal` fires (the job keeps going). */
   wait(id: string, signal?: AbortSignal): Promise<JobStatus>;
   /** Receives every event of the `seamless.backfill` stream; returns the unsubscribe function. */

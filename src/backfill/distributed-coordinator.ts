@@ -13,7 +13,7 @@ import type { Clock } from '../core/index.js';
 import type { Logger, SeamlessMetrics } from '../observability/index.js';
 import type { BarStore } from '../storage/index.js';
 import type {
-  BackfillCoordinator, BackfillEvent, BackfillJob, BackfillRequest, BackfillTarget, JobStatus, ShardStatus,
+  BackfillCoordinator, BackfillEvent, BackfillJob, BackfillRequest, BackfillTarget, JobStatus,
 } from './coordinator.js';
 import type { CoordinatorService } from './coordinator-service.js';
 import { createCoordinatorService } from './coordinator-service-impl.js';
@@ -47,11 +47,12 @@ export interface DistributedCoordinatorOptions {
   readonly metrics?: SeamlessMetrics;
   /** This process's name in leases (`holder`). */
   readonly workerId?: string;
+  /** Subscribed before start, so it also sees the recovery events of the first sweep. */
+  readonly onEvent?: (event: BackfillEvent) => void;
 }
 
 export interface DistributedCoordinator extends BackfillCoordinator {
   readonly service: CoordinatorService;
-  shards(jobId: string): ShardStatus[] | undefined;
 }
 
 export async function createDistributedCoordinator(o: DistributedCoordinatorOptions): Promise<DistributedCoordinator> {
@@ -60,7 +61,7 @@ export async function createDistributedCoordinator(o: DistributedCoordinatorOpti
   const sweepMs = o.sweepMs ?? Math.max(250, Math.floor(leaseMs / 4));
   const workerId = o.workerId ?? `coordinator-${randomUUID().slice(0, 8)}`;
   const { leases, clock, logger, metrics } = o;
-  const listeners = new Set<(e: BackfillEvent) => void>();
+  const listeners = new Set<(e: BackfillEvent) => void>(o.onEvent ? [o.onEvent] : []);
   const changeWaiters = new Set<() => void>();
   const stopping = new AbortController();
   let closed = false;
@@ -77,8 +78,12 @@ export async function createDistributedCoordinator(o: DistributedCoordinatorOpti
 
   const tracker = createJobTracker(clock, (job, status) => {
     metrics?.backfillCompletionRatio.remove({ node_id: job.record.nodeId, interval: formatInterval(job.record.intervalMs), job: job.record.id });
-    emit({ type: 'job_completed', jobId: status.id, state: status.state, completionRatio: status.completionRatio, at: clock.now() });
-    logger.info({ job: status.id, state: status.state, completionRatio: status.completionRatio, rows: status.rowsWritten }, 'backfill job finished');
+    // After the current turn: a store's watch may report the last shard before the worker has
+    // emitted that shard's own event, and job_completed must come after it in the stream.
+    setImmediate(() => {
+      emit({ type: 'job_completed', jobId: status.id, state: status.state, completionRatio: status.completionRatio, at: clock.now() });
+      logger.info({ job: status.id, state: status.state, completionRatio: status.completionRatio, rows: status.rowsWritten }, 'backfill job finished');
+    });
   });
 
   function record(shard: ShardRecord): void {
@@ -155,6 +160,7 @@ export async function createDistributedCoordinator(o: DistributedCoordinatorOpti
   const service = createCoordinatorService({
     leases, store: o.store, tracker, resolveTarget: o.resolveTarget, maxAttempts: o.retry.maxAttempts, retry: o.retry,
     clock, emit, record, waitForChange: changeOrTimeout,
+    onStale: (shard) => metrics?.backfillStaleClaims.inc({ node_id: shard.nodeId, interval: formatInterval(shard.intervalMs) }),
   });
 
   return {

@@ -116,7 +116,7 @@ class Job implements BackfillJob {
   }
 }
 
-export function createInProcessCoordinator(options: InProcessCoordinatorOptions): BackfillCoordinator & { shards(jobId: string): ShardStatus[] | undefined } {
+export function createInProcessCoordinator(options: InProcessCoordinatorOptions): BackfillCoordinator {
   const { fetchShard, clock, logger, metrics } = options;
   const historyLimit = options.jobHistory ?? 1000;
   const runs = new Map<string, ShardRun>();

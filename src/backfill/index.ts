@@ -1,11 +1,16 @@
 // The door of backfill: the coordinator interface, the in-process coordinator and the shard worker.
 export { createInProcessCoordinator } from './in-process-coordinator.js';
 export { createDistributedCoordinator, DEFAULT_LEASE_MS, DEFAULT_HEARTBEAT_MS } from './distributed-coordinator.js';
-export { createShardFetcher } from './shard-fetcher.js';
+export { createShardFetcher, prepareBatch } from './shard-fetcher.js';
+export { createCoordinatorClient, DEFAULT_COORDINATOR_TIMEOUT_MS } from './remote/coordinator-client.js';
+export { startRemoteWorker } from './remote/remote-worker.js';
+export { encodeShardUpload, decodeShardUpload, SHARD_UPLOAD_CONTENT_TYPE, SHARD_UPLOAD_METADATA_KEY } from './remote/shard-upload-codec.js';
 export { normaliseIngest } from './ingest-normaliser.js';
 export { shardKey } from './shard-key.js';
 export { backoffDelay, isRetryable, sleep } from './retry.js';
 export { StaleLeaseError, LeaseStoreUnavailableError } from './errors.js';
+export { createEtcdLeaseStore, DEFAULT_ETCD_PREFIX, DEFAULT_ETCD_CALL_TIMEOUT_MS } from './etcd/etcd-lease-store.js';
+export { retryUnavailable, DEFAULT_UNAVAILABLE_RETRY } from './etcd/etcd-retry.js';
 export { createMemoryLeaseBackend, createMemoryLeaseStore } from './memory-lease-store.js';
 export {
   assertCurrentLease, claimShard, compareClaimOrder, completeShard, failShard, heartbeatShard, isClaimable, isLeaseExpired,
@@ -15,7 +20,9 @@ export {
 export type {
   BackfillCoordinator, BackfillEvent, BackfillJob, BackfillRequest, BackfillTarget, JobState, JobStatus, ShardState, ShardStatus,
 } from './coordinator.js';
-export type { ShardFetcher, ShardFetcherDeps, ShardOutcome, ShardTask } from './shard-fetcher.js';
+export type { PreparedBatch, ShardFetcher, ShardFetcherDeps, ShardOutcome, ShardTask } from './shard-fetcher.js';
+export type { CoordinatorClient, CoordinatorClientOptions } from './remote/coordinator-client.js';
+export type { RemoteLease, RemoteWorker, RemoteWorkerEvent, RemoteWorkerOptions, WorkerCoordinator } from './remote/remote-worker.js';
 export type { InProcessCoordinatorOptions } from './in-process-coordinator.js';
 export type { IngestFindings, NormalisedBatch } from './ingest-normaliser.js';
 export type { RetryPolicy } from './retry.js';
@@ -24,3 +31,5 @@ export type { MemoryLeaseBackend } from './memory-lease-store.js';
 export type { CoordinatorService, LeaseGrant, ClaimOutcome, ShardUpload } from './coordinator-service.js';
 export type { BackfillEventType } from './coordinator.js';
 export type { DistributedCoordinator, DistributedCoordinatorOptions } from './distributed-coordinator.js';
+export type { EtcdLeaseStoreOptions } from './etcd/etcd-lease-store.js';
+export type { UnavailableRetryOptions } from './etcd/etcd-retry.js';

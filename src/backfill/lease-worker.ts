@@ -135,18 +135,19 @@ export function startLeaseWorkers(o: LeaseWorkerOptions): LeaseWorkers {
       const now = o.clock.now();
       if (outcome.state === 'completed' || outcome.state === 'known_empty') {
         const done = await o.leases.complete(shard.key, token, { state: outcome.state, rowsWritten: outcome.rowsWritten }, now);
-        o.onRecord(done);
         o.metrics?.backfillShardsTotal.inc({ ...labels, outcome: outcome.state });
+        // The shard's own event first: recording it may finish a job (job_completed comes last).
         o.emit({ type: 'completed', shard: shard.key, nodeId: shard.nodeId, intervalMs: shard.intervalMs, start: shard.start, end: shard.end, rowsWritten: outcome.rowsWritten, state: outcome.state, at: now });
+        o.onRecord(done);
       } else {
         const attempts = shard.attempts + 1;
         const final = outcome.retryable !== true || attempts >= o.retry.maxAttempts;
         const reason = outcome.error ?? 'unknown';
         const failed = await o.leases.fail(shard.key, token, { reason, final, notBefore: now + backoffDelay(o.retry, attempts) }, now);
-        o.onRecord(failed);
         o.metrics?.backfillShardsTotal.inc({ ...labels, outcome: final ? 'failed' : 'retried' });
         o.emit({ type: 'failed', shard: shard.key, nodeId: shard.nodeId, intervalMs: shard.intervalMs, attempts, reason, final, at: now });
         if (!final) o.emit({ type: 'requeued', shard: shard.key, reason: 'retry', at: now });
+        o.onRecord(failed);
       }
     } catch (error) {
       if (error instanceof StaleLeaseError || (isSeamlessError(error) && error.code === 'conflict')) {

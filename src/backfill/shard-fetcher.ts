@@ -11,6 +11,7 @@ import {
 import type { Clock, Frame, TimeRange } from '../core/index.js';
 import type { Logger } from '../observability/index.js';
 import type { IngestFinding } from '../conformance/index.js';
+import type { SourceBatch } from '../sources/index.js';
 import type { BarStore, CoverageClaim, DatasetKey, Fence } from '../storage/index.js';
 import type { BackfillTarget, ShardState } from './coordinator.js';
 import { normaliseIngest } from './ingest-normaliser.js';
@@ -73,22 +74,12 @@ export function createShardFetcher(deps: ShardFetcherDeps): ShardFetcher {
         try {
           const batch = await source.fetch({ nodeId: dataset.nodeId, intervalMs: dataset.intervalMs, range, signal });
           upstreamRows += batch.frame.length;
-          const empty = intersectRanges(batch.knownEmpty.map((r) => ({ start: alignUp(r.start, dataset.intervalMs), end: alignDown(r.end, dataset.intervalMs) })), [range]);
-          const stored = subtractRanges([range], empty);
-          const claims: CoverageClaim[] = [];
-          for (const r of stored) claims.push({ start: r.start, end: r.end, state: 'stored' });
-          for (const r of empty) claims.push({ start: r.start, end: r.end, state: 'known_empty' });
-          claims.sort((a, b) => a.start - b.start);
-          const { frame, findings: findingsOf } = normaliseIngest(batch.frame, range, dataset.intervalMs);
-          const storable = rowsInside(frame, stored);
-          if (findingsOf.duplicates + findingsOf.misaligned + findingsOf.outOfRange > 0 || findingsOf.unsorted) {
-            deps.logger.warn({ shard: task.key, unsorted: findingsOf.unsorted, duplicates: findingsOf.duplicates, misaligned: findingsOf.misaligned, outOfRange: findingsOf.outOfRange }, 'upstream batch normalised before storing');
-          }
-          const findings = ingestFindings(dataset, findingsOf, clock.now());
-          const report = await store.write({ dataset, frame: storable, coverage: claims, fence, ...(findings.length > 0 ? { findings } : {}) }, schema);
+          const prepared = prepareBatch(batch, range, dataset, clock.now(), deps.logger, task.key);
+          const { findings } = prepared;
+          const report = await store.write({ dataset, frame: prepared.frame, coverage: prepared.coverage, fence, ...(findings.length > 0 ? { findings } : {}) }, schema);
           if (findings.length > 0) deps.onFindings?.(findings);
           rowsWritten += report.rowsWritten;
-          if (stored.length > 0) allEmpty = false;
+          if (prepared.stored) allEmpty = false;
           break;
         } catch (error) {
           if (signal.aborted) throw error;
@@ -109,6 +100,37 @@ export function createShardFetcher(deps: ShardFetcherDeps): ShardFetcher {
     }
     return { state: allEmpty ? 'known_empty' : 'completed', rowsWritten, attempts, fetched: true, upstreamRows };
   };
+}
+
+/** An upstream batch made storable: the rows to write, the coverage they vouch for, what was dropped. */
+export interface PreparedBatch {
+  /** Normalised rows inside the `stored` claims. */
+  readonly frame: Frame;
+  /** `stored` for the range minus what the upstream called empty, `known_empty` for the rest; sorted. */
+  readonly coverage: readonly CoverageClaim[];
+  readonly findings: readonly IngestFinding[];
+  /** Whether any part of the range is `stored` (else the whole range is known empty). */
+  readonly stored: boolean;
+}
+
+/**
+ * Turns the upstream's answer for one aligned `range` into a storable write: known-empty
+ * sub-ranges snapped inwards to the grid, rows normalised (sorted, deduplicated, off-grid and
+ * out-of-range rows dropped) and kept only inside the stored claims, plus ingest findings for
+ * what was dropped. Shared by the in-process fetcher and remote workers, so both write the same.
+ */
+export function prepareBatch(batch: SourceBatch, range: TimeRange, dataset: DatasetKey, at: number, logger: Logger, shard: string): PreparedBatch {
+  const empty = intersectRanges(batch.knownEmpty.map((r) => ({ start: alignUp(r.start, dataset.intervalMs), end: alignDown(r.end, dataset.intervalMs) })), [range]);
+  const stored = subtractRanges([range], empty);
+  const claims: CoverageClaim[] = [];
+  for (const r of stored) claims.push({ start: r.start, end: r.end, state: 'stored' });
+  for (const r of empty) claims.push({ start: r.start, end: r.end, state: 'known_empty' });
+  claims.sort((a, b) => a.start - b.start);
+  const { frame, findings: findingsOf } = normaliseIngest(batch.frame, range, dataset.intervalMs);
+  if (findingsOf.duplicates + findingsOf.misaligned + findingsOf.outOfRange > 0 || findingsOf.unsorted) {
+    logger.warn({ shard, unsorted: findingsOf.unsorted, duplicates: findingsOf.duplicates, misaligned: findingsOf.misaligned, outOfRange: findingsOf.outOfRange }, 'upstream batch normalised before storing');
+  }
+  return { frame: rowsInside(frame, stored), coverage: claims, findings: ingestFindings(dataset, findingsOf, at), stored: stored.length > 0 };
 }
 
 /** One finding per (flag, ts), repeats folded into `count`, for what normalising dropped. */

@@ -7,6 +7,7 @@ import { Command } from 'commander';
 import { processContext } from './context.js';
 import type { CliContext } from './context.js';
 import { registerBackfill } from './commands/backfill.js';
+import { registerCoordinator } from './commands/coordinator.js';
 import { registerCoverage } from './commands/coverage.js';
 import { registerFetch } from './commands/fetch.js';
 import { registerImport } from './commands/import.js';
@@ -14,6 +15,7 @@ import { registerKeys } from './commands/keys.js';
 import { registerReport } from './commands/report.js';
 import { registerSchema } from './commands/schema.js';
 import { registerServe } from './commands/serve.js';
+import { registerWorker } from './commands/worker.js';
 
 export function buildProgram(ctx: CliContext = processContext()): Command {
   const program = new Command('seamless')
@@ -35,5 +37,7 @@ export function buildProgram(ctx: CliContext = processContext()): Command {
   registerKeys(program, ctx);
   registerSchema(program, ctx);
   registerReport(program, ctx);
+  registerCoordinator(program, ctx);
+  registerWorker(program, ctx);
   return program;
 }

@@ -22,6 +22,10 @@ export const DEFAULT_STALE_PRICE_MIN_RUN = 120;
 export const DEFAULT_WIDE_SPREAD_MAX_RELATIVE = 0.05;
 export const DEFAULT_COMPLETENESS_WINDOW_BARS = 1440;
 export const DEFAULT_CANARY_WINDOW_MS = 48 * 3_600_000;
+export const DEFAULT_LEASE_MS = 15_000;
+export const DEFAULT_HEARTBEAT_MS = 5_000;
+export const DEFAULT_EVENTS_NATS_STREAM = 'SEAMLESS';
+export const DEFAULT_EVENTS_NATS_SUBJECT = 'seamless.backfill';
 
 const intervalName = z.union([z.string().min(1), z.number().int().positive()]);
 
@@ -103,6 +107,28 @@ export const SeamlessConfigSchema = z.object({
       baseDelayMs: z.number().int().min(0).default(DEFAULT_BACKFILL_BASE_DELAY_MS),
       /** How long the `seamless` strategy waits for a synchronous backfill before downgrading. */
       syncBudgetMs: z.number().int().positive().default(DEFAULT_SYNC_BACKFILL_BUDGET_MS),
+      /**
+       * Where leases live: `embedded` (the embedded database, one process), `etcd` (a cluster,
+       * shared by coordinators and workers), or `memory` (the in-process coordinator, no leases).
+       */
+      store: z.enum(['embedded', 'etcd', 'memory']).default('embedded'),
+      etcd: z.object({
+        endpoints: z.array(z.string().min(1)).default([]),
+        prefix: z.string().min(1).default('/seamless/backfill/'),
+        callTimeoutMs: z.number().int().positive().default(2_000),
+      }).strict().prefault({}),
+      leaseMs: z.number().int().min(1_000).default(DEFAULT_LEASE_MS),
+      heartbeatMs: z.number().int().min(100).default(DEFAULT_HEARTBEAT_MS),
+      /** Workers fetching shards inside this process (default: `concurrency`); 0 leaves the work to `seamless worker`s. */
+      localWorkers: z.number().int().min(0).optional(),
+    }).strict().prefault({}),
+    events: z.object({
+      /** Also publish the `seamless.backfill` events to a NATS JetStream stream. */
+      nats: z.object({
+        servers: z.array(z.string().min(1)).min(1),
+        stream: z.string().regex(/^[^\s.*>/\\]{1,255}$/, 'a JetStream stream name: no spaces, ".", "*", ">", "/" or "\\"').default(DEFAULT_EVENTS_NATS_STREAM),
+        subject: z.string().regex(/^[^\s.*>]+(\.[^\s.*>]+)*$/, 'a literal NATS subject: dot-separated tokens, no wildcards or spaces').default(DEFAULT_EVENTS_NATS_SUBJECT),
+      }).strict().optional(),
     }).strict().prefault({}),
   }).strict().prefault({}),
   schema_registry: z.object({

@@ -27,6 +27,9 @@ export const ENV_KEYS: Readonly<Record<string, string>> = Object.freeze({
   SEAMLESS_BACKFILL_CONCURRENCY: 'seamless.backfill.concurrency',
   SEAMLESS_BACKFILL_MAX_ATTEMPTS: 'seamless.backfill.maxAttempts',
   SEAMLESS_BACKFILL_SYNC_BUDGET_MS: 'seamless.backfill.syncBudgetMs',
+  SEAMLESS_BACKFILL_STORE: 'seamless.backfill.store',
+  SEAMLESS_BACKFILL_LEASE_MS: 'seamless.backfill.leaseMs',
+  SEAMLESS_BACKFILL_LOCAL_WORKERS: 'seamless.backfill.localWorkers',
 });
 
 /** Variables that are read elsewhere and are not config keys. */

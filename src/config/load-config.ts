@@ -111,6 +111,13 @@ function checkCrossKeys(config: z.infer<typeof SeamlessConfigSchema>): void {
     if (names.has(k.name)) throw new InvalidRequestError(`auth.keys.${i}.name`, `key name "${k.name}" is declared twice`);
     names.add(k.name);
   });
+  const bf = config.seamless.backfill;
+  if (bf.store === 'etcd' && bf.etcd.endpoints.length === 0) {
+    throw new InvalidRequestError('seamless.backfill.etcd.endpoints', 'is required when seamless.backfill.store is etcd (e.g. [http://127.0.0.1:2379])');
+  }
+  if (bf.heartbeatMs >= bf.leaseMs) {
+    throw new InvalidRequestError('seamless.backfill.heartbeatMs', `must be shorter than seamless.backfill.leaseMs (${bf.leaseMs}), or leases expire between heartbeats`);
+  }
   for (const [name, source] of Object.entries(config.sources)) {
     if (typeof source.latencyMs === 'object' && source.latencyMs.max < source.latencyMs.min) {
       throw new InvalidRequestError(`sources.${name}.latencyMs.max`, 'must be >= latencyMs.min');

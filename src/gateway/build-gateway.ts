@@ -13,7 +13,9 @@ import { sendError } from './error-reply.js';
 import { backfillRoutes } from './routes/backfill-routes.js';
 import { barsRoutes } from './routes/bars-route.js';
 import { datasetRoutes } from './routes/dataset-routes.js';
+import { eventsRoute } from './routes/events-route.js';
 import { healthRoutes } from './routes/health-routes.js';
+import { leaseRoutes } from './routes/lease-routes.js';
 import { reportRoutes } from './routes/report-routes.js';
 import { registryRoutes } from './routes/registry/index.js';
 
@@ -53,6 +55,8 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
   datasetRoutes(app, seamless);
   barsRoutes(app, seamless);
   backfillRoutes(app, seamless);
+  if (seamless.coordinatorService) leaseRoutes(app, seamless, seamless.coordinatorService);
+  eventsRoute(app, seamless.events);
   reportRoutes(app, seamless);
   registryRoutes(app, seamless);
   await app.ready();

@@ -47,7 +47,10 @@ export interface NatsEventPublisherOptions {
   /** Events waiting to be published at most (default 10,000); beyond, the oldest is dropped. */
   readonly queueSize?: number;
   readonly publishTimeoutMs?: number;
-  /** How long close() waits for the queue to drain before dropping the rest (default 5 s). */
+  /**
+   * How long close() waits for the queue to be stored before dropping the rest, and then for the
+   * connection to drain (default 5 s each; a publish in flight may add publishTimeoutMs).
+   */
   readonly closeTimeoutMs?: number;
   /** Connection name shown by the server (default `seamless`). */
   readonly name?: string;
@@ -176,11 +179,18 @@ class NatsEventPublisherImpl implements NatsEventPublisher {
       this.#settle();
       this.#logger.warn({ dropped: this.#dropped - droppedBefore, subject: this.#subject, timeoutMs: this.#closeTimeoutMs }, 'NATS event queue not drained before close; events dropped');
     }
-    try {
-      await this.#nc.drain();
-    } catch (error) {
-      this.#logger.warn({ err: error }, 'NATS connection drain failed');
-    }
+    // drain() waits for the server; while it is unreachable (the client reconnects forever)
+    // that would be never, so it gets the same bound and the connection is then closed.
+    const drainTimer = new AbortController();
+    const drained = await Promise.race([
+      this.#nc.drain().then(() => true, (error: unknown) => {
+        this.#logger.warn({ err: error }, 'NATS connection drain failed');
+        return false;
+      }),
+      delay(this.#closeTimeoutMs, drainTimer.signal).then(() => false, () => false),
+    ]);
+    drainTimer.abort();
+    if (!drained && !this.#nc.isClosed()) await this.#nc.close();
     await this.#statusLoop;
   }
 

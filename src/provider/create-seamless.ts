@@ -8,12 +8,12 @@ import {
   InvalidRequestError, frameSchemaByName, parseInterval, parseTime, systemClock,
 } from '../core/index.js';
 import type { Clock, TimeRange } from '../core/index.js';
-import { createInProcessCoordinator, createShardFetcher } from '../backfill/index.js';
-import type { BackfillEvent, JobStatus, ShardStatus } from '../backfill/index.js';
+import { createDistributedCoordinator, createEtcdLeaseStore, createInProcessCoordinator, createShardFetcher } from '../backfill/index.js';
+import type { BackfillCoordinator, BackfillEvent, BackfillTarget, CoordinatorService, JobStatus, ShardStatus } from '../backfill/index.js';
 import { loadConfig } from '../config/index.js';
 import type { LoadConfigOptions, SeamlessConfig, SeamlessConfigInput } from '../config/index.js';
 import { LOGGER_NAMES, createLogger, createMetrics } from '../observability/index.js';
-import type { Logger, SeamlessMetrics } from '../observability/index.js';
+import type { EventStream, Logger, SeamlessMetrics } from '../observability/index.js';
 import { createSyntheticSource, importFile } from '../sources/index.js';
 import type { BarSource, ImportReport } from '../sources/index.js';
 import { createConformancePipeline } from '../conformance/index.js';
@@ -22,6 +22,7 @@ import { createDriftDetector, createSchemaRegistry, registerShippedSchemas } fro
 import type { SchemaRegistry } from '../schema/index.js';
 import { createEmbeddedDatabase } from '../storage/index.js';
 import type { BarStore, CoverageRange } from '../storage/index.js';
+import { DISTRIBUTED_COORDINATOR_LOGS, IN_PROCESS_COORDINATOR_LOGS, createBackfillEventFeed } from './backfill-event-feed.js';
 import { createConformanceStage } from './conformance-stage.js';
 import { createFindingsIndex } from './findings-index.js';
 import { createDatasetCatalog } from './dataset-catalog.js';
@@ -63,6 +64,10 @@ export interface Seamless {
   readonly logger: Logger;
   /** The schema registry (subjects, versions, compatibility, validation modes, governance). */
   readonly registry: SchemaRegistry;
+  /** The backfill coordinator reads use. */
+  readonly coordinator: BackfillCoordinator;
+  /** The lease authority for remote workers and the lease API; undefined with `seamless.backfill.store: memory`. */
+  readonly coordinatorService: CoordinatorService | undefined;
   /** The read: bars of one dataset over [start, end), with metadata. */
   fetch(request: FetchRequest): Promise<FetchResult>;
   coverage(nodeId: string, interval: string | number, range?: TimeRange): Promise<CoverageRange[]>;
@@ -73,6 +78,8 @@ export interface Seamless {
   backfillJobs(): JobStatus[];
   waitBackfill(id: string, signal?: AbortSignal): Promise<JobStatus>;
   subscribe(listener: (event: BackfillEvent) => void): () => void;
+  /** The `seamless.backfill` stream with ids and a replay buffer (the gateway's SSE feed). */
+  readonly events: EventStream<BackfillEvent>;
   import(options: { path: string; nodeId: string; interval: string | number; format?: 'csv' | 'parquet'; schema?: string }): Promise<ImportReport>;
   /** Archived conformance reports, newest first. */
   reports(filter: { nodeId?: string; intervalMs?: number; limit?: number }): Promise<ConformanceReport[]>;
@@ -121,21 +128,49 @@ export async function createSeamless(options: CreateSeamlessOptions = {}): Promi
   const catalog: DatasetCatalog = createDatasetCatalog(config.datasets, sources, store);
   const backfillLogger = logger.child({ name: LOGGER_NAMES.backfill });
   const bf = config.seamless.backfill;
-  const coordinator = createInProcessCoordinator({
-    fetchShard: createShardFetcher({
-      store, clock, logger: backfillLogger,
-      retry: { maxAttempts: bf.maxAttempts, baseDelayMs: bf.baseDelayMs, maxDelayMs: Math.max(bf.baseDelayMs, 10_000) },
-      onAttemptFailed: (task, attempt, reason, final) => {
-        backfillLogger.warn({ shard: task.key, attempt, reason, final }, final ? 'shard fetch failed for good' : 'shard fetch failed; retrying');
-      },
-      onFindings: (findings) => findingsIndex.added(findings),
-    }),
+  const retry = { maxAttempts: bf.maxAttempts, baseDelayMs: bf.baseDelayMs, maxDelayMs: Math.max(bf.baseDelayMs, 10_000) };
+  const shardFetcher = (attempts: number) => createShardFetcher({
+    store, clock, logger: backfillLogger,
+    retry: { ...retry, maxAttempts: attempts },
+    onAttemptFailed: (task, attempt, reason, final) => {
+      backfillLogger.warn({ shard: task.key, attempt, reason, final }, final ? 'shard fetch failed' : 'shard fetch failed; retrying');
+    },
+    onFindings: (findings) => findingsIndex.added(findings),
+  });
+  const leaseStore = bf.store === 'etcd'
+    ? await createEtcdLeaseStore({ endpoints: bf.etcd.endpoints, prefix: bf.etcd.prefix, callTimeoutMs: bf.etcd.callTimeoutMs, clock })
+    : bf.store === 'embedded' ? db.leases : undefined;
+  const resolveTarget = (nodeId: string, intervalMs: number): BackfillTarget | undefined => {
+    const d = catalog.configured(nodeId, intervalMs);
+    return d?.source ? { dataset: d.dataset, schema: d.schema, source: d.source } : undefined;
+  };
+  const distributed = leaseStore
+    ? await createDistributedCoordinator({
+      leases: leaseStore, store,
+      // One attempt per lease: retries happen across leases, so any worker can take the next one.
+      fetchShard: shardFetcher(1),
+      resolveTarget, barsPerShard: bf.barsPerShard, leaseMs: bf.leaseMs, heartbeatMs: bf.heartbeatMs,
+      localWorkers: bf.localWorkers ?? bf.concurrency, retry, clock, logger: backfillLogger, metrics,
+    })
+    : undefined;
+  const coordinator: BackfillCoordinator = distributed ?? createInProcessCoordinator({
+    fetchShard: shardFetcher(bf.maxAttempts),
     barsPerShard: bf.barsPerShard,
     concurrency: bf.concurrency,
     clock,
     logger: backfillLogger,
     metrics,
   });
+  // Events: the seamless.backfill feed (replay buffer, logs, NATS JetStream when configured).
+  const eventFeed = await createBackfillEventFeed({
+    source: coordinator, logger: backfillLogger, clock, nats: config.seamless.events.nats,
+    loggedBySource: distributed ? DISTRIBUTED_COORDINATOR_LOGS : IN_PROCESS_COORDINATOR_LOGS,
+  })
+    .catch(async (error: unknown) => {
+      await coordinator.close();
+      await db.close();
+      throw error;
+    });
   const cache = config.cache.enabled
     ? createResponseCache(config.cache, clock, {
       onEvict: (reason) => metrics.cacheEvictions.inc({ reason }),
@@ -191,6 +226,8 @@ export async function createSeamless(options: CreateSeamlessOptions = {}): Promi
     metrics,
     logger,
     registry,
+    coordinator,
+    coordinatorService: distributed?.service,
     fetch: (request) => provider.fetch(request),
     reports: (filter) => db.reports.list(filter),
     report: (id) => db.reports.get(id),
@@ -225,6 +262,7 @@ export async function createSeamless(options: CreateSeamlessOptions = {}): Promi
     backfillJobs: () => coordinator.jobs(),
     waitBackfill: (id, signal) => coordinator.wait(id, signal),
     subscribe: (listener) => coordinator.subscribe(listener),
+    events: eventFeed.events,
 
     async import(opts) {
       const intervalMs = parseInterval(opts.interval, 'interval');
@@ -246,7 +284,11 @@ export async function createSeamless(options: CreateSeamlessOptions = {}): Promi
       } catch (error) {
         checks.storage = { ok: false, detail: error instanceof Error ? error.message : String(error) };
       }
-      checks.coordinator = closed ? { ok: false, detail: 'closed' } : { ok: true, detail: 'embedded' };
+      if (closed) checks.coordinator = { ok: false, detail: 'closed' };
+      else if (distributed) {
+        const h = await distributed.service.health();
+        checks.coordinator = { ok: h.ok, detail: h.detail };
+      } else checks.coordinator = { ok: true, detail: 'in-process' };
       try {
         checks.registry = { ok: true, detail: `${(await registry.subjects()).length} subjects` };
       } catch (error) {
@@ -262,6 +304,7 @@ export async function createSeamless(options: CreateSeamlessOptions = {}): Promi
       closed = true;
       unsubscribeCache();
       await coordinator.close();
+      await eventFeed.close();
       await db.close();
       logger.flush?.();
     },

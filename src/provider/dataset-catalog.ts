@@ -42,6 +42,8 @@ export interface DatasetListing {
 
 export interface DatasetCatalog {
   resolve(nodeId: string, intervalMs: number): Promise<ResolvedDataset | undefined>;
+  /** A configured dataset, synchronously (backfill workers look up the source of a shard). */
+  configured(nodeId: string, intervalMs: number): ResolvedDataset | undefined;
   list(): Promise<DatasetListing[]>;
 }
 
@@ -67,6 +69,8 @@ export function createDatasetCatalog(
   }
 
   return {
+    configured: (nodeId, intervalMs) => configured.get(JSON.stringify([nodeId, intervalMs])),
+
     async resolve(nodeId, intervalMs) {
       const hit = configured.get(JSON.stringify([nodeId, intervalMs]));
       if (hit) return hit;

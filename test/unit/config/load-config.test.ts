@@ -97,10 +97,13 @@ describe('configuration loading', () => {
   it('maps every documented environment variable to a config key', () => {
     const doc = loadConfig({ env: {} }).config as unknown as Record<string, unknown>;
     for (const path of Object.values(ENV_KEYS)) {
+      const parts = path.split('.');
       let node: unknown = doc;
-      for (const part of path.split('.')) node = (node as Record<string, unknown>)[part];
-      expect(node, path).toBeDefined();
+      for (const part of parts.slice(0, -1)) node = (node as Record<string, unknown>)[part];
+      expect(node, path).toBeTypeOf('object');
     }
+    // Optional keys (no default) are accepted from the environment too.
+    expect(loadConfig({ env: { SEAMLESS_BACKFILL_LOCAL_WORKERS: '0' } }).config.seamless.backfill.localWorkers).toBe(0);
   });
 });
 

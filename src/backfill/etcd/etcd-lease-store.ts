@@ -1,0 +1,430 @@
+/**
+ * LeaseStore on etcd (Raft): the cluster store of distributed backfill (ARCHITECTURE.md §7).
+ * (Over 400 lines only because this header is the store's design note; the code is ~370 lines,
+ * with jobs, records, buckets, watch, errors, retry and transitions in their own files.)
+ *
+ * Key layout under `prefix` (default `/seamless/backfill/`):
+ *   shards/<encodeURIComponent(key)>          → JSON ShardRecord (the authority)
+ *   leases/<encodeURIComponent(key)>          → JSON {holder, token, leaseUntil}, attached to an etcd
+ *                                               lease: it disappears about `leaseMs` after the
+ *                                               holder's last claim/heartbeat (for watchers and
+ *                                               operators; `etcdctl get --prefix …/leases/`)
+ *   jobs/<encodeURIComponent(id)>             → JSON JobRecord
+ *   jobs-by-time/<createdAt, 16 digits>-<id>  → JSON JobRecord (jobs() newest first: one descending
+ *                                               range read with the limit; same-millisecond jobs by
+ *                                               create_revision, newest created first)
+ * The lease check that matters is `leaseUntil` against the caller's `now` in the ShardRecord; the
+ * etcd lease only expires the `leases/` key. etcd leases are shared in one-second buckets with a
+ * TTL of ceil(leaseMs/1000) + 1 s (etcd-lease-buckets.ts): no LeaseGrant per claim.
+ *
+ * Claims, heartbeats, completes, fails and requeues are read-modify-writes on revisions:
+ * `if (mod_revision(shards/<key>) == seen) then put(new record) [+ put/delete leases/<key>]
+ * else range(shards/<key>)` — the else branch returns the winner's record, so a lost race costs
+ * no extra read; up to CAS_ROUNDS rounds per attempt. Of concurrent claimants exactly one
+ * compare succeeds. Tokens: new token = record.token + 1 under that compare (not the etcd
+ * revision, so tokens stay small and per shard); shards are never deleted, so tokens never go back.
+ * Every state transition is the shared pure function of ../shard-transitions.ts (the same as the
+ * memory and embedded stores), wrapped as a write decision by etcd-transitions.ts.
+ *
+ * Cache: the last (record, mod_revision) seen per shard (bounded) lets a complete right after a
+ * claim go straight to the txn: one RPC instead of read + txn. A stale entry only costs the failed
+ * compare (whose else branch is the fresh read). Answers that write nothing (held, done, stale
+ * token) are never given from cache: they are re-checked on a fresh linearizable read.
+ * After an ambiguous failure (deadline or connection lost during the txn) the next attempt re-reads
+ * and treats a value byte-identical to the one it tried to write as its own write having landed.
+ *
+ * Deadlines and retries: every unary call carries one absolute deadline per store operation
+ * (`callTimeoutMs`, default 2 s; DEPENDENCIES.md: without one a call in flight when the leader dies
+ * hangs); unavailability (etcd-errors.ts) is retried with backoff inside that deadline
+ * (etcd-retry.ts), after which the operation rejects with LeaseStoreUnavailableError (retryable)
+ * and the caller may retry later, e.g. with `retryUnavailable` and a longer budget. A write that
+ * answered "unavailable" is ambiguous: etcd may still apply the proposal once quorum returns (seen
+ * in the failover test). A claim that lands that way is held by its holder until it expires (a
+ * stale claim); a caller retrying a complete should read the shard first.
+ *
+ * ensureShards: chunks of ENSURE_CHUNK shards; per chunk one txn reading every key, then one txn
+ * `if (mod_revision == seen for each written key) then put …` (absent keys compare as 0, i.e.
+ * create-if-absent); a lost race re-reads from the else branch. claimable()/leased(): paged range
+ * reads of `shards/` at one revision, filtered here (fine for thousands of shards).
+ * watch(): one etcd watcher on `shards/` (etcd-shard-watch.ts), surviving reconnects.
+ */
+import { Etcd3 } from 'etcd3';
+import type { IKeyValue, IOptions, IRequestOp, IResponseHeader } from 'etcd3';
+import { InvalidRequestError, systemClock } from '../../core/index.js';
+import type { Clock } from '../../core/index.js';
+import { silentLogger } from '../../observability/index.js';
+import type { Logger } from '../../observability/index.js';
+import { LeaseStoreUnavailableError } from '../errors.js';
+import type { ClaimResult, JobRecord, LeaseStore, ShardChange, ShardRecord, ShardSpec } from '../lease-store.js';
+import { ETCD_STORE_NAME, isEtcdLeaseGone, translateEtcdError } from './etcd-errors.js';
+import { createLeaseBuckets } from './etcd-lease-buckets.js';
+import type { LeaseBuckets } from './etcd-lease-buckets.js';
+import { getJob, listJobs, putJob } from './etcd-jobs.js';
+import type { JobAccess } from './etcd-jobs.js';
+import { decodeShard, encodeLeaseHolder, encodeShard, etcdKeys, prefixEnd } from './etcd-records.js';
+import type { EtcdKeys } from './etcd-records.js';
+import { retryUnavailable } from './etcd-retry.js';
+import { createShardWatchHub } from './etcd-shard-watch.js';
+import type { ShardWatchHub } from './etcd-shard-watch.js';
+import { compareClaimOrder, isClaimable, newShardRecord, reopenShard } from '../shard-transitions.js';
+import { decideClaim, decideComplete, decideFail, decideHeartbeat, decideRequeue } from './etcd-transitions.js';
+import type { Decision } from './etcd-transitions.js';
+
+export const DEFAULT_ETCD_PREFIX = '/seamless/backfill/';
+export const DEFAULT_ETCD_CALL_TIMEOUT_MS = 2_000;
+
+export interface EtcdLeaseStoreOptions {
+  readonly endpoints: readonly string[];
+  /** Key prefix of this store (default DEFAULT_ETCD_PREFIX); must end with `/`. */
+  readonly prefix?: string;
+  /** Deadline of one store operation, all its etcd calls and retries included (default 2 s). */
+  readonly callTimeoutMs?: number;
+  /** Real time for sharing etcd lease buckets (etcd TTLs run on real time); records use `now` arguments. */
+  readonly clock?: Clock;
+  readonly logger?: Logger;
+}
+
+/** Lost compare races per attempt before answering "try again" (16 claimants settle in 2). */
+const CAS_ROUNDS = 8;
+/** Shards per ensureShards txn: 3 ops each stay under etcd's --max-txn-ops 128. */
+const ENSURE_CHUNK = 32;
+/** Keys per shards() read txn. */
+const READ_CHUNK = 100;
+/** Shards per page of a prefix scan (keeps replies far below gRPC's 4 MB message limit). */
+const SCAN_PAGE = 1_000;
+/** Entries of the (record, mod_revision) cache; oldest insertion evicted first. */
+const SEEN_MAX = 10_000;
+const WATCH_BACKOFF_START_MS = 100;
+const WATCH_BACKOFF_MAX_MS = 2_000;
+
+interface Seen {
+  readonly record: ShardRecord;
+  readonly value: Buffer;
+  readonly modRevision: string;
+}
+
+type WatchBackoff = NonNullable<NonNullable<IOptions['faultHandling']>['watchBackoff']>;
+
+/** Watch reconnects back off 100 ms → 2 s (etcd3's default grows to 30 s: a slow recovery). */
+function watchBackoff(durationMs: number): WatchBackoff {
+  return { duration: durationMs, next: () => watchBackoff(Math.min(WATCH_BACKOFF_MAX_MS, durationMs * 2)) };
+}
+
+/** Opens an etcd-backed LeaseStore; does not fail when etcd is down (ping() reports that). */
+export async function createEtcdLeaseStore(options: EtcdLeaseStoreOptions): Promise<LeaseStore> {
+  if (options.endpoints.length === 0) throw new InvalidRequestError('endpoints', 'at least one etcd endpoint is required');
+  const prefix = options.prefix ?? DEFAULT_ETCD_PREFIX;
+  if (!prefix.endsWith('/')) throw new InvalidRequestError('prefix', `must end with "/" (got ${JSON.stringify(prefix)})`);
+  const callTimeoutMs = options.callTimeoutMs ?? DEFAULT_ETCD_CALL_TIMEOUT_MS;
+  if (!Number.isFinite(callTimeoutMs) || callTimeoutMs <= 0) throw new InvalidRequestError('callTimeoutMs', `must be a positive number of ms (got ${callTimeoutMs})`);
+  const client = new Etcd3({
+    hosts: [...options.endpoints],
+    // Fallback for calls not given an operation deadline; watch streams are long-lived.
+    defaultCallOptions: (context) => (context.isStream ? {} : { deadline: Date.now() + callTimeoutMs }),
+    grpcOptions: {
+      'grpc.keepalive_time_ms': 10_000,
+      'grpc.keepalive_timeout_ms': 5_000,
+      'grpc.initial_reconnect_backoff_ms': 200,
+      'grpc.max_reconnect_backoff_ms': 2_000,
+    },
+    faultHandling: { watchBackoff: watchBackoff(WATCH_BACKOFF_START_MS) },
+  });
+  const store = new EtcdLeaseStore(client, etcdKeys(prefix), callTimeoutMs, options.clock ?? systemClock, options.logger ?? silentLogger());
+  await store.warmUp();
+  return store;
+}
+
+class EtcdLeaseStore implements LeaseStore {
+  readonly kind = 'etcd';
+  readonly #client: Etcd3;
+  readonly #keys: EtcdKeys;
+  readonly #callTimeoutMs: number;
+  readonly #logger: Logger;
+  readonly #buckets: LeaseBuckets;
+  readonly #hub: ShardWatchHub;
+  readonly #jobs: JobAccess;
+  readonly #seen = new Map<string, Seen>();
+  #closed = false;
+  #revision = 0;
+
+  constructor(client: Etcd3, keys: EtcdKeys, callTimeoutMs: number, clock: Clock, logger: Logger) {
+    this.#client = client;
+    this.#keys = keys;
+    this.#callTimeoutMs = callTimeoutMs;
+    this.#logger = logger;
+    this.#buckets = createLeaseBuckets(client, clock);
+    this.#hub = createShardWatchHub(client, keys.shardsPrefix, logger, () => this.#revision);
+    this.#jobs = { client, keys, note: (header) => this.#note(header) };
+  }
+
+  /** Learns the current revision (the watch start point); etcd being down is not fatal here. */
+  async warmUp(): Promise<void> {
+    try {
+      await this.ping();
+    } catch (error) {
+      this.#logger.warn({ err: error }, 'etcd lease store: etcd not answering at start; continuing');
+    }
+  }
+
+  async ensureShards(shards: readonly ShardSpec[], now: number): Promise<ShardRecord[]> {
+    const unique = new Map<string, ShardSpec>();
+    for (const spec of shards) if (!unique.has(spec.key)) unique.set(spec.key, spec);
+    const specs = [...unique.values()];
+    const out = new Map<string, ShardRecord>();
+    for (let i = 0; i < specs.length; i += ENSURE_CHUNK) {
+      const chunk = specs.slice(i, i + ENSURE_CHUNK);
+      const records = await this.#run('ensureShards', (deadline) => this.#ensureChunk(chunk, now, deadline));
+      for (const r of records) out.set(r.key, r);
+    }
+    const result: ShardRecord[] = [];
+    for (const spec of shards) {
+      const r = out.get(spec.key);
+      if (r !== undefined) result.push(r);
+    }
+    return result;
+  }
+
+  async #ensureChunk(chunk: readonly ShardSpec[], now: number, deadline: number): Promise<ShardRecord[]> {
+    const keys = chunk.map((s) => Buffer.from(this.#keys.shard(s.key)));
+    const read = await this.#client.kv.txn({ success: keys.map((key) => ({ request_range: { key } })) }, { deadline });
+    this.#note(read.header);
+    const current: (Seen | undefined)[] = read.responses.map((r) => this.#remember(r.response_range.kvs[0]));
+    for (let round = 0; round < CAS_ROUNDS; round++) {
+      const writes: number[] = [];
+      const next: ShardRecord[] = [];
+      for (let i = 0; i < chunk.length; i++) {
+        const seen = current[i];
+        const n = seen === undefined ? newShardRecord(chunk[i], now) : reopenShard(seen.record, now);
+        if (n !== undefined) { writes.push(i); next.push(n); }
+      }
+      if (writes.length === 0) return current.map((s, i) => s?.record ?? this.#missing(chunk[i].key));
+      const values = next.map(encodeShard);
+      const res = await this.#client.kv.txn({
+        compare: writes.map((i) => ({ key: keys[i], target: 'Mod' as const, result: 'Equal' as const, mod_revision: current[i]?.modRevision ?? 0 })),
+        success: writes.map((i, j) => ({ request_put: { key: keys[i], value: values[j] } })),
+        failure: writes.map((i) => ({ request_range: { key: keys[i] } })),
+      }, { deadline });
+      this.#note(res.header);
+      if (res.succeeded) {
+        for (let j = 0; j < writes.length; j++) {
+          current[writes[j]] = this.#cache({ record: next[j], value: values[j], modRevision: res.header.revision });
+        }
+        return current.map((s, i) => s?.record ?? this.#missing(chunk[i].key));
+      }
+      for (let j = 0; j < writes.length; j++) current[writes[j]] = this.#remember(res.responses[j].response_range.kvs[0]);
+    }
+    throw this.#contended('ensureShards', chunk[0].key);
+  }
+
+  async createJob(job: JobRecord): Promise<void> {
+    await this.#run('createJob', async (deadline) => {
+      if (!(await putJob(this.#jobs, job, CAS_ROUNDS, deadline))) throw this.#contended('createJob', job.id);
+    });
+  }
+
+  job(id: string): Promise<JobRecord | undefined> {
+    return this.#run('job', (deadline) => getJob(this.#jobs, id, deadline));
+  }
+
+  jobs(limit: number): Promise<JobRecord[]> {
+    if (limit <= 0) return Promise.resolve([]);
+    return this.#run('jobs', (deadline) => listJobs(this.#jobs, limit, deadline));
+  }
+
+  shard(key: string): Promise<ShardRecord | undefined> {
+    return this.#run('shard', async (deadline) => (await this.#read(key, deadline))?.record);
+  }
+
+  async shards(keys: readonly string[]): Promise<ShardRecord[]> {
+    const out: ShardRecord[] = [];
+    for (let i = 0; i < keys.length; i += READ_CHUNK) {
+      const chunk = keys.slice(i, i + READ_CHUNK);
+      const records = await this.#run('shards', async (deadline) => {
+        const res = await this.#client.kv.txn({ success: chunk.map((k) => ({ request_range: { key: Buffer.from(this.#keys.shard(k)) } })) }, { deadline });
+        this.#note(res.header);
+        return res.responses.map((r) => this.#remember(r.response_range.kvs[0])?.record);
+      });
+      for (const r of records) if (r !== undefined) out.push(r);
+    }
+    return out;
+  }
+
+  claim(key: string, holder: string, leaseMs: number, now: number): Promise<ClaimResult> {
+    return this.#mutate('claim', key, leaseMs, (r) => decideClaim(r, holder, leaseMs, now));
+  }
+
+  heartbeat(key: string, token: number, leaseMs: number, now: number): Promise<ShardRecord> {
+    return this.#mutate('heartbeat', key, leaseMs, (r) => decideHeartbeat(r, key, token, leaseMs, now));
+  }
+
+  complete(key: string, token: number, result: { readonly state: 'completed' | 'known_empty'; readonly rowsWritten: number }, now: number): Promise<ShardRecord> {
+    return this.#mutate('complete', key, 0, (r) => decideComplete(r, key, token, result, now));
+  }
+
+  fail(key: string, token: number, failure: { readonly reason: string; readonly final: boolean; readonly notBefore: number }, now: number): Promise<ShardRecord> {
+    return this.#mutate('fail', key, 0, (r) => decideFail(r, key, token, failure, now));
+  }
+
+  requeueExpired(key: string, now: number): Promise<ShardRecord | undefined> {
+    return this.#mutate('requeueExpired', key, 0, (r) => decideRequeue(r, now));
+  }
+
+  async claimable(now: number, limit: number): Promise<ShardRecord[]> {
+    if (limit <= 0) return [];
+    const found = await this.#scan('claimable', (r) => isClaimable(r, now));
+    found.sort(compareClaimOrder);
+    return found.length > limit ? found.slice(0, limit) : found;
+  }
+
+  async leased(): Promise<ShardRecord[]> {
+    const found = await this.#scan('leased', (r) => r.state === 'leased');
+    return found.sort(compareClaimOrder);
+  }
+
+  watch(listener: (change: ShardChange) => void): () => void {
+    return this.#hub.subscribe(listener);
+  }
+
+  async ping(): Promise<void> {
+    // A linearizable read: answered only with a quorum (a status call would answer without one).
+    const key = Buffer.from(this.#keys.pingKey);
+    await this.#run('ping', async (deadline) => this.#note((await this.#client.kv.range({ key, count_only: true }, { deadline })).header));
+  }
+
+  /** Idempotent. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#hub.close();
+    this.#client.close();
+  }
+
+  /** The read-modify-write loop of every lease transition (see the header). */
+  #mutate<R>(what: string, key: string, leaseMs: number, decide: (record: ShardRecord | undefined) => Decision<R>): Promise<R> {
+    const shardKey = Buffer.from(this.#keys.shard(key));
+    const leaseKey = Buffer.from(this.#keys.lease(key));
+    let ambiguous: { readonly value: Buffer; readonly result: R } | undefined;
+    return this.#run(what, async (deadline) => {
+      let current = this.#seen.get(key);
+      let fresh = false;
+      if (ambiguous !== undefined || current === undefined) { current = await this.#read(key, deadline); fresh = true; }
+      for (let round = 0; round < CAS_ROUNDS; round++) {
+        if (ambiguous !== undefined) {
+          const landed = current !== undefined && current.value.equals(ambiguous.value);
+          const result = ambiguous.result;
+          ambiguous = undefined;
+          if (landed) return result;
+        }
+        const d = decide(current?.record);
+        if (d.kind === 'final') {
+          if (fresh) return d.settle();
+          current = await this.#read(key, deadline);
+          fresh = true;
+          continue;
+        }
+        const value = encodeShard(d.next);
+        const success: IRequestOp[] = [{ request_put: { key: shardKey, value } }];
+        let leaseId: string | undefined;
+        if (d.leaseKey === 'attach') {
+          leaseId = await this.#buckets.leaseFor(leaseMs, deadline);
+          success.push({ request_put: { key: leaseKey, value: encodeLeaseHolder(d.next), lease: leaseId } });
+        } else if (d.leaseKey === 'delete') {
+          success.push({ request_delete_range: { key: leaseKey } });
+        }
+        let res;
+        try {
+          res = await this.#client.kv.txn({
+            compare: [{ key: shardKey, target: 'Mod', result: 'Equal', mod_revision: current?.modRevision ?? 0 }],
+            success,
+            failure: [{ request_range: { key: shardKey } }],
+          }, { deadline });
+        } catch (error) {
+          if (leaseId !== undefined && isEtcdLeaseGone(error)) {
+            this.#buckets.forget(leaseId); // nothing was written: try again with a fresh bucket
+            continue;
+          }
+          this.#seen.delete(key);
+          ambiguous = { value, result: d.result }; // the next attempt checks whether this landed
+          throw error;
+        }
+        this.#note(res.header);
+        if (res.succeeded) {
+          this.#cache({ record: d.next, value, modRevision: res.header.revision });
+          return d.result;
+        }
+        current = this.#remember(res.responses[0].response_range.kvs[0]);
+        fresh = true;
+      }
+      throw this.#contended(what, key);
+    });
+  }
+
+  async #read(key: string, deadline: number): Promise<Seen | undefined> {
+    const res = await this.#client.kv.range({ key: Buffer.from(this.#keys.shard(key)) }, { deadline });
+    this.#note(res.header);
+    return this.#remember(res.kvs[0]);
+  }
+
+  /** Every shard matching `keep`, read page by page at the revision of the first page. */
+  #scan(what: string, keep: (record: ShardRecord) => boolean): Promise<ShardRecord[]> {
+    const end = prefixEnd(Buffer.from(this.#keys.shardsPrefix));
+    return this.#run(what, async (deadline) => {
+      const out: ShardRecord[] = [];
+      let from = Buffer.from(this.#keys.shardsPrefix);
+      let revision: string | undefined;
+      for (;;) {
+        const res = await this.#client.kv.range({ key: from, range_end: end, limit: SCAN_PAGE, revision }, { deadline });
+        this.#note(res.header);
+        revision ??= res.header.revision;
+        for (const kv of res.kvs) {
+          const seen = this.#remember(kv);
+          if (seen !== undefined && keep(seen.record)) out.push(seen.record);
+        }
+        if (!res.more || res.kvs.length === 0) return out;
+        from = Buffer.concat([res.kvs[res.kvs.length - 1].key, Buffer.from([0])]);
+      }
+    });
+  }
+
+  #run<T>(what: string, op: (deadline: number) => Promise<T>): Promise<T> {
+    return retryUnavailable(async (deadline) => {
+      try {
+        return await op(deadline);
+      } catch (error) {
+        throw translateEtcdError(error, what);
+      }
+    }, {
+      budgetMs: this.#callTimeoutMs,
+      onRetry: (error, attempt, delayMs) => this.#logger.debug({ err: error, operation: what, attempt, delayMs }, 'etcd lease store: retrying'),
+    });
+  }
+
+  #remember(kv: IKeyValue | undefined): Seen | undefined {
+    if (kv === undefined) return undefined;
+    return this.#cache({ record: decodeShard(kv.value, kv.key.toString('utf8')), value: kv.value, modRevision: kv.mod_revision });
+  }
+
+  #cache(seen: Seen): Seen {
+    const key = seen.record.key;
+    this.#seen.delete(key); // re-insert: Map order is the eviction order
+    this.#seen.set(key, seen);
+    if (this.#seen.size > SEEN_MAX) {
+      const oldest = this.#seen.keys().next();
+      if (oldest.done !== true) this.#seen.delete(oldest.value);
+    }
+    return seen;
+  }
+
+  #note(header: IResponseHeader): void {
+    const revision = Number(header.revision);
+    if (revision > this.#revision) this.#revision = revision;
+  }
+
+  #missing(key: string): never {
+    throw new LeaseStoreUnavailableError(ETCD_STORE_NAME, `shard ${key} vanished during ensureShards`);
+  }
+
+  #contended(what: string, key: string): LeaseStoreUnavailableError {
+    return new LeaseStoreUnavailableError(ETCD_STORE_NAME, `${what} ${key}: lost ${CAS_ROUNDS} compare races in a row; retry`);
+  }
+}

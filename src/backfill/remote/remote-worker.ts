@@ -1,0 +1,213 @@
+/**
+ * A `seamless worker` process's loops: each asks the coordinator for the next shard (long-poll),
+ * heartbeats the lease while it fetches the shard's closed range from the upstream, normalises
+ * the rows exactly as the in-process fetcher does (prepareBatch), uploads rows and coverage under
+ * the lease's fencing token, and ends the lease with complete — or with fail, marked retryable
+ * as the source's error is, so the coordinator's backoff and attempt limit decide what happens.
+ *
+ * A heartbeat answered stale means another worker owns the shard now: the fetch is aborted and
+ * the worker stands down (a `lost` event); a write that still raced through is refused by the
+ * fence. A killed worker simply stops heartbeating: its lease expires and the shard is re-queued.
+ * The worker owns no storage: it never opens the data directory.
+ */
+import { alignDown, delay, formatInterval, isSeamlessError, toSeamlessError } from '../../core/index.js';
+import type { Clock, SeamlessError } from '../../core/index.js';
+import type { Logger, SeamlessMetrics } from '../../observability/index.js';
+import type { SourceBatch } from '../../sources/index.js';
+import type { BackfillTarget } from '../coordinator.js';
+import type { ShardUpload } from '../coordinator-service.js';
+import type { ShardSpec } from '../lease-store.js';
+import { backoffDelay, isRetryable } from '../retry.js';
+import type { RetryPolicy } from '../retry.js';
+import { prepareBatch } from '../shard-fetcher.js';
+
+/** A lease on one shard, as the coordinator grants it to a worker. */
+export interface RemoteLease {
+  readonly key: string;
+  readonly token: number;
+  readonly leaseUntil: number;
+  readonly shard: ShardSpec;
+}
+
+/**
+ * What a worker needs of the coordinator. `createCoordinatorClient` implements it over HTTP; the
+ * in-process CoordinatorService satisfies it too (tests run workers against it directly).
+ */
+export interface WorkerCoordinator {
+  /** The next claimable shard leased to `worker`, waiting up to `waitMs`; undefined when none. */
+  nextShard(worker: string, leaseMs: number, waitMs: number, signal?: AbortSignal): Promise<RemoteLease | undefined>;
+  /** StaleLeaseError when the token is no longer the shard's current grant. */
+  heartbeat(key: string, token: number, leaseMs: number): Promise<{ readonly leaseUntil: number }>;
+  complete(key: string, token: number, result?: { readonly rowsWritten: number; readonly state: 'completed' | 'known_empty' }): Promise<{ readonly completionRatio: number }>;
+  fail(key: string, token: number, reason: string, retryable: boolean): Promise<{ readonly completionRatio: number }>;
+  /** StaleFencingTokenError when a newer lease was granted for the shard. */
+  writeShard(key: string, token: number, upload: ShardUpload): Promise<{ readonly rowsWritten: number }>;
+}
+
+export type RemoteWorkerEvent =
+  | { readonly type: 'claimed'; readonly worker: string; readonly shard: ShardSpec; readonly token: number }
+  | { readonly type: 'completed'; readonly worker: string; readonly shard: ShardSpec; readonly token: number; readonly state: 'completed' | 'known_empty'; readonly rowsWritten: number; readonly ms: number }
+  | { readonly type: 'failed'; readonly worker: string; readonly shard: ShardSpec; readonly token: number; readonly reason: string; readonly retryable: boolean }
+  | { readonly type: 'lost'; readonly worker: string; readonly shard: ShardSpec; readonly token: number; readonly cause: SeamlessError };
+
+export interface RemoteWorkerOptions {
+  readonly client: WorkerCoordinator;
+  /** This process's name in leases; loop `n` of `concurrency` > 1 holds leases as `<workerId>/<n>`. */
+  readonly workerId: string;
+  readonly concurrency: number;
+  /** Source and schema of a dataset, from this process's configuration. */
+  readonly resolveTarget: (nodeId: string, intervalMs: number) => BackfillTarget | undefined;
+  readonly leaseMs: number;
+  readonly heartbeatMs: number;
+  /** How long one nextShard call waits for work (long-poll). */
+  readonly waitMs: number;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly metrics?: SeamlessMetrics;
+  /** Progress, one event per lease step (the CLI prints them). */
+  readonly onEvent?: (event: RemoteWorkerEvent) => void;
+  /** Pause between attempts to reach an unreachable coordinator. */
+  readonly reconnect?: RetryPolicy;
+}
+
+export interface RemoteWorker {
+  /** Stops asking for shards, aborts running fetches, waits for the loops to end. Unfinished leases expire at the coordinator. */
+  stop(): Promise<void>;
+}
+
+const DEFAULT_RECONNECT: RetryPolicy = { maxAttempts: Number.POSITIVE_INFINITY, baseDelayMs: 250, maxDelayMs: 5_000 };
+/** Floor of the reconnect pause: full jitter may draw 0, which would spin against a dead coordinator. */
+const MIN_RECONNECT_MS = 100;
+
+export function startRemoteWorker(o: RemoteWorkerOptions): RemoteWorker {
+  const { client, clock, logger, metrics } = o;
+  const stopping = new AbortController();
+  const signal = stopping.signal;
+  const reconnect = o.reconnect ?? DEFAULT_RECONNECT;
+  let inflight = 0;
+
+  function emit(event: RemoteWorkerEvent): void {
+    try {
+      o.onEvent?.(event);
+    } catch (error) {
+      logger.error({ err: error, event: event.type }, 'remote worker event listener threw');
+    }
+  }
+
+  async function loop(n: number): Promise<void> {
+    const me = o.concurrency > 1 ? `${o.workerId}/${n}` : o.workerId;
+    let failures = 0;
+    while (!signal.aborted) {
+      let lease: RemoteLease | undefined;
+      try {
+        lease = await client.nextShard(me, o.leaseMs, o.waitMs, signal);
+        failures = 0;
+      } catch (error) {
+        if (signal.aborted) return;
+        failures++;
+        const pause = MIN_RECONNECT_MS + backoffDelay(reconnect, Math.min(failures, 20));
+        logger.warn({ worker: me, err: error, attempt: failures, retryInMs: pause }, 'cannot get work from the coordinator; retrying');
+        await delay(pause, signal).catch(() => undefined);
+        continue;
+      }
+      if (lease !== undefined) await runLease(lease, me);
+    }
+  }
+
+  /** Runs one lease to its end; never rejects (every outcome is logged and emitted). */
+  async function runLease(lease: RemoteLease, me: string): Promise<void> {
+    const { key, token, shard } = lease;
+    const labels = { node_id: shard.nodeId, interval: formatInterval(shard.intervalMs) };
+    const grantedAt = clock.now();
+    emit({ type: 'claimed', worker: me, shard, token });
+    inflight++;
+    metrics?.backfillInflight.set(inflight);
+    // Aborted when the lease is lost (a stale heartbeat) or the worker stops: ends the fetch.
+    const lost = new AbortController();
+    const onStop = (): void => lost.abort(signal.reason);
+    signal.addEventListener('abort', onStop, { once: true });
+    const beat = setInterval(() => {
+      client.heartbeat(key, token, o.leaseMs).then(() => undefined, (error: unknown) => {
+        if (isSeamlessError(error) && error.code === 'conflict') {
+          logger.warn({ shard: key, token, reason: error.message }, 'lease lost; abandoning the fetch');
+          lost.abort(error);
+        } else {
+          logger.warn({ shard: key, token, err: error }, 'heartbeat failed; will try again');
+        }
+      });
+    }, o.heartbeatMs);
+    try {
+      await work(lease, me, lost.signal, labels);
+    } catch (error) {
+      const cause = isSeamlessError(lost.signal.reason) ? lost.signal.reason : toSeamlessError(error);
+      if (cause.code === 'conflict') {
+        logger.warn({ shard: key, token, reason: cause.message }, 'lease ended elsewhere; this worker stands down');
+        emit({ type: 'lost', worker: me, shard, token, cause });
+      } else if (!signal.aborted) {
+        // The coordinator did not take the upload or the outcome (unreachable, refused): say so
+        // if it listens; otherwise the lease expires and the shard is re-queued.
+        logger.error({ shard: key, token, err: error }, 'could not finish the shard at the coordinator');
+        await client.fail(key, token, cause.message, cause.retryable).then(
+          () => emit({ type: 'failed', worker: me, shard, token, reason: cause.message, retryable: cause.retryable }),
+          (e: unknown) => logger.warn({ shard: key, token, err: e }, 'could not report the failure either; the lease will expire'),
+        );
+      }
+    } finally {
+      clearInterval(beat);
+      signal.removeEventListener('abort', onStop);
+      inflight--;
+      metrics?.backfillInflight.set(inflight);
+      metrics?.backfillLeaseSeconds.observe((clock.now() - grantedAt) / 1000);
+    }
+  }
+
+  async function work(lease: RemoteLease, me: string, lost: AbortSignal, labels: { node_id: string; interval: string }): Promise<void> {
+    const { key, token, shard } = lease;
+    const startedAt = clock.now();
+    const target = o.resolveTarget(shard.nodeId, shard.intervalMs);
+    if (target === undefined) {
+      const reason = `worker ${o.workerId} has no upstream source for ${shard.nodeId} ${formatInterval(shard.intervalMs)}`;
+      await client.fail(key, token, reason, false);
+      metrics?.backfillShardsTotal.inc({ ...labels, outcome: 'failed' });
+      emit({ type: 'failed', worker: me, shard, token, reason, retryable: false });
+      return;
+    }
+    // Only closed bars: the part of the shard after the last closed bar is left for later.
+    const end = Math.min(shard.end, alignDown(clock.now(), shard.intervalMs));
+    let rowsWritten = 0;
+    let state: 'completed' | 'known_empty' = 'completed';
+    if (end > shard.start) {
+      const range = { start: shard.start, end };
+      let batch: SourceBatch;
+      try {
+        batch = await target.source.fetch({ nodeId: shard.nodeId, intervalMs: shard.intervalMs, range, signal: lost });
+      } catch (error) {
+        if (lost.aborted) throw error;
+        const reason = isSeamlessError(error) ? error.message : String(error);
+        const retryable = isRetryable(error);
+        logger.warn({ shard: key, token, reason, retryable }, 'upstream fetch failed');
+        await client.fail(key, token, reason, retryable);
+        metrics?.backfillShardsTotal.inc({ ...labels, outcome: retryable ? 'retried' : 'failed' });
+        emit({ type: 'failed', worker: me, shard, token, reason, retryable });
+        return;
+      }
+      metrics?.backfillUpstreamRows.inc(labels, batch.frame.length);
+      const prepared = prepareBatch(batch, range, target.dataset, clock.now(), logger, key);
+      if (lost.aborted && isSeamlessError(lost.reason) && lost.reason.code === 'conflict') throw lost.reason;
+      rowsWritten = (await client.writeShard(key, token, prepared)).rowsWritten;
+      if (!prepared.stored) state = 'known_empty';
+    }
+    await client.complete(key, token, { rowsWritten, state });
+    metrics?.backfillShardsTotal.inc({ ...labels, outcome: state });
+    emit({ type: 'completed', worker: me, shard, token, state, rowsWritten, ms: clock.now() - startedAt });
+  }
+
+  const loops: Promise<void>[] = [];
+  for (let n = 0; n < o.concurrency; n++) loops.push(loop(n));
+  return {
+    async stop() {
+      stopping.abort();
+      await Promise.allSettled(loops);
+    },
+  };
+}

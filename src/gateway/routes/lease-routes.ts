@@ -1,0 +1,235 @@
+/**
+ * The coordinator service's HTTP API (scope `backfill`), registered when the distributed
+ * coordinator runs. The lease endpoints keep the original design's wire protocol, snake_case:
+ *
+ *   POST /v1/leases/claim      {key, lease_ms, worker?} → {lease: {key, token, lease_until_ms}, completion_ratio}
+ *                              | 409 {holder, lease_until_ms, state} (held, done or backing off)
+ *   POST /v1/leases/heartbeat  {key, token, lease_ms}   → {lease_until_ms} | 409 stale (+ `current`)
+ *   POST /v1/leases/complete   {key, token, rows_written?, state?} → {completion_ratio} | 409 stale
+ *   POST /v1/leases/fail       {key, token, reason, retryable?} → {completion_ratio} | 409 stale
+ *   GET  /v1/leases/inspect?key=  → the shard's lease record | 404
+ *   POST /v1/jobs {node, interval, start, end} → 202 {job} · GET /v1/jobs/:id (as /v1/backfills/:id)
+ *   POST /v1/shards/next       {worker, lease_ms?, wait_ms?} → {shard, lease} | 204 (long-poll)
+ *   POST /v1/shards/rows?key=&token=  Arrow IPC upload (shard-upload-codec.ts) → {rows_written}
+ *
+ * One encapsulated plugin: the Arrow body parser (with its large body limit) exists in this
+ * scope only. Errors keep the gateway's shape; a stale lease or fencing token is a 409.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { InvalidRequestError, NotFoundError } from '../../core/index.js';
+import {
+  DEFAULT_LEASE_MS, SHARD_UPLOAD_CONTENT_TYPE, StaleLeaseError, decodeShardUpload,
+} from '../../backfill/index.js';
+import type { CoordinatorService, JobStatus, ShardRecord } from '../../backfill/index.js';
+import type { Seamless } from '../../provider/index.js';
+import { callerName } from '../auth.js';
+import { requiredParam } from '../query-params.js';
+import type { Query } from '../query-params.js';
+
+/** Largest shard upload accepted (rows of one shard plus coverage). */
+export const MAX_SHARD_UPLOAD_BYTES = 256 * 1024 * 1024;
+export const DEFAULT_NEXT_SHARD_WAIT_MS = 20_000;
+export const MAX_NEXT_SHARD_WAIT_MS = 60_000;
+const MAX_KEY_LENGTH = 1024;
+const MAX_REASON_LENGTH = 4096;
+
+type Body = Readonly<Record<string, unknown>>;
+
+export function leaseRoutes(app: FastifyInstance, seamless: Seamless, service: CoordinatorService): void {
+  void app.register(async (scope) => {
+    scope.addContentTypeParser(SHARD_UPLOAD_CONTENT_TYPE, { parseAs: 'buffer', bodyLimit: MAX_SHARD_UPLOAD_BYTES }, (_request, body, done) => {
+      done(null, body);
+    });
+    // Long-polls waiting for a shard: aborted when the gateway closes, or closing would wait them out.
+    const polls = new Set<AbortController>();
+    scope.addHook('preClose', async () => {
+      for (const poll of polls) poll.abort();
+    });
+    const config = { config: { scope: 'backfill' as const } };
+
+    scope.post('/v1/leases/claim', config, async (request, reply) => {
+      const b = bodyOf(request, ['key', 'lease_ms', 'worker']);
+      const key = leaseKey(b);
+      const worker = optionalString(b, 'worker', 256) ?? callerName(request);
+      const outcome = await service.claim(key, worker, integer(b, 'lease_ms'));
+      if (outcome.granted) {
+        const { lease } = outcome;
+        return { lease: { key: lease.key, token: lease.token, lease_until_ms: lease.leaseUntil }, completion_ratio: outcome.completionRatio };
+      }
+      const message = outcome.state === 'leased'
+        ? `lease ${key} is held by ${outcome.holder ?? 'another worker'} until ${outcome.leaseUntil ?? 'unknown'}`
+        : `lease ${key} cannot be claimed now (state ${outcome.state})`;
+      return reply.code(409).send({
+        error: { code: 'conflict', message, details: { key, holder: outcome.holder, lease_until_ms: outcome.leaseUntil, state: outcome.state, reason: 'lease_held' } },
+        holder: outcome.holder, lease_until_ms: outcome.leaseUntil, state: outcome.state,
+      });
+    });
+
+    scope.post('/v1/leases/heartbeat', config, async (request, reply) => {
+      const b = bodyOf(request, ['key', 'token', 'lease_ms']);
+      return orStale(reply, async () => {
+        const r = await service.heartbeat(leaseKey(b), token(b), integer(b, 'lease_ms'));
+        return { lease_until_ms: r.leaseUntil };
+      });
+    });
+
+    scope.post('/v1/leases/complete', config, async (request, reply) => {
+      const b = bodyOf(request, ['key', 'token', 'rows_written', 'state']);
+      const state = optionalString(b, 'state', 32) ?? 'completed';
+      if (state !== 'completed' && state !== 'known_empty') throw new InvalidRequestError('state', `must be completed or known_empty, got "${state}"`);
+      const rowsWritten = b.rows_written === undefined ? 0 : integer(b, 'rows_written', 0);
+      return orStale(reply, async () => {
+        const r = await service.complete(leaseKey(b), token(b), { rowsWritten, state });
+        return { completion_ratio: r.completionRatio };
+      });
+    });
+
+    scope.post('/v1/leases/fail', config, async (request, reply) => {
+      const b = bodyOf(request, ['key', 'token', 'reason', 'retryable']);
+      const reason = optionalString(b, 'reason', MAX_REASON_LENGTH);
+      if (reason === undefined) throw new InvalidRequestError('reason', 'is required (why the attempt failed)');
+      if (b.retryable !== undefined && typeof b.retryable !== 'boolean') throw new InvalidRequestError('retryable', 'must be true or false');
+      const retryable = b.retryable !== false;
+      return orStale(reply, async () => {
+        const r = await service.fail(leaseKey(b), token(b), reason, retryable);
+        return { completion_ratio: r.completionRatio };
+      });
+    });
+
+    scope.get('/v1/leases/inspect', config, async (request) => {
+      const key = requiredParam(request.query as Query, 'key', '["shard",…]');
+      const shard = await service.inspect(key);
+      if (shard === undefined) throw new NotFoundError('lease', key, { field: 'key' });
+      return inspectBody(shard);
+    });
+
+    scope.post('/v1/jobs', config, async (request, reply) => {
+      const b = bodyOf(request, ['node', 'interval', 'start', 'end']);
+      for (const f of ['node', 'interval', 'start', 'end']) {
+        const v = b[f];
+        if (v === undefined || v === null || v === '') throw new InvalidRequestError(f, 'is required');
+        if (typeof v !== 'string' && typeof v !== 'number') throw new InvalidRequestError(f, 'must be a string or a number');
+      }
+      const status = await seamless.backfill({
+        nodeId: String(b.node), interval: b.interval as string | number, start: b.start as string | number, end: b.end as string | number,
+        requestedBy: callerName(request),
+      });
+      return reply.code(202).send({ job: jobBody(status) });
+    });
+
+    scope.get('/v1/jobs/:id', config, async (request) => {
+      const { id } = request.params as { id: string };
+      const job = seamless.backfillJob(id);
+      if (!job) throw new NotFoundError('backfill job', id, { field: 'id' });
+      return { job: { ...jobBody(job), shardList: job.shardList } };
+    });
+
+    scope.post('/v1/shards/next', config, async (request, reply) => {
+      const b = bodyOf(request, ['worker', 'lease_ms', 'wait_ms']);
+      const worker = optionalString(b, 'worker', 256);
+      if (worker === undefined) throw new InvalidRequestError('worker', 'is required (the worker\'s name, held in the lease)');
+      const leaseMs = b.lease_ms === undefined ? DEFAULT_LEASE_MS : integer(b, 'lease_ms');
+      const waitMs = b.wait_ms === undefined ? DEFAULT_NEXT_SHARD_WAIT_MS : integer(b, 'wait_ms', 0, MAX_NEXT_SHARD_WAIT_MS);
+      const poll = new AbortController();
+      polls.add(poll);
+      // A worker that hangs up stops waiting; a shard granted after that expires and is re-queued.
+      const onClose = (): void => { if (!reply.raw.writableFinished) poll.abort(); };
+      reply.raw.on('close', onClose);
+      try {
+        const grant = await service.nextShard(worker, leaseMs, waitMs, poll.signal);
+        if (grant === undefined) return reply.code(204).send();
+        const { shard } = grant;
+        return {
+          shard: { key: shard.key, node: shard.nodeId, interval_ms: shard.intervalMs, start: shard.start, end: shard.end },
+          lease: { key: grant.key, token: grant.token, lease_until_ms: grant.leaseUntil },
+        };
+      } finally {
+        polls.delete(poll);
+        reply.raw.off('close', onClose);
+      }
+    });
+
+    scope.post('/v1/shards/rows', config, async (request) => {
+      const q = request.query as Query;
+      const key = requiredParam(q, 'key', '["shard",…]');
+      const tokenText = requiredParam(q, 'token', '1');
+      if (!/^\d{1,15}$/.test(tokenText) || Number(tokenText) < 1) throw new InvalidRequestError('token', `must be a positive integer, got "${tokenText}"`);
+      if (!(request.body instanceof Uint8Array)) {
+        throw new InvalidRequestError('body', `must be an Arrow IPC stream sent as ${SHARD_UPLOAD_CONTENT_TYPE}`);
+      }
+      const upload = decodeShardUpload(request.body);
+      const shard = await service.inspect(key);
+      if (shard === undefined) throw new NotFoundError('lease', key, { field: 'key' });
+      for (const c of upload.coverage) {
+        if (c.start < shard.start || c.end > shard.end || c.end <= c.start) {
+          throw new InvalidRequestError('seamless.upload.coverage', `range [${c.start}, ${c.end}) is not inside shard [${shard.start}, ${shard.end})`);
+        }
+      }
+      const report = await service.writeShard(key, Number(tokenText), upload);
+      return { rows_written: report.rowsWritten };
+    });
+  });
+}
+
+/** The answer of `fn`, or a 409 carrying the lease's current token when the caller's is stale. */
+async function orStale(reply: FastifyReply, fn: () => Promise<Record<string, unknown>>): Promise<unknown> {
+  try {
+    return await fn();
+  } catch (error) {
+    if (!(error instanceof StaleLeaseError)) throw error;
+    return reply.code(409).type('application/json').send({ ...error.toBody(), current: error.current, state: error.state });
+  }
+}
+
+function bodyOf(request: FastifyRequest, fields: readonly string[]): Body {
+  const body = request.body;
+  if (body === null || typeof body !== 'object' || Array.isArray(body) || body instanceof Uint8Array) {
+    throw new InvalidRequestError('body', `must be a JSON object {${fields.join(', ')}}`);
+  }
+  for (const k of Object.keys(body)) {
+    if (!fields.includes(k)) throw new InvalidRequestError(k, `unknown field; expected ${fields.join(', ')}`);
+  }
+  return body as Body;
+}
+
+function optionalString(b: Body, field: string, maxLength: number): string | undefined {
+  const v = b[field];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string' || v.length === 0) throw new InvalidRequestError(field, 'must be a non-empty string');
+  if (v.length > maxLength) throw new InvalidRequestError(field, `must be at most ${maxLength} characters`);
+  return v;
+}
+
+function leaseKey(b: Body): string {
+  const key = optionalString(b, 'key', MAX_KEY_LENGTH);
+  if (key === undefined) throw new InvalidRequestError('key', 'is required');
+  return key;
+}
+
+function integer(b: Body, field: string, min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER): number {
+  const v = b[field];
+  if (v === undefined) throw new InvalidRequestError(field, 'is required');
+  if (typeof v !== 'number' || !Number.isSafeInteger(v)) throw new InvalidRequestError(field, 'must be an integer');
+  if (v < min || v > max) throw new InvalidRequestError(field, `must be from ${min} to ${max}`);
+  return v;
+}
+
+function token(b: Body): number {
+  return integer(b, 'token', 1);
+}
+
+function inspectBody(s: ShardRecord): Record<string, unknown> {
+  return {
+    key: s.key, state: s.state, holder: s.holder, token: s.token, lease_until_ms: s.leaseUntil, attempts: s.attempts,
+    last_error: s.lastError, node: s.nodeId === '' ? null : s.nodeId, interval_ms: s.intervalMs === 0 ? null : s.intervalMs,
+    start: s.nodeId === '' ? null : s.start, end: s.nodeId === '' ? null : s.end, rows_written: s.rowsWritten,
+  };
+}
+
+/** The job body of /v1/backfills (backfill-routes.ts), so /v1/jobs answers the same. */
+function jobBody(s: JobStatus): Record<string, unknown> {
+  return {
+    id: s.id, node: s.nodeId, intervalMs: s.intervalMs, state: s.state, shards: s.shards, totalShards: s.totalShards,
+    completionRatio: s.completionRatio, rowsWritten: s.rowsWritten, errors: s.errors, createdAt: s.createdAt, finishedAt: s.finishedAt ?? null,
+  };
+}

@@ -1,0 +1,145 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  StaleFencingTokenError, OHLCV_SCHEMA, barCount, createManualClock, delay, UpstreamUnavailableError,
+} from '../../../src/core/index.js';
+import type { ManualClock } from '../../../src/core/index.js';
+import { createDistributedCoordinator, createMemoryLeaseBackend, createShardFetcher } from '../../../src/backfill/index.js';
+import type { BackfillEvent, BackfillTarget, DistributedCoordinator, LeaseStore } from '../../../src/backfill/index.js';
+import { createMetrics, silentLogger } from '../../../src/observability/index.js';
+import { createSyntheticSource } from '../../../src/sources/index.js';
+import { createDuckDbBarStore } from '../../../src/storage/index.js';
+import type { BarStore } from '../../../src/storage/index.js';
+import { createCountingSource } from '../provider/counting-source.js';
+import type { CountingSource } from '../provider/counting-source.js';
+
+const MIN = 60_000;
+const NOW = Date.UTC(2024, 5, 1);
+const DS = { nodeId: 'ohlcv:test:BTC/USD', intervalMs: MIN };
+const BARS_PER_SHARD = 60;
+
+interface Rig {
+  clock: ManualClock;
+  store: BarStore;
+  source: CountingSource;
+  target: BackfillTarget;
+  start(leases: LeaseStore, options?: { workers?: number; leaseMs?: number; maxAttempts?: number }): Promise<DistributedCoordinator>;
+  events: BackfillEvent[];
+  metrics: ReturnType<typeof createMetrics>;
+}
+
+const open: DistributedCoordinator[] = [];
+afterEach(async () => {
+  for (const c of open.splice(0)) await c.close();
+});
+
+async function rig(): Promise<Rig> {
+  const clock = createManualClock(NOW);
+  const store = await createDuckDbBarStore({ path: ':memory:' });
+  const source = createCountingSource(createSyntheticSource({ seed: 3 }));
+  const target: BackfillTarget = { dataset: DS, schema: OHLCV_SCHEMA, source };
+  const events: BackfillEvent[] = [];
+  const metrics = createMetrics({ defaultMetrics: false });
+  const logger = silentLogger();
+  return {
+    clock, store, source, target, events, metrics,
+    async start(leases, options = {}) {
+      const retry = { maxAttempts: options.maxAttempts ?? 3, baseDelayMs: 1_000, maxDelayMs: 1_000 };
+      const c = await createDistributedCoordinator({
+        leases, store,
+        fetchShard: createShardFetcher({ store, clock, logger, retry: { ...retry, maxAttempts: 1 } }),
+        resolveTarget: (nodeId, intervalMs) => (nodeId === DS.nodeId && intervalMs === DS.intervalMs ? target : undefined),
+        barsPerShard: BARS_PER_SHARD, leaseMs: options.leaseMs ?? 10_000, heartbeatMs: 1_000, sweepMs: 20,
+        localWorkers: options.workers ?? 2, retry, clock, logger, metrics, onEvent: (e) => events.push(e),
+      });
+      open.push(c);
+      return c;
+    },
+  };
+}
+
+const range = (hours: number) => ({ start: NOW - hours * 3_600_000, end: NOW });
+
+describe('distributed coordinator', () => {
+  it('completes a job through its local workers and stores every bar', async () => {
+    const r = await rig();
+    const c = await r.start(createMemoryLeaseBackend().open());
+    const job = c.submit({ target: r.target, ranges: [range(5)] });
+    const status = await job.done;
+    expect(status).toMatchObject({ state: 'completed', completionRatio: 1, totalShards: 5 });
+    await delay(5);
+    expect((await r.store.read(DS, OHLCV_SCHEMA, range(5))).length).toBe(barCount(range(5), MIN));
+    expect(r.events.filter((e) => e.type === 'claimed')).toHaveLength(5);
+    expect(r.events.at(-1)).toMatchObject({ type: 'job_completed', jobId: job.id, completionRatio: 1 });
+  });
+
+  it('fetches each shard once when two coordinators share the lease store with overlapping jobs', async () => {
+    const r = await rig();
+    const backend = createMemoryLeaseBackend();
+    const a = await r.start(backend.open(), { workers: 3 });
+    const b = await r.start(backend.open(), { workers: 3 });
+    const jobs = [a.submit({ target: r.target, ranges: [range(8)] }), b.submit({ target: r.target, ranges: [range(6)] }), a.submit({ target: r.target, ranges: [range(10)] })];
+    const done = await Promise.all(jobs.map((j) => j.done));
+    for (const s of done) expect(s.completionRatio).toBe(1);
+    const keys = r.source.ranges.map((x) => `${x.start}`);
+    expect(new Set(keys).size).toBe(keys.length);
+    expect(keys).toHaveLength(10);
+    expect((await r.store.read(DS, OHLCV_SCHEMA, range(10))).length).toBe(600);
+  });
+
+  it('hands an expired claim to another worker, counts the stale claim, and fences out the old holder', async () => {
+    const r = await rig();
+    const c = await r.start(createMemoryLeaseBackend().open(), { workers: 0, leaseMs: 5_000 });
+    const job = c.submit({ target: r.target, ranges: [{ start: NOW - 60 * MIN, end: NOW }] });
+    await delay(20);
+    const dead = await c.service.nextShard('dead-worker', 5_000, 1_000);
+    expect(dead?.token).toBe(1);
+    r.clock.advance(6_000); // the dead worker never heartbeats
+    const next = await c.service.nextShard('live-worker', 5_000, 5_000);
+    expect(next?.key).toBe(dead?.key);
+    expect(next?.token).toBe(2);
+    expect(await r.metrics.registry.getSingleMetricAsString('seamless_backfill_stale_claims_total')).toMatch(/\} 1$/m);
+    const batch = await r.source.fetch({ nodeId: DS.nodeId, intervalMs: MIN, range: { start: NOW - 60 * MIN, end: NOW } });
+    const coverage = [{ start: NOW - 60 * MIN, end: NOW, state: 'stored' as const }];
+    await expect(c.service.writeShard(dead?.key ?? '', 1, { frame: batch.frame, coverage, findings: [] })).rejects.toBeInstanceOf(StaleFencingTokenError);
+    await c.service.writeShard(next?.key ?? '', 2, { frame: batch.frame, coverage, findings: [] });
+    await expect(c.service.complete(dead?.key ?? '', 1)).rejects.toMatchObject({ code: 'conflict' });
+    await c.service.complete(next?.key ?? '', 2, { rowsWritten: 60, state: 'completed' });
+    expect(await job.done).toMatchObject({ state: 'completed', completionRatio: 1 });
+    await delay(5);
+    expect(r.events.map((e) => e.type)).toEqual(expect.arrayContaining(['expired', 'claimed', 'rows_written', 'completed', 'job_completed']));
+  });
+
+  it('retries a failed shard after its backoff and fails it for good after the attempt limit', async () => {
+    const r = await rig();
+    r.source.failWith(new UpstreamUnavailableError('exchange', 'HTTP 503'), 1);
+    const c = await r.start(createMemoryLeaseBackend().open(), { workers: 1, maxAttempts: 3 });
+    const job = c.submit({ target: r.target, ranges: [{ start: NOW - 60 * MIN, end: NOW }] });
+    while (!r.events.some((e) => e.type === 'requeued')) await delay(5);
+    r.clock.advance(2_000);
+    expect(await job.done).toMatchObject({ state: 'completed', completionRatio: 1 });
+    expect(c.shards(job.id)?.[0]).toMatchObject({ attempts: 1, state: 'completed' });
+
+    r.source.failWith(new UpstreamUnavailableError('exchange', 'bad symbol', { retryable: false }));
+    const failing = c.submit({ target: r.target, ranges: [{ start: NOW - 120 * MIN, end: NOW - 60 * MIN }] });
+    const status = await failing.done;
+    expect(status).toMatchObject({ state: 'failed', completionRatio: 0 });
+    expect(status.errors[0].reason).toContain('bad symbol');
+  });
+
+  it('re-queues unfinished shards after a restart and completes the job it finds in the store', async () => {
+    const r = await rig();
+    const backend = createMemoryLeaseBackend();
+    const first = await r.start(backend.open(), { workers: 0, leaseMs: 5_000 });
+    const job = first.submit({ target: r.target, ranges: [range(3)] });
+    await delay(20);
+    await first.service.nextShard('about-to-crash', 5_000, 1_000);
+    await first.close();
+    r.clock.advance(6_000);
+    const second = await r.start(backend.open(), { workers: 2 });
+    expect(second.job(job.id)).toBeDefined();
+    const done = await second.wait(job.id);
+    expect(done).toMatchObject({ state: 'completed', completionRatio: 1 });
+    expect(r.events.some((e) => e.type === 'requeued' && e.reason === 'recovery')).toBe(true);
+    expect((await r.store.read(DS, OHLCV_SCHEMA, range(3))).length).toBe(180);
+  });
+});

@@ -1,0 +1,88 @@
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createEmbeddedDatabase } from '../../../src/storage/index.js';
+import type { EmbeddedDatabase } from '../../../src/storage/index.js';
+import type { ShardSpec } from '../../../src/backfill/index.js';
+import { tempDir } from '../../helpers/temp-dir.js';
+import { describeLeaseStore } from '../../storage-suite/lease-store-suite.js';
+
+const MIN = 60_000;
+const LEASE_MS = 10_000;
+const T0 = 1_700_000_000_000;
+
+let dir: { path: string; remove: () => Promise<void> };
+let counter = 0;
+const opened: EmbeddedDatabase[] = [];
+
+beforeAll(async () => {
+  dir = await tempDir('seamless-leases-');
+});
+afterAll(async () => {
+  await dir.remove();
+});
+afterEach(async () => {
+  for (const db of opened.splice(0)) await db.close();
+});
+
+function freshPath(): string {
+  counter += 1;
+  return join(dir.path, `leases-${counter}.duckdb`);
+}
+
+async function open(path: string): Promise<EmbeddedDatabase> {
+  const db = await createEmbeddedDatabase({ path });
+  opened.push(db);
+  return db;
+}
+
+// One database per test (opened before the suite's hooks); every `open` of the suite within a
+// test gets that database's lease store.
+let current: EmbeddedDatabase;
+beforeEach(async () => {
+  current = await open(freshPath());
+});
+describeLeaseStore('duckdb', async () => current.leases);
+
+function spec(index: number): ShardSpec {
+  const start = T0 + index * 1000 * MIN;
+  return { key: JSON.stringify(['shard', 'ohlcv:test:BTC/USDT', MIN, start, start + 1000 * MIN]), nodeId: 'ohlcv:test:BTC/USDT', intervalMs: MIN, start, end: start + 1000 * MIN };
+}
+
+describe('duckdb lease store', () => {
+  it('is the embedded kind', () => {
+    expect(current.leases.kind).toBe('embedded');
+  });
+
+  it('keeps a leased shard leased with its token across close and reopen, then requeues it once expired', async () => {
+    const path = freshPath();
+    const first = await createEmbeddedDatabase({ path });
+    await first.leases.ensureShards([spec(0), spec(1)], T0);
+    const claim = await first.leases.claim(spec(0).key, 'w1', LEASE_MS, T0 + 1);
+    if (!claim.granted) throw new Error('claim refused');
+    await first.leases.createJob({ id: 'job-1', nodeId: spec(0).nodeId, intervalMs: MIN, shardKeys: [spec(0).key, spec(1).key], requestedBy: 'test', createdAt: T0 });
+    await first.close();
+
+    const second = await open(path);
+    expect(await second.leases.shard(spec(0).key)).toEqual(claim.shard);
+    expect(await second.leases.leased()).toEqual([claim.shard]);
+    expect(await second.leases.job('job-1')).toMatchObject({ shardKeys: [spec(0).key, spec(1).key] });
+    // Recovery: the dead worker's lease expires, the shard goes back to pending, a new grant fences it out.
+    expect(await second.leases.requeueExpired(spec(0).key, T0 + 1 + LEASE_MS - 1)).toBeUndefined();
+    const requeued = await second.leases.requeueExpired(spec(0).key, T0 + 1 + LEASE_MS);
+    expect(requeued).toMatchObject({ state: 'pending', token: claim.token });
+    const again = await second.leases.claim(spec(0).key, 'w2', LEASE_MS, T0 + 2 + LEASE_MS);
+    if (!again.granted) throw new Error('claim after recovery refused');
+    expect(again.token).toBeGreaterThan(claim.token);
+    await expect(second.leases.complete(spec(0).key, claim.token, { state: 'completed', rowsWritten: 1 }, T0 + 3 + LEASE_MS))
+      .rejects.toMatchObject({ code: 'conflict' });
+  });
+
+  it('keeps working after leases.close() and throws internal once the database is closed', async () => {
+    const db = await createEmbeddedDatabase({ path: ':memory:' });
+    await db.leases.close();
+    await expect(db.leases.ping()).resolves.toBeUndefined();
+    await db.close();
+    await expect(db.leases.ping()).rejects.toMatchObject({ code: 'internal' });
+    await expect(db.leases.claim(spec(0).key, 'w1', LEASE_MS, T0)).rejects.toMatchObject({ code: 'internal' });
+  });
+});

@@ -7,7 +7,7 @@ import { InvalidRequestError } from '../core/index.js';
 import type { Clock } from '../core/index.js';
 import type { BarStore } from '../storage/index.js';
 import type { BackfillEvent, BackfillTarget } from './coordinator.js';
-import type { ClaimOutcome, CoordinatorService, LeaseGrant } from './coordinator-service.js';
+import type { ClaimOutcome, CoordinatorService, LeaseGrant, ShardUpload } from './coordinator-service.js';
 import type { JobTracker } from './job-tracker.js';
 import type { LeaseStore, ShardRecord } from './lease-store.js';
 import { backoffDelay } from './retry.js';
@@ -26,6 +26,8 @@ export interface CoordinatorServiceDeps {
   readonly waitForChange: (ms: number, signal?: AbortSignal) => Promise<void>;
   /** A grant that took over an expired lease (a stale claim). */
   readonly onStale: (shard: ShardRecord) => void;
+  /** Ingest findings a remote worker's upload committed (for the read path's findings index). */
+  readonly onFindings?: (findings: ShardUpload['findings']) => void;
 }
 
 /** A lease key the coordinator did not create (the wire protocol's keys are opaque). */
@@ -121,6 +123,7 @@ export function createCoordinatorService(d: CoordinatorServiceDeps): Coordinator
         dataset, frame: upload.frame, coverage: upload.coverage, fence: { key, token },
         ...(upload.findings.length > 0 ? { findings: upload.findings } : {}),
       }, d.resolveTarget(shard.nodeId, shard.intervalMs)?.schema ?? upload.frame.schema);
+      if (upload.findings.length > 0) d.onFindings?.(upload.findings);
       d.emit({ type: 'rows_written', shard: key, nodeId: shard.nodeId, intervalMs: shard.intervalMs, rows: report.rowsWritten, token, at: clock.now() });
       return report;
     },

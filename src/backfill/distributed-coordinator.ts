@@ -10,6 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import { AbortedError, NotFoundError, delay, formatInterval, normaliseRanges, shardsCovering } from '../core/index.js';
 import type { Clock } from '../core/index.js';
+import type { IngestFinding } from '../conformance/index.js';
 import type { Logger, SeamlessMetrics } from '../observability/index.js';
 import type { BarStore } from '../storage/index.js';
 import type {
@@ -49,6 +50,8 @@ export interface DistributedCoordinatorOptions {
   readonly workerId?: string;
   /** Subscribed before start, so it also sees the recovery events of the first sweep. */
   readonly onEvent?: (event: BackfillEvent) => void;
+  /** Ingest findings committed with rows that remote workers uploaded. */
+  readonly onFindings?: (findings: readonly IngestFinding[]) => void;
 }
 
 export interface DistributedCoordinator extends BackfillCoordinator {
@@ -161,6 +164,7 @@ export async function createDistributedCoordinator(o: DistributedCoordinatorOpti
     leases, store: o.store, tracker, resolveTarget: o.resolveTarget, maxAttempts: o.retry.maxAttempts, retry: o.retry,
     clock, emit, record, waitForChange: changeOrTimeout,
     onStale: (shard) => metrics?.backfillStaleClaims.inc({ node_id: shard.nodeId, interval: formatInterval(shard.intervalMs) }),
+    ...(o.onFindings ? { onFindings: o.onFindings } : {}),
   });
 
   return {

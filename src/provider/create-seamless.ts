@@ -151,6 +151,7 @@ export async function createSeamless(options: CreateSeamlessOptions = {}): Promi
       fetchShard: shardFetcher(1),
       resolveTarget, barsPerShard: bf.barsPerShard, leaseMs: bf.leaseMs, heartbeatMs: bf.heartbeatMs,
       localWorkers: bf.localWorkers ?? bf.concurrency, retry, clock, logger: backfillLogger, metrics,
+      onFindings: (findings) => findingsIndex.added(findings),
     })
     : undefined;
   const coordinator: BackfillCoordinator = distributed ?? createInProcessCoordinator({

@@ -41,7 +41,8 @@ export function backfillRoutes(app: FastifyInstance, seamless: Seamless): void {
   });
 }
 
-function jobBody(s: JobStatus): Record<string, unknown> {
+/** The JSON of a job's progress (also answered by /v1/jobs). */
+export function jobBody(s: JobStatus): Record<string, unknown> {
   return {
     id: s.id,
     node: s.nodeId,

@@ -20,9 +20,10 @@ import { InvalidRequestError, NotFoundError } from '../../core/index.js';
 import {
   DEFAULT_LEASE_MS, SHARD_UPLOAD_CONTENT_TYPE, StaleLeaseError, decodeShardUpload,
 } from '../../backfill/index.js';
-import type { CoordinatorService, JobStatus, ShardRecord } from '../../backfill/index.js';
+import type { CoordinatorService, ShardRecord } from '../../backfill/index.js';
 import type { Seamless } from '../../provider/index.js';
 import { callerName } from '../auth.js';
+import { jobBody } from './backfill-routes.js';
 import { requiredParam } from '../query-params.js';
 import type { Query } from '../query-params.js';
 
@@ -223,13 +224,5 @@ function inspectBody(s: ShardRecord): Record<string, unknown> {
     key: s.key, state: s.state, holder: s.holder, token: s.token, lease_until_ms: s.leaseUntil, attempts: s.attempts,
     last_error: s.lastError, node: s.nodeId === '' ? null : s.nodeId, interval_ms: s.intervalMs === 0 ? null : s.intervalMs,
     start: s.nodeId === '' ? null : s.start, end: s.nodeId === '' ? null : s.end, rows_written: s.rowsWritten,
-  };
-}
-
-/** The job body of /v1/backfills (backfill-routes.ts), so /v1/jobs answers the same. */
-function jobBody(s: JobStatus): Record<string, unknown> {
-  return {
-    id: s.id, node: s.nodeId, intervalMs: s.intervalMs, state: s.state, shards: s.shards, totalShards: s.totalShards,
-    completionRatio: s.completionRatio, rowsWritten: s.rowsWritten, errors: s.errors, createdAt: s.createdAt, finishedAt: s.finishedAt ?? null,
   };
 }

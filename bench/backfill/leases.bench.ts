@@ -1,7 +1,8 @@
 /**
- * Shard claim + complete throughput of the etcd LeaseStore against the raw etcd compare-and-put
- * transaction it is built on, both with 16 concurrent workers (async loops: 4 per client, 4 clients)
- * on a 3-member etcd cluster started by the test harness, measured in the same run.
+ * Shard claim + complete throughput of the lease stores with 16 concurrent workers: the embedded
+ * store (DuckDB, one process) and the etcd LeaseStore against the raw etcd compare-and-put
+ * transaction it is built on (async loops: 4 per client, 4 clients) on a 3-member etcd cluster
+ * started by the test harness, measured in the same run.
  *
  * What is counted:
  * - raw op = one etcd compare-and-put: `get(key)` then `if (mod_revision == seen) then put(key)`
@@ -20,6 +21,7 @@ import type { LeaseStore, ShardSpec } from '../../src/backfill/index.js';
 import { etcdAvailable, startEtcdCluster, ETCD_BINARY } from '../../test/harness/etcd-cluster.js';
 import type { EtcdCluster } from '../../test/harness/etcd-cluster.js';
 import { heading } from '../harness.js';
+import { createEmbeddedDatabase } from '../../src/storage/index.js';
 
 const WORKERS = 16;
 const CLIENTS = 4;
@@ -98,11 +100,44 @@ async function storeRound(cluster: EtcdCluster, prefix: string, shards: number):
   }
 }
 
+function shardSpecs(shards: number): ShardSpec[] {
+  return Array.from({ length: shards }, (_, i) => {
+    const start = 1_700_000_000_000 + i * 1000 * MIN;
+    return { key: JSON.stringify(['shard', 'ohlcv:bench:BTC/USDT', MIN, start, start + 1000 * MIN]), nodeId: 'ohlcv:bench:BTC/USDT', intervalMs: MIN, start, end: start + 1000 * MIN };
+  });
+}
+
+/** The embedded lease store: one DuckDB database, every claim and complete one transaction. */
+async function embeddedRound(shards: number): Promise<Figures> {
+  const db = await createEmbeddedDatabase({ path: ':memory:' });
+  try {
+    const specs = shardSpecs(shards);
+    await db.leases.ensureShards(specs, Date.now());
+    return await drive(shards, async (index, worker, lat) => {
+      const key = specs[index].key;
+      let t = performance.now();
+      const claim = await db.leases.claim(key, `w${worker}`, 30_000, Date.now());
+      lat.push(performance.now() - t);
+      if (!claim.granted) throw new Error(`bench: claim of shard ${index} refused (${claim.reason})`);
+      t = performance.now();
+      await db.leases.complete(key, claim.token, { state: 'completed', rowsWritten: 1000 }, Date.now());
+      lat.push(performance.now() - t);
+    });
+  } finally {
+    await db.close();
+  }
+}
+
 function line(name: string, f: Figures): void {
   console.log(`  ${name.padEnd(52)} ${f.opsPerS.toFixed(0).padStart(7)} ops/s   p99 ${f.p99Ms.toFixed(1).padStart(6)} ms   (${f.ops} ops)`);
 }
 
 async function main(): Promise<void> {
+  heading(`embedded leases (DuckDB): ${WORKERS} concurrent workers, ${SHARDS} shards claimed and completed`);
+  await embeddedRound(200);
+  const e = await embeddedRound(SHARDS);
+  line('embedded: shard ops (claim or complete)', e);
+  console.log(`  embedded: shards claimed+completed/s = ${(e.opsPerS / 2).toFixed(0)}`);
   if (!etcdAvailable()) {
     console.log(`etcd-leases: SKIPPED — ${ETCD_BINARY} not found (Debian package etcd-server; see scripts/system-packages.txt)`);
     return;

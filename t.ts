@@ -1,0 +1,10 @@
+import { createSeamless } from './src/index.js';
+import { mkdtempSync } from 'node:fs';
+const dir = mkdtempSync('/tmp/sc-');
+let t = Date.now();
+const s = await createSeamless({ overrides: { dataDir: dir, logging: { level: 'warn' } }, env: {} });
+console.log('open', Date.now() - t); t = Date.now();
+const r = await s.fetch({ nodeId: 'ohlcv:demo:BTC-USD', interval: '1m', start: '2024-01-01', end: '2024-01-02' });
+console.log('fetch', Date.now() - t, r.frame.length, r.metadata.sources); t = Date.now();
+await s.close();
+console.log('close', Date.now() - t);

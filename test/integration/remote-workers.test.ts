@@ -4,93 +4,32 @@
  * processes pulling shards over HTTP. A job of two days of 1m bars completes, storage holds every
  * bar, and every shard was leased exactly once (token 1, one `claimed` event each).
  */
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/temp-dir.js';
+import { collectEvents, eventually, killSeamlessProcesses, startCoordinator, startWorkers } from '../harness/seamless-processes.js';
 
-const BIN = fileURLToPath(new URL('../../bin/seamless.js', import.meta.url));
 const DAY = 86_400_000;
 const T0 = Date.UTC(2024, 0, 1);
 const NODE = 'ohlcv:test:REMOTE';
 
-interface Child {
-  readonly process: ChildProcess;
-  stdout: string;
-  stderr: string;
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-const children: Child[] = [];
 const cleanups: (() => Promise<void>)[] = [];
 
 afterAll(async () => {
-  for (const c of children) if (c.process.exitCode === null && c.process.signalCode === null) c.process.kill('SIGKILL');
-  await Promise.all(children.map((c) => c.exited));
+  await killSeamlessProcesses();
   for (const cleanup of cleanups) await cleanup();
 });
 
-function childEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('SEAMLESS_')) env[k] = v;
-  return env;
-}
-
-function start(args: readonly string[], cwd: string): Child {
-  const proc = spawn(process.execPath, [BIN, ...args], { cwd, env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
-  const child: Child = {
-    process: proc,
-    stdout: '',
-    stderr: '',
-    exited: new Promise((resolve) => proc.once('exit', (code, signal) => resolve({ code, signal }))),
-  };
-  proc.stdout.on('data', (chunk: Buffer) => { child.stdout += chunk.toString('utf8'); });
-  proc.stderr.on('data', (chunk: Buffer) => { child.stderr += chunk.toString('utf8'); });
-  children.push(child);
-  return child;
-}
-
-/** Resolves with the first stdout match of `pattern`; rejects if the process exits first. */
-async function waitForLine(child: Child, pattern: RegExp, timeoutMs = 60_000): Promise<RegExpMatchArray> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const m = pattern.exec(child.stdout);
-    if (m) return m;
-    if (child.process.exitCode !== null) throw new Error(`exited (${child.process.exitCode}) before ${pattern}: ${child.stderr}`);
-    if (Date.now() > deadline) throw new Error(`no ${pattern} within ${timeoutMs} ms; stdout: ${child.stdout}; stderr: ${child.stderr}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
 /** The `claimed` events of the coordinator's replay buffer (SSE), read until the job's end. */
 async function claimedEvents(url: string, jobId: string): Promise<string[]> {
-  const controller = new AbortController();
-  const res = await fetch(`${url}/v1/events`, { headers: { 'last-event-id': '0' }, signal: controller.signal });
-  const reader = res.body?.getReader();
-  if (!reader) throw new Error('no event stream body');
-  const decoder = new TextDecoder();
-  let text = '';
-  const shards: string[] = [];
-  const timer = setTimeout(() => controller.abort(), 10_000);
+  const stream = await collectEvents(url, 0);
   try {
-    while (!text.includes(`"jobId":"${jobId}"`) || !text.includes('event: job_completed')) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      text += decoder.decode(value, { stream: true });
-    }
+    await eventually(`job_completed of ${jobId} on /v1/events`, () => (stream.ofType('job_completed').some((e) => e.data.jobId === jobId) ? true : undefined), 10_000, 50);
   } finally {
-    clearTimeout(timer);
-    controller.abort();
+    stream.close();
   }
-  for (const block of text.split('\n\n')) {
-    if (!block.includes('event: claimed')) continue;
-    const data = block.split('\n').find((l) => l.startsWith('data: '));
-    if (data) shards.push((JSON.parse(data.slice(6)) as { shard: string }).shard);
-  }
-  return shards;
+  return stream.ofType('claimed').map((e) => e.data.shard as string);
 }
 
 describe('remote backfill workers (separate processes)', () => {
@@ -110,11 +49,9 @@ describe('remote backfill workers (separate processes)', () => {
       '',
     ].join('\n'));
 
-    const coordinator = start(['coordinator', 'serve', '--workers', '0', '--port', '0', '--config', configFile], dir.path);
-    const url = (await waitForLine(coordinator, /listening on (http:\/\/\S+)/))[1];
+    const { process: coordinator, url } = await startCoordinator(configFile, dir.path);
     expect(coordinator.stdout).toContain('lease store embedded, 0 local workers');
-    const workers = [1, 2, 3].map((n) => start(['worker', '--coordinator', url, '--config', configFile, '--id', `w${n}`, '--concurrency', '2'], dir.path));
-    await Promise.all(workers.map((w) => waitForLine(w, /pulling shards from/)));
+    const workers = await startWorkers(url, configFile, dir.path, ['w1', 'w2', 'w3'], ['--concurrency', '2']);
 
     const submitted = await fetch(`${url}/v1/jobs`, {
       method: 'POST', headers: { 'content-type': 'application/json' },

@@ -4,6 +4,7 @@ export { createDistributedCoordinator, DEFAULT_LEASE_MS, DEFAULT_HEARTBEAT_MS } 
 export { createShardFetcher, prepareBatch } from './shard-fetcher.js';
 export { createCoordinatorClient, DEFAULT_COORDINATOR_TIMEOUT_MS } from './remote/coordinator-client.js';
 export { startRemoteWorker } from './remote/remote-worker.js';
+export { createRemoteCoordinator } from './remote/remote-coordinator.js';
 export { encodeShardUpload, decodeShardUpload, SHARD_UPLOAD_CONTENT_TYPE, SHARD_UPLOAD_METADATA_KEY } from './remote/shard-upload-codec.js';
 export { normaliseIngest } from './ingest-normaliser.js';
 export { shardKey } from './shard-key.js';
@@ -33,3 +34,4 @@ export type { BackfillEventType } from './coordinator.js';
 export type { DistributedCoordinator, DistributedCoordinatorOptions } from './distributed-coordinator.js';
 export type { EtcdLeaseStoreOptions } from './etcd/etcd-lease-store.js';
 export type { UnavailableRetryOptions } from './etcd/etcd-retry.js';
+export type { RemoteCoordinatorOptions } from './remote/remote-coordinator.js';

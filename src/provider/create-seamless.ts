@@ -8,8 +8,7 @@ import {
   InvalidRequestError, frameSchemaByName, parseInterval, parseTime, systemClock,
 } from '../core/index.js';
 import type { Clock, TimeRange } from '../core/index.js';
-import { createDistributedCoordinator, createEtcdLeaseStore, createInProcessCoordinator, createShardFetcher } from '../backfill/index.js';
-import type { BackfillCoordinator, BackfillEvent, BackfillTarget, CoordinatorService, JobStatus, ShardStatus } from '../backfill/index.js';
+import type { BackfillCoordinator, BackfillEvent, CoordinatorService, JobStatus, ShardStatus } from '../backfill/index.js';
 import { loadConfig } from '../config/index.js';
 import type { LoadConfigOptions, SeamlessConfig, SeamlessConfigInput } from '../config/index.js';
 import { LOGGER_NAMES, createLogger, createMetrics } from '../observability/index.js';
@@ -23,6 +22,7 @@ import type { SchemaRegistry } from '../schema/index.js';
 import { createEmbeddedDatabase } from '../storage/index.js';
 import type { BarStore, CoverageRange } from '../storage/index.js';
 import { DISTRIBUTED_COORDINATOR_LOGS, IN_PROCESS_COORDINATOR_LOGS, createBackfillEventFeed } from './backfill-event-feed.js';
+import { composeBackfill } from './compose-backfill.js';
 import { createConformanceStage } from './conformance-stage.js';
 import { createFindingsIndex } from './findings-index.js';
 import { createDatasetCatalog } from './dataset-catalog.js';
@@ -127,48 +127,23 @@ export async function createSeamless(options: CreateSeamlessOptions = {}): Promi
   }
   const catalog: DatasetCatalog = createDatasetCatalog(config.datasets, sources, store);
   const backfillLogger = logger.child({ name: LOGGER_NAMES.backfill });
-  const bf = config.seamless.backfill;
-  const retry = { maxAttempts: bf.maxAttempts, baseDelayMs: bf.baseDelayMs, maxDelayMs: Math.max(bf.baseDelayMs, 10_000) };
-  const shardFetcher = (attempts: number) => createShardFetcher({
-    store, clock, logger: backfillLogger,
-    retry: { ...retry, maxAttempts: attempts },
-    onAttemptFailed: (task, attempt, reason, final) => {
-      backfillLogger.warn({ shard: task.key, attempt, reason, final }, final ? 'shard fetch failed' : 'shard fetch failed; retrying');
+  const backfill = await composeBackfill({
+    config: config.seamless.backfill, store, embeddedLeases: db.leases,
+    resolveTarget: (nodeId, intervalMs) => {
+      const d = catalog.configured(nodeId, intervalMs);
+      return d?.source ? { dataset: d.dataset, schema: d.schema, source: d.source } : undefined;
     },
     onFindings: (findings) => findingsIndex.added(findings),
+    clock, logger: backfillLogger, metrics,
   });
-  const leaseStore = bf.store === 'etcd'
-    ? await createEtcdLeaseStore({ endpoints: bf.etcd.endpoints, prefix: bf.etcd.prefix, callTimeoutMs: bf.etcd.callTimeoutMs, clock })
-    : bf.store === 'embedded' ? db.leases : undefined;
-  const resolveTarget = (nodeId: string, intervalMs: number): BackfillTarget | undefined => {
-    const d = catalog.configured(nodeId, intervalMs);
-    return d?.source ? { dataset: d.dataset, schema: d.schema, source: d.source } : undefined;
-  };
-  const distributed = leaseStore
-    ? await createDistributedCoordinator({
-      leases: leaseStore, store,
-      // One attempt per lease: retries happen across leases, so any worker can take the next one.
-      fetchShard: shardFetcher(1),
-      resolveTarget, barsPerShard: bf.barsPerShard, leaseMs: bf.leaseMs, heartbeatMs: bf.heartbeatMs,
-      localWorkers: bf.localWorkers ?? bf.concurrency, retry, clock, logger: backfillLogger, metrics,
-      onFindings: (findings) => findingsIndex.added(findings),
-    })
-    : undefined;
-  const coordinator: BackfillCoordinator = distributed ?? createInProcessCoordinator({
-    fetchShard: shardFetcher(bf.maxAttempts),
-    barsPerShard: bf.barsPerShard,
-    concurrency: bf.concurrency,
-    clock,
-    logger: backfillLogger,
-    metrics,
-  });
+  const { coordinator } = backfill;
   // Events: the seamless.backfill feed (replay buffer, logs, NATS JetStream when configured).
   const eventFeed = await createBackfillEventFeed({
     source: coordinator, logger: backfillLogger, clock, nats: config.seamless.events.nats,
-    loggedBySource: distributed ? DISTRIBUTED_COORDINATOR_LOGS : IN_PROCESS_COORDINATOR_LOGS,
+    loggedBySource: backfill.distributed ? DISTRIBUTED_COORDINATOR_LOGS : IN_PROCESS_COORDINATOR_LOGS,
   })
     .catch(async (error: unknown) => {
-      await coordinator.close();
+      await backfill.close();
       await db.close();
       throw error;
     });
@@ -208,7 +183,7 @@ export async function createSeamless(options: CreateSeamlessOptions = {}): Promi
     : undefined;
   const provider = createDataProvider({
     store, catalog, coordinator, cache, clock, logger: logger.child({ name: LOGGER_NAMES.provider }), metrics,
-    maxBars: config.limits.maxBars, syncBudgetMs: bf.syncBudgetMs,
+    maxBars: config.limits.maxBars, syncBudgetMs: config.seamless.backfill.syncBudgetMs,
     ...(conformance ? { conformance } : {}),
   });
 
@@ -228,7 +203,7 @@ export async function createSeamless(options: CreateSeamlessOptions = {}): Promi
     logger,
     registry,
     coordinator,
-    coordinatorService: distributed?.service,
+    coordinatorService: backfill.service,
     fetch: (request) => provider.fetch(request),
     reports: (filter) => db.reports.list(filter),
     report: (id) => db.reports.get(id),
@@ -285,11 +260,7 @@ export async function createSeamless(options: CreateSeamlessOptions = {}): Promi
       } catch (error) {
         checks.storage = { ok: false, detail: error instanceof Error ? error.message : String(error) };
       }
-      if (closed) checks.coordinator = { ok: false, detail: 'closed' };
-      else if (distributed) {
-        const h = await distributed.service.health();
-        checks.coordinator = { ok: h.ok, detail: h.detail };
-      } else checks.coordinator = { ok: true, detail: 'in-process' };
+      checks.coordinator = closed ? { ok: false, detail: 'closed' } : await backfill.health();
       try {
         checks.registry = { ok: true, detail: `${(await registry.subjects()).length} subjects` };
       } catch (error) {
@@ -304,7 +275,7 @@ export async function createSeamless(options: CreateSeamlessOptions = {}): Promi
       if (closed) return;
       closed = true;
       unsubscribeCache();
-      await coordinator.close();
+      await backfill.close();
       await eventFeed.close();
       await db.close();
       logger.flush?.();

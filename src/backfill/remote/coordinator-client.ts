@@ -18,6 +18,12 @@ import { SHARD_UPLOAD_CONTENT_TYPE, encodeShardUpload } from './shard-upload-cod
 export interface CoordinatorClient extends WorkerCoordinator {
   /** e.g. http://127.0.0.1:8080 */
   readonly baseUrl: string;
+  /** `POST /v1/jobs`: the job's progress body as the coordinator answers it. */
+  createJob(job: { readonly node: string; readonly interval: number; readonly start: number; readonly end: number }): Promise<Json>;
+  /** `GET /v1/jobs/:id`. */
+  job(id: string): Promise<Json>;
+  /** `GET /healthz`: throws when the coordinator does not answer or reports a failing check. */
+  health(): Promise<Json>;
 }
 
 export interface CoordinatorClientOptions {
@@ -49,12 +55,14 @@ export function createCoordinatorClient(url: string, key?: string, options: Coor
   const headers: Record<string, string> = { accept: 'application/json' };
   if (key !== undefined && key !== '') headers.authorization = `Bearer ${key}`;
 
-  async function call(path: string, body: Body, lease: { key: string; token: number } | undefined, deadlineMs: number, signal?: AbortSignal): Promise<Response> {
+  async function call(path: string, body: Body | undefined, lease: { key: string; token: number } | undefined, deadlineMs: number, signal?: AbortSignal): Promise<Response> {
     const target = new URL(path, base);
     const timeout = AbortSignal.timeout(deadlineMs);
-    const init: RequestInit = 'json' in body
-      ? { method: 'POST', body: JSON.stringify(body.json), headers: { ...headers, 'content-type': 'application/json' } }
-      : { method: 'POST', body: body.bytes, headers: { ...headers, 'content-type': SHARD_UPLOAD_CONTENT_TYPE } };
+    const init: RequestInit = body === undefined
+      ? { method: 'GET', headers }
+      : 'json' in body
+        ? { method: 'POST', body: JSON.stringify(body.json), headers: { ...headers, 'content-type': 'application/json' } }
+        : { method: 'POST', body: body.bytes, headers: { ...headers, 'content-type': SHARD_UPLOAD_CONTENT_TYPE } };
     let res: Response;
     try {
       res = await fetch(target, { ...init, signal: signal ? AbortSignal.any([signal, timeout]) : timeout });
@@ -74,6 +82,19 @@ export function createCoordinatorClient(url: string, key?: string, options: Coor
 
   return {
     baseUrl: base.origin,
+
+    async createJob(job) {
+      return objectField(await json('/v1/jobs', { ...job }, undefined), 'job', '/v1/jobs');
+    },
+
+    async job(id) {
+      const path = `/v1/jobs/${encodeURIComponent(id)}`;
+      return objectField(await readJson(await call(path, undefined, undefined, timeoutMs), path), 'job', path);
+    },
+
+    async health() {
+      return readJson(await call('/healthz', undefined, undefined, timeoutMs), '/healthz');
+    },
 
     async nextShard(worker, leaseMs, waitMs, signal) {
       const res = await call('/v1/shards/next', { json: { worker, lease_ms: leaseMs, wait_ms: waitMs } }, undefined, waitMs + timeoutMs, signal);

@@ -1,0 +1,109 @@
+/**
+ * Chooses and builds the backfill coordinator from the configuration:
+ * - `seamless.backfill.endpoint` a URL → a coordinator in another process (jobs go there; this
+ *   process lends it workers for the sources it has);
+ * - else `seamless.backfill.store` `embedded` (default) or `etcd` → the distributed coordinator
+ *   over that lease store, with local workers; `memory` → the in-process coordinator.
+ */
+import {
+  createCoordinatorClient, createDistributedCoordinator, createEtcdLeaseStore, createInProcessCoordinator,
+  createRemoteCoordinator, createShardFetcher, startRemoteWorker,
+} from '../backfill/index.js';
+import type { BackfillCoordinator, BackfillTarget, CoordinatorService, LeaseStore } from '../backfill/index.js';
+import type { Clock } from '../core/index.js';
+import type { IngestFinding } from '../conformance/index.js';
+import type { SeamlessConfig } from '../config/index.js';
+import type { Logger, SeamlessMetrics } from '../observability/index.js';
+import type { BarStore } from '../storage/index.js';
+import type { HealthCheck } from './create-seamless.js';
+
+export interface BackfillParts {
+  readonly coordinator: BackfillCoordinator;
+  /** The lease authority (lease API, remote workers), when this process coordinates with leases. */
+  readonly service: CoordinatorService | undefined;
+  /** Whether this process runs the distributed coordinator (it logs `job_completed` itself). */
+  readonly distributed: boolean;
+  health(): Promise<HealthCheck>;
+  close(): Promise<void>;
+}
+
+export interface BackfillDeps {
+  readonly config: SeamlessConfig['seamless']['backfill'];
+  readonly store: BarStore;
+  readonly embeddedLeases: LeaseStore;
+  readonly resolveTarget: (nodeId: string, intervalMs: number) => BackfillTarget | undefined;
+  readonly onFindings: (findings: readonly IngestFinding[]) => void;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly metrics: SeamlessMetrics;
+}
+
+export async function composeBackfill(d: BackfillDeps): Promise<BackfillParts> {
+  const bf = d.config;
+  const { store, clock, logger, metrics, resolveTarget } = d;
+  const workers = bf.localWorkers ?? bf.concurrency;
+  const retry = { maxAttempts: bf.maxAttempts, baseDelayMs: bf.baseDelayMs, maxDelayMs: Math.max(bf.baseDelayMs, 10_000) };
+  const shardFetcher = (attempts: number) => createShardFetcher({
+    store, clock, logger,
+    retry: { ...retry, maxAttempts: attempts },
+    onAttemptFailed: (task, attempt, reason, final) => {
+      logger.warn({ shard: task.key, attempt, reason, final }, final ? 'shard fetch failed' : 'shard fetch failed; retrying');
+    },
+    onFindings: d.onFindings,
+  });
+
+  if (bf.endpoint !== 'embedded') {
+    const client = createCoordinatorClient(bf.endpoint);
+    const worker = workers > 0
+      ? startRemoteWorker({
+        client, workerId: `gateway-${process.pid}`, concurrency: workers, resolveTarget,
+        leaseMs: bf.leaseMs, heartbeatMs: bf.heartbeatMs, waitMs: 20_000, clock, logger, metrics,
+      })
+      : undefined;
+    const coordinator = createRemoteCoordinator({ client, clock, logger });
+    return {
+      coordinator, service: undefined, distributed: false,
+      health: () => client.health().then(
+        () => ({ ok: true, detail: `coordinator at ${client.baseUrl} answers` }),
+        (error: unknown) => ({ ok: false, detail: `coordinator at ${client.baseUrl}: ${error instanceof Error ? error.message : String(error)}` }),
+      ),
+      async close() {
+        await worker?.stop();
+        await coordinator.close();
+      },
+    };
+  }
+
+  if (bf.store === 'memory') {
+    const coordinator = createInProcessCoordinator({
+      fetchShard: shardFetcher(bf.maxAttempts), barsPerShard: bf.barsPerShard, concurrency: bf.concurrency, clock, logger, metrics,
+    });
+    return {
+      coordinator, service: undefined, distributed: false,
+      health: async () => ({ ok: true, detail: 'in-process' }),
+      close: () => coordinator.close(),
+    };
+  }
+
+  const leases = bf.store === 'etcd'
+    ? await createEtcdLeaseStore({ endpoints: bf.etcd.endpoints, prefix: bf.etcd.prefix, callTimeoutMs: bf.etcd.callTimeoutMs, clock })
+    : d.embeddedLeases;
+  const coordinator = await createDistributedCoordinator({
+    leases, store,
+    // One attempt per lease: retries happen across leases, so any worker can take the next one.
+    fetchShard: shardFetcher(1),
+    resolveTarget, barsPerShard: bf.barsPerShard, leaseMs: bf.leaseMs, heartbeatMs: bf.heartbeatMs,
+    localWorkers: workers, retry, clock, logger, metrics, onFindings: d.onFindings,
+  });
+  return {
+    coordinator, service: coordinator.service, distributed: true,
+    async health() {
+      const h = await coordinator.service.health();
+      return { ok: h.ok, detail: h.detail };
+    },
+    async close() {
+      await coordinator.close();
+      if (leases !== d.embeddedLeases) await leases.close();
+    },
+  };
+}

@@ -1,0 +1,84 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { serveGateway } from '../../src/gateway/index.js';
+import type { RunningGateway } from '../../src/gateway/index.js';
+import { silentLogger } from '../../src/observability/index.js';
+import { createSeamless } from '../../src/provider/index.js';
+import type { Seamless } from '../../src/provider/index.js';
+import { tempDir } from '../helpers/temp-dir.js';
+
+interface ErrorJson { error: { code: string; message: string; details: Record<string, unknown> } }
+const READ = '/v1/bars?node=ohlcv:demo:BTC-USD&interval=1m&start=2023-06-01T00:00:00Z&end=2023-06-01T02:00:00Z';
+
+describe('a gateway whose backfill coordinator is another process', () => {
+  let coordinatorSide: { seamless: Seamless; gateway: RunningGateway; remove: () => Promise<void> };
+  let readerSide: { seamless: Seamless; gateway: RunningGateway; remove: () => Promise<void> };
+
+  async function start(overrides: Record<string, unknown>) {
+    const dir = await tempDir();
+    const seamless = await createSeamless({ overrides: { dataDir: dir.path, ...overrides }, env: {}, logger: silentLogger() });
+    const gateway = await serveGateway({ seamless, host: '127.0.0.1', port: 0 });
+    return { seamless, gateway, remove: async () => { await gateway.close(); await seamless.close(); await dir.remove(); } };
+  }
+
+  beforeAll(async () => {
+    coordinatorSide = await start({ seamless: { backfill: { localWorkers: 0 } } });
+    readerSide = await start({ seamless: { backfill: { endpoint: coordinatorSide.gateway.url, localWorkers: 2 } } });
+  });
+  afterAll(async () => {
+    await readerSide?.remove();
+    await coordinatorSide?.remove();
+  });
+
+  it('creates its jobs at the coordinator and lends it workers that complete them', async () => {
+    const res = await fetch(`${readerSide.gateway.url}/v1/backfills`, {
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ node: 'ohlcv:demo:ETH-USD', interval: '1m', start: '2023-06-01T00:00:00Z', end: '2023-06-01T06:00:00Z' }),
+    });
+    expect(res.status).toBe(202);
+    const { job } = await res.json() as { job: { id: string } };
+    const done = await readerSide.seamless.waitBackfill(job.id);
+    expect(done).toMatchObject({ state: 'completed', completionRatio: 1 });
+    // The coordinator holds the job and its rows (its workers are the reader's).
+    const jobs = coordinatorSide.seamless.backfillJobs();
+    expect(jobs.some((j) => j.nodeId === 'ohlcv:demo:ETH-USD' && j.completionRatio === 1)).toBe(true);
+    const coverage = await coordinatorSide.seamless.coverage('ohlcv:demo:ETH-USD', '1m');
+    expect(coverage.some((c) => c.state === 'stored' && c.start <= Date.UTC(2023, 5, 1) && c.end >= Date.UTC(2023, 5, 1, 6))).toBe(true);
+  });
+
+  it('reports the coordinator healthy while it answers', async () => {
+    const res = await fetch(`${readerSide.gateway.url}/healthz`);
+    expect(res.status).toBe(200);
+  });
+});
+
+describe('a gateway whose coordinator cannot be reached', () => {
+  let side: { seamless: Seamless; gateway: RunningGateway; remove: () => Promise<void> };
+  beforeAll(async () => {
+    const dir = await tempDir();
+    // Port 9 (discard) on loopback: nothing listens, connections are refused at once.
+    const seamless = await createSeamless({ overrides: { dataDir: dir.path, seamless: { backfill: { endpoint: 'http://127.0.0.1:9', localWorkers: 0 } } }, env: {}, logger: silentLogger() });
+    const gateway = await serveGateway({ seamless, host: '127.0.0.1', port: 0 });
+    side = { seamless, gateway, remove: async () => { await gateway.close(); await seamless.close(); await dir.remove(); } };
+  });
+  afterAll(async () => { await side?.remove(); });
+
+  it('answers reads from storage under the strategy, never fetching on its own', async () => {
+    const res = await fetch(`${side.gateway.url}${READ}&strategy=auto_backfill`);
+    expect(res.status).toBe(502);
+    const body = await res.json() as ErrorJson;
+    expect(body.error.code).toBe('upstream_unavailable');
+    expect(body.error.message).toContain('coordinator unavailable');
+    const partial = await fetch(`${side.gateway.url}${READ}&strategy=auto_backfill&partial_ok=true`);
+    expect(partial.status).toBe(200);
+    expect(await partial.json()).toMatchObject({ metadata: { rows: 0, partial: true, coverageRatio: 0 } });
+    expect(await side.seamless.coverage('ohlcv:demo:BTC-USD', '1m')).toEqual([]);
+  });
+
+  it('says so in the health check', async () => {
+    const res = await fetch(`${side.gateway.url}/healthz`);
+    expect(res.status).toBe(503);
+    const body = await res.json() as { checks: { coordinator: { ok: boolean; detail: string } } };
+    expect(body.checks.coordinator.ok).toBe(false);
+    expect(body.checks.coordinator.detail).toContain('127.0.0.1:9');
+  });
+});

@@ -83,6 +83,13 @@ export const SeamlessConfigSchema = z.object({
   auth: z.object({
     keys: z.array(ApiKeyConfig).default([]),
   }).strict().prefault({}),
+  tracing: z.object({
+    /** OTLP/HTTP endpoint (spans go to `<endpoint>/v1/traces`); unset: no tracing and no cost. Also OTEL_EXPORTER_OTLP_ENDPOINT. */
+    endpoint: z.string().url().optional(),
+    serviceName: z.string().min(1).default('seamless'),
+    /** How long spans are batched before export. */
+    exportDelayMs: z.number().int().min(0).default(1_000),
+  }).strict().prefault({}),
   logging: z.object({
     level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   }).strict().prefault({}),

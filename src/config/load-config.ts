@@ -62,6 +62,9 @@ export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
   } else {
     tree = demoConfig() as Record<string, unknown>;
   }
+  // The OpenTelemetry standard variable, when the configuration names no endpoint itself.
+  const otel = env.OTEL_EXPORTER_OTLP_ENDPOINT;
+  if (otel && !(isRecord(tree.tracing) && tree.tracing.endpoint !== undefined)) tree.tracing = { ...(isRecord(tree.tracing) ? tree.tracing : {}), endpoint: otel };
   applyEnvOverrides(tree, env);
   if (options.overrides) mergeInto(tree, options.overrides);
 
@@ -143,4 +146,8 @@ function deepFreeze<T>(value: T): T {
     for (const v of Object.values(value as Record<string, unknown>)) deepFreeze(v);
   }
   return value;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }

@@ -121,6 +121,30 @@ export class UpstreamUnavailableError extends SeamlessError {
   }
 }
 
+/**
+ * An enforced SLA budget ran out (HTTP 504). `phase` is the budget that was exceeded
+ * (`storage`, `backfill`, `live`, `total`) or the read check that failed (`freshness`,
+ * `coverage`, `sync_gap`: then elapsedMs is the read's elapsed time, budgetMs its total budget or 0,
+ * and `details.observed` / `details.limit` say what failed).
+ */
+export class SeamlessSLAExceeded extends SeamlessError {
+  readonly code = 'sla_exceeded';
+  constructor(
+    readonly phase: string,
+    readonly elapsedMs: number,
+    readonly budgetMs: number,
+    readonly policy: string,
+    options: { cause?: unknown; details?: Record<string, unknown>; message?: string } = {},
+  ) {
+    super(
+      `SLA policy "${policy}": ${options.message ?? `${phase} took ${elapsedMs} ms, over its budget of ${budgetMs} ms`}`,
+      { ...options.details, phase, elapsedMs, budgetMs, policy },
+      { cause: options.cause },
+    );
+    this.name = 'SeamlessSLAExceeded';
+  }
+}
+
 export class InternalError extends SeamlessError {
   readonly code = 'internal';
   constructor(message: string, options?: { cause?: unknown; details?: Record<string, unknown> }) {

@@ -1,6 +1,7 @@
 // The door of observability: metrics registry and structured logs.
 export { createMetrics, LATENCY_BUCKETS_S } from './metrics.js';
 export { createLogger, silentLogger, LOGGER_NAMES } from './logger.js';
+export { createTracing, childSpan, endSpan } from './tracing.js';
 export { createEventStream, DEFAULT_EVENT_BUFFER_SIZE } from './event-stream.js';
 export {
   createNatsEventPublisher, DEFAULT_NATS_STREAM, DEFAULT_NATS_SUBJECT, NATS_EVENT_TYPE_HEADER, NATS_EVENT_ID_HEADER,
@@ -10,3 +11,4 @@ export type { SeamlessMetrics } from './metrics.js';
 export type { Logger } from './logger.js';
 export type { EventListener, EventStream, EventStreamOptions, EventStreamStats, SubscribeOptions } from './event-stream.js';
 export type { NatsEventPublisher, NatsEventPublisherOptions, NatsEventPublisherStats } from './nats-publisher.js';
+export type { Tracing, TracingOptions, Span, Tracer, Context as TraceContext, Attributes as SpanAttributes } from './tracing.js';

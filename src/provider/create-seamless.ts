@@ -11,8 +11,8 @@ import type { Clock, TimeRange } from '../core/index.js';
 import type { BackfillCoordinator, BackfillEvent, CoordinatorService, JobStatus, ShardStatus } from '../backfill/index.js';
 import { loadConfig } from '../config/index.js';
 import type { LoadConfigOptions, SeamlessConfig, SeamlessConfigInput } from '../config/index.js';
-import { LOGGER_NAMES, createLogger, createMetrics } from '../observability/index.js';
-import type { EventStream, Logger, SeamlessMetrics } from '../observability/index.js';
+import { LOGGER_NAMES, createLogger, createMetrics, createTracing } from '../observability/index.js';
+import type { EventStream, Logger, SeamlessMetrics, Tracing } from '../observability/index.js';
 import { createSyntheticSource, importFile } from '../sources/index.js';
 import type { BarSource, ImportReport } from '../sources/index.js';
 import { createConformancePipeline } from '../conformance/index.js';
@@ -62,6 +62,8 @@ export interface Seamless {
   readonly dataDir: string;
   readonly metrics: SeamlessMetrics;
   readonly logger: Logger;
+  /** OpenTelemetry spans (disabled without `tracing.endpoint`). */
+  readonly tracing: Tracing;
   /** The schema registry (subjects, versions, compatibility, validation modes, governance). */
   readonly registry: SchemaRegistry;
   /** The backfill coordinator reads use. */
@@ -100,6 +102,10 @@ export async function createSeamless(options: CreateSeamlessOptions = {}): Promi
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? createLogger({ level: config.logging.level });
   const metrics = createMetrics();
+  const tracing = createTracing({
+    serviceName: config.tracing.serviceName, exportDelayMs: config.tracing.exportDelayMs,
+    ...(config.tracing.endpoint ? { endpoint: config.tracing.endpoint } : {}),
+  });
   const storagePath = config.storage.path === ':memory:' || isAbsolute(config.storage.path) ? config.storage.path : join(dataDir, config.storage.path);
   if (storagePath !== ':memory:') mkdirSync(dataDir, { recursive: true });
   const db = await createEmbeddedDatabase({ path: storagePath, clock });
@@ -185,6 +191,7 @@ export async function createSeamless(options: CreateSeamlessOptions = {}): Promi
     store, catalog, coordinator, cache, clock, logger: logger.child({ name: LOGGER_NAMES.provider }), metrics,
     maxBars: config.limits.maxBars, syncBudgetMs: config.seamless.backfill.syncBudgetMs,
     ...(conformance ? { conformance } : {}),
+    tracing,
   });
 
   async function resolveOrThrow(nodeId: string, interval: string | number): Promise<ResolvedDataset> {
@@ -201,6 +208,7 @@ export async function createSeamless(options: CreateSeamlessOptions = {}): Promi
     dataDir,
     metrics,
     logger,
+    tracing,
     registry,
     coordinator,
     coordinatorService: backfill.service,
@@ -278,6 +286,7 @@ export async function createSeamless(options: CreateSeamlessOptions = {}): Promi
       await backfill.close();
       await eventFeed.close();
       await db.close();
+      await tracing.shutdown();
       logger.flush?.();
     },
   };

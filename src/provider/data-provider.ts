@@ -11,10 +11,12 @@ import {
 } from '../core/index.js';
 import type { Clock, Frame, TimeRange } from '../core/index.js';
 import type { BackfillCoordinator } from '../backfill/index.js';
-import type { Logger, SeamlessMetrics } from '../observability/index.js';
+import type { Logger, SeamlessMetrics, Tracing } from '../observability/index.js';
 import type { BarStore, CoverageRange } from '../storage/index.js';
 import type { ConformanceStage } from './conformance-stage.js';
 import type { DatasetCatalog } from './dataset-catalog.js';
+import { startReadTrace } from './read-trace.js';
+import type { ReadTrace } from './read-trace.js';
 import { normaliseRequest } from './fetch-request.js';
 import type { FetchRequest } from './fetch-request.js';
 import type { ReadMetadata, SourceRowCounts } from './read-metadata.js';
@@ -47,6 +49,8 @@ export interface DataProviderDeps {
   readonly syncBudgetMs: number;
   /** Step 7; absent when the conformance pipeline is switched off. */
   readonly conformance?: ConformanceStage;
+  /** Spans of every read; absent or disabled: no tracing cost. */
+  readonly tracing?: Tracing;
 }
 
 interface Piece {
@@ -62,9 +66,10 @@ export function createDataProvider(deps: DataProviderDeps): DataProvider {
     backfill: metrics.rowsServed.labels({ source: 'backfill' }),
   };
 
-  async function fetch(input: FetchRequest): Promise<FetchResult> {
+  async function fetch(input: FetchRequest, trace: ReadTrace): Promise<FetchResult> {
     const t0 = performance.now();
     const req = normaliseRequest(input, deps.maxBars);
+    trace.set({ 'seamless.node_id': req.nodeId, 'seamless.interval_ms': req.intervalMs, 'seamless.start': req.aligned.start, 'seamless.end': req.aligned.end, 'seamless.strategy': req.strategy });
     const resolved = await catalog.resolve(req.nodeId, req.intervalMs);
     if (!resolved) {
       throw new UnknownDatasetError(req.nodeId, req.intervalMs);
@@ -82,7 +87,11 @@ export function createDataProvider(deps: DataProviderDeps): DataProvider {
     const key = cacheKey(req.nodeId, req.intervalMs, req.worldId, req.asOf, CONFORMANCE_VERSION);
 
     if (cache && remaining.length > 0) {
-      const hit = cache.lookup(key, closed);
+      const hit = await trace.step('seamless.cache', (span) => {
+        const found = cache.lookup(key, closed);
+        span?.setAttributes({ 'seamless.cache.pieces': found.pieces.length, 'seamless.cache.remaining': found.remaining.length });
+        return found;
+      });
       cachePieces = hit.pieces;
       remaining = hit.remaining;
       for (const p of hit.pieces) {
@@ -104,23 +113,38 @@ export function createDataProvider(deps: DataProviderDeps): DataProvider {
     let downgradeReason: string | null = null;
     if (remaining.length > 0) {
       const span = { start: remaining[0].start, end: remaining[remaining.length - 1].end };
-      coverage = await store.coverage(dataset, span);
+      coverage = await trace.step('seamless.storage', () => store.coverage(dataset, span), { 'seamless.storage.op': 'coverage' });
       const covered: TimeRange[] = [];
       for (const c of coverage) if (c.state !== 'failed') covered.push(c);
       missing = intersectRanges(missingRanges(closed, covered, req.intervalMs), remaining);
-      const outcome = await runStrategy({ request: req, resolved, closed, remaining, missing, signal: input.signal }, { store, coordinator, syncBudgetMs: deps.syncBudgetMs });
+      const missingNow = missing;
+      const outcome = missingNow.length === 0
+        ? await runStrategy({ request: req, resolved, closed, remaining, missing, signal: input.signal }, { store, coordinator, syncBudgetMs: deps.syncBudgetMs })
+        : await trace.step('seamless.backfill', async (s) => {
+          const o = await runStrategy({ request: req, resolved, closed, remaining, missing: missingNow, signal: input.signal }, { store, coordinator, syncBudgetMs: deps.syncBudgetMs });
+          if (s && o.job) {
+            s.setAttributes({ 'seamless.backfill.job': o.job.id, 'seamless.backfill.shards': o.job.totalShards, 'seamless.backfill.completion_ratio': o.job.completionRatio, 'seamless.backfill.state': o.job.state });
+            for (const shard of coordinator.shards(o.job.id) ?? []) {
+              s.addEvent('shard', { key: shard.key, state: shard.state, attempts: shard.attempts, rows: shard.rowsWritten, joined: shard.joined });
+            }
+          }
+          return o;
+        }, { 'seamless.backfill.missing_ranges': missingNow.length });
       missing = outcome.missing;
       downgradeReason = outcome.downgradeReason;
       if (outcome.job) job = { jobId: outcome.job.id, completionRatio: outcome.job.completionRatio, state: outcome.job.state };
       // A backfill ran (or was joined): its writes or failures changed the coverage the metadata reports.
       if (outcome.job) coverage = await store.coverage(dataset, span);
-      for (const r of remaining) {
-        const frame = await store.read(dataset, schema, r);
-        pieces.push({ range: r, frame });
-        const fromBackfill = rowsIn(frame, outcome.backfilled);
-        counts.backfill += fromBackfill;
-        counts.storage += frame.length - fromBackfill;
-      }
+      await trace.step('seamless.storage', async (s) => {
+        for (const r of remaining) {
+          const frame = await store.read(dataset, schema, r);
+          pieces.push({ range: r, frame });
+          const fromBackfill = rowsIn(frame, outcome.backfilled);
+          counts.backfill += fromBackfill;
+          counts.storage += frame.length - fromBackfill;
+        }
+        s?.setAttributes({ 'seamless.storage.rows': counts.storage + counts.backfill });
+      }, { 'seamless.storage.op': 'read' });
     }
 
     pieces.sort((a, b) => a.range.start - b.range.start);
@@ -134,9 +158,14 @@ export function createDataProvider(deps: DataProviderDeps): DataProvider {
       const ranges = cacheHit ? await store.coverage(dataset, closed) : coverage;
       const knownEmpty: TimeRange[] = [];
       for (const c of ranges) if (c.state === 'known_empty') knownEmpty.push(c);
-      const checked = await deps.conformance({
-        nodeId: req.nodeId, intervalMs: req.intervalMs, frameSchema: schema, subject: resolved.subject,
-        frame, closed, knownEmpty, partialOk: req.partialOk,
+      const stage = deps.conformance;
+      const checked = await trace.step('seamless.conformance', async (s) => {
+        const out = await stage({
+          nodeId: req.nodeId, intervalMs: req.intervalMs, frameSchema: schema, subject: resolved.subject,
+          frame, closed, knownEmpty, partialOk: req.partialOk,
+        });
+        s?.setAttributes({ 'seamless.conformance.flags': Object.keys(out.report.flags).join(','), 'seamless.conformance.report': out.report.uri ?? '' });
+        return out;
       });
       answer = checked.frame;
       conformance = { flags: checked.report.flags, warnings: checked.report.warnings, reportUri: checked.report.uri };
@@ -182,14 +211,23 @@ export function createDataProvider(deps: DataProviderDeps): DataProvider {
     if (counts.storage > 0) rowsFrom.storage.inc(counts.storage);
     if (counts.backfill > 0) rowsFrom.backfill.inc(counts.backfill);
     metrics.fetchDuration.observe({ strategy: req.strategy, outcome: partial ? 'partial' : 'complete' }, metadata.elapsedMs / 1000);
+    trace.set({
+      'seamless.rows': answer.length, 'seamless.rows.cache': counts.cache, 'seamless.rows.storage': counts.storage,
+      'seamless.rows.backfill': counts.backfill, 'seamless.rows.live': counts.live, 'seamless.cache_hit': cacheHit,
+      'seamless.coverage_ratio': metadata.coverageRatio, 'seamless.partial': partial,
+    });
     return { frame: answer, metadata };
   }
 
   return {
     async fetch(request) {
+      const trace = startReadTrace(deps.tracing, request?.traceContext, {});
       try {
-        return await fetch(request);
+        const result = await fetch(request, trace);
+        trace.end();
+        return result;
       } catch (error) {
+        trace.end(error);
         metrics.fetchDuration.observe({ strategy: request?.strategy ?? 'seamless', outcome: 'error' }, 0);
         throw error;
       }

@@ -5,6 +5,7 @@
  */
 import { InvalidRequestError, InvertedRangeError, alignRange, barCount, parseInterval, parseTime } from '../core/index.js';
 import type { TimeRange } from '../core/index.js';
+import type { TraceContext } from '../observability/index.js';
 
 export const STRATEGIES = ['fail_fast', 'auto_backfill', 'partial_fill', 'seamless'] as const;
 export type Strategy = (typeof STRATEGIES)[number];
@@ -37,6 +38,8 @@ export interface FetchRequest {
   readonly signal?: AbortSignal;
   /** Caller identity for logs and events (API key name, `cli`, `library`). */
   readonly requestedBy?: string;
+  /** The trace this read continues (e.g. from an incoming `traceparent`). */
+  readonly traceContext?: TraceContext;
 }
 
 export interface NormalisedRequest {

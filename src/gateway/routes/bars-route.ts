@@ -41,6 +41,8 @@ export function barsRoutes(app: FastifyInstance, seamless: Seamless): void {
       },
       signal: controller.signal,
       requestedBy: callerName(request),
+      // An incoming W3C traceparent makes this read part of the caller's trace.
+      ...(seamless.tracing.enabled ? { traceContext: seamless.tracing.extract(request.headers) } : {}),
     });
     return sendFrame(reply, format, frame, metadata);
   });

@@ -1,0 +1,87 @@
+/**
+ * OpenTelemetry tracing of one Seamless instance. With an OTLP endpoint, spans are batched and
+ * exported over OTLP/HTTP; without one, the tracer is the API's no-op tracer, so an untraced
+ * read pays one branch per span and allocates nothing. Contexts are passed explicitly (no global
+ * tracer provider or context manager is registered), so two instances in one process — tests,
+ * benches — never share spans.
+ */
+import { ROOT_CONTEXT, SpanStatusCode, trace } from '@opentelemetry/api';
+import type { Attributes, Context, Span, Tracer } from '@opentelemetry/api';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
+
+export type { Attributes, Context, Span, Tracer };
+
+export interface TracingOptions {
+  /** OTLP/HTTP base endpoint (e.g. http://127.0.0.1:4318); spans go to `<endpoint>/v1/traces`. */
+  readonly endpoint?: string;
+  readonly serviceName?: string;
+  /** Batch export delay (ms); small in tests. */
+  readonly exportDelayMs?: number;
+}
+
+export interface Tracing {
+  readonly enabled: boolean;
+  readonly tracer: Tracer;
+  /** The context a W3C `traceparent` (and `tracestate`) header continues; ROOT when absent or malformed. */
+  extract(headers: Readonly<Record<string, string | string[] | undefined>>): Context;
+  /** A `traceparent` for the span (to hand a trace to another process), or undefined when untraced. */
+  inject(context: Context): string | undefined;
+  /** Flushes pending spans and stops the exporter. */
+  shutdown(): Promise<void>;
+}
+
+const propagator = new W3CTraceContextPropagator();
+const headerGetter = {
+  keys: (carrier: Readonly<Record<string, string | string[] | undefined>>) => Object.keys(carrier),
+  get: (carrier: Readonly<Record<string, string | string[] | undefined>>, key: string) => carrier[key.toLowerCase()],
+};
+const headerSetter = { set: (carrier: Record<string, string>, key: string, value: string) => { carrier[key] = value; } };
+
+export function createTracing(options: TracingOptions = {}): Tracing {
+  if (!options.endpoint) {
+    return {
+      enabled: false,
+      tracer: trace.getTracer('seamless-noop'), // no provider registered: the API's no-op tracer
+      extract: () => ROOT_CONTEXT,
+      inject: () => undefined,
+      shutdown: async () => undefined,
+    };
+  }
+  const url = `${options.endpoint.replace(/\/+$/, '')}/v1/traces`;
+  const provider = new BasicTracerProvider({
+    resource: resourceFromAttributes({ 'service.name': options.serviceName ?? 'seamless' }),
+    spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter({ url }), { scheduledDelayMillis: options.exportDelayMs ?? 1_000 })],
+  });
+  return {
+    enabled: true,
+    tracer: provider.getTracer('seamless'),
+    extract: (headers) => propagator.extract(ROOT_CONTEXT, headers, headerGetter),
+    inject(context) {
+      const carrier: Record<string, string> = {};
+      propagator.inject(context, carrier, headerSetter);
+      return carrier.traceparent;
+    },
+    async shutdown() {
+      await provider.forceFlush();
+      await provider.shutdown();
+    },
+  };
+}
+
+/** Starts a child span of `parent` and returns it with the context that has it active. */
+export function childSpan(tracer: Tracer, name: string, parent: Context, attributes?: Attributes): { span: Span; context: Context } {
+  const span = tracer.startSpan(name, attributes ? { attributes } : {}, parent);
+  return { span, context: trace.setSpan(parent, span) };
+}
+
+/** Ends a span, marking it failed with the error's message when there is one. */
+export function endSpan(span: Span, error?: unknown): void {
+  if (error !== undefined) {
+    span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
+    if (error instanceof Error) span.recordException(error);
+  }
+  span.end();
+}

@@ -1,0 +1,45 @@
+/**
+ * The spans of one read: `seamless.pipeline` with a child span per step (`seamless.cache`,
+ * `seamless.storage`, `seamless.backfill`, `seamless.conformance`, `seamless.sla`). Untraced, a
+ * step is the function call and one branch — no span objects, no attribute maps.
+ */
+import { childSpan, endSpan } from '../observability/index.js';
+import type { Span, SpanAttributes, TraceContext, Tracing } from '../observability/index.js';
+
+export interface ReadTrace {
+  /** Runs one step of the read, inside its child span when traced. */
+  step<T>(name: string, fn: (span: Span | undefined) => Promise<T> | T, attributes?: SpanAttributes): Promise<T>;
+  /** Attributes on `seamless.pipeline`. */
+  set(attributes: SpanAttributes): void;
+  /** The context of `seamless.pipeline` (to continue the trace elsewhere). */
+  readonly context: TraceContext | undefined;
+  end(error?: unknown): void;
+}
+
+const UNTRACED: ReadTrace = Object.freeze({
+  step: async <T>(_name: string, fn: (span: Span | undefined) => Promise<T> | T) => fn(undefined),
+  set: () => undefined,
+  context: undefined,
+  end: () => undefined,
+});
+
+export function startReadTrace(tracing: Tracing | undefined, parent: TraceContext | undefined, attributes: SpanAttributes): ReadTrace {
+  if (!tracing?.enabled) return UNTRACED;
+  const root = childSpan(tracing.tracer, 'seamless.pipeline', parent ?? tracing.extract({}), attributes);
+  return {
+    context: root.context,
+    async step(name, fn, attrs) {
+      const { span } = childSpan(tracing.tracer, name, root.context, attrs);
+      try {
+        const out = await fn(span);
+        endSpan(span);
+        return out;
+      } catch (error) {
+        endSpan(span, error);
+        throw error;
+      }
+    },
+    set: (attrs) => { root.span.setAttributes(attrs); },
+    end: (error) => endSpan(root.span, error),
+  };
+}

@@ -1,0 +1,28 @@
+// The door of sla: policy files, which policy applies to a read, per-phase deadlines, read
+// checks and decisions, Prometheus rules and runbooks, SLA metrics and staged violations.
+export {
+  SlaPolicySchema, DEFAULT_ON_VIOLATION, DEFAULT_SLA_OBJECTIVE, MIN_SLA_OBJECTIVE, MAX_SLA_OBJECTIVE, MAX_BUDGET_MS, BUDGET_PHASES,
+} from './policy-schema.js';
+export { parseSlaPolicy, formatProblem } from './parse-policy.js';
+export { loadSlaPolicies, checkSlaPolicies, DEFAULT_SLA_POLICY_DIR } from './load-policies.js';
+export { createSlaPolicySet, comparePrecedence } from './policy-set.js';
+export { compileGlob, globToPromRegex, globsOverlap } from './glob.js';
+export { createPhaseClock } from './phase-clock.js';
+export { evaluateRead, decide, slaError, budgetViolation } from './evaluate.js';
+export {
+  renderRules, budgetBucketSeconds, GOOD_RATIO_RECORD, RECORD_WINDOWS, BURN_ALERTS, CHECK_ALERT, DRY_RUN_SEVERITY,
+} from './render-rules.js';
+export { renderRunbook } from './render-runbook.js';
+export { createSlaMetrics, SLA_METRIC_NAMES } from './sla-metrics.js';
+export { recordStagedRead, logViolation } from './staged-violation.js';
+
+export type { SlaPolicy, SlaPolicySpec, SlaMode, OnViolation, BudgetPhase, ReadPhase } from './policy-schema.js';
+export type { SlaPolicyProblem, ParsedPolicy } from './parse-policy.js';
+export type { SlaPolicyCheck } from './load-policies.js';
+export type { SlaPolicySet, SlaResolution, SlaCandidate, SlaExplanation } from './policy-set.js';
+export type { NodeGlob } from './glob.js';
+export type { PhaseClock, PhaseHandle, PhaseResult, ClockResult } from './phase-clock.js';
+export type { Violation, ViolationPhase, ReadObservation, SlaDecision } from './evaluate.js';
+export type { RenderRulesOptions } from './render-rules.js';
+export type { SlaMetrics } from './sla-metrics.js';
+export type { StagedRead, StagedReadSinks } from './staged-violation.js';

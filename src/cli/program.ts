@@ -15,6 +15,7 @@ import { registerKeys } from './commands/keys.js';
 import { registerReport } from './commands/report.js';
 import { registerSchema } from './commands/schema.js';
 import { registerServe } from './commands/serve.js';
+import { registerSla } from './commands/sla.js';
 import { registerWorker } from './commands/worker.js';
 
 export function buildProgram(ctx: CliContext = processContext()): Command {
@@ -39,5 +40,6 @@ export function buildProgram(ctx: CliContext = processContext()): Command {
   registerReport(program, ctx);
   registerCoordinator(program, ctx);
   registerWorker(program, ctx);
+  registerSla(program, ctx);
   return program;
 }

@@ -24,11 +24,11 @@ export function renderRunbook(policy: SlaPolicy): string {
     ...BUDGET_PHASES.filter((ph) => p.budgets[ph] !== undefined)
       .map((ph) => [`Budget \`${ph}\``, `${p.budgets[ph]} ms (alerts count reads above the ${budgetBucketSeconds(p.budgets[ph] ?? 0)} s bucket)`]),
     ...(p.freshness ? [['Freshness', `newest bar at most ${p.freshness.maxLagMs} ms old (reads reaching the present)`]] : []),
-    ...(p.coverage ? [['Coverage', `at least ${p.coverage.minRatio * 100}% of the requested bars`]] : []),
+    ...(p.coverage ? [['Coverage', `at least ${Number((p.coverage.minRatio * 100).toPrecision(6))}% of the requested bars`]] : []),
     ...(p.maxSyncGapBars !== undefined ? [['Synchronous gap', `at most ${p.maxSyncGapBars} bars fetched during the read`]] : []),
     ...(p.recovery ? [['Recovery', `backfill catches up within ${p.recovery.maxBackfillMs} ms`]] : []),
     ['On violation', `\`${p.onViolation}\`: ${ON_VIOLATION[p.onViolation]}${p.mode === 'dry-run' ? ' (only once enforced)' : ''}`],
-    ['Objective', `${p.objective * 100}% of reads within budget`],
+    ['Objective', `${Number((p.objective * 100).toPrecision(6))}% of reads within budget`],
     ['Owner', p.owner],
     ['Escalation', p.escalation],
     ['Source', `\`${p.source}\``],
@@ -47,7 +47,9 @@ export function renderRunbook(policy: SlaPolicy): string {
     `- **${BURN_ALERTS.fast.alert}** (${p.mode === 'enforced' ? BURN_ALERTS.fast.severity : 'info'}): over the last ${BURN_ALERTS.fast.long} and ${BURN_ALERTS.fast.short}, ` +
       `the share of reads over a phase budget is more than ${BURN_ALERTS.fast.factor}× the error budget. At this rate the month's budget is gone in about two days.`,
     `- **${BURN_ALERTS.slow.alert}** (${p.mode === 'enforced' ? BURN_ALERTS.slow.severity : 'info'}): the same over ${BURN_ALERTS.slow.long} and ${BURN_ALERTS.slow.short} at ${BURN_ALERTS.slow.factor}×.`,
-    `- **${CHECK_ALERT.alert}**: freshness, coverage or synchronous-gap violations in the last ${CHECK_ALERT.window}.`,
+    ...(p.freshness || p.coverage || p.maxSyncGapBars !== undefined
+      ? [`- **${CHECK_ALERT.alert}**: freshness, coverage or synchronous-gap violations in the last ${CHECK_ALERT.window}.`]
+      : []),
     '',
     'The `phase` label says which budget burns: `storage` (the store is slow), `backfill` (upstream',
     'fetches or the coordinator), `live` (the live feed), `total` (the read as a whole).',

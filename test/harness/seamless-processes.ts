@@ -91,6 +91,16 @@ export async function killSeamlessProcesses(): Promise<void> {
   await Promise.all([...live].map((p) => p.kill('SIGKILL')));
 }
 
+/** The seamless processes still running (for failure reports). */
+export function runningSeamlessProcesses(): SeamlessProcess[] {
+  return [...live].filter((p) => p.running());
+}
+
+/** The last `lines` lines of a process's stderr and stdout, for failure messages. */
+export function processReport(p: SeamlessProcess, lines = 8): string {
+  return `--- ${p.name} (pid ${p.process.pid ?? '?'}) stderr:\n${tail(p.stderr, lines)}\n--- ${p.name} stdout:\n${tail(p.stdout, lines)}`;
+}
+
 function tail(text: string, lines = 20): string {
   return text.split('\n').slice(-lines).join('\n');
 }

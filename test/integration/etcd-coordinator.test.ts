@@ -18,7 +18,7 @@ import { SHARD_UPLOAD_CONTENT_TYPE, encodeShardUpload } from '../../src/backfill
 import { etcdAvailable, startEtcdCluster } from '../harness/etcd-cluster.js';
 import type { EtcdCluster } from '../harness/etcd-cluster.js';
 import {
-  collectEvents, eventually, holdsFor, killSeamlessProcesses, startCoordinator, startWorkers,
+  collectEvents, eventually, holdsFor, killSeamlessProcesses, processReport, runningSeamlessProcesses, startCoordinator, startWorkers,
 } from '../harness/seamless-processes.js';
 import type { EventCollector, SeamlessProcess } from '../harness/seamless-processes.js';
 import { tempDir } from '../helpers/temp-dir.js';
@@ -36,6 +36,7 @@ interface JobView {
   readonly completionRatio: number;
   readonly totalShards: number;
   readonly rowsWritten: number;
+  readonly shards: Readonly<Record<string, number>>;
   readonly shardList: readonly { key: string; state: string }[];
 }
 
@@ -111,12 +112,33 @@ async function job(url: string, id: string): Promise<JobView> {
   return body.job;
 }
 
-/** The job once it is no longer running. */
-function finished(url: string, id: string, timeoutMs: number): Promise<JobView> {
-  return eventually(`job ${id} finished`, async () => {
+/** The job once it is no longer running; on timeout, a report of its unfinished shards and of the processes. */
+async function finished(url: string, id: string, timeoutMs: number): Promise<JobView> {
+  try {
+    return await eventually(`job ${id} finished`, async () => {
+      const j = await job(url, id);
+      return j.state === 'running' ? undefined : j;
+    }, timeoutMs, 200);
+  } catch (error) {
+    throw new Error(`${error instanceof Error ? error.message : String(error)}\n${await stuckReport(url, id)}`, { cause: error });
+  }
+}
+
+async function stuckReport(url: string, id: string): Promise<string> {
+  const lines: string[] = [];
+  try {
     const j = await job(url, id);
-    return j.state === 'running' ? undefined : j;
-  }, timeoutMs, 200);
+    lines.push(`job ${id}: ${JSON.stringify(j.shards)} ratio ${j.completionRatio}`);
+    const open = j.shardList.filter((x) => x.state !== 'completed' && x.state !== 'known_empty').slice(0, 10);
+    for (const x of open) {
+      const store = await inspect(url, x.key).then((l) => JSON.stringify(l), (e: unknown) => String(e));
+      lines.push(`  ${x.key}: coordinator says ${x.state}; lease store says ${store}`);
+    }
+  } catch (error) {
+    lines.push(`job ${id}: ${String(error)}`);
+  }
+  for (const p of runningSeamlessProcesses()) lines.push(processReport(p));
+  return lines.join('\n');
 }
 
 /** The job once its completion ratio reaches `ratio` (while it is still running). */

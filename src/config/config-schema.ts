@@ -96,6 +96,10 @@ export const SeamlessConfigSchema = z.object({
   sources: z.record(z.string().min(1), SourceConfig).default({}),
   datasets: z.array(DatasetConfig).default([]),
   seamless: z.object({
+    sla: z.object({
+      /** Directory of SLA policy files (`*.yml`); unset: no policies (the shipped examples are in configs/seamless/sla). */
+      dir: z.string().min(1).optional(),
+    }).strict().prefault({}),
     conformance: z.object({
       /** `blocking` rejects reads with error-level findings (unless partial_ok); `shadow` only reports. */
       mode: z.enum(['blocking', 'shadow']).default('blocking'),

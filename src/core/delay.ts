@@ -11,3 +11,30 @@ export async function delay(ms: number, signal?: AbortSignal): Promise<void> {
     throw error;
   }
 }
+
+/**
+ * Waits for `promise` unless `signal` fires first (then rejects with AbortedError carrying the
+ * signal's reason). The work itself is not cancelled — only the wait — so use it where the work
+ * may finish harmlessly in the background (a storage query, a shared backfill).
+ */
+export function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise;
+  if (signal.aborted) {
+    promise.catch(() => undefined);
+    return Promise.reject(new AbortedError(signal.reason));
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => {
+      promise.catch(() => undefined); // its outcome no longer matters to anyone
+      reject(new AbortedError(signal.reason));
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then((v) => {
+      signal.removeEventListener('abort', onAbort);
+      resolve(v);
+    }, (e: unknown) => {
+      signal.removeEventListener('abort', onAbort);
+      reject(e);
+    });
+  });
+}

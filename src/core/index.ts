@@ -7,7 +7,7 @@ export {
 export { OHLCV_SCHEMA, TICK_SCHEMA, QUOTE_SCHEMA, FRAME_SCHEMAS, frameSchemaByName, columnNames } from './frame-schema.js';
 export { createFrame, allocateFrame, emptyFrame, concatFrames, lowerBound, sliceByTime } from './frame.js';
 export { systemClock, createManualClock } from './clock.js';
-export { delay } from './delay.js';
+export { delay, abortable } from './delay.js';
 export { parseInterval, formatInterval, INTERVAL_NAMES } from './interval.js';
 export { parseTime, formatTime } from './time.js';
 export {

@@ -34,6 +34,11 @@ export interface SeamlessMetrics {
   readonly conformanceRegressions: Counter<'node_id' | 'interval'>;
   readonly schemaValidationFailures: Counter<'subject' | 'mode'>;
   readonly schemaDrift: Counter<'subject'>;
+  readonly slaDeadline: Histogram<'node_id' | 'phase'>;
+  readonly slaViolations: Counter<'node_id' | 'phase' | 'policy' | 'mode'>;
+  readonly slaDowngrades: Counter<'node_id' | 'mode' | 'reason'>;
+  readonly readCoverageRatio: Gauge<'node_id' | 'interval'>;
+  readonly readStaleness: Gauge<'node_id' | 'interval'>;
 }
 
 /** Seconds buckets from 1 ms to 10 minutes. */
@@ -72,5 +77,11 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Seaml
     conformanceRegressions: new Counter({ name: 'seamless_conformance_regressions_total', help: 'Reports whose regression digest shows new flags or increased rates', labelNames: ['node_id', 'interval'], registers }),
     schemaValidationFailures: new Counter({ name: 'seamless_schema_validation_failures_total', help: 'Payloads that did not conform to their registry schema', labelNames: ['subject', 'mode'], registers }),
     schemaDrift: new Counter({ name: 'seamless_schema_drift_total', help: 'Payloads whose observed schema drifted from the approved one', labelNames: ['subject'], registers }),
+    // Names and labels shared with sla/sla-metrics.ts (staged violations) and the rendered alert rules.
+    slaDeadline: new Histogram({ name: 'seamless_sla_deadline_seconds', help: 'Duration of each SLA phase of a read (storage, backfill, live, total)', labelNames: ['node_id', 'phase'], buckets: LATENCY_BUCKETS_S, registers }),
+    slaViolations: new Counter({ name: 'seamless_sla_violations_total', help: 'SLA violations by node, phase, policy and mode (dry-run or enforced)', labelNames: ['node_id', 'phase', 'policy', 'mode'], registers }),
+    slaDowngrades: new Counter({ name: 'seamless_sla_downgrades_total', help: 'Reads downgraded by an enforced SLA policy (partial or hold)', labelNames: ['node_id', 'mode', 'reason'], registers }),
+    readCoverageRatio: new Gauge({ name: 'seamless_read_coverage_ratio', help: 'Coverage ratio of the newest read per dataset', labelNames: ['node_id', 'interval'], registers }),
+    readStaleness: new Gauge({ name: 'seamless_read_staleness_seconds', help: 'Staleness of the newest bar of the newest read per dataset', labelNames: ['node_id', 'interval'], registers }),
   };
 }

@@ -23,6 +23,8 @@ import { createEmbeddedDatabase } from '../storage/index.js';
 import type { BarStore, CoverageRange } from '../storage/index.js';
 import { DISTRIBUTED_COORDINATOR_LOGS, IN_PROCESS_COORDINATOR_LOGS, createBackfillEventFeed } from './backfill-event-feed.js';
 import { composeBackfill } from './compose-backfill.js';
+import { createSlaStage } from './sla-stage.js';
+import { loadSlaPolicies } from '../sla/index.js';
 import { createConformanceStage } from './conformance-stage.js';
 import { createFindingsIndex } from './findings-index.js';
 import { createDatasetCatalog } from './dataset-catalog.js';
@@ -101,6 +103,8 @@ export async function createSeamless(options: CreateSeamlessOptions = {}): Promi
   const { config, dataDir } = loaded;
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? createLogger({ level: config.logging.level });
+  // Bad policy files are refused here, before anything is opened.
+  const slaPolicies = config.seamless.sla.dir ? loadSlaPolicies(config.seamless.sla.dir) : undefined;
   const metrics = createMetrics();
   const tracing = createTracing({
     serviceName: config.tracing.serviceName, exportDelayMs: config.tracing.exportDelayMs,
@@ -191,6 +195,7 @@ export async function createSeamless(options: CreateSeamlessOptions = {}): Promi
     store, catalog, coordinator, cache, clock, logger: logger.child({ name: LOGGER_NAMES.provider }), metrics,
     maxBars: config.limits.maxBars, syncBudgetMs: config.seamless.backfill.syncBudgetMs,
     ...(conformance ? { conformance } : {}),
+    ...(slaPolicies ? { sla: createSlaStage(slaPolicies, { clock, metrics, logger: logger.child({ name: LOGGER_NAMES.sla }) }) } : {}),
     tracing,
   });
 

@@ -6,7 +6,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import {
-  alignDown, allocateFrame, concatFrames, fingerprintFrame, fingerprintFrameAsync, formatInterval, intersectRanges, lowerBound, missingRanges,
+  AbortedError, SeamlessSLAExceeded, abortable, alignDown, allocateFrame, concatFrames, normaliseRanges, fingerprintFrame, fingerprintFrameAsync, formatInterval, intersectRanges, lowerBound, missingRanges,
   subtractRanges, barCount, emptyFrame,
 } from '../core/index.js';
 import type { Clock, Frame, TimeRange } from '../core/index.js';
@@ -18,7 +18,9 @@ import type { DatasetCatalog } from './dataset-catalog.js';
 import { startReadTrace } from './read-trace.js';
 import type { ReadTrace } from './read-trace.js';
 import { normaliseRequest } from './fetch-request.js';
-import type { FetchRequest } from './fetch-request.js';
+import type { FetchRequest, NormalisedRequest } from './fetch-request.js';
+import type { ResolvedDataset } from './dataset-catalog.js';
+import type { SlaRead, SlaStage } from './sla-stage.js';
 import type { ReadMetadata, SourceRowCounts } from './read-metadata.js';
 import { cacheKey } from './response-cache.js';
 import type { CachePiece, ResponseCache } from './response-cache.js';
@@ -51,6 +53,8 @@ export interface DataProviderDeps {
   readonly conformance?: ConformanceStage;
   /** Spans of every read; absent or disabled: no tracing cost. */
   readonly tracing?: Tracing;
+  /** Step 8: SLA policies; absent when none are configured. */
+  readonly sla?: SlaStage;
 }
 
 interface Piece {
@@ -75,6 +79,15 @@ export function createDataProvider(deps: DataProviderDeps): DataProvider {
       throw new UnknownDatasetError(req.nodeId, req.intervalMs);
     }
     // Seam (step 2): the domain gate checks asOf/artifact rules here.
+    const sla = deps.sla?.start(req.nodeId, req.intervalMs, input.signal);
+    try {
+      return await assemble(input, req, resolved, sla, trace, t0);
+    } finally {
+      sla?.dispose();
+    }
+  }
+
+  async function assemble(input: FetchRequest, req: NormalisedRequest, resolved: ResolvedDataset, sla: SlaRead | undefined, trace: ReadTrace, t0: number): Promise<FetchResult> {
     const { dataset, schema } = resolved;
     const now = clock.now();
     // Only closed bars exist: a bar [t, t+I) exists once t+I <= now. (Step 6, live blending, adds the rest.)
@@ -108,20 +121,30 @@ export function createDataProvider(deps: DataProviderDeps): DataProvider {
     else metrics.cacheMisses.inc();
 
     let missing: readonly TimeRange[] = [];
+    let syncGapBars = 0;
     let coverage: CoverageRange[] = [];
     let job: ReadMetadata['backfill'] = null;
     let downgradeReason: string | null = null;
     if (remaining.length > 0) {
       const span = { start: remaining[0].start, end: remaining[remaining.length - 1].end };
-      coverage = await trace.step('seamless.storage', () => store.coverage(dataset, span), { 'seamless.storage.op': 'coverage' });
+      const coveragePhase = sla?.phase('storage');
+      coverage = await trace.step('seamless.storage', () => abortable(store.coverage(dataset, span), coveragePhase?.signal), { 'seamless.storage.op': 'coverage' })
+        .catch((error: unknown) => slaCut(error, sla))
+        .finally(() => coveragePhase?.end()) ?? [];
       const covered: TimeRange[] = [];
       for (const c of coverage) if (c.state !== 'failed') covered.push(c);
       missing = intersectRanges(missingRanges(closed, covered, req.intervalMs), remaining);
       const missingNow = missing;
+      if (req.strategy === 'auto_backfill' || req.strategy === 'seamless') for (const r of missingNow) syncGapBars += barCount(r, req.intervalMs);
+      const backfillPhase = missingNow.length > 0 ? sla?.phase('backfill') : undefined;
       const outcome = missingNow.length === 0
         ? await runStrategy({ request: req, resolved, closed, remaining, missing, signal: input.signal }, { store, coordinator, syncBudgetMs: deps.syncBudgetMs })
         : await trace.step('seamless.backfill', async (s) => {
-          const o = await runStrategy({ request: req, resolved, closed, remaining, missing: missingNow, signal: input.signal }, { store, coordinator, syncBudgetMs: deps.syncBudgetMs });
+          const o = await runStrategy({
+            request: req, resolved, closed, remaining, missing: missingNow, signal: input.signal,
+            ...(backfillPhase ? { deadline: backfillPhase.signal } : {}),
+          }, { store, coordinator, syncBudgetMs: deps.syncBudgetMs }).finally(() => backfillPhase?.end());
+          if (backfillPhase?.signal.aborted) sla?.failFast(backfillPhase.signal.reason);
           if (s && o.job) {
             s.setAttributes({ 'seamless.backfill.job': o.job.id, 'seamless.backfill.shards': o.job.totalShards, 'seamless.backfill.completion_ratio': o.job.completionRatio, 'seamless.backfill.state': o.job.state });
             for (const shard of coordinator.shards(o.job.id) ?? []) {
@@ -135,16 +158,22 @@ export function createDataProvider(deps: DataProviderDeps): DataProvider {
       if (outcome.job) job = { jobId: outcome.job.id, completionRatio: outcome.job.completionRatio, state: outcome.job.state };
       // A backfill ran (or was joined): its writes or failures changed the coverage the metadata reports.
       if (outcome.job) coverage = await store.coverage(dataset, span);
+      const readPhase = sla?.phase('storage');
       await trace.step('seamless.storage', async (s) => {
         for (const r of remaining) {
-          const frame = await store.read(dataset, schema, r);
+          const frame = await abortable(store.read(dataset, schema, r), readPhase?.signal).catch((error: unknown) => slaCut(error, sla));
+          if (!frame) {
+            // The storage budget ran out: what was not read is missing from this answer.
+            missing = normaliseRanges([...missing, r]);
+            continue;
+          }
           pieces.push({ range: r, frame });
           const fromBackfill = rowsIn(frame, outcome.backfilled);
           counts.backfill += fromBackfill;
           counts.storage += frame.length - fromBackfill;
         }
         s?.setAttributes({ 'seamless.storage.rows': counts.storage + counts.backfill });
-      }, { 'seamless.storage.op': 'read' });
+      }, { 'seamless.storage.op': 'read' }).finally(() => readPhase?.end());
     }
 
     pieces.sort((a, b) => a.range.start - b.range.start);
@@ -156,7 +185,9 @@ export function createDataProvider(deps: DataProviderDeps): DataProvider {
     let conformance: ReadMetadata['conformance'] = null;
     if (deps.conformance) {
       const ranges = cacheHit ? await store.coverage(dataset, closed) : coverage;
-      const knownEmpty: TimeRange[] = [];
+      // Known-empty ranges are never gaps; nor are the ranges this answer reports as missing
+      // (a partial answer says so in its metadata: that is coverage, not a defect of the bars).
+      const knownEmpty: TimeRange[] = [...missing];
       for (const c of ranges) if (c.state === 'known_empty') knownEmpty.push(c);
       const stage = deps.conformance;
       const checked = await trace.step('seamless.conformance', async (s) => {
@@ -170,14 +201,31 @@ export function createDataProvider(deps: DataProviderDeps): DataProvider {
       answer = checked.frame;
       conformance = { flags: checked.report.flags, warnings: checked.report.warnings, reportUri: checked.report.uri };
     }
-    // Seam (step 8): SLA evaluation runs here.
-    const fingerprint = cacheHit && cachePieces.length === 1 && answer === frame ? memoFingerprint(cachePieces[0], answer) : await fingerprintFrameAsync(answer);
-
     const closedBars = barCount(closed, req.intervalMs);
     let missingBars = 0;
     for (const r of missing) missingBars += barCount(r, req.intervalMs);
-    const partial = missing.length > 0;
+    const coverageRatio = closedBars === 0 ? 1 : (closedBars - missingBars) / closedBars;
     const lastTs = answer.length > 0 ? answer.ts[answer.length - 1] : undefined;
+    const stalenessMs = lastTs === undefined ? null : now - (lastTs + req.intervalMs);
+    const datasetLabels = { node_id: req.nodeId, interval: formatInterval(req.intervalMs) };
+    metrics.readCoverageRatio.set(datasetLabels, coverageRatio);
+    if (stalenessMs !== null) metrics.readStaleness.set(datasetLabels, stalenessMs / 1000);
+    // Step 8: SLA evaluation, on every read (cache hits included); an enforced `fail` throws here.
+    const verdict = sla
+      ? await trace.step('seamless.sla', (span) => sla.finish({
+        stalenessMs: stalenessMs ?? Infinity,
+        rangeReachesPresent: req.aligned.end >= alignDown(now, req.intervalMs),
+        coverageRatio,
+        syncGapBars,
+      }, span))
+      : undefined;
+    const partial = missing.length > 0;
+    let downgrade: { mode: 'partial' | 'hold'; reason: string } | null = partial && downgradeReason !== null ? { mode: 'partial', reason: downgradeReason } : null;
+    if (verdict && (verdict.decision === 'partial' || verdict.decision === 'hold')) {
+      downgrade = { mode: verdict.decision, reason: `sla_${verdict.violations[0].phase}` };
+    }
+    const fingerprint = cacheHit && cachePieces.length === 1 && answer === frame ? memoFingerprint(cachePieces[0], answer) : await fingerprintFrameAsync(answer);
+
     const metadata: ReadMetadata = {
       nodeId: req.nodeId,
       interval: formatInterval(req.intervalMs),
@@ -189,8 +237,8 @@ export function createDataProvider(deps: DataProviderDeps): DataProvider {
       closedRange: closed,
       rows: answer.length,
       coverageBounds: cacheHit ? (closed.end > closed.start ? closed : null) : coverageBounds(coverage, closed),
-      coverageRatio: closedBars === 0 ? 1 : (closedBars - missingBars) / closedBars,
-      stalenessMs: lastTs === undefined ? null : now - (lastTs + req.intervalMs),
+      coverageRatio,
+      stalenessMs,
       missingRanges: missing,
       failedRanges: failedRanges(coverage, closed),
       partial,
@@ -198,10 +246,12 @@ export function createDataProvider(deps: DataProviderDeps): DataProvider {
       fingerprint,
       asOf: req.asOf ?? null,
       worldId: req.worldId ?? null,
-      downgraded: partial && downgradeReason !== null,
-      downgradeMode: partial && downgradeReason !== null ? 'partial' : null,
-      downgradeReason: partial ? downgradeReason : null,
-      slaViolation: null,
+      downgraded: downgrade !== null,
+      downgradeMode: downgrade?.mode ?? null,
+      downgradeReason: downgrade?.reason ?? (partial ? downgradeReason : null),
+      slaViolation: verdict && verdict.violations.length > 0
+        ? { policy: verdict.policy, mode: verdict.mode, dryRun: verdict.dryRun, decision: verdict.decision, violations: verdict.violations }
+        : null,
       backfill: job,
       cacheHit,
       sources: counts,
@@ -253,6 +303,18 @@ function rememberComplete(
       cache.insert(key, { start: Math.max(complete.start, p.range.start), end: Math.min(complete.end, p.range.end) }, copyFrame(part));
     }
   }
+}
+
+/**
+ * A wait that an SLA deadline cut short gives `undefined` (the read goes on with what it has and
+ * the policy decides at the end); anything else — the client leaving, a failure — is rethrown.
+ */
+function slaCut(error: unknown, sla: SlaRead | undefined): undefined {
+  if (error instanceof AbortedError && error.reason instanceof SeamlessSLAExceeded) {
+    sla?.failFast(error.reason);
+    return undefined;
+  }
+  throw error;
 }
 
 function copyFrame(f: Frame): Frame {

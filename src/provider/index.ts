@@ -6,6 +6,7 @@ export { createResponseCache, cacheKey, datasetKeyPrefix } from './response-cach
 export { createDatasetCatalog } from './dataset-catalog.js';
 export { createConformanceStage, reportUri, REPORT_URI_PREFIX } from './conformance-stage.js';
 export { createFindingsIndex } from './findings-index.js';
+export { createSlaStage } from './sla-stage.js';
 export { ConformanceBlockedError, SchemaValidationError } from './errors.js';
 export { normaliseRequest, validateNodeId, STRATEGIES, DOMAINS, DEFAULT_STRATEGY } from './fetch-request.js';
 
@@ -17,3 +18,4 @@ export type { ResponseCache, CacheLimits, CacheLookup, CachePiece, CacheStats } 
 export type { DatasetCatalog, DatasetListing, ResolvedDataset } from './dataset-catalog.js';
 export type { ConformanceStage, ConformanceStageDeps, ConformanceInput, ConformanceOutcome } from './conformance-stage.js';
 export type { FindingsIndex } from './findings-index.js';
+export type { SlaStage, SlaRead, SlaVerdict } from './sla-stage.js';

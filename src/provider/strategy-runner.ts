@@ -25,6 +25,8 @@ export interface StrategyInput {
   /** Missing ranges inside `remaining`, from coverage. */
   readonly missing: readonly TimeRange[];
   readonly signal: AbortSignal | undefined;
+  /** An SLA backfill deadline: when it fires the read stops waiting (shards keep going) and reports `sla_budget`. */
+  readonly deadline?: AbortSignal;
 }
 
 export interface StrategyOutcome {
@@ -59,18 +61,17 @@ export async function runStrategy(input: StrategyInput, deps: StrategyDeps): Pro
 
   let status: JobStatus;
   let downgradeReason: string | null = null;
-  if (strategy === 'auto_backfill') {
-    status = await deps.coordinator.wait(job.id, input.signal);
-  } else {
-    const budget = AbortSignal.timeout(deps.syncBudgetMs);
-    const signal = input.signal ? AbortSignal.any([input.signal, budget]) : budget;
-    try {
-      status = await deps.coordinator.wait(job.id, signal);
-    } catch (error) {
-      if (!(error instanceof AbortedError) || input.signal?.aborted) throw error;
-      status = job.status();
-      downgradeReason = 'backfill_budget_exhausted';
-    }
+  const waits: AbortSignal[] = [];
+  if (input.signal) waits.push(input.signal);
+  if (input.deadline) waits.push(input.deadline);
+  if (strategy === 'seamless') waits.push(AbortSignal.timeout(deps.syncBudgetMs));
+  try {
+    status = await deps.coordinator.wait(job.id, waits.length === 0 ? undefined : waits.length === 1 ? waits[0] : AbortSignal.any(waits));
+  } catch (error) {
+    // The client went away: stop. A budget ran out: the shards keep going, the read reports.
+    if (!(error instanceof AbortedError) || input.signal?.aborted) throw error;
+    status = job.status();
+    downgradeReason = input.deadline?.aborted ? 'sla_budget' : 'backfill_budget_exhausted';
   }
   const coverage = await deps.store.coverage(resolved.dataset, input.closed);
   const covered: TimeRange[] = [];

@@ -1,0 +1,101 @@
+/**
+ * Step 8 of the read path: the SLA policy of the dataset. Budgets are deadlines — the phase
+ * signals handed to storage reads and backfill waits fire when a budget runs out (enforced
+ * policies), so the read stops waiting instead of finding out afterwards. At the end the read's
+ * freshness, coverage and synchronous gap are checked too (cache hits included), and the policy
+ * decides: serve (dry-run or nothing violated), fail (`sla_exceeded`, 504), or downgrade to
+ * `partial` or `hold` (not to be traded on). Dry-run policies measure and report everything —
+ * metrics, logs, span attributes, `slaViolation` with `dryRun: true` — but never change a response.
+ */
+import { SeamlessSLAExceeded, formatInterval } from '../core/index.js';
+import type { Clock } from '../core/index.js';
+import type { Logger, SeamlessMetrics, Span } from '../observability/index.js';
+import { createPhaseClock, decide, evaluateRead, slaError } from '../sla/index.js';
+import type { PhaseClock, PhaseHandle, ReadObservation, ReadPhase, SlaDecision, SlaPolicy, SlaPolicySet, Violation } from '../sla/index.js';
+
+export interface SlaVerdict {
+  readonly policy: string;
+  readonly mode: SlaPolicy['mode'];
+  readonly dryRun: boolean;
+  readonly decision: SlaDecision;
+  readonly violations: readonly Violation[];
+}
+
+export interface SlaRead {
+  readonly policy: SlaPolicy;
+  /** A phase with its deadline signal (fires only under enforced budgets, or when the client leaves). */
+  phase(name: ReadPhase): PhaseHandle;
+  /** Closes the clock, checks the read, records metrics and logs; throws `sla_exceeded` on an enforced `fail`. */
+  finish(read: ReadObservation, span: Span | undefined): SlaVerdict;
+  /**
+   * A deadline fired: under an enforced `fail` policy the read ends now (throws the deadline's
+   * SeamlessSLAExceeded, after counting it), instead of finishing the reads first.
+   */
+  failFast(reason: unknown): void;
+  /** Clears every timer (a read that failed for another reason). */
+  dispose(): void;
+}
+
+export interface SlaStage {
+  /** The policy clock of a read, or undefined when no policy applies. */
+  start(nodeId: string, intervalMs: number, signal: AbortSignal | undefined): SlaRead | undefined;
+}
+
+export function createSlaStage(policies: SlaPolicySet, deps: { clock: Clock; metrics: SeamlessMetrics; logger: Logger }): SlaStage {
+  const { metrics, logger } = deps;
+  return {
+    start(nodeId, intervalMs, signal) {
+      const match = policies.resolve(nodeId, intervalMs);
+      if (!match) return undefined;
+      const policy = match.policy;
+      const clock: PhaseClock = createPhaseClock(policy, () => deps.clock.now(), signal);
+      const phases: PhaseHandle[] = [];
+      return {
+        policy,
+        phase(name) {
+          const handle = clock.phase(name);
+          phases.push(handle);
+          return handle;
+        },
+        finish(read, span) {
+          for (const p of phases) {
+            const r = p.end();
+            metrics.slaDeadline.observe({ node_id: nodeId, phase: r.phase }, r.elapsedMs / 1000);
+          }
+          const timing = clock.end();
+          metrics.slaDeadline.observe({ node_id: nodeId, phase: 'total' }, timing.elapsedMs / 1000);
+          const violations = [...timing.violations, ...evaluateRead(policy, read)];
+          const decision = decide(policy, violations);
+          for (const v of violations) {
+            metrics.slaViolations.inc({ node_id: nodeId, phase: v.phase, policy: policy.name, mode: policy.mode });
+            logger.warn({
+              policy: policy.name, mode: policy.mode, nodeId, interval: formatInterval(intervalMs), phase: v.phase,
+              elapsedMs: v.elapsedMs, budgetMs: v.budgetMs, observed: v.observed, limit: v.limit, dryRun: v.dryRun, decision,
+            }, 'SLA violation');
+          }
+          if (span && violations.length > 0) {
+            const first = violations[0];
+            span.setAttributes({
+              'sla.policy': policy.name, 'sla.mode': policy.mode, 'sla.phase': first.phase, 'sla.decision': decision,
+              ...(first.budgetMs !== undefined ? { 'sla.budget_ms': first.budgetMs } : {}),
+              ...(first.elapsedMs !== undefined ? { 'sla.elapsed_ms': first.elapsedMs } : {}),
+            });
+          }
+          if (decision === 'fail') throw slaError(policy, violations.find((v) => !v.dryRun) ?? violations[0], timing.elapsedMs);
+          if (decision === 'partial' || decision === 'hold') {
+            metrics.slaDowngrades.inc({ node_id: nodeId, mode: decision, reason: `sla_${violations[0].phase}` });
+          }
+          return { policy: policy.name, mode: policy.mode, dryRun: policy.mode === 'dry-run', decision, violations };
+        },
+        failFast(reason) {
+          if (policy.mode !== 'enforced' || policy.onViolation !== 'fail' || !(reason instanceof SeamlessSLAExceeded)) return;
+          metrics.slaViolations.inc({ node_id: nodeId, phase: reason.phase, policy: policy.name, mode: policy.mode });
+          metrics.slaDeadline.observe({ node_id: nodeId, phase: reason.phase }, reason.elapsedMs / 1000);
+          logger.warn({ policy: policy.name, mode: policy.mode, nodeId, interval: formatInterval(intervalMs), phase: reason.phase, elapsedMs: reason.elapsedMs, budgetMs: reason.budgetMs, decision: 'fail' }, 'SLA violation');
+          throw reason;
+        },
+        dispose: () => clock.dispose(),
+      };
+    },
+  };
+}

@@ -27,16 +27,24 @@ function hasBinary(binary) {
   return spawnSync('sh', ['-c', `command -v ${binary}`], { stdio: 'ignore' }).status === 0;
 }
 
-function run(title, cmd, args, options = {}) {
+/** Runs a step; returns its exit status (0 on success). */
+function attempt(title, cmd, args, options = {}) {
   console.log(`\n=== ${title}: ${cmd} ${args.join(' ')}`);
   const t0 = Date.now();
   const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', ...options });
   const secs = ((Date.now() - t0) / 1000).toFixed(1);
   if (r.status !== 0) {
     console.error(`=== ${title} failed (exit ${r.status ?? r.signal}) after ${secs} s`);
-    process.exit(r.status ?? 1);
+    return r.status ?? 1;
   }
   console.log(`=== ${title} passed in ${secs} s`);
+  return 0;
+}
+
+/** Runs a step; the first failing step ends the run with its exit status. */
+function run(title, cmd, args, options = {}) {
+  const status = attempt(title, cmd, args, options);
+  if (status !== 0) process.exit(status);
 }
 
 const missing = requiredPackages().filter((p) => !hasBinary(p.binary));
@@ -57,16 +65,14 @@ const reports = mkdtempSync(join(tmpdir(), 'seamless-test-reports-'));
 const totals = { passed: 0, failed: 0, skipped: 0 };
 function vitest(title, project) {
   const out = join(reports, `${project}.json`);
-  try {
-    run(title, npx, ['vitest', 'run', '--project', project, '--reporter=default', '--reporter=json', `--outputFile.json=${out}`]);
-  } finally {
-    if (existsSync(out)) {
-      const r = JSON.parse(readFileSync(out, 'utf8'));
-      totals.passed += r.numPassedTests;
-      totals.failed += r.numFailedTests;
-      totals.skipped += r.numPendingTests + r.numTodoTests;
-    }
+  const status = attempt(title, npx, ['vitest', 'run', '--project', project, '--reporter=default', '--reporter=json', `--outputFile.json=${out}`]);
+  if (existsSync(out)) {
+    const r = JSON.parse(readFileSync(out, 'utf8'));
+    totals.passed += r.numPassedTests;
+    totals.failed += r.numFailedTests;
+    totals.skipped += r.numPendingTests + r.numTodoTests;
   }
+  if (status !== 0) process.exit(status);
 }
 process.on('exit', () => {
   rmSync(reports, { recursive: true, force: true });

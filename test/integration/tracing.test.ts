@@ -1,4 +1,7 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { demoConfig } from '../../src/config/index.js';
 import { serveGateway } from '../../src/gateway/index.js';
 import type { RunningGateway } from '../../src/gateway/index.js';
 import { silentLogger } from '../../src/observability/index.js';
@@ -20,7 +23,19 @@ describe('OpenTelemetry tracing of reads', () => {
   beforeAll(async () => {
     otlp = await startOtlpListener();
     dir = await tempDir();
-    seamless = await createSeamless({ overrides: { dataDir: dir.path, tracing: { endpoint: otlp.endpoint, exportDelayMs: 20 } }, env: {}, logger: silentLogger() });
+    const slaDir = join(dir.path, 'sla');
+    await mkdir(slaDir);
+    await writeFile(join(slaDir, 'slow.yml'), 'name: slow-backfill\nmatch:\n  node: "ohlcv:slow:*"\nmode: enforced\nbudgets:\n  backfill: 100\nonViolation: partial\nowner: t\nrunbook: r.md\nescalation: e\n');
+    const base = demoConfig();
+    seamless = await createSeamless({
+      config: {
+        ...base, dataDir: dir.path, tracing: { endpoint: otlp.endpoint, exportDelayMs: 20 },
+        sources: { ...base.sources, slow: { kind: 'synthetic', seed: 9, latencyMs: 300 } },
+        datasets: [...(base.datasets ?? []), { nodeId: 'ohlcv:slow:ONE', intervals: ['1m'], source: 'slow' }],
+        seamless: { sla: { dir: slaDir } },
+      },
+      env: {}, logger: silentLogger(),
+    });
     gateway = await serveGateway({ seamless, host: '127.0.0.1', port: 0 });
   });
   afterAll(async () => {
@@ -46,6 +61,22 @@ describe('OpenTelemetry tracing of reads', () => {
     expect(backfill?.attributes).toMatchObject({ 'seamless.backfill.completion_ratio': 1, 'seamless.backfill.state': 'completed' });
     expect(backfill?.events.length).toBeGreaterThan(0);
     expect(backfill?.events[0]).toMatchObject({ name: 'shard', attributes: { state: 'completed' } });
+  });
+
+  it('marks the span of a violated budget with sla.phase, sla.budget_ms and sla.elapsed_ms', async () => {
+    const res = await fetch(`${gateway.url}/v1/bars?node=ohlcv:slow:ONE&interval=1m&start=2024-02-01T00:00:00Z&end=2024-02-01T01:00:00Z`);
+    expect(res.status).toBe(200);
+    const deadline = Date.now() + 10_000;
+    let sla;
+    while (!sla && Date.now() < deadline) {
+      sla = otlp.spans.find((s) => s.name === 'seamless.sla' && s.attributes['sla.phase'] === 'backfill');
+      if (!sla) await new Promise((r) => setTimeout(r, 25));
+    }
+    expect(sla?.attributes).toMatchObject({ 'sla.policy': 'slow-backfill', 'sla.phase': 'backfill', 'sla.budget_ms': 100, 'sla.decision': 'partial' });
+    expect(Number(sla?.attributes['sla.elapsed_ms'])).toBeGreaterThanOrEqual(100);
+    const pipeline = otlp.spans.find((s) => s.spanId === sla?.parentSpanId);
+    expect(pipeline?.name).toBe('seamless.pipeline');
+    expect(otlp.spans.some((s) => s.name === 'seamless.backfill' && s.parentSpanId === pipeline?.spanId)).toBe(true);
   });
 
   it('starts a new trace when no traceparent comes with the read, and marks a refused read as an error', async () => {

@@ -8,13 +8,13 @@
  * the store are tracked again, so a restarted coordinator completes what was running.
  */
 import { randomUUID } from 'node:crypto';
-import { AbortedError, NotFoundError, delay, formatInterval, normaliseRanges, shardsCovering } from '../core/index.js';
+import { AbortedError, NotFoundError, abortable, delay, formatInterval, normaliseRanges, shardsCovering } from '../core/index.js';
 import type { Clock } from '../core/index.js';
 import type { IngestFinding } from '../conformance/index.js';
 import type { Logger, SeamlessMetrics } from '../observability/index.js';
 import type { BarStore } from '../storage/index.js';
 import type {
-  BackfillCoordinator, BackfillEvent, BackfillJob, BackfillRequest, BackfillTarget, JobStatus,
+  BackfillCoordinator, BackfillEvent, BackfillJob, BackfillRequest, BackfillTarget,
 } from './coordinator.js';
 import type { CoordinatorService } from './coordinator-service.js';
 import { createCoordinatorService } from './coordinator-service-impl.js';
@@ -215,19 +215,11 @@ export async function createDistributedCoordinator(o: DistributedCoordinatorOpti
     shards: (id) => tracker.job(id)?.shardStatuses(),
     jobs: () => tracker.jobs().map((j) => j.status()),
 
-    wait(id: string, signal?: AbortSignal): Promise<JobStatus> {
+    wait(id, signal) {
       const job = tracker.job(id);
       if (!job) return Promise.reject(new NotFoundError('backfill job', id));
-      if (!signal) return job.done;
-      if (signal.aborted) return Promise.reject(new AbortedError(signal.reason));
-      return new Promise<JobStatus>((resolve, reject) => {
-        const onAbort = (): void => reject(new AbortedError(signal.reason));
-        signal.addEventListener('abort', onAbort, { once: true });
-        void job.done.then((s) => {
-          signal.removeEventListener('abort', onAbort);
-          resolve(s);
-        });
-      });
+      // Only the wait is abortable: the job goes on for everyone else.
+      return abortable(job.done, signal);
     },
 
     subscribe(listener) {

@@ -6,7 +6,7 @@
  * write of a fetch that was superseded.
  */
 import { randomUUID } from 'node:crypto';
-import { AbortedError, NotFoundError, formatInterval, normaliseRanges, shardsCovering } from '../core/index.js';
+import { AbortedError, NotFoundError, abortable, formatInterval, normaliseRanges, shardsCovering } from '../core/index.js';
 import type { Clock, TimeRange } from '../core/index.js';
 import type { Logger, SeamlessMetrics } from '../observability/index.js';
 import type {
@@ -277,19 +277,11 @@ export function createInProcessCoordinator(options: InProcessCoordinatorOptions)
       return [...jobs.values()].reverse().map((j) => j.status());
     },
 
-    wait(id: string, signal?: AbortSignal): Promise<JobStatus> {
+    wait(id, signal) {
       const job = jobs.get(id);
       if (!job) return Promise.reject(new NotFoundError('backfill job', id));
-      if (!signal) return job.done;
-      if (signal.aborted) return Promise.reject(new AbortedError(signal.reason));
-      return new Promise<JobStatus>((resolve, reject) => {
-        const onAbort = (): void => reject(new AbortedError(signal.reason));
-        signal.addEventListener('abort', onAbort, { once: true });
-        void job.done.then((s) => {
-          signal.removeEventListener('abort', onAbort);
-          resolve(s);
-        });
-      });
+      // Only the wait is abortable: the job goes on for everyone else.
+      return abortable(job.done, signal);
     },
 
     subscribe(listener: (e: BackfillEvent) => void): () => void {

@@ -8,7 +8,7 @@ import { silentLogger } from '../../src/observability/index.js';
 import { createSeamless } from '../../src/provider/index.js';
 import type { Seamless } from '../../src/provider/index.js';
 import { startOtlpListener } from '../harness/otlp-listener.js';
-import type { OtlpListener } from '../harness/otlp-listener.js';
+import type { OtlpListener, ReceivedSpan } from '../harness/otlp-listener.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
@@ -67,7 +67,7 @@ describe('OpenTelemetry tracing of reads', () => {
     const res = await fetch(`${gateway.url}/v1/bars?node=ohlcv:slow:ONE&interval=1m&start=2024-02-01T00:00:00Z&end=2024-02-01T01:00:00Z`);
     expect(res.status).toBe(200);
     const deadline = Date.now() + 10_000;
-    let sla;
+    let sla: ReceivedSpan | undefined;
     while (!sla && Date.now() < deadline) {
       sla = otlp.spans.find((s) => s.name === 'seamless.sla' && s.attributes['sla.phase'] === 'backfill');
       if (!sla) await new Promise((r) => setTimeout(r, 25));
@@ -83,7 +83,7 @@ describe('OpenTelemetry tracing of reads', () => {
     const res = await fetch(`${gateway.url}/v1/bars?node=ohlcv:demo:DEFECTS&interval=1m&start=2024-03-01T00:00:00Z&end=2024-03-01T04:00:00Z`);
     expect(res.status).toBe(422);
     const deadline = Date.now() + 10_000;
-    let failed;
+    let failed: ReceivedSpan | undefined;
     while (!failed && Date.now() < deadline) {
       failed = otlp.spans.find((s) => s.name === 'seamless.pipeline' && s.traceId !== TRACE_ID && s.status.code === 2);
       if (!failed) await new Promise((r) => setTimeout(r, 25));

@@ -6,7 +6,7 @@
  * has under its strategy — it never starts fetching on its own.
  */
 import { randomUUID } from 'node:crypto';
-import { AbortedError, NotFoundError, delay } from '../../core/index.js';
+import { AbortedError, NotFoundError, abortable, delay } from '../../core/index.js';
 import type { Clock } from '../../core/index.js';
 import type { Logger } from '../../observability/index.js';
 import type {
@@ -95,16 +95,8 @@ export function createRemoteCoordinator(o: RemoteCoordinatorOptions): BackfillCo
     wait(id, signal) {
       const t = jobs.get(id);
       if (!t) return Promise.reject(new NotFoundError('backfill job', id));
-      if (!signal) return t.done;
-      if (signal.aborted) return Promise.reject(new AbortedError(signal.reason));
-      return new Promise<JobStatus>((resolve, reject) => {
-        const onAbort = (): void => reject(new AbortedError(signal.reason));
-        signal.addEventListener('abort', onAbort, { once: true });
-        void t.done.then((s) => {
-          signal.removeEventListener('abort', onAbort);
-          resolve(s);
-        });
-      });
+      // Only the wait is abortable: the job goes on for everyone else.
+      return abortable(t.done, signal);
     },
     subscribe(listener) {
       listeners.add(listener);

@@ -20,6 +20,8 @@ export interface BackfillRequest {
   readonly ranges: readonly TimeRange[];
   /** Identity of the caller (API key name, `cli`, `provider`), for logs and events. */
   readonly requestedBy?: string;
+  /** W3C traceparent of the read that asked: the shards' spans continue that trace. */
+  readonly traceparent?: string;
 }
 
 export type ShardState = 'pending' | 'leased' | 'completed' | 'failed' | 'known_empty';

@@ -11,7 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { AbortedError, NotFoundError, abortable, delay, formatInterval, normaliseRanges, shardsCovering } from '../core/index.js';
 import type { Clock } from '../core/index.js';
 import type { IngestFinding } from '../conformance/index.js';
-import type { Logger, SeamlessMetrics } from '../observability/index.js';
+import type { Logger, SeamlessMetrics, Span, Tracing } from '../observability/index.js';
 import type { BarStore } from '../storage/index.js';
 import type {
   BackfillCoordinator, BackfillEvent, BackfillJob, BackfillRequest, BackfillTarget,
@@ -52,6 +52,8 @@ export interface DistributedCoordinatorOptions {
   readonly onEvent?: (event: BackfillEvent) => void;
   /** Ingest findings committed with rows that remote workers uploaded. */
   readonly onFindings?: (findings: readonly IngestFinding[]) => void;
+  /** When enabled, each lease of a local worker is a span in the trace of the read that asked. */
+  readonly tracing?: Tracing;
 }
 
 export interface DistributedCoordinator extends BackfillCoordinator {
@@ -157,8 +159,23 @@ export async function createDistributedCoordinator(o: DistributedCoordinatorOpti
     ? startLeaseWorkers({
       count: o.localWorkers, workerId, leases, store: o.store, fetchShard: o.fetchShard, resolveTarget: o.resolveTarget,
       leaseMs, heartbeatMs, idleMs: sweepMs, retry: o.retry, clock, logger, metrics, emit, onRecord: record,
+      ...(o.tracing?.enabled ? { traceShard } : {}),
     })
     : undefined;
+
+  /** The span of a lease, in the trace of the newest job (of this process) that wants the shard. */
+  function traceShard(shard: ShardRecord, token: number, worker: string): Span | undefined {
+    const tracing = o.tracing;
+    const job = tracker.containing(shard.key).reverse().find((j) => j.record.traceparent !== undefined);
+    if (!tracing || !job?.record.traceparent) return undefined;
+    return tracing.tracer.startSpan('seamless.backfill.shard', {
+      attributes: {
+        'seamless.shard.key': shard.key, 'seamless.node_id': shard.nodeId, 'seamless.interval_ms': shard.intervalMs,
+        'seamless.shard.start': shard.start, 'seamless.shard.end': shard.end, 'seamless.lease.token': token,
+        'seamless.lease.worker': worker, 'seamless.backfill.job': job.record.id,
+      },
+    }, tracing.extract({ traceparent: job.record.traceparent }));
+  }
 
   const service = createCoordinatorService({
     leases, store: o.store, tracker, resolveTarget: o.resolveTarget, maxAttempts: o.retry.maxAttempts, retry: o.retry,
@@ -187,6 +204,7 @@ export async function createDistributedCoordinator(o: DistributedCoordinatorOpti
       const jobRecord: JobRecord = {
         id: `job_${randomUUID()}`, nodeId: dataset.nodeId, intervalMs: dataset.intervalMs,
         shardKeys: specs.map((s) => s.key), requestedBy: request.requestedBy ?? 'library', createdAt: now,
+        ...(request.traceparent ? { traceparent: request.traceparent } : {}),
       };
       const joined = new Set<string>();
       for (const s of specs) {

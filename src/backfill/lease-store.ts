@@ -49,6 +49,8 @@ export interface JobRecord {
   readonly shardKeys: readonly string[];
   readonly requestedBy: string;
   readonly createdAt: number;
+  /** W3C traceparent of the read that created the job, when it was traced (may not be persisted). */
+  readonly traceparent?: string;
 }
 
 export type ClaimResult =

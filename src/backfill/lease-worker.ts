@@ -7,7 +7,7 @@
  */
 import { delay, formatInterval, isSeamlessError } from '../core/index.js';
 import type { Clock } from '../core/index.js';
-import type { Logger, SeamlessMetrics } from '../observability/index.js';
+import type { Logger, SeamlessMetrics, Span } from '../observability/index.js';
 import type { BarStore } from '../storage/index.js';
 import type { BackfillEvent, BackfillTarget } from './coordinator.js';
 import { StaleLeaseError } from './errors.js';
@@ -33,6 +33,8 @@ export interface LeaseWorkerOptions {
   readonly metrics: SeamlessMetrics | undefined;
   readonly emit: (event: BackfillEvent) => void;
   readonly onRecord: (record: ShardRecord) => void;
+  /** A span for the lease, continuing the trace of the read that created the shard's job. */
+  readonly traceShard?: (shard: ShardRecord, token: number, worker: string) => Span | undefined;
 }
 
 export interface LeaseWorkers {
@@ -106,6 +108,7 @@ export function startLeaseWorkers(o: LeaseWorkerOptions): LeaseWorkers {
     o.emit({ type: 'claimed', shard: shard.key, nodeId: shard.nodeId, intervalMs: shard.intervalMs, start: shard.start, end: shard.end, token, worker: me, at: grantedAt });
     inflight++;
     o.metrics?.backfillInflight.set(inflight);
+    const span = o.traceShard?.(shard, token, me);
     const lease = new AbortController();
     const onStop = (): void => lease.abort(signal.reason);
     signal.addEventListener('abort', onStop, { once: true });
@@ -131,6 +134,7 @@ export function startLeaseWorkers(o: LeaseWorkerOptions): LeaseWorkers {
       await o.store.advanceFence(fence);
       const outcome = await o.fetchShard({ key: shard.key, target, range: { start: shard.start, end: shard.end } }, fence, lease.signal);
       if (outcome.upstreamRows) o.metrics?.backfillUpstreamRows.inc(labels, outcome.upstreamRows);
+      span?.setAttributes({ 'seamless.shard.state': outcome.state, 'seamless.shard.rows': outcome.rowsWritten, 'seamless.shard.upstream_rows': outcome.upstreamRows ?? 0 });
       if (outcome.rowsWritten > 0) o.emit({ type: 'rows_written', shard: shard.key, nodeId: shard.nodeId, intervalMs: shard.intervalMs, rows: outcome.rowsWritten, token, at: o.clock.now() });
       const now = o.clock.now();
       if (outcome.state === 'completed' || outcome.state === 'known_empty') {
@@ -156,6 +160,7 @@ export function startLeaseWorkers(o: LeaseWorkerOptions): LeaseWorkers {
         throw error;
       }
     } finally {
+      span?.end();
       clearInterval(beat);
       signal.removeEventListener('abort', onStop);
       inflight--;

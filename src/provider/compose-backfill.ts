@@ -13,7 +13,7 @@ import type { BackfillCoordinator, BackfillTarget, CoordinatorService, LeaseStor
 import type { Clock } from '../core/index.js';
 import type { IngestFinding } from '../conformance/index.js';
 import type { SeamlessConfig } from '../config/index.js';
-import type { Logger, SeamlessMetrics } from '../observability/index.js';
+import type { Logger, SeamlessMetrics, Tracing } from '../observability/index.js';
 import type { BarStore } from '../storage/index.js';
 import type { HealthCheck } from './create-seamless.js';
 
@@ -36,6 +36,7 @@ export interface BackfillDeps {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly metrics: SeamlessMetrics;
+  readonly tracing?: Tracing;
 }
 
 export async function composeBackfill(d: BackfillDeps): Promise<BackfillParts> {
@@ -94,6 +95,7 @@ export async function composeBackfill(d: BackfillDeps): Promise<BackfillParts> {
     fetchShard: shardFetcher(1),
     resolveTarget, barsPerShard: bf.barsPerShard, leaseMs: bf.leaseMs, heartbeatMs: bf.heartbeatMs,
     localWorkers: workers, retry, clock, logger, metrics, onFindings: d.onFindings,
+    ...(d.tracing ? { tracing: d.tracing } : {}),
   });
   return {
     coordinator, service: coordinator.service, distributed: true,

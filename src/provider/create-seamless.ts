@@ -144,7 +144,7 @@ export async function createSeamless(options: CreateSeamlessOptions = {}): Promi
       return d?.source ? { dataset: d.dataset, schema: d.schema, source: d.source } : undefined;
     },
     onFindings: (findings) => findingsIndex.added(findings),
-    clock, logger: backfillLogger, metrics,
+    clock, logger: backfillLogger, metrics, tracing,
   });
   const { coordinator } = backfill;
   // Events: the seamless.backfill feed (replay buffer, logs, NATS JetStream when configured).

@@ -143,6 +143,7 @@ export function createDataProvider(deps: DataProviderDeps): DataProvider {
           const o = await runStrategy({
             request: req, resolved, closed, remaining, missing: missingNow, signal: input.signal,
             ...(backfillPhase ? { deadline: backfillPhase.signal } : {}),
+            ...(trace.traceparent ? { traceparent: trace.traceparent } : {}),
           }, { store, coordinator, syncBudgetMs: deps.syncBudgetMs }).finally(() => backfillPhase?.end());
           if (backfillPhase?.signal.aborted) sla?.failFast(backfillPhase.signal.reason);
           if (s && o.job) {

@@ -13,6 +13,8 @@ export interface ReadTrace {
   set(attributes: SpanAttributes): void;
   /** The context of `seamless.pipeline` (to continue the trace elsewhere). */
   readonly context: TraceContext | undefined;
+  /** The `seamless.backfill` step's traceparent while it runs, else the pipeline's; undefined untraced. */
+  readonly traceparent: string | undefined;
   end(error?: unknown): void;
 }
 
@@ -20,16 +22,20 @@ const UNTRACED: ReadTrace = Object.freeze({
   step: async <T>(_name: string, fn: (span: Span | undefined) => Promise<T> | T) => fn(undefined),
   set: () => undefined,
   context: undefined,
+  traceparent: undefined,
   end: () => undefined,
 });
 
 export function startReadTrace(tracing: Tracing | undefined, parent: TraceContext | undefined, attributes: SpanAttributes): ReadTrace {
   if (!tracing?.enabled) return UNTRACED;
   const root = childSpan(tracing.tracer, 'seamless.pipeline', parent ?? tracing.extract({}), attributes);
+  let current = tracing.inject(root.context);
   return {
     context: root.context,
+    get traceparent() { return current; },
     async step(name, fn, attrs) {
-      const { span } = childSpan(tracing.tracer, name, root.context, attrs);
+      const { span, context } = childSpan(tracing.tracer, name, root.context, attrs);
+      current = tracing.inject(context);
       try {
         const out = await fn(span);
         endSpan(span);
@@ -37,6 +43,8 @@ export function startReadTrace(tracing: Tracing | undefined, parent: TraceContex
       } catch (error) {
         endSpan(span, error);
         throw error;
+      } finally {
+        current = tracing.inject(root.context);
       }
     },
     set: (attrs) => { root.span.setAttributes(attrs); },

@@ -27,6 +27,8 @@ export interface StrategyInput {
   readonly signal: AbortSignal | undefined;
   /** An SLA backfill deadline: when it fires the read stops waiting (shards keep going) and reports `sla_budget`. */
   readonly deadline?: AbortSignal;
+  /** W3C traceparent of the read, so the backfill's spans continue its trace. */
+  readonly traceparent?: string;
 }
 
 export interface StrategyOutcome {
@@ -56,6 +58,7 @@ export async function runStrategy(input: StrategyInput, deps: StrategyDeps): Pro
     target: { dataset: resolved.dataset, schema: resolved.schema, source: resolved.source },
     ranges: missing,
     requestedBy: request.requestedBy,
+    ...(input.traceparent ? { traceparent: input.traceparent } : {}),
   });
   if (strategy === 'partial_fill') return { missing, backfilled: [], job: job.status(), downgradeReason: null };
 

@@ -61,6 +61,11 @@ describe('OpenTelemetry tracing of reads', () => {
     expect(backfill?.attributes).toMatchObject({ 'seamless.backfill.completion_ratio': 1, 'seamless.backfill.state': 'completed' });
     expect(backfill?.events.length).toBeGreaterThan(0);
     expect(backfill?.events[0]).toMatchObject({ name: 'shard', attributes: { state: 'completed' } });
+    // The coordinator's lease of the shard continues the read's trace, under its backfill span.
+    const shard = await otlp.waitFor('seamless.backfill.shard');
+    expect(shard.traceId).toBe(TRACE_ID);
+    expect(shard.parentSpanId).toBe(backfill?.spanId);
+    expect(shard.attributes).toMatchObject({ 'seamless.node_id': 'ohlcv:demo:BTC-USD', 'seamless.shard.state': 'completed', 'seamless.lease.token': 1 });
   });
 
   it('marks the span of a violated budget with sla.phase, sla.budget_ms and sla.elapsed_ms', async () => {

@@ -1,52 +1,8 @@
 /**
- * LeaseStore on etcd (Raft): the cluster store of distributed backfill (ARCHITECTURE.md §7).
- * (Over 400 lines only because this header is the store's design note; the code is ~370 lines,
- * with jobs, records, buckets, watch, errors, retry and transitions in their own files.)
- *
- * Key layout under `prefix` (default `/seamless/backfill/`):
- *   shards/<encodeURIComponent(key)>          → JSON ShardRecord (the authority)
- *   leases/<encodeURIComponent(key)>          → JSON {holder, token, leaseUntil}, attached to an etcd
- *                                               lease: it disappears about `leaseMs` after the
- *                                               holder's last claim/heartbeat (for watchers and
- *                                               operators; `etcdctl get --prefix …/leases/`)
- *   jobs/<encodeURIComponent(id)>             → JSON JobRecord
- *   jobs-by-time/<createdAt, 16 digits>-<id>  → JSON JobRecord (jobs() newest first: one descending
- *                                               range read with the limit; same-millisecond jobs by
- *                                               create_revision, newest created first)
- * The lease check that matters is `leaseUntil` against the caller's `now` in the ShardRecord; the
- * etcd lease only expires the `leases/` key. etcd leases are shared in one-second buckets with a
- * TTL of ceil(leaseMs/1000) + 1 s (etcd-lease-buckets.ts): no LeaseGrant per claim.
- *
- * Claims, heartbeats, completes, fails and requeues are read-modify-writes on revisions:
- * `if (mod_revision(shards/<key>) == seen) then put(new record) [+ put/delete leases/<key>]
- * else range(shards/<key>)` — the else branch returns the winner's record, so a lost race costs
- * no extra read; up to CAS_ROUNDS rounds per attempt. Of concurrent claimants exactly one
- * compare succeeds. Tokens: new token = record.token + 1 under that compare (not the etcd
- * revision, so tokens stay small and per shard); shards are never deleted, so tokens never go back.
- * Every state transition is the shared pure function of ../shard-transitions.ts (the same as the
- * memory and embedded stores), wrapped as a write decision by etcd-transitions.ts.
- *
- * Cache: the last (record, mod_revision) seen per shard (bounded) lets a complete right after a
- * claim go straight to the txn: one RPC instead of read + txn. A stale entry only costs the failed
- * compare (whose else branch is the fresh read). Answers that write nothing (held, done, stale
- * token) are never given from cache: they are re-checked on a fresh linearizable read.
- * After an ambiguous failure (deadline or connection lost during the txn) the next attempt re-reads
- * and treats a value byte-identical to the one it tried to write as its own write having landed.
- *
- * Deadlines and retries: every unary call carries one absolute deadline per store operation
- * (`callTimeoutMs`, default 2 s; DEPENDENCIES.md: without one a call in flight when the leader dies
- * hangs); unavailability (etcd-errors.ts) is retried with backoff inside that deadline
- * (etcd-retry.ts), after which the operation rejects with LeaseStoreUnavailableError (retryable)
- * and the caller may retry later, e.g. with `retryUnavailable` and a longer budget. A write that
- * answered "unavailable" is ambiguous: etcd may still apply the proposal once quorum returns (seen
- * in the failover test). A claim that lands that way is held by its holder until it expires (a
- * stale claim); a caller retrying a complete should read the shard first.
- *
- * ensureShards: chunks of ENSURE_CHUNK shards; per chunk one txn reading every key, then one txn
- * `if (mod_revision == seen for each written key) then put …` (absent keys compare as 0, i.e.
- * create-if-absent); a lost race re-reads from the else branch. claimable()/leased(): paged range
- * reads of `shards/` at one revision, filtered here (fine for thousands of shards).
- * watch(): one etcd watcher on `shards/` (etcd-shard-watch.ts), surviving reconnects.
+ * The etcd LeaseStore: shards, jobs and leases under a key prefix; claims, heartbeats and
+ * completions are transactions on the shard key's revision; lease keys ride etcd leases; watches
+ * report every change; every call has one deadline. The design, key layout and failure notes are
+ * in README.md beside this file.
  */
 import { Etcd3 } from 'etcd3';
 import type { IKeyValue, IOptions, IRequestOp, IResponseHeader } from 'etcd3';

@@ -34,7 +34,8 @@ async function eventually(check: () => boolean | Promise<boolean>, timeoutMs: nu
 
 /** Waits out a leader election / quorum return: the caller-level use of the retry wrapper. */
 function acrossFailover<T>(op: () => Promise<T>): Promise<T> {
-  return retryUnavailable(op, { budgetMs: 20_000, maxAttempts: 200, baseDelayMs: 100, maxDelayMs: 500 });
+  // Generous: on a loaded 2-core CI machine an election plus etcd3's 5 s circuit breakers can take long.
+  return retryUnavailable(op, { budgetMs: 45_000, maxAttempts: 1_000, baseDelayMs: 100, maxDelayMs: 500 });
 }
 
 /**

@@ -153,7 +153,7 @@ describe.skipIf(!etcdAvailable())('etcd lease store', () => {
         const error: unknown = await call().then(() => undefined, (e: unknown) => e);
         expect(error).toBeInstanceOf(LeaseStoreUnavailableError);
         expect(error).toMatchObject({ retryable: true, code: 'upstream_unavailable' });
-        expect(Date.now() - started).toBeLessThan(callTimeoutMs + 1000);
+        expect(Date.now() - started).toBeLessThan(callTimeoutMs + 3000); // fails fast: no hang (loose for a loaded CI machine)
       }
 
       // 3. The old leader restarted: quorum is back, the work continues where it stopped.

@@ -116,13 +116,15 @@ describe('phase clock deadlines (fake timers)', () => {
 describe('phase clock deadlines (real timers)', () => {
   const short = policy({ name: 'short', node: '*', mode: 'enforced', budgets: { storage: 30, total: 60 } });
 
-  it('fires the phase signal within budget + 50 ms', async () => {
+  // Unit tests assert no upper time bound (a loaded machine may run timers late); the figure is
+  // measured by test/integration/sla-read.test.ts and the benches.
+  it('fires the phase signal once its budget has run out, with the phase as the reason', async () => {
     const pc = createPhaseClock(short);
     const t0 = performance.now();
     const storage = pc.phase('storage');
     const firedAt = await aborted(storage.signal);
     expect(firedAt - t0).toBeGreaterThanOrEqual(29);
-    expect(firedAt - t0).toBeLessThan(30 + 50);
+    expect((storage.signal.reason as SeamlessSLAExceeded).phase).toBe('storage');
     expect(storage.end().violated).toBe(true);
     pc.end();
   });
@@ -133,7 +135,6 @@ describe('phase clock deadlines (real timers)', () => {
     const live = pc.phase('live'); // no live budget of its own
     const firedAt = await aborted(live.signal);
     expect(firedAt - t0).toBeGreaterThanOrEqual(59);
-    expect(firedAt - t0).toBeLessThan(60 + 50);
     expect((live.signal.reason as SeamlessSLAExceeded).phase).toBe('total');
     expect(live.end().violated).toBe(false);
     expect(pc.end().violations.map((v) => v.phase)).toEqual(['total']);

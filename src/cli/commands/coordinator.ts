@@ -8,9 +8,8 @@
 import { InvalidArgumentError, Option } from 'commander';
 import type { Command } from 'commander';
 import { InvalidRequestError } from '../../core/index.js';
-import { serveGateway } from '../../gateway/index.js';
-import type { RunningGateway } from '../../gateway/index.js';
 import { writeLine } from '../context.js';
+import { serveUntilSignal, startGateway } from '../gateway-lifecycle.js';
 import type { CliContext } from '../context.js';
 import { addStoreOptions, integerOption, openSeamless } from '../options.js';
 import type { StoreOptions } from '../options.js';
@@ -52,32 +51,16 @@ export function registerCoordinator(program: Command, ctx: CliContext): void {
     if (opts.workers !== undefined) backfill.localWorkers = opts.workers;
     if (opts.leaseMs !== undefined) backfill.leaseMs = opts.leaseMs;
     const seamless = await openSeamless(ctx, opts, { overrides: { server, seamless: { backfill } }, configuredLogLevel: true });
-    let gateway: RunningGateway;
-    try {
+    const gateway = await startGateway(seamless, () => {
       if (seamless.coordinatorService === undefined) {
         throw new InvalidRequestError('--store', 'the coordinator needs a lease store: embedded or etcd (seamless.backfill.store is memory)');
       }
-      gateway = await serveGateway({ seamless });
-    } catch (err) {
-      await seamless.close();
-      throw err;
-    }
+    });
     const bf = seamless.config.seamless.backfill;
     const local = bf.localWorkers ?? bf.concurrency;
     const where = bf.store === 'etcd' ? `etcd ${bf.etcd.endpoints.join(',')}` : bf.store;
     writeLine(ctx.stdout, `seamless coordinator listening on ${gateway.url} (lease store ${where}, ${local} local worker${local === 1 ? '' : 's'}, lease ${bf.leaseMs} ms)`);
     writeLine(ctx.stdout, `workers: seamless worker --coordinator ${gateway.url}`);
-    const signal = await new Promise<NodeJS.Signals>((resolve) => {
-      const off = ctx.onSignal((s) => {
-        off();
-        resolve(s);
-      });
-    });
-    seamless.logger.info({ signal }, 'shutting down');
-    try {
-      await gateway.close();
-    } finally {
-      await seamless.close();
-    }
+    await serveUntilSignal(ctx, seamless, gateway);
   });
 }

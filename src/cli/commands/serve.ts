@@ -3,10 +3,9 @@
  * request on stdout (logs go to stderr); SIGINT/SIGTERM close the gateway, then storage.
  */
 import type { Command } from 'commander';
-import { serveGateway } from '../../gateway/index.js';
-import type { RunningGateway } from '../../gateway/index.js';
 import type { Seamless } from '../../provider/index.js';
 import { writeLine } from '../context.js';
+import { serveUntilSignal, startGateway } from '../gateway-lifecycle.js';
 import type { CliContext } from '../context.js';
 import { addStoreOptions, integerOption, openSeamless } from '../options.js';
 import type { StoreOptions } from '../options.js';
@@ -28,29 +27,12 @@ export function registerServe(program: Command, ctx: CliContext): void {
     if (opts.port !== undefined) server.port = opts.port;
     if (opts.host !== undefined) server.host = opts.host;
     const seamless = await openSeamless(ctx, opts, { overrides: { server }, configuredLogLevel: true });
-    let gateway: RunningGateway;
-    try {
-      gateway = await serveGateway({ seamless });
-    } catch (err) {
-      await seamless.close();
-      throw err;
-    }
+    const gateway = await startGateway(seamless);
     writeLine(ctx.stdout, `seamless gateway listening on ${gateway.url} (data dir ${seamless.dataDir})`);
     const example = await exampleRequest(seamless, gateway.url);
     if (example !== undefined) writeLine(ctx.stdout, `try: ${example}`);
     writeLine(ctx.stdout, 'press Ctrl-C to stop');
-    const signal = await new Promise<NodeJS.Signals>((resolve) => {
-      const off = ctx.onSignal((s) => {
-        off();
-        resolve(s);
-      });
-    });
-    seamless.logger.info({ signal }, 'shutting down');
-    try {
-      await gateway.close();
-    } finally {
-      await seamless.close();
-    }
+    await serveUntilSignal(ctx, seamless, gateway);
   });
 }
 

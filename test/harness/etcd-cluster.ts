@@ -9,11 +9,11 @@
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, openSync, closeSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, openSync, closeSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort, trackChild, trackDir, untrackDir } from './leftovers.js';
 import { Etcd3 } from 'etcd3';
 
 export const ETCD_BINARY = '/usr/bin/etcd';
@@ -56,45 +56,6 @@ export function etcdAvailable(binary = ETCD_BINARY): boolean {
   return existsSync(binary);
 }
 
-// Processes of every cluster of this process, killed on exit whatever happened to the tests.
-const live = new Set<ChildProcess>();
-const dirs = new Set<string>();
-let hooked = false;
-
-function killAllSync(): void {
-  for (const child of live) {
-    try { child.kill('SIGKILL'); } catch { /* already gone: nothing left to stop */ }
-  }
-  live.clear();
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-  dirs.clear();
-}
-
-function hookExit(): void {
-  if (hooked) return;
-  hooked = true;
-  process.once('exit', killAllSync);
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => {
-      killAllSync();
-      process.kill(process.pid, signal);
-    });
-  }
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 interface Member {
   readonly index: number;
   readonly name: string;
@@ -118,9 +79,8 @@ export async function startEtcdCluster(options: EtcdClusterOptions = {}): Promis
   const size = options.size ?? 3;
   const binary = options.binary ?? ETCD_BINARY;
   const startTimeoutMs = options.startTimeoutMs ?? 20_000;
-  hookExit();
   const root = await mkdtemp(join(tmpdir(), 'seamless-etcd-'));
-  dirs.add(root);
+  trackDir(root);
   const members: Member[] = [];
   for (let i = 0; i < size; i++) {
     const [clientPort, peerPort] = [await freePort(), await freePort()];
@@ -144,9 +104,7 @@ export async function startEtcdCluster(options: EtcdClusterOptions = {}): Promis
     ];
     const child = spawn(binary, args, { stdio: ['ignore', fd, fd] });
     closeSync(fd);
-    live.add(child);
-    child.once('exit', () => live.delete(child));
-    child.once('error', () => live.delete(child));
+    trackChild(child);
     m.process = child;
   };
 
@@ -225,7 +183,7 @@ export async function startEtcdCluster(options: EtcdClusterOptions = {}): Promis
     stopped = true;
     await Promise.all(members.map((m) => kill(m.index)));
     await rm(root, { recursive: true, force: true });
-    dirs.delete(root);
+    untrackDir(root);
   };
 
   try {

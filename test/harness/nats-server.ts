@@ -9,11 +9,10 @@
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort, trackChild, trackDir, untrackDir } from './leftovers.js';
 
 export const NATS_SERVER_BINARY = 'nats-server';
 
@@ -33,44 +32,6 @@ export interface NatsServerOptions {
   readonly startTimeoutMs?: number;
 }
 
-const live = new Set<ChildProcess>();
-const dirs = new Set<string>();
-let hooked = false;
-
-function killAllSync(): void {
-  for (const child of live) {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  }
-  live.clear();
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-  dirs.clear();
-}
-
-function hookExit(): void {
-  if (hooked) return;
-  hooked = true;
-  process.once('exit', killAllSync);
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => {
-      killAllSync();
-      process.kill(process.pid, signal);
-    });
-  }
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 function exited(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => child.once('exit', () => resolve()));
@@ -78,14 +39,13 @@ function exited(child: ChildProcess): Promise<void> {
 
 /** Starts `nats-server -js` on 127.0.0.1 and a free port; resolves once it accepts clients. */
 export async function startNatsServer(options: NatsServerOptions = {}): Promise<NatsServer> {
-  hookExit();
   const binary = options.binary ?? NATS_SERVER_BINARY;
   const startTimeoutMs = options.startTimeoutMs ?? 15_000;
   const storeDir = await mkdtemp(join(tmpdir(), 'seamless-nats-'));
-  dirs.add(storeDir);
+  trackDir(storeDir);
   const port = await freePort();
   const child = spawn(binary, ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', storeDir], { stdio: ['ignore', 'pipe', 'pipe'] });
-  live.add(child);
+  trackChild(child);
   let output = '';
   const onData = (chunk: Buffer): void => { output += chunk.toString('utf8'); };
   child.stdout?.on('data', onData);
@@ -103,9 +63,8 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
       await exited(child);
       clearTimeout(timer);
     }
-    live.delete(child);
     await rm(storeDir, { recursive: true, force: true });
-    dirs.delete(storeDir);
+    untrackDir(storeDir);
   };
 
   try {

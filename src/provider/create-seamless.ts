@@ -2,8 +2,6 @@
  * Composes one Seamless instance from its configuration: storage, sources, coordinator,
  * response cache, data provider, metrics and logs. Everything runs embedded in this process.
  */
-import { mkdirSync } from 'node:fs';
-import { isAbsolute, join } from 'node:path';
 import {
   InvalidRequestError, frameSchemaByName, parseInterval, parseTime, systemClock,
 } from '../core/index.js';
@@ -13,14 +11,15 @@ import { loadConfig } from '../config/index.js';
 import type { LoadConfigOptions, SeamlessConfig, SeamlessConfigInput } from '../config/index.js';
 import { LOGGER_NAMES, createLogger, createMetrics, createTracing } from '../observability/index.js';
 import type { EventStream, Logger, SeamlessMetrics, Tracing } from '../observability/index.js';
-import { createSyntheticSource, importFile } from '../sources/index.js';
-import type { BarSource, ImportReport } from '../sources/index.js';
+import { importFile } from '../sources/index.js';
+import type { ImportReport } from '../sources/index.js';
 import { createConformancePipeline } from '../conformance/index.js';
 import type { ConformanceReport } from '../conformance/index.js';
 import { createDriftDetector, createSchemaRegistry, registerShippedSchemas } from '../schema/index.js';
 import type { SchemaRegistry } from '../schema/index.js';
-import { createEmbeddedDatabase } from '../storage/index.js';
 import type { BarStore, CoverageRange } from '../storage/index.js';
+import { composeSources } from './compose-sources.js';
+import { composeStorage } from './compose-storage.js';
 import { DISTRIBUTED_COORDINATOR_LOGS, IN_PROCESS_COORDINATOR_LOGS, createBackfillEventFeed } from './backfill-event-feed.js';
 import { composeBackfill } from './compose-backfill.js';
 import { createSlaStage } from './sla-stage.js';
@@ -35,6 +34,9 @@ import type { FetchResult } from './data-provider.js';
 import type { FetchRequest } from './fetch-request.js';
 import { createResponseCache, datasetKeyPrefix } from './response-cache.js';
 import type { CacheStats } from './response-cache.js';
+
+/** How long `health()` waits for one upstream's answer. */
+const UPSTREAM_HEALTH_TIMEOUT_MS = 5_000;
 
 export interface CreateSeamlessOptions {
   /** A YAML file path, a configuration object, or nothing for the embedded defaults. */
@@ -110,9 +112,7 @@ export async function createSeamless(options: CreateSeamlessOptions = {}): Promi
     serviceName: config.tracing.serviceName, exportDelayMs: config.tracing.exportDelayMs,
     ...(config.tracing.endpoint ? { endpoint: config.tracing.endpoint } : {}),
   });
-  const storagePath = config.storage.path === ':memory:' || isAbsolute(config.storage.path) ? config.storage.path : join(dataDir, config.storage.path);
-  if (storagePath !== ':memory:') mkdirSync(dataDir, { recursive: true });
-  const db = await createEmbeddedDatabase({ path: storagePath, clock });
+  const db = await composeStorage(config.storage, dataDir, clock);
   const store: BarStore = db.bars;
   const registry = createSchemaRegistry({
     store: db.registry,
@@ -127,14 +127,7 @@ export async function createSeamless(options: CreateSeamlessOptions = {}): Promi
   await registerShippedSchemas(registry);
   const findingsIndex = createFindingsIndex(db.findings);
 
-  const sources = new Map<string, BarSource>();
-  for (const [name, s] of Object.entries(config.sources)) {
-    sources.set(name, createSyntheticSource({
-      seed: s.seed, latencyMs: s.latencyMs, knownEmpty: s.knownEmpty, defects: s.defects,
-      ...(s.basePrice !== undefined ? { basePrice: s.basePrice } : {}),
-      ...(s.volatility !== undefined ? { volatility: s.volatility } : {}),
-    }));
-  }
+  const sources = composeSources(config.sources);
   const catalog: DatasetCatalog = createDatasetCatalog(config.datasets, sources, store);
   const backfillLogger = logger.child({ name: LOGGER_NAMES.backfill });
   const backfill = await composeBackfill({
@@ -278,6 +271,12 @@ export async function createSeamless(options: CreateSeamlessOptions = {}): Promi
         checks.registry = { ok: true, detail: `${(await registry.subjects()).length} subjects` };
       } catch (error) {
         checks.registry = { ok: false, detail: error instanceof Error ? error.message : String(error) };
+      }
+      for (const [name, source] of sources) {
+        if (!source.health) continue;
+        checks[`upstream:${name}`] = await source.health(AbortSignal.timeout(UPSTREAM_HEALTH_TIMEOUT_MS)).catch((error: unknown) => ({
+          ok: false, detail: error instanceof Error ? error.message : String(error),
+        }));
       }
       return checks;
     },

@@ -24,4 +24,14 @@ export interface BarSource {
   readonly schema: FrameSchema;
   /** Fetches the whole range or throws (a SeamlessError; `retryable` says whether to retry). */
   fetch(request: SourceRequest): Promise<SourceBatch>;
+  /**
+   * Reachability and rate-limit state of the upstream for `seamless health` (optional: sources
+   * without an upstream, such as the synthetic one, have nothing to report).
+   */
+  health?(signal?: AbortSignal): Promise<SourceHealth>;
+}
+
+export interface SourceHealth {
+  readonly ok: boolean;
+  readonly detail: string;
 }

@@ -10,7 +10,7 @@ export { DEFECT_WINDOW, DEFECT_KINDS } from './synthetic/defects.js';
 export { importFile } from './file-import/import-file.js';
 export { ImportError, MAX_IMPORT_ISSUES, describeIssue } from './errors.js';
 
-export type { BarSource, SourceBatch, SourceRequest } from './bar-source.js';
+export type { BarSource, SourceBatch, SourceHealth, SourceRequest } from './bar-source.js';
 export type { SyntheticSourceOptions } from './synthetic/synthetic-source.js';
 export type { DemoSourceOptions } from './synthetic/demo-nodes.js';
 export type { DefectKind } from './synthetic/defects.js';

@@ -184,11 +184,12 @@ export async function createSeamless(options: CreateSeamlessOptions = {}): Promi
       logger: logger.child({ name: LOGGER_NAMES.conformance }),
     })
     : undefined;
+  const slaStage = slaPolicies ? createSlaStage(slaPolicies, { clock, metrics, logger: logger.child({ name: LOGGER_NAMES.sla }) }) : undefined;
   const provider = createDataProvider({
     store, catalog, coordinator, cache, clock, logger: logger.child({ name: LOGGER_NAMES.provider }), metrics,
     maxBars: config.limits.maxBars, syncBudgetMs: config.seamless.backfill.syncBudgetMs,
     ...(conformance ? { conformance } : {}),
-    ...(slaPolicies ? { sla: createSlaStage(slaPolicies, { clock, metrics, logger: logger.child({ name: LOGGER_NAMES.sla }) }) } : {}),
+    ...(slaStage ? { sla: slaStage } : {}),
     tracing,
   });
 
@@ -287,6 +288,7 @@ export async function createSeamless(options: CreateSeamlessOptions = {}): Promi
       if (closed) return;
       closed = true;
       unsubscribeCache();
+      slaStage?.close();
       await backfill.close();
       await eventFeed.close();
       await db.close();

@@ -225,6 +225,11 @@ export function createDataProvider(deps: DataProviderDeps): DataProvider {
     if (verdict && (verdict.decision === 'partial' || verdict.decision === 'hold')) {
       downgrade = { mode: verdict.decision, reason: `sla_${verdict.violations[0].phase}` };
     }
+    // The answer lacks part of its range while a backfill runs on: the policy bounds its recovery.
+    if (sla && job && partial && job.state === 'running') {
+      const jobId = job.jobId;
+      sla.watchRecovery(jobId, (signal) => coordinator.wait(jobId, signal));
+    }
     const fingerprint = cacheHit && cachePieces.length === 1 && answer === frame ? memoFingerprint(cachePieces[0], answer) : await fingerprintFrameAsync(answer);
 
     const metadata: ReadMetadata = {

@@ -9,9 +9,12 @@
  */
 import { SeamlessSLAExceeded, formatInterval } from '../core/index.js';
 import type { Clock } from '../core/index.js';
+import type { JobStatus } from '../backfill/index.js';
 import type { Logger, SeamlessMetrics, Span } from '../observability/index.js';
 import { createPhaseClock, decide, evaluateRead, slaError } from '../sla/index.js';
 import type { PhaseClock, PhaseHandle, ReadObservation, ReadPhase, SlaDecision, SlaPolicy, SlaPolicySet, Violation } from '../sla/index.js';
+import { createRecoveryWatcher } from './recovery-watch.js';
+import type { RecoveryWatcher } from './recovery-watch.js';
 
 export interface SlaVerdict {
   readonly policy: string;
@@ -32,6 +35,11 @@ export interface SlaRead {
    * SeamlessSLAExceeded, after counting it), instead of finishing the reads first.
    */
   failFast(reason: unknown): void;
+  /**
+   * The read was answered without part of its range while backfill job `jobId` runs on: the
+   * policy's `recovery.maxBackfillMs` bounds how long that job may take (see recovery-watch.ts).
+   */
+  watchRecovery(jobId: string, wait: (signal: AbortSignal) => Promise<JobStatus>): void;
   /** Clears every timer (a read that failed for another reason). */
   dispose(): void;
 }
@@ -39,11 +47,18 @@ export interface SlaRead {
 export interface SlaStage {
   /** The policy clock of a read, or undefined when no policy applies. */
   start(nodeId: string, intervalMs: number, signal: AbortSignal | undefined): SlaRead | undefined;
+  /** Background recovery watchers (their count, and a promise that they settled: for tests). */
+  readonly recovery: Pick<RecoveryWatcher, 'active' | 'idle'>;
+  /** Stops the recovery watchers. */
+  close(): void;
 }
 
 export function createSlaStage(policies: SlaPolicySet, deps: { clock: Clock; metrics: SeamlessMetrics; logger: Logger }): SlaStage {
   const { metrics, logger } = deps;
+  const recovery = createRecoveryWatcher(deps);
   return {
+    recovery,
+    close: () => recovery.close(),
     start(nodeId, intervalMs, signal) {
       const match = policies.resolve(nodeId, intervalMs);
       if (!match) return undefined;
@@ -93,6 +108,9 @@ export function createSlaStage(policies: SlaPolicySet, deps: { clock: Clock; met
           metrics.slaDeadline.observe({ node_id: nodeId, phase: reason.phase }, reason.elapsedMs / 1000);
           logger.warn({ policy: policy.name, mode: policy.mode, nodeId, interval: formatInterval(intervalMs), phase: reason.phase, elapsedMs: reason.elapsedMs, budgetMs: reason.budgetMs, decision: 'fail' }, 'SLA violation');
           throw reason;
+        },
+        watchRecovery(jobId, wait) {
+          recovery.watch({ policy, nodeId, intervalMs, jobId, wait });
         },
         dispose: () => clock.dispose(),
       };

@@ -6,7 +6,8 @@
 import { SeamlessSLAExceeded } from '../core/index.js';
 import type { BudgetPhase, OnViolation, SlaMode, SlaPolicy } from './policy-schema.js';
 
-export type ViolationPhase = BudgetPhase | 'freshness' | 'coverage' | 'sync_gap';
+/** `recovery`: a background backfill outran `recovery.maxBackfillMs` (reported after the read, never on it). */
+export type ViolationPhase = BudgetPhase | 'freshness' | 'coverage' | 'sync_gap' | 'recovery';
 
 /** One broken promise. Every field is always set (undefined when it does not apply). */
 export interface Violation {

@@ -116,7 +116,7 @@ function policyRules(p: SlaPolicy, excluded: readonly string[]): Record<string, 
       });
     }
   }
-  const checks = [p.freshness && 'freshness', p.coverage && 'coverage', p.maxSyncGapBars !== undefined && 'sync_gap'].filter((c): c is string => typeof c === 'string');
+  const checks = [p.freshness && 'freshness', p.coverage && 'coverage', p.maxSyncGapBars !== undefined && 'sync_gap', p.recovery && 'recovery'].filter((c): c is string => typeof c === 'string');
   if (checks.length > 0) {
     rules.push({
       alert: CHECK_ALERT.alert,

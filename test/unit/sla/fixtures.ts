@@ -26,6 +26,7 @@ export interface PolicyFields {
   freshness?: number;
   coverage?: number;
   maxSyncGapBars?: number;
+  recoveryMs?: number;
   source?: string;
 }
 
@@ -43,6 +44,7 @@ export function policy(f: PolicyFields): SlaPolicy {
     ...(f.freshness !== undefined ? ['freshness:', `  maxLagMs: ${f.freshness}`] : []),
     ...(f.coverage !== undefined ? ['coverage:', `  minRatio: ${f.coverage}`] : []),
     ...(f.maxSyncGapBars !== undefined ? [`maxSyncGapBars: ${f.maxSyncGapBars}`] : []),
+    ...(f.recoveryMs !== undefined ? ['recovery:', `  maxBackfillMs: ${f.recoveryMs}`] : []),
     ...(f.onViolation ? [`onViolation: ${f.onViolation}`] : []),
     'owner: team',
     'runbook: https://runbooks.example/sla',

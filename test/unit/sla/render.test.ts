@@ -70,6 +70,13 @@ describe('Prometheus rules of SLA policies', () => {
     expect(group('default').some((r) => r.alert === 'SeamlessSLACheckViolations')).toBe(false);
   });
 
+  it('alerts on recovery violations when the policy bounds background recovery', () => {
+    const recovering = policy({ name: 'recovering', node: 'ohlcv:x:*', budgets: { total: 1000 }, recoveryMs: 60_000 });
+    const r = parse(renderRules([recovering])) as Rules;
+    const check = r.groups[0].rules.find((x) => x.alert === 'SeamlessSLACheckViolations');
+    expect(check?.expr).toContain('phase=~"recovery"');
+  });
+
   it('never pages for a dry-run policy', () => {
     expect(group('default').filter((r) => r.alert).map((r) => r.labels?.severity)).toEqual(['info', 'info']);
   });

@@ -11,6 +11,7 @@ import type { ClaimOutcome, CoordinatorService, LeaseGrant, ShardUpload } from '
 import type { JobTracker } from './job-tracker.js';
 import type { LeaseStore, ShardRecord } from './lease-store.js';
 import { backoffDelay } from './retry.js';
+import { shardTrace } from './shard-span.js';
 import type { RetryPolicy } from './retry.js';
 
 export interface CoordinatorServiceDeps {
@@ -49,7 +50,8 @@ export function createCoordinatorService(d: CoordinatorServiceDeps): Coordinator
     if (stale) d.onStale(shard);
     if (stale) d.emit({ type: 'expired', shard: shard.key, nodeId: shard.nodeId, intervalMs: shard.intervalMs, holder: shard.holder, token: token - 1, at: now });
     d.emit({ type: 'claimed', shard: shard.key, nodeId: shard.nodeId, intervalMs: shard.intervalMs, start: shard.start, end: shard.end, token, worker, at: now });
-    return { key: shard.key, token, leaseUntil, shard };
+    const trace = shardTrace(d.tracker, shard.key);
+    return { key: shard.key, token, leaseUntil, shard, ...(trace ? { trace } : {}) };
   }
 
   function checkLeaseMs(leaseMs: number): void {

@@ -4,6 +4,7 @@
  * The distributed coordinator implements it over a LeaseStore; `seamless worker` processes
  * reach it over HTTP.
  */
+import type { ShardTrace } from './shard-span.js';
 import type { Frame } from '../core/index.js';
 import type { IngestFinding } from '../conformance/index.js';
 import type { CoverageClaim, WriteReport } from '../storage/index.js';
@@ -14,6 +15,8 @@ export interface LeaseGrant {
   readonly token: number;
   readonly leaseUntil: number;
   readonly shard: ShardRecord;
+  /** The trace of the read whose job wants the shard, when it was traced: the worker's span continues it. */
+  readonly trace?: ShardTrace;
 }
 
 export type ClaimOutcome =

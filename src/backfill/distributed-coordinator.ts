@@ -21,6 +21,7 @@ import { createCoordinatorService } from './coordinator-service-impl.js';
 import { createJobTracker } from './job-tracker.js';
 import type { JobRecord, LeaseStore, ShardRecord, ShardSpec } from './lease-store.js';
 import { startLeaseWorkers } from './lease-worker.js';
+import { shardTrace, startShardSpan } from './shard-span.js';
 import type { LeaseWorkers } from './lease-worker.js';
 import type { RetryPolicy } from './retry.js';
 import type { ShardFetcher } from './shard-fetcher.js';
@@ -165,16 +166,7 @@ export async function createDistributedCoordinator(o: DistributedCoordinatorOpti
 
   /** The span of a lease, in the trace of the newest job (of this process) that wants the shard. */
   function traceShard(shard: ShardRecord, token: number, worker: string): Span | undefined {
-    const tracing = o.tracing;
-    const job = tracker.containing(shard.key).reverse().find((j) => j.record.traceparent !== undefined);
-    if (!tracing || !job?.record.traceparent) return undefined;
-    return tracing.tracer.startSpan('seamless.backfill.shard', {
-      attributes: {
-        'seamless.shard.key': shard.key, 'seamless.node_id': shard.nodeId, 'seamless.interval_ms': shard.intervalMs,
-        'seamless.shard.start': shard.start, 'seamless.shard.end': shard.end, 'seamless.lease.token': token,
-        'seamless.lease.worker': worker, 'seamless.backfill.job': job.record.id,
-      },
-    }, tracing.extract({ traceparent: job.record.traceparent }));
+    return startShardSpan(o.tracing, shard, token, worker, shardTrace(tracker, shard.key));
   }
 
   const service = createCoordinatorService({

@@ -59,6 +59,7 @@ export async function composeBackfill(d: BackfillDeps): Promise<BackfillParts> {
       ? startRemoteWorker({
         client, workerId: `gateway-${process.pid}`, concurrency: workers, resolveTarget,
         leaseMs: bf.leaseMs, heartbeatMs: bf.heartbeatMs, waitMs: 20_000, clock, logger, metrics,
+        ...(d.tracing ? { tracing: d.tracing } : {}),
       })
       : undefined;
     const coordinator = createRemoteCoordinator({ client, clock, logger });

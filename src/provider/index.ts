@@ -7,6 +7,7 @@ export { createDatasetCatalog } from './dataset-catalog.js';
 export { createConformanceStage, reportUri, REPORT_URI_PREFIX } from './conformance-stage.js';
 export { createFindingsIndex } from './findings-index.js';
 export { createSlaStage } from './sla-stage.js';
+export { composeSources } from './compose-sources.js';
 export { ConformanceBlockedError, SchemaValidationError } from './errors.js';
 export { normaliseRequest, validateNodeId, STRATEGIES, DOMAINS, DEFAULT_STRATEGY } from './fetch-request.js';
 

@@ -10,6 +10,7 @@ import {
   AbortedError, ConflictError, ForbiddenError, InvalidRequestError, NotFoundError, StaleFencingTokenError,
   UnauthorizedError, UpstreamUnavailableError,
 } from '../../core/index.js';
+import type { ShardTrace } from '../shard-span.js';
 import type { SeamlessError } from '../../core/index.js';
 import { StaleLeaseError } from '../errors.js';
 import type { RemoteLease, WorkerCoordinator } from './remote-worker.js';
@@ -113,6 +114,7 @@ export function createCoordinatorClient(url: string, key?: string, options: Coor
           start: numberField(shard, 'start', '/v1/shards/next'),
           end: numberField(shard, 'end', '/v1/shards/next'),
         },
+        ...traceOf(body),
       };
       return out;
     },
@@ -205,4 +207,12 @@ function stringField(body: Json, field: string, path: string): string {
   const v = body[field];
   if (typeof v !== 'string') throw malformed(path, field);
   return v;
+}
+
+/** The optional `trace` of a grant: `{job, traceparent}`; anything malformed is ignored (tracing is best effort). */
+function traceOf(body: Readonly<Record<string, unknown>>): { trace?: ShardTrace } {
+  const t = body.trace;
+  if (typeof t !== 'object' || t === null) return {};
+  const { job, traceparent } = t as Record<string, unknown>;
+  return typeof job === 'string' && typeof traceparent === 'string' ? { trace: { jobId: job, traceparent } } : {};
 }

@@ -12,7 +12,8 @@
  */
 import { alignDown, delay, formatInterval, isSeamlessError, toSeamlessError } from '../../core/index.js';
 import type { Clock, SeamlessError } from '../../core/index.js';
-import type { Logger, SeamlessMetrics } from '../../observability/index.js';
+import { endSpan } from '../../observability/index.js';
+import type { Logger, SeamlessMetrics, Tracing } from '../../observability/index.js';
 import type { SourceBatch } from '../../sources/index.js';
 import type { BackfillTarget } from '../coordinator.js';
 import type { ShardUpload } from '../coordinator-service.js';
@@ -20,6 +21,8 @@ import type { ShardSpec } from '../lease-store.js';
 import { backoffDelay, isRetryable } from '../retry.js';
 import type { RetryPolicy } from '../retry.js';
 import { prepareBatch } from '../shard-fetcher.js';
+import { startShardSpan } from '../shard-span.js';
+import type { ShardTrace } from '../shard-span.js';
 
 /** A lease on one shard, as the coordinator grants it to a worker. */
 export interface RemoteLease {
@@ -27,6 +30,8 @@ export interface RemoteLease {
   readonly token: number;
   readonly leaseUntil: number;
   readonly shard: ShardSpec;
+  /** The trace of the read whose job wants the shard: this worker's shard span continues it. */
+  readonly trace?: ShardTrace;
 }
 
 /**
@@ -64,6 +69,8 @@ export interface RemoteWorkerOptions {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly metrics?: SeamlessMetrics;
+  /** Spans of the shards this worker leases, in the trace of the read that asked (when it was traced). */
+  readonly tracing?: Tracing;
   /** Progress, one event per lease step (the CLI prints them). */
   readonly onEvent?: (event: RemoteWorkerEvent) => void;
   /** Pause between attempts to reach an unreachable coordinator. */
@@ -126,6 +133,7 @@ export function startRemoteWorker(o: RemoteWorkerOptions): RemoteWorker {
     const lost = new AbortController();
     const onStop = (): void => lost.abort(signal.reason);
     signal.addEventListener('abort', onStop, { once: true });
+    const span = startShardSpan(o.tracing, shard, token, me, lease.trace);
     const beat = setInterval(() => {
       client.heartbeat(key, token, o.leaseMs).then(() => undefined, (error: unknown) => {
         if (isSeamlessError(error) && error.code === 'conflict') {
@@ -136,9 +144,12 @@ export function startRemoteWorker(o: RemoteWorkerOptions): RemoteWorker {
         }
       });
     }, o.heartbeatMs);
+    let failure: unknown;
     try {
-      await work(lease, me, lost.signal, labels);
+      const done = await work(lease, me, lost.signal, labels);
+      span?.setAttributes({ 'seamless.shard.state': done.state, 'seamless.shard.rows': done.rowsWritten, 'seamless.shard.upstream_rows': done.upstreamRows });
     } catch (error) {
+      failure = error;
       const cause = isSeamlessError(lost.signal.reason) ? lost.signal.reason : toSeamlessError(error);
       if (cause.code === 'conflict') {
         logger.warn({ shard: key, token, reason: cause.message }, 'lease ended elsewhere; this worker stands down');
@@ -153,6 +164,7 @@ export function startRemoteWorker(o: RemoteWorkerOptions): RemoteWorker {
         );
       }
     } finally {
+      if (span) endSpan(span, failure);
       clearInterval(beat);
       signal.removeEventListener('abort', onStop);
       inflight--;
@@ -161,7 +173,14 @@ export function startRemoteWorker(o: RemoteWorkerOptions): RemoteWorker {
     }
   }
 
-  async function work(lease: RemoteLease, me: string, lost: AbortSignal, labels: { node_id: string; interval: string }): Promise<void> {
+  /** What one lease did, for its span. */
+  interface LeaseOutcome {
+    readonly state: 'completed' | 'known_empty' | 'failed';
+    readonly rowsWritten: number;
+    readonly upstreamRows: number;
+  }
+
+  async function work(lease: RemoteLease, me: string, lost: AbortSignal, labels: { node_id: string; interval: string }): Promise<LeaseOutcome> {
     const { key, token, shard } = lease;
     const startedAt = clock.now();
     const target = o.resolveTarget(shard.nodeId, shard.intervalMs);
@@ -170,12 +189,13 @@ export function startRemoteWorker(o: RemoteWorkerOptions): RemoteWorker {
       await client.fail(key, token, reason, false);
       metrics?.backfillShardsTotal.inc({ ...labels, outcome: 'failed' });
       emit({ type: 'failed', worker: me, shard, token, reason, retryable: false });
-      return;
+      return { state: 'failed', rowsWritten: 0, upstreamRows: 0 };
     }
     // Only closed bars: the part of the shard after the last closed bar is left for later.
     const end = Math.min(shard.end, alignDown(clock.now(), shard.intervalMs));
     let rowsWritten = 0;
     let state: 'completed' | 'known_empty' = 'completed';
+    let upstreamRows = 0;
     if (end > shard.start) {
       const range = { start: shard.start, end };
       let batch: SourceBatch;
@@ -189,9 +209,10 @@ export function startRemoteWorker(o: RemoteWorkerOptions): RemoteWorker {
         await client.fail(key, token, reason, retryable);
         metrics?.backfillShardsTotal.inc({ ...labels, outcome: retryable ? 'retried' : 'failed' });
         emit({ type: 'failed', worker: me, shard, token, reason, retryable });
-        return;
+        return { state: 'failed', rowsWritten: 0, upstreamRows: 0 };
       }
-      metrics?.backfillUpstreamRows.inc(labels, batch.frame.length);
+      upstreamRows = batch.frame.length;
+      metrics?.backfillUpstreamRows.inc(labels, upstreamRows);
       const prepared = prepareBatch(batch, range, target.dataset, clock.now(), logger, key);
       if (lost.aborted && isSeamlessError(lost.reason) && lost.reason.code === 'conflict') throw lost.reason;
       rowsWritten = (await client.writeShard(key, token, prepared)).rowsWritten;
@@ -200,6 +221,7 @@ export function startRemoteWorker(o: RemoteWorkerOptions): RemoteWorker {
     await client.complete(key, token, { rowsWritten, state });
     metrics?.backfillShardsTotal.inc({ ...labels, outcome: state });
     emit({ type: 'completed', worker: me, shard, token, state, rowsWritten, ms: clock.now() - startedAt });
+    return { state, rowsWritten, upstreamRows };
   }
 
   const loops: Promise<void>[] = [];

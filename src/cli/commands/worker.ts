@@ -13,9 +13,8 @@ import { createCoordinatorClient, startRemoteWorker } from '../../backfill/index
 import type { BackfillTarget, RemoteWorkerEvent } from '../../backfill/index.js';
 import { loadConfig } from '../../config/index.js';
 import type { SeamlessConfig } from '../../config/index.js';
-import { LOGGER_NAMES, createLogger } from '../../observability/index.js';
-import { createSyntheticSource } from '../../sources/index.js';
-import type { BarSource } from '../../sources/index.js';
+import { LOGGER_NAMES, createLogger, createTracing } from '../../observability/index.js';
+import { composeSources } from '../../provider/index.js';
 import { writeLine } from '../context.js';
 import type { CliContext } from '../context.js';
 import { integerOption } from '../options.js';
@@ -50,9 +49,14 @@ export function registerWorker(program: Command, ctx: CliContext): void {
       const concurrency = opts.concurrency ?? bf.concurrency;
       const leaseMs = opts.leaseMs ?? bf.leaseMs;
       const logger = createLogger({ level: ctx.debug ? 'debug' : config.logging.level }).child({ name: LOGGER_NAMES.backfill });
+      // Shards of traced reads continue the read's trace (the coordinator hands out its traceparent).
+      const tracing = createTracing({
+        serviceName: config.tracing.serviceName, exportDelayMs: config.tracing.exportDelayMs,
+        ...(config.tracing.endpoint ? { endpoint: config.tracing.endpoint } : {}),
+      });
       let done = 0;
       const worker = startRemoteWorker({
-        client, workerId, concurrency, resolveTarget: targetResolver(config), leaseMs,
+        client, workerId, concurrency, resolveTarget: targetResolver(config), leaseMs, tracing,
         heartbeatMs: Math.min(bf.heartbeatMs, Math.floor(leaseMs / 3)), waitMs: opts.waitMs, clock: systemClock, logger,
         onEvent: (event) => {
           if (event.type === 'completed') done++;
@@ -69,6 +73,7 @@ export function registerWorker(program: Command, ctx: CliContext): void {
       });
       logger.info({ signal }, 'stopping');
       await worker.stop();
+      await tracing.shutdown();
       writeLine(ctx.stdout, `seamless worker ${workerId} stopped after ${done} shard${done === 1 ? '' : 's'}`);
       logger.flush();
     });
@@ -76,14 +81,7 @@ export function registerWorker(program: Command, ctx: CliContext): void {
 
 /** Sources and schemas of the configured datasets, by (nodeId, interval): what this worker can fetch. */
 function targetResolver(config: SeamlessConfig): (nodeId: string, intervalMs: number) => BackfillTarget | undefined {
-  const sources = new Map<string, BarSource>();
-  for (const [name, s] of Object.entries(config.sources)) {
-    sources.set(name, createSyntheticSource({
-      seed: s.seed, latencyMs: s.latencyMs, knownEmpty: s.knownEmpty, defects: s.defects,
-      ...(s.basePrice !== undefined ? { basePrice: s.basePrice } : {}),
-      ...(s.volatility !== undefined ? { volatility: s.volatility } : {}),
-    }));
-  }
+  const sources = composeSources(config.sources);
   const targets = new Map<string, BackfillTarget>();
   for (const d of config.datasets) {
     const source = d.source === undefined ? undefined : sources.get(d.source);

@@ -9,7 +9,7 @@
  *   POST /v1/leases/fail       {key, token, reason, retryable?} → {completion_ratio} | 409 stale
  *   GET  /v1/leases/inspect?key=  → the shard's lease record | 404
  *   POST /v1/jobs {node, interval, start, end} → 202 {job} · GET /v1/jobs/:id (as /v1/backfills/:id)
- *   POST /v1/shards/next       {worker, lease_ms?, wait_ms?} → {shard, lease} | 204 (long-poll)
+ *   POST /v1/shards/next       {worker, lease_ms?, wait_ms?} → {shard, lease, trace?} | 204 (long-poll)
  *   POST /v1/shards/rows?key=&token=  Arrow IPC upload (shard-upload-codec.ts) → {rows_written}
  *
  * One encapsulated plugin: the Arrow body parser (with its large body limit) exists in this
@@ -143,6 +143,7 @@ export function leaseRoutes(app: FastifyInstance, seamless: Seamless, service: C
         return {
           shard: { key: shard.key, node: shard.nodeId, interval_ms: shard.intervalMs, start: shard.start, end: shard.end },
           lease: { key: grant.key, token: grant.token, lease_until_ms: grant.leaseUntil },
+          ...(grant.trace ? { trace: { job: grant.trace.jobId, traceparent: grant.trace.traceparent } } : {}),
         };
       } finally {
         polls.delete(poll);

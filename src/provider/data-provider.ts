@@ -6,8 +6,8 @@
  */
 import { performance } from 'node:perf_hooks';
 import {
-  AbortedError, SeamlessSLAExceeded, abortable, alignDown, allocateFrame, concatFrames, normaliseRanges, fingerprintFrame, fingerprintFrameAsync, formatInterval, intersectRanges, lowerBound, missingRanges,
-  subtractRanges, barCount, emptyFrame,
+  AbortedError, SeamlessSLAExceeded, abortable, alignDown, concatFrames, normaliseRanges, fingerprintFrameAsync, formatInterval, intersectRanges, missingRanges,
+  barCount, emptyFrame, subtractRanges,
 } from '../core/index.js';
 import type { Clock, Frame, TimeRange } from '../core/index.js';
 import type { BackfillCoordinator } from '../backfill/index.js';
@@ -21,10 +21,15 @@ import { normaliseRequest } from './fetch-request.js';
 import type { FetchRequest, NormalisedRequest } from './fetch-request.js';
 import type { ResolvedDataset } from './dataset-catalog.js';
 import type { SlaRead, SlaStage } from './sla-stage.js';
+import { coverageBounds, failedRanges } from './read-metadata.js';
 import type { ReadMetadata, SourceRowCounts } from './read-metadata.js';
+import { memoFingerprint, rememberComplete, rowsIn } from './cache-fill.js';
+import type { Piece } from './cache-fill.js';
 import { cacheKey } from './response-cache.js';
 import type { CachePiece, ResponseCache } from './response-cache.js';
 import { runStrategy } from './strategy-runner.js';
+import { readLive, withBuilding } from './live-step.js';
+import type { LivePart, LiveReader } from './live-step.js';
 import { UnknownDatasetError } from './errors.js';
 
 /** Part of the cache key: bumped when the conformance pipeline's semantics change. */
@@ -55,12 +60,14 @@ export interface DataProviderDeps {
   readonly tracing?: Tracing;
   /** Step 8: SLA policies; absent when none are configured. */
   readonly sla?: SlaStage;
+  /** Step 6: the live hub of datasets with a live feed; absent when none is configured. */
+  readonly live?: LiveReader;
+  /** Longest wait for the newest closed live bar when no SLA `live` budget bounds it (default 2000 ms). */
+  readonly liveWaitMs?: number;
 }
 
-interface Piece {
-  readonly range: TimeRange;
-  readonly frame: Frame;
-}
+/** Default of `liveWaitMs`. */
+export const DEFAULT_LIVE_WAIT_MS = 2_000;
 
 export function createDataProvider(deps: DataProviderDeps): DataProvider {
   const { store, catalog, coordinator, cache, clock, metrics } = deps;
@@ -68,6 +75,7 @@ export function createDataProvider(deps: DataProviderDeps): DataProvider {
     cache: metrics.rowsServed.labels({ source: 'cache' }),
     storage: metrics.rowsServed.labels({ source: 'storage' }),
     backfill: metrics.rowsServed.labels({ source: 'backfill' }),
+    live: metrics.rowsServed.labels({ source: 'live' }),
   };
 
   async function fetch(input: FetchRequest, trace: ReadTrace): Promise<FetchResult> {
@@ -98,6 +106,28 @@ export function createDataProvider(deps: DataProviderDeps): DataProvider {
     let cachePieces: readonly CachePiece[] = [];
     let remaining: readonly TimeRange[] = closed.end > closed.start ? [closed] : [];
     const key = cacheKey(req.nodeId, req.intervalMs, req.worldId, req.asOf, CONFORMANCE_VERSION);
+    // Step 6: the newest part from the live buffer (live wins: storage is not asked for it).
+    let livePart: LivePart | undefined;
+    const live = deps.live;
+    if (live?.has(dataset)) {
+      const livePhase = sla?.phase('live');
+      livePart = await trace.step('seamless.live', async (span) => {
+        const part = await readLive(live, {
+          dataset, schema, aligned: req.aligned, closed, now, includeBuilding: req.includeBuilding,
+          waitMs: deps.liveWaitMs ?? DEFAULT_LIVE_WAIT_MS, ...(livePhase ? { signal: livePhase.signal } : input.signal ? { signal: input.signal } : {}),
+        }, () => performance.now()).finally(() => livePhase?.end());
+        span?.setAttributes({
+          'seamless.live.rows': part.rows, 'seamless.live.building': part.building !== undefined, 'seamless.live.connected': part.connected,
+          'seamless.live.waited_ms': part.waitedMs, 'seamless.live.caught_up': part.caughtUp,
+        });
+        return part;
+      });
+      if (livePhase?.signal.aborted) sla?.failFast(livePhase.signal.reason);
+      if (input.signal?.aborted) throw new AbortedError(input.signal.reason);
+      for (const p of livePart.pieces) pieces.push(p);
+      counts.live += livePart.rows;
+      remaining = subtractRanges(remaining, livePart.covered);
+    }
 
     if (cache && remaining.length > 0) {
       const hit = await trace.step('seamless.cache', (span) => {
@@ -112,7 +142,7 @@ export function createDataProvider(deps: DataProviderDeps): DataProvider {
         counts.cache += p.frame.length;
       }
     }
-    const cacheHit = remaining.length === 0 && closed.end > closed.start;
+    const cacheHit = remaining.length === 0 && closed.end > closed.start && cachePieces.length > 0;
     if (cache) {
       if (cacheHit) cache.countHit();
       else cache.countMiss();
@@ -185,7 +215,7 @@ export function createDataProvider(deps: DataProviderDeps): DataProvider {
     let answer = frame;
     let conformance: ReadMetadata['conformance'] = null;
     if (deps.conformance) {
-      const ranges = cacheHit ? await store.coverage(dataset, closed) : coverage;
+      const ranges = remaining.length === 0 ? await store.coverage(dataset, closed) : coverage;
       // Known-empty ranges are never gaps; nor are the ranges this answer reports as missing
       // (a partial answer says so in its metadata: that is coverage, not a defect of the bars).
       const knownEmpty: TimeRange[] = [...missing];
@@ -230,6 +260,8 @@ export function createDataProvider(deps: DataProviderDeps): DataProvider {
       const jobId = job.jobId;
       sla.watchRecovery(jobId, (signal) => coordinator.wait(jobId, signal));
     }
+    // A still-building bar (asked for) is the last row, after the checks of closed bars.
+    if (livePart?.building) answer = withBuilding(schema, answer, livePart.building);
     const fingerprint = cacheHit && cachePieces.length === 1 && answer === frame ? memoFingerprint(cachePieces[0], answer) : await fingerprintFrameAsync(answer);
 
     const metadata: ReadMetadata = {
@@ -242,7 +274,7 @@ export function createDataProvider(deps: DataProviderDeps): DataProvider {
       rangeAdjusted: req.aligned.start !== req.requested.start || req.aligned.end !== req.requested.end,
       closedRange: closed,
       rows: answer.length,
-      coverageBounds: cacheHit ? (closed.end > closed.start ? closed : null) : coverageBounds(coverage, closed),
+      coverageBounds: cacheHit ? (closed.end > closed.start ? closed : null) : coverageBounds(livePart ? [...coverage, ...livePart.covered.map((r) => ({ ...r, state: 'stored' as const }))] : coverage, closed),
       coverageRatio,
       stalenessMs,
       missingRanges: missing,
@@ -260,12 +292,14 @@ export function createDataProvider(deps: DataProviderDeps): DataProvider {
         : null,
       backfill: job,
       cacheHit,
+      building: livePart?.building ? { ts: livePart.building.ts[0] } : null,
       sources: counts,
       elapsedMs: performance.now() - t0,
     };
     if (counts.cache > 0) rowsFrom.cache.inc(counts.cache);
     if (counts.storage > 0) rowsFrom.storage.inc(counts.storage);
     if (counts.backfill > 0) rowsFrom.backfill.inc(counts.backfill);
+    if (counts.live > 0) rowsFrom.live.inc(counts.live);
     metrics.fetchDuration.observe({ strategy: req.strategy, outcome: partial ? 'partial' : 'complete' }, metadata.elapsedMs / 1000);
     trace.set({
       'seamless.rows': answer.length, 'seamless.rows.cache': counts.cache, 'seamless.rows.storage': counts.storage,
@@ -291,26 +325,6 @@ export function createDataProvider(deps: DataProviderDeps): DataProvider {
   };
 }
 
-/** Caches what this read proved complete: the whole answer when nothing is missing, else the complete parts. */
-function rememberComplete(
-  cache: ResponseCache, key: string, remaining: readonly TimeRange[], missing: readonly TimeRange[],
-  pieces: readonly Piece[], closed: TimeRange, answer: Frame,
-): void {
-  if (missing.length === 0) {
-    cache.insert(key, closed, answer);
-    return;
-  }
-  for (const complete of subtractRanges(remaining, missing)) {
-    for (const p of pieces) {
-      if (p.range.start >= complete.end || p.range.end <= complete.start) continue;
-      const f = p.frame;
-      const part = f.slice(lowerBound(f.ts, Math.max(complete.start, p.range.start)), lowerBound(f.ts, Math.min(complete.end, p.range.end)));
-      // Copy so the segment does not pin the whole read buffer (the cache charges what it holds).
-      cache.insert(key, { start: Math.max(complete.start, p.range.start), end: Math.min(complete.end, p.range.end) }, copyFrame(part));
-    }
-  }
-}
-
 /**
  * A wait that an SLA deadline cut short gives `undefined` (the read goes on with what it has and
  * the policy decides at the end); anything else — the client leaving, a failure — is rethrown.
@@ -323,47 +337,3 @@ function slaCut(error: unknown, sla: SlaRead | undefined): undefined {
   throw error;
 }
 
-function copyFrame(f: Frame): Frame {
-  const out = allocateFrame(f.schema, f.length);
-  out.ts.set(f.ts);
-  for (let c = 0; c < f.values.length; c++) (out.values[c] as Float64Array).set(f.values[c]);
-  return out;
-}
-
-function memoFingerprint(piece: CachePiece, frame: Frame): string {
-  const seg = piece.segment;
-  const from = lowerBound(seg.frame.ts, piece.range.start);
-  const memoKey = `${from}:${from + frame.length}`;
-  let fp = seg.fingerprints.get(memoKey);
-  if (fp === undefined) {
-    fp = fingerprintFrame(frame);
-    if (seg.fingerprints.size < 16) seg.fingerprints.set(memoKey, fp);
-  }
-  return fp;
-}
-
-function rowsIn(frame: Frame, ranges: readonly TimeRange[]): number {
-  let n = 0;
-  for (const r of ranges) n += lowerBound(frame.ts, r.end) - lowerBound(frame.ts, r.start);
-  return n;
-}
-
-function coverageBounds(coverage: readonly CoverageRange[], closed: TimeRange): TimeRange | null {
-  let start = Infinity;
-  let end = -Infinity;
-  for (const c of coverage) {
-    if (c.state === 'failed' || c.end <= closed.start || c.start >= closed.end) continue;
-    start = Math.min(start, Math.max(c.start, closed.start));
-    end = Math.max(end, Math.min(c.end, closed.end));
-  }
-  return start < end ? { start, end } : null;
-}
-
-function failedRanges(coverage: readonly CoverageRange[], closed: TimeRange): ReadMetadata['failedRanges'] {
-  const out: { start: number; end: number; reason: string; attempts: number }[] = [];
-  for (const c of coverage) {
-    if (c.state !== 'failed' || c.end <= closed.start || c.start >= closed.end) continue;
-    out.push({ start: c.start, end: c.end, reason: c.reason ?? 'unknown', attempts: c.attempts ?? 1 });
-  }
-  return out;
-}

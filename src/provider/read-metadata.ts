@@ -3,6 +3,7 @@
  * each bar came from, and what is missing or was downgraded.
  */
 import type { TimeRange } from '../core/index.js';
+import type { CoverageRange } from '../storage/index.js';
 import type { Strategy } from './fetch-request.js';
 
 export interface SourceRowCounts {
@@ -48,6 +49,29 @@ export interface ReadMetadata {
   readonly slaViolation: unknown;
   readonly backfill: { readonly jobId: string; readonly completionRatio: number; readonly state: string } | null;
   readonly cacheHit: boolean;
+  /** Set when the last row is the still-building bar (asked for with includeBuilding): not closed, its values will change. */
+  readonly building: { readonly ts: number } | null;
   readonly sources: Readonly<SourceRowCounts>;
   readonly elapsedMs: number;
+}
+
+/** Span of the stored or known-empty coverage inside `closed`; null when none. */
+export function coverageBounds(coverage: readonly CoverageRange[], closed: TimeRange): TimeRange | null {
+  let start = Infinity;
+  let end = -Infinity;
+  for (const c of coverage) {
+    if (c.state === 'failed' || c.end <= closed.start || c.start >= closed.end) continue;
+    start = Math.min(start, Math.max(c.start, closed.start));
+    end = Math.max(end, Math.min(c.end, closed.end));
+  }
+  return start < end ? { start, end } : null;
+}
+
+export function failedRanges(coverage: readonly CoverageRange[], closed: TimeRange): ReadMetadata['failedRanges'] {
+  const out: { start: number; end: number; reason: string; attempts: number }[] = [];
+  for (const c of coverage) {
+    if (c.state !== 'failed' || c.end <= closed.start || c.start >= closed.end) continue;
+    out.push({ start: c.start, end: c.end, reason: c.reason ?? 'unknown', attempts: c.attempts ?? 1 });
+  }
+  return out;
 }

@@ -1,0 +1,60 @@
+/**
+ * What a read leaves in the response cache, and what it reuses from it: the complete parts of
+ * an answer (copied, so a segment never pins a whole read buffer), fingerprints memoised per
+ * cached segment, and the row accounting of pieces.
+ */
+import { allocateFrame, fingerprintFrame, lowerBound, subtractRanges } from '../core/index.js';
+import type { Frame, TimeRange } from '../core/index.js';
+import type { CachePiece, ResponseCache } from './response-cache.js';
+
+/** One contiguous part of an answer and the range it vouches for. */
+export interface Piece {
+  readonly range: TimeRange;
+  readonly frame: Frame;
+}
+
+/** Caches what this read proved complete: the whole answer when nothing is missing, else the complete parts. */
+export function rememberComplete(
+  cache: ResponseCache, key: string, remaining: readonly TimeRange[], missing: readonly TimeRange[],
+  pieces: readonly Piece[], closed: TimeRange, answer: Frame,
+): void {
+  if (missing.length === 0) {
+    cache.insert(key, closed, answer);
+    return;
+  }
+  for (const complete of subtractRanges(remaining, missing)) {
+    for (const p of pieces) {
+      if (p.range.start >= complete.end || p.range.end <= complete.start) continue;
+      const f = p.frame;
+      const part = f.slice(lowerBound(f.ts, Math.max(complete.start, p.range.start)), lowerBound(f.ts, Math.min(complete.end, p.range.end)));
+      // Copy so the segment does not pin the whole read buffer (the cache charges what it holds).
+      cache.insert(key, { start: Math.max(complete.start, p.range.start), end: Math.min(complete.end, p.range.end) }, copyFrame(part));
+    }
+  }
+}
+
+export function copyFrame(f: Frame): Frame {
+  const out = allocateFrame(f.schema, f.length);
+  out.ts.set(f.ts);
+  for (let c = 0; c < f.values.length; c++) (out.values[c] as Float64Array).set(f.values[c]);
+  return out;
+}
+
+export function memoFingerprint(piece: CachePiece, frame: Frame): string {
+  const seg = piece.segment;
+  const from = lowerBound(seg.frame.ts, piece.range.start);
+  const memoKey = `${from}:${from + frame.length}`;
+  let fp = seg.fingerprints.get(memoKey);
+  if (fp === undefined) {
+    fp = fingerprintFrame(frame);
+    if (seg.fingerprints.size < 16) seg.fingerprints.set(memoKey, fp);
+  }
+  return fp;
+}
+
+export function rowsIn(frame: Frame, ranges: readonly TimeRange[]): number {
+  let n = 0;
+  for (const r of ranges) n += lowerBound(frame.ts, r.end) - lowerBound(frame.ts, r.start);
+  return n;
+}
+

@@ -66,6 +66,8 @@ export function readSummary(m: ReadMetadata): string {
   if (m.missingRanges.length > 0) parts.push(`missing ${m.missingRanges.length} range(s) from ${formatTime(m.missingRanges[0].start)}`);
   if (m.failedRanges.length > 0) parts.push(`failed ${m.failedRanges.length} range(s): ${m.failedRanges[0].reason}`);
   if (m.downgraded) parts.push(`downgraded (${m.downgradeMode ?? '?'}): ${m.downgradeReason ?? ''}`);
+  // Remote answers of older gateways have no `building`.
+  if (m.building) parts.push(`last row is the building bar of ${formatTime(m.building.ts)} (not closed)`);
   return parts.join(' · ');
 }
 

@@ -26,6 +26,7 @@ interface FetchOptions extends RemoteOptions {
   readonly end: string;
   readonly strategy?: Strategy;
   readonly partialOk?: boolean;
+  readonly includeBuilding?: boolean;
   readonly format: FetchFormat;
   readonly limit: number;
 }
@@ -39,6 +40,7 @@ export function registerFetch(program: Command, ctx: CliContext): void {
     .requiredOption('--end <time>', 'range end (epoch ms or ISO-8601), exclusive')
     .addOption(new Option('--strategy <strategy>', 'how to treat missing data').choices(STRATEGIES))
     .option('--partial-ok', 'accept a partial answer instead of an error')
+    .option('--include-building', 'append the still-building bar of a live dataset (not closed: its values will change)')
     .addOption(new Option('--format <format>', 'output format').choices(FETCH_FORMATS).default('table'))
     .option('--limit <n>', 'table rows to show (head and tail)', integerOption('--limit', 2), DEFAULT_TABLE_LIMIT);
   addRemoteOptions(cmd).action(async (opts: FetchOptions) => {
@@ -53,6 +55,7 @@ async function fetchEmbedded(ctx: CliContext, opts: FetchOptions): Promise<void>
       nodeId: opts.node, interval: opts.interval, start: opts.start, end: opts.end,
       ...(opts.strategy !== undefined ? { strategy: opts.strategy } : {}),
       partialOk: opts.partialOk === true,
+      includeBuilding: opts.includeBuilding === true,
       requestedBy: 'cli',
     });
     switch (opts.format) {
@@ -78,6 +81,7 @@ async function fetchRemote(ctx: CliContext, opts: FetchOptions & { url: string }
   const query = {
     node: opts.node, interval: opts.interval, start: opts.start, end: opts.end, strategy: opts.strategy,
     partial_ok: opts.partialOk === true ? 'true' : undefined,
+    include_building: opts.includeBuilding === true ? 'true' : undefined,
   };
   if (opts.format === 'csv') {
     ctx.stdout.write(await client.getText('/v1/bars', { ...query, format: 'csv' }));

@@ -10,6 +10,7 @@ import { registerBackfill } from './commands/backfill.js';
 import { registerCoordinator } from './commands/coordinator.js';
 import { registerCoverage } from './commands/coverage.js';
 import { registerFetch } from './commands/fetch.js';
+import { registerHealth } from './commands/health.js';
 import { registerImport } from './commands/import.js';
 import { registerKeys } from './commands/keys.js';
 import { registerReport } from './commands/report.js';
@@ -38,6 +39,7 @@ export function buildProgram(ctx: CliContext = processContext()): Command {
   registerKeys(program, ctx);
   registerSchema(program, ctx);
   registerReport(program, ctx);
+  registerHealth(program, ctx);
   registerCoordinator(program, ctx);
   registerWorker(program, ctx);
   registerSla(program, ctx);

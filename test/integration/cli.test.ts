@@ -238,6 +238,14 @@ describe.concurrent('seamless CLI', () => {
       expect(locked.stderr).toMatch(/^seamless: conflict: .*locked by another process.*--url/);
       expect(remote.code).toBe(0);
       expect((JSON.parse(remote.stdout) as ReadBody).data.ts).toHaveLength(5);
+
+      // `seamless health --url` reports the gateway's checks; locally the held storage fails.
+      const [healthRemote, healthLocal] = await Promise.all([seamless(ws, ['health', '--url', url]), seamless(ws, ['health'])]);
+      expect(healthRemote.code).toBe(0);
+      expect(healthRemote.stdout).toMatch(/^\[OK\]\s+gateway\s+http:/m);
+      expect(healthRemote.stdout).toMatch(/^\[OK\]\s+storage\s+duckdb$/m);
+      expect(healthLocal.code).toBe(1);
+      expect(healthLocal.stdout).toMatch(/^\[FAIL\] storage\s+conflict: .*locked by another process/m);
     } finally {
       child.kill('SIGTERM');
     }

@@ -1,7 +1,8 @@
 /**
  * Opens the storage this instance reads and writes: the embedded database (DuckDB file under
  * the data directory, or `:memory:`) always holds the schema registry, the report archive and
- * the embedded lease store; bars, coverage and ingest findings live in the configured engine.
+ * the embedded lease store; bars, coverage and ingest findings live in the configured engine —
+ * the same embedded file (`duckdb`), or the PostgreSQL database at `storage.url` (`postgres`).
  */
 import { mkdirSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
@@ -10,8 +11,8 @@ import type { LeaseStore } from '../backfill/index.js';
 import type { IngestFindingStore, ReportArchive } from '../conformance/index.js';
 import type { SeamlessConfig } from '../config/index.js';
 import type { RegistryStore } from '../schema/index.js';
-import { createEmbeddedDatabase } from '../storage/index.js';
-import type { BarStore } from '../storage/index.js';
+import { createEmbeddedDatabase, createPostgresStorage } from '../storage/index.js';
+import type { BarStore, EmbeddedDatabase } from '../storage/index.js';
 
 export interface StorageParts {
   readonly bars: BarStore;
@@ -23,11 +24,34 @@ export interface StorageParts {
 }
 
 export async function composeStorage(config: SeamlessConfig['storage'], dataDir: string, clock: Clock): Promise<StorageParts> {
-  const path = config.path === ':memory:' || isAbsolute(config.path) ? config.path : join(dataDir, config.path);
-  if (path !== ':memory:') mkdirSync(dataDir, { recursive: true });
-  const db = await createEmbeddedDatabase({ path, clock });
+  if (config.engine === 'postgres' && config.url !== undefined) {
+    // PostgreSQL first: an unreachable database fails the start before anything else is opened.
+    const pg = await createPostgresStorage({ url: config.url, pool: { max: config.pool.max }, connectTimeoutMs: config.connectTimeoutMs, clock });
+    let db: EmbeddedDatabase;
+    try {
+      db = await openEmbedded(config, dataDir, clock);
+    } catch (error) {
+      await pg.close();
+      throw error;
+    }
+    return {
+      bars: pg.bars, findings: pg.findings, registry: db.registry, reports: db.reports, leases: db.leases,
+      async close() {
+        // Both close even when one fails; the first failure is reported.
+        const results = await Promise.allSettled([pg.close(), db.close()]);
+        for (const r of results) if (r.status === 'rejected') throw r.reason;
+      },
+    };
+  }
+  const db = await openEmbedded(config, dataDir, clock);
   return {
     bars: db.bars, findings: db.findings, registry: db.registry, reports: db.reports, leases: db.leases,
     close: () => db.close(),
   };
+}
+
+function openEmbedded(config: SeamlessConfig['storage'], dataDir: string, clock: Clock): Promise<EmbeddedDatabase> {
+  const path = config.path === ':memory:' || isAbsolute(config.path) ? config.path : join(dataDir, config.path);
+  if (path !== ':memory:') mkdirSync(dataDir, { recursive: true });
+  return createEmbeddedDatabase({ path, clock });
 }

@@ -6,7 +6,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { DatasetKey, DatasetSummary } from '../bar-store.js';
 import { DatasetSchemaConflictError } from '../errors.js';
-import { ALL_BAR_TABLES } from './bar-tables.js';
+import { ALL_BAR_TABLES } from '../bar-tables.js';
 
 export interface DatasetRow {
   readonly id: number;

@@ -8,23 +8,24 @@
 import { emptyFrame, systemClock } from '../../core/index.js';
 import type { Clock, Frame, FrameSchema, TimeRange } from '../../core/index.js';
 import type {
-  BarStore, CoverageClaim, CoverageRange, DatasetKey, DatasetSummary, Fence, WriteBatch, WriteReport,
+  BarStore, CoverageRange, DatasetKey, DatasetSummary, Fence, WriteBatch, WriteReport,
 } from '../bar-store.js';
 import { DatasetSchemaConflictError } from '../errors.js';
 import { appendBars, deleteBars } from './bar-writer.js';
-import { insertFindings, validateFinding } from './duckdb-ingest-findings.js';
+import { insertFindings } from './duckdb-ingest-findings.js';
 import { barReadStatements, readBars } from './bar-reader.js';
 import type { BarReadStatements } from './bar-reader.js';
-import { barTableFor } from './bar-tables.js';
+import { barTableFor } from '../bar-tables.js';
 import { inTransaction } from './connection.js';
 import { openDatabaseHandle } from './database-handle.js';
 import type { DatabaseHandle } from './database-handle.js';
-import { failCoverage, loadCoverage, overlayCoverage, saveCoverage } from './coverage-index.js';
+import { loadCoverage, saveCoverage } from './coverage-index.js';
+import { claimToCoverage, failCoverage, overlappingCoverage, overlayCoverage } from '../coverage-algebra.js';
 import { datasetCacheKey, ensureDataset, findDataset, listDatasets } from './dataset-registry.js';
 import type { DatasetRow } from './dataset-registry.js';
 import { translateDuckDbError } from './duckdb-errors.js';
 import { checkAndAdvanceFence } from './fencing.js';
-import { validateDataset, validateFence, validateRange, validateWriteBatch } from './write-validation.js';
+import { validateDataset, validateFence, validateFindings, validateRange, validateWriteBatch } from '../write-validation.js';
 
 export interface DuckDbBarStoreOptions {
   /** Database file path, or `:memory:`. */
@@ -103,7 +104,7 @@ class DuckDbBarStore implements BarStore {
           return loaded;
         });
       }
-      return overlapping(entries, range);
+      return overlappingCoverage(entries, range);
     } catch (err) {
       throw translateDuckDbError(err, 'coverage');
     }
@@ -114,7 +115,7 @@ class DuckDbBarStore implements BarStore {
     const table = barTableFor(schema);
     const claims = validateWriteBatch(batch, schema);
     const findings = batch.findings ?? [];
-    for (let i = 0; i < findings.length; i++) validateFinding(findings[i], i);
+    validateFindings(findings);
     return await this.#db.writes.run(async () => {
       this.#assertOpen('write');
       const writer = this.#db.conns.writer;
@@ -126,7 +127,7 @@ class DuckDbBarStore implements BarStore {
           await appendBars(writer, table, ds.id, batch.frame);
           if (findings.length > 0) await insertFindings(writer, findings);
           const current = this.#coverage.get(ds.id) ?? await loadCoverage(writer, ds.id);
-          const updated = overlayCoverage(current, claims.map(toCoverageRange));
+          const updated = overlayCoverage(current, claims.map(claimToCoverage));
           await saveCoverage(writer, ds.id, updated, this.#db.clock.now());
           return [ds, updated] as const;
         });
@@ -206,16 +207,4 @@ class DuckDbBarStore implements BarStore {
   #assertOpen(operation: string): void {
     this.#db.assertOpen(operation);
   }
-}
-
-/** Entries overlapping `range` (all when omitted), unclipped, ascending; a fresh array. */
-function overlapping(entries: readonly CoverageRange[], range: TimeRange | undefined): CoverageRange[] {
-  if (range === undefined) return entries.slice();
-  const out: CoverageRange[] = [];
-  for (const e of entries) if (e.end > range.start && e.start < range.end) out.push(e);
-  return out;
-}
-
-function toCoverageRange(c: CoverageClaim): CoverageRange {
-  return { start: c.start, end: c.end, state: c.state };
 }

@@ -4,16 +4,10 @@
  * any SQL and inserted in one transaction.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { InvalidRequestError } from '../../core/index.js';
 import type { IngestFinding, IngestFindingStore } from '../../conformance/index.js';
 import type { DatabaseHandle } from './database-handle.js';
 import { numberOf, textOf } from './row-values.js';
-import { validateDataset, validateRange } from './write-validation.js';
-
-/** Every flag of IngestFinding: a flag added to the interface fails to compile until listed. */
-const INGEST_FLAGS: Readonly<Record<IngestFinding['flag'], true>> = Object.freeze({
-  duplicate_ts: true, misaligned_ts: true, invalid_timestamp: true, unsorted_ts: true, future_ts: true,
-});
+import { validateDataset, validateFindings, validateRange } from '../write-validation.js';
 
 /** Rows per INSERT statement (7 parameters each); a batch is several statements in one transaction. */
 const ROWS_PER_INSERT = 256;
@@ -52,7 +46,7 @@ class DuckDbIngestFindingStore implements IngestFindingStore {
 
   async appendFindings(findings: readonly IngestFinding[]): Promise<void> {
     this.#db.assertOpen('findings.append');
-    for (let i = 0; i < findings.length; i++) validateFinding(findings[i], i);
+    validateFindings(findings);
     if (findings.length === 0) return;
     await this.#db.transact('findings.append', (conn) => insertFindings(conn, findings));
   }
@@ -69,7 +63,7 @@ class DuckDbIngestFindingStore implements IngestFindingStore {
         out.push({
           nodeId,
           intervalMs,
-          // Only flags of INGEST_FLAGS are ever inserted (validateFinding).
+          // Only known flags are ever inserted (validateFinding, ../write-validation.ts).
           flag: textOf(row[0]) as IngestFinding['flag'],
           ts: numberOf(row[1]),
           count: numberOf(row[2]),
@@ -80,14 +74,4 @@ class DuckDbIngestFindingStore implements IngestFindingStore {
       return out;
     });
   }
-}
-
-export function validateFinding(f: IngestFinding, i: number): void {
-  const field = `findings[${i}]`;
-  validateDataset({ nodeId: f.nodeId, intervalMs: f.intervalMs }, field);
-  if (!Object.hasOwn(INGEST_FLAGS, f.flag)) throw new InvalidRequestError(`${field}.flag`, `unknown ingest flag ${JSON.stringify(f.flag)}`);
-  if (!Number.isSafeInteger(f.ts)) throw new InvalidRequestError(`${field}.ts`, `must be an integer epoch ms, got ${String(f.ts)}`);
-  if (!Number.isSafeInteger(f.count) || f.count < 0) throw new InvalidRequestError(`${field}.count`, `must be a non-negative integer, got ${String(f.count)}`);
-  if (!Number.isSafeInteger(f.at)) throw new InvalidRequestError(`${field}.at`, `must be an integer epoch ms, got ${String(f.at)}`);
-  if (typeof f.detail !== 'string') throw new InvalidRequestError(`${field}.detail`, 'must be a string');
 }

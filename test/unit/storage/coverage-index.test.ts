@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { failCoverage, mergeCoverage, overlayCoverage } from '../../../src/storage/duckdb/coverage-index.js';
+import { failCoverage, mergeCoverage, overlayCoverage } from '../../../src/storage/coverage-algebra.js';
 import type { CoverageRange } from '../../../src/storage/index.js';
 
 const s = (start: number, end: number): CoverageRange => ({ start, end, state: 'stored' });

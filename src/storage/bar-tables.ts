@@ -1,9 +1,10 @@
 /**
- * The bar table of each frame schema. SQL identifiers come only from this constant map, never
- * from caller input; a schema whose columns differ from its table's is refused.
+ * The bar table of each frame schema, the same in every engine. SQL identifiers come only from
+ * this constant map, never from caller input; a schema whose columns differ from its table's is
+ * refused.
  */
-import { InvalidRequestError } from '../../core/index.js';
-import type { FrameSchema } from '../../core/index.js';
+import { InvalidRequestError } from '../core/index.js';
+import type { FrameSchema } from '../core/index.js';
 
 export interface BarTable {
   readonly schema: string;

@@ -1,10 +1,12 @@
 /**
- * Checks a write or a failure mark before any SQL runs, so a bad batch writes nothing. Every
- * refusal is an InvalidRequestError naming the offending field. Engine independent.
+ * Checks a write, a failure mark or a batch of ingest findings before any SQL runs, so a bad batch
+ * writes nothing. Every refusal is an InvalidRequestError naming the offending field. Engine
+ * independent: every engine calls these before it opens a transaction.
  */
-import { InvalidRequestError, InvertedRangeError } from '../../core/index.js';
-import type { FrameSchema, TimeRange } from '../../core/index.js';
-import type { CoverageClaim, DatasetKey, Fence, WriteBatch } from '../bar-store.js';
+import { InvalidRequestError, InvertedRangeError } from '../core/index.js';
+import type { FrameSchema, TimeRange } from '../core/index.js';
+import type { IngestFinding } from '../conformance/index.js';
+import type { CoverageClaim, DatasetKey, Fence, WriteBatch } from './bar-store.js';
 
 const MAX_NODE_ID_LENGTH = 256;
 /** Printable: no C0/C1 control characters. */
@@ -78,4 +80,24 @@ function validateClaims(coverage: readonly CoverageClaim[], iv: number): Coverag
     }
   }
   return sorted;
+}
+
+/** Every flag of IngestFinding: a flag added to the interface fails to compile until listed. */
+const INGEST_FLAGS: Readonly<Record<IngestFinding['flag'], true>> = Object.freeze({
+  duplicate_ts: true, misaligned_ts: true, invalid_timestamp: true, unsorted_ts: true, future_ts: true,
+});
+
+export function validateFinding(f: IngestFinding, i: number): void {
+  const field = `findings[${i}]`;
+  validateDataset({ nodeId: f.nodeId, intervalMs: f.intervalMs }, field);
+  if (!Object.hasOwn(INGEST_FLAGS, f.flag)) throw new InvalidRequestError(`${field}.flag`, `unknown ingest flag ${JSON.stringify(f.flag)}`);
+  if (!Number.isSafeInteger(f.ts)) throw new InvalidRequestError(`${field}.ts`, `must be an integer epoch ms, got ${String(f.ts)}`);
+  if (!Number.isSafeInteger(f.count) || f.count < 0) throw new InvalidRequestError(`${field}.count`, `must be a non-negative integer, got ${String(f.count)}`);
+  if (!Number.isSafeInteger(f.at)) throw new InvalidRequestError(`${field}.at`, `must be an integer epoch ms, got ${String(f.at)}`);
+  if (typeof f.detail !== 'string') throw new InvalidRequestError(`${field}.detail`, 'must be a string');
+}
+
+/** Validates every finding of a batch (`findings[i].field` names the first bad one). */
+export function validateFindings(findings: readonly IngestFinding[]): void {
+  for (let i = 0; i < findings.length; i++) validateFinding(findings[i], i);
 }

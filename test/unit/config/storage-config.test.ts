@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../../src/config/index.js';
+import type { SeamlessConfigInput } from '../../../src/config/index.js';
+
+const URL = 'postgres://seamless:secret@db.internal:5432/seamless';
+
+function storage(input: SeamlessConfigInput['storage'], env: Record<string, string> = {}) {
+  return loadConfig({ input: { storage: input }, env }).config.storage;
+}
+
+describe('storage configuration', () => {
+  it('defaults to the embedded engine with the PostgreSQL pool settings at their defaults', () => {
+    expect(storage(undefined)).toEqual({ engine: 'duckdb', path: 'seamless.duckdb', pool: { max: 10 }, connectTimeoutMs: 5000 });
+  });
+
+  it('selects postgres from a url given without an engine', () => {
+    expect(storage({ url: URL })).toMatchObject({ engine: 'postgres', url: URL });
+  });
+
+  it('takes engine, url, pool size and connect timeout together', () => {
+    expect(storage({ engine: 'postgres', url: 'postgresql://u@h/db', pool: { max: 3 }, connectTimeoutMs: 1500 }))
+      .toMatchObject({ engine: 'postgres', url: 'postgresql://u@h/db', pool: { max: 3 }, connectTimeoutMs: 1500 });
+  });
+
+  it('names storage.url when engine is postgres and no url is given', () => {
+    expect(() => storage({ engine: 'postgres' })).toThrow(expect.objectContaining({
+      code: 'invalid_request', field: 'storage.url', message: expect.stringContaining('required when storage.engine is postgres'),
+    }));
+  });
+
+  it('refuses a url next to engine duckdb, naming both keys', () => {
+    expect(() => storage({ engine: 'duckdb', url: URL })).toThrow(expect.objectContaining({
+      field: 'storage.url', message: expect.stringContaining('storage.engine is duckdb'),
+    }));
+  });
+
+  it('refuses a url that is not postgres://', () => {
+    expect(() => storage({ url: 'mysql://u@h/db' })).toThrow(expect.objectContaining({ field: 'storage.url' }));
+  });
+
+  it('refuses a non-positive pool size and an unknown storage key', () => {
+    expect(() => storage({ url: URL, pool: { max: 0 } })).toThrow(expect.objectContaining({ field: 'storage.pool.max' }));
+    expect(() => storage({ url: URL, poolMax: 3 } as SeamlessConfigInput['storage'])).toThrow(expect.objectContaining({ message: expect.stringContaining('poolMax') }));
+  });
+
+  it('reads SEAMLESS_STORAGE_URL, which selects postgres on its own', () => {
+    expect(storage(undefined, { SEAMLESS_STORAGE_URL: URL })).toMatchObject({ engine: 'postgres', url: URL });
+  });
+});

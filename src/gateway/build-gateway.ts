@@ -16,6 +16,7 @@ import { datasetRoutes } from './routes/dataset-routes.js';
 import { eventsRoute } from './routes/events-route.js';
 import { healthRoutes } from './routes/health-routes.js';
 import { leaseRoutes } from './routes/lease-routes.js';
+import { upstreamRoutes } from './routes/upstream-routes.js';
 import { reportRoutes } from './routes/report-routes.js';
 import { registryRoutes } from './routes/registry/index.js';
 
@@ -62,6 +63,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
   barsRoutes(app, seamless);
   backfillRoutes(app, seamless);
   if (seamless.coordinatorService) leaseRoutes(app, seamless, seamless.coordinatorService);
+  if (seamless.coordinatorService) upstreamRoutes(app, seamless.upstreams);
   eventsRoute(app, seamless.events);
   reportRoutes(app, seamless);
   registryRoutes(app, seamless);

@@ -13,8 +13,9 @@ import { createCoordinatorClient, startRemoteWorker } from '../../backfill/index
 import type { BackfillTarget, RemoteWorkerEvent } from '../../backfill/index.js';
 import { loadConfig } from '../../config/index.js';
 import type { SeamlessConfig } from '../../config/index.js';
+import type { UpstreamBudgets } from '../../sources/index.js';
 import { LOGGER_NAMES, createLogger, createTracing } from '../../observability/index.js';
-import { composeSources } from '../../provider/index.js';
+import { composeSources, composeUpstreamBudgets } from '../../provider/index.js';
 import { writeLine } from '../context.js';
 import type { CliContext } from '../context.js';
 import { integerOption } from '../options.js';
@@ -44,7 +45,11 @@ export function registerWorker(program: Command, ctx: CliContext): void {
     .action(async (opts: WorkerOptions) => {
       const { config } = loadConfig({ ...(opts.config !== undefined ? { file: opts.config } : {}), env: ctx.env });
       const bf = config.seamless.backfill;
-      const client = createCoordinatorClient(opts.coordinator, opts.key ?? ctx.env.SEAMLESS_API_KEY);
+      const apiKey = opts.key ?? ctx.env.SEAMLESS_API_KEY;
+      const client = createCoordinatorClient(opts.coordinator, apiKey);
+      // Exchange requests spend the cluster's budgets, granted by the coordinator's permits API.
+      const upstreams = composeUpstreamBudgets({ ...bf, endpoint: opts.coordinator }, apiKey !== undefined ? { apiKey } : {});
+      const resolveTarget = await targetResolver(config, upstreams);
       const workerId = opts.id ?? `worker-${hostname()}-${randomUUID().slice(0, 8)}`;
       const concurrency = opts.concurrency ?? bf.concurrency;
       const leaseMs = opts.leaseMs ?? bf.leaseMs;
@@ -56,7 +61,7 @@ export function registerWorker(program: Command, ctx: CliContext): void {
       });
       let done = 0;
       const worker = startRemoteWorker({
-        client, workerId, concurrency, resolveTarget: targetResolver(config), leaseMs, tracing,
+        client, workerId, concurrency, resolveTarget, leaseMs, tracing,
         heartbeatMs: Math.min(bf.heartbeatMs, Math.floor(leaseMs / 3)), waitMs: opts.waitMs, clock: systemClock, logger,
         onEvent: (event) => {
           if (event.type === 'completed') done++;
@@ -73,6 +78,7 @@ export function registerWorker(program: Command, ctx: CliContext): void {
       });
       logger.info({ signal }, 'stopping');
       await worker.stop();
+      await upstreams.close();
       await tracing.shutdown();
       writeLine(ctx.stdout, `seamless worker ${workerId} stopped after ${done} shard${done === 1 ? '' : 's'}`);
       logger.flush();
@@ -80,8 +86,8 @@ export function registerWorker(program: Command, ctx: CliContext): void {
 }
 
 /** Sources and schemas of the configured datasets, by (nodeId, interval): what this worker can fetch. */
-function targetResolver(config: SeamlessConfig): (nodeId: string, intervalMs: number) => BackfillTarget | undefined {
-  const sources = composeSources(config.sources);
+async function targetResolver(config: SeamlessConfig, upstreams: UpstreamBudgets): Promise<(nodeId: string, intervalMs: number) => BackfillTarget | undefined> {
+  const sources = await composeSources(config.sources, { upstreams });
   const targets = new Map<string, BackfillTarget>();
   for (const d of config.datasets) {
     const source = d.source === undefined ? undefined : sources.get(d.source);

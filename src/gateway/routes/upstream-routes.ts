@@ -1,0 +1,120 @@
+/**
+ * The upstream budgets API of the coordinator service (scope `backfill`, registered with the
+ * lease API): `seamless worker`s take their permits here, so every worker of the cluster spends
+ * one budget per upstream (backfill/remote/upstream-permit-client.ts is the client). snake_case
+ * like the lease protocol:
+ *
+ *   POST /v1/upstreams/:name/permits {requests_per_second, burst, wait_ms?}
+ *        → {granted: true} as soon as a permit is free, or after wait_ms {granted: false, wait_ms: hint}
+ *   POST /v1/upstreams/:name/pause   {requests_per_second, burst, pause_ms}   → {paused_until_ms, now_ms}
+ *        (the upstream answered 429: nobody gets a permit for pause_ms)
+ *   GET  /v1/upstreams/:name         → {upstream, tat_ms, paused_until_ms, now_ms}
+ *   GET  /v1/upstreams               → {upstreams: [snapshot…]} (budgets this process has seen)
+ *
+ * The rate travels with each request (the state only holds the GCRA's times); the latest rate
+ * asked for an upstream applies, so give every process the same `rateLimit`.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { AbortedError, InvalidRequestError } from '../../core/index.js';
+import type { Seamless } from '../../provider/index.js';
+
+export const DEFAULT_PERMIT_WAIT_MS = 5_000;
+export const MAX_PERMIT_WAIT_MS = 30_000;
+const MAX_PAUSE_MS = 3_600_000;
+const MAX_RATE = 1_000_000;
+const NAME = /^[A-Za-z0-9._-]{1,64}$/;
+
+type Body = Readonly<Record<string, unknown>>;
+
+export function upstreamRoutes(app: FastifyInstance, upstreams: Seamless['upstreams']): void {
+  void app.register(async (scope) => {
+    // Permit waits end when the gateway closes, or closing would wait them out.
+    const waits = new Set<AbortController>();
+    scope.addHook('preClose', async () => {
+      for (const wait of waits) wait.abort();
+    });
+    const config = { config: { scope: 'backfill' as const } };
+
+    scope.post('/v1/upstreams/:name/permits', config, async (request, reply) => {
+      const b = bodyOf(request, ['requests_per_second', 'burst', 'wait_ms']);
+      const budget = upstreams.budget(upstreamName(request), rateOf(b));
+      const waitMs = b.wait_ms === undefined ? DEFAULT_PERMIT_WAIT_MS : integer(b, 'wait_ms', 0, MAX_PERMIT_WAIT_MS);
+      const wait = new AbortController();
+      waits.add(wait);
+      // A worker that hangs up stops waiting (a permit granted after that is simply unused).
+      const onClose = (): void => { if (!reply.raw.writableFinished) wait.abort(); };
+      reply.raw.on('close', onClose);
+      const timer = AbortSignal.timeout(Math.max(1, waitMs));
+      try {
+        await budget.acquire(AbortSignal.any([wait.signal, timer]));
+        return { granted: true, wait_ms: 0 };
+      } catch (error) {
+        if (!(error instanceof AbortedError) || !timer.aborted || wait.signal.aborted) throw error;
+        const snapshot = await budget.snapshot();
+        return { granted: false, wait_ms: Math.ceil(Math.max(snapshot.nextPermitInMs, snapshot.pausedForMs)) };
+      } finally {
+        waits.delete(wait);
+        reply.raw.off('close', onClose);
+      }
+    });
+
+    scope.post('/v1/upstreams/:name/pause', config, async (request) => {
+      const b = bodyOf(request, ['requests_per_second', 'burst', 'pause_ms']);
+      const budget = upstreams.budget(upstreamName(request), rateOf(b));
+      const pausedUntil = await budget.pause(integer(b, 'pause_ms', 0, MAX_PAUSE_MS));
+      const { nowMs } = await budget.state();
+      return { paused_until_ms: pausedUntil, now_ms: nowMs };
+    });
+
+    scope.get('/v1/upstreams/:name', config, async (request) => {
+      const name = upstreamName(request);
+      const view = await upstreams.state(name);
+      return { upstream: name, tat_ms: view.state?.tatMs ?? null, paused_until_ms: view.state?.pausedUntilMs ?? null, now_ms: view.nowMs };
+    });
+
+    scope.get('/v1/upstreams', config, async () => {
+      const snapshots = await Promise.all(upstreams.list().map((b) => b.snapshot()));
+      return {
+        authority: upstreams.authority,
+        upstreams: snapshots.map((s) => ({
+          upstream: s.upstream, requests_per_second: s.requestsPerSecond, burst: s.burst, authority: s.authority,
+          paused_for_ms: Math.ceil(s.pausedForMs), next_permit_in_ms: Math.ceil(s.nextPermitInMs), waiting: s.waiting,
+          granted: s.granted, pauses: s.pauses,
+        })),
+      };
+    });
+  });
+}
+
+function upstreamName(request: FastifyRequest): string {
+  const { name } = request.params as { name: string };
+  if (!NAME.test(name)) throw new InvalidRequestError('name', `must be 1-64 letters, digits, ".", "_" or "-" (an exchange id such as binance), got ${JSON.stringify(name)}`);
+  return name;
+}
+
+function rateOf(b: Body): { requestsPerSecond: number; burst: number } {
+  const rps = b.requests_per_second;
+  if (typeof rps !== 'number' || !Number.isFinite(rps) || rps <= 0 || rps > MAX_RATE) {
+    throw new InvalidRequestError('requests_per_second', `must be a number > 0 and ≤ ${MAX_RATE}`);
+  }
+  return { requestsPerSecond: rps, burst: integer(b, 'burst', 1, MAX_RATE) };
+}
+
+function bodyOf(request: FastifyRequest, fields: readonly string[]): Body {
+  const body = request.body;
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+    throw new InvalidRequestError('body', `must be a JSON object {${fields.join(', ')}}`);
+  }
+  for (const k of Object.keys(body)) {
+    if (!fields.includes(k)) throw new InvalidRequestError(k, `unknown field; expected ${fields.join(', ')}`);
+  }
+  return body as Body;
+}
+
+function integer(b: Body, field: string, min: number, max: number): number {
+  const v = b[field];
+  if (v === undefined) throw new InvalidRequestError(field, 'is required');
+  if (typeof v !== 'number' || !Number.isSafeInteger(v)) throw new InvalidRequestError(field, 'must be an integer');
+  if (v < min || v > max) throw new InvalidRequestError(field, `must be from ${min} to ${max}`);
+  return v;
+}

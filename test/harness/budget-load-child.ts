@@ -1,0 +1,71 @@
+/**
+ * A load process for the shared-budget measurement (run with `node --import tsx`): `workers`
+ * loops fetch an hour of BTC/USDT 1m bars over and over through the real ccxt source, against the
+ * fake exchange, with the upstream budget in etcd (every process of the test shares it). Starts
+ * at `startAt` (epoch ms, so all processes start together), stops at `startAt + durationMs`, and
+ * prints one JSON line: fetches, errors, and the time each permit was granted.
+ */
+import { createEtcdBudgetStore } from '../../src/backfill/index.js';
+import { createCcxtSource, createStorePermitAuthority, createUpstreamBudgets } from '../../src/sources/index.js';
+import type { UpstreamBudgets } from '../../src/sources/index.js';
+
+interface Args {
+  readonly endpoints: string[];
+  readonly prefix: string;
+  readonly apiUrl: string;
+  readonly requestsPerSecond: number;
+  readonly burst: number;
+  readonly workers: number;
+  readonly pageLimit: number;
+  readonly startAt: number;
+  readonly durationMs: number;
+  /** Data time of the source (the recording's "now"). */
+  readonly now: number;
+  readonly range: { readonly start: number; readonly end: number };
+}
+
+const args = JSON.parse(process.argv[2] ?? '{}') as Args;
+const grants: number[] = [];
+const inner = createUpstreamBudgets(createStorePermitAuthority(createEtcdBudgetStore({ endpoints: args.endpoints, prefix: args.prefix })));
+// Records when each permit was granted to this process (delegates everything to the real budget).
+const budgets: UpstreamBudgets = {
+  authority: inner.authority,
+  list: () => inner.list(),
+  state: (upstream) => inner.state(upstream),
+  close: () => inner.close(),
+  budget(upstream, rate) {
+    const b = inner.budget(upstream, rate);
+    return {
+      upstream: b.upstream,
+      rate: b.rate,
+      acquire: async (signal) => {
+        await b.acquire(signal);
+        grants.push(performance.timeOrigin + performance.now());
+      },
+      pause: (ms) => b.pause(ms),
+      state: () => b.state(),
+      snapshot: () => b.snapshot(),
+    };
+  },
+};
+const source = await createCcxtSource({
+  exchange: 'binance', urls: { public: args.apiUrl }, options: { fetchMarkets: { types: ['spot'] } },
+  rateLimit: { requestsPerSecond: args.requestsPerSecond, burst: args.burst }, pageLimit: args.pageLimit, budgets,
+  clock: { now: () => args.now },
+});
+await new Promise((resolve) => setTimeout(resolve, Math.max(0, args.startAt - Date.now())));
+const stop = AbortSignal.timeout(Math.max(1, args.startAt + args.durationMs - Date.now()));
+let fetches = 0;
+const errors: string[] = [];
+await Promise.all(Array.from({ length: args.workers }, async () => {
+  while (!stop.aborted) {
+    try {
+      await source.fetch({ nodeId: 'ohlcv:binance:BTC/USDT', intervalMs: 60_000, range: args.range, signal: stop });
+      fetches++;
+    } catch (error) {
+      if (!stop.aborted) errors.push(error instanceof Error ? error.message : String(error));
+    }
+  }
+}));
+process.stdout.write(`${JSON.stringify({ fetches, errors: errors.slice(0, 5), errorCount: errors.length, grants })}\n`);
+await budgets.close();

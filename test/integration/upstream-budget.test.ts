@@ -1,0 +1,164 @@
+/**
+ * One upstream budget of R requests/s shared by N workers in several processes, measured where
+ * it matters — at the (fake) exchange: the workers together achieve at least 0.9·R and never
+ * exceed burst + R·t in any window, up to JITTER_MS of network and scheduling jitter between the
+ * permit and the request's arrival (the figures are printed, with the jitter they imply). Twice: through the etcd store (two
+ * load processes × 4 workers on a real etcd), and through the coordinator's permits API (two
+ * `seamless worker` processes × 4, backfilling a job), where a 429 pauses every worker.
+ */
+import { spawn } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { tempDir } from '../helpers/temp-dir.js';
+import { etcdAvailable, startEtcdCluster } from '../harness/etcd-cluster.js';
+import { BTCUSDT_1M, RECORDED_ERRORS, startFakeExchange } from '../harness/fake-exchange-server.js';
+import type { FakeExchange } from '../harness/fake-exchange-server.js';
+import { trackChild } from '../harness/leftovers.js';
+import { describeRate, rateFigures } from '../harness/request-rate.js';
+import { eventually, killSeamlessProcesses, processReport, startCoordinator, startWorkers } from '../harness/seamless-processes.js';
+
+const HOUR = 3_600_000;
+const CHILD = fileURLToPath(new URL('../harness/budget-load-child.ts', import.meta.url));
+/**
+ * Allowed spread between a permit and its request's arrival at the exchange: ccxt building the
+ * request and the event loops of a loaded 2-core box, plus, through the coordinator, the HTTP
+ * answer of the permit (two more processes on the way). It lets at most R·jitter/1000 requests
+ * more into a window than burst + R·t; the permits themselves obey the bound exactly (virtual
+ * time: test/unit/sources/upstream-budget.test.ts; grant times of the etcd run, printed).
+ */
+const JITTER_MS = { etcd: 50, coordinator: 100 } as const;
+
+const cleanups: (() => Promise<void>)[] = [];
+afterAll(async () => {
+  await killSeamlessProcesses();
+  for (const cleanup of cleanups.reverse()) await cleanup();
+});
+
+interface ChildReport {
+  readonly fetches: number;
+  readonly errors: string[];
+  readonly errorCount: number;
+  readonly grants: number[];
+}
+
+function runLoadChild(args: Record<string, unknown>): Promise<ChildReport> {
+  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, JSON.stringify(args)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  trackChild(child);
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (chunk: Buffer) => { out += chunk.toString('utf8'); });
+  child.stderr.on('data', (chunk: Buffer) => { err += chunk.toString('utf8'); });
+  return new Promise((resolve, reject) => {
+    child.once('exit', (code) => {
+      const line = out.trim().split('\n').pop() ?? '';
+      if (code !== 0 || !line.startsWith('{')) reject(new Error(`load process exited ${code}: ${err.slice(-2000)}`));
+      else resolve(JSON.parse(line) as ChildReport);
+    });
+  });
+}
+
+describe.skipIf(!etcdAvailable())('a shared upstream budget on etcd', () => {
+  it('gives 8 workers in 2 processes at least 0.9·R together, never more than burst + R·t', async () => {
+    const rate = { requestsPerSecond: 40, burst: 4 };
+    const etcd = await startEtcdCluster({ size: 1 });
+    cleanups.push(() => etcd.stop());
+    const server: FakeExchange = await startFakeExchange({ latencyMs: 2 });
+    cleanups.push(() => server.close());
+    const startAt = Date.now() + 4_000; // both processes load ccxt and connect first
+    const durationMs = 6_000;
+    const args = {
+      endpoints: etcd.endpoints(), prefix: `/budget-test-${process.pid}/`, apiUrl: server.apiUrl, ...rate, workers: 4, pageLimit: 10,
+      startAt, durationMs, now: BTCUSDT_1M.recordedAt, range: { start: BTCUSDT_1M.first, end: BTCUSDT_1M.first + HOUR },
+    };
+    const reports = await Promise.all([runLoadChild(args), runLoadChild(args)]);
+    for (const r of reports) expect(r.errors, `${r.errorCount} errors`).toEqual([]);
+
+    const arrivals = server.requests.map((r) => r.at);
+    const grants = reports.flatMap((r) => r.grants);
+    const atExchange = rateFigures(arrivals, rate);
+    const atGrant = rateFigures(grants, rate);
+    console.log(describeRate('etcd budget, 2 processes × 4 workers, at the exchange', atExchange, rate));
+    console.log(describeRate('etcd budget, 2 processes × 4 workers, permits granted', atGrant, rate));
+    console.log(`fetches: ${reports.map((r) => r.fetches).join(' + ')}; permits per process: ${reports.map((r) => r.grants.length).join(' + ')}`);
+    expect(grants.length).toBe(arrivals.length);
+    expect(atExchange.achievedPerSecond).toBeGreaterThanOrEqual(0.9 * rate.requestsPerSecond);
+    expect(atExchange.worstExcess).toBeLessThanOrEqual(rate.requestsPerSecond * JITTER_MS.etcd / 1000);
+    expect(atGrant.worstExcess).toBeLessThanOrEqual(rate.requestsPerSecond * JITTER_MS.etcd / 1000);
+    // Both processes got a fair share (neither starved).
+    for (const r of reports) expect(r.grants.length).toBeGreaterThan(grants.length / 4);
+  });
+});
+
+describe('a shared upstream budget through the coordinator\'s permits API', () => {
+  it('gives 2 worker processes × 4 at least 0.9·R together, never more than burst + R·t, and a 429 pauses them all', async () => {
+    const rate = { requestsPerSecond: 20, burst: 2 };
+    const server = await startFakeExchange({ latencyMs: 2 });
+    cleanups.push(() => server.close());
+    const dir = await tempDir('seamless-budget-');
+    cleanups.push(dir.remove);
+    const configFile = join(dir.path, 'seamless.yml');
+    await writeFile(configFile, [
+      `dataDir: ${JSON.stringify(join(dir.path, 'data'))}`,
+      'logging: { level: warn }',
+      'sources:',
+      '  binance:',
+      '    kind: ccxt',
+      '    exchange: binance',
+      `    urls: { public: ${JSON.stringify(server.apiUrl)} }`,
+      '    options: { fetchMarkets: { types: [spot] } }',
+      `    rateLimit: { requestsPerSecond: ${rate.requestsPerSecond}, burst: ${rate.burst} }`,
+      '    pageLimit: 3',
+      'datasets:',
+      '  - { nodeId: "ohlcv:binance:BTC/USDT", intervals: [1m], source: binance }',
+      'seamless:',
+      '  backfill: { barsPerShard: 30, leaseMs: 5000, heartbeatMs: 1000 }',
+      '',
+    ].join('\n'));
+    const { process: coordinator, url } = await startCoordinator(configFile, dir.path);
+    const workers = await startWorkers(url, configFile, dir.path, ['w1', 'w2'], ['--concurrency', '4']);
+
+    const start = BTCUSDT_1M.first;
+    const end = BTCUSDT_1M.building;
+    const submitted = await fetch(`${url}/v1/jobs`, {
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ node: 'ohlcv:binance:BTC/USDT', interval: '1m', start, end }),
+    });
+    expect(submitted.status).toBe(202);
+    const jobId = ((await submitted.json()) as { job: { id: string } }).job.id;
+    // Mid-job the exchange answers one request with 429, Retry-After: 1.
+    await eventually('40 requests at the exchange', () => (server.requestsTo('/api/v3/klines').length >= 40 ? true : undefined), 60_000, 20);
+    server.script('/api/v3/klines', RECORDED_ERRORS.tooManyRequests);
+
+    interface JobBody { job: { state: string; rowsWritten: number } }
+    const job = await eventually('the job to finish', async () => {
+      const body = (await (await fetch(`${url}/v1/jobs/${jobId}`)).json()) as JobBody;
+      return body.job.state === 'running' ? undefined : body.job;
+    }, 90_000, 100).catch((error: unknown) => {
+      throw new Error(`${String(error)}\n${[coordinator, ...workers].map((p) => processReport(p)).join('\n')}`);
+    });
+    expect(job).toMatchObject({ state: 'completed', rowsWritten: BTCUSDT_1M.openTimes.filter((t) => t < end).length });
+
+    const requests = server.requests;
+    const limited = requests.findIndex((r) => r.status === 429);
+    expect(limited).toBeGreaterThan(0);
+    const pauseMs = requests[limited + 1].at - requests[limited].at;
+    expect(pauseMs).toBeGreaterThanOrEqual(990);
+    const figures = rateFigures(requests.map((r) => r.at), rate, pauseMs);
+    console.log(describeRate('coordinator permits, 2 worker processes × 4, at the exchange (the 1 s pause excluded)', figures, rate));
+    console.log(`429 at request ${limited + 1}; next request ${Math.round(pauseMs)} ms later (Retry-After: 1)`);
+    expect(figures.achievedPerSecond).toBeGreaterThanOrEqual(0.9 * rate.requestsPerSecond);
+    expect(figures.worstExcess).toBeLessThanOrEqual(rate.requestsPerSecond * JITTER_MS.coordinator / 1000);
+
+    const upstreams = (await (await fetch(`${url}/v1/upstreams`)).json()) as { authority: string; upstreams: Record<string, unknown>[] };
+    expect(upstreams.authority).toBe('memory');
+    expect(upstreams.upstreams).toEqual([expect.objectContaining({ upstream: 'binance', requests_per_second: 20, burst: 2, pauses: 1 })]);
+    expect(upstreams.upstreams[0].granted).toBe(requests.length);
+
+    for (const w of workers) w.process.kill('SIGTERM');
+    for (const w of workers) expect(await w.exited).toEqual({ code: 0, signal: null });
+    coordinator.process.kill('SIGTERM');
+    expect(await coordinator.exited).toEqual({ code: 0, signal: null });
+  });
+});

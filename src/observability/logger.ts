@@ -15,6 +15,7 @@ export const LOGGER_NAMES = {
   sla: 'seamless.sla',
   conformance: 'seamless.conformance',
   schema: 'seamless.schema',
+  live: 'seamless.live',
 } as const;
 
 export function createLogger(options: { level?: LevelWithSilent; destination?: DestinationStream } = {}): Logger {

@@ -26,6 +26,14 @@ export const DEFAULT_LEASE_MS = 15_000;
 export const DEFAULT_HEARTBEAT_MS = 5_000;
 export const DEFAULT_EVENTS_NATS_STREAM = 'SEAMLESS';
 export const DEFAULT_EVENTS_NATS_SUBJECT = 'seamless.backfill';
+export const DEFAULT_LIVE_BUFFER_BARS = 10_000;
+export const DEFAULT_LIVE_FLUSH_MS = 250;
+export const DEFAULT_LIVE_FLUSH_BARS = 100;
+export const DEFAULT_LIVE_MAX_GAP_BARS = 10_000;
+export const DEFAULT_LIVE_RECONNECT_INITIAL_DELAY_MS = 500;
+export const DEFAULT_LIVE_RECONNECT_MAX_DELAY_MS = 30_000;
+export const DEFAULT_LIVE_CLOSE_GRACE_MS = 2_000;
+export const DEFAULT_LIVE_IDLE_TIMEOUT_MS = 60_000;
 
 const intervalName = z.union([z.string().min(1), z.number().int().positive()]);
 
@@ -39,7 +47,70 @@ export const SyntheticSourceConfig = z.object({
   volatility: z.number().positive().optional(),
 }).strict();
 
-export const SourceConfig = z.discriminatedUnion('kind', [SyntheticSourceConfig]);
+export const DEFAULT_CCXT_TIMEOUT_MS = 10_000;
+
+/** An exchange through ccxt: node ids `ohlcv:<exchange>:<symbol>` (docs/exchange-sources.md). */
+export const CcxtSourceConfig = z.object({
+  kind: z.literal('ccxt'),
+  /** ccxt exchange id (`binance`, `kraken`, …); also the name of the upstream's shared request budget. */
+  exchange: z.string().regex(/^[a-z][a-z0-9]*$/, 'a ccxt exchange id: lower-case letters and digits'),
+  /** Merged into ccxt's `urls.api` (a local mirror, a regional host), e.g. `{ public: http://mirror/api/v3 }`. */
+  urls: z.record(z.string().min(1), z.string().url()).optional(),
+  /** The upstream's budget across all workers; default 1000 / ccxt's `rateLimit` ms per second, burst 1. */
+  rateLimit: z.object({
+    requestsPerSecond: z.number().positive(),
+    burst: z.number().int().min(1).default(1),
+  }).strict().optional(),
+  /** Bars per request; default and maximum the exchange's documented maximum (500 when unknown). */
+  pageLimit: z.number().int().positive().optional(),
+  timeoutMs: z.number().int().positive().default(DEFAULT_CCXT_TIMEOUT_MS),
+  /** Merged into ccxt's `options` (e.g. `fetchMarkets: { types: [spot] }`). */
+  options: z.record(z.string(), z.unknown()).optional(),
+}).strict();
+
+export const SourceConfig = z.discriminatedUnion('kind', [SyntheticSourceConfig, CcxtSourceConfig]);
+
+const LiveReconnectConfig = z.object({
+  /** Delay before the first reconnect attempt; doubles per failed attempt (jittered in [d/2, d]). */
+  initialDelayMs: z.number().int().positive().default(DEFAULT_LIVE_RECONNECT_INITIAL_DELAY_MS),
+  maxDelayMs: z.number().int().positive().default(DEFAULT_LIVE_RECONNECT_MAX_DELAY_MS),
+}).strict().prefault({});
+
+const fieldPath = z.union([z.string(), z.number().int().min(0)]);
+const wsUrl = z.string().regex(/^wss?:\/\/\S+$/i, 'a ws:// or wss:// URL');
+
+export const WebSocketFeedConfig = z.object({
+  kind: z.literal('websocket'),
+  url: wsUrl,
+  /** Sent after each connect, once per dataset; placeholders {symbol} {symbol_lower} {symbol_upper} {interval} {interval_ms} {id}. */
+  subscribe: z.string().min(1).optional(),
+  mapping: z.object({
+    match: z.record(z.string().min(1), z.union([z.string(), z.number(), z.boolean()])).default({}),
+    bar: z.string().default(''),
+    batch: z.boolean().default(false),
+    fields: z.record(z.string().min(1), fieldPath),
+    closed: fieldPath.optional(),
+    tsUnit: z.enum(['s', 'ms', 'us', 'ns']).default('ms'),
+  }).strict(),
+  reconnect: LiveReconnectConfig,
+  closeGraceMs: z.number().int().min(0).default(DEFAULT_LIVE_CLOSE_GRACE_MS),
+  idleTimeoutMs: z.number().int().min(0).default(DEFAULT_LIVE_IDLE_TIMEOUT_MS),
+}).strict();
+
+export const CcxtProFeedConfig = z.object({
+  kind: z.literal('ccxt-pro'),
+  /** A ccxt pro exchange id (binance, okx, …). */
+  exchange: z.string().min(1),
+  /** Replaces the exchange's WebSocket URL for `marketType` (urls.api.ws). */
+  wsUrl: wsUrl.optional(),
+  marketType: z.string().min(1).default('spot'),
+  /** Markets declared instead of loaded from the exchange's REST API: unified symbol → {id, type}. */
+  markets: z.record(z.string().min(1), z.object({ id: z.string().min(1), type: z.enum(['spot', 'swap', 'future']).optional() }).strict()).optional(),
+  reconnect: LiveReconnectConfig,
+  closeGraceMs: z.number().int().min(0).default(DEFAULT_LIVE_CLOSE_GRACE_MS),
+}).strict();
+
+export const LiveFeedConfig = z.discriminatedUnion('kind', [WebSocketFeedConfig, CcxtProFeedConfig]);
 
 export const DatasetConfig = z.object({
   nodeId: z.string().min(1).max(256),
@@ -50,6 +121,10 @@ export const DatasetConfig = z.object({
   description: z.string().optional(),
   /** Schema registry subject checked on reads; default `seamless-<schema>`. */
   schemaSubject: z.string().min(1).max(255).optional(),
+  /** Name of an entry of `live.feeds`: the newest bars come from that feed. */
+  live: z.string().min(1).optional(),
+  /** The instrument as the live feed names it (ccxt unified symbol, or `{symbol}` of websocket templates); default nodeId. */
+  liveSymbol: z.string().min(1).optional(),
 }).strict();
 
 export const ApiKeyConfig = z.object({
@@ -60,17 +135,39 @@ export const ApiKeyConfig = z.object({
   createdAt: z.string().optional(),
 }).strict();
 
+export const DEFAULT_STORAGE_POOL_MAX = 10;
+export const DEFAULT_STORAGE_CONNECT_TIMEOUT_MS = 5_000;
+
+/**
+ * Where bars live. `duckdb` (default): the embedded file at `path`. `postgres`: bars, coverage
+ * and ingest findings in the PostgreSQL database at `url`, while the embedded file keeps the
+ * registry, reports and leases. A `url` with no `engine` selects postgres.
+ */
+export const StorageConfig = z.object({
+  engine: z.enum(['duckdb', 'postgres']).optional(),
+  /** Embedded database file; relative to dataDir unless absolute. ':memory:' keeps nothing. */
+  path: z.string().min(1).default('seamless.duckdb'),
+  url: z.string().regex(/^postgres(ql)?:\/\/\S+$/, 'must be a postgres:// URL, e.g. postgres://seamless:secret@db.internal:5432/seamless').optional(),
+  pool: z.object({
+    max: z.number().int().positive().default(DEFAULT_STORAGE_POOL_MAX),
+  }).strict().prefault({}),
+  connectTimeoutMs: z.number().int().positive().default(DEFAULT_STORAGE_CONNECT_TIMEOUT_MS),
+}).strict().superRefine((s, ctx) => {
+  if (s.engine === 'postgres' && s.url === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['url'], message: 'is required when storage.engine is postgres (e.g. postgres://seamless:secret@127.0.0.1:5432/seamless)' });
+  }
+  if (s.engine === 'duckdb' && s.url !== undefined) {
+    ctx.addIssue({ code: 'custom', path: ['url'], message: 'is set but storage.engine is duckdb; drop storage.engine (a url selects postgres) or storage.url' });
+  }
+}).transform((s) => ({ ...s, engine: s.engine ?? (s.url === undefined ? 'duckdb' as const : 'postgres' as const) }));
+
 export const SeamlessConfigSchema = z.object({
   dataDir: z.string().min(1).default(DEFAULT_DATA_DIR),
   server: z.object({
     host: z.string().min(1).default(DEFAULT_HOST),
     port: z.number().int().min(0).max(65_535).default(DEFAULT_PORT),
   }).strict().prefault({}),
-  storage: z.object({
-    engine: z.enum(['duckdb']).default('duckdb'),
-    /** Database file; relative to dataDir unless absolute. ':memory:' keeps nothing. */
-    path: z.string().min(1).default('seamless.duckdb'),
-  }).strict().prefault({}),
+  storage: StorageConfig.prefault({}),
   cache: z.object({
     enabled: z.boolean().default(true),
     maxBytes: z.number().int().min(0).default(DEFAULT_CACHE_MAX_BYTES),
@@ -95,6 +192,17 @@ export const SeamlessConfigSchema = z.object({
   }).strict().prefault({}),
   sources: z.record(z.string().min(1), SourceConfig).default({}),
   datasets: z.array(DatasetConfig).default([]),
+  live: z.object({
+    feeds: z.record(z.string().min(1), LiveFeedConfig).default({}),
+    /** Closed bars kept in memory per live dataset. */
+    bufferBars: z.number().int().positive().default(DEFAULT_LIVE_BUFFER_BARS),
+    /** Write closed live bars to storage (with their coverage). */
+    writeThrough: z.boolean().default(true),
+    flushMs: z.number().int().positive().default(DEFAULT_LIVE_FLUSH_MS),
+    flushBars: z.number().int().positive().default(DEFAULT_LIVE_FLUSH_BARS),
+    /** Longest gap backfilled after a reconnect or at start (its newest bars). */
+    maxGapBars: z.number().int().positive().default(DEFAULT_LIVE_MAX_GAP_BARS),
+  }).strict().prefault({}),
   seamless: z.object({
     sla: z.object({
       /** Directory of SLA policy files (`*.yml`); unset: no policies (the shipped examples are in configs/seamless/sla). */
@@ -116,6 +224,12 @@ export const SeamlessConfigSchema = z.object({
       concurrency: z.number().int().positive().default(DEFAULT_BACKFILL_CONCURRENCY),
       maxAttempts: z.number().int().positive().default(DEFAULT_BACKFILL_MAX_ATTEMPTS),
       baseDelayMs: z.number().int().min(0).default(DEFAULT_BACKFILL_BASE_DELAY_MS),
+      /**
+       * Rollback switch: reads prefer stored data and start no backfill (missing ranges come back
+       * as a partial answer, downgraded with reason `backfill_suspended`); backfill commands are
+       * refused. For riding out a coordinator or etcd outage.
+       */
+      suspended: z.boolean().default(false),
       /** How long the `seamless` strategy waits for a synchronous backfill before downgrading. */
       syncBudgetMs: z.number().int().positive().default(DEFAULT_SYNC_BACKFILL_BUDGET_MS),
       /**
@@ -156,3 +270,4 @@ export type SeamlessConfig = Readonly<z.infer<typeof SeamlessConfigSchema>>;
 export type DatasetConfig = Readonly<z.infer<typeof DatasetConfig>>;
 export type SourceConfig = Readonly<z.infer<typeof SourceConfig>>;
 export type ApiKeyConfig = Readonly<z.infer<typeof ApiKeyConfig>>;
+export type LiveFeedConfig = Readonly<z.infer<typeof LiveFeedConfig>>;

@@ -12,6 +12,7 @@ export const ENV_KEYS: Readonly<Record<string, string>> = Object.freeze({
   SEAMLESS_PORT: 'server.port',
   SEAMLESS_STORAGE_ENGINE: 'storage.engine',
   SEAMLESS_STORAGE_PATH: 'storage.path',
+  SEAMLESS_STORAGE_URL: 'storage.url',
   SEAMLESS_CACHE_ENABLED: 'cache.enabled',
   SEAMLESS_CACHE_MAX_BYTES: 'cache.maxBytes',
   SEAMLESS_CACHE_MAX_ENTRIES: 'cache.maxEntries',
@@ -32,6 +33,7 @@ export const ENV_KEYS: Readonly<Record<string, string>> = Object.freeze({
   SEAMLESS_BACKFILL_STORE: 'seamless.backfill.store',
   SEAMLESS_BACKFILL_LEASE_MS: 'seamless.backfill.leaseMs',
   SEAMLESS_BACKFILL_LOCAL_WORKERS: 'seamless.backfill.localWorkers',
+  SEAMLESS_BACKFILL_SUSPENDED: 'seamless.backfill.suspended',
 });
 
 /** Variables that are read elsewhere and are not config keys. */

@@ -8,7 +8,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import type { Document } from 'yaml';
 import type { z } from 'zod';
-import { InvalidRequestError, parseInterval } from '../core/index.js';
+import { InvalidRequestError, OHLCV_SCHEMA, frameSchemaByName, parseInterval } from '../core/index.js';
 import { SeamlessConfigSchema } from './config-schema.js';
 import type { SeamlessConfig, SeamlessConfigInput } from './config-schema.js';
 import { demoConfig } from './demo-config.js';
@@ -102,6 +102,7 @@ function checkCrossKeys(config: z.infer<typeof SeamlessConfigSchema>): void {
     if (d.source !== undefined && !Object.hasOwn(config.sources, d.source)) {
       throw new InvalidRequestError(`datasets.${i}.source`, `unknown source "${d.source}"; defined: ${Object.keys(config.sources).join(', ') || '(none)'}`);
     }
+    if (d.live !== undefined) checkLiveDataset(config, d, i);
     d.intervals.forEach((iv, j) => {
       const ms = parseInterval(iv, `datasets.${i}.intervals.${j}`);
       const key = JSON.stringify([d.nodeId, ms]);
@@ -121,10 +122,38 @@ function checkCrossKeys(config: z.infer<typeof SeamlessConfigSchema>): void {
   if (bf.heartbeatMs >= bf.leaseMs) {
     throw new InvalidRequestError('seamless.backfill.heartbeatMs', `must be shorter than seamless.backfill.leaseMs (${bf.leaseMs}), or leases expire between heartbeats`);
   }
+  for (const [name, feed] of Object.entries(config.live.feeds)) {
+    if (feed.reconnect.maxDelayMs < feed.reconnect.initialDelayMs) {
+      throw new InvalidRequestError(`live.feeds.${name}.reconnect.maxDelayMs`, 'must be >= reconnect.initialDelayMs');
+    }
+  }
   for (const [name, source] of Object.entries(config.sources)) {
-    if (typeof source.latencyMs === 'object' && source.latencyMs.max < source.latencyMs.min) {
+    if (source.kind === 'synthetic' && typeof source.latencyMs === 'object' && source.latencyMs.max < source.latencyMs.min) {
       throw new InvalidRequestError(`sources.${name}.latencyMs.max`, 'must be >= latencyMs.min');
     }
+  }
+}
+
+/** A dataset's live feed exists and can give the dataset's columns. */
+function checkLiveDataset(config: z.infer<typeof SeamlessConfigSchema>, d: z.infer<typeof SeamlessConfigSchema>['datasets'][number], i: number): void {
+  const name = d.live ?? '';
+  if (!Object.hasOwn(config.live.feeds, name)) {
+    throw new InvalidRequestError(`datasets.${i}.live`, `unknown live feed "${name}"; defined in live.feeds: ${Object.keys(config.live.feeds).join(', ') || '(none)'}`);
+  }
+  const feed = config.live.feeds[name];
+  const columns = (frameSchemaByName(d.schema) ?? OHLCV_SCHEMA).columns.map((c) => c.name);
+  if (feed.kind === 'ccxt-pro' && d.schema !== 'ohlcv') {
+    throw new InvalidRequestError(`datasets.${i}.live`, `feed "${name}" (ccxt-pro) gives OHLCV bars; dataset ${d.nodeId} has schema ${d.schema}`);
+  }
+  if (feed.kind === 'websocket') {
+    for (const column of ['ts', ...columns]) {
+      if (!Object.hasOwn(feed.mapping.fields, column)) {
+        throw new InvalidRequestError(`live.feeds.${name}.mapping.fields.${column}`, `is required: dataset ${d.nodeId} (schema ${d.schema}) reads it from feed "${name}"`);
+      }
+    }
+  }
+  if (feed.kind === 'ccxt-pro' && feed.markets !== undefined && !Object.hasOwn(feed.markets, d.liveSymbol ?? d.nodeId)) {
+    throw new InvalidRequestError(`datasets.${i}.liveSymbol`, `"${d.liveSymbol ?? d.nodeId}" is not among live.feeds.${name}.markets (${Object.keys(feed.markets).join(', ')})`);
   }
 }
 

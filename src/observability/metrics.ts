@@ -39,6 +39,16 @@ export interface SeamlessMetrics {
   readonly slaDowngrades: Counter<'node_id' | 'mode' | 'reason'>;
   readonly readCoverageRatio: Gauge<'node_id' | 'interval'>;
   readonly readStaleness: Gauge<'node_id' | 'interval'>;
+  readonly upstreamRequests: Counter<'upstream' | 'outcome'>;
+  readonly upstreamRateLimited: Counter<'upstream'>;
+  readonly upstreamLatency: Histogram<'upstream'>;
+  readonly liveMessages: Counter<'feed' | 'outcome'>;
+  readonly liveReconnects: Counter<'feed'>;
+  readonly liveConnected: Gauge<'feed'>;
+  readonly liveLag: Gauge<'node_id' | 'interval'>;
+  readonly liveRowsWritten: Counter<'node_id' | 'interval'>;
+  readonly liveWriteFailures: Counter<'node_id' | 'interval'>;
+  readonly liveGapRecoveries: Counter<'node_id' | 'interval' | 'outcome'>;
 }
 
 /** Seconds buckets from 1 ms to 10 minutes. */
@@ -83,5 +93,15 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Seaml
     slaDowngrades: new Counter({ name: 'seamless_sla_downgrades_total', help: 'Reads downgraded by an enforced SLA policy (partial or hold)', labelNames: ['node_id', 'mode', 'reason'], registers }),
     readCoverageRatio: new Gauge({ name: 'seamless_read_coverage_ratio', help: 'Coverage ratio of the newest read per dataset', labelNames: ['node_id', 'interval'], registers }),
     readStaleness: new Gauge({ name: 'seamless_read_staleness_seconds', help: 'Staleness of the newest bar of the newest read per dataset', labelNames: ['node_id', 'interval'], registers }),
+    upstreamRequests: new Counter({ name: 'seamless_upstream_requests_total', help: 'HTTP requests to upstream exchanges by outcome (ok, or the failure reason: rate_limited, timeout, unavailable, network, bad_request, …)', labelNames: ['upstream', 'outcome'], registers }),
+    upstreamRateLimited: new Counter({ name: 'seamless_upstream_rate_limited_total', help: 'Rate-limit answers (429 / RateLimitExceeded) from upstream exchanges; each pauses the upstream budget', labelNames: ['upstream'], registers }),
+    upstreamLatency: new Histogram({ name: 'seamless_upstream_latency_seconds', help: 'Duration of HTTP requests to upstream exchanges (after the budget granted them)', labelNames: ['upstream'], buckets: LATENCY_BUCKETS_S, registers }),
+    liveMessages: new Counter({ name: 'seamless_live_messages_total', help: 'Live feed messages by outcome (bar, ignored, malformed)', labelNames: ['feed', 'outcome'], registers }),
+    liveReconnects: new Counter({ name: 'seamless_live_reconnects_total', help: 'Live feed reconnect attempts', labelNames: ['feed'], registers }),
+    liveConnected: new Gauge({ name: 'seamless_live_connected', help: 'Whether every subscription of a live feed is connected (1) or not (0)', labelNames: ['feed'], registers }),
+    liveLag: new Gauge({ name: 'seamless_live_lag_seconds', help: 'Seconds since the close time of the newest closed live bar received', labelNames: ['node_id', 'interval'], registers }),
+    liveRowsWritten: new Counter({ name: 'seamless_live_rows_written_total', help: 'Closed live bars written through to storage', labelNames: ['node_id', 'interval'], registers }),
+    liveWriteFailures: new Counter({ name: 'seamless_live_write_failures_total', help: 'Live write-through batches that failed (retried, or dropped when storage refused them)', labelNames: ['node_id', 'interval'], registers }),
+    liveGapRecoveries: new Counter({ name: 'seamless_live_gap_recoveries_total', help: 'Live gaps after a reconnect or start, by outcome after backfill and coverage verification (recovered, missing, not_backfilled, failed)', labelNames: ['node_id', 'interval', 'outcome'], registers }),
   };
 }

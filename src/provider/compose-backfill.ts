@@ -37,6 +37,8 @@ export interface BackfillDeps {
   readonly logger: Logger;
   readonly metrics: SeamlessMetrics;
   readonly tracing?: Tracing;
+  /** Bearer key (backfill scope) for a coordinator at `endpoint` that requires keys: SEAMLESS_API_KEY. */
+  readonly apiKey?: string;
 }
 
 export async function composeBackfill(d: BackfillDeps): Promise<BackfillParts> {
@@ -54,7 +56,7 @@ export async function composeBackfill(d: BackfillDeps): Promise<BackfillParts> {
   });
 
   if (bf.endpoint !== 'embedded') {
-    const client = createCoordinatorClient(bf.endpoint);
+    const client = createCoordinatorClient(bf.endpoint, d.apiKey);
     const worker = workers > 0
       ? startRemoteWorker({
         client, workerId: `gateway-${process.pid}`, concurrency: workers, resolveTarget,

@@ -12,22 +12,24 @@ import type { LoadConfigOptions, SeamlessConfig, SeamlessConfigInput } from '../
 import { LOGGER_NAMES, createLogger, createMetrics, createTracing } from '../observability/index.js';
 import type { EventStream, Logger, SeamlessMetrics, Tracing } from '../observability/index.js';
 import { importFile } from '../sources/index.js';
-import type { ImportReport } from '../sources/index.js';
+import type { ImportReport, UpstreamBudgets } from '../sources/index.js';
 import { createConformancePipeline } from '../conformance/index.js';
 import type { ConformanceReport } from '../conformance/index.js';
 import { createDriftDetector, createSchemaRegistry, registerShippedSchemas } from '../schema/index.js';
 import type { SchemaRegistry } from '../schema/index.js';
 import type { BarStore, CoverageRange } from '../storage/index.js';
-import { composeSources } from './compose-sources.js';
+import { composeSources, composeUpstreamBudgets } from './compose-sources.js';
 import { composeStorage } from './compose-storage.js';
 import { DISTRIBUTED_COORDINATOR_LOGS, IN_PROCESS_COORDINATOR_LOGS, createBackfillEventFeed } from './backfill-event-feed.js';
 import { composeBackfill } from './compose-backfill.js';
+import { composeLive } from './compose-live.js';
+import type { LiveHub } from './live/live-hub.js';
 import { createSlaStage } from './sla-stage.js';
 import { loadSlaPolicies } from '../sla/index.js';
 import { createConformanceStage } from './conformance-stage.js';
 import { createFindingsIndex } from './findings-index.js';
 import { createDatasetCatalog } from './dataset-catalog.js';
-import { UnknownDatasetError } from './errors.js';
+import { BackfillSuspendedError, UnknownDatasetError } from './errors.js';
 import type { DatasetCatalog, DatasetListing, ResolvedDataset } from './dataset-catalog.js';
 import { createDataProvider } from './data-provider.js';
 import type { FetchResult } from './data-provider.js';
@@ -74,6 +76,10 @@ export interface Seamless {
   readonly coordinator: BackfillCoordinator;
   /** The lease authority for remote workers and the lease API; undefined with `seamless.backfill.store: memory`. */
   readonly coordinatorService: CoordinatorService | undefined;
+  /** Request budgets of the upstream exchanges (shared with the cluster; the coordinator serves them to workers). */
+  readonly upstreams: UpstreamBudgets;
+  /** Live feeds of the datasets configured with `live:`; undefined when none is. */
+  readonly live: LiveHub | undefined;
   /** The read: bars of one dataset over [start, end), with metadata. */
   fetch(request: FetchRequest): Promise<FetchResult>;
   coverage(nodeId: string, interval: string | number, range?: TimeRange): Promise<CoverageRange[]>;
@@ -127,7 +133,15 @@ export async function createSeamless(options: CreateSeamlessOptions = {}): Promi
   await registerShippedSchemas(registry);
   const findingsIndex = createFindingsIndex(db.findings);
 
-  const sources = composeSources(config.sources);
+  // A coordinator at seamless.backfill.endpoint that requires keys gets this process's key.
+  const coordinatorKey = (options.env ?? process.env).SEAMLESS_API_KEY;
+  // Exchange request budgets: shared with the coordinator or the etcd cluster (compose-sources.ts).
+  const upstreams = composeUpstreamBudgets(config.seamless.backfill, coordinatorKey ? { apiKey: coordinatorKey } : {});
+  const sources = await composeSources(config.sources, { upstreams, clock, metrics }).catch(async (error: unknown) => {
+    await upstreams.close();
+    await db.close();
+    throw error;
+  });
   const catalog: DatasetCatalog = createDatasetCatalog(config.datasets, sources, store);
   const backfillLogger = logger.child({ name: LOGGER_NAMES.backfill });
   const backfill = await composeBackfill({
@@ -138,6 +152,7 @@ export async function createSeamless(options: CreateSeamlessOptions = {}): Promi
     },
     onFindings: (findings) => findingsIndex.added(findings),
     clock, logger: backfillLogger, metrics, tracing,
+    ...(coordinatorKey ? { apiKey: coordinatorKey } : {}),
   });
   const { coordinator } = backfill;
   // Events: the seamless.backfill feed (replay buffer, logs, NATS JetStream when configured).
@@ -147,6 +162,7 @@ export async function createSeamless(options: CreateSeamlessOptions = {}): Promi
   })
     .catch(async (error: unknown) => {
       await backfill.close();
+      await upstreams.close();
       await db.close();
       throw error;
     });
@@ -165,6 +181,23 @@ export async function createSeamless(options: CreateSeamlessOptions = {}): Promi
       cache.invalidate(datasetKeyPrefix(event.nodeId, event.intervalMs), { start: event.start, end: event.end });
     }
   });
+  // Live feeds (after the coordinator: gaps are backfilled through it). Closed bars written
+  // through replace what cached reads of their range hold.
+  let live: LiveHub | undefined;
+  try {
+    live = composeLive({
+      config: config.live, datasets: config.datasets, catalog, store, coordinator, clock, metrics,
+      backfillSuspended: config.seamless.backfill.suspended,
+      logger: logger.child({ name: LOGGER_NAMES.live }),
+      onWritten: (dataset, range) => cache?.invalidate(datasetKeyPrefix(dataset.nodeId, dataset.intervalMs), range),
+    });
+  } catch (error) {
+    unsubscribeCache();
+    await eventFeed.close();
+    await backfill.close();
+    await db.close();
+    throw error;
+  }
   const cf = config.seamless.conformance;
   const conformance = cf.enabled
     ? createConformanceStage({
@@ -187,10 +220,11 @@ export async function createSeamless(options: CreateSeamlessOptions = {}): Promi
   const slaStage = slaPolicies ? createSlaStage(slaPolicies, { clock, metrics, logger: logger.child({ name: LOGGER_NAMES.sla }) }) : undefined;
   const provider = createDataProvider({
     store, catalog, coordinator, cache, clock, logger: logger.child({ name: LOGGER_NAMES.provider }), metrics,
-    maxBars: config.limits.maxBars, syncBudgetMs: config.seamless.backfill.syncBudgetMs,
+    maxBars: config.limits.maxBars, syncBudgetMs: config.seamless.backfill.syncBudgetMs, backfillSuspended: config.seamless.backfill.suspended,
     ...(conformance ? { conformance } : {}),
     ...(slaStage ? { sla: slaStage } : {}),
     tracing,
+    live,
   });
 
   async function resolveOrThrow(nodeId: string, interval: string | number): Promise<ResolvedDataset> {
@@ -211,6 +245,8 @@ export async function createSeamless(options: CreateSeamlessOptions = {}): Promi
     registry,
     coordinator,
     coordinatorService: backfill.service,
+    upstreams,
+    live,
     fetch: (request) => provider.fetch(request),
     reports: (filter) => db.reports.list(filter),
     report: (id) => db.reports.get(id),
@@ -228,6 +264,7 @@ export async function createSeamless(options: CreateSeamlessOptions = {}): Promi
       const end = parseTime(command.end, 'end');
       if (end <= start) throw new InvalidRequestError('end', `must be after start (${start})`, { start, end });
       if (!resolved.source) throw new InvalidRequestError('node', `dataset ${command.nodeId} has no upstream source to backfill from`);
+      if (config.seamless.backfill.suspended) throw new BackfillSuspendedError();
       const job = coordinator.submit({
         target: { dataset: resolved.dataset, schema: resolved.schema, source: resolved.source },
         ranges: [{ start, end }],
@@ -268,6 +305,7 @@ export async function createSeamless(options: CreateSeamlessOptions = {}): Promi
         checks.storage = { ok: false, detail: error instanceof Error ? error.message : String(error) };
       }
       checks.coordinator = closed ? { ok: false, detail: 'closed' } : await backfill.health();
+      if (config.seamless.backfill.suspended) checks.backfill = { ok: true, detail: 'suspended (seamless.backfill.suspended): reads answer from storage, no backfill' };
       try {
         checks.registry = { ok: true, detail: `${(await registry.subjects()).length} subjects` };
       } catch (error) {
@@ -279,6 +317,7 @@ export async function createSeamless(options: CreateSeamlessOptions = {}): Promi
           ok: false, detail: error instanceof Error ? error.message : String(error),
         }));
       }
+      for (const [name, check] of Object.entries(live?.health() ?? {})) checks[`live:${name}`] = check;
       return checks;
     },
 
@@ -289,7 +328,10 @@ export async function createSeamless(options: CreateSeamlessOptions = {}): Promi
       closed = true;
       unsubscribeCache();
       slaStage?.close();
+      // Before backfill and storage: its last write-through needs storage, its gap waits end.
+      await live?.close();
       await backfill.close();
+      await upstreams.close();
       await eventFeed.close();
       await db.close();
       await tracing.shutdown();

@@ -54,6 +54,8 @@ export interface DataProviderDeps {
   readonly metrics: SeamlessMetrics;
   readonly maxBars: number;
   readonly syncBudgetMs: number;
+  /** `seamless.backfill.suspended`: reads start no backfill and answer from storage, downgraded. */
+  readonly backfillSuspended?: boolean;
   /** Step 7; absent when the conformance pipeline is switched off. */
   readonly conformance?: ConformanceStage;
   /** Spans of every read; absent or disabled: no tracing cost. */
@@ -168,13 +170,13 @@ export function createDataProvider(deps: DataProviderDeps): DataProvider {
       if (req.strategy === 'auto_backfill' || req.strategy === 'seamless') for (const r of missingNow) syncGapBars += barCount(r, req.intervalMs);
       const backfillPhase = missingNow.length > 0 ? sla?.phase('backfill') : undefined;
       const outcome = missingNow.length === 0
-        ? await runStrategy({ request: req, resolved, closed, remaining, missing, signal: input.signal }, { store, coordinator, syncBudgetMs: deps.syncBudgetMs })
+        ? await runStrategy({ request: req, resolved, closed, remaining, missing, signal: input.signal }, { store, coordinator, syncBudgetMs: deps.syncBudgetMs, suspended: deps.backfillSuspended === true })
         : await trace.step('seamless.backfill', async (s) => {
           const o = await runStrategy({
             request: req, resolved, closed, remaining, missing: missingNow, signal: input.signal,
             ...(backfillPhase ? { deadline: backfillPhase.signal } : {}),
             ...(trace.traceparent ? { traceparent: trace.traceparent } : {}),
-          }, { store, coordinator, syncBudgetMs: deps.syncBudgetMs }).finally(() => backfillPhase?.end());
+          }, { store, coordinator, syncBudgetMs: deps.syncBudgetMs, suspended: deps.backfillSuspended === true }).finally(() => backfillPhase?.end());
           if (backfillPhase?.signal.aborted) sla?.failFast(backfillPhase.signal.reason);
           if (s && o.job) {
             s.setAttributes({ 'seamless.backfill.job': o.job.id, 'seamless.backfill.shards': o.job.totalShards, 'seamless.backfill.completion_ratio': o.job.completionRatio, 'seamless.backfill.state': o.job.state });

@@ -1,7 +1,7 @@
 /**
  * Errors the read path raises beyond core's catalogue.
  */
-import { NotFoundError, SeamlessError, formatInterval } from '../core/index.js';
+import { ConflictError, NotFoundError, SeamlessError, formatInterval } from '../core/index.js';
 import type { ConformanceReport, FlagType } from '../conformance/index.js';
 
 /** No dataset (nodeId, interval) is configured or stored. Code `not_found` (404). */
@@ -40,5 +40,13 @@ export class SchemaValidationError extends SeamlessError {
       { reason: 'schema_validation', subject, version, violations, reportUri: report.uri, report },
     );
     this.name = 'SchemaValidationError';
+  }
+}
+
+/** A backfill was asked for while `seamless.backfill.suspended` (the rollback switch) is on. */
+export class BackfillSuspendedError extends ConflictError {
+  constructor() {
+    super('backfill is suspended (seamless.backfill.suspended: true): reads answer from storage only; turn the switch off to backfill again', { key: 'seamless.backfill.suspended' });
+    this.name = 'BackfillSuspendedError';
   }
 }

@@ -7,9 +7,12 @@ export { createDatasetCatalog } from './dataset-catalog.js';
 export { createConformanceStage, reportUri, REPORT_URI_PREFIX } from './conformance-stage.js';
 export { createFindingsIndex } from './findings-index.js';
 export { createSlaStage } from './sla-stage.js';
-export { composeSources } from './compose-sources.js';
-export { ConformanceBlockedError, SchemaValidationError } from './errors.js';
+export { composeSources, composeUpstreamBudgets } from './compose-sources.js';
+export { BackfillSuspendedError, ConformanceBlockedError, SchemaValidationError } from './errors.js';
 export { normaliseRequest, validateNodeId, STRATEGIES, DOMAINS, DEFAULT_STRATEGY } from './fetch-request.js';
+export { createLiveHub, DEFAULT_LIVE_FLUSH_MS, DEFAULT_LIVE_FLUSH_BARS, DEFAULT_LIVE_MAX_GAP_BARS } from './live/live-hub.js';
+export { createLiveBuffer } from './live/live-buffer.js';
+export { composeLive } from './compose-live.js';
 
 export type { Seamless, CreateSeamlessOptions, BackfillCommand, HealthCheck } from './create-seamless.js';
 export type { DataProvider, DataProviderDeps, FetchResult } from './data-provider.js';
@@ -20,3 +23,7 @@ export type { DatasetCatalog, DatasetListing, ResolvedDataset } from './dataset-
 export type { ConformanceStage, ConformanceStageDeps, ConformanceInput, ConformanceOutcome } from './conformance-stage.js';
 export type { FindingsIndex } from './findings-index.js';
 export type { SlaStage, SlaRead, SlaVerdict } from './sla-stage.js';
+export type { LiveHub, LiveHubDeps, LiveSnapshot, LiveDatasetSpec } from './live/live-hub.js';
+export type { LiveBuffer, LiveUpdateOutcome } from './live/live-buffer.js';
+export type { LiveGapBackfill, LiveGapJob, GapOutcome, GapRecovery } from './live/gap-recovery.js';
+export type { LiveDeps } from './compose-live.js';

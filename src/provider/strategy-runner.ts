@@ -5,6 +5,8 @@
  *   partial_fill  return what exists now, marked partial; backfill the rest in the background
  *   seamless      backfill synchronously within the backfill budget; when the budget runs out,
  *                 downgrade to partial with the job id (the SLA policy refines this later)
+ * With `seamless.backfill.suspended` (the rollback switch) every strategy but fail_fast answers
+ * from storage, downgraded to partial with reason `backfill_suspended`, and starts no job.
  */
 import {
   AbortedError, DataUnavailableError, UpstreamUnavailableError, barCount, formatTime, intersectRanges, missingRanges, subtractRanges,
@@ -14,6 +16,9 @@ import type { BackfillCoordinator, JobStatus } from '../backfill/index.js';
 import type { BarStore } from '../storage/index.js';
 import type { ResolvedDataset } from './dataset-catalog.js';
 import type { NormalisedRequest } from './fetch-request.js';
+
+/** The downgrade reason of reads answered from storage while backfill is suspended. */
+export const BACKFILL_SUSPENDED = 'backfill_suspended';
 
 export interface StrategyInput {
   readonly request: NormalisedRequest;
@@ -44,6 +49,8 @@ export interface StrategyDeps {
   readonly store: BarStore;
   readonly coordinator: BackfillCoordinator;
   readonly syncBudgetMs: number;
+  /** `seamless.backfill.suspended`: answer from storage only, downgraded, and start no job. */
+  readonly suspended?: boolean;
 }
 
 export async function runStrategy(input: StrategyInput, deps: StrategyDeps): Promise<StrategyOutcome> {
@@ -54,6 +61,8 @@ export async function runStrategy(input: StrategyInput, deps: StrategyDeps): Pro
     if (request.partialOk || strategy === 'partial_fill') return { missing, backfilled: [], job: undefined, downgradeReason: null };
     throw missingError(input, resolved.source === undefined && strategy !== 'fail_fast' ? 'no upstream source is configured for this dataset, so it cannot be backfilled' : undefined);
   }
+  // The rollback switch: stored data is preferred to failing, whatever partialOk says.
+  if (deps.suspended === true) return { missing, backfilled: [], job: undefined, downgradeReason: BACKFILL_SUSPENDED };
   const job = deps.coordinator.submit({
     target: { dataset: resolved.dataset, schema: resolved.schema, source: resolved.source },
     ranges: missing,

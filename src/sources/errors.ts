@@ -1,8 +1,9 @@
 /**
  * Errors of the sources folder. A file import that finds bad input throws one `ImportError`
  * listing every problem found (up to MAX_IMPORT_ISSUES), so the user can fix the file in one go.
+ * A failed request to an exchange is an `ExchangeRequestError` with its reason and retryability.
  */
-import { InvalidRequestError } from '../core/index.js';
+import { InvalidRequestError, SeamlessError } from '../core/index.js';
 
 /** How many problems an import collects before it stops reading and throws. */
 export const MAX_IMPORT_ISSUES = 100;
@@ -43,5 +44,40 @@ export class ImportError extends InvalidRequestError {
     super('file', `cannot import ${path}: ${describeIssue(issues[0])}${more}`, { path, issues, truncated });
     this.issues = issues;
     this.name = 'ImportError';
+  }
+}
+
+/** Why a request to an exchange failed; stable values, also the `outcome` label of upstream metrics. */
+export type ExchangeFailureReason =
+  | 'rate_limited' | 'timeout' | 'unavailable' | 'network' | 'bad_response'
+  | 'bad_symbol' | 'bad_request' | 'auth' | 'not_supported' | 'exchange_error';
+
+/**
+ * A request to an exchange failed (`upstream_unavailable`, 502). `reason` says how; `retryable`
+ * whether asking again later may succeed (network errors, timeouts, 5xx, rate limits: yes; a
+ * rejected request, an unknown symbol, missing credentials: no). `status` is the HTTP status
+ * when there was an answer, `retryAfterMs` the upstream's Retry-After.
+ */
+export class ExchangeRequestError extends SeamlessError {
+  readonly code = 'upstream_unavailable';
+  override readonly retryable: boolean;
+  readonly status: number | undefined;
+  readonly retryAfterMs: number | undefined;
+
+  constructor(
+    readonly upstream: string,
+    readonly reason: ExchangeFailureReason,
+    message: string,
+    options: { retryable: boolean; cause?: unknown; status?: number; retryAfterMs?: number },
+  ) {
+    super(`${upstream}: ${message}`, {
+      upstream, reason,
+      ...(options.status !== undefined ? { status: options.status } : {}),
+      ...(options.retryAfterMs !== undefined ? { retryAfterMs: options.retryAfterMs } : {}),
+    }, { cause: options.cause });
+    this.retryable = options.retryable;
+    this.status = options.status;
+    this.retryAfterMs = options.retryAfterMs;
+    this.name = 'ExchangeRequestError';
   }
 }

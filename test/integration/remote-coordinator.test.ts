@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { serveGateway } from '../../src/gateway/index.js';
+import { generateApiKey, serveGateway } from '../../src/gateway/index.js';
 import type { RunningGateway } from '../../src/gateway/index.js';
 import { silentLogger } from '../../src/observability/index.js';
 import { createSeamless } from '../../src/provider/index.js';
@@ -80,5 +80,30 @@ describe('a gateway whose coordinator cannot be reached', () => {
     const body = await res.json() as { checks: { coordinator: { ok: boolean; detail: string } } };
     expect(body.checks.coordinator.ok).toBe(false);
     expect(body.checks.coordinator.detail).toContain('127.0.0.1:9');
+  });
+});
+
+describe('a gateway whose coordinator requires API keys', () => {
+  it('authenticates with SEAMLESS_API_KEY (backfill scope) and completes its jobs there', async () => {
+    const { secret, entry } = generateApiKey('reader', ['read', 'backfill']);
+    const coordinatorDir = await tempDir();
+    const readerDir = await tempDir();
+    const coordinator = await createSeamless({ overrides: { dataDir: coordinatorDir.path, auth: { keys: [entry] }, seamless: { backfill: { localWorkers: 0 } } }, env: {}, logger: silentLogger() });
+    const coordinatorGateway = await serveGateway({ seamless: coordinator, host: '127.0.0.1', port: 0 });
+    const reader = await createSeamless({
+      overrides: { dataDir: readerDir.path, seamless: { backfill: { endpoint: coordinatorGateway.url, localWorkers: 1 } } },
+      env: { SEAMLESS_API_KEY: secret }, logger: silentLogger(),
+    });
+    try {
+      const job = await reader.backfill({ nodeId: 'ohlcv:demo:ETH-USD', interval: '1m', start: '2023-06-02T00:00:00Z', end: '2023-06-02T02:00:00Z' });
+      expect(await reader.waitBackfill(job.id)).toMatchObject({ state: 'completed', completionRatio: 1 });
+      expect((await reader.health()).coordinator.ok).toBe(true);
+    } finally {
+      await reader.close();
+      await coordinatorGateway.close();
+      await coordinator.close();
+      await readerDir.remove();
+      await coordinatorDir.remove();
+    }
   });
 });

@@ -7,7 +7,8 @@
  *   (`seamless.backfill.suspended`, `storage.url`, `sources.<name>`) against the zod schema,
  *   unless the code really uses that string as a name (a span, logger or attribute such as
  *   `seamless.pipeline`);
- * - each fenced ```yaml block that looks like a Seamless configuration, through the real loader.
+ * - each fenced ```yaml block that looks like a Seamless configuration, through the real loader
+ *   (a block fenced as ```yaml excerpt — with placeholders such as `[ … ]` — is not loaded).
  */
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';

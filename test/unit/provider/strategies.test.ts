@@ -23,7 +23,7 @@ afterEach(async () => {
   for (const h of open.splice(0)) await h.close();
 });
 
-async function harness(options: { syncBudgetMs?: number } = {}) {
+async function harness(options: { syncBudgetMs?: number; suspended?: boolean } = {}) {
   const clock = createManualClock(NOW);
   const logger = silentLogger();
   const metrics = createMetrics({ defaultMetrics: false });
@@ -36,7 +36,7 @@ async function harness(options: { syncBudgetMs?: number } = {}) {
     barsPerShard: SHARD, concurrency: 4, clock, logger, metrics,
   });
   const cache = createResponseCache({ maxBytes: 64 << 20, maxEntries: 1000, ttlMs: 60_000 }, clock);
-  const provider = createDataProvider({ store, catalog, coordinator, cache, clock, logger, metrics, maxBars: 100_000, syncBudgetMs: options.syncBudgetMs ?? 60_000 });
+  const provider = createDataProvider({ store, catalog, coordinator, cache, clock, logger, metrics, maxBars: 100_000, syncBudgetMs: options.syncBudgetMs ?? 60_000, backfillSuspended: options.suspended === true });
   const h = {
     store, source, coordinator, provider,
     read: (extra: Partial<FetchRequest> = {}) => provider.fetch({ nodeId: NODE, interval: '1m', start: A, end: END, ...extra }),
@@ -65,6 +65,25 @@ async function rejection(p: Promise<unknown>): Promise<SeamlessError> {
 }
 
 describe('read strategies', () => {
+  it.each(['seamless', 'auto_backfill', 'partial_fill'] as const)('%s under the rollback switch answers from storage, downgraded, and starts no backfill', async (strategy) => {
+    const h = await harness({ suspended: true });
+    await h.storeFirstHalf();
+    const { frame, metadata } = await h.read({ strategy });
+    expect(frame.length).toBe(50);
+    expect(metadata).toMatchObject({
+      partial: true, downgraded: true, downgradeMode: 'partial', downgradeReason: 'backfill_suspended',
+      missingRanges: [{ start: MID, end: END }], backfill: null,
+    });
+    expect(h.source.ranges).toEqual([]);
+    expect(h.coordinator.jobs()).toEqual([]);
+  });
+
+  it('fail_fast is unchanged by the rollback switch', async () => {
+    const h = await harness({ suspended: true });
+    await h.storeFirstHalf();
+    expect((await rejection(h.read({ strategy: 'fail_fast' }))).code).toBe('data_unavailable');
+  });
+
   it('fail_fast refuses missing data with data_unavailable naming the missing ranges', async () => {
     const h = await harness();
     await h.storeFirstHalf();

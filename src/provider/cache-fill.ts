@@ -58,3 +58,15 @@ export function rowsIn(frame: Frame, ranges: readonly TimeRange[]): number {
   return n;
 }
 
+/** The parts of cached pieces outside `exclude` (ranges another source answers), as views. */
+export function clipPieces(pieces: readonly CachePiece[], exclude: readonly TimeRange[]): CachePiece[] {
+  if (exclude.length === 0) return [...pieces];
+  const out: CachePiece[] = [];
+  for (const p of pieces) {
+    for (const keep of subtractRanges([p.range], exclude)) {
+      const f = p.frame;
+      out.push({ range: keep, frame: f.slice(lowerBound(f.ts, keep.start), lowerBound(f.ts, keep.end)), segment: p.segment });
+    }
+  }
+  return out;
+}

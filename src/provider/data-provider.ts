@@ -23,7 +23,7 @@ import type { ResolvedDataset } from './dataset-catalog.js';
 import type { SlaRead, SlaStage } from './sla-stage.js';
 import { coverageBounds, failedRanges } from './read-metadata.js';
 import type { ReadMetadata, SourceRowCounts } from './read-metadata.js';
-import { memoFingerprint, rememberComplete, rowsIn } from './cache-fill.js';
+import { clipPieces, memoFingerprint, rememberComplete, rowsIn } from './cache-fill.js';
 import type { Piece } from './cache-fill.js';
 import { cacheKey } from './response-cache.js';
 import type { CachePiece, ResponseCache } from './response-cache.js';
@@ -137,9 +137,10 @@ export function createDataProvider(deps: DataProviderDeps): DataProvider {
         span?.setAttributes({ 'seamless.cache.pieces': found.pieces.length, 'seamless.cache.remaining': found.remaining.length });
         return found;
       });
-      cachePieces = hit.pieces;
-      remaining = hit.remaining;
-      for (const p of hit.pieces) {
+      // What live vouches for stays live's: cached stretches are clipped to what is left.
+      cachePieces = livePart ? clipPieces(hit.pieces, livePart.covered) : hit.pieces;
+      remaining = livePart ? subtractRanges(hit.remaining, livePart.covered) : hit.remaining;
+      for (const p of cachePieces) {
         pieces.push(p);
         counts.cache += p.frame.length;
       }
@@ -264,7 +265,7 @@ export function createDataProvider(deps: DataProviderDeps): DataProvider {
     }
     // A still-building bar (asked for) is the last row, after the checks of closed bars.
     if (livePart?.building) answer = withBuilding(schema, answer, livePart.building);
-    const fingerprint = cacheHit && cachePieces.length === 1 && answer === frame ? memoFingerprint(cachePieces[0], answer) : await fingerprintFrameAsync(answer);
+    const fingerprint = cacheHit && cachePieces.length === 1 && counts.live === 0 && answer === frame ? memoFingerprint(cachePieces[0], answer) : await fingerprintFrameAsync(answer);
 
     const metadata: ReadMetadata = {
       nodeId: req.nodeId,

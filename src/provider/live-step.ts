@@ -6,8 +6,8 @@
  * are taken out of what the read asks storage for.
  *
  * When the range reaches the present and the feed is connected but has not delivered the newest
- * closed bar yet, the read waits for it: at most `waitMs`, and never past the SLA `live` budget
- * (the phase signal). A wait cut short is not an error — the read goes on with what it has and
+ * closed bar yet (nor moved on to a later bar), the read waits for it: at most `waitMs`, and
+ * never past the SLA `live` budget (the phase signal). A wait cut short is not an error — the read goes on with what it has and
  * the policy decides at the end.
  */
 import { alignDown, concatFrames, lowerBound, normaliseRanges } from '../core/index.js';
@@ -63,8 +63,11 @@ export async function readLive(live: LiveReader, input: LiveStepInput, elapsed: 
   const reachesPresent = input.aligned.end >= alignDown(input.now, intervalMs) && closed.end > closed.start;
   if (reachesPresent) {
     const newest = closed.end - intervalMs;
-    const before = live.snapshot(dataset, { start: newest, end: closed.end });
-    if (before.connected && (before.lastClosedTs === undefined || before.lastClosedTs < newest) && input.waitMs > 0) {
+    const before = live.snapshot(dataset, { start: newest, end: Number.MAX_SAFE_INTEGER });
+    // A feed already building a later bar has moved past `newest`: missed, it never comes (the
+    // gap recovery backfills it), so there is nothing to wait for.
+    const movedOn = before.building !== undefined && before.building.ts[0] > newest;
+    if (before.connected && !movedOn && (before.lastClosedTs === undefined || before.lastClosedTs < newest) && input.waitMs > 0) {
       waited = true;
       const bound = AbortSignal.timeout(input.waitMs);
       const signal = input.signal ? AbortSignal.any([input.signal, bound]) : bound;

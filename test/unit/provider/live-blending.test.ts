@@ -10,7 +10,7 @@ import { OHLCV_SCHEMA, createFrame, createManualClock, emptyFrame, sliceByTime }
 import type { Frame, TimeRange } from '../../../src/core/index.js';
 import { createInProcessCoordinator, createShardFetcher } from '../../../src/backfill/index.js';
 import { createMetrics, silentLogger } from '../../../src/observability/index.js';
-import { createDataProvider, createDatasetCatalog, createSlaStage } from '../../../src/provider/index.js';
+import { createDataProvider, createDatasetCatalog, createResponseCache, createSlaStage } from '../../../src/provider/index.js';
 import { runsOf } from '../../../src/provider/live-step.js';
 import type { LiveReader } from '../../../src/provider/live-step.js';
 import { createSlaPolicySet, parseSlaPolicy } from '../../../src/sla/index.js';
@@ -71,7 +71,7 @@ afterEach(async () => {
   for (const c of closers.splice(0)) await c();
 });
 
-async function harness(live: LiveReader, opts: { policy?: string; liveWaitMs?: number } = {}) {
+async function harness(live: LiveReader, opts: { policy?: string; liveWaitMs?: number; cache?: boolean } = {}) {
   const clock = createManualClock(NOW);
   const logger = silentLogger();
   const metrics = createMetrics({ defaultMetrics: false });
@@ -92,7 +92,8 @@ async function harness(live: LiveReader, opts: { policy?: string; liveWaitMs?: n
     sla = createSlaStage(createSlaPolicySet([parsed.policy]), { clock, metrics, logger });
   }
   const provider = createDataProvider({
-    store, catalog, coordinator, cache: undefined, clock, logger, metrics, maxBars: 100_000, syncBudgetMs: 60_000,
+    store, catalog, coordinator, clock, logger, metrics, maxBars: 100_000, syncBudgetMs: 60_000,
+    cache: opts.cache === true ? createResponseCache({ maxBytes: 16 << 20, maxEntries: 100, ttlMs: 3_600_000 }, clock) : undefined,
     live, ...(opts.liveWaitMs !== undefined ? { liveWaitMs: opts.liveWaitMs } : {}), ...(sla ? { sla } : {}),
   });
   // Storage holds 11:00 … 11:54 from an earlier backfill (offset 0); live has 11:50 … 11:59 (offset 1000).
@@ -184,6 +185,18 @@ describe('live blending', () => {
     const { metadata } = await read;
     expect(metadata.slaViolation).toMatchObject({ dryRun: true, decision: 'serve' });
     expect((metadata.slaViolation as { violations: { phase: string }[] }).violations.map((x) => x.phase)).toContain('live');
+  });
+
+  it('clips cached stretches to what live does not vouch for (no duplicate after the feed caught up)', async () => {
+    const live = fakeLive(emptyFrame(OHLCV_SCHEMA), undefined);
+    const { provider } = await harness(live.reader, { cache: true });
+    const first = await provider.fetch({ nodeId: NODE, interval: '1m', start: HOUR_START, end: Date.UTC(2024, 5, 3, 11, 55), strategy: 'fail_fast' });
+    expect(first.metadata.sources).toMatchObject({ storage: 55, live: 0 });
+    live.deliver(bars(T_LIVE, 10, 1000));
+    const { frame, metadata } = await provider.fetch({ nodeId: NODE, interval: '1m', start: HOUR_START, end: RANGE_END, strategy: 'fail_fast' });
+    expect(Array.from(frame.ts)).toEqual(Array.from({ length: 60 }, (_, i) => HOUR_START + i * MIN));
+    expect(metadata.sources).toMatchObject({ cache: 50, live: 10, storage: 0 });
+    expect(frame.values[3][50]).toBe(frame.ts[50] / MIN + 1000);
   });
 
   it('leaves datasets without a live feed alone', async () => {

@@ -207,6 +207,8 @@ export const SeamlessConfigSchema = z.object({
     sla: z.object({
       /** Directory of SLA policy files (`*.yml`); unset: no policies (the shipped examples are in configs/seamless/sla). */
       dir: z.string().min(1).optional(),
+      /** Rollback switch: every policy runs as `dry-run` (measured and reported, never acted upon). */
+      forceDryRun: z.boolean().default(false),
     }).strict().prefault({}),
     conformance: z.object({
       /** `blocking` rejects reads with error-level findings (unless partial_ok); `shadow` only reports. */

@@ -21,6 +21,7 @@ export const ENV_KEYS: Readonly<Record<string, string>> = Object.freeze({
   SEAMLESS_LOG_LEVEL: 'logging.level',
   SEAMLESS_TRACING_ENDPOINT: 'tracing.endpoint',
   SEAMLESS_SLA_DIR: 'seamless.sla.dir',
+  SEAMLESS_SLA_FORCE_DRY_RUN: 'seamless.sla.forceDryRun',
   SEAMLESS_CONFORMANCE_MODE: 'seamless.conformance.mode',
   SEAMLESS_CONFORMANCE_ENABLED: 'seamless.conformance.enabled',
   SEAMLESS_SCHEMA_VALIDATION_MODE: 'schema_registry.validation_mode',

@@ -25,7 +25,7 @@ import { composeBackfill } from './compose-backfill.js';
 import { composeLive } from './compose-live.js';
 import type { LiveHub } from './live/live-hub.js';
 import { createSlaStage } from './sla-stage.js';
-import { loadSlaPolicies } from '../sla/index.js';
+import { asDryRun, loadSlaPolicies } from '../sla/index.js';
 import { createConformanceStage } from './conformance-stage.js';
 import { createFindingsIndex } from './findings-index.js';
 import { createDatasetCatalog } from './dataset-catalog.js';
@@ -112,7 +112,9 @@ export async function createSeamless(options: CreateSeamlessOptions = {}): Promi
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? createLogger({ level: config.logging.level });
   // Bad policy files are refused here, before anything is opened.
-  const slaPolicies = config.seamless.sla.dir ? loadSlaPolicies(config.seamless.sla.dir) : undefined;
+  const loadedPolicies = config.seamless.sla.dir ? loadSlaPolicies(config.seamless.sla.dir) : undefined;
+  // The rollback switch seamless.sla.forceDryRun: every policy measures, none acts.
+  const slaPolicies = loadedPolicies && config.seamless.sla.forceDryRun ? asDryRun(loadedPolicies) : loadedPolicies;
   const metrics = createMetrics();
   const tracing = createTracing({
     serviceName: config.tracing.serviceName, exportDelayMs: config.tracing.exportDelayMs,

@@ -5,7 +5,7 @@ export {
 } from './policy-schema.js';
 export { parseSlaPolicy, formatProblem } from './parse-policy.js';
 export { loadSlaPolicies, checkSlaPolicies, DEFAULT_SLA_POLICY_DIR } from './load-policies.js';
-export { createSlaPolicySet, comparePrecedence } from './policy-set.js';
+export { asDryRun, createSlaPolicySet, comparePrecedence } from './policy-set.js';
 export { compileGlob, globToPromRegex, globsOverlap } from './glob.js';
 export { createPhaseClock } from './phase-clock.js';
 export { evaluateRead, decide, slaError, budgetViolation } from './evaluate.js';

@@ -141,3 +141,11 @@ function describeSpecificity(glob: NodeGlob, p: SlaPolicy): string {
   const node = glob.exact ? `exact node "${glob.pattern}"` : `glob "${glob.pattern}" (${glob.literals} literal characters)`;
   return `${node}, ${p.match.interval !== undefined ? `interval ${p.match.interval}` : 'any interval'}`;
 }
+
+/**
+ * The rollback switch `seamless.sla.forceDryRun`: the same policies, every one in `dry-run` —
+ * measured and reported, never changing a response.
+ */
+export function asDryRun(set: SlaPolicySet): SlaPolicySet {
+  return createSlaPolicySet(set.policies.map((p) => (p.mode === 'dry-run' ? p : { ...p, mode: 'dry-run' as const })));
+}

@@ -5,6 +5,7 @@
  * Speaks Binance's kline stream format through `binanceKline` (what ccxt pro's binance parses).
  */
 import { WebSocketServer } from 'ws';
+import type { SeamlessConfigInput } from '../../src/config/index.js';
 import type { WebSocket } from 'ws';
 
 export interface LiveWsServer {
@@ -105,4 +106,23 @@ export function liveBar(ts: number, base = 1_000): number[] {
   const open = base + k;
   const close = open + 0.5;
   return [open, close + 1, open - 1, close, 10 + k];
+}
+
+/** The `websocket` live feed configuration (live.feeds.<name>) for this server's Binance kline stream. */
+/** One entry of `live.feeds` as a configuration input. */
+type LiveFeedInput = NonNullable<NonNullable<SeamlessConfigInput['live']>['feeds']>[string];
+
+export function binanceKlineFeedConfig(serverUrl: string): LiveFeedInput {
+  return {
+    kind: 'websocket',
+    url: `${serverUrl}/ws`,
+    subscribe: '{"method":"SUBSCRIBE","params":["{symbol_lower}@kline_{interval}"],"id":{id}}',
+    mapping: {
+      match: { 'e': 'kline', 's': '{symbol}', 'k.i': '{interval}' },
+      bar: 'k',
+      fields: { ts: 't', open: 'o', high: 'h', low: 'l', close: 'c', volume: 'v' },
+      closed: 'x',
+    },
+    reconnect: { initialDelayMs: 50, maxDelayMs: 400 },
+  };
 }

@@ -12,7 +12,7 @@ import type { RunningGateway } from '../../src/gateway/index.js';
 import { silentLogger } from '../../src/observability/index.js';
 import { createSeamless } from '../../src/provider/index.js';
 import type { ReadMetadata, Seamless } from '../../src/provider/index.js';
-import { binanceKline, liveBar, startLiveWsServer } from '../harness/live-ws-server.js';
+import { binanceKline, binanceKlineFeedConfig, liveBar, startLiveWsServer } from '../harness/live-ws-server.js';
 import type { LiveWsServer } from '../harness/live-ws-server.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { until } from '../helpers/until.js';
@@ -47,18 +47,7 @@ describe('reads blended with a live feed', () => {
         live: {
           flushMs: 20,
           feeds: {
-            binance: {
-              kind: 'websocket',
-              url: `${server.url}/ws`,
-              subscribe: '{"method":"SUBSCRIBE","params":["{symbol_lower}@kline_{interval}"],"id":{id}}',
-              mapping: {
-                match: { 'e': 'kline', 's': '{symbol}', 'k.i': '{interval}' },
-                bar: 'k',
-                fields: { ts: 't', open: 'o', high: 'h', low: 'l', close: 'c', volume: 'v' },
-                closed: 'x',
-              },
-              reconnect: { initialDelayMs: 50, maxDelayMs: 400 },
-            },
+            binance: binanceKlineFeedConfig(server.url),
           },
         },
       },

@@ -14,9 +14,10 @@
  * Times in the state are the deciding process's wall clock: keep the cluster's clocks in sync
  * (NTP), as for lease expiry.
  */
-import { Etcd3 } from 'etcd3';
+import type { Etcd3 } from 'etcd3';
 import { InvalidRequestError } from '../../core/index.js';
 import type { BudgetRecord, BudgetState, CompareAndSetResult, UpstreamBudgetStore } from '../../sources/index.js';
+import { openEtcdClient } from './etcd-client.js';
 import { translateEtcdError } from './etcd-errors.js';
 import { retryUnavailable } from './etcd-retry.js';
 
@@ -120,16 +121,6 @@ export function createEtcdBudgetStore(options: EtcdBudgetStoreOptions): Upstream
   const prefix = options.prefix ?? DEFAULT_ETCD_BUDGET_PREFIX;
   if (!prefix.endsWith('/')) throw new InvalidRequestError('prefix', `must end with "/" (got ${JSON.stringify(prefix)})`);
   const callTimeoutMs = options.callTimeoutMs ?? 2_000;
-  const client = new Etcd3({
-    hosts: [...options.endpoints],
-    // Every unary call gets a deadline (DEPENDENCIES.md: without one a call hangs when the leader dies).
-    defaultCallOptions: (context) => (context.isStream ? {} : { deadline: Date.now() + callTimeoutMs }),
-    grpcOptions: {
-      'grpc.keepalive_time_ms': 10_000,
-      'grpc.keepalive_timeout_ms': 5_000,
-      'grpc.initial_reconnect_backoff_ms': 200,
-      'grpc.max_reconnect_backoff_ms': 2_000,
-    },
-  });
+  const client = openEtcdClient(options.endpoints, callTimeoutMs);
   return new EtcdBudgetStore(client, prefix, callTimeoutMs);
 }

@@ -4,16 +4,18 @@
  * report every change; every call has one deadline. The design, key layout and failure notes are
  * in README.md beside this file.
  */
-import { Etcd3 } from 'etcd3';
+import type { Etcd3 } from 'etcd3';
 import type { IKeyValue, IOptions, IRequestOp, IResponseHeader } from 'etcd3';
 import { InvalidRequestError, systemClock } from '../../core/index.js';
 import type { Clock } from '../../core/index.js';
 import { silentLogger } from '../../observability/index.js';
 import type { Logger } from '../../observability/index.js';
 import { LeaseStoreUnavailableError } from '../errors.js';
-import type { ClaimResult, JobRecord, LeaseStore, ShardChange, ShardRecord, ShardSpec } from '../lease-store.js';
+import type { ClaimResult, JobRecord, LeaseStore, LeaseStoreQuorum, ShardChange, ShardRecord, ShardSpec } from '../lease-store.js';
+import { openEtcdClient } from './etcd-client.js';
 import { ETCD_STORE_NAME, isEtcdLeaseGone, translateEtcdError } from './etcd-errors.js';
 import { createLeaseBuckets } from './etcd-lease-buckets.js';
+import { checkEtcdQuorum } from './etcd-quorum.js';
 import type { LeaseBuckets } from './etcd-lease-buckets.js';
 import { getJob, listJobs, putJob } from './etcd-jobs.js';
 import type { JobAccess } from './etcd-jobs.js';
@@ -73,19 +75,9 @@ export async function createEtcdLeaseStore(options: EtcdLeaseStoreOptions): Prom
   if (!prefix.endsWith('/')) throw new InvalidRequestError('prefix', `must end with "/" (got ${JSON.stringify(prefix)})`);
   const callTimeoutMs = options.callTimeoutMs ?? DEFAULT_ETCD_CALL_TIMEOUT_MS;
   if (!Number.isFinite(callTimeoutMs) || callTimeoutMs <= 0) throw new InvalidRequestError('callTimeoutMs', `must be a positive number of ms (got ${callTimeoutMs})`);
-  const client = new Etcd3({
-    hosts: [...options.endpoints],
-    // Fallback for calls not given an operation deadline; watch streams are long-lived.
-    defaultCallOptions: (context) => (context.isStream ? {} : { deadline: Date.now() + callTimeoutMs }),
-    grpcOptions: {
-      'grpc.keepalive_time_ms': 10_000,
-      'grpc.keepalive_timeout_ms': 5_000,
-      'grpc.initial_reconnect_backoff_ms': 200,
-      'grpc.max_reconnect_backoff_ms': 2_000,
-    },
-    faultHandling: { watchBackoff: watchBackoff(WATCH_BACKOFF_START_MS) },
-  });
-  const store = new EtcdLeaseStore(client, etcdKeys(prefix), callTimeoutMs, options.clock ?? systemClock, options.logger ?? silentLogger());
+  // Watch streams are long-lived; unary calls without an operation deadline get callTimeoutMs.
+  const client = openEtcdClient(options.endpoints, callTimeoutMs, { faultHandling: { watchBackoff: watchBackoff(WATCH_BACKOFF_START_MS) } });
+  const store = new EtcdLeaseStore(client, [...options.endpoints], etcdKeys(prefix), callTimeoutMs, options.clock ?? systemClock, options.logger ?? silentLogger());
   await store.warmUp();
   return store;
 }
@@ -93,6 +85,7 @@ export async function createEtcdLeaseStore(options: EtcdLeaseStoreOptions): Prom
 class EtcdLeaseStore implements LeaseStore {
   readonly kind = 'etcd';
   readonly #client: Etcd3;
+  readonly #endpoints: readonly string[];
   readonly #keys: EtcdKeys;
   readonly #callTimeoutMs: number;
   readonly #logger: Logger;
@@ -103,8 +96,9 @@ class EtcdLeaseStore implements LeaseStore {
   #closed = false;
   #revision = 0;
 
-  constructor(client: Etcd3, keys: EtcdKeys, callTimeoutMs: number, clock: Clock, logger: Logger) {
+  constructor(client: Etcd3, endpoints: readonly string[], keys: EtcdKeys, callTimeoutMs: number, clock: Clock, logger: Logger) {
     this.#client = client;
+    this.#endpoints = endpoints;
     this.#keys = keys;
     this.#callTimeoutMs = callTimeoutMs;
     this.#logger = logger;
@@ -245,6 +239,11 @@ class EtcdLeaseStore implements LeaseStore {
     // A linearizable read: answered only with a quorum (a status call would answer without one).
     const key = Buffer.from(this.#keys.pingKey);
     await this.#run('ping', async (deadline) => this.#note((await this.#client.kv.range({ key, count_only: true }, { deadline })).header));
+  }
+
+  /** Members answering and the leader, asked of each member directly (etcd-quorum.ts). */
+  quorum(): Promise<LeaseStoreQuorum> {
+    return checkEtcdQuorum(this.#endpoints, this.#callTimeoutMs);
   }
 
   /** Idempotent. */

@@ -42,7 +42,8 @@ const UPSTREAM = 'coordinator';
 type Json = Record<string, unknown>;
 type Body = { readonly json: Json } | { readonly bytes: Uint8Array };
 
-export function createCoordinatorClient(url: string, key?: string, options: CoordinatorClientOptions = {}): CoordinatorClient {
+/** A coordinator service's base URL, checked once (errors name `coordinator`). */
+export function parseCoordinatorUrl(url: string): URL {
   let base: URL;
   try {
     base = new URL(url);
@@ -50,6 +51,11 @@ export function createCoordinatorClient(url: string, key?: string, options: Coor
     throw new InvalidRequestError('coordinator', `"${url}" is not a URL (e.g. http://127.0.0.1:8080)`, {}, { cause });
   }
   if (base.protocol !== 'http:' && base.protocol !== 'https:') throw new InvalidRequestError('coordinator', `must be http or https, got ${base.protocol}`);
+  return base;
+}
+
+export function createCoordinatorClient(url: string, key?: string, options: CoordinatorClientOptions = {}): CoordinatorClient {
+  const base = parseCoordinatorUrl(url);
   const timeoutMs = options.timeoutMs ?? DEFAULT_COORDINATOR_TIMEOUT_MS;
   const uploadTimeoutMs = options.uploadTimeoutMs ?? DEFAULT_UPLOAD_TIMEOUT_MS;
   // Built once: every call sends the same accept and authorization headers.

@@ -15,6 +15,7 @@
 import {
   AbortedError, ForbiddenError, InvalidRequestError, UnauthorizedError, UpstreamUnavailableError,
 } from '../../core/index.js';
+import { parseCoordinatorUrl } from './coordinator-client.js';
 import type { SeamlessError } from '../../core/index.js';
 import type { BudgetRate, BudgetState, BudgetView, PermitAuthority, PermitDecision } from '../../sources/index.js';
 
@@ -146,12 +147,5 @@ function errorFromReply(status: number, text: string, origin: string, route: str
  * `key` (scope `backfill`) when the coordinator has keys.
  */
 export function createRemotePermitAuthority(url: string, key?: string, options: RemotePermitAuthorityOptions = {}): PermitAuthority {
-  let base: URL;
-  try {
-    base = new URL(url);
-  } catch (cause) {
-    throw new InvalidRequestError('coordinator', `"${url}" is not a URL (e.g. http://127.0.0.1:8080)`, {}, { cause });
-  }
-  if (base.protocol !== 'http:' && base.protocol !== 'https:') throw new InvalidRequestError('coordinator', `must be http or https, got ${base.protocol}`);
-  return new RemotePermitAuthority(base, key, options);
+  return new RemotePermitAuthority(parseCoordinatorUrl(url), key, options);
 }

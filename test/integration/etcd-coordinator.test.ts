@@ -259,6 +259,8 @@ describe.skipIf(!etcdAvailable())('backfill coordinator on a 3-member etcd clust
     expect(union).toHaveLength(6 * DAY / (BARS_PER_SHARD * MIN));
 
     // At the source: one finished fetch per shard across the eight processes, and no other attempt.
+    // A worker prints its line after the coordinator took the completion: let the pipes catch up.
+    await eventually('a finished line per shard on the workers\' stdout', () => (workers.flatMap(finishes).length >= union.length ? true : undefined), 10_000);
     const done = workers.flatMap(finishes);
     expect(done).toHaveLength(union.length);
     expect(new Set(done.map((f) => f.shard)).size).toBe(union.length);

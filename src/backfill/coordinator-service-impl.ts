@@ -131,12 +131,16 @@ export function createCoordinatorService(d: CoordinatorServiceDeps): Coordinator
     },
 
     async health() {
-      try {
-        await leases.ping();
-        return { ok: true, store: leases.kind, detail: `${leases.kind} lease store answers` };
-      } catch (error) {
-        return { ok: false, store: leases.kind, detail: error instanceof Error ? error.message : String(error) };
-      }
+      // A replicated store (etcd) also reports its quorum: members answering / all, and the leader.
+      const [failure, quorum] = await Promise.all([
+        leases.ping().then(() => undefined, (error: unknown) => (error instanceof Error ? error.message : String(error))),
+        leases.quorum?.(),
+      ]);
+      const answers = failure === undefined ? `${leases.kind} lease store answers` : failure;
+      return {
+        ok: failure === undefined && (quorum?.ok ?? true), store: leases.kind,
+        detail: quorum === undefined ? answers : `${answers}; ${quorum.detail}`,
+      };
     },
   };
 }

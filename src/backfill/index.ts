@@ -29,7 +29,7 @@ export type { RemoteLease, RemoteWorker, RemoteWorkerEvent, RemoteWorkerOptions,
 export type { InProcessCoordinatorOptions } from './in-process-coordinator.js';
 export type { IngestFindings, NormalisedBatch } from './ingest-normaliser.js';
 export type { RetryPolicy } from './retry.js';
-export type { ShardRecord, ShardSpec, JobRecord, ClaimResult, ShardChange, LeaseStore } from './lease-store.js';
+export type { ShardRecord, ShardSpec, JobRecord, ClaimResult, ShardChange, LeaseStore, LeaseStoreQuorum } from './lease-store.js';
 export type { MemoryLeaseBackend } from './memory-lease-store.js';
 export type { CoordinatorService, LeaseGrant, ClaimOutcome, ShardUpload } from './coordinator-service.js';
 export type { BackfillEventType } from './coordinator.js';

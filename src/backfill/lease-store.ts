@@ -62,6 +62,21 @@ export interface ShardChange {
   readonly shard: ShardRecord;
 }
 
+/** A replicated store's quorum, for health (the etcd store's; the embedded and memory stores have none). */
+export interface LeaseStoreQuorum {
+  /** A majority of the voting members answers and agrees on a leader among them. */
+  readonly ok: boolean;
+  /** Voting members of the cluster. */
+  readonly members: number;
+  readonly answering: number;
+  /** Members needed for a majority. */
+  readonly quorum: number;
+  /** The leader the answering members name (id in hex, as etcdctl prints it). */
+  readonly leader: { readonly id: string; readonly name: string } | undefined;
+  /** One line, e.g. `quorum: 3/3 members answering, leader m0 (8e9e05c52164694d)`. */
+  readonly detail: string;
+}
+
 export interface LeaseStore {
   readonly kind: 'embedded' | 'etcd' | 'memory';
   /** Creates missing shards as `pending`; `failed` ones go back to `pending` with attempts reset. */
@@ -93,5 +108,7 @@ export interface LeaseStore {
   watch(listener: (change: ShardChange) => void): () => void;
   /** Throws when the store does not answer (health). */
   ping(): Promise<void>;
+  /** Members answering out of all and the leader, for replicated stores (health); never rejects. */
+  quorum?(): Promise<LeaseStoreQuorum>;
   close(): Promise<void>;
 }

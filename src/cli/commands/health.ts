@@ -3,7 +3,10 @@
  * upstream (reachability and rate-limit state) and each live feed — as `[OK]` / `[FAIL]`, and a
  * non-zero exit on any failure. With `--url` the checks are a running gateway's (`/healthz`);
  * without, this process loads the configuration and opens it (which fails while a gateway holds
- * the data directory: use --url then). `--json` prints `{status, checks}` for machines.
+ * the data directory: use --url then). With `--prometheus URL` that Prometheus is asked for the
+ * series every healthy deployment exports (prometheus-checks.ts), one `prometheus:<series>` line
+ * each. With `seamless.backfill.store: etcd` the coordinator line names the etcd quorum (members
+ * answering / all, the leader). `--json` prints `{status, checks}` for machines.
  */
 import type { Command } from 'commander';
 import { isSeamlessError } from '../../core/index.js';
@@ -14,9 +17,11 @@ import type { CliContext } from '../context.js';
 import { parseGatewayUrl } from '../gateway-client.js';
 import { addRemoteOptions, openSeamless } from '../options.js';
 import type { RemoteOptions } from '../options.js';
+import { prometheusChecks } from '../prometheus-checks.js';
 
 interface HealthOptions extends RemoteOptions {
   readonly json?: boolean;
+  readonly prometheus?: string;
 }
 
 type Checks = Record<string, HealthCheck>;
@@ -26,10 +31,12 @@ const REMOTE_TIMEOUT_MS = 15_000;
 
 export function registerHealth(program: Command, ctx: CliContext): void {
   const cmd = program.command('health')
-    .description('check configuration, storage, coordinator, registry, upstreams and live feeds; [OK]/[FAIL] lines, exit 1 on any failure')
-    .option('--json', 'print {"status","checks"} as JSON');
+    .description('check configuration, storage, coordinator (and etcd quorum), registry, upstreams, live feeds and, with --prometheus, the expected series; [OK]/[FAIL] lines, exit 1 on any failure')
+    .option('--json', 'print {"status","checks"} as JSON')
+    .option('--prometheus <url>', 'also ask this Prometheus (e.g. http://127.0.0.1:9090) for the series every healthy deployment exports');
   addRemoteOptions(cmd).action(async (opts: HealthOptions) => {
     const checks = opts.url !== undefined ? await remoteChecks({ ...opts, url: opts.url }) : await localChecks(ctx, opts);
+    if (opts.prometheus !== undefined) Object.assign(checks, await prometheusChecks(opts.prometheus));
     const failing = Object.entries(checks).filter(([, c]) => !c.ok).map(([name]) => name);
     if (opts.json === true) {
       writeLine(ctx.stdout, JSON.stringify({ status: failing.length === 0 ? 'ok' : 'failing', checks }));

@@ -82,8 +82,13 @@ export async function createDistributedCoordinator(o: DistributedCoordinatorOpti
     }
   }
 
+  // Jobs already finished when recovered at start are not counted as finishing again.
+  let recovering = false;
+  const jobLabels = (r: JobRecord): { node_id: string; interval: string } => ({ node_id: r.nodeId, interval: formatInterval(r.intervalMs) });
   const tracker = createJobTracker(clock, (job, status) => {
     metrics?.backfillCompletionRatio.remove({ node_id: job.record.nodeId, interval: formatInterval(job.record.intervalMs), job: job.record.id });
+    metrics?.backfillJobsRunning.dec(jobLabels(job.record));
+    if (!recovering) metrics?.backfillJobsTotal.inc({ ...jobLabels(job.record), state: status.state });
     // After the current turn: a store's watch may report the last shard before the worker has
     // emitted that shard's own event, and job_completed must come after it in the stream.
     setImmediate(() => {
@@ -92,8 +97,19 @@ export async function createDistributedCoordinator(o: DistributedCoordinatorOpti
     });
   });
 
-  function record(shard: ShardRecord): void {
+  /** The tracker's update, counted in seamless_backfill_shards_in_state (opaque wire-protocol keys are not). */
+  function update(shard: ShardRecord): void {
+    const before = tracker.shard(shard.key)?.state;
     tracker.update(shard);
+    const after = tracker.shard(shard.key)?.state;
+    if (!metrics || before === after || shard.nodeId === '') return;
+    const labels = { node_id: shard.nodeId, interval: formatInterval(shard.intervalMs) };
+    if (before !== undefined) metrics.backfillShardsInState.dec({ ...labels, state: before });
+    if (after !== undefined) metrics.backfillShardsInState.inc({ ...labels, state: after });
+  }
+
+  function record(shard: ShardRecord): void {
+    update(shard);
     for (const job of tracker.containing(shard.key)) {
       const s = job.status();
       if (s.state === 'running') metrics?.backfillCompletionRatio.set({ node_id: s.nodeId, interval: formatInterval(s.intervalMs), job: s.id }, s.completionRatio);
@@ -125,7 +141,15 @@ export async function createDistributedCoordinator(o: DistributedCoordinatorOpti
 
   async function sweep(reason: 'expired' | 'recovery'): Promise<void> {
     const now = clock.now();
-    for (const shard of await leases.leased()) {
+    // The sweep doubles as the lease store's liveness probe (seamless_coordinator_up).
+    const leased = await leases.leased().then((all) => {
+      metrics?.coordinatorUp.set({ backend: leases.kind }, 1);
+      return all;
+    }, (error: unknown) => {
+      metrics?.coordinatorUp.set({ backend: leases.kind }, 0);
+      throw error;
+    });
+    for (const shard of leased) {
       if (shard.leaseUntil === null || shard.leaseUntil > now) continue;
       const back = await leases.requeueExpired(shard.key, now);
       if (!back) continue;
@@ -140,11 +164,15 @@ export async function createDistributedCoordinator(o: DistributedCoordinatorOpti
   // Recovery: jobs the store remembers are tracked again, expired leases go back to pending.
   try {
     for (const job of await leases.jobs(200)) {
-      for (const shard of await leases.shards(job.shardKeys)) tracker.update(shard);
+      for (const shard of await leases.shards(job.shardKeys)) update(shard);
+      metrics?.backfillJobsRunning.inc(jobLabels(job));
+      recovering = true;
       tracker.track(job, new Set());
+      recovering = false;
     }
     await sweep('recovery');
   } catch (error) {
+    recovering = false;
     logger.error({ err: error }, 'could not recover backfill state from the lease store; it will be retried by the sweeper');
   }
   const unwatch = leases.watch((change) => record(change.shard));
@@ -207,6 +235,7 @@ export async function createDistributedCoordinator(o: DistributedCoordinatorOpti
           metrics?.backfillShardsJoined.inc({ node_id: dataset.nodeId, interval: formatInterval(dataset.intervalMs) });
         }
       }
+      metrics?.backfillJobsRunning.inc(jobLabels(jobRecord));
       const job = tracker.track(jobRecord, joined);
       logger.info({ job: jobRecord.id, nodeId: dataset.nodeId, intervalMs: dataset.intervalMs, shards: specs.length, requestedBy: request.requestedBy }, 'backfill job submitted');
       (async () => {

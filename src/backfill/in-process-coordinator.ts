@@ -222,6 +222,8 @@ export function createInProcessCoordinator(options: InProcessCoordinatorOptions)
     const status = job.status();
     const labels = { node_id: job.target.dataset.nodeId, interval: formatInterval(job.target.dataset.intervalMs) };
     for (const s of job.shards) metrics?.backfillShardsTotal.inc({ ...labels, outcome: s.state });
+    metrics?.backfillJobsRunning.dec(labels);
+    metrics?.backfillJobsTotal.inc({ ...labels, state: status.state });
     emit({ type: 'job_completed', jobId: job.id, state: status.state, completionRatio: status.completionRatio, at: clock.now() });
     trimHistory();
   }
@@ -240,6 +242,7 @@ export function createInProcessCoordinator(options: InProcessCoordinatorOptions)
       const { target } = request;
       const job = new Job(target, clock.now());
       jobs.set(job.id, job);
+      metrics?.backfillJobsRunning.inc({ node_id: target.dataset.nodeId, interval: formatInterval(target.dataset.intervalMs) });
       const seen = new Set<string>();
       for (const range of normaliseRanges(request.ranges)) {
         for (const shard of shardsCovering(range, target.dataset.intervalMs, options.barsPerShard)) {

@@ -135,6 +135,7 @@ export function startLeaseWorkers(o: LeaseWorkerOptions): LeaseWorkers {
       const outcome = await o.fetchShard({ key: shard.key, target, range: { start: shard.start, end: shard.end } }, fence, lease.signal);
       if (outcome.upstreamRows) o.metrics?.backfillUpstreamRows.inc(labels, outcome.upstreamRows);
       span?.setAttributes({ 'seamless.shard.state': outcome.state, 'seamless.shard.rows': outcome.rowsWritten, 'seamless.shard.upstream_rows': outcome.upstreamRows ?? 0 });
+      if (outcome.rowsWritten > 0) o.metrics?.backfillRowsWritten.inc(labels, outcome.rowsWritten);
       if (outcome.rowsWritten > 0) o.emit({ type: 'rows_written', shard: shard.key, nodeId: shard.nodeId, intervalMs: shard.intervalMs, rows: outcome.rowsWritten, token, at: o.clock.now() });
       const now = o.clock.now();
       if (outcome.state === 'completed' || outcome.state === 'known_empty') {

@@ -13,6 +13,7 @@ import { registerFetch } from './commands/fetch.js';
 import { registerHealth } from './commands/health.js';
 import { registerImport } from './commands/import.js';
 import { registerKeys } from './commands/keys.js';
+import { registerOps } from './commands/ops.js';
 import { registerReport } from './commands/report.js';
 import { registerSchema } from './commands/schema.js';
 import { registerServe } from './commands/serve.js';
@@ -43,5 +44,6 @@ export function buildProgram(ctx: CliContext = processContext()): Command {
   registerCoordinator(program, ctx);
   registerWorker(program, ctx);
   registerSla(program, ctx);
+  registerOps(program, ctx);
   return program;
 }

@@ -27,6 +27,10 @@ export interface SeamlessMetrics {
   readonly backfillInflight: Gauge;
   readonly backfillUpstreamRows: Counter<'node_id' | 'interval'>;
   readonly backfillShardsInFlight: Gauge;
+  readonly backfillJobsRunning: Gauge<'node_id' | 'interval'>;
+  readonly backfillJobsTotal: Counter<'node_id' | 'interval' | 'state'>;
+  readonly backfillShardsInState: Gauge<'node_id' | 'interval' | 'state'>;
+  readonly coordinatorUp: Gauge<'backend'>;
   readonly conformanceFlags: Counter<'node_id' | 'interval' | 'flag_type'>;
   readonly conformanceWarnings: Counter<'node_id' | 'interval'>;
   readonly conformanceBlocked: Counter<'node_id' | 'interval'>;
@@ -80,6 +84,10 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Seaml
     backfillInflight: new Gauge({ name: 'seamless_backfill_inflight', help: 'Shard leases held by this process now', registers }),
     backfillUpstreamRows: new Counter({ name: 'seamless_backfill_upstream_rows_total', help: 'Rows received from upstream sources by backfill', labelNames: ['node_id', 'interval'], registers }),
     backfillShardsInFlight: new Gauge({ name: 'seamless_backfill_shards_in_flight', help: 'Shards being fetched now', registers }),
+    backfillJobsRunning: new Gauge({ name: 'seamless_backfill_jobs_running', help: 'Backfill jobs this process tracks that are still running', labelNames: ['node_id', 'interval'], registers }),
+    backfillJobsTotal: new Counter({ name: 'seamless_backfill_jobs_total', help: 'Backfill jobs this process saw finish, by state (completed, failed)', labelNames: ['node_id', 'interval', 'state'], registers }),
+    backfillShardsInState: new Gauge({ name: 'seamless_backfill_shards_in_state', help: 'Shards of the lease store this process has seen, by state (pending, leased, completed, known_empty, failed)', labelNames: ['node_id', 'interval', 'state'], registers }),
+    coordinatorUp: new Gauge({ name: 'seamless_coordinator_up', help: 'Whether the backfill coordinator\'s backend (the embedded or etcd lease store, or a remote coordinator) answered its last probe (1) or not (0)', labelNames: ['backend'], registers }),
     conformanceFlags: new Counter({ name: 'seamless_conformance_flag_total', help: 'Conformance findings (rows or bars affected) by flag type', labelNames: ['node_id', 'interval', 'flag_type'], registers }),
     conformanceWarnings: new Counter({ name: 'seamless_conformance_warning_total', help: 'Conformance warnings (one per flag and column per report)', labelNames: ['node_id', 'interval'], registers }),
     conformanceBlocked: new Counter({ name: 'seamless_conformance_blocked_total', help: 'Reads refused by the conformance pipeline in blocking mode', labelNames: ['node_id', 'interval'], registers }),

@@ -68,8 +68,14 @@ export async function composeBackfill(d: BackfillDeps): Promise<BackfillParts> {
     return {
       coordinator, service: undefined, distributed: false,
       health: () => client.health().then(
-        () => ({ ok: true, detail: `coordinator at ${client.baseUrl} answers` }),
-        (error: unknown) => ({ ok: false, detail: `coordinator at ${client.baseUrl}: ${error instanceof Error ? error.message : String(error)}` }),
+        () => {
+          metrics.coordinatorUp.set({ backend: 'remote' }, 1);
+          return { ok: true, detail: `coordinator at ${client.baseUrl} answers` };
+        },
+        (error: unknown) => {
+          metrics.coordinatorUp.set({ backend: 'remote' }, 0);
+          return { ok: false, detail: `coordinator at ${client.baseUrl}: ${error instanceof Error ? error.message : String(error)}` };
+        },
       ),
       async close() {
         await worker?.stop();
@@ -104,6 +110,7 @@ export async function composeBackfill(d: BackfillDeps): Promise<BackfillParts> {
     coordinator, service: coordinator.service, distributed: true,
     async health() {
       const h = await coordinator.service.health();
+      metrics.coordinatorUp.set({ backend: h.store }, h.ok ? 1 : 0);
       return { ok: h.ok, detail: h.detail };
     },
     async close() {

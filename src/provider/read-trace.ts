@@ -15,6 +15,8 @@ export interface ReadTrace {
   readonly context: TraceContext | undefined;
   /** The `seamless.backfill` step's traceparent while it runs, else the pipeline's; undefined untraced. */
   readonly traceparent: string | undefined;
+  /** The trace id of `seamless.pipeline` (32 hex digits, for log lines); undefined untraced. */
+  readonly traceId: string | undefined;
   end(error?: unknown): void;
 }
 
@@ -23,6 +25,7 @@ const UNTRACED: ReadTrace = Object.freeze({
   set: () => undefined,
   context: undefined,
   traceparent: undefined,
+  traceId: undefined,
   end: () => undefined,
 });
 
@@ -33,6 +36,7 @@ export function startReadTrace(tracing: Tracing | undefined, parent: TraceContex
   return {
     context: root.context,
     get traceparent() { return current; },
+    traceId: root.span.spanContext().traceId,
     async step(name, fn, attrs) {
       const { span, context } = childSpan(tracing.tracer, name, root.context, attrs);
       current = tracing.inject(context);

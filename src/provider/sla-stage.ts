@@ -45,8 +45,11 @@ export interface SlaRead {
 }
 
 export interface SlaStage {
-  /** The policy clock of a read, or undefined when no policy applies. */
-  start(nodeId: string, intervalMs: number, signal: AbortSignal | undefined): SlaRead | undefined;
+  /**
+   * The policy clock of a read, or undefined when no policy applies. `traceId` (a traced read's)
+   * goes on its violation log lines, so a logs table can link each violation to its trace.
+   */
+  start(nodeId: string, intervalMs: number, signal: AbortSignal | undefined, traceId?: string): SlaRead | undefined;
   /** Background recovery watchers (their count, and a promise that they settled: for tests). */
   readonly recovery: Pick<RecoveryWatcher, 'active' | 'idle'>;
   /** Stops the recovery watchers. */
@@ -59,12 +62,13 @@ export function createSlaStage(policies: SlaPolicySet, deps: { clock: Clock; met
   return {
     recovery,
     close: () => recovery.close(),
-    start(nodeId, intervalMs, signal) {
+    start(nodeId, intervalMs, signal, traceId) {
       const match = policies.resolve(nodeId, intervalMs);
       if (!match) return undefined;
       const policy = match.policy;
       const clock: PhaseClock = createPhaseClock(policy, () => deps.clock.now(), signal);
       const phases: PhaseHandle[] = [];
+      const traced = traceId !== undefined ? { traceId } : {};
       return {
         policy,
         phase(name) {
@@ -85,7 +89,7 @@ export function createSlaStage(policies: SlaPolicySet, deps: { clock: Clock; met
             metrics.slaViolations.inc({ node_id: nodeId, phase: v.phase, policy: policy.name, mode: policy.mode });
             logger.warn({
               policy: policy.name, mode: policy.mode, nodeId, interval: formatInterval(intervalMs), phase: v.phase,
-              elapsedMs: v.elapsedMs, budgetMs: v.budgetMs, observed: v.observed, limit: v.limit, dryRun: v.dryRun, decision,
+              elapsedMs: v.elapsedMs, budgetMs: v.budgetMs, observed: v.observed, limit: v.limit, dryRun: v.dryRun, decision, ...traced,
             }, 'SLA violation');
           }
           if (span && violations.length > 0) {
@@ -106,7 +110,7 @@ export function createSlaStage(policies: SlaPolicySet, deps: { clock: Clock; met
           if (policy.mode !== 'enforced' || policy.onViolation !== 'fail' || !(reason instanceof SeamlessSLAExceeded)) return;
           metrics.slaViolations.inc({ node_id: nodeId, phase: reason.phase, policy: policy.name, mode: policy.mode });
           metrics.slaDeadline.observe({ node_id: nodeId, phase: reason.phase }, reason.elapsedMs / 1000);
-          logger.warn({ policy: policy.name, mode: policy.mode, nodeId, interval: formatInterval(intervalMs), phase: reason.phase, elapsedMs: reason.elapsedMs, budgetMs: reason.budgetMs, decision: 'fail' }, 'SLA violation');
+          logger.warn({ policy: policy.name, mode: policy.mode, nodeId, interval: formatInterval(intervalMs), phase: reason.phase, elapsedMs: reason.elapsedMs, budgetMs: reason.budgetMs, decision: 'fail', ...traced }, 'SLA violation');
           throw reason;
         },
         watchRecovery(jobId, wait) {

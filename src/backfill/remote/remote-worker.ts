@@ -109,9 +109,11 @@ export function startRemoteWorker(o: RemoteWorkerOptions): RemoteWorker {
       try {
         lease = await client.nextShard(me, o.leaseMs, o.waitMs, signal);
         failures = 0;
+        metrics?.coordinatorUp.set({ backend: 'remote' }, 1);
       } catch (error) {
         if (signal.aborted) return;
         failures++;
+        metrics?.coordinatorUp.set({ backend: 'remote' }, 0);
         const pause = MIN_RECONNECT_MS + backoffDelay(reconnect, Math.min(failures, 20));
         logger.warn({ worker: me, err: error, attempt: failures, retryInMs: pause }, 'cannot get work from the coordinator; retrying');
         await delay(pause, signal).catch(() => undefined);
@@ -216,6 +218,7 @@ export function startRemoteWorker(o: RemoteWorkerOptions): RemoteWorker {
       const prepared = prepareBatch(batch, range, target.dataset, clock.now(), logger, key);
       if (lost.aborted && isSeamlessError(lost.reason) && lost.reason.code === 'conflict') throw lost.reason;
       rowsWritten = (await client.writeShard(key, token, prepared)).rowsWritten;
+      if (rowsWritten > 0) metrics?.backfillRowsWritten.inc(labels, rowsWritten);
       if (!prepared.stored) state = 'known_empty';
     }
     await client.complete(key, token, { rowsWritten, state });

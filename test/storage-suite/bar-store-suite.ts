@@ -247,6 +247,20 @@ export function describeBarStore(name: string, open: () => Promise<BarStore>): v
       expect(Array.from(back.column('price'))).toEqual([1, Number.NaN, 3]);
     });
 
+    it('closes under reads in flight: each read settles with its rows or a storage error, and nothing crashes', async () => {
+      await store.write({ dataset: DS, frame: ohlcvBars(0, 20_000), coverage: [stored(0, 20_000 * MIN)] }, OHLCV_SCHEMA);
+      const reads = Array.from({ length: 16 }, (_, i) => store.read(DS, OHLCV_SCHEMA, { start: i * MIN, end: 20_000 * MIN }));
+      const pings = Array.from({ length: 4 }, () => store.ping());
+      const outcomes = Promise.allSettled([...reads, ...pings]);
+      await store.close();
+      const settled = await outcomes;
+      for (const [i, r] of settled.entries()) {
+        if (r.status === 'rejected') expect(r.reason).toMatchObject({ code: 'internal' });
+        else if (i < reads.length) expect((r.value as Frame).length).toBe(20_000 - i);
+      }
+      store = await open();
+    });
+
     it('answers ping and closes idempotently', async () => {
       await store.ping();
       await store.close();

@@ -45,6 +45,8 @@ class DuckDbDatabaseHandle implements DatabaseHandle {
   readonly writes: SerialQueue = createSerialQueue();
   readonly clock: Clock;
   #closed = false;
+  /** Reads running on the reader connection now. */
+  readonly #reads = new Set<Promise<unknown>>();
 
   constructor(conns: DuckDbConnections, clock: Clock) {
     this.conns = conns;
@@ -71,18 +73,24 @@ class DuckDbDatabaseHandle implements DatabaseHandle {
 
   async query<T>(operation: string, fn: (reader: DuckDBConnection) => Promise<T>): Promise<T> {
     this.assertOpen(operation);
+    const read = fn(this.conns.reader);
+    this.#reads.add(read);
     try {
-      return await fn(this.conns.reader);
+      return await read;
     } catch (err) {
       throw translateDuckDbError(err, operation);
+    } finally {
+      this.#reads.delete(read);
     }
   }
 
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    // Writes already queued finish (or fail) before the connections go away.
+    // Writes already queued and reads already running finish (or fail) before the connections
+    // go away: closing a connection under a running query crashes the process (SIGSEGV).
     await this.writes.drain();
+    await Promise.allSettled([...this.#reads]);
     try {
       closeConnections(this.conns);
     } catch (err) {

@@ -75,12 +75,13 @@ class DuckDbBarStore implements BarStore {
       const row = await this.#knownDataset(dataset);
       if (row === undefined || row.schema === undefined || range.end <= range.start) return emptyFrame(schema);
       if (row.schema !== schema.name) throw new DatasetSchemaConflictError(dataset.nodeId, dataset.intervalMs, row.schema, schema.name);
-      let sql = this.#readSql.get(schema.name);
-      if (sql === undefined) {
-        sql = barReadStatements(table);
-        this.#readSql.set(schema.name, sql);
+      let statements = this.#readSql.get(schema.name);
+      if (statements === undefined) {
+        statements = barReadStatements(table);
+        this.#readSql.set(schema.name, statements);
       }
-      return await readBars(this.#db.conns.reader, sql, schema, row.id, dataset.intervalMs, range);
+      const sql = statements;
+      return await this.#db.query('read', (reader) => readBars(reader, sql, schema, row.id, dataset.intervalMs, range));
     } catch (err) {
       throw translateDuckDbError(err, 'read');
     }
@@ -175,7 +176,7 @@ class DuckDbBarStore implements BarStore {
   async datasets(): Promise<DatasetSummary[]> {
     this.#assertOpen('datasets');
     try {
-      return await listDatasets(this.#db.conns.reader);
+      return await this.#db.query('datasets', (reader) => listDatasets(reader));
     } catch (err) {
       throw translateDuckDbError(err, 'datasets');
     }
@@ -184,7 +185,7 @@ class DuckDbBarStore implements BarStore {
   async ping(): Promise<void> {
     this.#assertOpen('ping');
     try {
-      await this.#db.conns.reader.run('SELECT 1');
+      await this.#db.query('ping', (reader) => reader.run('SELECT 1'));
     } catch (err) {
       throw translateDuckDbError(err, 'ping');
     }
@@ -199,7 +200,7 @@ class DuckDbBarStore implements BarStore {
     const key = datasetCacheKey(dataset);
     const cached = this.#datasets.get(key);
     if (cached !== undefined && cached.schema !== undefined) return cached;
-    const found = await findDataset(this.#db.conns.reader, dataset);
+    const found = await this.#db.query('dataset', (reader) => findDataset(reader, dataset));
     if (found !== undefined) this.#datasets.set(key, found);
     return found;
   }

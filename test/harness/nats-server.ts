@@ -7,12 +7,11 @@
  * hook kills, so a failing test never leaves nats-server running; `stop()` kills the server and
  * removes the temp dir.
  */
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, trackChild, trackDir, untrackDir } from './leftovers.js';
+import { freePort, trackDir } from './leftovers.js';
+import { spawnServer } from './server-process.js';
 
 export const NATS_SERVER_BINARY = 'nats-server';
 
@@ -32,11 +31,6 @@ export interface NatsServerOptions {
   readonly startTimeoutMs?: number;
 }
 
-function exited(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => child.once('exit', () => resolve()));
-}
-
 /** Starts `nats-server -js` on 127.0.0.1 and a free port; resolves once it accepts clients. */
 export async function startNatsServer(options: NatsServerOptions = {}): Promise<NatsServer> {
   const binary = options.binary ?? NATS_SERVER_BINARY;
@@ -44,44 +38,24 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
   const storeDir = await mkdtemp(join(tmpdir(), 'seamless-nats-'));
   trackDir(storeDir);
   const port = await freePort();
-  const child = spawn(binary, ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', storeDir], { stdio: ['ignore', 'pipe', 'pipe'] });
-  trackChild(child);
-  let output = '';
-  const onData = (chunk: Buffer): void => { output += chunk.toString('utf8'); };
-  child.stdout?.on('data', onData);
-  child.stderr?.on('data', onData);
-  // Spawn or signal failures land in the log (start() below reports the first one).
-  child.on('error', (error) => { output += `\n${error.message}`; });
-
-  let stopped = false;
-  const stop = async (): Promise<void> => {
-    if (stopped) return;
-    stopped = true;
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-      await exited(child);
-      clearTimeout(timer);
-    }
-    await rm(storeDir, { recursive: true, force: true });
-    untrackDir(storeDir);
-  };
+  const server = spawnServer(binary, ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', storeDir], storeDir);
+  const { child, stop } = server;
 
   try {
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         finish();
-        reject(new Error(`nats-server did not become ready within ${startTimeoutMs} ms:\n${output}`));
+        reject(new Error(`nats-server did not become ready within ${startTimeoutMs} ms:\n${server.output()}`));
       }, startTimeoutMs);
       const onReady = (): void => {
-        if (output.includes('Server is ready')) {
+        if (server.output().includes('Server is ready')) {
           finish();
           resolve();
         }
       };
       const onExit = (code: number | null, signal: string | null): void => {
         finish();
-        reject(new Error(`nats-server exited (${code ?? signal}) before it was ready:\n${output}`));
+        reject(new Error(`nats-server exited (${code ?? signal}) before it was ready:\n${server.output()}`));
       };
       const onError = (error: Error): void => {
         finish();
@@ -104,5 +78,5 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
     throw error;
   }
 
-  return { url: `nats://127.0.0.1:${port}`, port, storeDir, log: () => output, stop };
+  return { url: `nats://127.0.0.1:${port}`, port, storeDir, log: server.output, stop };
 }

@@ -10,13 +10,13 @@
  * The process and the temp dir are registered with leftovers.ts, so a failing test never leaves
  * either behind; `stop()` kills the server and removes the dir.
  */
-import { spawn, spawnSync } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { freePort, trackChild, trackDir, untrackDir } from './leftovers.js';
+import { freePort, trackDir } from './leftovers.js';
+import { spawnServer } from './server-process.js';
 
 export const PROMETHEUS_BINARY = 'prometheus';
 
@@ -85,10 +85,6 @@ export function prometheusAvailable(binary = PROMETHEUS_BINARY): boolean {
   return spawnSync(binary, ['--version'], { stdio: 'ignore' }).status === 0;
 }
 
-function exited(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => child.once('exit', () => resolve()));
-}
 
 function pause(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
@@ -121,38 +117,18 @@ export async function startPrometheusServer(options: PrometheusServerOptions = {
       static_configs: [{ targets: [...j.targets], ...(j.labels ? { labels: { ...j.labels } } : {}) }],
     })),
   }));
-  const child = spawn(binary, [
+  const server = spawnServer(binary, [
     `--config.file=${config}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn',
-  ], { stdio: ['ignore', 'pipe', 'pipe'] });
-  trackChild(child);
-  let output = '';
-  const onData = (chunk: Buffer): void => { output += chunk.toString('utf8'); };
-  child.stdout?.on('data', onData);
-  child.stderr?.on('data', onData);
-  // Spawn or signal failures land in the log (the readiness wait reports it).
-  child.on('error', (error) => { output += `\n${error.message}`; });
-
-  let stopped = false;
-  const stop = async (): Promise<void> => {
-    if (stopped) return;
-    stopped = true;
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-      await exited(child);
-      clearTimeout(timer);
-    }
-    await rm(dir, { recursive: true, force: true });
-    untrackDir(dir);
-  };
+  ], dir);
+  const { child, stop } = server;
 
   try {
     const deadline = Date.now() + startTimeoutMs;
     for (;;) {
-      if (child.exitCode !== null || child.signalCode !== null) throw new Error(`prometheus exited (${child.exitCode ?? child.signalCode}) before it was ready:\n${output}`);
+      if (child.exitCode !== null || child.signalCode !== null) throw new Error(`prometheus exited (${child.exitCode ?? child.signalCode}) before it was ready:\n${server.output()}`);
       const ready = await fetch(`${url}/-/ready`, { signal: AbortSignal.timeout(1_000) }).then((r) => r.ok, () => false);
       if (ready) break;
-      if (Date.now() > deadline) throw new Error(`prometheus not ready within ${startTimeoutMs} ms:\n${output}`);
+      if (Date.now() > deadline) throw new Error(`prometheus not ready within ${startTimeoutMs} ms:\n${server.output()}`);
       await pause(50);
     }
   } catch (error) {
@@ -177,7 +153,7 @@ export async function startPrometheusServer(options: PrometheusServerOptions = {
       const data = await api<{ groups: { name: string; file: string; rules: { name: string; type: RuleState['type']; health: RuleState['health']; lastError?: string }[] }[] }>(`${url}/api/v1/rules`);
       return data.groups.flatMap((g) => g.rules.map((r) => ({ group: g.name, file: g.file, name: r.name, type: r.type, health: r.health, lastError: r.lastError ?? '' })));
     },
-    log: () => output,
+    log: server.output,
     stop,
   };
 }

@@ -68,9 +68,11 @@ export async function composeBackfill(d: BackfillDeps): Promise<BackfillParts> {
     return {
       coordinator, service: undefined, distributed: false,
       health: () => client.health().then(
-        () => {
+        (body) => {
           metrics.coordinatorUp.set({ backend: 'remote' }, 1);
-          return { ok: true, detail: `coordinator at ${client.baseUrl} answers` };
+          // The coordinator's own check (its lease store, and etcd's quorum) says the rest.
+          const own = coordinatorCheckOf(body);
+          return { ok: own?.ok ?? true, detail: `coordinator at ${client.baseUrl} answers${own ? `: ${own.detail}` : ''}` };
         },
         (error: unknown) => {
           metrics.coordinatorUp.set({ backend: 'remote' }, 0);
@@ -118,4 +120,13 @@ export async function composeBackfill(d: BackfillDeps): Promise<BackfillParts> {
       if (leases !== d.embeddedLeases) await leases.close();
     },
   };
+}
+
+/** The `coordinator` check of a coordinator's /healthz body, when it has one. */
+function coordinatorCheckOf(body: unknown): { ok: boolean; detail: string } | undefined {
+  const checks = typeof body === 'object' && body !== null ? (body as { checks?: unknown }).checks : undefined;
+  const c = typeof checks === 'object' && checks !== null ? (checks as { coordinator?: unknown }).coordinator : undefined;
+  if (typeof c !== 'object' || c === null) return undefined;
+  const { ok, detail } = c as { ok?: unknown; detail?: unknown };
+  return typeof ok === 'boolean' ? { ok, detail: typeof detail === 'string' ? detail : '' } : undefined;
 }

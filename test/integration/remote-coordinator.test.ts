@@ -48,6 +48,9 @@ describe('a gateway whose backfill coordinator is another process', () => {
   it('reports the coordinator healthy while it answers', async () => {
     const res = await fetch(`${readerSide.gateway.url}/healthz`);
     expect(res.status).toBe(200);
+    // The coordinator's own check (its lease store) is passed on.
+    const body = (await res.json()) as { checks: { coordinator: { detail: string } } };
+    expect(body.checks.coordinator.detail).toMatch(/^coordinator at http:\/\/127\.0\.0\.1:\d+ answers: embedded lease store answers/);
   });
 });
 

@@ -1,12 +1,19 @@
 /**
  * The one way Seamless opens an etcd3 client: every unary call gets a deadline (without one a
  * call in flight when the leader dies hangs indefinitely — DEPENDENCIES.md), watch streams stay
- * open, and gRPC keeps the connection alive and reconnects quickly after a member restarts.
+ * open, gRPC keeps the connection alive and reconnects quickly after a member restarts, and a
+ * member that stops answering is skipped only briefly: its circuit breaker opens after 3
+ * consecutive failures and lets a trial call through after 1 s (etcd3's default waits 5 s, so a
+ * healthy cluster that just lost its leader looked unavailable for that long).
  */
-import { Etcd3 } from 'etcd3';
+import { ConsecutiveBreaker, circuitBreaker, handleWhen } from 'cockatiel';
+import { Etcd3, isRecoverableError } from 'etcd3';
 import type { IOptions } from 'etcd3';
 
-export function openEtcdClient(endpoints: readonly string[], callTimeoutMs: number, extra: Pick<IOptions, 'faultHandling'> = {}): Etcd3 {
+/** How long a member's breaker stays open before a trial call. */
+export const ETCD_HALF_OPEN_AFTER_MS = 1_000;
+
+export function openEtcdClient(endpoints: readonly string[], callTimeoutMs: number, extra: Pick<NonNullable<IOptions['faultHandling']>, 'watchBackoff'> = {}): Etcd3 {
   return new Etcd3({
     hosts: [...endpoints],
     defaultCallOptions: (context) => (context.isStream ? {} : { deadline: Date.now() + callTimeoutMs }),
@@ -16,6 +23,9 @@ export function openEtcdClient(endpoints: readonly string[], callTimeoutMs: numb
       'grpc.initial_reconnect_backoff_ms': 200,
       'grpc.max_reconnect_backoff_ms': 2_000,
     },
-    ...extra,
+    faultHandling: {
+      host: () => circuitBreaker(handleWhen(isRecoverableError), { halfOpenAfter: ETCD_HALF_OPEN_AFTER_MS, breaker: new ConsecutiveBreaker(3) }),
+      ...extra,
+    },
   });
 }

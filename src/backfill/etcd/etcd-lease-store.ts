@@ -76,7 +76,7 @@ export async function createEtcdLeaseStore(options: EtcdLeaseStoreOptions): Prom
   const callTimeoutMs = options.callTimeoutMs ?? DEFAULT_ETCD_CALL_TIMEOUT_MS;
   if (!Number.isFinite(callTimeoutMs) || callTimeoutMs <= 0) throw new InvalidRequestError('callTimeoutMs', `must be a positive number of ms (got ${callTimeoutMs})`);
   // Watch streams are long-lived; unary calls without an operation deadline get callTimeoutMs.
-  const client = openEtcdClient(options.endpoints, callTimeoutMs, { faultHandling: { watchBackoff: watchBackoff(WATCH_BACKOFF_START_MS) } });
+  const client = openEtcdClient(options.endpoints, callTimeoutMs, { watchBackoff: watchBackoff(WATCH_BACKOFF_START_MS) });
   const store = new EtcdLeaseStore(client, [...options.endpoints], etcdKeys(prefix), callTimeoutMs, options.clock ?? systemClock, options.logger ?? silentLogger());
   await store.warmUp();
   return store;

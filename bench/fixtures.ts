@@ -19,3 +19,19 @@ export function randomWalkFrame(n: number, t0 = 1_700_000_000_000, intervalMs = 
   }
   return createFrame(OHLCV_SCHEMA, ts, cols);
 }
+
+/** A deterministic wave of 1m OHLCV bars from ts 0 (storage benches: the same rows on every engine). */
+export function waveBarsFrame(rows: number, intervalMs = 60_000): Frame {
+  const ts = new Float64Array(rows);
+  const values = OHLCV_SCHEMA.columns.map(() => new Float64Array(rows));
+  for (let i = 0; i < rows; i++) {
+    ts[i] = i * intervalMs;
+    const p = 100 + Math.sin(i / 500) * 10;
+    values[0][i] = p;
+    values[1][i] = p + 1;
+    values[2][i] = p - 1;
+    values[3][i] = p + 0.5;
+    values[4][i] = 10 + (i % 7);
+  }
+  return createFrame(OHLCV_SCHEMA, ts, values);
+}

@@ -8,29 +8,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { OHLCV_SCHEMA, createFrame } from '../../src/core/index.js';
+import { OHLCV_SCHEMA } from '../../src/core/index.js';
+import type { Frame } from '../../src/core/index.js';
 import { createDuckDbBarStore } from '../../src/storage/index.js';
 import type { DatasetKey } from '../../src/storage/index.js';
 import { heading, measure, report } from '../harness.js';
+import { waveBarsFrame } from '../fixtures.js';
 
 const ROWS = 1_000_000;
 const MIN = 60_000;
 const DS: DatasetKey = { nodeId: 'ohlcv:bench:BTC/USDT', intervalMs: MIN };
 
-function bars(rows: number) {
-  const ts = new Float64Array(rows);
-  const values = OHLCV_SCHEMA.columns.map(() => new Float64Array(rows));
-  for (let i = 0; i < rows; i++) {
-    ts[i] = i * MIN;
-    const p = 100 + Math.sin(i / 500) * 10;
-    values[0][i] = p;
-    values[1][i] = p + 1;
-    values[2][i] = p - 1;
-    values[3][i] = p + 0.5;
-    values[4][i] = 10 + (i % 7);
-  }
-  return createFrame(OHLCV_SCHEMA, ts, values);
-}
+const bars = (rows: number): Frame => waveBarsFrame(rows, MIN);
 
 async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'seamless-bench-duckdb-'));

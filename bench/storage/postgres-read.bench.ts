@@ -13,13 +13,14 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
-import { OHLCV_SCHEMA, createFrame } from '../../src/core/index.js';
+import { OHLCV_SCHEMA } from '../../src/core/index.js';
 import type { Frame } from '../../src/core/index.js';
 import { createDuckDbBarStore, createPostgresStorage } from '../../src/storage/index.js';
 import type { BarStore, DatasetKey } from '../../src/storage/index.js';
 import { findPostgresBinDir, POSTGRES_ROOT, startPostgresServer } from '../../test/harness/postgres-server.js';
 import { formatMs, heading, measure, report } from '../harness.js';
 import type { Sample } from '../harness.js';
+import { waveBarsFrame } from '../fixtures.js';
 
 const ROWS = 1_000_000;
 const DAY_ROWS = 1_440;
@@ -27,20 +28,7 @@ const MIN = 60_000;
 const DS: DatasetKey = { nodeId: 'ohlcv:bench:BTC/USDT', intervalMs: MIN };
 const ALL = { start: 0, end: ROWS * MIN };
 
-function bars(rows: number): Frame {
-  const ts = new Float64Array(rows);
-  const values = OHLCV_SCHEMA.columns.map(() => new Float64Array(rows));
-  for (let i = 0; i < rows; i++) {
-    ts[i] = i * MIN;
-    const p = 100 + Math.sin(i / 500) * 10;
-    values[0][i] = p;
-    values[1][i] = p + 1;
-    values[2][i] = p - 1;
-    values[3][i] = p + 0.5;
-    values[4][i] = 10 + (i % 7);
-  }
-  return createFrame(OHLCV_SCHEMA, ts, values);
-}
+const bars = (rows: number): Frame => waveBarsFrame(rows, MIN);
 
 function check(f: Frame, rows: number): void {
   if (f.length !== rows) throw new RangeError(`read ${f.length} rows, expected ${rows}`);

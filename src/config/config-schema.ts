@@ -25,6 +25,7 @@ export const DEFAULT_CANARY_WINDOW_MS = 48 * 3_600_000;
 export const DEFAULT_LEASE_MS = 15_000;
 export const DEFAULT_HEARTBEAT_MS = 5_000;
 export const DEFAULT_EVENTS_NATS_STREAM = 'SEAMLESS';
+export const DEFAULT_LIVE_WAIT_MS = 2_000;
 export const DEFAULT_EVENTS_NATS_SUBJECT = 'seamless.backfill';
 export const DEFAULT_LIVE_BUFFER_BARS = 10_000;
 export const DEFAULT_LIVE_FLUSH_MS = 250;
@@ -202,6 +203,8 @@ export const SeamlessConfigSchema = z.object({
     flushBars: z.number().int().positive().default(DEFAULT_LIVE_FLUSH_BARS),
     /** Longest gap backfilled after a reconnect or at start (its newest bars). */
     maxGapBars: z.number().int().positive().default(DEFAULT_LIVE_MAX_GAP_BARS),
+    /** How long a read reaching the present waits for the newest closed live bar (an SLA `live` budget can cut it shorter). */
+    waitMs: z.number().int().min(0).default(DEFAULT_LIVE_WAIT_MS),
   }).strict().prefault({}),
   seamless: z.object({
     sla: z.object({

@@ -11,6 +11,7 @@ import {
 } from '../core/index.js';
 import type { Clock, Frame, TimeRange } from '../core/index.js';
 import type { BackfillCoordinator } from '../backfill/index.js';
+import { DEFAULT_LIVE_WAIT_MS } from '../config/index.js';
 import type { Logger, SeamlessMetrics, Tracing } from '../observability/index.js';
 import type { BarStore, CoverageRange } from '../storage/index.js';
 import type { ConformanceStage } from './conformance-stage.js';
@@ -64,12 +65,9 @@ export interface DataProviderDeps {
   readonly sla?: SlaStage;
   /** Step 6: the live hub of datasets with a live feed; absent when none is configured. */
   readonly live?: LiveReader;
-  /** Longest wait for the newest closed live bar when no SLA `live` budget bounds it (default 2000 ms). */
+  /** Longest wait for the newest closed live bar when no SLA `live` budget bounds it (`live.waitMs`, default 2000 ms). */
   readonly liveWaitMs?: number;
 }
-
-/** Default of `liveWaitMs`. */
-export const DEFAULT_LIVE_WAIT_MS = 2_000;
 
 export function createDataProvider(deps: DataProviderDeps): DataProvider {
   const { store, catalog, coordinator, cache, clock, metrics } = deps;

@@ -26,6 +26,7 @@ import type { LeaseWorkers } from './lease-worker.js';
 import type { RetryPolicy } from './retry.js';
 import type { ShardFetcher } from './shard-fetcher.js';
 import { shardKey } from './shard-key.js';
+import { notifyListeners } from './event-listeners.js';
 
 export const DEFAULT_LEASE_MS = 15_000;
 export const DEFAULT_HEARTBEAT_MS = 5_000;
@@ -73,13 +74,7 @@ export async function createDistributedCoordinator(o: DistributedCoordinatorOpti
   let closed = false;
 
   function emit(event: BackfillEvent): void {
-    for (const l of listeners) {
-      try {
-        l(event);
-      } catch (error) {
-        logger.error({ err: error }, 'backfill event listener threw');
-      }
-    }
+    notifyListeners(listeners, event, logger);
   }
 
   // Jobs already finished when recovered at start are not counted as finishing again.

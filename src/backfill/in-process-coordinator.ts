@@ -14,6 +14,7 @@ import type {
 } from './coordinator.js';
 import type { ShardFetcher, ShardOutcome } from './shard-fetcher.js';
 import { shardKey } from './shard-key.js';
+import { notifyListeners } from './event-listeners.js';
 
 export interface InProcessCoordinatorOptions {
   readonly fetchShard: ShardFetcher;
@@ -135,13 +136,7 @@ export function createInProcessCoordinator(options: InProcessCoordinatorOptions)
   };
 
   function emit(event: BackfillEvent): void {
-    for (const l of listeners) {
-      try {
-        l(event);
-      } catch (error) {
-        logger.error({ err: error }, 'backfill event listener threw');
-      }
-    }
+    notifyListeners(listeners, event, logger);
   }
 
   function pump(): void {

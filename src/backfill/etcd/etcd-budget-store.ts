@@ -18,8 +18,7 @@ import type { Etcd3 } from 'etcd3';
 import { InvalidRequestError } from '../../core/index.js';
 import type { BudgetRecord, BudgetState, CompareAndSetResult, UpstreamBudgetStore } from '../../sources/index.js';
 import { openEtcdClient } from './etcd-client.js';
-import { translateEtcdError } from './etcd-errors.js';
-import { retryUnavailable } from './etcd-retry.js';
+import { retryEtcd } from './etcd-retry.js';
 
 export const DEFAULT_ETCD_BUDGET_PREFIX = '/seamless/backfill/';
 const KEY_SEGMENT = 'upstreams/';
@@ -83,13 +82,7 @@ class EtcdBudgetStore implements UpstreamBudgetStore {
   }
 
   #run<T>(what: string, op: (deadline: number) => Promise<T>): Promise<T> {
-    return retryUnavailable(async (deadline) => {
-      try {
-        return await op(deadline);
-      } catch (error) {
-        throw translateEtcdError(error, what);
-      }
-    }, { budgetMs: this.#callTimeoutMs });
+    return retryEtcd(what, op, { budgetMs: this.#callTimeoutMs });
   }
 }
 

@@ -13,7 +13,7 @@ import type { Logger } from '../../observability/index.js';
 import { LeaseStoreUnavailableError } from '../errors.js';
 import type { ClaimResult, JobRecord, LeaseStore, LeaseStoreQuorum, ShardChange, ShardRecord, ShardSpec } from '../lease-store.js';
 import { openEtcdClient } from './etcd-client.js';
-import { ETCD_STORE_NAME, isEtcdLeaseGone, translateEtcdError } from './etcd-errors.js';
+import { ETCD_STORE_NAME, isEtcdLeaseGone } from './etcd-errors.js';
 import { createLeaseBuckets } from './etcd-lease-buckets.js';
 import { checkEtcdQuorum } from './etcd-quorum.js';
 import type { LeaseBuckets } from './etcd-lease-buckets.js';
@@ -21,7 +21,7 @@ import { getJob, listJobs, putJob } from './etcd-jobs.js';
 import type { JobAccess } from './etcd-jobs.js';
 import { decodeShard, encodeLeaseHolder, encodeShard, etcdKeys, prefixEnd } from './etcd-records.js';
 import type { EtcdKeys } from './etcd-records.js';
-import { retryUnavailable } from './etcd-retry.js';
+import { retryEtcd } from './etcd-retry.js';
 import { createShardWatchHub } from './etcd-shard-watch.js';
 import type { ShardWatchHub } from './etcd-shard-watch.js';
 import { compareClaimOrder, isClaimable, newShardRecord, reopenShard } from '../shard-transitions.js';
@@ -342,13 +342,7 @@ class EtcdLeaseStore implements LeaseStore {
   }
 
   #run<T>(what: string, op: (deadline: number) => Promise<T>): Promise<T> {
-    return retryUnavailable(async (deadline) => {
-      try {
-        return await op(deadline);
-      } catch (error) {
-        throw translateEtcdError(error, what);
-      }
-    }, {
+    return retryEtcd(what, op, {
       budgetMs: this.#callTimeoutMs,
       onRetry: (error, attempt, delayMs) => this.#logger.debug({ err: error, operation: what, attempt, delayMs }, 'etcd lease store: retrying'),
     });

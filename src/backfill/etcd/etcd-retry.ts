@@ -9,6 +9,7 @@
  * Deadlines are wall-clock epoch ms because gRPC deadlines are.
  */
 import { backoffDelay, isRetryable, sleep } from '../retry.js';
+import { translateEtcdError } from './etcd-errors.js';
 import type { RetryPolicy } from '../retry.js';
 
 export interface UnavailableRetryOptions {
@@ -51,4 +52,18 @@ export async function retryUnavailable<T>(op: (deadline: number) => Promise<T>, 
       await sleep(delayMs, options.signal);
     }
   }
+}
+
+/**
+ * One etcd operation of a store: `op(deadline)` with etcd3's errors translated (named by
+ * `what`) so retryUnavailable sees which are retryable, retried within `options.budgetMs`.
+ */
+export function retryEtcd<T>(what: string, op: (deadline: number) => Promise<T>, options: UnavailableRetryOptions): Promise<T> {
+  return retryUnavailable(async (deadline) => {
+    try {
+      return await op(deadline);
+    } catch (error) {
+      throw translateEtcdError(error, what);
+    }
+  }, options);
 }

@@ -1,7 +1,7 @@
 /**
  * POST /v1/backfills (scope `backfill`) starts a job; GET /v1/backfills[/:id] shows progress.
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { InvalidRequestError, NotFoundError } from '../../core/index.js';
 import type { JobStatus } from '../../backfill/index.js';
 import type { Seamless } from '../../provider/index.js';
@@ -10,26 +10,7 @@ import { callerName } from '../auth.js';
 const BODY_FIELDS = ['node', 'interval', 'start', 'end'] as const;
 
 export function backfillRoutes(app: FastifyInstance, seamless: Seamless): void {
-  app.post('/v1/backfills', { config: { scope: 'backfill' } }, async (request, reply) => {
-    const body = request.body;
-    if (body === null || typeof body !== 'object' || Array.isArray(body)) {
-      throw new InvalidRequestError('body', 'must be a JSON object {node, interval, start, end}');
-    }
-    const b = body as Record<string, unknown>;
-    for (const key of Object.keys(b)) {
-      if (!(BODY_FIELDS as readonly string[]).includes(key)) throw new InvalidRequestError(key, `unknown field; expected ${BODY_FIELDS.join(', ')}`);
-    }
-    for (const f of BODY_FIELDS) {
-      const v = b[f];
-      if (v === undefined || v === null || v === '') throw new InvalidRequestError(f, 'is required');
-      if (typeof v !== 'string' && typeof v !== 'number') throw new InvalidRequestError(f, 'must be a string or a number');
-    }
-    const status = await seamless.backfill({
-      nodeId: String(b.node), interval: b.interval as string | number, start: b.start as string | number, end: b.end as string | number,
-      requestedBy: callerName(request),
-    });
-    return reply.code(202).send({ job: jobBody(status) });
-  });
+  app.post('/v1/backfills', { config: { scope: 'backfill' } }, (request, reply) => startJob(seamless, request, reply));
 
   app.get('/v1/backfills', { config: { scope: 'read' } }, async () => ({ jobs: seamless.backfillJobs().map(jobBody) }));
 
@@ -56,4 +37,30 @@ export function jobBody(s: JobStatus): Record<string, unknown> {
     createdAt: s.createdAt,
     finishedAt: s.finishedAt ?? null,
   };
+}
+
+/**
+ * `{node, interval, start, end}` → 202 `{job}`: the body checked field by field (unknown or
+ * missing fields named), then the job started. POST /v1/backfills and the coordinator's
+ * POST /v1/jobs both answer with it.
+ */
+export async function startJob(seamless: Seamless, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+  const body = request.body;
+  if (body === null || typeof body !== 'object' || Array.isArray(body) || body instanceof Uint8Array) {
+    throw new InvalidRequestError('body', `must be a JSON object {${BODY_FIELDS.join(', ')}}`);
+  }
+  const b = body as Record<string, unknown>;
+  for (const key of Object.keys(b)) {
+    if (!(BODY_FIELDS as readonly string[]).includes(key)) throw new InvalidRequestError(key, `unknown field; expected ${BODY_FIELDS.join(', ')}`);
+  }
+  for (const f of BODY_FIELDS) {
+    const v = b[f];
+    if (v === undefined || v === null || v === '') throw new InvalidRequestError(f, 'is required');
+    if (typeof v !== 'string' && typeof v !== 'number') throw new InvalidRequestError(f, 'must be a string or a number');
+  }
+  const status = await seamless.backfill({
+    nodeId: String(b.node), interval: b.interval as string | number, start: b.start as string | number, end: b.end as string | number,
+    requestedBy: callerName(request),
+  });
+  return reply.code(202).send({ job: jobBody(status) });
 }

@@ -23,7 +23,7 @@ import {
 import type { CoordinatorService, ShardRecord } from '../../backfill/index.js';
 import type { Seamless } from '../../provider/index.js';
 import { callerName } from '../auth.js';
-import { jobBody } from './backfill-routes.js';
+import { jobBody, startJob } from './backfill-routes.js';
 import { requiredParam } from '../query-params.js';
 import type { Query } from '../query-params.js';
 
@@ -104,19 +104,7 @@ export function leaseRoutes(app: FastifyInstance, seamless: Seamless, service: C
       return inspectBody(shard);
     });
 
-    scope.post('/v1/jobs', config, async (request, reply) => {
-      const b = bodyOf(request, ['node', 'interval', 'start', 'end']);
-      for (const f of ['node', 'interval', 'start', 'end']) {
-        const v = b[f];
-        if (v === undefined || v === null || v === '') throw new InvalidRequestError(f, 'is required');
-        if (typeof v !== 'string' && typeof v !== 'number') throw new InvalidRequestError(f, 'must be a string or a number');
-      }
-      const status = await seamless.backfill({
-        nodeId: String(b.node), interval: b.interval as string | number, start: b.start as string | number, end: b.end as string | number,
-        requestedBy: callerName(request),
-      });
-      return reply.code(202).send({ job: jobBody(status) });
-    });
+    scope.post('/v1/jobs', config, (request, reply) => startJob(seamless, request, reply));
 
     scope.get('/v1/jobs/:id', config, async (request) => {
       const { id } = request.params as { id: string };

@@ -19,6 +19,17 @@ export default defineConfig({
           fileParallelism: false,
         },
       },
+      {
+        test: {
+          // Deployments with faults: real processes (gateway, coordinator, workers) and real
+          // etcd / PostgreSQL / NATS where the topology needs them, driven as a user would.
+          name: 'scenarios',
+          include: ['test/scenarios/**/*.test.ts'],
+          testTimeout: 180_000,
+          hookTimeout: 120_000,
+          fileParallelism: false,
+        },
+      },
     ],
   },
 });

@@ -81,4 +81,5 @@ process.on('exit', () => {
 });
 vitest('unit tests', 'unit');
 vitest('integration tests', 'integration');
+vitest('scenarios', 'scenarios');
 console.log('\nall test suites passed');

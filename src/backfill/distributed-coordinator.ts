@@ -77,13 +77,17 @@ export async function createDistributedCoordinator(o: DistributedCoordinatorOpti
     notifyListeners(listeners, event, logger);
   }
 
-  // Jobs already finished when recovered at start are not counted as finishing again.
+  // Jobs already finished when recovered at start finished before this process: they are not
+  // counted, emitted or logged as finishing again.
   let recovering = false;
+  // Declared before anything that may record a shard (recovery does, before the workers start).
+  let workers: LeaseWorkers | undefined;
   const jobLabels = (r: JobRecord): { node_id: string; interval: string } => ({ node_id: r.nodeId, interval: formatInterval(r.intervalMs) });
   const tracker = createJobTracker(clock, (job, status) => {
     metrics?.backfillCompletionRatio.remove({ node_id: job.record.nodeId, interval: formatInterval(job.record.intervalMs), job: job.record.id });
     metrics?.backfillJobsRunning.dec(jobLabels(job.record));
-    if (!recovering) metrics?.backfillJobsTotal.inc({ ...jobLabels(job.record), state: status.state });
+    if (recovering) return;
+    metrics?.backfillJobsTotal.inc({ ...jobLabels(job.record), state: status.state });
     // After the current turn: a store's watch may report the last shard before the worker has
     // emitted that shard's own event, and job_completed must come after it in the stream.
     setImmediate(() => {
@@ -157,15 +161,18 @@ export async function createDistributedCoordinator(o: DistributedCoordinatorOpti
   }
 
   // Recovery: jobs the store remembers are tracked again, expired leases go back to pending.
+  let finishedBefore = 0;
   try {
     for (const job of await leases.jobs(200)) {
       for (const shard of await leases.shards(job.shardKeys)) update(shard);
       metrics?.backfillJobsRunning.inc(jobLabels(job));
       recovering = true;
-      tracker.track(job, new Set());
+      if (tracker.track(job, new Set()).status().state !== 'running') finishedBefore++;
       recovering = false;
     }
     await sweep('recovery');
+    const recovered = tracker.jobs().length;
+    if (recovered > 0) logger.info({ jobs: recovered, finishedBefore }, 'backfill jobs recovered from the lease store');
   } catch (error) {
     recovering = false;
     logger.error({ err: error }, 'could not recover backfill state from the lease store; it will be retried by the sweeper');
@@ -179,7 +186,7 @@ export async function createDistributedCoordinator(o: DistributedCoordinatorOpti
     }
   })();
 
-  const workers: LeaseWorkers | undefined = o.localWorkers > 0
+  workers = o.localWorkers > 0
     ? startLeaseWorkers({
       count: o.localWorkers, workerId, leases, store: o.store, fetchShard: o.fetchShard, resolveTarget: o.resolveTarget,
       leaseMs, heartbeatMs, idleMs: sweepMs, retry: o.retry, clock, logger, metrics, emit, onRecord: record,

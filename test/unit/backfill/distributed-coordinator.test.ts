@@ -5,7 +5,7 @@ import {
 import type { ManualClock } from '../../../src/core/index.js';
 import { createDistributedCoordinator, createMemoryLeaseBackend, createShardFetcher } from '../../../src/backfill/index.js';
 import type { BackfillEvent, BackfillTarget, DistributedCoordinator, LeaseStore } from '../../../src/backfill/index.js';
-import { createMetrics, silentLogger } from '../../../src/observability/index.js';
+import { createLogger, createMetrics } from '../../../src/observability/index.js';
 import { createSyntheticSource } from '../../../src/sources/index.js';
 import { createDuckDbBarStore } from '../../../src/storage/index.js';
 import type { BarStore } from '../../../src/storage/index.js';
@@ -22,8 +22,10 @@ interface Rig {
   store: BarStore;
   source: CountingSource;
   target: BackfillTarget;
-  start(leases: LeaseStore, options?: { workers?: number; leaseMs?: number; maxAttempts?: number }): Promise<DistributedCoordinator>;
+  start(leases: LeaseStore, options?: { workers?: number; leaseMs?: number; maxAttempts?: number; sweepMs?: number }): Promise<DistributedCoordinator>;
   events: BackfillEvent[];
+  /** Every log line of every coordinator of the rig, as JSON. */
+  logs: { level: number; msg: string; err?: unknown }[];
   metrics: ReturnType<typeof createMetrics>;
 }
 
@@ -39,16 +41,17 @@ async function rig(): Promise<Rig> {
   const target: BackfillTarget = { dataset: DS, schema: OHLCV_SCHEMA, source };
   const events: BackfillEvent[] = [];
   const metrics = createMetrics({ defaultMetrics: false });
-  const logger = silentLogger();
+  const logs: Rig['logs'] = [];
+  const logger = createLogger({ level: 'debug', destination: { write: (line: string) => { logs.push(JSON.parse(line) as Rig['logs'][number]); } } });
   return {
-    clock, store, source, target, events, metrics,
+    clock, store, source, target, events, metrics, logs,
     async start(leases, options = {}) {
       const retry = { maxAttempts: options.maxAttempts ?? 3, baseDelayMs: 1_000, maxDelayMs: 1_000 };
       const c = await createDistributedCoordinator({
         leases, store,
         fetchShard: createShardFetcher({ store, clock, logger, retry: { ...retry, maxAttempts: 1 } }),
         resolveTarget: (nodeId, intervalMs) => (nodeId === DS.nodeId && intervalMs === DS.intervalMs ? target : undefined),
-        barsPerShard: BARS_PER_SHARD, leaseMs: options.leaseMs ?? 10_000, heartbeatMs: 1_000, sweepMs: 20,
+        barsPerShard: BARS_PER_SHARD, leaseMs: options.leaseMs ?? 10_000, heartbeatMs: 1_000, sweepMs: options.sweepMs ?? 20,
         localWorkers: options.workers ?? 2, retry, clock, logger, metrics, onEvent: (e) => events.push(e),
       });
       open.push(c);
@@ -141,5 +144,38 @@ describe('distributed coordinator', () => {
     expect(done).toMatchObject({ state: 'completed', completionRatio: 1 });
     expect(r.events.some((e) => e.type === 'requeued' && e.reason === 'recovery')).toBe(true);
     expect((await r.store.read(DS, OHLCV_SCHEMA, range(3))).length).toBe(180);
+  });
+
+  it('re-queues every unfinished shard at start, before any sweep, without an error', async () => {
+    const r = await rig();
+    const backend = createMemoryLeaseBackend();
+    const first = await r.start(backend.open(), { workers: 0, leaseMs: 5_000 });
+    const job = first.submit({ target: r.target, ranges: [range(4)] });
+    for (let i = 0; i < 4; i++) expect(await first.service.nextShard(`about-to-crash-${i}`, 5_000, 1_000)).toBeDefined();
+    await first.close();
+    r.clock.advance(6_000);
+    // A sweeper far in the future: only recovery at start can hand the shards back.
+    const second = await r.start(backend.open(), { workers: 2, sweepMs: 600_000 });
+    expect(r.events.filter((e) => e.type === 'requeued' && e.reason === 'recovery')).toHaveLength(4);
+    expect(r.logs.filter((l) => l.level >= 50)).toEqual([]);
+    expect(await second.wait(job.id)).toMatchObject({ state: 'completed', completionRatio: 1 });
+    expect((await r.store.read(DS, OHLCV_SCHEMA, range(4))).length).toBe(240);
+  });
+
+  it('does not report jobs that had finished before a restart as finishing again', async () => {
+    const r = await rig();
+    const backend = createMemoryLeaseBackend();
+    const first = await r.start(backend.open(), { workers: 2 });
+    const job = first.submit({ target: r.target, ranges: [range(2)] });
+    await job.done;
+    await delay(5);
+    await first.close();
+    const before = { events: r.events.length, logs: r.logs.length };
+    const second = await r.start(backend.open(), { workers: 2 });
+    expect(second.job(job.id)).toMatchObject({ state: 'completed', completionRatio: 1 });
+    await delay(5); // the finish is reported after the current turn: give it one
+    expect(r.events.slice(before.events).filter((e) => e.type === 'job_completed')).toEqual([]);
+    expect(r.logs.slice(before.logs).filter((l) => l.msg === 'backfill job finished')).toEqual([]);
+    expect(await r.metrics.registry.getSingleMetricAsString('seamless_backfill_jobs_total')).toMatch(/state="completed"\} 1$/m);
   });
 });

@@ -10,6 +10,9 @@ import type { BackfillEvent, BackfillTarget } from './coordinator.js';
 import type { ClaimOutcome, CoordinatorService, LeaseGrant, ShardUpload } from './coordinator-service.js';
 import type { JobTracker } from './job-tracker.js';
 import type { LeaseStore, ShardRecord } from './lease-store.js';
+import { StaleLeaseError } from './errors.js';
+import { parseLeaseToken } from './lease-token.js';
+import type { LeaseTokenInput } from './lease-token.js';
 import { backoffDelay } from './retry.js';
 import { shardTrace } from './shard-span.js';
 import type { RetryPolicy } from './retry.js';
@@ -54,6 +57,14 @@ export function createCoordinatorService(d: CoordinatorServiceDeps): Coordinator
     return { key: shard.key, token, leaseUntil, shard, ...(trace ? { trace } : {}) };
   }
 
+  /** The grant `token` denotes; StaleLeaseError naming the holder when it can denote none. */
+  async function grantToken(key: string, token: LeaseTokenInput): Promise<number> {
+    const n = parseLeaseToken(token);
+    if (n !== undefined) return n;
+    const shard = await leases.shard(key);
+    throw new StaleLeaseError(key, token, shard?.token ?? 0, shard?.state ?? 'unknown', shard?.holder ?? null, shard?.leaseUntil ?? null);
+  }
+
   function checkLeaseMs(leaseMs: number): void {
     if (!Number.isInteger(leaseMs) || leaseMs < 1000 || leaseMs > 3_600_000) throw new InvalidRequestError('lease_ms', 'must be an integer from 1000 to 3600000 (milliseconds)');
   }
@@ -73,22 +84,25 @@ export function createCoordinatorService(d: CoordinatorServiceDeps): Coordinator
       return { granted: false, holder: r.shard?.holder ?? null, leaseUntil: r.shard?.leaseUntil ?? null, state: r.shard?.state ?? 'unknown' };
     },
 
-    async heartbeat(key, token, leaseMs) {
+    async heartbeat(key, sent, leaseMs) {
       checkLeaseMs(leaseMs);
+      const token = await grantToken(key, sent);
       const shard = await leases.heartbeat(key, token, leaseMs, clock.now());
       d.record(shard);
       d.emit({ type: 'heartbeat', shard: key, token, leaseUntil: shard.leaseUntil ?? 0, at: clock.now() });
       return { leaseUntil: shard.leaseUntil ?? 0 };
     },
 
-    async complete(key, token, result = { rowsWritten: 0, state: 'completed' }) {
+    async complete(key, sent, result = { rowsWritten: 0, state: 'completed' }) {
+      const token = await grantToken(key, sent);
       const shard = await leases.complete(key, token, result, clock.now());
       d.emit({ type: 'completed', shard: key, nodeId: shard.nodeId, intervalMs: shard.intervalMs, start: shard.start, end: shard.end, rowsWritten: result.rowsWritten, state: result.state, at: clock.now() });
       d.record(shard);
       return { completionRatio: ratioFor(shard, key) };
     },
 
-    async fail(key, token, reason, retryable) {
+    async fail(key, sent, reason, retryable) {
+      const token = await grantToken(key, sent);
       const current = await leases.shard(key);
       const attempts = (current?.attempts ?? 0) + 1;
       const final = !retryable || attempts >= d.maxAttempts;
@@ -117,7 +131,8 @@ export function createCoordinatorService(d: CoordinatorServiceDeps): Coordinator
       }
     },
 
-    async writeShard(key, token, upload) {
+    async writeShard(key, sent, upload) {
+      const token = await grantToken(key, sent);
       const shard = d.tracker.shard(key) ?? (await leases.shard(key));
       if (!shard || shard.nodeId === '') throw new InvalidRequestError('key', `no shard ${key} to write rows for`);
       const dataset = { nodeId: shard.nodeId, intervalMs: shard.intervalMs };

@@ -2,12 +2,27 @@
  * Errors of backfill coordination.
  */
 import { SeamlessError } from '../core/index.js';
+import { showLeaseToken } from './lease-token.js';
+import type { LeaseTokenInput } from './lease-token.js';
 
-/** The token is not the shard's current grant: the lease expired and was granted again, or ended. */
+/**
+ * The token is not the shard's current grant: the lease expired and was granted again, or ended,
+ * or the token denotes no grant at all (see lease-token.ts). Names the current holder.
+ */
 export class StaleLeaseError extends SeamlessError {
   readonly code = 'conflict';
-  constructor(readonly key: string, readonly token: number, readonly current: number, readonly state: string) {
-    super(`lease token ${token} for ${key} is stale (current token ${current}, state ${state})`, { key, token, current, state, reason: 'stale_lease' });
+  constructor(
+    readonly key: string,
+    readonly token: LeaseTokenInput,
+    readonly current: number,
+    readonly state: string,
+    readonly holder: string | null = null,
+    readonly leaseUntil: number | null = null,
+  ) {
+    super(
+      `lease token ${showLeaseToken(token)} for ${key} is stale (current token ${current}, state ${state}${holder === null ? '' : `, holder ${holder}`})`,
+      { key, token, current, state, holder, lease_until_ms: leaseUntil, reason: 'stale_lease' },
+    );
     this.name = 'StaleLeaseError';
   }
 }

@@ -10,6 +10,7 @@ export { normaliseIngest } from './ingest-normaliser.js';
 export { shardKey } from './shard-key.js';
 export { backoffDelay, isRetryable, sleep } from './retry.js';
 export { StaleLeaseError, LeaseStoreUnavailableError } from './errors.js';
+export { parseLeaseToken } from './lease-token.js';
 export { createEtcdLeaseStore, DEFAULT_ETCD_PREFIX, DEFAULT_ETCD_CALL_TIMEOUT_MS } from './etcd/etcd-lease-store.js';
 export { createEtcdBudgetStore, DEFAULT_ETCD_BUDGET_PREFIX } from './etcd/etcd-budget-store.js';
 export { createRemotePermitAuthority, DEFAULT_PERMIT_WAIT_MS } from './remote/upstream-permit-client.js';
@@ -29,6 +30,7 @@ export type { RemoteLease, RemoteWorker, RemoteWorkerEvent, RemoteWorkerOptions,
 export type { InProcessCoordinatorOptions } from './in-process-coordinator.js';
 export type { IngestFindings, NormalisedBatch } from './ingest-normaliser.js';
 export type { RetryPolicy } from './retry.js';
+export type { LeaseTokenInput } from './lease-token.js';
 export type { ShardRecord, ShardSpec, JobRecord, ClaimResult, ShardChange, LeaseStore, LeaseStoreQuorum } from './lease-store.js';
 export type { MemoryLeaseBackend } from './memory-lease-store.js';
 export type { CoordinatorService, LeaseGrant, ClaimOutcome, ShardUpload } from './coordinator-service.js';

@@ -71,7 +71,7 @@ function grant(shard: ShardRecord, holder: string, leaseMs: number, now: number,
 /** Throws StaleLeaseError unless `token` is the current grant of a leased shard. */
 export function assertCurrentLease(key: string, shard: ShardRecord | undefined, token: number): ShardRecord {
   if (shard === undefined) throw new StaleLeaseError(key, token, 0, 'unknown');
-  if (shard.state !== 'leased' || shard.token !== token) throw new StaleLeaseError(key, token, shard.token, shard.state);
+  if (shard.state !== 'leased' || shard.token !== token) throw new StaleLeaseError(key, token, shard.token, shard.state, shard.holder, shard.leaseUntil);
   return shard;
 }
 

@@ -113,6 +113,29 @@ describe('lease wire protocol (original design, snake_case)', () => {
     expect((await inspect(key)).body).toMatchObject({ state: 'failed', holder: 'w2', token: 2, attempts: 2, last_error: 'no such symbol' });
   });
 
+  it('takes the token back as the string a client kept, and answers any token that is no grant as stale with the holder', async () => {
+    const key = 'orders/2024-01-04';
+    const claim = await post('/v1/leases/claim', { key, lease_ms: 5_000, worker: 'w1' });
+    expect(claim.status).toBe(200);
+    const kept = String((claim.body.lease as Lease).token);
+    const beat = await post('/v1/leases/heartbeat', { key, token: kept, lease_ms: 5_000 });
+    expect(beat.status).toBe(200);
+    for (const garbage of ['abc', '1.5', '', ' 1', '-1', 0, 1.5, 2, '2', '99999999999999999999']) {
+      const r = await post('/v1/leases/heartbeat', { key, token: garbage, lease_ms: 5_000 });
+      expect(r.status, JSON.stringify(garbage)).toBe(409);
+      expect(r.body, JSON.stringify(garbage)).toMatchObject({ error: { code: 'conflict', details: { reason: 'stale_lease', holder: 'w1' } }, holder: 'w1', current: 1, state: 'leased' });
+    }
+    const done = await post('/v1/leases/complete', { key, token: kept });
+    expect(done.status).toBe(200);
+    expect((await inspect(key)).body).toMatchObject({ state: 'completed', token: 1 });
+
+    const key2 = 'orders/2024-01-05';
+    const second = await post('/v1/leases/claim', { key: key2, lease_ms: 5_000, worker: 'w1' });
+    const failed = await post('/v1/leases/fail', { key: key2, token: String((second.body.lease as Lease).token), reason: 'upstream answered 503' });
+    expect(failed.status).toBe(200);
+    expect((await inspect(key2)).body).toMatchObject({ state: 'pending', attempts: 1, last_error: 'upstream answered 503' });
+  });
+
   it('hands an expired lease to the next claimant with a greater token', async () => {
     const key = 'orders/2024-01-03';
     const first = await post('/v1/leases/claim', { key, lease_ms: 1_000, worker: 'crashed' });
@@ -142,8 +165,12 @@ describe('lease wire protocol (original design, snake_case)', () => {
     }
     const noReason = await post('/v1/leases/fail', { key: 'k', token: 1 });
     expect((noReason.body as unknown as ErrorJson).error.details.field).toBe('reason');
-    const badToken = await post('/v1/leases/heartbeat', { key: 'k', token: 0, lease_ms: 5_000 });
-    expect((badToken.body as unknown as ErrorJson).error.details.field).toBe('token');
+    const noToken = await post('/v1/leases/heartbeat', { key: 'k', lease_ms: 5_000 });
+    expect(noToken.status).toBe(400);
+    expect((noToken.body as unknown as ErrorJson).error.details.field).toBe('token');
+    const objectToken = await post('/v1/leases/complete', { key: 'k', token: { n: 1 } });
+    expect(objectToken.status).toBe(400);
+    expect((objectToken.body as unknown as ErrorJson).error.details.field).toBe('token');
     const unknown = await inspect('never-claimed');
     expect(unknown.status).toBe(404);
     expect((unknown.body as unknown as ErrorJson).error.code).toBe('not_found');

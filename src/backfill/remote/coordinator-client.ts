@@ -13,6 +13,7 @@ import {
 import type { ShardTrace } from '../shard-span.js';
 import type { SeamlessError } from '../../core/index.js';
 import { StaleLeaseError } from '../errors.js';
+import { parseLeaseToken } from '../lease-token.js';
 import type { RemoteLease, WorkerCoordinator } from './remote-worker.js';
 import { SHARD_UPLOAD_CONTENT_TYPE, encodeShardUpload } from './shard-upload-codec.js';
 
@@ -111,7 +112,7 @@ export function createCoordinatorClient(url: string, key?: string, options: Coor
       const lease = objectField(body, 'lease', '/v1/shards/next');
       const out: RemoteLease = {
         key: stringField(lease, 'key', '/v1/shards/next'),
-        token: numberField(lease, 'token', '/v1/shards/next'),
+        token: tokenField(lease, '/v1/shards/next'),
         leaseUntil: numberField(lease, 'lease_until_ms', '/v1/shards/next'),
         shard: {
           key: stringField(shard, 'key', '/v1/shards/next'),
@@ -171,7 +172,11 @@ function errorFromReply(status: number, text: string, path: string, lease: { key
     const key = str('key', lease?.key ?? '');
     const token = typeof details.token === 'number' ? details.token : (lease?.token ?? 0);
     if (details.reason === 'stale_fencing_token') return new StaleFencingTokenError(key, token, num('newest'));
-    if (details.reason === 'stale_lease') return new StaleLeaseError(key, token, num('current'), str('state', 'unknown'));
+    if (details.reason === 'stale_lease') {
+      const holder = typeof details.holder === 'string' ? details.holder : null;
+      const leaseUntil = typeof details.lease_until_ms === 'number' ? details.lease_until_ms : null;
+      return new StaleLeaseError(key, token, num('current'), str('state', 'unknown'), holder, leaseUntil);
+    }
     return new ConflictError(message, details);
   }
   if (status === 400) {
@@ -207,6 +212,14 @@ function numberField(body: Json, field: string, path: string): number {
   const v = body[field];
   if (typeof v !== 'number' || !Number.isFinite(v)) throw malformed(path, field);
   return v;
+}
+
+/** A grant's token: a JSON number, or the string a coordinator may answer it as ("7"). */
+function tokenField(body: Json, path: string): number {
+  const v = body.token;
+  const token = typeof v === 'number' || typeof v === 'string' ? parseLeaseToken(v) : undefined;
+  if (token === undefined) throw malformed(path, 'token');
+  return token;
 }
 
 function stringField(body: Json, field: string, path: string): string {

@@ -4,7 +4,7 @@
  *
  *   POST /v1/leases/claim      {key, lease_ms, worker?} → {lease: {key, token, lease_until_ms}, completion_ratio}
  *                              | 409 {holder, lease_until_ms, state} (held, done or backing off)
- *   POST /v1/leases/heartbeat  {key, token, lease_ms}   → {lease_until_ms} | 409 stale (+ `current`)
+ *   POST /v1/leases/heartbeat  {key, token, lease_ms}   → {lease_until_ms} | 409 stale (+ `current`, `holder`)
  *   POST /v1/leases/complete   {key, token, rows_written?, state?} → {completion_ratio} | 409 stale
  *   POST /v1/leases/fail       {key, token, reason, retryable?} → {completion_ratio} | 409 stale
  *   GET  /v1/leases/inspect?key=  → the shard's lease record | 404
@@ -14,13 +14,15 @@
  *
  * One encapsulated plugin: the Arrow body parser (with its large body limit) exists in this
  * scope only. Errors keep the gateway's shape; a stale lease or fencing token is a 409.
+ * Tokens are answered as JSON numbers and taken back as numbers or as the strings a client kept
+ * ("1"); a token that denotes no current grant ("abc", "1.5", an old grant) is stale, never a 400.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { InvalidRequestError, NotFoundError } from '../../core/index.js';
 import {
   DEFAULT_LEASE_MS, SHARD_UPLOAD_CONTENT_TYPE, StaleLeaseError, decodeShardUpload,
 } from '../../backfill/index.js';
-import type { CoordinatorService, ShardRecord } from '../../backfill/index.js';
+import type { CoordinatorService, LeaseTokenInput, ShardRecord } from '../../backfill/index.js';
 import type { Seamless } from '../../provider/index.js';
 import { callerName } from '../auth.js';
 import { jobBody, startJob } from './backfill-routes.js';
@@ -143,7 +145,6 @@ export function leaseRoutes(app: FastifyInstance, seamless: Seamless, service: C
       const q = request.query as Query;
       const key = requiredParam(q, 'key', '["shard",…]');
       const tokenText = requiredParam(q, 'token', '1');
-      if (!/^\d{1,15}$/.test(tokenText) || Number(tokenText) < 1) throw new InvalidRequestError('token', `must be a positive integer, got "${tokenText}"`);
       if (!(request.body instanceof Uint8Array)) {
         throw new InvalidRequestError('body', `must be an Arrow IPC stream sent as ${SHARD_UPLOAD_CONTENT_TYPE}`);
       }
@@ -155,7 +156,7 @@ export function leaseRoutes(app: FastifyInstance, seamless: Seamless, service: C
           throw new InvalidRequestError('seamless.upload.coverage', `range [${c.start}, ${c.end}) is not inside shard [${shard.start}, ${shard.end})`);
         }
       }
-      const report = await service.writeShard(key, Number(tokenText), upload);
+      const report = await service.writeShard(key, tokenText, upload);
       return { rows_written: report.rowsWritten };
     });
   });
@@ -167,7 +168,9 @@ async function orStale(reply: FastifyReply, fn: () => Promise<Record<string, unk
     return await fn();
   } catch (error) {
     if (!(error instanceof StaleLeaseError)) throw error;
-    return reply.code(409).type('application/json').send({ ...error.toBody(), current: error.current, state: error.state });
+    return reply.code(409).type('application/json').send({
+      ...error.toBody(), current: error.current, state: error.state, holder: error.holder, lease_until_ms: error.leaseUntil,
+    });
   }
 }
 
@@ -204,8 +207,16 @@ function integer(b: Body, field: string, min = Number.MIN_SAFE_INTEGER, max = Nu
   return v;
 }
 
-function token(b: Body): number {
-  return integer(b, 'token', 1);
+/**
+ * The token as the client sent it: the JSON number it was given, or the string it kept. Which
+ * grant it denotes (if any) is the service's to decide: one that denotes none is a stale claim
+ * (409 with the holder), not a bad request. Only a missing token or one of another JSON type is.
+ */
+function token(b: Body): LeaseTokenInput {
+  const v = b.token;
+  if (v === undefined || v === null) throw new InvalidRequestError('token', 'is required (the token of your lease, as the claim answered it)');
+  if (typeof v !== 'number' && typeof v !== 'string') throw new InvalidRequestError('token', `must be the token of your lease as a number or a string, got ${Array.isArray(v) ? 'an array' : typeof v}`);
+  return v;
 }
 
 function inspectBody(s: ShardRecord): Record<string, unknown> {

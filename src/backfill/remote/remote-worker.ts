@@ -39,6 +39,8 @@ export interface RemoteLease {
  * in-process CoordinatorService satisfies it too (tests run workers against it directly).
  */
 export interface WorkerCoordinator {
+  /** Where the coordinator is (for logs), when it is remote. */
+  readonly baseUrl?: string;
   /** The next claimable shard leased to `worker`, waiting up to `waitMs`; undefined when none. */
   nextShard(worker: string, leaseMs: number, waitMs: number, signal?: AbortSignal): Promise<RemoteLease | undefined>;
   /** StaleLeaseError when the token is no longer the shard's current grant. */
@@ -85,6 +87,8 @@ export interface RemoteWorker {
 const DEFAULT_RECONNECT: RetryPolicy = { maxAttempts: Number.POSITIVE_INFINITY, baseDelayMs: 250, maxDelayMs: 5_000 };
 /** Floor of the reconnect pause: full jitter may draw 0, which would spin against a dead coordinator. */
 const MIN_RECONNECT_MS = 100;
+/** While the coordinator stays unreachable with the same reason, it is said again at most this often. */
+const OUTAGE_REMINDER_MS = 60_000;
 
 export function startRemoteWorker(o: RemoteWorkerOptions): RemoteWorker {
   const { client, clock, logger, metrics } = o;
@@ -92,6 +96,32 @@ export function startRemoteWorker(o: RemoteWorkerOptions): RemoteWorker {
   const signal = stopping.signal;
   const reconnect = o.reconnect ?? DEFAULT_RECONNECT;
   let inflight = 0;
+  const where = client.baseUrl ?? 'the coordinator';
+  // One outage for all the loops: one line when it starts (and when its reason changes, or a
+  // reminder a minute on), one when it ends; the pause grows with the failures of every loop.
+  const outage = { failures: 0, since: 0, reason: '', saidAt: 0 };
+
+  function coordinatorFailed(me: string, error: unknown): number {
+    const reason = toSeamlessError(error).message;
+    const now = clock.now();
+    if (outage.failures === 0) outage.since = now;
+    outage.failures++;
+    const pause = MIN_RECONNECT_MS + backoffDelay(reconnect, Math.min(outage.failures, 20));
+    if (outage.failures === 1 || reason !== outage.reason || now - outage.saidAt >= OUTAGE_REMINDER_MS) {
+      // The reason says it all (refused, timed out, HTTP 503): a stack per slot per retry says nothing more.
+      logger.warn({ worker: me, coordinator: where, reason, attempts: outage.failures, retryInMs: pause }, `cannot get work from the coordinator at ${where}: ${reason}; retrying with backoff`);
+      outage.reason = reason;
+      outage.saidAt = now;
+    }
+    return pause;
+  }
+
+  function coordinatorAnswered(): void {
+    if (outage.failures === 0) return;
+    logger.info({ coordinator: where, attempts: outage.failures, downMs: clock.now() - outage.since }, `the coordinator at ${where} answers again`);
+    outage.failures = 0;
+    outage.reason = '';
+  }
 
   function emit(event: RemoteWorkerEvent): void {
     try {
@@ -103,20 +133,16 @@ export function startRemoteWorker(o: RemoteWorkerOptions): RemoteWorker {
 
   async function loop(n: number): Promise<void> {
     const me = o.concurrency > 1 ? `${o.workerId}/${n}` : o.workerId;
-    let failures = 0;
     while (!signal.aborted) {
       let lease: RemoteLease | undefined;
       try {
         lease = await client.nextShard(me, o.leaseMs, o.waitMs, signal);
-        failures = 0;
+        coordinatorAnswered();
         metrics?.coordinatorUp.set({ backend: 'remote' }, 1);
       } catch (error) {
         if (signal.aborted) return;
-        failures++;
         metrics?.coordinatorUp.set({ backend: 'remote' }, 0);
-        const pause = MIN_RECONNECT_MS + backoffDelay(reconnect, Math.min(failures, 20));
-        logger.warn({ worker: me, err: error, attempt: failures, retryInMs: pause }, 'cannot get work from the coordinator; retrying');
-        await delay(pause, signal).catch(() => undefined);
+        await delay(coordinatorFailed(me, error), signal).catch(() => undefined);
         continue;
       }
       if (lease !== undefined) await runLease(lease, me);
@@ -142,7 +168,7 @@ export function startRemoteWorker(o: RemoteWorkerOptions): RemoteWorker {
           logger.warn({ shard: key, token, reason: error.message }, 'lease lost; abandoning the fetch');
           lost.abort(error);
         } else {
-          logger.warn({ shard: key, token, err: error }, 'heartbeat failed; will try again');
+          logger.warn({ shard: key, token, coordinator: where, reason: toSeamlessError(error).message }, 'heartbeat failed; will try again');
         }
       });
     }, o.heartbeatMs);
@@ -159,10 +185,10 @@ export function startRemoteWorker(o: RemoteWorkerOptions): RemoteWorker {
       } else if (!signal.aborted) {
         // The coordinator did not take the upload or the outcome (unreachable, refused): say so
         // if it listens; otherwise the lease expires and the shard is re-queued.
-        logger.error({ shard: key, token, err: error }, 'could not finish the shard at the coordinator');
+        logger.error({ shard: key, token, coordinator: where, reason: cause.message }, 'could not finish the shard at the coordinator');
         await client.fail(key, token, cause.message, cause.retryable).then(
           () => emit({ type: 'failed', worker: me, shard, token, reason: cause.message, retryable: cause.retryable }),
-          (e: unknown) => logger.warn({ shard: key, token, err: e }, 'could not report the failure either; the lease will expire'),
+          (e: unknown) => logger.warn({ shard: key, token, coordinator: where, reason: toSeamlessError(e).message }, 'could not report the failure either; the lease will expire'),
         );
       }
     } finally {

@@ -2,11 +2,15 @@
  * The remote worker's loop, run against the in-process CoordinatorService (the same interface
  * the HTTP client implements): a memory lease store, DuckDB in memory, a counting source.
  */
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { OHLCV_SCHEMA, UpstreamUnavailableError, barCount, createManualClock } from '../../../src/core/index.js';
-import { createDistributedCoordinator, createMemoryLeaseBackend, createShardFetcher, startRemoteWorker } from '../../../src/backfill/index.js';
-import type { BackfillTarget, DistributedCoordinator, RemoteWorker, RemoteWorkerEvent } from '../../../src/backfill/index.js';
-import { silentLogger } from '../../../src/observability/index.js';
+import {
+  createCoordinatorClient, createDistributedCoordinator, createMemoryLeaseBackend, createShardFetcher, startRemoteWorker,
+} from '../../../src/backfill/index.js';
+import type { BackfillTarget, DistributedCoordinator, RemoteWorker, RemoteWorkerEvent, WorkerCoordinator } from '../../../src/backfill/index.js';
+import { createLogger, silentLogger } from '../../../src/observability/index.js';
 import { createSyntheticSource } from '../../../src/sources/index.js';
 import { createDuckDbBarStore } from '../../../src/storage/index.js';
 import { createCountingSource } from '../provider/counting-source.js';
@@ -23,6 +27,15 @@ afterEach(async () => {
     await r.coordinator.close();
   }
 });
+
+/** A loopback port nothing listens on (it was just released). */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
 
 /** Polls `check` (no fixed sleeps): resolves once it holds, fails after 5 s. */
 async function until(check: () => boolean): Promise<void> {
@@ -109,5 +122,34 @@ describe('remote worker', () => {
     expect(r.events.find((e) => e.type === 'lost')).toMatchObject({ token: 1, cause: { code: 'conflict' } });
     gate.open();
     expect(r.events.some((e) => e.type === 'completed')).toBe(false);
+  });
+
+  it('says once, in one line without a stack, that the coordinator is unreachable, and backs off', async () => {
+    const lines: string[] = [];
+    const logger = createLogger({ level: 'debug', destination: { write: (line: string) => { lines.push(line); } } });
+    const url = `http://127.0.0.1:${await closedPort()}`;
+    const client = createCoordinatorClient(url);
+    let asks = 0;
+    const counting: WorkerCoordinator = {
+      baseUrl: client.baseUrl,
+      nextShard: (...args) => { asks++; return client.nextShard(...args); },
+      heartbeat: (...args) => client.heartbeat(...args),
+      complete: (...args) => client.complete(...args),
+      fail: (...args) => client.fail(...args),
+      writeShard: (...args) => client.writeShard(...args),
+    };
+    const worker = startRemoteWorker({
+      client: counting, workerId: 'lonely', concurrency: 4, resolveTarget: () => undefined, leaseMs: 10_000, heartbeatMs: 1_000,
+      waitMs: 1_000, clock: createManualClock(NOW), logger, reconnect: { maxAttempts: Number.POSITIVE_INFINITY, baseDelayMs: 1, maxDelayMs: 20 },
+    });
+    try {
+      await until(() => asks >= 24);
+    } finally {
+      await worker.stop();
+    }
+    const warnings = lines.map((l) => JSON.parse(l) as { level: number; msg: string; coordinator?: string; reason?: string }).filter((l) => l.level >= 40);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatchObject({ coordinator: url, reason: expect.stringContaining('ECONNREFUSED') });
+    expect(lines.join('')).not.toContain('stack');
   });
 });

@@ -81,7 +81,7 @@ export async function createDistributedCoordinator(o: DistributedCoordinatorOpti
   // counted, emitted or logged as finishing again.
   let recovering = false;
   // Declared before anything that may record a shard (recovery does, before the workers start).
-  let workers: LeaseWorkers | undefined;
+  let workers: LeaseWorkers | undefined = undefined;
   const jobLabels = (r: JobRecord): { node_id: string; interval: string } => ({ node_id: r.nodeId, interval: formatInterval(r.intervalMs) });
   const tracker = createJobTracker(clock, (job, status) => {
     metrics?.backfillCompletionRatio.remove({ node_id: job.record.nodeId, interval: formatInterval(job.record.intervalMs), job: job.record.id });

@@ -24,6 +24,8 @@ export interface EtcdMemberInfo {
   readonly clientUrl: string;
   readonly peerUrl: string;
   readonly running: boolean;
+  /** The member's process id while it runs. */
+  readonly pid: number | undefined;
 }
 
 export interface EtcdCluster {
@@ -213,7 +215,7 @@ export async function startEtcdCluster(options: EtcdClusterOptions = {}): Promis
 
   return {
     endpoints: () => members.map((m) => m.clientUrl),
-    members: () => members.map((m) => ({ index: m.index, name: m.name, clientUrl: m.clientUrl, peerUrl: m.peerUrl, running: running(m) })),
+    members: () => members.map((m) => ({ index: m.index, name: m.name, clientUrl: m.clientUrl, peerUrl: m.peerUrl, running: running(m), pid: running(m) ? m.process?.pid : undefined })),
     leader,
     kill,
     restart,

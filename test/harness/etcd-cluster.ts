@@ -24,6 +24,8 @@ export interface EtcdMemberInfo {
   readonly clientUrl: string;
   readonly peerUrl: string;
   readonly running: boolean;
+  /** The member's process id while it runs. */
+  readonly pid: number | undefined;
 }
 
 export interface EtcdCluster {
@@ -177,6 +179,22 @@ export async function startEtcdCluster(options: EtcdClusterOptions = {}): Promis
     }
   };
 
+  // A quorum answers before the last member has joined: wait until every member runs, answers
+  // and names the same leader, so a test's first check never sees a member still starting (a
+  // member that exited, e.g. its port taken, fails the start with its log).
+  const allJoined = async (): Promise<void> => {
+    const end = Date.now() + startTimeoutMs;
+    for (;;) {
+      const exited = members.find((m) => !running(m));
+      if (exited !== undefined) throw new Error(`etcd member ${exited.name} exited at start:\n${logTail(exited.logFile)}`);
+      const statuses = await Promise.all(members.map((m) => status(m)));
+      const leaders = new Set(statuses.map((s) => s?.leader));
+      if (leaders.size === 1 && statuses[0] !== undefined && statuses[0].leader !== '0') return;
+      if (Date.now() > end) throw new Error(`etcd cluster: not every member joined within ${startTimeoutMs} ms`);
+      await until(100);
+    }
+  };
+
   let stopped = false;
   const stop = async (): Promise<void> => {
     if (stopped) return;
@@ -189,6 +207,7 @@ export async function startEtcdCluster(options: EtcdClusterOptions = {}): Promis
   try {
     for (const m of members) launch(m);
     await waitHealthy();
+    await allJoined();
   } catch (error) {
     await stop();
     throw error;
@@ -196,7 +215,7 @@ export async function startEtcdCluster(options: EtcdClusterOptions = {}): Promis
 
   return {
     endpoints: () => members.map((m) => m.clientUrl),
-    members: () => members.map((m) => ({ index: m.index, name: m.name, clientUrl: m.clientUrl, peerUrl: m.peerUrl, running: running(m) })),
+    members: () => members.map((m) => ({ index: m.index, name: m.name, clientUrl: m.clientUrl, peerUrl: m.peerUrl, running: running(m), pid: running(m) ? m.process?.pid : undefined })),
     leader,
     kill,
     restart,

@@ -26,6 +26,7 @@ export interface PostgresServer {
   readonly port: number;
   /** The temp dir holding the cluster (`data/`), the socket and the log. */
   readonly dir: string;
+  /** The postmaster's pid (a new one after `start()`). */
   readonly pid: number;
   /** `postgres://postgres@127.0.0.1:<port>/<database>` (trust authentication, no password). */
   url(database?: string): string;
@@ -35,6 +36,10 @@ export interface PostgresServer {
   query<R extends Record<string, unknown> = Record<string, unknown>>(sql: string, params?: readonly unknown[], database?: string): Promise<R[]>;
   /** The server log so far (for assertion messages). */
   log(): string;
+  /** Stops the server (immediate shutdown) but keeps its data, port and dir; idempotent. */
+  halt(): Promise<void>;
+  /** Starts a halted server again on the same data and port; waits until it accepts clients. */
+  start(): Promise<void>;
   /** Stops the server and removes the temp dir; idempotent. */
   stop(): Promise<void>;
 }
@@ -180,9 +185,27 @@ export async function startPostgresServer(options: PostgresServerOptions = {}): 
     throw new Error(`PostgreSQL started but refuses connections on ${host}:${port}:\n${readLog()}`, { cause: error });
   }
 
+  const halt = async (): Promise<void> => {
+    if (pid === 0 || !alive(pid)) return;
+    await run(join(binDir, 'pg_ctl'), ['-D', dataDir, '-m', 'immediate', '-w', '-t', '10', 'stop'], user, dir);
+    await gone(pid, 5_000);
+    untrackPid(pid);
+  };
+  const start = async (): Promise<void> => {
+    if (pid !== 0 && alive(pid)) return;
+    const serverOptions = [
+      `-p ${port}`, `-k ${dir}`, `-c listen_addresses=${host}`, '-c fsync=off', '-c synchronous_commit=off',
+      '-c full_page_writes=off', '-c max_connections=200', '-c shared_buffers=128MB',
+    ].join(' ');
+    await run(join(binDir, 'pg_ctl'), ['-D', dataDir, '-l', logFile, '-o', serverOptions, '-w', '-t', String(Math.ceil(startTimeoutMs / 1000)), 'start'], user, dir);
+    pid = readPid(dataDir);
+    trackPid(pid, 'SIGQUIT');
+  };
+
   let databases = 0;
   return {
-    host, port, dir, pid, url, query, stop, log: readLog,
+    host, port, dir, url, query, stop, halt, start, log: readLog,
+    get pid() { return pid; },
     async createDatabase(prefix = 'seamless_test') {
       databases += 1;
       const name = `${prefix}_${databases}`;

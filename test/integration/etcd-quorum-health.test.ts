@@ -9,6 +9,7 @@ import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checkEtcdQuorum } from '../../src/backfill/etcd/etcd-quorum.js';
 import { silentLogger } from '../../src/observability/index.js';
 import { createSeamless } from '../../src/provider/index.js';
 import type { HealthCheck, Seamless } from '../../src/provider/index.js';
@@ -63,6 +64,17 @@ describe.skipIf(!etcdAvailable())('coordinator health on etcd: quorum', () => {
     const leader = cluster.members()[await cluster.leader()].name;
     const c = await coordinatorOnce('quorum 3/3', (x) => x.ok && (x.detail ?? '').includes('3/3'));
     expect(c.detail).toMatch(new RegExp(`^etcd lease store answers; quorum: 3/3 members answering, leader ${leader} \\([0-9a-f]+\\)$`));
+  });
+
+  it('counts every running member when the checking process stalls past one call deadline', async () => {
+    await coordinatorOnce('quorum 3/3', (x) => x.ok && (x.detail ?? '').includes('3/3'));
+    // A busy event loop (CPU starvation, a GC pause, the CLI loading) while the probe's fresh
+    // connections are opening: every first answer arrives after its deadline.
+    const checking = checkEtcdQuorum(cluster.endpoints(), CALL_TIMEOUT_MS);
+    const until = Date.now() + CALL_TIMEOUT_MS * 1.5;
+    while (Date.now() < until) { /* the stall */ }
+    const q = await checking;
+    expect(q.detail).toMatch(/quorum: 3\/3 members answering, leader m\d \([0-9a-f]+\)$/);
   });
 
   it('prints the quorum on the coordinator line of `seamless health`', async () => {

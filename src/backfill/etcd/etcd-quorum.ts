@@ -7,8 +7,10 @@
  * member answered, and a reused one would keep a dead member's open circuit breaker for seconds
  * after it came back). Members whose client URLs were not configured are asked directly. Quorum
  * holds when a majority of the voting members answer and the leader they name is one of them.
- * Every call carries the deadline; the check never rejects — a member that does not answer in
- * time counts as down.
+ * Every call carries the deadline; the check never rejects. A member that does not answer in
+ * the first round is asked once more, with a fresh deadline, before it counts as down: the
+ * deadline of a fresh connection runs while the process is busy (CPU starvation, a GC pause, the
+ * CLI loading), and one late answer must not report a running member as "not answering".
  */
 import type { IMember, IStatusResponse } from 'etcd3';
 import type { LeaseStoreQuorum } from '../lease-store.js';
@@ -50,22 +52,29 @@ function namedLeader(statuses: readonly IStatusResponse[]): string | undefined {
   return best;
 }
 
-/** Asks the cluster behind `endpoints` for its quorum; settles within about `timeoutMs` (two rounds at most). */
+/** Asks the cluster behind `endpoints` for its quorum; settles within about 2 × `timeoutMs` (two rounds at most). */
 export async function checkEtcdQuorum(endpoints: readonly string[], timeoutMs: number): Promise<LeaseStoreQuorum> {
-  const answers = await Promise.all(endpoints.map((url) => ask(url, timeoutMs, true)));
+  const first = await Promise.all(endpoints.map((url) => ask(url, timeoutMs, true)));
   const statuses = new Map<string, IStatusResponse>();
-  for (const a of answers) if (a.status) statuses.set(a.status.header.member_id, a.status);
-  const members = answers.find((a) => a.members !== undefined)?.members;
+  const heard = new Set<string>();
+  const note = (url: string, a: Answer): void => {
+    if (a.status) { statuses.set(a.status.header.member_id, a.status); heard.add(url); }
+  };
+  first.forEach((a, i) => note(endpoints[i], a));
+  let members = first.find((a) => a.members !== undefined)?.members;
+  // Second round: configured endpoints that did not answer, and members not configured at all.
+  const again = endpoints.filter((url) => !heard.has(url));
+  const unheard = (members ?? []).filter((m) => !statuses.has(m.ID) && m.clientURLs.length > 0 && !endpoints.includes(m.clientURLs[0])).map((m) => m.clientURLs[0]);
+  const retry = [...again, ...unheard];
+  const second = await Promise.all(retry.map((url) => ask(url, timeoutMs, members === undefined)));
+  second.forEach((a, i) => note(retry[i], a));
+  members ??= second.find((a) => a.members !== undefined)?.members;
   if (members === undefined) {
     const total = endpoints.length;
     return {
       ok: false, members: total, answering: 0, quorum: Math.floor(total / 2) + 1, leader: undefined,
       detail: `no quorum: no etcd member answers (${endpoints.join(', ')})`,
     };
-  }
-  const unheard = members.filter((m) => !statuses.has(m.ID) && m.clientURLs.length > 0 && !endpoints.includes(m.clientURLs[0]));
-  for (const a of await Promise.all(unheard.map((m) => ask(m.clientURLs[0], timeoutMs, false)))) {
-    if (a.status) statuses.set(a.status.header.member_id, a.status);
   }
 
   const voting = members.filter((m) => !m.isLearner);

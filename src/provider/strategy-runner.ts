@@ -99,9 +99,10 @@ export async function runStrategy(input: StrategyInput, deps: StrategyDeps): Pro
     }
     // The job ran and reported no error, yet the rows are not in the storage this read uses
     // (e.g. its workers wrote to another database): say exactly that, naming the job.
+    const ran = `backfill job ${status.id} ${status.state} (${status.rowsWritten} row(s) written, completion ${status.completionRatio})`;
     throw missingError(
       { ...input, missing: stillMissing },
-      `backfill job ${status.id} ${status.state} (${status.rowsWritten} row(s) written, completion ${status.completionRatio}) but its rows are not readable in this instance's storage`,
+      status.state === 'completed' ? `${ran} but its rows are not readable in this instance's storage` : `${ran} without reporting an error, and the bars are still missing`,
       { jobId: status.id, jobState: status.state },
     );
   }

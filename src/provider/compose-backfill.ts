@@ -4,6 +4,8 @@
  *   process lends it workers for the sources it has);
  * - else `seamless.backfill.store` `embedded` (default) or `etcd` → the distributed coordinator
  *   over that lease store, with local workers; `memory` → the in-process coordinator.
+ * `checkBackfillTopology` refuses, before anything is opened, a remote coordinator with bars kept
+ * in this process's embedded DuckDB (the coordinator's workers could never fill it).
  */
 import {
   createCoordinatorClient, createDistributedCoordinator, createEtcdLeaseStore, createInProcessCoordinator,
@@ -16,6 +18,7 @@ import type { SeamlessConfig } from '../config/index.js';
 import type { Logger, SeamlessMetrics, Tracing } from '../observability/index.js';
 import type { BarStore } from '../storage/index.js';
 import type { HealthCheck } from './create-seamless.js';
+import { RemoteCoordinatorStorageError } from './errors.js';
 
 export interface BackfillParts {
   readonly coordinator: BackfillCoordinator;
@@ -39,6 +42,16 @@ export interface BackfillDeps {
   readonly tracing?: Tracing;
   /** Bearer key (backfill scope) for a coordinator at `endpoint` that requires keys: SEAMLESS_API_KEY. */
   readonly apiKey?: string;
+}
+
+/**
+ * Rows backfilled for a remote coordinator are written by the coordinator into its storage; a
+ * gateway reads them only when it reads that same database (`storage.url`, PostgreSQL). With bars
+ * in its own embedded DuckDB every read would start a job whose rows it can never see.
+ */
+export function checkBackfillTopology(config: Pick<SeamlessConfig, 'storage' | 'seamless'>): void {
+  const { endpoint } = config.seamless.backfill;
+  if (endpoint !== 'embedded' && config.storage.engine === 'duckdb') throw new RemoteCoordinatorStorageError(endpoint);
 }
 
 export async function composeBackfill(d: BackfillDeps): Promise<BackfillParts> {

@@ -21,7 +21,7 @@ import type { BarStore, CoverageRange } from '../storage/index.js';
 import { composeSources, composeUpstreamBudgets } from './compose-sources.js';
 import { composeStorage } from './compose-storage.js';
 import { DISTRIBUTED_COORDINATOR_LOGS, IN_PROCESS_COORDINATOR_LOGS, createBackfillEventFeed } from './backfill-event-feed.js';
-import { composeBackfill } from './compose-backfill.js';
+import { checkBackfillTopology, composeBackfill } from './compose-backfill.js';
 import { composeLive } from './compose-live.js';
 import type { LiveHub } from './live/live-hub.js';
 import { createSlaStage } from './sla-stage.js';
@@ -109,6 +109,8 @@ export async function createSeamless(options: CreateSeamlessOptions = {}): Promi
     env: options.env,
   });
   const { config, dataDir } = loaded;
+  // Contradictory topologies are refused here, before anything is opened.
+  checkBackfillTopology(config);
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? createLogger({ level: config.logging.level });
   // Bad policy files are refused here, before anything is opened.

@@ -1,7 +1,7 @@
 /**
  * Errors the read path raises beyond core's catalogue.
  */
-import { ConflictError, NotFoundError, SeamlessError, formatInterval } from '../core/index.js';
+import { ConflictError, InvalidRequestError, NotFoundError, SeamlessError, formatInterval } from '../core/index.js';
 import type { ConformanceReport, FlagType } from '../conformance/index.js';
 
 /** No dataset (nodeId, interval) is configured or stored. Code `not_found` (404). */
@@ -48,5 +48,21 @@ export class BackfillSuspendedError extends ConflictError {
   constructor() {
     super('backfill is suspended (seamless.backfill.suspended: true): reads answer from storage only; turn the switch off to backfill again', { key: 'seamless.backfill.suspended' });
     this.name = 'BackfillSuspendedError';
+  }
+}
+
+/**
+ * `seamless.backfill.endpoint` names a coordinator in another process, whose workers write rows
+ * into the coordinator's storage, while this instance would keep bars in its own embedded DuckDB
+ * and so never read them. Code `invalid_request`; raised at start, before anything is opened.
+ */
+export class RemoteCoordinatorStorageError extends InvalidRequestError {
+  constructor(readonly endpoint: string) {
+    super(
+      'seamless.backfill.endpoint',
+      `is a remote coordinator (${endpoint}), whose workers write backfilled rows into the coordinator's storage, but storage.url is unset, so this instance keeps bars in its own embedded DuckDB and could never read them; set storage.url to the coordinator's PostgreSQL database, or drop seamless.backfill.endpoint to coordinate in this process`,
+      { keys: ['seamless.backfill.endpoint', 'storage.url'], endpoint },
+    );
+    this.name = 'RemoteCoordinatorStorageError';
   }
 }

@@ -59,7 +59,9 @@ export async function runStrategy(input: StrategyInput, deps: StrategyDeps): Pro
   const { strategy } = request;
   if (strategy === 'fail_fast' || resolved.source === undefined) {
     if (request.partialOk || strategy === 'partial_fill') return { missing, backfilled: [], job: undefined, downgradeReason: null };
-    throw missingError(input, resolved.source === undefined && strategy !== 'fail_fast' ? 'no upstream source is configured for this dataset, so it cannot be backfilled' : undefined);
+    throw missingError(input, strategy === 'fail_fast'
+      ? 'strategy fail_fast does not backfill'
+      : 'no upstream source is configured for this dataset, so it cannot be backfilled');
   }
   // The rollback switch: stored data is preferred to failing, whatever partialOk says.
   if (deps.suspended === true) return { missing, backfilled: [], job: undefined, downgradeReason: BACKFILL_SUSPENDED };
@@ -95,19 +97,26 @@ export async function runStrategy(input: StrategyInput, deps: StrategyDeps): Pro
       const first = status.errors[0];
       throw new UpstreamUnavailableError(resolved.sourceName ?? 'source', `backfill failed for [${formatTime(first.start)}, ${formatTime(first.end)}): ${first.reason}`, { retryable: true });
     }
-    throw missingError({ ...input, missing: stillMissing });
+    // The job ran and reported no error, yet the rows are not in the storage this read uses
+    // (e.g. its workers wrote to another database): say exactly that, naming the job.
+    const ran = `backfill job ${status.id} ${status.state} (${status.rowsWritten} row(s) written, completion ${status.completionRatio})`;
+    throw missingError(
+      { ...input, missing: stillMissing },
+      status.state === 'completed' ? `${ran} but its rows are not readable in this instance's storage` : `${ran} without reporting an error, and the bars are still missing`,
+      { jobId: status.id, jobState: status.state },
+    );
   }
   if (stillMissing.length > 0 && downgradeReason === null) downgradeReason = status.errors.length > 0 ? 'backfill_failed' : 'data_missing';
   return { missing: stillMissing, backfilled, job: status, downgradeReason };
 }
 
-function missingError(input: StrategyInput, why?: string): DataUnavailableError {
+/** `why` says what happened to the missing bars; it must be true for this read. */
+function missingError(input: StrategyInput, why: string, details: Record<string, unknown> = {}): DataUnavailableError {
   let bars = 0;
   for (const r of input.missing) bars += barCount(r, input.resolved.dataset.intervalMs);
   const first = input.missing[0];
-  const reason = why ?? `strategy ${input.request.strategy} does not backfill`;
   return new DataUnavailableError(
-    `${bars} bar(s) of ${input.request.nodeId} are not in storage, starting at ${formatTime(first.start)}; ${reason} (pass partial_ok to get what exists)`,
-    { missingRanges: input.missing, missingBars: bars, strategy: input.request.strategy },
+    `${bars} bar(s) of ${input.request.nodeId} are not in storage, starting at ${formatTime(first.start)}; ${why} (pass partial_ok to get what exists)`,
+    { missingRanges: input.missing, missingBars: bars, strategy: input.request.strategy, ...details },
   );
 }

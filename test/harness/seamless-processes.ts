@@ -59,10 +59,10 @@ function childEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
-/** Starts `node bin/seamless.js …args` in `cwd`. */
-export function startSeamless(args: readonly string[], cwd: string, name = args[0] ?? 'seamless'): SeamlessProcess {
+/** Starts `node bin/seamless.js …args` in `cwd`; `env` is added to the child's environment (e.g. SEAMLESS_API_KEY). */
+export function startSeamless(args: readonly string[], cwd: string, name = args[0] ?? 'seamless', env: Readonly<Record<string, string>> = {}): SeamlessProcess {
   hookExit();
-  const proc = spawn(process.execPath, [SEAMLESS_BIN, ...args], { cwd, env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [SEAMLESS_BIN, ...args], { cwd, env: { ...childEnv(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = new Promise<Exit>((resolve) => {
     proc.once('exit', (code, signal) => resolve({ code, signal }));
     proc.once('error', () => resolve({ code: proc.exitCode, signal: proc.signalCode }));

@@ -1,28 +1,45 @@
+/**
+ * A gateway whose backfill coordinator is another process (`seamless.backfill.endpoint`): both
+ * read and write the same PostgreSQL database (`storage.url`), since the coordinator writes the
+ * rows its workers fetch into its own storage. Skipped without the PostgreSQL server binaries.
+ */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateApiKey, serveGateway } from '../../src/gateway/index.js';
 import type { RunningGateway } from '../../src/gateway/index.js';
 import { silentLogger } from '../../src/observability/index.js';
 import { createSeamless } from '../../src/provider/index.js';
 import type { Seamless } from '../../src/provider/index.js';
+import { postgresAvailable, startPostgresServer } from '../harness/postgres-server.js';
+import type { PostgresServer } from '../harness/postgres-server.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 interface ErrorJson { error: { code: string; message: string; details: Record<string, unknown> } }
 const READ = '/v1/bars?node=ohlcv:demo:BTC-USD&interval=1m&start=2023-06-01T00:00:00Z&end=2023-06-01T02:00:00Z';
 
-describe('a gateway whose backfill coordinator is another process', () => {
+let pg: PostgresServer | undefined;
+/** A fresh database on the file's PostgreSQL server, started at first use. */
+async function database(): Promise<string> {
+  pg ??= await startPostgresServer();
+  return pg.createDatabase('seamless_remote');
+}
+afterAll(async () => { await pg?.stop(); });
+
+describe.skipIf(!postgresAvailable())('a gateway whose backfill coordinator is another process', () => {
   let coordinatorSide: { seamless: Seamless; gateway: RunningGateway; remove: () => Promise<void> };
   let readerSide: { seamless: Seamless; gateway: RunningGateway; remove: () => Promise<void> };
 
-  async function start(overrides: Record<string, unknown>) {
+  async function start(url: string, overrides: Record<string, unknown>) {
     const dir = await tempDir();
-    const seamless = await createSeamless({ overrides: { dataDir: dir.path, ...overrides }, env: {}, logger: silentLogger() });
+    const seamless = await createSeamless({ overrides: { dataDir: dir.path, storage: { url }, ...overrides }, env: {}, logger: silentLogger() });
     const gateway = await serveGateway({ seamless, host: '127.0.0.1', port: 0 });
     return { seamless, gateway, remove: async () => { await gateway.close(); await seamless.close(); await dir.remove(); } };
   }
 
   beforeAll(async () => {
-    coordinatorSide = await start({ seamless: { backfill: { localWorkers: 0 } } });
-    readerSide = await start({ seamless: { backfill: { endpoint: coordinatorSide.gateway.url, localWorkers: 2 } } });
+    const url = await database();
+    // One at a time: both migrate the same database at start.
+    coordinatorSide = await start(url, { seamless: { backfill: { localWorkers: 0 } } });
+    readerSide = await start(url, { seamless: { backfill: { endpoint: coordinatorSide.gateway.url, localWorkers: 2 } } });
   });
   afterAll(async () => {
     await readerSide?.remove();
@@ -45,6 +62,22 @@ describe('a gateway whose backfill coordinator is another process', () => {
     expect(coverage.some((c) => c.state === 'stored' && c.start <= Date.UTC(2023, 5, 1) && c.end >= Date.UTC(2023, 5, 1, 6))).toBe(true);
   });
 
+  it('serves a read of a never-stored range with the rows the coordinator wrote, in one job', async () => {
+    const res = await fetch(`${readerSide.gateway.url}${READ}&strategy=auto_backfill`);
+    const body = await res.json() as { metadata: { rows: number; partial: boolean; backfill: { jobId: string; state: string } | null } };
+    expect(res.status, JSON.stringify(body)).toBe(200);
+    expect(body.metadata).toMatchObject({ rows: 120, partial: false, backfill: { state: 'completed' } });
+    // One job at the coordinator; the gateway follows it under the id it reported.
+    const jobs = coordinatorSide.seamless.backfillJobs().filter((j) => j.nodeId === 'ohlcv:demo:BTC-USD');
+    expect(jobs).toMatchObject([{ state: 'completed', completionRatio: 1 }]);
+    const followed = await fetch(`${readerSide.gateway.url}/v1/backfills/${body.metadata.backfill?.jobId ?? ''}`);
+    expect(followed.status).toBe(200);
+    // The next read is answered from storage and starts no job.
+    const again = await fetch(`${readerSide.gateway.url}${READ}&strategy=auto_backfill`);
+    expect(await again.json()).toMatchObject({ metadata: { rows: 120, backfill: null } });
+    expect(coordinatorSide.seamless.backfillJobs().filter((j) => j.nodeId === 'ohlcv:demo:BTC-USD')).toHaveLength(1);
+  });
+
   it('reports the coordinator healthy while it answers', async () => {
     const res = await fetch(`${readerSide.gateway.url}/healthz`);
     expect(res.status).toBe(200);
@@ -54,12 +87,13 @@ describe('a gateway whose backfill coordinator is another process', () => {
   });
 });
 
-describe('a gateway whose coordinator cannot be reached', () => {
+describe.skipIf(!postgresAvailable())('a gateway whose coordinator cannot be reached', () => {
   let side: { seamless: Seamless; gateway: RunningGateway; remove: () => Promise<void> };
   beforeAll(async () => {
     const dir = await tempDir();
+    const url = await database();
     // Port 9 (discard) on loopback: nothing listens, connections are refused at once.
-    const seamless = await createSeamless({ overrides: { dataDir: dir.path, seamless: { backfill: { endpoint: 'http://127.0.0.1:9', localWorkers: 0 } } }, env: {}, logger: silentLogger() });
+    const seamless = await createSeamless({ overrides: { dataDir: dir.path, storage: { url }, seamless: { backfill: { endpoint: 'http://127.0.0.1:9', localWorkers: 0 } } }, env: {}, logger: silentLogger() });
     const gateway = await serveGateway({ seamless, host: '127.0.0.1', port: 0 });
     side = { seamless, gateway, remove: async () => { await gateway.close(); await seamless.close(); await dir.remove(); } };
   });
@@ -86,15 +120,16 @@ describe('a gateway whose coordinator cannot be reached', () => {
   });
 });
 
-describe('a gateway whose coordinator requires API keys', () => {
+describe.skipIf(!postgresAvailable())('a gateway whose coordinator requires API keys', () => {
   it('authenticates with SEAMLESS_API_KEY (backfill scope) and completes its jobs there', async () => {
     const { secret, entry } = generateApiKey('reader', ['read', 'backfill']);
     const coordinatorDir = await tempDir();
     const readerDir = await tempDir();
-    const coordinator = await createSeamless({ overrides: { dataDir: coordinatorDir.path, auth: { keys: [entry] }, seamless: { backfill: { localWorkers: 0 } } }, env: {}, logger: silentLogger() });
+    const url = await database();
+    const coordinator = await createSeamless({ overrides: { dataDir: coordinatorDir.path, storage: { url }, auth: { keys: [entry] }, seamless: { backfill: { localWorkers: 0 } } }, env: {}, logger: silentLogger() });
     const coordinatorGateway = await serveGateway({ seamless: coordinator, host: '127.0.0.1', port: 0 });
     const reader = await createSeamless({
-      overrides: { dataDir: readerDir.path, seamless: { backfill: { endpoint: coordinatorGateway.url, localWorkers: 1 } } },
+      overrides: { dataDir: readerDir.path, storage: { url }, seamless: { backfill: { endpoint: coordinatorGateway.url, localWorkers: 1 } } },
       env: { SEAMLESS_API_KEY: secret }, logger: silentLogger(),
     });
     try {

@@ -23,16 +23,19 @@ afterEach(async () => {
   for (const h of open.splice(0)) await h.close();
 });
 
-async function harness(options: { syncBudgetMs?: number; suspended?: boolean } = {}) {
+async function harness(options: { syncBudgetMs?: number; suspended?: boolean; workersWriteElsewhere?: boolean } = {}) {
   const clock = createManualClock(NOW);
   const logger = silentLogger();
   const metrics = createMetrics({ defaultMetrics: false });
   const store = await createDuckDbBarStore({ path: ':memory:' });
+  // A coordinator whose workers write to another database than the one reads use (a gateway
+  // with its own storage behind a remote coordinator): its jobs complete, the rows never show.
+  const workerStore = options.workersWriteElsewhere === true ? await createDuckDbBarStore({ path: ':memory:' }) : store;
   const upstream = createSyntheticSource({ seed: 3 });
   const source = createCountingSource(upstream);
   const catalog = createDatasetCatalog([{ nodeId: NODE, intervals: ['1m'], source: 'up', schema: 'ohlcv' }], new Map([['up', source]]), store);
   const coordinator = createInProcessCoordinator({
-    fetchShard: createShardFetcher({ store, clock, logger, retry: { maxAttempts: 3, baseDelayMs: 0, maxDelayMs: 0 } }),
+    fetchShard: createShardFetcher({ store: workerStore, clock, logger, retry: { maxAttempts: 3, baseDelayMs: 0, maxDelayMs: 0 } }),
     barsPerShard: SHARD, concurrency: 4, clock, logger, metrics,
   });
   const cache = createResponseCache({ maxBytes: 64 << 20, maxEntries: 1000, ttlMs: 60_000 }, clock);
@@ -48,6 +51,7 @@ async function harness(options: { syncBudgetMs?: number; suspended?: boolean } =
     close: async () => {
       await coordinator.close();
       await store.close();
+      if (workerStore !== store) await workerStore.close();
     },
   };
   open.push(h);
@@ -112,6 +116,18 @@ describe('read strategies', () => {
     expect(metadata).toMatchObject({ partial: false, coverageRatio: 1, missingRanges: [], downgraded: false, sources: { storage: 50, backfill: 50 } });
     expect(metadata.backfill).toMatchObject({ state: 'completed', completionRatio: 1 });
     expect(h.source.ranges).toEqual([{ start: MID, end: END }]);
+  });
+
+  it.each(['auto_backfill', 'seamless'] as const)('%s names the completed job when its rows did not become readable here, never claiming the strategy does not backfill', async (strategy) => {
+    const h = await harness({ workersWriteElsewhere: true });
+    const error = await rejection(h.read({ strategy }));
+    expect(error.code).toBe('data_unavailable');
+    const [job] = h.coordinator.jobs();
+    expect(job).toMatchObject({ state: 'completed', completionRatio: 1 });
+    expect(error.message).not.toContain('does not backfill');
+    expect(error.message).toContain(`backfill job ${job.id} completed`);
+    expect(error.message).toContain('not readable in this instance\'s storage');
+    expect(error.details).toMatchObject({ jobId: job.id, jobState: 'completed', missingRanges: [{ start: A, end: END }] });
   });
 
   it('partial_fill returns the stored part at once and finishes the rest in the background', async () => {

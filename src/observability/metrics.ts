@@ -55,12 +55,23 @@ export interface SeamlessMetrics {
   readonly liveGapRecoveries: Counter<'node_id' | 'interval' | 'outcome'>;
 }
 
+/** Prefix of prom-client's default process and Node.js metrics. */
+const DEFAULT_METRICS_PREFIX = 'seamless_process_';
+/** prom-client default metrics that are gauges named like counters: not exposed. */
+const NON_COUNTER_TOTALS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'] as const;
+
 /** Seconds buckets from 1 ms to 10 minutes. */
 export const LATENCY_BUCKETS_S = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600];
 
 export function createMetrics(options: { defaultMetrics?: boolean } = {}): SeamlessMetrics {
   const registry = new Registry();
-  if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: 'seamless_process_' });
+  if (options.defaultMetrics ?? true) {
+    collectDefaultMetrics({ register: registry, prefix: DEFAULT_METRICS_PREFIX });
+    // prom-client exposes these counts as gauges named `*_total`, which the exposition format
+    // reserves for counters (`promtool check metrics` complains). The same counts stay exposed by
+    // type (`seamless_process_nodejs_active_handles{type}`, …): `sum()` of those gives them.
+    for (const name of NON_COUNTER_TOTALS) registry.removeSingleMetric(`${DEFAULT_METRICS_PREFIX}${name}`);
+  }
   const registers = [registry];
   return {
     registry,

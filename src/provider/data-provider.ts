@@ -87,7 +87,7 @@ export function createDataProvider(deps: DataProviderDeps): DataProvider {
       throw new UnknownDatasetError(req.nodeId, req.intervalMs);
     }
     // Seam (step 2): the domain gate checks asOf/artifact rules here.
-    const sla = deps.sla?.start(req.nodeId, req.intervalMs, input.signal, trace.traceId);
+    const sla = deps.sla?.start(req.nodeId, req.intervalMs, input.signal, trace);
     try {
       return await assemble(input, req, resolved, sla, trace, t0);
     } finally {

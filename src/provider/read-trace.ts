@@ -9,6 +9,11 @@ import type { Span, SpanAttributes, TraceContext, Tracing } from '../observabili
 export interface ReadTrace {
   /** Runs one step of the read, inside its child span when traced. */
   step<T>(name: string, fn: (span: Span | undefined) => Promise<T> | T, attributes?: SpanAttributes): Promise<T>;
+  /**
+   * Records a child span of `seamless.pipeline` that has already happened (started and ended now,
+   * with `error` as its status): what a read that ends early still reports, e.g. `seamless.sla`.
+   */
+  record(name: string, attributes: SpanAttributes, error?: unknown): void;
   /** Attributes on `seamless.pipeline`. */
   set(attributes: SpanAttributes): void;
   /** The context of `seamless.pipeline` (to continue the trace elsewhere). */
@@ -22,6 +27,7 @@ export interface ReadTrace {
 
 const UNTRACED: ReadTrace = Object.freeze({
   step: async <T>(_name: string, fn: (span: Span | undefined) => Promise<T> | T) => fn(undefined),
+  record: () => undefined,
   set: () => undefined,
   context: undefined,
   traceparent: undefined,
@@ -50,6 +56,9 @@ export function startReadTrace(tracing: Tracing | undefined, parent: TraceContex
       } finally {
         current = tracing.inject(root.context);
       }
+    },
+    record(name, attrs, error) {
+      endSpan(childSpan(tracing.tracer, name, root.context, attrs).span, error);
     },
     set: (attrs) => { root.span.setAttributes(attrs); },
     end: (error) => endSpan(root.span, error),

@@ -6,13 +6,21 @@
  * decides: serve (dry-run or nothing violated), fail (`sla_exceeded`, 504), or downgrade to
  * `partial` or `hold` (not to be traded on). Dry-run policies measure and report everything —
  * metrics, logs, span attributes, `slaViolation` with `dryRun: true` — but never change a response.
+ *
+ * Every read under a policy, served or failed, leaves the same telemetry: one
+ * `seamless_sla_deadline_seconds` sample per phase it ran (a phase entered twice — storage's
+ * coverage lookup and its reads — is one sample of their sum) and one `total` sample; each
+ * violation counted and logged under `seamless.sla`; and a `seamless.sla` span with `sla.phase`,
+ * `sla.elapsed_ms` and `sla.budget_ms` when traced — for a read an enforced `fail` ends early
+ * (`failFast`) too, recorded on the read's trace since no step span is open for it.
  */
 import { SeamlessSLAExceeded, formatInterval } from '../core/index.js';
 import type { Clock } from '../core/index.js';
 import type { JobStatus } from '../backfill/index.js';
-import type { Logger, SeamlessMetrics, Span } from '../observability/index.js';
-import { createPhaseClock, decide, evaluateRead, slaError } from '../sla/index.js';
-import type { PhaseClock, PhaseHandle, ReadObservation, ReadPhase, SlaDecision, SlaPolicy, SlaPolicySet, Violation } from '../sla/index.js';
+import type { Logger, SeamlessMetrics, Span, SpanAttributes } from '../observability/index.js';
+import { BUDGET_PHASES, budgetViolation, createPhaseClock, decide, evaluateRead, slaError } from '../sla/index.js';
+import type { BudgetPhase, ClockResult, PhaseClock, PhaseHandle, ReadObservation, ReadPhase, SlaDecision, SlaPolicy, SlaPolicySet, Violation } from '../sla/index.js';
+import type { ReadTrace } from './read-trace.js';
 import { createRecoveryWatcher } from './recovery-watch.js';
 import type { RecoveryWatcher } from './recovery-watch.js';
 
@@ -32,7 +40,8 @@ export interface SlaRead {
   finish(read: ReadObservation, span: Span | undefined): SlaVerdict;
   /**
    * A deadline fired: under an enforced `fail` policy the read ends now (throws the deadline's
-   * SeamlessSLAExceeded, after counting it), instead of finishing the reads first.
+   * SeamlessSLAExceeded, after recording it as `finish` does, `seamless.sla` span included),
+   * instead of finishing the reads first.
    */
   failFast(reason: unknown): void;
   /**
@@ -46,14 +55,19 @@ export interface SlaRead {
 
 export interface SlaStage {
   /**
-   * The policy clock of a read, or undefined when no policy applies. `traceId` (a traced read's)
-   * goes on its violation log lines, so a logs table can link each violation to its trace.
+   * The policy clock of a read, or undefined when no policy applies. `trace` (the read's) gets the
+   * `seamless.sla` span of a read that fails early, and its trace id goes on the violation log
+   * lines, so a logs table can link each violation to its trace.
    */
-  start(nodeId: string, intervalMs: number, signal: AbortSignal | undefined, traceId?: string): SlaRead | undefined;
+  start(nodeId: string, intervalMs: number, signal: AbortSignal | undefined, trace?: ReadTrace): SlaRead | undefined;
   /** Background recovery watchers (their count, and a promise that they settled: for tests). */
   readonly recovery: Pick<RecoveryWatcher, 'active' | 'idle'>;
   /** Stops the recovery watchers. */
   close(): void;
+}
+
+function isBudgetPhase(phase: string): phase is BudgetPhase {
+  return (BUDGET_PHASES as readonly string[]).includes(phase);
 }
 
 export function createSlaStage(policies: SlaPolicySet, deps: { clock: Clock; metrics: SeamlessMetrics; logger: Logger }): SlaStage {
@@ -62,13 +76,48 @@ export function createSlaStage(policies: SlaPolicySet, deps: { clock: Clock; met
   return {
     recovery,
     close: () => recovery.close(),
-    start(nodeId, intervalMs, signal, traceId) {
+    start(nodeId, intervalMs, signal, trace) {
       const match = policies.resolve(nodeId, intervalMs);
       if (!match) return undefined;
       const policy = match.policy;
       const clock: PhaseClock = createPhaseClock(policy, () => deps.clock.now(), signal);
       const phases: PhaseHandle[] = [];
+      const traceId = trace?.traceId;
       const traced = traceId !== undefined ? { traceId } : {};
+      let recorded = false;
+
+      /** Ends the clock and observes each phase that ran once (the sum of its entries), then the total. */
+      const measure = (): ClockResult => {
+        const sums = new Map<BudgetPhase, number>();
+        for (const p of phases) {
+          const r = p.end();
+          sums.set(r.phase, (sums.get(r.phase) ?? 0) + r.elapsedMs);
+        }
+        const timing = clock.end();
+        for (const [phase, ms] of sums) metrics.slaDeadline.observe({ node_id: nodeId, phase }, ms / 1000);
+        metrics.slaDeadline.observe({ node_id: nodeId, phase: 'total' }, timing.elapsedMs / 1000);
+        return timing;
+      };
+
+      /** Counts and logs each violation; the attributes of the `seamless.sla` span (the first violation's). */
+      const report = (violations: readonly Violation[], decision: SlaDecision): SpanAttributes | undefined => {
+        recorded = true;
+        for (const v of violations) {
+          metrics.slaViolations.inc({ node_id: nodeId, phase: v.phase, policy: policy.name, mode: policy.mode });
+          logger.warn({
+            policy: policy.name, mode: policy.mode, nodeId, interval: formatInterval(intervalMs), phase: v.phase,
+            elapsedMs: v.elapsedMs, budgetMs: v.budgetMs, observed: v.observed, limit: v.limit, dryRun: v.dryRun, decision, ...traced,
+          }, 'SLA violation');
+        }
+        if (violations.length === 0) return undefined;
+        const first = violations[0];
+        return {
+          'sla.policy': policy.name, 'sla.mode': policy.mode, 'sla.phase': first.phase, 'sla.decision': decision,
+          ...(first.budgetMs !== undefined ? { 'sla.budget_ms': first.budgetMs } : {}),
+          ...(first.elapsedMs !== undefined ? { 'sla.elapsed_ms': first.elapsedMs } : {}),
+        };
+      };
+
       return {
         policy,
         phase(name) {
@@ -77,29 +126,11 @@ export function createSlaStage(policies: SlaPolicySet, deps: { clock: Clock; met
           return handle;
         },
         finish(read, span) {
-          for (const p of phases) {
-            const r = p.end();
-            metrics.slaDeadline.observe({ node_id: nodeId, phase: r.phase }, r.elapsedMs / 1000);
-          }
-          const timing = clock.end();
-          metrics.slaDeadline.observe({ node_id: nodeId, phase: 'total' }, timing.elapsedMs / 1000);
+          const timing = measure();
           const violations = [...timing.violations, ...evaluateRead(policy, read)];
           const decision = decide(policy, violations);
-          for (const v of violations) {
-            metrics.slaViolations.inc({ node_id: nodeId, phase: v.phase, policy: policy.name, mode: policy.mode });
-            logger.warn({
-              policy: policy.name, mode: policy.mode, nodeId, interval: formatInterval(intervalMs), phase: v.phase,
-              elapsedMs: v.elapsedMs, budgetMs: v.budgetMs, observed: v.observed, limit: v.limit, dryRun: v.dryRun, decision, ...traced,
-            }, 'SLA violation');
-          }
-          if (span && violations.length > 0) {
-            const first = violations[0];
-            span.setAttributes({
-              'sla.policy': policy.name, 'sla.mode': policy.mode, 'sla.phase': first.phase, 'sla.decision': decision,
-              ...(first.budgetMs !== undefined ? { 'sla.budget_ms': first.budgetMs } : {}),
-              ...(first.elapsedMs !== undefined ? { 'sla.elapsed_ms': first.elapsedMs } : {}),
-            });
-          }
+          const attributes = report(violations, decision);
+          if (span && attributes) span.setAttributes(attributes);
           if (decision === 'fail') throw slaError(policy, violations.find((v) => !v.dryRun) ?? violations[0], timing.elapsedMs);
           if (decision === 'partial' || decision === 'hold') {
             metrics.slaDowngrades.inc({ node_id: nodeId, mode: decision, reason: `sla_${violations[0].phase}` });
@@ -108,9 +139,12 @@ export function createSlaStage(policies: SlaPolicySet, deps: { clock: Clock; met
         },
         failFast(reason) {
           if (policy.mode !== 'enforced' || policy.onViolation !== 'fail' || !(reason instanceof SeamlessSLAExceeded)) return;
-          metrics.slaViolations.inc({ node_id: nodeId, phase: reason.phase, policy: policy.name, mode: policy.mode });
-          metrics.slaDeadline.observe({ node_id: nodeId, phase: reason.phase }, reason.elapsedMs / 1000);
-          logger.warn({ policy: policy.name, mode: policy.mode, nodeId, interval: formatInterval(intervalMs), phase: reason.phase, elapsedMs: reason.elapsedMs, budgetMs: reason.budgetMs, decision: 'fail', ...traced }, 'SLA violation');
+          if (recorded) throw reason;
+          // The deadline that ended the read first, then whatever else ran over (the total, say).
+          const violations: Violation[] = isBudgetPhase(reason.phase) ? [budgetViolation(policy, reason.phase, reason.elapsedMs, reason.budgetMs)] : [];
+          for (const v of measure().violations) if (v.phase !== reason.phase) violations.push(v);
+          const attributes = report(violations, 'fail');
+          if (attributes) trace?.record('seamless.sla', attributes, reason);
           throw reason;
         },
         watchRecovery(jobId, wait) {

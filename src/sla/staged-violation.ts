@@ -55,9 +55,14 @@ export function recordStagedRead(read: StagedRead, sinks: StagedReadSinks): Viol
   return violation;
 }
 
-/** The `seamless.sla` log line of a violation (`staged: true` tells it apart from real reads). */
+/**
+ * The `seamless.sla` log line of a violation (`staged: true` tells it apart from real reads).
+ * A logger that already carries a `name` (the `seamless.sla` child callers keep) is used as is:
+ * pino appends a child's bindings, so naming it again would write a second `name` key.
+ */
 export function logViolation(logger: Logger, nodeId: string, v: Violation, staged: boolean): void {
-  logger.child({ name: LOGGER_NAMES.sla }).warn({
+  const named = 'name' in logger.bindings() ? logger : logger.child({ name: LOGGER_NAMES.sla });
+  named.warn({
     policy: v.policy, nodeId, phase: v.phase, elapsedMs: v.elapsedMs, budgetMs: v.budgetMs,
     observed: v.observed, limit: v.limit, mode: v.mode, dryRun: v.dryRun, staged,
   }, `SLA violation: ${v.phase} of ${nodeId} over policy ${v.policy}`);

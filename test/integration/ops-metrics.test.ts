@@ -18,6 +18,7 @@ import {
   missingSeries, sampledSeries,
 } from '../../src/observability/index.js';
 import { DEFAULT_SLA_POLICY_DIR, loadSlaPolicies, renderRules } from '../../src/sla/index.js';
+import { promtoolCheckMetrics } from '../harness/promtool.js';
 import { SLA_NODE, runWorkload } from './ops-workload.js';
 import type { Workload } from './ops-workload.js';
 
@@ -82,6 +83,12 @@ describe('dashboards and rules read only metrics a gateway emits', () => {
     const wanted = [...names.keys()].filter((n) => !recorded.has(n));
     const missing = missingSeries(wanted, sampledSeries(scrape));
     expect(missing.map((n) => `${n} (read by ${(names.get(n) ?? []).slice(0, 3).join('; ')})`)).toEqual([]);
+  });
+
+  it('passes promtool check metrics without a single complaint (the whole exposition, after the workload)', async () => {
+    const check = await promtoolCheckMetrics(scrape);
+    expect(check.output).toBe('');
+    expect(check.code).toBe(0);
   });
 
   it('logs each SLA violation of a traced read with the fields and trace id the Traces dashboard shows', () => {

@@ -5,10 +5,11 @@
  * rendering whose bad cases expect silence fails for every alert (the tests have teeth).
  */
 import { execFile } from 'node:child_process';
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import {
   ALERT_GROUPS, ALERT_RULES_FILE, RECORDING_RULES_FILE, renderAlertRules, renderAlertTests, renderRecordingRules,
 } from '../../src/observability/index.js';
@@ -50,6 +51,16 @@ describe('alert and recording rules under promtool', () => {
     const r = await promtool(['test', 'rules', join(TESTS, file)]);
     expect(r.code, r.out).toBe(0);
     expect(r.out).toContain('SUCCESS');
+  });
+
+  it('ships SeamlessSLAExceeded (ARCHITECTURE.md §6) with its runbook page linked from its annotations and its promtool cases', async () => {
+    const rules = parse(readFileSync(join(PROMETHEUS, ALERT_RULES_FILE), 'utf8')) as { groups: { name: string; rules: { alert?: string; annotations?: Record<string, string> }[] }[] };
+    const rule = rules.groups.flatMap((g) => g.rules).find((r) => r.alert === 'SeamlessSLAExceeded');
+    expect(rule?.annotations?.runbook_url).toBe('docs/operations/alerts/SeamlessSLAExceeded.md');
+    expect(existsSync(join(ROOT, rule?.annotations?.runbook_url ?? 'missing'))).toBe(true);
+    const group = ALERT_GROUPS.find((g) => g.alerts.some((a) => a.alert === 'SeamlessSLAExceeded'));
+    const r = await promtool(['test', 'rules', join(TESTS, `${group?.name ?? 'missing'}.test.yml`)]);
+    expect(r.code, r.out).toBe(0);
   });
 
   describe('a rendering whose bad cases expect no alert', () => {

@@ -129,10 +129,12 @@ describe('SLA policies enforced on reads', () => {
   it('evaluates freshness on every read, cache hits included', async () => {
     const range = `/v1/bars?node=ohlcv:demo:BTC-USD&interval=1m&start=${Date.now() - 3_600_000}&end=${Date.now()}`;
     const first = await get(range);
-    expect(first.body.metadata?.slaViolation).toMatchObject({ policy: 'fresh', dryRun: true, violations: [{ phase: 'freshness' }] });
+    // (On a loaded machine the first read's backfill may also outrun the policy's 150 ms budget.)
+    const freshness = expect.arrayContaining([expect.objectContaining({ phase: 'freshness' })]) as unknown;
+    expect(first.body.metadata?.slaViolation).toMatchObject({ policy: 'fresh', dryRun: true, violations: freshness });
     const second = await get(range);
     expect(second.body.metadata?.cacheHit).toBe(true);
-    expect(second.body.metadata?.slaViolation).toMatchObject({ policy: 'fresh', violations: [{ phase: 'freshness' }] });
+    expect(second.body.metadata?.slaViolation).toMatchObject({ policy: 'fresh', violations: freshness });
   });
 
   it('counts violations, downgrades and phase durations', async () => {

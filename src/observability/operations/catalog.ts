@@ -6,6 +6,7 @@ import type { AlertGroup } from './alert-spec.js';
 import { BACKFILL_ALERTS } from './alerts-backfill.js';
 import { DATA_ALERTS } from './alerts-data.js';
 import { FEED_ALERTS } from './alerts-live.js';
+import { SLA_ALERTS } from './alerts-sla.js';
 import { backfillDashboard } from './dashboard-backfill.js';
 import { conformanceDashboard } from './dashboard-conformance.js';
 import { slaDashboard } from './dashboard-sla.js';
@@ -19,4 +20,4 @@ export const DASHBOARDS: readonly { readonly file: string; readonly build: () =>
   { file: 'seamless-traces.json', build: tracesDashboard },
 ];
 
-export const ALERT_GROUPS: readonly AlertGroup[] = [BACKFILL_ALERTS, DATA_ALERTS, FEED_ALERTS];
+export const ALERT_GROUPS: readonly AlertGroup[] = [BACKFILL_ALERTS, DATA_ALERTS, FEED_ALERTS, SLA_ALERTS];

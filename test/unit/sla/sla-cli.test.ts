@@ -32,6 +32,31 @@ function testContext(): TestContext {
   };
 }
 
+/** The keys of a JSON object line's top level, in order, duplicates kept (JSON.parse keeps only the last). */
+function topLevelKeys(line: string): string[] {
+  const keys: string[] = [];
+  let depth = 0;
+  let expectKey = false;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i];
+    if (c === '"') {
+      let j = i + 1;
+      while (line[j] !== '"') j += line[j] === '\\' ? 2 : 1;
+      if (depth === 1 && expectKey) keys.push(JSON.parse(line.slice(i, j + 1)) as string);
+      expectKey = false;
+      i = j;
+    } else if (c === '{' || c === '[') {
+      depth++;
+      expectKey = c === '{' && depth === 1;
+    } else if (c === '}' || c === ']') {
+      depth--;
+    } else if (c === ',' && depth === 1) {
+      expectKey = true;
+    }
+  }
+  return keys;
+}
+
 const run = (ctx: CliContext, ...args: string[]): Promise<number> => main(['node', 'seamless', 'sla', ...args], ctx);
 
 describe('seamless sla', () => {
@@ -81,6 +106,15 @@ describe('seamless sla', () => {
     expect(text).toContain('seamless_sla_violations_total{node_id="ohlcv:demo:BTC-USD",phase="storage",policy="demo-1m",mode="enforced"} 1');
     const log = JSON.parse(ctx.err().trim().split('\n')[0]) as Record<string, unknown>;
     expect(log).toMatchObject({ name: 'seamless.sla', policy: 'demo-1m', phase: 'storage', elapsedMs: 4000, budgetMs: 500, staged: true });
+  });
+
+  it('inject-violation logs a JSON line whose keys each appear once (the raw text, not what JSON.parse keeps)', async () => {
+    const ctx = testContext();
+    expect(await run(ctx, 'inject-violation', '--node', 'ohlcv:demo:BTC-USD', '--interval', '1m', '--phase', 'storage', '--duration', '4000', '--write', join(dir.path, 'dup.prom'))).toBe(0);
+    const line = ctx.err().trim().split('\n')[0];
+    const keys = topLevelKeys(line);
+    expect(keys.filter((k, i) => keys.indexOf(k) !== i)).toEqual([]);
+    expect(keys).toContain('name');
   });
 
   it('inject-violation --serve serves /metrics on loopback until SIGTERM', async () => {

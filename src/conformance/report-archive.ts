@@ -26,8 +26,23 @@ export interface IngestFinding {
   readonly detail: string;
 }
 
+/** A finding as the store keeps it: with the time a later write superseded it, if one did. */
+export interface RecordedFinding extends IngestFinding {
+  /**
+   * When a later write replaced the rows this finding describes (a repair, a re-import): from
+   * then on it is history, kept for audit, and no longer reported or blocking. Null while in force.
+   */
+  readonly supersededAt: number | null;
+}
+
+/**
+ * Findings belong to the rows they describe: every bar write supersedes, in its transaction, the
+ * findings inside the ranges it claims (before inserting the findings it carries itself).
+ */
 export interface IngestFindingStore {
   appendFindings(findings: readonly IngestFinding[]): Promise<void>;
-  /** Findings of a dataset with start <= ts < end. */
+  /** Findings in force (not superseded) of a dataset with start <= ts < end, by ts then arrival. */
   findings(nodeId: string, intervalMs: number, start: number, end: number): Promise<IngestFinding[]>;
+  /** Every finding recorded for the dataset with start <= ts < end, superseded ones included. */
+  history(nodeId: string, intervalMs: number, start: number, end: number): Promise<RecordedFinding[]>;
 }

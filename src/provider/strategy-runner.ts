@@ -41,6 +41,11 @@ export interface StrategyOutcome {
   readonly missing: readonly TimeRange[];
   /** Ranges that this read saw filled by backfill (rows in them count as `backfill`). */
   readonly backfilled: readonly TimeRange[];
+  /**
+   * Still-missing ranges the upstream was asked for and answered without bars or known-empty
+   * evidence (a finished backfill, no error): missing in coverage, and gaps for conformance.
+   */
+  readonly upstreamGaps: readonly TimeRange[];
   readonly job: JobStatus | undefined;
   readonly downgradeReason: string | null;
 }
@@ -55,21 +60,21 @@ export interface StrategyDeps {
 
 export async function runStrategy(input: StrategyInput, deps: StrategyDeps): Promise<StrategyOutcome> {
   const { request, resolved, missing } = input;
-  if (missing.length === 0) return { missing, backfilled: [], job: undefined, downgradeReason: null };
+  if (missing.length === 0) return { missing, backfilled: [], upstreamGaps: [], job: undefined, downgradeReason: null };
   const { strategy } = request;
   if (strategy === 'fail_fast' || resolved.source === undefined) {
-    if (request.partialOk || strategy === 'partial_fill') return { missing, backfilled: [], job: undefined, downgradeReason: null };
+    if (request.partialOk || strategy === 'partial_fill') return { missing, backfilled: [], upstreamGaps: [], job: undefined, downgradeReason: null };
     throw missingError(input, resolved.source === undefined && strategy !== 'fail_fast' ? 'no upstream source is configured for this dataset, so it cannot be backfilled' : undefined);
   }
   // The rollback switch: stored data is preferred to failing, whatever partialOk says.
-  if (deps.suspended === true) return { missing, backfilled: [], job: undefined, downgradeReason: BACKFILL_SUSPENDED };
+  if (deps.suspended === true) return { missing, backfilled: [], upstreamGaps: [], job: undefined, downgradeReason: BACKFILL_SUSPENDED };
   const job = deps.coordinator.submit({
     target: { dataset: resolved.dataset, schema: resolved.schema, source: resolved.source },
     ranges: missing,
     requestedBy: request.requestedBy,
     ...(input.traceparent ? { traceparent: input.traceparent } : {}),
   });
-  if (strategy === 'partial_fill') return { missing, backfilled: [], job: job.status(), downgradeReason: null };
+  if (strategy === 'partial_fill') return { missing, backfilled: [], upstreamGaps: [], job: job.status(), downgradeReason: null };
 
   let status: JobStatus;
   let downgradeReason: string | null = null;
@@ -90,6 +95,12 @@ export async function runStrategy(input: StrategyInput, deps: StrategyDeps): Pro
   for (const c of coverage) if (c.state !== 'failed') covered.push(c);
   const stillMissing = intersectRanges(missingRanges(input.closed, covered, resolved.dataset.intervalMs), input.remaining);
   const backfilled = subtractRanges(missing, stillMissing);
+  // The backfill finished without an error, yet bars are missing: the upstream answered without
+  // them and did not vouch for them being empty. The answer goes on, reporting them missing, and
+  // conformance judges them as gaps (error level: blocking mode refuses the read).
+  if (stillMissing.length > 0 && downgradeReason === null && status.errors.length === 0 && status.state === 'completed') {
+    return { missing: stillMissing, backfilled, upstreamGaps: stillMissing, job: status, downgradeReason: 'data_missing' };
+  }
   if (stillMissing.length > 0 && downgradeReason === null && !request.partialOk) {
     if (status.errors.length > 0) {
       const first = status.errors[0];
@@ -98,7 +109,7 @@ export async function runStrategy(input: StrategyInput, deps: StrategyDeps): Pro
     throw missingError({ ...input, missing: stillMissing });
   }
   if (stillMissing.length > 0 && downgradeReason === null) downgradeReason = status.errors.length > 0 ? 'backfill_failed' : 'data_missing';
-  return { missing: stillMissing, backfilled, job: status, downgradeReason };
+  return { missing: stillMissing, backfilled, upstreamGaps: [], job: status, downgradeReason };
 }
 
 function missingError(input: StrategyInput, why?: string): DataUnavailableError {

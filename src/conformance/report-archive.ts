@@ -2,6 +2,7 @@
  * The append-only archive of conformance reports with findings. Conformance owns the
  * interface; the embedded engine (storage/) implements it.
  */
+import type { TimeRange } from '../core/index.js';
 import type { ConformanceReport } from './conformance-report.js';
 
 export interface ReportArchive {
@@ -10,8 +11,11 @@ export interface ReportArchive {
   get(id: string): Promise<ConformanceReport | undefined>;
   /** Newest first; filtered by node (and interval) when given. */
   list(filter: { readonly nodeId?: string; readonly intervalMs?: number; readonly limit?: number }): Promise<ConformanceReport[]>;
-  /** The newest report of a dataset (for the regression digest), if any. */
-  latest(nodeId: string, intervalMs: number): Promise<ConformanceReport | undefined>;
+  /**
+   * The newest report of a dataset, if any; with `overlapping`, the newest whose range overlaps
+   * it (the one the regression digest compares with: like with like).
+   */
+  latest(nodeId: string, intervalMs: number, overlapping?: TimeRange): Promise<ConformanceReport | undefined>;
 }
 
 /** Row-level findings met when upstream batches were stored (duplicates dropped, misaligned rows). */

@@ -126,6 +126,17 @@ describe('duckdb report archive', () => {
     expect(await db.reports.latest(ETH, 5 * MIN)).toBeUndefined();
   });
 
+  it('finds the newest report of a dataset over a range overlapping the one given', async () => {
+    const db = await open();
+    const over = (id: string, createdAt: number, start: number, end: number): ConformanceReport => ({ ...report(id, BTC, MIN, createdAt), range: { start, end } });
+    await db.reports.append(over('early', 100, 0, 240 * MIN));
+    await db.reports.append(over('later', 200, 240 * MIN, 480 * MIN));
+    expect((await db.reports.latest(BTC, MIN))?.id).toBe('later');
+    expect((await db.reports.latest(BTC, MIN, { start: 120 * MIN, end: 240 * MIN }))?.id).toBe('early');
+    expect((await db.reports.latest(BTC, MIN, { start: 200 * MIN, end: 300 * MIN }))?.id).toBe('later');
+    expect(await db.reports.latest(BTC, MIN, { start: 480 * MIN, end: 500 * MIN })).toBeUndefined();
+  });
+
   it('lists 50 reports by default and at most 1000', async () => {
     const db = await open();
     for (let i = 0; i < 55; i++) await db.reports.append(report(`r${i}`, BTC, MIN, i));

@@ -14,6 +14,6 @@ export type { RawBatch, RawColumn } from './raw-batch.js';
 export type {
   ConformanceReport, ConformanceWarning, CompletenessWindow, RegressionDigest, ConformanceMode,
 } from './conformance-report.js';
-export type { ReportArchive, IngestFinding, IngestFindingStore } from './report-archive.js';
+export type { ReportArchive, IngestFinding, IngestFindingStore, RecordedFinding } from './report-archive.js';
 export type { ConformanceOptions, CheckInput, CheckResult, ConformancePipeline } from './conformance-pipeline.js';
 export type { EpochUnit } from './timestamp-normaliser.js';

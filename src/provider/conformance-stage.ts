@@ -1,8 +1,9 @@
 /**
  * Step 7 of the read path: the conformance pipeline on the assembled frame, with the registry
- * schema of the dataset's subject, the ingest findings inside the range, the regression digest
- * against the dataset's previous report, archiving of reports with findings, metrics, and the
- * decision to serve, block (blocking mode) or reject (strict schema).
+ * schema of the dataset's subject, the ingest findings (in force) inside the range, the
+ * regression digest against the dataset's newest report over an overlapping range, archiving
+ * of reports with findings, metrics, and the decision to serve, block (blocking mode) or reject
+ * (strict schema).
  */
 import { randomUUID } from 'node:crypto';
 import { formatInterval } from '../core/index.js';
@@ -114,7 +115,8 @@ export function createConformanceStage(deps: ConformanceStageDeps): ConformanceS
    * nothing new is appended (a repeated read is not a new finding).
    */
   async function archive(report: ConformanceReport, labels: { node_id: string; interval: string }): Promise<ConformanceReport> {
-    const previous = await deps.archive.latest(report.nodeId, report.intervalMs);
+    // Like with like: the newest report of the dataset whose range overlaps this one.
+    const previous = await deps.archive.latest(report.nodeId, report.intervalMs, report.range);
     if (previous && sameFindings(previous, report)) return { ...report, id: previous.id, uri: previous.uri, regression: previous.regression };
     const id = randomUUID();
     const digest = regressionDigest(report, previous);

@@ -27,7 +27,7 @@ import type { LiveHub } from './live/live-hub.js';
 import { createSlaStage } from './sla-stage.js';
 import { asDryRun, loadSlaPolicies } from '../sla/index.js';
 import { createConformanceStage } from './conformance-stage.js';
-import { createFindingsIndex } from './findings-index.js';
+import { createFindingsIndex, watchWrites } from './findings-index.js';
 import { createDatasetCatalog } from './dataset-catalog.js';
 import { BackfillSuspendedError, UnknownDatasetError } from './errors.js';
 import type { DatasetCatalog, DatasetListing, ResolvedDataset } from './dataset-catalog.js';
@@ -123,7 +123,9 @@ export async function createSeamless(options: CreateSeamlessOptions = {}): Promi
     ...(config.tracing.endpoint ? { endpoint: config.tracing.endpoint } : {}),
   });
   const db = await composeStorage(config.storage, dataDir, clock);
-  const store: BarStore = db.bars;
+  const findingsIndex = createFindingsIndex(db.findings);
+  // Every write of this process (backfill, uploads, imports, live) reloads the dataset's findings.
+  const store: BarStore = watchWrites(db.bars, findingsIndex);
   const registry = createSchemaRegistry({
     store: db.registry,
     clock,
@@ -135,7 +137,6 @@ export async function createSeamless(options: CreateSeamlessOptions = {}): Promi
   });
   // The shipped OHLCV, tick and quote schemas are registered at first start (idempotent).
   await registerShippedSchemas(registry);
-  const findingsIndex = createFindingsIndex(db.findings);
 
   // A coordinator at seamless.backfill.endpoint that requires keys gets this process's key.
   const coordinatorKey = (options.env ?? process.env).SEAMLESS_API_KEY;

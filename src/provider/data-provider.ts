@@ -156,6 +156,7 @@ export function createDataProvider(deps: DataProviderDeps): DataProvider {
     let coverage: CoverageRange[] = [];
     let job: ReadMetadata['backfill'] = null;
     let downgradeReason: string | null = null;
+    let upstreamGaps: readonly TimeRange[] = [];
     if (remaining.length > 0) {
       const span = { start: remaining[0].start, end: remaining[remaining.length - 1].end };
       const coveragePhase = sla?.phase('storage');
@@ -186,6 +187,7 @@ export function createDataProvider(deps: DataProviderDeps): DataProvider {
           return o;
         }, { 'seamless.backfill.missing_ranges': missingNow.length });
       missing = outcome.missing;
+      upstreamGaps = outcome.upstreamGaps;
       downgradeReason = outcome.downgradeReason;
       if (outcome.job) job = { jobId: outcome.job.id, completionRatio: outcome.job.completionRatio, state: outcome.job.state };
       // A backfill ran (or was joined): its writes or failures changed the coverage the metadata reports.
@@ -219,7 +221,8 @@ export function createDataProvider(deps: DataProviderDeps): DataProvider {
       const ranges = remaining.length === 0 ? await store.coverage(dataset, closed) : coverage;
       // Known-empty ranges are never gaps; nor are the ranges this answer reports as missing
       // (a partial answer says so in its metadata: that is coverage, not a defect of the bars).
-      const knownEmpty: TimeRange[] = [...missing];
+      // Bars the upstream was asked for and answered without are gaps of the data, though.
+      const knownEmpty: TimeRange[] = upstreamGaps.length === 0 ? [...missing] : subtractRanges(missing, upstreamGaps);
       for (const c of ranges) if (c.state === 'known_empty') knownEmpty.push(c);
       const stage = deps.conformance;
       const checked = await trace.step('seamless.conformance', async (s) => {

@@ -1,17 +1,23 @@
 /**
- * Ingest findings (duplicates and off-grid rows an upstream sent, dropped before storing) kept
- * in memory per dataset, so a read can report the findings inside its range without a query.
- * This process is the store's only writer, so the mirror is exact once loaded; it is loaded per
- * dataset on first use and appended to after every write.
+ * Ingest findings in force (duplicates and off-grid rows an upstream sent, dropped before
+ * storing) kept in memory per dataset, so a read can report the findings inside its range
+ * without a query. Findings belong to the rows they describe: every bar write supersedes, in
+ * its transaction, the findings of the ranges it rewrites (storage/), so the store is the truth
+ * and this index only caches it. A dataset is loaded on first use and dropped after every write
+ * this process makes to it (`watchWrites` wraps the bar store), so the next read reloads what
+ * is in force: a repaired range stops blocking at once.
  */
 import { lowerBound } from '../core/index.js';
 import type { IngestFinding, IngestFindingStore } from '../conformance/index.js';
+import type { BarStore } from '../storage/index.js';
 
 export interface FindingsIndex {
-  /** Findings of a dataset with start <= ts < end. */
+  /** Findings in force of a dataset with start <= ts < end. */
   range(nodeId: string, intervalMs: number, start: number, end: number): Promise<readonly IngestFinding[]>;
-  /** Records findings already committed to the store. */
+  /** Findings were committed for these datasets: reload them on the next read. */
   added(findings: readonly IngestFinding[]): void;
+  /** Bars of the dataset were rewritten (findings may have been superseded): reload on the next read. */
+  rewritten(nodeId: string, intervalMs: number): void;
 }
 
 interface DatasetFindings {
@@ -19,42 +25,45 @@ interface DatasetFindings {
   readonly list: readonly IngestFinding[];
 }
 
-/** Findings are unique by (flag, ts, at): writers aggregate repeats into `count`. */
-const identity = (f: IngestFinding): string => `${f.flag}|${f.ts}|${f.at}`;
-
 const FOREVER = 8.64e15;
 
 export function createFindingsIndex(store: IngestFindingStore): FindingsIndex {
   const byDataset = new Map<string, DatasetFindings>();
   const loading = new Map<string, Promise<DatasetFindings>>();
+  /** Bumped by every write to a dataset: a load that started before it must not be cached. */
+  const generation = new Map<string, number>();
   const keyOf = (nodeId: string, intervalMs: number): string => JSON.stringify([nodeId, intervalMs]);
 
   function build(list: readonly IngestFinding[]): DatasetFindings {
-    const unique = new Map<string, IngestFinding>();
-    for (const f of list) unique.set(identity(f), f);
-    const sorted = [...unique.values()].sort((a, b) => a.ts - b.ts);
+    const sorted = [...list].sort((a, b) => a.ts - b.ts);
     return { list: sorted, ts: Float64Array.from(sorted, (f) => f.ts) };
   }
 
-  async function load(nodeId: string, intervalMs: number): Promise<DatasetFindings> {
+  function load(nodeId: string, intervalMs: number): Promise<DatasetFindings> | DatasetFindings {
     const key = keyOf(nodeId, intervalMs);
-    const running = loading.get(key);
-    if (running) return running;
     const have = byDataset.get(key);
     if (have) return have;
+    const running = loading.get(key);
+    if (running) return running;
+    const started = generation.get(key) ?? 0;
     const pending = store.findings(nodeId, intervalMs, -FOREVER, FOREVER).then((list) => {
-      // Findings added while the query ran may or may not be in its answer: merge, deduplicated.
-      const early = byDataset.get(key);
-      const current = build(early ? [...list, ...early.list] : list);
-      byDataset.set(key, current);
-      loading.delete(key);
+      const current = build(list);
+      if (loading.get(key) === pending) loading.delete(key);
+      // A write committed while the query ran: its answer may predate it, so it is not kept.
+      if ((generation.get(key) ?? 0) === started) byDataset.set(key, current);
       return current;
     }, (error: unknown) => {
-      loading.delete(key); // the next read tries again
+      if (loading.get(key) === pending) loading.delete(key); // the next read tries again
       throw error;
     });
     loading.set(key, pending);
     return pending;
+  }
+
+  function invalidate(key: string): void {
+    generation.set(key, (generation.get(key) ?? 0) + 1);
+    byDataset.delete(key);
+    loading.delete(key);
   }
 
   return {
@@ -65,20 +74,38 @@ export function createFindingsIndex(store: IngestFindingStore): FindingsIndex {
     },
 
     added(findings) {
-      const groups = new Map<string, IngestFinding[]>();
-      for (const f of findings) {
-        const key = keyOf(f.nodeId, f.intervalMs);
-        let g = groups.get(key);
-        if (!g) groups.set(key, (g = []));
-        g.push(f);
-      }
-      for (const [key, list] of groups) {
-        const d = byDataset.get(key);
-        if (d) byDataset.set(key, build([...d.list, ...list]));
-        // While a load is running, park them in the map; the load merges them in.
-        else if (loading.has(key)) byDataset.set(key, build(list));
-        // Not loaded and not loading: the first read loads them from the store.
+      const keys = new Set<string>();
+      for (const f of findings) keys.add(keyOf(f.nodeId, f.intervalMs));
+      for (const key of keys) invalidate(key);
+    },
+
+    rewritten(nodeId, intervalMs) {
+      invalidate(keyOf(nodeId, intervalMs));
+    },
+  };
+}
+
+/**
+ * The bar store with every committed write reported to the index (backfill, remote uploads,
+ * imports and live write-through all write through it). Everything else is passed through.
+ */
+export function watchWrites(store: BarStore, index: FindingsIndex): BarStore {
+  return {
+    engine: store.engine,
+    read: (dataset, schema, range) => store.read(dataset, schema, range),
+    coverage: (dataset, range) => store.coverage(dataset, range),
+    async write(batch, schema) {
+      try {
+        return await store.write(batch, schema);
+      } finally {
+        // Also after a failure: whether it committed (a lost COMMIT) is unknown, reloading is exact.
+        index.rewritten(batch.dataset.nodeId, batch.dataset.intervalMs);
       }
     },
+    advanceFence: (fence) => store.advanceFence(fence),
+    markFailed: (dataset, range, reason, fence) => store.markFailed(dataset, range, reason, fence),
+    datasets: () => store.datasets(),
+    ping: () => store.ping(),
+    close: () => store.close(),
   };
 }

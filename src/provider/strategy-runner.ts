@@ -41,6 +41,11 @@ export interface StrategyOutcome {
   readonly missing: readonly TimeRange[];
   /** Ranges that this read saw filled by backfill (rows in them count as `backfill`). */
   readonly backfilled: readonly TimeRange[];
+  /**
+   * Still-missing ranges the upstream was asked for and answered without bars or known-empty
+   * evidence (a finished backfill, no error): missing in coverage, and gaps for conformance.
+   */
+  readonly upstreamGaps: readonly TimeRange[];
   readonly job: JobStatus | undefined;
   readonly downgradeReason: string | null;
 }
@@ -55,23 +60,23 @@ export interface StrategyDeps {
 
 export async function runStrategy(input: StrategyInput, deps: StrategyDeps): Promise<StrategyOutcome> {
   const { request, resolved, missing } = input;
-  if (missing.length === 0) return { missing, backfilled: [], job: undefined, downgradeReason: null };
+  if (missing.length === 0) return { missing, backfilled: [], upstreamGaps: [], job: undefined, downgradeReason: null };
   const { strategy } = request;
   if (strategy === 'fail_fast' || resolved.source === undefined) {
-    if (request.partialOk || strategy === 'partial_fill') return { missing, backfilled: [], job: undefined, downgradeReason: null };
+    if (request.partialOk || strategy === 'partial_fill') return { missing, backfilled: [], upstreamGaps: [], job: undefined, downgradeReason: null };
     throw missingError(input, strategy === 'fail_fast'
       ? 'strategy fail_fast does not backfill'
       : 'no upstream source is configured for this dataset, so it cannot be backfilled');
   }
   // The rollback switch: stored data is preferred to failing, whatever partialOk says.
-  if (deps.suspended === true) return { missing, backfilled: [], job: undefined, downgradeReason: BACKFILL_SUSPENDED };
+  if (deps.suspended === true) return { missing, backfilled: [], upstreamGaps: [], job: undefined, downgradeReason: BACKFILL_SUSPENDED };
   const job = deps.coordinator.submit({
     target: { dataset: resolved.dataset, schema: resolved.schema, source: resolved.source },
     ranges: missing,
     requestedBy: request.requestedBy,
     ...(input.traceparent ? { traceparent: input.traceparent } : {}),
   });
-  if (strategy === 'partial_fill') return { missing, backfilled: [], job: job.status(), downgradeReason: null };
+  if (strategy === 'partial_fill') return { missing, backfilled: [], upstreamGaps: [], job: job.status(), downgradeReason: null };
 
   let status: JobStatus;
   let downgradeReason: string | null = null;
@@ -92,6 +97,15 @@ export async function runStrategy(input: StrategyInput, deps: StrategyDeps): Pro
   for (const c of coverage) if (c.state !== 'failed') covered.push(c);
   const stillMissing = intersectRanges(missingRanges(input.closed, covered, resolved.dataset.intervalMs), input.remaining);
   const backfilled = subtractRanges(missing, stillMissing);
+  // The backfill finished without an error, yet bars are missing: the upstream answered without
+  // them and did not vouch for them being empty. The answer goes on, reporting them missing, and
+  // conformance judges them as gaps (error level: blocking mode refuses the read).
+  // (Unless the job wrote rows and not one of the bars this read needs became readable: then the
+  // rows went elsewhere, or the upstream left out every bar asked for — the error below says both.)
+  const wroteElsewhere = status.rowsWritten > 0 && backfilled.length === 0;
+  if (stillMissing.length > 0 && downgradeReason === null && status.errors.length === 0 && status.state === 'completed' && !wroteElsewhere) {
+    return { missing: stillMissing, backfilled, upstreamGaps: stillMissing, job: status, downgradeReason: 'data_missing' };
+  }
   if (stillMissing.length > 0 && downgradeReason === null && !request.partialOk) {
     if (status.errors.length > 0) {
       const first = status.errors[0];
@@ -102,12 +116,14 @@ export async function runStrategy(input: StrategyInput, deps: StrategyDeps): Pro
     const ran = `backfill job ${status.id} ${status.state} (${status.rowsWritten} row(s) written, completion ${status.completionRatio})`;
     throw missingError(
       { ...input, missing: stillMissing },
-      status.state === 'completed' ? `${ran} but its rows are not readable in this instance's storage` : `${ran} without reporting an error, and the bars are still missing`,
+      status.state === 'completed'
+        ? `${ran} but none of the bars this read needs is readable in this instance's storage: the upstream answered without them, or the workers wrote to other storage`
+        : `${ran} without reporting an error, and the bars are still missing`,
       { jobId: status.id, jobState: status.state },
     );
   }
   if (stillMissing.length > 0 && downgradeReason === null) downgradeReason = status.errors.length > 0 ? 'backfill_failed' : 'data_missing';
-  return { missing: stillMissing, backfilled, job: status, downgradeReason };
+  return { missing: stillMissing, backfilled, upstreamGaps: [], job: status, downgradeReason };
 }
 
 /** `why` says what happened to the missing bars; it must be true for this read. */

@@ -2,11 +2,56 @@
  * Coverage algebra shared by every engine: a dataset's coverage is a sorted list of
  * non-overlapping entries of `stored`, `known_empty` or `failed`, adjacent entries of one state
  * merged. Engines load the entries, compute the new list here and write it back inside the
- * write's transaction.
+ * write's transaction. What a write records is derived from the rows it carries
+ * (`writtenCoverage`): a stored claim vouches only for the bars actually in the batch.
  */
 import { intersectRanges, subtractRanges } from '../core/index.js';
 import type { TimeRange } from '../core/index.js';
 import type { CoverageClaim, CoverageRange } from './bar-store.js';
+
+/**
+ * The coverage a validated write records: each `stored` claim becomes the runs of consecutive
+ * grid bars of `ts` inside it (a bar absent from the batch is missing, never stored), each
+ * `known_empty` claim is kept whole (the writer vouched for it). `claims` sorted and disjoint,
+ * `ts` ascending on the `intervalMs` grid and inside the stored claims (validateWriteBatch).
+ * One pass over `ts`: O(rows + claims), no per-row allocation.
+ */
+export function writtenCoverage(claims: readonly CoverageClaim[], ts: Float64Array, intervalMs: number): CoverageClaim[] {
+  const out: CoverageClaim[] = [];
+  let i = 0;
+  for (const c of claims) {
+    if (c.state === 'known_empty') {
+      out.push({ start: c.start, end: c.end, state: 'known_empty' });
+      continue;
+    }
+    while (i < ts.length && ts[i] < c.start) i++;
+    while (i < ts.length && ts[i] < c.end) {
+      const start = ts[i];
+      let next = start + intervalMs;
+      i++;
+      while (i < ts.length && ts[i] === next && next < c.end) {
+        next += intervalMs;
+        i++;
+      }
+      out.push({ start, end: next, state: 'stored' });
+    }
+  }
+  return out;
+}
+
+/**
+ * The coverage after a write: every claimed range is cleared (its rows were replaced), then the
+ * written coverage laid over it, merged. A claimed stretch the write left without bars or
+ * known-empty evidence ends up with no entry: missing.
+ */
+export function rewriteCoverage(entries: readonly CoverageRange[], claims: readonly CoverageClaim[], written: readonly CoverageClaim[]): CoverageRange[] {
+  const kept: CoverageRange[] = [];
+  for (const e of entries) {
+    for (const piece of subtractRanges([e], claims)) kept.push(withRange(e, piece));
+  }
+  for (const w of written) kept.push(claimToCoverage(w));
+  return mergeCoverage(kept);
+}
 
 /** Entries of `entries` with the parts under `replacements` cut out, plus `replacements`, merged. */
 export function overlayCoverage(entries: readonly CoverageRange[], replacements: readonly CoverageRange[]): CoverageRange[] {

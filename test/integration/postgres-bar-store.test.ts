@@ -291,6 +291,18 @@ describe.skipIf(!postgresAvailable())('postgres storage engine', () => {
       expect((await s.findings.findings(DS.nodeId, MIN, 0, 5 * MIN)).map((f) => [f.flag, f.ts])).toEqual([['misaligned_ts', MIN], ['duplicate_ts', 2 * MIN]]);
     });
 
+    it('supersedes the findings of rows a later write replaces: kept as history, no longer in force', async () => {
+      const s = await open();
+      await s.bars.write({ dataset: DS, frame: ohlcvBars(0, 5), coverage: [stored(0, 5 * MIN)], findings: [finding(2 * MIN), finding(MIN, 'misaligned_ts')] }, OHLCV_SCHEMA);
+      await s.findings.appendFindings([finding(9 * MIN)]);
+      await s.bars.write({ dataset: DS, frame: ohlcvBars(MIN, 2), coverage: [stored(MIN, 3 * MIN)] }, OHLCV_SCHEMA);
+      expect((await s.findings.findings(DS.nodeId, MIN, 0, 10 * MIN)).map((f) => f.ts)).toEqual([9 * MIN]);
+      const history = await s.findings.history(DS.nodeId, MIN, 0, 10 * MIN);
+      expect(history.map((f) => [f.ts, f.flag, f.supersededAt === null])).toEqual([[MIN, 'misaligned_ts', false], [2 * MIN, 'duplicate_ts', false], [9 * MIN, 'duplicate_ts', true]]);
+      await s.bars.write({ dataset: DS, frame: ohlcvBars(2 * MIN, 1), coverage: [stored(2 * MIN, 3 * MIN)], findings: [finding(2 * MIN)] }, OHLCV_SCHEMA);
+      expect((await s.findings.findings(DS.nodeId, MIN, 0, 10 * MIN)).map((f) => f.ts)).toEqual([2 * MIN, 9 * MIN]);
+    });
+
     it('appends findings alone, ordered by ts then arrival, and refuses a bad batch whole', async () => {
       const s = await open();
       await s.findings.appendFindings([finding(5 * MIN), finding(MIN)]);

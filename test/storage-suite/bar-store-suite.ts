@@ -115,6 +115,32 @@ export function describeBarStore(name: string, open: () => Promise<BarStore>): v
       expect((await store.coverage(DS)).at(-1)).toEqual({ start: 5 * MIN, end: 120 * MIN, state: 'known_empty' });
     });
 
+    it('records a stored claim as the runs of bars actually written: a bar absent from the batch is missing', async () => {
+      // Bars 0–2 and 6–9 of a claim over 0–10: 3, 4 and 5 are absent (no known-empty evidence).
+      const frame = ohlcvBars(0, 10);
+      const keep = [0, 1, 2, 6, 7, 8, 9];
+      const gappy = createFrame(OHLCV_SCHEMA, Float64Array.from(keep, (i) => frame.ts[i]), frame.values.map((v) => Float64Array.from(keep, (i) => v[i])));
+      const report = await store.write({ dataset: DS, frame: gappy, coverage: [stored(0, 10 * MIN), { start: 10 * MIN, end: 12 * MIN, state: 'known_empty' }] }, OHLCV_SCHEMA);
+      const expected = [
+        { start: 0, end: 3 * MIN, state: 'stored' },
+        { start: 6 * MIN, end: 10 * MIN, state: 'stored' },
+        { start: 10 * MIN, end: 12 * MIN, state: 'known_empty' },
+      ];
+      expect(report.coverageWritten).toEqual(expected);
+      expect(await store.coverage(DS)).toEqual(expected);
+    });
+
+    it('drops the coverage of a claimed range the new write leaves without bars', async () => {
+      await write(ohlcvBars(0, 10), [stored(0, 10 * MIN)]);
+      await store.markFailed(DS, { start: 10 * MIN, end: 12 * MIN }, 'timeout');
+      await write(ohlcvBars(2 * MIN, 1, 5), [stored(2 * MIN, 6 * MIN)]);
+      await write(ohlcvBars(0, 0), [stored(10 * MIN, 12 * MIN)]);
+      expect(await store.coverage(DS)).toEqual([
+        { start: 0, end: 3 * MIN, state: 'stored' },
+        { start: 6 * MIN, end: 10 * MIN, state: 'stored' },
+      ]);
+    });
+
     it('returns coverage entries overlapping the range, unclipped', async () => {
       await write(ohlcvBars(0, 10), [stored(0, 10 * MIN)]);
       await write(ohlcvBars(20 * MIN, 10), [stored(20 * MIN, 30 * MIN)]);

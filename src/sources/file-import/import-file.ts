@@ -31,7 +31,10 @@ export interface ImportReport {
   readonly rows: number;
   readonly firstTs: number;
   readonly lastTs: number;
-  /** What was written: one `stored` claim [alignDown(firstTs), lastTs + interval). */
+  /**
+   * The coverage recorded: the file claims [alignDown(firstTs), lastTs + interval) and storage
+   * records the runs of consecutive bars in it as `stored`; a bar absent from the file is missing.
+   */
   readonly coverage: readonly CoverageClaim[];
   /** The path imported, as given. */
   readonly file: string;
@@ -74,10 +77,10 @@ export async function importFile(options: ImportOptions): Promise<ImportReport> 
   const frame = sorted.frame;
   const firstTs = frame.ts[0];
   const lastTs = frame.ts[frame.length - 1];
-  const coverage: CoverageClaim[] = [{ start: alignDown(firstTs, intervalMs), end: lastTs + intervalMs, state: 'stored' }];
+  const claim: CoverageClaim[] = [{ start: alignDown(firstTs, intervalMs), end: lastTs + intervalMs, state: 'stored' }];
   throwIfAborted(signal);
-  await store.write(fence === undefined ? { dataset, frame, coverage } : { dataset, frame, coverage, fence }, schema);
-  return { rows: frame.length, firstTs, lastTs, coverage, file: path, format, bytes };
+  const written = await store.write(fence === undefined ? { dataset, frame, coverage: claim } : { dataset, frame, coverage: claim, fence }, schema);
+  return { rows: frame.length, firstTs, lastTs, coverage: written.coverageWritten, file: path, format, bytes };
 }
 
 function throwIfAborted(signal: AbortSignal | undefined): void {

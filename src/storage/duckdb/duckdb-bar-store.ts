@@ -12,7 +12,7 @@ import type {
 } from '../bar-store.js';
 import { DatasetSchemaConflictError } from '../errors.js';
 import { appendBars, deleteBars } from './bar-writer.js';
-import { insertFindings } from './duckdb-ingest-findings.js';
+import { insertFindings, supersedeFindings } from './duckdb-ingest-findings.js';
 import { barReadStatements, readBars } from './bar-reader.js';
 import type { BarReadStatements } from './bar-reader.js';
 import { barTableFor } from '../bar-tables.js';
@@ -20,7 +20,7 @@ import { inTransaction } from './connection.js';
 import { openDatabaseHandle } from './database-handle.js';
 import type { DatabaseHandle } from './database-handle.js';
 import { loadCoverage, saveCoverage } from './coverage-index.js';
-import { claimToCoverage, failCoverage, overlappingCoverage, overlayCoverage } from '../coverage-algebra.js';
+import { failCoverage, overlappingCoverage, rewriteCoverage, writtenCoverage } from '../coverage-algebra.js';
 import { datasetCacheKey, ensureDataset, findDataset, listDatasets } from './dataset-registry.js';
 import type { DatasetRow } from './dataset-registry.js';
 import { translateDuckDbError } from './duckdb-errors.js';
@@ -117,6 +117,7 @@ class DuckDbBarStore implements BarStore {
     const claims = validateWriteBatch(batch, schema);
     const findings = batch.findings ?? [];
     validateFindings(findings);
+    const written = writtenCoverage(claims, batch.frame.ts, batch.dataset.intervalMs);
     return await this.#db.writes.run(async () => {
       this.#assertOpen('write');
       const writer = this.#db.conns.writer;
@@ -126,10 +127,13 @@ class DuckDbBarStore implements BarStore {
           const ds = await ensureDataset(writer, batch.dataset, schema.name);
           await deleteBars(writer, table, ds.id, claims);
           await appendBars(writer, table, ds.id, batch.frame);
+          const now = this.#db.clock.now();
+          // The rows the earlier findings described were just replaced: those findings are history.
+          await supersedeFindings(writer, batch.dataset, claims, now);
           if (findings.length > 0) await insertFindings(writer, findings);
           const current = this.#coverage.get(ds.id) ?? await loadCoverage(writer, ds.id);
-          const updated = overlayCoverage(current, claims.map(claimToCoverage));
-          await saveCoverage(writer, ds.id, updated, this.#db.clock.now());
+          const updated = rewriteCoverage(current, claims, written);
+          await saveCoverage(writer, ds.id, updated, now);
           return [ds, updated] as const;
         });
         this.#datasets.set(datasetCacheKey(batch.dataset), row);
@@ -137,7 +141,7 @@ class DuckDbBarStore implements BarStore {
       } catch (err) {
         throw translateDuckDbError(err, 'write');
       }
-      return { rowsWritten: batch.frame.length, coverageWritten: claims };
+      return { rowsWritten: batch.frame.length, coverageWritten: written };
     });
   }
 

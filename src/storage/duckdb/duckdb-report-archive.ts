@@ -5,6 +5,7 @@
  */
 import { ConflictError, InvalidRequestError } from '../../core/index.js';
 import type { ConformanceReport, ReportArchive } from '../../conformance/index.js';
+import type { TimeRange } from '../../core/index.js';
 import type { DatabaseHandle } from './database-handle.js';
 import { textOf } from './row-values.js';
 import { validateDataset } from '../write-validation.js';
@@ -80,12 +81,16 @@ class DuckDbReportArchive implements ReportArchive {
     });
   }
 
-  latest(nodeId: string, intervalMs: number): Promise<ConformanceReport | undefined> {
+  latest(nodeId: string, intervalMs: number, overlapping?: TimeRange): Promise<ConformanceReport | undefined> {
+    // The range lives in the report's JSON (written by encodeReport: plain integers).
+    const sql = overlapping === undefined
+      ? `SELECT report::VARCHAR FROM conformance_reports WHERE node_id = $1 AND interval_ms = $2::BIGINT ${NEWEST_FIRST} LIMIT 1`
+      : `SELECT report::VARCHAR FROM conformance_reports WHERE node_id = $1 AND interval_ms = $2::BIGINT
+           AND CAST(json_extract(report, '$.range.start') AS DOUBLE) < $4::DOUBLE
+           AND CAST(json_extract(report, '$.range.end') AS DOUBLE) > $3::DOUBLE ${NEWEST_FIRST} LIMIT 1`;
+    const params = overlapping === undefined ? [nodeId, intervalMs] : [nodeId, intervalMs, overlapping.start, overlapping.end];
     return this.#db.query('reports.latest', async (conn) => {
-      const rows = (await conn.runAndReadAll(
-        `SELECT report::VARCHAR FROM conformance_reports WHERE node_id = $1 AND interval_ms = $2::BIGINT ${NEWEST_FIRST} LIMIT 1`,
-        [nodeId, intervalMs],
-      )).getRowsJS();
+      const rows = (await conn.runAndReadAll(sql, params)).getRowsJS();
       return rows.length === 0 ? undefined : decodeReport(textOf(rows[0][0]));
     });
   }

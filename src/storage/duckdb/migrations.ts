@@ -125,6 +125,14 @@ export const DUCKDB_MIGRATIONS: readonly Migration[] = Object.freeze([
          requested_by VARCHAR NOT NULL, created_at_ms BIGINT NOT NULL)`,
     ],
   },
+  {
+    version: 8,
+    name: 'superseded ingest findings',
+    statements: [
+      // Set (once) by the bar write that replaced the rows a finding describes; NULL: in force.
+      'ALTER TABLE ingest_findings ADD COLUMN superseded_at_ms BIGINT',
+    ],
+  },
 ]);
 
 /** Applies the migrations newer than the database's version; returns the versions applied. */

@@ -2,7 +2,8 @@
  * The BarStore on PostgreSQL. Each write is one transaction on one pooled connection: the fence
  * row locked and checked, the dataset row locked (so writers of one dataset, in any process,
  * apply one after the other), the claimed ranges deleted, the frame COPied in and upserted, the
- * findings inserted and the coverage rewritten — all committed together or not at all.
+ * findings of the replaced rows marked superseded, the new findings inserted and the coverage
+ * rewritten from the rows written — all committed together or not at all.
  * Validation runs before any SQL. Reads are one binary COPY each; coverage lookups one query.
  * Nothing but committed dataset ids is cached: other processes write the same database.
  */
@@ -12,7 +13,7 @@ import type {
   BarStore, CoverageRange, DatasetKey, DatasetSummary, Fence, WriteBatch, WriteReport,
 } from '../bar-store.js';
 import { barTableFor } from '../bar-tables.js';
-import { claimToCoverage, failCoverage, overlayCoverage } from '../coverage-algebra.js';
+import { failCoverage, rewriteCoverage, writtenCoverage } from '../coverage-algebra.js';
 import { DatasetSchemaConflictError } from '../errors.js';
 import { validateDataset, validateFence, validateFindings, validateRange, validateWriteBatch } from '../write-validation.js';
 import { barCopyStatement, readBars } from './pg-bar-reader.js';
@@ -25,7 +26,7 @@ import { datasetCacheKey, findDataset, listDatasets, lockDataset } from './pg-da
 import type { DatasetRow } from './pg-dataset-registry.js';
 import { ENGINE } from './pg-errors.js';
 import { checkAndAdvanceFence } from './pg-fencing.js';
-import { insertFindings } from './pg-ingest-findings.js';
+import { insertFindings, supersedeFindings } from './pg-ingest-findings.js';
 
 /** The bar store of an open database; its `close` closes the database (pool). */
 export function createPgBarStore(db: PgDatabase): BarStore {
@@ -89,19 +90,22 @@ class PgBarStore implements BarStore {
       this.#writeSql.set(schema.name, sql);
     }
     const statements = sql;
-    const replacements = claims.map(claimToCoverage);
+    const written = writtenCoverage(claims, batch.frame.ts, batch.dataset.intervalMs);
     const row = await this.#db.transact('write', async (client) => {
       if (batch.fence !== undefined) await checkAndAdvanceFence(client, batch.fence);
       const ds = await lockDataset(client, batch.dataset, schema.name);
       await deleteBars(client, statements, ds.id, claims);
       await upsertBars(client, statements, ds.id, batch.frame);
+      const now = this.#db.clock.now();
+      // The rows the earlier findings described were just replaced: those findings are history.
+      await supersedeFindings(client, batch.dataset, claims, now);
       if (findings.length > 0) await insertFindings(client, findings);
       const current = await loadCoverage(client, ds.id);
-      await saveCoverage(client, ds.id, overlayCoverage(current, replacements), this.#db.clock.now());
+      await saveCoverage(client, ds.id, rewriteCoverage(current, claims, written), now);
       return ds;
     });
     this.#datasets.set(datasetCacheKey(batch.dataset), row);
-    return { rowsWritten: batch.frame.length, coverageWritten: claims };
+    return { rowsWritten: batch.frame.length, coverageWritten: written };
   }
 
   async advanceFence(fence: Fence): Promise<void> {

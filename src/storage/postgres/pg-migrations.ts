@@ -74,6 +74,14 @@ export const PG_MIGRATIONS: readonly PgMigration[] = Object.freeze([
       'CREATE INDEX ingest_findings_dataset ON ingest_findings (node_id, interval_ms, ts)',
     ],
   },
+  {
+    version: 5,
+    name: 'superseded ingest findings',
+    statements: [
+      // Set (once) by the bar write that replaced the rows a finding describes; NULL: in force.
+      'ALTER TABLE ingest_findings ADD COLUMN superseded_at_ms BIGINT',
+    ],
+  },
 ]);
 
 /** The newest version the given migrations reach. */

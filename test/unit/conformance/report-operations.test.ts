@@ -37,6 +37,33 @@ describe('regression digest', () => {
   });
 });
 
+describe('regression digest, like with like', () => {
+  const whole = report({ duplicate_ts: 1, non_finite: 1, ohlc_inconsistent: 1 }, { id: 'r1', rowsIn: 240, range: { start: T0, end: T0 + 240 * MIN } });
+
+  it('reports no regression for a sub-range of unchanged data, and resolves nothing it did not re-examine', () => {
+    const half = report({ non_finite: 1, ohlc_inconsistent: 1 }, { rowsIn: 120, range: { start: T0 + 120 * MIN, end: T0 + 240 * MIN } });
+    const d = regressionDigest(half, whole);
+    expect(d).toMatchObject({ previousReportId: 'r1', newFlags: [], increased: [], resolved: [], regressed: false });
+  });
+
+  it('still sees a sub-range holding more findings than the whole range had', () => {
+    const worse = report({ non_finite: 3 }, { rowsIn: 120, range: { start: T0, end: T0 + 120 * MIN } });
+    const d = regressionDigest(worse, whole);
+    expect(d.increased).toEqual([{ flag: 'non_finite', previousRate: 1 / 120, rate: 3 / 120 }]);
+    expect(d.regressed).toBe(true);
+  });
+
+  it('does not compare with a report of a range that does not overlap', () => {
+    const elsewhere = report({ non_finite: 1 }, { rowsIn: 240, range: { start: T0 + 240 * MIN, end: T0 + 480 * MIN } });
+    expect(regressionDigest(elsewhere, whole).previousReportId).toBeNull();
+  });
+
+  it('expects findings in the part of a wider range the previous report did not examine at its rate', () => {
+    const wider = report({ non_finite: 2 }, { rowsIn: 480, range: { start: T0, end: T0 + 480 * MIN } });
+    expect(regressionDigest(wider, whole)).toMatchObject({ increased: [], resolved: ['duplicate_ts', 'ohlc_inconsistent'], regressed: false });
+  });
+});
+
 describe('merging ingest findings', () => {
   const finding = (flag: IngestFinding['flag'], ts: number, count: number, over: Partial<IngestFinding> = {}): IngestFinding => ({
     nodeId: 'ohlcv:test:BTC/USDT', intervalMs: MIN, flag, ts, count, at: T0, detail: '', ...over,

@@ -126,7 +126,7 @@ describe('read strategies', () => {
     expect(job).toMatchObject({ state: 'completed', completionRatio: 1 });
     expect(error.message).not.toContain('does not backfill');
     expect(error.message).toContain(`backfill job ${job.id} completed`);
-    expect(error.message).toContain('not readable in this instance\'s storage');
+    expect(error.message).toContain('none of the bars this read needs is readable in this instance\'s storage');
     expect(error.details).toMatchObject({ jobId: job.id, jobState: 'completed', missingRanges: [{ start: A, end: END }] });
   });
 

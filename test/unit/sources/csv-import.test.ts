@@ -8,6 +8,7 @@ import { AbortedError, InvalidRequestError, OHLCV_SCHEMA, TICK_SCHEMA, createFra
 import type { Frame, FrameSchema } from '../../../src/core/index.js';
 import { ImportError, MAX_IMPORT_ISSUES, importFile } from '../../../src/sources/index.js';
 import type { CsvImportIssue, ImportOptions } from '../../../src/sources/index.js';
+import { createDuckDbBarStore } from '../../../src/storage/index.js';
 import { createFakeBarStore } from './fake-bar-store.js';
 
 const MINUTE = 60_000;
@@ -38,6 +39,27 @@ function firstIssue(err: ImportError): CsvImportIssue {
 }
 
 describe('CSV import', () => {
+  it('records a file with gaps as the runs of bars it holds: a bar absent from the file is missing, not stored', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'seamless-csv-gaps-'));
+    const store = await createDuckDbBarStore({ path: ':memory:' });
+    try {
+      const path = join(dir, 'gaps.csv');
+      const present = [0, 1, 2, 5, 6, 9];
+      await writeFile(path, `ts,open,high,low,close,volume\n${present.map((i) => `${T0 + i * MINUTE},10,11,9,10.5,1`).join('\n')}\n`);
+      const report = await importFile({ path, dataset, schema: OHLCV_SCHEMA, store });
+      const expected = [
+        { start: T0, end: T0 + 3 * MINUTE, state: 'stored' },
+        { start: T0 + 5 * MINUTE, end: T0 + 7 * MINUTE, state: 'stored' },
+        { start: T0 + 9 * MINUTE, end: T0 + 10 * MINUTE, state: 'stored' },
+      ];
+      expect(report.coverage).toEqual(expected);
+      expect(await store.coverage(dataset)).toEqual(expected);
+    } finally {
+      await store.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('imports ISO timestamps and writes one batch with one stored claim', async () => {
     const store = createFakeBarStore();
     const report = await importFile({ path: fixture('ohlcv-1m-iso.csv'), dataset, schema: OHLCV_SCHEMA, store });
@@ -207,7 +229,14 @@ describe('CSV import round trip', () => {
         const written = store.writes[0].frame;
         expect(Array.from(written.ts)).toEqual(Array.from(frame.ts));
         for (let c = 0; c < frame.values.length; c++) expect(Array.from(written.values[c])).toEqual(Array.from(frame.values[c]));
-        expect(report.coverage).toEqual([{ start: frame.ts[0], end: frame.ts[frame.length - 1] + intervalMs, state: 'stored' }]);
+        // Stored coverage is the runs of consecutive bars of the file; a bar it lacks is missing.
+        const runs: { start: number; end: number; state: 'stored' }[] = [];
+        for (const t of frame.ts) {
+          const last = runs.at(-1);
+          if (last && last.end === t) last.end = t + intervalMs;
+          else runs.push({ start: t, end: t + intervalMs, state: 'stored' });
+        }
+        expect(report.coverage).toEqual(runs);
       }),
       { numRuns: 60 },
     );

@@ -7,6 +7,7 @@ import type { Frame, FrameSchema, TimeRange } from '../../../src/core/index.js';
 import type {
   BarStore, CoverageRange, DatasetKey, DatasetSummary, Fence, WriteBatch, WriteReport,
 } from '../../../src/storage/index.js';
+import { writtenCoverage } from '../../../src/storage/coverage-algebra.js';
 
 interface DatasetState {
   schema: string;
@@ -61,9 +62,11 @@ export function createFakeBarStore(): FakeBarStore {
         for (let c = 0; c < f.values.length; c++) row[c] = f.values[c][i];
         state.rows.set(f.ts[i], row);
       }
-      for (const claim of batch.coverage) state.coverage.push({ start: claim.start, end: claim.end, state: claim.state });
+      // As every engine: a stored claim records the runs of bars written (storage/coverage-algebra.ts).
+      const written = writtenCoverage([...batch.coverage].sort((a, b) => a.start - b.start), f.ts, batch.dataset.intervalMs);
+      for (const claim of written) state.coverage.push({ start: claim.start, end: claim.end, state: claim.state });
       state.coverage.sort((a, b) => a.start - b.start);
-      return { rowsWritten: f.length, coverageWritten: batch.coverage };
+      return { rowsWritten: f.length, coverageWritten: written };
     },
     async advanceFence(fence: Fence): Promise<void> {
       checkFence(fences, fence);

@@ -126,6 +126,17 @@ describe('duckdb report archive', () => {
     expect(await db.reports.latest(ETH, 5 * MIN)).toBeUndefined();
   });
 
+  it('finds the newest report of a dataset over a range overlapping the one given', async () => {
+    const db = await open();
+    const over = (id: string, createdAt: number, start: number, end: number): ConformanceReport => ({ ...report(id, BTC, MIN, createdAt), range: { start, end } });
+    await db.reports.append(over('early', 100, 0, 240 * MIN));
+    await db.reports.append(over('later', 200, 240 * MIN, 480 * MIN));
+    expect((await db.reports.latest(BTC, MIN))?.id).toBe('later');
+    expect((await db.reports.latest(BTC, MIN, { start: 120 * MIN, end: 240 * MIN }))?.id).toBe('early');
+    expect((await db.reports.latest(BTC, MIN, { start: 200 * MIN, end: 300 * MIN }))?.id).toBe('later');
+    expect(await db.reports.latest(BTC, MIN, { start: 480 * MIN, end: 500 * MIN })).toBeUndefined();
+  });
+
   it('lists 50 reports by default and at most 1000', async () => {
     const db = await open();
     for (let i = 0; i < 55; i++) await db.reports.append(report(`r${i}`, BTC, MIN, i));
@@ -207,6 +218,28 @@ describe('ingest findings written with bars', () => {
       await expect(db.bars.write({ dataset: ds, frame, coverage: [{ start: 60_000, end: 180_000, state: 'stored' }], fence: { key: 'k', token: 4 }, findings: [{ ...finding, at: 6 }] }, OHLCV_SCHEMA))
         .rejects.toMatchObject({ code: 'conflict' });
       expect(await db.findings.findings(ds.nodeId, ds.intervalMs, 0, 1e9)).toEqual([finding]);
+    } finally {
+      await db.close();
+    }
+  });
+  it('supersedes the findings of rows a later write replaces: kept as history, no longer in force', async () => {
+    const db = await createEmbeddedDatabase({ path: ':memory:', clock: { now: () => 9_000 } });
+    try {
+      const ds = { nodeId: 'ohlcv:x:Y', intervalMs: 60_000 };
+      const dup = { nodeId: ds.nodeId, intervalMs: ds.intervalMs, flag: 'duplicate_ts' as const, ts: 120_000, count: 1, at: 5, detail: 'upstream sent the bar twice' };
+      const outside = { ...dup, ts: 600_000 };
+      const bars = (...ts: number[]) => createFrame(OHLCV_SCHEMA, Float64Array.from(ts), OHLCV_SCHEMA.columns.map(() => Float64Array.from(ts, () => 1)));
+      await db.bars.write({ dataset: ds, frame: bars(60_000, 120_000), coverage: [{ start: 60_000, end: 180_000, state: 'stored' }], findings: [dup] }, OHLCV_SCHEMA);
+      await db.findings.appendFindings([outside]);
+      // The range is rewritten clean (a repair, a re-import): its finding no longer applies.
+      await db.bars.write({ dataset: ds, frame: bars(60_000, 120_000), coverage: [{ start: 60_000, end: 180_000, state: 'stored' }] }, OHLCV_SCHEMA);
+      expect(await db.findings.findings(ds.nodeId, ds.intervalMs, 0, 1e9)).toEqual([outside]);
+      expect(await db.findings.history(ds.nodeId, ds.intervalMs, 0, 1e9)).toEqual([{ ...dup, supersededAt: 9_000 }, { ...outside, supersededAt: null }]);
+      // A write carrying its own findings keeps them in force (superseding happens before they are inserted).
+      const again = { ...dup, at: 7 };
+      await db.bars.write({ dataset: ds, frame: bars(120_000), coverage: [{ start: 120_000, end: 180_000, state: 'stored' }], findings: [again] }, OHLCV_SCHEMA);
+      expect(await db.findings.findings(ds.nodeId, ds.intervalMs, 0, 300_000)).toEqual([again]);
+      expect((await db.findings.history(ds.nodeId, ds.intervalMs, 0, 300_000)).length).toBe(2);
     } finally {
       await db.close();
     }

@@ -8,9 +8,8 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { InvalidRequestError, NotFoundError, isSeamlessError } from '../../../core/index.js';
 
-/** What Confluent's registry answers with, and what its clients send. */
+/** What Confluent's registry answers with (its clients send it too; json-body.ts parses it). */
 export const CONFLUENT_CONTENT_TYPE = 'application/vnd.schemaregistry.v1+json';
-export const CONFLUENT_REQUEST_TYPES = [CONFLUENT_CONTENT_TYPE, 'application/vnd.schemaregistry+json'] as const;
 
 /** Confluent's error codes that Seamless answers with (status = first three digits). */
 export const CONFLUENT_CODES = {

@@ -125,6 +125,14 @@ export const DUCKDB_MIGRATIONS: readonly Migration[] = Object.freeze([
          requested_by VARCHAR NOT NULL, created_at_ms BIGINT NOT NULL)`,
     ],
   },
+  {
+    version: 8,
+    name: 'schema registry soft deletes',
+    statements: [
+      // NULL: live; else when the version was soft-deleted (Confluent DELETE without permanent).
+      'ALTER TABLE subject_versions ADD COLUMN deleted_at_ms BIGINT',
+    ],
+  },
 ]);
 
 /** Applies the migrations newer than the database's version; returns the versions applied. */

@@ -234,7 +234,11 @@ describe.concurrent('seamless schema and report CLI', () => {
       const asFlag = await as(alice.secret, ['schema', 'approve', 'x', '--as', 'bob']);
       expect(asFlag.stderr).toMatch(/^seamless: invalid_request: --as: with --url the identity is the API key's name/);
 
-      const id = promotionIdOf(await as(alice.secret, ['schema', 'promote', 'trades:demo/ETH', '--change-request', 'CR-9']));
+      const promoted = await as(alice.secret, ['schema', 'promote', 'trades:demo/ETH', '--change-request', 'CR-9']);
+      const id = promotionIdOf(promoted);
+      // The advice printed is what works through a gateway: a key, not --as (which is refused there).
+      expect(promoted.stdout).toContain(`approve it with: seamless schema approve ${id} --url ${url} --key <admin API key>`);
+      expect(promoted.stdout).not.toContain('--as');
       expect((await as(alice.secret, ['schema', 'approve', id])).stdout).toContain('approved by alice (1 of 2): pending');
       const again = await as(alice.secret, ['schema', 'approve', id]);
       expect(again).toMatchObject({ code: 1, stderr: expect.stringMatching(/^seamless: conflict: "alice" has already approved/) });

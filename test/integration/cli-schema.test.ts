@@ -163,7 +163,10 @@ describe.concurrent('seamless schema and report CLI', () => {
     expect((await seamless(ws, ['schema', 'mode', 'seamless-tick'])).stdout).toBe('seamless-tick: canary\n');
 
     const second = await seamless(ws, ['schema', 'approve', id, '--as', 'bob']);
-    expect(second).toMatchObject({ code: 0, stdout: `promotion ${id} approved by alice and bob: seamless-tick is now strict\n` });
+    expect(second).toMatchObject({ code: 0, stdout: `promotion ${id} approved by alice and bob: seamless-tick is now strict on version 1\n` });
+    // The deciding approval already appended its entry to the governance document.
+    const live = await readFile(join(ws.dataDir, 'docs', 'operations', 'schema_registry_governance.md'), 'utf8');
+    expect(live).toMatch(/## \d+\. \S+ — promotion — seamless-tick/);
     expect((await seamless(ws, ['schema', 'mode', 'seamless-tick'])).stdout).toBe('seamless-tick: strict\n');
 
     const audit = await seamless(ws, ['schema', 'audit', 'seamless-tick']);
@@ -174,6 +177,8 @@ describe.concurrent('seamless schema and report CLI', () => {
     expect(file).toBe(join(ws.dataDir, 'docs', 'operations', 'schema_registry_governance.md'));
     const markdown = await readFile(file, 'utf8');
     expect(markdown).toMatch(/^# Schema registry governance log\n/);
+    // Export appends only what is missing: the document is unchanged, not regenerated.
+    expect(markdown).toBe(live);
     expect(markdown).toMatch(/## \d+\. \S+ — promotion — seamless-tick/);
     expect(markdown).toContain('| approvers | alice, bob |');
     expect(markdown).toContain('| change request | CR-1234 |');

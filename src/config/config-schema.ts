@@ -22,6 +22,8 @@ export const DEFAULT_STALE_PRICE_MIN_RUN = 120;
 export const DEFAULT_WIDE_SPREAD_MAX_RELATIVE = 0.05;
 export const DEFAULT_COMPLETENESS_WINDOW_BARS = 1440;
 export const DEFAULT_CANARY_WINDOW_MS = 48 * 3_600_000;
+/** Where the governance document goes (`<docs_dir>/operations/schema_registry_governance.md`); relative to dataDir. */
+export const DEFAULT_REGISTRY_DOCS_DIR = 'docs';
 export const DEFAULT_LEASE_MS = 15_000;
 export const DEFAULT_HEARTBEAT_MS = 5_000;
 export const DEFAULT_EVENTS_NATS_STREAM = 'SEAMLESS';
@@ -267,6 +269,8 @@ export const SeamlessConfigSchema = z.object({
     compatibility: z.enum(['BACKWARD', 'BACKWARD_TRANSITIVE', 'FORWARD', 'FORWARD_TRANSITIVE', 'FULL', 'FULL_TRANSITIVE', 'NONE']).default('BACKWARD'),
     /** A promotion to strict is refused while the subject had canary failures this recently. */
     canary_window_ms: z.number().int().min(0).default(DEFAULT_CANARY_WINDOW_MS),
+    /** Docs directory of the governance document; relative to dataDir unless absolute. */
+    docs_dir: z.string().min(1).default(DEFAULT_REGISTRY_DOCS_DIR),
   }).strict().prefault({}),
 }).strict();
 

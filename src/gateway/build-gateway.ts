@@ -10,6 +10,7 @@ import type { Seamless } from '../provider/index.js';
 import { createKeyVerifier } from './api-keys.js';
 import { registerAuth, callerName } from './auth.js';
 import { sendError } from './error-reply.js';
+import { registerJsonBodyParser } from './json-body.js';
 import { backfillRoutes } from './routes/backfill-routes.js';
 import { barsRoutes } from './routes/bars-route.js';
 import { datasetRoutes } from './routes/dataset-routes.js';
@@ -43,6 +44,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
     forceCloseConnections: 'idle',
     keepAliveTimeout: 5_000,
   });
+  registerJsonBodyParser(app);
   let ready = false;
   const requests = seamless.metrics.requestsTotal;
   const durations = seamless.metrics.requestDuration;

@@ -13,7 +13,7 @@ import {
 } from '../conformance/index.js';
 import type { ConformanceMode, ConformancePipeline, ConformanceReport, ReportArchive } from '../conformance/index.js';
 import type { Logger, SeamlessMetrics } from '../observability/index.js';
-import type { DriftDetector, SchemaRegistry } from '../schema/index.js';
+import type { DriftDetector, SchemaRegistry, ValidationTarget } from '../schema/index.js';
 import { ConformanceBlockedError, SchemaValidationError } from './errors.js';
 import type { FindingsIndex } from './findings-index.js';
 
@@ -60,14 +60,16 @@ export function createConformanceStage(deps: ConformanceStageDeps): ConformanceS
   return async function runConformance(input) {
     const now = deps.clock.now();
     const labels = { node_id: input.nodeId, interval: formatInterval(input.intervalMs) };
-    const latest = await registry.parsed(input.subject, 'latest');
-    const validationMode = latest ? await registry.getValidationMode(input.subject) : undefined;
+    // Strict checks the approved version; a newer version awaiting promotion is checked too (below).
+    const plan = await registry.validationPlan(input.subject);
+    const latest = plan.primary;
+    const validationMode = latest?.mode;
     const batch = frameToRawBatch(input.frame);
-    const result = pipeline.check({
+    const checkAgainst = (target: ValidationTarget | undefined) => pipeline.check({
       nodeId: input.nodeId,
       intervalMs: input.intervalMs,
       frameSchema: input.frameSchema,
-      ...(latest && validationMode ? { registry: { subject: input.subject, version: latest.version.version, schema: latest.schema, mode: validationMode } } : {}),
+      ...(target ? { registry: { subject: input.subject, version: target.version.version, schema: target.schema, mode: target.mode } } : {}),
       batch,
       expected: input.closed,
       knownEmpty: input.knownEmpty,
@@ -75,6 +77,7 @@ export function createConformanceStage(deps: ConformanceStageDeps): ConformanceS
       origin: 'read',
       mode: deps.mode,
     });
+    const result = checkAgainst(latest);
     let report = result.report;
     const ingest = await deps.findings.range(input.nodeId, input.intervalMs, input.closed.start, input.closed.end);
     if (ingest.length > 0) report = mergeIngestFindings(report, ingest);
@@ -91,6 +94,15 @@ export function createConformanceStage(deps: ConformanceStageDeps): ConformanceS
     }
     if (report.warnings.length > 0) metrics.conformanceWarnings.inc(labels, report.warnings.length);
 
+    if (plan.candidate) {
+      // The candidate is canary: its failures are recorded and counted, never blocking.
+      const candidate = checkAgainst(plan.candidate).schemaViolations;
+      if (candidate.length > 0) {
+        metrics.schemaValidationFailures.inc({ subject: input.subject, mode: 'canary' });
+        await registry.recordValidation(input.subject, 'canary', candidate);
+        log.warn({ subject: input.subject, mode: 'canary', version: plan.candidate.version.version, violations: candidate }, 'schema validation failed against the version awaiting promotion');
+      }
+    }
     if (result.schemaViolations.length > 0 && latest && validationMode) {
       metrics.schemaValidationFailures.inc({ subject: input.subject, mode: validationMode });
       await registry.recordValidation(input.subject, validationMode, result.schemaViolations);

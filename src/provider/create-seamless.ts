@@ -2,6 +2,7 @@
  * Composes one Seamless instance from its configuration: storage, sources, coordinator,
  * response cache, data provider, metrics and logs. Everything runs embedded in this process.
  */
+import { resolve } from 'node:path';
 import {
   InvalidRequestError, frameSchemaByName, parseInterval, parseTime, systemClock,
 } from '../core/index.js';
@@ -134,6 +135,7 @@ export async function createSeamless(options: CreateSeamlessOptions = {}): Promi
       validationMode: config.schema_registry.validation_mode,
       canaryWindowMs: config.schema_registry.canary_window_ms,
     },
+    docsDir: resolve(dataDir, config.schema_registry.docs_dir),
   });
   // The shipped OHLCV, tick and quote schemas are registered at first start (idempotent).
   await registerShippedSchemas(registry);

@@ -28,7 +28,9 @@ export function createCachedRegistryStore(inner: RegistryStore): RegistryStore {
   }
 
   return {
-    subjects() {
+    subjects(includeDeleted = false) {
+      // Soft-deleted subjects are listed only on request (Confluent's `?deleted=true`): not cached.
+      if (includeDeleted) return inner.subjects(true);
       if (subjects === undefined) {
         const loading = inner.subjects();
         subjects = loading;
@@ -42,6 +44,14 @@ export function createCachedRegistryStore(inner: RegistryStore): RegistryStore {
     async appendVersion(subject, schema, fingerprint, at) {
       try {
         return await inner.appendVersion(subject, schema, fingerprint, at);
+      } finally {
+        versions.delete(subject);
+        subjects = undefined;
+      }
+    },
+    async deleteVersions(subject, numbers, permanent, at) {
+      try {
+        await inner.deleteVersions(subject, numbers, permanent, at);
       } finally {
         versions.delete(subject);
         subjects = undefined;

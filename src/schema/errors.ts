@@ -3,7 +3,7 @@
  * codes and adds a finer `details.reason`, so the gateway can map it to a Confluent
  * `error_code` without reading message text.
  */
-import { ConflictError, InvalidRequestError } from '../core/index.js';
+import { ConflictError, InvalidRequestError, SeamlessError } from '../core/index.js';
 import type { CompatibilityMode } from './schema-types.js';
 
 /**
@@ -49,12 +49,37 @@ export class PromotionRequiredError extends ConflictError {
 }
 
 /** Why a promotion request or its approval was refused. */
-export type PromotionRefusal = 'canary_failures' | 'already_strict' | 'promotion_pending' | 'not_pending' | 'duplicate_approval';
+export type PromotionRefusal = 'canary_failures' | 'already_strict' | 'promotion_pending' | 'not_pending' | 'duplicate_approval' | 'version_not_live';
 
 /** A promotion request or approval that governance refuses. Code `conflict` (409). */
 export class PromotionRefusedError extends ConflictError {
   constructor(readonly reason: PromotionRefusal, message: string, details: Record<string, unknown> = {}) {
     super(message, { reason, ...details });
     this.name = 'PromotionRefusedError';
+  }
+}
+
+/**
+ * Why a delete was refused, as Confluent answers it: soft-deleting what is already soft-deleted
+ * (40404 subject, 40406 version), or deleting permanently what was not soft-deleted first
+ * (40405 subject, 40407 version).
+ */
+export type DeleteRefusal = 'subject_soft_deleted' | 'subject_not_soft_deleted' | 'version_soft_deleted' | 'version_not_soft_deleted';
+
+/** A soft or permanent delete out of Confluent's order. Code `not_found` (404, as Confluent). */
+export class DeleteRefusedError extends SeamlessError {
+  readonly code = 'not_found';
+  constructor(readonly reason: DeleteRefusal, message: string, details: Record<string, unknown> = {}) {
+    super(message, { reason, ...details });
+    this.name = 'DeleteRefusedError';
+  }
+}
+
+/** The audit log was written but the governance document could not be. Code `internal` (500). */
+export class GovernanceDocumentError extends SeamlessError {
+  readonly code = 'internal';
+  constructor(readonly path: string, message: string, options?: { cause?: unknown }) {
+    super(`governance document ${path}: ${message}`, { path }, options);
+    this.name = 'GovernanceDocumentError';
   }
 }

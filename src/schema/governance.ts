@@ -5,7 +5,12 @@
  * approvals by two different identities (the requester may be one of them). The request, and
  * again the deciding approval, are refused while the subject had canary validation failures
  * within the canary window. The deciding approval sets `strict` and appends an audit entry with
- * the bundle SHA of every version of the subject. Rolling back to `canary` is allowed and audited.
+ * the bundle SHA of every live version of the subject. Rolling back to `canary` is allowed and audited.
+ *
+ * Strict enforces the APPROVED version: the version of the subject's newest approved promotion
+ * (or, with no promotion — `strict` as the configured default — its first live version). A
+ * version registered later is a candidate: reads are checked against it too, its failures are
+ * recorded as canary failures, and it never blocks a read until a promotion of it is approved.
  */
 import { randomUUID } from 'node:crypto';
 import { InvalidRequestError, NotFoundError } from '../core/index.js';
@@ -13,7 +18,7 @@ import { PromotionRefusedError, PromotionRequiredError } from './errors.js';
 import { checkIdentity, checkSubject, formatWindow } from './registry-context.js';
 import type { RegistryContext } from './registry-context.js';
 import { VALIDATION_MODES } from './schema-types.js';
-import type { AuditEntry, Promotion, SchemaVersion, ValidationMode } from './schema-types.js';
+import type { AuditEntry, ParsedSchema, Promotion, SchemaVersion, ValidationMode } from './schema-types.js';
 
 /** Distinct identities a promotion needs before the subject turns strict. */
 export const REQUIRED_APPROVALS = 2;
@@ -26,8 +31,27 @@ export interface PromotionRequest {
   readonly version?: number;
 }
 
+/** A version a read is checked against, with its parsed schema and the mode of the check. */
+export interface ValidationTarget {
+  readonly version: SchemaVersion;
+  readonly schema: ParsedSchema;
+  readonly mode: ValidationMode;
+}
+
+/** What a read of a subject is validated against (both undefined for a subject without live versions). */
+export interface ValidationPlan {
+  /** Strict: the approved version (failures block). Canary: the latest version (failures are recorded). */
+  readonly primary: ValidationTarget | undefined;
+  /** Strict only: a newer version awaiting promotion, checked in canary mode (recorded, never blocking). */
+  readonly candidate: ValidationTarget | undefined;
+}
+
 export interface Governance {
   getValidationMode(subject: string): Promise<ValidationMode>;
+  /** The version strict enforces on the subject (see the file header); undefined without live versions. */
+  approvedVersion(subject: string): Promise<SchemaVersion | undefined>;
+  /** What reads of the subject are checked against now. */
+  validationPlan(subject: string): Promise<ValidationPlan>;
   /** `canary` only (a rollback when the subject was strict); `strict` throws PromotionRequiredError. */
   setValidationMode(subject: string, mode: ValidationMode, actor: string): Promise<ValidationMode>;
   /** Records a validation failure when `messages` is non-empty (the read path calls this). */
@@ -57,8 +81,21 @@ export function createGovernance(ctx: RegistryContext): Governance {
     return failures;
   }
 
+  async function approvedVersion(subject: string): Promise<SchemaVersion | undefined> {
+    const live = await ctx.live(subject);
+    if (live.length === 0) return undefined;
+    const approved = (await store.promotions(subject)).filter((p) => p.state === 'approved');
+    // Newest decision first; a promotion of a version deleted since no longer counts.
+    approved.sort((a, b) => (b.decidedAt ?? 0) - (a.decidedAt ?? 0));
+    for (const p of approved) {
+      const v = live.find((x) => x.version === p.version);
+      if (v !== undefined) return v;
+    }
+    return live[0];
+  }
+
   async function promotedVersion(subject: string, wanted: number | undefined): Promise<SchemaVersion> {
-    const versions = await store.versions(subject);
+    const versions = await ctx.live(subject);
     if (versions.length === 0) throw new NotFoundError('subject', subject);
     const found = wanted === undefined ? versions[versions.length - 1] : versions.find((v) => v.version === wanted);
     if (found === undefined) throw new NotFoundError('version', `${subject} version ${String(wanted)}`, { subject, version: wanted });
@@ -75,7 +112,7 @@ export function createGovernance(ctx: RegistryContext): Governance {
       action: 'promotion',
       subject: promotion.subject,
       version: promotion.version,
-      bundleSha: ctx.bundleSha(await store.versions(promotion.subject)),
+      bundleSha: ctx.bundleSha(await ctx.live(promotion.subject)),
       approvers,
       changeRequest: promotion.changeRequest,
       canaryWindowMs: windowMs,
@@ -88,6 +125,20 @@ export function createGovernance(ctx: RegistryContext): Governance {
 
   return {
     getValidationMode: (subject) => ctx.validationMode(subject),
+    approvedVersion,
+
+    async validationPlan(subject) {
+      const live = await ctx.live(subject);
+      const latest = live.at(-1);
+      if (latest === undefined) return { primary: undefined, candidate: undefined };
+      const target = (version: SchemaVersion, mode: ValidationMode): ValidationTarget => ({ version, schema: ctx.stored(version.schema).schema, mode });
+      if ((await ctx.validationMode(subject)) === 'canary') return { primary: target(latest, 'canary'), candidate: undefined };
+      const approved = (await approvedVersion(subject)) ?? latest;
+      return {
+        primary: target(approved, 'strict'),
+        candidate: latest.version > approved.version ? target(latest, 'canary') : undefined,
+      };
+    },
 
     async setValidationMode(subject, mode, actor) {
       checkSubject(subject);
@@ -98,7 +149,7 @@ export function createGovernance(ctx: RegistryContext): Governance {
         const current = await ctx.validationMode(subject);
         if (current === mode) return mode;
         await store.setValidationMode(subject, mode);
-        const versions = await store.versions(subject);
+        const versions = await ctx.live(subject);
         await ctx.audit({
           action: 'mode_change',
           subject,
@@ -127,7 +178,15 @@ export function createGovernance(ctx: RegistryContext): Governance {
       return await ctx.serial(async () => {
         const version = await promotedVersion(subject, request.version);
         if ((await ctx.validationMode(subject)) === 'strict') {
-          throw new PromotionRefusedError('already_strict', `subject "${subject}" is already strict`, { subject });
+          // Strict already: only a version newer than the approved one can be promoted.
+          const approved = await approvedVersion(subject);
+          if (approved !== undefined && version.version <= approved.version) {
+            throw new PromotionRefusedError(
+              'already_strict',
+              `subject "${subject}" is already strict on version ${approved.version}; register a newer version and promote that one`,
+              { subject, approvedVersion: approved.version, version: version.version },
+            );
+          }
         }
         const pending = (await store.promotions(subject)).find((p) => p.state === 'pending');
         if (pending !== undefined) {

@@ -19,14 +19,16 @@ export function createMemoryRegistryStore(): RegistryStore {
   const failures: ValidationFailure[] = [];
 
   return {
-    async subjects() {
-      return [...versionsBySubject.keys()].sort();
+    async subjects(includeDeleted = false) {
+      const out: string[] = [];
+      for (const [subject, list] of versionsBySubject) if (list.some((v) => includeDeleted || !v.deleted)) out.push(subject);
+      return out.sort();
     },
     async versions(subject) {
       return [...(versionsBySubject.get(subject) ?? [])];
     },
     async findByFingerprint(subject, fingerprint) {
-      return versionsBySubject.get(subject)?.find((v) => v.fingerprint === fingerprint);
+      return versionsBySubject.get(subject)?.find((v) => v.fingerprint === fingerprint && !v.deleted);
     },
     async schemaById(id) {
       return schemaByIdMap.get(id);
@@ -39,10 +41,22 @@ export function createMemoryRegistryStore(): RegistryStore {
         schemaByIdMap.set(id, Object.freeze({ id, schema, fingerprint }));
       }
       const list = versionsBySubject.get(subject) ?? [];
-      const version: SchemaVersion = Object.freeze({ subject, version: list.length + 1, id, schema, fingerprint, registeredAt: at });
+      const next = (list.at(-1)?.version ?? 0) + 1;
+      const version: SchemaVersion = Object.freeze({ subject, version: next, id, schema, fingerprint, registeredAt: at, deleted: false });
       list.push(version);
       versionsBySubject.set(subject, list);
       return version;
+    },
+    async deleteVersions(subject, numbers, permanent) {
+      const list = versionsBySubject.get(subject);
+      if (list === undefined) return;
+      const kept: SchemaVersion[] = [];
+      for (const v of list) {
+        if (!numbers.includes(v.version)) kept.push(v);
+        else if (!permanent) kept.push(Object.freeze({ ...v, deleted: true }));
+      }
+      if (kept.length === 0) versionsBySubject.delete(subject);
+      else versionsBySubject.set(subject, kept);
     },
     async compatibility(subject) {
       return compatibility.get(subject ?? GLOBAL_KEY);

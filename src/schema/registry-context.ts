@@ -5,6 +5,7 @@
 import { InvalidRequestError } from '../core/index.js';
 import type { Clock } from '../core/index.js';
 import { InvalidSubjectError } from './errors.js';
+import type { GovernanceDocument } from './governance-document.js';
 import type { RegistryStore } from './registry-store.js';
 import { bundleFingerprint, readSchemaDocument } from './schema-document.js';
 import type { SchemaDocument } from './schema-document.js';
@@ -26,6 +27,8 @@ export interface RegistryContext {
   readonly store: RegistryStore;
   readonly clock: Clock;
   readonly defaults: RegistryDefaults;
+  /** The versions of a subject that are not soft-deleted, ascending. */
+  live(subject: string): Promise<SchemaVersion[]>;
   /** The parsed form of a stored schema text, parsed once. */
   stored(text: string): SchemaDocument;
   /** Runs writes one at a time, so check-then-append sequences cannot interleave. */
@@ -39,7 +42,11 @@ export interface RegistryContext {
   audit(entry: Omit<AuditEntry, 'seq' | 'at' | 'approvers' | 'changeRequest' | 'canaryWindowMs' | 'canaryFailures'> & Partial<Pick<AuditEntry, 'approvers' | 'changeRequest' | 'canaryWindowMs' | 'canaryFailures'>>): Promise<AuditEntry>;
 }
 
-export function createRegistryContext(store: RegistryStore, clock: Clock, defaults: RegistryDefaults): RegistryContext {
+/**
+ * `document`, when given, receives the whole audit log after each audited change and appends
+ * what it lacks (governance-document.ts).
+ */
+export function createRegistryContext(store: RegistryStore, clock: Clock, defaults: RegistryDefaults, document?: GovernanceDocument): RegistryContext {
   const documents = new Map<string, SchemaDocument>();
   let tail: Promise<unknown> = Promise.resolve();
   const stored = (text: string): SchemaDocument => {
@@ -55,6 +62,12 @@ export function createRegistryContext(store: RegistryStore, clock: Clock, defaul
     clock,
     defaults,
     stored,
+    async live(subject) {
+      const all = await store.versions(subject);
+      const out: SchemaVersion[] = [];
+      for (const v of all) if (!v.deleted) out.push(v);
+      return out;
+    },
     serial<T>(task: () => Promise<T>): Promise<T> {
       const run = tail.then(task);
       tail = run.then(() => undefined, () => undefined);
@@ -75,8 +88,8 @@ export function createRegistryContext(store: RegistryStore, clock: Clock, defaul
       for (const f of failures) if (f.mode === 'canary') n++;
       return n;
     },
-    audit(entry) {
-      return store.appendAudit({
+    async audit(entry) {
+      const saved = await store.appendAudit({
         at: clock.now(),
         approvers: [],
         changeRequest: undefined,
@@ -84,6 +97,8 @@ export function createRegistryContext(store: RegistryStore, clock: Clock, defaul
         canaryFailures: undefined,
         ...entry,
       });
+      if (document !== undefined) await document.sync(await store.audit());
+      return saved;
     },
   };
 }

@@ -7,19 +7,32 @@ import type {
 } from './schema-types.js';
 
 export interface RegistryStore {
-  /** Subjects with at least one version, sorted. */
-  subjects(): Promise<string[]>;
-  /** Versions of a subject, ascending; empty for an unknown subject. */
+  /**
+   * Subjects with at least one version that is not soft-deleted, sorted; with `includeDeleted`,
+   * every subject with a stored version (soft-deleted or not).
+   */
+  subjects(includeDeleted?: boolean): Promise<string[]>;
+  /**
+   * Every stored version of a subject, soft-deleted ones included (`deleted: true`), ascending;
+   * empty for an unknown subject. Callers filter what they show.
+   */
   versions(subject: string): Promise<SchemaVersion[]>;
-  /** The version registered for this fingerprint under the subject, if any. */
+  /** The first version of the subject registered with this fingerprint that is not soft-deleted, if any. */
   findByFingerprint(subject: string, fingerprint: string): Promise<SchemaVersion | undefined>;
   /** The schema text with this global id, if any. */
   schemaById(id: number): Promise<{ readonly id: number; readonly schema: string; readonly fingerprint: string } | undefined>;
   /**
    * Appends the next version of `subject`. The global id is reused when any subject already has
-   * the same fingerprint, else allocated. Returns the new version.
+   * the same fingerprint, else allocated. The version number follows the highest stored one
+   * (soft-deleted included). Returns the new version.
    */
   appendVersion(subject: string, schema: string, fingerprint: string, at: number): Promise<SchemaVersion>;
+  /**
+   * Soft-deletes (marks `deleted`) or, with `permanent`, removes these stored versions of the
+   * subject; unknown numbers are ignored. Global ids and their schema texts stay (`schemaById`
+   * still answers). The registry checks Confluent's preconditions before calling this.
+   */
+  deleteVersions(subject: string, versions: readonly number[], permanent: boolean, at: number): Promise<void>;
   /** Compatibility of a subject, or of the registry when `subject` is undefined; undefined when unset. */
   compatibility(subject: string | undefined): Promise<CompatibilityMode | undefined>;
   setCompatibility(subject: string | undefined, mode: CompatibilityMode): Promise<void>;

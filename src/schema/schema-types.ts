@@ -50,6 +50,8 @@ export interface SchemaVersion {
   /** `sha256:` of the canonical form. */
   readonly fingerprint: string;
   readonly registeredAt: number;
+  /** Soft-deleted (Confluent `DELETE` without `permanent`): hidden unless asked for with `deleted=true`. */
+  readonly deleted: boolean;
 }
 
 export interface CompatibilityResult {
@@ -75,7 +77,7 @@ export interface Promotion {
 export interface AuditEntry {
   readonly seq: number;
   readonly at: number;
-  readonly action: 'promotion' | 'mode_change' | 'register' | 'config_change';
+  readonly action: 'promotion' | 'mode_change' | 'register' | 'config_change' | 'delete';
   readonly subject: string;
   readonly version: number | undefined;
   /** SHA-256 over every schema of the subject (the "bundle"), in version order. */

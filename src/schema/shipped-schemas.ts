@@ -42,12 +42,13 @@ export const SHIPPED_SCHEMAS: readonly ShippedSchema[] = Object.freeze([
 
 /**
  * Registers each shipped schema whose subject has no version yet (a subject that evolved keeps
- * its history untouched). Returns the versions registered now.
+ * its history untouched, and one an operator soft-deleted stays deleted). Returns the versions
+ * registered now.
  */
 export async function registerShippedSchemas(registry: SchemaRegistry): Promise<SchemaVersion[]> {
   const added: SchemaVersion[] = [];
   for (const { subject, schema } of SHIPPED_SCHEMAS) {
-    if ((await registry.versions(subject)).length > 0) continue;
+    if ((await registry.versions(subject, { deleted: true })).length > 0) continue;
     added.push(await registry.register(subject, schema, SHIPPED_SCHEMA_ACTOR));
   }
   return added;

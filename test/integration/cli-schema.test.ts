@@ -163,7 +163,10 @@ describe.concurrent('seamless schema and report CLI', () => {
     expect((await seamless(ws, ['schema', 'mode', 'seamless-tick'])).stdout).toBe('seamless-tick: canary\n');
 
     const second = await seamless(ws, ['schema', 'approve', id, '--as', 'bob']);
-    expect(second).toMatchObject({ code: 0, stdout: `promotion ${id} approved by alice and bob: seamless-tick is now strict\n` });
+    expect(second).toMatchObject({ code: 0, stdout: `promotion ${id} approved by alice and bob: seamless-tick is now strict on version 1\n` });
+    // The deciding approval already appended its entry to the governance document.
+    const live = await readFile(join(ws.dataDir, 'docs', 'operations', 'schema_registry_governance.md'), 'utf8');
+    expect(live).toMatch(/## \d+\. \S+ — promotion — seamless-tick/);
     expect((await seamless(ws, ['schema', 'mode', 'seamless-tick'])).stdout).toBe('seamless-tick: strict\n');
 
     const audit = await seamless(ws, ['schema', 'audit', 'seamless-tick']);
@@ -174,6 +177,8 @@ describe.concurrent('seamless schema and report CLI', () => {
     expect(file).toBe(join(ws.dataDir, 'docs', 'operations', 'schema_registry_governance.md'));
     const markdown = await readFile(file, 'utf8');
     expect(markdown).toMatch(/^# Schema registry governance log\n/);
+    // Export appends only what is missing: the document is unchanged, not regenerated.
+    expect(markdown).toBe(live);
     expect(markdown).toMatch(/## \d+\. \S+ — promotion — seamless-tick/);
     expect(markdown).toContain('| approvers | alice, bob |');
     expect(markdown).toContain('| change request | CR-1234 |');
@@ -234,7 +239,11 @@ describe.concurrent('seamless schema and report CLI', () => {
       const asFlag = await as(alice.secret, ['schema', 'approve', 'x', '--as', 'bob']);
       expect(asFlag.stderr).toMatch(/^seamless: invalid_request: --as: with --url the identity is the API key's name/);
 
-      const id = promotionIdOf(await as(alice.secret, ['schema', 'promote', 'trades:demo/ETH', '--change-request', 'CR-9']));
+      const promoted = await as(alice.secret, ['schema', 'promote', 'trades:demo/ETH', '--change-request', 'CR-9']);
+      const id = promotionIdOf(promoted);
+      // The advice printed is what works through a gateway: a key, not --as (which is refused there).
+      expect(promoted.stdout).toContain(`approve it with: seamless schema approve ${id} --url ${url} --key <admin API key>`);
+      expect(promoted.stdout).not.toContain('--as');
       expect((await as(alice.secret, ['schema', 'approve', id])).stdout).toContain('approved by alice (1 of 2): pending');
       const again = await as(alice.secret, ['schema', 'approve', id]);
       expect(again).toMatchObject({ code: 1, stderr: expect.stringMatching(/^seamless: conflict: "alice" has already approved/) });

@@ -166,6 +166,21 @@ describe('gateway (real server on an ephemeral port)', () => {
     expect(notJson.status).toBe(400);
   });
 
+  it('parses an empty body sent with a JSON or vendor JSON content type as no body, on any route', async () => {
+    for (const type of ['application/json', 'application/vnd.schemaregistry.v1+json', 'application/problem+json; charset=utf-8']) {
+      // The route's own check answers (naming the field), never the parser's "Body cannot be empty".
+      const post = await get('/v1/backfills', { method: 'POST', headers: { 'content-type': type } });
+      expect(post.status, type).toBe(400);
+      const body = await post.json() as ErrorJson;
+      expect(body.error).toMatchObject({ code: 'invalid_request', details: { field: 'body' } });
+      const del = await get('/v1/no-such-thing', { method: 'DELETE', headers: { 'content-type': type } });
+      expect(del.status, type).toBe(404);
+    }
+    // A non-empty body that is not JSON is still refused by the parser.
+    const bad = await get('/v1/backfills', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"node":' });
+    expect(bad.status).toBe(400);
+  });
+
   it('answers unknown routes with the error body', async () => {
     const res = await get('/v2/nothing');
     expect(res.status).toBe(404);

@@ -37,6 +37,23 @@ export function describeRegistryStore(name: string, open: () => Promise<Registry
       expect(await store.audit()).toEqual([]);
     });
 
+    it('soft-deletes versions (hidden from subjects and fingerprint lookups, kept in versions), then removes them for good', async () => {
+      const v1 = await store.appendVersion('s', SCHEMA_A, FP_A, 1);
+      await store.appendVersion('s', SCHEMA_B, FP_B, 2);
+      await store.appendVersion('other', SCHEMA_A, FP_A, 3);
+      await store.deleteVersions('s', [1, 2], false, 10);
+      expect((await store.versions('s')).map((v) => [v.version, v.deleted])).toEqual([[1, true], [2, true]]);
+      expect(await store.subjects()).toEqual(['other']);
+      expect(await store.subjects(true)).toEqual(['other', 's']);
+      expect(await store.findByFingerprint('s', FP_A)).toBeUndefined();
+      // A registration after a soft delete takes the next number.
+      expect(await store.appendVersion('s', SCHEMA_A, FP_A, 4)).toMatchObject({ version: 3, id: v1.id, deleted: false });
+      await store.deleteVersions('s', [1, 2], true, 11);
+      expect((await store.versions('s')).map((v) => v.version)).toEqual([3]);
+      // The global id still resolves after a permanent delete.
+      expect(await store.schemaById(v1.id)).toMatchObject({ id: v1.id, fingerprint: FP_A });
+    });
+
     it('numbers versions of a subject from 1 and lists them ascending', async () => {
       const v1 = await store.appendVersion('s', SCHEMA_A, FP_A, 1000);
       const v2 = await store.appendVersion('s', SCHEMA_B, FP_B, 2000);

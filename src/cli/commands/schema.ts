@@ -3,13 +3,13 @@
  * embedded (opens the data directory; the identity of a change is `--as`) or through a gateway
  * (--url; the identity is the API key's name). The backends live in schema-backend.ts.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { InvalidArgumentError } from 'commander';
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/index.js';
 import { InvalidRequestError, formatTime } from '../../core/index.js';
-import { REQUIRED_APPROVALS, VALIDATION_MODES, renderGovernanceLog } from '../../schema/index.js';
+import { GOVERNANCE_DOCUMENT_PATH, REQUIRED_APPROVALS, VALIDATION_MODES, createGovernanceDocument } from '../../schema/index.js';
 import type { AuditEntry, Promotion, ValidationMode, VersionRef } from '../../schema/index.js';
 import { writeLine } from '../context.js';
 import type { CliContext } from '../context.js';
@@ -21,8 +21,8 @@ import type { RegistryBackend } from './schema-backend.js';
 
 /** The identity of embedded changes when `--as` is not given (approvals always need `--as`). */
 export const DEFAULT_CLI_ACTOR = 'cli';
-/** Where `schema audit --export` writes, under the data directory. */
-export const GOVERNANCE_LOG_PATH = join('docs', 'operations', 'schema_registry_governance.md');
+/** Where `schema audit --export` appends, under the docs directory (`schema_registry.docs_dir`, default `<dataDir>/docs`). */
+export const GOVERNANCE_LOG_PATH = GOVERNANCE_DOCUMENT_PATH;
 
 interface SchemaOptions extends RemoteOptions {
   readonly as?: string;
@@ -125,7 +125,10 @@ export function registerSchema(program: Command, ctx: CliContext): void {
       const version = opts.version === 'latest' ? undefined : opts.version;
       const p = await withRegistry(ctx, opts, DEFAULT_CLI_ACTOR, (r) => r.promote(subject, opts.changeRequest, version));
       writeLine(ctx.stdout, `promotion ${p.id} of ${p.subject} version ${p.version} requested by ${p.requestedBy} (change request ${p.changeRequest}): ${p.state}`);
-      writeLine(ctx.stdout, `approve it with: seamless schema approve ${p.id} --as <name> (${REQUIRED_APPROVALS} different identities)`);
+      // Through a gateway the API key names the approver (--as is refused there): advise what works.
+      writeLine(ctx.stdout, opts.url === undefined
+        ? `approve it with: seamless schema approve ${p.id} --as <name> (${REQUIRED_APPROVALS} different identities)`
+        : `approve it with: seamless schema approve ${p.id} --url ${opts.url} --key <admin API key> (${REQUIRED_APPROVALS} keys of different identities; the key's name is the approver)`);
     });
 
   addRemoteOptions(schema.command('approve').description('approve a pending promotion (the deciding approval makes the subject strict)')
@@ -138,32 +141,33 @@ export function registerSchema(program: Command, ctx: CliContext): void {
 
   addRemoteOptions(schema.command('audit').description('the append-only audit log (registrations, config and mode changes, promotions)')
     .argument('[subject]', 'only this subject\'s entries')
-    .option('--export', `write the whole log as markdown to <dataDir>/${GOVERNANCE_LOG_PATH} and print its path`))
+    .option('--export', `append the entries the governance document lacks to <docs_dir>/${GOVERNANCE_LOG_PATH} (default docs_dir: <dataDir>/docs) and print its path`))
     .action(async (subject: string | undefined, opts: SchemaOptions & { export?: boolean }) => {
       if (opts.export === true) {
         const entries = await withRegistry(ctx, opts, DEFAULT_CLI_ACTOR, (r) => r.audit(undefined));
-        const file = join(dataDirOf(ctx, opts), GOVERNANCE_LOG_PATH);
-        mkdirSync(dirname(file), { recursive: true });
-        writeFileSync(file, renderGovernanceLog(entries), 'utf8');
-        writeLine(ctx.stdout, file);
+        // Append-only: the document keeps what it holds and gains the entries it lacks.
+        const document = createGovernanceDocument(docsDirOf(ctx, opts));
+        await document.sync(entries);
+        writeLine(ctx.stdout, document.path);
         return;
       }
       printAudit(ctx, await withRegistry(ctx, opts, DEFAULT_CLI_ACTOR, (r) => r.audit(subject)));
     });
 }
 
-/** The data directory the options name (also with --url: the export is written locally). */
-function dataDirOf(ctx: CliContext, opts: SchemaOptions): string {
-  return loadConfig({
+/** The docs directory the options name (also with --url: the export is written locally). */
+function docsDirOf(ctx: CliContext, opts: SchemaOptions): string {
+  const loaded = loadConfig({
     ...(opts.config !== undefined ? { file: opts.config } : {}),
     overrides: opts.dataDir !== undefined ? { dataDir: opts.dataDir } : {},
     env: ctx.env,
-  }).dataDir;
+  });
+  return resolve(loaded.dataDir, loaded.config.schema_registry.docs_dir);
 }
 
 function approvalLine(p: Promotion): string {
   const by = p.approvals.map((a) => a.identity);
-  if (p.state === 'approved') return `promotion ${p.id} approved by ${by.join(' and ')}: ${p.subject} is now strict`;
+  if (p.state === 'approved') return `promotion ${p.id} approved by ${by.join(' and ')}: ${p.subject} is now strict on version ${p.version}`;
   return `promotion ${p.id} approved by ${by.join(', ')} (${by.length} of ${REQUIRED_APPROVALS}): ${p.state}; the next approval must come from a different identity`;
 }
 

@@ -3,7 +3,8 @@
  * database's write queue, one transaction each; reads run on the reader connection, one
  * statement each (so every method is atomic). Tables (migration 4): `schemas`,
  * `subject_versions`, `registry_config`, `subject_modes`, `promotions`, `audit_log`,
- * `validation_failures`. The audit log is append-only: this file holds no UPDATE or DELETE of it.
+ * `validation_failures` (migration 8 adds `subject_versions.deleted_at_ms`, the soft delete). The
+ * audit log is append-only: this file holds no UPDATE or DELETE of it.
  */
 import type {
   AuditEntry, CompatibilityMode, Promotion, RegistryStore, SchemaVersion, ValidationFailure, ValidationMode,
@@ -13,12 +14,12 @@ import {
   jsonArrayOf, numberOf, optionalNumber, optionalText, stringArrayOf, textOf,
 } from './row-values.js';
 
-const VERSION_COLUMNS = 'v.subject, v.version, v.schema_id, v.schema, s.fingerprint, v.registered_at_ms::DOUBLE';
+const VERSION_COLUMNS = 'v.subject, v.version, v.schema_id, v.schema, s.fingerprint, v.registered_at_ms::DOUBLE, v.deleted_at_ms IS NOT NULL';
 const VERSIONS_SQL = `SELECT ${VERSION_COLUMNS} FROM subject_versions v JOIN schemas s ON s.id = v.schema_id
   WHERE v.subject = $1 ORDER BY v.version`;
-// The first version of the subject with that fingerprint (a subject may re-register one later).
+// The first live version of the subject with that fingerprint (a subject may re-register one later).
 const BY_FINGERPRINT_SQL = `SELECT ${VERSION_COLUMNS} FROM subject_versions v JOIN schemas s ON s.id = v.schema_id
-  WHERE v.subject = $1 AND s.fingerprint = $2 ORDER BY v.version LIMIT 1`;
+  WHERE v.subject = $1 AND s.fingerprint = $2 AND v.deleted_at_ms IS NULL ORDER BY v.version LIMIT 1`;
 
 const PROMOTION_COLUMNS = `id, subject, version, requested_by, change_request, requested_at_ms::DOUBLE, approvals::VARCHAR,
   state, decided_at_ms::DOUBLE`;
@@ -40,9 +41,10 @@ class DuckDbRegistryStore implements RegistryStore {
     this.#db = db;
   }
 
-  subjects(): Promise<string[]> {
+  subjects(includeDeleted = false): Promise<string[]> {
     return this.#db.query('registry.subjects', async (conn) => {
-      const rows = (await conn.runAndReadAll('SELECT DISTINCT subject FROM subject_versions ORDER BY subject')).getRowsJS();
+      const where = includeDeleted ? '' : ' WHERE deleted_at_ms IS NULL';
+      const rows = (await conn.runAndReadAll(`SELECT DISTINCT subject FROM subject_versions${where} ORDER BY subject`)).getRowsJS();
       const out: string[] = [];
       for (const row of rows) out.push(textOf(row[0]));
       return out;
@@ -94,7 +96,17 @@ class DuckDbRegistryStore implements RegistryStore {
         'INSERT INTO subject_versions (subject, version, schema_id, schema, registered_at_ms) VALUES ($1, $2, $3, $4, $5::BIGINT)',
         [subject, version, id, schema, at],
       );
-      return { subject, version, id, schema, fingerprint, registeredAt: at };
+      return { subject, version, id, schema, fingerprint, registeredAt: at, deleted: false };
+    });
+  }
+
+  deleteVersions(subject: string, versions: readonly number[], permanent: boolean, at: number): Promise<void> {
+    return this.#db.transact('registry.deleteVersions', async (conn) => {
+      for (const version of versions) {
+        // deleted_at_ms is no key column, so the soft delete is an in-place update.
+        if (permanent) await conn.run('DELETE FROM subject_versions WHERE subject = $1 AND version = $2', [subject, version]);
+        else await conn.run('UPDATE subject_versions SET deleted_at_ms = $3::BIGINT WHERE subject = $1 AND version = $2 AND deleted_at_ms IS NULL', [subject, version, at]);
+      }
     });
   }
 
@@ -244,6 +256,7 @@ function toSchemaVersion(row: Row): SchemaVersion {
     schema: textOf(row[3]),
     fingerprint: textOf(row[4]),
     registeredAt: numberOf(row[5]),
+    deleted: row[6] === true,
   };
 }
 

@@ -133,6 +133,14 @@ export const DUCKDB_MIGRATIONS: readonly Migration[] = Object.freeze([
       'ALTER TABLE ingest_findings ADD COLUMN superseded_at_ms BIGINT',
     ],
   },
+  {
+    version: 9,
+    name: 'schema registry soft deletes',
+    statements: [
+      // NULL: live; else when the version was soft-deleted (Confluent DELETE without permanent).
+      'ALTER TABLE subject_versions ADD COLUMN deleted_at_ms BIGINT',
+    ],
+  },
 ]);
 
 /** Applies the migrations newer than the database's version; returns the versions applied. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidRequestError, NotFoundError } from '../../../src/core/index.js';
 import { PromotionRefusedError, PromotionRequiredError, bundleFingerprint, canonicalSchema } from '../../../src/schema/index.js';
-import { HOUR, T0, V1, V2, harness, rejection } from './harness.js';
+import { HOUR, T0, V1, V2, harness, rejection, schemaText } from './harness.js';
 
 const REQUEST = { requestedBy: 'alice', changeRequest: 'CR-42' };
 
@@ -150,5 +150,45 @@ describe('schema governance', () => {
     expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
     expect(new Set(seqs).size).toBe(seqs.length);
     expect((await registry.audit('t')).map((e) => e.subject)).toEqual(['t']);
+  });
+});
+
+describe('strict subjects with a version awaiting promotion', () => {
+  const V3 = schemaText({ close: { type: 'number' }, vwap: { type: 'number' } }, ['ts', 'close', 'vwap']);
+
+  it('enforces the approved version, checks a newer one as canary, and enforces it once its promotion is approved', async () => {
+    const { registry, clock } = harness({ canaryWindowMs: HOUR });
+    await registry.register('s', V1, 'seamless');
+    const first = await registry.requestPromotion('s', { requestedBy: 'alice', changeRequest: 'CR-1' });
+    await registry.approve(first.id, 'alice');
+    await registry.approve(first.id, 'bob');
+    await registry.setCompatibility('s', 'NONE', 'alice');
+    await registry.register('s', V3, 'alice');
+
+    const during = await registry.validationPlan('s');
+    expect(during.primary).toMatchObject({ version: { version: 1 }, mode: 'strict' });
+    expect(during.candidate).toMatchObject({ version: { version: 2 }, mode: 'canary' });
+    // The approved version cannot be promoted again; the newer one can.
+    await expect(registry.requestPromotion('s', { requestedBy: 'alice', changeRequest: 'CR-2', version: 1 })).rejects.toMatchObject({ details: { reason: 'already_strict' } });
+    clock.advance(HOUR);
+    const second = await registry.requestPromotion('s', { requestedBy: 'alice', changeRequest: 'CR-2' });
+    expect(second.version).toBe(2);
+    await registry.approve(second.id, 'carol');
+    expect((await registry.validationPlan('s')).primary?.version.version).toBe(1);
+    await registry.approve(second.id, 'dave');
+
+    const after = await registry.validationPlan('s');
+    expect(after.primary).toMatchObject({ version: { version: 2 }, mode: 'strict' });
+    expect(after.candidate).toBeUndefined();
+    expect(await registry.approvedVersion('s')).toMatchObject({ version: 2 });
+  });
+
+  it('with strict as the configured default and no promotion, enforces the first version and keeps later ones canary', async () => {
+    const { registry } = harness({ validationMode: 'strict', compatibility: 'NONE' });
+    await registry.register('s', V1, 'seamless');
+    await registry.register('s', V3, 'alice');
+    const plan = await registry.validationPlan('s');
+    expect(plan.primary).toMatchObject({ version: { version: 1 }, mode: 'strict' });
+    expect(plan.candidate).toMatchObject({ version: { version: 2 }, mode: 'canary' });
   });
 });

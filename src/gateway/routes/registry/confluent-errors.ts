@@ -8,9 +8,8 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { InvalidRequestError, NotFoundError, isSeamlessError } from '../../../core/index.js';
 
-/** What Confluent's registry answers with, and what its clients send. */
+/** What Confluent's registry answers with (its clients send it too; json-body.ts parses it). */
 export const CONFLUENT_CONTENT_TYPE = 'application/vnd.schemaregistry.v1+json';
-export const CONFLUENT_REQUEST_TYPES = [CONFLUENT_CONTENT_TYPE, 'application/vnd.schemaregistry+json'] as const;
 
 /** Confluent's error codes that Seamless answers with (status = first three digits). */
 export const CONFLUENT_CODES = {
@@ -19,6 +18,10 @@ export const CONFLUENT_CODES = {
   subjectNotFound: 40401,
   versionNotFound: 40402,
   schemaNotFound: 40403,
+  subjectSoftDeleted: 40404,
+  subjectNotSoftDeleted: 40405,
+  versionSoftDeleted: 40406,
+  versionNotSoftDeleted: 40407,
   subjectConfigNotFound: 40408,
   invalidSchema: 42201,
   invalidVersion: 42202,
@@ -44,6 +47,14 @@ const NOT_FOUND_CODES: Readonly<Record<string, number>> = {
   'subject-level compatibility': CONFLUENT_CODES.subjectConfigNotFound,
 };
 
+/** DeleteRefusedError reason → Confluent code (404). */
+const DELETE_REFUSAL_CODES: Readonly<Record<string, number>> = {
+  subject_soft_deleted: CONFLUENT_CODES.subjectSoftDeleted,
+  subject_not_soft_deleted: CONFLUENT_CODES.subjectNotSoftDeleted,
+  version_soft_deleted: CONFLUENT_CODES.versionSoftDeleted,
+  version_not_soft_deleted: CONFLUENT_CODES.versionNotSoftDeleted,
+};
+
 /** InvalidRequestError field → Confluent code (422); other fields answer plain 422. */
 const INVALID_FIELD_CODES: Readonly<Record<string, number>> = {
   version: CONFLUENT_CODES.invalidVersion,
@@ -62,7 +73,8 @@ export function confluentError(error: unknown): { readonly status: number; reado
         return { status: 403, body: { error_code: CONFLUENT_CODES.forbidden, message: error.message } };
       case 'not_found': {
         const what = error instanceof NotFoundError ? error.what : '';
-        return { status: 404, body: { error_code: NOT_FOUND_CODES[what] ?? 404, message: error.message } };
+        const code = (reason === undefined ? undefined : DELETE_REFUSAL_CODES[reason]) ?? NOT_FOUND_CODES[what] ?? 404;
+        return { status: 404, body: { error_code: code, message: error.message, ...(reason ? { reason } : {}) } };
       }
       case 'conflict': {
         const messages = Array.isArray(error.details.messages) ? error.details.messages.map(String) : undefined;

@@ -2,15 +2,16 @@
  * The Confluent-compatible subset of the schema registry (API.md "Schema registry REST"), with
  * Confluent's paths, field names and error codes so its published clients work unchanged.
  * Registered inside the `/registry` plugin (registry-routes.ts). Reads need scope `read`;
- * registering and config changes need `admin`, and the caller's name is the audited actor.
+ * registering, deletes and config changes need `admin`, and the caller's name is the audited actor.
+ * Deletes follow Confluent: soft first (hidden unless `?deleted=true`), then `?permanent=true`.
  */
 import type { FastifyInstance } from 'fastify';
 import { InvalidRequestError, NotFoundError } from '../../../core/index.js';
 import type { Seamless } from '../../../provider/index.js';
 import { COMPATIBILITY_MODES, SchemaDocumentError } from '../../../schema/index.js';
-import type { CompatibilityMode, SchemaRegistry, SchemaVersion, VersionRef } from '../../../schema/index.js';
+import type { CompatibilityMode, ListOptions, SchemaRegistry, SchemaVersion, VersionRef } from '../../../schema/index.js';
 import { callerName } from '../../auth.js';
-import { optionalParam } from '../../query-params.js';
+import { booleanParam, optionalParam } from '../../query-params.js';
 import type { Query } from '../../query-params.js';
 
 /** The one schema type Seamless registers (its documents are restricted JSON Schema). */
@@ -54,9 +55,14 @@ function compatibilityOf(body: unknown): CompatibilityMode {
   return mode as CompatibilityMode;
 }
 
-/** Every version of a subject; a subject without versions does not exist (40401). */
-export async function existingVersions(registry: SchemaRegistry, subject: string): Promise<SchemaVersion[]> {
-  const versions = await registry.versions(subject);
+/** `?deleted=true`: soft-deleted subjects and versions are listed and found too. */
+function listOptions(query: unknown): ListOptions {
+  return { deleted: booleanParam(query as Query, 'deleted') };
+}
+
+/** Every live version of a subject (with `deleted`, soft-deleted too); none means no subject (40401). */
+export async function existingVersions(registry: SchemaRegistry, subject: string, options?: ListOptions): Promise<SchemaVersion[]> {
+  const versions = await registry.versions(subject, options);
   if (versions.length === 0) throw new NotFoundError('subject', subject);
   return versions;
 }
@@ -70,11 +76,22 @@ export function confluentRoutes(app: FastifyInstance, seamless: Seamless): void 
   const read = { config: { scope: 'read' as const } };
   const admin = { config: { scope: 'admin' as const } };
 
-  app.get('/subjects', read, async () => registry.subjects());
+  app.get('/subjects', read, async (request) => registry.subjects(listOptions(request.query)));
 
   app.get('/subjects/:subject/versions', read, async (request) => {
     const { subject } = request.params as SubjectParams;
-    return (await existingVersions(registry, subject)).map((v) => v.version);
+    return (await existingVersions(registry, subject, listOptions(request.query))).map((v) => v.version);
+  });
+
+  // Soft delete of every live version, or (`?permanent=true`, after a soft delete) removal.
+  app.delete('/subjects/:subject', admin, async (request) => {
+    const { subject } = request.params as SubjectParams;
+    return registry.deleteSubject(subject, booleanParam(request.query as Query, 'permanent'), callerName(request));
+  });
+
+  app.delete('/subjects/:subject/versions/:version', admin, async (request) => {
+    const { subject, version } = request.params as VersionParams;
+    return registry.deleteVersion(subject, versionRef(version), booleanParam(request.query as Query, 'permanent'), callerName(request));
   });
 
   app.post('/subjects/:subject/versions', admin, async (request) => {
@@ -86,8 +103,9 @@ export function confluentRoutes(app: FastifyInstance, seamless: Seamless): void 
   app.get('/subjects/:subject/versions/:version', read, async (request) => {
     const { subject, version } = request.params as VersionParams;
     const ref = versionRef(version);
-    await existingVersions(registry, subject);
-    const found = await registry.version(subject, ref);
+    const options = listOptions(request.query);
+    await existingVersions(registry, subject, options);
+    const found = await registry.version(subject, ref, options);
     if (found === undefined) throw new NotFoundError('version', `${subject} version ${version}`);
     return versionBody(found);
   });

@@ -7,7 +7,7 @@
 import type { FastifyInstance } from 'fastify';
 import { NotFoundError } from '../../../core/index.js';
 import type { Seamless } from '../../../provider/index.js';
-import { CONFLUENT_CONTENT_TYPE, CONFLUENT_REQUEST_TYPES, sendConfluentError } from './confluent-errors.js';
+import { CONFLUENT_CONTENT_TYPE, sendConfluentError } from './confluent-errors.js';
 import { confluentRoutes } from './confluent-routes.js';
 import { extensionRoutes } from './extension-routes.js';
 
@@ -15,9 +15,8 @@ export const REGISTRY_PREFIX = '/registry';
 
 export function registryRoutes(app: FastifyInstance, seamless: Seamless): void {
   void app.register(async (registry) => {
-    // Confluent clients send their own JSON media types; parse them as JSON (with fastify's
-    // prototype-poisoning protection) in this scope only.
-    registry.addContentTypeParser([...CONFLUENT_REQUEST_TYPES], { parseAs: 'string' }, registry.getDefaultJsonParser('error', 'error'));
+    // Confluent's media types (application/vnd.schemaregistry.v1+json, …) are parsed by the
+    // gateway's one JSON parser (json-body.ts), which also takes their empty DELETE bodies.
     registry.addHook('onRequest', async (_request, reply) => {
       reply.type(CONFLUENT_CONTENT_TYPE);
     });

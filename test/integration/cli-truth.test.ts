@@ -143,10 +143,10 @@ describe('configuration errors on the command line', () => {
   it('lists every problem of a bad file, not only the first', async () => {
     const cwd = await workspace();
     const file = join(cwd, 'bad.yml');
-    await writeFile(file, 'server:\n  port: "abc"\n  host: 5\ndataDir: 7\n');
+    await writeFile(file, 'server:\n  port: "abc"\n  host: 5\ncache:\n  enabled: 7\n');
     const run = await seamless(cwd, ['datasets', '--config', file]);
     expect(run.code).toBe(1);
     expect(run.stderr).not.toMatch(/and \d+ more/);
-    for (const key of ['server.port', 'server.host', 'dataDir']) expect(run.stderr).toContain(key);
+    for (const key of ['server.port', 'server.host', 'cache.enabled']) expect(run.stderr).toContain(key);
   });
 });

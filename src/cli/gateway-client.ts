@@ -6,6 +6,12 @@
 import { InvalidRequestError, UpstreamUnavailableError } from '../core/index.js';
 import { GatewayError } from './errors.js';
 
+export interface EventStreamHandle {
+  close(): void;
+  /** Why the stream broke before close(), if it did. */
+  failure(): unknown;
+}
+
 export type QueryValues = Readonly<Record<string, string | undefined>>;
 
 export interface GatewayClient {
@@ -13,6 +19,12 @@ export interface GatewayClient {
   getJson<T>(path: string, query?: QueryValues): Promise<T>;
   getText(path: string, query?: QueryValues): Promise<string>;
   postJson<T>(path: string, body: unknown): Promise<T>;
+  /**
+   * Follows a Server-Sent Events stream (GET `path`), calling `onData` with each event's `data`.
+   * Resolves once the gateway has answered and sent its first bytes (the gateway subscribes
+   * before it writes anything, so no event after that is missed); `close()` ends it.
+   */
+  streamEvents(path: string, onData: (data: string) => void): Promise<EventStreamHandle>;
 }
 
 /** The gateway's base URL from `--url`, checked once (the error names `url`). */
@@ -61,6 +73,44 @@ export function createGatewayClient(url: string, key: string | undefined): Gatew
     async postJson<T>(path: string, body: unknown) {
       const res = await send(target(path), { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
       return (await res.json()) as T;
+    },
+    async streamEvents(path, onData) {
+      const controller = new AbortController();
+      const res = await send(target(path), { method: 'GET', signal: controller.signal, headers: { accept: 'text/event-stream' } });
+      const body = res.body;
+      if (body === null) throw new UpstreamUnavailableError('gateway', `${path} answered without a body`);
+      const reader = body.pipeThrough(new TextDecoderStream()).getReader();
+      const first = await reader.read();
+      let buffered = first.value ?? '';
+      const flush = (): void => {
+        let end = buffered.indexOf('\n\n');
+        while (end >= 0) {
+          for (const line of buffered.slice(0, end).split('\n')) if (line.startsWith('data: ')) onData(line.slice(6));
+          buffered = buffered.slice(end + 2);
+          end = buffered.indexOf('\n\n');
+        }
+      };
+      flush();
+      const pump = async (): Promise<void> => {
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done) return;
+          buffered += value;
+          flush();
+        }
+      };
+      // Ends when close() aborts the request, or with the stream; a broken stream is kept as its
+      // failure for the caller to report (events after it were missed).
+      let failure: unknown;
+      if (!first.done) {
+        void pump().catch((err: unknown) => {
+          if (!controller.signal.aborted) failure = err;
+        });
+      }
+      return {
+        close() { controller.abort(); },
+        failure() { return failure; },
+      };
     },
   };
 }

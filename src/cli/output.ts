@@ -1,10 +1,9 @@
 /**
- * What the CLI prints: aligned tables, bar tables with a head/tail cut, the summary of a read,
- * and errors as ONE line `seamless: <code>: <message>` (an import adds its issue lines; the stack
+ * What the CLI prints: aligned tables, bar tables with a head/tail cut (a read's summary is
+ * read-summary.ts), and errors as ONE line `seamless: <code>: <message>` (an import adds its issue lines; the stack
  * only with SEAMLESS_DEBUG=1).
  */
 import { formatTime, isSeamlessError } from '../core/index.js';
-import type { ReadMetadata } from '../provider/index.js';
 import { ImportError, describeIssue } from '../sources/index.js';
 import { writeLine } from './context.js';
 import type { CliContext } from './context.js';
@@ -51,24 +50,6 @@ export function formatBars(cols: Columns, limit: number): string[] {
     for (let i = length - (limit - head); i < length; i++) rows.push(shown(i));
   }
   return formatTable(names, rows, names.map((n) => (n === 'ts' ? 'left' : 'right')));
-}
-
-/** `60 rows · coverage 100% · sources storage=60 … · cacheHit false · fingerprint sha256:…` */
-export function readSummary(m: ReadMetadata): string {
-  const s = m.sources;
-  const parts = [
-    `${m.rows} rows`,
-    `coverage ${formatPercent(m.coverageRatio)}`,
-    `sources cache=${s.cache} storage=${s.storage} backfill=${s.backfill} live=${s.live}`,
-    `cacheHit ${m.cacheHit}`,
-    `fingerprint ${m.fingerprint}`,
-  ];
-  if (m.missingRanges.length > 0) parts.push(`missing ${m.missingRanges.length} range(s) from ${formatTime(m.missingRanges[0].start)}`);
-  if (m.failedRanges.length > 0) parts.push(`failed ${m.failedRanges.length} range(s): ${m.failedRanges[0].reason}`);
-  if (m.downgraded) parts.push(`downgraded (${m.downgradeMode ?? '?'}): ${m.downgradeReason ?? ''}`);
-  // Remote answers of older gateways have no `building`.
-  if (m.building) parts.push(`last row is the building bar of ${formatTime(m.building.ts)} (not closed)`);
-  return parts.join(' · ');
 }
 
 export function formatPercent(ratio: number): string {

@@ -9,6 +9,7 @@ import type { CliContext } from './context.js';
 import { registerBackfill } from './commands/backfill.js';
 import { registerCoordinator } from './commands/coordinator.js';
 import { registerCoverage } from './commands/coverage.js';
+import { registerDatasets } from './commands/datasets.js';
 import { registerFetch } from './commands/fetch.js';
 import { registerHealth } from './commands/health.js';
 import { registerImport } from './commands/import.js';
@@ -19,10 +20,12 @@ import { registerSchema } from './commands/schema.js';
 import { registerServe } from './commands/serve.js';
 import { registerSla } from './commands/sla.js';
 import { registerWorker } from './commands/worker.js';
+import { packageVersion } from './version.js';
 
 export function buildProgram(ctx: CliContext = processContext()): Command {
   const program = new Command('seamless')
     .description('Seamless market-data plane: serve the gateway, read, backfill and import bars, manage API keys, schemas and conformance reports')
+    .version(packageVersion(), '-V, --version', 'print the version of seamless')
     .showSuggestionAfterError(true)
     .exitOverride()
     .configureOutput({
@@ -35,6 +38,7 @@ export function buildProgram(ctx: CliContext = processContext()): Command {
   registerServe(program, ctx);
   registerFetch(program, ctx);
   registerCoverage(program, ctx);
+  registerDatasets(program, ctx);
   registerBackfill(program, ctx);
   registerImport(program, ctx);
   registerKeys(program, ctx);

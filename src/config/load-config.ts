@@ -77,21 +77,29 @@ export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
   return Object.freeze({ config: deepFreeze(config), file, dataDir });
 }
 
+/**
+ * Every problem of the configuration, not only the first: the message starts with the first
+ * problem (its key is the error's field) and goes on with the others, each `key (file:line): …`,
+ * so a user fixes the file in one pass. `details.issues` lists them with their lines.
+ */
 function zodToError(error: z.ZodError, file: string | undefined, doc: Document | undefined, lines: LineCounter | undefined): InvalidRequestError {
-  const issue = error.issues[0];
-  const key = issue.path.map(String).join('.') || '(root)';
-  let where = '';
-  let line: number | undefined;
-  if (doc && lines) {
-    const node = doc.getIn(issue.path as (string | number)[], true) as { range?: [number, number, number] } | undefined;
-    if (node?.range) line = lines.linePos(node.range[0]).line;
-    where = `${file}${line !== undefined ? `:${line}` : ''}: `;
-  }
-  const more = error.issues.length > 1 ? ` (and ${error.issues.length - 1} more)` : '';
-  return new InvalidRequestError(key, `${where}${issue.message}${more}`, {
+  const issues = error.issues.map((issue) => {
+    const key = issue.path.map(String).join('.') || '(root)';
+    let line: number | undefined;
+    if (doc && lines) {
+      const node = doc.getIn(issue.path as (string | number)[], true) as { range?: [number, number, number] } | undefined;
+      if (node?.range) line = lines.linePos(node.range[0]).line;
+    }
+    const where = doc && lines ? `${file}${line !== undefined ? `:${line}` : ''}: ` : '';
+    return { key, line, message: issue.message, where };
+  });
+  const [first, ...rest] = issues;
+  const others = rest.map((i) => `${i.key}: ${i.where}${i.message}`);
+  const tail = others.length > 0 ? `; ${others.length} more: ${others.join('; ')}` : '';
+  return new InvalidRequestError(first.key, `${first.where}${first.message}${tail}`, {
     file,
-    line,
-    issues: error.issues.map((i) => ({ key: i.path.map(String).join('.'), message: i.message })),
+    line: first.line,
+    issues: issues.map((i) => ({ key: i.key, message: i.message, ...(i.line !== undefined ? { line: i.line } : {}) })),
   });
 }
 

@@ -52,11 +52,11 @@ const DIGITS = /^\d+$/;
  * parseInterval(3_600_000, 'tf'); // 3600000
  */
 export function parseInterval(input: string | number, field = 'interval'): number {
-  if (typeof input === 'number') return checkMs(input, String(input), field);
+  if (typeof input === 'number') return checkMs(input, input, field);
   if (typeof input !== 'string') throw invalid(field, String(input));
   if (Object.hasOwn(INTERVAL_NAMES, input)) return INTERVAL_NAMES[input];
-  if (DIGITS.test(input)) return checkMs(Number(input), JSON.stringify(input), field);
-  throw invalid(field, JSON.stringify(input));
+  if (DIGITS.test(input)) return checkMs(Number(input), input, field);
+  throw invalid(field, input);
 }
 
 /**
@@ -70,11 +70,13 @@ export function formatInterval(ms: number): string {
   return NAME_BY_MS.get(ms) ?? `${ms}ms`;
 }
 
-function checkMs(ms: number, shown: string, field: string): number {
-  if (!Number.isSafeInteger(ms) || ms <= 0 || ms > MAX_INTERVAL_MS) throw invalid(field, shown);
+function checkMs(ms: number, given: string | number, field: string): number {
+  if (!Number.isSafeInteger(ms) || ms <= 0 || ms > MAX_INTERVAL_MS) throw invalid(field, given);
   return ms;
 }
 
-function invalid(field: string, shown: string): InvalidRequestError {
-  return new InvalidRequestError(field, `invalid interval ${shown}: expected ${ACCEPTED}`, { value: shown });
+/** `given` is the caller's input as it came: quoted in the message, kept as is in details.value. */
+function invalid(field: string, given: string | number): InvalidRequestError {
+  const shown = typeof given === 'string' ? JSON.stringify(given) : String(given);
+  return new InvalidRequestError(field, `invalid interval ${shown}: expected ${ACCEPTED}`, { value: given });
 }

@@ -36,18 +36,17 @@ const ISO = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}
  */
 export function parseTime(input: string | number, field: string): number {
   if (typeof input === 'number') {
-    if (!Number.isInteger(input)) throw invalid(field, String(input), 'epoch ms must be an integer');
-    return checkBounds(input, String(input), field);
+    if (!Number.isInteger(input)) throw invalid(field, input, 'epoch ms must be an integer');
+    return checkBounds(input, input, field);
   }
   if (typeof input !== 'string') throw invalid(field, String(input), 'expected epoch ms or an ISO-8601 date-time');
-  const shown = JSON.stringify(input);
-  if (input.length === 0) throw invalid(field, shown, 'empty; expected epoch ms or an ISO-8601 date-time');
-  if (DIGITS.test(input)) return checkBounds(Number(input), shown, field);
+  if (input.length === 0) throw invalid(field, input, 'empty; expected epoch ms or an ISO-8601 date-time');
+  if (DIGITS.test(input)) return checkBounds(Number(input), input, field);
   const m = ISO.exec(input);
   if (m === null) {
-    throw invalid(field, shown, 'expected epoch ms or ISO-8601 such as 2024-01-01 or 2024-01-01T00:00:00Z');
+    throw invalid(field, input, 'expected epoch ms or ISO-8601 such as 2024-01-01 or 2024-01-01T00:00:00Z');
   }
-  return checkBounds(isoToMs(m, shown, field), shown, field);
+  return checkBounds(isoToMs(m, input, field), input, field);
 }
 
 /**
@@ -63,12 +62,12 @@ export function formatTime(ms: number): string {
   return new Date(ms).toISOString();
 }
 
-function isoToMs(m: RegExpExecArray, shown: string, field: string): number {
+function isoToMs(m: RegExpExecArray, input: string, field: string): number {
   const year = Number(m[1]);
   const month = Number(m[2]);
   const day = Number(m[3]);
   if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) {
-    throw invalid(field, shown, `${m[1]}-${m[2]}-${m[3]} is not a calendar date`);
+    throw invalid(field, input, `${m[1]}-${m[2]}-${m[3]} is not a calendar date`);
   }
   let ms = daysFromCivil(year, month, day) * MS_PER_DAY;
   if (m[4] === undefined) return ms;
@@ -76,29 +75,29 @@ function isoToMs(m: RegExpExecArray, shown: string, field: string): number {
   const hour = Number(m[4]);
   const minute = Number(m[5]);
   const second = m[6] === undefined ? 0 : Number(m[6]);
-  if (hour > 23 || minute > 59 || second > 59) throw invalid(field, shown, 'time of day out of range');
+  if (hour > 23 || minute > 59 || second > 59) throw invalid(field, input, 'time of day out of range');
   ms += ((hour * 60 + minute) * 60 + second) * 1_000;
 
   const fraction = m[7];
   if (fraction !== undefined) {
     const padded = fraction.padEnd(9, '0');
-    if (!/^0*$/.test(padded.slice(3))) throw invalid(field, shown, 'sub-millisecond precision is not supported');
+    if (!/^0*$/.test(padded.slice(3))) throw invalid(field, input, 'sub-millisecond precision is not supported');
     ms += Number(padded.slice(0, 3));
   }
 
   if (m[9] !== undefined) {
     const offHours = Number(m[10]);
     const offMinutes = Number(m[11]);
-    if (offHours > 23 || offMinutes > 59) throw invalid(field, shown, 'zone offset out of range');
+    if (offHours > 23 || offMinutes > 59) throw invalid(field, input, 'zone offset out of range');
     const offset = (offHours * 60 + offMinutes) * 60_000;
     ms += m[9] === '+' ? -offset : offset;
   }
   return ms;
 }
 
-function checkBounds(ms: number, shown: string, field: string): number {
-  if (ms < 0) throw invalid(field, shown, 'times before 1970-01-01T00:00:00Z are not supported');
-  if (ms > MAX_TIME_MS) throw invalid(field, shown, `beyond the largest supported time (${MAX_TIME_MS} ms)`);
+function checkBounds(ms: number, input: string | number, field: string): number {
+  if (ms < 0) throw invalid(field, input, 'times before 1970-01-01T00:00:00Z are not supported');
+  if (ms > MAX_TIME_MS) throw invalid(field, input, `beyond the largest supported time (${MAX_TIME_MS} ms)`);
   return ms;
 }
 
@@ -117,6 +116,8 @@ function daysFromCivil(year: number, month: number, day: number): number {
   return era * 146_097 + doe - 719_468;
 }
 
-function invalid(field: string, shown: string, reason: string): InvalidRequestError {
-  return new InvalidRequestError(field, `invalid time ${shown}: ${reason}`, { value: shown });
+/** `given` is the caller's input as it came: quoted in the message, kept as is in details.value. */
+function invalid(field: string, given: string | number, reason: string): InvalidRequestError {
+  const shown = typeof given === 'string' ? JSON.stringify(given) : String(given);
+  return new InvalidRequestError(field, `invalid time ${shown}: ${reason}`, { value: given });
 }

@@ -12,7 +12,9 @@ import { addRemoteOptions, gatewayClient, openSeamless } from '../options.js';
 import type { RemoteOptions } from '../options.js';
 import { createProgressReporter, settledShards } from '../progress.js';
 import type { JobView, ProgressReporter } from '../progress.js';
-import type { GatewayClient } from '../gateway-client.js';
+import type { EventStreamHandle, GatewayClient } from '../gateway-client.js';
+import { backfillEventOf, createBackfillLedger } from '../backfill-ledger.js';
+import type { BackfillLedger } from '../backfill-ledger.js';
 
 interface BackfillOptions extends RemoteOptions {
   readonly node: string;
@@ -25,6 +27,9 @@ interface BackfillOptions extends RemoteOptions {
 
 /** How often --url mode asks the gateway for the job's progress. */
 export const REMOTE_POLL_MS = 500;
+/** How long --url mode waits for the job's job_completed event after the job settled. */
+const EVENT_TRAIL_MS = 10_000;
+const EVENT_POLL_MS = 25;
 /** How many shard errors a failed job lists. */
 export const MAX_ERROR_LINES = 10;
 /** Exit code after SIGINT/SIGTERM (128 + SIGINT), as shells expect. */
@@ -51,25 +56,31 @@ async function backfillEmbedded(ctx: CliContext, opts: BackfillOptions): Promise
   const seamless = await openSeamless(ctx, opts);
   const controller = new AbortController();
   const offSignal = ctx.onSignal(() => controller.abort());
-  let unsubscribe: (() => void) | undefined;
+  const ledger = createBackfillLedger();
+  let progress: ProgressReporter | undefined;
+  let current: (() => JobView) | undefined;
+  // Subscribed before submitting: the job's first shards may complete at once.
+  const unsubscribe = seamless.subscribe((event) => {
+    ledger.observe(event);
+    if ((event.type === 'completed' || event.type === 'failed') && progress && current) progress.update(current());
+  });
   try {
     const submitted = await seamless.backfill({ nodeId: opts.node, interval: opts.interval, start: opts.start, end: opts.end, requestedBy: 'cli' });
     const started = Date.now();
-    const progress = reporter(ctx);
-    const current = (): JobView => seamless.backfillJob(submitted.id) ?? submitted;
+    progress = reporter(ctx);
+    const job = (): (JobView & { shardList?: readonly { key: string }[] }) => seamless.backfillJob(submitted.id) ?? submitted;
+    current = () => thisRun(job(), ledger);
     progress.update(current());
-    unsubscribe = seamless.subscribe((event) => {
-      if (event.type === 'completed' || event.type === 'failed') progress.update(current());
-    });
     const final = await waitOrInterrupt(seamless, submitted.id, controller.signal);
     if (final === undefined) {
       interrupted(ctx, progress, current(), 'stopped; the shards stored so far are kept, run it again to fetch the rest');
       return;
     }
-    progress.finish(final);
-    report(ctx, final, Date.now() - started);
+    const settled = thisRun({ ...final, shardList: job().shardList }, ledger);
+    progress.finish(settled);
+    report(ctx, settled, Date.now() - started, ledger.written(shardKeys(job())).fetched);
   } finally {
-    unsubscribe?.();
+    unsubscribe();
     offSignal();
     await seamless.close();
   }
@@ -87,37 +98,96 @@ async function waitOrInterrupt(seamless: Seamless, id: string, signal: AbortSign
 
 async function backfillRemote(ctx: CliContext, opts: BackfillOptions & { url: string }): Promise<void> {
   const client = gatewayClient(ctx, opts);
-  const { job } = await client.postJson<{ job: JobView }>('/v1/backfills', { node: opts.node, interval: opts.interval, start: opts.start, end: opts.end });
-  if (!opts.wait) {
-    writeLine(ctx.stdout, `backfill ${job.id} submitted to ${client.baseUrl}: ${job.totalShards} shards; follow it with GET ${client.baseUrl}/v1/backfills/${job.id}`);
-    return;
+  // Followed before submitting, to count what this run writes (see backfill-ledger.ts).
+  const ledger = createBackfillLedger();
+  const stream = opts.wait ? await followEvents(client, ledger) : undefined;
+  try {
+    const { job } = await client.postJson<{ job: JobView }>('/v1/backfills', { node: opts.node, interval: opts.interval, start: opts.start, end: opts.end });
+    if (!opts.wait) {
+      writeLine(ctx.stdout, `backfill ${job.id} submitted to ${client.baseUrl}: ${job.totalShards} shards; follow it with GET ${client.baseUrl}/v1/backfills/${job.id}`);
+      return;
+    }
+    await followRemote(ctx, client, job, ledger, stream);
+  } finally {
+    stream?.handle?.close();
   }
+}
+
+interface FollowedStream {
+  readonly handle: EventStreamHandle | undefined;
+  /** Why the rows of this run cannot be counted, when they cannot. */
+  readonly unavailable: string | undefined;
+}
+
+/** The gateway's event stream feeding the ledger; a gateway that refuses it leaves the count unknown. */
+async function followEvents(client: GatewayClient, ledger: BackfillLedger): Promise<FollowedStream> {
+  try {
+    const handle = await client.streamEvents('/v1/events', (data) => {
+      const event = backfillEventOf(data);
+      if (event !== undefined) ledger.observe(event);
+    });
+    return { handle, unavailable: undefined };
+  } catch (err) {
+    if (!isSeamlessError(err)) throw err;
+    return { handle: undefined, unavailable: `${err.code}: ${err.message}` };
+  }
+}
+
+async function followRemote(ctx: CliContext, client: GatewayClient, job: JobView, ledger: BackfillLedger, stream: FollowedStream | undefined): Promise<void> {
   const started = Date.now();
   const progress = reporter(ctx);
+  const unknown = (): string | undefined => stream?.unavailable ?? describeFailure(stream?.handle?.failure());
+  const view = (j: JobView & { shardList?: readonly { key: string }[] }): JobView => (unknown() === undefined ? thisRun(j, ledger) : j);
   let stop = false;
   const offSignal = ctx.onSignal(() => { stop = true; });
   try {
     let current = job;
-    progress.update(current);
+    progress.update(view(current));
     while (current.state === 'running' && !stop) {
       await delay(REMOTE_POLL_MS);
       if (stop) break;
       current = await jobOf(client, job.id);
-      progress.update(current);
+      progress.update(view(current));
     }
     if (current.state === 'running') {
-      interrupted(ctx, progress, current, `stopped following; the job goes on in the gateway (GET ${client.baseUrl}/v1/backfills/${job.id})`);
+      interrupted(ctx, progress, view(current), `stopped following; the job goes on in the gateway (GET ${client.baseUrl}/v1/backfills/${job.id})`);
       return;
     }
-    progress.finish(current);
-    report(ctx, current, Date.now() - started);
+    // The stream may trail the polled state: wait for the job's job_completed event, which the
+    // gateway sends after every shard event of the job.
+    const deadline = Date.now() + EVENT_TRAIL_MS;
+    while (stream?.handle !== undefined && unknown() === undefined && !ledger.settled(job.id) && Date.now() < deadline) await delay(EVENT_POLL_MS);
+    const final = await jobOf(client, job.id);
+    const why = unknown() ?? (ledger.settled(job.id) ? undefined : `no job_completed event within ${EVENT_TRAIL_MS / 1000} s`);
+    progress.finish(view(final));
+    if (why !== undefined) {
+      report(ctx, final, Date.now() - started, true);
+      writeLine(ctx.stderr, `seamless: rows written by this run unknown (the gateway's event stream: ${why}); ${final.rowsWritten} is what the job's shards hold in total`);
+      return;
+    }
+    report(ctx, thisRun(final, ledger), Date.now() - started, ledger.written(shardKeys(final)).fetched);
   } finally {
     offSignal();
   }
 }
 
-async function jobOf(client: GatewayClient, id: string): Promise<JobView> {
-  return (await client.getJson<{ job: JobView }>(`/v1/backfills/${encodeURIComponent(id)}`)).job;
+function describeFailure(err: unknown): string | undefined {
+  if (err === undefined) return undefined;
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** The shard keys of a job that lists them (the gateway's GET /v1/backfills/:id, the embedded job). */
+function shardKeys(job: JobView & { shardList?: readonly { key: string }[] }): string[] {
+  return (job.shardList ?? []).map((s) => s.key);
+}
+
+/** The job with `rowsWritten` as written by this run (the ledger), not the shards' totals. */
+function thisRun(job: JobView & { shardList?: readonly { key: string }[] }, ledger: BackfillLedger): JobView {
+  return { ...job, rowsWritten: ledger.written(shardKeys(job)).rows };
+}
+
+async function jobOf(client: GatewayClient, id: string): Promise<JobView & { shardList?: readonly { key: string }[] }> {
+  return (await client.getJson<{ job: JobView & { shardList?: readonly { key: string }[] } }>(`/v1/backfills/${encodeURIComponent(id)}`)).job;
 }
 
 function reporter(ctx: CliContext): ProgressReporter {
@@ -130,10 +200,14 @@ function interrupted(ctx: CliContext, progress: ProgressReporter, job: JobView, 
   ctx.exitCode = INTERRUPTED_EXIT;
 }
 
-function report(ctx: CliContext, job: JobView, elapsedMs: number): void {
+/** The summary line; `fetched` is false when no shard of the job did upstream work in this run. */
+function report(ctx: CliContext, job: JobView, elapsedMs: number, fetched: boolean): void {
   const s = job.shards;
+  const written = job.rowsWritten === 0 && !fetched && job.state === 'completed'
+    ? '0 rows written: already stored, nothing to fetch'
+    : `${job.rowsWritten} rows written in ${(elapsedMs / 1000).toFixed(1)} s`;
   writeLine(ctx.stdout, `backfill ${job.id} ${job.state}: ${s.completed ?? 0} shards completed, ${s.known_empty ?? 0} known empty, ` +
-    `${s.failed ?? 0} failed; ${job.rowsWritten} rows written in ${(elapsedMs / 1000).toFixed(1)} s`);
+    `${s.failed ?? 0} failed; ${written}`);
   if (job.state === 'completed') return;
   writeLine(ctx.stderr, `seamless: backfill ${job.id} failed: ${s.failed ?? 0} of ${job.totalShards} shards failed`);
   for (const e of job.errors.slice(0, MAX_ERROR_LINES)) writeLine(ctx.stderr, `  [${formatTime(e.start)}, ${formatTime(e.end)}): ${e.reason}`);

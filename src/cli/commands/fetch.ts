@@ -12,8 +12,9 @@ import { writeLine } from '../context.js';
 import type { CliContext } from '../context.js';
 import { addRemoteOptions, gatewayClient, integerOption, withSeamless } from '../options.js';
 import type { RemoteOptions } from '../options.js';
-import { formatBars, readSummary } from '../output.js';
+import { formatBars } from '../output.js';
 import type { Columns } from '../output.js';
+import { readSummaryLines } from '../read-summary.js';
 
 export const FETCH_FORMATS = ['table', 'json', 'csv'] as const;
 export type FetchFormat = (typeof FETCH_FORMATS)[number];
@@ -107,5 +108,5 @@ function frameColumns(frame: Frame): Columns {
 
 function printTable(ctx: CliContext, cols: Columns, metadata: ReadMetadata, limit: number): void {
   if (cols.length > 0) for (const line of formatBars(cols, limit)) writeLine(ctx.stdout, line);
-  writeLine(ctx.stdout, readSummary(metadata));
+  for (const line of readSummaryLines(metadata)) writeLine(ctx.stdout, line);
 }

@@ -1,11 +1,13 @@
 /**
- * GET /v1/reports (newest first; filter by node, interval; limit) and GET /v1/reports/:id (one
- * report with its regression digest and `uri`).
+ * GET /v1/reports (newest first; filter by node, interval; limit) and GET /v1/reports/{ref} (one
+ * report with its regression digest and `uri`). `ref` is the report id or the
+ * `qmtl://observability/seamless/<node>/<id>` URI the API hands out, URL-encoded as one path
+ * segment or pasted as is (a wildcard route, since the URI holds slashes).
  */
 import type { FastifyInstance } from 'fastify';
 import { InvalidRequestError, NotFoundError, formatInterval, parseInterval } from '../../core/index.js';
 import type { ConformanceReport } from '../../conformance/index.js';
-import { validateNodeId } from '../../provider/index.js';
+import { REPORT_URI_PREFIX, validateNodeId } from '../../provider/index.js';
 import type { Seamless } from '../../provider/index.js';
 import { optionalParam } from '../query-params.js';
 import type { Query } from '../query-params.js';
@@ -28,12 +30,34 @@ export function reportRoutes(app: FastifyInstance, seamless: Seamless): void {
     return { reports: reports.map(summary) };
   });
 
-  app.get('/v1/reports/:id', { config: { scope: 'read' } }, async (request) => {
-    const { id } = request.params as { id: string };
-    const report = await seamless.report(id);
-    if (!report) throw new NotFoundError('report', id, { field: 'id' });
+  app.get('/v1/reports/*', { config: { scope: 'read' } }, async (request) => {
+    const ref = reportRef((request.params as { '*': string })['*']);
+    const report = await seamless.report(ref.id);
+    // A URI names its dataset too: a report of another dataset is not the one asked for.
+    if (!report || (ref.node !== undefined && !sameNode(ref.node, report.nodeId))) throw new NotFoundError('report', ref.given, { field: 'id' });
     return { report };
   });
+}
+
+/**
+ * The id a reference names, and the dataset part when the reference was a URI. The router has
+ * decoded the path once: an encoded URI arrives as the URI, a pasted one with its node decoded.
+ */
+function reportRef(ref: string): { id: string; node?: string; given: string } {
+  if (ref.startsWith(REPORT_URI_PREFIX)) {
+    const rest = ref.slice(REPORT_URI_PREFIX.length);
+    const slash = rest.lastIndexOf('/');
+    if (slash > 0 && slash < rest.length - 1) return { id: rest.slice(slash + 1), node: rest.slice(0, slash), given: ref };
+  }
+  if (ref.length === 0 || ref.includes('/') || ref.includes(':')) {
+    throw new InvalidRequestError('id', `not a report id or URI: ${JSON.stringify(ref)}; expected an id or ${REPORT_URI_PREFIX}<node>/<id>`);
+  }
+  return { id: ref, given: ref };
+}
+
+/** The URI's node part, URL-encoded (as handed out) or already decoded, is the report's node. */
+function sameNode(part: string, nodeId: string): boolean {
+  return part === nodeId || part === encodeURIComponent(nodeId);
 }
 
 function summary(r: ConformanceReport): Record<string, unknown> {

@@ -35,6 +35,20 @@ describe('configuration loading', () => {
     expect(() => loadConfig({ file: f, env: {} })).toThrow(expect.objectContaining({ field: 'server.port', message: expect.stringContaining(':3') }));
   });
 
+  it('lists every problem of a file, each with its key and line, not only the first', () => {
+    const f = file('server:\n  port: "abc"\n  host: 5\ndataDir: 7\n');
+    let caught: unknown;
+    try { loadConfig({ file: f, env: {} }); } catch (err) { caught = err; }
+    const message = (caught as Error).message;
+    expect(message).not.toMatch(/and \d+ more/);
+    expect(message).toContain('server.port');
+    expect(message).toContain('server.host');
+    expect(message).toContain('dataDir');
+    expect(message).toMatch(/:2: /);
+    expect(message).toMatch(/:3: /);
+    expect(message).toMatch(/:4: /);
+  });
+
   it('rejects an unknown key (a typo) naming it', () => {
     expect(() => loadConfig({ file: file('server:\n  prot: 1\n'), env: {} })).toThrow(expect.objectContaining({ code: 'invalid_request', message: expect.stringContaining('prot') }));
   });

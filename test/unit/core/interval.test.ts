@@ -49,6 +49,14 @@ describe('parseInterval', () => {
   });
 });
 
+describe('parseInterval errors', () => {
+  it('keeps the rejected text as given in details.value, quoted only in the message', () => {
+    let caught: unknown;
+    try { parseInterval('7x', 'interval'); } catch (err) { caught = err; }
+    expect(caught).toMatchObject({ details: { field: 'interval', value: '7x' }, message: expect.stringContaining('"7x"') });
+  });
+});
+
 describe('formatInterval', () => {
   it('gives the canonical name when there is one', () => {
     for (const [name, ms] of Object.entries(INTERVAL_NAMES)) expect(formatInterval(ms)).toBe(name);

@@ -24,6 +24,12 @@ describe('parseTime', () => {
     expect(parseTime(MAX_TIME_MS, 'end')).toBe(MAX_TIME_MS);
   });
 
+  it('keeps the rejected text as given in details.value, quoted only in the message', () => {
+    let caught: unknown;
+    try { parseTime('yesterday', 'end'); } catch (err) { caught = err; }
+    expect(caught).toMatchObject({ details: { field: 'end', value: 'yesterday' }, message: expect.stringContaining('"yesterday"') });
+  });
+
   it('reads a string of digits as epoch ms, never as a compact date', () => {
     expect(parseTime('20240101', 'start')).toBe(20_240_101);
   });

@@ -1,0 +1,152 @@
+/**
+ * The CLI tells the whole truth: a fetch served with conformance findings says so (flags with
+ * counts, the report URI), a repeated backfill says nothing was written, a configuration error
+ * lists every problem, `--version` and `datasets` exist. Real `seamless` child processes
+ * (bin/seamless.js) on temporary data directories; `--url` against a gateway served in-process.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { demoConfig } from '../../src/config/index.js';
+import { serveGateway } from '../../src/gateway/index.js';
+import type { RunningGateway } from '../../src/gateway/index.js';
+import { silentLogger } from '../../src/observability/index.js';
+import { createSeamless } from '../../src/provider/index.js';
+import type { Seamless } from '../../src/provider/index.js';
+
+const BIN = fileURLToPath(new URL('../../bin/seamless.js', import.meta.url));
+const DEFECTS = ['--node', 'ohlcv:demo:DEFECTS', '--interval', '1m', '--start', '2024-03-01T00:00:00Z', '--end', '2024-03-01T04:00:00Z'];
+const ETH_2D = ['--node', 'ohlcv:demo:ETH-USD', '--interval', '1m', '--start', '2024-01-01', '--end', '2024-01-03'];
+
+interface Run { readonly code: number | null; readonly stdout: string; readonly stderr: string }
+
+const dirs: string[] = [];
+afterAll(async () => { await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))); });
+
+async function workspace(): Promise<string> {
+  const cwd = await mkdtemp(join(tmpdir(), 'seamless-cli-truth-'));
+  dirs.push(cwd);
+  return cwd;
+}
+
+function seamless(cwd: string, args: readonly string[], extraEnv: Record<string, string> = {}): Promise<Run> {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('SEAMLESS_')) env[k] = v;
+  Object.assign(env, { SEAMLESS_DATA_DIR: join(cwd, 'data') }, extraEnv);
+  return new Promise((resolve) => {
+    execFile(process.execPath, [BIN, ...args], { cwd, env, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
+      resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : null, stdout, stderr });
+    });
+  });
+}
+
+describe('seamless fetch summary', () => {
+  it('states the conformance findings with counts and the report URI when --partial-ok serves flagged bars', async () => {
+    const cwd = await workspace();
+    const run = await seamless(cwd, ['fetch', ...DEFECTS, '--partial-ok', '--limit', '2']);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^239 rows · coverage /m);
+    expect(run.stdout).toMatch(/^conformance: 4 error finding\(s\): duplicate_ts=1 gap=1 non_finite=1 ohlc_inconsistent=1 · served anyway \(partial_ok or shadow mode\)$/m);
+    expect(run.stdout).toMatch(/^report qmtl:\/\/observability\/seamless\/ohlcv%3Ademo%3ADEFECTS\/[0-9a-f-]{36}$/m);
+    expect(run.stdout).toMatch(/^ {2}error gap: 1 bar in column "ts"/m);
+    expect(run.stdout).toMatch(/^ {2}error non_finite: 1 row in column "close"/m);
+  });
+
+  it('states the findings in shadow mode too, where the read is not blocked', async () => {
+    const cwd = await workspace();
+    const run = await seamless(cwd, ['fetch', ...DEFECTS, '--limit', '2'], { SEAMLESS_CONFORMANCE_MODE: 'shadow' });
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^conformance: 4 error finding\(s\): .*gap=1/m);
+    expect(run.stdout).toMatch(/^report qmtl:\/\//m);
+  });
+
+  it('says a partial answer is partial and lists its missing ranges', async () => {
+    const cwd = await workspace();
+    const run = await seamless(cwd, ['fetch', '--node', 'ohlcv:demo:BTC-USD', '--interval', '1h', '--start', '2024-01-01', '--end', '2024-01-02', '--strategy', 'fail_fast', '--partial-ok']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^0 rows · coverage 0% · .* · partial$/m);
+    expect(run.stdout).toMatch(/^missing 24 bar\(s\) in 1 range\(s\): \[2024-01-01T00:00:00\.000Z, 2024-01-02T00:00:00\.000Z\)$/m);
+  });
+});
+
+describe('seamless backfill summary', () => {
+  it('says a repeated embedded backfill wrote nothing, the range being stored already', async () => {
+    const cwd = await workspace();
+    const first = await seamless(cwd, ['backfill', ...ETH_2D]);
+    expect(first.code).toBe(0);
+    expect(first.stdout).toMatch(/; 3000 rows written in \d+\.\d s$/m);
+    const again = await seamless(cwd, ['backfill', ...ETH_2D]);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toMatch(/; 0 rows written: already stored, nothing to fetch$/m);
+    expect(again.stdout).not.toContain('3000 rows written');
+  });
+
+  describe('through a gateway (--url)', () => {
+    let s: Seamless;
+    let gateway: RunningGateway;
+    let cwd: string;
+    beforeAll(async () => {
+      cwd = await workspace();
+      s = await createSeamless({ config: { ...demoConfig(), dataDir: join(cwd, 'gw') }, env: {}, logger: silentLogger() });
+      gateway = await serveGateway({ seamless: s, host: '127.0.0.1', port: 0 });
+    });
+    afterAll(async () => { await gateway?.close(); await s?.close(); });
+
+    it('says a repeated backfill wrote nothing, and the first one what it wrote', async () => {
+      const first = await seamless(cwd, ['backfill', '--url', gateway.url, ...ETH_2D]);
+      expect(first.code).toBe(0);
+      expect(first.stdout).toMatch(/; 3000 rows written in \d+\.\d s$/m);
+      const again = await seamless(cwd, ['backfill', '--url', gateway.url, ...ETH_2D]);
+      expect(again.code).toBe(0);
+      expect(again.stdout).toMatch(/; 0 rows written: already stored, nothing to fetch$/m);
+    });
+
+    it('lists the gateway\'s datasets with --url', async () => {
+      const run = await seamless(cwd, ['datasets', '--url', gateway.url, '--json']);
+      expect(run.code).toBe(0);
+      const body = JSON.parse(run.stdout) as { datasets: { nodeId: string; intervals: string[]; source: string | null; schemaSubject: string; slaPolicy: string | null }[] };
+      const expected = await s.datasets();
+      expect(body.datasets.map((d) => d.nodeId)).toEqual(expected.map((d) => d.nodeId));
+      expect(body.datasets[0]).toMatchObject({ nodeId: expected[0].nodeId, intervals: expected[0].intervals, source: expected[0].source, schemaSubject: expected[0].schemaSubject });
+    });
+  });
+});
+
+describe('seamless datasets', () => {
+  it('prints the configured datasets as a table: node, intervals, source, schema subject, SLA policy', async () => {
+    const cwd = await workspace();
+    const run = await seamless(cwd, ['datasets']);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const lines = run.stdout.trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^node\s+intervals\s+source\s+schema subject\s+sla policy$/);
+    expect(lines.some((l) => /^ohlcv:demo:BTC-USD\s+\S*1m\S*\s+synthetic\s+\S+\s+\S+$/.test(l))).toBe(true);
+    expect(lines.at(-1)).toMatch(/^\d+ dataset\(s\)$/);
+  });
+});
+
+describe('seamless --version', () => {
+  it('prints the package version', async () => {
+    const cwd = await workspace();
+    const pkg = JSON.parse(await readFile(fileURLToPath(new URL('../../package.json', import.meta.url)), 'utf8')) as { version: string };
+    const run = await seamless(cwd, ['--version']);
+    expect(run.code).toBe(0);
+    expect(run.stdout.trim()).toBe(pkg.version);
+  });
+});
+
+describe('configuration errors on the command line', () => {
+  it('lists every problem of a bad file, not only the first', async () => {
+    const cwd = await workspace();
+    const file = join(cwd, 'bad.yml');
+    await writeFile(file, 'server:\n  port: "abc"\n  host: 5\ncache:\n  enabled: 7\n');
+    const run = await seamless(cwd, ['datasets', '--config', file]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).not.toMatch(/and \d+ more/);
+    for (const key of ['server.port', 'server.host', 'cache.enabled']) expect(run.stderr).toContain(key);
+  });
+});

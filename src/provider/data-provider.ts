@@ -218,7 +218,10 @@ export function createDataProvider(deps: DataProviderDeps): DataProvider {
     let answer = frame;
     let conformance: ReadMetadata['conformance'] = null;
     if (deps.conformance) {
-      const ranges = remaining.length === 0 ? await store.coverage(dataset, closed) : coverage;
+      // `coverage` spans only what the cache and live did not answer: the known-empty ranges of
+      // the rest of the answer (a cached stretch, a live part) need the coverage of all of `closed`.
+      const spansClosed = remaining.length > 0 && remaining[0].start <= closed.start && remaining[remaining.length - 1].end >= closed.end;
+      const ranges = spansClosed ? coverage : await store.coverage(dataset, closed);
       // Known-empty ranges are never gaps; nor are the ranges this answer reports as missing
       // (a partial answer says so in its metadata: that is coverage, not a defect of the bars).
       // Bars the upstream was asked for and answered without are gaps of the data, though.

@@ -52,14 +52,17 @@ function hookExit(): void {
   }
 }
 
-/** The test runner's environment without SEAMLESS_* variables (the config file decides). */
+/** The test runner's environment without SEAMLESS_* variables (the config file decides, unless a test adds some). */
 function childEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('SEAMLESS_')) env[k] = v;
   return env;
 }
 
-/** Starts `node bin/seamless.js …args` in `cwd`; `env` is added to the child's environment (e.g. SEAMLESS_API_KEY). */
+/**
+ * Starts `node bin/seamless.js …args` in `cwd`. `env` adds variables to the child's environment
+ * (e.g. a `SEAMLESS_*` override, the way an operator flips a rollback switch).
+ */
 export function startSeamless(args: readonly string[], cwd: string, name = args[0] ?? 'seamless', env: Readonly<Record<string, string>> = {}): SeamlessProcess {
   hookExit();
   const proc = spawn(process.execPath, [SEAMLESS_BIN, ...args], { cwd, env: { ...childEnv(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -100,6 +100,16 @@ describe('conformance on reads (blocking mode, canary schemas)', () => {
     expect(body.metadata?.conformance.flags).toEqual({});
   });
 
+  it('never counts known-empty weekends as gaps when the response cache answers part of the range', async () => {
+    // May is read (and cached) first; the April–May read then gets May from the cache and only
+    // April from storage: May's weekends are still known empty, not gaps.
+    const may = await get('/v1/bars?node=ohlcv:demo:ACME&interval=1d&start=2024-05-01&end=2024-06-01');
+    expect(may.status).toBe(200);
+    const { status, body } = await get('/v1/bars?node=ohlcv:demo:ACME&interval=1d&start=2024-04-01&end=2024-06-01');
+    expect(status, JSON.stringify(body.error?.message)).toBe(200);
+    expect(body.metadata?.conformance.flags).toEqual({});
+  });
+
   it('records a canary schema violation and still serves the read', async () => {
     const { status, body } = await get(INT_VOLUME);
     expect(status).toBe(200);

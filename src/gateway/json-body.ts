@@ -1,0 +1,57 @@
+/**
+ * The gateway's `application/json` body parser. It replaces fastify's default, which answers
+ * every refusal "Body is not valid JSON" — even for valid JSON carrying a `__proto__` (or
+ * `constructor.prototype`) key, refused because it could alter object prototypes. Here each
+ * refusal says what it is: an empty body, invalid JSON (with the parser's reason, capped), or
+ * a forbidden key named by its path. The key scan runs only when the text could hold one.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { InvalidRequestError } from '../core/index.js';
+
+/** The longest parser reason echoed back (it may quote the input). */
+const MAX_REASON_CHARS = 160;
+/** Text that may spell a forbidden key, escaped or not: only then is the parsed value walked. */
+const MAY_POISON = /__proto__|constructor|\\u/;
+
+export function registerJsonBody(app: FastifyInstance): void {
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request: FastifyRequest, body: string | Buffer, done: (err: Error | null, value?: unknown) => void) => {
+    try {
+      done(null, parseJsonBody(typeof body === 'string' ? body : body.toString('utf8')));
+    } catch (error) {
+      done(error as Error);
+    }
+  });
+}
+
+/** Parses a request body; throws InvalidRequestError naming `body`, or the forbidden key's path. */
+export function parseJsonBody(text: string): unknown {
+  if (text.length === 0) throw new InvalidRequestError('body', 'is empty but the content-type is application/json; send a JSON document');
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new InvalidRequestError('body', `is not valid JSON: ${reason.length > MAX_REASON_CHARS ? `${reason.slice(0, MAX_REASON_CHARS)}…` : reason}`);
+  }
+  if (MAY_POISON.test(text)) {
+    const path = forbiddenKeyPath(value);
+    if (path !== undefined) throw new InvalidRequestError(path, 'is not allowed in a JSON body: a "__proto__" or "constructor.prototype" key could alter object prototypes; remove it');
+  }
+  return value;
+}
+
+/** The dotted path of the first `__proto__` or `constructor.prototype` key, if any. */
+function forbiddenKeyPath(root: unknown): string | undefined {
+  const stack: { value: unknown; path: string }[] = [{ value: root, path: '' }];
+  const has = (o: object, k: string): boolean => Object.prototype.hasOwnProperty.call(o, k);
+  for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
+    const { value, path } = item;
+    if (value === null || typeof value !== 'object') continue;
+    const at = (k: string): string => (path === '' ? k : `${path}.${k}`);
+    if (has(value, '__proto__')) return at('__proto__');
+    const ctor: unknown = has(value, 'constructor') ? (value as Record<string, unknown>).constructor : undefined;
+    if (ctor !== null && typeof ctor === 'object' && has(ctor, 'prototype')) return at('constructor.prototype');
+    for (const [k, v] of Object.entries(value)) if (v !== null && typeof v === 'object') stack.push({ value: v, path: at(k) });
+  }
+  return undefined;
+}

@@ -7,6 +7,13 @@ import { z } from 'zod';
 
 export const DEFAULT_HOST = '127.0.0.1';
 export const DEFAULT_PORT = 8080;
+/** Headers must arrive within this (a slowloris dribbling them is cut). */
+export const DEFAULT_HEADERS_TIMEOUT_MS = 10_000;
+/** A whole request (headers and body) must arrive within this; answers may take longer (long-polls, streams). */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+/** Idle keep-alive sockets are kept this long: above common clients' pools (undici 4 s, load balancers 60 s). */
+export const DEFAULT_KEEP_ALIVE_TIMEOUT_MS = 72_000;
+export const DEFAULT_MAX_CONNECTIONS = 1_024;
 export const DEFAULT_DATA_DIR = './.seamless';
 export const DEFAULT_CACHE_MAX_BYTES = 256 * 1024 * 1024;
 export const DEFAULT_CACHE_MAX_ENTRIES = 10_000;
@@ -169,7 +176,15 @@ export const SeamlessConfigSchema = z.object({
   server: z.object({
     host: z.string().min(1).default(DEFAULT_HOST),
     port: z.number().int().min(0).max(65_535).default(DEFAULT_PORT),
-  }).strict().prefault({}),
+    headersTimeoutMs: z.number().int().min(100).default(DEFAULT_HEADERS_TIMEOUT_MS),
+    requestTimeoutMs: z.number().int().min(100).default(DEFAULT_REQUEST_TIMEOUT_MS),
+    keepAliveTimeoutMs: z.number().int().min(1_000).default(DEFAULT_KEEP_ALIVE_TIMEOUT_MS),
+    maxConnections: z.number().int().min(1).default(DEFAULT_MAX_CONNECTIONS),
+  }).strict().superRefine((s, ctx) => {
+    if (s.requestTimeoutMs < s.headersTimeoutMs) {
+      ctx.addIssue({ code: 'custom', path: ['requestTimeoutMs'], message: `must be at least server.headersTimeoutMs (${s.headersTimeoutMs}): the request timeout covers the headers too` });
+    }
+  }).prefault({}),
   storage: StorageConfig.prefault({}),
   cache: z.object({
     enabled: z.boolean().default(true),

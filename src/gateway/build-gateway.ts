@@ -10,7 +10,8 @@ import type { Seamless } from '../provider/index.js';
 import { createKeyVerifier } from './api-keys.js';
 import { registerAuth, callerName } from './auth.js';
 import { sendError } from './error-reply.js';
-import { registerJsonBodyParser } from './json-body.js';
+import { clientErrorHandler, connectionOptions, frameworkErrorHandler, limitConnections } from './connection-limits.js';
+import { registerJsonBody } from './json-body.js';
 import { backfillRoutes } from './routes/backfill-routes.js';
 import { barsRoutes } from './routes/bars-route.js';
 import { datasetRoutes } from './routes/dataset-routes.js';
@@ -38,19 +39,27 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
     // One access line per request comes from the onResponse hook below (with the caller's identity).
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 1024 * 1024,
-    // On close, drop idle keep-alive connections at once, and let kept-alive sockets lapse after
-    // 5 s (Node's default) instead of fastify's 72 s: a socket whose client went away mid-poll
-    // otherwise holds a graceful close for over a minute.
-    forceCloseConnections: 'idle',
-    keepAliveTimeout: 5_000,
+    // Timeouts, keep-alive and the connection limit of `server.*` (see connection-limits.ts).
+    ...connectionOptions(seamless.config.server),
+    clientErrorHandler: clientErrorHandler(seamless.config.server, log as FastifyBaseLogger),
+    frameworkErrors: frameworkErrorHandler(seamless.config.server),
   });
-  registerJsonBodyParser(app);
+  limitConnections(app.server, seamless.config.server, log as FastifyBaseLogger);
+  registerJsonBody(app);
   let ready = false;
+  // Closing: answers still in flight end their connection, so a close never waits out a keep-alive.
+  let closing = false;
+  app.addHook('preClose', (done) => { closing = true; done(); });
+  app.addHook('onSend', async (_request, reply, payload) => {
+    // A caller without a valid key loses its connection with the answer: a slow body is not read on.
+    if (closing || reply.statusCode === 401) reply.header('connection', 'close');
+    return payload;
+  });
   const requests = seamless.metrics.requestsTotal;
   const durations = seamless.metrics.requestDuration;
 
   app.setErrorHandler((error, request, reply) => sendError(error, request, reply));
-  app.setNotFoundHandler((request, reply) => sendError(new NotFoundError('route', `${request.method} ${request.url.split('?')[0]}`), request, reply));
+  app.setNotFoundHandler((request, reply) => sendError(new NotFoundError('route', `${request.method} ${capped(request.url.split('?')[0] ?? '')}`), request, reply));
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
     requests.inc({ route, status: String(reply.statusCode) });
@@ -71,4 +80,9 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
   registryRoutes(app, seamless);
   await app.ready();
   return { app, markReady: () => { ready = true; } };
+}
+
+/** An echoed path, cut to 200 characters: error messages never echo unbounded input. */
+function capped(text: string): string {
+  return text.length > 200 ? `${text.slice(0, 200)}…` : text;
 }

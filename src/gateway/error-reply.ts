@@ -1,7 +1,8 @@
 /**
  * The one place errors become HTTP: SeamlessErrors keep their code and status; fastify's own
  * errors (bad JSON body, schema validation, payload too large) become `invalid_request` with
- * the field named; anything else is `internal` and logged with its stack.
+ * the field named; anything else is `internal` and logged with its stack — unless the client has
+ * hung up (its read was aborted): that is one info line, "client closed the connection".
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { ERROR_STATUS, isSeamlessError } from '../core/index.js';
@@ -12,8 +13,10 @@ export function errorBody(code: ErrorCode, message: string, details: Record<stri
 }
 
 export function sendError(error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const clientGone = request.raw.destroyed || request.raw.socket?.destroyed === true;
+  if (clientGone) request.log.info({ method: request.method, route: request.routeOptions.url ?? 'unmatched' }, 'client closed the connection');
   if (isSeamlessError(error)) {
-    if (error.httpStatus >= 500) request.log.error({ err: error }, error.message);
+    if (error.httpStatus >= 500 && !clientGone) request.log.error({ err: error }, error.message);
     return reply.code(error.httpStatus).type('application/json').send(error.toBody());
   }
   const fe = error as FastifyError;
@@ -26,7 +29,7 @@ export function sendError(error: unknown, request: FastifyRequest, reply: Fastif
     const code: ErrorCode = fe.statusCode === 404 ? 'not_found' : fe.statusCode === 401 ? 'unauthorized' : fe.statusCode === 403 ? 'forbidden' : 'invalid_request';
     return reply.code(ERROR_STATUS[code] === fe.statusCode ? fe.statusCode : 400).send(errorBody(code, fe.message, { field: 'body' }));
   }
-  request.log.error({ err: error }, 'unhandled error');
+  if (!clientGone) request.log.error({ err: error }, 'unhandled error');
   return reply.code(500).send(errorBody('internal', 'internal error; see the server log', { requestId: request.id }));
 }
 

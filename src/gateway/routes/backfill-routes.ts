@@ -5,6 +5,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { InvalidRequestError, NotFoundError } from '../../core/index.js';
 import type { JobStatus } from '../../backfill/index.js';
 import type { Seamless } from '../../provider/index.js';
+import { validateNodeId } from '../../provider/index.js';
 import { callerName } from '../auth.js';
 
 const BODY_FIELDS = ['node', 'interval', 'start', 'end'] as const;
@@ -59,7 +60,7 @@ export async function startJob(seamless: Seamless, request: FastifyRequest, repl
     if (typeof v !== 'string' && typeof v !== 'number') throw new InvalidRequestError(f, 'must be a string or a number');
   }
   const status = await seamless.backfill({
-    nodeId: String(b.node), interval: b.interval as string | number, start: b.start as string | number, end: b.end as string | number,
+    nodeId: validateNodeId(b.node, 'node'), interval: b.interval as string | number, start: b.start as string | number, end: b.end as string | number,
     requestedBy: callerName(request),
   });
   return reply.code(202).send({ job: jobBody(status) });

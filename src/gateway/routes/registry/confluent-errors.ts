@@ -81,6 +81,8 @@ export function confluentError(error: unknown): { readonly status: number; reado
         return { status: 409, body: { error_code: 409, message: error.message, ...(messages ? { messages } : {}), ...(reason ? { reason } : {}) } };
       }
       case 'invalid_request': {
+        // A body the gateway's JSON parser refused (json-body.ts): Confluent answers those 400.
+        if (error instanceof InvalidRequestError && error.details.parser === 'json') return { status: 400, body: { error_code: 400, message: error.message } };
         const code = reason === 'invalid_schema' ? CONFLUENT_CODES.invalidSchema
           : reason === 'invalid_subject' ? CONFLUENT_CODES.invalidSubject
             : error instanceof InvalidRequestError ? INVALID_FIELD_CODES[error.field] ?? 422 : 422;

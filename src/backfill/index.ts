@@ -18,7 +18,7 @@ export { retryUnavailable, DEFAULT_UNAVAILABLE_RETRY } from './etcd/etcd-retry.j
 export { createMemoryLeaseBackend, createMemoryLeaseStore } from './memory-lease-store.js';
 export {
   assertCurrentLease, claimShard, compareClaimOrder, completeShard, failShard, heartbeatShard, isClaimable, isLeaseExpired,
-  newShardRecord, reopenShard, requeueExpiredShard,
+  KNOWN_EMPTY_RECHECK_MS, newShardRecord, reopenShard, requeueExpiredShard,
 } from './shard-transitions.js';
 
 export type {

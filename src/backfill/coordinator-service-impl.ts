@@ -2,6 +2,8 @@
  * The lease authority over a LeaseStore, for remote workers and the HTTP lease API (the
  * original design's claim / heartbeat / complete / fail by key). Granting a lease also advances
  * storage's fence for the key, so the writes of the previous holder are refused from then on.
+ * Workers are not trusted with more than their shard: uploads are checked against it
+ * (upload-checks.ts) and a known-empty completion needs the upstream's evidence.
  */
 import { InvalidRequestError } from '../core/index.js';
 import type { Clock } from '../core/index.js';
@@ -12,6 +14,8 @@ import type { JobTracker } from './job-tracker.js';
 import type { LeaseStore, ShardRecord } from './lease-store.js';
 import { StaleLeaseError } from './errors.js';
 import { parseLeaseToken } from './lease-token.js';
+import { assertCurrentLease } from './shard-transitions.js';
+import { checkKnownEmptyCompletion, checkShardUpload } from './upload-checks.js';
 import type { LeaseTokenInput } from './lease-token.js';
 import { backoffDelay } from './retry.js';
 import { shardTrace } from './shard-span.js';
@@ -95,8 +99,17 @@ export function createCoordinatorService(d: CoordinatorServiceDeps): Coordinator
 
     async complete(key, sent, result = { rowsWritten: 0, state: 'completed' }) {
       const token = await grantToken(key, sent);
-      const shard = await leases.complete(key, token, result, clock.now());
-      d.emit({ type: 'completed', shard: key, nodeId: shard.nodeId, intervalMs: shard.intervalMs, start: shard.start, end: shard.end, rowsWritten: result.rowsWritten, state: result.state, at: clock.now() });
+      let evidence: ({ readonly worker: string | null } & NonNullable<typeof result.evidence>) | undefined;
+      if (result.state === 'known_empty') {
+        // A stale caller hears 409 (not a 400 about evidence it could never have had accepted).
+        const current = assertCurrentLease(key, await leases.shard(key), token);
+        evidence = { ...(await checkKnownEmptyCompletion(current, result, d.store)), worker: current.holder };
+      }
+      const shard = await leases.complete(key, token, { rowsWritten: result.rowsWritten, state: result.state }, clock.now());
+      d.emit({
+        type: 'completed', shard: key, nodeId: shard.nodeId, intervalMs: shard.intervalMs, start: shard.start, end: shard.end,
+        rowsWritten: result.rowsWritten, state: result.state, ...(evidence ? { evidence } : {}), at: clock.now(),
+      });
       d.record(shard);
       return { completionRatio: ratioFor(shard, key) };
     },
@@ -136,10 +149,15 @@ export function createCoordinatorService(d: CoordinatorServiceDeps): Coordinator
       const shard = d.tracker.shard(key) ?? (await leases.shard(key));
       if (!shard || shard.nodeId === '') throw new InvalidRequestError('key', `no shard ${key} to write rows for`);
       const dataset = { nodeId: shard.nodeId, intervalMs: shard.intervalMs };
+      const target = d.resolveTarget(shard.nodeId, shard.intervalMs);
+      if (target === undefined) {
+        throw new InvalidRequestError('key', `the coordinator has no source configured for ${shard.nodeId} at ${shard.intervalMs} ms, so it cannot check an upload for shard ${key} against the dataset's schema`);
+      }
+      checkShardUpload(shard, upload, target.schema);
       const report = await d.store.write({
         dataset, frame: upload.frame, coverage: upload.coverage, fence: { key, token },
         ...(upload.findings.length > 0 ? { findings: upload.findings } : {}),
-      }, d.resolveTarget(shard.nodeId, shard.intervalMs)?.schema ?? upload.frame.schema);
+      }, target.schema);
       if (upload.findings.length > 0) d.onFindings?.(upload.findings);
       d.emit({ type: 'rows_written', shard: key, nodeId: shard.nodeId, intervalMs: shard.intervalMs, rows: report.rowsWritten, token, at: clock.now() });
       return report;

@@ -31,6 +31,28 @@ export interface ShardUpload {
   readonly findings: readonly IngestFinding[];
 }
 
+/**
+ * What the upstream answered when a worker completes a shard as `known_empty`: the source asked,
+ * the range it was asked for and answered empty ([start, end), epoch ms), and when. Required with
+ * every known-empty completion, checked against the shard and the known-empty coverage the
+ * worker uploaded, and published with the `completed` event (the seamless.backfill feed) with the
+ * worker's name, so the claim can be traced; known-empty shards are re-checked later
+ * (shard-transitions.ts `reopenShard`).
+ */
+export interface KnownEmptyEvidence {
+  readonly source: string;
+  readonly start: number;
+  readonly end: number;
+  readonly checkedAt: number;
+}
+
+export interface ShardCompletion {
+  readonly rowsWritten: number;
+  readonly state: 'completed' | 'known_empty';
+  /** Required when `state` is `known_empty`. */
+  readonly evidence?: KnownEmptyEvidence;
+}
+
 export interface CoordinatorService {
   /** Claims by key; an unknown key is created as an opaque lease (no dataset). */
   claim(key: string, worker: string, leaseMs: number): Promise<ClaimOutcome>;
@@ -39,13 +61,18 @@ export interface CoordinatorService {
    * number or the string a client kept (lease-token.ts); one that denotes no grant is stale too.
    */
   heartbeat(key: string, token: LeaseTokenInput, leaseMs: number): Promise<{ readonly leaseUntil: number }>;
-  complete(key: string, token: LeaseTokenInput, result?: { readonly rowsWritten: number; readonly state: 'completed' | 'known_empty' }): Promise<{ readonly completionRatio: number }>;
+  /** A `known_empty` completion needs `evidence` (InvalidRequestError naming the field otherwise). */
+  complete(key: string, token: LeaseTokenInput, result?: ShardCompletion): Promise<{ readonly completionRatio: number }>;
   /** `retryable: false` (or no attempts left) makes the shard `failed`; else it is re-queued with backoff. */
   fail(key: string, token: LeaseTokenInput, reason: string, retryable: boolean): Promise<{ readonly completionRatio: number }>;
   inspect(key: string): Promise<ShardRecord | undefined>;
   /** The next claimable shard, leased to `worker`; waits up to `waitMs` (long-poll); undefined when none. */
   nextShard(worker: string, leaseMs: number, waitMs: number, signal?: AbortSignal): Promise<LeaseGrant | undefined>;
-  /** Writes a remote worker's rows under its fencing token (the coordinator owns storage). */
+  /**
+   * Writes a remote worker's rows under its fencing token (the coordinator owns storage). The
+   * upload must be for the shard: coverage inside its range, rows on its grid, the dataset's
+   * schema, findings of its dataset; InvalidRequestError naming the field otherwise, nothing written.
+   */
   writeShard(key: string, token: LeaseTokenInput, upload: ShardUpload): Promise<WriteReport>;
   health(): Promise<{ readonly ok: boolean; readonly store: string; readonly detail: string }>;
 }

@@ -6,6 +6,7 @@
 import type { FrameSchema, TimeRange } from '../core/index.js';
 import type { BarSource } from '../sources/index.js';
 import type { DatasetKey } from '../storage/index.js';
+import type { KnownEmptyEvidence } from './coordinator-service.js';
 
 /** What a backfill fetches into: a dataset, its frame schema and the upstream to ask. */
 export interface BackfillTarget {
@@ -60,7 +61,7 @@ export type BackfillEvent =
   | { readonly type: 'heartbeat'; readonly shard: string; readonly token: number; readonly leaseUntil: number; readonly at: number }
   | { readonly type: 'joined'; readonly shard: string; readonly jobId: string; readonly at: number }
   | { readonly type: 'rows_written'; readonly shard: string; readonly nodeId: string; readonly intervalMs: number; readonly rows: number; readonly token: number; readonly at: number }
-  | { readonly type: 'completed'; readonly shard: string; readonly nodeId: string; readonly intervalMs: number; readonly start: number; readonly end: number; readonly rowsWritten: number; readonly state: ShardState; readonly at: number }
+  | { readonly type: 'completed'; readonly shard: string; readonly nodeId: string; readonly intervalMs: number; readonly start: number; readonly end: number; readonly rowsWritten: number; readonly state: ShardState; readonly evidence?: KnownEmptyEvidence & { readonly worker: string | null }; readonly at: number }
   | { readonly type: 'failed'; readonly shard: string; readonly nodeId: string; readonly intervalMs: number; readonly attempts: number; readonly reason: string; readonly final: boolean; readonly at: number }
   | { readonly type: 'expired'; readonly shard: string; readonly nodeId: string; readonly intervalMs: number; readonly holder: string | null; readonly token: number; readonly at: number }
   | { readonly type: 'requeued'; readonly shard: string; readonly reason: 'expired' | 'retry' | 'recovery'; readonly at: number }

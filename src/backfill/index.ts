@@ -18,7 +18,7 @@ export { retryUnavailable, DEFAULT_UNAVAILABLE_RETRY } from './etcd/etcd-retry.j
 export { createMemoryLeaseBackend, createMemoryLeaseStore } from './memory-lease-store.js';
 export {
   assertCurrentLease, claimShard, compareClaimOrder, completeShard, failShard, heartbeatShard, isClaimable, isLeaseExpired,
-  newShardRecord, reopenShard, requeueExpiredShard,
+  KNOWN_EMPTY_RECHECK_MS, newShardRecord, reopenShard, requeueExpiredShard,
 } from './shard-transitions.js';
 
 export type {
@@ -33,7 +33,7 @@ export type { RetryPolicy } from './retry.js';
 export type { LeaseTokenInput } from './lease-token.js';
 export type { ShardRecord, ShardSpec, JobRecord, ClaimResult, ShardChange, LeaseStore, LeaseStoreQuorum } from './lease-store.js';
 export type { MemoryLeaseBackend } from './memory-lease-store.js';
-export type { CoordinatorService, LeaseGrant, ClaimOutcome, ShardUpload } from './coordinator-service.js';
+export type { CoordinatorService, LeaseGrant, ClaimOutcome, KnownEmptyEvidence, ShardCompletion, ShardUpload } from './coordinator-service.js';
 export type { BackfillEventType } from './coordinator.js';
 export type { DistributedCoordinator, DistributedCoordinatorOptions } from './distributed-coordinator.js';
 export type { EtcdLeaseStoreOptions } from './etcd/etcd-lease-store.js';

@@ -10,6 +10,7 @@
  *   leased --fail (final)--> failed
  *   leased --lease expires--> pending (a stale claim: `requeue` with reason `expired`)
  *   failed --ensureShards (a new job wants it)--> pending (attempts reset)
+ *   known_empty --ensureShards, KNOWN_EMPTY_RECHECK_MS after it was decided--> pending (re-checked)
  * Tokens grow strictly per shard: every grant returns a token greater than any earlier grant.
  */
 

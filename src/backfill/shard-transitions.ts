@@ -7,7 +7,8 @@
  * - A lease is expired when `leaseUntil <= now`.
  * - Tokens grow by one per grant of a shard (`token + 1`), so they are strictly increasing per
  *   shard and survive every transition (requeue and re-ensure keep the last token).
- * - Claiming a `failed` shard answers `done` (nothing to do until a job re-ensures it).
+ * - Claiming a `failed` shard answers `done` (nothing to do until a job re-ensures it); a
+ *   `known_empty` one too, until a job re-ensures it KNOWN_EMPTY_RECHECK_MS after it was decided.
  * - heartbeat / complete / fail need `state === 'leased'` and `token` equal to the current grant;
  *   an unknown key is stale too (current token 0, state `unknown`).
  * - Claim order (`compareClaimOrder`): `updatedAt` ascending (the shard that waited longest since
@@ -27,9 +28,20 @@ export function newShardRecord(spec: ShardSpec, now: number): ShardRecord {
   });
 }
 
-/** `failed` → `pending` with attempts reset (a new job wants it); undefined when nothing changes. */
-export function reopenShard(shard: ShardRecord, now: number): ShardRecord | undefined {
-  if (shard.state !== 'failed') return undefined;
+/**
+ * How long a `known_empty` shard is taken as settled: a job that wants it after that re-checks it
+ * with the upstream (a worker's known-empty word is re-checkable, never final).
+ */
+export const KNOWN_EMPTY_RECHECK_MS = 3_600_000;
+
+/**
+ * `failed` → `pending` with attempts reset (a new job wants it), and `known_empty` → `pending`
+ * when it was decided `recheckMs` or longer ago (asked again, the upstream is queried again);
+ * undefined when nothing changes.
+ */
+export function reopenShard(shard: ShardRecord, now: number, recheckMs = KNOWN_EMPTY_RECHECK_MS): ShardRecord | undefined {
+  const recheck = shard.state === 'known_empty' && now - shard.updatedAt >= recheckMs;
+  if (shard.state !== 'failed' && !recheck) return undefined;
   return Object.freeze({ ...shard, state: 'pending', leaseUntil: null, attempts: 0, notBefore: 0, updatedAt: now });
 }
 

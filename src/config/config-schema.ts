@@ -139,7 +139,8 @@ export const DatasetConfig = z.object({
 
 export const ApiKeyConfig = z.object({
   name: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'letters, digits, ".", "_" or "-" (1-64)'),
-  scopes: z.array(z.enum(['read', 'backfill', 'admin'])).min(1),
+  /** docs/configuration.md#auth: `admin` implies every scope; `worker` is what `seamless worker`s need. */
+  scopes: z.array(z.enum(['read', 'backfill', 'worker', 'admin'])).min(1),
   /** `sha256:<hex>` of the secret; the secret itself is never stored. */
   secretHash: z.string().regex(/^sha256:[0-9a-f]{64}$/, 'sha256:<64 hex digits>'),
   createdAt: z.string().optional(),

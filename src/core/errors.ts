@@ -72,8 +72,9 @@ export class UnauthorizedError extends SeamlessError {
 
 export class ForbiddenError extends SeamlessError {
   readonly code = 'forbidden';
-  constructor(readonly scope: string, readonly identity: string) {
-    super(`key "${identity}" lacks the "${scope}" scope`, { scope, identity });
+  /** `hint`: what to do about it (appended to the message), e.g. the config change that grants the scope. */
+  constructor(readonly scope: string, readonly identity: string, hint?: string) {
+    super(`key "${identity}" lacks the "${scope}" scope${hint ? `; ${hint}` : ''}`, { scope, identity });
     this.name = 'ForbiddenError';
   }
 }

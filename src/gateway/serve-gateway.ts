@@ -1,10 +1,12 @@
 /**
  * Listens: builds the gateway and binds it. Without API keys the gateway refuses any address
- * but loopback, so an unauthenticated data plane is never exposed by accident.
+ * but loopback, so an unauthenticated data plane is never exposed by accident. A coordinator
+ * warns at start-up about keys that look like workers' from before the `worker` scope.
  */
 import { isIP } from 'node:net';
 import { InvalidRequestError } from '../core/index.js';
 import type { Seamless } from '../provider/index.js';
+import { legacyWorkerKeyWarnings } from './api-keys.js';
 import { buildGateway } from './build-gateway.js';
 import type { Gateway } from './build-gateway.js';
 
@@ -32,6 +34,9 @@ export async function serveGateway(options: ServeOptions): Promise<RunningGatewa
   const port = options.port ?? seamless.config.server.port;
   if (seamless.config.auth.keys.length === 0 && !isLoopbackHost(host)) {
     throw new InvalidRequestError('server.host', `refusing to listen on ${host} without API keys; create one with "seamless keys create NAME --scope read" or bind 127.0.0.1`);
+  }
+  if (seamless.coordinatorService) {
+    for (const warning of legacyWorkerKeyWarnings(seamless.config.auth.keys)) seamless.logger.warn({ field: 'auth.keys' }, warning);
   }
   const gateway = await buildGateway({ seamless });
   await gateway.app.listen({ host, port });

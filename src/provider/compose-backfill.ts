@@ -40,7 +40,7 @@ export interface BackfillDeps {
   readonly logger: Logger;
   readonly metrics: SeamlessMetrics;
   readonly tracing?: Tracing;
-  /** Bearer key (backfill scope) for a coordinator at `endpoint` that requires keys: SEAMLESS_API_KEY. */
+  /** Bearer key (scopes backfill and worker: it asks for jobs and takes permits) for a coordinator at `endpoint` that requires keys: SEAMLESS_API_KEY. */
   readonly apiKey?: string;
 }
 

@@ -79,7 +79,7 @@ function exchangeRates(config: SeamlessConfig['sources']): Map<string, { readonl
 
 /**
  * The upstream budgets of this process for the backfill configuration `backfill` (see the
- * header). `apiKey` authenticates permit requests to a coordinator (scope `backfill`).
+ * header). `apiKey` authenticates permit requests to a coordinator (scope `worker`).
  */
 export function composeUpstreamBudgets(backfill: SeamlessConfig['seamless']['backfill'], options: { readonly apiKey?: string } = {}): UpstreamBudgets {
   if (backfill.endpoint !== 'embedded') return createUpstreamBudgets(createRemotePermitAuthority(backfill.endpoint, options.apiKey));

@@ -121,8 +121,8 @@ describe.skipIf(!postgresAvailable())('a gateway whose coordinator cannot be rea
 });
 
 describe.skipIf(!postgresAvailable())('a gateway whose coordinator requires API keys', () => {
-  it('authenticates with SEAMLESS_API_KEY (backfill scope) and completes its jobs there', async () => {
-    const { secret, entry } = generateApiKey('reader', ['read', 'backfill']);
+  it('authenticates with SEAMLESS_API_KEY (backfill and worker scopes) and completes its jobs there', async () => {
+    const { secret, entry } = generateApiKey('reader', ['read', 'backfill', 'worker']);
     const coordinatorDir = await tempDir();
     const readerDir = await tempDir();
     const url = await database();

@@ -85,7 +85,7 @@ describe.skipIf(!postgresAvailable())('a gateway with a remote coordinator on sh
     refused = startSeamless(['serve', '--port', '0', '--config', refusedFile], dir.path, 'refused-gateway');
     pg = await startPostgresServer();
     storageUrl = await pg.createDatabase('seamless_remote');
-    const key = generateApiKey('cluster', ['read', 'backfill']);
+    const key = generateApiKey('cluster', ['read', 'backfill', 'worker']);
     secret = key.secret;
 
     const coordinatorFile = join(dir.path, 'coordinator.yml');

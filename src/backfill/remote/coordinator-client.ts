@@ -132,7 +132,9 @@ export function createCoordinatorClient(url: string, key?: string, options: Coor
     },
 
     async complete(key, token, result) {
-      const body = await json('/v1/leases/complete', { key, token, ...(result ? { rows_written: result.rowsWritten, state: result.state } : {}) }, { key, token });
+      const e = result?.evidence;
+      const evidence = e ? { evidence: { source: e.source, start: e.start, end: e.end, checked_at_ms: e.checkedAt } } : {};
+      const body = await json('/v1/leases/complete', { key, token, ...(result ? { rows_written: result.rowsWritten, state: result.state, ...evidence } : {}) }, { key, token });
       return { completionRatio: numberField(body, 'completion_ratio', '/v1/leases/complete') };
     },
 
@@ -184,10 +186,16 @@ function errorFromReply(status: number, text: string, path: string, lease: { key
     return new InvalidRequestError(field, message.startsWith(`${field}: `) ? message.slice(field.length + 2) : message, details);
   }
   if (status === 401) return new UnauthorizedError(message);
-  if (status === 403) return new ForbiddenError(str('scope', 'backfill'), str('identity', 'unknown'));
+  if (status === 403) return forbiddenFromReply(message, str('scope', 'worker'), str('identity', 'unknown'));
   if (status === 404 && code !== '') return new NotFoundError(str('what', 'resource'), str('id', path), details);
   // 5xx (the lease store has no quorum, a proxy cannot reach the service …) may pass; other answers will not.
   return new UpstreamUnavailableError(UPSTREAM, message, { retryable: status >= 500 });
+}
+
+/** A 403 as the coordinator said it, with its hint (what to change in which key) kept. */
+export function forbiddenFromReply(message: string, scope: string, identity: string): ForbiddenError {
+  const plain = new ForbiddenError(scope, identity).message;
+  return new ForbiddenError(scope, identity, message.startsWith(`${plain}; `) ? message.slice(plain.length + 2) : undefined);
 }
 
 async function readJson(res: Response, path: string): Promise<Json> {

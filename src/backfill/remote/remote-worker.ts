@@ -16,7 +16,7 @@ import { endSpan } from '../../observability/index.js';
 import type { Logger, SeamlessMetrics, Tracing } from '../../observability/index.js';
 import type { SourceBatch } from '../../sources/index.js';
 import type { BackfillTarget } from '../coordinator.js';
-import type { ShardUpload } from '../coordinator-service.js';
+import type { ShardCompletion, ShardUpload } from '../coordinator-service.js';
 import type { ShardSpec } from '../lease-store.js';
 import { backoffDelay, isRetryable } from '../retry.js';
 import type { RetryPolicy } from '../retry.js';
@@ -45,7 +45,8 @@ export interface WorkerCoordinator {
   nextShard(worker: string, leaseMs: number, waitMs: number, signal?: AbortSignal): Promise<RemoteLease | undefined>;
   /** StaleLeaseError when the token is no longer the shard's current grant. */
   heartbeat(key: string, token: number, leaseMs: number): Promise<{ readonly leaseUntil: number }>;
-  complete(key: string, token: number, result?: { readonly rowsWritten: number; readonly state: 'completed' | 'known_empty' }): Promise<{ readonly completionRatio: number }>;
+  /** A `known_empty` result carries the upstream's evidence (the coordinator refuses it otherwise). */
+  complete(key: string, token: number, result?: ShardCompletion): Promise<{ readonly completionRatio: number }>;
   fail(key: string, token: number, reason: string, retryable: boolean): Promise<{ readonly completionRatio: number }>;
   /** StaleFencingTokenError when a newer lease was granted for the shard. */
   writeShard(key: string, token: number, upload: ShardUpload): Promise<{ readonly rowsWritten: number }>;
@@ -224,6 +225,7 @@ export function startRemoteWorker(o: RemoteWorkerOptions): RemoteWorker {
     let rowsWritten = 0;
     let state: 'completed' | 'known_empty' = 'completed';
     let upstreamRows = 0;
+    let evidence: ShardCompletion['evidence'];
     if (end > shard.start) {
       const range = { start: shard.start, end };
       let batch: SourceBatch;
@@ -245,9 +247,12 @@ export function startRemoteWorker(o: RemoteWorkerOptions): RemoteWorker {
       if (lost.aborted && isSeamlessError(lost.reason) && lost.reason.code === 'conflict') throw lost.reason;
       rowsWritten = (await client.writeShard(key, token, prepared)).rowsWritten;
       if (rowsWritten > 0) metrics?.backfillRowsWritten.inc(labels, rowsWritten);
-      if (!prepared.stored) state = 'known_empty';
+      if (!prepared.stored) {
+        state = 'known_empty';
+        evidence = { source: target.source.name, start: range.start, end: range.end, checkedAt: clock.now() };
+      }
     }
-    await client.complete(key, token, { rowsWritten, state });
+    await client.complete(key, token, { rowsWritten, state, ...(evidence ? { evidence } : {}) });
     metrics?.backfillShardsTotal.inc({ ...labels, outcome: state });
     emit({ type: 'completed', worker: me, shard, token, state, rowsWritten, ms: clock.now() - startedAt });
     return { state, rowsWritten, upstreamRows };

@@ -13,9 +13,9 @@
  * our auth and request errors; an abort is AbortedError.
  */
 import {
-  AbortedError, ForbiddenError, InvalidRequestError, UnauthorizedError, UpstreamUnavailableError,
+  AbortedError, InvalidRequestError, UnauthorizedError, UpstreamUnavailableError,
 } from '../../core/index.js';
-import { parseCoordinatorUrl } from './coordinator-client.js';
+import { forbiddenFromReply, parseCoordinatorUrl } from './coordinator-client.js';
 import type { SeamlessError } from '../../core/index.js';
 import type { BudgetRate, BudgetState, BudgetView, PermitAuthority, PermitDecision } from '../../sources/index.js';
 
@@ -131,7 +131,7 @@ function errorFromReply(status: number, text: string, origin: string, route: str
     // Not our error body (a proxy's page): the status and the start of the text say what happened.
   }
   if (status === 401) return new UnauthorizedError(message);
-  if (status === 403) return new ForbiddenError(typeof details.scope === 'string' ? details.scope : 'backfill', typeof details.identity === 'string' ? details.identity : 'unknown');
+  if (status === 403) return forbiddenFromReply(message, typeof details.scope === 'string' ? details.scope : 'worker', typeof details.identity === 'string' ? details.identity : 'unknown');
   if (status === 400) {
     const field = typeof details.field === 'string' ? details.field : 'body';
     return new InvalidRequestError(field, message.startsWith(`${field}: `) ? message.slice(field.length + 2) : message, details);
@@ -144,7 +144,7 @@ function errorFromReply(status: number, text: string, origin: string, route: str
 
 /**
  * A PermitAuthority asking the coordinator at `url` (`seamless coordinator serve`), with API key
- * `key` (scope `backfill`) when the coordinator has keys.
+ * `key` (scope `worker`) when the coordinator has keys.
  */
 export function createRemotePermitAuthority(url: string, key?: string, options: RemotePermitAuthorityOptions = {}): PermitAuthority {
   return new RemotePermitAuthority(parseCoordinatorUrl(url), key, options);

@@ -41,7 +41,7 @@ export function registerWorker(program: Command, ctx: CliContext): void {
     .option('--lease-ms <ms>', 'lease time to live asked for each shard (default: seamless.backfill.leaseMs)', integerOption('--lease-ms', 1_000, 3_600_000))
     .option('--wait-ms <ms>', 'how long one request for work waits at the coordinator', integerOption('--wait-ms', 0, 60_000), DEFAULT_WORKER_WAIT_MS)
     .option('--config <file>', 'configuration file with the sources and datasets (default: $SEAMLESS_CONFIG, else the embedded demo defaults)')
-    .option('--key <key>', 'API key with the backfill scope (default: $SEAMLESS_API_KEY)')
+    .option('--key <key>', 'API key with the worker scope (default: $SEAMLESS_API_KEY)')
     .action(async (opts: WorkerOptions) => {
       const { config } = loadConfig({ ...(opts.config !== undefined ? { file: opts.config } : {}), env: ctx.env });
       const bf = config.seamless.backfill;

@@ -1,16 +1,19 @@
 /**
- * The coordinator service's HTTP API (scope `backfill`), registered when the distributed
- * coordinator runs. The lease endpoints keep the original design's wire protocol, snake_case:
+ * The coordinator service's HTTP API, registered when the distributed coordinator runs: scope
+ * `worker` for leases, shards and uploads, `backfill` for `/v1/jobs` (asking for work is not
+ * doing it). The lease endpoints keep the original design's wire protocol, snake_case:
  *
  *   POST /v1/leases/claim      {key, lease_ms, worker?} → {lease: {key, token, lease_until_ms}, completion_ratio}
  *                              | 409 {holder, lease_until_ms, state} (held, done or backing off)
  *   POST /v1/leases/heartbeat  {key, token, lease_ms}   → {lease_until_ms} | 409 stale (+ `current`, `holder`)
- *   POST /v1/leases/complete   {key, token, rows_written?, state?} → {completion_ratio} | 409 stale
+ *   POST /v1/leases/complete   {key, token, rows_written?, state?, evidence?} → {completion_ratio} | 409 stale
+ *                              (state known_empty needs evidence {source, start, end, checked_at_ms})
  *   POST /v1/leases/fail       {key, token, reason, retryable?} → {completion_ratio} | 409 stale
  *   GET  /v1/leases/inspect?key=  → the shard's lease record | 404
  *   POST /v1/jobs {node, interval, start, end} → 202 {job} · GET /v1/jobs/:id (as /v1/backfills/:id)
  *   POST /v1/shards/next       {worker, lease_ms?, wait_ms?} → {shard, lease, trace?} | 204 (long-poll)
  *   POST /v1/shards/rows?key=&token=  Arrow IPC upload (shard-upload-codec.ts) → {rows_written}
+ *                              (checked against the shard: range, grid, schema; backfill/upload-checks.ts)
  *
  * One encapsulated plugin: the Arrow body parser (with its large body limit) exists in this
  * scope only. Errors keep the gateway's shape; a stale lease or fencing token is a 409.
@@ -22,7 +25,7 @@ import { InvalidRequestError, NotFoundError } from '../../core/index.js';
 import {
   DEFAULT_LEASE_MS, SHARD_UPLOAD_CONTENT_TYPE, StaleLeaseError, decodeShardUpload,
 } from '../../backfill/index.js';
-import type { CoordinatorService, LeaseTokenInput, ShardRecord } from '../../backfill/index.js';
+import type { CoordinatorService, KnownEmptyEvidence, LeaseTokenInput, ShardRecord } from '../../backfill/index.js';
 import type { Seamless } from '../../provider/index.js';
 import { callerName } from '../auth.js';
 import { jobBody, startJob } from './backfill-routes.js';
@@ -48,7 +51,8 @@ export function leaseRoutes(app: FastifyInstance, seamless: Seamless, service: C
     scope.addHook('preClose', async () => {
       for (const poll of polls) poll.abort();
     });
-    const config = { config: { scope: 'backfill' as const } };
+    const config = { config: { scope: 'worker' as const } };
+    const jobs = { config: { scope: 'backfill' as const } };
 
     scope.post('/v1/leases/claim', config, async (request, reply) => {
       const b = bodyOf(request, ['key', 'lease_ms', 'worker']);
@@ -77,12 +81,14 @@ export function leaseRoutes(app: FastifyInstance, seamless: Seamless, service: C
     });
 
     scope.post('/v1/leases/complete', config, async (request, reply) => {
-      const b = bodyOf(request, ['key', 'token', 'rows_written', 'state']);
+      const b = bodyOf(request, ['key', 'token', 'rows_written', 'state', 'evidence']);
       const state = optionalString(b, 'state', 32) ?? 'completed';
       if (state !== 'completed' && state !== 'known_empty') throw new InvalidRequestError('state', `must be completed or known_empty, got "${state}"`);
       const rowsWritten = b.rows_written === undefined ? 0 : integer(b, 'rows_written', 0);
+      const evidence = evidenceOf(b);
+      if (evidence !== undefined && state !== 'known_empty') throw new InvalidRequestError('evidence', 'is only for state known_empty');
       return orStale(reply, async () => {
-        const r = await service.complete(leaseKey(b), token(b), { rowsWritten, state });
+        const r = await service.complete(leaseKey(b), token(b), { rowsWritten, state, ...(evidence ? { evidence } : {}) });
         return { completion_ratio: r.completionRatio };
       });
     });
@@ -106,9 +112,9 @@ export function leaseRoutes(app: FastifyInstance, seamless: Seamless, service: C
       return inspectBody(shard);
     });
 
-    scope.post('/v1/jobs', config, (request, reply) => startJob(seamless, request, reply));
+    scope.post('/v1/jobs', jobs, (request, reply) => startJob(seamless, request, reply));
 
-    scope.get('/v1/jobs/:id', config, async (request) => {
+    scope.get('/v1/jobs/:id', jobs, async (request) => {
       const { id } = request.params as { id: string };
       const job = seamless.backfillJob(id);
       if (!job) throw new NotFoundError('backfill job', id, { field: 'id' });
@@ -151,11 +157,7 @@ export function leaseRoutes(app: FastifyInstance, seamless: Seamless, service: C
       const upload = decodeShardUpload(request.body);
       const shard = await service.inspect(key);
       if (shard === undefined) throw new NotFoundError('lease', key, { field: 'key' });
-      for (const c of upload.coverage) {
-        if (c.start < shard.start || c.end > shard.end || c.end <= c.start) {
-          throw new InvalidRequestError('seamless.upload.coverage', `range [${c.start}, ${c.end}) is not inside shard [${shard.start}, ${shard.end})`);
-        }
-      }
+      // The upload's range, grid, schema and findings are checked against the shard by the service.
       const report = await service.writeShard(key, tokenText, upload);
       return { rows_written: report.rowsWritten };
     });
@@ -217,6 +219,27 @@ function token(b: Body): LeaseTokenInput {
   if (v === undefined || v === null) throw new InvalidRequestError('token', 'is required (the token of your lease, as the claim answered it)');
   if (typeof v !== 'number' && typeof v !== 'string') throw new InvalidRequestError('token', `must be the token of your lease as a number or a string, got ${Array.isArray(v) ? 'an array' : typeof v}`);
   return v;
+}
+
+/** The `evidence` of a known-empty completion, snake_case on the wire; undefined when absent. */
+function evidenceOf(b: Body): KnownEmptyEvidence | undefined {
+  const v = b.evidence;
+  if (v === undefined) return undefined;
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new InvalidRequestError('evidence', 'must be an object {source, start, end, checked_at_ms}');
+  const e = v as Body;
+  for (const k of Object.keys(e)) {
+    if (!['source', 'start', 'end', 'checked_at_ms'].includes(k)) throw new InvalidRequestError(`evidence.${k}`, 'unknown field; expected source, start, end, checked_at_ms');
+  }
+  const source = e.source;
+  if (typeof source !== 'string' || source.length === 0 || source.length > 256) {
+    throw new InvalidRequestError('evidence.source', 'is required: the name of the source that answered (1-256 characters), e.g. binance');
+  }
+  const field = (name: string): number => {
+    const n = e[name];
+    if (typeof n !== 'number' || !Number.isSafeInteger(n)) throw new InvalidRequestError(`evidence.${name}`, 'must be an integer epoch ms');
+    return n;
+  };
+  return { source, start: field('start'), end: field('end'), checkedAt: field('checked_at_ms') };
 }
 
 function inspectBody(s: ShardRecord): Record<string, unknown> {

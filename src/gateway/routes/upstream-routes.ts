@@ -1,26 +1,33 @@
 /**
- * The upstream budgets API of the coordinator service (scope `backfill`, registered with the
+ * The upstream budgets API of the coordinator service (scope `worker`, registered with the
  * lease API): `seamless worker`s take their permits here, so every worker of the cluster spends
  * one budget per upstream (backfill/remote/upstream-permit-client.ts is the client). snake_case
  * like the lease protocol:
  *
  *   POST /v1/upstreams/:name/permits {requests_per_second, burst, wait_ms?}
  *        → {granted: true} as soon as a permit is free, or after wait_ms {granted: false, wait_ms: hint}
- *   POST /v1/upstreams/:name/pause   {requests_per_second, burst, pause_ms}   → {paused_until_ms, now_ms}
- *        (the upstream answered 429: nobody gets a permit for pause_ms)
+ *   POST /v1/upstreams/:name/pause   {requests_per_second, burst, pause_ms}
+ *        → {paused_until_ms, now_ms, pause_ms} (the upstream answered 429: nobody gets a permit
+ *        for pause_ms; a worker's pause is capped at MAX_WORKER_PAUSE_MS, an admin's at an hour)
  *   GET  /v1/upstreams/:name         → {upstream, tat_ms, paused_until_ms, now_ms}
  *   GET  /v1/upstreams               → {upstreams: [snapshot…]} (budgets this process has seen)
  *
- * The rate travels with each request (the state only holds the GCRA's times); the latest rate
- * asked for an upstream applies, so give every process the same `rateLimit`.
+ * The rate of an upstream is the coordinator's: its own `rateLimit` for an exchange it has a
+ * source for, else the rate the first request asked. A worker's request cannot change it (the
+ * rate it sends is checked, then ignored; answers carry the rate in effect); an `admin` key's
+ * request sets it.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AbortedError, InvalidRequestError } from '../../core/index.js';
 import type { Seamless } from '../../provider/index.js';
+import type { UpstreamBudget } from '../../sources/index.js';
+import { callerHas } from '../auth.js';
 
 export const DEFAULT_PERMIT_WAIT_MS = 5_000;
 export const MAX_PERMIT_WAIT_MS = 30_000;
 const MAX_PAUSE_MS = 3_600_000;
+/** The longest pause a worker (not admin) key may impose on everyone: exchanges' Retry-After beyond it is cut to it. */
+export const MAX_WORKER_PAUSE_MS = 300_000;
 const MAX_RATE = 1_000_000;
 const NAME = /^[A-Za-z0-9._-]{1,64}$/;
 
@@ -33,11 +40,20 @@ export function upstreamRoutes(app: FastifyInstance, upstreams: Seamless['upstre
     scope.addHook('preClose', async () => {
       for (const wait of waits) wait.abort();
     });
-    const config = { config: { scope: 'backfill' as const } };
+    const config = { config: { scope: 'worker' as const } };
+
+    /** The budget of the request's upstream, at the rate the caller may set (see the header). */
+    function budgetFor(request: FastifyRequest, b: Body): UpstreamBudget {
+      const name = upstreamName(request);
+      const asked = rateOf(b);
+      const known = upstreams.list().find((budget) => budget.upstream === name);
+      if (known !== undefined && !callerHas(request, 'admin')) return known;
+      return upstreams.budget(name, asked);
+    }
 
     scope.post('/v1/upstreams/:name/permits', config, async (request, reply) => {
       const b = bodyOf(request, ['requests_per_second', 'burst', 'wait_ms']);
-      const budget = upstreams.budget(upstreamName(request), rateOf(b));
+      const budget = budgetFor(request, b);
       const waitMs = b.wait_ms === undefined ? DEFAULT_PERMIT_WAIT_MS : integer(b, 'wait_ms', 0, MAX_PERMIT_WAIT_MS);
       const wait = new AbortController();
       waits.add(wait);
@@ -47,11 +63,11 @@ export function upstreamRoutes(app: FastifyInstance, upstreams: Seamless['upstre
       const timer = AbortSignal.timeout(Math.max(1, waitMs));
       try {
         await budget.acquire(AbortSignal.any([wait.signal, timer]));
-        return { granted: true, wait_ms: 0 };
+        return { granted: true, wait_ms: 0, ...rateBody(budget) };
       } catch (error) {
         if (!(error instanceof AbortedError) || !timer.aborted || wait.signal.aborted) throw error;
         const snapshot = await budget.snapshot();
-        return { granted: false, wait_ms: Math.ceil(Math.max(snapshot.nextPermitInMs, snapshot.pausedForMs)) };
+        return { granted: false, wait_ms: Math.ceil(Math.max(snapshot.nextPermitInMs, snapshot.pausedForMs)), ...rateBody(budget) };
       } finally {
         waits.delete(wait);
         reply.raw.off('close', onClose);
@@ -60,10 +76,13 @@ export function upstreamRoutes(app: FastifyInstance, upstreams: Seamless['upstre
 
     scope.post('/v1/upstreams/:name/pause', config, async (request) => {
       const b = bodyOf(request, ['requests_per_second', 'burst', 'pause_ms']);
-      const budget = upstreams.budget(upstreamName(request), rateOf(b));
-      const pausedUntil = await budget.pause(integer(b, 'pause_ms', 0, MAX_PAUSE_MS));
+      const budget = budgetFor(request, b);
+      const asked = integer(b, 'pause_ms', 0, MAX_PAUSE_MS);
+      const pauseMs = callerHas(request, 'admin') ? asked : Math.min(asked, MAX_WORKER_PAUSE_MS);
+      if (pauseMs < asked) request.log.warn({ upstream: budget.upstream, askedMs: asked, pauseMs }, 'a worker asked for a longer upstream pause than a worker may impose; capped');
+      const pausedUntil = await budget.pause(pauseMs);
       const { nowMs } = await budget.state();
-      return { paused_until_ms: pausedUntil, now_ms: nowMs };
+      return { paused_until_ms: pausedUntil, now_ms: nowMs, pause_ms: pauseMs, ...rateBody(budget) };
     });
 
     scope.get('/v1/upstreams/:name', config, async (request) => {
@@ -84,6 +103,10 @@ export function upstreamRoutes(app: FastifyInstance, upstreams: Seamless['upstre
       };
     });
   });
+}
+
+function rateBody(budget: UpstreamBudget): { requests_per_second: number; burst: number } {
+  return { requests_per_second: budget.rate.requestsPerSecond, burst: budget.rate.burst };
 }
 
 function upstreamName(request: FastifyRequest): string {

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { createKeyVerifier, generateApiKey, hashSecret } from '../../../src/gateway/index.js';
+import { loadConfig } from '../../../src/config/index.js';
+import { bearerSecret } from '../../../src/gateway/auth.js';
+import { SCOPES, createKeyVerifier, effectiveScopes, generateApiKey, hashSecret } from '../../../src/gateway/index.js';
 
 describe('API keys', () => {
   it('stores only the hash of a new key and shows the secret once', () => {
@@ -29,5 +31,26 @@ describe('API keys', () => {
 
   it('is disabled with no keys configured', () => {
     expect(createKeyVerifier([]).enabled).toBe(false);
+  });
+
+  it('gives an admin key every scope, and a backfill or worker key only its own', () => {
+    expect([...effectiveScopes(['admin'])].sort()).toEqual([...SCOPES].sort());
+    expect([...effectiveScopes(['backfill'])]).toEqual(['backfill']);
+    expect([...effectiveScopes(['worker'])]).toEqual(['worker']);
+    const w = generateApiKey('w', ['worker']);
+    expect(createKeyVerifier([w.entry]).verify(w.secret)?.scopes.has('read')).toBe(false);
+  });
+
+  it('takes a worker-scoped key in the configuration', () => {
+    const w = generateApiKey('w', ['worker']);
+    expect(loadConfig({ input: { auth: { keys: [w.entry] } }, env: {} }).config.auth.keys[0].scopes).toEqual(['worker']);
+  });
+
+  it('reads the bearer scheme in any case and nothing else', () => {
+    expect(bearerSecret('bearer abc')).toBe('abc');
+    expect(bearerSecret('BEARER  abc ')).toBe('abc');
+    expect(bearerSecret('Basic abc')).toBeUndefined();
+    expect(bearerSecret('Bearer')).toBeUndefined();
+    expect(bearerSecret(undefined)).toBeUndefined();
   });
 });

@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/index.js';
+import { effectiveScopes } from '../../../src/gateway/index.js';
 import type { SeamlessConfig } from '../../../src/config/index.js';
 import { tempDir } from '../../helpers/temp-dir.js';
 import { checkInvocation } from './cli-invocation.js';
@@ -301,11 +302,11 @@ describe('docker compose (operations/compose)', () => {
     }
   });
 
-  it('gives the workers the secret of a seamless.yml key with the backfill scope', () => {
+  it('gives the workers the secret of a seamless.yml key with the worker scope (admin implies it)', () => {
     const key = environmentOf(services.worker).SEAMLESS_API_KEY;
     const hash = `sha256:${createHash('sha256').update(key).digest('hex')}`;
     const config = loadWith(seamlessText, environmentOf(services.worker));
-    expect(config.auth.keys.find((k) => k.secretHash === hash)?.scopes).toContain('backfill');
+    expect(effectiveScopes(config.auth.keys.find((k) => k.secretHash === hash)?.scopes ?? []).has('worker')).toBe(true);
   });
 
   it('scrapes the gateway and the coordinator from prometheus.yml', () => {

@@ -50,12 +50,12 @@ export function createCoordinatorService(d: CoordinatorServiceDeps): Coordinator
     return shard && (shard.state === 'completed' || shard.state === 'known_empty') ? 1 : 0;
   }
 
-  async function granted(shard: ShardRecord, token: number, leaseUntil: number, stale: boolean, worker: string): Promise<LeaseGrant> {
+  async function granted(shard: ShardRecord, token: number, leaseUntil: number, stale: boolean, staleHolder: string | null, worker: string): Promise<LeaseGrant> {
     await d.store.advanceFence({ key: shard.key, token });
     d.record(shard);
     const now = clock.now();
     if (stale) d.onStale(shard);
-    if (stale) d.emit({ type: 'expired', shard: shard.key, nodeId: shard.nodeId, intervalMs: shard.intervalMs, holder: shard.holder, token: token - 1, at: now });
+    if (stale) d.emit({ type: 'expired', shard: shard.key, nodeId: shard.nodeId, intervalMs: shard.intervalMs, holder: staleHolder, token: token - 1, at: now });
     d.emit({ type: 'claimed', shard: shard.key, nodeId: shard.nodeId, intervalMs: shard.intervalMs, start: shard.start, end: shard.end, token, worker, at: now });
     const trace = shardTrace(d.tracker, shard.key);
     return { key: shard.key, token, leaseUntil, shard, ...(trace ? { trace } : {}) };
@@ -82,7 +82,7 @@ export function createCoordinatorService(d: CoordinatorServiceDeps): Coordinator
         r = await leases.claim(key, worker, leaseMs, clock.now());
       }
       if (r.granted) {
-        const lease = await granted(r.shard, r.token, r.leaseUntil, r.stale, worker);
+        const lease = await granted(r.shard, r.token, r.leaseUntil, r.stale, r.staleHolder, worker);
         return { granted: true, lease, completionRatio: ratioFor(r.shard, key) };
       }
       return { granted: false, holder: r.shard?.holder ?? null, leaseUntil: r.shard?.leaseUntil ?? null, state: r.shard?.state ?? 'unknown' };
@@ -136,7 +136,7 @@ export function createCoordinatorService(d: CoordinatorServiceDeps): Coordinator
         for (const candidate of await leases.claimable(clock.now(), 8)) {
           if (candidate.nodeId === '') continue; // opaque wire-protocol keys carry no work
           const r = await leases.claim(candidate.key, worker, leaseMs, clock.now());
-          if (r.granted) return granted(r.shard, r.token, r.leaseUntil, r.stale, worker);
+          if (r.granted) return granted(r.shard, r.token, r.leaseUntil, r.stale, r.staleHolder, worker);
         }
         const left = deadline - clock.now();
         if (left <= 0 || signal?.aborted) return undefined;

@@ -55,7 +55,9 @@ export interface JobRecord {
 }
 
 export type ClaimResult =
-  | { readonly granted: true; readonly shard: ShardRecord; readonly token: number; readonly leaseUntil: number; readonly stale: boolean }
+  | { readonly granted: true; readonly shard: ShardRecord; readonly token: number; readonly leaseUntil: number; readonly stale: boolean;
+      /** On a stale claim, who held the expired lease (the new record names the new holder). */
+      readonly staleHolder: string | null }
   | { readonly granted: false; readonly shard: ShardRecord | undefined; readonly reason: 'held' | 'done' | 'backoff' | 'unknown' };
 
 export interface ShardChange {

@@ -77,7 +77,7 @@ export function startLeaseWorkers(o: LeaseWorkerOptions): LeaseWorkers {
     while (!signal.aborted) {
       try {
         const grant = await claimNext(me);
-        if (grant) await runLease(grant.shard, grant.token, grant.stale, me);
+        if (grant) await runLease(grant.shard, grant.token, grant.stale, grant.staleHolder, me);
         else await idle();
       } catch (error) {
         if (signal.aborted) return;
@@ -87,23 +87,23 @@ export function startLeaseWorkers(o: LeaseWorkerOptions): LeaseWorkers {
     }
   }
 
-  async function claimNext(me: string): Promise<{ shard: ShardRecord; token: number; stale: boolean } | undefined> {
+  async function claimNext(me: string): Promise<{ shard: ShardRecord; token: number; stale: boolean; staleHolder: string | null } | undefined> {
     const candidates = await o.leases.claimable(o.clock.now(), o.count * 4);
     for (const c of candidates) {
       if (signal.aborted) return undefined;
       const r = await o.leases.claim(c.key, me, o.leaseMs, o.clock.now());
-      if (r.granted) return { shard: r.shard, token: r.token, stale: r.stale };
+      if (r.granted) return { shard: r.shard, token: r.token, stale: r.stale, staleHolder: r.staleHolder };
     }
     return undefined;
   }
 
-  async function runLease(shard: ShardRecord, token: number, stale: boolean, me: string): Promise<void> {
+  async function runLease(shard: ShardRecord, token: number, stale: boolean, staleHolder: string | null, me: string): Promise<void> {
     const labels = { node_id: shard.nodeId, interval: formatInterval(shard.intervalMs) };
     const grantedAt = o.clock.now();
     o.onRecord(shard);
     if (stale) {
       o.metrics?.backfillStaleClaims.inc(labels);
-      o.emit({ type: 'expired', shard: shard.key, nodeId: shard.nodeId, intervalMs: shard.intervalMs, holder: shard.holder, token: token - 1, at: grantedAt });
+      o.emit({ type: 'expired', shard: shard.key, nodeId: shard.nodeId, intervalMs: shard.intervalMs, holder: staleHolder, token: token - 1, at: grantedAt });
     }
     o.emit({ type: 'claimed', shard: shard.key, nodeId: shard.nodeId, intervalMs: shard.intervalMs, start: shard.start, end: shard.end, token, worker: me, at: grantedAt });
     inflight++;

@@ -77,7 +77,7 @@ function grant(shard: ShardRecord, holder: string, leaseMs: number, now: number,
   const token = shard.token + 1;
   const leaseUntil = now + leaseMs;
   const next: ShardRecord = Object.freeze({ ...shard, state: 'leased', holder, token, leaseUntil, updatedAt: now });
-  return { granted: true, shard: next, token, leaseUntil, stale };
+  return { granted: true, shard: next, token, leaseUntil, stale, staleHolder: stale ? shard.holder : null };
 }
 
 /** Throws StaleLeaseError unless `token` is the current grant of a leased shard. */

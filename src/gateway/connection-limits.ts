@@ -26,13 +26,14 @@ const DROP_LOG_EVERY_MS = 10_000;
 
 /** The fastify options for `server.*`. */
 export function connectionOptions(server: ServerConfig): {
-  keepAliveTimeout: number; requestTimeout: number; maxParamLength: number; forceCloseConnections: 'idle';
+  keepAliveTimeout: number; requestTimeout: number; routerOptions: { maxParamLength: number }; forceCloseConnections: 'idle';
   http: { headersTimeout: number; requestTimeout: number; keepAliveTimeout: number; connectionsCheckingInterval: number };
 } {
   return {
     keepAliveTimeout: server.keepAliveTimeoutMs,
     requestTimeout: server.requestTimeoutMs,
-    maxParamLength: MAX_PARAM_LENGTH,
+    // (fastify 5 takes router settings under routerOptions; the top-level key is deprecated.)
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     forceCloseConnections: 'idle',
     // Node checks the header and request timeouts on this period (30 s by default, which would
     // let a slowloris hold a socket up to 30 s past the timeout).

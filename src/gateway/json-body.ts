@@ -14,8 +14,11 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { InvalidRequestError } from '../core/index.js';
 
-/** `application/json` and structured-syntax `+json` types, matched against the media type without parameters. */
-export const JSON_MEDIA_TYPES = /^application\/(?:[a-z0-9!#$&^_.-]+\+)?json$/i;
+/**
+ * `application/json` and structured-syntax `+json` types. fastify matches a RegExp parser against
+ * the whole header, so parameters (`; charset=utf-8`) are allowed after the media type.
+ */
+export const JSON_MEDIA_TYPES = /^application\/(?:[a-z0-9!#$&^_.-]+\+)?json\s*(?:;.*)?$/i;
 /** The longest parser reason echoed back (it may quote the input). */
 const MAX_REASON_CHARS = 160;
 /** Text that may spell a forbidden key, escaped or not: only then is the parsed value walked. */

@@ -198,7 +198,7 @@ export function describeLeaseStore(name: string, open: () => Promise<LeaseStore>
       it('grants an expired lease as a stale claim with a strictly larger token', async () => {
         const { key, token } = await leasedShard(0, 'w1');
         const stale = await store.claim(key, 'w2', LEASE_MS, T0 + LEASE_MS);
-        expect(stale).toMatchObject({ granted: true, stale: true, leaseUntil: T0 + 2 * LEASE_MS, shard: { holder: 'w2', state: 'leased' } });
+        expect(stale).toMatchObject({ granted: true, stale: true, staleHolder: 'w1', leaseUntil: T0 + 2 * LEASE_MS, shard: { holder: 'w2', state: 'leased' } });
         if (stale.granted) expect(stale.token).toBeGreaterThan(token);
       });
 

@@ -26,7 +26,12 @@ export interface BackfillRequest {
 }
 
 export type ShardState = 'pending' | 'leased' | 'completed' | 'failed' | 'known_empty';
-export type JobState = 'running' | 'completed' | 'failed';
+/**
+ * `interrupted`: the process stopped (coordinator closed) before every shard finished. The
+ * distributed coordinator's lease store keeps the job and its unfinished shards, and a
+ * coordinator starting on that store resumes it (recovery), where it finishes `completed`/`failed`.
+ */
+export type JobState = 'running' | 'completed' | 'failed' | 'interrupted';
 
 export interface ShardStatus {
   readonly key: string;
@@ -52,6 +57,7 @@ export interface JobStatus {
   readonly totalShards: number;
   /** (completed + known_empty) / total; 1 for a job with no shards. */
   readonly completionRatio: number;
+  /** Rows written for this job: shards already stored when it was created count 0, joined shards count what they wrote. */
   readonly rowsWritten: number;
   readonly errors: readonly { readonly shard: string; readonly start: number; readonly end: number; readonly reason: string }[];
 }

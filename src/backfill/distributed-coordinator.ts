@@ -88,6 +88,12 @@ export async function createDistributedCoordinator(o: DistributedCoordinatorOpti
     metrics?.backfillJobsRunning.dec(jobLabels(job.record));
     if (recovering) return;
     metrics?.backfillJobsTotal.inc({ ...jobLabels(job.record), state: status.state });
+    if (status.state === 'interrupted') {
+      // At close, after the workers stopped: reported now, while the listeners are still there.
+      emit({ type: 'job_completed', jobId: status.id, state: status.state, completionRatio: status.completionRatio, at: clock.now() });
+      logger.warn({ job: status.id, state: status.state, completionRatio: status.completionRatio, rows: status.rowsWritten }, 'backfill job interrupted by shutdown; its unfinished shards stay in the lease store and the next start resumes it');
+      return;
+    }
     // After the current turn: a store's watch may report the last shard before the worker has
     // emitted that shard's own event, and job_completed must come after it in the stream.
     setImmediate(() => {
@@ -167,7 +173,7 @@ export async function createDistributedCoordinator(o: DistributedCoordinatorOpti
       for (const shard of await leases.shards(job.shardKeys)) update(shard);
       metrics?.backfillJobsRunning.inc(jobLabels(job));
       recovering = true;
-      if (tracker.track(job, new Set()).status().state !== 'running') finishedBefore++;
+      if (tracker.track(job, new Set(), { recovered: true }).status().state !== 'running') finishedBefore++;
       recovering = false;
     }
     await sweep('recovery');
@@ -275,7 +281,7 @@ export async function createDistributedCoordinator(o: DistributedCoordinatorOpti
       unwatch();
       await workers?.stop();
       await sweeper;
-      for (const job of tracker.jobs()) tracker.abandon(job.record.id, 'coordinator closed');
+      tracker.interrupt();
       listeners.clear();
     },
   };

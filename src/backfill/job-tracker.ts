@@ -2,13 +2,21 @@
  * Job progress for the distributed coordinator: the newest record of every shard this process
  * has seen (from its own lease operations and from the store's watch, so changes made by other
  * processes count too), and the jobs that reference them. A job is done when every shard is
- * completed, known empty or failed.
+ * completed, known empty or failed; a job still running when the coordinator closes is settled
+ * `interrupted` (its shards stay in the lease store, and the next start resumes it).
+ *
+ * A job's `rowsWritten` counts only rows written for it: a shard already completed (or known
+ * empty) when the job was created counts 0 — the record this process held then, or, for a record
+ * first seen later (recovery at start, another process), one last changed before the job's
+ * `createdAt`; any other shard, joined ones included, counts the rows its record says it wrote.
  */
 import type { Clock } from '../core/index.js';
 import type { JobState, JobStatus, ShardState, ShardStatus } from './coordinator.js';
 import type { JobRecord, ShardRecord } from './lease-store.js';
 
 const TERMINAL: ReadonlySet<ShardState> = new Set(['completed', 'failed', 'known_empty']);
+/** Shards whose range is settled in storage: one found so when a job is created was not written for it. */
+const STORED: ReadonlySet<ShardState> = new Set(['completed', 'known_empty']);
 
 export interface TrackedJob {
   readonly record: JobRecord;
@@ -18,12 +26,18 @@ export interface TrackedJob {
 }
 
 export interface JobTracker {
-  /** Starts tracking a job; `joined` names shards another job had already started. */
-  track(record: JobRecord, joined: ReadonlySet<string>): TrackedJob;
+  /**
+   * Starts tracking a job; `joined` names shards another job had already started. `recovered`:
+   * the job was read back from the store at start, so the shard records held now may hold its own
+   * work (only their `updatedAt` tells what was stored before the job).
+   */
+  track(record: JobRecord, joined: ReadonlySet<string>, options?: { readonly recovered?: boolean }): TrackedJob;
   /** Records a shard's newest state (ignores records older than the one held). */
   update(record: ShardRecord): void;
   /** Settles a job as failed without its shards finishing (the store could not register it). */
   abandon(jobId: string, reason: string): void;
+  /** Settles every running job as `interrupted` (the coordinator is closing), shard states as they are. */
+  interrupt(): void;
   job(id: string): TrackedJob | undefined;
   jobs(): TrackedJob[];
   /** Jobs that include the shard. */
@@ -40,20 +54,50 @@ export function createJobTracker(clock: Clock, onFinished: (job: TrackedJob, sta
     readonly done: Promise<JobStatus>;
     finishedAt: number | undefined = undefined;
     abandoned: string | undefined = undefined;
+    interrupted = false;
+    /** Shard records already completed or known empty when the job was created (they count 0 rows). */
+    readonly #before = new Map<string, ShardRecord>();
     #resolve: (s: JobStatus) => void = () => undefined;
 
-    constructor(readonly record: JobRecord, readonly joined: ReadonlySet<string>) {
+    constructor(readonly record: JobRecord, readonly joined: ReadonlySet<string>, recovered: boolean) {
       this.done = new Promise<JobStatus>((resolve) => { this.#resolve = resolve; });
+      if (recovered) return;
+      for (const key of record.shardKeys) {
+        const held = shards.get(key);
+        if (held && STORED.has(held.state)) this.#before.set(key, held);
+      }
+    }
+
+    /** Rows the shard's record wrote for this job (see the file comment). */
+    rowsFor(key: string): number {
+      const s = shards.get(key);
+      if (s === undefined || this.#before.get(key) === s) return 0;
+      if (STORED.has(s.state) && s.updatedAt < this.record.createdAt) return 0;
+      return s.rowsWritten;
     }
 
     stateOf(key: string): ShardState {
       return shards.get(key)?.state ?? (this.abandoned !== undefined ? 'failed' : 'pending');
     }
 
+    get settled(): boolean {
+      return this.finishedAt !== undefined || this.interrupted;
+    }
+
     settleIfDone(): void {
-      if (this.finishedAt !== undefined) return;
+      if (this.settled) return;
       if (this.abandoned === undefined) for (const k of this.record.shardKeys) if (!TERMINAL.has(this.stateOf(k))) return;
       this.finishedAt = clock.now();
+      this.#settle();
+    }
+
+    interrupt(): void {
+      if (this.settled) return;
+      this.interrupted = true;
+      this.#settle();
+    }
+
+    #settle(): void {
       const status = this.status();
       this.#resolve(status);
       onFinished(this, status);
@@ -67,12 +111,13 @@ export function createJobTracker(clock: Clock, onFinished: (job: TrackedJob, sta
         const s = shards.get(key);
         const state = this.stateOf(key);
         counts[state]++;
-        if (s && !this.joined.has(key)) rows += s.rowsWritten;
+        rows += this.rowsFor(key);
         if (state === 'failed') errors.push({ shard: key, start: s?.start ?? 0, end: s?.end ?? 0, reason: s?.lastError ?? this.abandoned ?? 'unknown' });
       }
       const total = this.record.shardKeys.length;
       let state: JobState = 'running';
-      if (this.finishedAt !== undefined) state = counts.failed > 0 ? 'failed' : 'completed';
+      if (this.interrupted) state = 'interrupted';
+      else if (this.finishedAt !== undefined) state = counts.failed > 0 || this.abandoned !== undefined ? 'failed' : 'completed';
       return {
         id: this.record.id,
         nodeId: this.record.nodeId,
@@ -93,7 +138,7 @@ export function createJobTracker(clock: Clock, onFinished: (job: TrackedJob, sta
         const s = shards.get(key);
         return {
           key, start: s?.start ?? 0, end: s?.end ?? 0, state: this.stateOf(key), attempts: s?.attempts ?? 0,
-          rowsWritten: s?.rowsWritten ?? 0, joined: this.joined.has(key), ...(s?.lastError ? { error: s.lastError } : {}),
+          rowsWritten: this.rowsFor(key), joined: this.joined.has(key), ...(s?.lastError ? { error: s.lastError } : {}),
         };
       });
     }
@@ -103,17 +148,17 @@ export function createJobTracker(clock: Clock, onFinished: (job: TrackedJob, sta
     if (jobs.size <= history) return;
     for (const [id, job] of jobs) {
       if (jobs.size <= history) break;
-      if (job.finishedAt === undefined) continue;
+      if (!job.settled) continue;
       jobs.delete(id);
       for (const key of job.record.shardKeys) byShard.get(key)?.delete(job);
     }
   }
 
   return {
-    track(record, joined) {
+    track(record, joined, options = {}) {
       const existing = jobs.get(record.id);
       if (existing) return existing;
-      const job = new Job(record, joined);
+      const job = new Job(record, joined, options.recovered === true);
       jobs.set(record.id, job);
       for (const key of record.shardKeys) {
         let set = byShard.get(key);
@@ -136,9 +181,13 @@ export function createJobTracker(clock: Clock, onFinished: (job: TrackedJob, sta
 
     abandon(jobId, reason) {
       const job = jobs.get(jobId);
-      if (!job || job.finishedAt !== undefined) return;
+      if (!job || job.settled) return;
       job.abandoned = reason;
       job.settleIfDone();
+    },
+
+    interrupt() {
+      for (const job of jobs.values()) job.interrupt();
     },
 
     job: (id) => jobs.get(id),

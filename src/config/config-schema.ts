@@ -172,6 +172,11 @@ export const StorageConfig = z.object({
   }
 }).transform((s) => ({ ...s, engine: s.engine ?? (s.url === undefined ? 'duckdb' as const : 'postgres' as const) }));
 
+/** OTLP/HTTP exporters speak HTTP only: a file:// or grpc:// endpoint would drop every span silently. */
+function isHttpUrl(value: string): boolean {
+  return /^https?:\/\//i.test(value);
+}
+
 export const SeamlessConfigSchema = z.object({
   dataDir: z.string().min(1).default(DEFAULT_DATA_DIR),
   server: z.object({
@@ -189,8 +194,9 @@ export const SeamlessConfigSchema = z.object({
   storage: StorageConfig.prefault({}),
   cache: z.object({
     enabled: z.boolean().default(true),
-    maxBytes: z.number().int().min(0).default(DEFAULT_CACHE_MAX_BYTES),
-    maxEntries: z.number().int().min(0).default(DEFAULT_CACHE_MAX_ENTRIES),
+    // Zero would keep the cache "on" (metrics, health) while it stores nothing: cache.enabled: false is the off switch.
+    maxBytes: z.number().int().min(1, 'must be a positive number of bytes; to turn the response cache off, set cache.enabled: false').default(DEFAULT_CACHE_MAX_BYTES),
+    maxEntries: z.number().int().min(1, 'must be a positive number of entries; to turn the response cache off, set cache.enabled: false').default(DEFAULT_CACHE_MAX_ENTRIES),
     ttlMs: z.number().int().min(0).default(DEFAULT_CACHE_TTL_MS),
   }).strict().prefault({}),
   limits: z.object({
@@ -201,7 +207,7 @@ export const SeamlessConfigSchema = z.object({
   }).strict().prefault({}),
   tracing: z.object({
     /** OTLP/HTTP endpoint (spans go to `<endpoint>/v1/traces`); unset: no tracing and no cost. Also OTEL_EXPORTER_OTLP_ENDPOINT. */
-    endpoint: z.string().url().optional(),
+    endpoint: z.string().url().refine(isHttpUrl, 'must be an http:// or https:// URL (OTLP/HTTP), e.g. http://127.0.0.1:4318').optional(),
     serviceName: z.string().min(1).default('seamless'),
     /** How long spans are batched before export. */
     exportDelayMs: z.number().int().min(0).default(1_000),

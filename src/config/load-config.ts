@@ -3,8 +3,8 @@
  * explicit overrides (CLI flags) → zod validation → cross-key checks → deep freeze.
  * Errors are InvalidRequestErrors whose field is the config key (and file:line when known).
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { isAbsolute, resolve } from 'node:path';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import type { Document } from 'yaml';
 import type { z } from 'zod';
@@ -16,6 +16,11 @@ import { applyEnvOverrides } from './env-overrides.js';
 
 /** Read from the working directory when no file is named and it exists. */
 export const DEFAULT_CONFIG_FILE = 'seamless.yml';
+/**
+ * Alias expansions a config file may cause (the yaml package's `maxAliasCount`): a real file
+ * uses a handful; a "billion laughs" file is refused after this much work, not expanded.
+ */
+export const MAX_YAML_ALIAS_COUNT = 100;
 
 export interface LoadConfigOptions {
   /** Path of a YAML file; when absent, SEAMLESS_CONFIG, then ./seamless.yml if present, else the embedded defaults. */
@@ -52,7 +57,7 @@ export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
       const e = doc.errors[0];
       throw new InvalidRequestError('config', `${file}: ${e.message.split('\n')[0]}`, { file, line: e.linePos?.[0]?.line });
     }
-    const value: unknown = doc.toJS() ?? {};
+    const value: unknown = documentToJs(doc, file) ?? {};
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
       throw new InvalidRequestError('config', `${file}: the top level must be a mapping of keys`);
     }
@@ -74,6 +79,7 @@ export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
   checkCrossKeys(config);
   // A relative data directory is relative to the working directory, as users type it.
   const dataDir = isAbsolute(config.dataDir) ? config.dataDir : resolve(process.cwd(), config.dataDir);
+  checkDataDir(dataDir);
   return Object.freeze({ config: deepFreeze(config), file, dataDir });
 }
 
@@ -101,6 +107,33 @@ function zodToError(error: z.ZodError, file: string | undefined, doc: Document |
     line: first.line,
     issues: issues.map((i) => ({ key: i.key, message: i.message, ...(i.line !== undefined ? { line: i.line } : {}) })),
   });
+}
+
+/** The document as plain values, with alias expansion bounded; a failure names the file. */
+function documentToJs(doc: Document, file: string): unknown {
+  try {
+    return doc.toJS({ maxAliasCount: MAX_YAML_ALIAS_COUNT });
+  } catch (error) {
+    // The yaml package throws (ReferenceError) only for aliases: too many expansions or unresolved.
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new InvalidRequestError('config', `${file}: YAML aliases cannot be expanded (at most ${MAX_YAML_ALIAS_COUNT} alias expansions): ${reason}`, { file }, { cause: error });
+  }
+}
+
+/**
+ * The data directory is a directory or can become one: the nearest existing path on the way
+ * up must be a directory, or creating it later fails with a bare EEXIST/ENOTDIR.
+ */
+function checkDataDir(dataDir: string): void {
+  for (let path = dataDir; ; path = dirname(path)) {
+    // existsSync is false below a file (ENOTDIR) as well as for a missing path: go on up.
+    if (existsSync(path)) {
+      if (statSync(path).isDirectory()) return;
+      const what = path === dataDir ? `${dataDir} is not a directory` : `${dataDir} cannot be created: ${path} is not a directory`;
+      throw new InvalidRequestError('dataDir', `${what} (it is a file); name a directory`, { path });
+    }
+    if (dirname(path) === path) return;
+  }
 }
 
 function checkCrossKeys(config: z.infer<typeof SeamlessConfigSchema>): void {

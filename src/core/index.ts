@@ -9,7 +9,7 @@ export { createFrame, allocateFrame, emptyFrame, concatFrames, lowerBound, slice
 export { systemClock, createManualClock } from './clock.js';
 export { delay, abortable } from './delay.js';
 export { parseInterval, formatInterval, INTERVAL_NAMES } from './interval.js';
-export { parseTime, formatTime } from './time.js';
+export { MAX_TIME_MS, parseTime, formatTime } from './time.js';
 export {
   alignDown, alignUp, alignRange, isAlignedRange, barCount, normaliseRanges, unionRanges, intersectRanges,
   subtractRanges, missingRanges, shardsCovering, totalLength,

@@ -11,12 +11,15 @@ import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { InvalidRequestError } from '../core/index.js';
 
 export type { Attributes, Context, Span, Tracer };
 
 export interface TracingOptions {
   /** OTLP/HTTP base endpoint (e.g. http://127.0.0.1:4318); spans go to `<endpoint>/v1/traces`. */
   readonly endpoint?: string;
+  /** The key or flag the endpoint came from, named when it is refused (default `tracing.endpoint`). */
+  readonly endpointField?: string;
   readonly serviceName?: string;
   /** Batch export delay (ms); small in tests. */
   readonly exportDelayMs?: number;
@@ -49,6 +52,11 @@ export function createTracing(options: TracingOptions = {}): Tracing {
       inject: () => undefined,
       shutdown: async () => undefined,
     };
+  }
+  // The config schema refuses these already; a flag or OTEL_EXPORTER_OTLP_ENDPOINT read elsewhere
+  // (seamless sla inject) reaches here unchecked, and the OTLP/HTTP exporter would drop every span.
+  if (!/^https?:\/\/[^/]/i.test(options.endpoint)) {
+    throw new InvalidRequestError(options.endpointField ?? 'tracing.endpoint', `must be an http:// or https:// URL (OTLP/HTTP), e.g. http://127.0.0.1:4318; got ${options.endpoint}`);
   }
   const url = `${options.endpoint.replace(/\/+$/, '')}/v1/traces`;
   const provider = new BasicTracerProvider({

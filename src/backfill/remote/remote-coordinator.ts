@@ -114,7 +114,7 @@ function toStatus(localId: string, body: Json, previous: JobStatus): JobStatus {
   const shards = (body.shards ?? {}) as Partial<Record<ShardState, number>>;
   const counts = { pending: 0, leased: 0, completed: 0, failed: 0, known_empty: 0 } as Record<ShardState, number>;
   for (const s of STATES) counts[s] = typeof shards[s] === 'number' ? shards[s] : 0;
-  const state = body.state === 'completed' || body.state === 'failed' ? (body.state as JobState) : 'running';
+  const state = body.state === 'completed' || body.state === 'failed' || body.state === 'interrupted' ? (body.state as JobState) : 'running';
   return {
     ...previous,
     id: localId,

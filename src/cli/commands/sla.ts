@@ -126,7 +126,10 @@ async function inject(ctx: CliContext, opts: InjectOptions): Promise<void> {
   if (budgetMs === undefined) throw new InvalidRequestError('phase', `policy "${policy.name}" has no ${opts.phase} budget`);
   const metrics = createSlaMetrics();
   const logger = createLogger({ destination: ctx.stderr }).child({ name: LOGGER_NAMES.sla });
-  const tracing = createTracing({ endpoint: opts.otlpEndpoint ?? ctx.env.OTEL_EXPORTER_OTLP_ENDPOINT });
+  const tracing = createTracing({
+    endpoint: opts.otlpEndpoint ?? ctx.env.OTEL_EXPORTER_OTLP_ENDPOINT,
+    endpointField: opts.otlpEndpoint !== undefined ? '--otlp-endpoint' : 'OTEL_EXPORTER_OTLP_ENDPOINT',
+  });
   const read = { policy, nodeId: opts.node, phase: opts.phase, durationMs: opts.duration };
   const violation = recordStagedRead(read, { metrics, logger, tracer: tracing.tracer });
   await tracing.shutdown();

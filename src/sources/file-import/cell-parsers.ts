@@ -2,7 +2,7 @@
  * Parsing of single cells into numbers, shared by the CSV reader and the Parquet reader (for
  * text timestamps). Each returns the value, or NaN after reporting the problem to `issues`.
  */
-import { InvalidRequestError, formatInterval, parseTime } from '../../core/index.js';
+import { InvalidRequestError, MAX_TIME_MS, formatInterval, formatTime, parseTime } from '../../core/index.js';
 import type { IssueCollector } from './issue-collector.js';
 import { quote } from './issue-collector.js';
 
@@ -47,10 +47,19 @@ export function parseTsCell(text: string, intervalMs: number, issues: IssueColle
   return checkGrid(t, text, intervalMs, issues, at, field);
 }
 
-/** Reports a timestamp off the interval grid (or fractional); returns t or NaN. */
+/**
+ * Reports a timestamp off the interval grid (or fractional), or a bar that would end after the
+ * largest supported time; returns t or NaN. A bar covers [ts, ts + interval), and its coverage end
+ * must stay a time (MAX_TIME_MS): refused here, before anything is written.
+ */
 export function checkGrid(t: number, text: string, intervalMs: number, issues: IssueCollector, at: number, field: string): number {
   if (t % intervalMs !== 0) {
     issues.add(at, field, text, `${quote(text)} is not on the ${formatInterval(intervalMs)} grid (ts % ${intervalMs} must be 0)`);
+    return Number.NaN;
+  }
+  if (t > MAX_TIME_MS - intervalMs) {
+    const lastStart = Math.floor((MAX_TIME_MS - intervalMs) / intervalMs) * intervalMs;
+    issues.add(at, field, text, `${quote(text)}: the ${formatInterval(intervalMs)} bar would end after the largest supported time ${formatTime(MAX_TIME_MS)} (${MAX_TIME_MS} ms); the last ${formatInterval(intervalMs)} bar starts at ${formatTime(lastStart)}`);
     return Number.NaN;
   }
   return t;

@@ -18,7 +18,7 @@ describe('configuration loading', () => {
   it('needs no file: embedded defaults with the demo datasets', () => {
     const { config, file: f } = loadConfig({ env: {} });
     expect(f).toBeUndefined();
-    expect(config.server).toEqual({ host: '127.0.0.1', port: DEFAULT_PORT });
+    expect(config.server).toMatchObject({ host: '127.0.0.1', port: DEFAULT_PORT });
     expect(config.datasets.map((d) => d.nodeId)).toContain('ohlcv:demo:BTC-USD');
     expect(config.seamless.backfill.endpoint).toBe('embedded');
   });

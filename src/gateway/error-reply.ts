@@ -4,7 +4,7 @@
  * the field named; anything else is `internal` and logged with its stack.
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { ERROR_STATUS, isSeamlessError } from '../core/index.js';
+import { ERROR_STATUS, OverloadedError, isSeamlessError } from '../core/index.js';
 import type { ErrorBody, ErrorCode } from '../core/index.js';
 
 export function errorBody(code: ErrorCode, message: string, details: Record<string, unknown> = {}): ErrorBody {
@@ -13,7 +13,8 @@ export function errorBody(code: ErrorCode, message: string, details: Record<stri
 
 export function sendError(error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   if (isSeamlessError(error)) {
-    if (error.httpStatus >= 500) request.log.error({ err: error }, error.message);
+    if (error instanceof OverloadedError) reply.header('Retry-After', String(error.retryAfterSeconds));
+    else if (error.httpStatus >= 500) request.log.error({ err: error }, error.message);
     return reply.code(error.httpStatus).type('application/json').send(error.toBody());
   }
   const fe = error as FastifyError;

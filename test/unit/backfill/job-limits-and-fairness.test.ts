@@ -111,7 +111,7 @@ describe('backfill job size caps', () => {
 
   it('refuses an oversized job in the in-process coordinator too', () => {
     const c = createInProcessCoordinator({
-      fetchShard: async () => ({ state: 'completed', rowsWritten: 0 }), barsPerShard: 60, concurrency: 1,
+      fetchShard: async () => ({ state: 'completed', rowsWritten: 0, attempts: 1, fetched: true }), barsPerShard: 60, concurrency: 1,
       clock: createManualClock(NOW), logger, limits: { maxBarsPerJob: 1_000, maxShardsPerJob: 10 },
     });
     opened.push(c);

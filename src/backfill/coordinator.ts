@@ -15,6 +15,9 @@ export interface BackfillTarget {
   readonly source: BarSource;
 }
 
+/** `read`: a read is waiting for the job (its shards are served first); `background`: everything else. */
+export type ShardPriority = 'read' | 'background';
+
 export interface BackfillRequest {
   readonly target: BackfillTarget;
   /** Ranges to fill; each is widened to the aligned shards that cover it. */
@@ -23,6 +26,8 @@ export interface BackfillRequest {
   readonly requestedBy?: string;
   /** W3C traceparent of the read that asked: the shards' spans continue that trace. */
   readonly traceparent?: string;
+  /** Default `background`. */
+  readonly priority?: ShardPriority;
 }
 
 export type ShardState = 'pending' | 'leased' | 'completed' | 'failed' | 'known_empty';
@@ -83,7 +88,11 @@ export interface BackfillJob {
 }
 
 export interface BackfillCoordinator {
-  /** Registers a job; its shards start (or join in-flight fetches) at once. */
+  /**
+   * Registers a job; its shards start (or join in-flight fetches) at once. A job over the size
+   * caps (bars, shards) is refused with InvalidRequestError naming the field and the limit,
+   * before any shard is built.
+   */
   submit(request: BackfillRequest): BackfillJob;
   /** Status of a job, or undefined for an unknown id. */
   job(id: string): JobStatus | undefined;

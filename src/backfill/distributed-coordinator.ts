@@ -8,7 +8,7 @@
  * the store are tracked again, so a restarted coordinator completes what was running.
  */
 import { randomUUID } from 'node:crypto';
-import { AbortedError, NotFoundError, abortable, delay, formatInterval, normaliseRanges, shardsCovering } from '../core/index.js';
+import { AbortedError, NotFoundError, abortable, delay, formatInterval, shardsCovering } from '../core/index.js';
 import type { Clock } from '../core/index.js';
 import type { IngestFinding } from '../conformance/index.js';
 import type { Logger, SeamlessMetrics, Span, Tracing } from '../observability/index.js';
@@ -27,9 +27,16 @@ import type { RetryPolicy } from './retry.js';
 import type { ShardFetcher } from './shard-fetcher.js';
 import { shardKey } from './shard-key.js';
 import { notifyListeners } from './event-listeners.js';
+import { DEFAULT_JOB_LIMITS, checkJobSize } from './job-limits.js';
+import type { JobLimits } from './job-limits.js';
 
 export const DEFAULT_LEASE_MS = 15_000;
 export const DEFAULT_HEARTBEAT_MS = 5_000;
+/**
+ * Shards registered per ensureShards call: each batch is recorded and wakes the workers, so the
+ * first claim of a large job waits for one batch, not for the whole job.
+ */
+export const REGISTER_BATCH = 64;
 
 export interface DistributedCoordinatorOptions {
   readonly leases: LeaseStore;
@@ -38,6 +45,8 @@ export interface DistributedCoordinatorOptions {
   /** Source and schema of a dataset, for shards claimed by this process's workers. */
   readonly resolveTarget: (nodeId: string, intervalMs: number) => BackfillTarget | undefined;
   readonly barsPerShard: number;
+  /** Size caps of one job (default DEFAULT_JOB_LIMITS). */
+  readonly limits?: JobLimits;
   readonly leaseMs?: number;
   readonly heartbeatMs?: number;
   /** How often expired leases are looked for. */
@@ -218,14 +227,17 @@ export async function createDistributedCoordinator(o: DistributedCoordinatorOpti
     submit(request: BackfillRequest): BackfillJob {
       if (closed) throw new AbortedError('coordinator closed');
       const { dataset } = request.target;
+      // Refused before any shard is built (job-limits.ts).
+      const size = checkJobSize(request.ranges, dataset.intervalMs, o.barsPerShard, o.limits ?? DEFAULT_JOB_LIMITS);
+      const priority = request.priority ?? 'background';
       const specs: ShardSpec[] = [];
       const seen = new Set<string>();
-      for (const range of normaliseRanges(request.ranges)) {
+      for (const range of size.ranges) {
         for (const shard of shardsCovering(range, dataset.intervalMs, o.barsPerShard)) {
           const key = shardKey(dataset, shard);
           if (seen.has(key)) continue;
           seen.add(key);
-          specs.push({ key, nodeId: dataset.nodeId, intervalMs: dataset.intervalMs, start: shard.start, end: shard.end });
+          specs.push({ key, nodeId: dataset.nodeId, intervalMs: dataset.intervalMs, start: shard.start, end: shard.end, priority, rank: specs.length });
         }
       }
       const now = clock.now();
@@ -245,11 +257,14 @@ export async function createDistributedCoordinator(o: DistributedCoordinatorOpti
       }
       metrics?.backfillJobsRunning.inc(jobLabels(jobRecord));
       const job = tracker.track(jobRecord, joined);
-      logger.info({ job: jobRecord.id, nodeId: dataset.nodeId, intervalMs: dataset.intervalMs, shards: specs.length, requestedBy: request.requestedBy }, 'backfill job submitted');
+      logger.info({ job: jobRecord.id, nodeId: dataset.nodeId, intervalMs: dataset.intervalMs, shards: specs.length, bars: size.bars, priority, requestedBy: request.requestedBy }, 'backfill job submitted');
       (async () => {
         await leases.createJob(jobRecord);
-        for (const shard of await leases.ensureShards(specs, clock.now())) record(shard);
-        workers?.wake();
+        // In batches: workers start on the first batch while the rest is registered.
+        for (let i = 0; i < specs.length && !closed; i += REGISTER_BATCH) {
+          for (const shard of await leases.ensureShards(specs.slice(i, i + REGISTER_BATCH), clock.now())) record(shard);
+          workers?.wake();
+        }
       })().catch((error: unknown) => {
         const reason = error instanceof Error ? error.message : String(error);
         logger.error({ job: jobRecord.id, err: error }, 'could not register the backfill job with the lease store');

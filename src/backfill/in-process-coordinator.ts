@@ -6,7 +6,7 @@
  * write of a fetch that was superseded.
  */
 import { randomUUID } from 'node:crypto';
-import { AbortedError, NotFoundError, abortable, formatInterval, normaliseRanges, shardsCovering } from '../core/index.js';
+import { AbortedError, NotFoundError, abortable, formatInterval, shardsCovering } from '../core/index.js';
 import type { Clock, TimeRange } from '../core/index.js';
 import type { Logger, SeamlessMetrics } from '../observability/index.js';
 import type {
@@ -15,6 +15,8 @@ import type {
 import type { ShardFetcher, ShardOutcome } from './shard-fetcher.js';
 import { shardKey } from './shard-key.js';
 import { notifyListeners } from './event-listeners.js';
+import { DEFAULT_JOB_LIMITS, checkJobSize } from './job-limits.js';
+import type { JobLimits } from './job-limits.js';
 
 export interface InProcessCoordinatorOptions {
   readonly fetchShard: ShardFetcher;
@@ -25,6 +27,8 @@ export interface InProcessCoordinatorOptions {
   readonly metrics?: SeamlessMetrics;
   /** Finished jobs kept for status queries. */
   readonly jobHistory?: number;
+  /** Size caps of one job (default DEFAULT_JOB_LIMITS). */
+  readonly limits?: JobLimits;
 }
 
 interface ShardRun {
@@ -122,6 +126,8 @@ export function createInProcessCoordinator(options: InProcessCoordinatorOptions)
   const historyLimit = options.jobHistory ?? 1000;
   const runs = new Map<string, ShardRun>();
   const queue: ShardRun[] = [];
+  /** Shards a waiting read needs: started before any of `queue`. */
+  const readQueue: ShardRun[] = [];
   const jobs = new Map<string, Job>();
   const listeners = new Set<(e: BackfillEvent) => void>();
   const controller = new AbortController();
@@ -140,8 +146,8 @@ export function createInProcessCoordinator(options: InProcessCoordinatorOptions)
   }
 
   function pump(): void {
-    while (!closed && active < options.concurrency && queue.length > 0) {
-      const run = queue.shift() as ShardRun;
+    while (!closed && active < options.concurrency && (readQueue.length > 0 || queue.length > 0)) {
+      const run = (readQueue.length > 0 ? readQueue.shift() : queue.shift()) as ShardRun;
       active++;
       metrics?.backfillShardsInFlight.set(active);
       const p = execute(run).finally(() => {
@@ -235,11 +241,12 @@ export function createInProcessCoordinator(options: InProcessCoordinatorOptions)
     submit(request: BackfillRequest): BackfillJob {
       if (closed) throw new AbortedError('coordinator closed');
       const { target } = request;
+      const size = checkJobSize(request.ranges, target.dataset.intervalMs, options.barsPerShard, options.limits ?? DEFAULT_JOB_LIMITS);
       const job = new Job(target, clock.now());
       jobs.set(job.id, job);
       metrics?.backfillJobsRunning.inc({ node_id: target.dataset.nodeId, interval: formatInterval(target.dataset.intervalMs) });
       const seen = new Set<string>();
-      for (const range of normaliseRanges(request.ranges)) {
+      for (const range of size.ranges) {
         for (const shard of shardsCovering(range, target.dataset.intervalMs, options.barsPerShard)) {
           const key = shardKey(target.dataset, shard);
           if (seen.has(key)) continue;
@@ -254,7 +261,7 @@ export function createInProcessCoordinator(options: InProcessCoordinatorOptions)
           const run: ShardRun = { key, target, range: shard, state: 'pending', attempts: 0, listeners: [] };
           runs.set(key, run);
           attach(job, run, false);
-          queue.push(run);
+          (request.priority === 'read' ? readQueue : queue).push(run);
         }
       }
       logger.info({ job: job.id, nodeId: target.dataset.nodeId, intervalMs: target.dataset.intervalMs, shards: job.shards.length, requestedBy: request.requestedBy }, 'backfill job submitted');
@@ -292,7 +299,7 @@ export function createInProcessCoordinator(options: InProcessCoordinatorOptions)
       closed = true;
       controller.abort(new AbortedError('coordinator closed'));
       // Queued runs never started: settle their jobs as failed so no waiter hangs.
-      for (const run of queue.splice(0)) {
+      for (const run of [...readQueue.splice(0), ...queue.splice(0)]) {
         run.state = 'failed';
         runs.delete(run.key);
         for (const l of run.listeners) l(undefined, 'coordinator closed');

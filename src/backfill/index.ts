@@ -7,6 +7,7 @@ export { startRemoteWorker } from './remote/remote-worker.js';
 export { createRemoteCoordinator } from './remote/remote-coordinator.js';
 export { encodeShardUpload, decodeShardUpload, SHARD_UPLOAD_CONTENT_TYPE, SHARD_UPLOAD_METADATA_KEY } from './remote/shard-upload-codec.js';
 export { normaliseIngest } from './ingest-normaliser.js';
+export { checkJobSize, DEFAULT_JOB_LIMITS, DEFAULT_MAX_BARS_PER_JOB, DEFAULT_MAX_SHARDS_PER_JOB } from './job-limits.js';
 export { shardKey } from './shard-key.js';
 export { backoffDelay, isRetryable, sleep } from './retry.js';
 export { StaleLeaseError, LeaseStoreUnavailableError } from './errors.js';
@@ -18,11 +19,11 @@ export { retryUnavailable, DEFAULT_UNAVAILABLE_RETRY } from './etcd/etcd-retry.j
 export { createMemoryLeaseBackend, createMemoryLeaseStore } from './memory-lease-store.js';
 export {
   assertCurrentLease, claimShard, compareClaimOrder, completeShard, failShard, heartbeatShard, isClaimable, isLeaseExpired,
-  KNOWN_EMPTY_RECHECK_MS, newShardRecord, reopenShard, requeueExpiredShard,
+  KNOWN_EMPTY_RECHECK_MS, newShardRecord, reensureShard, reopenShard, requeueExpiredShard,
 } from './shard-transitions.js';
 
 export type {
-  BackfillCoordinator, BackfillEvent, BackfillJob, BackfillRequest, BackfillTarget, JobState, JobStatus, ShardState, ShardStatus,
+  BackfillCoordinator, BackfillEvent, BackfillJob, BackfillRequest, BackfillTarget, JobState, JobStatus, ShardPriority, ShardState, ShardStatus,
 } from './coordinator.js';
 export type { PreparedBatch, ShardFetcher, ShardFetcherDeps, ShardOutcome, ShardTask } from './shard-fetcher.js';
 export type { CoordinatorClient, CoordinatorClientOptions } from './remote/coordinator-client.js';
@@ -30,6 +31,7 @@ export type { RemoteLease, RemoteWorker, RemoteWorkerEvent, RemoteWorkerOptions,
 export type { InProcessCoordinatorOptions } from './in-process-coordinator.js';
 export type { IngestFindings, NormalisedBatch } from './ingest-normaliser.js';
 export type { RetryPolicy } from './retry.js';
+export type { JobLimits, JobSize } from './job-limits.js';
 export type { LeaseTokenInput } from './lease-token.js';
 export type { ShardRecord, ShardSpec, JobRecord, ClaimResult, ShardChange, LeaseStore, LeaseStoreQuorum } from './lease-store.js';
 export type { MemoryLeaseBackend } from './memory-lease-store.js';

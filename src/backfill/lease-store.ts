@@ -11,10 +11,13 @@
  *   leased --lease expires--> pending (a stale claim: `requeue` with reason `expired`)
  *   failed --ensureShards (a new job wants it)--> pending (attempts reset)
  *   known_empty --ensureShards, KNOWN_EMPTY_RECHECK_MS after it was decided--> pending (re-checked)
+ *   pending/leased background --ensureShards by a read--> priority `read` (state unchanged)
+ * Claim order (claimable): `read` before `background`, then rank (the k-th shard of every job
+ * before any job's (k+1)-th: jobs progress in step), then the oldest change first.
  * Tokens grow strictly per shard: every grant returns a token greater than any earlier grant.
  */
 
-import type { ShardState } from './coordinator.js';
+import type { ShardPriority, ShardState } from './coordinator.js';
 
 /** What a job needs filled: a dataset and an aligned range, identified by its structured key. */
 export interface ShardSpec {
@@ -24,9 +27,15 @@ export interface ShardSpec {
   readonly intervalMs: number;
   readonly start: number;
   readonly end: number;
+  /** `read`: a waiting read needs it (served first); default `background`. */
+  readonly priority?: ShardPriority;
+  /** Its place in the job that asked for it (0, 1, …); default 0. Claim order serves rank k of every job before rank k + 1. */
+  readonly rank?: number;
 }
 
 export interface ShardRecord extends ShardSpec {
+  readonly priority: ShardPriority;
+  readonly rank: number;
   readonly state: ShardState;
   /** Worker holding the lease (or that last held it). */
   readonly holder: string | null;
@@ -82,7 +91,11 @@ export interface LeaseStoreQuorum {
 
 export interface LeaseStore {
   readonly kind: 'embedded' | 'etcd' | 'memory';
-  /** Creates missing shards as `pending`; `failed` ones go back to `pending` with attempts reset. */
+  /**
+   * Creates missing shards as `pending`; `failed` ones go back to `pending` with attempts reset;
+   * a `read` spec raises an unfinished `background` shard to `read`. Stores write in short
+   * transactions of a bounded number of shards, so other writes never wait behind a long job.
+   */
   ensureShards(shards: readonly ShardSpec[], now: number): Promise<ShardRecord[]>;
   createJob(job: JobRecord): Promise<void>;
   job(id: string): Promise<JobRecord | undefined>;
@@ -103,7 +116,7 @@ export interface LeaseStore {
   fail(key: string, token: number, failure: { readonly reason: string; readonly final: boolean; readonly notBefore: number }, now: number): Promise<ShardRecord>;
   /** Returns an expired lease to `pending` (a stale claim); no-op unless still leased and expired. */
   requeueExpired(key: string, now: number): Promise<ShardRecord | undefined>;
-  /** Shards a worker may claim now, oldest first: pending past their backoff, or leased and expired. */
+  /** Shards a worker may claim now, in claim order (compareClaimOrder): pending past their backoff, or leased and expired. */
   claimable(now: number, limit: number): Promise<ShardRecord[]>;
   /** Shards in `leased` state (for expiry checks and recovery). */
   leased(): Promise<ShardRecord[]>;

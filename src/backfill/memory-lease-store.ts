@@ -7,7 +7,7 @@
 import { InternalError } from '../core/index.js';
 import type { ClaimResult, JobRecord, LeaseStore, ShardChange, ShardRecord, ShardSpec } from './lease-store.js';
 import {
-  claimShard, compareClaimOrder, completeShard, failShard, heartbeatShard, isClaimable, newShardRecord, reopenShard,
+  claimShard, compareClaimOrder, completeShard, failShard, heartbeatShard, isClaimable, newShardRecord, reensureShard,
   requeueExpiredShard,
 } from './shard-transitions.js';
 
@@ -81,8 +81,8 @@ class MemoryLeaseStore implements LeaseStore {
         out.push(this.#put(newShardRecord(spec, now)));
         continue;
       }
-      const reopened = reopenShard(existing, now);
-      out.push(reopened === undefined ? existing : this.#put(reopened));
+      const changed = reensureShard(existing, spec, now);
+      out.push(changed === undefined ? existing : this.#put(changed));
     }
     return out;
   }

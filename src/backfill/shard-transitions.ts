@@ -11,8 +11,10 @@
  *   `known_empty` one too, until a job re-ensures it KNOWN_EMPTY_RECHECK_MS after it was decided.
  * - heartbeat / complete / fail need `state === 'leased'` and `token` equal to the current grant;
  *   an unknown key is stale too (current token 0, state `unknown`).
- * - Claim order (`compareClaimOrder`): `updatedAt` ascending (the shard that waited longest since
- *   its last change first), then `start` ascending, then `key` (code-unit order).
+ * - Claim order (`compareClaimOrder`): `read` priority before `background`, then `rank`
+ *   ascending (the k-th shard of every job before any job's (k+1)-th, so jobs progress in step
+ *   and a new job never waits behind an old one), then `updatedAt` ascending (the shard that
+ *   waited longest since its last change first), then `start` ascending, then `key` (code-unit order).
  * - Job order (`jobs()`): `createdAt` descending, then creation order descending.
  */
 import { InternalError } from '../core/index.js';
@@ -23,7 +25,7 @@ import type { ClaimResult, ShardRecord, ShardSpec } from './lease-store.js';
 export function newShardRecord(spec: ShardSpec, now: number): ShardRecord {
   return Object.freeze({
     key: spec.key, nodeId: spec.nodeId, intervalMs: spec.intervalMs, start: spec.start, end: spec.end,
-    state: 'pending', holder: null, token: 0, leaseUntil: null, attempts: 0, notBefore: 0, lastError: null,
+    priority: spec.priority ?? 'background', rank: spec.rank ?? 0, state: 'pending', holder: null, token: 0, leaseUntil: null, attempts: 0, notBefore: 0, lastError: null,
     rowsWritten: 0, updatedAt: now,
   });
 }
@@ -43,6 +45,19 @@ export function reopenShard(shard: ShardRecord, now: number, recheckMs = KNOWN_E
   const recheck = shard.state === 'known_empty' && now - shard.updatedAt >= recheckMs;
   if (shard.state !== 'failed' && !recheck) return undefined;
   return Object.freeze({ ...shard, state: 'pending', leaseUntil: null, attempts: 0, notBefore: 0, updatedAt: now });
+}
+
+/**
+ * An existing shard ensured again by `spec`: `failed` goes back to `pending` (reopenShard) and
+ * takes the spec's priority and rank; an unfinished `background` shard wanted by a read becomes
+ * `read` (keeping the smaller rank). Undefined when nothing changes.
+ */
+export function reensureShard(shard: ShardRecord, spec: ShardSpec, now: number): ShardRecord | undefined {
+  const reopened = reopenShard(shard, now);
+  if (reopened !== undefined) return Object.freeze({ ...reopened, priority: spec.priority ?? 'background', rank: spec.rank ?? 0 });
+  if (spec.priority !== 'read' || shard.priority === 'read') return undefined;
+  if (shard.state !== 'pending' && shard.state !== 'leased') return undefined;
+  return Object.freeze({ ...shard, priority: 'read', rank: Math.min(shard.rank, spec.rank ?? 0) });
 }
 
 export function isLeaseExpired(shard: ShardRecord, now: number): boolean {
@@ -130,6 +145,8 @@ export function requeueExpiredShard(shard: ShardRecord | undefined, now: number)
 
 /** The claimable order: `updatedAt`, then `start`, then `key`. */
 export function compareClaimOrder(a: ShardRecord, b: ShardRecord): number {
+  if (a.priority !== b.priority) return a.priority === 'read' ? -1 : 1;
+  if (a.rank !== b.rank) return a.rank - b.rank;
   if (a.updatedAt !== b.updatedAt) return a.updatedAt - b.updatedAt;
   if (a.start !== b.start) return a.start - b.start;
   return a.key < b.key ? -1 : a.key > b.key ? 1 : 0;

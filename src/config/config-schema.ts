@@ -21,6 +21,11 @@ export const DEFAULT_CACHE_TTL_MS = 5 * 60_000;
 export const DEFAULT_MAX_BARS = 2_000_000;
 export const DEFAULT_BARS_PER_SHARD = 1_000;
 export const DEFAULT_BACKFILL_CONCURRENCY = 4;
+/** Largest backfill job, in bars and in shards (POST /v1/backfills, POST /v1/jobs, a read's missing ranges). */
+export const DEFAULT_MAX_BARS_PER_JOB = 2_000_000;
+export const DEFAULT_MAX_SHARDS_PER_JOB = 10_000;
+/** Bars all large reads in flight may request together (admission control); past it a read is answered 503 with Retry-After. */
+export const DEFAULT_MAX_INFLIGHT_READ_BARS = 4_000_000;
 export const DEFAULT_BACKFILL_MAX_ATTEMPTS = 3;
 export const DEFAULT_BACKFILL_BASE_DELAY_MS = 200;
 export const DEFAULT_SYNC_BACKFILL_BUDGET_MS = 30_000;
@@ -201,6 +206,8 @@ export const SeamlessConfigSchema = z.object({
   }).strict().prefault({}),
   limits: z.object({
     maxBars: z.number().int().positive().default(DEFAULT_MAX_BARS),
+    /** Admission control: bars the large reads in flight may request together (reads of at most 10,000 bars are always admitted). */
+    maxInflightReadBars: z.number().int().positive().default(DEFAULT_MAX_INFLIGHT_READ_BARS),
   }).strict().prefault({}),
   auth: z.object({
     keys: z.array(ApiKeyConfig).default([]),
@@ -250,6 +257,9 @@ export const SeamlessConfigSchema = z.object({
       /** `embedded` runs the coordinator in this process; a URL points at a coordinator service. */
       endpoint: z.string().min(1).default('embedded'),
       barsPerShard: z.number().int().positive().default(DEFAULT_BARS_PER_SHARD),
+      /** Largest job: more bars (or shards) is refused with 400 naming `end` and the limit, before any shard is built. */
+      maxBarsPerJob: z.number().int().positive().default(DEFAULT_MAX_BARS_PER_JOB),
+      maxShardsPerJob: z.number().int().positive().default(DEFAULT_MAX_SHARDS_PER_JOB),
       concurrency: z.number().int().positive().default(DEFAULT_BACKFILL_CONCURRENCY),
       maxAttempts: z.number().int().positive().default(DEFAULT_BACKFILL_MAX_ATTEMPTS),
       baseDelayMs: z.number().int().min(0).default(DEFAULT_BACKFILL_BASE_DELAY_MS),

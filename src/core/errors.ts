@@ -15,6 +15,7 @@ export const ERROR_STATUS = {
   data_unavailable: 404,
   sla_exceeded: 504,
   upstream_unavailable: 502,
+  overloaded: 503,
   internal: 500,
 } as const;
 
@@ -143,6 +144,20 @@ export class SeamlessSLAExceeded extends SeamlessError {
       { cause: options.cause },
     );
     this.name = 'SeamlessSLAExceeded';
+  }
+}
+
+/**
+ * The server is at capacity for this kind of work (e.g. the bars of concurrent large reads,
+ * `limits.maxInflightReadBars`): refused at once, before any work, and worth retrying after
+ * `retryAfterSeconds` (the gateway sends it as `Retry-After`). `details.reason` says which limit.
+ */
+export class OverloadedError extends SeamlessError {
+  readonly code = 'overloaded';
+  override readonly retryable = true;
+  constructor(message: string, readonly retryAfterSeconds: number, details: Record<string, unknown> = {}) {
+    super(message, { ...details, retryAfterSeconds });
+    this.name = 'OverloadedError';
   }
 }
 

@@ -2,7 +2,7 @@
 export {
   ERROR_STATUS, ERROR_CODES, SeamlessError, InvalidRequestError, InvertedRangeError, UnauthorizedError,
   ForbiddenError, NotFoundError, ConflictError, StaleFencingTokenError, DataUnavailableError,
-  UpstreamUnavailableError, SeamlessSLAExceeded, InternalError, AbortedError, isSeamlessError, toSeamlessError,
+  UpstreamUnavailableError, SeamlessSLAExceeded, InternalError, OverloadedError, AbortedError, isSeamlessError, toSeamlessError,
 } from './errors.js';
 export { OHLCV_SCHEMA, TICK_SCHEMA, QUOTE_SCHEMA, FRAME_SCHEMAS, frameSchemaByName, columnNames } from './frame-schema.js';
 export { createFrame, allocateFrame, emptyFrame, concatFrames, lowerBound, sliceByTime } from './frame.js';

@@ -5,7 +5,7 @@
  * hung up (its read was aborted): that is one info line, "client closed the connection".
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { ERROR_STATUS, isSeamlessError } from '../core/index.js';
+import { ERROR_STATUS, OverloadedError, isSeamlessError } from '../core/index.js';
 import type { ErrorBody, ErrorCode } from '../core/index.js';
 
 export function errorBody(code: ErrorCode, message: string, details: Record<string, unknown> = {}): ErrorBody {
@@ -16,7 +16,8 @@ export function sendError(error: unknown, request: FastifyRequest, reply: Fastif
   const clientGone = request.raw.destroyed || request.raw.socket?.destroyed === true;
   if (clientGone) request.log.info({ method: request.method, route: request.routeOptions.url ?? 'unmatched' }, 'client closed the connection');
   if (isSeamlessError(error)) {
-    if (error.httpStatus >= 500 && !clientGone) request.log.error({ err: error }, error.message);
+    if (error instanceof OverloadedError) reply.header('Retry-After', String(error.retryAfterSeconds));
+    else if (error.httpStatus >= 500 && !clientGone) request.log.error({ err: error }, error.message);
     return reply.code(error.httpStatus).type('application/json').send(error.toBody());
   }
   const fe = error as FastifyError;

@@ -102,6 +102,7 @@ export async function composeBackfill(d: BackfillDeps): Promise<BackfillParts> {
   if (bf.store === 'memory') {
     const coordinator = createInProcessCoordinator({
       fetchShard: shardFetcher(bf.maxAttempts), barsPerShard: bf.barsPerShard, concurrency: bf.concurrency, clock, logger, metrics,
+      limits: { maxBarsPerJob: bf.maxBarsPerJob, maxShardsPerJob: bf.maxShardsPerJob },
     });
     return {
       coordinator, service: undefined, distributed: false,
@@ -118,6 +119,7 @@ export async function composeBackfill(d: BackfillDeps): Promise<BackfillParts> {
     // One attempt per lease: retries happen across leases, so any worker can take the next one.
     fetchShard: shardFetcher(1),
     resolveTarget, barsPerShard: bf.barsPerShard, leaseMs: bf.leaseMs, heartbeatMs: bf.heartbeatMs,
+    limits: { maxBarsPerJob: bf.maxBarsPerJob, maxShardsPerJob: bf.maxShardsPerJob },
     localWorkers: workers, retry, clock, logger, metrics, onFindings: d.onFindings,
     ...(d.tracing ? { tracing: d.tracing } : {}),
   });

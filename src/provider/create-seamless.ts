@@ -227,7 +227,7 @@ export async function createSeamless(options: CreateSeamlessOptions = {}): Promi
   const slaStage = slaPolicies ? createSlaStage(slaPolicies, { clock, metrics, logger: logger.child({ name: LOGGER_NAMES.sla }) }) : undefined;
   const provider = createDataProvider({
     store, catalog, coordinator, cache, clock, logger: logger.child({ name: LOGGER_NAMES.provider }), metrics,
-    maxBars: config.limits.maxBars, syncBudgetMs: config.seamless.backfill.syncBudgetMs, backfillSuspended: config.seamless.backfill.suspended,
+    maxBars: config.limits.maxBars, maxInflightReadBars: config.limits.maxInflightReadBars, syncBudgetMs: config.seamless.backfill.syncBudgetMs, backfillSuspended: config.seamless.backfill.suspended,
     liveWaitMs: config.live.waitMs,
     ...(conformance ? { conformance } : {}),
     ...(slaStage ? { sla: slaStage } : {}),

@@ -11,7 +11,7 @@ import {
 } from '../core/index.js';
 import type { Clock, Frame, TimeRange } from '../core/index.js';
 import type { BackfillCoordinator } from '../backfill/index.js';
-import { DEFAULT_LIVE_WAIT_MS } from '../config/index.js';
+import { DEFAULT_LIVE_WAIT_MS, DEFAULT_MAX_INFLIGHT_READ_BARS } from '../config/index.js';
 import type { Logger, SeamlessMetrics, Tracing } from '../observability/index.js';
 import type { BarStore, CoverageRange } from '../storage/index.js';
 import type { ConformanceStage } from './conformance-stage.js';
@@ -32,6 +32,7 @@ import { runStrategy } from './strategy-runner.js';
 import { readLive, withBuilding } from './live-step.js';
 import type { LivePart, LiveReader } from './live-step.js';
 import { UnknownDatasetError } from './errors.js';
+import { createReadAdmission } from './read-admission.js';
 
 /** Part of the cache key: bumped when the conformance pipeline's semantics change. */
 export const CONFORMANCE_VERSION = 'none';
@@ -54,6 +55,8 @@ export interface DataProviderDeps {
   readonly logger: Logger;
   readonly metrics: SeamlessMetrics;
   readonly maxBars: number;
+  /** Admission control (`limits.maxInflightReadBars`, read-admission.ts); absent: DEFAULT_MAX_INFLIGHT_READ_BARS. */
+  readonly maxInflightReadBars?: number;
   readonly syncBudgetMs: number;
   /** `seamless.backfill.suspended`: reads start no backfill and answer from storage, downgraded. */
   readonly backfillSuspended?: boolean;
@@ -77,6 +80,7 @@ export function createDataProvider(deps: DataProviderDeps): DataProvider {
     backfill: metrics.rowsServed.labels({ source: 'backfill' }),
     live: metrics.rowsServed.labels({ source: 'live' }),
   };
+  const admission = createReadAdmission(deps.maxInflightReadBars ?? DEFAULT_MAX_INFLIGHT_READ_BARS, metrics);
 
   async function fetch(input: FetchRequest, trace: ReadTrace): Promise<FetchResult> {
     const t0 = performance.now();
@@ -86,12 +90,15 @@ export function createDataProvider(deps: DataProviderDeps): DataProvider {
     if (!resolved) {
       throw new UnknownDatasetError(req.nodeId, req.intervalMs);
     }
+    // Admission control: refused (503, Retry-After) before any work when large reads fill the allowance.
+    const release = admission.admit(barCount(req.aligned, req.intervalMs));
     // Seam (step 2): the domain gate checks asOf/artifact rules here.
     const sla = deps.sla?.start(req.nodeId, req.intervalMs, input.signal, trace);
     try {
       return await assemble(input, req, resolved, sla, trace, t0);
     } finally {
       sla?.dispose();
+      release();
     }
   }
 

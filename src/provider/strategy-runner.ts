@@ -74,6 +74,8 @@ export async function runStrategy(input: StrategyInput, deps: StrategyDeps): Pro
     target: { dataset: resolved.dataset, schema: resolved.schema, source: resolved.source },
     ranges: missing,
     requestedBy: request.requestedBy,
+    // A read that waits for its shards is served before background backfills (partial_fill does not wait).
+    priority: strategy === 'partial_fill' ? 'background' : 'read',
     ...(input.traceparent ? { traceparent: input.traceparent } : {}),
   });
   if (strategy === 'partial_fill') return { missing, backfilled: [], upstreamGaps: [], job: job.status(), downgradeReason: null };

@@ -105,7 +105,7 @@ export function describeLeaseStore(name: string, open: () => Promise<LeaseStore>
         expect(created.map((s) => s.key)).toEqual([spec(1).key, spec(0).key]);
         expect(created[0]).toEqual({
           ...spec(1), state: 'pending', holder: null, token: 0, leaseUntil: null, attempts: 0, notBefore: 0, lastError: null,
-          rowsWritten: 0, updatedAt: T0,
+          rowsWritten: 0, updatedAt: T0, priority: 'background', rank: 0,
         });
         expect(await store.shard(spec(0).key)).toEqual(created[1]);
         expect(await store.shards([spec(0).key, 'unknown', spec(1).key])).toEqual([created[1], created[0]]);
@@ -336,6 +336,37 @@ export function describeLeaseStore(name: string, open: () => Promise<LeaseStore>
         expect(await keys(T0 + 50_000, 0)).toEqual([]);
         const [first] = await store.claimable(T0 + 4000, 1);
         expect(first).toEqual(await store.shard(spec(0).key));
+      });
+
+      it('lists shards a waiting read needs first, then the k-th shard of every job before any job\'s (k+1)-th', async () => {
+        // Two background jobs of three shards each, registered one after the other, then a read's shard.
+        const a = [0, 1, 2].map((i) => ({ ...spec(i), rank: i }));
+        const b = [10, 11, 12].map((i, rank) => ({ ...spec(i), rank }));
+        await store.ensureShards(a, T0);
+        await store.ensureShards(b, T0 + 1000);
+        await store.ensureShards([{ ...spec(20), priority: 'read', rank: 0 }], T0 + 2000);
+        const keys = (await store.claimable(T0 + 3000, 10)).map((s) => s.key);
+        expect(keys).toEqual([spec(20), spec(0), spec(10), spec(1), spec(11), spec(2), spec(12)].map((s) => s.key));
+        expect(await store.shard(spec(20).key)).toMatchObject({ priority: 'read', rank: 0 });
+      });
+
+      it('raises an unfinished background shard to read priority when a read ensures it, and leaves finished ones alone', async () => {
+        await store.ensureShards([0, 1, 2].map((i) => ({ ...spec(i), rank: i })), T0);
+        const done = await store.claim(spec(0).key, 'w1', LEASE_MS, T0 + 1);
+        if (!done.granted) throw new Error('setup claim refused');
+        await store.complete(spec(0).key, done.token, COMPLETED, T0 + 2);
+        const raised = await store.ensureShards([{ ...spec(0), priority: 'read' }, { ...spec(2), priority: 'read' }], T0 + 3);
+        expect(raised[0]).toMatchObject({ state: 'completed', priority: 'background' });
+        expect(raised[1]).toMatchObject({ state: 'pending', priority: 'read', rank: 0, updatedAt: T0 });
+        expect((await store.claimable(T0 + 4, 10)).map((s) => s.key)).toEqual([spec(2).key, spec(1).key]);
+      });
+
+      it('registers a large batch of shards in one call, in input order', async () => {
+        const specs = Array.from({ length: 600 }, (_, i) => ({ ...spec(i), rank: i }));
+        const created = await store.ensureShards(specs, T0);
+        expect(created.map((s) => s.key)).toEqual(specs.map((s) => s.key));
+        expect(await store.claimable(T0, 1000)).toHaveLength(600);
+        expect((await store.claimable(T0, 3)).map((s) => s.rank)).toEqual([0, 1, 2]);
       });
 
       it('lists leased shards, expired or not', async () => {

@@ -24,7 +24,7 @@ import type { EtcdKeys } from './etcd-records.js';
 import { retryEtcd } from './etcd-retry.js';
 import { createShardWatchHub } from './etcd-shard-watch.js';
 import type { ShardWatchHub } from './etcd-shard-watch.js';
-import { compareClaimOrder, isClaimable, newShardRecord, reopenShard } from '../shard-transitions.js';
+import { compareClaimOrder, isClaimable, newShardRecord, reensureShard } from '../shard-transitions.js';
 import { decideClaim, decideComplete, decideFail, decideHeartbeat, decideRequeue } from './etcd-transitions.js';
 import type { Decision } from './etcd-transitions.js';
 
@@ -144,7 +144,7 @@ class EtcdLeaseStore implements LeaseStore {
       const next: ShardRecord[] = [];
       for (let i = 0; i < chunk.length; i++) {
         const seen = current[i];
-        const n = seen === undefined ? newShardRecord(chunk[i], now) : reopenShard(seen.record, now);
+        const n = seen === undefined ? newShardRecord(chunk[i], now) : reensureShard(seen.record, chunk[i], now);
         if (n !== undefined) { writes.push(i); next.push(n); }
       }
       if (writes.length === 0) return current.map((s, i) => s?.record ?? this.#missing(chunk[i].key));

@@ -59,7 +59,7 @@ export function encodeShard(record: ShardRecord): Buffer {
     key: record.key, nodeId: record.nodeId, intervalMs: record.intervalMs, start: record.start, end: record.end,
     state: record.state, holder: record.holder, token: record.token, leaseUntil: record.leaseUntil,
     attempts: record.attempts, notBefore: record.notBefore, lastError: record.lastError,
-    rowsWritten: record.rowsWritten, updatedAt: record.updatedAt,
+    rowsWritten: record.rowsWritten, updatedAt: record.updatedAt, priority: record.priority, rank: record.rank,
   })));
 }
 
@@ -102,12 +102,16 @@ export function decodeShard(value: Buffer, where: string): ShardRecord {
   const o = parseObject(value, where);
   const state = str(o, 'state', where);
   if (!SHARD_STATES.has(state)) throw bad(where, 'state');
+  // Records written before priorities existed are background shards of rank 0.
+  const priority = o.priority === undefined ? 'background' : str(o, 'priority', where);
+  if (priority !== 'read' && priority !== 'background') throw bad(where, 'priority');
   return {
     key: str(o, 'key', where), nodeId: str(o, 'nodeId', where), intervalMs: num(o, 'intervalMs', where),
     start: num(o, 'start', where), end: num(o, 'end', where), state: state as ShardState,
     holder: strOrNull(o, 'holder', where), token: num(o, 'token', where), leaseUntil: numOrNull(o, 'leaseUntil', where),
     attempts: num(o, 'attempts', where), notBefore: num(o, 'notBefore', where), lastError: strOrNull(o, 'lastError', where),
     rowsWritten: num(o, 'rowsWritten', where), updatedAt: num(o, 'updatedAt', where),
+    priority, rank: o.rank === undefined ? 0 : num(o, 'rank', where),
   };
 }
 

@@ -3,7 +3,8 @@
  * across restarts so recovery can re-queue unfinished shards. Tables (migration 7):
  * `backfill_shards`, `backfill_jobs`.
  *
- * Every write is one transaction on the database's write queue that reads the row, applies the
+ * ensureShards writes in chunks of ENSURE_CHUNK shards, one short transaction each (one read,
+ * one multi-row INSERT). Every other write is one transaction on the database's write queue that reads the row, applies the
  * backfill state machine (shard-transitions.ts: the same functions as every other store) and
  * writes it back; the queue serialises transactions, so the read-modify-write is atomic and two
  * concurrent claims of a shard cannot both be granted. Reads are one statement each on the reader
@@ -15,29 +16,41 @@
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import {
-  claimShard, completeShard, failShard, heartbeatShard, newShardRecord, reopenShard, requeueExpiredShard,
+  claimShard, completeShard, failShard, heartbeatShard, newShardRecord, reensureShard, requeueExpiredShard,
 } from '../../backfill/index.js';
-import type { ClaimResult, JobRecord, LeaseStore, ShardChange, ShardRecord, ShardSpec, ShardState } from '../../backfill/index.js';
+import type {
+  ClaimResult, JobRecord, LeaseStore, ShardChange, ShardPriority, ShardRecord, ShardSpec, ShardState,
+} from '../../backfill/index.js';
 import type { DatabaseHandle } from './database-handle.js';
 import { numberOf, optionalNumber, optionalText, stringArrayOf, textOf } from './row-values.js';
 
 const SHARD_COLUMNS = `key, node_id, interval_ms::DOUBLE, start_ms::DOUBLE, end_ms::DOUBLE, state, holder, token::DOUBLE,
-  lease_until_ms::DOUBLE, attempts::DOUBLE, not_before_ms::DOUBLE, last_error, rows_written::DOUBLE, updated_at_ms::DOUBLE`;
+  lease_until_ms::DOUBLE, attempts::DOUBLE, not_before_ms::DOUBLE, last_error, rows_written::DOUBLE, updated_at_ms::DOUBLE,
+  coalesce(priority, 1)::DOUBLE, coalesce(rank, 0)::DOUBLE`;
 const SHARD_BY_KEY_SQL = `SELECT ${SHARD_COLUMNS} FROM backfill_shards WHERE key = $1`;
-// The same order as compareClaimOrder in src/backfill/shard-transitions.ts.
-const CLAIM_ORDER = 'ORDER BY updated_at_ms, start_ms, key';
+// The same order as compareClaimOrder in src/backfill/shard-transitions.ts (priority 0 = read).
+const CLAIM_ORDER = 'ORDER BY priority, rank, updated_at_ms, start_ms, key';
+/**
+ * Shards per ensureShards transaction. Each chunk is one read of the existing rows and one
+ * multi-row INSERT, a few milliseconds; between chunks the write queue serves everyone else's
+ * writes (bars, registry), so a large job never holds the writer for long.
+ */
+export const ENSURE_CHUNK = 256;
+
 const CLAIMABLE_SQL = `SELECT ${SHARD_COLUMNS} FROM backfill_shards
   WHERE (state = 'pending' AND not_before_ms <= $1::DOUBLE) OR (state = 'leased' AND lease_until_ms <= $1::DOUBLE)
   ${CLAIM_ORDER} LIMIT $2::BIGINT`;
 const LEASED_SQL = `SELECT ${SHARD_COLUMNS} FROM backfill_shards WHERE state = 'leased' ${CLAIM_ORDER}`;
-const INSERT_SHARD_SQL = `INSERT INTO backfill_shards (key, node_id, interval_ms, start_ms, end_ms, state, holder, token,
-    lease_until_ms, attempts, not_before_ms, last_error, rows_written, updated_at_ms)
-  VALUES ($1, $2, $3::BIGINT, $4::BIGINT, $5::BIGINT, $6, $7::VARCHAR, $8::BIGINT, $9::BIGINT, $10, $11::BIGINT, $12::VARCHAR,
-    $13::BIGINT, $14::BIGINT)`;
+// New shards of one chunk as one JSON parameter (binding thousands of parameters is far slower).
+// Only their dataset, range, priority and rank vary; the rest is a new record (newShardRecord).
+const INSERT_NEW_SHARDS_SQL = `INSERT INTO backfill_shards (key, node_id, interval_ms, start_ms, end_ms, state, holder, token,
+    lease_until_ms, attempts, not_before_ms, last_error, rows_written, updated_at_ms, priority, rank)
+  SELECT r.k, r.n, r.i, r.s, r.e, 'pending', NULL, 0, NULL, 0, 0, NULL, 0, $2::BIGINT, r.p, r.r
+  FROM (SELECT unnest(from_json($1::JSON, '[{"k":"VARCHAR","n":"VARCHAR","i":"BIGINT","s":"BIGINT","e":"BIGINT","p":"INTEGER","r":"BIGINT"}]')) AS r)`;
 // The dataset columns never change after insert; `seq` keeps the row's creation order.
 const UPDATE_SHARD_SQL = `UPDATE backfill_shards SET state = $2, holder = $3::VARCHAR, token = $4::BIGINT,
   lease_until_ms = $5::BIGINT, attempts = $6, not_before_ms = $7::BIGINT, last_error = $8::VARCHAR,
-  rows_written = $9::BIGINT, updated_at_ms = $10::BIGINT WHERE key = $1`;
+  rows_written = $9::BIGINT, updated_at_ms = $10::BIGINT, priority = $11, rank = $12::BIGINT WHERE key = $1`;
 
 const JOB_COLUMNS = 'id, node_id, interval_ms::DOUBLE, shard_keys::VARCHAR, requested_by, created_at_ms::DOUBLE';
 
@@ -59,28 +72,18 @@ class DuckDbLeaseStore implements LeaseStore {
   }
 
   async ensureShards(shards: readonly ShardSpec[], now: number): Promise<ShardRecord[]> {
-    const changed: ShardRecord[] = [];
-    const out = await this.#write('leases.ensureShards', async (conn) => {
-      const records: ShardRecord[] = [];
-      for (const spec of shards) {
-        const existing = await readShard(conn, spec.key);
-        if (existing === undefined) {
-          const created = newShardRecord(spec, now);
-          await insertShard(conn, created);
-          changed.push(created);
-          records.push(created);
-          continue;
-        }
-        const reopened = reopenShard(existing, now);
-        if (reopened !== undefined) {
-          await updateShard(conn, reopened);
-          changed.push(reopened);
-        }
-        records.push(reopened ?? existing);
-      }
-      return records;
-    });
-    this.#publish(changed);
+    const byKey = new Map<string, ShardRecord>();
+    for (let i = 0; i < shards.length; i += ENSURE_CHUNK) {
+      const chunk = shards.slice(i, i + ENSURE_CHUNK);
+      const changed: ShardRecord[] = [];
+      await this.#write('leases.ensureShards', (conn) => ensureChunk(conn, chunk, now, byKey, changed));
+      this.#publish(changed);
+    }
+    const out: ShardRecord[] = [];
+    for (const spec of shards) {
+      const r = byKey.get(spec.key);
+      if (r !== undefined) out.push(r);
+    }
     return out;
   }
 
@@ -241,16 +244,47 @@ async function readShard(conn: DuckDBConnection, key: string): Promise<ShardReco
   return rows.length === 0 ? undefined : toShard(rows[0]);
 }
 
-async function insertShard(conn: DuckDBConnection, s: ShardRecord): Promise<void> {
-  await conn.run(INSERT_SHARD_SQL, [
-    s.key, s.nodeId, s.intervalMs, s.start, s.end, s.state, s.holder, s.token, s.leaseUntil, s.attempts, s.notBefore,
-    s.lastError, s.rowsWritten, s.updatedAt,
-  ]);
+/** One transaction: the chunk's existing rows in one read, its new rows in one INSERT. */
+async function ensureChunk(
+  conn: DuckDBConnection, chunk: readonly ShardSpec[], now: number, byKey: Map<string, ShardRecord>, changed: ShardRecord[],
+): Promise<void> {
+  const keys = chunk.map((s) => s.key);
+  const rows = (await conn.runAndReadAll(
+    `SELECT ${SHARD_COLUMNS} FROM backfill_shards WHERE key IN (SELECT unnest($1::JSON::VARCHAR[]))`, [JSON.stringify(keys)],
+  )).getRowsJS();
+  for (const row of rows) byKey.set(textOf(row[0]), toShard(row));
+  const created: ShardRecord[] = [];
+  const createdKeys = new Set<string>();
+  for (const spec of chunk) {
+    const existing = byKey.get(spec.key);
+    if (existing === undefined) {
+      const record = newShardRecord(spec, now);
+      byKey.set(spec.key, record);
+      created.push(record);
+      createdKeys.add(spec.key);
+      continue;
+    }
+    if (createdKeys.has(spec.key)) continue; // the same key twice in one chunk
+    const next = reensureShard(existing, spec, now);
+    if (next === undefined) continue;
+    await updateShard(conn, next);
+    byKey.set(spec.key, next);
+    changed.push(next);
+  }
+  if (created.length === 0) return;
+  const rowsJson = JSON.stringify(created.map((c) => ({ k: c.key, n: c.nodeId, i: c.intervalMs, s: c.start, e: c.end, p: priorityNumber(c.priority), r: c.rank })));
+  await conn.run(INSERT_NEW_SHARDS_SQL, [rowsJson, now]);
+  changed.push(...created);
+}
+
+function priorityNumber(p: ShardPriority): number {
+  return p === 'read' ? 0 : 1;
 }
 
 async function updateShard(conn: DuckDBConnection, s: ShardRecord): Promise<void> {
   await conn.run(UPDATE_SHARD_SQL, [
     s.key, s.state, s.holder, s.token, s.leaseUntil, s.attempts, s.notBefore, s.lastError, s.rowsWritten, s.updatedAt,
+    priorityNumber(s.priority), s.rank,
   ]);
 }
 
@@ -277,6 +311,8 @@ function toShard(row: Row): ShardRecord {
     lastError: optionalText(row[11]) ?? null,
     rowsWritten: numberOf(row[12]),
     updatedAt: numberOf(row[13]),
+    priority: numberOf(row[14]) === 0 ? 'read' : 'background',
+    rank: numberOf(row[15]),
   });
 }
 

@@ -141,6 +141,16 @@ export const DUCKDB_MIGRATIONS: readonly Migration[] = Object.freeze([
       'ALTER TABLE subject_versions ADD COLUMN deleted_at_ms BIGINT',
     ],
   },
+  {
+    version: 10,
+    name: 'backfill shard priority and rank',
+    statements: [
+      // priority: 0 = a waiting read needs the shard, 1 = background; rank: its place in its job.
+      // Claim order is (priority, rank, updated_at_ms, start_ms, key); see shard-transitions.ts.
+      'ALTER TABLE backfill_shards ADD COLUMN priority INTEGER DEFAULT 1',
+      'ALTER TABLE backfill_shards ADD COLUMN rank BIGINT DEFAULT 0',
+    ],
+  },
 ]);
 
 /** Applies the migrations newer than the database's version; returns the versions applied. */

@@ -77,6 +77,25 @@ describe('duckdb lease store', () => {
       .rejects.toMatchObject({ code: 'conflict' });
   });
 
+  it('registers a 527-shard job in bulk, in short transactions that let other writes in between', async () => {
+    const specs = Array.from({ length: 527 }, (_, i) => spec(i));
+    // Another store's write (the schema registry's), queued while the registration runs.
+    let registered = false;
+    const registration = current.leases.ensureShards(specs, T0).then((r) => { registered = true; return r; });
+    const t0 = performance.now();
+    let writeDoneBeforeRegistration: boolean | undefined;
+    const otherWrite = current.registry.appendVersion('load-test-value', '{"type":"record","name":"V","fields":[]}', 'fp-load', T0)
+      .then(() => { writeDoneBeforeRegistration = !registered; });
+    const created = await registration;
+    const elapsed = performance.now() - t0;
+    await otherWrite;
+    console.log(`[duckdb lease store] 527 shards registered in ${elapsed.toFixed(0)} ms (${(elapsed / 527).toFixed(2)} ms per shard)`);
+    expect(created.map((s) => s.key)).toEqual(specs.map((s) => s.key));
+    expect(await current.leases.claimable(T0, 1000)).toHaveLength(527);
+    // One long transaction would make the registry write wait for all 527 shards.
+    expect(writeDoneBeforeRegistration).toBe(true);
+  });
+
   it('keeps working after leases.close() and throws internal once the database is closed', async () => {
     const db = await createEmbeddedDatabase({ path: ':memory:' });
     await db.leases.close();

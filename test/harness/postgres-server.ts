@@ -120,8 +120,9 @@ async function gone(pid: number, timeoutMs: number): Promise<boolean> {
 
 /** initdb + pg_ctl start on 127.0.0.1 and a free port; resolves once the server accepts clients. */
 export async function startPostgresServer(options: PostgresServerOptions = {}): Promise<PostgresServer> {
-  const binDir = options.binDir ?? findPostgresBinDir();
-  if (binDir === undefined) throw new Error(`no PostgreSQL server under ${POSTGRES_ROOT} (install the Debian package postgresql)`);
+  const foundBinDir = options.binDir ?? findPostgresBinDir();
+  if (foundBinDir === undefined) throw new Error(`no PostgreSQL server under ${POSTGRES_ROOT} (install the Debian package postgresql)`);
+  const binDir: string = foundBinDir;
   const startTimeoutMs = options.startTimeoutMs ?? 30_000;
   const user = runAs();
   const dir = await mkdtemp(join(tmpdir(), 'seamless-pg-'));
@@ -150,9 +151,8 @@ export async function startPostgresServer(options: PostgresServerOptions = {}): 
   };
 
   let port = 0;
-  try {
-    await run(join(binDir, 'initdb'), ['-D', dataDir, '-A', 'trust', '-U', SUPERUSER, '-E', 'UTF8', '--locale=C', '--no-sync'], user, dir);
-    port = await freePort();
+  /** `pg_ctl start` on `port` (first start and restarts after a halt); records the postmaster's pid. */
+  async function pgCtlStart(): Promise<void> {
     const serverOptions = [
       `-p ${port}`, `-k ${dir}`, `-c listen_addresses=${host}`, '-c fsync=off', '-c synchronous_commit=off',
       '-c full_page_writes=off', '-c max_connections=200', '-c shared_buffers=128MB',
@@ -160,6 +160,11 @@ export async function startPostgresServer(options: PostgresServerOptions = {}): 
     await run(join(binDir, 'pg_ctl'), ['-D', dataDir, '-l', logFile, '-o', serverOptions, '-w', '-t', String(Math.ceil(startTimeoutMs / 1000)), 'start'], user, dir);
     pid = readPid(dataDir);
     trackPid(pid, 'SIGQUIT');
+  }
+  try {
+    await run(join(binDir, 'initdb'), ['-D', dataDir, '-A', 'trust', '-U', SUPERUSER, '-E', 'UTF8', '--locale=C', '--no-sync'], user, dir);
+    port = await freePort();
+    await pgCtlStart();
   } catch (error) {
     await stop();
     throw new Error(`PostgreSQL did not start: ${error instanceof Error ? error.message : String(error)}\n${readLog()}`, { cause: error });
@@ -193,13 +198,7 @@ export async function startPostgresServer(options: PostgresServerOptions = {}): 
   };
   const start = async (): Promise<void> => {
     if (pid !== 0 && alive(pid)) return;
-    const serverOptions = [
-      `-p ${port}`, `-k ${dir}`, `-c listen_addresses=${host}`, '-c fsync=off', '-c synchronous_commit=off',
-      '-c full_page_writes=off', '-c max_connections=200', '-c shared_buffers=128MB',
-    ].join(' ');
-    await run(join(binDir, 'pg_ctl'), ['-D', dataDir, '-l', logFile, '-o', serverOptions, '-w', '-t', String(Math.ceil(startTimeoutMs / 1000)), 'start'], user, dir);
-    pid = readPid(dataDir);
-    trackPid(pid, 'SIGQUIT');
+    await pgCtlStart();
   };
 
   let databases = 0;

@@ -26,10 +26,10 @@ export function watchStorageHealth(source: StorageHealthSource, logger: Logger, 
 }
 
 /** The `storage` check: red with the reason while a failure holds; names a torn WAL found at start. */
-export function storageCheck(source: StorageHealthSource, engine: string): HealthCheck & { readonly reason?: string; readonly since?: string } | undefined {
+export function storageCheck(source: StorageHealthSource, engine: string): HealthCheck & { readonly reason?: string; readonly since?: string; readonly affected?: readonly string[] } | undefined {
   const failure = source.failure();
   if (failure !== undefined) {
-    return { ok: false, reason: failure.reason, since: new Date(failure.since).toISOString(), detail: `${failure.reason}: ${failure.message}` };
+    return { ok: false, reason: failure.reason, since: new Date(failure.since).toISOString(), detail: `${failure.reason}: ${failure.message}`, affected: failure.affected };
   }
   if (source.wal?.tornAt !== undefined) return { ok: true, detail: `${engine}; at start: ${source.wal.message}` };
   return undefined;

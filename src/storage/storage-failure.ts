@@ -21,6 +21,8 @@ export interface StorageFailure {
   readonly since: number;
   /** Only a restart (after repair) clears it; otherwise the next committed write does. */
   readonly sticky: boolean;
+  /** The operations (with the dataset and range for reads) that failed this way, first 10. */
+  readonly affected: readonly string[];
 }
 
 /** What the start found in the write-ahead log left by an unclean stop (undefined: none). */

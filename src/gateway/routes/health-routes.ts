@@ -19,7 +19,7 @@ export function healthRoutes(app: FastifyInstance, seamless: Seamless, isReady: 
     if (failure === undefined) return reply.code(200).send({ status: 'ready' });
     return reply.code(503).send({
       status: 'failing', failing: ['storage'],
-      checks: { storage: { ok: false, reason: failure.reason, since: new Date(failure.since).toISOString(), detail: `${failure.reason}: ${failure.message}` } },
+      checks: { storage: { ok: false, reason: failure.reason, since: new Date(failure.since).toISOString(), detail: `${failure.reason}: ${failure.message}`, affected: failure.affected } },
     });
   });
 

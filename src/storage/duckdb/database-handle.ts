@@ -56,6 +56,9 @@ export async function openDatabaseHandle(path: string, clock: Clock): Promise<Da
   return new DuckDbDatabaseHandle(conns, clock, wal);
 }
 
+/** How many distinct failing operations a failure keeps (health names where it struck). */
+const MAX_AFFECTED = 10;
+
 class DuckDbDatabaseHandle implements DatabaseHandle {
   readonly conns: DuckDbConnections;
   readonly writes: SerialQueue = createSerialQueue();
@@ -82,13 +85,25 @@ class DuckDbDatabaseHandle implements DatabaseHandle {
     return () => this.#listeners.delete(listener);
   }
 
-  /** Records a failure that puts the database out of service; a sticky one is never replaced by a lesser one. */
+  /**
+   * Records a failure that puts the database out of service; a sticky one is never replaced by a
+   * lesser one. A repeat of the held reason only adds where it struck (bounded).
+   */
   #note(error: unknown, subject: string | undefined): void {
     if (!(error instanceof StorageUnavailableError)) return;
+    const where = subject === undefined ? error.operation : `${error.operation} ${subject}`;
     const held = this.#failure;
-    if (held !== undefined && (held.sticky || held.reason === error.reason)) return;
+    if (held !== undefined && (held.sticky || held.reason === error.reason)) {
+      if (held.reason === error.reason && held.affected.length < MAX_AFFECTED && !held.affected.includes(where)) {
+        this.#failure = { ...held, affected: [...held.affected, where] };
+      }
+      return;
+    }
     const sticky = error.reason === 'storage_invalidated' || error.reason === 'storage_corrupt';
-    const failure: StorageFailure = { reason: error.reason, message: `${error.operation}: ${error.engineMessage}${subject === undefined ? '' : ` (reading ${subject})`}`, since: this.clock.now(), sticky };
+    const failure: StorageFailure = {
+      reason: error.reason, message: `${error.operation}: ${error.engineMessage}${subject === undefined ? '' : ` (reading ${subject})`}`,
+      since: this.clock.now(), sticky, affected: [where],
+    };
     this.#failure = failure;
     for (const listener of [...this.#listeners]) listener(failure);
   }

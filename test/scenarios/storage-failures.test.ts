@@ -99,7 +99,8 @@ async function closeColumnBlock(file: string): Promise<number> {
   }
 }
 
-describe('storage failures under a running gateway', () => {
+// Concurrent: each case has its own directory and ports; the disk-full case is the long pole.
+describe.concurrent('storage failures under a running gateway', () => {
   it('a full disk turns readiness and health red with the reason, fails the job with it, and loses no committed bar', async (ctx) => {
     const dir = await tempDir('seamless-diskfull-');
     cleanups.push(dir.remove);
@@ -141,7 +142,9 @@ describe('storage failures under a running gateway', () => {
     expect(first.process.stderr).toMatch(/"name":"seamless.storage".*storage out of service \(storage_invalidated\)/);
 
     // A read answers a clear 503, naming the reason.
-    const read = await fetch(barsUrl(first.url, committed[0]!.start, committed[0]!.end));
+    const [firstShard] = committed;
+    if (firstShard === undefined) throw new Error('no shard committed before the disk filled');
+    const read = await fetch(barsUrl(first.url, firstShard.start, firstShard.end));
     expect(read.status).toBe(503);
     const refusedRead = (await read.json()) as ErrorBody;
     expect(refusedRead.error.code).toBe('internal');

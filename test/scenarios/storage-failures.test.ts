@@ -99,8 +99,7 @@ async function closeColumnBlock(file: string): Promise<number> {
   }
 }
 
-// Concurrent: each case has its own directory and ports; the disk-full case is the long pole.
-describe.concurrent('storage failures under a running gateway', () => {
+describe('storage failures under a running gateway', () => {
   it('a full disk turns readiness and health red with the reason, fails the job with it, and loses no committed bar', async (ctx) => {
     const dir = await tempDir('seamless-diskfull-');
     cleanups.push(dir.remove);
@@ -119,7 +118,7 @@ describe.concurrent('storage failures under a running gateway', () => {
     const ready = await eventually('/readyz to answer 503', async () => {
       const r = await getJson<HealthBody>(`${first.url}/readyz`);
       return r.status === 503 ? r.body : undefined;
-    }, 60_000, 250).catch((error: unknown) => { throw new Error(`${String(error)}\n${processReport(first.process)}`); });
+    }, 150_000, 250).catch((error: unknown) => { throw new Error(`${String(error)}\n${processReport(first.process)}`); });
     expect(ready.failing).toEqual(['storage']);
     expect(ready.checks.storage?.reason).toBe('storage_invalidated');
     expect(ready.checks.storage?.detail).toMatch(/No space left on device/);
@@ -171,7 +170,7 @@ describe.concurrent('storage failures under a running gateway', () => {
     const dataDir = join(dir.path, 'data');
     const configFile = await config(dir.path, dataDir);
     const first = await serve(configFile, dir.path, 'gateway-write');
-    const days = 1;
+    const days = 0.5;
     const jobId = await submit(first.url, T0, T0 + days * 86_400 * SEC);
     await eventually('the backfill to complete', async () => {
       const j = (await getJson<{ job: JobStatus }>(`${first.url}/v1/backfills/${jobId}`)).body.job;

@@ -17,8 +17,9 @@ export interface StorageHealthSource {
 /** Logs the start's WAL finding and, on each new failure, logs it and fails running jobs. Returns the unsubscribe function. */
 export function watchStorageHealth(source: StorageHealthSource, logger: Logger, failRunningJobs: (reason: string) => number): () => void {
   const wal = source.wal;
-  if (wal?.tornAt !== undefined) logger.error({ walBytes: wal.bytes, tornAt: wal.tornAt, entries: wal.entries }, wal.message);
-  else if (wal !== undefined) logger.warn({ walBytes: wal.bytes, entries: wal.entries }, wal.message);
+  // Warn, not error: a process killed in the middle of a write tears the log too (nothing committed lost).
+  if (wal?.tornAt !== undefined) logger.warn({ walBytes: wal.bytes, tornAt: wal.tornAt, entries: wal.entries }, wal.message);
+  else if (wal !== undefined) logger.info({ walBytes: wal.bytes, entries: wal.entries }, wal.message);
   return source.onFailure((failure) => {
     const jobs = failRunningJobs(`storage failed (${failure.reason}): ${failure.message}`);
     logger.error({ reason: failure.reason, since: failure.since, sticky: failure.sticky, failedJobs: jobs }, `storage out of service (${failure.reason}): ${failure.message}`);

@@ -233,7 +233,7 @@ describe('storage failures under a running gateway', () => {
     const second = await serve(configFile, dir.path, 'gateway-torn', { SEAMLESS_BACKFILL_LOCAL_WORKERS: '0' });
     const lines = second.process.stderr.split('\n').filter((l) => l.includes('write-ahead log'));
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/"level":50.*is torn at byte \d+ of \d+.*writes committed after it are lost/);
+    expect(lines[0]).toMatch(/"level":40.*is torn at byte \d+ of \d+.*writes committed after it are lost/);
     const health = await getJson<HealthBody>(`${second.url}/healthz`);
     expect(health.body.checks.storage?.detail).toMatch(/at start: write-ahead log .* is torn at byte/);
     await second.process.kill('SIGTERM');

@@ -39,7 +39,7 @@ export function inspectWal(databasePath: string): WalFinding | undefined {
       if (size < 0n || BigInt(offset + HEADER_BYTES) + size > BigInt(bytes)) {
         return {
           bytes, entries, tornAt: offset,
-          message: `write-ahead log ${walPath} is torn at byte ${offset} of ${bytes} (after ${entries} whole entries): DuckDB replays up to the tear and drops the rest, so writes committed after it are lost; re-backfill the ranges written last before the stop`,
+          message: `write-ahead log ${walPath} is torn at byte ${offset} of ${bytes} (after ${entries} whole entries): DuckDB replays up to the tear and drops the rest; unless the process was killed in the middle of that write (then it was never committed), writes committed after it are lost: re-backfill the ranges written last before the stop`,
         };
       }
       offset += HEADER_BYTES + Number(size);

@@ -50,7 +50,8 @@ export async function openDatabaseHandle(path: string, clock: Clock): Promise<Da
   } catch (err) {
     if (conns !== undefined) closeConnections(conns);
     const translated = translateDuckDbError(err, 'open');
-    if (wal !== undefined) throw new StorageEngineError('duckdb', 'open', `${translated.message} (${wal.message})`, { cause: translated });
+    // DuckDB refusing the log it replays: say which log and what the check found in it.
+    if (wal !== undefined) throw new StorageEngineError('duckdb', 'open', `${err instanceof Error ? err.message : String(err)} (${wal.message})`, { cause: translated });
     throw translated;
   }
   return new DuckDbDatabaseHandle(conns, clock, wal);

@@ -69,6 +69,12 @@ export interface DistributedCoordinatorOptions {
 
 export interface DistributedCoordinator extends BackfillCoordinator {
   readonly service: CoordinatorService;
+  /**
+   * Settles every running job as `failed` with `reason` (the storage under it failed, so its
+   * shards could not even be marked failed). The shards stay as the store holds them: a restart
+   * recovers them. Returns how many jobs it failed.
+   */
+  failRunning(reason: string): number;
 }
 
 export async function createDistributedCoordinator(o: DistributedCoordinatorOptions): Promise<DistributedCoordinator> {
@@ -282,6 +288,16 @@ export async function createDistributedCoordinator(o: DistributedCoordinatorOpti
       if (!job) return Promise.reject(new NotFoundError('backfill job', id));
       // Only the wait is abortable: the job goes on for everyone else.
       return abortable(job.done, signal);
+    },
+
+    failRunning(reason) {
+      let failed = 0;
+      for (const job of tracker.jobs()) {
+        if (job.status().state !== 'running') continue;
+        tracker.abandon(job.record.id, reason);
+        failed++;
+      }
+      return failed;
     },
 
     subscribe(listener) {

@@ -77,7 +77,10 @@ export function createJobTracker(clock: Clock, onFinished: (job: TrackedJob, sta
     }
 
     stateOf(key: string): ShardState {
-      return shards.get(key)?.state ?? (this.abandoned !== undefined ? 'failed' : 'pending');
+      const state = shards.get(key)?.state;
+      // An abandoned job's unfinished shards count as failed (with the abandon reason).
+      if (this.abandoned !== undefined && (state === undefined || !TERMINAL.has(state))) return 'failed';
+      return state ?? 'pending';
     }
 
     get settled(): boolean {
@@ -112,7 +115,7 @@ export function createJobTracker(clock: Clock, onFinished: (job: TrackedJob, sta
         const state = this.stateOf(key);
         counts[state]++;
         rows += this.rowsFor(key);
-        if (state === 'failed') errors.push({ shard: key, start: s?.start ?? 0, end: s?.end ?? 0, reason: s?.lastError ?? this.abandoned ?? 'unknown' });
+        if (state === 'failed') errors.push({ shard: key, start: s?.start ?? 0, end: s?.end ?? 0, reason: (s?.state === 'failed' ? s.lastError : this.abandoned) ?? s?.lastError ?? 'unknown' });
       }
       const total = this.record.shardKeys.length;
       let state: JobState = 'running';

@@ -27,6 +27,12 @@ export interface BackfillParts {
   /** Whether this process runs the distributed coordinator (it logs `job_completed` itself). */
   readonly distributed: boolean;
   health(): Promise<HealthCheck>;
+  /**
+   * Fails every running job with `reason` when the storage under the lease store failed (its
+   * shards could not even be marked failed); returns how many. Only the distributed coordinator
+   * needs it: the in-process one fails its shards itself, a remote one owns its storage.
+   */
+  failRunning(reason: string): number;
   close(): Promise<void>;
 }
 
@@ -79,7 +85,7 @@ export async function composeBackfill(d: BackfillDeps): Promise<BackfillParts> {
       : undefined;
     const coordinator = createRemoteCoordinator({ client, clock, logger });
     return {
-      coordinator, service: undefined, distributed: false,
+      coordinator, service: undefined, distributed: false, failRunning: () => 0,
       health: () => client.health().then(
         (body) => {
           metrics.coordinatorUp.set({ backend: 'remote' }, 1);
@@ -105,7 +111,7 @@ export async function composeBackfill(d: BackfillDeps): Promise<BackfillParts> {
       limits: { maxBarsPerJob: bf.maxBarsPerJob, maxShardsPerJob: bf.maxShardsPerJob },
     });
     return {
-      coordinator, service: undefined, distributed: false,
+      coordinator, service: undefined, distributed: false, failRunning: () => 0,
       health: async () => ({ ok: true, detail: 'in-process' }),
       close: () => coordinator.close(),
     };
@@ -125,6 +131,7 @@ export async function composeBackfill(d: BackfillDeps): Promise<BackfillParts> {
   });
   return {
     coordinator, service: coordinator.service, distributed: true,
+    failRunning: (reason) => coordinator.failRunning(reason),
     async health() {
       const h = await coordinator.service.health();
       metrics.coordinatorUp.set({ backend: h.store }, h.ok ? 1 : 0);

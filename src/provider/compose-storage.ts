@@ -12,7 +12,7 @@ import type { IngestFindingStore, ReportArchive } from '../conformance/index.js'
 import type { SeamlessConfig } from '../config/index.js';
 import type { RegistryStore } from '../schema/index.js';
 import { createEmbeddedDatabase, createPostgresStorage } from '../storage/index.js';
-import type { BarStore, EmbeddedDatabase } from '../storage/index.js';
+import type { BarStore, EmbeddedDatabase, StorageFailure, WalFinding } from '../storage/index.js';
 
 export interface StorageParts {
   readonly bars: BarStore;
@@ -20,6 +20,11 @@ export interface StorageParts {
   readonly registry: RegistryStore;
   readonly reports: ReportArchive;
   readonly leases: LeaseStore;
+  /** The embedded database's failure, if any (it holds leases and the registry with either engine). */
+  failure(): StorageFailure | undefined;
+  onFailure(listener: (failure: StorageFailure) => void): () => void;
+  /** What the start found in the embedded database's write-ahead log. */
+  readonly wal: WalFinding | undefined;
   close(): Promise<void>;
 }
 
@@ -36,6 +41,7 @@ export async function composeStorage(config: SeamlessConfig['storage'], dataDir:
     }
     return {
       bars: pg.bars, findings: pg.findings, registry: db.registry, reports: db.reports, leases: db.leases,
+      failure: () => db.failure(), onFailure: (listener) => db.onFailure(listener), wal: db.wal,
       async close() {
         // Both close even when one fails; the first failure is reported.
         const results = await Promise.allSettled([pg.close(), db.close()]);
@@ -46,6 +52,7 @@ export async function composeStorage(config: SeamlessConfig['storage'], dataDir:
   const db = await openEmbedded(config, dataDir, clock);
   return {
     bars: db.bars, findings: db.findings, registry: db.registry, reports: db.reports, leases: db.leases,
+    failure: () => db.failure(), onFailure: (listener) => db.onFailure(listener), wal: db.wal,
     close: () => db.close(),
   };
 }

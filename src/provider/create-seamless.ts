@@ -18,9 +18,10 @@ import { createConformancePipeline } from '../conformance/index.js';
 import type { ConformanceReport } from '../conformance/index.js';
 import { createDriftDetector, createSchemaRegistry, registerShippedSchemas } from '../schema/index.js';
 import type { SchemaRegistry } from '../schema/index.js';
-import type { BarStore, CoverageRange } from '../storage/index.js';
+import type { BarStore, CoverageRange, StorageFailure } from '../storage/index.js';
 import { composeSources, composeUpstreamBudgets } from './compose-sources.js';
 import { composeStorage } from './compose-storage.js';
+import { storageCheck, watchStorageHealth } from './storage-health.js';
 import { DISTRIBUTED_COORDINATOR_LOGS, IN_PROCESS_COORDINATOR_LOGS, createBackfillEventFeed } from './backfill-event-feed.js';
 import { checkBackfillTopology, composeBackfill } from './compose-backfill.js';
 import { composeLive } from './compose-live.js';
@@ -98,6 +99,8 @@ export interface Seamless {
   reports(filter: { nodeId?: string; intervalMs?: number; limit?: number }): Promise<ConformanceReport[]>;
   report(id: string): Promise<ConformanceReport | undefined>;
   health(): Promise<Record<string, HealthCheck>>;
+  /** The storage failure that makes /readyz red (reason, message, since), if any: no I/O. */
+  storageFailure(): StorageFailure | undefined;
   cacheStats(): CacheStats | undefined;
   close(): Promise<void>;
 }
@@ -162,6 +165,7 @@ export async function createSeamless(options: CreateSeamlessOptions = {}): Promi
     ...(coordinatorKey ? { apiKey: coordinatorKey } : {}),
   });
   const { coordinator } = backfill;
+  const unwatchStorage = watchStorageHealth(db, logger.child({ name: LOGGER_NAMES.storage }), (reason) => backfill.failRunning(reason));
   // Events: the seamless.backfill feed (replay buffer, logs, NATS JetStream when configured).
   const eventFeed = await createBackfillEventFeed({
     source: coordinator, logger: backfillLogger, clock, nats: config.seamless.events.nats,
@@ -308,9 +312,9 @@ export async function createSeamless(options: CreateSeamlessOptions = {}): Promi
       const checks: Record<string, HealthCheck> = {};
       try {
         await store.ping();
-        checks.storage = { ok: true, detail: store.engine };
+        checks.storage = storageCheck(db, store.engine) ?? { ok: true, detail: store.engine };
       } catch (error) {
-        checks.storage = { ok: false, detail: error instanceof Error ? error.message : String(error) };
+        checks.storage = storageCheck(db, store.engine) ?? { ok: false, detail: error instanceof Error ? error.message : String(error) };
       }
       checks.coordinator = closed ? { ok: false, detail: 'closed' } : await backfill.health();
       if (config.seamless.backfill.suspended) checks.backfill = { ok: true, detail: 'suspended (seamless.backfill.suspended): reads answer from storage, no backfill' };
@@ -329,12 +333,15 @@ export async function createSeamless(options: CreateSeamlessOptions = {}): Promi
       return checks;
     },
 
+    storageFailure: () => db.failure(),
+
     cacheStats: () => cache?.stats(),
 
     async close() {
       if (closed) return;
       closed = true;
       unsubscribeCache();
+      unwatchStorage();
       slaStage?.close();
       // Before backfill and storage: its last write-through needs storage, its gap waits end.
       await live?.close();

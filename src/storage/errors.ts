@@ -3,6 +3,7 @@
  * ARCHITECTURE.md §1; engines raise these and nothing above storage branches on driver details.
  */
 import { ConflictError, InternalError } from '../core/index.js';
+import type { StorageFailureReason } from './storage-failure.js';
 
 /** A dataset already holds bars of one frame schema and a caller used another. */
 export class DatasetSchemaConflictError extends ConflictError {
@@ -22,5 +23,24 @@ export class StorageEngineError extends InternalError {
     super(`${engine} ${operation}: ${message}`, { cause: options.cause, details: { engine, operation } });
     this.retryable = options.retryable ?? false;
     this.name = 'StorageEngineError';
+  }
+}
+
+/**
+ * The storage engine is out of service (`details.reason`: `storage_invalidated`,
+ * `storage_corrupt`, `storage_disk_full`, `storage_read_only`). Code `internal` (an engine
+ * failure, not the caller's), answered 503: the instance cannot serve until the operator acts
+ * (docs/operations/runbook.md), and probes and load balancers read 503 as "not here".
+ */
+export class StorageUnavailableError extends InternalError {
+  override readonly retryable = false;
+  /** `engineMessage`: what the engine said, without this class's prefix. */
+  constructor(readonly engine: string, readonly operation: string, readonly reason: StorageFailureReason, readonly engineMessage: string, options: { cause?: unknown } = {}) {
+    super(`${engine} ${operation}: storage unavailable (${reason}): ${engineMessage}`, { cause: options.cause, details: { engine, operation, reason } });
+    this.name = 'StorageUnavailableError';
+  }
+
+  override get httpStatus(): number {
+    return 503;
   }
 }

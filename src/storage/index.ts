@@ -4,7 +4,7 @@
 export { createDuckDbBarStore } from './duckdb/duckdb-bar-store.js';
 export { createEmbeddedDatabase } from './duckdb/embedded-database.js';
 export { DEFAULT_REPORT_LIST_LIMIT, MAX_REPORT_LIST_LIMIT } from './duckdb/duckdb-report-archive.js';
-export { DatasetSchemaConflictError, StorageEngineError } from './errors.js';
+export { DatasetSchemaConflictError, StorageEngineError, StorageUnavailableError } from './errors.js';
 export { createPostgresStorage, DEFAULT_PG_CONNECT_TIMEOUT_MS, DEFAULT_PG_POOL_MAX } from './postgres/postgres-storage.js';
 
 export type {
@@ -12,4 +12,5 @@ export type {
 } from './bar-store.js';
 export type { DuckDbBarStoreOptions } from './duckdb/duckdb-bar-store.js';
 export type { EmbeddedDatabase, EmbeddedDatabaseOptions } from './duckdb/embedded-database.js';
+export type { StorageFailure, StorageFailureReason, WalFinding } from './storage-failure.js';
 export type { PostgresStorage, PostgresStorageOptions } from './postgres/postgres-storage.js';

@@ -1,6 +1,7 @@
 /**
- * GET /healthz (storage, coordinator… answer), GET /readyz (started and migrated), GET /metrics.
- * All three are open (no key), as probes and Prometheus scrapers expect.
+ * GET /healthz (storage, coordinator… answer), GET /readyz (started and migrated, and storage in
+ * service: a storage failure answers 503 naming `storage`, its reason and since when, without
+ * I/O), GET /metrics. All three are open (no key), as probes and Prometheus scrapers expect.
  */
 import type { FastifyInstance } from 'fastify';
 import type { Seamless } from '../../provider/index.js';
@@ -13,8 +14,13 @@ export function healthRoutes(app: FastifyInstance, seamless: Seamless, isReady: 
   });
 
   app.get('/readyz', async (_request, reply) => {
-    const ready = isReady();
-    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'starting' });
+    if (!isReady()) return reply.code(503).send({ status: 'starting' });
+    const failure = seamless.storageFailure();
+    if (failure === undefined) return reply.code(200).send({ status: 'ready' });
+    return reply.code(503).send({
+      status: 'failing', failing: ['storage'],
+      checks: { storage: { ok: false, reason: failure.reason, since: new Date(failure.since).toISOString(), detail: `${failure.reason}: ${failure.message}`, affected: failure.affected } },
+    });
   });
 
   app.get('/metrics', async (_request, reply) => {

@@ -10,7 +10,7 @@ import type { Clock, Frame, FrameSchema, TimeRange } from '../../core/index.js';
 import type {
   BarStore, CoverageRange, DatasetKey, DatasetSummary, Fence, WriteBatch, WriteReport,
 } from '../bar-store.js';
-import { DatasetSchemaConflictError } from '../errors.js';
+import { DatasetSchemaConflictError, StorageUnavailableError } from '../errors.js';
 import { appendBars, deleteBars } from './bar-writer.js';
 import { insertFindings, supersedeFindings } from './duckdb-ingest-findings.js';
 import { barReadStatements, readBars } from './bar-reader.js';
@@ -81,7 +81,8 @@ class DuckDbBarStore implements BarStore {
         this.#readSql.set(schema.name, statements);
       }
       const sql = statements;
-      return await this.#db.query('read', (reader) => readBars(reader, sql, schema, row.id, dataset.intervalMs, range));
+      return await this.#db.query('read', (reader) => readBars(reader, sql, schema, row.id, dataset.intervalMs, range),
+        `${JSON.stringify(dataset.nodeId)} @ ${dataset.intervalMs} ms [${new Date(range.start).toISOString()}, ${new Date(range.end).toISOString()})`);
     } catch (err) {
       throw translateDuckDbError(err, 'read');
     }
@@ -188,6 +189,9 @@ class DuckDbBarStore implements BarStore {
 
   async ping(): Promise<void> {
     this.#assertOpen('ping');
+    // SELECT 1 still answers on a full disk or with a corrupt block: the recorded failure says it.
+    const failure = this.#db.failure();
+    if (failure !== undefined) throw new StorageUnavailableError('duckdb', 'ping', failure.reason, failure.message);
     try {
       await this.#db.query('ping', (reader) => reader.run('SELECT 1'));
     } catch (err) {

@@ -4,7 +4,8 @@
  */
 import { isSeamlessError } from '../../core/index.js';
 import type { SeamlessError } from '../../core/index.js';
-import { StorageEngineError } from '../errors.js';
+import { StorageEngineError, StorageUnavailableError } from '../errors.js';
+import type { StorageFailureReason } from '../storage-failure.js';
 
 /**
  * DuckDB reports failures as plain `Error`s whose message starts with the error class
@@ -13,8 +14,29 @@ import { StorageEngineError } from '../errors.js';
  */
 const TRANSIENT = /(^|\s)(TransactionContext Error: .*[Cc]onflict|IO Error: Could not set lock|Conflict on tuple deletion|Could not set lock on file)/;
 
+/**
+ * Failures that put the database out of service, most severe first (an invalidation message
+ * quotes its original error, e.g. "No space left on device"). Seen for real in
+ * test/scenarios/storage-failures.test.ts: a checkpoint on a full disk → `FATAL Error: …
+ * database has been invalidated`; a WAL write on a full disk → `Could not write file …: No space
+ * left on device`; a damaged block → `IO Error: Corrupt database file: computed checksum …`.
+ */
+const FAILURES: readonly (readonly [RegExp, StorageFailureReason])[] = [
+  [/FATAL Error|database has been invalidated/, 'storage_invalidated'],
+  [/Corrupt database file|does not match stored checksum/, 'storage_corrupt'],
+  [/No space left on device/, 'storage_disk_full'],
+  [/Read-only file system/, 'storage_read_only'],
+];
+
+export function storageFailureReasonOf(message: string): StorageFailureReason | undefined {
+  for (const [pattern, reason] of FAILURES) if (pattern.test(message)) return reason;
+  return undefined;
+}
+
 export function translateDuckDbError(err: unknown, operation: string): SeamlessError {
   if (isSeamlessError(err)) return err;
   const message = err instanceof Error ? err.message : String(err);
+  const failure = storageFailureReasonOf(message);
+  if (failure !== undefined) return new StorageUnavailableError('duckdb', operation, failure, message, { cause: err });
   return new StorageEngineError('duckdb', operation, message, { cause: err, retryable: TRANSIENT.test(message) });
 }

@@ -10,6 +10,7 @@ import type { LeaseStore } from '../../backfill/index.js';
 import type { IngestFindingStore, ReportArchive } from '../../conformance/index.js';
 import type { RegistryStore } from '../../schema/index.js';
 import type { BarStore } from '../bar-store.js';
+import type { StorageFailure, WalFinding } from '../storage-failure.js';
 import { openDatabaseHandle } from './database-handle.js';
 import { barStoreOn } from './duckdb-bar-store.js';
 import { ingestFindingStoreOn } from './duckdb-ingest-findings.js';
@@ -34,6 +35,12 @@ export interface EmbeddedDatabase {
    * only detaches its watchers (the store lives as long as the database); `close()` ends both.
    */
   readonly leases: LeaseStore;
+  /** The failure that put the database out of service (reason, message, since), if any. */
+  failure(): StorageFailure | undefined;
+  /** Called once per new failure (the moment health goes red); returns the unsubscribe function. */
+  onFailure(listener: (failure: StorageFailure) => void): () => void;
+  /** What the open found in a write-ahead log left by an unclean stop (undefined: none). */
+  readonly wal: WalFinding | undefined;
   /**
    * Closes the database once (idempotent; `bars.close()` does the same): queued writes settle
    * first, then every store's calls throw StorageEngineError (`internal`).
@@ -61,6 +68,9 @@ export async function createEmbeddedDatabase(options: EmbeddedDatabaseOptions): 
     reports: reportArchiveOn(handle),
     findings: ingestFindingStoreOn(handle),
     leases: leaseStoreOn(handle),
+    failure: () => handle.failure(),
+    onFailure: (listener: (failure: StorageFailure) => void) => handle.onFailure(listener),
+    wal: handle.wal,
     close: () => handle.close(),
   });
 }

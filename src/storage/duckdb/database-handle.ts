@@ -8,7 +8,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Clock } from '../../core/index.js';
 import { StorageEngineError } from '../errors.js';
 import { closeConnections, createSerialQueue, inTransaction, openConnections } from './connection.js';
-import type { DuckDbConnections, SerialQueue } from './connection.js';
+import type { DuckDbConnections, SerialQueue, WriteLane } from './connection.js';
 import { translateDuckDbError } from './duckdb-errors.js';
 import { migrate } from './migrations.js';
 
@@ -19,8 +19,11 @@ export interface DatabaseHandle {
   readonly clock: Clock;
   /** Throws StorageEngineError (`internal`) once the database is closed. */
   assertOpen(operation: string): void;
-  /** Runs `fn` on the write queue inside one transaction on the writer; errors are translated. */
-  transact<T>(operation: string, fn: (writer: DuckDBConnection) => Promise<T>): Promise<T>;
+  /**
+   * Runs `fn` on the write queue inside one transaction on the writer; errors are translated.
+   * `background` (bulk bookkeeping nobody waits for) waits until no `normal` write is queued.
+   */
+  transact<T>(operation: string, fn: (writer: DuckDBConnection) => Promise<T>, lane?: WriteLane): Promise<T>;
   /** Runs `fn` on the reader connection (committed data only); errors are translated. */
   query<T>(operation: string, fn: (reader: DuckDBConnection) => Promise<T>): Promise<T>;
   /** Idempotent: queued writes settle, then the connections and the instance close. */
@@ -57,7 +60,7 @@ class DuckDbDatabaseHandle implements DatabaseHandle {
     if (this.#closed) throw new StorageEngineError('duckdb', operation, 'the store is closed');
   }
 
-  async transact<T>(operation: string, fn: (writer: DuckDBConnection) => Promise<T>): Promise<T> {
+  async transact<T>(operation: string, fn: (writer: DuckDBConnection) => Promise<T>, lane: WriteLane = 'normal'): Promise<T> {
     this.assertOpen(operation);
     return await this.writes.run(async () => {
       // Closed while this write waited in the queue.
@@ -68,7 +71,7 @@ class DuckDbDatabaseHandle implements DatabaseHandle {
       } catch (err) {
         throw translateDuckDbError(err, operation);
       }
-    });
+    }, lane);
   }
 
   async query<T>(operation: string, fn: (reader: DuckDBConnection) => Promise<T>): Promise<T> {

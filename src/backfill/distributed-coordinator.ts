@@ -209,7 +209,8 @@ export async function createDistributedCoordinator(o: DistributedCoordinatorOpti
 
   workers = o.localWorkers > 0
     ? startLeaseWorkers({
-      count: o.localWorkers, workerId, leases, store: o.store, fetchShard: o.fetchShard, resolveTarget: o.resolveTarget,
+      // One more loop for `read` shards only: a read waits for no background shard to finish.
+      count: o.localWorkers, readSlots: 1, workerId, leases, store: o.store, fetchShard: o.fetchShard, resolveTarget: o.resolveTarget,
       leaseMs, heartbeatMs, idleMs: sweepMs, retry: o.retry, clock, logger, metrics, emit, onRecord: record,
       ...(o.tracing?.enabled ? { traceShard } : {}),
     })
@@ -265,7 +266,7 @@ export async function createDistributedCoordinator(o: DistributedCoordinatorOpti
       const job = tracker.track(jobRecord, joined);
       logger.info({ job: jobRecord.id, nodeId: dataset.nodeId, intervalMs: dataset.intervalMs, shards: specs.length, bars: size.bars, priority, requestedBy: request.requestedBy }, 'backfill job submitted');
       (async () => {
-        await leases.createJob(jobRecord);
+        await leases.createJob(jobRecord, priority);
         // In batches: workers start on the first batch while the rest is registered.
         for (let i = 0; i < specs.length && !closed; i += REGISTER_BATCH) {
           for (const shard of await leases.ensureShards(specs.slice(i, i + REGISTER_BATCH), clock.now())) record(shard);

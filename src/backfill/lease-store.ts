@@ -97,7 +97,11 @@ export interface LeaseStore {
    * transactions of a bounded number of shards, so other writes never wait behind a long job.
    */
   ensureShards(shards: readonly ShardSpec[], now: number): Promise<ShardRecord[]>;
-  createJob(job: JobRecord): Promise<void>;
+  /**
+   * `priority` says whether a waiting read needs the job (default `background`): a store with one
+   * write path may register a `background` job after the writes of everything else.
+   */
+  createJob(job: JobRecord, priority?: ShardPriority): Promise<void>;
   job(id: string): Promise<JobRecord | undefined>;
   /** Newest first. */
   jobs(limit: number): Promise<JobRecord[]>;

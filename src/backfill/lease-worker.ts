@@ -18,6 +18,11 @@ import type { ShardFetcher } from './shard-fetcher.js';
 
 export interface LeaseWorkerOptions {
   readonly count: number;
+  /**
+   * Extra loops that claim only `read` shards (default 0): a waiting read's shard is taken at once
+   * even while every other loop is busy with a long background shard.
+   */
+  readonly readSlots?: number;
   readonly workerId: string;
   readonly leases: LeaseStore;
   readonly store: BarStore;
@@ -72,11 +77,11 @@ export function startLeaseWorkers(o: LeaseWorkerOptions): LeaseWorkers {
     }
   }
 
-  async function loop(n: number): Promise<void> {
+  async function loop(n: number, readsOnly: boolean): Promise<void> {
     const me = `${o.workerId}/${n}`;
     while (!signal.aborted) {
       try {
-        const grant = await claimNext(me);
+        const grant = await claimNext(me, readsOnly);
         if (grant) await runLease(grant.shard, grant.token, grant.stale, grant.staleHolder, me);
         else await idle();
       } catch (error) {
@@ -87,10 +92,12 @@ export function startLeaseWorkers(o: LeaseWorkerOptions): LeaseWorkers {
     }
   }
 
-  async function claimNext(me: string): Promise<{ shard: ShardRecord; token: number; stale: boolean; staleHolder: string | null } | undefined> {
+  async function claimNext(me: string, readsOnly: boolean): Promise<{ shard: ShardRecord; token: number; stale: boolean; staleHolder: string | null } | undefined> {
     const candidates = await o.leases.claimable(o.clock.now(), o.count * 4);
     for (const c of candidates) {
       if (signal.aborted) return undefined;
+      // Claim order puts `read` shards first: the first background one ends a reserved loop's turn.
+      if (readsOnly && c.priority !== 'read') return undefined;
       const r = await o.leases.claim(c.key, me, o.leaseMs, o.clock.now());
       if (r.granted) return { shard: r.shard, token: r.token, stale: r.stale, staleHolder: r.staleHolder };
     }
@@ -170,7 +177,7 @@ export function startLeaseWorkers(o: LeaseWorkerOptions): LeaseWorkers {
     }
   }
 
-  const loops = Array.from({ length: o.count }, (_, n) => loop(n));
+  const loops = Array.from({ length: o.count + (o.readSlots ?? 0) }, (_, n) => loop(n, n >= o.count));
   return {
     wake,
     async stop() {

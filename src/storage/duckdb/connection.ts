@@ -52,26 +52,60 @@ async function rollback(conn: DuckDBConnection, original: unknown): Promise<void
   }
 }
 
-/** A FIFO mutex: `run` calls execute one at a time in call order. */
+/**
+ * Which lane a write waits in. `background` is bulk bookkeeping nobody waits for (registering the
+ * shards of background backfill jobs): it runs only when no `normal` write is waiting, so a
+ * read's writes (its job's shards, its claims, its bars) never queue behind a burst of it.
+ */
+export type WriteLane = 'normal' | 'background';
+
+/**
+ * A mutex with two FIFO lanes: `run` calls execute one at a time, `normal` ones in call order
+ * before any waiting `background` one, `background` ones in call order.
+ */
 export interface SerialQueue {
-  run<T>(fn: () => Promise<T>): Promise<T>;
-  /** Resolves once everything queued so far has settled. */
+  run<T>(fn: () => Promise<T>, lane?: WriteLane): Promise<T>;
+  /** Resolves once the queue is idle (everything queued so far, and what they queued, settled). */
   drain(): Promise<void>;
 }
 
 export function createSerialQueue(): SerialQueue {
-  let tail: Promise<unknown> = Promise.resolve();
+  const lanes: Record<WriteLane, (() => Promise<void>)[]> = { normal: [], background: [] };
+  const idle: (() => void)[] = [];
+  let running = false;
+
+  function next(): void {
+    const task = lanes.normal.shift() ?? lanes.background.shift();
+    if (task === undefined) {
+      running = false;
+      for (const resolve of idle.splice(0)) resolve();
+      return;
+    }
+    running = true;
+    // A task never rejects (run settles the caller's promise), so the chain cannot break.
+    void task().then(next);
+  }
+
   return {
-    run<T>(fn: () => Promise<T>): Promise<T> {
-      const next = tail.then(fn);
-      // The queue only orders work; each caller observes its own result through `next`.
-      tail = next.then(noop, noop);
-      return next;
+    run<T>(fn: () => Promise<T>, lane: WriteLane = 'normal'): Promise<T> {
+      return new Promise<T>((resolve, reject) => {
+        lanes[lane].push(async () => {
+          try {
+            resolve(await fn());
+          } catch (error) {
+            reject(error);
+          }
+        });
+        if (running) return;
+        // Like the chain it replaces, the first task starts on a later microtask, not inside run().
+        running = true;
+        queueMicrotask(next);
+      });
     },
     drain(): Promise<void> {
-      return tail.then(noop, noop);
+      if (!running) return Promise.resolve();
+      return new Promise<void>((resolve) => { idle.push(resolve); });
     },
   };
 }
 
-function noop(): void {}

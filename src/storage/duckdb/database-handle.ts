@@ -9,7 +9,7 @@ import type { Clock } from '../../core/index.js';
 import { StorageEngineError, StorageUnavailableError } from '../errors.js';
 import type { StorageFailure, WalFinding } from '../storage-failure.js';
 import { closeConnections, createSerialQueue, inTransaction, openConnections } from './connection.js';
-import type { DuckDbConnections, SerialQueue } from './connection.js';
+import type { DuckDbConnections, SerialQueue, WriteLane } from './connection.js';
 import { translateDuckDbError } from './duckdb-errors.js';
 import { migrate } from './migrations.js';
 import { inspectWal } from './wal-inspection.js';
@@ -21,8 +21,11 @@ export interface DatabaseHandle {
   readonly clock: Clock;
   /** Throws StorageEngineError (`internal`) once the database is closed. */
   assertOpen(operation: string): void;
-  /** Runs `fn` on the write queue inside one transaction on the writer; errors are translated. */
-  transact<T>(operation: string, fn: (writer: DuckDBConnection) => Promise<T>): Promise<T>;
+  /**
+   * Runs `fn` on the write queue inside one transaction on the writer; errors are translated.
+   * `background` (bulk bookkeeping nobody waits for) waits until no `normal` write is queued.
+   */
+  transact<T>(operation: string, fn: (writer: DuckDBConnection) => Promise<T>, lane?: WriteLane): Promise<T>;
   /**
    * Runs `fn` on the reader connection (committed data only); errors are translated. `subject`
    * (e.g. the dataset and range read) is named in a failure it causes.
@@ -113,7 +116,7 @@ class DuckDbDatabaseHandle implements DatabaseHandle {
     if (this.#closed) throw new StorageEngineError('duckdb', operation, 'the store is closed');
   }
 
-  async transact<T>(operation: string, fn: (writer: DuckDBConnection) => Promise<T>): Promise<T> {
+  async transact<T>(operation: string, fn: (writer: DuckDBConnection) => Promise<T>, lane: WriteLane = 'normal'): Promise<T> {
     this.assertOpen(operation);
     return await this.writes.run(async () => {
       // Closed while this write waited in the queue.
@@ -132,7 +135,7 @@ class DuckDbDatabaseHandle implements DatabaseHandle {
       // A write committed: the file system takes writes again (space freed, writable again).
       if (this.#failure !== undefined && !this.#failure.sticky) this.#failure = undefined;
       return result;
-    });
+    }, lane);
   }
 
   async query<T>(operation: string, fn: (reader: DuckDBConnection) => Promise<T>, subject?: string): Promise<T> {

@@ -21,6 +21,7 @@ import {
 import type {
   ClaimResult, JobRecord, LeaseStore, ShardChange, ShardPriority, ShardRecord, ShardSpec, ShardState,
 } from '../../backfill/index.js';
+import type { WriteLane } from './connection.js';
 import type { DatabaseHandle } from './database-handle.js';
 import { numberOf, optionalNumber, optionalText, stringArrayOf, textOf } from './row-values.js';
 
@@ -76,7 +77,10 @@ class DuckDbLeaseStore implements LeaseStore {
     for (let i = 0; i < shards.length; i += ENSURE_CHUNK) {
       const chunk = shards.slice(i, i + ENSURE_CHUNK);
       const changed: ShardRecord[] = [];
-      await this.#write('leases.ensureShards', (conn) => ensureChunk(conn, chunk, now, byKey, changed));
+      // Background registration waits until no other write is queued: a read's shards, claims and
+      // bars never queue behind a burst of background jobs' bookkeeping.
+      const lane = chunk.some((s) => s.priority === 'read') ? 'normal' : 'background';
+      await this.#write('leases.ensureShards', (conn) => ensureChunk(conn, chunk, now, byKey, changed), lane);
       this.#publish(changed);
     }
     const out: ShardRecord[] = [];
@@ -87,7 +91,7 @@ class DuckDbLeaseStore implements LeaseStore {
     return out;
   }
 
-  async createJob(job: JobRecord): Promise<void> {
+  async createJob(job: JobRecord, priority: ShardPriority = 'background'): Promise<void> {
     await this.#write('leases.createJob', async (conn) => {
       // Re-creating an id replaces the record; the upsert keeps its seq (its place in `jobs`).
       await conn.run(
@@ -97,7 +101,7 @@ class DuckDbLeaseStore implements LeaseStore {
            shard_keys = excluded.shard_keys, requested_by = excluded.requested_by, created_at_ms = excluded.created_at_ms`,
         [job.id, job.nodeId, job.intervalMs, JSON.stringify([...job.shardKeys]), job.requestedBy, job.createdAt],
       );
-    });
+    }, priority === 'read' ? 'normal' : 'background');
   }
 
   job(id: string): Promise<JobRecord | undefined> {
@@ -222,8 +226,8 @@ class DuckDbLeaseStore implements LeaseStore {
     return next;
   }
 
-  #write<T>(operation: string, fn: (conn: DuckDBConnection) => Promise<T>): Promise<T> {
-    return this.#db.transact(operation, fn);
+  #write<T>(operation: string, fn: (conn: DuckDBConnection) => Promise<T>, lane: WriteLane = 'normal'): Promise<T> {
+    return this.#db.transact(operation, fn, lane);
   }
 
   #read<T>(operation: string, fn: (conn: DuckDBConnection) => Promise<T>): Promise<T> {

@@ -43,20 +43,35 @@ interface ChildReport {
   readonly grants: number[];
 }
 
-function runLoadChild(args: Record<string, unknown>): Promise<ChildReport> {
-  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, JSON.stringify(args)], { stdio: ['ignore', 'pipe', 'pipe'] });
+interface LoadChild {
+  /** Resolves once the process has loaded and connected (it then waits for `start`). */
+  readonly ready: Promise<void>;
+  /** Tells the process when to start loading the exchange (epoch ms). */
+  start(startAt: number): void;
+  readonly report: Promise<ChildReport>;
+}
+
+function runLoadChild(args: Record<string, unknown>): LoadChild {
+  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, JSON.stringify(args)], { stdio: ['pipe', 'pipe', 'pipe'] });
   trackChild(child);
   let out = '';
   let err = '';
-  child.stdout.on('data', (chunk: Buffer) => { out += chunk.toString('utf8'); });
+  let onReady: () => void = () => undefined;
+  const ready = new Promise<void>((resolve) => { onReady = resolve; });
+  child.stdout.on('data', (chunk: Buffer) => {
+    out += chunk.toString('utf8');
+    if (out.startsWith('ready\n')) onReady();
+  });
   child.stderr.on('data', (chunk: Buffer) => { err += chunk.toString('utf8'); });
-  return new Promise((resolve, reject) => {
+  const report = new Promise<ChildReport>((resolve, reject) => {
     child.once('exit', (code) => {
       const line = out.trim().split('\n').pop() ?? '';
       if (code !== 0 || !line.startsWith('{')) reject(new Error(`load process exited ${code}: ${err.slice(-2000)}`));
       else resolve(JSON.parse(line) as ChildReport);
     });
   });
+  // A process that dies while loading fails the wait for readiness too.
+  return { ready: Promise.race([ready, report.then(() => undefined)]), start: (startAt) => child.stdin.end(`${startAt}\n`), report };
 }
 
 describe.skipIf(!etcdAvailable())('a shared upstream budget on etcd', () => {
@@ -66,13 +81,17 @@ describe.skipIf(!etcdAvailable())('a shared upstream budget on etcd', () => {
     cleanups.push(() => etcd.stop());
     const server: FakeExchange = await startFakeExchange({ latencyMs: 2 });
     cleanups.push(() => server.close());
-    const startAt = Date.now() + 4_000; // both processes load ccxt and connect first
     const durationMs = 6_000;
     const args = {
       endpoints: etcd.endpoints(), prefix: `/budget-test-${process.pid}/`, apiUrl: server.apiUrl, ...rate, workers: 4, pageLimit: 10,
-      startAt, durationMs, now: BTCUSDT_1M.recordedAt, range: { start: BTCUSDT_1M.first, end: BTCUSDT_1M.first + HOUR },
+      durationMs, now: BTCUSDT_1M.recordedAt, range: { start: BTCUSDT_1M.first, end: BTCUSDT_1M.first + HOUR },
     };
-    const reports = await Promise.all([runLoadChild(args), runLoadChild(args)]);
+    // Both processes load ccxt and connect first (seconds each on a loaded machine), then start together.
+    const children = [runLoadChild(args), runLoadChild(args)];
+    await Promise.all(children.map((c) => c.ready));
+    const startAt = Date.now() + 500;
+    for (const c of children) c.start(startAt);
+    const reports = await Promise.all(children.map((c) => c.report));
     for (const r of reports) expect(r.errors, `${r.errorCount} errors`).toEqual([]);
 
     const arrivals = server.requests.map((r) => r.at);

@@ -1,10 +1,13 @@
 /**
  * A load process for the shared-budget measurement (run with `node --import tsx`): `workers`
  * loops fetch an hour of BTC/USDT 1m bars over and over through the real ccxt source, against the
- * fake exchange, with the upstream budget in etcd (every process of the test shares it). Starts
- * at `startAt` (epoch ms, so all processes start together), stops at `startAt + durationMs`, and
- * prints one JSON line: fetches, errors, and the time each permit was granted.
+ * fake exchange, with the upstream budget in etcd (every process of the test shares it). Once
+ * loaded (ccxt and tsx take seconds on a loaded machine) it prints `ready` and waits for a line
+ * on stdin with the start time `startAt` (epoch ms, the same for every process), so all
+ * processes start together however long each took to load; it stops at `startAt + durationMs`
+ * and prints one JSON line: fetches, errors, and the time each permit was granted.
  */
+import { createInterface } from 'node:readline';
 import { createEtcdBudgetStore } from '../../src/backfill/index.js';
 import { createCcxtSource, createStorePermitAuthority, createUpstreamBudgets } from '../../src/sources/index.js';
 import type { UpstreamBudgets } from '../../src/sources/index.js';
@@ -17,7 +20,6 @@ interface Args {
   readonly burst: number;
   readonly workers: number;
   readonly pageLimit: number;
-  readonly startAt: number;
   readonly durationMs: number;
   /** Data time of the source (the recording's "now"). */
   readonly now: number;
@@ -53,8 +55,21 @@ const source = await createCcxtSource({
   rateLimit: { requestsPerSecond: args.requestsPerSecond, burst: args.burst }, pageLimit: args.pageLimit, budgets,
   clock: { now: () => args.now },
 });
-await new Promise((resolve) => setTimeout(resolve, Math.max(0, args.startAt - Date.now())));
-const stop = AbortSignal.timeout(Math.max(1, args.startAt + args.durationMs - Date.now()));
+process.stdout.write('ready\n');
+const lines = createInterface({ input: process.stdin });
+const go = await new Promise<string | undefined>((resolve) => {
+  lines.once('line', resolve);
+  lines.once('close', () => resolve(undefined));
+});
+lines.close();
+const startAt = Number(go);
+if (!Number.isFinite(startAt)) {
+  process.stderr.write(`expected the start time on stdin, got ${JSON.stringify(go)}\n`);
+  process.exit(2);
+}
+if (Date.now() > startAt) process.stderr.write(`started ${Date.now() - startAt} ms after the start time\n`);
+await new Promise((resolve) => setTimeout(resolve, Math.max(0, startAt - Date.now())));
+const stop = AbortSignal.timeout(Math.max(1, startAt + args.durationMs - Date.now()));
 let fetches = 0;
 const errors: string[] = [];
 await Promise.all(Array.from({ length: args.workers }, async () => {

@@ -34,6 +34,8 @@ type Json = Record<string, unknown>;
 
 class RemotePermitAuthority implements PermitAuthority {
   readonly kind = 'coordinator';
+  /** The coordinator holds each permit request until its permit is free, first in first out. */
+  readonly queuesWaiters = true;
   readonly #base: URL;
   readonly #headers: Record<string, string>;
   readonly #timeoutMs: number;

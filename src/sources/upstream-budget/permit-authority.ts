@@ -25,6 +25,13 @@ export interface PermitAuthority {
   /** `memory`, `etcd` or `coordinator`. */
   readonly kind: string;
   /**
+   * True when the authority queues concurrent askers itself, first in first out (the
+   * coordinator's permits API holds each request until its permit is free): every waiter of a
+   * process then asks at once, so the round trip to the authority costs no throughput. Otherwise
+   * (a store's compare-and-set) only the head of the process's queue asks.
+   */
+  readonly queuesWaiters?: boolean;
+  /**
    * Takes one permit of `upstream` if the budget allows it now; otherwise answers how long until
    * one may be free. A remote authority may wait a while before answering "not yet".
    */

@@ -6,7 +6,9 @@
  *
  * Inside a process the waiters of one upstream queue first-in first-out and only the head asks
  * the authority, so N local workers cost one store round trip per permit instead of a thundering
- * herd of N compare-and-sets every time a permit frees up.
+ * herd of N compare-and-sets every time a permit frees up. An authority that queues askers
+ * itself (the coordinator's permits API) is asked by every waiter at once instead: one round
+ * trip at a time would cap a process at one permit per round trip, below the rate on a slow link.
  */
 import { AbortedError, abortable, delay } from '../../core/index.js';
 import type { BudgetRate } from './gcra.js';
@@ -85,6 +87,15 @@ class Budget implements UpstreamBudget {
 
   async acquire(signal?: AbortSignal): Promise<void> {
     if (signal?.aborted === true) throw new AbortedError(signal.reason);
+    if (this.#authority.queuesWaiters === true) {
+      this.#waiting++;
+      try {
+        await this.#ask(signal);
+      } finally {
+        this.#waiting--;
+      }
+      return;
+    }
     const before = this.#tail;
     let leave: () => void = () => undefined;
     const mine = new Promise<void>((resolve) => { leave = resolve; });
@@ -93,17 +104,22 @@ class Budget implements UpstreamBudget {
     this.#waiting++;
     try {
       await abortable(before, signal);
-      for (;;) {
-        const decision = await this.#authority.tryAcquire(this.upstream, this.rate, signal);
-        if (decision.granted) {
-          this.#granted++;
-          return;
-        }
-        await this.#sleep(Math.max(MIN_RETRY_MS, decision.waitMs), signal);
-      }
+      await this.#ask(signal);
     } finally {
       this.#waiting--;
       leave();
+    }
+  }
+
+  /** Asks the authority until it grants a permit. */
+  async #ask(signal?: AbortSignal): Promise<void> {
+    for (;;) {
+      const decision = await this.#authority.tryAcquire(this.upstream, this.rate, signal);
+      if (decision.granted) {
+        this.#granted++;
+        return;
+      }
+      await this.#sleep(Math.max(MIN_RETRY_MS, decision.waitMs), signal);
     }
   }
 

@@ -9,7 +9,7 @@ import { AbortedError, InvalidRequestError } from '../../../src/core/index.js';
 import {
   createMemoryBudgetStore, createStorePermitAuthority, createUpstreamBudgets, decidePause, decidePermit,
 } from '../../../src/sources/index.js';
-import type { BudgetRate, BudgetState, UpstreamBudgetStore } from '../../../src/sources/index.js';
+import type { BudgetRate, BudgetState, PermitAuthority, UpstreamBudgetStore } from '../../../src/sources/index.js';
 
 /** The most requests in any closed window [g_i, g_j] minus what burst + rate·t allows (≤ 0 means never exceeded). */
 function worstExcess(grants: readonly number[], rate: BudgetRate): number {
@@ -188,5 +188,32 @@ describe('upstream budgets', () => {
     expect(budgets.list().map((b) => b.upstream)).toEqual(['binance']);
     expect(() => budgets.budget('kraken', { requestsPerSecond: 0, burst: 1 })).toThrow(InvalidRequestError);
     expect(() => budgets.budget('kraken', { requestsPerSecond: 1, burst: 1.5 })).toThrow(/burst/);
+  });
+
+  it('lets every waiter of a process ask an authority that queues askers itself at once, so its round trip costs no throughput', async () => {
+    let asking = 0;
+    let most = 0;
+    const answers: (() => void)[] = [];
+    const authority: PermitAuthority = {
+      kind: 'coordinator',
+      queuesWaiters: true,
+      tryAcquire: async () => {
+        asking++;
+        most = Math.max(most, asking);
+        await new Promise<void>((resolve) => answers.push(resolve));
+        asking--;
+        return { granted: true, waitMs: 0 };
+      },
+      pause: async () => 0,
+      view: async () => ({ state: undefined, nowMs: 0 }),
+      close: async () => undefined,
+    };
+    const budget = createUpstreamBudgets(authority).budget('binance', { requestsPerSecond: 10, burst: 1 });
+    const granted = Promise.all([budget.acquire(), budget.acquire(), budget.acquire()]);
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    expect(most).toBe(3);
+    for (const answer of answers.splice(0)) answer();
+    await granted;
+    expect((await budget.snapshot()).granted).toBe(3);
   });
 });

@@ -147,8 +147,21 @@ export const DUCKDB_MIGRATIONS: readonly Migration[] = Object.freeze([
     statements: [
       // priority: 0 = a waiting read needs the shard, 1 = background; rank: its place in its job.
       // Claim order is (priority, rank, updated_at_ms, start_ms, key); see shard-transitions.ts.
-      'ALTER TABLE backfill_shards ADD COLUMN priority INTEGER DEFAULT 1',
-      'ALTER TABLE backfill_shards ADD COLUMN rank BIGINT DEFAULT 0',
+      // The table is rebuilt, not altered: DuckDB 1.5 cannot replay from its WAL an
+      // `ALTER TABLE … ADD COLUMN` on a table with a nextval default (seq), so a process killed
+      // before the next checkpoint left a file no one could open again. Never ALTER such a table.
+      `CREATE TABLE backfill_shards_v10 (key VARCHAR PRIMARY KEY,
+         seq BIGINT NOT NULL DEFAULT nextval('backfill_shards_seq'),
+         node_id VARCHAR NOT NULL, interval_ms BIGINT NOT NULL, start_ms BIGINT NOT NULL, end_ms BIGINT NOT NULL,
+         state VARCHAR NOT NULL, holder VARCHAR, token BIGINT NOT NULL, lease_until_ms BIGINT, attempts INTEGER NOT NULL,
+         not_before_ms BIGINT NOT NULL, last_error VARCHAR, rows_written BIGINT NOT NULL, updated_at_ms BIGINT NOT NULL,
+         priority INTEGER DEFAULT 1, rank BIGINT DEFAULT 0)`,
+      `INSERT INTO backfill_shards_v10 (key, seq, node_id, interval_ms, start_ms, end_ms, state, holder, token,
+         lease_until_ms, attempts, not_before_ms, last_error, rows_written, updated_at_ms)
+       SELECT key, seq, node_id, interval_ms, start_ms, end_ms, state, holder, token,
+         lease_until_ms, attempts, not_before_ms, last_error, rows_written, updated_at_ms FROM backfill_shards`,
+      'DROP TABLE backfill_shards',
+      'ALTER TABLE backfill_shards_v10 RENAME TO backfill_shards',
     ],
   },
 ]);

@@ -26,6 +26,9 @@ export function buildProgram(ctx: CliContext = processContext()): Command {
   const program = new Command('seamless')
     .description('Seamless market-data plane: serve the gateway, read, backfill and import bars, manage API keys, schemas and conformance reports')
     .version(packageVersion(), '-V, --version', 'print the version of seamless')
+    // Program options only before the subcommand: `seamless schema show S --version 1` is the
+    // subcommand's --version, not the program's.
+    .enablePositionalOptions()
     .showSuggestionAfterError(true)
     .exitOverride()
     .configureOutput({

@@ -1,7 +1,7 @@
 /**
  * `seamless schema …` and `seamless report …` as real CLI child processes (`node bin/seamless.js`),
  * embedded on a temporary data directory and, for the remote mode, through a served gateway
- * with API keys.
+ * with API keys. The tests run one at a time, each with its own deadline (cli-timeout.ts).
  */
 import { execFile, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, it } from 'vitest';
+import { CLI_TEST_TIMEOUT_MS } from '../helpers/cli-timeout.js';
 import { generateApiKey } from '../../src/gateway/index.js';
 
 const BIN = fileURLToPath(new URL('../../bin/seamless.js', import.meta.url));
@@ -100,7 +101,7 @@ function lineMatching(child: ChildProcess, match: (line: string) => boolean): Pr
   });
 }
 
-describe.concurrent('seamless schema and report CLI', () => {
+describe('seamless schema and report CLI', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
   it('lists the shipped subjects and shows a version with its metadata', async ({ expect }) => {
     const ws = await workspace();
     const list = await seamless(ws, ['schema', 'list']);

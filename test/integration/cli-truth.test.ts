@@ -3,6 +3,7 @@
  * counts, the report URI), a repeated backfill says nothing was written, a configuration error
  * lists every problem, `--version` and `datasets` exist. Real `seamless` child processes
  * (bin/seamless.js) on temporary data directories; `--url` against a gateway served in-process.
+ * Each test has the CLI tests' deadline (cli-timeout.ts): a CLI start is slow under load.
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -16,6 +17,7 @@ import type { RunningGateway } from '../../src/gateway/index.js';
 import { silentLogger } from '../../src/observability/index.js';
 import { createSeamless } from '../../src/provider/index.js';
 import type { Seamless } from '../../src/provider/index.js';
+import { CLI_TEST_TIMEOUT_MS } from '../helpers/cli-timeout.js';
 
 const BIN = fileURLToPath(new URL('../../bin/seamless.js', import.meta.url));
 const DEFECTS = ['--node', 'ohlcv:demo:DEFECTS', '--interval', '1m', '--start', '2024-03-01T00:00:00Z', '--end', '2024-03-01T04:00:00Z'];
@@ -43,7 +45,7 @@ function seamless(cwd: string, args: readonly string[], extraEnv: Record<string,
   });
 }
 
-describe('seamless fetch summary', () => {
+describe('seamless fetch summary', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
   it('states the conformance findings with counts and the report URI when --partial-ok serves flagged bars', async () => {
     const cwd = await workspace();
     const run = await seamless(cwd, ['fetch', ...DEFECTS, '--partial-ok', '--limit', '2']);
@@ -73,7 +75,7 @@ describe('seamless fetch summary', () => {
   });
 });
 
-describe('seamless backfill summary', () => {
+describe('seamless backfill summary', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
   it('says a repeated embedded backfill wrote nothing, the range being stored already', async () => {
     const cwd = await workspace();
     const first = await seamless(cwd, ['backfill', ...ETH_2D]);
@@ -103,6 +105,15 @@ describe('seamless backfill summary', () => {
       const again = await seamless(cwd, ['backfill', '--url', gateway.url, ...ETH_2D]);
       expect(again.code).toBe(0);
       expect(again.stdout).toMatch(/; 0 rows written: already stored, nothing to fetch$/m);
+      // The CLI's counts are the gateway's: each job's rowsWritten counts only its own rows.
+      const rowsOf = async (stdout: string): Promise<number> => {
+        const id = /^backfill (\S+) completed:/m.exec(stdout)?.[1] ?? '';
+        const res = await fetch(`${gateway.url}/v1/backfills/${encodeURIComponent(id)}`);
+        expect(res.status).toBe(200);
+        return ((await res.json()) as { job: { rowsWritten: number } }).job.rowsWritten;
+      };
+      expect(await rowsOf(first.stdout)).toBe(3000);
+      expect(await rowsOf(again.stdout)).toBe(0);
     });
 
     it('lists the gateway\'s datasets with --url', async () => {
@@ -116,7 +127,7 @@ describe('seamless backfill summary', () => {
   });
 });
 
-describe('seamless datasets', () => {
+describe('seamless datasets', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
   it('prints the configured datasets as a table: node, intervals, source, schema subject, SLA policy', async () => {
     const cwd = await workspace();
     const run = await seamless(cwd, ['datasets']);
@@ -129,7 +140,7 @@ describe('seamless datasets', () => {
   });
 });
 
-describe('seamless --version', () => {
+describe('seamless --version', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
   it('prints the package version', async () => {
     const cwd = await workspace();
     const pkg = JSON.parse(await readFile(fileURLToPath(new URL('../../package.json', import.meta.url)), 'utf8')) as { version: string };
@@ -139,7 +150,7 @@ describe('seamless --version', () => {
   });
 });
 
-describe('configuration errors on the command line', () => {
+describe('configuration errors on the command line', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
   it('lists every problem of a bad file, not only the first', async () => {
     const cwd = await workspace();
     const file = join(cwd, 'bad.yml');

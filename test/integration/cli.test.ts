@@ -1,7 +1,8 @@
 /**
  * The real `seamless` CLI, run as child processes (`node bin/seamless.js …`) from a temporary
- * working directory, each test with its own data directory. Tests run concurrently: every CLI
- * process pays tsx and DuckDB start-up, and they share nothing.
+ * working directory, each test with its own data directory. Every CLI process pays tsx and
+ * DuckDB start-up, so the tests run one at a time, each with its own deadline (cli-timeout.ts);
+ * they share nothing.
  */
 import { execFile, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -10,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, it } from 'vitest';
+import { CLI_TEST_TIMEOUT_MS } from '../helpers/cli-timeout.js';
 
 const BIN = fileURLToPath(new URL('../../bin/seamless.js', import.meta.url));
 const MINUTE = 60_000;
@@ -95,7 +97,7 @@ function exitOf(child: ChildProcess): Promise<{ code: number | null; signal: Nod
   return new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
 }
 
-describe.concurrent('seamless CLI', () => {
+describe('seamless CLI', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
   it('fetches an hour of demo bars as JSON and then reports them as stored coverage', async ({ expect }) => {
     const ws = await workspace();
     const run = await seamless(ws, ['fetch', '--node', BTC, '--interval', '1m', '--start', iso(T0), '--end', iso(T0 + 60 * MINUTE), '--format', 'json']);

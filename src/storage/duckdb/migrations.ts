@@ -1,7 +1,8 @@
 /**
  * Versioned schema migrations. Each entry is applied once, in order, inside its own
  * transaction together with its `schema_migrations` row, so a crash mid-migration leaves the
- * previous version intact and reopening a database applies nothing twice. Never edit a shipped
+ * previous version intact and reopening a database applies nothing twice; each applied migration
+ * is checkpointed into the file (its DDL is never left for a WAL replay). Never edit a shipped
  * migration: append a new one.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
@@ -184,6 +185,10 @@ export async function migrate(conn: DuckDBConnection, migrations: readonly Migra
       for (const sql of m.statements) await conn.run(sql);
       await conn.run('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, now())', [m.version, m.name]);
     });
+    // Into the database file at once: DuckDB cannot replay an ALTER TABLE … ADD COLUMN … DEFAULT
+    // from the WAL (an internal error on open), so a process killed before its next automatic
+    // checkpoint would leave a data directory that no longer opens.
+    await conn.run('CHECKPOINT');
     applied.push(m.version);
   }
   return applied;

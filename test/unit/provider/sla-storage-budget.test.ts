@@ -1,22 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { OHLCV_SCHEMA, delay, systemClock } from '../../../src/core/index.js';
-import { createInProcessCoordinator, createShardFetcher } from '../../../src/backfill/index.js';
-import { createMetrics, silentLogger } from '../../../src/observability/index.js';
-import { createDataProvider, createDatasetCatalog, createSlaStage } from '../../../src/provider/index.js';
-import { createSlaPolicySet, parseSlaPolicy } from '../../../src/sla/index.js';
+import { parseSlaPolicy } from '../../../src/sla/index.js';
 import type { SlaPolicy } from '../../../src/sla/index.js';
-import { createSyntheticSource } from '../../../src/sources/index.js';
-import { createDuckDbBarStore } from '../../../src/storage/index.js';
-import type { BarStore } from '../../../src/storage/index.js';
+import { slowStorageProvider } from './slow-storage-provider.js';
 
-const MIN = 60_000;
 const START = Date.UTC(2023, 0, 2);
 const NODE = 'ohlcv:slow-storage:X';
 
-/** Our own slow storage: the real DuckDB store, with every read delayed. */
-function slowReads(inner: BarStore, ms: number): BarStore {
-  return { ...inner, engine: inner.engine, read: async (d, s, r) => { await delay(ms); return inner.read(d, s, r); }, coverage: (d, r) => inner.coverage(d, r) };
-}
 
 function policy(onViolation: 'fail' | 'partial' | 'hold', mode: 'enforced' | 'dry-run' = 'enforced'): SlaPolicy {
   const parsed = parseSlaPolicy(`name: slow-${onViolation}-${mode}\nmatch:\n  node: "${NODE}"\nmode: ${mode}\nbudgets:\n  storage: 60\nonViolation: ${onViolation}\nowner: t\nrunbook: r.md\nescalation: e\n`, 'inline.yml');
@@ -29,28 +18,10 @@ afterEach(async () => {
   for (const c of closers.splice(0)) await c();
 });
 
-async function provider(p: SlaPolicy) {
-  const inner = await createDuckDbBarStore({ path: ':memory:' });
-  const source = createSyntheticSource({ seed: 1 });
-  const logger = silentLogger();
-  const metrics = createMetrics({ defaultMetrics: false });
-  const coordinator = createInProcessCoordinator({
-    fetchShard: createShardFetcher({ store: inner, clock: systemClock, logger, retry: { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 1 } }),
-    barsPerShard: 1000, concurrency: 2, clock: systemClock, logger, metrics,
-  });
-  closers.push(async () => { await coordinator.close(); await inner.close(); });
-  const range = { start: START, end: START + 120 * MIN };
-  await coordinator.submit({ target: { dataset: { nodeId: NODE, intervalMs: MIN }, schema: OHLCV_SCHEMA, source }, ranges: [range] }).done;
-  const store = slowReads(inner, 400);
-  const catalog = createDatasetCatalog([{ nodeId: NODE, intervals: ['1m'], source: 's', schema: 'ohlcv' }], new Map([['s', source]]), store);
-  return {
-    range,
-    metrics,
-    p: createDataProvider({
-      store, catalog, coordinator, cache: undefined, clock: systemClock, logger, metrics, maxBars: 100_000, syncBudgetMs: 10_000,
-      sla: createSlaStage(createSlaPolicySet([p]), { clock: systemClock, metrics, logger }),
-    }),
-  };
+async function provider(policy: SlaPolicy) {
+  const built = await slowStorageProvider({ nodeId: NODE, start: START, policy, readDelayMs: 400 });
+  closers.push(built.close);
+  return built;
 }
 
 describe('SLA storage budget', () => {

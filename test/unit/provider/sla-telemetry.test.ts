@@ -6,27 +6,18 @@
  * loopback listener.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { OHLCV_SCHEMA, delay, systemClock } from '../../../src/core/index.js';
-import { createInProcessCoordinator, createShardFetcher } from '../../../src/backfill/index.js';
-import { createMetrics, createTracing, silentLogger } from '../../../src/observability/index.js';
+import { delay } from '../../../src/core/index.js';
+import { createTracing } from '../../../src/observability/index.js';
 import type { SeamlessMetrics, Tracing } from '../../../src/observability/index.js';
-import { createDataProvider, createDatasetCatalog, createSlaStage } from '../../../src/provider/index.js';
-import { createSlaPolicySet, parseSlaPolicy } from '../../../src/sla/index.js';
+import { parseSlaPolicy } from '../../../src/sla/index.js';
 import type { SlaPolicy } from '../../../src/sla/index.js';
-import { createSyntheticSource } from '../../../src/sources/index.js';
-import { createDuckDbBarStore } from '../../../src/storage/index.js';
-import type { BarStore } from '../../../src/storage/index.js';
 import { startOtlpListener } from '../../harness/otlp-listener.js';
 import type { OtlpListener, ReceivedSpan } from '../../harness/otlp-listener.js';
+import { slowStorageProvider } from './slow-storage-provider.js';
 
-const MIN = 60_000;
 const START = Date.UTC(2023, 0, 2);
 const NODE = 'ohlcv:slow-storage:T';
 
-/** Our own slow storage: the real DuckDB store, with every read delayed. */
-function slowReads(inner: BarStore, ms: number): BarStore {
-  return { ...inner, engine: inner.engine, read: async (d, s, r) => { await delay(ms); return inner.read(d, s, r); }, coverage: (d, r) => inner.coverage(d, r) };
-}
 
 function policy(mode: 'enforced' | 'dry-run'): SlaPolicy {
   const parsed = parseSlaPolicy(`name: storage-${mode}\nmatch:\n  node: "${NODE}"\nmode: ${mode}\nbudgets:\n  storage: 60\n  total: 30000\nonViolation: fail\nowner: t\nrunbook: r.md\nescalation: e\n`, 'inline.yml');
@@ -49,28 +40,10 @@ afterEach(async () => {
   for (const c of closers.splice(0)) await c();
 });
 
-async function provider(p: SlaPolicy) {
-  const inner = await createDuckDbBarStore({ path: ':memory:' });
-  const source = createSyntheticSource({ seed: 1 });
-  const logger = silentLogger();
-  const metrics = createMetrics({ defaultMetrics: false });
-  const coordinator = createInProcessCoordinator({
-    fetchShard: createShardFetcher({ store: inner, clock: systemClock, logger, retry: { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 1 } }),
-    barsPerShard: 1000, concurrency: 2, clock: systemClock, logger, metrics,
-  });
-  closers.push(async () => { await coordinator.close(); await inner.close(); });
-  const range = { start: START, end: START + 120 * MIN };
-  await coordinator.submit({ target: { dataset: { nodeId: NODE, intervalMs: MIN }, schema: OHLCV_SCHEMA, source }, ranges: [range] }).done;
-  const store = slowReads(inner, 300);
-  const catalog = createDatasetCatalog([{ nodeId: NODE, intervals: ['1m'], source: 's', schema: 'ohlcv' }], new Map([['s', source]]), store);
-  return {
-    range,
-    metrics,
-    p: createDataProvider({
-      store, catalog, coordinator, cache: undefined, clock: systemClock, logger, metrics, maxBars: 100_000, syncBudgetMs: 10_000, tracing,
-      sla: createSlaStage(createSlaPolicySet([p]), { clock: systemClock, metrics, logger }),
-    }),
-  };
+async function provider(policy: SlaPolicy) {
+  const built = await slowStorageProvider({ nodeId: NODE, start: START, policy, readDelayMs: 300, tracing });
+  closers.push(built.close);
+  return built;
 }
 
 /** The `_count` of the deadline histogram for one phase (0 when absent). */

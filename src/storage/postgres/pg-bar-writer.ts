@@ -13,6 +13,7 @@ import type { Frame, TimeRange } from '../../core/index.js';
 import type { BarTable } from '../bar-tables.js';
 import type { CopyColumnType } from './binary-copy-decoder.js';
 import { encodeBinaryCopy } from './binary-copy-encoder.js';
+import { rangeArrays } from './range-arrays.js';
 
 export interface BarWriteStatements {
   readonly types: readonly CopyColumnType[];
@@ -43,12 +44,7 @@ export function barWriteStatements(t: BarTable): BarWriteStatements {
 
 export async function deleteBars(client: PoolClient, sql: BarWriteStatements, datasetId: number, ranges: readonly TimeRange[]): Promise<void> {
   if (ranges.length === 0) return;
-  const starts: number[] = [];
-  const ends: number[] = [];
-  for (const r of ranges) {
-    starts.push(r.start);
-    ends.push(r.end);
-  }
+  const { starts, ends } = rangeArrays(ranges);
   await client.query(sql.deleteRanges, [datasetId, starts, ends]);
 }
 

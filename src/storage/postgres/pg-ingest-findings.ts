@@ -11,6 +11,7 @@ import type { TimeRange } from '../../core/index.js';
 import type { DatasetKey } from '../bar-store.js';
 import { validateDataset, validateFindings, validateRange } from '../write-validation.js';
 import type { PgDatabase } from './pg-database.js';
+import { rangeArrays } from './range-arrays.js';
 
 /** Findings per INSERT: bounds the parameter arrays of one statement. */
 const ROWS_PER_INSERT = 10_000;
@@ -31,12 +32,7 @@ const SUPERSEDE = `UPDATE ingest_findings f SET superseded_at_ms = $1
 /** Marks the findings in force inside `ranges` superseded at `at`, inside the caller's (bar write) transaction. */
 export async function supersedeFindings(client: PoolClient, dataset: DatasetKey, ranges: readonly TimeRange[], at: number): Promise<void> {
   if (ranges.length === 0) return;
-  const starts: number[] = [];
-  const ends: number[] = [];
-  for (const r of ranges) {
-    starts.push(r.start);
-    ends.push(r.end);
-  }
+  const { starts, ends } = rangeArrays(ranges);
   await client.query({ name: 'seamless_findings_supersede', text: SUPERSEDE, values: [at, dataset.nodeId, dataset.intervalMs, starts, ends] });
 }
 

@@ -87,6 +87,8 @@ export async function createDistributedCoordinator(o: DistributedCoordinatorOpti
   const changeWaiters = new Set<() => void>();
   const stopping = new AbortController();
   let closed = false;
+  /** Job registrations with the lease store still running (close waits for them). */
+  const registrations = new Set<Promise<void>>();
 
   function emit(event: BackfillEvent): void {
     notifyListeners(listeners, event, logger);
@@ -265,7 +267,7 @@ export async function createDistributedCoordinator(o: DistributedCoordinatorOpti
       metrics?.backfillJobsRunning.inc(jobLabels(jobRecord));
       const job = tracker.track(jobRecord, joined);
       logger.info({ job: jobRecord.id, nodeId: dataset.nodeId, intervalMs: dataset.intervalMs, shards: specs.length, bars: size.bars, priority, requestedBy: request.requestedBy }, 'backfill job submitted');
-      (async () => {
+      const registration = (async () => {
         await leases.createJob(jobRecord, priority);
         // In batches: workers start on the first batch while the rest is registered.
         for (let i = 0; i < specs.length && !closed; i += REGISTER_BATCH) {
@@ -277,6 +279,8 @@ export async function createDistributedCoordinator(o: DistributedCoordinatorOpti
         logger.error({ job: jobRecord.id, err: error }, 'could not register the backfill job with the lease store');
         tracker.abandon(jobRecord.id, `lease store unavailable: ${reason}`);
       });
+      registrations.add(registration);
+      void registration.finally(() => registrations.delete(registration));
       return { id: jobRecord.id, status: () => job.status(), done: job.done };
     },
 
@@ -313,6 +317,9 @@ export async function createDistributedCoordinator(o: DistributedCoordinatorOpti
       unwatch();
       await workers?.stop();
       await sweeper;
+      // A registration in flight stops at its next batch; waited for, so the store is not closed
+      // under it (that failed the job with "the store is closed" instead of interrupting it).
+      await Promise.all(registrations);
       tracker.interrupt();
       listeners.clear();
     },

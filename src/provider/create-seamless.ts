@@ -7,7 +7,7 @@ import {
   InvalidRequestError, frameSchemaByName, parseInterval, parseTime, systemClock,
 } from '../core/index.js';
 import type { Clock, TimeRange } from '../core/index.js';
-import type { BackfillCoordinator, BackfillEvent, CoordinatorService, JobStatus, ShardStatus } from '../backfill/index.js';
+import type { BackfillCoordinator, BackfillEvent, CoordinatorService, JobStatus, ShardPriority, ShardStatus } from '../backfill/index.js';
 import { loadConfig } from '../config/index.js';
 import type { LoadConfigOptions, SeamlessConfig, SeamlessConfigInput } from '../config/index.js';
 import { LOGGER_NAMES, createLogger, createMetrics, createTracing } from '../observability/index.js';
@@ -58,6 +58,8 @@ export interface BackfillCommand {
   readonly start: string | number;
   readonly end: string | number;
   readonly requestedBy?: string;
+  /** `read` when a read waits on the job (a gateway's remote coordinator passes it on); default `background`. */
+  readonly priority?: ShardPriority;
 }
 
 export interface HealthCheck {
@@ -281,6 +283,7 @@ export async function createSeamless(options: CreateSeamlessOptions = {}): Promi
         target: { dataset: resolved.dataset, schema: resolved.schema, source: resolved.source },
         ranges: [{ start, end }],
         requestedBy: command.requestedBy ?? 'library',
+        priority: command.priority ?? 'background',
       });
       return job.status();
     },

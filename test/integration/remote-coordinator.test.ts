@@ -6,7 +6,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateApiKey, serveGateway } from '../../src/gateway/index.js';
 import type { RunningGateway } from '../../src/gateway/index.js';
-import { silentLogger } from '../../src/observability/index.js';
+import { createLogger, silentLogger } from '../../src/observability/index.js';
+import type { Logger } from '../../src/observability/index.js';
 import { createSeamless } from '../../src/provider/index.js';
 import type { Seamless } from '../../src/provider/index.js';
 import { postgresAvailable, startPostgresServer } from '../harness/postgres-server.js';
@@ -28,9 +29,16 @@ describe.skipIf(!postgresAvailable())('a gateway whose backfill coordinator is a
   let coordinatorSide: { seamless: Seamless; gateway: RunningGateway; remove: () => Promise<void> };
   let readerSide: { seamless: Seamless; gateway: RunningGateway; remove: () => Promise<void> };
 
-  async function start(url: string, overrides: Record<string, unknown>) {
+  /** The coordinator's log lines (JSON), read for the jobs it creates. */
+  const coordinatorLog: string[] = [];
+  function submittedJobs(nodeId: string): { priority: string; requestedBy: string }[] {
+    return coordinatorLog.map((l) => JSON.parse(l) as { msg: string; nodeId?: string; priority: string; requestedBy: string })
+      .filter((l) => l.msg === 'backfill job submitted' && l.nodeId === nodeId);
+  }
+
+  async function start(url: string, overrides: Record<string, unknown>, logger: Logger = silentLogger()) {
     const dir = await tempDir();
-    const seamless = await createSeamless({ overrides: { dataDir: dir.path, storage: { url }, ...overrides }, env: {}, logger: silentLogger() });
+    const seamless = await createSeamless({ overrides: { dataDir: dir.path, storage: { url }, ...overrides }, env: {}, logger });
     const gateway = await serveGateway({ seamless, host: '127.0.0.1', port: 0 });
     return { seamless, gateway, remove: async () => { await gateway.close(); await seamless.close(); await dir.remove(); } };
   }
@@ -38,7 +46,7 @@ describe.skipIf(!postgresAvailable())('a gateway whose backfill coordinator is a
   beforeAll(async () => {
     const url = await database();
     // One at a time: both migrate the same database at start.
-    coordinatorSide = await start(url, { seamless: { backfill: { localWorkers: 0 } } });
+    coordinatorSide = await start(url, { seamless: { backfill: { localWorkers: 0 } } }, createLogger({ level: 'info', destination: { write: (line: string) => { coordinatorLog.push(line); } } }));
     readerSide = await start(url, { seamless: { backfill: { endpoint: coordinatorSide.gateway.url, localWorkers: 2 } } });
   });
   afterAll(async () => {
@@ -76,6 +84,24 @@ describe.skipIf(!postgresAvailable())('a gateway whose backfill coordinator is a
     const again = await fetch(`${readerSide.gateway.url}${READ}&strategy=auto_backfill`);
     expect(await again.json()).toMatchObject({ metadata: { rows: 120, backfill: null } });
     expect(coordinatorSide.seamless.backfillJobs().filter((j) => j.nodeId === 'ohlcv:demo:BTC-USD')).toHaveLength(1);
+  });
+
+  it('creates the job of a waiting read at read priority and an asked-for backfill at background priority', async () => {
+    // The read above waited on its job; the POST of the first case waited on nobody.
+    expect(submittedJobs('ohlcv:demo:BTC-USD')).toMatchObject([{ priority: 'read' }]);
+    expect(submittedJobs('ohlcv:demo:ETH-USD')).toMatchObject([{ priority: 'background' }]);
+  });
+
+  it('refuses a job whose priority is neither read nor background, naming the field', async () => {
+    const res = await fetch(`${coordinatorSide.gateway.url}/v1/jobs`, {
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ node: 'ohlcv:demo:ETH-USD', interval: '1m', start: '2023-06-03T00:00:00Z', end: '2023-06-03T01:00:00Z', priority: 'urgent' }),
+    });
+    expect(res.status).toBe(400);
+    const body = await res.json() as ErrorJson;
+    expect(body.error.code).toBe('invalid_request');
+    expect(body.error.message).toContain('priority');
+    expect(submittedJobs('ohlcv:demo:ETH-USD')).toHaveLength(1);
   });
 
   it('reports the coordinator healthy while it answers', async () => {

@@ -11,6 +11,7 @@ import {
   UnauthorizedError, UpstreamUnavailableError,
 } from '../../core/index.js';
 import type { ShardTrace } from '../shard-span.js';
+import type { ShardPriority } from '../coordinator.js';
 import type { SeamlessError } from '../../core/index.js';
 import { StaleLeaseError } from '../errors.js';
 import { parseLeaseToken } from '../lease-token.js';
@@ -21,7 +22,7 @@ export interface CoordinatorClient extends WorkerCoordinator {
   /** e.g. http://127.0.0.1:8080 */
   readonly baseUrl: string;
   /** `POST /v1/jobs`: the job's progress body as the coordinator answers it. */
-  createJob(job: { readonly node: string; readonly interval: number; readonly start: number; readonly end: number }): Promise<Json>;
+  createJob(job: { readonly node: string; readonly interval: number; readonly start: number; readonly end: number; readonly priority?: ShardPriority }): Promise<Json>;
   /** `GET /v1/jobs/:id`. */
   job(id: string): Promise<Json>;
   /** `GET /healthz`: throws when the coordinator does not answer or reports a failing check. */

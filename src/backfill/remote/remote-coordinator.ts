@@ -54,7 +54,8 @@ export function createRemoteCoordinator(o: RemoteCoordinatorOptions): BackfillCo
       end = Math.max(end, r.end);
     }
     try {
-      const created = await o.client.createJob({ node: dataset.nodeId, interval: dataset.intervalMs, start, end });
+      // The priority travels: the coordinator's workers serve a waiting read's shards first.
+      const created = await o.client.createJob({ node: dataset.nodeId, interval: dataset.intervalMs, start, end, priority: request.priority ?? 'background' });
       const remoteId = String(created.id);
       t.status = toStatus(localId, created, t.status);
       while (t.status.state === 'running' && !stopping.signal.aborted) {

@@ -3,12 +3,16 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { InvalidRequestError, NotFoundError } from '../../core/index.js';
-import type { JobStatus } from '../../backfill/index.js';
+import type { JobStatus, ShardPriority } from '../../backfill/index.js';
 import type { Seamless } from '../../provider/index.js';
 import { validateNodeId } from '../../provider/index.js';
 import { callerName } from '../auth.js';
 
 const BODY_FIELDS = ['node', 'interval', 'start', 'end'] as const;
+/** Optional: `priority` (`read` | `background`, default `background`), set by a gateway whose read waits on the job. */
+const OPTIONAL_FIELDS = ['priority'] as const;
+const PRIORITIES: readonly ShardPriority[] = ['read', 'background'];
+const ALL_FIELDS: readonly string[] = [...BODY_FIELDS, ...OPTIONAL_FIELDS];
 
 export function backfillRoutes(app: FastifyInstance, seamless: Seamless): void {
   app.post('/v1/backfills', { config: { scope: 'backfill' } }, (request, reply) => startJob(seamless, request, reply));
@@ -41,7 +45,7 @@ export function jobBody(s: JobStatus): Record<string, unknown> {
 }
 
 /**
- * `{node, interval, start, end}` → 202 `{job}`: the body checked field by field (unknown or
+ * `{node, interval, start, end, priority?}` → 202 `{job}`: the body checked field by field (unknown or
  * missing fields named), then the job started. POST /v1/backfills and the coordinator's
  * POST /v1/jobs both answer with it.
  */
@@ -52,16 +56,18 @@ export async function startJob(seamless: Seamless, request: FastifyRequest, repl
   }
   const b = body as Record<string, unknown>;
   for (const key of Object.keys(b)) {
-    if (!(BODY_FIELDS as readonly string[]).includes(key)) throw new InvalidRequestError(key, `unknown field; expected ${BODY_FIELDS.join(', ')}`);
+    if (!ALL_FIELDS.includes(key)) throw new InvalidRequestError(key, `unknown field; expected ${ALL_FIELDS.join(', ')}`);
   }
   for (const f of BODY_FIELDS) {
     const v = b[f];
     if (v === undefined || v === null || v === '') throw new InvalidRequestError(f, 'is required');
     if (typeof v !== 'string' && typeof v !== 'number') throw new InvalidRequestError(f, 'must be a string or a number');
   }
+  const priority = PRIORITIES.find((p) => p === b.priority);
+  if (b.priority !== undefined && priority === undefined) throw new InvalidRequestError('priority', `must be one of ${PRIORITIES.join(', ')}`);
   const status = await seamless.backfill({
     nodeId: validateNodeId(b.node, 'node'), interval: b.interval as string | number, start: b.start as string | number, end: b.end as string | number,
-    requestedBy: callerName(request),
+    requestedBy: callerName(request), priority,
   });
   return reply.code(202).send({ job: jobBody(status) });
 }

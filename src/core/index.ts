@@ -14,7 +14,7 @@ export {
   alignDown, alignUp, alignRange, isAlignedRange, barCount, normaliseRanges, unionRanges, intersectRanges,
   subtractRanges, missingRanges, shardsCovering, totalLength,
 } from './range.js';
-export { encodeColumnarJson, encodeCsv, encodeArrowIpc, decodeArrowIpc } from './encode/index.js';
+export { encodeColumnarJson, columnarJsonSlices, JSON_SLICE_VALUES, encodeCsv, csvSlices, CSV_SLICE_ROWS, encodeArrowIpc, decodeArrowIpc } from './encode/index.js';
 export { fingerprintFrame, fingerprintFrameAsync } from './fingerprint.js';
 
 export type { ErrorCode, ErrorBody } from './errors.js';

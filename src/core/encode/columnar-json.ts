@@ -1,6 +1,8 @@
 /**
  * Frames as columnar JSON: `{"ts":[...],"open":[...],...}`, columns in schema order, `ts` first.
- * The gateway wraps it as `{"data": <this>, "metadata": ...}`.
+ * The gateway wraps it as `{"data": <this>, "metadata": ...}`. `encodeColumnarJson` gives one
+ * string; `columnarJsonSlices` gives the same text as bytes, a bounded slice at a time, so a
+ * server can let its event loop turn between slices.
  */
 import type { Frame } from '../frame.js';
 
@@ -26,4 +28,45 @@ export function encodeColumnarJson(frame: Frame): string {
   const cols = frame.schema.columns;
   for (let c = 0; c < cols.length; c++) s += ',' + JSON.stringify(cols[c].name) + ':' + columnJson(frame.values[c]);
   return s + '}';
+}
+
+/** Values per slice of `columnarJsonSlices`: about 0.5 ms of number formatting, 70 KB of output. */
+export const JSON_SLICE_VALUES = 4_096;
+
+const COMMA = 0x2c;
+
+/**
+ * The bytes of `encodeColumnarJson(frame)`, in order, as slices of at most `sliceValues` values
+ * of one column each (plus the few bytes of the column names and brackets): concatenated they are
+ * that string encoded as UTF-8. Each slice costs one `JSON.stringify` over a plain array of up to
+ * `sliceValues` numbers (see `columnJson`), so a caller that yields between slices never holds its
+ * event loop longer than one slice, whatever the frame's length.
+ *
+ * A slice is written as the JSON array of its values, `[a,b,c]`, taken as bytes (ASCII), with its
+ * `[` turned into `,` when it continues a column and its `]` dropped unless it ends one: no string
+ * is concatenated or copied beyond that one conversion.
+ */
+export function* columnarJsonSlices(frame: Frame, sliceValues: number = JSON_SLICE_VALUES): Generator<Buffer> {
+  const cols = frame.schema.columns;
+  yield Buffer.from('{"ts":', 'latin1');
+  yield* columnSlices(frame.ts, sliceValues);
+  for (let c = 0; c < cols.length; c++) {
+    yield Buffer.from(',' + JSON.stringify(cols[c].name) + ':', 'utf8');
+    yield* columnSlices(frame.values[c], sliceValues);
+  }
+  yield Buffer.from('}', 'latin1');
+}
+
+function* columnSlices(col: Float64Array, sliceValues: number): Generator<Buffer> {
+  const n = col.length;
+  if (n === 0) {
+    yield Buffer.from('[]', 'latin1');
+    return;
+  }
+  for (let from = 0; from < n; from += sliceValues) {
+    const to = Math.min(n, from + sliceValues);
+    const bytes = Buffer.from(columnJson(col.subarray(from, to)), 'latin1');
+    if (from > 0) bytes[0] = COMMA;
+    yield to === n ? bytes : bytes.subarray(0, bytes.length - 1);
+  }
 }

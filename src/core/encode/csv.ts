@@ -16,8 +16,40 @@ const NEWLINE = 0x0a;
 const CLOSE_BRACKET = 0x5d;
 const LETTER_N = 0x6e;
 
+/** The header line of `frame`'s CSV, `\n` included. */
+function csvHeader(frame: Frame): string {
+  let header = 'ts';
+  for (let c = 0; c < frame.values.length; c++) header += ',' + frame.schema.columns[c].name;
+  return header + '\n';
+}
+
 /**
- * Encodes `frame` as CSV text, in two column-major steps and no row objects:
+ * Encodes `frame` as CSV text (see `csvRows` for how). The output is one JS string, so it is
+ * bounded by V8's maximum string length (~2^29 chars, roughly 8 M OHLCV rows); encode larger
+ * reads slice by slice (`csvSlices`).
+ */
+export function encodeCsv(frame: Frame, options: CsvOptions = {}): string {
+  const header = options.header ?? true ? csvHeader(frame) : '';
+  if (frame.length === 0) return header;
+  return header + csvRows(frame, 0, frame.length).toString('latin1');
+}
+
+/** Rows per slice of `csvSlices`: about 0.5 ms of number formatting for OHLCV rows. */
+export const CSV_SLICE_ROWS = 1_024;
+
+/**
+ * The bytes of `encodeCsv(frame, options)`, in order: the header, then slices of at most
+ * `sliceRows` rows each. Concatenated they are that string encoded as UTF-8 (the rows are ASCII).
+ * A caller that yields between slices never holds its event loop longer than one slice.
+ */
+export function* csvSlices(frame: Frame, sliceRows: number = CSV_SLICE_ROWS, options: CsvOptions = {}): Generator<Buffer> {
+  if (options.header ?? true) yield Buffer.from(csvHeader(frame), 'utf8');
+  for (let from = 0; from < frame.length; from += sliceRows) yield csvRows(frame, from, Math.min(frame.length, from + sliceRows));
+}
+
+/**
+ * Rows [from, to) of `frame` as CSV lines (latin1 bytes, ASCII in fact), in two column-major
+ * steps and no row objects:
  *
  * 1. Each column is formatted once by `JSON.stringify(Array.from(col))` — V8's serialiser writes
  *    every number (shortest round-trip, the same digits as String(x)) straight into one buffer,
@@ -28,20 +60,12 @@ const LETTER_N = 0x6e;
  *
  * This avoids what a `s += x` loop pays per cell: a heap string for the number and a rope node
  * for the append. Measured on 1 M OHLCV rows: 0.9 s against 2.4 s for the `+=` loop (a line
- * array joined with `\n` and per-column string arrays measured the same as `+=`). The output is
- * one JS string, so it is bounded by V8's maximum string length (~2^29 chars, roughly 8 M OHLCV
- * rows); encode larger reads slice by slice.
+ * array joined with `\n` and per-column string arrays measured the same as `+=`).
  */
-export function encodeCsv(frame: Frame, options: CsvOptions = {}): string {
-  const { length } = frame;
-  const cols: Float64Array[] = [frame.ts];
-  let header = 'ts';
-  for (let c = 0; c < frame.values.length; c++) {
-    cols.push(frame.values[c]);
-    header += ',' + frame.schema.columns[c].name;
-  }
-  header = options.header ?? true ? header + '\n' : '';
-  if (length === 0) return header;
+function csvRows(frame: Frame, from: number, to: number): Buffer {
+  const length = to - from;
+  const cols: Float64Array[] = [frame.ts.subarray(from, to)];
+  for (let c = 0; c < frame.values.length; c++) cols.push(frame.values[c].subarray(from, to));
 
   const width = cols.length;
   const tokens: Buffer[] = [];
@@ -82,5 +106,5 @@ export function encodeCsv(frame: Frame, options: CsvOptions = {}): string {
     }
     out[o++] = NEWLINE;
   }
-  return header + out.toString('latin1', 0, o);
+  return out.subarray(0, o);
 }

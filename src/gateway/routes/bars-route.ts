@@ -1,14 +1,14 @@
 /**
  * GET /v1/bars — the read, encoded as columnar JSON, CSV or Arrow IPC (by `format` or Accept).
- * Rows exist only here, in the encoders; the JSON body is assembled by string concatenation so
- * the frame is never turned into row objects.
+ * Rows exist only in the core encoders, which `frame-body.ts` drives a slice at a time so a large
+ * answer never holds the event loop; the frame is never turned into row objects.
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { encodeArrowIpc, encodeColumnarJson, encodeCsv } from '../../core/index.js';
 import type { Frame } from '../../core/index.js';
 import { DOMAINS, STRATEGIES, validateNodeId } from '../../provider/index.js';
 import type { ReadMetadata, Seamless } from '../../provider/index.js';
 import { callerName } from '../auth.js';
+import { frameBody } from '../frame-body.js';
 import { booleanParam, enumParam, optionalParam, requiredParam } from '../query-params.js';
 import type { Query } from '../query-params.js';
 
@@ -16,7 +16,7 @@ export const FORMATS = ['json', 'csv', 'arrow'] as const;
 export type Format = (typeof FORMATS)[number];
 export const ARROW_STREAM_TYPE = 'application/vnd.apache.arrow.stream';
 
-export function barsRoutes(app: FastifyInstance, seamless: Seamless): void {
+export function barsRoutes(app: FastifyInstance, seamless: Pick<Seamless, 'fetch' | 'tracing'>): void {
   app.get('/v1/bars', { config: { scope: 'read' } }, async (request, reply) => {
     const q = request.query as Query;
     const format = enumParam(q, 'format', FORMATS) ?? formatFromAccept(request.headers.accept);
@@ -55,24 +55,18 @@ function formatFromAccept(accept: string | undefined): Format {
   return 'json';
 }
 
-function sendFrame(reply: FastifyReply, format: Format, frame: Frame, metadata: ReadMetadata): FastifyReply {
+async function sendFrame(reply: FastifyReply, format: Format, frame: Frame, metadata: ReadMetadata): Promise<FastifyReply> {
   const meta = JSON.stringify(metadata);
   reply.header('x-seamless-rows', String(metadata.rows));
   reply.header('x-seamless-fingerprint', metadata.fingerprint);
   reply.header('x-seamless-coverage-ratio', String(metadata.coverageRatio));
   reply.header('x-seamless-cache-hit', String(metadata.cacheHit));
-  switch (format) {
-    case 'arrow': {
-      const bytes = encodeArrowIpc(frame, { 'seamless.metadata': meta });
-      return reply.type(ARROW_STREAM_TYPE).send(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
-    }
-    case 'csv':
-      return reply.type('text/csv; charset=utf-8').send(encodeCsv(frame));
-    case 'json':
-      return reply.type('application/json; charset=utf-8').send(`{"data":${encodeColumnarJson(frame)},"metadata":${meta}}`);
-    default: {
-      const never: never = format;
-      return never;
-    }
-  }
+  reply.type(CONTENT_TYPES[format]);
+  return reply.send(await frameBody(format, frame, meta));
 }
+
+const CONTENT_TYPES: Readonly<Record<Format, string>> = {
+  arrow: ARROW_STREAM_TYPE,
+  csv: 'text/csv; charset=utf-8',
+  json: 'application/json; charset=utf-8',
+};

@@ -6,7 +6,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Seamless } from '../../provider/index.js';
 
-export function healthRoutes(app: FastifyInstance, seamless: Seamless, isReady: () => boolean): void {
+export function healthRoutes(app: FastifyInstance, seamless: Pick<Seamless, 'health' | 'storageFailure' | 'metrics'>, isReady: () => boolean): void {
   app.get('/healthz', async (_request, reply) => {
     const checks = await seamless.health();
     const failing = Object.entries(checks).filter(([, c]) => !c.ok).map(([name]) => name);

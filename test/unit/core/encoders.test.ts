@@ -4,7 +4,7 @@ import {
 import type { Data, Vector } from 'apache-arrow';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeArrowIpc, encodeArrowIpc, encodeColumnarJson, encodeCsv } from '../../../src/core/encode/index.js';
+import { columnarJsonSlices, csvSlices, decodeArrowIpc, encodeArrowIpc, encodeColumnarJson, encodeCsv } from '../../../src/core/encode/index.js';
 import { InternalError, InvalidRequestError } from '../../../src/core/errors.js';
 import { OHLCV_SCHEMA, QUOTE_SCHEMA, TICK_SCHEMA, columnNames } from '../../../src/core/frame-schema.js';
 import type { FrameSchema } from '../../../src/core/frame-schema.js';
@@ -249,5 +249,23 @@ describe('columnar json encoding', () => {
   it('writes ts first and the columns in schema order', () => {
     expect(encodeColumnarJson(createFrame(TICK_SCHEMA, Float64Array.of(60_000), [Float64Array.of(1e21), Float64Array.of(Number.NEGATIVE_INFINITY)])))
       .toBe('{"ts":[60000],"price":[1e+21],"size":[null]}');
+  });
+});
+
+describe('encoding in slices', () => {
+  it('gives exactly the bytes of the one-shot encoders, for any frame and slice size', () => {
+    fc.assert(
+      fc.property(anyFrame, fc.integer({ min: 1, max: 600 }), fc.boolean(), (frame, slice, header) => {
+        expect(Buffer.concat([...columnarJsonSlices(frame, slice)]).equals(Buffer.from(encodeColumnarJson(frame), 'utf8'))).toBe(true);
+        expect(Buffer.concat([...csvSlices(frame, slice, { header })]).equals(Buffer.from(encodeCsv(frame, { header }), 'utf8'))).toBe(true);
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('never formats more than one slice of values at a time', () => {
+    const frame = sampleFrame(OHLCV_SCHEMA, 10_000);
+    for (const part of columnarJsonSlices(frame, 1_000)) expect(part.toString('latin1').split(',').length).toBeLessThanOrEqual(1_001);
+    for (const part of csvSlices(frame, 1_000, { header: false })) expect(part.toString('latin1').split('\n').length - 1).toBeLessThanOrEqual(1_000);
   });
 });

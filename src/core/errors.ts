@@ -2,7 +2,9 @@
  * The error catalogue. Every error Seamless raises extends `SeamlessError`, carries one of the
  * stable `ErrorCode`s of ARCHITECTURE.md §1 and the HTTP status it maps to. Codes are never
  * renamed or reused; `docs/errors.md` lists each one and a unit test keeps the two in step.
+ * A finer `details.reason` comes from the catalogue of error-reasons.ts.
  */
+import type { ErrorDetails } from './error-reasons.js';
 
 export const ERROR_STATUS = {
   invalid_request: 400,
@@ -23,16 +25,16 @@ export type ErrorCode = keyof typeof ERROR_STATUS;
 export const ERROR_CODES = Object.keys(ERROR_STATUS) as readonly ErrorCode[];
 
 export interface ErrorBody {
-  readonly error: { readonly code: ErrorCode; readonly message: string; readonly details: Readonly<Record<string, unknown>> };
+  readonly error: { readonly code: ErrorCode; readonly message: string; readonly details: ErrorDetails };
 }
 
 export abstract class SeamlessError extends Error {
   abstract readonly code: ErrorCode;
   /** Whether retrying the same operation may succeed; retry policies read only this flag. */
   readonly retryable: boolean = false;
-  readonly details: Readonly<Record<string, unknown>>;
+  readonly details: ErrorDetails;
 
-  constructor(message: string, details: Record<string, unknown> = {}, options?: { cause?: unknown }) {
+  constructor(message: string, details: ErrorDetails = {}, options?: { cause?: unknown }) {
     super(message, options);
     this.details = details;
   }
@@ -49,7 +51,7 @@ export abstract class SeamlessError extends Error {
 /** Bad input. `field` names the request field (query parameter, config key, CSV column …). */
 export class InvalidRequestError extends SeamlessError {
   readonly code = 'invalid_request';
-  constructor(readonly field: string, message: string, details: Record<string, unknown> = {}, options?: { cause?: unknown }) {
+  constructor(readonly field: string, message: string, details: ErrorDetails = {}, options?: { cause?: unknown }) {
     super(`${field}: ${message}`, { field, ...details }, options);
     this.name = 'InvalidRequestError';
   }
@@ -82,7 +84,7 @@ export class ForbiddenError extends SeamlessError {
 
 export class NotFoundError extends SeamlessError {
   readonly code = 'not_found';
-  constructor(readonly what: string, readonly id: string, details: Record<string, unknown> = {}) {
+  constructor(readonly what: string, readonly id: string, details: ErrorDetails = {}) {
     super(`${what} not found: ${id}`, { what, id, ...details });
     this.name = 'NotFoundError';
   }
@@ -90,7 +92,7 @@ export class NotFoundError extends SeamlessError {
 
 export class ConflictError extends SeamlessError {
   readonly code = 'conflict';
-  constructor(message: string, details: Record<string, unknown> = {}) {
+  constructor(message: string, details: ErrorDetails = {}) {
     super(message, details);
     this.name = 'ConflictError';
   }
@@ -107,7 +109,7 @@ export class StaleFencingTokenError extends SeamlessError {
 
 export class DataUnavailableError extends SeamlessError {
   readonly code = 'data_unavailable';
-  constructor(message: string, details: Record<string, unknown> = {}) {
+  constructor(message: string, details: ErrorDetails = {}) {
     super(message, details);
     this.name = 'DataUnavailableError';
   }
@@ -136,7 +138,7 @@ export class SeamlessSLAExceeded extends SeamlessError {
     readonly elapsedMs: number,
     readonly budgetMs: number,
     readonly policy: string,
-    options: { cause?: unknown; details?: Record<string, unknown>; message?: string } = {},
+    options: { cause?: unknown; details?: ErrorDetails; message?: string } = {},
   ) {
     super(
       `SLA policy "${policy}": ${options.message ?? `${phase} took ${elapsedMs} ms, over its budget of ${budgetMs} ms`}`,
@@ -155,7 +157,7 @@ export class SeamlessSLAExceeded extends SeamlessError {
 export class OverloadedError extends SeamlessError {
   readonly code = 'overloaded';
   override readonly retryable = true;
-  constructor(message: string, readonly retryAfterSeconds: number, details: Record<string, unknown> = {}) {
+  constructor(message: string, readonly retryAfterSeconds: number, details: ErrorDetails = {}) {
     super(message, { ...details, retryAfterSeconds });
     this.name = 'OverloadedError';
   }
@@ -163,7 +165,7 @@ export class OverloadedError extends SeamlessError {
 
 export class InternalError extends SeamlessError {
   readonly code = 'internal';
-  constructor(message: string, options?: { cause?: unknown; details?: Record<string, unknown> }) {
+  constructor(message: string, options?: { cause?: unknown; details?: ErrorDetails }) {
     super(message, options?.details ?? {}, { cause: options?.cause });
     this.name = 'InternalError';
   }

@@ -4,6 +4,7 @@ export {
   ForbiddenError, NotFoundError, ConflictError, StaleFencingTokenError, DataUnavailableError,
   UpstreamUnavailableError, SeamlessSLAExceeded, InternalError, OverloadedError, AbortedError, isSeamlessError, toSeamlessError,
 } from './errors.js';
+export { ERROR_REASONS, ERROR_REASON_CODES } from './error-reasons.js';
 export { OHLCV_SCHEMA, TICK_SCHEMA, QUOTE_SCHEMA, FRAME_SCHEMAS, frameSchemaByName, columnNames } from './frame-schema.js';
 export { createFrame, allocateFrame, emptyFrame, concatFrames, lowerBound, sliceByTime } from './frame.js';
 export { systemClock, createManualClock } from './clock.js';
@@ -18,6 +19,7 @@ export { encodeColumnarJson, columnarJsonSlices, JSON_SLICE_VALUES, encodeCsv, c
 export { fingerprintFrame, fingerprintFrameAsync } from './fingerprint.js';
 
 export type { ErrorCode, ErrorBody } from './errors.js';
+export type { ErrorReason, ErrorDetails, ReasonedCode } from './error-reasons.js';
 export type { ColumnSpec, FrameSchema, FrameSchemaName } from './frame-schema.js';
 export type { Frame } from './frame.js';
 export type { Clock, ManualClock } from './clock.js';

@@ -8,16 +8,9 @@ export {
   createNatsEventPublisher, DEFAULT_NATS_STREAM, DEFAULT_NATS_SUBJECT, NATS_EVENT_TYPE_HEADER, NATS_EVENT_ID_HEADER,
 } from './nats-publisher.js';
 
-export {
-  DASHBOARDS, ALERT_GROUPS, dashboardQueries, alertPage, renderRunbookPage, renderAlertIndex, indexEntries, renderAlertRules,
-  renderRecordingRules, renderAlertTests, ALERT_RULES_FILE, RECORDING_RULES_FILE, SLA_GOOD_RATIO_RECORD, SLA_VIOLATION_LOG,
-  metricNamesOf, metricNamesOfVariable, sampledSeries, missingSeries,
-} from './operations/index.js';
-
 export type { SeamlessMetrics } from './metrics.js';
 export type { ExpectedSeries } from './expected-series.js';
 export type { Logger } from './logger.js';
-export type { AlertGroup, AlertSpec, AlertRunbook, GrafanaDashboard, RunbookPage, AlertIndexEntry } from './operations/index.js';
 export type { EventListener, EventStream, EventStreamOptions, EventStreamStats, SubscribeOptions } from './event-stream.js';
 export type { NatsEventPublisher, NatsEventPublisherOptions, NatsEventPublisherStats } from './nats-publisher.js';
 export type { Tracing, TracingOptions, Span, Tracer, Context as TraceContext, Attributes as SpanAttributes } from './tracing.js';

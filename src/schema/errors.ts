@@ -4,6 +4,7 @@
  * `error_code` without reading message text.
  */
 import { ConflictError, InvalidRequestError, SeamlessError } from '../core/index.js';
+import type { ErrorDetails, ErrorReason } from '../core/index.js';
 import type { CompatibilityMode } from './schema-types.js';
 
 /**
@@ -49,11 +50,11 @@ export class PromotionRequiredError extends ConflictError {
 }
 
 /** Why a promotion request or its approval was refused. */
-export type PromotionRefusal = 'canary_failures' | 'already_strict' | 'promotion_pending' | 'not_pending' | 'duplicate_approval' | 'version_not_live';
+export type PromotionRefusal = Extract<ErrorReason<'conflict'>, 'canary_failures' | 'already_strict' | 'promotion_pending' | 'not_pending' | 'duplicate_approval'>;
 
 /** A promotion request or approval that governance refuses. Code `conflict` (409). */
 export class PromotionRefusedError extends ConflictError {
-  constructor(readonly reason: PromotionRefusal, message: string, details: Record<string, unknown> = {}) {
+  constructor(readonly reason: PromotionRefusal, message: string, details: Omit<ErrorDetails, 'reason'> = {}) {
     super(message, { reason, ...details });
     this.name = 'PromotionRefusedError';
   }
@@ -64,12 +65,12 @@ export class PromotionRefusedError extends ConflictError {
  * (40404 subject, 40406 version), or deleting permanently what was not soft-deleted first
  * (40405 subject, 40407 version).
  */
-export type DeleteRefusal = 'subject_soft_deleted' | 'subject_not_soft_deleted' | 'version_soft_deleted' | 'version_not_soft_deleted';
+export type DeleteRefusal = Extract<ErrorReason<'not_found'>, 'subject_soft_deleted' | 'subject_not_soft_deleted' | 'version_soft_deleted' | 'version_not_soft_deleted'>;
 
 /** A soft or permanent delete out of Confluent's order. Code `not_found` (404, as Confluent). */
 export class DeleteRefusedError extends SeamlessError {
   readonly code = 'not_found';
-  constructor(readonly reason: DeleteRefusal, message: string, details: Record<string, unknown> = {}) {
+  constructor(readonly reason: DeleteRefusal, message: string, details: Omit<ErrorDetails, 'reason'> = {}) {
     super(message, { reason, ...details });
     this.name = 'DeleteRefusedError';
   }

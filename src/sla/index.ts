@@ -1,18 +1,15 @@
 // The door of sla: policy files, which policy applies to a read, per-phase deadlines, read
-// checks and decisions, Prometheus rules and runbooks, SLA metrics and staged violations.
+// checks and decisions, SLA metrics and staged violations. The Prometheus rules and runbooks
+// rendered from the policies live in operations/.
 export {
   SlaPolicySchema, DEFAULT_ON_VIOLATION, DEFAULT_SLA_OBJECTIVE, MIN_SLA_OBJECTIVE, MAX_SLA_OBJECTIVE, MAX_BUDGET_MS, BUDGET_PHASES,
 } from './policy-schema.js';
 export { parseSlaPolicy, formatProblem } from './parse-policy.js';
 export { loadSlaPolicies, checkSlaPolicies, DEFAULT_SLA_POLICY_DIR } from './load-policies.js';
-export { asDryRun, createSlaPolicySet, comparePrecedence } from './policy-set.js';
+export { asDryRun, createSlaPolicySet, comparePrecedence, policiesOverlap } from './policy-set.js';
 export { compileGlob, globToPromRegex, globsOverlap } from './glob.js';
 export { createPhaseClock } from './phase-clock.js';
 export { evaluateRead, decide, slaError, budgetViolation } from './evaluate.js';
-export {
-  renderRules, budgetBucketSeconds, GOOD_RATIO_RECORD, RECORD_WINDOWS, BURN_ALERTS, CHECK_ALERT, DRY_RUN_SEVERITY,
-} from './render-rules.js';
-export { renderRunbook } from './render-runbook.js';
 export { createSlaMetrics, SLA_METRIC_NAMES } from './sla-metrics.js';
 export { recordStagedRead, logViolation } from './staged-violation.js';
 
@@ -23,6 +20,5 @@ export type { SlaPolicySet, SlaResolution, SlaCandidate, SlaExplanation } from '
 export type { NodeGlob } from './glob.js';
 export type { PhaseClock, PhaseHandle, PhaseResult, ClockResult } from './phase-clock.js';
 export type { Violation, ViolationPhase, ReadObservation, SlaDecision } from './evaluate.js';
-export type { RenderRulesOptions } from './render-rules.js';
 export type { SlaMetrics } from './sla-metrics.js';
 export type { StagedRead, StagedReadSinks } from './staged-violation.js';

@@ -4,6 +4,7 @@
  * A failed request to an exchange is an `ExchangeRequestError` with its reason and retryability.
  */
 import { InvalidRequestError, SeamlessError } from '../core/index.js';
+import type { ErrorReason } from '../core/index.js';
 
 /** How many problems an import collects before it stops reading and throws. */
 export const MAX_IMPORT_ISSUES = 100;
@@ -48,9 +49,9 @@ export class ImportError extends InvalidRequestError {
 }
 
 /** Why a request to an exchange failed; stable values, also the `outcome` label of upstream metrics. */
-export type ExchangeFailureReason =
+export type ExchangeFailureReason = Extract<ErrorReason<'upstream_unavailable'>,
   | 'rate_limited' | 'timeout' | 'unavailable' | 'network' | 'bad_response'
-  | 'bad_symbol' | 'bad_request' | 'auth' | 'not_supported' | 'exchange_error';
+  | 'bad_symbol' | 'bad_request' | 'auth' | 'not_supported' | 'exchange_error'>;
 
 /**
  * A request to an exchange failed (`upstream_unavailable`, 502). `reason` says how; `retryable`

@@ -3,6 +3,7 @@
  * and time), and what the start found in the write-ahead log. Engines record a failure at their
  * one error-translation place; health, readiness and backfill read it from here.
  */
+import type { ErrorReason } from '../core/index.js';
 
 /**
  * - `storage_invalidated`: DuckDB hit a fatal error (typically a checkpoint on a full disk) and
@@ -11,7 +12,7 @@
  * - `storage_disk_full`, `storage_read_only`: writes fail on the file system; cleared by the
  *   next write that commits (space freed, file system writable again).
  */
-export type StorageFailureReason = 'storage_invalidated' | 'storage_corrupt' | 'storage_disk_full' | 'storage_read_only';
+export type StorageFailureReason = Extract<ErrorReason<'internal'>, 'storage_invalidated' | 'storage_corrupt' | 'storage_disk_full' | 'storage_read_only'>;
 
 export interface StorageFailure {
   readonly reason: StorageFailureReason;

@@ -16,8 +16,9 @@ import { parse } from 'yaml';
 import {
   ALERT_RULES_FILE, DASHBOARDS, RECORDING_RULES_FILE, SLA_VIOLATION_LOG, dashboardQueries, metricNamesOf, metricNamesOfVariable,
   missingSeries, sampledSeries,
-} from '../../src/observability/index.js';
-import { DEFAULT_SLA_POLICY_DIR, loadSlaPolicies, renderRules } from '../../src/sla/index.js';
+} from '../../src/operations/internal.js';
+import { renderRules } from '../../src/operations/index.js';
+import { DEFAULT_SLA_POLICY_DIR, loadSlaPolicies } from '../../src/sla/index.js';
 import { promtoolCheckMetrics } from '../harness/promtool.js';
 import { SLA_NODE, runWorkload } from './ops-workload.js';
 import type { Workload } from './ops-workload.js';

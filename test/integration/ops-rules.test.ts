@@ -12,8 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import {
   ALERT_GROUPS, ALERT_RULES_FILE, RECORDING_RULES_FILE, renderAlertRules, renderAlertTests, renderRecordingRules,
-} from '../../src/observability/index.js';
-import type { AlertGroup } from '../../src/observability/index.js';
+} from '../../src/operations/internal.js';
+import type { AlertGroup } from '../../src/operations/internal.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));

@@ -1,14 +1,14 @@
 /**
  * `seamless ops render`: writes the operations assets generated from one source
- * (src/observability/operations/ and the SLA policy files): Grafana dashboards, Prometheus alert
+ * (src/operations/ and the SLA policy files): Grafana dashboards, Prometheus alert
  * and recording rules with their promtool unit tests, the per-policy SLA rules, and a runbook page
  * per alert (docs/operations/dashboards.md).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Command } from 'commander';
-import { DEFAULT_OPS_OPTIONS, renderOperationsFiles } from '../ops-files.js';
-import type { OpsRenderOptions } from '../ops-files.js';
+import { DEFAULT_OPS_OPTIONS, renderOperationsFiles } from '../../operations/index.js';
+import type { OpsRenderOptions } from '../../operations/index.js';
 import { writeLine } from '../context.js';
 import type { CliContext } from '../context.js';
 

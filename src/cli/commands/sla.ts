@@ -13,9 +13,10 @@ import { InvalidRequestError, NotFoundError, formatInterval, parseInterval } fro
 import { LOGGER_NAMES, createLogger, createTracing } from '../../observability/index.js';
 import {
   BUDGET_PHASES, DEFAULT_SLA_POLICY_DIR, checkSlaPolicies, createSlaMetrics, createSlaPolicySet, formatProblem, loadSlaPolicies,
-  recordStagedRead, renderRules, renderRunbook,
+  recordStagedRead,
 } from '../../sla/index.js';
 import type { BudgetPhase, SlaPolicy, SlaPolicySet } from '../../sla/index.js';
+import { renderRules, renderRunbook } from '../../operations/index.js';
 import { writeLine } from '../context.js';
 import type { CliContext } from '../context.js';
 import { integerOption } from '../options.js';

@@ -22,6 +22,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { InvalidRequestError, NotFoundError } from '../../core/index.js';
+import type { ErrorReason } from '../../core/index.js';
 import {
   DEFAULT_LEASE_MS, SHARD_UPLOAD_CONTENT_TYPE, StaleLeaseError, decodeShardUpload,
 } from '../../backfill/index.js';
@@ -67,7 +68,7 @@ export function leaseRoutes(app: FastifyInstance, seamless: Seamless, service: C
         ? `lease ${key} is held by ${outcome.holder ?? 'another worker'} until ${outcome.leaseUntil ?? 'unknown'}`
         : `lease ${key} cannot be claimed now (state ${outcome.state})`;
       return reply.code(409).send({
-        error: { code: 'conflict', message, details: { key, holder: outcome.holder, lease_until_ms: outcome.leaseUntil, state: outcome.state, reason: 'lease_held' } },
+        error: { code: 'conflict', message, details: { key, holder: outcome.holder, lease_until_ms: outcome.leaseUntil, state: outcome.state, reason: 'lease_held' satisfies ErrorReason } },
         holder: outcome.holder, lease_until_ms: outcome.leaseUntil, state: outcome.state,
       });
     });

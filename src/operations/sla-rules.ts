@@ -8,12 +8,8 @@
  */
 import { Document } from 'yaml';
 import { LATENCY_BUCKETS_S } from '../observability/index.js';
-import { globToPromRegex } from './glob.js';
-import { comparePrecedence, createSlaPolicySet, policiesOverlap } from './policy-set.js';
-import type { SlaPolicySet } from './policy-set.js';
-import { BUDGET_PHASES } from './policy-schema.js';
-import type { BudgetPhase, SlaPolicy } from './policy-schema.js';
-import { SLA_METRIC_NAMES } from './sla-metrics.js';
+import { BUDGET_PHASES, SLA_METRIC_NAMES, comparePrecedence, createSlaPolicySet, globToPromRegex, policiesOverlap } from '../sla/index.js';
+import type { BudgetPhase, SlaPolicy, SlaPolicySet } from '../sla/index.js';
 
 export const GOOD_RATIO_RECORD = 'seamless_sla:good_ratio';
 export const RECORD_WINDOWS = ['5m', '30m', '1h', '6h'] as const;

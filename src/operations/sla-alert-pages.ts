@@ -4,9 +4,9 @@
  * points at its policy's page (docs/operations/sla/<policy>.md); these pages say what the alert
  * means for any policy and link the policy pages.
  */
-import type { RunbookPage } from '../observability/index.js';
-import { BURN_ALERTS, CHECK_ALERT, DRY_RUN_SEVERITY } from '../sla/index.js';
 import type { SlaPolicySet } from '../sla/index.js';
+import type { RunbookPage } from './alert-runbook.js';
+import { BURN_ALERTS, CHECK_ALERT, DRY_RUN_SEVERITY } from './sla-rules.js';
 
 const CHECKS = [
   'Which policy, phase and mode: the alert\'s `policy`, `phase` and `mode` labels; open the policy page from its `runbook_url`.',

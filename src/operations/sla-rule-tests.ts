@@ -7,8 +7,9 @@
  */
 import { Document, parse } from 'yaml';
 import { LATENCY_BUCKETS_S } from '../observability/index.js';
-import { BURN_ALERTS, CHECK_ALERT, budgetBucketSeconds, compileGlob } from '../sla/index.js';
+import { compileGlob } from '../sla/index.js';
 import type { SlaPolicy, SlaPolicySet } from '../sla/index.js';
+import { BURN_ALERTS, CHECK_ALERT, budgetBucketSeconds } from './sla-rules.js';
 
 const READS_PER_MIN = 60;
 const MINUTES = 40;

@@ -3,11 +3,9 @@
  * the alert rules so every alert's runbook_url has a page that says what the policy promises,
  * what each alert means and what to do.
  */
-import { globToPromRegex } from './glob.js';
-import { BUDGET_PHASES } from './policy-schema.js';
-import type { SlaPolicy } from './policy-schema.js';
-import { BURN_ALERTS, CHECK_ALERT, budgetBucketSeconds, promString } from './render-rules.js';
-import { SLA_METRIC_NAMES } from './sla-metrics.js';
+import { BUDGET_PHASES, SLA_METRIC_NAMES, globToPromRegex } from '../sla/index.js';
+import type { SlaPolicy } from '../sla/index.js';
+import { BURN_ALERTS, CHECK_ALERT, budgetBucketSeconds, promString } from './sla-rules.js';
 
 const ON_VIOLATION: Readonly<Record<SlaPolicy['onViolation'], string>> = {
   fail: 'the read fails with `sla_exceeded` (HTTP 504, body with `phase`, `elapsedMs`, `budgetMs`)',

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DASHBOARDS, buildDashboard, dashboardQueries } from '../../../../src/observability/operations/index.js';
-import type { GrafanaJson } from '../../../../src/observability/operations/index.js';
+import { DASHBOARDS, buildDashboard, dashboardQueries } from '../../../src/operations/internal.js';
+import type { GrafanaJson } from '../../../src/operations/internal.js';
 
 const spec = {
   uid: 'test-board',

@@ -1,5 +1,6 @@
-// The door of observability/operations: Grafana dashboards, Prometheus alert and recording rules,
-// their promtool tests and runbooks, generated from one source (`seamless ops render`).
+// The internal door of operations, for tests only (ARCHITECTURE.md §2): the asset data and the
+// renderers behind `index.ts`, so the unit and promtool tests check the pieces one by one. No
+// folder of src/ imports it.
 export { buildDashboard, dashboardQueries, DATASOURCE_VARIABLE, GRAFANA_SCHEMA_VERSION } from './grafana.js';
 export { DASHBOARDS, ALERT_GROUPS } from './catalog.js';
 export { SLA_VIOLATION_LOG, SLOW_READ_BUCKETS } from './dashboard-traces.js';
@@ -13,6 +14,13 @@ export {
   INTERVAL_SECONDS_RECORD,
 } from './recording-rules.js';
 export { metricNamesOf, metricNamesOfVariable, sampledSeries, missingSeries } from './metric-names.js';
+export {
+  renderRules, budgetBucketSeconds, promString, GOOD_RATIO_RECORD, RECORD_WINDOWS, BURN_ALERTS, CHECK_ALERT, DRY_RUN_SEVERITY,
+} from './sla-rules.js';
+export { renderRunbook } from './sla-runbook.js';
+export { slaAlertPages } from './sla-alert-pages.js';
+export { renderSlaRuleTests, exampleNode } from './sla-rule-tests.js';
+export { renderOperationsFiles, DEFAULT_OPS_OPTIONS, GENERATED_BY, SLA_RULES_FILE } from './render-files.js';
 
 export type {
   DashboardSpec, GrafanaDashboard, GrafanaJson, PanelSpec, PanelKind, QuerySpec, RowSpec, VariableSpec, DatasourceKind, FieldLink, Threshold,
@@ -21,3 +29,5 @@ export type { AlertGroup, AlertSpec, AlertCase, AlertRunbook, SeriesSpec, Severi
 export type { RunbookPage, AlertIndexEntry } from './alert-runbook.js';
 export type { RenderRulesFileOptions } from './render-rules.js';
 export type { SlaObjective, RecordingRule, RuleGroup } from './recording-rules.js';
+export type { RenderRulesOptions } from './sla-rules.js';
+export type { OpsRenderOptions } from './render-files.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { metricNamesOf, metricNamesOfVariable, missingSeries, sampledSeries } from '../../../../src/observability/operations/index.js';
+import { metricNamesOf, metricNamesOfVariable, missingSeries, sampledSeries } from '../../../src/operations/internal.js';
 
 describe('metric names of PromQL expressions', () => {
   it('finds the metrics of a burn-rate expression and not its functions, labels or durations', () => {

@@ -8,9 +8,9 @@
  *   quiet), and `seamless_sla:error_budget_remaining{policy,phase}`: the share of the 30-day
  *   error budget left (1 untouched, 0 spent, below 0 overspent).
  */
-import { INTERVAL_NAMES } from '../../core/index.js';
+import { INTERVAL_NAMES } from '../core/index.js';
 
-/** The good-ratio records of `seamless sla render-rules` (sla/render-rules.ts GOOD_RATIO_RECORD; a test checks they agree). */
+/** The good-ratio records of `seamless sla render-rules` (sla-rules.ts GOOD_RATIO_RECORD; a test checks they agree). */
 export const SLA_GOOD_RATIO_RECORD = 'seamless_sla:good_ratio';
 export const SLA_OBJECTIVE_RECORD = 'seamless_sla:objective';
 export const SLA_GOOD_RATIO_30D_RECORD = `${SLA_GOOD_RATIO_RECORD}:rate30d`;

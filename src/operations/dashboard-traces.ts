@@ -6,7 +6,7 @@
  * the trace backend (`trace_url` variable: Jaeger, Tempo, Zipkin…). Prometheus panels show how
  * many reads are slow or violate, and which datasets.
  */
-import { LOGGER_NAMES } from '../logger.js';
+import { LOGGER_NAMES } from '../observability/index.js';
 import { buildDashboard } from './grafana.js';
 import type { DashboardSpec, GrafanaDashboard } from './grafana.js';
 import { NODE, perMinuteBy, rateBy } from './promql.js';

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { CliContext } from '../../../src/cli/context.js';
 import { main } from '../../../src/cli/main.js';
-import { DEFAULT_OPS_OPTIONS, renderOperationsFiles } from '../../../src/cli/ops-files.js';
+import { DEFAULT_OPS_OPTIONS, renderOperationsFiles } from '../../../src/operations/index.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const GENERATED_DIRS = ['operations/dashboards', 'operations/prometheus', 'docs/operations/alerts'];

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { budgetBucketSeconds, createSlaPolicySet, renderRules, renderRunbook } from '../../../src/sla/index.js';
-import { policy } from './fixtures.js';
+import { budgetBucketSeconds, renderRules, renderRunbook } from '../../../src/operations/internal.js';
+import { createSlaPolicySet } from '../../../src/sla/index.js';
+import { policy } from '../sla/fixtures.js';
 
 interface Rule {
   record?: string;

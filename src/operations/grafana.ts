@@ -4,7 +4,7 @@
  * datasource variables (so one file imports into any Grafana), and templating variables. The
  * dashboards of operations/dashboards/ are built with it; nothing here knows a metric.
  */
-import { InternalError } from '../../core/index.js';
+import { InternalError } from '../core/index.js';
 
 export const GRAFANA_SCHEMA_VERSION = 39;
 const GRID_WIDTH = 24;

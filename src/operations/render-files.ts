@@ -5,13 +5,14 @@
  * and the test that keeps the checked-in files equal to it render exactly the same.
  */
 import { join } from 'node:path';
-import {
-  ALERT_GROUPS, ALERT_RULES_FILE, DASHBOARDS, RECORDING_RULES_FILE, alertPage, indexEntries, renderAlertIndex, renderAlertRules,
-  renderAlertTests, renderRecordingRules, renderRunbookPage,
-} from '../observability/index.js';
-import { BURN_ALERTS, CHECK_ALERT, DEFAULT_SLA_POLICY_DIR, loadSlaPolicies, renderRules, renderRunbook } from '../sla/index.js';
-import { slaAlertPages } from './ops-sla-pages.js';
-import { renderSlaRuleTests } from './ops-sla-tests.js';
+import { DEFAULT_SLA_POLICY_DIR, loadSlaPolicies } from '../sla/index.js';
+import { alertPage, indexEntries, renderAlertIndex, renderRunbookPage } from './alert-runbook.js';
+import { ALERT_GROUPS, DASHBOARDS } from './catalog.js';
+import { ALERT_RULES_FILE, RECORDING_RULES_FILE, renderAlertRules, renderAlertTests, renderRecordingRules } from './render-rules.js';
+import { slaAlertPages } from './sla-alert-pages.js';
+import { renderSlaRuleTests } from './sla-rule-tests.js';
+import { BURN_ALERTS, CHECK_ALERT, renderRules } from './sla-rules.js';
+import { renderRunbook } from './sla-runbook.js';
 
 export const DEFAULT_OPS_OUT = 'operations';
 export const DEFAULT_OPS_DOCS = 'docs/operations';

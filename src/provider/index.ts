@@ -8,7 +8,7 @@ export { createConformanceStage, reportUri, REPORT_URI_PREFIX } from './read/con
 export { createFindingsIndex } from './findings-index.js';
 export { createSlaStage } from './read/sla-stage.js';
 export { composeSources, composeUpstreamBudgets } from './compose-sources.js';
-export { BackfillSuspendedError, ConformanceBlockedError, RemoteCoordinatorStorageError, SchemaValidationError } from './errors.js';
+export { BackfillSuspendedError, ConformanceBlockedError, DomainPolicyError, RemoteCoordinatorStorageError, SchemaValidationError } from './errors.js';
 export { normaliseRequest, validateNodeId, STRATEGIES, DOMAINS, DEFAULT_STRATEGY } from './read/fetch-request.js';
 export { createLiveHub, DEFAULT_LIVE_FLUSH_MS, DEFAULT_LIVE_FLUSH_BARS, DEFAULT_LIVE_MAX_GAP_BARS } from './live/live-hub.js';
 export { createLiveBuffer } from './live/live-buffer.js';

@@ -9,7 +9,7 @@ import { createInProcessCoordinator, createShardFetcher } from '../../../src/bac
 import { CONFORMANCE_VERSION as CONFORMANCE_RULES_VERSION } from '../../../src/conformance/index.js';
 import { createMetrics, silentLogger } from '../../../src/observability/index.js';
 import { CONFORMANCE_VERSION, cacheKey, createDataProvider, createDatasetCatalog, createResponseCache } from '../../../src/provider/index.js';
-import type { FetchRequest } from '../../../src/provider/index.js';
+import type { ConformanceStage, FetchRequest } from '../../../src/provider/index.js';
 import { createSyntheticSource } from '../../../src/sources/index.js';
 import { createDuckDbBarStore } from '../../../src/storage/index.js';
 import type { BarStore } from '../../../src/storage/index.js';
@@ -28,8 +28,26 @@ afterEach(async () => {
   for (const h of open.splice(0)) await h.close();
 });
 
+/**
+ * A fake of our own ConformanceStage interface: passes the frame through with a clean report and
+ * remembers the known-empty ranges it was given (what it needed coverage for).
+ */
+function passThroughConformance(seen: { knownEmpty: number }): ConformanceStage {
+  return async (input) => {
+    seen.knownEmpty += input.knownEmpty.length;
+    return {
+      frame: input.frame,
+      report: {
+        id: null, uri: null, nodeId: input.nodeId, intervalMs: input.intervalMs, origin: 'read', createdAt: NOW, mode: 'blocking',
+        range: input.closed, rowsIn: input.frame.length, rowsOut: input.frame.length, flags: {}, warnings: [], gaps: [],
+        completeness: { windowMs: 0, windows: [] }, hasErrors: false, regression: null, schema: null,
+      },
+    };
+  };
+}
+
 /** The real read path over DuckDB in memory, with a store that counts its coverage reads. */
-async function harness() {
+async function harness(options: { conformance?: boolean } = {}) {
   const clock = createManualClock(NOW);
   const logger = silentLogger();
   const metrics = createMetrics({ defaultMetrics: false });
@@ -55,7 +73,11 @@ async function harness() {
     barsPerShard: SHARD, concurrency: 4, clock, logger, metrics,
   });
   const cache = createResponseCache({ maxBytes: 64 << 20, maxEntries: 1000, ttlMs: 60_000 }, clock);
-  const provider = createDataProvider({ store, catalog, coordinator, cache, clock, logger, metrics, maxBars: 100_000, syncBudgetMs: 60_000 });
+  const conformanceCalls = { knownEmpty: 0 };
+  const provider = createDataProvider({
+    store, catalog, coordinator, cache, clock, logger, metrics, maxBars: 100_000, syncBudgetMs: 60_000,
+    ...(options.conformance === true ? { conformance: passThroughConformance(conformanceCalls) } : {}),
+  });
   const h = {
     clock, cache, provider,
     coverageReads: () => coverageReads,
@@ -98,6 +120,33 @@ describe('read pipeline: coverage reads', () => {
     await h.storeFirstHalf();
     const { metadata } = await h.read({ end: MID });
     expect(metadata).toMatchObject({ partial: false, sources: { storage: 50, backfill: 0 } });
+    expect(h.coverageReads()).toBe(1);
+  });
+
+  it.each(['seamless', 'auto_backfill'] as const)('with conformance on, a %s read that backfills still reads coverage twice', async (strategy) => {
+    const h = await harness({ conformance: true });
+    await h.storeFirstHalf();
+    const { metadata } = await h.read({ strategy });
+    expect(metadata).toMatchObject({ partial: false, conformance: { flags: {} }, sources: { storage: 50, backfill: 50 } });
+    expect(h.coverageReads()).toBe(2);
+  });
+
+  it('with conformance on, a read partly answered by the cache reads coverage once', async () => {
+    const h = await harness({ conformance: true });
+    await h.storeFirstHalf();
+    await h.read({ end: A + 20 * MIN, strategy: 'fail_fast' });
+    h.resetCount();
+    const { metadata } = await h.read({ end: MID, strategy: 'fail_fast' });
+    expect(metadata).toMatchObject({ partial: false, cacheHit: false, sources: { cache: 20, storage: 30 } });
+    expect(h.coverageReads()).toBe(1);
+  });
+
+  it('with conformance on, a read the cache answers whole reads coverage once (for known-empty ranges)', async () => {
+    const h = await harness({ conformance: true });
+    await h.storeFirstHalf();
+    await h.read({ end: MID, strategy: 'fail_fast' });
+    h.resetCount();
+    expect((await h.read({ end: MID, strategy: 'fail_fast' })).metadata.cacheHit).toBe(true);
     expect(h.coverageReads()).toBe(1);
   });
 

@@ -2,6 +2,7 @@
 // report, the regression digest, ingest findings, the blocking decision, and the interfaces the
 // report archive and the ingest-finding store implement (in storage/).
 export { FLAG_CATALOGUE, FLAG_TYPES, flagLevel } from './flags.js';
+export { CONFORMANCE_VERSION } from './conformance-version.js';
 export { frameToRawBatch } from './raw-batch.js';
 export { createConformancePipeline, DEFAULT_CONFORMANCE_OPTIONS } from './conformance-pipeline.js';
 export { regressionDigest } from './regression-digest.js';

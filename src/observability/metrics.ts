@@ -53,7 +53,7 @@ export interface SeamlessMetrics {
   readonly liveRowsWritten: Counter<'node_id' | 'interval'>;
   readonly liveWriteFailures: Counter<'node_id' | 'interval'>;
   readonly liveGapRecoveries: Counter<'node_id' | 'interval' | 'outcome'>;
-  // Admission control of the read path (provider/read-admission.ts).
+  // Admission control of the read path (provider/read/read-admission.ts).
   readonly readRejected: Counter<'reason'>;
   readonly readInflightBars: Gauge;
 }
@@ -125,7 +125,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Seaml
     liveRowsWritten: new Counter({ name: 'seamless_live_rows_written_total', help: 'Closed live bars written through to storage', labelNames: ['node_id', 'interval'], registers }),
     liveWriteFailures: new Counter({ name: 'seamless_live_write_failures_total', help: 'Live write-through batches that failed (retried, or dropped when storage refused them)', labelNames: ['node_id', 'interval'], registers }),
     liveGapRecoveries: new Counter({ name: 'seamless_live_gap_recoveries_total', help: 'Live gaps after a reconnect or start, by outcome after backfill and coverage verification (recovered, missing, not_backfilled, failed)', labelNames: ['node_id', 'interval', 'outcome'], registers }),
-    // Admission control of the read path (provider/read-admission.ts).
+    // Admission control of the read path (provider/read/read-admission.ts).
     readRejected: new Counter({ name: 'seamless_read_rejected_total', help: 'Reads refused before any work by admission control (503 overloaded with Retry-After), by reason (inflight_bars)', labelNames: ['reason'], registers }),
     readInflightBars: new Gauge({ name: 'seamless_read_inflight_bars', help: 'Bars requested by the admitted reads in flight now (bounded by limits.maxInflightReadBars)', registers }),
   };

@@ -11,7 +11,7 @@ import { buildDashboard } from './grafana.js';
 import type { DashboardSpec, GrafanaDashboard } from './grafana.js';
 import { NODE, perMinuteBy, rateBy } from './promql.js';
 
-/** The message and fields of the log line the violations table reads (provider/sla-stage.ts). */
+/** The message and fields of the log line the violations table reads (provider/read/sla-stage.ts). */
 export const SLA_VIOLATION_LOG = {
   logger: LOGGER_NAMES.sla,
   msg: 'SLA violation',

@@ -26,16 +26,16 @@ import { DISTRIBUTED_COORDINATOR_LOGS, IN_PROCESS_COORDINATOR_LOGS, createBackfi
 import { checkBackfillTopology, composeBackfill } from './compose-backfill.js';
 import { composeLive } from './compose-live.js';
 import type { LiveHub } from './live/live-hub.js';
-import { createSlaStage } from './sla-stage.js';
+import { createSlaStage } from './read/sla-stage.js';
 import { asDryRun, loadSlaPolicies } from '../sla/index.js';
-import { createConformanceStage } from './conformance-stage.js';
+import { createConformanceStage } from './read/conformance-stage.js';
 import { createFindingsIndex, watchWrites } from './findings-index.js';
 import { createDatasetCatalog } from './dataset-catalog.js';
 import { BackfillSuspendedError, UnknownDatasetError } from './errors.js';
 import type { DatasetCatalog, DatasetListing, ResolvedDataset } from './dataset-catalog.js';
-import { createDataProvider } from './data-provider.js';
-import type { FetchResult } from './data-provider.js';
-import type { FetchRequest } from './fetch-request.js';
+import { createDataProvider } from './read/data-provider.js';
+import type { FetchResult } from './read/data-provider.js';
+import type { FetchRequest } from './read/fetch-request.js';
 import { createResponseCache, datasetKeyPrefix } from './response-cache.js';
 import type { CacheStats } from './response-cache.js';
 

@@ -66,3 +66,16 @@ export class RemoteCoordinatorStorageError extends InvalidRequestError {
     this.name = 'RemoteCoordinatorStorageError';
   }
 }
+
+/**
+ * The read's execution domain (`context.domain`: backtest, dryrun, live, shadow) forbids what the
+ * request asks for, e.g. a backtest without `asOf`. Code `domain_policy` (422); details name the
+ * request field and the domain.
+ */
+export class DomainPolicyError extends SeamlessError {
+  readonly code = 'domain_policy';
+  constructor(readonly field: string, readonly domain: string, message: string, details: Record<string, unknown> = {}) {
+    super(`${field}: ${message}`, { field, domain, ...details });
+    this.name = 'DomainPolicyError';
+  }
+}

@@ -93,7 +93,8 @@ describe('data provider read path', () => {
         await h.close();
       }
     }), { numRuns: 25 });
-  });
+    // 25 real reads over DuckDB: the bound only guards against a hang on a loaded machine.
+  }, 120_000);
 
   it('reports each part of a read whose cache part came from a previous read', async () => {
     const h = await harness({ barsPerShard: 10 });

@@ -3,8 +3,8 @@
  * `seamless.storage`, `seamless.backfill`, `seamless.conformance`, `seamless.sla`). Untraced, a
  * step is the function call and one branch — no span objects, no attribute maps.
  */
-import { childSpan, endSpan } from '../observability/index.js';
-import type { Span, SpanAttributes, TraceContext, Tracing } from '../observability/index.js';
+import { childSpan, endSpan } from '../../observability/index.js';
+import type { Span, SpanAttributes, TraceContext, Tracing } from '../../observability/index.js';
 
 export interface ReadTrace {
   /** Runs one step of the read, inside its child span when traced. */

@@ -7,15 +7,22 @@
  *                 downgrade to partial with the job id (the SLA policy refines this later)
  * With `seamless.backfill.suspended` (the rollback switch) every strategy but fail_fast answers
  * from storage, downgraded to partial with reason `backfill_suspended`, and starts no job.
+ * After a backfill it waited for, the strategy reads coverage once more (what the backfill wrote
+ * or failed) and hands it on: no later step reads it again. Then `strategyStep` reads from
+ * storage what live and the cache did not answer.
  */
 import {
-  AbortedError, DataUnavailableError, UpstreamUnavailableError, barCount, formatTime, intersectRanges, missingRanges, subtractRanges,
-} from '../core/index.js';
-import type { TimeRange } from '../core/index.js';
-import type { BackfillCoordinator, JobStatus } from '../backfill/index.js';
-import type { BarStore } from '../storage/index.js';
-import type { ResolvedDataset } from './dataset-catalog.js';
+  AbortedError, DataUnavailableError, UpstreamUnavailableError, abortable, barCount, formatTime, normaliseRanges, subtractRanges,
+} from '../../core/index.js';
+import type { TimeRange } from '../../core/index.js';
+import type { BackfillCoordinator, JobStatus } from '../../backfill/index.js';
+import type { BarStore, CoverageRange } from '../../storage/index.js';
+import type { ResolvedDataset } from '../dataset-catalog.js';
+import { rowsIn } from './cache-fill.js';
+import { missingIn } from './coverage-step.js';
 import type { NormalisedRequest } from './fetch-request.js';
+import { slaCut } from './read-context.js';
+import type { DataProviderDeps, ReadContext, ReadStep } from './read-context.js';
 
 /** The downgrade reason of reads answered from storage while backfill is suspended. */
 export const BACKFILL_SUSPENDED = 'backfill_suspended';
@@ -48,6 +55,8 @@ export interface StrategyOutcome {
   readonly upstreamGaps: readonly TimeRange[];
   readonly job: JobStatus | undefined;
   readonly downgradeReason: string | null;
+  /** The coverage of `closed` read after the backfill this read waited for; undefined when not re-read. */
+  readonly coverage?: readonly CoverageRange[];
 }
 
 export interface StrategyDeps {
@@ -95,9 +104,7 @@ export async function runStrategy(input: StrategyInput, deps: StrategyDeps): Pro
     downgradeReason = input.deadline?.aborted ? 'sla_budget' : 'backfill_budget_exhausted';
   }
   const coverage = await deps.store.coverage(resolved.dataset, input.closed);
-  const covered: TimeRange[] = [];
-  for (const c of coverage) if (c.state !== 'failed') covered.push(c);
-  const stillMissing = intersectRanges(missingRanges(input.closed, covered, resolved.dataset.intervalMs), input.remaining);
+  const stillMissing = missingIn(coverage, input.closed, input.remaining, resolved.dataset.intervalMs);
   const backfilled = subtractRanges(missing, stillMissing);
   // The backfill finished without an error, yet bars are missing: the upstream answered without
   // them and did not vouch for them being empty. The answer goes on, reporting them missing, and
@@ -106,7 +113,7 @@ export async function runStrategy(input: StrategyInput, deps: StrategyDeps): Pro
   // rows went elsewhere, or the upstream left out every bar asked for — the error below says both.)
   const wroteElsewhere = status.rowsWritten > 0 && backfilled.length === 0;
   if (stillMissing.length > 0 && downgradeReason === null && status.errors.length === 0 && status.state === 'completed' && !wroteElsewhere) {
-    return { missing: stillMissing, backfilled, upstreamGaps: stillMissing, job: status, downgradeReason: 'data_missing' };
+    return { missing: stillMissing, backfilled, upstreamGaps: stillMissing, job: status, downgradeReason: 'data_missing', coverage };
   }
   if (stillMissing.length > 0 && downgradeReason === null && !request.partialOk) {
     if (status.errors.length > 0) {
@@ -125,7 +132,65 @@ export async function runStrategy(input: StrategyInput, deps: StrategyDeps): Pro
     );
   }
   if (stillMissing.length > 0 && downgradeReason === null) downgradeReason = status.errors.length > 0 ? 'backfill_failed' : 'data_missing';
-  return { missing: stillMissing, backfilled, upstreamGaps: [], job: status, downgradeReason };
+  return { missing: stillMissing, backfilled, upstreamGaps: [], job: status, downgradeReason, coverage };
+}
+
+/** Step 5: the strategy on the missing ranges (a backfill traced as `seamless.backfill`), then the storage reads. */
+export const strategyStep: ReadStep = async (ctx, deps) => {
+  if (ctx.remaining.length === 0) return;
+  const { req, resolved, closed, remaining, input, sla, trace } = ctx;
+  const { coordinator } = deps;
+  const strategyDeps: StrategyDeps = { store: deps.store, coordinator, syncBudgetMs: deps.syncBudgetMs, suspended: deps.backfillSuspended === true };
+  const missing = ctx.missing;
+  if (req.strategy === 'auto_backfill' || req.strategy === 'seamless') for (const r of missing) ctx.syncGapBars += barCount(r, req.intervalMs);
+  const backfillPhase = missing.length > 0 ? sla?.phase('backfill') : undefined;
+  const outcome = missing.length === 0
+    ? await runStrategy({ request: req, resolved, closed, remaining, missing, signal: input.signal }, strategyDeps)
+    : await trace.step('seamless.backfill', async (s) => {
+      const o = await runStrategy({
+        request: req, resolved, closed, remaining, missing, signal: input.signal,
+        ...(backfillPhase ? { deadline: backfillPhase.signal } : {}),
+        ...(trace.traceparent ? { traceparent: trace.traceparent } : {}),
+      }, strategyDeps).finally(() => backfillPhase?.end());
+      if (backfillPhase?.signal.aborted) sla?.failFast(backfillPhase.signal.reason);
+      if (s && o.job) {
+        s.setAttributes({ 'seamless.backfill.job': o.job.id, 'seamless.backfill.shards': o.job.totalShards, 'seamless.backfill.completion_ratio': o.job.completionRatio, 'seamless.backfill.state': o.job.state });
+        for (const shard of coordinator.shards(o.job.id) ?? []) {
+          s.addEvent('shard', { key: shard.key, state: shard.state, attempts: shard.attempts, rows: shard.rowsWritten, joined: shard.joined });
+        }
+      }
+      return o;
+    }, { 'seamless.backfill.missing_ranges': missing.length });
+  ctx.missing = outcome.missing;
+  ctx.backfilled = outcome.backfilled;
+  ctx.upstreamGaps = outcome.upstreamGaps;
+  ctx.downgradeReason = outcome.downgradeReason;
+  if (outcome.job) ctx.job = { jobId: outcome.job.id, completionRatio: outcome.job.completionRatio, state: outcome.job.state };
+  // A backfill ran and was waited for: its writes or failures changed the coverage the metadata reports.
+  if (outcome.coverage) ctx.coverage = outcome.coverage;
+  await readStorage(ctx, deps, outcome.backfilled);
+};
+
+/** Reads what live and the cache did not answer; rows in `backfilled` count as backfill. */
+async function readStorage(ctx: ReadContext, deps: DataProviderDeps, backfilled: readonly TimeRange[]): Promise<void> {
+  const { sla, counts } = ctx;
+  const { dataset, schema } = ctx.resolved;
+  const readPhase = sla?.phase('storage');
+  await ctx.trace.step('seamless.storage', async (s) => {
+    for (const r of ctx.remaining) {
+      const frame = await abortable(deps.store.read(dataset, schema, r), readPhase?.signal).catch((error: unknown) => slaCut(error, sla));
+      if (!frame) {
+        // The storage budget ran out: what was not read is missing from this answer.
+        ctx.missing = normaliseRanges([...ctx.missing, r]);
+        continue;
+      }
+      ctx.pieces.push({ range: r, frame });
+      const fromBackfill = rowsIn(frame, backfilled);
+      counts.backfill += fromBackfill;
+      counts.storage += frame.length - fromBackfill;
+    }
+    s?.setAttributes({ 'seamless.storage.rows': counts.storage + counts.backfill });
+  }, { 'seamless.storage.op': 'read' }).finally(() => readPhase?.end());
 }
 
 /** `why` says what happened to the missing bars; it must be true for this read. */

@@ -6,16 +6,17 @@
  * (strict schema).
  */
 import { randomUUID } from 'node:crypto';
-import { formatInterval } from '../core/index.js';
-import type { Clock, Frame, FrameSchema, TimeRange } from '../core/index.js';
+import { formatInterval, subtractRanges } from '../../core/index.js';
+import type { Clock, Frame, FrameSchema, TimeRange } from '../../core/index.js';
 import {
   blockingDecision, frameToRawBatch, mergeIngestFindings, regressionDigest,
-} from '../conformance/index.js';
-import type { ConformanceMode, ConformancePipeline, ConformanceReport, ReportArchive } from '../conformance/index.js';
-import type { Logger, SeamlessMetrics } from '../observability/index.js';
-import type { DriftDetector, SchemaRegistry, ValidationTarget } from '../schema/index.js';
-import { ConformanceBlockedError, SchemaValidationError } from './errors.js';
-import type { FindingsIndex } from './findings-index.js';
+} from '../../conformance/index.js';
+import type { ConformanceMode, ConformancePipeline, ConformanceReport, ReportArchive } from '../../conformance/index.js';
+import type { Logger, SeamlessMetrics } from '../../observability/index.js';
+import type { DriftDetector, SchemaRegistry, ValidationTarget } from '../../schema/index.js';
+import { ConformanceBlockedError, SchemaValidationError } from '../errors.js';
+import type { FindingsIndex } from '../findings-index.js';
+import type { ReadStep } from './read-context.js';
 
 export interface ConformanceStageDeps {
   readonly pipeline: ConformancePipeline;
@@ -150,3 +151,30 @@ function sameFindings(a: ConformanceReport, b: ConformanceReport): boolean {
   for (const k of ka) if (a.flags[k as keyof typeof a.flags] !== b.flags[k as keyof typeof b.flags]) return false;
   return true;
 }
+
+/**
+ * Step 7 as a step of the read pipeline. Known-empty ranges are never gaps; nor are the ranges
+ * the answer reports as missing (a partial answer says so in its metadata: that is coverage,
+ * not a defect of the bars). Bars the upstream was asked for and answered without are gaps of
+ * the data, though. Coverage comes from the coverage step (or the strategy's re-read after a
+ * backfill); only a read that live and the cache answered whole reads it here, once.
+ */
+export const conformanceStep: ReadStep = async (ctx, deps) => {
+  const stage = deps.conformance;
+  if (!stage) return;
+  const { req, resolved, closed, missing, upstreamGaps } = ctx;
+  const ranges = ctx.coverage ?? await deps.store.coverage(resolved.dataset, closed);
+  const knownEmpty = upstreamGaps.length === 0 ? [...missing] : subtractRanges(missing, upstreamGaps);
+  for (const c of ranges) if (c.state === 'known_empty') knownEmpty.push(c);
+  const frame = ctx.frame;
+  const checked = await ctx.trace.step('seamless.conformance', async (s) => {
+    const out = await stage({
+      nodeId: req.nodeId, intervalMs: req.intervalMs, frameSchema: resolved.schema, subject: resolved.subject,
+      frame, closed, knownEmpty, partialOk: req.partialOk,
+    });
+    s?.setAttributes({ 'seamless.conformance.flags': Object.keys(out.report.flags).join(','), 'seamless.conformance.report': out.report.uri ?? '' });
+    return out;
+  });
+  ctx.answer = checked.frame;
+  ctx.conformance = { flags: checked.report.flags, warnings: checked.report.warnings, reportUri: checked.report.uri };
+};

@@ -1,17 +1,58 @@
 /**
- * What a read leaves in the response cache, and what it reuses from it: the complete parts of
- * an answer (copied, so a segment never pins a whole read buffer), fingerprints memoised per
- * cached segment, and the row accounting of pieces.
+ * Step 3 of the read pipeline, the response cache: what a read reuses from it (`cacheStep`: the
+ * cached stretches of the closed range, clipped to what live does not answer) and what it leaves
+ * there (`assembleStep`, after storage and backfill: the pieces joined into one frame, and its
+ * complete parts cached — copied, so a segment never pins a whole read buffer); fingerprints
+ * memoised per cached segment, and the row accounting of pieces.
  */
-import { allocateFrame, fingerprintFrame, lowerBound, subtractRanges } from '../core/index.js';
-import type { Frame, TimeRange } from '../core/index.js';
-import type { CachePiece, ResponseCache } from './response-cache.js';
+import { allocateFrame, concatFrames, emptyFrame, fingerprintFrame, lowerBound, subtractRanges } from '../../core/index.js';
+import type { Frame, TimeRange } from '../../core/index.js';
+import type { CachePiece, ResponseCache } from '../response-cache.js';
+import type { ReadStep } from './read-context.js';
 
 /** One contiguous part of an answer and the range it vouches for. */
 export interface Piece {
   readonly range: TimeRange;
   readonly frame: Frame;
 }
+
+/** Step 3: the cached stretches of the closed range that live does not answer. */
+export const cacheStep: ReadStep = async (ctx, deps) => {
+  const { cache, metrics } = deps;
+  if (cache && ctx.remaining.length > 0) {
+    const hit = await ctx.trace.step('seamless.cache', (span) => {
+      const found = cache.lookup(ctx.cacheKey, ctx.closed);
+      span?.setAttributes({ 'seamless.cache.pieces': found.pieces.length, 'seamless.cache.remaining': found.remaining.length });
+      return found;
+    });
+    // What live vouches for stays live's: cached stretches are clipped to what is left.
+    const live = ctx.livePart;
+    ctx.cachePieces = live ? clipPieces(hit.pieces, live.covered) : hit.pieces;
+    ctx.remaining = live ? subtractRanges(hit.remaining, live.covered) : hit.remaining;
+    for (const p of ctx.cachePieces) {
+      ctx.pieces.push(p);
+      ctx.counts.cache += p.frame.length;
+    }
+  }
+  ctx.cacheHit = ctx.remaining.length === 0 && ctx.closed.end > ctx.closed.start && ctx.cachePieces.length > 0;
+  if (cache) {
+    if (ctx.cacheHit) cache.countHit();
+    else cache.countMiss();
+  }
+  if (ctx.cacheHit) metrics.cacheHits.inc();
+  else metrics.cacheMisses.inc();
+};
+
+/** The pieces of every source joined in time order; what this read proved complete goes to the cache. */
+export const assembleStep: ReadStep = (ctx, deps) => {
+  const { pieces } = ctx;
+  const { schema } = ctx.resolved;
+  pieces.sort((a, b) => a.range.start - b.range.start);
+  const frame = pieces.length === 0 ? emptyFrame(schema) : concatFrames(schema, pieces.map((p) => p.frame));
+  ctx.frame = frame;
+  ctx.answer = frame;
+  if (deps.cache && ctx.remaining.length > 0) rememberComplete(deps.cache, ctx.cacheKey, ctx.remaining, ctx.missing, pieces, ctx.closed, frame);
+};
 
 /** Caches what this read proved complete: the whole answer when nothing is missing, else the complete parts. */
 export function rememberComplete(

@@ -10,8 +10,8 @@
  * interactive read never waits behind bulk reads), and one that finds nothing in flight (a read
  * larger than the whole allowance still runs alone).
  */
-import { OverloadedError } from '../core/index.js';
-import type { SeamlessMetrics } from '../observability/index.js';
+import { OverloadedError } from '../../core/index.js';
+import type { SeamlessMetrics } from '../../observability/index.js';
 
 /** Reads of at most this many bars are always admitted (and not counted). */
 export const SMALL_READ_BARS = 10_000;

@@ -10,9 +10,12 @@
  * never past the SLA `live` budget (the phase signal). A wait cut short is not an error — the read goes on with what it has and
  * the policy decides at the end.
  */
-import { alignDown, concatFrames, lowerBound, normaliseRanges } from '../core/index.js';
-import type { Frame, FrameSchema, TimeRange } from '../core/index.js';
-import type { DatasetKey } from '../storage/index.js';
+import { performance } from 'node:perf_hooks';
+import { AbortedError, alignDown, concatFrames, lowerBound, normaliseRanges, subtractRanges } from '../../core/index.js';
+import type { Frame, FrameSchema, TimeRange } from '../../core/index.js';
+import { DEFAULT_LIVE_WAIT_MS } from '../../config/index.js';
+import type { DatasetKey } from '../../storage/index.js';
+import type { ReadStep } from './read-context.js';
 
 /** What the read path needs of the live hub (src/provider/live implements it). */
 export interface LiveReader {
@@ -94,6 +97,37 @@ export async function readLive(live: LiveReader, input: LiveStepInput, elapsed: 
     waitedMs: waited ? elapsed() - t0 : 0, caughtUp, connected: snap.connected,
   };
 }
+
+/**
+ * The live step of the pipeline. It runs before the response cache (step 3) although it is step
+ * 6 of ARCHITECTURE.md: live wins for the same `ts`, so the cache and storage are asked only for
+ * what live does not vouch for.
+ */
+export const liveStep: ReadStep = async (ctx, deps) => {
+  const live = deps.live;
+  const { dataset, schema } = ctx.resolved;
+  if (!live?.has(dataset)) return;
+  const { req, input, sla } = ctx;
+  const livePhase = sla?.phase('live');
+  const part = await ctx.trace.step('seamless.live', async (span) => {
+    const signal = livePhase ? livePhase.signal : input.signal;
+    const p = await readLive(live, {
+      dataset, schema, aligned: req.aligned, closed: ctx.closed, now: ctx.now, includeBuilding: req.includeBuilding,
+      waitMs: deps.liveWaitMs ?? DEFAULT_LIVE_WAIT_MS, ...(signal ? { signal } : {}),
+    }, () => performance.now()).finally(() => livePhase?.end());
+    span?.setAttributes({
+      'seamless.live.rows': p.rows, 'seamless.live.building': p.building !== undefined, 'seamless.live.connected': p.connected,
+      'seamless.live.waited_ms': p.waitedMs, 'seamless.live.caught_up': p.caughtUp,
+    });
+    return p;
+  });
+  if (livePhase?.signal.aborted) sla?.failFast(livePhase.signal.reason);
+  if (input.signal?.aborted) throw new AbortedError(input.signal.reason);
+  ctx.livePart = part;
+  for (const p of part.pieces) ctx.pieces.push(p);
+  ctx.counts.live += part.rows;
+  ctx.remaining = subtractRanges(ctx.remaining, part.covered);
+};
 
 /** Merged runs [ts, ts + interval) of ascending bar times. */
 export function runsOf(ts: Float64Array, intervalMs: number): TimeRange[] {

@@ -14,15 +14,16 @@
  * `sla.elapsed_ms` and `sla.budget_ms` when traced — for a read an enforced `fail` ends early
  * (`failFast`) too, recorded on the read's trace since no step span is open for it.
  */
-import { SeamlessSLAExceeded, formatInterval } from '../core/index.js';
-import type { Clock } from '../core/index.js';
-import type { JobStatus } from '../backfill/index.js';
-import type { Logger, SeamlessMetrics, Span, SpanAttributes } from '../observability/index.js';
-import { BUDGET_PHASES, budgetViolation, createPhaseClock, decide, evaluateRead, slaError } from '../sla/index.js';
-import type { BudgetPhase, ClockResult, PhaseClock, PhaseHandle, ReadObservation, ReadPhase, SlaDecision, SlaPolicy, SlaPolicySet, Violation } from '../sla/index.js';
+import { SeamlessSLAExceeded, alignDown, barCount, formatInterval } from '../../core/index.js';
+import type { Clock } from '../../core/index.js';
+import type { JobStatus } from '../../backfill/index.js';
+import type { Logger, SeamlessMetrics, Span, SpanAttributes } from '../../observability/index.js';
+import { BUDGET_PHASES, budgetViolation, createPhaseClock, decide, evaluateRead, slaError } from '../../sla/index.js';
+import type { BudgetPhase, ClockResult, PhaseClock, PhaseHandle, ReadObservation, ReadPhase, SlaDecision, SlaPolicy, SlaPolicySet, Violation } from '../../sla/index.js';
 import type { ReadTrace } from './read-trace.js';
-import { createRecoveryWatcher } from './recovery-watch.js';
-import type { RecoveryWatcher } from './recovery-watch.js';
+import type { ReadStep } from './read-context.js';
+import { createRecoveryWatcher } from '../recovery-watch.js';
+import type { RecoveryWatcher } from '../recovery-watch.js';
 
 export interface SlaVerdict {
   readonly policy: string;
@@ -155,3 +156,46 @@ export function createSlaStage(policies: SlaPolicySet, deps: { clock: Clock; met
     },
   };
 }
+
+/**
+ * Step 8 as a step of the read pipeline, on every read (cache hits included): the answer's
+ * coverage ratio and staleness (gauges per dataset), the policy's verdict (an enforced `fail`
+ * throws here), the downgrade it decides — or the domain gate's hold — and the recovery watch of
+ * a partial answer whose backfill runs on.
+ */
+export const slaStep: ReadStep = async (ctx, deps) => {
+  const { req, closed, missing, now, sla, job } = ctx;
+  const answer = ctx.answer;
+  const closedBars = barCount(closed, req.intervalMs);
+  let missingBars = 0;
+  for (const r of missing) missingBars += barCount(r, req.intervalMs);
+  ctx.coverageRatio = closedBars === 0 ? 1 : (closedBars - missingBars) / closedBars;
+  const lastTs = answer.length > 0 ? answer.ts[answer.length - 1] : undefined;
+  ctx.stalenessMs = lastTs === undefined ? null : now - (lastTs + req.intervalMs);
+  const datasetLabels = { node_id: req.nodeId, interval: formatInterval(req.intervalMs) };
+  deps.metrics.readCoverageRatio.set(datasetLabels, ctx.coverageRatio);
+  if (ctx.stalenessMs !== null) deps.metrics.readStaleness.set(datasetLabels, ctx.stalenessMs / 1000);
+  const stalenessMs = ctx.stalenessMs;
+  const verdict = sla
+    ? await ctx.trace.step('seamless.sla', (span) => sla.finish({
+      stalenessMs: stalenessMs ?? Infinity,
+      rangeReachesPresent: req.aligned.end >= alignDown(now, req.intervalMs),
+      coverageRatio: ctx.coverageRatio,
+      syncGapBars: ctx.syncGapBars,
+    }, span))
+    : undefined;
+  ctx.verdict = verdict;
+  const partial = missing.length > 0;
+  let downgrade: { mode: 'partial' | 'hold'; reason: string } | null = partial && ctx.downgradeReason !== null ? { mode: 'partial', reason: ctx.downgradeReason } : null;
+  if (verdict && (verdict.decision === 'partial' || verdict.decision === 'hold')) {
+    downgrade = { mode: verdict.decision, reason: `sla_${verdict.violations[0].phase}` };
+  }
+  // The domain gate holds the answer (a live/shadow asOf that went back): hold outranks partial.
+  if (ctx.domainHold !== null && downgrade?.mode !== 'hold') downgrade = { mode: 'hold', reason: ctx.domainHold };
+  ctx.downgrade = downgrade;
+  // The answer lacks part of its range while a backfill runs on: the policy bounds its recovery.
+  if (sla && job && partial && job.state === 'running') {
+    const jobId = job.jobId;
+    sla.watchRecovery(jobId, (signal) => deps.coordinator.wait(jobId, signal));
+  }
+};

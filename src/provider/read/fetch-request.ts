@@ -3,9 +3,9 @@
  * InvalidRequestError naming the field; off-grid bounds are rounded outward to the bar grid
  * and both forms are kept for the metadata.
  */
-import { InvalidRequestError, InvertedRangeError, alignRange, barCount, parseInterval, parseTime } from '../core/index.js';
-import type { TimeRange } from '../core/index.js';
-import type { TraceContext } from '../observability/index.js';
+import { InvalidRequestError, InvertedRangeError, alignRange, barCount, parseInterval, parseTime } from '../../core/index.js';
+import type { TimeRange } from '../../core/index.js';
+import type { TraceContext } from '../../observability/index.js';
 
 export const STRATEGIES = ['fail_fast', 'auto_backfill', 'partial_fill', 'seamless'] as const;
 export type Strategy = (typeof STRATEGIES)[number];

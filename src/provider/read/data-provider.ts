@@ -1,0 +1,81 @@
+/**
+ * SeamlessDataProvider.fetch: the read path of ARCHITECTURE.md §3 as a pipeline. Each step is
+ * one module and a function of the read's context (read-context.ts); this file only runs them
+ * in order, inside the `seamless.pipeline` span, between admission control and the SLA clock.
+ *
+ *   1 validate        validate-step.ts    normalise, resolve the dataset, build the context
+ *   2 domain gate     domain-gate.ts      asOf, future ranges, backtest/dryrun and live/shadow rules
+ *     admission       read-admission.ts   refuse at once when large reads fill the allowance
+ *   6 live            live-step.ts        the newest bars from the live buffer (live wins, so first)
+ *   3 cache           cache-fill.ts       cached complete stretches of the rest
+ *   4 coverage        coverage-step.ts    coverage read once; the missing ranges on the grid
+ *   5 strategy        strategy-runner.ts  backfill per strategy (coverage re-read once after it), storage reads
+ *     assemble        cache-fill.ts       pieces joined; complete parts cached
+ *   7 conformance     conformance-stage.ts
+ *   8 SLA             sla-stage.ts        ratio, staleness, verdict, downgrade, recovery watch
+ *   9 metadata        read-metadata.ts    fingerprint, metadata, counters
+ */
+import { barCount } from '../../core/index.js';
+import { CONFORMANCE_VERSION } from '../../conformance/index.js';
+import { DEFAULT_MAX_INFLIGHT_READ_BARS } from '../../config/index.js';
+import { assembleStep, cacheStep } from './cache-fill.js';
+import { conformanceStep } from './conformance-stage.js';
+import { coverageStep } from './coverage-step.js';
+import { createDomainGate } from './domain-gate.js';
+import type { FetchRequest } from './fetch-request.js';
+import { liveStep } from './live-step.js';
+import { createReadAdmission } from './read-admission.js';
+import type { DataProviderDeps, ReadStep } from './read-context.js';
+import { createMetadataStep } from './read-metadata.js';
+import type { FetchResult } from './read-metadata.js';
+import { startReadTrace } from './read-trace.js';
+import { slaStep } from './sla-stage.js';
+import { strategyStep } from './strategy-runner.js';
+import { validateRead } from './validate-step.js';
+
+export type { DataProviderDeps } from './read-context.js';
+export type { FetchResult } from './read-metadata.js';
+
+/** The conformance version in every response cache key (src/conformance/conformance-version.ts). */
+export { CONFORMANCE_VERSION };
+
+/** The steps between admission and metadata, in the order they run. */
+export const READ_STEPS: readonly ReadStep[] = [liveStep, cacheStep, coverageStep, strategyStep, assembleStep, conformanceStep, slaStep];
+
+export interface DataProvider {
+  fetch(request: FetchRequest): Promise<FetchResult>;
+}
+
+export function createDataProvider(deps: DataProviderDeps): DataProvider {
+  const { metrics } = deps;
+  const admission = createReadAdmission(deps.maxInflightReadBars ?? DEFAULT_MAX_INFLIGHT_READ_BARS, metrics);
+  const domainGate = createDomainGate();
+  const metadataStep = createMetadataStep(metrics);
+
+  return {
+    async fetch(request) {
+      const trace = startReadTrace(deps.tracing, request?.traceContext, {});
+      try {
+        const ctx = await validateRead(request, trace, deps);
+        await domainGate(ctx, deps);
+        // Admission control: refused (503, Retry-After) before any work when large reads fill the allowance.
+        const release = admission.admit(barCount(ctx.req.aligned, ctx.req.intervalMs));
+        ctx.sla = deps.sla?.start(ctx.req.nodeId, ctx.req.intervalMs, request.signal, trace);
+        let result: FetchResult;
+        try {
+          for (const step of READ_STEPS) await step(ctx, deps);
+          result = await metadataStep(ctx);
+        } finally {
+          ctx.sla?.dispose();
+          release();
+        }
+        trace.end();
+        return result;
+      } catch (error) {
+        trace.end(error);
+        metrics.fetchDuration.observe({ strategy: request?.strategy ?? 'seamless', outcome: 'error' }, 0);
+        throw error;
+      }
+    },
+  };
+}

@@ -3,7 +3,7 @@
  * (`JSON.stringify([{ts, open, …}, …])`, 100 k rows), Arrow decode, fingerprinting, and the
  * timestamp conversion trick of arrow-ipc.ts. Run: `npx tsx bench/core/encoders.bench.ts`.
  */
-import { decodeArrowIpc, encodeArrowIpc, encodeColumnarJson, encodeCsv } from '../../src/core/encode/index.js';
+import { columnarJsonSlices, csvSlices, decodeArrowIpc, encodeArrowIpc, encodeColumnarJson, encodeCsv } from '../../src/core/encode/index.js';
 import { createHash } from 'node:crypto';
 import { fingerprintFrame, fingerprintFrameAsync } from '../../src/core/fingerprint.js';
 import { createFrame } from '../../src/core/frame.js';
@@ -43,6 +43,14 @@ const mb = (chars: number): string => `${(chars / 1e6).toFixed(1)} MB`;
   report(await measure('encodeCsv', () => encodeCsv(frame)), baseline);
   const bytes = encodeArrowIpc(frame);
   console.log(`  sizes: arrow ${mb(bytes.byteLength)}, columnar json ${mb(encodeColumnarJson(frame).length)}, csv ${mb(encodeCsv(frame).length)}, row json ${mb(rowObjectsJson(frame).length)}`);
+
+  // What the gateway sends: the sliced encoders yield Buffers so the event loop turns between
+  // slices; the baseline is the one-shot string plus the UTF-8 copy a socket write makes of it.
+  heading('encode 100,000 OHLCV rows to bytes for a reply (baseline: one-shot string → Buffer)');
+  const oneShot = await measure('Buffer.from(encodeColumnarJson)', () => Buffer.from(encodeColumnarJson(frame)));
+  report(await measure('columnarJsonSlices → Buffer.concat', () => Buffer.concat([...columnarJsonSlices(frame)])), oneShot);
+  const oneShotCsv = await measure('Buffer.from(encodeCsv)', () => Buffer.from(encodeCsv(frame)));
+  report(await measure('csvSlices → Buffer.concat', () => Buffer.concat([...csvSlices(frame)])), oneShotCsv);
 
   heading('decode 100,000 OHLCV rows (baseline: JSON.parse of the columnar JSON)');
   const json = encodeColumnarJson(frame);

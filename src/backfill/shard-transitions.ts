@@ -64,12 +64,12 @@ export function isOpaqueExpired(shard: ShardRecord, now: number, graceMs: number
 }
 
 /**
- * A new opaque record, pending. Its token starts at `now` (epoch ms), not 0: an expired opaque
- * record is deleted, and a key created again must still never grant a token that an earlier
- * holder of the same key was given (grants add 1 each, far slower than the clock).
+ * A new opaque record, pending, token 0 like every new record (the wire protocol's first grant is
+ * 1). A key deleted after expiry and created again restarts its tokens: only a holder whose lease
+ * ended more than the grace period ago can still carry an old one, and opaque keys fence no writes.
  */
 export function newOpaqueRecord(key: string, now: number): ShardRecord {
-  return Object.freeze({ ...newShardRecord({ key, nodeId: '', intervalMs: 0, start: 0, end: 0 }, now), token: Math.max(0, Math.trunc(now)) });
+  return newShardRecord({ key, nodeId: '', intervalMs: 0, start: 0, end: 0 }, now);
 }
 
 /**

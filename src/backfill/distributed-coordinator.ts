@@ -186,9 +186,30 @@ export async function createDistributedCoordinator(o: DistributedCoordinatorOpti
       logger.warn({ shard: shard.key, holder: shard.holder, token: shard.token }, reason === 'recovery' ? 'unfinished shard re-queued after restart' : 'stale claim: lease expired, shard re-queued');
       record(back);
     }
+    await resyncLeased(leased);
     // Wire-protocol keys no job created are deleted once expired (lease-store.ts, pruneOpaque).
     const pruned = await leases.pruneOpaque(now, opaqueLeases.graceMs);
     if (pruned > 0) logger.debug({ pruned }, 'expired opaque lease keys deleted');
+  }
+
+  /**
+   * Watches are hints: etcd's can lose changes (a watcher cancelled after a compaction re-attaches
+   * at the current revision). A shard this process still sees `leased` that the store no longer
+   * lists as leased changed unseen (completed, failed, re-queued): it is read again and recorded,
+   * so its job does not wait for ever. Cheap: only shards leased in our view (about one per worker).
+   */
+  async function resyncLeased(fresh: readonly ShardRecord[]): Promise<void> {
+    const leasedNow = new Set<string>();
+    for (const shard of fresh) leasedNow.add(shard.key);
+    const unseen: string[] = [];
+    for (const job of tracker.jobs()) {
+      if (job.status().state !== 'running') continue;
+      for (const key of job.record.shardKeys) {
+        if (!leasedNow.has(key) && tracker.shard(key)?.state === 'leased') unseen.push(key);
+      }
+    }
+    if (unseen.length === 0) return;
+    for (const shard of await leases.shards([...new Set(unseen)])) record(shard);
   }
 
   // Recovery: jobs the store remembers are tracked again, expired leases go back to pending.

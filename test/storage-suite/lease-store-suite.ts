@@ -139,6 +139,14 @@ export function describeLeaseStore(name: string, open: () => Promise<LeaseStore>
         if (claim.granted) expect(claim.token).toBeGreaterThan(token);
       });
 
+      it('re-checks a known-empty shard after the knownEmptyRecheckMs it is given, not before', async () => {
+        const { key, token } = await leasedShard(0);
+        await store.complete(key, token, { state: 'known_empty', rowsWritten: 0 }, T0 + 1);
+        const recheck = { knownEmptyRecheckMs: 5_000 };
+        expect(await store.ensureShards([spec(0)], T0 + 5_000, recheck)).toMatchObject([{ state: 'known_empty' }]);
+        expect(await store.ensureShards([spec(0)], T0 + 5_001, recheck)).toMatchObject([{ state: 'pending', token, updatedAt: T0 + 5_001 }]);
+      });
+
       it('stores jobs and lists them newest first, respecting the limit', async () => {
         const a = job('job-a', T0, [spec(0).key]);
         const b = job('job-b', T0 + 2000, [spec(0).key, spec(1).key]);

@@ -3,9 +3,13 @@
  * completions are transactions on the shard key's revision; lease keys ride etcd leases; watches
  * report every change; every call has one deadline. The design, key layout and failure notes are
  * in README.md beside this file.
+ *
+ * Over 400 lines on purpose: it is the one implementation of the LeaseStore contract on etcd, and
+ * its read-modify-write loop (#mutate) is shared by every transition; what stands alone (jobs,
+ * records, buckets, watch, opaque keys, retry, errors) is already in files beside it.
  */
 import type { Etcd3 } from 'etcd3';
-import type { IKeyValue, IOptions, IRequestOp, IResponseHeader } from 'etcd3';
+import type { IKeyValue, IRequestOp, IResponseHeader } from 'etcd3';
 import { InvalidRequestError, systemClock } from '../../core/index.js';
 import type { Clock } from '../../core/index.js';
 import { silentLogger } from '../../observability/index.js';
@@ -14,7 +18,7 @@ import { LeaseStoreUnavailableError } from '../errors.js';
 import type {
   ClaimResult, EnsureOptions, JobRecord, LeaseStore, LeaseStoreQuorum, OpaqueLeasePolicy, ShardChange, ShardRecord, ShardSpec,
 } from '../lease-store.js';
-import { openEtcdClient } from './etcd-client.js';
+import { fastWatchBackoff, openEtcdClient } from './etcd-client.js';
 import { ETCD_STORE_NAME, isEtcdLeaseGone } from './etcd-errors.js';
 import { createLeaseBuckets } from './etcd-lease-buckets.js';
 import { checkEtcdQuorum } from './etcd-quorum.js';
@@ -61,20 +65,11 @@ const READ_CHUNK = 100;
 const SCAN_PAGE = 1_000;
 /** Entries of the (record, mod_revision) cache; oldest insertion evicted first. */
 const SEEN_MAX = 10_000;
-const WATCH_BACKOFF_START_MS = 100;
-const WATCH_BACKOFF_MAX_MS = 2_000;
 
 interface Seen {
   readonly record: ShardRecord;
   readonly value: Buffer;
   readonly modRevision: string;
-}
-
-type WatchBackoff = NonNullable<NonNullable<IOptions['faultHandling']>['watchBackoff']>;
-
-/** Watch reconnects back off 100 ms → 2 s (etcd3's default grows to 30 s: a slow recovery). */
-function watchBackoff(durationMs: number): WatchBackoff {
-  return { duration: durationMs, next: () => watchBackoff(Math.min(WATCH_BACKOFF_MAX_MS, durationMs * 2)) };
 }
 
 /** Opens an etcd-backed LeaseStore; does not fail when etcd is down (ping() reports that). */
@@ -85,7 +80,7 @@ export async function createEtcdLeaseStore(options: EtcdLeaseStoreOptions): Prom
   const callTimeoutMs = options.callTimeoutMs ?? DEFAULT_ETCD_CALL_TIMEOUT_MS;
   if (!Number.isFinite(callTimeoutMs) || callTimeoutMs <= 0) throw new InvalidRequestError('callTimeoutMs', `must be a positive number of ms (got ${callTimeoutMs})`);
   // Watch streams are long-lived; unary calls without an operation deadline get callTimeoutMs.
-  const client = openEtcdClient(options.endpoints, callTimeoutMs, { watchBackoff: watchBackoff(WATCH_BACKOFF_START_MS) });
+  const client = openEtcdClient(options.endpoints, callTimeoutMs, { watchBackoff: fastWatchBackoff() });
   const opaqueGraceMs = options.opaqueGraceMs ?? DEFAULT_OPAQUE_LEASE_GRACE_MS;
   if (!Number.isInteger(opaqueGraceMs) || opaqueGraceMs < 0) throw new InvalidRequestError('opaqueGraceMs', `must be a whole number of ms, 0 or more (got ${opaqueGraceMs})`);
   const store = new EtcdLeaseStore(

@@ -11,10 +11,10 @@ import type { BarStore } from '../storage/index.js';
 import type { BackfillEvent, BackfillTarget } from './coordinator.js';
 import type { ClaimOutcome, CoordinatorService, LeaseGrant, ShardUpload } from './coordinator-service.js';
 import type { JobTracker } from './job-tracker.js';
-import type { LeaseStore, ShardRecord } from './lease-store.js';
+import type { LeaseStore, OpaqueLeasePolicy, ShardRecord } from './lease-store.js';
 import { StaleLeaseError } from './errors.js';
 import { parseLeaseToken } from './lease-token.js';
-import { assertCurrentLease } from './shard-transitions.js';
+import { assertCurrentLease, isOpaqueShard } from './shard-transitions.js';
 import { checkKnownEmptyCompletion, checkShardUpload } from './upload-checks.js';
 import type { LeaseTokenInput } from './lease-token.js';
 import { backoffDelay } from './retry.js';
@@ -36,10 +36,9 @@ export interface CoordinatorServiceDeps {
   readonly onStale: (shard: ShardRecord) => void;
   /** Ingest findings a remote worker's upload committed (for the read path's findings index). */
   readonly onFindings?: (findings: ShardUpload['findings']) => void;
+  /** Bound and expiry of lease keys the coordinator did not create (the wire protocol's keys are opaque). */
+  readonly opaqueLeases: OpaqueLeasePolicy;
 }
-
-/** A lease key the coordinator did not create (the wire protocol's keys are opaque). */
-const OPAQUE = { nodeId: '', intervalMs: 0, start: 0, end: 0 } as const;
 
 export function createCoordinatorService(d: CoordinatorServiceDeps): CoordinatorService {
   const { leases, clock } = d;
@@ -51,7 +50,8 @@ export function createCoordinatorService(d: CoordinatorServiceDeps): Coordinator
   }
 
   async function granted(shard: ShardRecord, token: number, leaseUntil: number, stale: boolean, staleHolder: string | null, worker: string): Promise<LeaseGrant> {
-    await d.store.advanceFence({ key: shard.key, token });
+    // An opaque key fences no write (writeShard refuses it), so storage keeps no fence row for it.
+    if (!isOpaqueShard(shard)) await d.store.advanceFence({ key: shard.key, token });
     d.record(shard);
     const now = clock.now();
     if (stale) d.onStale(shard);
@@ -78,7 +78,7 @@ export function createCoordinatorService(d: CoordinatorServiceDeps): Coordinator
       checkLeaseMs(leaseMs);
       let r = await leases.claim(key, worker, leaseMs, clock.now());
       if (!r.granted && r.reason === 'unknown') {
-        await leases.ensureShards([{ key, ...OPAQUE }], clock.now());
+        await leases.ensureOpaque(key, clock.now(), d.opaqueLeases);
         r = await leases.claim(key, worker, leaseMs, clock.now());
       }
       if (r.granted) {

@@ -19,7 +19,8 @@ import type {
 import type { CoordinatorService } from './coordinator-service.js';
 import { createCoordinatorService } from './coordinator-service-impl.js';
 import { createJobTracker } from './job-tracker.js';
-import type { JobRecord, LeaseStore, ShardRecord, ShardSpec } from './lease-store.js';
+import type { JobRecord, LeaseStore, OpaqueLeasePolicy, ShardRecord, ShardSpec } from './lease-store.js';
+import { DEFAULT_OPAQUE_LEASE_GRACE_MS, DEFAULT_OPAQUE_LEASE_MAX_KEYS, KNOWN_EMPTY_RECHECK_MS } from './shard-transitions.js';
 import { startLeaseWorkers } from './lease-worker.js';
 import { shardTrace, startShardSpan } from './shard-span.js';
 import type { LeaseWorkers } from './lease-worker.js';
@@ -65,6 +66,10 @@ export interface DistributedCoordinatorOptions {
   readonly onFindings?: (findings: readonly IngestFinding[]) => void;
   /** When enabled, each lease of a local worker is a span in the trace of the read that asked. */
   readonly tracing?: Tracing;
+  /** Bound and expiry of wire-protocol lease keys no job created (default 10 000 keys, 60 s grace). */
+  readonly opaqueLeases?: OpaqueLeasePolicy;
+  /** A `known_empty` shard decided this long ago or longer is re-checked when a job wants it (default KNOWN_EMPTY_RECHECK_MS). */
+  readonly knownEmptyRecheckMs?: number;
 }
 
 export interface DistributedCoordinator extends BackfillCoordinator {
@@ -83,6 +88,8 @@ export async function createDistributedCoordinator(o: DistributedCoordinatorOpti
   const sweepMs = o.sweepMs ?? Math.max(250, Math.floor(leaseMs / 4));
   const workerId = o.workerId ?? `coordinator-${randomUUID().slice(0, 8)}`;
   const { leases, clock, logger, metrics } = o;
+  const opaqueLeases = o.opaqueLeases ?? { maxKeys: DEFAULT_OPAQUE_LEASE_MAX_KEYS, graceMs: DEFAULT_OPAQUE_LEASE_GRACE_MS };
+  const ensureOptions = { knownEmptyRecheckMs: o.knownEmptyRecheckMs ?? KNOWN_EMPTY_RECHECK_MS };
   const listeners = new Set<(e: BackfillEvent) => void>(o.onEvent ? [o.onEvent] : []);
   const changeWaiters = new Set<() => void>();
   const stopping = new AbortController();
@@ -181,6 +188,30 @@ export async function createDistributedCoordinator(o: DistributedCoordinatorOpti
       logger.warn({ shard: shard.key, holder: shard.holder, token: shard.token }, reason === 'recovery' ? 'unfinished shard re-queued after restart' : 'stale claim: lease expired, shard re-queued');
       record(back);
     }
+    await resyncLeased(leased);
+    // Wire-protocol keys no job created are deleted once expired (lease-store.ts, pruneOpaque).
+    const pruned = await leases.pruneOpaque(now, opaqueLeases.graceMs);
+    if (pruned > 0) logger.debug({ pruned }, 'expired opaque lease keys deleted');
+  }
+
+  /**
+   * Watches are hints: etcd's can lose changes (a watcher cancelled after a compaction re-attaches
+   * at the current revision). A shard this process still sees `leased` that the store no longer
+   * lists as leased changed unseen (completed, failed, re-queued): it is read again and recorded,
+   * so its job does not wait for ever. Cheap: only shards leased in our view (about one per worker).
+   */
+  async function resyncLeased(fresh: readonly ShardRecord[]): Promise<void> {
+    const leasedNow = new Set<string>();
+    for (const shard of fresh) leasedNow.add(shard.key);
+    const unseen: string[] = [];
+    for (const job of tracker.jobs()) {
+      if (job.status().state !== 'running') continue;
+      for (const key of job.record.shardKeys) {
+        if (!leasedNow.has(key) && tracker.shard(key)?.state === 'leased') unseen.push(key);
+      }
+    }
+    if (unseen.length === 0) return;
+    for (const shard of await leases.shards([...new Set(unseen)])) record(shard);
   }
 
   // Recovery: jobs the store remembers are tracked again, expired leases go back to pending.
@@ -225,7 +256,7 @@ export async function createDistributedCoordinator(o: DistributedCoordinatorOpti
 
   const service = createCoordinatorService({
     leases, store: o.store, tracker, resolveTarget: o.resolveTarget, maxAttempts: o.retry.maxAttempts, retry: o.retry,
-    clock, emit, record, waitForChange: changeOrTimeout,
+    clock, emit, record, waitForChange: changeOrTimeout, opaqueLeases,
     onStale: (shard) => metrics?.backfillStaleClaims.inc({ node_id: shard.nodeId, interval: formatInterval(shard.intervalMs) }),
     ...(o.onFindings ? { onFindings: o.onFindings } : {}),
   });
@@ -271,7 +302,7 @@ export async function createDistributedCoordinator(o: DistributedCoordinatorOpti
         await leases.createJob(jobRecord, priority);
         // In batches: workers start on the first batch while the rest is registered.
         for (let i = 0; i < specs.length && !closed; i += REGISTER_BATCH) {
-          for (const shard of await leases.ensureShards(specs.slice(i, i + REGISTER_BATCH), clock.now())) record(shard);
+          for (const shard of await leases.ensureShards(specs.slice(i, i + REGISTER_BATCH), clock.now(), ensureOptions)) record(shard);
           workers?.wake();
         }
       })().catch((error: unknown) => {

@@ -1,7 +1,7 @@
 /**
  * Errors of backfill coordination.
  */
-import { SeamlessError } from '../core/index.js';
+import { OverloadedError, SeamlessError } from '../core/index.js';
 import { showLeaseToken } from './lease-token.js';
 import type { LeaseTokenInput } from './lease-token.js';
 
@@ -34,5 +34,22 @@ export class LeaseStoreUnavailableError extends SeamlessError {
   constructor(readonly store: string, message: string, options?: { cause?: unknown }) {
     super(`${store}: ${message}`, { store, reason: 'lease_store_unavailable' }, options);
     this.name = 'LeaseStoreUnavailableError';
+  }
+}
+
+/**
+ * A claim of a new opaque lease key (one no job created) refused because the store already holds
+ * `limit` live opaque keys (`seamless.backfill.opaqueLeases.maxKeys`); they expire, so retrying
+ * after `retryAfterSeconds` may succeed. Names the field and the limit.
+ */
+export class OpaqueLeaseLimitError extends OverloadedError {
+  constructor(readonly key: string, readonly limit: number, retryAfterSeconds: number) {
+    super(
+      `key: cannot create lease ${key}: the lease store already holds ${limit} opaque lease keys (seamless.backfill.opaqueLeases.maxKeys = ${limit}); ` +
+        'release or let some expire first',
+      retryAfterSeconds,
+      { field: 'key', key, limit, reason: 'opaque_lease_limit' },
+    );
+    this.name = 'OpaqueLeaseLimitError';
   }
 }

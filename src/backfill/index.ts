@@ -10,7 +10,7 @@ export { normaliseIngest } from './ingest-normaliser.js';
 export { checkJobSize, DEFAULT_JOB_LIMITS, DEFAULT_MAX_BARS_PER_JOB, DEFAULT_MAX_SHARDS_PER_JOB } from './job-limits.js';
 export { shardKey } from './shard-key.js';
 export { backoffDelay, isRetryable, sleep } from './retry.js';
-export { StaleLeaseError, LeaseStoreUnavailableError } from './errors.js';
+export { StaleLeaseError, LeaseStoreUnavailableError, OpaqueLeaseLimitError } from './errors.js';
 export { parseLeaseToken } from './lease-token.js';
 export { createEtcdLeaseStore, DEFAULT_ETCD_PREFIX, DEFAULT_ETCD_CALL_TIMEOUT_MS } from './etcd/etcd-lease-store.js';
 export { createEtcdBudgetStore, DEFAULT_ETCD_BUDGET_PREFIX } from './etcd/etcd-budget-store.js';
@@ -20,6 +20,7 @@ export { createMemoryLeaseBackend, createMemoryLeaseStore } from './memory-lease
 export {
   assertCurrentLease, claimShard, compareClaimOrder, completeShard, failShard, heartbeatShard, isClaimable, isLeaseExpired,
   KNOWN_EMPTY_RECHECK_MS, newShardRecord, reensureShard, reopenShard, requeueExpiredShard,
+  isOpaqueExpired, isOpaqueShard, DEFAULT_OPAQUE_LEASE_GRACE_MS, DEFAULT_OPAQUE_LEASE_MAX_KEYS, newOpaqueRecord, opaqueExpiresAt,
 } from './shard-transitions.js';
 
 export type {
@@ -33,7 +34,9 @@ export type { IngestFindings, NormalisedBatch } from './ingest-normaliser.js';
 export type { RetryPolicy } from './retry.js';
 export type { JobLimits, JobSize } from './job-limits.js';
 export type { LeaseTokenInput } from './lease-token.js';
-export type { ShardRecord, ShardSpec, JobRecord, ClaimResult, ShardChange, LeaseStore, LeaseStoreQuorum } from './lease-store.js';
+export type {
+  ShardRecord, ShardSpec, JobRecord, ClaimResult, ShardChange, LeaseStore, LeaseStoreQuorum, OpaqueLeasePolicy, EnsureOptions,
+} from './lease-store.js';
 export type { MemoryLeaseBackend } from './memory-lease-store.js';
 export type { CoordinatorService, LeaseGrant, ClaimOutcome, KnownEmptyEvidence, ShardCompletion, ShardUpload } from './coordinator-service.js';
 export type { BackfillEventType } from './coordinator.js';

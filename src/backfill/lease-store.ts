@@ -10,8 +10,10 @@
  *   leased --fail (final)--> failed
  *   leased --lease expires--> pending (a stale claim: `requeue` with reason `expired`)
  *   failed --ensureShards (a new job wants it)--> pending (attempts reset)
- *   known_empty --ensureShards, KNOWN_EMPTY_RECHECK_MS after it was decided--> pending (re-checked)
+ *   known_empty --ensureShards, knownEmptyRecheckMs (default KNOWN_EMPTY_RECHECK_MS) after it was decided--> pending (re-checked)
  *   pending/leased background --ensureShards by a read--> priority `read` (state unchanged)
+ * Opaque records (wire-protocol keys no job created, nodeId ''): created by ensureOpaque, bounded
+ * in number, and deleted `graceMs` after their lease ended or they were released (pruneOpaque).
  * Claim order (claimable): `read` before `background`, then rank (the k-th shard of every job
  * before any job's (k+1)-th: jobs progress in step), then the oldest change first.
  * Tokens grow strictly per shard: every grant returns a token greater than any earlier grant.
@@ -89,6 +91,20 @@ export interface LeaseStoreQuorum {
   readonly detail: string;
 }
 
+/** Bounds of opaque lease records (wire-protocol keys no job created, see isOpaqueShard). */
+export interface OpaqueLeasePolicy {
+  /** Live opaque records the store may hold; a new key beyond it is refused (OpaqueLeaseLimitError). */
+  readonly maxKeys: number;
+  /** How long an opaque record outlives its lease or its release before it is deleted. */
+  readonly graceMs: number;
+}
+
+/** What ensureShards may be told (defaults: shard-transitions.ts). */
+export interface EnsureOptions {
+  /** A `known_empty` shard decided this long ago or longer is re-checked (default KNOWN_EMPTY_RECHECK_MS). */
+  readonly knownEmptyRecheckMs?: number;
+}
+
 export interface LeaseStore {
   readonly kind: 'embedded' | 'etcd' | 'memory';
   /**
@@ -96,7 +112,17 @@ export interface LeaseStore {
    * a `read` spec raises an unfinished `background` shard to `read`. Stores write in short
    * transactions of a bounded number of shards, so other writes never wait behind a long job.
    */
-  ensureShards(shards: readonly ShardSpec[], now: number): Promise<ShardRecord[]>;
+  ensureShards(shards: readonly ShardSpec[], now: number, options?: EnsureOptions): Promise<ShardRecord[]>;
+  /**
+   * The record of `key`, created as a pending opaque record (newOpaqueRecord) when absent. In one
+   * step it first deletes the opaque records expired at `now`, then refuses a new key with
+   * OpaqueLeaseLimitError when `policy.maxKeys` opaque records remain (an existing key is returned
+   * as it is, opaque or not). etcd counts without a lock, so concurrent creators may pass the limit
+   * by at most their number.
+   */
+  ensureOpaque(key: string, now: number, policy: OpaqueLeasePolicy): Promise<ShardRecord>;
+  /** Deletes every opaque record expired at `now` (isOpaqueExpired); returns how many. Watchers are not told. */
+  pruneOpaque(now: number, graceMs: number): Promise<number>;
   /**
    * `priority` says whether a waiting read needs the job (default `background`): a store with one
    * write path may register a `background` job after the writes of everything else.

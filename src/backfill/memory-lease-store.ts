@@ -5,10 +5,11 @@
  * method reads and writes with no `await` in between, so every method is one atomic step.
  */
 import { InternalError } from '../core/index.js';
-import type { ClaimResult, JobRecord, LeaseStore, ShardChange, ShardRecord, ShardSpec } from './lease-store.js';
+import { OpaqueLeaseLimitError } from './errors.js';
+import type { ClaimResult, EnsureOptions, JobRecord, LeaseStore, OpaqueLeasePolicy, ShardChange, ShardRecord, ShardSpec } from './lease-store.js';
 import {
-  claimShard, compareClaimOrder, completeShard, failShard, heartbeatShard, isClaimable, newShardRecord, reensureShard,
-  requeueExpiredShard,
+  claimShard, compareClaimOrder, completeShard, failShard, heartbeatShard, isClaimable, isOpaqueExpired, isOpaqueShard, newOpaqueRecord,
+  newShardRecord, reensureShard, requeueExpiredShard,
 } from './shard-transitions.js';
 
 /** Shared state of memory lease stores; `open` returns a new handle on it. */
@@ -72,7 +73,7 @@ class MemoryLeaseStore implements LeaseStore {
     this.#state = state;
   }
 
-  async ensureShards(shards: readonly ShardSpec[], now: number): Promise<ShardRecord[]> {
+  async ensureShards(shards: readonly ShardSpec[], now: number, options: EnsureOptions = {}): Promise<ShardRecord[]> {
     this.#assertOpen('ensureShards');
     const out: ShardRecord[] = [];
     for (const spec of shards) {
@@ -81,10 +82,26 @@ class MemoryLeaseStore implements LeaseStore {
         out.push(this.#put(newShardRecord(spec, now)));
         continue;
       }
-      const changed = reensureShard(existing, spec, now);
+      const changed = reensureShard(existing, spec, now, options.knownEmptyRecheckMs);
       out.push(changed === undefined ? existing : this.#put(changed));
     }
     return out;
+  }
+
+  async ensureOpaque(key: string, now: number, policy: OpaqueLeasePolicy): Promise<ShardRecord> {
+    this.#assertOpen('ensureOpaque');
+    this.#prune(now, policy.graceMs);
+    const existing = this.#state.shards.get(key);
+    if (existing !== undefined) return existing;
+    let live = 0;
+    for (const shard of this.#state.shards.values()) if (isOpaqueShard(shard)) live++;
+    if (live >= policy.maxKeys) throw new OpaqueLeaseLimitError(key, policy.maxKeys, Math.max(1, Math.ceil(policy.graceMs / 1000)));
+    return this.#put(newOpaqueRecord(key, now));
+  }
+
+  async pruneOpaque(now: number, graceMs: number): Promise<number> {
+    this.#assertOpen('pruneOpaque');
+    return this.#prune(now, graceMs);
   }
 
   async createJob(job: JobRecord): Promise<void> {
@@ -194,6 +211,16 @@ class MemoryLeaseStore implements LeaseStore {
     this.#closed = true;
     for (const subscription of this.#own) this.#state.listeners.delete(subscription);
     this.#own.clear();
+  }
+
+  #prune(now: number, graceMs: number): number {
+    let deleted = 0;
+    for (const [key, shard] of this.#state.shards) {
+      if (!isOpaqueExpired(shard, now, graceMs)) continue;
+      this.#state.shards.delete(key); // deleting the current entry while iterating a Map is safe
+      deleted++;
+    }
+    return deleted;
   }
 
   #put(shard: ShardRecord): ShardRecord {

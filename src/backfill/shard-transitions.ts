@@ -37,6 +37,42 @@ export function newShardRecord(spec: ShardSpec, now: number): ShardRecord {
 export const KNOWN_EMPTY_RECHECK_MS = 3_600_000;
 
 /**
+ * Opaque lease records: keys of the wire protocol (POST /v1/leases/claim) that no job created, so
+ * they name no dataset (`nodeId` ''). Any worker-scoped client can create one, so they do not live
+ * for ever: a record expires `graceMs` after its lease ended (`leaseUntil` while leased) or, once
+ * released (completed, failed, pending again), `graceMs` after that change; expired records are
+ * deleted (pruneOpaque, and by etcd itself through an etcd lease).
+ */
+/** Default grace of opaque records (`seamless.backfill.opaqueLeases.graceMs`). */
+export const DEFAULT_OPAQUE_LEASE_GRACE_MS = 60_000;
+/** Default bound of live opaque records (`seamless.backfill.opaqueLeases.maxKeys`). */
+export const DEFAULT_OPAQUE_LEASE_MAX_KEYS = 10_000;
+
+export function isOpaqueShard(shard: ShardRecord): boolean {
+  return shard.nodeId === '';
+}
+
+/** When an opaque record expires (see isOpaqueShard). */
+export function opaqueExpiresAt(shard: ShardRecord, graceMs: number): number {
+  const from = shard.state === 'leased' && shard.leaseUntil !== null ? shard.leaseUntil : shard.updatedAt;
+  return from + graceMs;
+}
+
+/** An opaque record past its expiry at `now`; false for every shard a job created. */
+export function isOpaqueExpired(shard: ShardRecord, now: number, graceMs: number): boolean {
+  return isOpaqueShard(shard) && opaqueExpiresAt(shard, graceMs) <= now;
+}
+
+/**
+ * A new opaque record, pending, token 0 like every new record (the wire protocol's first grant is
+ * 1). A key deleted after expiry and created again restarts its tokens: only a holder whose lease
+ * ended more than the grace period ago can still carry an old one, and opaque keys fence no writes.
+ */
+export function newOpaqueRecord(key: string, now: number): ShardRecord {
+  return newShardRecord({ key, nodeId: '', intervalMs: 0, start: 0, end: 0 }, now);
+}
+
+/**
  * `failed` → `pending` with attempts reset (a new job wants it), and `known_empty` → `pending`
  * when it was decided `recheckMs` or longer ago (asked again, the upstream is queried again);
  * undefined when nothing changes.
@@ -52,8 +88,8 @@ export function reopenShard(shard: ShardRecord, now: number, recheckMs = KNOWN_E
  * takes the spec's priority and rank; an unfinished `background` shard wanted by a read becomes
  * `read` (keeping the smaller rank). Undefined when nothing changes.
  */
-export function reensureShard(shard: ShardRecord, spec: ShardSpec, now: number): ShardRecord | undefined {
-  const reopened = reopenShard(shard, now);
+export function reensureShard(shard: ShardRecord, spec: ShardSpec, now: number, recheckMs = KNOWN_EMPTY_RECHECK_MS): ShardRecord | undefined {
+  const reopened = reopenShard(shard, now, recheckMs);
   if (reopened !== undefined) return Object.freeze({ ...reopened, priority: spec.priority ?? 'background', rank: spec.rank ?? 0 });
   if (spec.priority !== 'read' || shard.priority === 'read') return undefined;
   if (shard.state !== 'pending' && shard.state !== 'leased') return undefined;

@@ -38,6 +38,11 @@ export const DEFAULT_CANARY_WINDOW_MS = 48 * 3_600_000;
 export const DEFAULT_REGISTRY_DOCS_DIR = 'docs';
 export const DEFAULT_LEASE_MS = 15_000;
 export const DEFAULT_HEARTBEAT_MS = 5_000;
+/** Opaque (wire-protocol) lease keys: the same defaults as src/backfill/shard-transitions.ts. */
+export const DEFAULT_OPAQUE_LEASE_MAX_KEYS = 10_000;
+export const DEFAULT_OPAQUE_LEASE_GRACE_MS = 60_000;
+/** KNOWN_EMPTY_RECHECK_MS of src/backfill/shard-transitions.ts. */
+export const DEFAULT_KNOWN_EMPTY_RECHECK_MS = 3_600_000;
 export const DEFAULT_EVENTS_NATS_STREAM = 'SEAMLESS';
 export const DEFAULT_LIVE_WAIT_MS = 2_000;
 export const DEFAULT_EVENTS_NATS_SUBJECT = 'seamless.backfill';
@@ -285,6 +290,17 @@ export const SeamlessConfigSchema = z.object({
       heartbeatMs: z.number().int().min(100).default(DEFAULT_HEARTBEAT_MS),
       /** Workers fetching shards inside this process (default: `concurrency`); 0 leaves the work to `seamless worker`s. */
       localWorkers: z.number().int().min(0).optional(),
+      /**
+       * Lease keys of the wire protocol that no job created (`POST /v1/leases/claim` with a new key):
+       * at most `maxKeys` live at once (a new one beyond is refused, 503 `overloaded` naming the limit),
+       * each deleted `graceMs` after its lease ended or it was released.
+       */
+      opaqueLeases: z.object({
+        maxKeys: z.number().int().positive().default(DEFAULT_OPAQUE_LEASE_MAX_KEYS),
+        graceMs: z.number().int().min(0).default(DEFAULT_OPAQUE_LEASE_GRACE_MS),
+      }).strict().prefault({}),
+      /** A `known_empty` range decided this long ago or longer is asked of the upstream again when a job wants it. */
+      knownEmptyRecheckMs: z.number().int().min(0).default(DEFAULT_KNOWN_EMPTY_RECHECK_MS),
     }).strict().prefault({}),
     events: z.object({
       /** Also publish the `seamless.backfill` events to a NATS JetStream stream. */

@@ -118,7 +118,9 @@ export async function composeBackfill(d: BackfillDeps): Promise<BackfillParts> {
   }
 
   const leases = bf.store === 'etcd'
-    ? await createEtcdLeaseStore({ endpoints: bf.etcd.endpoints, prefix: bf.etcd.prefix, callTimeoutMs: bf.etcd.callTimeoutMs, clock })
+    ? await createEtcdLeaseStore({
+      endpoints: bf.etcd.endpoints, prefix: bf.etcd.prefix, callTimeoutMs: bf.etcd.callTimeoutMs, clock, opaqueGraceMs: bf.opaqueLeases.graceMs,
+    })
     : d.embeddedLeases;
   const coordinator = await createDistributedCoordinator({
     leases, store,
@@ -127,6 +129,7 @@ export async function composeBackfill(d: BackfillDeps): Promise<BackfillParts> {
     resolveTarget, barsPerShard: bf.barsPerShard, leaseMs: bf.leaseMs, heartbeatMs: bf.heartbeatMs,
     limits: { maxBarsPerJob: bf.maxBarsPerJob, maxShardsPerJob: bf.maxShardsPerJob },
     localWorkers: workers, retry, clock, logger, metrics, onFindings: d.onFindings,
+    opaqueLeases: bf.opaqueLeases, knownEmptyRecheckMs: bf.knownEmptyRecheckMs,
     ...(d.tracing ? { tracing: d.tracing } : {}),
   });
   return {

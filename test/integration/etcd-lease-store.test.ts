@@ -124,6 +124,26 @@ describe.skipIf(!etcdAvailable())('etcd lease store', () => {
       }
     });
 
+    it('lets etcd delete an opaque lease record by itself once its lease and the grace period have passed', async () => {
+      const store = await createEtcdLeaseStore({ endpoints: cluster.endpoints(), prefix, opaqueGraceMs: 1000 });
+      opened.push(store);
+      const raw = new Etcd3({ hosts: cluster.endpoints(), defaultCallOptions: () => ({ deadline: Date.now() + 2000 }) });
+      try {
+        const key = JSON.stringify(['opaque', 'etcd-ttl']);
+        await store.ensureOpaque(key, Date.now(), { maxKeys: 10, graceMs: 1000 });
+        const claim = await store.claim(key, 'w1', 1000, Date.now());
+        if (!claim.granted) throw new Error('opaque claim refused');
+        // A job's shard is never attached to an expiry: it stays.
+        await store.ensureShards([spec(0)], Date.now());
+        // No heartbeat, no prune: etcd drops the record and its marker (1 s lease + 1 s grace → ~3 s TTL).
+        await eventually(async () => (await store.shard(key)) === undefined, 15_000, 'opaque record deleted by etcd');
+        expect(await raw.getAll().prefix(`${prefix}opaque/`).keys()).toEqual([]);
+        expect(await store.shard(spec(0).key)).toMatchObject({ state: 'pending' });
+      } finally {
+        raw.close();
+      }
+    });
+
     it('fails over when the leader dies, answers unavailable without quorum, and recovers on restart', async () => {
       const callTimeoutMs = 1500;
       const leader = await cluster.leader();

@@ -263,3 +263,76 @@ describe('lease wire protocol (original design, snake_case)', () => {
     expect(error).toMatchObject({ retryable: true, upstream: 'coordinator' });
   });
 });
+
+describe('opaque lease keys on the wire are bounded and expire', () => {
+  let seamless: Seamless;
+  let gateway: RunningGateway;
+  let dir: Awaited<ReturnType<typeof tempDir>>;
+
+  beforeAll(async () => {
+    dir = await tempDir();
+    seamless = await createSeamless({
+      config: {
+        dataDir: dir.path,
+        sources: { syn: { kind: 'synthetic', seed: 5 } },
+        datasets: [{ nodeId: NODE, intervals: ['1m'], source: 'syn' }],
+        seamless: { backfill: { store: 'embedded', localWorkers: 0, baseDelayMs: 0, opaqueLeases: { maxKeys: 2, graceMs: 1_000 } } },
+      },
+      env: {},
+      logger: silentLogger(),
+    });
+    gateway = await serveGateway({ seamless, host: '127.0.0.1', port: 0 });
+  });
+
+  afterAll(async () => {
+    await gateway?.close();
+    await seamless?.close();
+    await dir?.remove();
+  });
+
+  async function post(path: string, body: unknown): Promise<{ status: number; retryAfter: string | null; body: Record<string, unknown> }> {
+    const res = await fetch(`${gateway.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const text = await res.text();
+    return { status: res.status, retryAfter: res.headers.get('retry-after'), body: text === '' ? {} : (JSON.parse(text) as Record<string, unknown>) };
+  }
+  const inspectStatus = async (key: string): Promise<number> => (await fetch(`${gateway.url}/v1/leases/inspect?key=${encodeURIComponent(key)}`)).status;
+
+  it('refuses a key beyond seamless.backfill.opaqueLeases.maxKeys naming the limit, and deletes released keys after the grace period', async () => {
+    // k1 is granted twice (tokens 1 and 2) before it is released.
+    expect((await post('/v1/leases/claim', { key: 'k1', lease_ms: 5_000, worker: 'w1' })).status).toBe(200);
+    expect((await post('/v1/leases/fail', { key: 'k1', token: 1, reason: 'retry me' })).status).toBe(200);
+    const again = await post('/v1/leases/claim', { key: 'k1', lease_ms: 5_000, worker: 'w1' });
+    expect((again.body.lease as Lease).token).toBe(2);
+    expect((await post('/v1/leases/claim', { key: 'k2', lease_ms: 5_000, worker: 'w2' })).status).toBe(200);
+
+    const refused = await post('/v1/leases/claim', { key: 'k3', lease_ms: 5_000, worker: 'w3' });
+    expect(refused.status).toBe(503);
+    expect(refused.retryAfter).toBe('1');
+    expect((refused.body as unknown as ErrorJson).error).toMatchObject({
+      code: 'overloaded', details: { field: 'key', limit: 2, reason: 'opaque_lease_limit' },
+    });
+    expect((refused.body as unknown as ErrorJson).error.message).toContain('seamless.backfill.opaqueLeases.maxKeys = 2');
+    expect(await inspectStatus('k3')).toBe(404);
+
+    // Released: k1 and k2 are deleted one grace period later, and new keys fit again.
+    expect((await post('/v1/leases/complete', { key: 'k1', token: 2 })).status).toBe(200);
+    expect((await post('/v1/leases/complete', { key: 'k2', token: 1 })).status).toBe(200);
+    let k3 = refused;
+    const deadline = Date.now() + 15_000;
+    while (k3.status !== 200 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      k3 = await post('/v1/leases/claim', { key: 'k3', lease_ms: 5_000, worker: 'w3' });
+    }
+    expect(k3.status).toBe(200);
+    // k3 fit as soon as one of them was gone; the coordinator's sweep deletes the other one too.
+    while ((await inspectStatus('k1')) !== 404 || (await inspectStatus('k2')) !== 404) {
+      if (Date.now() > deadline) throw new Error('released keys k1 and k2 were not deleted within 15 s');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+
+    // k1 created again starts over at token 1; storage's fence of the old k1 (token 2) is no obstacle.
+    const reborn = await post('/v1/leases/claim', { key: 'k1', lease_ms: 5_000, worker: 'w4' });
+    expect(reborn.status).toBe(200);
+    expect((reborn.body.lease as Lease).token).toBe(1);
+  });
+});

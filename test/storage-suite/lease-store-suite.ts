@@ -22,7 +22,7 @@
  * in one place.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { StaleLeaseError } from '../../src/backfill/index.js';
+import { OpaqueLeaseLimitError, StaleLeaseError } from '../../src/backfill/index.js';
 import type { JobRecord, LeaseStore, ShardChange, ShardSpec } from '../../src/backfill/index.js';
 
 const MIN = 60_000;
@@ -137,6 +137,14 @@ export function describeLeaseStore(name: string, open: () => Promise<LeaseStore>
         const claim = await store.claim(key, 'w2', LEASE_MS, T0 + 3);
         expect(claim).toMatchObject({ granted: true, stale: false });
         if (claim.granted) expect(claim.token).toBeGreaterThan(token);
+      });
+
+      it('re-checks a known-empty shard after the knownEmptyRecheckMs it is given, not before', async () => {
+        const { key, token } = await leasedShard(0);
+        await store.complete(key, token, { state: 'known_empty', rowsWritten: 0 }, T0 + 1);
+        const recheck = { knownEmptyRecheckMs: 5_000 };
+        expect(await store.ensureShards([spec(0)], T0 + 5_000, recheck)).toMatchObject([{ state: 'known_empty' }]);
+        expect(await store.ensureShards([spec(0)], T0 + 5_001, recheck)).toMatchObject([{ state: 'pending', token, updatedAt: T0 + 5_001 }]);
       });
 
       it('stores jobs and lists them newest first, respecting the limit', async () => {
@@ -494,6 +502,71 @@ export function describeLeaseStore(name: string, open: () => Promise<LeaseStore>
         const states = await store.shards(specs.map((s) => s.key));
         expect(states.every((s) => s.state === 'completed')).toBe(true);
         expect(await store.claimable(T0 + 1, 40)).toEqual([]);
+      });
+    });
+
+    describe('opaque lease keys (wire-protocol keys no job created)', () => {
+      const GRACE = 5_000;
+      const POLICY = { maxKeys: 3, graceMs: GRACE };
+      const opaque = (name: string): string => JSON.stringify(['opaque', name]);
+
+      it('creates an opaque key as a pending record with no dataset and returns an existing key as it is', async () => {
+        const created = await store.ensureOpaque(opaque('a'), T0, POLICY);
+        expect(created).toMatchObject({ key: opaque('a'), nodeId: '', state: 'pending', holder: null });
+        const claim = await store.claim(opaque('a'), 'w1', LEASE_MS, T0 + 1);
+        expect(claim.granted).toBe(true);
+        expect(await store.ensureOpaque(opaque('a'), T0 + 2, POLICY)).toMatchObject({ state: 'leased', holder: 'w1' });
+      });
+
+      it('deletes a released opaque record once the grace period has passed, and leaves job shards alone', async () => {
+        await store.ensureShards([spec(0)], T0);
+        await store.ensureOpaque(opaque('a'), T0, POLICY);
+        const claim = await store.claim(opaque('a'), 'w1', LEASE_MS, T0 + 1);
+        if (!claim.granted) throw new Error('setup: opaque claim refused');
+        await store.complete(opaque('a'), claim.token, COMPLETED, T0 + 2);
+        expect(await store.pruneOpaque(T0 + 2 + GRACE - 1, GRACE)).toBe(0);
+        expect(await store.shard(opaque('a'))).toMatchObject({ state: 'completed' });
+        expect(await store.pruneOpaque(T0 + 2 + GRACE, GRACE)).toBe(1);
+        expect(await store.shard(opaque('a'))).toBeUndefined();
+        expect(await store.pruneOpaque(T0 + 1_000 * GRACE, GRACE)).toBe(0);
+        expect(await store.shard(spec(0).key)).toMatchObject({ state: 'pending', nodeId: NODE });
+      });
+
+      it('deletes an opaque record whose lease ended longer than the grace period ago, but not one kept alive by heartbeats', async () => {
+        await store.ensureOpaque(opaque('lapsed'), T0, POLICY);
+        await store.ensureOpaque(opaque('kept'), T0, POLICY);
+        const lapsed = await store.claim(opaque('lapsed'), 'w1', LEASE_MS, T0);
+        const kept = await store.claim(opaque('kept'), 'w2', LEASE_MS, T0);
+        if (!lapsed.granted || !kept.granted) throw new Error('setup: opaque claims refused');
+        const end = T0 + LEASE_MS + GRACE;
+        await store.heartbeat(opaque('kept'), kept.token, LEASE_MS, end - 1);
+        expect(await store.pruneOpaque(end - 1, GRACE)).toBe(0);
+        expect(await store.pruneOpaque(end, GRACE)).toBe(1);
+        expect(await store.shard(opaque('lapsed'))).toBeUndefined();
+        expect(await store.shard(opaque('kept'))).toMatchObject({ state: 'leased', holder: 'w2' });
+      });
+
+      it('refuses a new opaque key beyond the limit, naming it, and accepts one once an expired key is gone', async () => {
+        for (const name of ['a', 'b', 'c']) await store.ensureOpaque(opaque(name), T0, POLICY);
+        const refused = store.ensureOpaque(opaque('d'), T0 + 1, POLICY);
+        await expect(refused).rejects.toBeInstanceOf(OpaqueLeaseLimitError);
+        await expect(store.ensureOpaque(opaque('d'), T0 + 1, POLICY)).rejects.toThrow(/maxKeys = 3/);
+        expect(await store.shard(opaque('d'))).toBeUndefined();
+        // An existing key is not a new one.
+        await expect(store.ensureOpaque(opaque('a'), T0 + 1, POLICY)).resolves.toMatchObject({ key: opaque('a') });
+        // Pending and never claimed: expired GRACE after creation, deleted by the next creation.
+        await expect(store.ensureOpaque(opaque('d'), T0 + GRACE, POLICY)).resolves.toMatchObject({ key: opaque('d'), state: 'pending' });
+        expect(await store.shards([opaque('a'), opaque('b'), opaque('c')])).toEqual([]);
+      });
+
+      it('creates an opaque key again once its expired record was deleted, claimable from its first grant', async () => {
+        await store.ensureOpaque(opaque('a'), T0, POLICY);
+        const first = await store.claim(opaque('a'), 'w1', LEASE_MS, T0);
+        if (!first.granted) throw new Error('setup: opaque claim refused');
+        await store.complete(opaque('a'), first.token, COMPLETED, T0 + 1);
+        expect(await store.pruneOpaque(T0 + 1 + GRACE, GRACE)).toBe(1);
+        expect(await store.ensureOpaque(opaque('a'), T0 + 2 + GRACE, POLICY)).toMatchObject({ state: 'pending', token: 0, holder: null });
+        await expect(store.claim(opaque('a'), 'w2', LEASE_MS, T0 + 2 + GRACE)).resolves.toMatchObject({ granted: true, token: 1 });
       });
     });
   });

@@ -3,16 +3,22 @@
  * completions are transactions on the shard key's revision; lease keys ride etcd leases; watches
  * report every change; every call has one deadline. The design, key layout and failure notes are
  * in README.md beside this file.
+ *
+ * Over 400 lines on purpose: it is the one implementation of the LeaseStore contract on etcd, and
+ * its read-modify-write loop (#mutate) is shared by every transition; what stands alone (jobs,
+ * records, buckets, watch, opaque keys, retry, errors) is already in files beside it.
  */
 import type { Etcd3 } from 'etcd3';
-import type { IKeyValue, IOptions, IRequestOp, IResponseHeader } from 'etcd3';
+import type { IKeyValue, IRequestOp, IResponseHeader } from 'etcd3';
 import { InvalidRequestError, systemClock } from '../../core/index.js';
 import type { Clock } from '../../core/index.js';
 import { silentLogger } from '../../observability/index.js';
 import type { Logger } from '../../observability/index.js';
 import { LeaseStoreUnavailableError } from '../errors.js';
-import type { ClaimResult, JobRecord, LeaseStore, LeaseStoreQuorum, ShardChange, ShardRecord, ShardSpec } from '../lease-store.js';
-import { openEtcdClient } from './etcd-client.js';
+import type {
+  ClaimResult, EnsureOptions, JobRecord, LeaseStore, LeaseStoreQuorum, OpaqueLeasePolicy, ShardChange, ShardRecord, ShardSpec,
+} from '../lease-store.js';
+import { fastWatchBackoff, openEtcdClient } from './etcd-client.js';
 import { ETCD_STORE_NAME, isEtcdLeaseGone } from './etcd-errors.js';
 import { createLeaseBuckets } from './etcd-lease-buckets.js';
 import { checkEtcdQuorum } from './etcd-quorum.js';
@@ -24,7 +30,9 @@ import type { EtcdKeys } from './etcd-records.js';
 import { retryEtcd } from './etcd-retry.js';
 import { createShardWatchHub } from './etcd-shard-watch.js';
 import type { ShardWatchHub } from './etcd-shard-watch.js';
-import { compareClaimOrder, isClaimable, newShardRecord, reensureShard } from '../shard-transitions.js';
+import { DEFAULT_OPAQUE_LEASE_GRACE_MS, compareClaimOrder, isClaimable, isOpaqueShard, newShardRecord, reensureShard } from '../shard-transitions.js';
+import { createOpaqueRecord, opaqueMarkerValue, opaqueTtlMs, pruneOpaqueRecords } from './etcd-opaque.js';
+import type { OpaqueAccess } from './etcd-opaque.js';
 import { decideClaim, decideComplete, decideFail, decideHeartbeat, decideRequeue } from './etcd-transitions.js';
 import type { Decision } from './etcd-transitions.js';
 
@@ -40,6 +48,11 @@ export interface EtcdLeaseStoreOptions {
   /** Real time for sharing etcd lease buckets (etcd TTLs run on real time); records use `now` arguments. */
   readonly clock?: Clock;
   readonly logger?: Logger;
+  /**
+   * How long etcd keeps an opaque record (a wire-protocol key no job created) after its lease
+   * ended or it was released: its etcd lease TTL (default DEFAULT_OPAQUE_LEASE_GRACE_MS).
+   */
+  readonly opaqueGraceMs?: number;
 }
 
 /** Lost compare races per attempt before answering "try again" (16 claimants settle in 2). */
@@ -52,20 +65,11 @@ const READ_CHUNK = 100;
 const SCAN_PAGE = 1_000;
 /** Entries of the (record, mod_revision) cache; oldest insertion evicted first. */
 const SEEN_MAX = 10_000;
-const WATCH_BACKOFF_START_MS = 100;
-const WATCH_BACKOFF_MAX_MS = 2_000;
 
 interface Seen {
   readonly record: ShardRecord;
   readonly value: Buffer;
   readonly modRevision: string;
-}
-
-type WatchBackoff = NonNullable<NonNullable<IOptions['faultHandling']>['watchBackoff']>;
-
-/** Watch reconnects back off 100 ms → 2 s (etcd3's default grows to 30 s: a slow recovery). */
-function watchBackoff(durationMs: number): WatchBackoff {
-  return { duration: durationMs, next: () => watchBackoff(Math.min(WATCH_BACKOFF_MAX_MS, durationMs * 2)) };
 }
 
 /** Opens an etcd-backed LeaseStore; does not fail when etcd is down (ping() reports that). */
@@ -76,8 +80,12 @@ export async function createEtcdLeaseStore(options: EtcdLeaseStoreOptions): Prom
   const callTimeoutMs = options.callTimeoutMs ?? DEFAULT_ETCD_CALL_TIMEOUT_MS;
   if (!Number.isFinite(callTimeoutMs) || callTimeoutMs <= 0) throw new InvalidRequestError('callTimeoutMs', `must be a positive number of ms (got ${callTimeoutMs})`);
   // Watch streams are long-lived; unary calls without an operation deadline get callTimeoutMs.
-  const client = openEtcdClient(options.endpoints, callTimeoutMs, { watchBackoff: watchBackoff(WATCH_BACKOFF_START_MS) });
-  const store = new EtcdLeaseStore(client, [...options.endpoints], etcdKeys(prefix), callTimeoutMs, options.clock ?? systemClock, options.logger ?? silentLogger());
+  const client = openEtcdClient(options.endpoints, callTimeoutMs, { watchBackoff: fastWatchBackoff() });
+  const opaqueGraceMs = options.opaqueGraceMs ?? DEFAULT_OPAQUE_LEASE_GRACE_MS;
+  if (!Number.isInteger(opaqueGraceMs) || opaqueGraceMs < 0) throw new InvalidRequestError('opaqueGraceMs', `must be a whole number of ms, 0 or more (got ${opaqueGraceMs})`);
+  const store = new EtcdLeaseStore(
+    client, [...options.endpoints], etcdKeys(prefix), callTimeoutMs, options.clock ?? systemClock, options.logger ?? silentLogger(), opaqueGraceMs,
+  );
   await store.warmUp();
   return store;
 }
@@ -92,11 +100,13 @@ class EtcdLeaseStore implements LeaseStore {
   readonly #buckets: LeaseBuckets;
   readonly #hub: ShardWatchHub;
   readonly #jobs: JobAccess;
+  readonly #opaque: OpaqueAccess;
+  readonly #opaqueGraceMs: number;
   readonly #seen = new Map<string, Seen>();
   #closed = false;
   #revision = 0;
 
-  constructor(client: Etcd3, endpoints: readonly string[], keys: EtcdKeys, callTimeoutMs: number, clock: Clock, logger: Logger) {
+  constructor(client: Etcd3, endpoints: readonly string[], keys: EtcdKeys, callTimeoutMs: number, clock: Clock, logger: Logger, opaqueGraceMs: number) {
     this.#client = client;
     this.#endpoints = endpoints;
     this.#keys = keys;
@@ -105,6 +115,8 @@ class EtcdLeaseStore implements LeaseStore {
     this.#buckets = createLeaseBuckets(client, clock);
     this.#hub = createShardWatchHub(client, keys.shardsPrefix, logger, () => this.#revision);
     this.#jobs = { client, keys, note: (header) => this.#note(header) };
+    this.#opaque = { client, keys, buckets: this.#buckets, note: (header) => this.#note(header), forget: (key) => this.#seen.delete(key) };
+    this.#opaqueGraceMs = opaqueGraceMs;
   }
 
   /** Learns the current revision (the watch start point); etcd being down is not fatal here. */
@@ -116,14 +128,14 @@ class EtcdLeaseStore implements LeaseStore {
     }
   }
 
-  async ensureShards(shards: readonly ShardSpec[], now: number): Promise<ShardRecord[]> {
+  async ensureShards(shards: readonly ShardSpec[], now: number, options: EnsureOptions = {}): Promise<ShardRecord[]> {
     const unique = new Map<string, ShardSpec>();
     for (const spec of shards) if (!unique.has(spec.key)) unique.set(spec.key, spec);
     const specs = [...unique.values()];
     const out = new Map<string, ShardRecord>();
     for (let i = 0; i < specs.length; i += ENSURE_CHUNK) {
       const chunk = specs.slice(i, i + ENSURE_CHUNK);
-      const records = await this.#run('ensureShards', (deadline) => this.#ensureChunk(chunk, now, deadline));
+      const records = await this.#run('ensureShards', (deadline) => this.#ensureChunk(chunk, now, deadline, options));
       for (const r of records) out.set(r.key, r);
     }
     const result: ShardRecord[] = [];
@@ -134,7 +146,7 @@ class EtcdLeaseStore implements LeaseStore {
     return result;
   }
 
-  async #ensureChunk(chunk: readonly ShardSpec[], now: number, deadline: number): Promise<ShardRecord[]> {
+  async #ensureChunk(chunk: readonly ShardSpec[], now: number, deadline: number, options: EnsureOptions): Promise<ShardRecord[]> {
     const keys = chunk.map((s) => Buffer.from(this.#keys.shard(s.key)));
     const read = await this.#client.kv.txn({ success: keys.map((key) => ({ request_range: { key } })) }, { deadline });
     this.#note(read.header);
@@ -144,7 +156,7 @@ class EtcdLeaseStore implements LeaseStore {
       const next: ShardRecord[] = [];
       for (let i = 0; i < chunk.length; i++) {
         const seen = current[i];
-        const n = seen === undefined ? newShardRecord(chunk[i], now) : reensureShard(seen.record, chunk[i], now);
+        const n = seen === undefined ? newShardRecord(chunk[i], now) : reensureShard(seen.record, chunk[i], now, options.knownEmptyRecheckMs);
         if (n !== undefined) { writes.push(i); next.push(n); }
       }
       if (writes.length === 0) return current.map((s, i) => s?.record ?? this.#missing(chunk[i].key));
@@ -164,6 +176,22 @@ class EtcdLeaseStore implements LeaseStore {
       for (let j = 0; j < writes.length; j++) current[writes[j]] = this.#remember(res.responses[j].response_range.kvs[0]);
     }
     throw this.#contended('ensureShards', chunk[0].key);
+  }
+
+  ensureOpaque(key: string, now: number, policy: OpaqueLeasePolicy): Promise<ShardRecord> {
+    return this.#run('ensureOpaque', async (deadline) => {
+      await pruneOpaqueRecords(this.#opaque, now, policy.graceMs, deadline);
+      const existing = await this.#read(key, deadline);
+      if (existing !== undefined) return existing.record;
+      const created = await createOpaqueRecord(this.#opaque, key, now, policy, deadline);
+      if (created !== undefined) return this.#cache(created).record;
+      const raced = await this.#read(key, deadline);
+      return raced?.record ?? this.#missing(key);
+    });
+  }
+
+  pruneOpaque(now: number, graceMs: number): Promise<number> {
+    return this.#run('pruneOpaque', (deadline) => pruneOpaqueRecords(this.#opaque, now, graceMs, deadline));
   }
 
   async createJob(job: JobRecord): Promise<void> {
@@ -279,6 +307,13 @@ class EtcdLeaseStore implements LeaseStore {
         }
         const value = encodeShard(d.next);
         const success: IRequestOp[] = [{ request_put: { key: shardKey, value } }];
+        let expiry: string | undefined;
+        if (isOpaqueShard(d.next)) {
+          // An opaque record and its marker ride an etcd lease until its expiry (etcd-opaque.ts).
+          expiry = await this.#buckets.leaseFor(opaqueTtlMs(d.next, this.#opaqueGraceMs), deadline);
+          success[0] = { request_put: { key: shardKey, value, lease: expiry } };
+          success.push({ request_put: { key: Buffer.from(this.#keys.opaque(key)), value: opaqueMarkerValue(d.next), lease: expiry } });
+        }
         let leaseId: string | undefined;
         if (d.leaseKey === 'attach') {
           leaseId = await this.#buckets.leaseFor(leaseMs, deadline);
@@ -294,8 +329,10 @@ class EtcdLeaseStore implements LeaseStore {
             failure: [{ request_range: { key: shardKey } }],
           }, { deadline });
         } catch (error) {
-          if (leaseId !== undefined && isEtcdLeaseGone(error)) {
-            this.#buckets.forget(leaseId); // nothing was written: try again with a fresh bucket
+          if ((leaseId !== undefined || expiry !== undefined) && isEtcdLeaseGone(error)) {
+            // Nothing was written: try again with fresh buckets.
+            if (leaseId !== undefined) this.#buckets.forget(leaseId);
+            if (expiry !== undefined) this.#buckets.forget(expiry);
             continue;
           }
           this.#seen.delete(key);
@@ -370,7 +407,7 @@ class EtcdLeaseStore implements LeaseStore {
   }
 
   #missing(key: string): never {
-    throw new LeaseStoreUnavailableError(ETCD_STORE_NAME, `shard ${key} vanished during ensureShards`);
+    throw new LeaseStoreUnavailableError(ETCD_STORE_NAME, `shard ${key} vanished while being ensured`);
   }
 
   #contended(what: string, key: string): LeaseStoreUnavailableError {

@@ -15,7 +15,10 @@ export interface EtcdKeys {
   readonly jobsPrefix: string;
   readonly jobIndexPrefix: string;
   readonly leasesPrefix: string;
+  /** `opaque/<key>`: one marker per opaque shard record, on the same etcd lease (counted, pruned). */
+  readonly opaquePrefix: string;
   readonly pingKey: string;
+  opaque(key: string): string;
   shard(key: string): string;
   lease(key: string): string;
   job(id: string): string;
@@ -30,8 +33,10 @@ export function etcdKeys(prefix: string): EtcdKeys {
   const jobsPrefix = `${prefix}jobs/`;
   const jobIndexPrefix = `${prefix}jobs-by-time/`;
   const leasesPrefix = `${prefix}leases/`;
+  const opaquePrefix = `${prefix}opaque/`;
   return Object.freeze({
-    shardsPrefix, jobsPrefix, jobIndexPrefix, leasesPrefix, pingKey: `${prefix}ping`,
+    shardsPrefix, jobsPrefix, jobIndexPrefix, leasesPrefix, opaquePrefix, pingKey: `${prefix}ping`,
+    opaque: (key: string) => opaquePrefix + encodeURIComponent(key),
     shard: (key: string) => shardsPrefix + encodeURIComponent(key),
     lease: (key: string) => leasesPrefix + encodeURIComponent(key),
     job: (id: string) => jobsPrefix + encodeURIComponent(id),

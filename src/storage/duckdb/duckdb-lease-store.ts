@@ -16,10 +16,11 @@
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import {
-  claimShard, completeShard, failShard, heartbeatShard, newShardRecord, reensureShard, requeueExpiredShard,
+  OpaqueLeaseLimitError, claimShard, completeShard, failShard, heartbeatShard, newOpaqueRecord, newShardRecord, reensureShard,
+  requeueExpiredShard,
 } from '../../backfill/index.js';
 import type {
-  ClaimResult, JobRecord, LeaseStore, ShardChange, ShardPriority, ShardRecord, ShardSpec, ShardState,
+  ClaimResult, EnsureOptions, JobRecord, LeaseStore, OpaqueLeasePolicy, ShardChange, ShardPriority, ShardRecord, ShardSpec, ShardState,
 } from '../../backfill/index.js';
 import type { WriteLane } from './connection.js';
 import type { DatabaseHandle } from './database-handle.js';
@@ -53,6 +54,14 @@ const UPDATE_SHARD_SQL = `UPDATE backfill_shards SET state = $2, holder = $3::VA
   lease_until_ms = $5::BIGINT, attempts = $6, not_before_ms = $7::BIGINT, last_error = $8::VARCHAR,
   rows_written = $9::BIGINT, updated_at_ms = $10::BIGINT, priority = $11, rank = $12::BIGINT WHERE key = $1`;
 
+// Opaque records (node_id '') expired at $1 with grace $2: the SQL form of isOpaqueExpired.
+const PRUNE_OPAQUE_SQL = `DELETE FROM backfill_shards WHERE node_id = '' AND
+  (CASE WHEN state = 'leased' AND lease_until_ms IS NOT NULL THEN lease_until_ms ELSE updated_at_ms END) + $2::BIGINT <= $1::BIGINT`;
+const COUNT_OPAQUE_SQL = `SELECT count(*)::DOUBLE FROM backfill_shards WHERE node_id = ''`;
+const INSERT_OPAQUE_SQL = `INSERT INTO backfill_shards (key, node_id, interval_ms, start_ms, end_ms, state, holder, token,
+    lease_until_ms, attempts, not_before_ms, last_error, rows_written, updated_at_ms, priority, rank)
+  VALUES ($1, '', 0, 0, 0, 'pending', NULL, $2::BIGINT, NULL, 0, 0, NULL, 0, $3::BIGINT, 1, 0)`;
+
 const JOB_COLUMNS = 'id, node_id, interval_ms::DOUBLE, shard_keys::VARCHAR, requested_by, created_at_ms::DOUBLE';
 
 type Listener = (change: ShardChange) => void;
@@ -72,7 +81,7 @@ class DuckDbLeaseStore implements LeaseStore {
     this.#db = db;
   }
 
-  async ensureShards(shards: readonly ShardSpec[], now: number): Promise<ShardRecord[]> {
+  async ensureShards(shards: readonly ShardSpec[], now: number, options: EnsureOptions = {}): Promise<ShardRecord[]> {
     const byKey = new Map<string, ShardRecord>();
     for (let i = 0; i < shards.length; i += ENSURE_CHUNK) {
       const chunk = shards.slice(i, i + ENSURE_CHUNK);
@@ -80,7 +89,7 @@ class DuckDbLeaseStore implements LeaseStore {
       // Background registration waits until no other write is queued: a read's shards, claims and
       // bars never queue behind a burst of background jobs' bookkeeping.
       const lane = chunk.some((s) => s.priority === 'read') ? 'normal' : 'background';
-      await this.#write('leases.ensureShards', (conn) => ensureChunk(conn, chunk, now, byKey, changed), lane);
+      await this.#write('leases.ensureShards', (conn) => ensureChunk(conn, chunk, now, byKey, changed, options), lane);
       this.#publish(changed);
     }
     const out: ShardRecord[] = [];
@@ -89,6 +98,28 @@ class DuckDbLeaseStore implements LeaseStore {
       if (r !== undefined) out.push(r);
     }
     return out;
+  }
+
+  async ensureOpaque(key: string, now: number, policy: OpaqueLeasePolicy): Promise<ShardRecord> {
+    const { record, created } = await this.#write('leases.ensureOpaque', async (conn) => {
+      await conn.run(PRUNE_OPAQUE_SQL, [now, policy.graceMs]);
+      const existing = await readShard(conn, key);
+      if (existing !== undefined) return { record: existing, created: false };
+      const live = numberOf((await conn.runAndReadAll(COUNT_OPAQUE_SQL)).getRowsJS()[0][0]);
+      if (live >= policy.maxKeys) throw new OpaqueLeaseLimitError(key, policy.maxKeys, Math.max(1, Math.ceil(policy.graceMs / 1000)));
+      const fresh = newOpaqueRecord(key, now);
+      await conn.run(INSERT_OPAQUE_SQL, [key, fresh.token, now]);
+      return { record: fresh, created: true };
+    });
+    if (created) this.#publish([record]);
+    return record;
+  }
+
+  pruneOpaque(now: number, graceMs: number): Promise<number> {
+    return this.#write('leases.pruneOpaque', async (conn) => {
+      const result = await conn.run(PRUNE_OPAQUE_SQL, [now, graceMs]);
+      return result.rowsChanged;
+    }, 'background');
   }
 
   async createJob(job: JobRecord, priority: ShardPriority = 'background'): Promise<void> {
@@ -251,6 +282,7 @@ async function readShard(conn: DuckDBConnection, key: string): Promise<ShardReco
 /** One transaction: the chunk's existing rows in one read, its new rows in one INSERT. */
 async function ensureChunk(
   conn: DuckDBConnection, chunk: readonly ShardSpec[], now: number, byKey: Map<string, ShardRecord>, changed: ShardRecord[],
+  options: EnsureOptions,
 ): Promise<void> {
   const keys = chunk.map((s) => s.key);
   const rows = (await conn.runAndReadAll(
@@ -269,7 +301,7 @@ async function ensureChunk(
       continue;
     }
     if (createdKeys.has(spec.key)) continue; // the same key twice in one chunk
-    const next = reensureShard(existing, spec, now);
+    const next = reensureShard(existing, spec, now, options.knownEmptyRecheckMs);
     if (next === undefined) continue;
     await updateShard(conn, next);
     byKey.set(spec.key, next);

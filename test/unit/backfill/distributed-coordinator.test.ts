@@ -10,6 +10,7 @@ import { createSyntheticSource } from '../../../src/sources/index.js';
 import { createDuckDbBarStore } from '../../../src/storage/index.js';
 import type { BarStore } from '../../../src/storage/index.js';
 import { createCountingSource } from '../provider/counting-source.js';
+import { until } from '../../helpers/until.js';
 import type { CountingSource } from '../provider/counting-source.js';
 
 const MIN = 60_000;
@@ -110,6 +111,38 @@ describe('distributed coordinator', () => {
     expect(await job.done).toMatchObject({ state: 'completed', completionRatio: 1 });
     await delay(5);
     expect(r.events.map((e) => e.type)).toEqual(expect.arrayContaining(['expired', 'claimed', 'rows_written', 'completed', 'job_completed']));
+  });
+
+  it('finishes a job whose shard completion its watch never delivered (a missed watch event), from the sweep\'s fresh read', async () => {
+    const r = await rig();
+    const backend = createMemoryLeaseBackend();
+    const inner = backend.open();
+    // A fake of our own LeaseStore interface: the real store, but its watch loses every change (as
+    // an etcd watch does across a compaction or a lost stream).
+    const deaf: LeaseStore = {
+      kind: inner.kind, watch: () => () => undefined,
+      ensureShards: (specs, now, options) => inner.ensureShards(specs, now, options),
+      ensureOpaque: (key, now, policy) => inner.ensureOpaque(key, now, policy), pruneOpaque: (now, graceMs) => inner.pruneOpaque(now, graceMs),
+      claim: (key, holder, leaseMs, now) => inner.claim(key, holder, leaseMs, now),
+      createJob: (record) => inner.createJob(record), job: (id) => inner.job(id), jobs: (limit) => inner.jobs(limit),
+      shard: (key) => inner.shard(key), shards: (keys) => inner.shards(keys),
+      heartbeat: (key, token, leaseMs, now) => inner.heartbeat(key, token, leaseMs, now),
+      complete: (key, token, result, now) => inner.complete(key, token, result, now),
+      fail: (key, token, failure, now) => inner.fail(key, token, failure, now),
+      requeueExpired: (key, now) => inner.requeueExpired(key, now), claimable: (now, limit) => inner.claimable(now, limit),
+      leased: () => inner.leased(), ping: () => inner.ping(), close: () => inner.close(),
+    };
+    const c = await r.start(deaf, { workers: 0 });
+    const job = c.submit({ target: r.target, ranges: [range(1)] });
+    const lease = await c.service.nextShard('remote', 10_000, 5_000);
+    if (lease === undefined) throw new Error('no shard to lease');
+    expect(job.status()).toMatchObject({ state: 'running' });
+    // Completed through another handle: the coordinator hears nothing of it.
+    const other = backend.open();
+    await other.complete(lease.key, lease.token, { state: 'completed', rowsWritten: 60 }, NOW);
+    await other.close();
+    await until(() => job.status().state === 'completed', 'the job to see its shard completed', 10_000);
+    expect(job.status()).toMatchObject({ state: 'completed', completionRatio: 1 });
   });
 
   it('retries a failed shard after its backoff and fails it for good after the attempt limit', async () => {

@@ -140,7 +140,8 @@ describe('fair shards', () => {
     // A recording view of the real store (our own interface): the order of registrations and claims.
     const leases: LeaseStore = {
       kind: inner.kind,
-      ensureShards: async (specs, now) => { const out = await inner.ensureShards(specs, now); calls.push('ensure'); return out; },
+      ensureShards: async (specs, now, options) => { const out = await inner.ensureShards(specs, now, options); calls.push('ensure'); return out; },
+      ensureOpaque: (key, now, policy) => inner.ensureOpaque(key, now, policy), pruneOpaque: (now, graceMs) => inner.pruneOpaque(now, graceMs),
       claim: async (key, holder, leaseMs, now) => { const out = await inner.claim(key, holder, leaseMs, now); if (out.granted) calls.push('claim'); return out; },
       createJob: (job) => inner.createJob(job), job: (id) => inner.job(id), jobs: (limit) => inner.jobs(limit),
       shard: (key) => inner.shard(key), shards: (keys) => inner.shards(keys),

@@ -129,6 +129,17 @@ describe('distributed coordinator', () => {
     expect(status.errors[0].reason).toContain('bad symbol');
   });
 
+  it('fetches a failed shard again for a later job that asks for it, instead of failing that job at once', async () => {
+    const r = await rig();
+    r.source.failWith(new UpstreamUnavailableError('exchange', 'bad symbol', { retryable: false }), 1);
+    const c = await r.start(createMemoryLeaseBackend().open(), { workers: 1 });
+    const first = await c.submit({ target: r.target, ranges: [{ start: NOW - 60 * MIN, end: NOW }] }).done;
+    expect(first).toMatchObject({ state: 'failed', completionRatio: 0 });
+    const again = await c.submit({ target: r.target, ranges: [{ start: NOW - 60 * MIN, end: NOW }] }).done;
+    expect(again).toMatchObject({ state: 'completed', completionRatio: 1, rowsWritten: 60, errors: [] });
+    expect(r.source.ranges).toHaveLength(2);
+  });
+
   it('re-queues unfinished shards after a restart and completes the job it finds in the store', async () => {
     const r = await rig();
     const backend = createMemoryLeaseBackend();

@@ -22,7 +22,7 @@ import type { BarStore, CoverageRange, StorageFailure } from '../storage/index.j
 import { composeSources, composeUpstreamBudgets } from './compose-sources.js';
 import { composeStorage } from './compose-storage.js';
 import { storageCheck, watchStorageHealth } from './storage-health.js';
-import { DISTRIBUTED_COORDINATOR_LOGS, IN_PROCESS_COORDINATOR_LOGS, createBackfillEventFeed } from './backfill-event-feed.js';
+import { DISTRIBUTED_COORDINATOR_LOGS, REMOTE_COORDINATOR_LOGS, createBackfillEventFeed } from './backfill-event-feed.js';
 import { checkBackfillTopology, composeBackfill } from './compose-backfill.js';
 import { composeLive } from './compose-live.js';
 import type { LiveHub } from './live/live-hub.js';
@@ -171,7 +171,7 @@ export async function createSeamless(options: CreateSeamlessOptions = {}): Promi
   // Events: the seamless.backfill feed (replay buffer, logs, NATS JetStream when configured).
   const eventFeed = await createBackfillEventFeed({
     source: coordinator, logger: backfillLogger, clock, nats: config.seamless.events.nats,
-    loggedBySource: backfill.distributed ? DISTRIBUTED_COORDINATOR_LOGS : IN_PROCESS_COORDINATOR_LOGS,
+    loggedBySource: backfill.distributed ? DISTRIBUTED_COORDINATOR_LOGS : REMOTE_COORDINATOR_LOGS,
   })
     .catch(async (error: unknown) => {
       await backfill.close();

@@ -6,7 +6,7 @@
 import type { FrameSchema, TimeRange } from '../core/index.js';
 import type { BarSource } from '../sources/index.js';
 import type { DatasetKey } from '../storage/index.js';
-import type { KnownEmptyEvidence } from './coordinator-service.js';
+import type { KnownEmptyEvidence } from './lease-authority.js';
 
 /** What a backfill fetches into: a dataset, its frame schema and the upstream to ask. */
 export interface BackfillTarget {

@@ -33,7 +33,7 @@ export type { JobLimits, JobSize } from './job-limits.js';
 export type { LeaseTokenInput } from './lease-token.js';
 export type { ShardRecord, ShardSpec, JobRecord, ClaimResult, ShardChange, LeaseStore, LeaseStoreQuorum } from './lease-store.js';
 export type { MemoryLeaseBackend } from './memory-lease-store.js';
-export type { CoordinatorService, LeaseGrant, ClaimOutcome, KnownEmptyEvidence, ShardCompletion, ShardUpload } from './coordinator-service.js';
+export type { LeaseAuthority, LeaseGrant, ClaimOutcome, KnownEmptyEvidence, ShardCompletion, ShardUpload } from './lease-authority.js';
 export type { BackfillEventType } from './coordinator.js';
 export type { DistributedCoordinator, DistributedCoordinatorOptions } from './distributed-coordinator.js';
 export type { EtcdLeaseStoreOptions } from './etcd/etcd-lease-store.js';

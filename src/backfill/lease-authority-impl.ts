@@ -9,7 +9,7 @@ import { InvalidRequestError } from '../core/index.js';
 import type { Clock } from '../core/index.js';
 import type { BarStore } from '../storage/index.js';
 import type { BackfillEvent, BackfillTarget } from './coordinator.js';
-import type { ClaimOutcome, CoordinatorService, LeaseGrant, ShardUpload } from './coordinator-service.js';
+import type { ClaimOutcome, LeaseAuthority, LeaseGrant, ShardUpload } from './lease-authority.js';
 import type { JobTracker } from './job-tracker.js';
 import type { LeaseStore, ShardRecord } from './lease-store.js';
 import { StaleLeaseError } from './errors.js';
@@ -21,7 +21,7 @@ import { backoffDelay } from './retry.js';
 import { shardTrace } from './shard-span.js';
 import type { RetryPolicy } from './retry.js';
 
-export interface CoordinatorServiceDeps {
+export interface LeaseAuthorityDeps {
   readonly leases: LeaseStore;
   readonly store: BarStore;
   readonly tracker: JobTracker;
@@ -41,7 +41,7 @@ export interface CoordinatorServiceDeps {
 /** A lease key the coordinator did not create (the wire protocol's keys are opaque). */
 const OPAQUE = { nodeId: '', intervalMs: 0, start: 0, end: 0 } as const;
 
-export function createCoordinatorService(d: CoordinatorServiceDeps): CoordinatorService {
+export function createLeaseAuthority(d: LeaseAuthorityDeps): LeaseAuthority {
   const { leases, clock } = d;
 
   function ratioFor(shard: ShardRecord | undefined, key: string): number {

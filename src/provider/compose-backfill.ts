@@ -11,7 +11,7 @@ import {
   createCoordinatorClient, createDistributedCoordinator, createEtcdLeaseStore, createMemoryLeaseStore,
   createRemoteCoordinator, createShardFetcher, startRemoteWorker,
 } from '../backfill/index.js';
-import type { BackfillCoordinator, BackfillTarget, CoordinatorService, LeaseStore } from '../backfill/index.js';
+import type { BackfillCoordinator, BackfillTarget, LeaseAuthority, LeaseStore } from '../backfill/index.js';
 import type { Clock } from '../core/index.js';
 import type { IngestFinding } from '../conformance/index.js';
 import type { SeamlessConfig } from '../config/index.js';
@@ -23,7 +23,7 @@ import { RemoteCoordinatorStorageError } from './errors.js';
 export interface BackfillParts {
   readonly coordinator: BackfillCoordinator;
   /** The lease authority (lease API, remote workers), when this process coordinates with leases. */
-  readonly service: CoordinatorService | undefined;
+  readonly leaseAuthority: LeaseAuthority | undefined;
   /** Whether this process runs the distributed coordinator (it logs `job_completed` itself). */
   readonly distributed: boolean;
   health(): Promise<HealthCheck>;
@@ -85,7 +85,7 @@ export async function composeBackfill(d: BackfillDeps): Promise<BackfillParts> {
       : undefined;
     const coordinator = createRemoteCoordinator({ client, clock, logger });
     return {
-      coordinator, service: undefined, distributed: false, failRunning: () => 0,
+      coordinator, leaseAuthority: undefined, distributed: false, failRunning: () => 0,
       health: () => client.health().then(
         (body) => {
           metrics.coordinatorUp.set({ backend: 'remote' }, 1);
@@ -118,10 +118,10 @@ export async function composeBackfill(d: BackfillDeps): Promise<BackfillParts> {
     ...(d.tracing ? { tracing: d.tracing } : {}),
   });
   return {
-    coordinator, service: coordinator.service, distributed: true,
+    coordinator, leaseAuthority: coordinator.leaseAuthority, distributed: true,
     failRunning: (reason) => coordinator.failRunning(reason),
     async health() {
-      const h = await coordinator.service.health();
+      const h = await coordinator.leaseAuthority.health();
       metrics.coordinatorUp.set({ backend: h.store }, h.ok ? 1 : 0);
       return { ok: h.ok, detail: h.detail };
     },

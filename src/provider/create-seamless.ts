@@ -7,7 +7,7 @@ import {
   InvalidRequestError, frameSchemaByName, parseInterval, parseTime, systemClock,
 } from '../core/index.js';
 import type { Clock, TimeRange } from '../core/index.js';
-import type { BackfillCoordinator, BackfillEvent, CoordinatorService, JobStatus, ShardPriority, ShardStatus } from '../backfill/index.js';
+import type { BackfillCoordinator, BackfillEvent, LeaseAuthority, JobStatus, ShardPriority, ShardStatus } from '../backfill/index.js';
 import { loadConfig } from '../config/index.js';
 import type { LoadConfigOptions, SeamlessConfig, SeamlessConfigInput } from '../config/index.js';
 import { LOGGER_NAMES, createLogger, createMetrics, createTracing } from '../observability/index.js';
@@ -79,7 +79,7 @@ export interface Seamless {
   /** The backfill coordinator reads use. */
   readonly coordinator: BackfillCoordinator;
   /** The lease authority for remote workers and the lease API; undefined with `seamless.backfill.store: memory`. */
-  readonly coordinatorService: CoordinatorService | undefined;
+  readonly leaseAuthority: LeaseAuthority | undefined;
   /** Request budgets of the upstream exchanges (shared with the cluster; the coordinator serves them to workers). */
   readonly upstreams: UpstreamBudgets;
   /** Live feeds of the datasets configured with `live:`; undefined when none is. */
@@ -258,7 +258,7 @@ export async function createSeamless(options: CreateSeamlessOptions = {}): Promi
     tracing,
     registry,
     coordinator,
-    coordinatorService: backfill.service,
+    leaseAuthority: backfill.leaseAuthority,
     upstreams,
     live,
     fetch: (request) => provider.fetch(request),

@@ -11,7 +11,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { createInProcessCoordinator, createShardFetcher } from '../../src/backfill/index.js';
+import { createDistributedCoordinator, createMemoryLeaseStore, createShardFetcher } from '../../src/backfill/index.js';
 import { OHLCV_SCHEMA, systemClock } from '../../src/core/index.js';
 import { createMetrics, silentLogger } from '../../src/observability/index.js';
 import { createDataProvider, createDatasetCatalog, createResponseCache } from '../../src/provider/index.js';
@@ -37,9 +37,14 @@ async function main(): Promise<void> {
     const logger = silentLogger();
     const metrics = createMetrics({ defaultMetrics: false });
     const source = createSyntheticSource({ seed: 1 });
-    const coordinator = createInProcessCoordinator({
-      fetchShard: createShardFetcher({ store, clock: systemClock, logger, retry: { maxAttempts: 3, baseDelayMs: 10, maxDelayMs: 100 } }),
-      barsPerShard: 10_000, concurrency: 2, clock: systemClock, logger, metrics,
+    const target = { dataset: { nodeId: NODE, intervalMs: MIN }, schema: OHLCV_SCHEMA, source };
+    const retry = { maxAttempts: 3, baseDelayMs: 10, maxDelayMs: 100 };
+    // seamless.backfill.store: memory: the coordinator over the memory lease store, two local workers.
+    const leases = createMemoryLeaseStore();
+    const coordinator = await createDistributedCoordinator({
+      leases, store, fetchShard: createShardFetcher({ store, clock: systemClock, logger, retry: { ...retry, maxAttempts: 1 } }),
+      resolveTarget: (nodeId, intervalMs) => (nodeId === NODE && intervalMs === MIN ? target : undefined),
+      barsPerShard: 10_000, localWorkers: 2, retry, clock: systemClock, logger, metrics,
     });
     const catalog = createDatasetCatalog([{ nodeId: NODE, intervals: ['1m'], source: 'synthetic', schema: 'ohlcv' }], new Map([['synthetic', source]]), store);
     const deps = { store, catalog, coordinator, clock: systemClock, logger, metrics, maxBars: 2_000_000, syncBudgetMs: 600_000 };
@@ -54,7 +59,6 @@ async function main(): Promise<void> {
     const checked = createDataProvider({ ...deps, cache: undefined, conformance });
     const cached = createDataProvider({ ...deps, cache: newCache() });
     const cachedChecked = createDataProvider({ ...deps, cache: newCache(), conformance });
-    const target = { dataset: { nodeId: NODE, intervalMs: MIN }, schema: OHLCV_SCHEMA, source };
 
     heading('Cold backfill: one year of 1m bars from the synthetic source (shards of 10,000 bars, 2 at a time)');
     const year = { start: START, end: START + YEAR_BARS * MIN };
@@ -102,6 +106,7 @@ async function main(): Promise<void> {
     console.log(`  ${checkedHit.name.padEnd(48)} ${formatMs(checkedHit.medianMs).padStart(10)}   (goal: median under 50 µs: ${checkedHit.medianMs < 0.05 ? 'met' : 'MISSED'})`);
 
     await coordinator.close();
+    await leases.close();
     await db.close();
   } finally {
     await rm(dir, { recursive: true, force: true });

@@ -1,12 +1,12 @@
 /**
- * The backfill coordinator interface. The in-process coordinator implements it now; the
- * distributed coordinator on etcd implements the same interface later, so the provider never
- * knows which one it talks to.
+ * The backfill coordinator interface, implemented by the distributed coordinator (over a memory,
+ * embedded or etcd lease store) and by the remote coordinator (the HTTP client of another
+ * process's), so the provider never knows which one it talks to.
  */
 import type { FrameSchema, TimeRange } from '../core/index.js';
 import type { BarSource } from '../sources/index.js';
 import type { DatasetKey } from '../storage/index.js';
-import type { KnownEmptyEvidence } from './coordinator-service.js';
+import type { KnownEmptyEvidence } from './lease-authority.js';
 
 /** What a backfill fetches into: a dataset, its frame schema and the upstream to ask. */
 export interface BackfillTarget {

@@ -3,7 +3,7 @@
  * shared by any number of processes (embedded DuckDB for one process, etcd for a cluster).
  * A job is registered in the store and its aligned shards are created if absent, so overlapping
  * jobs anywhere share shards; workers — in this process (startLeaseWorkers) or remote (HTTP,
- * through `service`) — claim shards with leases and fencing tokens. A sweeper returns expired
+ * through `leaseAuthority`) — claim shards with leases and fencing tokens. A sweeper returns expired
  * leases to pending (stale claims); at start it does so at once (recovery), and jobs recorded in
  * the store are tracked again, so a restarted coordinator completes what was running.
  */
@@ -16,8 +16,8 @@ import type { BarStore } from '../storage/index.js';
 import type {
   BackfillCoordinator, BackfillEvent, BackfillJob, BackfillRequest, BackfillTarget,
 } from './coordinator.js';
-import type { CoordinatorService } from './coordinator-service.js';
-import { createCoordinatorService } from './coordinator-service-impl.js';
+import type { LeaseAuthority } from './lease-authority.js';
+import { createLeaseAuthority } from './lease-authority-impl.js';
 import { createJobTracker } from './job-tracker.js';
 import type { JobRecord, LeaseStore, OpaqueLeasePolicy, ShardRecord, ShardSpec } from './lease-store.js';
 import { DEFAULT_OPAQUE_LEASE_GRACE_MS, DEFAULT_OPAQUE_LEASE_MAX_KEYS, KNOWN_EMPTY_RECHECK_MS } from './shard-transitions.js';
@@ -73,7 +73,8 @@ export interface DistributedCoordinatorOptions {
 }
 
 export interface DistributedCoordinator extends BackfillCoordinator {
-  readonly service: CoordinatorService;
+  /** The lease authority over `leases`: the lease API remote workers and the HTTP routes use. */
+  readonly leaseAuthority: LeaseAuthority;
   /**
    * Settles every running job as `failed` with `reason` (the storage under it failed, so its
    * shards could not even be marked failed). The shards stay as the store holds them: a restart
@@ -254,7 +255,7 @@ export async function createDistributedCoordinator(o: DistributedCoordinatorOpti
     return startShardSpan(o.tracing, shard, token, worker, shardTrace(tracker, shard.key));
   }
 
-  const service = createCoordinatorService({
+  const leaseAuthority = createLeaseAuthority({
     leases, store: o.store, tracker, resolveTarget: o.resolveTarget, maxAttempts: o.retry.maxAttempts, retry: o.retry,
     clock, emit, record, waitForChange: changeOrTimeout, opaqueLeases,
     onStale: (shard) => metrics?.backfillStaleClaims.inc({ node_id: shard.nodeId, interval: formatInterval(shard.intervalMs) }),
@@ -262,7 +263,7 @@ export async function createDistributedCoordinator(o: DistributedCoordinatorOpti
   });
 
   return {
-    service,
+    leaseAuthority,
 
     submit(request: BackfillRequest): BackfillJob {
       if (closed) throw new AbortedError('coordinator closed');

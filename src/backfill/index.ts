@@ -1,5 +1,4 @@
-// The door of backfill: the coordinator interface, the in-process coordinator and the shard worker.
-export { createInProcessCoordinator } from './in-process-coordinator.js';
+// The door of backfill: the coordinator interface, the distributed coordinator, lease stores and the shard worker.
 export { createDistributedCoordinator, DEFAULT_LEASE_MS, DEFAULT_HEARTBEAT_MS } from './distributed-coordinator.js';
 export { createShardFetcher, prepareBatch } from './shard-fetcher.js';
 export { createCoordinatorClient, DEFAULT_COORDINATOR_TIMEOUT_MS } from './remote/coordinator-client.js';
@@ -29,7 +28,6 @@ export type {
 export type { PreparedBatch, ShardFetcher, ShardFetcherDeps, ShardOutcome, ShardTask } from './shard-fetcher.js';
 export type { CoordinatorClient, CoordinatorClientOptions } from './remote/coordinator-client.js';
 export type { RemoteLease, RemoteWorker, RemoteWorkerEvent, RemoteWorkerOptions, WorkerCoordinator } from './remote/remote-worker.js';
-export type { InProcessCoordinatorOptions } from './in-process-coordinator.js';
 export type { IngestFindings, NormalisedBatch } from './ingest-normaliser.js';
 export type { RetryPolicy } from './retry.js';
 export type { JobLimits, JobSize } from './job-limits.js';
@@ -38,7 +36,7 @@ export type {
   ShardRecord, ShardSpec, JobRecord, ClaimResult, ShardChange, LeaseStore, LeaseStoreQuorum, OpaqueLeasePolicy, EnsureOptions,
 } from './lease-store.js';
 export type { MemoryLeaseBackend } from './memory-lease-store.js';
-export type { CoordinatorService, LeaseGrant, ClaimOutcome, KnownEmptyEvidence, ShardCompletion, ShardUpload } from './coordinator-service.js';
+export type { LeaseAuthority, LeaseGrant, ClaimOutcome, KnownEmptyEvidence, ShardCompletion, ShardUpload } from './lease-authority.js';
 export type { BackfillEventType } from './coordinator.js';
 export type { DistributedCoordinator, DistributedCoordinatorOptions } from './distributed-coordinator.js';
 export type { EtcdLeaseStoreOptions } from './etcd/etcd-lease-store.js';

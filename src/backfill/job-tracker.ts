@@ -57,6 +57,11 @@ export function createJobTracker(clock: Clock, onFinished: (job: TrackedJob, sta
     interrupted = false;
     /** Shard records already completed or known empty when the job was created (they count 0 rows). */
     readonly #before = new Map<string, ShardRecord>();
+    /**
+     * Shard records already failed when the job was created: registering the job reopens them
+     * (reensureShard), so until a newer record arrives they count as pending, not as this job's failure.
+     */
+    readonly #reopening = new Map<string, ShardRecord>();
     #resolve: (s: JobStatus) => void = () => undefined;
 
     constructor(readonly record: JobRecord, readonly joined: ReadonlySet<string>, recovered: boolean) {
@@ -65,6 +70,7 @@ export function createJobTracker(clock: Clock, onFinished: (job: TrackedJob, sta
       for (const key of record.shardKeys) {
         const held = shards.get(key);
         if (held && STORED.has(held.state)) this.#before.set(key, held);
+        if (held && held.state === 'failed') this.#reopening.set(key, held);
       }
     }
 
@@ -77,7 +83,8 @@ export function createJobTracker(clock: Clock, onFinished: (job: TrackedJob, sta
     }
 
     stateOf(key: string): ShardState {
-      const state = shards.get(key)?.state;
+      const held = shards.get(key);
+      const state = held !== undefined && this.#reopening.get(key) === held ? 'pending' : held?.state;
       // An abandoned job's unfinished shards count as failed (with the abandon reason).
       if (this.abandoned !== undefined && (state === undefined || !TERMINAL.has(state))) return 'failed';
       return state ?? 'pending';

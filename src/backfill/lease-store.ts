@@ -1,8 +1,8 @@
 /**
  * The durable state of distributed backfill: shards with their leases and fencing tokens, and
  * jobs. Every method is one atomic step (a DuckDB transaction, an etcd transaction on revisions),
- * so any number of coordinators and workers can share one store. The coordinator service owns
- * scheduling; the store owns atomicity.
+ * so any number of coordinators and workers can share one store. The lease authority
+ * (lease-authority.ts) and the distributed coordinator own scheduling; the store owns atomicity.
  *
  * Shard state machine (docs/backfill-coordinator.md has the diagram):
  *   pending --claim--> leased --complete--> completed | known_empty

@@ -117,7 +117,7 @@ export interface PreparedBatch {
  * Turns the upstream's answer for one aligned `range` into a storable write: known-empty
  * sub-ranges snapped inwards to the grid, rows normalised (sorted, deduplicated, off-grid and
  * out-of-range rows dropped) and kept only inside the stored claims, plus ingest findings for
- * what was dropped. Shared by the in-process fetcher and remote workers, so both write the same.
+ * what was dropped. Shared by local lease workers and remote workers, so both write the same.
  */
 export function prepareBatch(batch: SourceBatch, range: TimeRange, dataset: DatasetKey, at: number, logger: Logger, shard: string): PreparedBatch {
   const empty = intersectRanges(batch.knownEmpty.map((r) => ({ start: alignUp(r.start, dataset.intervalMs), end: alignDown(r.end, dataset.intervalMs) })), [range]);

@@ -1,5 +1,5 @@
 /**
- * What the coordinator checks before it takes a remote worker's word (coordinator-service-impl.ts).
+ * What the coordinator checks before it takes a remote worker's word (lease-authority-impl.ts).
  * A worker's key may lease shards, not write anywhere: an upload must stay inside the leased
  * shard (coverage and rows in its range, rows on its grid), carry the dataset's schema as the
  * coordinator configures it, and findings only of that dataset. A known-empty completion must
@@ -9,7 +9,7 @@
 import { InvalidRequestError } from '../core/index.js';
 import type { FrameSchema } from '../core/index.js';
 import type { BarStore } from '../storage/index.js';
-import type { KnownEmptyEvidence, ShardCompletion, ShardUpload } from './coordinator-service.js';
+import type { KnownEmptyEvidence, ShardCompletion, ShardUpload } from './lease-authority.js';
 import type { ShardRecord } from './lease-store.js';
 
 const UPLOAD = 'seamless.upload';

@@ -278,7 +278,7 @@ export const SeamlessConfigSchema = z.object({
       syncBudgetMs: z.number().int().positive().default(DEFAULT_SYNC_BACKFILL_BUDGET_MS),
       /**
        * Where leases live: `embedded` (the embedded database, one process), `etcd` (a cluster,
-       * shared by coordinators and workers), or `memory` (the in-process coordinator, no leases).
+       * shared by coordinators and workers), or `memory` (leases kept in this process only, lost at exit).
        */
       store: z.enum(['embedded', 'etcd', 'memory']).default('embedded'),
       etcd: z.object({

@@ -73,8 +73,8 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
   datasetRoutes(app, seamless);
   barsRoutes(app, seamless);
   backfillRoutes(app, seamless);
-  if (seamless.coordinatorService) leaseRoutes(app, seamless, seamless.coordinatorService);
-  if (seamless.coordinatorService) upstreamRoutes(app, seamless.upstreams);
+  if (seamless.leaseAuthority) leaseRoutes(app, seamless, seamless.leaseAuthority);
+  if (seamless.leaseAuthority) upstreamRoutes(app, seamless.upstreams);
   eventsRoute(app, seamless.events);
   reportRoutes(app, seamless);
   registryRoutes(app, seamless);

@@ -35,7 +35,7 @@ export async function serveGateway(options: ServeOptions): Promise<RunningGatewa
   if (seamless.config.auth.keys.length === 0 && !isLoopbackHost(host)) {
     throw new InvalidRequestError('server.host', `refusing to listen on ${host} without API keys; create one with "seamless keys create NAME --scope read" or bind 127.0.0.1`);
   }
-  if (seamless.coordinatorService) {
+  if (seamless.leaseAuthority) {
     for (const warning of legacyWorkerKeyWarnings(seamless.config.auth.keys)) seamless.logger.warn({ field: 'auth.keys' }, warning);
   }
   const gateway = await buildGateway({ seamless });

@@ -26,7 +26,6 @@ export interface SeamlessMetrics {
   readonly backfillLeaseSeconds: Histogram;
   readonly backfillInflight: Gauge;
   readonly backfillUpstreamRows: Counter<'node_id' | 'interval'>;
-  readonly backfillShardsInFlight: Gauge;
   readonly backfillJobsRunning: Gauge<'node_id' | 'interval'>;
   readonly backfillJobsTotal: Counter<'node_id' | 'interval' | 'state'>;
   readonly backfillShardsInState: Gauge<'node_id' | 'interval' | 'state'>;
@@ -95,9 +94,8 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Seaml
     backfillShardsTotal: new Counter({ name: 'seamless_backfill_shards_total', help: 'Shards ended, by outcome (completed, known_empty, failed, retried)', labelNames: ['node_id', 'interval', 'outcome'], registers }),
     backfillStaleClaims: new Counter({ name: 'seamless_backfill_stale_claims_total', help: 'Leases that expired without a heartbeat; their shards went back to pending', labelNames: ['node_id', 'interval'], registers }),
     backfillLeaseSeconds: new Histogram({ name: 'seamless_backfill_lease_seconds', help: 'How long shard leases were held, from grant to end', buckets: LATENCY_BUCKETS_S, registers }),
-    backfillInflight: new Gauge({ name: 'seamless_backfill_inflight', help: 'Shard leases held by this process now', registers }),
+    backfillInflight: new Gauge({ name: 'seamless_backfill_inflight', help: 'Shards this process is fetching now, each under a lease (local and remote workers)', registers }),
     backfillUpstreamRows: new Counter({ name: 'seamless_backfill_upstream_rows_total', help: 'Rows received from upstream sources by backfill', labelNames: ['node_id', 'interval'], registers }),
-    backfillShardsInFlight: new Gauge({ name: 'seamless_backfill_shards_in_flight', help: 'Shards being fetched now', registers }),
     backfillJobsRunning: new Gauge({ name: 'seamless_backfill_jobs_running', help: 'Backfill jobs this process tracks that are still running', labelNames: ['node_id', 'interval'], registers }),
     backfillJobsTotal: new Counter({ name: 'seamless_backfill_jobs_total', help: 'Backfill jobs this process saw finish, by state (completed, failed)', labelNames: ['node_id', 'interval', 'state'], registers }),
     backfillShardsInState: new Gauge({ name: 'seamless_backfill_shards_in_state', help: 'Shards of the lease store this process has seen, by state (pending, leased, completed, known_empty, failed)', labelNames: ['node_id', 'interval', 'state'], registers }),

@@ -103,7 +103,7 @@ export const BACKFILL_ALERTS: AlertGroup = {
         checks: [
           'The reason: `seamless coverage --node NODE --interval INTERVAL` (state failed, reason, attempts), or the failed job: `curl -s $GATEWAY/v1/backfills`.',
           'Upstream answers by outcome:\n  ```promql\n  sum by (upstream, outcome) (increase(seamless_upstream_requests_total[15m]))\n  ```',
-          'The `seamless.backfill` log lines `shard failed` (in-process coordinator) or the `failed` events with `final: true` in `curl -sN $GATEWAY/v1/events`.',
+          'The `seamless.backfill` log lines `backfill event` with `type: failed`, or the `failed` events with `final: true` in `curl -sN $GATEWAY/v1/events`.',
         ],
         fix: [
           'A transient upstream outage: once it answers, retry the range with `seamless backfill --node NODE --interval INTERVAL --start START --end END`.',

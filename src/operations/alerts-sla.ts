@@ -34,7 +34,7 @@ export const SLA_ALERTS: AlertGroup = {
           'How long the phase takes against its budget:\n  ```promql\n  histogram_quantile(0.99, sum by (le, phase) (rate(seamless_sla_deadline_seconds_bucket{node_id="NODE"}[5m])))\n  ```',
           'Violations by phase and policy:\n  ```promql\n  sum by (policy, phase) (increase(seamless_sla_violations_total{mode="enforced"}[15m]))\n  ```',
           'The policy that applies and its budgets: `seamless sla lint --node NODE --interval INTERVAL`.',
-          '`backfill` over budget: a slow upstream or a busy coordinator (`seamless_backfill_shards_in_flight`, `seamless_upstream_requests_total{outcome}`, SeamlessUpstreamRateLimited); `storage`: the database (PostgreSQL or DuckDB) is slow or locked; `live`: the live feed lags (SeamlessLiveFeedLag).',
+          '`backfill` over budget: a slow upstream or a busy coordinator (`seamless_backfill_inflight`, `seamless_upstream_requests_total{outcome}`, SeamlessUpstreamRateLimited); `storage`: the database (PostgreSQL or DuckDB) is slow or locked; `live`: the live feed lags (SeamlessLiveFeedLag).',
         ],
         fix: [
           'Fix the slow phase: the upstream or coordinator for `backfill` (more workers, `seamless.backfill.concurrency`), the database for `storage`, the feed for `live`.',

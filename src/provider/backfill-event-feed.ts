@@ -11,10 +11,9 @@ import type { EventStream, Logger } from '../observability/index.js';
 
 /**
  * Event types a coordinator already logs, one line each; the feed logs every other type, so
- * each event is one log line, never two. in-process-coordinator.ts logs `shard completed`
- * (info) and `shard failed` (warn).
+ * each event is one log line, never two. remote-coordinator.ts logs none of its events.
  */
-export const IN_PROCESS_COORDINATOR_LOGS: ReadonlySet<BackfillEventType> = new Set<BackfillEventType>(['completed', 'failed']);
+export const REMOTE_COORDINATOR_LOGS: ReadonlySet<BackfillEventType> = new Set<BackfillEventType>();
 /** distributed-coordinator.ts logs `backfill job finished` (info) for each job_completed. */
 export const DISTRIBUTED_COORDINATOR_LOGS: ReadonlySet<BackfillEventType> = new Set<BackfillEventType>(['job_completed']);
 
@@ -26,7 +25,7 @@ export interface BackfillEventFeedOptions {
   readonly clock: Clock;
   /** `seamless.events.nats` of the configuration. */
   readonly nats?: { readonly servers: readonly string[]; readonly stream: string; readonly subject: string } | undefined;
-  /** Types the source logs itself (default: those of the in-process coordinator). */
+  /** Types the source logs itself (default: none, as for the remote coordinator). */
   readonly loggedBySource?: ReadonlySet<BackfillEventType>;
   /** Events kept for replay (SSE `Last-Event-ID`). */
   readonly bufferSize?: number;
@@ -40,7 +39,7 @@ export interface BackfillEventFeed {
 
 export async function createBackfillEventFeed(options: BackfillEventFeedOptions): Promise<BackfillEventFeed> {
   const { source, logger, clock } = options;
-  const loggedBySource = options.loggedBySource ?? IN_PROCESS_COORDINATOR_LOGS;
+  const loggedBySource = options.loggedBySource ?? REMOTE_COORDINATOR_LOGS;
   const events = createEventStream<BackfillEvent>({
     ...(options.bufferSize !== undefined ? { bufferSize: options.bufferSize } : {}),
     // Ids from the wall clock (µs) keep growing across restarts: an SSE client's Last-Event-ID

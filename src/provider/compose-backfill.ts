@@ -2,16 +2,16 @@
  * Chooses and builds the backfill coordinator from the configuration:
  * - `seamless.backfill.endpoint` a URL → a coordinator in another process (jobs go there; this
  *   process lends it workers for the sources it has);
- * - else `seamless.backfill.store` `embedded` (default) or `etcd` → the distributed coordinator
- *   over that lease store, with local workers; `memory` → the in-process coordinator.
+ * - else `seamless.backfill.store` `embedded` (default), `etcd` or `memory` → the distributed
+ *   coordinator over that lease store, with local workers (`memory`: leases kept in this process only).
  * `checkBackfillTopology` refuses, before anything is opened, a remote coordinator with bars kept
  * in this process's embedded DuckDB (the coordinator's workers could never fill it).
  */
 import {
-  createCoordinatorClient, createDistributedCoordinator, createEtcdLeaseStore, createInProcessCoordinator,
+  createCoordinatorClient, createDistributedCoordinator, createEtcdLeaseStore, createMemoryLeaseStore,
   createRemoteCoordinator, createShardFetcher, startRemoteWorker,
 } from '../backfill/index.js';
-import type { BackfillCoordinator, BackfillTarget, CoordinatorService, LeaseStore } from '../backfill/index.js';
+import type { BackfillCoordinator, BackfillTarget, LeaseAuthority, LeaseStore } from '../backfill/index.js';
 import type { Clock } from '../core/index.js';
 import type { IngestFinding } from '../conformance/index.js';
 import type { SeamlessConfig } from '../config/index.js';
@@ -23,14 +23,14 @@ import { RemoteCoordinatorStorageError } from './errors.js';
 export interface BackfillParts {
   readonly coordinator: BackfillCoordinator;
   /** The lease authority (lease API, remote workers), when this process coordinates with leases. */
-  readonly service: CoordinatorService | undefined;
+  readonly leaseAuthority: LeaseAuthority | undefined;
   /** Whether this process runs the distributed coordinator (it logs `job_completed` itself). */
   readonly distributed: boolean;
   health(): Promise<HealthCheck>;
   /**
    * Fails every running job with `reason` when the storage under the lease store failed (its
    * shards could not even be marked failed); returns how many. Only the distributed coordinator
-   * needs it: the in-process one fails its shards itself, a remote one owns its storage.
+   * needs it: a remote one owns its storage.
    */
   failRunning(reason: string): number;
   close(): Promise<void>;
@@ -85,7 +85,7 @@ export async function composeBackfill(d: BackfillDeps): Promise<BackfillParts> {
       : undefined;
     const coordinator = createRemoteCoordinator({ client, clock, logger });
     return {
-      coordinator, service: undefined, distributed: false, failRunning: () => 0,
+      coordinator, leaseAuthority: undefined, distributed: false, failRunning: () => 0,
       health: () => client.health().then(
         (body) => {
           metrics.coordinatorUp.set({ backend: 'remote' }, 1);
@@ -105,23 +105,11 @@ export async function composeBackfill(d: BackfillDeps): Promise<BackfillParts> {
     };
   }
 
-  if (bf.store === 'memory') {
-    const coordinator = createInProcessCoordinator({
-      fetchShard: shardFetcher(bf.maxAttempts), barsPerShard: bf.barsPerShard, concurrency: bf.concurrency, clock, logger, metrics,
-      limits: { maxBarsPerJob: bf.maxBarsPerJob, maxShardsPerJob: bf.maxShardsPerJob },
-    });
-    return {
-      coordinator, service: undefined, distributed: false, failRunning: () => 0,
-      health: async () => ({ ok: true, detail: 'in-process' }),
-      close: () => coordinator.close(),
-    };
-  }
-
   const leases = bf.store === 'etcd'
     ? await createEtcdLeaseStore({
       endpoints: bf.etcd.endpoints, prefix: bf.etcd.prefix, callTimeoutMs: bf.etcd.callTimeoutMs, clock, opaqueGraceMs: bf.opaqueLeases.graceMs,
     })
-    : d.embeddedLeases;
+    : bf.store === 'memory' ? createMemoryLeaseStore() : d.embeddedLeases;
   const coordinator = await createDistributedCoordinator({
     leases, store,
     // One attempt per lease: retries happen across leases, so any worker can take the next one.
@@ -133,10 +121,10 @@ export async function composeBackfill(d: BackfillDeps): Promise<BackfillParts> {
     ...(d.tracing ? { tracing: d.tracing } : {}),
   });
   return {
-    coordinator, service: coordinator.service, distributed: true,
+    coordinator, leaseAuthority: coordinator.leaseAuthority, distributed: true,
     failRunning: (reason) => coordinator.failRunning(reason),
     async health() {
-      const h = await coordinator.service.health();
+      const h = await coordinator.leaseAuthority.health();
       metrics.coordinatorUp.set({ backend: h.store }, h.ok ? 1 : 0);
       return { ok: h.ok, detail: h.detail };
     },

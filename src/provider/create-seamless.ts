@@ -7,7 +7,7 @@ import {
   InvalidRequestError, frameSchemaByName, parseInterval, parseTime, systemClock,
 } from '../core/index.js';
 import type { Clock, TimeRange } from '../core/index.js';
-import type { BackfillCoordinator, BackfillEvent, CoordinatorService, JobStatus, ShardPriority, ShardStatus } from '../backfill/index.js';
+import type { BackfillCoordinator, BackfillEvent, LeaseAuthority, JobStatus, ShardPriority, ShardStatus } from '../backfill/index.js';
 import { loadConfig } from '../config/index.js';
 import type { LoadConfigOptions, SeamlessConfig, SeamlessConfigInput } from '../config/index.js';
 import { LOGGER_NAMES, createLogger, createMetrics, createTracing } from '../observability/index.js';
@@ -22,7 +22,7 @@ import type { BarStore, CoverageRange, StorageFailure } from '../storage/index.j
 import { composeSources, composeUpstreamBudgets } from './compose-sources.js';
 import { composeStorage } from './compose-storage.js';
 import { storageCheck, watchStorageHealth } from './storage-health.js';
-import { DISTRIBUTED_COORDINATOR_LOGS, IN_PROCESS_COORDINATOR_LOGS, createBackfillEventFeed } from './backfill-event-feed.js';
+import { DISTRIBUTED_COORDINATOR_LOGS, REMOTE_COORDINATOR_LOGS, createBackfillEventFeed } from './backfill-event-feed.js';
 import { checkBackfillTopology, composeBackfill } from './compose-backfill.js';
 import { composeLive } from './compose-live.js';
 import type { LiveHub } from './live/live-hub.js';
@@ -79,7 +79,7 @@ export interface Seamless {
   /** The backfill coordinator reads use. */
   readonly coordinator: BackfillCoordinator;
   /** The lease authority for remote workers and the lease API; undefined with `seamless.backfill.store: memory`. */
-  readonly coordinatorService: CoordinatorService | undefined;
+  readonly leaseAuthority: LeaseAuthority | undefined;
   /** Request budgets of the upstream exchanges (shared with the cluster; the coordinator serves them to workers). */
   readonly upstreams: UpstreamBudgets;
   /** Live feeds of the datasets configured with `live:`; undefined when none is. */
@@ -171,7 +171,7 @@ export async function createSeamless(options: CreateSeamlessOptions = {}): Promi
   // Events: the seamless.backfill feed (replay buffer, logs, NATS JetStream when configured).
   const eventFeed = await createBackfillEventFeed({
     source: coordinator, logger: backfillLogger, clock, nats: config.seamless.events.nats,
-    loggedBySource: backfill.distributed ? DISTRIBUTED_COORDINATOR_LOGS : IN_PROCESS_COORDINATOR_LOGS,
+    loggedBySource: backfill.distributed ? DISTRIBUTED_COORDINATOR_LOGS : REMOTE_COORDINATOR_LOGS,
   })
     .catch(async (error: unknown) => {
       await backfill.close();
@@ -258,7 +258,7 @@ export async function createSeamless(options: CreateSeamlessOptions = {}): Promi
     tracing,
     registry,
     coordinator,
-    coordinatorService: backfill.service,
+    leaseAuthority: backfill.leaseAuthority,
     upstreams,
     live,
     fetch: (request) => provider.fetch(request),

@@ -16,7 +16,7 @@ import { endSpan } from '../../observability/index.js';
 import type { Logger, SeamlessMetrics, Tracing } from '../../observability/index.js';
 import type { SourceBatch } from '../../sources/index.js';
 import type { BackfillTarget } from '../coordinator.js';
-import type { ShardCompletion, ShardUpload } from '../coordinator-service.js';
+import type { ShardCompletion, ShardUpload } from '../lease-authority.js';
 import type { ShardSpec } from '../lease-store.js';
 import { backoffDelay, isRetryable } from '../retry.js';
 import type { RetryPolicy } from '../retry.js';
@@ -36,7 +36,7 @@ export interface RemoteLease {
 
 /**
  * What a worker needs of the coordinator. `createCoordinatorClient` implements it over HTTP; the
- * in-process CoordinatorService satisfies it too (tests run workers against it directly).
+ * in-process LeaseAuthority satisfies it too (tests run workers against it directly).
  */
 export interface WorkerCoordinator {
   /** Where the coordinator is (for logs), when it is remote. */

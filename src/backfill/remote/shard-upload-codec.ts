@@ -8,7 +8,7 @@
  */
 import { z } from 'zod';
 import { InvalidRequestError, decodeArrowIpc, encodeArrowIpc } from '../../core/index.js';
-import type { ShardUpload } from '../coordinator-service.js';
+import type { ShardUpload } from '../lease-authority.js';
 
 export const SHARD_UPLOAD_CONTENT_TYPE = 'application/vnd.apache.arrow.stream';
 /** Arrow schema metadata key holding the upload's coverage and findings as JSON. */

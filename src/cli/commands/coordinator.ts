@@ -52,7 +52,7 @@ export function registerCoordinator(program: Command, ctx: CliContext): void {
     if (opts.leaseMs !== undefined) backfill.leaseMs = opts.leaseMs;
     const seamless = await openSeamless(ctx, opts, { overrides: { server, seamless: { backfill } }, configuredLogLevel: true });
     const gateway = await startGateway(seamless, () => {
-      if (seamless.coordinatorService === undefined) {
+      if (seamless.leaseAuthority === undefined) {
         throw new InvalidRequestError('--store', 'the coordinator needs a lease store: embedded or etcd (seamless.backfill.store is memory)');
       }
     });

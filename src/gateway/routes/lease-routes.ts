@@ -1,5 +1,5 @@
 /**
- * The coordinator service's HTTP API, registered when the distributed coordinator runs: scope
+ * The lease authority's HTTP API, registered when the distributed coordinator runs: scope
  * `worker` for leases, shards and uploads, `backfill` for `/v1/jobs` (asking for work is not
  * doing it). The lease endpoints keep the original design's wire protocol, snake_case:
  *
@@ -26,7 +26,7 @@ import type { ErrorReason } from '../../core/index.js';
 import {
   DEFAULT_LEASE_MS, SHARD_UPLOAD_CONTENT_TYPE, StaleLeaseError, decodeShardUpload,
 } from '../../backfill/index.js';
-import type { CoordinatorService, KnownEmptyEvidence, LeaseTokenInput, ShardRecord } from '../../backfill/index.js';
+import type { LeaseAuthority, KnownEmptyEvidence, LeaseTokenInput, ShardRecord } from '../../backfill/index.js';
 import type { Seamless } from '../../provider/index.js';
 import { callerName } from '../auth.js';
 import { jobBody, startJob } from './backfill-routes.js';
@@ -42,7 +42,7 @@ const MAX_REASON_LENGTH = 4096;
 
 type Body = Readonly<Record<string, unknown>>;
 
-export function leaseRoutes(app: FastifyInstance, seamless: Seamless, service: CoordinatorService): void {
+export function leaseRoutes(app: FastifyInstance, seamless: Seamless, service: LeaseAuthority): void {
   void app.register(async (scope) => {
     scope.addContentTypeParser(SHARD_UPLOAD_CONTENT_TYPE, { parseAs: 'buffer', bodyLimit: MAX_SHARD_UPLOAD_BYTES }, (_request, body, done) => {
       done(null, body);

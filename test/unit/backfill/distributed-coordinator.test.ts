@@ -95,19 +95,19 @@ describe('distributed coordinator', () => {
     const c = await r.start(createMemoryLeaseBackend().open(), { workers: 0, leaseMs: 5_000 });
     const job = c.submit({ target: r.target, ranges: [{ start: NOW - 60 * MIN, end: NOW }] });
     await delay(20);
-    const dead = await c.service.nextShard('dead-worker', 5_000, 1_000);
+    const dead = await c.leaseAuthority.nextShard('dead-worker', 5_000, 1_000);
     expect(dead?.token).toBe(1);
     r.clock.advance(6_000); // the dead worker never heartbeats
-    const next = await c.service.nextShard('live-worker', 5_000, 5_000);
+    const next = await c.leaseAuthority.nextShard('live-worker', 5_000, 5_000);
     expect(next?.key).toBe(dead?.key);
     expect(next?.token).toBe(2);
     expect(await r.metrics.registry.getSingleMetricAsString('seamless_backfill_stale_claims_total')).toMatch(/\} 1$/m);
     const batch = await r.source.fetch({ nodeId: DS.nodeId, intervalMs: MIN, range: { start: NOW - 60 * MIN, end: NOW } });
     const coverage = [{ start: NOW - 60 * MIN, end: NOW, state: 'stored' as const }];
-    await expect(c.service.writeShard(dead?.key ?? '', 1, { frame: batch.frame, coverage, findings: [] })).rejects.toBeInstanceOf(StaleFencingTokenError);
-    await c.service.writeShard(next?.key ?? '', 2, { frame: batch.frame, coverage, findings: [] });
-    await expect(c.service.complete(dead?.key ?? '', 1)).rejects.toMatchObject({ code: 'conflict' });
-    await c.service.complete(next?.key ?? '', 2, { rowsWritten: 60, state: 'completed' });
+    await expect(c.leaseAuthority.writeShard(dead?.key ?? '', 1, { frame: batch.frame, coverage, findings: [] })).rejects.toBeInstanceOf(StaleFencingTokenError);
+    await c.leaseAuthority.writeShard(next?.key ?? '', 2, { frame: batch.frame, coverage, findings: [] });
+    await expect(c.leaseAuthority.complete(dead?.key ?? '', 1)).rejects.toMatchObject({ code: 'conflict' });
+    await c.leaseAuthority.complete(next?.key ?? '', 2, { rowsWritten: 60, state: 'completed' });
     expect(await job.done).toMatchObject({ state: 'completed', completionRatio: 1 });
     await delay(5);
     expect(r.events.map((e) => e.type)).toEqual(expect.arrayContaining(['expired', 'claimed', 'rows_written', 'completed', 'job_completed']));
@@ -134,7 +134,7 @@ describe('distributed coordinator', () => {
     };
     const c = await r.start(deaf, { workers: 0 });
     const job = c.submit({ target: r.target, ranges: [range(1)] });
-    const lease = await c.service.nextShard('remote', 10_000, 5_000);
+    const lease = await c.leaseAuthority.nextShard('remote', 10_000, 5_000);
     if (lease === undefined) throw new Error('no shard to lease');
     expect(job.status()).toMatchObject({ state: 'running' });
     // Completed through another handle: the coordinator hears nothing of it.
@@ -162,13 +162,24 @@ describe('distributed coordinator', () => {
     expect(status.errors[0].reason).toContain('bad symbol');
   });
 
+  it('fetches a failed shard again for a later job that asks for it, instead of failing that job at once', async () => {
+    const r = await rig();
+    r.source.failWith(new UpstreamUnavailableError('exchange', 'bad symbol', { retryable: false }), 1);
+    const c = await r.start(createMemoryLeaseBackend().open(), { workers: 1 });
+    const first = await c.submit({ target: r.target, ranges: [{ start: NOW - 60 * MIN, end: NOW }] }).done;
+    expect(first).toMatchObject({ state: 'failed', completionRatio: 0 });
+    const again = await c.submit({ target: r.target, ranges: [{ start: NOW - 60 * MIN, end: NOW }] }).done;
+    expect(again).toMatchObject({ state: 'completed', completionRatio: 1, rowsWritten: 60, errors: [] });
+    expect(r.source.ranges).toHaveLength(2);
+  });
+
   it('re-queues unfinished shards after a restart and completes the job it finds in the store', async () => {
     const r = await rig();
     const backend = createMemoryLeaseBackend();
     const first = await r.start(backend.open(), { workers: 0, leaseMs: 5_000 });
     const job = first.submit({ target: r.target, ranges: [range(3)] });
     await delay(20);
-    await first.service.nextShard('about-to-crash', 5_000, 1_000);
+    await first.leaseAuthority.nextShard('about-to-crash', 5_000, 1_000);
     await first.close();
     r.clock.advance(6_000);
     const second = await r.start(backend.open(), { workers: 2 });
@@ -184,7 +195,7 @@ describe('distributed coordinator', () => {
     const backend = createMemoryLeaseBackend();
     const first = await r.start(backend.open(), { workers: 0, leaseMs: 5_000 });
     const job = first.submit({ target: r.target, ranges: [range(4)] });
-    for (let i = 0; i < 4; i++) expect(await first.service.nextShard(`about-to-crash-${i}`, 5_000, 1_000)).toBeDefined();
+    for (let i = 0; i < 4; i++) expect(await first.leaseAuthority.nextShard(`about-to-crash-${i}`, 5_000, 1_000)).toBeDefined();
     await first.close();
     r.clock.advance(6_000);
     // A sweeper far in the future: only recovery at start can hand the shards back.

@@ -8,15 +8,16 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { afterEach, describe, expect, it } from 'vitest';
 import { InvalidRequestError, OHLCV_SCHEMA, createManualClock } from '../../../src/core/index.js';
 import {
-  DEFAULT_MAX_BARS_PER_JOB, DEFAULT_MAX_SHARDS_PER_JOB, checkJobSize, createDistributedCoordinator, createInProcessCoordinator,
+  DEFAULT_MAX_BARS_PER_JOB, DEFAULT_MAX_SHARDS_PER_JOB, checkJobSize, createDistributedCoordinator,
   createMemoryLeaseStore, createShardFetcher,
 } from '../../../src/backfill/index.js';
 import type { BackfillEvent, BackfillTarget, DistributedCoordinator, LeaseStore } from '../../../src/backfill/index.js';
 import { createLogger } from '../../../src/observability/index.js';
 import { createSyntheticSource } from '../../../src/sources/index.js';
-import { createEmbeddedDatabase } from '../../../src/storage/index.js';
+import { createDuckDbBarStore, createEmbeddedDatabase } from '../../../src/storage/index.js';
 import type { BarStore, EmbeddedDatabase } from '../../../src/storage/index.js';
 import { until } from '../../helpers/until.js';
+import { startMemoryCoordinator } from '../../helpers/memory-coordinator.js';
 import { createCountingSource } from '../provider/counting-source.js';
 import type { CountingSource } from '../provider/counting-source.js';
 
@@ -109,10 +110,11 @@ describe('backfill job size caps', () => {
     expect(await leases.jobs(10)).toEqual([]);
   });
 
-  it('refuses an oversized job in the in-process coordinator too', () => {
-    const c = createInProcessCoordinator({
-      fetchShard: async () => ({ state: 'completed', rowsWritten: 0, attempts: 1, fetched: true }), barsPerShard: 60, concurrency: 1,
-      clock: createManualClock(NOW), logger, limits: { maxBarsPerJob: 1_000, maxShardsPerJob: 10 },
+  it('refuses an oversized job over the memory lease store too (seamless.backfill.store: memory)', async () => {
+    const store = await createDuckDbBarStore({ path: ':memory:' });
+    opened.push(store);
+    const c = await startMemoryCoordinator({
+      store, barsPerShard: 60, concurrency: 1, clock: createManualClock(NOW), logger, limits: { maxBarsPerJob: 1_000, maxShardsPerJob: 10 },
     });
     opened.push(c);
     const target: BackfillTarget = { dataset: DS, schema: OHLCV_SCHEMA, source: createSyntheticSource({ seed: 1 }) };

@@ -1,5 +1,5 @@
 /**
- * The remote worker's loop, run against the in-process CoordinatorService (the same interface
+ * The remote worker's loop, run against the in-process LeaseAuthority (the same interface
  * the HTTP client implements): a memory lease store, DuckDB in memory, a counting source.
  */
 import { createServer } from 'node:net';
@@ -64,7 +64,7 @@ async function rig(leaseMs = 10_000) {
   const events: RemoteWorkerEvent[] = [];
   const startWorker = (heartbeatMs = 1_000) => {
     entry.worker = startRemoteWorker({
-      client: coordinator.service, workerId: 'remote', concurrency: 2, resolveTarget, leaseMs, heartbeatMs, waitMs: 1_000,
+      client: coordinator.leaseAuthority, workerId: 'remote', concurrency: 2, resolveTarget, leaseMs, heartbeatMs, waitMs: 1_000,
       clock, logger, onEvent: (e) => events.push(e),
     });
     return entry.worker;
@@ -116,7 +116,7 @@ describe('remote worker', () => {
     if (claimed?.type !== 'claimed') throw new Error('no claim');
     // The lease expires (the clock passes it, no heartbeat can help) and another worker claims it.
     r.clock.advance(3_000);
-    const taken = await r.coordinator.service.claim(claimed.shard.key, 'other', 10_000);
+    const taken = await r.coordinator.leaseAuthority.claim(claimed.shard.key, 'other', 10_000);
     expect(taken.granted).toBe(true);
     await until(() => r.events.some((e) => e.type === 'lost'));
     expect(r.events.find((e) => e.type === 'lost')).toMatchObject({ token: 1, cause: { code: 'conflict' } });

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { OHLCV_SCHEMA, alignDown, createManualClock, shardsCovering, unionRanges } from '../../../src/core/index.js';
 import type { Frame, TimeRange } from '../../../src/core/index.js';
-import { createInProcessCoordinator, createShardFetcher } from '../../../src/backfill/index.js';
+import { startMemoryCoordinator } from '../../helpers/memory-coordinator.js';
 import type { BackfillCoordinator } from '../../../src/backfill/index.js';
 import { createMetrics, silentLogger } from '../../../src/observability/index.js';
 import {
@@ -30,7 +30,7 @@ afterEach(async () => {
   for (const h of open.splice(0)) await h.close();
 });
 
-/** The real read path: DuckDB in memory, the in-process coordinator, a counting synthetic source. */
+/** The real read path: DuckDB in memory, the coordinator over the memory lease store, a counting synthetic source. */
 async function harness(options: HarnessOptions = {}) {
   const clock = createManualClock(NOW);
   const logger = silentLogger();
@@ -39,10 +39,7 @@ async function harness(options: HarnessOptions = {}) {
   const upstream = createSyntheticSource({ seed: 11, knownEmpty: options.knownEmpty ?? 'none' });
   const source = createCountingSource(upstream);
   const catalog = createDatasetCatalog([{ nodeId: NODE, intervals: ['1m', '1d'], source: 'up', schema: 'ohlcv' }], new Map([['up', source]]), store);
-  const inner = createInProcessCoordinator({
-    fetchShard: createShardFetcher({ store, clock, logger, retry: { maxAttempts: 3, baseDelayMs: 0, maxDelayMs: 0 } }),
-    barsPerShard: options.barsPerShard ?? 100, concurrency: 4, clock, logger, metrics,
-  });
+  const inner = await startMemoryCoordinator({ store, clock, logger, metrics, barsPerShard: options.barsPerShard ?? 100, concurrency: 4, maxAttempts: 3 });
   const coordinator = options.coordinator ? options.coordinator(inner) : inner;
   const cache = options.cache === false ? undefined : createResponseCache({ maxBytes: 64 << 20, maxEntries: 1000, ttlMs: 60_000 }, clock);
   const provider = createDataProvider({ store, catalog, coordinator, cache, clock, logger, metrics, maxBars: 100_000, syncBudgetMs: 60_000 });

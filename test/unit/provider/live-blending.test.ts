@@ -1,5 +1,5 @@
 /**
- * Step 6, live blending, on the real read path (DuckDB in memory, the in-process coordinator)
+ * Step 6, live blending, on the real read path (DuckDB in memory, the coordinator over the memory lease store)
  * with a fake of our own LiveReader interface: the newest part of a range comes from the live
  * buffer, live wins for the same ts, the building bar only when asked for, the wait for the
  * newest closed bar is bounded by the SLA `live` budget.
@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { OHLCV_SCHEMA, createFrame, createManualClock, emptyFrame, sliceByTime } from '../../../src/core/index.js';
 import type { Frame, TimeRange } from '../../../src/core/index.js';
-import { createInProcessCoordinator, createShardFetcher } from '../../../src/backfill/index.js';
+import { startMemoryCoordinator } from '../../helpers/memory-coordinator.js';
 import { createMetrics, silentLogger } from '../../../src/observability/index.js';
 import { createDataProvider, createDatasetCatalog, createResponseCache, createSlaStage } from '../../../src/provider/index.js';
 import { runsOf } from '../../../src/provider/read/live-step.js';
@@ -79,10 +79,7 @@ async function harness(live: LiveReader, opts: { policy?: string; liveWaitMs?: n
   const reads: TimeRange[] = [];
   const store: BarStore = { ...inner, engine: inner.engine, read: (d, s, r) => { reads.push(r); return inner.read(d, s, r); }, coverage: (d, r) => inner.coverage(d, r) };
   const source = createCountingSource(createSyntheticSource({ seed: 2 }));
-  const coordinator = createInProcessCoordinator({
-    fetchShard: createShardFetcher({ store: inner, clock, logger, retry: { maxAttempts: 1, baseDelayMs: 0, maxDelayMs: 0 } }),
-    barsPerShard: 60, concurrency: 2, clock, logger, metrics,
-  });
+  const coordinator = await startMemoryCoordinator({ store: inner, clock, logger, metrics, barsPerShard: 60, concurrency: 2, maxAttempts: 1 });
   closers.push(async () => { await coordinator.close(); await inner.close(); });
   const catalog = createDatasetCatalog([{ nodeId: NODE, intervals: ['1m'], source: 'up', schema: 'ohlcv' }], new Map([['up', source]]), store);
   let sla;

@@ -1,12 +1,12 @@
 /**
- * Admission control on the real read path (DuckDB in memory, the in-process coordinator, a
+ * Admission control on the real read path (DuckDB in memory, the coordinator over the memory lease store, a
  * synthetic source held behind a gate so reads stay in flight): a large read that does not fit
  * beside those in flight is refused at once with `overloaded` (503, Retry-After) and counted;
  * small reads are always admitted; the allowance comes back when a read ends.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { OverloadedError, createManualClock } from '../../../src/core/index.js';
-import { createInProcessCoordinator, createShardFetcher } from '../../../src/backfill/index.js';
+import { startMemoryCoordinator } from '../../helpers/memory-coordinator.js';
 import { createMetrics, silentLogger } from '../../../src/observability/index.js';
 import { createDataProvider, createDatasetCatalog } from '../../../src/provider/index.js';
 import { createSyntheticSource } from '../../../src/sources/index.js';
@@ -30,10 +30,7 @@ describe('read admission control', () => {
     const store = await createDuckDbBarStore({ path: ':memory:' });
     const source = createCountingSource(createSyntheticSource({ seed: 3 }));
     const catalog = createDatasetCatalog([{ nodeId: NODE, intervals: ['1m'], source: 'up', schema: 'ohlcv' }], new Map([['up', source]]), store);
-    const coordinator = createInProcessCoordinator({
-      fetchShard: createShardFetcher({ store, clock, logger, retry: { maxAttempts: 1, baseDelayMs: 0, maxDelayMs: 0 } }),
-      barsPerShard: 1_000, concurrency: 4, clock, logger, metrics,
-    });
+    const coordinator = await startMemoryCoordinator({ store, clock, logger, metrics, barsPerShard: 1_000, concurrency: 4, maxAttempts: 1 });
     open.push({ close: async () => { await coordinator.close(); await store.close(); } });
     const provider = createDataProvider({ store, catalog, coordinator, cache: undefined, clock, logger, metrics, maxBars: 100_000, maxInflightReadBars: 30_000, syncBudgetMs: 60_000 });
     const read = (bars: number, extra: Record<string, unknown> = {}) => provider.fetch({ nodeId: NODE, interval: '1m', start: NOW - bars * MIN, end: NOW, strategy: 'auto_backfill', ...extra });

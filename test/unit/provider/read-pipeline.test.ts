@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { OHLCV_SCHEMA, SeamlessError, createManualClock } from '../../../src/core/index.js';
-import { createInProcessCoordinator, createShardFetcher } from '../../../src/backfill/index.js';
+import { startMemoryCoordinator } from '../../helpers/memory-coordinator.js';
 import { CONFORMANCE_VERSION as CONFORMANCE_RULES_VERSION } from '../../../src/conformance/index.js';
 import { createMetrics, silentLogger } from '../../../src/observability/index.js';
 import { CONFORMANCE_VERSION, cacheKey, createDataProvider, createDatasetCatalog, createResponseCache } from '../../../src/provider/index.js';
@@ -68,10 +68,8 @@ async function harness(options: { conformance?: boolean } = {}) {
   });
   const upstream = createSyntheticSource({ seed: 5 });
   const catalog = createDatasetCatalog([{ nodeId: NODE, intervals: ['1m'], source: 'up', schema: 'ohlcv' }], new Map([['up', upstream]]), inner);
-  const coordinator = createInProcessCoordinator({
-    fetchShard: createShardFetcher({ store: inner, clock, logger, retry: { maxAttempts: 3, baseDelayMs: 0, maxDelayMs: 0 } }),
-    barsPerShard: SHARD, concurrency: 4, clock, logger, metrics,
-  });
+  // The coordinator and its workers use the uncounted store: only the read path's coverage reads count.
+  const coordinator = await startMemoryCoordinator({ store: inner, clock, logger, metrics, barsPerShard: SHARD, concurrency: 4, maxAttempts: 3 });
   const cache = createResponseCache({ maxBytes: 64 << 20, maxEntries: 1000, ttlMs: 60_000 }, clock);
   const conformanceCalls = { knownEmpty: 0 };
   const provider = createDataProvider({

@@ -4,7 +4,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { systemClock } from '../../../src/core/index.js';
-import { createInProcessCoordinator, createShardFetcher } from '../../../src/backfill/index.js';
+import { startMemoryCoordinator } from '../../helpers/memory-coordinator.js';
 import type { JobStatus } from '../../../src/backfill/index.js';
 import { createMetrics, silentLogger } from '../../../src/observability/index.js';
 import { createDataProvider, createDatasetCatalog, createSlaStage } from '../../../src/provider/index.js';
@@ -41,10 +41,7 @@ async function setup(p: SlaPolicy, upstreamLatencyMs: number) {
   const source = createSyntheticSource({ seed: 3, latencyMs: upstreamLatencyMs });
   const logger = silentLogger();
   const metrics = createMetrics({ defaultMetrics: false });
-  const coordinator = createInProcessCoordinator({
-    fetchShard: createShardFetcher({ store, clock: systemClock, logger, retry: { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 1 } }),
-    barsPerShard: 60, concurrency: 1, clock: systemClock, logger, metrics,
-  });
+  const coordinator = await startMemoryCoordinator({ store, clock: systemClock, logger, metrics, barsPerShard: 60, concurrency: 1, maxAttempts: 1, baseDelayMs: 1 });
   const sla = createSlaStage(createSlaPolicySet([p]), { clock: systemClock, metrics, logger });
   closers.push(async () => { sla.close(); await coordinator.close(); await store.close(); });
   const catalog = createDatasetCatalog([{ nodeId: NODE, intervals: ['1m'], source: 's', schema: 'ohlcv' }], new Map([['s', source]]), store);

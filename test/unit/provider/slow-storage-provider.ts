@@ -5,7 +5,7 @@
  */
 import { OHLCV_SCHEMA, delay, systemClock } from '../../../src/core/index.js';
 import type { TimeRange } from '../../../src/core/index.js';
-import { createInProcessCoordinator, createShardFetcher } from '../../../src/backfill/index.js';
+import { startMemoryCoordinator } from '../../helpers/memory-coordinator.js';
 import { createMetrics, silentLogger } from '../../../src/observability/index.js';
 import type { SeamlessMetrics, Tracing } from '../../../src/observability/index.js';
 import { createDataProvider, createDatasetCatalog, createSlaStage } from '../../../src/provider/index.js';
@@ -37,10 +37,7 @@ export async function slowStorageProvider(o: {
   const source = createSyntheticSource({ seed: 1 });
   const logger = silentLogger();
   const metrics = createMetrics({ defaultMetrics: false });
-  const coordinator = createInProcessCoordinator({
-    fetchShard: createShardFetcher({ store: inner, clock: systemClock, logger, retry: { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 1 } }),
-    barsPerShard: 1000, concurrency: 2, clock: systemClock, logger, metrics,
-  });
+  const coordinator = await startMemoryCoordinator({ store: inner, clock: systemClock, logger, metrics, barsPerShard: 1000, concurrency: 2, maxAttempts: 1, baseDelayMs: 1 });
   const range = { start: o.start, end: o.start + 120 * MIN };
   await coordinator.submit({ target: { dataset: { nodeId: o.nodeId, intervalMs: MIN }, schema: OHLCV_SCHEMA, source }, ranges: [range] }).done;
   const store = slowReads(inner, o.readDelayMs);

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { OHLCV_SCHEMA, SeamlessError, UpstreamUnavailableError, createManualClock } from '../../../src/core/index.js';
-import { createInProcessCoordinator, createShardFetcher } from '../../../src/backfill/index.js';
+import { startMemoryCoordinator } from '../../helpers/memory-coordinator.js';
 import { createMetrics, silentLogger } from '../../../src/observability/index.js';
 import { createDataProvider, createDatasetCatalog, createResponseCache } from '../../../src/provider/index.js';
 import type { FetchRequest } from '../../../src/provider/index.js';
@@ -34,10 +34,7 @@ async function harness(options: { syncBudgetMs?: number; suspended?: boolean; wo
   const upstream = createSyntheticSource({ seed: 3 });
   const source = createCountingSource(upstream);
   const catalog = createDatasetCatalog([{ nodeId: NODE, intervals: ['1m'], source: 'up', schema: 'ohlcv' }], new Map([['up', source]]), store);
-  const coordinator = createInProcessCoordinator({
-    fetchShard: createShardFetcher({ store: workerStore, clock, logger, retry: { maxAttempts: 3, baseDelayMs: 0, maxDelayMs: 0 } }),
-    barsPerShard: SHARD, concurrency: 4, clock, logger, metrics,
-  });
+  const coordinator = await startMemoryCoordinator({ store: workerStore, clock, logger, metrics, barsPerShard: SHARD, concurrency: 4, maxAttempts: 3 });
   const cache = createResponseCache({ maxBytes: 64 << 20, maxEntries: 1000, ttlMs: 60_000 }, clock);
   const provider = createDataProvider({ store, catalog, coordinator, cache, clock, logger, metrics, maxBars: 100_000, syncBudgetMs: options.syncBudgetMs ?? 60_000, backfillSuspended: options.suspended === true });
   const h = {

@@ -9,7 +9,7 @@ import { InvalidRequestError } from '../core/index.js';
 import type { Clock } from '../core/index.js';
 import type { BarStore } from '../storage/index.js';
 import type { BackfillEvent, BackfillTarget } from './coordinator.js';
-import type { ClaimOutcome, CoordinatorService, LeaseGrant, ShardUpload } from './coordinator-service.js';
+import type { ClaimOutcome, LeaseAuthority, LeaseGrant, ShardUpload } from './lease-authority.js';
 import type { JobTracker } from './job-tracker.js';
 import type { LeaseStore, OpaqueLeasePolicy, ShardRecord } from './lease-store.js';
 import { StaleLeaseError } from './errors.js';
@@ -21,7 +21,7 @@ import { backoffDelay } from './retry.js';
 import { shardTrace } from './shard-span.js';
 import type { RetryPolicy } from './retry.js';
 
-export interface CoordinatorServiceDeps {
+export interface LeaseAuthorityDeps {
   readonly leases: LeaseStore;
   readonly store: BarStore;
   readonly tracker: JobTracker;
@@ -40,7 +40,7 @@ export interface CoordinatorServiceDeps {
   readonly opaqueLeases: OpaqueLeasePolicy;
 }
 
-export function createCoordinatorService(d: CoordinatorServiceDeps): CoordinatorService {
+export function createLeaseAuthority(d: LeaseAuthorityDeps): LeaseAuthority {
   const { leases, clock } = d;
 
   function ratioFor(shard: ShardRecord | undefined, key: string): number {

@@ -53,7 +53,7 @@ export interface ShardCompletion {
   readonly evidence?: KnownEmptyEvidence;
 }
 
-export interface CoordinatorService {
+export interface LeaseAuthority {
   /** Claims by key; an unknown key is created as an opaque lease (no dataset). */
   claim(key: string, worker: string, leaseMs: number): Promise<ClaimOutcome>;
   /**

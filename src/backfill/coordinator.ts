@@ -7,6 +7,7 @@ import type { FrameSchema, TimeRange } from '../core/index.js';
 import type { BarSource } from '../sources/index.js';
 import type { DatasetKey } from '../storage/index.js';
 import type { KnownEmptyEvidence } from './lease-authority.js';
+import type { KnownEmptyProvenance } from './lease-store.js';
 
 /** What a backfill fetches into: a dataset, its frame schema and the upstream to ask. */
 export interface BackfillTarget {
@@ -48,6 +49,8 @@ export interface ShardStatus {
   /** True when this job joined a fetch another job had started (single flight). */
   readonly joined: boolean;
   readonly error?: string;
+  /** For a `known_empty` shard of a lease store: who decided it, from which source, on what evidence, when (lease-store.ts). */
+  readonly knownEmpty?: KnownEmptyProvenance;
 }
 
 export interface JobStatus {

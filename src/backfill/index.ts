@@ -21,6 +21,7 @@ export {
   KNOWN_EMPTY_RECHECK_MS, newShardRecord, reensureShard, reopenShard, requeueExpiredShard,
   isOpaqueExpired, isOpaqueShard, DEFAULT_OPAQUE_LEASE_GRACE_MS, DEFAULT_OPAQUE_LEASE_MAX_KEYS, newOpaqueRecord, opaqueExpiresAt,
 } from './shard-transitions.js';
+export { parseKnownEmptyProvenance } from './known-empty-provenance.js';
 
 export type {
   BackfillCoordinator, BackfillEvent, BackfillJob, BackfillRequest, BackfillTarget, JobState, JobStatus, ShardPriority, ShardState, ShardStatus,
@@ -34,6 +35,7 @@ export type { JobLimits, JobSize } from './job-limits.js';
 export type { LeaseTokenInput } from './lease-token.js';
 export type {
   ShardRecord, ShardSpec, JobRecord, ClaimResult, ShardChange, LeaseStore, LeaseStoreQuorum, OpaqueLeasePolicy, EnsureOptions,
+  KnownEmptyProvenance, ShardResult,
 } from './lease-store.js';
 export type { MemoryLeaseBackend } from './memory-lease-store.js';
 export type { LeaseAuthority, LeaseGrant, ClaimOutcome, KnownEmptyEvidence, ShardCompletion, ShardUpload } from './lease-authority.js';

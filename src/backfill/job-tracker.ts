@@ -149,6 +149,7 @@ export function createJobTracker(clock: Clock, onFinished: (job: TrackedJob, sta
         return {
           key, start: s?.start ?? 0, end: s?.end ?? 0, state: this.stateOf(key), attempts: s?.attempts ?? 0,
           rowsWritten: this.rowsFor(key), joined: this.joined.has(key), ...(s?.lastError ? { error: s.lastError } : {}),
+          ...(s?.knownEmpty ? { knownEmpty: s.knownEmpty } : {}),
         };
       });
     }

@@ -105,7 +105,8 @@ export function createLeaseAuthority(d: LeaseAuthorityDeps): LeaseAuthority {
         const current = assertCurrentLease(key, await leases.shard(key), token);
         evidence = { ...(await checkKnownEmptyCompletion(current, result, d.store)), worker: current.holder };
       }
-      const shard = await leases.complete(key, token, { rowsWritten: result.rowsWritten, state: result.state }, clock.now());
+      // The evidence is stored with the shard (its `knownEmpty`, with the holder as worker), so the decision stays traceable.
+      const shard = await leases.complete(key, token, { rowsWritten: result.rowsWritten, state: result.state, ...(evidence ? { evidence } : {}) }, clock.now());
       d.emit({
         type: 'completed', shard: key, nodeId: shard.nodeId, intervalMs: shard.intervalMs, start: shard.start, end: shard.end,
         rowsWritten: result.rowsWritten, state: result.state, ...(evidence ? { evidence } : {}), at: clock.now(),

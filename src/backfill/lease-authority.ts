@@ -35,9 +35,9 @@ export interface ShardUpload {
  * What the upstream answered when a worker completes a shard as `known_empty`: the source asked,
  * the range it was asked for and answered empty ([start, end), epoch ms), and when. Required with
  * every known-empty completion, checked against the shard and the known-empty coverage the
- * worker uploaded, and published with the `completed` event (the seamless.backfill feed) with the
- * worker's name, so the claim can be traced; known-empty shards are re-checked later
- * (shard-transitions.ts `reopenShard`).
+ * worker uploaded, published with the `completed` event (the seamless.backfill feed) with the
+ * worker's name and stored in the shard record (`knownEmpty`, lease-store.ts), so the claim can be
+ * traced; known-empty shards are re-checked later (shard-transitions.ts `reopenShard`, which clears it).
  */
 export interface KnownEmptyEvidence {
   readonly source: string;

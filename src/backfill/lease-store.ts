@@ -10,7 +10,8 @@
  *   leased --fail (final)--> failed
  *   leased --lease expires--> pending (a stale claim: `requeue` with reason `expired`)
  *   failed --ensureShards (a new job wants it)--> pending (attempts reset)
- *   known_empty --ensureShards, knownEmptyRecheckMs (default KNOWN_EMPTY_RECHECK_MS) after it was decided--> pending (re-checked)
+ *   known_empty --ensureShards, knownEmptyRecheckMs (default KNOWN_EMPTY_RECHECK_MS) after it was decided--> pending (re-checked;
+ *     its provenance, `knownEmpty`, is cleared)
  *   pending/leased background --ensureShards by a read--> priority `read` (state unchanged)
  * Opaque records (wire-protocol keys no job created, nodeId ''): created by ensureOpaque, bounded
  * in number, and deleted `graceMs` after their lease ended or they were released (pruneOpaque).
@@ -35,6 +36,38 @@ export interface ShardSpec {
   readonly rank?: number;
 }
 
+/**
+ * Why a shard is `known_empty`: the upstream's evidence given with the completion (the source
+ * asked, the range it answered empty, when it answered), the lease holder that completed it and
+ * when the store recorded the decision. Kept on the record while the shard is `known_empty`
+ * and cleared when it is re-opened for a re-check (reopenShard), so the record always tells
+ * who said the range is empty, from which source, and when.
+ */
+export interface KnownEmptyProvenance {
+  /** The upstream source that answered empty (its configured name, e.g. `binance`). */
+  readonly source: string;
+  /** The worker holding the lease that completed the shard. */
+  readonly worker: string | null;
+  /** The range the source answered empty, [start, end) epoch ms. */
+  readonly start: number;
+  readonly end: number;
+  /** When the source answered (epoch ms). */
+  readonly checkedAt: number;
+  /** When the store recorded the known-empty completion (epoch ms); the re-check counts from it. */
+  readonly decidedAt: number;
+}
+
+/** What `complete` records: the end state, the rows written and, for `known_empty`, the upstream's evidence. */
+export interface ShardResult {
+  readonly state: 'completed' | 'known_empty';
+  readonly rowsWritten: number;
+  /**
+   * With `known_empty`: what the upstream answered, stored as the record's `knownEmpty` (with the
+   * holder as `worker` and `now` as `decidedAt`). Without it (or with `completed`) `knownEmpty` is null.
+   */
+  readonly evidence?: Pick<KnownEmptyProvenance, 'source' | 'start' | 'end' | 'checkedAt'>;
+}
+
 export interface ShardRecord extends ShardSpec {
   readonly priority: ShardPriority;
   readonly rank: number;
@@ -52,6 +85,8 @@ export interface ShardRecord extends ShardSpec {
   readonly lastError: string | null;
   readonly rowsWritten: number;
   readonly updatedAt: number;
+  /** While `known_empty`: who decided it and on what evidence; null otherwise (and for records from before provenance was stored). */
+  readonly knownEmpty: KnownEmptyProvenance | null;
 }
 
 export interface JobRecord {
@@ -140,8 +175,8 @@ export interface LeaseStore {
   claim(key: string, holder: string, leaseMs: number, now: number): Promise<ClaimResult>;
   /** Extends a lease; StaleLeaseError (conflict) when `token` is not the current grant. */
   heartbeat(key: string, token: number, leaseMs: number, now: number): Promise<ShardRecord>;
-  /** Ends a lease with success; StaleLeaseError when `token` is not the current grant. */
-  complete(key: string, token: number, result: { readonly state: 'completed' | 'known_empty'; readonly rowsWritten: number }, now: number): Promise<ShardRecord>;
+  /** Ends a lease with success; StaleLeaseError when `token` is not the current grant. A `known_empty` result keeps its evidence (ShardResult). */
+  complete(key: string, token: number, result: ShardResult, now: number): Promise<ShardRecord>;
   /** Ends a lease with failure: back to `pending` after `notBefore`, or `failed` when `final`. */
   fail(key: string, token: number, failure: { readonly reason: string; readonly final: boolean; readonly notBefore: number }, now: number): Promise<ShardRecord>;
   /** Returns an expired lease to `pending` (a stale claim); no-op unless still leased and expired. */

@@ -146,10 +146,14 @@ export function startLeaseWorkers(o: LeaseWorkerOptions): LeaseWorkers {
       if (outcome.rowsWritten > 0) o.emit({ type: 'rows_written', shard: shard.key, nodeId: shard.nodeId, intervalMs: shard.intervalMs, rows: outcome.rowsWritten, token, at: o.clock.now() });
       const now = o.clock.now();
       if (outcome.state === 'completed' || outcome.state === 'known_empty') {
-        const done = await o.leases.complete(shard.key, token, { state: outcome.state, rowsWritten: outcome.rowsWritten }, now);
+        const evidence = outcome.state === 'known_empty' ? outcome.evidence : undefined;
+        const done = await o.leases.complete(shard.key, token, { state: outcome.state, rowsWritten: outcome.rowsWritten, ...(evidence ? { evidence } : {}) }, now);
         o.metrics?.backfillShardsTotal.inc({ ...labels, outcome: outcome.state });
         // The shard's own event first: recording it may finish a job (job_completed comes last).
-        o.emit({ type: 'completed', shard: shard.key, nodeId: shard.nodeId, intervalMs: shard.intervalMs, start: shard.start, end: shard.end, rowsWritten: outcome.rowsWritten, state: outcome.state, at: now });
+        o.emit({
+          type: 'completed', shard: shard.key, nodeId: shard.nodeId, intervalMs: shard.intervalMs, start: shard.start, end: shard.end,
+          rowsWritten: outcome.rowsWritten, state: outcome.state, ...(evidence ? { evidence: { ...evidence, worker: me } } : {}), at: now,
+        });
         o.onRecord(done);
       } else {
         const attempts = shard.attempts + 1;

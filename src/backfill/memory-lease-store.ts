@@ -6,7 +6,7 @@
  */
 import { InternalError } from '../core/index.js';
 import { OpaqueLeaseLimitError } from './errors.js';
-import type { ClaimResult, EnsureOptions, JobRecord, LeaseStore, OpaqueLeasePolicy, ShardChange, ShardRecord, ShardSpec } from './lease-store.js';
+import type { ClaimResult, EnsureOptions, JobRecord, LeaseStore, OpaqueLeasePolicy, ShardChange, ShardRecord, ShardResult, ShardSpec } from './lease-store.js';
 import {
   claimShard, compareClaimOrder, completeShard, failShard, heartbeatShard, isClaimable, isOpaqueExpired, isOpaqueShard, newOpaqueRecord,
   newShardRecord, reensureShard, requeueExpiredShard,
@@ -154,7 +154,7 @@ class MemoryLeaseStore implements LeaseStore {
   }
 
   async complete(
-    key: string, token: number, result: { readonly state: 'completed' | 'known_empty'; readonly rowsWritten: number }, now: number,
+    key: string, token: number, result: ShardResult, now: number,
   ): Promise<ShardRecord> {
     this.#assertOpen('complete');
     return this.#put(completeShard(key, this.#state.shards.get(key), token, result, now));

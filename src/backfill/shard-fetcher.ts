@@ -36,6 +36,8 @@ export interface ShardOutcome {
   readonly retryable?: boolean;
   /** Rows the upstream returned (before normalising). */
   readonly upstreamRows?: number;
+  /** For `known_empty`: the source that answered empty, the span it was asked for and when it answered. */
+  readonly evidence?: { readonly source: string; readonly start: number; readonly end: number; readonly checkedAt: number };
 }
 
 export interface ShardFetcherDeps {
@@ -98,7 +100,9 @@ export function createShardFetcher(deps: ShardFetcherDeps): ShardFetcher {
         }
       }
     }
-    return { state: allEmpty ? 'known_empty' : 'completed', rowsWritten, attempts, fetched: true, upstreamRows };
+    if (!allEmpty) return { state: 'completed', rowsWritten, attempts, fetched: true, upstreamRows };
+    const evidence = { source: source.name, start: missing[0].start, end: missing[missing.length - 1].end, checkedAt: clock.now() };
+    return { state: 'known_empty', rowsWritten, attempts, fetched: true, upstreamRows, evidence };
   };
 }
 

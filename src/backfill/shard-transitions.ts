@@ -19,14 +19,14 @@
  */
 import { InternalError } from '../core/index.js';
 import { StaleLeaseError } from './errors.js';
-import type { ClaimResult, ShardRecord, ShardSpec } from './lease-store.js';
+import type { ClaimResult, KnownEmptyProvenance, ShardRecord, ShardResult, ShardSpec } from './lease-store.js';
 
 /** A new `pending` shard with no grant yet (token 0, claimable at once). */
 export function newShardRecord(spec: ShardSpec, now: number): ShardRecord {
   return Object.freeze({
     key: spec.key, nodeId: spec.nodeId, intervalMs: spec.intervalMs, start: spec.start, end: spec.end,
     priority: spec.priority ?? 'background', rank: spec.rank ?? 0, state: 'pending', holder: null, token: 0, leaseUntil: null, attempts: 0, notBefore: 0, lastError: null,
-    rowsWritten: 0, updatedAt: now,
+    rowsWritten: 0, updatedAt: now, knownEmpty: null,
   });
 }
 
@@ -74,13 +74,14 @@ export function newOpaqueRecord(key: string, now: number): ShardRecord {
 
 /**
  * `failed` → `pending` with attempts reset (a new job wants it), and `known_empty` → `pending`
- * when it was decided `recheckMs` or longer ago (asked again, the upstream is queried again);
- * undefined when nothing changes.
+ * when it was decided `recheckMs` or longer ago (asked again, the upstream is queried again; the
+ * old decision's provenance is cleared, the next completion records its own); undefined when
+ * nothing changes.
  */
 export function reopenShard(shard: ShardRecord, now: number, recheckMs = KNOWN_EMPTY_RECHECK_MS): ShardRecord | undefined {
   const recheck = shard.state === 'known_empty' && now - shard.updatedAt >= recheckMs;
   if (shard.state !== 'failed' && !recheck) return undefined;
-  return Object.freeze({ ...shard, state: 'pending', leaseUntil: null, attempts: 0, notBefore: 0, updatedAt: now });
+  return Object.freeze({ ...shard, state: 'pending', leaseUntil: null, attempts: 0, notBefore: 0, updatedAt: now, knownEmpty: null });
 }
 
 /**
@@ -147,11 +148,16 @@ export function completeShard(
   key: string,
   shard: ShardRecord | undefined,
   token: number,
-  result: { readonly state: 'completed' | 'known_empty'; readonly rowsWritten: number },
+  result: ShardResult,
   now: number,
 ): ShardRecord {
   const current = assertCurrentLease(key, shard, token);
-  return Object.freeze({ ...current, state: result.state, leaseUntil: null, rowsWritten: result.rowsWritten, updatedAt: now });
+  // The holder and the time come from the record and the store, not from the caller.
+  const e = result.state === 'known_empty' ? result.evidence : undefined;
+  const knownEmpty: KnownEmptyProvenance | null = e === undefined
+    ? null
+    : Object.freeze({ source: e.source, worker: current.holder, start: e.start, end: e.end, checkedAt: e.checkedAt, decidedAt: now });
+  return Object.freeze({ ...current, state: result.state, leaseUntil: null, rowsWritten: result.rowsWritten, updatedAt: now, knownEmpty });
 }
 
 export function failShard(

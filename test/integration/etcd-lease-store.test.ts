@@ -124,6 +124,31 @@ describe.skipIf(!etcdAvailable())('etcd lease store', () => {
       }
     });
 
+    it('reads a known-empty record written before provenance was stored as one without it, re-checks it, then stores the new provenance', async () => {
+      const store = await open();
+      const raw = new Etcd3({ hosts: cluster.endpoints(), defaultCallOptions: () => ({ deadline: Date.now() + 2000 }) });
+      try {
+        const s = spec(0);
+        // The JSON an older Seamless wrote: no knownEmpty field.
+        const old = { key: s.key, nodeId: s.nodeId, intervalMs: s.intervalMs, start: s.start, end: s.end, state: 'known_empty', holder: 'w-old', token: 3,
+          leaseUntil: null, attempts: 0, notBefore: 0, lastError: null, rowsWritten: 0, updatedAt: T0, priority: 'background', rank: 0 };
+        await raw.put(`${prefix}shards/${encodeURIComponent(s.key)}`).value(JSON.stringify(old));
+        expect(await store.shard(s.key)).toEqual({ ...old, knownEmpty: null });
+        const [reopened] = await store.ensureShards([s], T0 + 5_000, { knownEmptyRecheckMs: 5_000 });
+        expect(reopened).toMatchObject({ state: 'pending', token: 3, knownEmpty: null });
+        const claim = await store.claim(s.key, 'w-new', LEASE_MS, T0 + 5_001);
+        if (!claim.granted) throw new Error(`claim refused: ${claim.reason}`);
+        await store.complete(s.key, claim.token, { state: 'known_empty', rowsWritten: 0, evidence: { source: 'binance', start: s.start, end: s.end, checkedAt: s.end } }, T0 + 5_002);
+        const stored = JSON.parse((await raw.get(`${prefix}shards/${encodeURIComponent(s.key)}`).string()) ?? 'null') as Record<string, unknown>;
+        expect(stored.knownEmpty).toEqual({ source: 'binance', worker: 'w-new', start: s.start, end: s.end, checkedAt: s.end, decidedAt: T0 + 5_002 });
+        // A malformed provenance is an internal error naming the field, never a half-typed record.
+        await raw.put(`${prefix}shards/${encodeURIComponent(s.key)}`).value(JSON.stringify({ ...old, knownEmpty: { source: 7 } }));
+        await expect(store.shard(s.key)).rejects.toMatchObject({ code: 'internal', details: { field: 'knownEmpty' } });
+      } finally {
+        raw.close();
+      }
+    });
+
     it('lets etcd delete an opaque lease record by itself once its lease and the grace period have passed', async () => {
       const store = await createEtcdLeaseStore({ endpoints: cluster.endpoints(), prefix, opaqueGraceMs: 1000 });
       opened.push(store);

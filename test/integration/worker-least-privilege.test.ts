@@ -188,6 +188,34 @@ describe('least privilege for workers (issue 12)', () => {
     });
   });
 
+  describe('known-empty provenance in the shard record', () => {
+    it('shows who decided a known-empty shard, from which source and when, in GET /v1/leases/inspect and the job\'s shard list', async () => {
+      const sunday = SATURDAY + 24 * 60 * MIN;
+      const job = await post('/v1/jobs', requester.secret, { node: NODE, interval: '1m', start: sunday, end: sunday + 60 * MIN });
+      expect(job.status).toBe(202);
+      const jobId = (job.body.job as { id: string }).id;
+      const next = await post('/v1/shards/next', worker.secret, { worker: 'w-sunday', lease_ms: 30_000, wait_ms: 5_000 });
+      const grant = next.body as unknown as Grant;
+      expect((await upload(grant, await fetched(grant))).status).toBe(200);
+      const checkedAt = Date.now();
+      const evidence = { source: 'synthetic', start: grant.shard.start, end: grant.shard.end, checked_at_ms: checkedAt };
+      const before = Date.now();
+      expect((await post('/v1/leases/complete', worker.secret, { key: grant.lease.key, token: grant.lease.token, state: 'known_empty', evidence })).status).toBe(200);
+
+      const inspect = await gateway.app.inject({ method: 'GET', url: `/v1/leases/inspect?key=${encodeURIComponent(grant.lease.key)}`, headers: auth(worker.secret) });
+      const record = inspect.json() as { state: string; known_empty: Record<string, unknown> };
+      expect(record).toMatchObject({ state: 'known_empty', known_empty: { ...evidence, worker: 'w-sunday' } });
+      expect(record.known_empty.decided_at_ms).toBeGreaterThanOrEqual(before);
+
+      const status = await gateway.app.inject({ method: 'GET', url: `/v1/jobs/${jobId}`, headers: auth(requester.secret) });
+      const shardList = (status.json() as { job: { shardList: Record<string, unknown>[] } }).job.shardList;
+      expect(shardList).toEqual([expect.objectContaining({
+        key: grant.lease.key, state: 'known_empty',
+        knownEmpty: { source: 'synthetic', worker: 'w-sunday', start: grant.shard.start, end: grant.shard.end, checkedAt, decidedAt: record.known_empty.decided_at_ms },
+      })]);
+    });
+  });
+
   describe('shard uploads', () => {
     it('refuses findings of another dataset and rows off the grid or outside the shard; nothing is written', async () => {
       const grant = await leaseShard(MONDAY + 120 * MIN);

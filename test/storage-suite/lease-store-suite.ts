@@ -105,7 +105,7 @@ export function describeLeaseStore(name: string, open: () => Promise<LeaseStore>
         expect(created.map((s) => s.key)).toEqual([spec(1).key, spec(0).key]);
         expect(created[0]).toEqual({
           ...spec(1), state: 'pending', holder: null, token: 0, leaseUntil: null, attempts: 0, notBefore: 0, lastError: null,
-          rowsWritten: 0, updatedAt: T0, priority: 'background', rank: 0,
+          rowsWritten: 0, updatedAt: T0, priority: 'background', rank: 0, knownEmpty: null,
         });
         expect(await store.shard(spec(0).key)).toEqual(created[1]);
         expect(await store.shards([spec(0).key, 'unknown', spec(1).key])).toEqual([created[1], created[0]]);
@@ -145,6 +145,42 @@ export function describeLeaseStore(name: string, open: () => Promise<LeaseStore>
         const recheck = { knownEmptyRecheckMs: 5_000 };
         expect(await store.ensureShards([spec(0)], T0 + 5_000, recheck)).toMatchObject([{ state: 'known_empty' }]);
         expect(await store.ensureShards([spec(0)], T0 + 5_001, recheck)).toMatchObject([{ state: 'pending', token, updatedAt: T0 + 5_001 }]);
+      });
+
+      it('keeps the provenance of a known-empty decision: the source, the range it answered empty and when, the worker, the decision time', async () => {
+        const { key, token } = await leasedShard(0, 'worker-7');
+        const s = spec(0);
+        const evidence = { source: 'binance', start: s.start, end: s.end, checkedAt: s.end + 42 };
+        const done = await store.complete(key, token, { state: 'known_empty', rowsWritten: 0, evidence }, T0 + 9);
+        const knownEmpty = { source: 'binance', worker: 'worker-7', start: s.start, end: s.end, checkedAt: s.end + 42, decidedAt: T0 + 9 };
+        expect(done).toMatchObject({ state: 'known_empty', knownEmpty });
+        expect(await store.shard(key)).toEqual(done);
+        const other = await openHandle();
+        expect(await other.shards([key])).toEqual([done]);
+        // Ensured again before the re-check is due, the decision and its provenance stay.
+        expect(await store.ensureShards([s], T0 + 10)).toEqual([done]);
+      });
+
+      it('records no provenance for a completed shard, nor for a known-empty completion that gave none', async () => {
+        const a = await leasedShard(0);
+        expect(await store.complete(a.key, a.token, COMPLETED, T0 + 1)).toMatchObject({ state: 'completed', knownEmpty: null });
+        const b = await leasedShard(1);
+        expect(await store.complete(b.key, b.token, { state: 'known_empty', rowsWritten: 0 }, T0 + 1)).toMatchObject({ state: 'known_empty', knownEmpty: null });
+        expect((await store.shards([a.key, b.key])).map((r) => r.knownEmpty)).toEqual([null, null]);
+      });
+
+      it('clears the provenance when a known-empty shard is re-opened for a re-check, and keeps the new one after', async () => {
+        const { key, token } = await leasedShard(0, 'w1');
+        const s = spec(0);
+        await store.complete(key, token, { state: 'known_empty', rowsWritten: 0, evidence: { source: 'first', start: s.start, end: s.end, checkedAt: s.end } }, T0 + 1);
+        const [reopened] = await store.ensureShards([s], T0 + 5_001, { knownEmptyRecheckMs: 5_000 });
+        expect(reopened).toMatchObject({ state: 'pending', knownEmpty: null });
+        expect(await store.shard(key)).toMatchObject({ state: 'pending', knownEmpty: null });
+        const again = await store.claim(key, 'w2', LEASE_MS, T0 + 5_002);
+        if (!again.granted) throw new Error(`setup: re-claim refused (${again.reason})`);
+        expect(again.shard.knownEmpty).toBeNull();
+        await store.complete(key, again.token, { state: 'known_empty', rowsWritten: 0, evidence: { source: 'second', start: s.start, end: s.end, checkedAt: s.end + 1 } }, T0 + 5_003);
+        expect(await store.shard(key)).toMatchObject({ knownEmpty: { source: 'second', worker: 'w2', checkedAt: s.end + 1, decidedAt: T0 + 5_003 } });
       });
 
       it('stores jobs and lists them newest first, respecting the limit', async () => {

@@ -16,7 +16,7 @@ import { silentLogger } from '../../observability/index.js';
 import type { Logger } from '../../observability/index.js';
 import { LeaseStoreUnavailableError } from '../errors.js';
 import type {
-  ClaimResult, EnsureOptions, JobRecord, LeaseStore, LeaseStoreQuorum, OpaqueLeasePolicy, ShardChange, ShardRecord, ShardSpec,
+  ClaimResult, EnsureOptions, JobRecord, LeaseStore, LeaseStoreQuorum, OpaqueLeasePolicy, ShardChange, ShardRecord, ShardResult, ShardSpec,
 } from '../lease-store.js';
 import { fastWatchBackoff, openEtcdClient } from './etcd-client.js';
 import { ETCD_STORE_NAME, isEtcdLeaseGone } from './etcd-errors.js';
@@ -235,7 +235,7 @@ class EtcdLeaseStore implements LeaseStore {
     return this.#mutate('heartbeat', key, leaseMs, (r) => decideHeartbeat(r, key, token, leaseMs, now));
   }
 
-  complete(key: string, token: number, result: { readonly state: 'completed' | 'known_empty'; readonly rowsWritten: number }, now: number): Promise<ShardRecord> {
+  complete(key: string, token: number, result: ShardResult, now: number): Promise<ShardRecord> {
     return this.#mutate('complete', key, 0, (r) => decideComplete(r, key, token, result, now));
   }
 

@@ -5,7 +5,8 @@
  */
 import { InternalError } from '../../core/index.js';
 import type { ShardState } from '../coordinator.js';
-import type { JobRecord, ShardRecord } from '../lease-store.js';
+import { parseKnownEmptyProvenance } from '../known-empty-provenance.js';
+import type { JobRecord, KnownEmptyProvenance, ShardRecord } from '../lease-store.js';
 
 const encoder = new TextEncoder();
 
@@ -65,6 +66,7 @@ export function encodeShard(record: ShardRecord): Buffer {
     state: record.state, holder: record.holder, token: record.token, leaseUntil: record.leaseUntil,
     attempts: record.attempts, notBefore: record.notBefore, lastError: record.lastError,
     rowsWritten: record.rowsWritten, updatedAt: record.updatedAt, priority: record.priority, rank: record.rank,
+    knownEmpty: record.knownEmpty,
   })));
 }
 
@@ -116,8 +118,16 @@ export function decodeShard(value: Buffer, where: string): ShardRecord {
     holder: strOrNull(o, 'holder', where), token: num(o, 'token', where), leaseUntil: numOrNull(o, 'leaseUntil', where),
     attempts: num(o, 'attempts', where), notBefore: num(o, 'notBefore', where), lastError: strOrNull(o, 'lastError', where),
     rowsWritten: num(o, 'rowsWritten', where), updatedAt: num(o, 'updatedAt', where),
-    priority, rank: o.rank === undefined ? 0 : num(o, 'rank', where),
+    priority, rank: o.rank === undefined ? 0 : num(o, 'rank', where), knownEmpty: knownEmptyOf(o, where),
   };
+}
+
+/** Records written before provenance was stored have no `knownEmpty`: null, like a shard with none. */
+function knownEmptyOf(o: Record<string, unknown>, where: string): KnownEmptyProvenance | null {
+  if (o.knownEmpty === undefined || o.knownEmpty === null) return null;
+  const parsed = parseKnownEmptyProvenance(o.knownEmpty);
+  if (parsed === undefined) throw bad(where, 'knownEmpty');
+  return parsed;
 }
 
 export function encodeJob(job: JobRecord): Buffer {

@@ -5,7 +5,7 @@
  * A final answer (refusal, stale token, no-op) is only trusted on a fresh read: the loop re-reads
  * when it decided from its cache.
  */
-import type { ClaimResult, ShardRecord } from '../lease-store.js';
+import type { ClaimResult, ShardRecord, ShardResult } from '../lease-store.js';
 import { claimShard, completeShard, failShard, heartbeatShard, requeueExpiredShard } from '../shard-transitions.js';
 
 export type LeaseKeyOp = 'attach' | 'delete';
@@ -37,7 +37,7 @@ export function decideHeartbeat(record: ShardRecord | undefined, key: string, to
 
 export function decideComplete(
   record: ShardRecord | undefined, key: string, token: number,
-  result: { readonly state: 'completed' | 'known_empty'; readonly rowsWritten: number }, now: number,
+  result: ShardResult, now: number,
 ): Decision<ShardRecord> {
   return guarded(() => completeShard(key, record, token, result, now), 'delete');
 }

@@ -9,7 +9,7 @@
  *   POST /v1/leases/complete   {key, token, rows_written?, state?, evidence?} → {completion_ratio} | 409 stale
  *                              (state known_empty needs evidence {source, start, end, checked_at_ms})
  *   POST /v1/leases/fail       {key, token, reason, retryable?} → {completion_ratio} | 409 stale
- *   GET  /v1/leases/inspect?key=  → the shard's lease record | 404
+ *   GET  /v1/leases/inspect?key=  → the shard's lease record (with `known_empty`: the provenance of a known-empty shard) | 404
  *   POST /v1/jobs {node, interval, start, end} → 202 {job} · GET /v1/jobs/:id (as /v1/backfills/:id)
  *   POST /v1/shards/next       {worker, lease_ms?, wait_ms?} → {shard, lease, trace?} | 204 (long-poll)
  *   POST /v1/shards/rows?key=&token=  Arrow IPC upload (shard-upload-codec.ts) → {rows_written}
@@ -26,7 +26,7 @@ import type { ErrorReason } from '../../core/index.js';
 import {
   DEFAULT_LEASE_MS, SHARD_UPLOAD_CONTENT_TYPE, StaleLeaseError, decodeShardUpload,
 } from '../../backfill/index.js';
-import type { LeaseAuthority, KnownEmptyEvidence, LeaseTokenInput, ShardRecord } from '../../backfill/index.js';
+import type { LeaseAuthority, KnownEmptyEvidence, KnownEmptyProvenance, LeaseTokenInput, ShardRecord } from '../../backfill/index.js';
 import type { Seamless } from '../../provider/index.js';
 import { callerName } from '../auth.js';
 import { jobBody, startJob } from './backfill-routes.js';
@@ -248,5 +248,12 @@ function inspectBody(s: ShardRecord): Record<string, unknown> {
     key: s.key, state: s.state, holder: s.holder, token: s.token, lease_until_ms: s.leaseUntil, attempts: s.attempts,
     last_error: s.lastError, node: s.nodeId === '' ? null : s.nodeId, interval_ms: s.intervalMs === 0 ? null : s.intervalMs,
     start: s.nodeId === '' ? null : s.start, end: s.nodeId === '' ? null : s.end, rows_written: s.rowsWritten,
+    known_empty: knownEmptyBody(s.knownEmpty),
   };
+}
+
+/** A known-empty decision's provenance, snake_case like the evidence it was given; null when the shard has none. */
+function knownEmptyBody(p: KnownEmptyProvenance | null): Record<string, unknown> | null {
+  if (p === null) return null;
+  return { source: p.source, worker: p.worker, start: p.start, end: p.end, checked_at_ms: p.checkedAt, decided_at_ms: p.decidedAt };
 }

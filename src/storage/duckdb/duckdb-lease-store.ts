@@ -1,7 +1,7 @@
 /**
  * The embedded LeaseStore (src/backfill/lease-store.ts) in the embedded DuckDB database, durable
  * across restarts so recovery can re-queue unfinished shards. Tables (migration 7):
- * `backfill_shards`, `backfill_jobs`.
+ * `backfill_shards` (priority and rank since migration 10, known-empty provenance since 11), `backfill_jobs`.
  *
  * ensureShards writes in chunks of ENSURE_CHUNK shards, one short transaction each (one read,
  * one multi-row INSERT). Every other write is one transaction on the database's write queue that reads the row, applies the
@@ -16,19 +16,20 @@
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import {
-  OpaqueLeaseLimitError, claimShard, completeShard, failShard, heartbeatShard, newOpaqueRecord, newShardRecord, reensureShard,
-  requeueExpiredShard,
+  OpaqueLeaseLimitError, claimShard, completeShard, failShard, heartbeatShard, newOpaqueRecord, newShardRecord, parseKnownEmptyProvenance,
+  reensureShard, requeueExpiredShard,
 } from '../../backfill/index.js';
 import type {
-  ClaimResult, EnsureOptions, JobRecord, LeaseStore, OpaqueLeasePolicy, ShardChange, ShardPriority, ShardRecord, ShardSpec, ShardState,
+  ClaimResult, EnsureOptions, JobRecord, KnownEmptyProvenance, LeaseStore, OpaqueLeasePolicy, ShardChange, ShardPriority, ShardRecord, ShardResult, ShardSpec, ShardState,
 } from '../../backfill/index.js';
+import { StorageEngineError } from '../errors.js';
 import type { WriteLane } from './connection.js';
 import type { DatabaseHandle } from './database-handle.js';
 import { numberOf, optionalNumber, optionalText, stringArrayOf, textOf } from './row-values.js';
 
 const SHARD_COLUMNS = `key, node_id, interval_ms::DOUBLE, start_ms::DOUBLE, end_ms::DOUBLE, state, holder, token::DOUBLE,
   lease_until_ms::DOUBLE, attempts::DOUBLE, not_before_ms::DOUBLE, last_error, rows_written::DOUBLE, updated_at_ms::DOUBLE,
-  coalesce(priority, 1)::DOUBLE, coalesce(rank, 0)::DOUBLE`;
+  coalesce(priority, 1)::DOUBLE, coalesce(rank, 0)::DOUBLE, known_empty::VARCHAR`;
 const SHARD_BY_KEY_SQL = `SELECT ${SHARD_COLUMNS} FROM backfill_shards WHERE key = $1`;
 // The same order as compareClaimOrder in src/backfill/shard-transitions.ts (priority 0 = read).
 const CLAIM_ORDER = 'ORDER BY priority, rank, updated_at_ms, start_ms, key';
@@ -52,7 +53,7 @@ const INSERT_NEW_SHARDS_SQL = `INSERT INTO backfill_shards (key, node_id, interv
 // The dataset columns never change after insert; `seq` keeps the row's creation order.
 const UPDATE_SHARD_SQL = `UPDATE backfill_shards SET state = $2, holder = $3::VARCHAR, token = $4::BIGINT,
   lease_until_ms = $5::BIGINT, attempts = $6, not_before_ms = $7::BIGINT, last_error = $8::VARCHAR,
-  rows_written = $9::BIGINT, updated_at_ms = $10::BIGINT, priority = $11, rank = $12::BIGINT WHERE key = $1`;
+  rows_written = $9::BIGINT, updated_at_ms = $10::BIGINT, priority = $11, rank = $12::BIGINT, known_empty = $13::JSON WHERE key = $1`;
 
 // Opaque records (node_id '') expired at $1 with grace $2: the SQL form of isOpaqueExpired.
 const PRUNE_OPAQUE_SQL = `DELETE FROM backfill_shards WHERE node_id = '' AND
@@ -190,7 +191,7 @@ class DuckDbLeaseStore implements LeaseStore {
   }
 
   complete(
-    key: string, token: number, result: { readonly state: 'completed' | 'known_empty'; readonly rowsWritten: number }, now: number,
+    key: string, token: number, result: ShardResult, now: number,
   ): Promise<ShardRecord> {
     return this.#transition('leases.complete', key, (shard) => completeShard(key, shard, token, result, now));
   }
@@ -320,7 +321,7 @@ function priorityNumber(p: ShardPriority): number {
 async function updateShard(conn: DuckDBConnection, s: ShardRecord): Promise<void> {
   await conn.run(UPDATE_SHARD_SQL, [
     s.key, s.state, s.holder, s.token, s.leaseUntil, s.attempts, s.notBefore, s.lastError, s.rowsWritten, s.updatedAt,
-    priorityNumber(s.priority), s.rank,
+    priorityNumber(s.priority), s.rank, s.knownEmpty === null ? null : JSON.stringify(s.knownEmpty),
   ]);
 }
 
@@ -349,7 +350,17 @@ function toShard(row: Row): ShardRecord {
     updatedAt: numberOf(row[13]),
     priority: numberOf(row[14]) === 0 ? 'read' : 'background',
     rank: numberOf(row[15]),
+    knownEmpty: knownEmptyOf(row[16], textOf(row[0])),
   });
+}
+
+/** The `known_empty` JSON column; NULL (every state but known_empty, rows from before migration 11) is null. */
+function knownEmptyOf(value: unknown, key: string): KnownEmptyProvenance | null {
+  const text = optionalText(value);
+  if (text === undefined) return null;
+  const parsed = parseKnownEmptyProvenance(JSON.parse(text));
+  if (parsed === undefined) throw new StorageEngineError('duckdb', 'leases.read', `backfill_shards.known_empty of shard ${key} is malformed`);
+  return parsed;
 }
 
 function toJob(row: Row): JobRecord {

@@ -165,6 +165,27 @@ export const DUCKDB_MIGRATIONS: readonly Migration[] = Object.freeze([
       'ALTER TABLE backfill_shards_v10 RENAME TO backfill_shards',
     ],
   },
+  {
+    version: 11,
+    name: 'backfill known-empty provenance',
+    statements: [
+      // known_empty: the provenance of a known_empty shard ({source, worker, start, end, checkedAt,
+      // decidedAt}, src/backfill/lease-store.ts KnownEmptyProvenance); NULL for every other state and
+      // for the shards decided before this migration. Rebuilt, not altered, for the reason of v10.
+      `CREATE TABLE backfill_shards_v11 (key VARCHAR PRIMARY KEY,
+         seq BIGINT NOT NULL DEFAULT nextval('backfill_shards_seq'),
+         node_id VARCHAR NOT NULL, interval_ms BIGINT NOT NULL, start_ms BIGINT NOT NULL, end_ms BIGINT NOT NULL,
+         state VARCHAR NOT NULL, holder VARCHAR, token BIGINT NOT NULL, lease_until_ms BIGINT, attempts INTEGER NOT NULL,
+         not_before_ms BIGINT NOT NULL, last_error VARCHAR, rows_written BIGINT NOT NULL, updated_at_ms BIGINT NOT NULL,
+         priority INTEGER DEFAULT 1, rank BIGINT DEFAULT 0, known_empty JSON)`,
+      `INSERT INTO backfill_shards_v11 (key, seq, node_id, interval_ms, start_ms, end_ms, state, holder, token,
+         lease_until_ms, attempts, not_before_ms, last_error, rows_written, updated_at_ms, priority, rank)
+       SELECT key, seq, node_id, interval_ms, start_ms, end_ms, state, holder, token,
+         lease_until_ms, attempts, not_before_ms, last_error, rows_written, updated_at_ms, priority, rank FROM backfill_shards`,
+      'DROP TABLE backfill_shards',
+      'ALTER TABLE backfill_shards_v11 RENAME TO backfill_shards',
+    ],
+  },
 ]);
 
 /** Applies the migrations newer than the database's version; returns the versions applied. */

@@ -86,11 +86,14 @@ describe('shard fetcher', () => {
     expect(await t.store.coverage(day)).toEqual([{ ...range, state: 'stored' }]);
   });
 
-  it('records a shard the upstream confirms empty as known_empty', async () => {
+  it('records a shard the upstream confirms empty as known_empty, with the evidence: the source, the span it answered empty, when', async () => {
     const t = await setup('weekends');
     const day = { nodeId: DATASET.nodeId, intervalMs: DAY };
     const saturday = Date.UTC(2024, 0, 6);
-    expect(await t.run({ start: saturday, end: saturday + 2 * DAY }, day)).toMatchObject({ state: 'known_empty', rowsWritten: 0, fetched: true });
+    expect(await t.run({ start: saturday, end: saturday + 2 * DAY }, day)).toMatchObject({
+      state: 'known_empty', rowsWritten: 0, fetched: true,
+      evidence: { source: t.source.name, start: saturday, end: saturday + 2 * DAY, checkedAt: t.clock.now() },
+    });
     expect(await t.store.coverage(day)).toEqual([{ start: saturday, end: saturday + 2 * DAY, state: 'known_empty' }]);
   });
 

@@ -1,6 +1,8 @@
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { createEmbeddedDatabase } from '../../../src/storage/index.js';
+import { DUCKDB_MIGRATIONS, migrate } from '../../../src/storage/duckdb/migrations.js';
 import type { EmbeddedDatabase } from '../../../src/storage/index.js';
 import type { ShardSpec } from '../../../src/backfill/index.js';
 import { tempDir } from '../../helpers/temp-dir.js';
@@ -94,6 +96,38 @@ describe('duckdb lease store', () => {
     expect(await current.leases.claimable(T0, 1000)).toHaveLength(527);
     // One long transaction would make the registry write wait for all 527 shards.
     expect(writeDoneBeforeRegistration).toBe(true);
+  });
+
+  it('opens a data directory from before known-empty provenance (schema 10) and keeps its shards, the known-empty one re-checkable', async () => {
+    const path = freshPath();
+    const instance = await DuckDBInstance.create(path);
+    const conn = await instance.connect();
+    try {
+      await migrate(conn, DUCKDB_MIGRATIONS.filter((m) => m.version <= 10));
+      const insert = `INSERT INTO backfill_shards (key, node_id, interval_ms, start_ms, end_ms, state, holder, token, attempts,
+        not_before_ms, rows_written, updated_at_ms, priority, rank) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, 0, $9, $10, 1, $11)`;
+      await conn.run(insert, [spec(0).key, spec(0).nodeId, MIN, spec(0).start, spec(0).end, 'known_empty', 'w-old', 2, 0, T0, 0]);
+      await conn.run(insert, [spec(1).key, spec(1).nodeId, MIN, spec(1).start, spec(1).end, 'completed', 'w-old', 1, 1000, T0, 1]);
+      await conn.run('CHECKPOINT');
+    } finally {
+      conn.closeSync();
+      instance.closeSync();
+    }
+
+    const db = await open(path);
+    const [empty, done] = await db.leases.shards([spec(0).key, spec(1).key]);
+    expect(empty).toMatchObject({ state: 'known_empty', holder: 'w-old', token: 2, updatedAt: T0, knownEmpty: null });
+    expect(done).toMatchObject({ state: 'completed', rowsWritten: 1000, token: 1, rank: 1, knownEmpty: null });
+    // Re-checked as any known-empty shard, and the new decision keeps its provenance.
+    const [reopened] = await db.leases.ensureShards([spec(0)], T0 + 5_000, { knownEmptyRecheckMs: 5_000 });
+    expect(reopened).toMatchObject({ state: 'pending', token: 2, knownEmpty: null });
+    const claim = await db.leases.claim(spec(0).key, 'w-new', LEASE_MS, T0 + 5_001);
+    if (!claim.granted) throw new Error(`claim refused: ${claim.reason}`);
+    const evidence = { source: 'binance', start: spec(0).start, end: spec(0).end, checkedAt: spec(0).end };
+    await db.leases.complete(spec(0).key, claim.token, { state: 'known_empty', rowsWritten: 0, evidence }, T0 + 5_002);
+    await db.close();
+    const again = await open(path);
+    expect(await again.leases.shard(spec(0).key)).toMatchObject({ knownEmpty: { ...evidence, worker: 'w-new', decidedAt: T0 + 5_002 } });
   });
 
   it('keeps working after leases.close() and throws internal once the database is closed', async () => {

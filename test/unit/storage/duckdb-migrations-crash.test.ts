@@ -69,7 +69,7 @@ describe('duckdb migrations after a crash', () => {
     await migrateThenCrash(path, from);
     const back = await reopen(path);
     expect(back.versions).toEqual(DUCKDB_MIGRATIONS.map((m) => m.version));
-    expect(back.columns).toEqual(expect.arrayContaining(['key', 'seq', 'priority', 'rank']));
+    expect(back.columns).toEqual(expect.arrayContaining(['key', 'seq', 'priority', 'rank', 'known_empty']));
     // A shard stored before the upgrade keeps its row and takes the defaults (background, rank 0).
     expect(back.shards).toEqual(from >= 7 ? [['k', 1, 'pending', 1, 0]] : []);
   }, 60_000);

@@ -17,6 +17,7 @@ export {
 } from './range.js';
 export { encodeColumnarJson, columnarJsonSlices, JSON_SLICE_VALUES, encodeCsv, csvSlices, CSV_SLICE_ROWS, encodeArrowIpc, decodeArrowIpc } from './encode/index.js';
 export { fingerprintFrame, fingerprintFrameAsync } from './fingerprint.js';
+export { ResourceStack, ResourceStackDisposedError } from './resource-stack.js';
 
 export type { ErrorCode, ErrorBody } from './errors.js';
 export type { ErrorReason, ErrorDetails, ReasonedCode } from './error-reasons.js';
@@ -25,3 +26,4 @@ export type { Frame } from './frame.js';
 export type { Clock, ManualClock } from './clock.js';
 export type { TimeRange } from './range.js';
 export type { DecodedArrow } from './encode/index.js';
+export type { DisposeFn, WithSuppressed } from './resource-stack.js';

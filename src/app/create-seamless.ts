@@ -6,38 +6,30 @@ import { resolve } from 'node:path';
 import {
   InvalidRequestError, frameSchemaByName, parseInterval, parseTime, systemClock,
 } from '../core/index.js';
-import type { Clock, TimeRange } from '../core/index.js';
-import type { BackfillCoordinator, BackfillEvent, CoordinatorService, JobStatus, ShardPriority, ShardStatus } from '../backfill/index.js';
+import type { Clock } from '../core/index.js';
+import type { BackfillCoordinator, BackfillEvent, JobStatus } from '../backfill/index.js';
 import { loadConfig } from '../config/index.js';
-import type { LoadConfigOptions, SeamlessConfig, SeamlessConfigInput } from '../config/index.js';
+import type { LoadConfigOptions, SeamlessConfigInput } from '../config/index.js';
 import { LOGGER_NAMES, createLogger, createMetrics, createTracing } from '../observability/index.js';
-import type { EventStream, Logger, SeamlessMetrics, Tracing } from '../observability/index.js';
+import type { Logger } from '../observability/index.js';
 import { importFile } from '../sources/index.js';
-import type { ImportReport, UpstreamBudgets } from '../sources/index.js';
+import type { ImportReport } from '../sources/index.js';
 import { createConformancePipeline } from '../conformance/index.js';
-import type { ConformanceReport } from '../conformance/index.js';
 import { createDriftDetector, createSchemaRegistry, registerShippedSchemas } from '../schema/index.js';
-import type { SchemaRegistry } from '../schema/index.js';
-import type { BarStore, CoverageRange, StorageFailure } from '../storage/index.js';
+import type { BarStore } from '../storage/index.js';
+import type { HealthCheck, SeamlessApi } from '../gateway/index.js';
 import { composeSources, composeUpstreamBudgets } from './compose-sources.js';
 import { composeStorage } from './compose-storage.js';
 import { storageCheck, watchStorageHealth } from './storage-health.js';
 import { DISTRIBUTED_COORDINATOR_LOGS, IN_PROCESS_COORDINATOR_LOGS, createBackfillEventFeed } from './backfill-event-feed.js';
 import { checkBackfillTopology, composeBackfill } from './compose-backfill.js';
 import { composeLive } from './compose-live.js';
-import type { LiveHub } from './live/live-hub.js';
-import { createSlaStage } from './sla-stage.js';
+import {
+  BackfillSuspendedError, UnknownDatasetError, createConformanceStage, createDataProvider, createDatasetCatalog,
+  createFindingsIndex, createResponseCache, createSlaStage, datasetKeyPrefix, watchWrites,
+} from '../provider/index.js';
+import type { CacheStats, DatasetCatalog, LiveHub, ResolvedDataset } from '../provider/index.js';
 import { asDryRun, loadSlaPolicies } from '../sla/index.js';
-import { createConformanceStage } from './conformance-stage.js';
-import { createFindingsIndex, watchWrites } from './findings-index.js';
-import { createDatasetCatalog } from './dataset-catalog.js';
-import { BackfillSuspendedError, UnknownDatasetError } from './errors.js';
-import type { DatasetCatalog, DatasetListing, ResolvedDataset } from './dataset-catalog.js';
-import { createDataProvider } from './data-provider.js';
-import type { FetchResult } from './data-provider.js';
-import type { FetchRequest } from './fetch-request.js';
-import { createResponseCache, datasetKeyPrefix } from './response-cache.js';
-import type { CacheStats } from './response-cache.js';
 
 /** How long `health()` waits for one upstream's answer. */
 const UPSTREAM_HEALTH_TIMEOUT_MS = 5_000;
@@ -52,57 +44,19 @@ export interface CreateSeamlessOptions {
   readonly logger?: Logger;
 }
 
-export interface BackfillCommand {
-  readonly nodeId: string;
-  readonly interval: string | number;
-  readonly start: string | number;
-  readonly end: string | number;
-  readonly requestedBy?: string;
-  /** `read` when a read waits on the job (a gateway's remote coordinator passes it on); default `background`. */
-  readonly priority?: ShardPriority;
-}
-
-export interface HealthCheck {
-  readonly ok: boolean;
-  readonly detail?: string;
-}
-
-export interface Seamless {
-  readonly config: SeamlessConfig;
+/**
+ * One Seamless instance: what the gateway serves (`SeamlessApi`) plus what only the library and
+ * the CLI use.
+ */
+export interface Seamless extends SeamlessApi {
   readonly dataDir: string;
-  readonly metrics: SeamlessMetrics;
-  readonly logger: Logger;
-  /** OpenTelemetry spans (disabled without `tracing.endpoint`). */
-  readonly tracing: Tracing;
-  /** The schema registry (subjects, versions, compatibility, validation modes, governance). */
-  readonly registry: SchemaRegistry;
   /** The backfill coordinator reads use. */
   readonly coordinator: BackfillCoordinator;
-  /** The lease authority for remote workers and the lease API; undefined with `seamless.backfill.store: memory`. */
-  readonly coordinatorService: CoordinatorService | undefined;
-  /** Request budgets of the upstream exchanges (shared with the cluster; the coordinator serves them to workers). */
-  readonly upstreams: UpstreamBudgets;
   /** Live feeds of the datasets configured with `live:`; undefined when none is. */
   readonly live: LiveHub | undefined;
-  /** The read: bars of one dataset over [start, end), with metadata. */
-  fetch(request: FetchRequest): Promise<FetchResult>;
-  coverage(nodeId: string, interval: string | number, range?: TimeRange): Promise<CoverageRange[]>;
-  datasets(): Promise<DatasetListing[]>;
-  /** Starts a backfill job (returns at once); progress via backfillJob/waitBackfill. */
-  backfill(command: BackfillCommand): Promise<JobStatus>;
-  backfillJob(id: string): (JobStatus & { readonly shardList: readonly ShardStatus[] }) | undefined;
-  backfillJobs(): JobStatus[];
   waitBackfill(id: string, signal?: AbortSignal): Promise<JobStatus>;
   subscribe(listener: (event: BackfillEvent) => void): () => void;
-  /** The `seamless.backfill` stream with ids and a replay buffer (the gateway's SSE feed). */
-  readonly events: EventStream<BackfillEvent>;
   import(options: { path: string; nodeId: string; interval: string | number; format?: 'csv' | 'parquet'; schema?: string }): Promise<ImportReport>;
-  /** Archived conformance reports, newest first. */
-  reports(filter: { nodeId?: string; intervalMs?: number; limit?: number }): Promise<ConformanceReport[]>;
-  report(id: string): Promise<ConformanceReport | undefined>;
-  health(): Promise<Record<string, HealthCheck>>;
-  /** The storage failure that makes /readyz red (reason, message, since), if any: no I/O. */
-  storageFailure(): StorageFailure | undefined;
   cacheStats(): CacheStats | undefined;
   close(): Promise<void>;
 }

@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import globals from 'globals';
 
-const folders = ['core', 'provider', 'operations', 'conformance', 'schema', 'backfill', 'sla', 'storage', 'sources', 'observability', 'gateway', 'cli', 'config'];
+const folders = ['core', 'app', 'provider', 'operations', 'conformance', 'schema', 'backfill', 'sla', 'storage', 'sources', 'observability', 'gateway', 'cli', 'config'];
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.seamless/**', 'web/dist/**'] },
@@ -37,10 +37,10 @@ export default tseslint.config(
               group: [`../${other}/*`, `../../${other}/*`, `!../${other}/index.js`, `!../../${other}/index.js`],
               message: `Import ${other} through its index.ts door only.`,
             }))
-            // Dependencies point inward (ARCHITECTURE.md §2): only the CLI uses operations.
-            .concat(folder === 'cli' || folder === 'operations' ? [] : [{
+            // Dependencies point inward (ARCHITECTURE.md §2): only the CLI and the root use operations.
+            .concat(folder === 'cli' || folder === 'app' || folder === 'operations' ? [] : [{
               group: ['../operations/*', '../../operations/*'],
-              message: 'Only cli imports operations; nothing inner depends on it.',
+              message: 'Only cli and app import operations; nothing inner depends on it.',
             }]),
         },
       ],

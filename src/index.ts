@@ -1,11 +1,13 @@
 // seamless-data-provider: the library entry point.
-export { createSeamless, STRATEGIES } from './provider/index.js';
+export { createSeamless } from './app/index.js';
+export { STRATEGIES } from './provider/index.js';
 export {
   SeamlessError, InvalidRequestError, NotFoundError, DataUnavailableError, UpstreamUnavailableError, ConflictError,
   OHLCV_SCHEMA, TICK_SCHEMA, QUOTE_SCHEMA, encodeArrowIpc, decodeArrowIpc, encodeColumnarJson, encodeCsv, fingerprintFrame,
   parseInterval, parseTime, formatInterval, formatTime,
 } from './core/index.js';
 
-export type { Seamless, CreateSeamlessOptions, FetchRequest, FetchResult, ReadMetadata, Strategy } from './provider/index.js';
+export type { Seamless, CreateSeamlessOptions } from './app/index.js';
+export type { FetchRequest, FetchResult, ReadMetadata, Strategy } from './provider/index.js';
 export type { Frame, FrameSchema, TimeRange, ErrorCode } from './core/index.js';
 export type { SeamlessConfig, SeamlessConfigInput } from './config/index.js';

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serveGateway } from '../../src/gateway/index.js';
 import { silentLogger } from '../../src/observability/index.js';
-import { createSeamless } from '../../src/provider/index.js';
+import { createSeamless } from '../../src/app/index.js';
 import { heading, measure, report } from '../harness.js';
 
 const BARS = 100_000;

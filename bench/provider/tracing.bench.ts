@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { silentLogger } from '../../src/observability/index.js';
-import { createSeamless } from '../../src/provider/index.js';
+import { createSeamless } from '../../src/app/index.js';
 import { startOtlpListener } from '../../test/harness/otlp-listener.js';
 import { heading, measure, report } from '../harness.js';
 

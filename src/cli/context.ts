@@ -1,8 +1,9 @@
 /**
  * What a command may touch of its process: output streams, the environment and the exit code.
  * `processContext()` is the only place the CLI reads `process.*`; tests and `main()` can pass
- * their own context instead.
+ * their own context instead. The environment comes from config (the only reader of `process.env`).
  */
+import { processEnvironment } from '../config/index.js';
 
 export interface OutputStream {
   write(text: string): boolean;
@@ -24,7 +25,7 @@ export interface CliContext {
 }
 
 export function processContext(): CliContext {
-  const env = process.env;
+  const env = processEnvironment();
   return {
     stdout: process.stdout,
     stderr: process.stderr,

@@ -5,7 +5,7 @@
  */
 import { serveGateway } from '../gateway/index.js';
 import type { RunningGateway } from '../gateway/index.js';
-import type { Seamless } from '../provider/index.js';
+import type { Seamless } from '../app/index.js';
 import type { CliContext } from './context.js';
 
 /** Binds the gateway; `check` runs first (e.g. a precondition), and any failure closes Seamless. */

@@ -6,7 +6,7 @@
  * series whose target went down (stale) counts as missing.
  */
 import { EXPECTED_SERIES } from '../observability/index.js';
-import type { HealthCheck } from '../provider/index.js';
+import type { HealthCheck } from '../app/index.js';
 
 /** How long each Prometheus API call may take. */
 export const PROMETHEUS_TIMEOUT_MS = 5_000;

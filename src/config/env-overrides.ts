@@ -40,6 +40,14 @@ export const ENV_KEYS: Readonly<Record<string, string>> = Object.freeze({
 /** Variables that are read elsewhere and are not config keys. */
 const NON_KEY_VARS = new Set(['SEAMLESS_CONFIG', 'SEAMLESS_API_KEY', 'SEAMLESS_DEBUG']);
 
+/**
+ * The environment of this process (the one read of `process.env` in Seamless: only config reads
+ * it). The CLI passes it to `loadConfig` and reads SEAMLESS_API_KEY and SEAMLESS_DEBUG from it.
+ */
+export function processEnvironment(): Readonly<Record<string, string | undefined>> {
+  return process.env;
+}
+
 /** Applies the overrides found in `env` onto `target` (a plain object tree), in place. */
 export function applyEnvOverrides(target: Record<string, unknown>, env: Readonly<Record<string, string | undefined>>): string[] {
   const applied: string[] = [];

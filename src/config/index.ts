@@ -5,7 +5,7 @@ export {
 } from './config-schema.js';
 export { loadConfig, DEFAULT_CONFIG_FILE } from './load-config.js';
 export { demoConfig, DEMO_DATASETS } from './demo-config.js';
-export { ENV_KEYS, applyEnvOverrides } from './env-overrides.js';
+export { ENV_KEYS, applyEnvOverrides, processEnvironment } from './env-overrides.js';
 
 export type { SeamlessConfig, SeamlessConfigInput, DatasetConfig, SourceConfig, ApiKeyConfig } from './config-schema.js';
 export type { LiveFeedConfig } from './config-schema.js';

@@ -39,6 +39,8 @@ export interface LoadedConfig {
   readonly file: string | undefined;
   /** Absolute data directory. */
   readonly dataDir: string;
+  /** SEAMLESS_API_KEY: this process's key for a coordinator at `seamless.backfill.endpoint` that requires keys. */
+  readonly coordinatorKey: string | undefined;
 }
 
 export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
@@ -80,7 +82,8 @@ export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
   // A relative data directory is relative to the working directory, as users type it.
   const dataDir = isAbsolute(config.dataDir) ? config.dataDir : resolve(process.cwd(), config.dataDir);
   checkDataDir(dataDir);
-  return Object.freeze({ config: deepFreeze(config), file, dataDir });
+  const coordinatorKey = env.SEAMLESS_API_KEY === undefined || env.SEAMLESS_API_KEY === '' ? undefined : env.SEAMLESS_API_KEY;
+  return Object.freeze({ config: deepFreeze(config), file, dataDir, coordinatorKey });
 }
 
 /**

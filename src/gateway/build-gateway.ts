@@ -6,7 +6,7 @@ import Fastify, { LogController } from 'fastify';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { NotFoundError } from '../core/index.js';
 import { LOGGER_NAMES } from '../observability/index.js';
-import type { Seamless } from '../provider/index.js';
+import type { SeamlessApi as Seamless } from './seamless-api.js';
 import { createKeyVerifier } from './api-keys.js';
 import { registerAuth, callerName } from './auth.js';
 import { sendError } from './error-reply.js';

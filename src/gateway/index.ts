@@ -6,6 +6,7 @@ export { FORMATS, ARROW_STREAM_TYPE } from './routes/bars-route.js';
 export { MAX_WORKER_PAUSE_MS } from './routes/upstream-routes.js';
 
 export type { Gateway, GatewayDeps } from './build-gateway.js';
+export type { SeamlessApi, BackfillCommand, HealthCheck } from './seamless-api.js';
 export type { RunningGateway, ServeOptions } from './serve-gateway.js';
 export type { Identity, KeyVerifier, NewApiKey, Scope } from './api-keys.js';
 export type { Format } from './routes/bars-route.js';

@@ -5,7 +5,7 @@
  */
 import { isIP } from 'node:net';
 import { InvalidRequestError } from '../core/index.js';
-import type { Seamless } from '../provider/index.js';
+import type { SeamlessApi as Seamless } from './seamless-api.js';
 import { legacyWorkerKeyWarnings } from './api-keys.js';
 import { buildGateway } from './build-gateway.js';
 import type { Gateway } from './build-gateway.js';

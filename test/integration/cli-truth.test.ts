@@ -15,8 +15,8 @@ import { demoConfig } from '../../src/config/index.js';
 import { serveGateway } from '../../src/gateway/index.js';
 import type { RunningGateway } from '../../src/gateway/index.js';
 import { silentLogger } from '../../src/observability/index.js';
-import { createSeamless } from '../../src/provider/index.js';
-import type { Seamless } from '../../src/provider/index.js';
+import { createSeamless } from '../../src/app/index.js';
+import type { Seamless } from '../../src/app/index.js';
 import { CLI_TEST_TIMEOUT_MS } from '../helpers/cli-timeout.js';
 
 const BIN = fileURLToPath(new URL('../../bin/seamless.js', import.meta.url));

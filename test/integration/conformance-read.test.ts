@@ -4,8 +4,8 @@ import type { SeamlessConfigInput } from '../../src/config/index.js';
 import { serveGateway } from '../../src/gateway/index.js';
 import type { RunningGateway } from '../../src/gateway/index.js';
 import { silentLogger } from '../../src/observability/index.js';
-import { createSeamless } from '../../src/provider/index.js';
-import type { Seamless } from '../../src/provider/index.js';
+import { createSeamless } from '../../src/app/index.js';
+import type { Seamless } from '../../src/app/index.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 const DEFECTS_4H = '/v1/bars?node=ohlcv:demo:DEFECTS&interval=1m&start=2024-03-01T00:00:00Z&end=2024-03-01T04:00:00Z';

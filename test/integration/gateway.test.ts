@@ -3,8 +3,8 @@ import { decodeArrowIpc } from '../../src/core/index.js';
 import { generateApiKey, serveGateway } from '../../src/gateway/index.js';
 import type { RunningGateway } from '../../src/gateway/index.js';
 import { silentLogger } from '../../src/observability/index.js';
-import { createSeamless } from '../../src/provider/index.js';
-import type { Seamless } from '../../src/provider/index.js';
+import { createSeamless } from '../../src/app/index.js';
+import type { Seamless } from '../../src/app/index.js';
 import { demoConfig } from '../../src/config/index.js';
 import { tempDir } from '../helpers/temp-dir.js';
 

@@ -8,8 +8,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSeamless } from '../../src/provider/index.js';
-import type { Seamless } from '../../src/provider/index.js';
+import { createSeamless } from '../../src/app/index.js';
+import type { Seamless } from '../../src/app/index.js';
 import { silentLogger } from '../../src/observability/index.js';
 import { freePort } from '../harness/leftovers.js';
 import { postgresAvailable, startPostgresServer } from '../harness/postgres-server.js';

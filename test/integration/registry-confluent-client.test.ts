@@ -11,8 +11,8 @@ import { demoConfig } from '../../src/config/index.js';
 import { generateApiKey, serveGateway } from '../../src/gateway/index.js';
 import type { RunningGateway } from '../../src/gateway/index.js';
 import { silentLogger } from '../../src/observability/index.js';
-import { createSeamless } from '../../src/provider/index.js';
-import type { Seamless } from '../../src/provider/index.js';
+import { createSeamless } from '../../src/app/index.js';
+import type { Seamless } from '../../src/app/index.js';
 import { SHIPPED_SCHEMAS } from '../../src/schema/index.js';
 import { tempDir } from '../helpers/temp-dir.js';
 

@@ -9,8 +9,8 @@ import { demoConfig } from '../../src/config/index.js';
 import { generateApiKey, serveGateway } from '../../src/gateway/index.js';
 import type { RunningGateway } from '../../src/gateway/index.js';
 import { silentLogger } from '../../src/observability/index.js';
-import { createSeamless } from '../../src/provider/index.js';
-import type { Seamless } from '../../src/provider/index.js';
+import { createSeamless } from '../../src/app/index.js';
+import type { Seamless } from '../../src/app/index.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 const CONFLUENT_TYPE = 'application/vnd.schemaregistry.v1+json';

@@ -9,8 +9,8 @@ import { createRemotePermitAuthority } from '../../src/backfill/index.js';
 import { generateApiKey, serveGateway } from '../../src/gateway/index.js';
 import type { RunningGateway } from '../../src/gateway/index.js';
 import { silentLogger } from '../../src/observability/index.js';
-import { createSeamless } from '../../src/provider/index.js';
-import type { Seamless } from '../../src/provider/index.js';
+import { createSeamless } from '../../src/app/index.js';
+import type { Seamless } from '../../src/app/index.js';
 import { createUpstreamBudgets } from '../../src/sources/index.js';
 import { tempDir } from '../helpers/temp-dir.js';
 

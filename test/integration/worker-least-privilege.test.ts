@@ -14,8 +14,8 @@ import type { BackfillEvent, ShardUpload } from '../../src/backfill/index.js';
 import { MAX_WORKER_PAUSE_MS, buildGateway, generateApiKey, legacyWorkerKeyWarnings } from '../../src/gateway/index.js';
 import type { Gateway } from '../../src/gateway/index.js';
 import { silentLogger } from '../../src/observability/index.js';
-import { createSeamless } from '../../src/provider/index.js';
-import type { Seamless } from '../../src/provider/index.js';
+import { createSeamless } from '../../src/app/index.js';
+import type { Seamless } from '../../src/app/index.js';
 import { createSyntheticSource } from '../../src/sources/index.js';
 import { tempDir } from '../helpers/temp-dir.js';
 

@@ -5,7 +5,7 @@
  */
 import type { Command } from 'commander';
 import { InvalidRequestError, formatTime, isSeamlessError } from '../../core/index.js';
-import type { Seamless } from '../../provider/index.js';
+import type { Seamless } from '../../app/index.js';
 import { writeLine } from '../context.js';
 import type { CliContext } from '../context.js';
 import { addRemoteOptions, gatewayClient, openSeamless } from '../options.js';

@@ -11,7 +11,7 @@
 import type { Command } from 'commander';
 import { isSeamlessError } from '../../core/index.js';
 import { loadConfig } from '../../config/index.js';
-import type { HealthCheck } from '../../provider/index.js';
+import type { HealthCheck } from '../../app/index.js';
 import { writeLine } from '../context.js';
 import type { CliContext } from '../context.js';
 import { parseGatewayUrl } from '../gateway-client.js';

@@ -5,7 +5,7 @@
  * body, turning it back into our codes (the gateway client reads only our own error body).
  */
 import { NotFoundError, UpstreamUnavailableError } from '../../core/index.js';
-import type { Seamless } from '../../provider/index.js';
+import type { Seamless } from '../../app/index.js';
 import type {
   AuditEntry, CompatibilityMode, CompatibilityResult, Promotion, ValidationMode, VersionRef,
 } from '../../schema/index.js';

@@ -3,7 +3,7 @@
  * request on stdout (logs go to stderr); SIGINT/SIGTERM close the gateway, then storage.
  */
 import type { Command } from 'commander';
-import type { Seamless } from '../../provider/index.js';
+import type { Seamless } from '../../app/index.js';
 import { writeLine } from '../context.js';
 import { serveUntilSignal, startGateway } from '../gateway-lifecycle.js';
 import type { CliContext } from '../context.js';

@@ -15,7 +15,7 @@ import { loadConfig } from '../../config/index.js';
 import type { SeamlessConfig } from '../../config/index.js';
 import type { UpstreamBudgets } from '../../sources/index.js';
 import { LOGGER_NAMES, createLogger, createTracing } from '../../observability/index.js';
-import { composeSources, composeUpstreamBudgets } from '../../provider/index.js';
+import { composeSources, composeUpstreamBudgets } from '../../app/index.js';
 import { writeLine } from '../context.js';
 import type { CliContext } from '../context.js';
 import { integerOption } from '../options.js';

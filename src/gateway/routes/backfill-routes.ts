@@ -4,7 +4,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { InvalidRequestError, NotFoundError } from '../../core/index.js';
 import type { JobStatus, ShardPriority } from '../../backfill/index.js';
-import type { Seamless } from '../../provider/index.js';
+import type { SeamlessApi as Seamless } from '../seamless-api.js';
 import { validateNodeId } from '../../provider/index.js';
 import { callerName } from '../auth.js';
 

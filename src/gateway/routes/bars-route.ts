@@ -6,7 +6,8 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Frame } from '../../core/index.js';
 import { DOMAINS, STRATEGIES, validateNodeId } from '../../provider/index.js';
-import type { ReadMetadata, Seamless } from '../../provider/index.js';
+import type { ReadMetadata } from '../../provider/index.js';
+import type { SeamlessApi as Seamless } from '../seamless-api.js';
 import { callerName } from '../auth.js';
 import { frameBody } from '../frame-body.js';
 import { booleanParam, enumParam, optionalParam, requiredParam } from '../query-params.js';

@@ -4,7 +4,7 @@
 import type { FastifyInstance } from 'fastify';
 import { formatInterval, parseInterval, parseTime } from '../../core/index.js';
 import { validateNodeId } from '../../provider/index.js';
-import type { Seamless } from '../../provider/index.js';
+import type { SeamlessApi as Seamless } from '../seamless-api.js';
 import { optionalParam, requiredParam } from '../query-params.js';
 import type { Query } from '../query-params.js';
 

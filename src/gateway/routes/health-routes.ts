@@ -4,7 +4,7 @@
  * I/O), GET /metrics. All three are open (no key), as probes and Prometheus scrapers expect.
  */
 import type { FastifyInstance } from 'fastify';
-import type { Seamless } from '../../provider/index.js';
+import type { SeamlessApi as Seamless } from '../seamless-api.js';
 
 export function healthRoutes(app: FastifyInstance, seamless: Pick<Seamless, 'health' | 'storageFailure' | 'metrics'>, isReady: () => boolean): void {
   app.get('/healthz', async (_request, reply) => {

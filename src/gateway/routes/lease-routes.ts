@@ -27,7 +27,7 @@ import {
   DEFAULT_LEASE_MS, SHARD_UPLOAD_CONTENT_TYPE, StaleLeaseError, decodeShardUpload,
 } from '../../backfill/index.js';
 import type { LeaseAuthority, KnownEmptyEvidence, KnownEmptyProvenance, LeaseTokenInput, ShardRecord } from '../../backfill/index.js';
-import type { Seamless } from '../../provider/index.js';
+import type { SeamlessApi as Seamless } from '../seamless-api.js';
 import { callerName } from '../auth.js';
 import { jobBody, startJob } from './backfill-routes.js';
 import { requiredParam } from '../query-params.js';

@@ -8,7 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import { InvalidRequestError, NotFoundError, formatInterval, parseInterval } from '../../core/index.js';
 import type { ConformanceReport } from '../../conformance/index.js';
 import { REPORT_URI_PREFIX, validateNodeId } from '../../provider/index.js';
-import type { Seamless } from '../../provider/index.js';
+import type { SeamlessApi as Seamless } from '../seamless-api.js';
 import { optionalParam } from '../query-params.js';
 import type { Query } from '../query-params.js';
 

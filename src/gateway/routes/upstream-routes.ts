@@ -19,7 +19,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AbortedError, InvalidRequestError } from '../../core/index.js';
-import type { Seamless } from '../../provider/index.js';
+import type { SeamlessApi as Seamless } from '../seamless-api.js';
 import type { UpstreamBudget } from '../../sources/index.js';
 import { callerHas } from '../auth.js';
 

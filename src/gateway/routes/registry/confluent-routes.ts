@@ -7,7 +7,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { InvalidRequestError, NotFoundError } from '../../../core/index.js';
-import type { Seamless } from '../../../provider/index.js';
+import type { SeamlessApi as Seamless } from '../../seamless-api.js';
 import { COMPATIBILITY_MODES, SchemaDocumentError } from '../../../schema/index.js';
 import type { CompatibilityMode, ListOptions, SchemaRegistry, SchemaVersion, VersionRef } from '../../../schema/index.js';
 import { callerName } from '../../auth.js';

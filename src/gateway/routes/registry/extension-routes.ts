@@ -6,7 +6,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { InvalidRequestError, NotFoundError } from '../../../core/index.js';
-import type { Seamless } from '../../../provider/index.js';
+import type { SeamlessApi as Seamless } from '../../seamless-api.js';
 import { VALIDATION_MODES } from '../../../schema/index.js';
 import type { ValidationMode } from '../../../schema/index.js';
 import { callerName } from '../../auth.js';

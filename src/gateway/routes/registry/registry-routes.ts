@@ -6,7 +6,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { NotFoundError } from '../../../core/index.js';
-import type { Seamless } from '../../../provider/index.js';
+import type { SeamlessApi as Seamless } from '../../seamless-api.js';
 import { CONFLUENT_CONTENT_TYPE, sendConfluentError } from './confluent-errors.js';
 import { confluentRoutes } from './confluent-routes.js';
 import { extensionRoutes } from './extension-routes.js';

@@ -6,7 +6,7 @@
  */
 import type { Logger } from '../observability/index.js';
 import type { StorageFailure, WalFinding } from '../storage/index.js';
-import type { HealthCheck } from './create-seamless.js';
+import type { HealthCheck } from '../gateway/index.js';
 
 export interface StorageHealthSource {
   failure(): StorageFailure | undefined;

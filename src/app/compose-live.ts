@@ -11,10 +11,8 @@ import type { Logger, SeamlessMetrics } from '../observability/index.js';
 import { createCcxtProFeed, createWebSocketFeed } from '../sources/index.js';
 import type { LiveFeed, LiveFeedCommonOptions } from '../sources/index.js';
 import type { BarStore, DatasetKey } from '../storage/index.js';
-import type { DatasetCatalog } from './dataset-catalog.js';
-import { createLiveHub } from './live/live-hub.js';
-import type { LiveDatasetSpec, LiveHub } from './live/live-hub.js';
-import type { GapRecovery } from './live/gap-recovery.js';
+import { createLiveHub } from '../provider/index.js';
+import type { DatasetCatalog, GapRecovery, LiveDatasetSpec, LiveHub } from '../provider/index.js';
 
 export interface LiveDeps {
   readonly config: SeamlessConfig['live'];

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { InvalidRequestError } from '../../../src/core/index.js';
 import { loadConfig } from '../../../src/config/index.js';
 import type { SeamlessConfigInput } from '../../../src/config/index.js';
-import { composeSources, composeUpstreamBudgets } from '../../../src/provider/index.js';
+import { composeSources, composeUpstreamBudgets } from '../../../src/app/index.js';
 import { createMemoryBudgetStore, createStorePermitAuthority, createUpstreamBudgets } from '../../../src/sources/index.js';
 
 function configOf(input: SeamlessConfigInput) {

@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../../helpers/temp-dir.js';
-import { createSeamless } from '../../../src/provider/index.js';
+import { createSeamless } from '../../../src/app/index.js';
 import { silentLogger } from '../../../src/observability/index.js';
 
 const NODE = 'ohlcv:test:SUSPENDED';

@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { InvalidRequestError } from '../../../src/core/index.js';
 import { silentLogger } from '../../../src/observability/index.js';
-import { RemoteCoordinatorStorageError, createSeamless } from '../../../src/provider/index.js';
+import { RemoteCoordinatorStorageError } from '../../../src/provider/index.js';
+import { createSeamless } from '../../../src/app/index.js';
 import { tempDir } from '../../helpers/temp-dir.js';
 
 describe('a gateway whose coordinator is another process', () => {

@@ -17,8 +17,8 @@ import type { IngestFinding } from '../conformance/index.js';
 import type { SeamlessConfig } from '../config/index.js';
 import type { Logger, SeamlessMetrics, Tracing } from '../observability/index.js';
 import type { BarStore } from '../storage/index.js';
-import type { HealthCheck } from './create-seamless.js';
-import { RemoteCoordinatorStorageError } from './errors.js';
+import type { HealthCheck } from '../gateway/index.js';
+import { RemoteCoordinatorStorageError } from '../provider/index.js';
 
 export interface BackfillParts {
   readonly coordinator: BackfillCoordinator;

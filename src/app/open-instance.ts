@@ -1,0 +1,162 @@
+/**
+ * Opens the parts of one Seamless instance, in order, each registering its close on the
+ * instance's `ResourceStack` as it opens: tracing, storage, the schema registry, the upstream
+ * budgets and sources, the backfill coordinator (and the storage watch that fails its jobs), the
+ * event feed, the response cache's invalidation, live feeds, then the read path. A failure at any
+ * stage leaves the stack holding exactly what was opened; the caller unwinds it in reverse.
+ */
+import { resolve } from 'node:path';
+import type { Clock, ResourceStack } from '../core/index.js';
+import type { SeamlessConfig } from '../config/index.js';
+import { createConformancePipeline } from '../conformance/index.js';
+import { LOGGER_NAMES, createMetrics, createTracing } from '../observability/index.js';
+import type { EventStream, Logger, SeamlessMetrics, Tracing } from '../observability/index.js';
+import type { BackfillEvent } from '../backfill/index.js';
+import { createDriftDetector, createSchemaRegistry, registerShippedSchemas } from '../schema/index.js';
+import type { SchemaRegistry } from '../schema/index.js';
+import type { BarSource, UpstreamBudgets } from '../sources/index.js';
+import type { SlaPolicySet } from '../sla/index.js';
+import type { BarStore } from '../storage/index.js';
+import {
+  createConformanceStage, createDataProvider, createDatasetCatalog, createFindingsIndex, createResponseCache,
+  createSlaStage, datasetKeyPrefix, watchWrites,
+} from '../provider/index.js';
+import type { DataProvider, DatasetCatalog, LiveHub, ResponseCache } from '../provider/index.js';
+import { composeSources, composeUpstreamBudgets } from './compose-sources.js';
+import { composeStorage } from './compose-storage.js';
+import type { StorageParts } from './compose-storage.js';
+import { watchStorageHealth } from './storage-health.js';
+import { DISTRIBUTED_COORDINATOR_LOGS, REMOTE_COORDINATOR_LOGS, createBackfillEventFeed } from './backfill-event-feed.js';
+import { composeBackfill } from './compose-backfill.js';
+import type { BackfillParts } from './compose-backfill.js';
+import { composeLive } from './compose-live.js';
+
+export interface InstanceDeps {
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** SEAMLESS_API_KEY (config/env-overrides): this process's key for a coordinator at `seamless.backfill.endpoint`. */
+  readonly coordinatorKey: string | undefined;
+  readonly slaPolicies: SlaPolicySet | undefined;
+}
+
+/** What an open instance is made of (the façade of create-seamless.ts serves from these). */
+export interface InstanceParts {
+  readonly metrics: SeamlessMetrics;
+  readonly tracing: Tracing;
+  readonly db: StorageParts;
+  /** The bar store every write of this process goes through (reloads the dataset's findings). */
+  readonly store: BarStore;
+  readonly registry: SchemaRegistry;
+  readonly upstreams: UpstreamBudgets;
+  readonly sources: ReadonlyMap<string, BarSource>;
+  readonly catalog: DatasetCatalog;
+  readonly backfill: BackfillParts;
+  readonly events: EventStream<BackfillEvent>;
+  readonly cache: ResponseCache | undefined;
+  readonly live: LiveHub | undefined;
+  readonly provider: DataProvider;
+}
+
+export async function openInstance(config: SeamlessConfig, dataDir: string, deps: InstanceDeps, resources: ResourceStack): Promise<InstanceParts> {
+  const { clock, logger, coordinatorKey } = deps;
+  const metrics = createMetrics();
+  const tracing = resources.adopt(createTracing({
+    serviceName: config.tracing.serviceName, exportDelayMs: config.tracing.exportDelayMs,
+    ...(config.tracing.endpoint ? { endpoint: config.tracing.endpoint } : {}),
+  }), (t) => t.shutdown());
+  const db = resources.adopt(await composeStorage(config.storage, dataDir, clock), (d) => d.close());
+  const findingsIndex = createFindingsIndex(db.findings);
+  // Every write of this process (backfill, uploads, imports, live) reloads the dataset's findings.
+  const store = watchWrites(db.bars, findingsIndex);
+  const registry = createSchemaRegistry({
+    store: db.registry,
+    clock,
+    defaults: {
+      compatibility: config.schema_registry.compatibility,
+      validationMode: config.schema_registry.validation_mode,
+      canaryWindowMs: config.schema_registry.canary_window_ms,
+    },
+    docsDir: resolve(dataDir, config.schema_registry.docs_dir),
+  });
+  // The shipped OHLCV, tick and quote schemas are registered at first start (idempotent).
+  await registerShippedSchemas(registry);
+
+  // Exchange request budgets: shared with the coordinator or the etcd cluster (compose-sources.ts).
+  const upstreams = resources.adopt(
+    composeUpstreamBudgets(config.seamless.backfill, coordinatorKey ? { apiKey: coordinatorKey } : {}),
+    (u) => u.close(),
+  );
+  const sources = await composeSources(config.sources, { upstreams, clock, metrics });
+  const catalog = createDatasetCatalog(config.datasets, sources, store);
+  const backfillLogger = logger.child({ name: LOGGER_NAMES.backfill });
+  const backfill = resources.adopt(await composeBackfill({
+    config: config.seamless.backfill, store, embeddedLeases: db.leases,
+    resolveTarget: (nodeId, intervalMs) => {
+      const d = catalog.configured(nodeId, intervalMs);
+      return d?.source ? { dataset: d.dataset, schema: d.schema, source: d.source } : undefined;
+    },
+    onFindings: (findings) => findingsIndex.added(findings),
+    clock, logger: backfillLogger, metrics, tracing,
+    ...(coordinatorKey ? { apiKey: coordinatorKey } : {}),
+  }), (b) => b.close());
+  const { coordinator } = backfill;
+  resources.defer(watchStorageHealth(db, logger.child({ name: LOGGER_NAMES.storage }), (reason) => backfill.failRunning(reason)));
+  // Events: the seamless.backfill feed (replay buffer, logs, NATS JetStream when configured).
+  const eventFeed = resources.adopt(await createBackfillEventFeed({
+    source: coordinator, logger: backfillLogger, clock, nats: config.seamless.events.nats,
+    loggedBySource: backfill.distributed ? DISTRIBUTED_COORDINATOR_LOGS : REMOTE_COORDINATOR_LOGS,
+  }), (f) => f.close());
+  const cache = config.cache.enabled
+    ? createResponseCache(config.cache, clock, {
+      onEvict: (reason) => metrics.cacheEvictions.inc({ reason }),
+      onSize: (entries, bytes) => {
+        metrics.cacheEntries.set(entries);
+        metrics.cacheBytes.set(bytes);
+      },
+    })
+    : undefined;
+  // Rows written by backfill may replace cached bars (upserts): drop overlapping segments.
+  if (cache) {
+    resources.defer(coordinator.subscribe((event) => {
+      if (event.type === 'completed' && event.rowsWritten > 0) {
+        cache.invalidate(datasetKeyPrefix(event.nodeId, event.intervalMs), { start: event.start, end: event.end });
+      }
+    }));
+  }
+  // Live feeds (after the coordinator: gaps are backfilled through it; closed before it and
+  // storage: its last write-through needs storage, its gap waits end). Closed bars written
+  // through replace what cached reads of their range hold.
+  const composedLive = composeLive({
+    config: config.live, datasets: config.datasets, catalog, store, coordinator, clock, metrics,
+    backfillSuspended: config.seamless.backfill.suspended,
+    logger: logger.child({ name: LOGGER_NAMES.live }),
+    onWritten: (dataset, range) => cache?.invalidate(datasetKeyPrefix(dataset.nodeId, dataset.intervalMs), range),
+  });
+  const live = composedLive === undefined ? undefined : resources.adopt(composedLive, (l) => l.close());
+  const cf = config.seamless.conformance;
+  const conformance = cf.enabled
+    ? createConformanceStage({
+      pipeline: createConformancePipeline({
+        priceJumpMaxAbsLogReturn: cf.priceJumpMaxAbsLogReturn,
+        stalePriceMinRun: cf.stalePriceMinRun,
+        wideSpreadMaxRelative: cf.wideSpreadMaxRelative,
+        completenessWindowBars: cf.completenessWindowBars,
+      }),
+      mode: cf.mode, registry, drift: createDriftDetector(), archive: db.reports, findings: findingsIndex,
+      clock, metrics, logger: logger.child({ name: LOGGER_NAMES.conformance }),
+    })
+    : undefined;
+  const slaStage = deps.slaPolicies
+    ? resources.adopt(createSlaStage(deps.slaPolicies, { clock, metrics, logger: logger.child({ name: LOGGER_NAMES.sla }) }), (s) => s.close())
+    : undefined;
+  const provider = createDataProvider({
+    store, catalog, coordinator, cache, clock, logger: logger.child({ name: LOGGER_NAMES.provider }), metrics,
+    maxBars: config.limits.maxBars, maxInflightReadBars: config.limits.maxInflightReadBars, syncBudgetMs: config.seamless.backfill.syncBudgetMs, backfillSuspended: config.seamless.backfill.suspended,
+    liveWaitMs: config.live.waitMs,
+    ...(conformance ? { conformance } : {}),
+    ...(slaStage ? { sla: slaStage } : {}),
+    tracing,
+    live,
+  });
+  return { metrics, tracing, db, store, registry, upstreams, sources, catalog, backfill, events: eventFeed.events, cache, live, provider };
+}

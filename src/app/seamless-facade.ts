@@ -1,0 +1,128 @@
+/**
+ * The instance `createSeamless` returns, served from the parts open-instance.ts opened: reads,
+ * coverage, backfill jobs, imports, reports and the health checks. `close` is handed in (the
+ * unwinding of the instance's resource stack) and runs once.
+ */
+import { InvalidRequestError, frameSchemaByName, parseInterval, parseTime } from '../core/index.js';
+import type { SeamlessConfig } from '../config/index.js';
+import type { Logger } from '../observability/index.js';
+import { importFile } from '../sources/index.js';
+import type { HealthCheck } from '../gateway/index.js';
+import { BackfillSuspendedError, UnknownDatasetError, datasetKeyPrefix } from '../provider/index.js';
+import type { ResolvedDataset } from '../provider/index.js';
+import { storageCheck } from './storage-health.js';
+import type { Seamless } from './create-seamless.js';
+import type { InstanceParts } from './open-instance.js';
+
+/** How long `health()` waits for one upstream's answer. */
+const UPSTREAM_HEALTH_TIMEOUT_MS = 5_000;
+
+export function seamlessFacade(config: SeamlessConfig, dataDir: string, logger: Logger, parts: InstanceParts, close: () => Promise<void>): Seamless {
+  const { metrics, tracing, db, store, registry, upstreams, sources, catalog, backfill, events, cache, live, provider } = parts;
+  const { coordinator } = backfill;
+
+  async function resolveOrThrow(nodeId: string, interval: string | number): Promise<ResolvedDataset> {
+    if (typeof nodeId !== 'string' || nodeId.length === 0) throw new InvalidRequestError('node', 'is required');
+    const intervalMs = parseInterval(interval, 'interval');
+    const resolved = await catalog.resolve(nodeId, intervalMs);
+    if (!resolved) throw new UnknownDatasetError(nodeId, intervalMs);
+    return resolved;
+  }
+
+  let closed = false;
+  return {
+    config,
+    dataDir,
+    metrics,
+    logger,
+    tracing,
+    registry,
+    coordinator,
+    leaseAuthority: backfill.leaseAuthority,
+    upstreams,
+    live,
+    fetch: (request) => provider.fetch(request),
+    reports: (filter) => db.reports.list(filter),
+    report: (id) => db.reports.get(id),
+
+    async coverage(nodeId, interval, range) {
+      const resolved = await resolveOrThrow(nodeId, interval);
+      return store.coverage(resolved.dataset, range);
+    },
+
+    datasets: () => catalog.list(),
+
+    async backfill(command) {
+      const resolved = await resolveOrThrow(command.nodeId, command.interval);
+      const start = parseTime(command.start, 'start');
+      const end = parseTime(command.end, 'end');
+      if (end <= start) throw new InvalidRequestError('end', `must be after start (${start})`, { start, end });
+      if (!resolved.source) throw new InvalidRequestError('node', `dataset ${command.nodeId} has no upstream source to backfill from`);
+      if (config.seamless.backfill.suspended) throw new BackfillSuspendedError();
+      const job = coordinator.submit({
+        target: { dataset: resolved.dataset, schema: resolved.schema, source: resolved.source },
+        ranges: [{ start, end }],
+        requestedBy: command.requestedBy ?? 'library',
+        priority: command.priority ?? 'background',
+      });
+      return job.status();
+    },
+
+    backfillJob(id) {
+      const status = coordinator.job(id);
+      if (!status) return undefined;
+      return { ...status, shardList: coordinator.shards(id) ?? [] };
+    },
+
+    backfillJobs: () => coordinator.jobs(),
+    waitBackfill: (id, signal) => coordinator.wait(id, signal),
+    subscribe: (listener) => coordinator.subscribe(listener),
+    events,
+
+    async import(opts) {
+      const intervalMs = parseInterval(opts.interval, 'interval');
+      if (typeof opts.nodeId !== 'string' || opts.nodeId.length === 0) throw new InvalidRequestError('node', 'is required');
+      const resolved = await catalog.resolve(opts.nodeId, intervalMs);
+      const schemaName = opts.schema ?? resolved?.schema.name ?? 'ohlcv';
+      const schema = frameSchemaByName(schemaName);
+      if (!schema) throw new InvalidRequestError('schema', `unknown schema "${schemaName}"; one of ohlcv, tick, quote`);
+      const report = await importFile({ path: opts.path, ...(opts.format ? { format: opts.format } : {}), dataset: { nodeId: opts.nodeId, intervalMs }, schema, store });
+      cache?.invalidate(datasetKeyPrefix(opts.nodeId, intervalMs));
+      return report;
+    },
+
+    async health() {
+      const checks: Record<string, HealthCheck> = {};
+      try {
+        await store.ping();
+        checks.storage = storageCheck(db, store.engine) ?? { ok: true, detail: store.engine };
+      } catch (error) {
+        checks.storage = storageCheck(db, store.engine) ?? { ok: false, detail: error instanceof Error ? error.message : String(error) };
+      }
+      checks.coordinator = closed ? { ok: false, detail: 'closed' } : await backfill.health();
+      if (config.seamless.backfill.suspended) checks.backfill = { ok: true, detail: 'suspended (seamless.backfill.suspended): reads answer from storage, no backfill' };
+      try {
+        checks.registry = { ok: true, detail: `${(await registry.subjects()).length} subjects` };
+      } catch (error) {
+        checks.registry = { ok: false, detail: error instanceof Error ? error.message : String(error) };
+      }
+      for (const [name, source] of sources) {
+        if (!source.health) continue;
+        checks[`upstream:${name}`] = await source.health(AbortSignal.timeout(UPSTREAM_HEALTH_TIMEOUT_MS)).catch((error: unknown) => ({
+          ok: false, detail: error instanceof Error ? error.message : String(error),
+        }));
+      }
+      for (const [name, check] of Object.entries(live?.health() ?? {})) checks[`live:${name}`] = check;
+      return checks;
+    },
+
+    storageFailure: () => db.failure(),
+
+    cacheStats: () => cache?.stats(),
+
+    close() {
+      closed = true;
+      return close();
+    },
+  };
+}

@@ -1,0 +1,60 @@
+/**
+ * `SeamlessApi`: what the gateway serves of one Seamless instance. The gateway declares the
+ * surface it needs (the composition root in `src/app` builds an instance that has it), so the
+ * HTTP layer never imports the root that builds it: `app` → `gateway`, never the reverse.
+ * Routes take the two or three members they use (`Pick<SeamlessApi, …>`).
+ */
+import type { TimeRange } from '../core/index.js';
+import type { BackfillEvent, LeaseAuthority, JobStatus, ShardPriority, ShardStatus } from '../backfill/index.js';
+import type { SeamlessConfig } from '../config/index.js';
+import type { ConformanceReport } from '../conformance/index.js';
+import type { EventStream, Logger, SeamlessMetrics, Tracing } from '../observability/index.js';
+import type { DatasetListing, FetchRequest, FetchResult } from '../provider/index.js';
+import type { SchemaRegistry } from '../schema/index.js';
+import type { UpstreamBudgets } from '../sources/index.js';
+import type { CoverageRange, StorageFailure } from '../storage/index.js';
+
+export interface BackfillCommand {
+  readonly nodeId: string;
+  readonly interval: string | number;
+  readonly start: string | number;
+  readonly end: string | number;
+  readonly requestedBy?: string;
+  /** `read` when a read waits on the job (a gateway's remote coordinator passes it on); default `background`. */
+  readonly priority?: ShardPriority;
+}
+
+export interface HealthCheck {
+  readonly ok: boolean;
+  readonly detail?: string;
+}
+
+export interface SeamlessApi {
+  readonly config: SeamlessConfig;
+  readonly metrics: SeamlessMetrics;
+  readonly logger: Logger;
+  /** OpenTelemetry spans (disabled without `tracing.endpoint`). */
+  readonly tracing: Tracing;
+  /** The schema registry (subjects, versions, compatibility, validation modes, governance). */
+  readonly registry: SchemaRegistry;
+  /** The lease authority for remote workers and the lease API; undefined with `seamless.backfill.store: memory`. */
+  readonly leaseAuthority: LeaseAuthority | undefined;
+  /** Request budgets of the upstream exchanges (shared with the cluster; the coordinator serves them to workers). */
+  readonly upstreams: UpstreamBudgets;
+  /** The `seamless.backfill` stream with ids and a replay buffer (the gateway's SSE feed). */
+  readonly events: EventStream<BackfillEvent>;
+  /** The read: bars of one dataset over [start, end), with metadata. */
+  fetch(request: FetchRequest): Promise<FetchResult>;
+  coverage(nodeId: string, interval: string | number, range?: TimeRange): Promise<CoverageRange[]>;
+  datasets(): Promise<DatasetListing[]>;
+  /** Starts a backfill job (returns at once); progress via backfillJob/waitBackfill. */
+  backfill(command: BackfillCommand): Promise<JobStatus>;
+  backfillJob(id: string): (JobStatus & { readonly shardList: readonly ShardStatus[] }) | undefined;
+  backfillJobs(): JobStatus[];
+  /** Archived conformance reports, newest first. */
+  reports(filter: { nodeId?: string; intervalMs?: number; limit?: number }): Promise<ConformanceReport[]>;
+  report(id: string): Promise<ConformanceReport | undefined>;
+  health(): Promise<Record<string, HealthCheck>>;
+  /** The storage failure that makes /readyz red (reason, message, since), if any: no I/O. */
+  storageFailure(): StorageFailure | undefined;
+}

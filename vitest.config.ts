@@ -14,6 +14,8 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
+          // Bundles the CLI once per run, so `seamless` children start without tsx.
+          globalSetup: ['test/setup/cli-bundle.ts'],
           testTimeout: 120_000,
           hookTimeout: 120_000,
           fileParallelism: false,
@@ -25,6 +27,7 @@ export default defineConfig({
           // etcd / PostgreSQL / NATS where the topology needs them, driven as a user would.
           name: 'scenarios',
           include: ['test/scenarios/**/*.test.ts'],
+          globalSetup: ['test/setup/cli-bundle.ts'],
           testTimeout: 180_000,
           hookTimeout: 120_000,
           fileParallelism: false,

@@ -5,7 +5,7 @@ import globals from 'globals';
 const folders = ['core', 'app', 'provider', 'operations', 'conformance', 'schema', 'backfill', 'sla', 'storage', 'sources', 'observability', 'gateway', 'cli', 'config'];
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.seamless/**', 'web/dist/**'] },
+  { ignores: ['dist/**', '.test-build/**', 'node_modules/**', 'coverage/**', '.seamless/**', 'web/dist/**'] },
   js.configs.recommended,
   { files: ['**/*.{js,mjs}'], languageOptions: { globals: globals.node } },
   { files: ['**/*.cjs'], languageOptions: { sourceType: 'commonjs', globals: globals.node } },

@@ -63,9 +63,10 @@ run('lint', npx, ['eslint', '.']);
 run('typecheck', npx, ['tsc', '-p', 'tsconfig.json', '--noEmit']);
 const reports = mkdtempSync(join(tmpdir(), 'seamless-test-reports-'));
 const totals = { passed: 0, failed: 0, skipped: 0 };
-function vitest(title, project) {
-  const out = join(reports, `${project}.json`);
-  const status = attempt(title, npx, ['vitest', 'run', '--project', project, '--reporter=default', '--reporter=json', `--outputFile.json=${out}`]);
+function vitest(title, ...projects) {
+  const out = join(reports, `${projects[0]}.json`);
+  const selected = projects.flatMap((p) => ['--project', p]);
+  const status = attempt(title, npx, ['vitest', 'run', ...selected, '--reporter=default', '--reporter=json', `--outputFile.json=${out}`]);
   if (existsSync(out)) {
     const r = JSON.parse(readFileSync(out, 'utf8'));
     totals.passed += r.numPassedTests;
@@ -79,7 +80,8 @@ process.on('exit', () => {
   // The plain closing line CI reads.
   console.log(`\ntests: ${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`);
 });
-vitest('unit tests', 'unit');
+// unit runs in worker threads; unit-process holds the unit files that need a process of their own.
+vitest('unit tests', 'unit', 'unit-process');
 vitest('integration tests', 'integration');
 vitest('scenarios', 'scenarios');
 console.log('\nall test suites passed');

@@ -10,9 +10,10 @@
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { SEAMLESS_CLI } from './seamless-cli.js';
 
-export const SEAMLESS_BIN = fileURLToPath(new URL('../../bin/seamless.js', import.meta.url));
+/** The CLI script the children run: the run's bundle, else bin/seamless.js (see seamless-cli.ts). */
+export const SEAMLESS_BIN = SEAMLESS_CLI;
 
 export interface Exit {
   readonly code: number | null;
@@ -60,7 +61,7 @@ function childEnv(): NodeJS.ProcessEnv {
 }
 
 /**
- * Starts `node bin/seamless.js …args` in `cwd`. `env` adds variables to the child's environment
+ * Starts `node SEAMLESS_BIN …args` (the `seamless` CLI) in `cwd`. `env` adds variables to the child's environment
  * (e.g. a `SEAMLESS_*` override, the way an operator flips a rollback switch).
  */
 export function startSeamless(args: readonly string[], cwd: string, name = args[0] ?? 'seamless', env: Readonly<Record<string, string>> = {}): SeamlessProcess {

@@ -8,12 +8,11 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, it } from 'vitest';
 import { CLI_TEST_TIMEOUT_MS } from '../helpers/cli-timeout.js';
 import { generateApiKey } from '../../src/gateway/index.js';
 
-const BIN = fileURLToPath(new URL('../../bin/seamless.js', import.meta.url));
+import { SEAMLESS_CLI as BIN } from '../harness/seamless-cli.js';
 const T0 = Date.UTC(2024, 0, 1);
 const HOUR = 3_600_000;
 const DEFECTS = 'ohlcv:demo:DEFECTS';

@@ -19,7 +19,7 @@ import { createSeamless } from '../../src/app/index.js';
 import type { Seamless } from '../../src/app/index.js';
 import { CLI_TEST_TIMEOUT_MS } from '../helpers/cli-timeout.js';
 
-const BIN = fileURLToPath(new URL('../../bin/seamless.js', import.meta.url));
+import { SEAMLESS_CLI as BIN } from '../harness/seamless-cli.js';
 const DEFECTS = ['--node', 'ohlcv:demo:DEFECTS', '--interval', '1m', '--start', '2024-03-01T00:00:00Z', '--end', '2024-03-01T04:00:00Z'];
 const ETH_2D = ['--node', 'ohlcv:demo:ETH-USD', '--interval', '1m', '--start', '2024-01-01', '--end', '2024-01-03'];
 

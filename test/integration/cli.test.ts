@@ -9,11 +9,10 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, it } from 'vitest';
 import { CLI_TEST_TIMEOUT_MS } from '../helpers/cli-timeout.js';
 
-const BIN = fileURLToPath(new URL('../../bin/seamless.js', import.meta.url));
+import { SEAMLESS_CLI as BIN } from '../harness/seamless-cli.js';
 const MINUTE = 60_000;
 const T0 = Date.UTC(2024, 0, 1);
 const BTC = 'ohlcv:demo:BTC-USD';

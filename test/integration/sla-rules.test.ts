@@ -18,7 +18,7 @@ import { tempDir } from '../helpers/temp-dir.js';
 
 const PROMTOOL = 'promtool';
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const BIN = join(ROOT, 'bin/seamless.js');
+import { SEAMLESS_CLI as BIN } from '../harness/seamless-cli.js';
 const NODE = 'ohlcv:demo:BTC-USD';
 const READS_PER_MIN = 60;
 const MINUTES = 40;

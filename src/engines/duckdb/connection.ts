@@ -5,7 +5,7 @@
  */
 import { DuckDBInstance } from '@duckdb/node-api';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { StorageEngineError } from '../errors.js';
+import { StorageEngineError } from '../../storage/index.js';
 
 export interface DuckDbConnections {
   readonly instance: DuckDBInstance;
@@ -29,7 +29,7 @@ export function closeConnections(c: DuckDbConnections): void {
 /**
  * Runs `fn` inside BEGIN … COMMIT on `conn`; any error rolls back and is rethrown, so nothing
  * done by `fn` (statements and appender chunks alike: the appender joins the open transaction,
- * see test/unit/storage/duckdb-bar-store.test.ts) is left behind.
+ * see test/unit/engines/duckdb/duckdb-bar-store.test.ts) is left behind.
  */
 export async function inTransaction<T>(conn: DuckDBConnection, fn: () => Promise<T>): Promise<T> {
   await conn.run('BEGIN TRANSACTION');

@@ -6,7 +6,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { createFrame } from '../../core/index.js';
 import type { Frame, FrameSchema, TimeRange } from '../../core/index.js';
-import type { BarTable } from '../bar-tables.js';
+import type { BarTable } from '../../storage/index.js';
 import { copyChunkInto } from './chunk-vectors.js';
 
 /**

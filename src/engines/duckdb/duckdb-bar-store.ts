@@ -2,30 +2,30 @@
  * The embedded BarStore on DuckDB. Writes run one at a time on the writer connection, each in a
  * single transaction (fence check, validation done before it, row replacement, coverage);
  * reads and coverage lookups run on a separate reader connection and see committed data only.
- * The connections and the write queue belong to the database (`database-handle.ts`), which the
+ * The connections and the write queue belong to the database (`duckdb-database.ts`), which the
  * other embedded stores share; closing the bar store closes that database.
  */
 import { emptyFrame, systemClock } from '../../core/index.js';
 import type { Clock, Frame, FrameSchema, TimeRange } from '../../core/index.js';
 import type {
   BarStore, CoverageRange, DatasetKey, DatasetSummary, Fence, WriteBatch, WriteReport,
-} from '../bar-store.js';
-import { DatasetSchemaConflictError, StorageUnavailableError } from '../errors.js';
-import { appendBars, deleteBars } from './bar-writer.js';
+} from '../../storage/index.js';
+import { DatasetSchemaConflictError, StorageUnavailableError } from '../../storage/index.js';
+import { appendBars, deleteBars } from './duckdb-bar-writer.js';
 import { insertFindings, supersedeFindings } from './duckdb-ingest-findings.js';
-import { barReadStatements, readBars } from './bar-reader.js';
-import type { BarReadStatements } from './bar-reader.js';
-import { barTableFor } from '../bar-tables.js';
+import { barReadStatements, readBars } from './duckdb-bar-reader.js';
+import type { BarReadStatements } from './duckdb-bar-reader.js';
+import { barTableFor } from '../../storage/index.js';
 import { inTransaction } from './connection.js';
-import { openDatabaseHandle } from './database-handle.js';
-import type { DatabaseHandle } from './database-handle.js';
-import { loadCoverage, saveCoverage } from './coverage-index.js';
-import { failCoverage, overlappingCoverage, rewriteCoverage, writtenCoverage } from '../coverage-algebra.js';
-import { datasetCacheKey, ensureDataset, findDataset, listDatasets } from './dataset-registry.js';
-import type { DatasetRow } from './dataset-registry.js';
+import { openDatabaseHandle } from './duckdb-database.js';
+import type { DatabaseHandle } from './duckdb-database.js';
+import { loadCoverage, saveCoverage } from './duckdb-coverage-index.js';
+import { failCoverage, overlappingCoverage, rewriteCoverage, writtenCoverage } from '../../storage/index.js';
+import { datasetCacheKey, ensureDataset, findDataset, listDatasets } from './duckdb-dataset-registry.js';
+import type { DatasetRow } from './duckdb-dataset-registry.js';
 import { translateDuckDbError } from './duckdb-errors.js';
-import { checkAndAdvanceFence } from './fencing.js';
-import { validateDataset, validateFence, validateFindings, validateRange, validateWriteBatch } from '../write-validation.js';
+import { checkAndAdvanceFence } from './duckdb-fencing.js';
+import { validateDataset, validateFence, validateFindings, validateRange, validateWriteBatch } from '../../storage/index.js';
 
 export interface DuckDbBarStoreOptions {
   /** Database file path, or `:memory:`. */

@@ -8,7 +8,7 @@
 import { DOUBLE, DuckDBDataChunk } from '@duckdb/node-api';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Frame, TimeRange } from '../../core/index.js';
-import type { BarTable } from '../bar-tables.js';
+import type { BarTable } from '../../storage/index.js';
 import { fillChunkFrom } from './chunk-vectors.js';
 
 /** DuckDB's standard vector size: the most rows one data chunk holds. */

@@ -6,7 +6,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { InternalError } from '../../core/index.js';
 import type { TimeRange } from '../../core/index.js';
-import type { CoverageRange, CoverageState } from '../bar-store.js';
+import type { CoverageRange, CoverageState } from '../../storage/index.js';
 
 const SELECT = 'SELECT start_ms::DOUBLE, end_ms::DOUBLE, state, reason, attempts FROM coverage WHERE dataset_id = $1';
 

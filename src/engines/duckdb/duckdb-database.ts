@@ -6,12 +6,12 @@
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Clock } from '../../core/index.js';
-import { StorageEngineError, StorageUnavailableError } from '../errors.js';
-import type { StorageFailure, WalFinding } from '../storage-failure.js';
+import { StorageEngineError, StorageUnavailableError } from '../../storage/index.js';
+import type { StorageFailure, WalFinding } from '../../storage/index.js';
 import { closeConnections, createSerialQueue, inTransaction, openConnections } from './connection.js';
 import type { DuckDbConnections, SerialQueue, WriteLane } from './connection.js';
 import { translateDuckDbError } from './duckdb-errors.js';
-import { migrate } from './migrations.js';
+import { migrate } from './duckdb-migrations.js';
 import { inspectWal } from './wal-inspection.js';
 
 export interface DatabaseHandle {

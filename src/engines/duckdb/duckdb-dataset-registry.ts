@@ -4,9 +4,9 @@
  * committed (datasets are never deleted or renamed, so a cached id never goes stale).
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
-import type { DatasetKey, DatasetSummary } from '../bar-store.js';
-import { DatasetSchemaConflictError } from '../errors.js';
-import { ALL_BAR_TABLES } from '../bar-tables.js';
+import type { DatasetKey, DatasetSummary } from '../../storage/index.js';
+import { DatasetSchemaConflictError } from '../../storage/index.js';
+import { ALL_BAR_TABLES } from '../../storage/index.js';
 
 export interface DatasetRow {
   readonly id: number;

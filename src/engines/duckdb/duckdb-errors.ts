@@ -4,8 +4,8 @@
  */
 import { isSeamlessError } from '../../core/index.js';
 import type { SeamlessError } from '../../core/index.js';
-import { StorageEngineError, StorageUnavailableError } from '../errors.js';
-import type { StorageFailureReason } from '../storage-failure.js';
+import { StorageEngineError, StorageUnavailableError } from '../../storage/index.js';
+import type { StorageFailureReason } from '../../storage/index.js';
 
 /**
  * DuckDB reports failures as plain `Error`s whose message starts with the error class

@@ -5,7 +5,7 @@
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { StaleFencingTokenError } from '../../core/index.js';
-import type { Fence } from '../bar-store.js';
+import type { Fence } from '../../storage/index.js';
 
 export async function checkAndAdvanceFence(conn: DuckDBConnection, fence: Fence): Promise<void> {
   const result = await conn.runAndReadAll('SELECT token::DOUBLE FROM fences WHERE key = $1', [fence.key]);

@@ -7,10 +7,10 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { IngestFinding, IngestFindingStore, RecordedFinding } from '../../conformance/index.js';
 import type { TimeRange } from '../../core/index.js';
-import type { DatasetKey } from '../bar-store.js';
-import type { DatabaseHandle } from './database-handle.js';
+import type { DatasetKey } from '../../storage/index.js';
+import type { DatabaseHandle } from './duckdb-database.js';
 import { numberOf, textOf } from './row-values.js';
-import { validateDataset, validateFindings, validateRange } from '../write-validation.js';
+import { validateDataset, validateFindings, validateRange } from '../../storage/index.js';
 
 /** Rows per INSERT statement (7 parameters each); a batch is several statements in one transaction. */
 const ROWS_PER_INSERT = 256;

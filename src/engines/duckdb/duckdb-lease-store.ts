@@ -22,7 +22,7 @@ import type {
   ClaimResult, JobRecord, LeaseStore, ShardChange, ShardPriority, ShardRecord, ShardSpec, ShardState,
 } from '../../backfill/index.js';
 import type { WriteLane } from './connection.js';
-import type { DatabaseHandle } from './database-handle.js';
+import type { DatabaseHandle } from './duckdb-database.js';
 import { numberOf, optionalNumber, optionalText, stringArrayOf, textOf } from './row-values.js';
 
 const SHARD_COLUMNS = `key, node_id, interval_ms::DOUBLE, start_ms::DOUBLE, end_ms::DOUBLE, state, holder, token::DOUBLE,

@@ -6,7 +6,7 @@
  * migration: append a new one.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { StorageEngineError } from '../errors.js';
+import { StorageEngineError } from '../../storage/index.js';
 import { inTransaction } from './connection.js';
 
 export interface Migration {

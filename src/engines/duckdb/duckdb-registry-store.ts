@@ -9,7 +9,7 @@
 import type {
   AuditEntry, CompatibilityMode, Promotion, RegistryStore, SchemaVersion, ValidationFailure, ValidationMode,
 } from '../../schema/index.js';
-import type { DatabaseHandle } from './database-handle.js';
+import type { DatabaseHandle } from './duckdb-database.js';
 import {
   jsonArrayOf, numberOf, optionalNumber, optionalText, stringArrayOf, textOf,
 } from './row-values.js';

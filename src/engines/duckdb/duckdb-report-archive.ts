@@ -6,9 +6,9 @@
 import { ConflictError, InvalidRequestError } from '../../core/index.js';
 import type { ConformanceReport, ReportArchive } from '../../conformance/index.js';
 import type { TimeRange } from '../../core/index.js';
-import type { DatabaseHandle } from './database-handle.js';
+import type { DatabaseHandle } from './duckdb-database.js';
 import { textOf } from './row-values.js';
-import { validateDataset } from '../write-validation.js';
+import { validateDataset } from '../../storage/index.js';
 
 export const DEFAULT_REPORT_LIST_LIMIT = 50;
 export const MAX_REPORT_LIST_LIMIT = 1000;

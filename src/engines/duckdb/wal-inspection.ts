@@ -9,7 +9,7 @@
  * 16-byte read per entry (a log holds at most ~16 MiB before DuckDB checkpoints it).
  */
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
-import type { WalFinding } from '../storage-failure.js';
+import type { WalFinding } from '../../storage/index.js';
 
 const VERSION_ENTRY = Buffer.from([0x64, 0x00, 0x62, 0x65, 0x00, 0x02, 0xff, 0xff]);
 const HEADER_BYTES = 16;

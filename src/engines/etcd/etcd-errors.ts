@@ -12,7 +12,7 @@
 import { EtcdLeaseInvalidError, GRPCGenericError, isRecoverableError } from 'etcd3';
 import { InternalError, isSeamlessError } from '../../core/index.js';
 import type { SeamlessError } from '../../core/index.js';
-import { LeaseStoreUnavailableError } from '../errors.js';
+import { LeaseStoreUnavailableError } from '../../backfill/index.js';
 
 export const ETCD_STORE_NAME = 'etcd';
 

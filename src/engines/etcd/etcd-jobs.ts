@@ -4,7 +4,7 @@
  * attempt under the caller's deadline; the store wraps it in its retry and error translation.
  */
 import type { Etcd3, IRequestOp, IResponseHeader } from 'etcd3';
-import type { JobRecord } from '../lease-store.js';
+import type { JobRecord } from '../../backfill/index.js';
 import { decodeJob, encodeJob, prefixEnd } from './etcd-records.js';
 import type { EtcdKeys } from './etcd-records.js';
 

@@ -13,7 +13,7 @@
  * CLI loading), and one late answer must not report a running member as "not answering".
  */
 import type { IMember, IStatusResponse } from 'etcd3';
-import type { LeaseStoreQuorum } from '../lease-store.js';
+import type { LeaseStoreQuorum } from '../../backfill/index.js';
 import { openEtcdClient } from './etcd-client.js';
 
 interface Answer {

@@ -4,8 +4,8 @@
  * value is an InternalError naming the key, never a half-typed object flowing inward.
  */
 import { InternalError } from '../../core/index.js';
-import type { ShardState } from '../coordinator.js';
-import type { JobRecord, ShardRecord } from '../lease-store.js';
+import type { ShardState } from '../../backfill/index.js';
+import type { JobRecord, ShardRecord } from '../../backfill/index.js';
 
 const encoder = new TextEncoder();
 

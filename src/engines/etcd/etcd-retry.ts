@@ -8,9 +8,9 @@
  * Retryability is read only from the error's `retryable` flag (LeaseStoreUnavailableError).
  * Deadlines are wall-clock epoch ms because gRPC deadlines are.
  */
-import { backoffDelay, isRetryable, sleep } from '../retry.js';
+import { backoffDelay, isRetryable, sleep } from '../../backfill/index.js';
 import { translateEtcdError } from './etcd-errors.js';
-import type { RetryPolicy } from '../retry.js';
+import type { RetryPolicy } from '../../backfill/index.js';
 
 export interface UnavailableRetryOptions {
   /** Time budget for all attempts together, from the call. */

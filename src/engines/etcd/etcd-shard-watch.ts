@@ -12,7 +12,7 @@
  */
 import type { Etcd3, IKeyValue, Watcher } from 'etcd3';
 import type { Logger } from '../../observability/index.js';
-import type { ShardChange } from '../lease-store.js';
+import type { ShardChange } from '../../backfill/index.js';
 import { decodeShard } from './etcd-records.js';
 
 export interface ShardWatchHub {

@@ -5,8 +5,8 @@
  * A final answer (refusal, stale token, no-op) is only trusted on a fresh read: the loop re-reads
  * when it decided from its cache.
  */
-import type { ClaimResult, ShardRecord } from '../lease-store.js';
-import { claimShard, completeShard, failShard, heartbeatShard, requeueExpiredShard } from '../shard-transitions.js';
+import type { ClaimResult, ShardRecord } from '../../backfill/index.js';
+import { claimShard, completeShard, failShard, heartbeatShard, requeueExpiredShard } from '../../backfill/index.js';
 
 export type LeaseKeyOp = 'attach' | 'delete';
 

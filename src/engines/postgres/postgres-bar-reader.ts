@@ -8,7 +8,7 @@ import type { PoolClient } from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import { InternalError, createFrame } from '../../core/index.js';
 import type { Frame, FrameSchema, TimeRange } from '../../core/index.js';
-import type { BarTable } from '../bar-tables.js';
+import type { BarTable } from '../../storage/index.js';
 import { createBinaryCopyDecoder } from './binary-copy-decoder.js';
 import type { CopyColumnType } from './binary-copy-decoder.js';
 

@@ -11,22 +11,22 @@ import { emptyFrame } from '../../core/index.js';
 import type { Frame, FrameSchema, TimeRange } from '../../core/index.js';
 import type {
   BarStore, CoverageRange, DatasetKey, DatasetSummary, Fence, WriteBatch, WriteReport,
-} from '../bar-store.js';
-import { barTableFor } from '../bar-tables.js';
-import { failCoverage, rewriteCoverage, writtenCoverage } from '../coverage-algebra.js';
-import { DatasetSchemaConflictError } from '../errors.js';
-import { validateDataset, validateFence, validateFindings, validateRange, validateWriteBatch } from '../write-validation.js';
-import { barCopyStatement, readBars } from './pg-bar-reader.js';
-import type { BarCopyStatement } from './pg-bar-reader.js';
-import { barWriteStatements, deleteBars, upsertBars } from './pg-bar-writer.js';
-import type { BarWriteStatements } from './pg-bar-writer.js';
-import { coverageOf, loadCoverage, saveCoverage } from './pg-coverage-index.js';
-import type { PgDatabase } from './pg-database.js';
-import { datasetCacheKey, findDataset, listDatasets, lockDataset } from './pg-dataset-registry.js';
-import type { DatasetRow } from './pg-dataset-registry.js';
-import { ENGINE } from './pg-errors.js';
-import { checkAndAdvanceFence } from './pg-fencing.js';
-import { insertFindings, supersedeFindings } from './pg-ingest-findings.js';
+} from '../../storage/index.js';
+import { barTableFor } from '../../storage/index.js';
+import { failCoverage, rewriteCoverage, writtenCoverage } from '../../storage/index.js';
+import { DatasetSchemaConflictError } from '../../storage/index.js';
+import { validateDataset, validateFence, validateFindings, validateRange, validateWriteBatch } from '../../storage/index.js';
+import { barCopyStatement, readBars } from './postgres-bar-reader.js';
+import type { BarCopyStatement } from './postgres-bar-reader.js';
+import { barWriteStatements, deleteBars, upsertBars } from './postgres-bar-writer.js';
+import type { BarWriteStatements } from './postgres-bar-writer.js';
+import { coverageOf, loadCoverage, saveCoverage } from './postgres-coverage-index.js';
+import type { PgDatabase } from './postgres-database.js';
+import { datasetCacheKey, findDataset, listDatasets, lockDataset } from './postgres-dataset-registry.js';
+import type { DatasetRow } from './postgres-dataset-registry.js';
+import { ENGINE } from './postgres-errors.js';
+import { checkAndAdvanceFence } from './postgres-fencing.js';
+import { insertFindings, supersedeFindings } from './postgres-ingest-findings.js';
 
 /** The bar store of an open database; its `close` closes the database (pool). */
 export function createPgBarStore(db: PgDatabase): BarStore {

@@ -10,7 +10,7 @@ import { pipeline } from 'node:stream/promises';
 import type { PoolClient } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { Frame, TimeRange } from '../../core/index.js';
-import type { BarTable } from '../bar-tables.js';
+import type { BarTable } from '../../storage/index.js';
 import type { CopyColumnType } from './binary-copy-decoder.js';
 import { encodeBinaryCopy } from './binary-copy-encoder.js';
 import { rangeArrays } from './range-arrays.js';

@@ -6,7 +6,7 @@
 import type { PoolClient } from 'pg';
 import { InternalError } from '../../core/index.js';
 import type { TimeRange } from '../../core/index.js';
-import type { CoverageRange, CoverageState, DatasetKey } from '../bar-store.js';
+import type { CoverageRange, CoverageState, DatasetKey } from '../../storage/index.js';
 
 interface CoverageRecord {
   readonly start_ms: number;

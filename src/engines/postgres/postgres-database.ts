@@ -14,9 +14,9 @@ import pg from 'pg';
 import type { PoolClient } from 'pg';
 import { delay } from '../../core/index.js';
 import type { Clock } from '../../core/index.js';
-import { StorageEngineError } from '../errors.js';
-import { ENGINE, commitInDoubt, connectionLost, isConnectionLoss, openError, redactUrl, translatePgError } from './pg-errors.js';
-import { migrate } from './pg-migrations.js';
+import { StorageEngineError } from '../../storage/index.js';
+import { ENGINE, commitInDoubt, connectionLost, isConnectionLoss, openError, redactUrl, translatePgError } from './postgres-errors.js';
+import { migrate } from './postgres-migrations.js';
 
 /** Attempts of one operation when its connection is lost (the first run included). */
 export const MAX_ATTEMPTS = 4;

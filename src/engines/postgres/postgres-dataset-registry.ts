@@ -5,9 +5,9 @@
  * one dataset — in this process or another — apply their rows and coverage one after the other.
  */
 import type { PoolClient } from 'pg';
-import type { DatasetKey, DatasetSummary } from '../bar-store.js';
-import { ALL_BAR_TABLES } from '../bar-tables.js';
-import { DatasetSchemaConflictError } from '../errors.js';
+import type { DatasetKey, DatasetSummary } from '../../storage/index.js';
+import { ALL_BAR_TABLES } from '../../storage/index.js';
+import { DatasetSchemaConflictError } from '../../storage/index.js';
 
 export interface DatasetRow {
   readonly id: number;

@@ -5,7 +5,7 @@
  */
 import { isSeamlessError } from '../../core/index.js';
 import type { SeamlessError } from '../../core/index.js';
-import { StorageEngineError } from '../errors.js';
+import { StorageEngineError } from '../../storage/index.js';
 
 export const ENGINE = 'postgres';
 

@@ -7,7 +7,7 @@
  */
 import type { PoolClient } from 'pg';
 import { StaleFencingTokenError } from '../../core/index.js';
-import type { Fence } from '../bar-store.js';
+import type { Fence } from '../../storage/index.js';
 
 const LOCK = 'SELECT token::float8 AS token FROM fences WHERE key = $1 FOR UPDATE';
 /** A new key: the inserted row stays locked until commit; a concurrent insert of the key waits for it. */

@@ -8,9 +8,9 @@
 import type { PoolClient } from 'pg';
 import type { IngestFinding, IngestFindingStore, RecordedFinding } from '../../conformance/index.js';
 import type { TimeRange } from '../../core/index.js';
-import type { DatasetKey } from '../bar-store.js';
-import { validateDataset, validateFindings, validateRange } from '../write-validation.js';
-import type { PgDatabase } from './pg-database.js';
+import type { DatasetKey } from '../../storage/index.js';
+import { validateDataset, validateFindings, validateRange } from '../../storage/index.js';
+import type { PgDatabase } from './postgres-database.js';
 import { rangeArrays } from './range-arrays.js';
 
 /** Findings per INSERT: bounds the parameter arrays of one statement. */

@@ -9,8 +9,8 @@
  * findings only; the registry, reports and leases stay in the embedded database).
  */
 import type { PoolClient } from 'pg';
-import { StorageEngineError } from '../errors.js';
-import { ENGINE } from './pg-errors.js';
+import { StorageEngineError } from '../../storage/index.js';
+import { ENGINE } from './postgres-errors.js';
 
 export interface PgMigration {
   readonly version: number;

@@ -7,10 +7,10 @@
 import { InvalidRequestError, systemClock } from '../../core/index.js';
 import type { Clock } from '../../core/index.js';
 import type { IngestFindingStore } from '../../conformance/index.js';
-import type { BarStore } from '../bar-store.js';
-import { createPgBarStore } from './pg-bar-store.js';
-import { openPgDatabase } from './pg-database.js';
-import { createPgIngestFindingStore } from './pg-ingest-findings.js';
+import type { BarStore } from '../../storage/index.js';
+import { createPgBarStore } from './postgres-bar-store.js';
+import { openPgDatabase } from './postgres-database.js';
+import { createPgIngestFindingStore } from './postgres-ingest-findings.js';
 
 export const DEFAULT_PG_POOL_MAX = 10;
 export const DEFAULT_PG_CONNECT_TIMEOUT_MS = 5_000;

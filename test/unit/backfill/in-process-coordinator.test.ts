@@ -4,7 +4,7 @@ import { createInProcessCoordinator, createShardFetcher } from '../../../src/bac
 import type { BackfillCoordinator, BackfillEvent, BackfillRequest } from '../../../src/backfill/index.js';
 import { createMetrics, silentLogger } from '../../../src/observability/index.js';
 import { createSyntheticSource } from '../../../src/sources/index.js';
-import { createDuckDbBarStore } from '../../../src/storage/index.js';
+import { createDuckDbBarStore } from '../../../src/engines/duckdb/index.js';
 import { createCountingSource } from '../provider/counting-source.js';
 
 const MIN = 60_000;

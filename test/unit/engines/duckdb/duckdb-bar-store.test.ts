@@ -3,11 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OHLCV_SCHEMA, createFrame } from '../../../src/core/index.js';
-import { createDuckDbBarStore } from '../../../src/storage/index.js';
-import type { BarStore, DatasetKey } from '../../../src/storage/index.js';
-import { DUCKDB_MIGRATIONS } from '../../../src/storage/duckdb/migrations.js';
-import { describeBarStore, ohlcvBars } from '../../storage-suite/bar-store-suite.js';
+import { OHLCV_SCHEMA, createFrame } from '../../../../src/core/index.js';
+import { createDuckDbBarStore } from '../../../../src/engines/duckdb/index.js';
+import type { BarStore, DatasetKey } from '../../../../src/storage/index.js';
+import { DUCKDB_MIGRATIONS } from '../../../../src/engines/duckdb/duckdb-migrations.js';
+import { describeBarStore, ohlcvBars } from '../../../storage-suite/bar-store-suite.js';
 
 const MIN = 60_000;
 const DS: DatasetKey = { nodeId: 'ohlcv:test:ETH/USDT', intervalMs: MIN };

@@ -1,10 +1,10 @@
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createEmbeddedDatabase } from '../../../src/storage/index.js';
-import type { EmbeddedDatabase } from '../../../src/storage/index.js';
-import type { ShardSpec } from '../../../src/backfill/index.js';
-import { tempDir } from '../../helpers/temp-dir.js';
-import { describeLeaseStore } from '../../storage-suite/lease-store-suite.js';
+import { createEmbeddedDatabase } from '../../../../src/engines/duckdb/index.js';
+import type { EmbeddedDatabase } from '../../../../src/engines/duckdb/index.js';
+import type { ShardSpec } from '../../../../src/backfill/index.js';
+import { tempDir } from '../../../helpers/temp-dir.js';
+import { describeLeaseStore } from '../../../storage-suite/lease-store-suite.js';
 
 const MIN = 60_000;
 const LEASE_MS = 10_000;

@@ -9,10 +9,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DUCKDB_MIGRATIONS } from '../../../src/storage/duckdb/migrations.js';
-import { tempDir } from '../../helpers/temp-dir.js';
+import { DUCKDB_MIGRATIONS } from '../../../../src/engines/duckdb/duckdb-migrations.js';
+import { tempDir } from '../../../helpers/temp-dir.js';
 
-const MIGRATIONS = fileURLToPath(new URL('../../../src/storage/duckdb/migrations.ts', import.meta.url));
+const MIGRATIONS = fileURLToPath(new URL('../../../../src/engines/duckdb/duckdb-migrations.ts', import.meta.url));
 const LATEST = DUCKDB_MIGRATIONS[DUCKDB_MIGRATIONS.length - 1].version;
 
 let dir: { path: string; remove: () => Promise<void> };
@@ -40,7 +40,7 @@ async function migrateThenCrash(path: string, checkpointed: number): Promise<Nod
     "process.kill(process.pid, 'SIGKILL');",
   ].join('\n');
   const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
-    cwd: fileURLToPath(new URL('../../..', import.meta.url)), stdio: ['ignore', 'ignore', 'pipe'],
+    cwd: fileURLToPath(new URL('../../../..', import.meta.url)), stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString('utf8'); });

@@ -3,13 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { OHLCV_SCHEMA, StaleFencingTokenError } from '../../../src/core/index.js';
-import type { AuditEntry, Promotion } from '../../../src/schema/index.js';
-import { StorageEngineError, createDuckDbBarStore, createEmbeddedDatabase } from '../../../src/storage/index.js';
-import type { DatasetKey, EmbeddedDatabase } from '../../../src/storage/index.js';
-import { DUCKDB_MIGRATIONS, migrate } from '../../../src/storage/duckdb/migrations.js';
-import { ohlcvBars } from '../../storage-suite/bar-store-suite.js';
-import { describeRegistryStore } from '../../storage-suite/registry-store-suite.js';
+import { OHLCV_SCHEMA, StaleFencingTokenError } from '../../../../src/core/index.js';
+import type { AuditEntry, Promotion } from '../../../../src/schema/index.js';
+import { StorageEngineError } from '../../../../src/storage/index.js';
+import { createDuckDbBarStore, createEmbeddedDatabase } from '../../../../src/engines/duckdb/index.js';
+import type { DatasetKey } from '../../../../src/storage/index.js';
+import type { EmbeddedDatabase } from '../../../../src/engines/duckdb/index.js';
+import { DUCKDB_MIGRATIONS, migrate } from '../../../../src/engines/duckdb/duckdb-migrations.js';
+import { ohlcvBars } from '../../../storage-suite/bar-store-suite.js';
+import { describeRegistryStore } from '../../../storage-suite/registry-store-suite.js';
 
 const MIN = 60_000;
 const DS: DatasetKey = { nodeId: 'ohlcv:test:BTC/USDT', intervalMs: MIN };
@@ -122,8 +124,8 @@ describe('duckdb registry store', () => {
     expect((await db.registry.promotions('s')).map((p) => [p.id, p.state])).toEqual([['z', 'rejected'], ['a', 'pending']]);
   });
 
-  it('never updates or deletes the audit log (no such statement exists in storage)', async () => {
-    const sources = join(process.cwd(), 'src/storage/duckdb');
+  it('never updates or deletes the audit log (no such statement exists in the DuckDB engine)', async () => {
+    const sources = join(process.cwd(), 'src/engines/duckdb');
     for (const name of await readdir(sources)) {
       const text = await readFile(join(sources, name), 'utf8');
       expect(text, name).not.toMatch(/(UPDATE|DELETE FROM|TRUNCATE)\s+audit_log/i);

@@ -7,11 +7,12 @@ import { copyFile, open, stat, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OHLCV_SCHEMA } from '../../../src/core/index.js';
-import { createEmbeddedDatabase, StorageUnavailableError } from '../../../src/storage/index.js';
-import { inspectWal } from '../../../src/storage/duckdb/wal-inspection.js';
-import { tempDir } from '../../helpers/temp-dir.js';
-import { ohlcvBars } from '../../storage-suite/bar-store-suite.js';
+import { OHLCV_SCHEMA } from '../../../../src/core/index.js';
+import { StorageUnavailableError } from '../../../../src/storage/index.js';
+import { createEmbeddedDatabase } from '../../../../src/engines/duckdb/index.js';
+import { inspectWal } from '../../../../src/engines/duckdb/wal-inspection.js';
+import { tempDir } from '../../../helpers/temp-dir.js';
+import { ohlcvBars } from '../../../storage-suite/bar-store-suite.js';
 
 const MIN = 60_000;
 const DS = { nodeId: 'ohlcv:test:CORRUPT', intervalMs: MIN };

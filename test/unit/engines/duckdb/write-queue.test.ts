@@ -1,10 +1,10 @@
 /**
- * The embedded database's write queue (src/storage/duckdb/connection.ts): one write at a time,
+ * The embedded database's write queue (src/engines/duckdb/connection.ts): one write at a time,
  * `normal` writes in call order ahead of any waiting `background` write (issue 12: a read's
  * writes must not queue behind a burst of background jobs' shard bookkeeping).
  */
 import { describe, expect, it } from 'vitest';
-import { createSerialQueue } from '../../../src/storage/duckdb/connection.js';
+import { createSerialQueue } from '../../../../src/engines/duckdb/connection.js';
 
 describe('the embedded write queue', () => {
   it('runs a normal write queued after many background writes before the waiting background ones', async () => {

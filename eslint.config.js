@@ -1,10 +1,13 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import globals from 'globals';
+import { readdirSync } from 'node:fs';
 
 const folders = ['core', 'provider', 'operations', 'conformance', 'schema', 'backfill', 'sla', 'storage', 'sources', 'observability', 'gateway', 'cli', 'config', 'engines'];
-// Each engine (src/engines/<engine>) is a folder of its own, entered through its index.ts.
-const engines = ['duckdb', 'postgres', 'etcd'];
+// Each engine (src/engines/<engine>) is a folder of its own, entered through its index.ts; a new
+// engine folder is picked up here without an edit.
+const engines = readdirSync(new URL('./src/engines/', import.meta.url), { withFileTypes: true })
+  .filter((entry) => entry.isDirectory()).map((entry) => entry.name);
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.seamless/**', 'web/dist/**'] },

@@ -56,6 +56,13 @@ module.exports = {
       to: { path: '^src/(cli|app|gateway|provider|operations)/' },
     },
     {
+      name: 'engines-are-independent',
+      comment: 'an engine never imports another engine; what they share is a port of an inner folder.',
+      severity: 'error',
+      from: { path: '^src/engines/([^/]+)/' },
+      to: { path: '^src/engines/', pathNot: '^src/engines/$1/' },
+    },
+    {
       name: 'read-path-and-gateway-use-ports-not-engines',
       comment: 'provider and gateway see storage through its ports; only app opens engines.',
       severity: 'error',

@@ -60,6 +60,7 @@ if (missing.length > 0) {
 
 const npx = 'npx';
 run('lint', npx, ['eslint', '.']);
+run('architecture', 'npm', ['run', 'lint:architecture']);
 run('typecheck', npx, ['tsc', '-p', 'tsconfig.json', '--noEmit']);
 const reports = mkdtempSync(join(tmpdir(), 'seamless-test-reports-'));
 const totals = { passed: 0, failed: 0, skipped: 0 };

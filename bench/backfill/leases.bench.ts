@@ -16,12 +16,12 @@
  */
 import { performance } from 'node:perf_hooks';
 import { Etcd3 } from 'etcd3';
-import { createEtcdLeaseStore } from '../../src/backfill/index.js';
+import { createEtcdLeaseStore } from '../../src/engines/etcd/index.js';
 import type { LeaseStore, ShardSpec } from '../../src/backfill/index.js';
 import { etcdAvailable, startEtcdCluster, ETCD_BINARY } from '../../test/harness/etcd-cluster.js';
 import type { EtcdCluster } from '../../test/harness/etcd-cluster.js';
 import { heading } from '../harness.js';
-import { createEmbeddedDatabase } from '../../src/storage/index.js';
+import { createEmbeddedDatabase } from '../../src/engines/duckdb/index.js';
 
 const WORKERS = 16;
 const CLIENTS = 4;

@@ -8,9 +8,10 @@
  * in this process's embedded DuckDB (the coordinator's workers could never fill it).
  */
 import {
-  createCoordinatorClient, createDistributedCoordinator, createEtcdLeaseStore, createMemoryLeaseStore,
+  createCoordinatorClient, createDistributedCoordinator, createMemoryLeaseStore,
   createRemoteCoordinator, createShardFetcher, startRemoteWorker,
 } from '../backfill/index.js';
+import { createEtcdLeaseStore } from '../engines/etcd/index.js';
 import type { BackfillCoordinator, BackfillTarget, LeaseAuthority, LeaseStore } from '../backfill/index.js';
 import type { Clock } from '../core/index.js';
 import type { IngestFinding } from '../conformance/index.js';

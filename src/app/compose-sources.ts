@@ -10,7 +10,8 @@
  */
 import { InvalidRequestError } from '../core/index.js';
 import type { Clock } from '../core/index.js';
-import { createEtcdBudgetStore, createRemotePermitAuthority } from '../backfill/index.js';
+import { createRemotePermitAuthority } from '../backfill/index.js';
+import { createEtcdBudgetStore } from '../engines/etcd/index.js';
 import type { SeamlessConfig } from '../config/index.js';
 import type { SeamlessMetrics } from '../observability/index.js';
 import {

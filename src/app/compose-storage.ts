@@ -1,18 +1,23 @@
 /**
- * Opens the storage this instance reads and writes: the embedded database (DuckDB file under
- * the data directory, or `:memory:`) always holds the schema registry, the report archive and
- * the embedded lease store; bars, coverage and ingest findings live in the configured engine —
- * the same embedded file (`duckdb`), or the PostgreSQL database at `storage.url` (`postgres`).
+ * Opens the storage this instance reads and writes, by `storage.engine`, in one exhaustive switch
+ * over the engine descriptors (src/engines/*): a new engine kind fails to compile here until it
+ * has its case. The embedded database (DuckDB file under the data directory, or `:memory:`)
+ * always holds the schema registry, the report archive and the embedded lease store; bars,
+ * coverage and ingest findings live in the configured engine — the same embedded file
+ * (`duckdb`), or the PostgreSQL database at `storage.url` (`postgres`). Every engine opened is
+ * registered on one ResourceStack, so a failure half-way closes what was opened, in reverse,
+ * and `close()` is the same unwinding.
  */
-import { mkdirSync } from 'node:fs';
-import { isAbsolute, join } from 'node:path';
+import { InternalError, ResourceStack } from '../core/index.js';
 import type { Clock } from '../core/index.js';
 import type { LeaseStore } from '../backfill/index.js';
 import type { IngestFindingStore, ReportArchive } from '../conformance/index.js';
 import type { SeamlessConfig } from '../config/index.js';
+import { duckdbEngine } from '../engines/duckdb/index.js';
+import type { EmbeddedDatabase } from '../engines/duckdb/index.js';
+import { postgresEngine } from '../engines/postgres/index.js';
 import type { RegistryStore } from '../schema/index.js';
-import { createEmbeddedDatabase, createPostgresStorage } from '../storage/index.js';
-import type { BarStore, EmbeddedDatabase, StorageFailure, WalFinding } from '../storage/index.js';
+import type { BarStore, EngineContext, StorageFailure, WalFinding } from '../storage/index.js';
 
 export interface StorageParts {
   readonly bars: BarStore;
@@ -29,36 +34,39 @@ export interface StorageParts {
 }
 
 export async function composeStorage(config: SeamlessConfig['storage'], dataDir: string, clock: Clock): Promise<StorageParts> {
-  if (config.engine === 'postgres' && config.url !== undefined) {
-    // PostgreSQL first: an unreachable database fails the start before anything else is opened.
-    const pg = await createPostgresStorage({ url: config.url, pool: { max: config.pool.max }, connectTimeoutMs: config.connectTimeoutMs, clock });
-    let db: EmbeddedDatabase;
-    try {
-      db = await openEmbedded(config, dataDir, clock);
-    } catch (error) {
-      await pg.close();
-      throw error;
+  const resources = new ResourceStack();
+  const context: EngineContext = { clock, dataDir };
+  try {
+    switch (config.engine) {
+      case 'duckdb': {
+        const db = await duckdbEngine.open(config, resources, context);
+        return parts(db, db, resources);
+      }
+      case 'postgres': {
+        // PostgreSQL first: an unreachable database fails the start before anything else is opened.
+        const pg = await postgresEngine.open(config, resources, context);
+        const db = await duckdbEngine.open(config, resources, context);
+        return parts({ bars: pg.bars, findings: pg.findings }, db, resources);
+      }
+      default:
+        return unknownEngine(config);
     }
-    return {
-      bars: pg.bars, findings: pg.findings, registry: db.registry, reports: db.reports, leases: db.leases,
-      failure: () => db.failure(), onFailure: (listener) => db.onFailure(listener), wal: db.wal,
-      async close() {
-        // Both close even when one fails; the first failure is reported.
-        const results = await Promise.allSettled([pg.close(), db.close()]);
-        for (const r of results) if (r.status === 'rejected') throw r.reason;
-      },
-    };
+  } catch (error) {
+    await resources.disposeAsync();
+    throw error;
   }
-  const db = await openEmbedded(config, dataDir, clock);
-  return {
-    bars: db.bars, findings: db.findings, registry: db.registry, reports: db.reports, leases: db.leases,
-    failure: () => db.failure(), onFailure: (listener) => db.onFailure(listener), wal: db.wal,
-    close: () => db.close(),
-  };
 }
 
-function openEmbedded(config: SeamlessConfig['storage'], dataDir: string, clock: Clock): Promise<EmbeddedDatabase> {
-  const path = config.path === ':memory:' || isAbsolute(config.path) ? config.path : join(dataDir, config.path);
-  if (path !== ':memory:') mkdirSync(dataDir, { recursive: true });
-  return createEmbeddedDatabase({ path, clock });
+/** The compile-time check that every member of the storage config union has its case above. */
+function unknownEngine(config: never): never {
+  throw new InternalError(`storage.engine ${JSON.stringify((config as { engine?: unknown }).engine)} has no case in composeStorage`);
+}
+
+function parts(primary: Pick<StorageParts, 'bars' | 'findings'>, db: EmbeddedDatabase, resources: ResourceStack): StorageParts {
+  return {
+    bars: primary.bars, findings: primary.findings, registry: db.registry, reports: db.reports, leases: db.leases,
+    failure: () => db.failure(), onFailure: (listener) => db.onFailure(listener), wal: db.wal,
+    // Every engine closes even when one fails; the first failure is reported.
+    close: () => resources.disposeAsync(),
+  };
 }

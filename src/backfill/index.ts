@@ -11,10 +11,7 @@ export { shardKey } from './shard-key.js';
 export { backoffDelay, isRetryable, sleep } from './retry.js';
 export { StaleLeaseError, LeaseStoreUnavailableError, OpaqueLeaseLimitError } from './errors.js';
 export { parseLeaseToken } from './lease-token.js';
-export { createEtcdLeaseStore, DEFAULT_ETCD_PREFIX, DEFAULT_ETCD_CALL_TIMEOUT_MS } from './etcd/etcd-lease-store.js';
-export { createEtcdBudgetStore, DEFAULT_ETCD_BUDGET_PREFIX } from './etcd/etcd-budget-store.js';
 export { createRemotePermitAuthority, DEFAULT_PERMIT_WAIT_MS } from './remote/upstream-permit-client.js';
-export { retryUnavailable, DEFAULT_UNAVAILABLE_RETRY } from './etcd/etcd-retry.js';
 export { createMemoryLeaseBackend, createMemoryLeaseStore } from './memory-lease-store.js';
 export {
   assertCurrentLease, claimShard, compareClaimOrder, completeShard, failShard, heartbeatShard, isClaimable, isLeaseExpired,
@@ -41,8 +38,5 @@ export type { MemoryLeaseBackend } from './memory-lease-store.js';
 export type { LeaseAuthority, LeaseGrant, ClaimOutcome, KnownEmptyEvidence, ShardCompletion, ShardUpload } from './lease-authority.js';
 export type { BackfillEventType } from './coordinator.js';
 export type { DistributedCoordinator, DistributedCoordinatorOptions } from './distributed-coordinator.js';
-export type { EtcdLeaseStoreOptions } from './etcd/etcd-lease-store.js';
-export type { EtcdBudgetStoreOptions } from './etcd/etcd-budget-store.js';
 export type { RemotePermitAuthorityOptions } from './remote/upstream-permit-client.js';
-export type { UnavailableRetryOptions } from './etcd/etcd-retry.js';
 export type { RemoteCoordinatorOptions } from './remote/remote-coordinator.js';

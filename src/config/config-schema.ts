@@ -159,14 +159,36 @@ export const ApiKeyConfig = z.object({
 export const DEFAULT_STORAGE_POOL_MAX = 10;
 export const DEFAULT_STORAGE_CONNECT_TIMEOUT_MS = 5_000;
 
+/** `storage.engine: duckdb`: bars, coverage and everything else in the embedded file at `path`. */
+export const DuckDbStorageConfig = z.object({
+  engine: z.literal('duckdb'),
+  /** Embedded database file; relative to dataDir unless absolute. ':memory:' keeps nothing. */
+  path: z.string().min(1),
+}).strict();
+export type DuckDbStorageConfig = Readonly<z.infer<typeof DuckDbStorageConfig>>;
+
 /**
- * Where bars live. `duckdb` (default): the embedded file at `path`. `postgres`: bars, coverage
- * and ingest findings in the PostgreSQL database at `url`, while the embedded file keeps the
- * registry, reports and leases. A `url` with no `engine` selects postgres.
+ * `storage.engine: postgres`: bars, coverage and ingest findings in the PostgreSQL database at
+ * `url`; the embedded file at `path` still keeps the registry, reports and embedded leases.
+ */
+export const PostgresStorageConfig = z.object({
+  engine: z.literal('postgres'),
+  path: z.string().min(1),
+  url: z.string(),
+  pool: z.object({ max: z.number().int().positive() }).strict(),
+  connectTimeoutMs: z.number().int().positive(),
+}).strict();
+export type PostgresStorageConfig = Readonly<z.infer<typeof PostgresStorageConfig>>;
+
+/**
+ * Where bars live: one member per engine (src/engines/<engine>), told apart by `engine`. The
+ * YAML keys are read by one object schema (so unknown keys and bad values name their field),
+ * then resolved into the member of the engine: a `url` with no `engine` selects postgres; the
+ * PostgreSQL-only keys (`pool`, `connectTimeoutMs`) are accepted with duckdb, as they always
+ * were, and dropped. Adding an engine: a member here and a `case` in the composition root.
  */
 export const StorageConfig = z.object({
   engine: z.enum(['duckdb', 'postgres']).optional(),
-  /** Embedded database file; relative to dataDir unless absolute. ':memory:' keeps nothing. */
   path: z.string().min(1).default('seamless.duckdb'),
   url: z.string().regex(/^postgres(ql)?:\/\/\S+$/, 'must be a postgres:// URL, e.g. postgres://seamless:secret@db.internal:5432/seamless').optional(),
   pool: z.object({
@@ -180,7 +202,10 @@ export const StorageConfig = z.object({
   if (s.engine === 'duckdb' && s.url !== undefined) {
     ctx.addIssue({ code: 'custom', path: ['url'], message: 'is set but storage.engine is duckdb; drop storage.engine (a url selects postgres) or storage.url' });
   }
-}).transform((s) => ({ ...s, engine: s.engine ?? (s.url === undefined ? 'duckdb' as const : 'postgres' as const) }));
+}).transform((s) => (s.url === undefined
+  ? { engine: 'duckdb' as const, path: s.path }
+  : { engine: 'postgres' as const, path: s.path, url: s.url, pool: s.pool, connectTimeoutMs: s.connectTimeoutMs }
+)).pipe(z.discriminatedUnion('engine', [DuckDbStorageConfig, PostgresStorageConfig]));
 
 /** OTLP/HTTP exporters speak HTTP only: a file:// or grpc:// endpoint would drop every span silently. */
 function isHttpUrl(value: string): boolean {

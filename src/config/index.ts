@@ -8,5 +8,5 @@ export { demoConfig, DEMO_DATASETS } from './demo-config.js';
 export { ENV_KEYS, applyEnvOverrides, processEnvironment } from './env-overrides.js';
 
 export type { SeamlessConfig, SeamlessConfigInput, DatasetConfig, SourceConfig, ApiKeyConfig } from './config-schema.js';
-export type { LiveFeedConfig } from './config-schema.js';
+export type { LiveFeedConfig, DuckDbStorageConfig, PostgresStorageConfig } from './config-schema.js';
 export type { LoadConfigOptions, LoadedConfig } from './load-config.js';

@@ -1,8 +1,8 @@
 /**
  * The append-only archive of conformance reports with findings. Conformance owns the
- * interface; the embedded engine (storage/) implements it.
+ * interface; the engines (src/engines/duckdb, src/engines/postgres) implement it.
  */
-import type { TimeRange } from '../core/index.js';
+import type { IngestFinding, TimeRange } from '../core/index.js';
 import type { ConformanceReport } from './conformance-report.js';
 
 export interface ReportArchive {
@@ -18,17 +18,8 @@ export interface ReportArchive {
   latest(nodeId: string, intervalMs: number, overlapping?: TimeRange): Promise<ConformanceReport | undefined>;
 }
 
-/** Row-level findings met when upstream batches were stored (duplicates dropped, misaligned rows). */
-export interface IngestFinding {
-  readonly nodeId: string;
-  readonly intervalMs: number;
-  readonly flag: 'duplicate_ts' | 'misaligned_ts' | 'invalid_timestamp' | 'unsorted_ts' | 'future_ts';
-  /** The (first) affected bar's ts, on the grid when it can be. */
-  readonly ts: number;
-  readonly count: number;
-  readonly at: number;
-  readonly detail: string;
-}
+/** Row-level findings met when upstream batches were stored: the record is core's (storage writes it too). */
+export type { IngestFinding };
 
 /** A finding as the store keeps it: with the time a later write superseded it, if one did. */
 export interface RecordedFinding extends IngestFinding {

@@ -27,3 +27,4 @@ export type { Clock, ManualClock } from './clock.js';
 export type { TimeRange } from './range.js';
 export type { DecodedArrow } from './encode/index.js';
 export type { DisposeFn, WithSuppressed } from './resource-stack.js';
+export type { IngestFinding } from './ingest-finding.js';

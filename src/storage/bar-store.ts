@@ -1,9 +1,8 @@
 /**
- * The storage engine interface. Engines (embedded DuckDB now, PostgreSQL later) hold bars per
+ * The storage engine interface. Engines (src/engines/duckdb, src/engines/postgres) hold bars per
  * dataset and a coverage index, and write rows together with their coverage in one transaction.
  */
-import type { Frame, FrameSchema, TimeRange } from '../core/index.js';
-import type { IngestFinding } from '../conformance/index.js';
+import type { Frame, FrameSchema, IngestFinding, TimeRange } from '../core/index.js';
 
 /** A dataset is (nodeId, interval). nodeId is opaque: never split it on a separator. */
 export interface DatasetKey {

@@ -1,16 +1,15 @@
-// The door of storage: engines behind the BarStore interface (embedded DuckDB, PostgreSQL), the
-// embedded database that also keeps the schema registry, the report archive and ingest findings,
-// and storage's own errors.
-export { createDuckDbBarStore } from './duckdb/duckdb-bar-store.js';
-export { createEmbeddedDatabase } from './duckdb/embedded-database.js';
-export { DEFAULT_REPORT_LIST_LIMIT, MAX_REPORT_LIST_LIMIT } from './duckdb/duckdb-report-archive.js';
+// The door of storage: the ports only. The BarStore interface (versioned bars + coverage), the
+// engine descriptor every src/engines/<engine> folder implements, and what engines share so that
+// they behave alike: write validation, bar tables, the coverage algebra, storage's errors and the
+// failure classification. No engine lives here (src/engines/*).
+export { ALL_BAR_TABLES, barTableFor } from './bar-tables.js';
+export { failCoverage, overlappingCoverage, rewriteCoverage, writtenCoverage } from './coverage-algebra.js';
 export { DatasetSchemaConflictError, StorageEngineError, StorageUnavailableError } from './errors.js';
-export { createPostgresStorage, DEFAULT_PG_CONNECT_TIMEOUT_MS, DEFAULT_PG_POOL_MAX } from './postgres/postgres-storage.js';
+export { validateDataset, validateFence, validateFindings, validateRange, validateWriteBatch } from './write-validation.js';
 
 export type {
   BarStore, CoverageClaim, CoverageRange, CoverageState, DatasetKey, DatasetSummary, Fence, WriteBatch, WriteReport,
 } from './bar-store.js';
-export type { DuckDbBarStoreOptions } from './duckdb/duckdb-bar-store.js';
-export type { EmbeddedDatabase, EmbeddedDatabaseOptions } from './duckdb/embedded-database.js';
+export type { BarTable } from './bar-tables.js';
+export type { EngineContext, EngineDescriptor } from './engine-descriptor.js';
 export type { StorageFailure, StorageFailureReason, WalFinding } from './storage-failure.js';
-export type { PostgresStorage, PostgresStorageOptions } from './postgres/postgres-storage.js';

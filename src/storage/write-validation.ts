@@ -4,8 +4,7 @@
  * independent: every engine calls these before it opens a transaction.
  */
 import { InvalidRequestError, InvertedRangeError } from '../core/index.js';
-import type { FrameSchema, TimeRange } from '../core/index.js';
-import type { IngestFinding } from '../conformance/index.js';
+import type { FrameSchema, IngestFinding, TimeRange } from '../core/index.js';
 import type { CoverageClaim, DatasetKey, Fence, WriteBatch } from './bar-store.js';
 
 const MAX_NODE_ID_LENGTH = 256;

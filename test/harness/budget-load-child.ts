@@ -8,7 +8,7 @@
  * and prints one JSON line: fetches, errors, and the time each permit was granted.
  */
 import { createInterface } from 'node:readline';
-import { createEtcdBudgetStore } from '../../src/backfill/index.js';
+import { createEtcdBudgetStore } from '../../src/engines/etcd/index.js';
 import { createCcxtSource, createStorePermitAuthority, createUpstreamBudgets } from '../../src/sources/index.js';
 import type { UpstreamBudgets } from '../../src/sources/index.js';
 

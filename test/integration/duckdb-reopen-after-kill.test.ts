@@ -11,12 +11,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../../src/core/index.js';
-import { openDatabaseHandle } from '../../src/storage/duckdb/database-handle.js';
+import { openDatabaseHandle } from '../../src/engines/duckdb/duckdb-database.js';
 import { CLI_TEST_TIMEOUT_MS } from '../helpers/cli-timeout.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const HANDLE = fileURLToPath(new URL('../../src/storage/duckdb/database-handle.ts', import.meta.url));
+const HANDLE = fileURLToPath(new URL('../../src/engines/duckdb/duckdb-database.ts', import.meta.url));
 
 const cleanups: (() => Promise<void>)[] = [];
 afterAll(async () => { await Promise.all(cleanups.map((c) => c())); });

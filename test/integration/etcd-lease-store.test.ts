@@ -8,7 +8,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Etcd3 } from 'etcd3';
 import { InvalidRequestError } from '../../src/core/index.js';
-import { createEtcdLeaseStore, LeaseStoreUnavailableError, retryUnavailable } from '../../src/backfill/index.js';
+import { LeaseStoreUnavailableError } from '../../src/backfill/index.js';
+import { createEtcdLeaseStore, retryUnavailable } from '../../src/engines/etcd/index.js';
 import type { LeaseStore, ShardChange, ShardSpec } from '../../src/backfill/index.js';
 import { describeLeaseStore } from '../storage-suite/lease-store-suite.js';
 import { etcdAvailable, startEtcdCluster } from '../harness/etcd-cluster.js';

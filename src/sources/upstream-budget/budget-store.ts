@@ -1,7 +1,7 @@
 /**
  * Where the GCRA state of each upstream budget lives: a small key-value interface with
  * compare-and-set on a version, which the memory store (one process) and the etcd store
- * (`backfill/etcd/etcd-budget-store.ts`, a cluster; version = the key's mod revision) implement.
+ * (`src/engines/etcd/etcd-budget-store.ts`, a cluster; version = the key's mod revision) implement.
  */
 import type { BudgetState } from './gcra.js';
 

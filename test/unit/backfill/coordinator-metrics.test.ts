@@ -10,7 +10,7 @@ import type { BackfillTarget, DistributedCoordinator, LeaseStore } from '../../.
 import { createMetrics, silentLogger } from '../../../src/observability/index.js';
 import type { SeamlessMetrics } from '../../../src/observability/index.js';
 import { createSyntheticSource } from '../../../src/sources/index.js';
-import { createDuckDbBarStore } from '../../../src/storage/index.js';
+import { createDuckDbBarStore } from '../../../src/engines/duckdb/index.js';
 import { until } from '../../helpers/until.js';
 
 const MIN = 60_000;

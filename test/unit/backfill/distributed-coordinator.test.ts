@@ -7,7 +7,7 @@ import { createDistributedCoordinator, createMemoryLeaseBackend, createShardFetc
 import type { BackfillEvent, BackfillTarget, DistributedCoordinator, LeaseStore } from '../../../src/backfill/index.js';
 import { createLogger, createMetrics } from '../../../src/observability/index.js';
 import { createSyntheticSource } from '../../../src/sources/index.js';
-import { createDuckDbBarStore } from '../../../src/storage/index.js';
+import { createDuckDbBarStore } from '../../../src/engines/duckdb/index.js';
 import type { BarStore } from '../../../src/storage/index.js';
 import { createCountingSource } from '../provider/counting-source.js';
 import { until } from '../../helpers/until.js';

@@ -14,8 +14,10 @@ import {
 import type { BackfillEvent, BackfillTarget, DistributedCoordinator, LeaseStore } from '../../../src/backfill/index.js';
 import { createLogger } from '../../../src/observability/index.js';
 import { createSyntheticSource } from '../../../src/sources/index.js';
-import { createDuckDbBarStore, createEmbeddedDatabase } from '../../../src/storage/index.js';
-import type { BarStore, EmbeddedDatabase } from '../../../src/storage/index.js';
+import { createEmbeddedDatabase } from '../../../src/engines/duckdb/index.js';
+import { createDuckDbBarStore } from '../../../src/engines/duckdb/index.js';
+import type { BarStore } from '../../../src/storage/index.js';
+import type { EmbeddedDatabase } from '../../../src/engines/duckdb/index.js';
 import { until } from '../../helpers/until.js';
 import { startMemoryCoordinator } from '../../helpers/memory-coordinator.js';
 import { createCountingSource } from '../provider/counting-source.js';

@@ -5,7 +5,7 @@ import { startMemoryCoordinator } from '../../helpers/memory-coordinator.js';
 import type { BackfillCoordinator, BackfillEvent, BackfillRequest } from '../../../src/backfill/index.js';
 import { createMetrics, silentLogger } from '../../../src/observability/index.js';
 import { createSyntheticSource } from '../../../src/sources/index.js';
-import { createDuckDbBarStore } from '../../../src/storage/index.js';
+import { createDuckDbBarStore } from '../../../src/engines/duckdb/index.js';
 import { createCountingSource } from '../provider/counting-source.js';
 import { until } from '../../helpers/until.js';
 

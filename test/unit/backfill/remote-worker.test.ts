@@ -12,7 +12,7 @@ import {
 import type { BackfillTarget, DistributedCoordinator, RemoteWorker, RemoteWorkerEvent, WorkerCoordinator } from '../../../src/backfill/index.js';
 import { createLogger, silentLogger } from '../../../src/observability/index.js';
 import { createSyntheticSource } from '../../../src/sources/index.js';
-import { createDuckDbBarStore } from '../../../src/storage/index.js';
+import { createDuckDbBarStore } from '../../../src/engines/duckdb/index.js';
 import { createCountingSource } from '../provider/counting-source.js';
 
 const MIN = 60_000;

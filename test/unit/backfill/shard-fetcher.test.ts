@@ -4,7 +4,7 @@ import type { TimeRange } from '../../../src/core/index.js';
 import { createShardFetcher } from '../../../src/backfill/index.js';
 import { silentLogger } from '../../../src/observability/index.js';
 import { createSyntheticSource } from '../../../src/sources/index.js';
-import { createDuckDbBarStore } from '../../../src/storage/index.js';
+import { createDuckDbBarStore } from '../../../src/engines/duckdb/index.js';
 import type { BarStore } from '../../../src/storage/index.js';
 import { createCountingSource } from '../provider/counting-source.js';
 

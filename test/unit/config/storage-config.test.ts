@@ -9,8 +9,16 @@ function storage(input: SeamlessConfigInput['storage'], env: Record<string, stri
 }
 
 describe('storage configuration', () => {
-  it('defaults to the embedded engine with the PostgreSQL pool settings at their defaults', () => {
-    expect(storage(undefined)).toEqual({ engine: 'duckdb', path: 'seamless.duckdb', pool: { max: 10 }, connectTimeoutMs: 5000 });
+  it('defaults to the embedded engine, whose member carries only its file path', () => {
+    expect(storage(undefined)).toEqual({ engine: 'duckdb', path: 'seamless.duckdb' });
+  });
+
+  it('gives the postgres member the pool settings at their defaults', () => {
+    expect(storage({ url: URL })).toEqual({ engine: 'postgres', path: 'seamless.duckdb', url: URL, pool: { max: 10 }, connectTimeoutMs: 5000 });
+  });
+
+  it('still accepts the PostgreSQL-only keys beside the embedded engine, as before the union, and drops them', () => {
+    expect(storage({ engine: 'duckdb', pool: { max: 3 }, connectTimeoutMs: 1500 })).toEqual({ engine: 'duckdb', path: 'seamless.duckdb' });
   });
 
   it('selects postgres from a url given without an engine', () => {

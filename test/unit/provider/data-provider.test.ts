@@ -10,7 +10,7 @@ import {
 } from '../../../src/provider/index.js';
 import type { FetchRequest } from '../../../src/provider/index.js';
 import { createSyntheticSource } from '../../../src/sources/index.js';
-import { createDuckDbBarStore } from '../../../src/storage/index.js';
+import { createDuckDbBarStore } from '../../../src/engines/duckdb/index.js';
 import { createCountingSource } from './counting-source.js';
 
 const MIN = 60_000;

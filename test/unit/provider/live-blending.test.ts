@@ -15,7 +15,7 @@ import { runsOf } from '../../../src/provider/read/live-step.js';
 import type { LiveReader } from '../../../src/provider/read/live-step.js';
 import { createSlaPolicySet, parseSlaPolicy } from '../../../src/sla/index.js';
 import { createSyntheticSource } from '../../../src/sources/index.js';
-import { createDuckDbBarStore } from '../../../src/storage/index.js';
+import { createDuckDbBarStore } from '../../../src/engines/duckdb/index.js';
 import type { BarStore, DatasetKey } from '../../../src/storage/index.js';
 import { createCountingSource } from './counting-source.js';
 

@@ -10,7 +10,7 @@ import { startMemoryCoordinator } from '../../helpers/memory-coordinator.js';
 import { createMetrics, silentLogger } from '../../../src/observability/index.js';
 import { createDataProvider, createDatasetCatalog } from '../../../src/provider/index.js';
 import { createSyntheticSource } from '../../../src/sources/index.js';
-import { createDuckDbBarStore } from '../../../src/storage/index.js';
+import { createDuckDbBarStore } from '../../../src/engines/duckdb/index.js';
 import { until } from '../../helpers/until.js';
 import { createCountingSource } from './counting-source.js';
 

@@ -11,7 +11,7 @@ import { createMetrics, silentLogger } from '../../../src/observability/index.js
 import { CONFORMANCE_VERSION, cacheKey, createDataProvider, createDatasetCatalog, createResponseCache } from '../../../src/provider/index.js';
 import type { ConformanceStage, FetchRequest } from '../../../src/provider/index.js';
 import { createSyntheticSource } from '../../../src/sources/index.js';
-import { createDuckDbBarStore } from '../../../src/storage/index.js';
+import { createDuckDbBarStore } from '../../../src/engines/duckdb/index.js';
 import type { BarStore } from '../../../src/storage/index.js';
 
 const MIN = 60_000;

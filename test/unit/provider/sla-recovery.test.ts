@@ -12,7 +12,7 @@ import { createRecoveryWatcher } from '../../../src/provider/recovery-watch.js';
 import { createSlaPolicySet, parseSlaPolicy } from '../../../src/sla/index.js';
 import type { SlaPolicy } from '../../../src/sla/index.js';
 import { createSyntheticSource } from '../../../src/sources/index.js';
-import { createDuckDbBarStore } from '../../../src/storage/index.js';
+import { createDuckDbBarStore } from '../../../src/engines/duckdb/index.js';
 
 const MIN = 60_000;
 const START = Date.UTC(2023, 0, 2);

@@ -5,7 +5,7 @@ import { createMetrics, silentLogger } from '../../../src/observability/index.js
 import { createDataProvider, createDatasetCatalog, createResponseCache } from '../../../src/provider/index.js';
 import type { FetchRequest } from '../../../src/provider/index.js';
 import { createSyntheticSource } from '../../../src/sources/index.js';
-import { createDuckDbBarStore } from '../../../src/storage/index.js';
+import { createDuckDbBarStore } from '../../../src/engines/duckdb/index.js';
 import { createCountingSource } from './counting-source.js';
 
 const MIN = 60_000;

@@ -8,7 +8,7 @@ import { AbortedError, InvalidRequestError, OHLCV_SCHEMA, TICK_SCHEMA, createFra
 import type { Frame, FrameSchema } from '../../../src/core/index.js';
 import { ImportError, MAX_IMPORT_ISSUES, importFile } from '../../../src/sources/index.js';
 import type { CsvImportIssue, ImportOptions } from '../../../src/sources/index.js';
-import { createDuckDbBarStore } from '../../../src/storage/index.js';
+import { createDuckDbBarStore } from '../../../src/engines/duckdb/index.js';
 import { createFakeBarStore } from './fake-bar-store.js';
 
 const MINUTE = 60_000;

@@ -1,0 +1,111 @@
+/**
+ * DuckDB connections of one store: a writer connection whose transactions are serialised by a
+ * queue (a DuckDB connection holds one transaction at a time) and a reader connection whose
+ * queries see committed data only.
+ */
+import { DuckDBInstance } from '@duckdb/node-api';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { StorageEngineError } from '../../storage/index.js';
+
+export interface DuckDbConnections {
+  readonly instance: DuckDBInstance;
+  readonly writer: DuckDBConnection;
+  readonly reader: DuckDBConnection;
+}
+
+export async function openConnections(path: string): Promise<DuckDbConnections> {
+  const instance = await DuckDBInstance.create(path);
+  const writer = await instance.connect();
+  const reader = await instance.connect();
+  return { instance, writer, reader };
+}
+
+export function closeConnections(c: DuckDbConnections): void {
+  c.reader.closeSync();
+  c.writer.closeSync();
+  c.instance.closeSync();
+}
+
+/**
+ * Runs `fn` inside BEGIN … COMMIT on `conn`; any error rolls back and is rethrown, so nothing
+ * done by `fn` (statements and appender chunks alike: the appender joins the open transaction,
+ * see test/unit/engines/duckdb/duckdb-bar-store.test.ts) is left behind.
+ */
+export async function inTransaction<T>(conn: DuckDBConnection, fn: () => Promise<T>): Promise<T> {
+  await conn.run('BEGIN TRANSACTION');
+  let result: T;
+  try {
+    result = await fn();
+  } catch (err) {
+    await rollback(conn, err);
+    throw err;
+  }
+  await conn.run('COMMIT');
+  return result;
+}
+
+async function rollback(conn: DuckDBConnection, original: unknown): Promise<void> {
+  try {
+    await conn.run('ROLLBACK');
+  } catch (rollbackErr) {
+    throw new StorageEngineError('duckdb', 'rollback', 'rollback after a failed write failed too', { cause: new AggregateError([original, rollbackErr]) });
+  }
+}
+
+/**
+ * Which lane a write waits in. `background` is bulk bookkeeping nobody waits for (registering the
+ * shards of background backfill jobs): it runs only when no `normal` write is waiting, so a
+ * read's writes (its job's shards, its claims, its bars) never queue behind a burst of it.
+ */
+export type WriteLane = 'normal' | 'background';
+
+/**
+ * A mutex with two FIFO lanes: `run` calls execute one at a time, `normal` ones in call order
+ * before any waiting `background` one, `background` ones in call order.
+ */
+export interface SerialQueue {
+  run<T>(fn: () => Promise<T>, lane?: WriteLane): Promise<T>;
+  /** Resolves once the queue is idle (everything queued so far, and what they queued, settled). */
+  drain(): Promise<void>;
+}
+
+export function createSerialQueue(): SerialQueue {
+  const lanes: Record<WriteLane, (() => Promise<void>)[]> = { normal: [], background: [] };
+  const idle: (() => void)[] = [];
+  let running = false;
+
+  function next(): void {
+    const task = lanes.normal.shift() ?? lanes.background.shift();
+    if (task === undefined) {
+      running = false;
+      for (const resolve of idle.splice(0)) resolve();
+      return;
+    }
+    running = true;
+    // A task never rejects (run settles the caller's promise), so the chain cannot break.
+    void task().then(next);
+  }
+
+  return {
+    run<T>(fn: () => Promise<T>, lane: WriteLane = 'normal'): Promise<T> {
+      return new Promise<T>((resolve, reject) => {
+        lanes[lane].push(async () => {
+          try {
+            resolve(await fn());
+          } catch (error) {
+            reject(error);
+          }
+        });
+        if (running) return;
+        // Like the chain it replaces, the first task starts on a later microtask, not inside run().
+        running = true;
+        queueMicrotask(next);
+      });
+    },
+    drain(): Promise<void> {
+      if (!running) return Promise.resolve();
+      return new Promise<void>((resolve) => { idle.push(resolve); });
+    },
+  };
+}
+

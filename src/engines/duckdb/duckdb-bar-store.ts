@@ -1,0 +1,219 @@
+/**
+ * The embedded BarStore on DuckDB. Writes run one at a time on the writer connection, each in a
+ * single transaction (fence check, validation done before it, row replacement, coverage);
+ * reads and coverage lookups run on a separate reader connection and see committed data only.
+ * The connections and the write queue belong to the database (`duckdb-database.ts`), which the
+ * other embedded stores share; closing the bar store closes that database.
+ */
+import { emptyFrame, systemClock } from '../../core/index.js';
+import type { Clock, Frame, FrameSchema, TimeRange } from '../../core/index.js';
+import type {
+  BarStore, CoverageRange, DatasetKey, DatasetSummary, Fence, WriteBatch, WriteReport,
+} from '../../storage/index.js';
+import { DatasetSchemaConflictError, StorageUnavailableError } from '../../storage/index.js';
+import { appendBars, deleteBars } from './duckdb-bar-writer.js';
+import { insertFindings, supersedeFindings } from './duckdb-ingest-findings.js';
+import { barReadStatements, readBars } from './duckdb-bar-reader.js';
+import type { BarReadStatements } from './duckdb-bar-reader.js';
+import { barTableFor } from '../../storage/index.js';
+import { inTransaction } from './connection.js';
+import { openDatabaseHandle } from './duckdb-database.js';
+import type { DatabaseHandle } from './duckdb-database.js';
+import { loadCoverage, saveCoverage } from './duckdb-coverage-index.js';
+import { failCoverage, overlappingCoverage, rewriteCoverage, writtenCoverage } from '../../storage/index.js';
+import { datasetCacheKey, ensureDataset, findDataset, listDatasets } from './duckdb-dataset-registry.js';
+import type { DatasetRow } from './duckdb-dataset-registry.js';
+import { translateDuckDbError } from './duckdb-errors.js';
+import { checkAndAdvanceFence } from './duckdb-fencing.js';
+import { validateDataset, validateFence, validateFindings, validateRange, validateWriteBatch } from '../../storage/index.js';
+
+export interface DuckDbBarStoreOptions {
+  /** Database file path, or `:memory:`. */
+  readonly path: string;
+  /** Stamps `coverage.updated_at_ms`; the system clock by default. */
+  readonly clock?: Clock;
+}
+
+/**
+ * Opens (creating when absent) a DuckDB database and brings its schema up to date: a database
+ * holding only a bar store. Use `createEmbeddedDatabase` when the registry, the report archive
+ * or the findings store must live in the same file.
+ */
+export async function createDuckDbBarStore(options: DuckDbBarStoreOptions): Promise<BarStore> {
+  return barStoreOn(await openDatabaseHandle(options.path, options.clock ?? systemClock));
+}
+
+/** The bar store of an open database; its `close` closes the database. */
+export function barStoreOn(db: DatabaseHandle): BarStore {
+  return new DuckDbBarStore(db);
+}
+
+class DuckDbBarStore implements BarStore {
+  readonly engine = 'duckdb';
+  readonly #db: DatabaseHandle;
+  /** Committed dataset rows by datasetCacheKey. */
+  readonly #datasets = new Map<string, DatasetRow>();
+  /**
+   * Coverage of each dataset by id, mirrored in memory: this process is the database's only
+   * writer (DuckDB locks the file), so the mirror is exact once loaded, and the read path's
+   * coverage lookup costs no query (it was ~1 ms of a ~2 ms one-day read).
+   */
+  readonly #coverage = new Map<number, readonly CoverageRange[]>();
+  /** Prepared SQL text per frame schema name, built once. */
+  readonly #readSql = new Map<string, BarReadStatements>();
+
+  constructor(db: DatabaseHandle) {
+    this.#db = db;
+  }
+
+  async read(dataset: DatasetKey, schema: FrameSchema, range: TimeRange): Promise<Frame> {
+    this.#assertOpen('read');
+    validateDataset(dataset);
+    validateRange(range);
+    const table = barTableFor(schema);
+    try {
+      const row = await this.#knownDataset(dataset);
+      if (row === undefined || row.schema === undefined || range.end <= range.start) return emptyFrame(schema);
+      if (row.schema !== schema.name) throw new DatasetSchemaConflictError(dataset.nodeId, dataset.intervalMs, row.schema, schema.name);
+      let statements = this.#readSql.get(schema.name);
+      if (statements === undefined) {
+        statements = barReadStatements(table);
+        this.#readSql.set(schema.name, statements);
+      }
+      const sql = statements;
+      return await this.#db.query('read', (reader) => readBars(reader, sql, schema, row.id, dataset.intervalMs, range),
+        `${JSON.stringify(dataset.nodeId)} @ ${dataset.intervalMs} ms [${new Date(range.start).toISOString()}, ${new Date(range.end).toISOString()})`);
+    } catch (err) {
+      throw translateDuckDbError(err, 'read');
+    }
+  }
+
+  async coverage(dataset: DatasetKey, range?: TimeRange): Promise<CoverageRange[]> {
+    this.#assertOpen('coverage');
+    validateDataset(dataset);
+    if (range !== undefined) validateRange(range);
+    try {
+      const row = await this.#knownDataset(dataset);
+      if (row === undefined) return [];
+      let entries = this.#coverage.get(row.id);
+      if (entries === undefined) {
+        // Loaded on the write queue so no write can commit between the load and the mirror update.
+        entries = await this.#db.writes.run(async () => {
+          const cached = this.#coverage.get(row.id);
+          if (cached !== undefined) return cached;
+          const loaded = await loadCoverage(this.#db.conns.writer, row.id);
+          this.#coverage.set(row.id, loaded);
+          return loaded;
+        });
+      }
+      return overlappingCoverage(entries, range);
+    } catch (err) {
+      throw translateDuckDbError(err, 'coverage');
+    }
+  }
+
+  async write(batch: WriteBatch, schema: FrameSchema): Promise<WriteReport> {
+    this.#assertOpen('write');
+    const table = barTableFor(schema);
+    const claims = validateWriteBatch(batch, schema);
+    const findings = batch.findings ?? [];
+    validateFindings(findings);
+    const written = writtenCoverage(claims, batch.frame.ts, batch.dataset.intervalMs);
+    return await this.#db.writes.run(async () => {
+      this.#assertOpen('write');
+      const writer = this.#db.conns.writer;
+      try {
+        const [row, next] = await inTransaction(writer, async () => {
+          if (batch.fence !== undefined) await checkAndAdvanceFence(writer, batch.fence);
+          const ds = await ensureDataset(writer, batch.dataset, schema.name);
+          await deleteBars(writer, table, ds.id, claims);
+          await appendBars(writer, table, ds.id, batch.frame);
+          const now = this.#db.clock.now();
+          // The rows the earlier findings described were just replaced: those findings are history.
+          await supersedeFindings(writer, batch.dataset, claims, now);
+          if (findings.length > 0) await insertFindings(writer, findings);
+          const current = this.#coverage.get(ds.id) ?? await loadCoverage(writer, ds.id);
+          const updated = rewriteCoverage(current, claims, written);
+          await saveCoverage(writer, ds.id, updated, now);
+          return [ds, updated] as const;
+        });
+        this.#datasets.set(datasetCacheKey(batch.dataset), row);
+        this.#coverage.set(row.id, next);
+      } catch (err) {
+        throw translateDuckDbError(err, 'write');
+      }
+      return { rowsWritten: batch.frame.length, coverageWritten: written };
+    });
+  }
+
+  async advanceFence(fence: Fence): Promise<void> {
+    this.#assertOpen('advanceFence');
+    validateFence(fence);
+    await this.#db.transact('advanceFence', (writer) => checkAndAdvanceFence(writer, fence));
+  }
+
+  async markFailed(dataset: DatasetKey, range: TimeRange, reason: string, fence?: Fence): Promise<void> {
+    this.#assertOpen('markFailed');
+    validateDataset(dataset);
+    validateRange(range);
+    if (fence !== undefined) validateFence(fence);
+    await this.#db.writes.run(async () => {
+      this.#assertOpen('markFailed');
+      if (range.end <= range.start) return;
+      const writer = this.#db.conns.writer;
+      try {
+        const [row, next] = await inTransaction(writer, async () => {
+          if (fence !== undefined) await checkAndAdvanceFence(writer, fence);
+          const ds = await ensureDataset(writer, dataset);
+          const current = this.#coverage.get(ds.id) ?? await loadCoverage(writer, ds.id);
+          const updated = failCoverage(current, range, reason);
+          await saveCoverage(writer, ds.id, updated, this.#db.clock.now());
+          return [ds, updated] as const;
+        });
+        this.#datasets.set(datasetCacheKey(dataset), row);
+        this.#coverage.set(row.id, next);
+      } catch (err) {
+        throw translateDuckDbError(err, 'markFailed');
+      }
+    });
+  }
+
+  async datasets(): Promise<DatasetSummary[]> {
+    this.#assertOpen('datasets');
+    try {
+      return await this.#db.query('datasets', (reader) => listDatasets(reader));
+    } catch (err) {
+      throw translateDuckDbError(err, 'datasets');
+    }
+  }
+
+  async ping(): Promise<void> {
+    this.#assertOpen('ping');
+    // SELECT 1 still answers on a full disk or with a corrupt block: the recorded failure says it.
+    const failure = this.#db.failure();
+    if (failure !== undefined) throw new StorageUnavailableError('duckdb', 'ping', failure.reason, failure.message);
+    try {
+      await this.#db.query('ping', (reader) => reader.run('SELECT 1'));
+    } catch (err) {
+      throw translateDuckDbError(err, 'ping');
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.#db.close();
+  }
+
+  /** The dataset's committed row: cached once it has a schema, else looked up on the reader. */
+  async #knownDataset(dataset: DatasetKey): Promise<DatasetRow | undefined> {
+    const key = datasetCacheKey(dataset);
+    const cached = this.#datasets.get(key);
+    if (cached !== undefined && cached.schema !== undefined) return cached;
+    const found = await this.#db.query('dataset', (reader) => findDataset(reader, dataset));
+    if (found !== undefined) this.#datasets.set(key, found);
+    return found;
+  }
+
+  #assertOpen(operation: string): void {
+    this.#db.assertOpen(operation);
+  }
+}

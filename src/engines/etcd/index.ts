@@ -1,0 +1,38 @@
+// The door of the etcd engine and its descriptor: the cluster lease store of distributed backfill
+// and the shared upstream budget store, each on its own client under one key prefix.
+import type { LeaseStore } from '../../backfill/index.js';
+import type { UpstreamBudgetStore } from '../../sources/index.js';
+import type { EngineDescriptor } from '../../storage/index.js';
+import { createEtcdBudgetStore } from './etcd-budget-store.js';
+import { createEtcdLeaseStore } from './etcd-lease-store.js';
+
+export { createEtcdLeaseStore, DEFAULT_ETCD_PREFIX, DEFAULT_ETCD_CALL_TIMEOUT_MS } from './etcd-lease-store.js';
+export { createEtcdBudgetStore, DEFAULT_ETCD_BUDGET_PREFIX } from './etcd-budget-store.js';
+export { retryUnavailable, DEFAULT_UNAVAILABLE_RETRY } from './etcd-retry.js';
+
+export type { EtcdLeaseStoreOptions } from './etcd-lease-store.js';
+export type { EtcdBudgetStoreOptions } from './etcd-budget-store.js';
+export type { UnavailableRetryOptions } from './etcd-retry.js';
+
+/** `seamless.backfill.etcd`: the cluster's endpoints, the key prefix and one operation's deadline. */
+export interface EtcdEngineConfig {
+  readonly endpoints: readonly string[];
+  readonly prefix: string;
+  readonly callTimeoutMs: number;
+}
+
+/** What etcd provides: the lease store and the upstream budget store. */
+export interface EtcdEngineParts {
+  readonly leases: LeaseStore;
+  readonly budgets: UpstreamBudgetStore;
+}
+
+export const etcdEngine: EngineDescriptor<'etcd', EtcdEngineConfig, EtcdEngineParts> = {
+  kind: 'etcd',
+  async open(config, resources, context) {
+    const { endpoints, prefix, callTimeoutMs } = config;
+    const leases = resources.adopt(await createEtcdLeaseStore({ endpoints, prefix, callTimeoutMs, clock: context.clock }), (l) => l.close());
+    const budgets = resources.adopt(createEtcdBudgetStore({ endpoints, prefix, callTimeoutMs }), (b) => b.close());
+    return { leases, budgets };
+  },
+};

@@ -1,0 +1,19 @@
+// The door of the PostgreSQL engine and its descriptor: the bar store (bars, coverage, fences)
+// and ingest findings on one pool at `storage.url`. The embedded engine keeps the rest.
+import type { PostgresStorageConfig } from '../../config/index.js';
+import type { EngineDescriptor } from '../../storage/index.js';
+import { createPostgresStorage } from './postgres-storage.js';
+import type { PostgresStorage } from './postgres-storage.js';
+
+export { createPostgresStorage, DEFAULT_PG_CONNECT_TIMEOUT_MS, DEFAULT_PG_POOL_MAX } from './postgres-storage.js';
+
+export type { PostgresStorage, PostgresStorageOptions } from './postgres-storage.js';
+
+/** The pool at `url` (an unreachable database fails here, naming the URL), closed by `resources`. */
+export const postgresEngine: EngineDescriptor<'postgres', PostgresStorageConfig, PostgresStorage> = {
+  kind: 'postgres',
+  async open(config, resources, context) {
+    const pg = await createPostgresStorage({ url: config.url, pool: { max: config.pool.max }, connectTimeoutMs: config.connectTimeoutMs, clock: context.clock });
+    return resources.adopt(pg, (p) => p.close());
+  },
+};

@@ -1,0 +1,144 @@
+/**
+ * The BarStore on PostgreSQL. Each write is one transaction on one pooled connection: the fence
+ * row locked and checked, the dataset row locked (so writers of one dataset, in any process,
+ * apply one after the other), the claimed ranges deleted, the frame COPied in and upserted, the
+ * findings of the replaced rows marked superseded, the new findings inserted and the coverage
+ * rewritten from the rows written — all committed together or not at all.
+ * Validation runs before any SQL. Reads are one binary COPY each; coverage lookups one query.
+ * Nothing but committed dataset ids is cached: other processes write the same database.
+ */
+import { emptyFrame } from '../../core/index.js';
+import type { Frame, FrameSchema, TimeRange } from '../../core/index.js';
+import type {
+  BarStore, CoverageRange, DatasetKey, DatasetSummary, Fence, WriteBatch, WriteReport,
+} from '../../storage/index.js';
+import { barTableFor } from '../../storage/index.js';
+import { failCoverage, rewriteCoverage, writtenCoverage } from '../../storage/index.js';
+import { DatasetSchemaConflictError } from '../../storage/index.js';
+import { validateDataset, validateFence, validateFindings, validateRange, validateWriteBatch } from '../../storage/index.js';
+import { barCopyStatement, readBars } from './postgres-bar-reader.js';
+import type { BarCopyStatement } from './postgres-bar-reader.js';
+import { barWriteStatements, deleteBars, upsertBars } from './postgres-bar-writer.js';
+import type { BarWriteStatements } from './postgres-bar-writer.js';
+import { coverageOf, loadCoverage, saveCoverage } from './postgres-coverage-index.js';
+import type { PgDatabase } from './postgres-database.js';
+import { datasetCacheKey, findDataset, listDatasets, lockDataset } from './postgres-dataset-registry.js';
+import type { DatasetRow } from './postgres-dataset-registry.js';
+import { ENGINE } from './postgres-errors.js';
+import { checkAndAdvanceFence } from './postgres-fencing.js';
+import { insertFindings, supersedeFindings } from './postgres-ingest-findings.js';
+
+/** The bar store of an open database; its `close` closes the database (pool). */
+export function createPgBarStore(db: PgDatabase): BarStore {
+  return new PgBarStore(db);
+}
+
+class PgBarStore implements BarStore {
+  readonly engine = ENGINE;
+  readonly #db: PgDatabase;
+  /** Committed dataset rows that have a schema, by datasetCacheKey (datasets are never deleted). */
+  readonly #datasets = new Map<string, DatasetRow>();
+  /** SQL per frame schema name, built once. */
+  readonly #readSql = new Map<string, BarCopyStatement>();
+  readonly #writeSql = new Map<string, BarWriteStatements>();
+
+  constructor(db: PgDatabase) {
+    this.#db = db;
+  }
+
+  async read(dataset: DatasetKey, schema: FrameSchema, range: TimeRange): Promise<Frame> {
+    this.#db.assertOpen('read');
+    validateDataset(dataset);
+    validateRange(range);
+    const table = barTableFor(schema);
+    if (range.end <= range.start) return emptyFrame(schema);
+    let sql = this.#readSql.get(schema.name);
+    if (sql === undefined) {
+      sql = barCopyStatement(table);
+      this.#readSql.set(schema.name, sql);
+    }
+    const statement = sql;
+    return await this.#db.query('read', async (client, broken) => {
+      const key = datasetCacheKey(dataset);
+      let row = this.#datasets.get(key);
+      if (row === undefined) {
+        row = await findDataset(client, dataset);
+        if (row === undefined || row.schema === undefined) return emptyFrame(schema);
+        this.#datasets.set(key, row);
+      }
+      if (row.schema !== schema.name) throw new DatasetSchemaConflictError(dataset.nodeId, dataset.intervalMs, row.schema ?? '', schema.name);
+      return await readBars(client, statement, schema, row.id, dataset.intervalMs, range, broken);
+    });
+  }
+
+  async coverage(dataset: DatasetKey, range?: TimeRange): Promise<CoverageRange[]> {
+    this.#db.assertOpen('coverage');
+    validateDataset(dataset);
+    if (range !== undefined) validateRange(range);
+    return await this.#db.query('coverage', (client) => coverageOf(client, dataset, range));
+  }
+
+  async write(batch: WriteBatch, schema: FrameSchema): Promise<WriteReport> {
+    this.#db.assertOpen('write');
+    const table = barTableFor(schema);
+    const claims = validateWriteBatch(batch, schema);
+    const findings = batch.findings ?? [];
+    validateFindings(findings);
+    let sql = this.#writeSql.get(schema.name);
+    if (sql === undefined) {
+      sql = barWriteStatements(table);
+      this.#writeSql.set(schema.name, sql);
+    }
+    const statements = sql;
+    const written = writtenCoverage(claims, batch.frame.ts, batch.dataset.intervalMs);
+    const row = await this.#db.transact('write', async (client) => {
+      if (batch.fence !== undefined) await checkAndAdvanceFence(client, batch.fence);
+      const ds = await lockDataset(client, batch.dataset, schema.name);
+      await deleteBars(client, statements, ds.id, claims);
+      await upsertBars(client, statements, ds.id, batch.frame);
+      const now = this.#db.clock.now();
+      // The rows the earlier findings described were just replaced: those findings are history.
+      await supersedeFindings(client, batch.dataset, claims, now);
+      if (findings.length > 0) await insertFindings(client, findings);
+      const current = await loadCoverage(client, ds.id);
+      await saveCoverage(client, ds.id, rewriteCoverage(current, claims, written), now);
+      return ds;
+    });
+    this.#datasets.set(datasetCacheKey(batch.dataset), row);
+    return { rowsWritten: batch.frame.length, coverageWritten: written };
+  }
+
+  async advanceFence(fence: Fence): Promise<void> {
+    this.#db.assertOpen('advanceFence');
+    validateFence(fence);
+    await this.#db.transact('advanceFence', (client) => checkAndAdvanceFence(client, fence));
+  }
+
+  async markFailed(dataset: DatasetKey, range: TimeRange, reason: string, fence?: Fence): Promise<void> {
+    this.#db.assertOpen('markFailed');
+    validateDataset(dataset);
+    validateRange(range);
+    if (fence !== undefined) validateFence(fence);
+    if (range.end <= range.start) return;
+    await this.#db.transact('markFailed', async (client) => {
+      if (fence !== undefined) await checkAndAdvanceFence(client, fence);
+      const ds = await lockDataset(client, dataset);
+      const current = await loadCoverage(client, ds.id);
+      await saveCoverage(client, ds.id, failCoverage(current, range, reason), this.#db.clock.now());
+    });
+  }
+
+  async datasets(): Promise<DatasetSummary[]> {
+    this.#db.assertOpen('datasets');
+    return await this.#db.query('datasets', (client) => listDatasets(client));
+  }
+
+  async ping(): Promise<void> {
+    this.#db.assertOpen('ping');
+    await this.#db.query('ping', (client) => client.query('SELECT 1'));
+  }
+
+  async close(): Promise<void> {
+    await this.#db.close();
+  }
+}

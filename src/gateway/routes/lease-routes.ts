@@ -10,7 +10,8 @@
  *                              (state known_empty needs evidence {source, start, end, checked_at_ms})
  *   POST /v1/leases/fail       {key, token, reason, retryable?} → {completion_ratio} | 409 stale
  *   GET  /v1/leases/inspect?key=  → the shard's lease record | 404
- *   POST /v1/jobs {node, interval, start, end} → 202 {job} · GET /v1/jobs/:id (as /v1/backfills/:id)
+ *   POST /v1/jobs {node, interval, start, end} → 202 {job} · GET /v1/jobs/:id (as /v1/backfills/:id;
+ *                              backfill-routes.ts `jobRoutes`, registered beside these)
  *   POST /v1/shards/next       {worker, lease_ms?, wait_ms?} → {shard, lease, trace?} | 204 (long-poll)
  *   POST /v1/shards/rows?key=&token=  Arrow IPC upload (shard-upload-codec.ts) → {rows_written}
  *                              (checked against the shard: range, grid, schema; backfill/upload-checks.ts)
@@ -21,16 +22,14 @@
  * ("1"); a token that denotes no current grant ("abc", "1.5", an old grant) is stale, never a 400.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
 import { InvalidRequestError, NotFoundError } from '../../core/index.js';
 import {
   DEFAULT_LEASE_MS, SHARD_UPLOAD_CONTENT_TYPE, StaleLeaseError, decodeShardUpload,
 } from '../../backfill/index.js';
 import type { CoordinatorService, KnownEmptyEvidence, LeaseTokenInput, ShardRecord } from '../../backfill/index.js';
-import type { Seamless } from '../../provider/index.js';
 import { callerName } from '../auth.js';
-import { jobBody, startJob } from './backfill-routes.js';
-import { requiredParam } from '../query-params.js';
-import type { Query } from '../query-params.js';
+import { requiredQuery, typedRoutes } from '../route-schemas.js';
 
 /** Largest shard upload accepted (rows of one shard plus coverage). */
 export const MAX_SHARD_UPLOAD_BYTES = 256 * 1024 * 1024;
@@ -40,9 +39,11 @@ const MAX_KEY_LENGTH = 1024;
 const MAX_REASON_LENGTH = 4096;
 
 type Body = Readonly<Record<string, unknown>>;
+const LeaseQuery = z.object({ key: requiredQuery('key', '["shard",…]') });
+const UploadQuery = z.object({ key: requiredQuery('key', '["shard",…]'), token: requiredQuery('token', '1') });
 
-export function leaseRoutes(app: FastifyInstance, seamless: Seamless, service: CoordinatorService): void {
-  void app.register(async (scope) => {
+export function leaseRoutes(app: FastifyInstance, service: CoordinatorService): void {
+  typedRoutes(app, (scope) => {
     scope.addContentTypeParser(SHARD_UPLOAD_CONTENT_TYPE, { parseAs: 'buffer', bodyLimit: MAX_SHARD_UPLOAD_BYTES }, (_request, body, done) => {
       done(null, body);
     });
@@ -52,7 +53,6 @@ export function leaseRoutes(app: FastifyInstance, seamless: Seamless, service: C
       for (const poll of polls) poll.abort();
     });
     const config = { config: { scope: 'worker' as const } };
-    const jobs = { config: { scope: 'backfill' as const } };
 
     scope.post('/v1/leases/claim', config, async (request, reply) => {
       const b = bodyOf(request, ['key', 'lease_ms', 'worker']);
@@ -105,20 +105,11 @@ export function leaseRoutes(app: FastifyInstance, seamless: Seamless, service: C
       });
     });
 
-    scope.get('/v1/leases/inspect', config, async (request) => {
-      const key = requiredParam(request.query as Query, 'key', '["shard",…]');
+    scope.get('/v1/leases/inspect', { ...config, schema: { querystring: LeaseQuery } }, async (request) => {
+      const { key } = request.query;
       const shard = await service.inspect(key);
       if (shard === undefined) throw new NotFoundError('lease', key, { field: 'key' });
       return inspectBody(shard);
-    });
-
-    scope.post('/v1/jobs', jobs, (request, reply) => startJob(seamless, request, reply));
-
-    scope.get('/v1/jobs/:id', jobs, async (request) => {
-      const { id } = request.params as { id: string };
-      const job = seamless.backfillJob(id);
-      if (!job) throw new NotFoundError('backfill job', id, { field: 'id' });
-      return { job: { ...jobBody(job), shardList: job.shardList } };
     });
 
     scope.post('/v1/shards/next', config, async (request, reply) => {
@@ -147,10 +138,8 @@ export function leaseRoutes(app: FastifyInstance, seamless: Seamless, service: C
       }
     });
 
-    scope.post('/v1/shards/rows', config, async (request) => {
-      const q = request.query as Query;
-      const key = requiredParam(q, 'key', '["shard",…]');
-      const tokenText = requiredParam(q, 'token', '1');
+    scope.post('/v1/shards/rows', { ...config, schema: { querystring: UploadQuery } }, async (request) => {
+      const { key, token: tokenText } = request.query;
       if (!(request.body instanceof Uint8Array)) {
         throw new InvalidRequestError('body', `must be an Arrow IPC stream sent as ${SHARD_UPLOAD_CONTENT_TYPE}`);
       }

@@ -1,6 +1,7 @@
 /**
  * Builds the HTTP gateway (not listening yet; tests drive it with `inject()`). Each feature is
- * a plugin-like function receiving its dependencies explicitly.
+ * a plugin-like function receiving only the parts of the `Seamless` façade it uses (picked here)
+ * and declaring its inputs as zod schemas (route-schemas.ts).
  */
 import Fastify, { LogController } from 'fastify';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
@@ -12,7 +13,7 @@ import { registerAuth, callerName } from './auth.js';
 import { sendError } from './error-reply.js';
 import { clientErrorHandler, connectionOptions, frameworkErrorHandler, limitConnections } from './connection-limits.js';
 import { registerJsonBody } from './json-body.js';
-import { backfillRoutes } from './routes/backfill-routes.js';
+import { backfillRoutes, jobRoutes } from './routes/backfill-routes.js';
 import { barsRoutes } from './routes/bars-route.js';
 import { datasetRoutes } from './routes/dataset-routes.js';
 import { eventsRoute } from './routes/events-route.js';
@@ -73,8 +74,11 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
   datasetRoutes(app, seamless);
   barsRoutes(app, seamless);
   backfillRoutes(app, seamless);
-  if (seamless.leaseAuthority) leaseRoutes(app, seamless, seamless.leaseAuthority);
-  if (seamless.leaseAuthority) upstreamRoutes(app, seamless.upstreams);
+  if (seamless.leaseAuthority) {
+    leaseRoutes(app, seamless.leaseAuthority);
+    jobRoutes(app, seamless);
+    upstreamRoutes(app, seamless.upstreams);
+  }
   eventsRoute(app, seamless.events);
   reportRoutes(app, seamless);
   registryRoutes(app, seamless);

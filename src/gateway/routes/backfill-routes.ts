@@ -1,26 +1,59 @@
 /**
  * POST /v1/backfills (scope `backfill`) starts a job; GET /v1/backfills[/:id] shows progress.
+ * `jobRoutes` answers the same under `/v1/jobs` (scope `backfill`), registered with the
+ * coordinator's lease API for `seamless worker`s and remote coordinators.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { InvalidRequestError, NotFoundError } from '../../core/index.js';
+import { z } from 'zod';
+import { NotFoundError } from '../../core/index.js';
 import type { JobStatus, ShardPriority } from '../../backfill/index.js';
 import type { SeamlessApi as Seamless } from '../seamless-api.js';
 import { validateNodeId } from '../../provider/index.js';
 import { callerName } from '../auth.js';
+import { bodyObject, typedRoutes } from '../route-schemas.js';
+import type { TypedApp } from '../route-schemas.js';
 
-const BODY_FIELDS = ['node', 'interval', 'start', 'end'] as const;
-/** Optional: `priority` (`read` | `background`, default `background`), set by a gateway whose read waits on the job. */
-const OPTIONAL_FIELDS = ['priority'] as const;
-const PRIORITIES: readonly ShardPriority[] = ['read', 'background'];
-const ALL_FIELDS: readonly string[] = [...BODY_FIELDS, ...OPTIONAL_FIELDS];
+/** What the job routes use of the façade. */
+export type JobDeps = Pick<Seamless, 'backfill' | 'backfillJob' | 'backfillJobs'>;
 
-export function backfillRoutes(app: FastifyInstance, seamless: Seamless): void {
-  app.post('/v1/backfills', { config: { scope: 'backfill' } }, (request, reply) => startJob(seamless, request, reply));
+const PRIORITIES = ['read', 'background'] as const satisfies readonly ShardPriority[];
 
-  app.get('/v1/backfills', { config: { scope: 'read' } }, async () => ({ jobs: seamless.backfillJobs().map(jobBody) }));
+/** A required field given as a string or a number (a time, an interval: parsed by the job). */
+const stringOrNumber = z.custom<string | number>((v) => (typeof v === 'string' && v !== '') || typeof v === 'number', {
+  error: (issue) => (issue.input === undefined || issue.input === null || issue.input === '' ? 'is required' : 'must be a string or a number'),
+});
 
-  app.get('/v1/backfills/:id', { config: { scope: 'read' } }, async (request) => {
-    const { id } = request.params as { id: string };
+/**
+ * `{node, interval, start, end, priority?}`. `priority` (`read` | `background`, default
+ * `background`) is set by a gateway whose read waits on the job.
+ */
+const JobRequest = bodyObject({
+  node: stringOrNumber,
+  interval: stringOrNumber,
+  start: stringOrNumber,
+  end: stringOrNumber,
+  priority: z.enum(PRIORITIES, { error: `must be one of ${PRIORITIES.join(', ')}` }).optional(),
+});
+const JobParams = z.object({ id: z.string() });
+
+export function backfillRoutes(app: FastifyInstance, seamless: JobDeps): void {
+  typedRoutes(app, (scope) => {
+    registerJobRoutes(scope, '/v1/backfills', seamless);
+    scope.get('/v1/backfills', { config: { scope: 'read' } }, async () => ({ jobs: seamless.backfillJobs().map(jobBody) }));
+  });
+}
+
+/** POST /v1/jobs and GET /v1/jobs/:id: the coordinator's job API, scope `backfill` (asking for work is not doing it). */
+export function jobRoutes(app: FastifyInstance, seamless: Omit<JobDeps, 'backfillJobs'>): void {
+  typedRoutes(app, (scope) => registerJobRoutes(scope, '/v1/jobs', seamless, 'backfill'));
+}
+
+/** POST `base` starts a job (scope `backfill`); GET `base`/:id shows it (scope `read`, or `readScope`). */
+function registerJobRoutes(scope: TypedApp, base: string, seamless: Omit<JobDeps, 'backfillJobs'>, readScope: 'read' | 'backfill' = 'read'): void {
+  scope.post(base, { config: { scope: 'backfill' }, schema: { body: JobRequest } }, (request, reply) => startJob(seamless, request, reply));
+
+  scope.get(`${base}/:id`, { config: { scope: readScope }, schema: { params: JobParams } }, async (request) => {
+    const { id } = request.params;
     const job = seamless.backfillJob(id);
     if (!job) throw new NotFoundError('backfill job', id, { field: 'id' });
     return { job: { ...jobBody(job), shardList: job.shardList } };
@@ -44,30 +77,11 @@ export function jobBody(s: JobStatus): Record<string, unknown> {
   };
 }
 
-/**
- * `{node, interval, start, end, priority?}` → 202 `{job}`: the body checked field by field (unknown or
- * missing fields named), then the job started. POST /v1/backfills and the coordinator's
- * POST /v1/jobs both answer with it.
- */
-export async function startJob(seamless: Seamless, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
-  const body = request.body;
-  if (body === null || typeof body !== 'object' || Array.isArray(body) || body instanceof Uint8Array) {
-    throw new InvalidRequestError('body', `must be a JSON object {${BODY_FIELDS.join(', ')}}`);
-  }
-  const b = body as Record<string, unknown>;
-  for (const key of Object.keys(b)) {
-    if (!ALL_FIELDS.includes(key)) throw new InvalidRequestError(key, `unknown field; expected ${ALL_FIELDS.join(', ')}`);
-  }
-  for (const f of BODY_FIELDS) {
-    const v = b[f];
-    if (v === undefined || v === null || v === '') throw new InvalidRequestError(f, 'is required');
-    if (typeof v !== 'string' && typeof v !== 'number') throw new InvalidRequestError(f, 'must be a string or a number');
-  }
-  const priority = PRIORITIES.find((p) => p === b.priority);
-  if (b.priority !== undefined && priority === undefined) throw new InvalidRequestError('priority', `must be one of ${PRIORITIES.join(', ')}`);
+/** The checked `{node, interval, start, end, priority?}` → 202 `{job}`: the job started. */
+async function startJob(seamless: Pick<Seamless, 'backfill'>, request: FastifyRequest<{ Body: z.output<typeof JobRequest> }>, reply: FastifyReply): Promise<FastifyReply> {
+  const { node, interval, start, end, priority } = request.body;
   const status = await seamless.backfill({
-    nodeId: validateNodeId(b.node, 'node'), interval: b.interval as string | number, start: b.start as string | number, end: b.end as string | number,
-    requestedBy: callerName(request), priority,
+    nodeId: validateNodeId(node, 'node'), interval, start, end, requestedBy: callerName(request), priority,
   });
   return reply.code(202).send({ job: jobBody(status) });
 }

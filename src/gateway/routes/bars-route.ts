@@ -4,37 +4,49 @@
  * answer never holds the event loop; the frame is never turned into row objects.
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { z } from 'zod';
 import type { Frame } from '../../core/index.js';
 import { DOMAINS, STRATEGIES, validateNodeId } from '../../provider/index.js';
 import type { ReadMetadata } from '../../provider/index.js';
 import type { SeamlessApi as Seamless } from '../seamless-api.js';
 import { callerName } from '../auth.js';
 import { frameBody } from '../frame-body.js';
-import { booleanParam, enumParam, optionalParam, requiredParam } from '../query-params.js';
-import type { Query } from '../query-params.js';
+import { booleanQuery, enumQuery, optionalQuery, requiredQuery, typedRoutes } from '../route-schemas.js';
 
 export const FORMATS = ['json', 'csv', 'arrow'] as const;
 export type Format = (typeof FORMATS)[number];
 export const ARROW_STREAM_TYPE = 'application/vnd.apache.arrow.stream';
 
+const BarsQuery = z.object({
+  node: requiredQuery('node', 'ohlcv:demo:BTC-USD'),
+  interval: requiredQuery('interval', '1m'),
+  start: requiredQuery('start', '2024-01-01T00:00:00Z'),
+  end: requiredQuery('end', '2024-01-02T00:00:00Z'),
+  format: enumQuery(FORMATS),
+  strategy: enumQuery(STRATEGIES),
+  partial_ok: booleanQuery,
+  include_building: booleanQuery,
+  as_of: optionalQuery,
+  world: optionalQuery,
+  domain: enumQuery(DOMAINS),
+});
+
 export function barsRoutes(app: FastifyInstance, seamless: Pick<Seamless, 'fetch' | 'tracing'>): void {
-  app.get('/v1/bars', { config: { scope: 'read' } }, async (request, reply) => {
-    const q = request.query as Query;
-    const format = enumParam(q, 'format', FORMATS) ?? formatFromAccept(request.headers.accept);
+  typedRoutes(app, (scope) => scope.get('/v1/bars', { config: { scope: 'read' }, schema: { querystring: BarsQuery } }, async (request, reply) => {
+    const q = request.query;
+    const format = q.format ?? formatFromAccept(request.headers.accept);
     const controller = new AbortController();
     // A client that hangs up stops the wait (shared backfill work goes on for others).
     reply.raw.on('close', () => { if (!reply.raw.writableFinished) controller.abort(); });
-    const asOf = optionalParam(q, 'as_of');
-    const world = optionalParam(q, 'world');
-    const domain = enumParam(q, 'domain', DOMAINS);
+    const { as_of: asOf, world, domain } = q;
     const { frame, metadata } = await seamless.fetch({
-      nodeId: validateNodeId(requiredParam(q, 'node', 'ohlcv:demo:BTC-USD'), 'node'),
-      interval: requiredParam(q, 'interval', '1m'),
-      start: requiredParam(q, 'start', '2024-01-01T00:00:00Z'),
-      end: requiredParam(q, 'end', '2024-01-02T00:00:00Z'),
-      strategy: enumParam(q, 'strategy', STRATEGIES),
-      partialOk: booleanParam(q, 'partial_ok'),
-      includeBuilding: booleanParam(q, 'include_building'),
+      nodeId: validateNodeId(q.node, 'node'),
+      interval: q.interval,
+      start: q.start,
+      end: q.end,
+      strategy: q.strategy,
+      partialOk: q.partial_ok,
+      includeBuilding: q.include_building,
       context: {
         ...(world !== undefined ? { worldId: world } : {}),
         ...(domain !== undefined ? { domain } : {}),
@@ -46,7 +58,7 @@ export function barsRoutes(app: FastifyInstance, seamless: Pick<Seamless, 'fetch
       ...(seamless.tracing.enabled ? { traceContext: seamless.tracing.extract(request.headers) } : {}),
     });
     return sendFrame(reply, format, frame, metadata);
-  });
+  }));
 }
 
 function formatFromAccept(accept: string | undefined): Format {

@@ -2,25 +2,32 @@
  * GET /v1/datasets and GET /v1/coverage.
  */
 import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
 import { formatInterval, parseInterval, parseTime } from '../../core/index.js';
 import { validateNodeId } from '../../provider/index.js';
 import type { SeamlessApi as Seamless } from '../seamless-api.js';
-import { optionalParam, requiredParam } from '../query-params.js';
-import type { Query } from '../query-params.js';
+import { optionalQuery, requiredQuery, typedRoutes } from '../route-schemas.js';
 
-export function datasetRoutes(app: FastifyInstance, seamless: Seamless): void {
-  app.get('/v1/datasets', { config: { scope: 'read' } }, async () => ({ datasets: await seamless.datasets() }));
+const CoverageQuery = z.object({
+  node: requiredQuery('node', 'ohlcv:demo:BTC-USD'),
+  interval: requiredQuery('interval', '1m'),
+  start: optionalQuery,
+  end: optionalQuery,
+});
 
-  app.get('/v1/coverage', { config: { scope: 'read' } }, async (request) => {
-    const q = request.query as Query;
-    const nodeId = validateNodeId(requiredParam(q, 'node', 'ohlcv:demo:BTC-USD'), 'node');
-    const intervalMs = parseInterval(requiredParam(q, 'interval', '1m'), 'interval');
-    const start = optionalParam(q, 'start');
-    const end = optionalParam(q, 'end');
-    const range = start !== undefined || end !== undefined
-      ? { start: start === undefined ? 0 : parseTime(start, 'start'), end: end === undefined ? Number.MAX_SAFE_INTEGER : parseTime(end, 'end') }
-      : undefined;
-    const ranges = await seamless.coverage(nodeId, intervalMs, range);
-    return { node: nodeId, interval: formatInterval(intervalMs), ranges };
+export function datasetRoutes(app: FastifyInstance, seamless: Pick<Seamless, 'datasets' | 'coverage'>): void {
+  typedRoutes(app, (scope) => {
+    scope.get('/v1/datasets', { config: { scope: 'read' } }, async () => ({ datasets: await seamless.datasets() }));
+
+    scope.get('/v1/coverage', { config: { scope: 'read' }, schema: { querystring: CoverageQuery } }, async (request) => {
+      const { node, interval, start, end } = request.query;
+      const nodeId = validateNodeId(node, 'node');
+      const intervalMs = parseInterval(interval, 'interval');
+      const range = start !== undefined || end !== undefined
+        ? { start: start === undefined ? 0 : parseTime(start, 'start'), end: end === undefined ? Number.MAX_SAFE_INTEGER : parseTime(end, 'end') }
+        : undefined;
+      const ranges = await seamless.coverage(nodeId, intervalMs, range);
+      return { node: nodeId, interval: formatInterval(intervalMs), ranges };
+    });
   });
 }

@@ -10,7 +10,8 @@
  *                              (state known_empty needs evidence {source, start, end, checked_at_ms})
  *   POST /v1/leases/fail       {key, token, reason, retryable?} → {completion_ratio} | 409 stale
  *   GET  /v1/leases/inspect?key=  → the shard's lease record (with `known_empty`: the provenance of a known-empty shard) | 404
- *   POST /v1/jobs {node, interval, start, end} → 202 {job} · GET /v1/jobs/:id (as /v1/backfills/:id)
+ *   POST /v1/jobs {node, interval, start, end} → 202 {job} · GET /v1/jobs/:id (as /v1/backfills/:id;
+ *                              backfill-routes.ts `jobRoutes`, registered beside these)
  *   POST /v1/shards/next       {worker, lease_ms?, wait_ms?} → {shard, lease, trace?} | 204 (long-poll)
  *   POST /v1/shards/rows?key=&token=  Arrow IPC upload (shard-upload-codec.ts) → {rows_written}
  *                              (checked against the shard: range, grid, schema; backfill/upload-checks.ts)
@@ -21,17 +22,15 @@
  * ("1"); a token that denotes no current grant ("abc", "1.5", an old grant) is stale, never a 400.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
 import { InvalidRequestError, NotFoundError } from '../../core/index.js';
 import type { ErrorReason } from '../../core/index.js';
 import {
   DEFAULT_LEASE_MS, SHARD_UPLOAD_CONTENT_TYPE, StaleLeaseError, decodeShardUpload,
 } from '../../backfill/index.js';
 import type { LeaseAuthority, KnownEmptyEvidence, KnownEmptyProvenance, LeaseTokenInput, ShardRecord } from '../../backfill/index.js';
-import type { SeamlessApi as Seamless } from '../seamless-api.js';
 import { callerName } from '../auth.js';
-import { jobBody, startJob } from './backfill-routes.js';
-import { requiredParam } from '../query-params.js';
-import type { Query } from '../query-params.js';
+import { requiredQuery, typedRoutes } from '../route-schemas.js';
 
 /** Largest shard upload accepted (rows of one shard plus coverage). */
 export const MAX_SHARD_UPLOAD_BYTES = 256 * 1024 * 1024;
@@ -41,9 +40,11 @@ const MAX_KEY_LENGTH = 1024;
 const MAX_REASON_LENGTH = 4096;
 
 type Body = Readonly<Record<string, unknown>>;
+const LeaseQuery = z.object({ key: requiredQuery('key', '["shard",…]') });
+const UploadQuery = z.object({ key: requiredQuery('key', '["shard",…]'), token: requiredQuery('token', '1') });
 
-export function leaseRoutes(app: FastifyInstance, seamless: Seamless, service: LeaseAuthority): void {
-  void app.register(async (scope) => {
+export function leaseRoutes(app: FastifyInstance, service: LeaseAuthority): void {
+  typedRoutes(app, (scope) => {
     scope.addContentTypeParser(SHARD_UPLOAD_CONTENT_TYPE, { parseAs: 'buffer', bodyLimit: MAX_SHARD_UPLOAD_BYTES }, (_request, body, done) => {
       done(null, body);
     });
@@ -53,7 +54,6 @@ export function leaseRoutes(app: FastifyInstance, seamless: Seamless, service: L
       for (const poll of polls) poll.abort();
     });
     const config = { config: { scope: 'worker' as const } };
-    const jobs = { config: { scope: 'backfill' as const } };
 
     scope.post('/v1/leases/claim', config, async (request, reply) => {
       const b = bodyOf(request, ['key', 'lease_ms', 'worker']);
@@ -106,20 +106,11 @@ export function leaseRoutes(app: FastifyInstance, seamless: Seamless, service: L
       });
     });
 
-    scope.get('/v1/leases/inspect', config, async (request) => {
-      const key = requiredParam(request.query as Query, 'key', '["shard",…]');
+    scope.get('/v1/leases/inspect', { ...config, schema: { querystring: LeaseQuery } }, async (request) => {
+      const { key } = request.query;
       const shard = await service.inspect(key);
       if (shard === undefined) throw new NotFoundError('lease', key, { field: 'key' });
       return inspectBody(shard);
-    });
-
-    scope.post('/v1/jobs', jobs, (request, reply) => startJob(seamless, request, reply));
-
-    scope.get('/v1/jobs/:id', jobs, async (request) => {
-      const { id } = request.params as { id: string };
-      const job = seamless.backfillJob(id);
-      if (!job) throw new NotFoundError('backfill job', id, { field: 'id' });
-      return { job: { ...jobBody(job), shardList: job.shardList } };
     });
 
     scope.post('/v1/shards/next', config, async (request, reply) => {
@@ -148,10 +139,8 @@ export function leaseRoutes(app: FastifyInstance, seamless: Seamless, service: L
       }
     });
 
-    scope.post('/v1/shards/rows', config, async (request) => {
-      const q = request.query as Query;
-      const key = requiredParam(q, 'key', '["shard",…]');
-      const tokenText = requiredParam(q, 'token', '1');
+    scope.post('/v1/shards/rows', { ...config, schema: { querystring: UploadQuery } }, async (request) => {
+      const { key, token: tokenText } = request.query;
       if (!(request.body instanceof Uint8Array)) {
         throw new InvalidRequestError('body', `must be an Arrow IPC stream sent as ${SHARD_UPLOAD_CONTENT_TYPE}`);
       }

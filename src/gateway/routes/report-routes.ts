@@ -5,37 +5,45 @@
  * segment or pasted as is (a wildcard route, since the URI holds slashes).
  */
 import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
 import { InvalidRequestError, NotFoundError, formatInterval, parseInterval } from '../../core/index.js';
 import type { ConformanceReport } from '../../conformance/index.js';
 import { REPORT_URI_PREFIX, validateNodeId } from '../../provider/index.js';
 import type { SeamlessApi as Seamless } from '../seamless-api.js';
-import { optionalParam } from '../query-params.js';
-import type { Query } from '../query-params.js';
+import { optionalQuery, queryParam, typedRoutes } from '../route-schemas.js';
 
 const MAX_LIMIT = 1000;
+const DEFAULT_LIMIT = 50;
+const LIMIT_RANGE = `must be an integer from 1 to ${MAX_LIMIT}`;
 
-export function reportRoutes(app: FastifyInstance, seamless: Seamless): void {
-  app.get('/v1/reports', { config: { scope: 'read' } }, async (request) => {
-    const q = request.query as Query;
-    const node = optionalParam(q, 'node');
-    const interval = optionalParam(q, 'interval');
-    const limitText = optionalParam(q, 'limit');
-    const limit = limitText === undefined ? 50 : Number(limitText);
-    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) throw new InvalidRequestError('limit', `must be an integer from 1 to ${MAX_LIMIT}`);
-    const reports = await seamless.reports({
-      ...(node !== undefined ? { nodeId: validateNodeId(node, 'node') } : {}),
-      ...(interval !== undefined ? { intervalMs: parseInterval(interval, 'interval') } : {}),
-      limit,
+const ReportsQuery = z.object({
+  node: optionalQuery,
+  interval: optionalQuery,
+  limit: queryParam(z.string().optional())
+    .transform((text) => (text === undefined ? DEFAULT_LIMIT : Number(text)))
+    .pipe(z.int({ error: LIMIT_RANGE }).min(1, { error: LIMIT_RANGE }).max(MAX_LIMIT, { error: LIMIT_RANGE })),
+});
+const ReportParams = z.object({ '*': z.string() });
+
+export function reportRoutes(app: FastifyInstance, seamless: Pick<Seamless, 'reports' | 'report'>): void {
+  typedRoutes(app, (scope) => {
+    scope.get('/v1/reports', { config: { scope: 'read' }, schema: { querystring: ReportsQuery } }, async (request) => {
+      const { node, interval, limit } = request.query;
+      const reports = await seamless.reports({
+        ...(node !== undefined ? { nodeId: validateNodeId(node, 'node') } : {}),
+        ...(interval !== undefined ? { intervalMs: parseInterval(interval, 'interval') } : {}),
+        limit,
+      });
+      return { reports: reports.map(summary) };
     });
-    return { reports: reports.map(summary) };
-  });
 
-  app.get('/v1/reports/*', { config: { scope: 'read' } }, async (request) => {
-    const ref = reportRef((request.params as { '*': string })['*']);
-    const report = await seamless.report(ref.id);
-    // A URI names its dataset too: a report of another dataset is not the one asked for.
-    if (!report || (ref.node !== undefined && !sameNode(ref.node, report.nodeId))) throw new NotFoundError('report', ref.given, { field: 'id' });
-    return { report };
+    scope.get('/v1/reports/*', { config: { scope: 'read' }, schema: { params: ReportParams } }, async (request) => {
+      const ref = reportRef(request.params['*']);
+      const report = await seamless.report(ref.id);
+      // A URI names its dataset too: a report of another dataset is not the one asked for.
+      if (!report || (ref.node !== undefined && !sameNode(ref.node, report.nodeId))) throw new NotFoundError('report', ref.given, { field: 'id' });
+      return { report };
+    });
   });
 }
 

@@ -18,10 +18,12 @@
  * request sets it.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { AbortedError, InvalidRequestError } from '../../core/index.js';
+import { z } from 'zod';
+import { AbortedError } from '../../core/index.js';
 import type { SeamlessApi as Seamless } from '../seamless-api.js';
 import type { UpstreamBudget } from '../../sources/index.js';
 import { callerHas } from '../auth.js';
+import { bodyObject, integerField, typedRoutes } from '../route-schemas.js';
 
 export const DEFAULT_PERMIT_WAIT_MS = 5_000;
 export const MAX_PERMIT_WAIT_MS = 30_000;
@@ -31,10 +33,22 @@ export const MAX_WORKER_PAUSE_MS = 300_000;
 const MAX_RATE = 1_000_000;
 const NAME = /^[A-Za-z0-9._-]{1,64}$/;
 
-type Body = Readonly<Record<string, unknown>>;
+const UpstreamParams = z.object({
+  name: z.string().refine((name) => NAME.test(name), {
+    error: (issue) => `must be 1-64 letters, digits, ".", "_" or "-" (an exchange id such as binance), got ${JSON.stringify(issue.input)}`,
+  }),
+});
+const RATE = `must be a number > 0 and ≤ ${MAX_RATE}`;
+/** The rate the caller asks for (set only by an admin key, see the header). */
+const rate = {
+  requests_per_second: z.number({ error: RATE }).gt(0, { error: RATE }).max(MAX_RATE, { error: RATE }),
+  burst: integerField(1, MAX_RATE),
+};
+const PermitRequest = bodyObject({ ...rate, wait_ms: integerField(0, MAX_PERMIT_WAIT_MS).optional() });
+const PauseRequest = bodyObject({ ...rate, pause_ms: integerField(0, MAX_PAUSE_MS) });
 
 export function upstreamRoutes(app: FastifyInstance, upstreams: Seamless['upstreams']): void {
-  void app.register(async (scope) => {
+  typedRoutes(app, (scope) => {
     // Permit waits end when the gateway closes, or closing would wait them out.
     const waits = new Set<AbortController>();
     scope.addHook('preClose', async () => {
@@ -43,18 +57,16 @@ export function upstreamRoutes(app: FastifyInstance, upstreams: Seamless['upstre
     const config = { config: { scope: 'worker' as const } };
 
     /** The budget of the request's upstream, at the rate the caller may set (see the header). */
-    function budgetFor(request: FastifyRequest, b: Body): UpstreamBudget {
-      const name = upstreamName(request);
-      const asked = rateOf(b);
+    function budgetFor(request: FastifyRequest, name: string, asked: { requests_per_second: number; burst: number }): UpstreamBudget {
       const known = upstreams.list().find((budget) => budget.upstream === name);
       if (known !== undefined && !callerHas(request, 'admin')) return known;
-      return upstreams.budget(name, asked);
+      return upstreams.budget(name, { requestsPerSecond: asked.requests_per_second, burst: asked.burst });
     }
 
-    scope.post('/v1/upstreams/:name/permits', config, async (request, reply) => {
-      const b = bodyOf(request, ['requests_per_second', 'burst', 'wait_ms']);
-      const budget = budgetFor(request, b);
-      const waitMs = b.wait_ms === undefined ? DEFAULT_PERMIT_WAIT_MS : integer(b, 'wait_ms', 0, MAX_PERMIT_WAIT_MS);
+    scope.post('/v1/upstreams/:name/permits', { ...config, schema: { params: UpstreamParams, body: PermitRequest } }, async (request, reply) => {
+      const b = request.body;
+      const budget = budgetFor(request, request.params.name, b);
+      const waitMs = b.wait_ms ?? DEFAULT_PERMIT_WAIT_MS;
       const wait = new AbortController();
       waits.add(wait);
       // A worker that hangs up stops waiting (a permit granted after that is simply unused).
@@ -74,10 +86,10 @@ export function upstreamRoutes(app: FastifyInstance, upstreams: Seamless['upstre
       }
     });
 
-    scope.post('/v1/upstreams/:name/pause', config, async (request) => {
-      const b = bodyOf(request, ['requests_per_second', 'burst', 'pause_ms']);
-      const budget = budgetFor(request, b);
-      const asked = integer(b, 'pause_ms', 0, MAX_PAUSE_MS);
+    scope.post('/v1/upstreams/:name/pause', { ...config, schema: { params: UpstreamParams, body: PauseRequest } }, async (request) => {
+      const b = request.body;
+      const budget = budgetFor(request, request.params.name, b);
+      const asked = b.pause_ms;
       const pauseMs = callerHas(request, 'admin') ? asked : Math.min(asked, MAX_WORKER_PAUSE_MS);
       if (pauseMs < asked) request.log.warn({ upstream: budget.upstream, askedMs: asked, pauseMs }, 'a worker asked for a longer upstream pause than a worker may impose; capped');
       const pausedUntil = await budget.pause(pauseMs);
@@ -85,8 +97,8 @@ export function upstreamRoutes(app: FastifyInstance, upstreams: Seamless['upstre
       return { paused_until_ms: pausedUntil, now_ms: nowMs, pause_ms: pauseMs, ...rateBody(budget) };
     });
 
-    scope.get('/v1/upstreams/:name', config, async (request) => {
-      const name = upstreamName(request);
+    scope.get('/v1/upstreams/:name', { ...config, schema: { params: UpstreamParams } }, async (request) => {
+      const { name } = request.params;
       const view = await upstreams.state(name);
       return { upstream: name, tat_ms: view.state?.tatMs ?? null, paused_until_ms: view.state?.pausedUntilMs ?? null, now_ms: view.nowMs };
     });
@@ -107,37 +119,4 @@ export function upstreamRoutes(app: FastifyInstance, upstreams: Seamless['upstre
 
 function rateBody(budget: UpstreamBudget): { requests_per_second: number; burst: number } {
   return { requests_per_second: budget.rate.requestsPerSecond, burst: budget.rate.burst };
-}
-
-function upstreamName(request: FastifyRequest): string {
-  const { name } = request.params as { name: string };
-  if (!NAME.test(name)) throw new InvalidRequestError('name', `must be 1-64 letters, digits, ".", "_" or "-" (an exchange id such as binance), got ${JSON.stringify(name)}`);
-  return name;
-}
-
-function rateOf(b: Body): { requestsPerSecond: number; burst: number } {
-  const rps = b.requests_per_second;
-  if (typeof rps !== 'number' || !Number.isFinite(rps) || rps <= 0 || rps > MAX_RATE) {
-    throw new InvalidRequestError('requests_per_second', `must be a number > 0 and ≤ ${MAX_RATE}`);
-  }
-  return { requestsPerSecond: rps, burst: integer(b, 'burst', 1, MAX_RATE) };
-}
-
-function bodyOf(request: FastifyRequest, fields: readonly string[]): Body {
-  const body = request.body;
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
-    throw new InvalidRequestError('body', `must be a JSON object {${fields.join(', ')}}`);
-  }
-  for (const k of Object.keys(body)) {
-    if (!fields.includes(k)) throw new InvalidRequestError(k, `unknown field; expected ${fields.join(', ')}`);
-  }
-  return body as Body;
-}
-
-function integer(b: Body, field: string, min: number, max: number): number {
-  const v = b[field];
-  if (v === undefined) throw new InvalidRequestError(field, 'is required');
-  if (typeof v !== 'number' || !Number.isSafeInteger(v)) throw new InvalidRequestError(field, 'must be an integer');
-  if (v < min || v > max) throw new InvalidRequestError(field, `must be from ${min} to ${max}`);
-  return v;
 }

@@ -3,10 +3,12 @@
  * `{"error_code", "message"}` (plus `messages` for an incompatible schema and `reason` for a
  * governance refusal). The mapping reads only stable fields: the SeamlessError `code`,
  * `details.reason` of the registry's errors, the `field` of an InvalidRequestError and the
- * `what` of a NotFoundError; never message text.
+ * `what` of a NotFoundError; never message text. A route input refused by its zod schema is first
+ * made the InvalidRequestError naming the field (error-reply.ts `schemaRefusal`).
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { InvalidRequestError, NotFoundError, isSeamlessError } from '../../../core/index.js';
+import { schemaRefusal } from '../../error-reply.js';
 
 /** What Confluent's registry answers with (its clients send it too; json-body.ts parses it). */
 export const CONFLUENT_CONTENT_TYPE = 'application/vnd.schemaregistry.v1+json';
@@ -103,7 +105,8 @@ export function confluentError(error: unknown): { readonly status: number; reado
 
 /** The registry plugin's error handler: logs server faults, answers Confluent's body. */
 export function sendConfluentError(error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  const { status, body } = confluentError(error);
+  // A route input refused by its schema is the InvalidRequestError naming the field (422, coded by field).
+  const { status, body } = confluentError(schemaRefusal(error) ?? error);
   if (status >= 500) request.log.error({ err: error, requestId: request.id }, isSeamlessError(error) ? error.message : 'unhandled error');
   return reply.code(status).type(CONFLUENT_CONTENT_TYPE).send(body);
 }

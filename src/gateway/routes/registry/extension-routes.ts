@@ -4,84 +4,79 @@
  * `/registry` plugin. The identity of a request, approval or mode change is the caller's API key
  * name (`anonymous` when auth is off, so two approvals need keys).
  */
-import type { FastifyInstance } from 'fastify';
-import { InvalidRequestError, NotFoundError } from '../../../core/index.js';
-import type { SeamlessApi as Seamless } from '../../seamless-api.js';
+import { z } from 'zod';
+import { NotFoundError } from '../../../core/index.js';
 import { VALIDATION_MODES } from '../../../schema/index.js';
-import type { ValidationMode } from '../../../schema/index.js';
+import type { SchemaRegistry } from '../../../schema/index.js';
 import { callerName } from '../../auth.js';
-import { optionalParam } from '../../query-params.js';
-import type { Query } from '../../query-params.js';
+import { optionalQuery } from '../../route-schemas.js';
+import type { TypedApp } from '../../route-schemas.js';
 import { existingVersions } from './confluent-routes.js';
 
-type SubjectParams = { readonly subject: string };
+const SubjectParams = z.object({ subject: z.string() });
+const IdParams = z.object({ id: z.string() });
+const SubjectQuery = z.object({ subject: optionalQuery });
 
-function objectBody(body: unknown, example: string): Record<string, unknown> {
-  if (body === undefined || body === null) return {};
-  if (typeof body !== 'object' || Array.isArray(body)) throw new InvalidRequestError('body', `must be a JSON object ${example}`);
-  return body as Record<string, unknown>;
+/** A body of these fields; no body is an empty object (the fields then answer for themselves). */
+function bodyOf<S extends z.ZodRawShape>(shape: S, example: string) {
+  return z.preprocess((body) => body ?? {}, z.object(shape, { error: `must be a JSON object ${example}` }));
 }
 
-function modeOf(body: unknown): ValidationMode {
-  const mode = objectBody(body, '{"mode": "canary"}').mode;
-  if (typeof mode !== 'string' || !(VALIDATION_MODES as readonly string[]).includes(mode)) {
-    throw new InvalidRequestError('mode', `must be one of ${VALIDATION_MODES.join(', ')}; got ${JSON.stringify(mode)}`);
-  }
-  return mode as ValidationMode;
-}
+const ModeRequest = bodyOf({
+  mode: z.enum(VALIDATION_MODES, { error: (issue) => `must be one of ${VALIDATION_MODES.join(', ')}; got ${JSON.stringify(issue.input)}` }),
+}, '{"mode": "canary"}');
 
-function promotionRequestOf(body: unknown): { changeRequest: string; version?: number } {
-  const b = objectBody(body, '{"changeRequest": "CR-123", "version"?: 2}');
-  if (typeof b.changeRequest !== 'string' || b.changeRequest.trim() === '') throw new InvalidRequestError('changeRequest', 'is required: the change request (ticket id) justifying the promotion');
-  if (b.version === undefined || b.version === null) return { changeRequest: b.changeRequest };
-  if (typeof b.version !== 'number' || !Number.isSafeInteger(b.version) || b.version < 1) throw new InvalidRequestError('version', 'must be a positive integer (the version to promote; default latest)');
-  return { changeRequest: b.changeRequest, version: b.version };
-}
+const PromotionRequest = bodyOf({
+  changeRequest: z.string({ error: 'is required: the change request (ticket id) justifying the promotion' })
+    .refine((text) => text.trim() !== '', { error: 'is required: the change request (ticket id) justifying the promotion' }),
+  version: z.int({ error: 'must be a positive integer (the version to promote; default latest)' })
+    .min(1, { error: 'must be a positive integer (the version to promote; default latest)' }).nullish(),
+}, '{"changeRequest": "CR-123", "version"?: 2}');
 
-export function extensionRoutes(app: FastifyInstance, seamless: Seamless): void {
-  const { registry } = seamless;
+export function extensionRoutes(app: TypedApp, registry: SchemaRegistry): void {
   const read = { config: { scope: 'read' as const } };
   const admin = { config: { scope: 'admin' as const } };
 
-  app.get('/mode/:subject', read, async (request) => {
-    const { subject } = request.params as SubjectParams;
+  app.get('/mode/:subject', { ...read, schema: { params: SubjectParams } }, async (request) => {
+    const { subject } = request.params;
     await existingVersions(registry, subject);
     return { mode: await registry.getValidationMode(subject) };
   });
 
   // `canary` only; `strict` answers 409 (reason promotion_required): use a promotion.
-  app.put('/mode/:subject', admin, async (request) => {
-    const { subject } = request.params as SubjectParams;
-    const mode = modeOf(request.body);
+  app.put('/mode/:subject', { ...admin, schema: { params: SubjectParams, body: ModeRequest } }, async (request) => {
+    const { subject } = request.params;
+    const { mode } = request.body;
     await existingVersions(registry, subject);
     return { mode: await registry.setValidationMode(subject, mode, callerName(request)) };
   });
 
-  app.post('/subjects/:subject/promotions', admin, async (request, reply) => {
-    const { subject } = request.params as SubjectParams;
-    const promotion = await registry.requestPromotion(subject, { ...promotionRequestOf(request.body), requestedBy: callerName(request) });
+  app.post('/subjects/:subject/promotions', { ...admin, schema: { params: SubjectParams, body: PromotionRequest } }, async (request, reply) => {
+    const { subject } = request.params;
+    const { changeRequest, version } = request.body;
+    const promotion = await registry.requestPromotion(subject, { changeRequest, ...(version != null ? { version } : {}), requestedBy: callerName(request) });
     return reply.code(201).send({ promotion });
   });
 
-  app.get('/promotions', read, async (request) => {
-    const subject = optionalParam(request.query as Query, 'subject');
+  app.get('/promotions', { ...read, schema: { querystring: SubjectQuery } }, async (request) => {
+    const { subject } = request.query;
     return { promotions: await registry.promotions(subject) };
   });
 
-  app.get('/promotions/:id', read, async (request) => {
-    const { id } = request.params as { id: string };
+  app.get('/promotions/:id', { ...read, schema: { params: IdParams } }, async (request) => {
+    const { id } = request.params;
     const promotion = await registry.promotion(id);
     if (promotion === undefined) throw new NotFoundError('promotion', id);
     return { promotion };
   });
 
-  app.post('/promotions/:id/approvals', admin, async (request) => {
-    const { id } = request.params as { id: string };
+  app.post('/promotions/:id/approvals', { ...admin, schema: { params: IdParams } }, async (request) => {
+    const { id } = request.params;
     return { promotion: await registry.approve(id, callerName(request)) };
   });
 
-  app.get('/audit', read, async (request) => {
-    const subject = optionalParam(request.query as Query, 'subject');
+  app.get('/audit', { ...read, schema: { querystring: SubjectQuery } }, async (request) => {
+    const { subject } = request.query;
     return { entries: await registry.audit(subject) };
   });
 }

@@ -9,7 +9,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { AbortedError, NotFoundError, abortable, delay, formatInterval, shardsCovering } from '../core/index.js';
-import type { Clock } from '../core/index.js';
+import type { Clock, RetryPolicy } from '../core/index.js';
 import type { IngestFinding } from '../conformance/index.js';
 import type { Logger, SeamlessMetrics, Span, Tracing } from '../observability/index.js';
 import type { BarStore } from '../storage/index.js';
@@ -24,7 +24,6 @@ import { DEFAULT_OPAQUE_LEASE_GRACE_MS, DEFAULT_OPAQUE_LEASE_MAX_KEYS, KNOWN_EMP
 import { startLeaseWorkers } from './lease-worker.js';
 import { shardTrace, startShardSpan } from './shard-span.js';
 import type { LeaseWorkers } from './lease-worker.js';
-import type { RetryPolicy } from './retry.js';
 import type { ShardFetcher } from './shard-fetcher.js';
 import { shardKey } from './shard-key.js';
 import { notifyListeners } from './event-listeners.js';

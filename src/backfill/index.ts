@@ -8,7 +8,6 @@ export { encodeShardUpload, decodeShardUpload, SHARD_UPLOAD_CONTENT_TYPE, SHARD_
 export { normaliseIngest } from './ingest-normaliser.js';
 export { checkJobSize, DEFAULT_JOB_LIMITS, DEFAULT_MAX_BARS_PER_JOB, DEFAULT_MAX_SHARDS_PER_JOB } from './job-limits.js';
 export { shardKey } from './shard-key.js';
-export { backoffDelay, isRetryable, sleep } from './retry.js';
 export { StaleLeaseError, LeaseStoreUnavailableError, OpaqueLeaseLimitError } from './errors.js';
 export { parseLeaseToken } from './lease-token.js';
 export { createRemotePermitAuthority, DEFAULT_PERMIT_WAIT_MS } from './remote/upstream-permit-client.js';
@@ -27,7 +26,6 @@ export type { PreparedBatch, ShardFetcher, ShardFetcherDeps, ShardOutcome, Shard
 export type { CoordinatorClient, CoordinatorClientOptions } from './remote/coordinator-client.js';
 export type { RemoteLease, RemoteWorker, RemoteWorkerEvent, RemoteWorkerOptions, WorkerCoordinator } from './remote/remote-worker.js';
 export type { IngestFindings, NormalisedBatch } from './ingest-normaliser.js';
-export type { RetryPolicy } from './retry.js';
 export type { JobLimits, JobSize } from './job-limits.js';
 export type { LeaseTokenInput } from './lease-token.js';
 export type {

@@ -5,8 +5,8 @@
  * Workers are not trusted with more than their shard: uploads are checked against it
  * (upload-checks.ts) and a known-empty completion needs the upstream's evidence.
  */
-import { InvalidRequestError } from '../core/index.js';
-import type { Clock } from '../core/index.js';
+import { InvalidRequestError, backoffDelay } from '../core/index.js';
+import type { Clock, RetryPolicy } from '../core/index.js';
 import type { BarStore } from '../storage/index.js';
 import type { BackfillEvent, BackfillTarget } from './coordinator.js';
 import type { ClaimOutcome, LeaseAuthority, LeaseGrant, ShardUpload } from './lease-authority.js';
@@ -17,9 +17,7 @@ import { parseLeaseToken } from './lease-token.js';
 import { assertCurrentLease, isOpaqueShard } from './shard-transitions.js';
 import { checkKnownEmptyCompletion, checkShardUpload } from './upload-checks.js';
 import type { LeaseTokenInput } from './lease-token.js';
-import { backoffDelay } from './retry.js';
 import { shardTrace } from './shard-span.js';
-import type { RetryPolicy } from './retry.js';
 
 export interface LeaseAuthorityDeps {
   readonly leases: LeaseStore;

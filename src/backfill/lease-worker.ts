@@ -5,15 +5,13 @@
  * A worker that loses its lease (a heartbeat answers stale) aborts its fetch: its write, if any
  * were still in flight, is refused by storage's fencing check.
  */
-import { delay, formatInterval, isSeamlessError } from '../core/index.js';
-import type { Clock } from '../core/index.js';
+import { backoffDelay, delay, formatInterval, isSeamlessError } from '../core/index.js';
+import type { Clock, RetryPolicy } from '../core/index.js';
 import type { Logger, SeamlessMetrics, Span } from '../observability/index.js';
 import type { BarStore } from '../storage/index.js';
 import type { BackfillEvent, BackfillTarget } from './coordinator.js';
 import { StaleLeaseError } from './errors.js';
 import type { LeaseStore, ShardRecord } from './lease-store.js';
-import { backoffDelay } from './retry.js';
-import type { RetryPolicy } from './retry.js';
 import type { ShardFetcher } from './shard-fetcher.js';
 
 export interface LeaseWorkerOptions {

@@ -1,14 +1,15 @@
 /**
  * Fetches one shard: asks storage what the shard still lacks (only closed bars, so never the
  * future), fetches exactly that from the upstream, and writes rows together with their coverage
- * in one fenced transaction per range. Retries retryable upstream errors with backoff, recording
+ * in one fenced transaction per range. Retries retryable upstream errors with the backfill retry
+ * policy (core's `retry`), recording
  * each failed attempt on the range's coverage (`failed`, reason, attempts); after the last attempt
  * the outcome is `failed`. Only an abort rejects.
  */
 import {
-  alignDown, alignUp, createFrame, intersectRanges, isSeamlessError, missingRanges, subtractRanges,
+  alignDown, alignUp, createFrame, intersectRanges, isRetryable, isSeamlessError, missingRanges, retry, subtractRanges,
 } from '../core/index.js';
-import type { Clock, Frame, TimeRange } from '../core/index.js';
+import type { Clock, Frame, RetryPolicy, TimeRange } from '../core/index.js';
 import type { Logger } from '../observability/index.js';
 import type { IngestFinding } from '../conformance/index.js';
 import type { SourceBatch } from '../sources/index.js';
@@ -16,8 +17,6 @@ import type { BarStore, CoverageClaim, DatasetKey, Fence } from '../storage/inde
 import type { BackfillTarget, ShardState } from './coordinator.js';
 import { normaliseIngest } from './ingest-normaliser.js';
 import type { IngestFindings } from './ingest-normaliser.js';
-import { backoffDelay, isRetryable, sleep } from './retry.js';
-import type { RetryPolicy } from './retry.js';
 
 export interface ShardTask {
   readonly key: string;
@@ -54,7 +53,7 @@ export interface ShardFetcherDeps {
 export type ShardFetcher = (task: ShardTask, fence: Fence, signal: AbortSignal) => Promise<ShardOutcome>;
 
 export function createShardFetcher(deps: ShardFetcherDeps): ShardFetcher {
-  const { store, clock, retry } = deps;
+  const { store, clock } = deps;
   return async function fetchShard(task, fence, signal) {
     const { dataset, schema, source } = task.target;
     const closedEnd = alignDown(clock.now(), dataset.intervalMs);
@@ -71,9 +70,10 @@ export function createShardFetcher(deps: ShardFetcherDeps): ShardFetcher {
     let allEmpty = true;
     let attempts = 0;
     for (const range of missing) {
-      for (let attempt = 1; ; attempt++) {
-        attempts = Math.max(attempts, attempt);
-        try {
+      let failure: { readonly reason: string; readonly retryable: boolean } | undefined;
+      try {
+        await retry(async (attempt) => {
+          attempts = Math.max(attempts, attempt);
           const batch = await source.fetch({ nodeId: dataset.nodeId, intervalMs: dataset.intervalMs, range, signal });
           upstreamRows += batch.frame.length;
           const prepared = prepareBatch(batch, range, dataset, clock.now(), deps.logger, task.key);
@@ -82,22 +82,25 @@ export function createShardFetcher(deps: ShardFetcherDeps): ShardFetcher {
           if (findings.length > 0) deps.onFindings?.(findings);
           rowsWritten += report.rowsWritten;
           if (prepared.stored) allEmpty = false;
-          break;
-        } catch (error) {
-          if (signal.aborted) throw error;
-          const reason = isSeamlessError(error) ? error.message : String(error);
-          const final = !isRetryable(error) || attempt >= retry.maxAttempts;
-          deps.onAttemptFailed?.(task, attempt, reason, final);
-          const staleFence = isSeamlessError(error) && error.code === 'conflict';
-          if (!staleFence) {
-            // Every failed attempt is recorded, so coverage shows the reason and the attempt count.
-            await store.markFailed(dataset, range, reason, fence).catch((e: unknown) => {
-              deps.logger.error({ shard: task.key, err: e }, 'could not record the failed range');
-            });
-          }
-          if (final) return { state: 'failed', rowsWritten, attempts, fetched: true, error: reason, retryable: !staleFence && isRetryable(error), upstreamRows };
-          await sleep(backoffDelay(retry, attempt), signal);
-        }
+        }, {
+          policy: deps.retry,
+          signal,
+          onFailure: async (error, attempt, final) => {
+            const reason = isSeamlessError(error) ? error.message : String(error);
+            deps.onAttemptFailed?.(task, attempt, reason, final);
+            const staleFence = isSeamlessError(error) && error.code === 'conflict';
+            if (!staleFence) {
+              // Every failed attempt is recorded, so coverage shows the reason and the attempt count.
+              await store.markFailed(dataset, range, reason, fence).catch((e: unknown) => {
+                deps.logger.error({ shard: task.key, err: e }, 'could not record the failed range');
+              });
+            }
+            if (final) failure = { reason, retryable: !staleFence && isRetryable(error) };
+          },
+        });
+      } catch (error) {
+        if (signal.aborted || failure === undefined) throw error;
+        return { state: 'failed', rowsWritten, attempts, fetched: true, error: failure.reason, retryable: failure.retryable, upstreamRows };
       }
     }
     if (!allEmpty) return { state: 'completed', rowsWritten, attempts, fetched: true, upstreamRows };

@@ -18,6 +18,7 @@ export {
 export { encodeColumnarJson, columnarJsonSlices, JSON_SLICE_VALUES, encodeCsv, csvSlices, CSV_SLICE_ROWS, encodeArrowIpc, decodeArrowIpc } from './encode/index.js';
 export { fingerprintFrame, fingerprintFrameAsync } from './fingerprint.js';
 export { ResourceStack, ResourceStackDisposedError } from './resource-stack.js';
+export { RETRY_POLICIES, isRetryable, backoffCap, backoffDelay, retry } from './retry-policy.js';
 
 export type { ErrorCode, ErrorBody } from './errors.js';
 export type { ErrorReason, ErrorDetails, ReasonedCode } from './error-reasons.js';
@@ -28,3 +29,4 @@ export type { TimeRange } from './range.js';
 export type { DecodedArrow } from './encode/index.js';
 export type { DisposeFn, WithSuppressed } from './resource-stack.js';
 export type { IngestFinding } from './ingest-finding.js';
+export type { Backoff, Jitter, RetryPolicy, RetryOptions } from './retry-policy.js';

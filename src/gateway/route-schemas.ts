@@ -68,3 +68,16 @@ export function integerField(min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAF
   return z.int({ error: (issue) => (issue.input === undefined ? required : Number.isInteger(issue.input) ? range : 'must be an integer') })
     .min(min, { error: range }).max(max, { error: range });
 }
+
+/**
+ * A string field of 1 to `maxLength` characters; `required` (the refusal of a missing one) makes
+ * it required, else it is optional.
+ */
+export function stringField(maxLength: number): z.ZodOptional<z.ZodString>;
+export function stringField(maxLength: number, required: string): z.ZodString;
+export function stringField(maxLength: number, required?: string): z.ZodString | z.ZodOptional<z.ZodString> {
+  const nonEmpty = 'must be a non-empty string';
+  const s = z.string({ error: (issue) => (issue.input === undefined && required !== undefined ? required : nonEmpty) })
+    .min(1, { error: nonEmpty }).max(maxLength, { error: `must be at most ${maxLength} characters` });
+  return required === undefined ? s.optional() : s;
+}

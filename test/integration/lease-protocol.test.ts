@@ -151,6 +151,32 @@ describe('lease wire protocol (original design, snake_case)', () => {
     expect((await post('/v1/leases/complete', { key, token: 1 })).status).toBe(409);
   });
 
+  it('refuses each bad lease body naming the field, nested evidence fields included', async () => {
+    const cases: [string, unknown, string, string][] = [
+      ['/v1/leases/claim', [1], 'body', 'must be a JSON object {key, worker, lease_ms}'],
+      ['/v1/leases/claim', { key: '', lease_ms: 5_000 }, 'key', 'must be a non-empty string'],
+      ['/v1/leases/claim', { key: 'k', worker: 7, lease_ms: 5_000 }, 'worker', 'must be a non-empty string'],
+      ['/v1/leases/claim', { key: 'k', lease_ms: 1.5 }, 'lease_ms', 'must be an integer'],
+      ['/v1/leases/heartbeat', { key: 'k', token: [1], lease_ms: 5_000 }, 'token', 'must be the token of your lease as a number or a string, got an array'],
+      ['/v1/leases/complete', { key: 'k', token: 1, state: 'done' }, 'state', 'must be completed or known_empty, got "done"'],
+      ['/v1/leases/complete', { key: 'k', token: 1, rows_written: -1 }, 'rows_written', `must be from 0 to ${Number.MAX_SAFE_INTEGER}`],
+      ['/v1/leases/complete', { key: 'k', token: 1, state: 'known_empty', evidence: 'yes' }, 'evidence', 'must be a JSON object {source, start, end, checked_at_ms}'],
+      ['/v1/leases/complete', { key: 'k', token: 1, state: 'known_empty', evidence: { source: 'x', start: 0, end: 1, checked_at_ms: 2, by: 'me' } }, 'evidence.by', 'unknown field; expected source, start, end, checked_at_ms'],
+      ['/v1/leases/complete', { key: 'k', token: 1, state: 'known_empty', evidence: { start: 0, end: 1, checked_at_ms: 2 } }, 'evidence.source', 'is required: the name of the source that answered (1-256 characters), e.g. binance'],
+      ['/v1/leases/complete', { key: 'k', token: 1, state: 'known_empty', evidence: { source: 'x', start: '0', end: 1, checked_at_ms: 2 } }, 'evidence.start', 'must be an integer epoch ms'],
+      ['/v1/leases/complete', { key: 'k', token: 1, evidence: { source: 'x', start: 0, end: 1, checked_at_ms: 2 } }, 'evidence', 'is only for state known_empty'],
+      ['/v1/leases/fail', { key: 'k', token: 1, reason: 'down', retryable: 'yes' }, 'retryable', 'must be true or false'],
+      ['/v1/shards/next', { lease_ms: 5_000 }, 'worker', 'is required (the worker\'s name, held in the lease)'],
+      ['/v1/shards/next', { worker: 'w', wait_ms: 600_000 }, 'wait_ms', 'must be from 0 to 60000'],
+    ];
+    for (const [path, body, field, message] of cases) {
+      const r = await post(path, body);
+      expect(r.status, `${path} ${JSON.stringify(body)}`).toBe(400);
+      expect((r.body as unknown as ErrorJson).error, `${path} ${JSON.stringify(body)}`).toMatchObject({ code: 'invalid_request', details: { field } });
+      expect((r.body as unknown as ErrorJson).error.message, `${path} ${JSON.stringify(body)}`).toContain(message);
+    }
+  });
+
   it('names the bad field of a request and answers 404 for an unknown key', async () => {
     const cases: [unknown, string][] = [
       [{ lease_ms: 5_000 }, 'key'],

@@ -10,16 +10,14 @@
  * fence. A killed worker simply stops heartbeating: its lease expires and the shard is re-queued.
  * The worker owns no storage: it never opens the data directory.
  */
-import { alignDown, delay, formatInterval, isSeamlessError, toSeamlessError } from '../../core/index.js';
-import type { Clock, SeamlessError } from '../../core/index.js';
+import { RETRY_POLICIES, alignDown, backoffDelay, delay, formatInterval, isRetryable, isSeamlessError, toSeamlessError } from '../../core/index.js';
+import type { Clock, RetryPolicy, SeamlessError } from '../../core/index.js';
 import { endSpan } from '../../observability/index.js';
 import type { Logger, SeamlessMetrics, Tracing } from '../../observability/index.js';
 import type { SourceBatch } from '../../sources/index.js';
 import type { BackfillTarget } from '../coordinator.js';
 import type { ShardCompletion, ShardUpload } from '../lease-authority.js';
 import type { ShardSpec } from '../lease-store.js';
-import { backoffDelay, isRetryable } from '../retry.js';
-import type { RetryPolicy } from '../retry.js';
 import { prepareBatch } from '../shard-fetcher.js';
 import { startShardSpan } from '../shard-span.js';
 import type { ShardTrace } from '../shard-span.js';
@@ -85,7 +83,6 @@ export interface RemoteWorker {
   stop(): Promise<void>;
 }
 
-const DEFAULT_RECONNECT: RetryPolicy = { maxAttempts: Number.POSITIVE_INFINITY, baseDelayMs: 250, maxDelayMs: 5_000 };
 /** Floor of the reconnect pause: full jitter may draw 0, which would spin against a dead coordinator. */
 const MIN_RECONNECT_MS = 100;
 /** While the coordinator stays unreachable with the same reason, it is said again at most this often. */
@@ -95,7 +92,7 @@ export function startRemoteWorker(o: RemoteWorkerOptions): RemoteWorker {
   const { client, clock, logger, metrics } = o;
   const stopping = new AbortController();
   const signal = stopping.signal;
-  const reconnect = o.reconnect ?? DEFAULT_RECONNECT;
+  const reconnect = o.reconnect ?? RETRY_POLICIES.coordinatorReconnect;
   let inflight = 0;
   const where = client.baseUrl ?? 'the coordinator';
   // One outage for all the loops: one line when it starts (and when its reason changes, or a

@@ -5,17 +5,17 @@
  * the etcd3 client's own retries cannot run past it either: the operation settles by the deadline
  * (plus one event-loop turn), never hangs.
  *
- * Retryability is read only from the error's `retryable` flag (LeaseStoreUnavailableError).
+ * The loop and backoff are core's `retry` with the `etcdUnavailable` policy. Retryability is
+ * read only from the error's `retryable` flag (LeaseStoreUnavailableError).
  * Deadlines are wall-clock epoch ms because gRPC deadlines are.
  */
-import { backoffDelay, isRetryable, sleep } from '../../backfill/index.js';
+import { RETRY_POLICIES, retry } from '../../core/index.js';
 import { translateEtcdError } from './etcd-errors.js';
-import type { RetryPolicy } from '../../backfill/index.js';
 
 export interface UnavailableRetryOptions {
   /** Time budget for all attempts together, from the call. */
   readonly budgetMs: number;
-  /** Attempts in all (default 4). */
+  /** Attempts in all (default 4: RETRY_POLICIES.etcdUnavailable). */
   readonly maxAttempts?: number;
   /** Backoff before attempt n+1: random in [0, min(maxDelayMs, baseDelayMs·2^(n-1))]. */
   readonly baseDelayMs?: number;
@@ -25,7 +25,7 @@ export interface UnavailableRetryOptions {
   readonly onRetry?: (error: unknown, attempt: number, delayMs: number) => void;
 }
 
-export const DEFAULT_UNAVAILABLE_RETRY = Object.freeze({ maxAttempts: 4, baseDelayMs: 50, maxDelayMs: 1_000 });
+export const DEFAULT_UNAVAILABLE_RETRY = RETRY_POLICIES.etcdUnavailable;
 
 /** Below this much time left another attempt cannot finish a Raft round trip: give up instead. */
 const MIN_ATTEMPT_MS = 25;
@@ -34,24 +34,21 @@ const MIN_ATTEMPT_MS = 25;
  * Runs `op(deadline)` until it succeeds, throws a non-retryable error, runs out of attempts, or
  * the budget is spent (then the last retryable error is thrown).
  */
-export async function retryUnavailable<T>(op: (deadline: number) => Promise<T>, options: UnavailableRetryOptions): Promise<T> {
+export function retryUnavailable<T>(op: (deadline: number) => Promise<T>, options: UnavailableRetryOptions): Promise<T> {
   const deadline = Date.now() + options.budgetMs;
-  const policy: RetryPolicy = {
-    maxAttempts: options.maxAttempts ?? DEFAULT_UNAVAILABLE_RETRY.maxAttempts,
-    baseDelayMs: options.baseDelayMs ?? DEFAULT_UNAVAILABLE_RETRY.baseDelayMs,
-    maxDelayMs: options.maxDelayMs ?? DEFAULT_UNAVAILABLE_RETRY.maxDelayMs,
+  const base = RETRY_POLICIES.etcdUnavailable;
+  const policy = {
+    maxAttempts: options.maxAttempts ?? base.maxAttempts,
+    baseDelayMs: options.baseDelayMs ?? base.baseDelayMs,
+    maxDelayMs: options.maxDelayMs ?? base.maxDelayMs,
+    jitter: base.jitter,
   };
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await op(deadline);
-    } catch (error) {
-      if (!isRetryable(error) || attempt >= policy.maxAttempts) throw error;
-      const delayMs = backoffDelay(policy, attempt);
-      if (Date.now() + delayMs + MIN_ATTEMPT_MS >= deadline) throw error;
-      options.onRetry?.(error, attempt, delayMs);
-      await sleep(delayMs, options.signal);
-    }
-  }
+  return retry(() => op(deadline), {
+    policy,
+    ...(options.signal ? { signal: options.signal } : {}),
+    mayWait: (delayMs) => Date.now() + delayMs + MIN_ATTEMPT_MS < deadline,
+    onFailure: (error, attempt, final, delayMs) => { if (!final) options.onRetry?.(error, attempt, delayMs); },
+  });
 }
 
 /**

@@ -4,7 +4,8 @@
  * lost, one closed flag and one close.
  *
  * Retries: an operation whose connection is lost (the server restarted, a backend was terminated,
- * the socket reset) runs again, whole, on a fresh connection, up to MAX_ATTEMPTS times. That is
+ * the socket reset) runs again, whole, on a fresh connection, up to MAX_ATTEMPTS times, after
+ * pauses of 25, 100 and 400 ms (core's `retry`, policy `postgresConnectionLoss`). That is
  * exact because nothing had committed: reads are repeatable and a transaction that lost its
  * connection before COMMIT was sent is rolled back by the server. A loss while COMMIT was in
  * flight leaves the outcome unknown, so it is not retried here: the caller gets a retryable
@@ -12,16 +13,14 @@
  */
 import pg from 'pg';
 import type { PoolClient } from 'pg';
-import { delay } from '../../core/index.js';
+import { RETRY_POLICIES, retry } from '../../core/index.js';
 import type { Clock } from '../../core/index.js';
 import { StorageEngineError } from '../../storage/index.js';
 import { ENGINE, commitInDoubt, connectionLost, isConnectionLoss, openError, redactUrl, translatePgError } from './postgres-errors.js';
 import { migrate } from './postgres-migrations.js';
 
 /** Attempts of one operation when its connection is lost (the first run included). */
-export const MAX_ATTEMPTS = 4;
-/** Wait before the 2nd, 3rd, 4th attempt: the pool drops dead idle connections meanwhile. */
-const RETRY_DELAYS_MS = [25, 100, 400] as const;
+export const MAX_ATTEMPTS = RETRY_POLICIES.postgresConnectionLoss.maxAttempts;
 
 /**
  * Work on one pooled connection. It calls `broken()` when it leaves the connection in an unknown
@@ -136,18 +135,14 @@ class PgDatabaseImpl implements PgDatabase {
     return work;
   }
 
-  async #withRetry<T>(operation: string, fn: PgWork<T>, transactional: boolean): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.#once(operation, fn, transactional);
-      } catch (err) {
-        if (!isConnectionLoss(err)) throw translatePgError(err, operation);
-        if (attempt >= MAX_ATTEMPTS) throw connectionLost(err, operation, this.where, attempt);
-        // Closing stops retries; the pool would refuse new connections anyway.
-        if (this.#closing !== undefined) throw translatePgError(err, operation);
-        await delay(RETRY_DELAYS_MS[attempt - 1]);
-      }
-    }
+  #withRetry<T>(operation: string, fn: PgWork<T>, transactional: boolean): Promise<T> {
+    // The pauses let the pool drop dead idle connections meanwhile.
+    return retry(() => this.#once(operation, fn, transactional), {
+      policy: RETRY_POLICIES.postgresConnectionLoss,
+      // Closing stops retries; the pool would refuse new connections anyway.
+      retryOn: (err) => isConnectionLoss(err) && this.#closing === undefined,
+      giveUp: (err, attempt) => (isConnectionLoss(err) && attempt >= MAX_ATTEMPTS ? connectionLost(err, operation, this.where, attempt) : translatePgError(err, operation)),
+    });
   }
 
   /** One attempt on one pooled connection; a lost connection is destroyed, not returned to the pool. */

@@ -20,8 +20,10 @@
  * scope only. Errors keep the gateway's shape; a stale lease or fencing token is a 409.
  * Tokens are answered as JSON numbers and taken back as numbers or as the strings a client kept
  * ("1"); a token that denotes no current grant ("abc", "1.5", an old grant) is stale, never a 400.
+ * Bodies are zod schemas (route-schemas.ts); their fields are listed in the order a refusal
+ * reports them, and every refusal names the field.
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { InvalidRequestError, NotFoundError } from '../../core/index.js';
 import type { ErrorReason } from '../../core/index.js';
@@ -30,7 +32,7 @@ import {
 } from '../../backfill/index.js';
 import type { LeaseAuthority, KnownEmptyEvidence, KnownEmptyProvenance, LeaseTokenInput, ShardRecord } from '../../backfill/index.js';
 import { callerName } from '../auth.js';
-import { requiredQuery, typedRoutes } from '../route-schemas.js';
+import { bodyObject, integerField, requiredQuery, stringField, typedRoutes } from '../route-schemas.js';
 
 /** Largest shard upload accepted (rows of one shard plus coverage). */
 export const MAX_SHARD_UPLOAD_BYTES = 256 * 1024 * 1024;
@@ -38,10 +40,56 @@ export const DEFAULT_NEXT_SHARD_WAIT_MS = 20_000;
 export const MAX_NEXT_SHARD_WAIT_MS = 60_000;
 const MAX_KEY_LENGTH = 1024;
 const MAX_REASON_LENGTH = 4096;
+const SOURCE_REQUIRED = 'is required: the name of the source that answered (1-256 characters), e.g. binance';
 
-type Body = Readonly<Record<string, unknown>>;
 const LeaseQuery = z.object({ key: requiredQuery('key', '["shard",…]') });
 const UploadQuery = z.object({ key: requiredQuery('key', '["shard",…]'), token: requiredQuery('token', '1') });
+
+/** A JSON body object of `shape`; an Arrow upload sent to a JSON route is refused as `body`, not read as an object. */
+function jsonBody<S extends z.ZodRawShape>(shape: S): z.ZodPreprocess<z.ZodObject<S, z.core.$strict>> {
+  return z.preprocess((value) => (value instanceof Uint8Array ? null : value), bodyObject(shape));
+}
+
+const key = stringField(MAX_KEY_LENGTH, 'is required');
+/**
+ * The token as the client sent it: the JSON number it was given, or the string it kept. Which
+ * grant it denotes (if any) is the service's to decide: one that denotes none is a stale claim
+ * (409 with the holder), not a bad request. Only a missing token or one of another JSON type is.
+ */
+const token = z.custom<LeaseTokenInput>((v) => typeof v === 'number' || typeof v === 'string', {
+  error: (issue) => (issue.input === undefined || issue.input === null
+    ? 'is required (the token of your lease, as the claim answered it)'
+    : `must be the token of your lease as a number or a string, got ${Array.isArray(issue.input) ? 'an array' : typeof issue.input}`),
+});
+const COMPLETE_STATES = ['completed', 'known_empty'] as const;
+const completeState = z.enum(COMPLETE_STATES, {
+  error: (issue) => (typeof issue.input === 'string' && issue.input !== '' ? `must be completed or known_empty, got "${issue.input}"` : 'must be a non-empty string'),
+});
+const epochMs = z.int({ error: 'must be an integer epoch ms' });
+/** The `evidence` of a known-empty completion, snake_case on the wire. */
+const Evidence = bodyObject({
+  source: z.string({ error: SOURCE_REQUIRED }).min(1, { error: SOURCE_REQUIRED }).max(256, { error: SOURCE_REQUIRED }),
+  start: epochMs,
+  end: epochMs,
+  checked_at_ms: epochMs,
+});
+
+const ClaimBody = jsonBody({ key, worker: stringField(256), lease_ms: integerField() });
+const HeartbeatBody = jsonBody({ key, token, lease_ms: integerField() });
+const CompleteBody = jsonBody({
+  state: completeState.optional(), rows_written: integerField(0).optional(), evidence: Evidence.optional(), key, token,
+});
+const FailBody = jsonBody({
+  reason: stringField(MAX_REASON_LENGTH, 'is required (why the attempt failed)'),
+  retryable: z.boolean({ error: 'must be true or false' }).optional(),
+  key,
+  token,
+});
+const NextShardBody = jsonBody({
+  worker: stringField(256, 'is required (the worker\'s name, held in the lease)'),
+  lease_ms: integerField().optional(),
+  wait_ms: integerField(0, MAX_NEXT_SHARD_WAIT_MS).optional(),
+});
 
 export function leaseRoutes(app: FastifyInstance, service: LeaseAuthority): void {
   typedRoutes(app, (scope) => {
@@ -55,11 +103,10 @@ export function leaseRoutes(app: FastifyInstance, service: LeaseAuthority): void
     });
     const config = { config: { scope: 'worker' as const } };
 
-    scope.post('/v1/leases/claim', config, async (request, reply) => {
-      const b = bodyOf(request, ['key', 'lease_ms', 'worker']);
-      const key = leaseKey(b);
-      const worker = optionalString(b, 'worker', 256) ?? callerName(request);
-      const outcome = await service.claim(key, worker, integer(b, 'lease_ms'));
+    scope.post('/v1/leases/claim', { ...config, schema: { body: ClaimBody } }, async (request, reply) => {
+      const { key, lease_ms: leaseMs } = request.body;
+      const worker = request.body.worker ?? callerName(request);
+      const outcome = await service.claim(key, worker, leaseMs);
       if (outcome.granted) {
         const { lease } = outcome;
         return { lease: { key: lease.key, token: lease.token, lease_until_ms: lease.leaseUntil }, completion_ratio: outcome.completionRatio };
@@ -73,35 +120,32 @@ export function leaseRoutes(app: FastifyInstance, service: LeaseAuthority): void
       });
     });
 
-    scope.post('/v1/leases/heartbeat', config, async (request, reply) => {
-      const b = bodyOf(request, ['key', 'token', 'lease_ms']);
+    scope.post('/v1/leases/heartbeat', { ...config, schema: { body: HeartbeatBody } }, async (request, reply) => {
+      const b = request.body;
       return orStale(reply, async () => {
-        const r = await service.heartbeat(leaseKey(b), token(b), integer(b, 'lease_ms'));
+        const r = await service.heartbeat(b.key, b.token, b.lease_ms);
         return { lease_until_ms: r.leaseUntil };
       });
     });
 
-    scope.post('/v1/leases/complete', config, async (request, reply) => {
-      const b = bodyOf(request, ['key', 'token', 'rows_written', 'state', 'evidence']);
-      const state = optionalString(b, 'state', 32) ?? 'completed';
-      if (state !== 'completed' && state !== 'known_empty') throw new InvalidRequestError('state', `must be completed or known_empty, got "${state}"`);
-      const rowsWritten = b.rows_written === undefined ? 0 : integer(b, 'rows_written', 0);
-      const evidence = evidenceOf(b);
-      if (evidence !== undefined && state !== 'known_empty') throw new InvalidRequestError('evidence', 'is only for state known_empty');
+    scope.post('/v1/leases/complete', { ...config, schema: { body: CompleteBody } }, async (request, reply) => {
+      const b = request.body;
+      const state = b.state ?? 'completed';
+      const rowsWritten = b.rows_written ?? 0;
+      const e = b.evidence;
+      if (e !== undefined && state !== 'known_empty') throw new InvalidRequestError('evidence', 'is only for state known_empty');
+      const evidence: KnownEmptyEvidence | undefined = e === undefined ? undefined : { source: e.source, start: e.start, end: e.end, checkedAt: e.checked_at_ms };
       return orStale(reply, async () => {
-        const r = await service.complete(leaseKey(b), token(b), { rowsWritten, state, ...(evidence ? { evidence } : {}) });
+        const r = await service.complete(b.key, b.token, { rowsWritten, state, ...(evidence ? { evidence } : {}) });
         return { completion_ratio: r.completionRatio };
       });
     });
 
-    scope.post('/v1/leases/fail', config, async (request, reply) => {
-      const b = bodyOf(request, ['key', 'token', 'reason', 'retryable']);
-      const reason = optionalString(b, 'reason', MAX_REASON_LENGTH);
-      if (reason === undefined) throw new InvalidRequestError('reason', 'is required (why the attempt failed)');
-      if (b.retryable !== undefined && typeof b.retryable !== 'boolean') throw new InvalidRequestError('retryable', 'must be true or false');
+    scope.post('/v1/leases/fail', { ...config, schema: { body: FailBody } }, async (request, reply) => {
+      const b = request.body;
       const retryable = b.retryable !== false;
       return orStale(reply, async () => {
-        const r = await service.fail(leaseKey(b), token(b), reason, retryable);
+        const r = await service.fail(b.key, b.token, b.reason, retryable);
         return { completion_ratio: r.completionRatio };
       });
     });
@@ -113,12 +157,10 @@ export function leaseRoutes(app: FastifyInstance, service: LeaseAuthority): void
       return inspectBody(shard);
     });
 
-    scope.post('/v1/shards/next', config, async (request, reply) => {
-      const b = bodyOf(request, ['worker', 'lease_ms', 'wait_ms']);
-      const worker = optionalString(b, 'worker', 256);
-      if (worker === undefined) throw new InvalidRequestError('worker', 'is required (the worker\'s name, held in the lease)');
-      const leaseMs = b.lease_ms === undefined ? DEFAULT_LEASE_MS : integer(b, 'lease_ms');
-      const waitMs = b.wait_ms === undefined ? DEFAULT_NEXT_SHARD_WAIT_MS : integer(b, 'wait_ms', 0, MAX_NEXT_SHARD_WAIT_MS);
+    scope.post('/v1/shards/next', { ...config, schema: { body: NextShardBody } }, async (request, reply) => {
+      const { worker } = request.body;
+      const leaseMs = request.body.lease_ms ?? DEFAULT_LEASE_MS;
+      const waitMs = request.body.wait_ms ?? DEFAULT_NEXT_SHARD_WAIT_MS;
       const poll = new AbortController();
       polls.add(poll);
       // A worker that hangs up stops waiting; a shard granted after that expires and is re-queued.
@@ -164,72 +206,6 @@ async function orStale(reply: FastifyReply, fn: () => Promise<Record<string, unk
       ...error.toBody(), current: error.current, state: error.state, holder: error.holder, lease_until_ms: error.leaseUntil,
     });
   }
-}
-
-function bodyOf(request: FastifyRequest, fields: readonly string[]): Body {
-  const body = request.body;
-  if (body === null || typeof body !== 'object' || Array.isArray(body) || body instanceof Uint8Array) {
-    throw new InvalidRequestError('body', `must be a JSON object {${fields.join(', ')}}`);
-  }
-  for (const k of Object.keys(body)) {
-    if (!fields.includes(k)) throw new InvalidRequestError(k, `unknown field; expected ${fields.join(', ')}`);
-  }
-  return body as Body;
-}
-
-function optionalString(b: Body, field: string, maxLength: number): string | undefined {
-  const v = b[field];
-  if (v === undefined) return undefined;
-  if (typeof v !== 'string' || v.length === 0) throw new InvalidRequestError(field, 'must be a non-empty string');
-  if (v.length > maxLength) throw new InvalidRequestError(field, `must be at most ${maxLength} characters`);
-  return v;
-}
-
-function leaseKey(b: Body): string {
-  const key = optionalString(b, 'key', MAX_KEY_LENGTH);
-  if (key === undefined) throw new InvalidRequestError('key', 'is required');
-  return key;
-}
-
-function integer(b: Body, field: string, min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER): number {
-  const v = b[field];
-  if (v === undefined) throw new InvalidRequestError(field, 'is required');
-  if (typeof v !== 'number' || !Number.isSafeInteger(v)) throw new InvalidRequestError(field, 'must be an integer');
-  if (v < min || v > max) throw new InvalidRequestError(field, `must be from ${min} to ${max}`);
-  return v;
-}
-
-/**
- * The token as the client sent it: the JSON number it was given, or the string it kept. Which
- * grant it denotes (if any) is the service's to decide: one that denotes none is a stale claim
- * (409 with the holder), not a bad request. Only a missing token or one of another JSON type is.
- */
-function token(b: Body): LeaseTokenInput {
-  const v = b.token;
-  if (v === undefined || v === null) throw new InvalidRequestError('token', 'is required (the token of your lease, as the claim answered it)');
-  if (typeof v !== 'number' && typeof v !== 'string') throw new InvalidRequestError('token', `must be the token of your lease as a number or a string, got ${Array.isArray(v) ? 'an array' : typeof v}`);
-  return v;
-}
-
-/** The `evidence` of a known-empty completion, snake_case on the wire; undefined when absent. */
-function evidenceOf(b: Body): KnownEmptyEvidence | undefined {
-  const v = b.evidence;
-  if (v === undefined) return undefined;
-  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new InvalidRequestError('evidence', 'must be an object {source, start, end, checked_at_ms}');
-  const e = v as Body;
-  for (const k of Object.keys(e)) {
-    if (!['source', 'start', 'end', 'checked_at_ms'].includes(k)) throw new InvalidRequestError(`evidence.${k}`, 'unknown field; expected source, start, end, checked_at_ms');
-  }
-  const source = e.source;
-  if (typeof source !== 'string' || source.length === 0 || source.length > 256) {
-    throw new InvalidRequestError('evidence.source', 'is required: the name of the source that answered (1-256 characters), e.g. binance');
-  }
-  const field = (name: string): number => {
-    const n = e[name];
-    if (typeof n !== 'number' || !Number.isSafeInteger(n)) throw new InvalidRequestError(`evidence.${name}`, 'must be an integer epoch ms');
-    return n;
-  };
-  return { source, start: field('start'), end: field('end'), checkedAt: field('checked_at_ms') };
 }
 
 function inspectBody(s: ShardRecord): Record<string, unknown> {

@@ -21,7 +21,7 @@ import type { LeaseStore, ShardSpec } from '../../src/backfill/index.js';
 import { etcdAvailable, startEtcdCluster, ETCD_BINARY } from '../../test/harness/etcd-cluster.js';
 import type { EtcdCluster } from '../../test/harness/etcd-cluster.js';
 import { heading } from '../harness.js';
-import { createEmbeddedDatabase } from '../../src/engines/duckdb/index.js';
+import { createEmbeddedDatabase } from '../../src/engines/duckdb/internal.js';
 
 const WORKERS = 16;
 const CLIENTS = 4;

@@ -8,7 +8,7 @@
  */
 import { z } from 'zod';
 import { createConformancePipeline, frameToRawBatch } from '../../src/conformance/index.js';
-import type { CheckResult, RawBatch, RawColumn } from '../../src/conformance/index.js';
+import type { CheckResult, RawBatch, RawColumn } from '../../src/conformance/internal.js';
 import { OHLCV_SCHEMA } from '../../src/core/index.js';
 import type { Frame } from '../../src/core/index.js';
 import { heading, measure, report } from '../harness.js';

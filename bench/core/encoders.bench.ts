@@ -3,11 +3,11 @@
  * (`JSON.stringify([{ts, open, …}, …])`, 100 k rows), Arrow decode, fingerprinting, and the
  * timestamp conversion trick of arrow-ipc.ts. Run: `npx tsx bench/core/encoders.bench.ts`.
  */
-import { columnarJsonSlices, csvSlices, decodeArrowIpc, encodeArrowIpc, encodeColumnarJson, encodeCsv } from '../../src/core/encode/index.js';
+import { columnarJsonSlices, csvSlices, decodeArrowIpc, encodeArrowIpc, encodeColumnarJson, encodeCsv } from '../../src/core/index.js';
 import { createHash } from 'node:crypto';
-import { fingerprintFrame, fingerprintFrameAsync } from '../../src/core/fingerprint.js';
-import { createFrame } from '../../src/core/frame.js';
-import type { Frame } from '../../src/core/frame.js';
+import { fingerprintFrame, fingerprintFrameAsync } from '../../src/core/index.js';
+import { createFrame } from '../../src/core/index.js';
+import type { Frame } from '../../src/core/index.js';
 import { heading, measure, report } from '../harness.js';
 import { randomWalkFrame } from '../fixtures.js';
 

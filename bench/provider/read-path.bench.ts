@@ -18,7 +18,7 @@ import { createDataProvider, createDatasetCatalog, createResponseCache } from '.
 import { createSyntheticSource } from '../../src/sources/index.js';
 import { createConformancePipeline } from '../../src/conformance/index.js';
 import { createDriftDetector, createSchemaRegistry, registerShippedSchemas } from '../../src/schema/index.js';
-import { createEmbeddedDatabase } from '../../src/engines/duckdb/index.js';
+import { createEmbeddedDatabase } from '../../src/engines/duckdb/internal.js';
 import { createConformanceStage, createFindingsIndex } from '../../src/provider/index.js';
 import { formatMs, heading, measure, report } from '../harness.js';
 

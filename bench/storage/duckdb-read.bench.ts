@@ -10,7 +10,7 @@ import { performance } from 'node:perf_hooks';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { OHLCV_SCHEMA } from '../../src/core/index.js';
 import type { Frame } from '../../src/core/index.js';
-import { createDuckDbBarStore } from '../../src/engines/duckdb/index.js';
+import { createDuckDbBarStore } from '../../src/engines/duckdb/internal.js';
 import type { DatasetKey } from '../../src/storage/index.js';
 import { heading, measure, report } from '../harness.js';
 import { waveBarsFrame } from '../fixtures.js';

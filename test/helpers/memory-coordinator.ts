@@ -5,7 +5,8 @@
  * path does and the workers of this process fetch what it asked for.
  */
 import { createDistributedCoordinator, createMemoryLeaseStore, createShardFetcher } from '../../src/backfill/index.js';
-import type { BackfillTarget, DistributedCoordinator, LeaseStore } from '../../src/backfill/index.js';
+import type { BackfillTarget, LeaseStore } from '../../src/backfill/index.js';
+import type { DistributedCoordinator } from '../../src/backfill/internal.js';
 import type { Clock } from '../../src/core/index.js';
 import type { Logger, SeamlessMetrics } from '../../src/observability/index.js';
 import type { BarStore } from '../../src/storage/index.js';

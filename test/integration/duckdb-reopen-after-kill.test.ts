@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../../src/core/index.js';
-import { openDatabaseHandle } from '../../src/engines/duckdb/duckdb-database.js';
+import { openDatabaseHandle } from '../../src/engines/duckdb/internal.js';
 import { CLI_TEST_TIMEOUT_MS } from '../helpers/cli-timeout.js';
 import { tempDir } from '../helpers/temp-dir.js';
 

@@ -14,7 +14,8 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { OHLCV_SCHEMA, createFrame, formatTime } from '../../src/core/index.js';
-import { SHARD_UPLOAD_CONTENT_TYPE, encodeShardUpload } from '../../src/backfill/index.js';
+import { SHARD_UPLOAD_CONTENT_TYPE } from '../../src/backfill/index.js';
+import { encodeShardUpload } from '../../src/backfill/internal.js';
 import { etcdAvailable, startEtcdCluster } from '../harness/etcd-cluster.js';
 import type { EtcdCluster } from '../harness/etcd-cluster.js';
 import {

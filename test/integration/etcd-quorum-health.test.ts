@@ -9,7 +9,7 @@ import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkEtcdQuorum } from '../../src/engines/etcd/etcd-quorum.js';
+import { checkEtcdQuorum } from '../../src/engines/etcd/internal.js';
 import { silentLogger } from '../../src/observability/index.js';
 import { createSeamless } from '../../src/app/index.js';
 import type { HealthCheck, Seamless } from '../../src/app/index.js';

@@ -8,7 +8,7 @@ import type { RunningGateway } from '../../src/gateway/index.js';
 import { createEventStream, createNatsEventPublisher, silentLogger } from '../../src/observability/index.js';
 import { createSeamless } from '../../src/app/index.js';
 import type { Seamless } from '../../src/app/index.js';
-import { eventsRoute } from '../../src/gateway/routes/events-route.js';
+import { eventsRoute } from '../../src/gateway/internal.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { startNatsServer } from '../harness/nats-server.js';
 import type { NatsServer } from '../harness/nats-server.js';

@@ -6,7 +6,7 @@
  * and a symbol the server refuses with a 400.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createManualClock } from '../../src/core/index.js';
+import { createManualClock } from '../../src/core/internal.js';
 import type { Clock } from '../../src/core/index.js';
 import type { SeamlessConfigInput } from '../../src/config/index.js';
 import { silentLogger } from '../../src/observability/index.js';

@@ -5,7 +5,7 @@ import type { RunningGateway } from '../../src/gateway/index.js';
 import { silentLogger } from '../../src/observability/index.js';
 import { createSeamless } from '../../src/app/index.js';
 import type { Seamless } from '../../src/app/index.js';
-import { demoConfig } from '../../src/config/index.js';
+import { demoConfig } from '../../src/config/internal.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 const BTC = 'ohlcv:demo:BTC-USD';

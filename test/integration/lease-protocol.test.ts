@@ -5,7 +5,8 @@
  * embedded lease store and no local workers, so the test is the only one taking leases.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { StaleLeaseError, createCoordinatorClient, encodeShardUpload, prepareBatch } from '../../src/backfill/index.js';
+import { StaleLeaseError, createCoordinatorClient } from '../../src/backfill/index.js';
+import { encodeShardUpload, prepareBatch } from '../../src/backfill/internal.js';
 import { StaleFencingTokenError, UpstreamUnavailableError } from '../../src/core/index.js';
 import { serveGateway } from '../../src/gateway/index.js';
 import type { RunningGateway } from '../../src/gateway/index.js';

@@ -6,7 +6,7 @@
  * call after the backoff; the missed bars are backfilled and verified by coverage.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createManualClock } from '../../src/core/index.js';
+import { createManualClock } from '../../src/core/internal.js';
 import { silentLogger } from '../../src/observability/index.js';
 import { createSeamless } from '../../src/app/index.js';
 import type { Seamless } from '../../src/app/index.js';

@@ -6,7 +6,7 @@
  * connection was down are backfilled and verified by coverage after the reconnect.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createManualClock } from '../../src/core/index.js';
+import { createManualClock } from '../../src/core/internal.js';
 import { createLogger } from '../../src/observability/index.js';
 import { createSeamless } from '../../src/app/index.js';
 import type { Seamless } from '../../src/app/index.js';

@@ -6,7 +6,7 @@
  * flagged, and after a dropped connection the missed bars are in the next read.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createManualClock } from '../../src/core/index.js';
+import { createManualClock } from '../../src/core/internal.js';
 import { serveGateway } from '../../src/gateway/index.js';
 import type { RunningGateway } from '../../src/gateway/index.js';
 import { silentLogger } from '../../src/observability/index.js';

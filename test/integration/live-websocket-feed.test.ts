@@ -4,8 +4,10 @@
  * backoff. (The hub and storage on top of it: live-hub.test.ts.)
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createWebSocketFeed, reconnectCap } from '../../src/sources/index.js';
-import type { LiveEvent, LiveFeed, MessageMapping } from '../../src/sources/index.js';
+import { createWebSocketFeed } from '../../src/sources/index.js';
+import { reconnectCap } from '../../src/sources/internal.js';
+import type { LiveEvent, LiveFeed } from '../../src/sources/index.js';
+import type { MessageMapping } from '../../src/sources/internal.js';
 import { binanceKline, liveBar, startLiveWsServer } from '../harness/live-ws-server.js';
 import type { LiveWsServer } from '../harness/live-ws-server.js';
 import { until } from '../helpers/until.js';

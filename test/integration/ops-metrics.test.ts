@@ -14,8 +14,8 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import {
-  ALERT_RULES_FILE, DASHBOARDS, RECORDING_RULES_FILE, SLA_VIOLATION_LOG, dashboardQueries, metricNamesOf, metricNamesOfVariable,
-  missingSeries, sampledSeries,
+  ALERT_RULES_FILE, DASHBOARDS, RECORDING_RULES_FILE, SLA_VIOLATION_LOG, dashboardQueries, metricNamesOf,
+  metricNamesOfVariable, missingSeries, sampledSeries,
 } from '../../src/operations/internal.js';
 import { renderRules } from '../../src/operations/index.js';
 import { DEFAULT_SLA_POLICY_DIR, loadSlaPolicies } from '../../src/sla/index.js';

@@ -13,10 +13,10 @@ import { InvalidRequestError, OHLCV_SCHEMA, StaleFencingTokenError } from '../..
 import type { Frame } from '../../src/core/index.js';
 import type { IngestFinding } from '../../src/conformance/index.js';
 import { StorageEngineError } from '../../src/storage/index.js';
-import { createPostgresStorage } from '../../src/engines/postgres/index.js';
+import { createPostgresStorage } from '../../src/engines/postgres/internal.js';
 import type { CoverageClaim, DatasetKey } from '../../src/storage/index.js';
-import type { PostgresStorage } from '../../src/engines/postgres/index.js';
-import { PG_MIGRATIONS, latestVersion } from '../../src/engines/postgres/postgres-migrations.js';
+import type { PostgresStorage } from '../../src/engines/postgres/internal.js';
+import { PG_MIGRATIONS, latestVersion } from '../../src/engines/postgres/internal.js';
 import { describeBarStore, ohlcvBars } from '../storage-suite/bar-store-suite.js';
 import { freePort } from '../harness/leftovers.js';
 import { postgresAvailable, startPostgresServer } from '../harness/postgres-server.js';

@@ -7,13 +7,13 @@
  */
 import { SchemaRegistryClient } from '@confluentinc/schemaregistry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { demoConfig } from '../../src/config/index.js';
+import { demoConfig } from '../../src/config/internal.js';
 import { generateApiKey, serveGateway } from '../../src/gateway/index.js';
 import type { RunningGateway } from '../../src/gateway/index.js';
 import { silentLogger } from '../../src/observability/index.js';
 import { createSeamless } from '../../src/app/index.js';
 import type { Seamless } from '../../src/app/index.js';
-import { SHIPPED_SCHEMAS } from '../../src/schema/index.js';
+import { SHIPPED_SCHEMAS } from '../../src/schema/internal.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 const CONFLUENT_TYPE = 'application/vnd.schemaregistry.v1+json';

@@ -3,7 +3,7 @@
  * id, the full `qmtl://…` URI URL-encoded as one path segment, and the URI pasted as is.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { demoConfig } from '../../src/config/index.js';
+import { demoConfig } from '../../src/config/internal.js';
 import { serveGateway } from '../../src/gateway/index.js';
 import type { RunningGateway } from '../../src/gateway/index.js';
 import { silentLogger } from '../../src/observability/index.js';

@@ -12,7 +12,8 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { LATENCY_BUCKETS_S } from '../../src/observability/index.js';
-import { BURN_ALERTS, budgetBucketSeconds, renderRules } from '../../src/operations/internal.js';
+import { renderRules } from '../../src/operations/index.js';
+import { BURN_ALERTS, budgetBucketSeconds } from '../../src/operations/internal.js';
 import { DEFAULT_SLA_POLICY_DIR, loadSlaPolicies } from '../../src/sla/index.js';
 import { tempDir } from '../helpers/temp-dir.js';
 

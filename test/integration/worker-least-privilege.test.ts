@@ -9,10 +9,12 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodeShardUpload, prepareBatch } from '../../src/backfill/index.js';
-import type { BackfillEvent, ShardUpload } from '../../src/backfill/index.js';
-import { MAX_WORKER_PAUSE_MS, buildGateway, generateApiKey, legacyWorkerKeyWarnings } from '../../src/gateway/index.js';
-import type { Gateway } from '../../src/gateway/index.js';
+import { encodeShardUpload, prepareBatch } from '../../src/backfill/internal.js';
+import type { BackfillEvent } from '../../src/backfill/index.js';
+import type { ShardUpload } from '../../src/backfill/internal.js';
+import { generateApiKey } from '../../src/gateway/index.js';
+import { MAX_WORKER_PAUSE_MS, buildGateway, legacyWorkerKeyWarnings } from '../../src/gateway/internal.js';
+import type { Gateway } from '../../src/gateway/internal.js';
 import { silentLogger } from '../../src/observability/index.js';
 import { createSeamless } from '../../src/app/index.js';
 import type { Seamless } from '../../src/app/index.js';

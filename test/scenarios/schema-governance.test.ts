@@ -11,7 +11,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SchemaRegistryClient } from '@confluentinc/schemaregistry';
 import { afterAll, describe, expect, it } from 'vitest';
-import { demoConfig } from '../../src/config/index.js';
+import { demoConfig } from '../../src/config/internal.js';
 import { generateApiKey } from '../../src/gateway/index.js';
 import { eventually, killSeamlessProcesses, processReport, startSeamless, waitForLine } from '../harness/seamless-processes.js';
 import type { SeamlessProcess } from '../harness/seamless-processes.js';

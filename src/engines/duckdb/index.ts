@@ -8,12 +8,7 @@ import type { EngineDescriptor } from '../../storage/index.js';
 import { createEmbeddedDatabase } from './embedded-database.js';
 import type { EmbeddedDatabase } from './embedded-database.js';
 
-export { createDuckDbBarStore } from './duckdb-bar-store.js';
-export { createEmbeddedDatabase } from './embedded-database.js';
-export { DEFAULT_REPORT_LIST_LIMIT, MAX_REPORT_LIST_LIMIT } from './duckdb-report-archive.js';
-
-export type { DuckDbBarStoreOptions } from './duckdb-bar-store.js';
-export type { EmbeddedDatabase, EmbeddedDatabaseOptions } from './embedded-database.js';
+export type { EmbeddedDatabase } from './embedded-database.js';
 
 /** The embedded file (relative paths under `dataDir`, created on demand), closed by `resources`. */
 export const duckdbEngine: EngineDescriptor<'duckdb', Pick<DuckDbStorageConfig, 'path'>, EmbeddedDatabase> = {

@@ -6,13 +6,8 @@ import type { EngineDescriptor } from '../../storage/index.js';
 import { createEtcdBudgetStore } from './etcd-budget-store.js';
 import { createEtcdLeaseStore } from './etcd-lease-store.js';
 
-export { createEtcdLeaseStore, DEFAULT_ETCD_PREFIX, DEFAULT_ETCD_CALL_TIMEOUT_MS } from './etcd-lease-store.js';
-export { createEtcdBudgetStore, DEFAULT_ETCD_BUDGET_PREFIX } from './etcd-budget-store.js';
-export { retryUnavailable, DEFAULT_UNAVAILABLE_RETRY } from './etcd-retry.js';
-
-export type { EtcdLeaseStoreOptions } from './etcd-lease-store.js';
-export type { EtcdBudgetStoreOptions } from './etcd-budget-store.js';
-export type { UnavailableRetryOptions } from './etcd-retry.js';
+export { createEtcdLeaseStore } from './etcd-lease-store.js';
+export { createEtcdBudgetStore } from './etcd-budget-store.js';
 
 /** `seamless.backfill.etcd`: the cluster's endpoints, the key prefix and one operation's deadline. */
 export interface EtcdEngineConfig {

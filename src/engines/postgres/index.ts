@@ -5,10 +5,6 @@ import type { EngineDescriptor } from '../../storage/index.js';
 import { createPostgresStorage } from './postgres-storage.js';
 import type { PostgresStorage } from './postgres-storage.js';
 
-export { createPostgresStorage, DEFAULT_PG_CONNECT_TIMEOUT_MS, DEFAULT_PG_POOL_MAX } from './postgres-storage.js';
-
-export type { PostgresStorage, PostgresStorageOptions } from './postgres-storage.js';
-
 /** The pool at `url` (an unreachable database fails here, naming the URL), closed by `resources`. */
 export const postgresEngine: EngineDescriptor<'postgres', PostgresStorageConfig, PostgresStorage> = {
   kind: 'postgres',

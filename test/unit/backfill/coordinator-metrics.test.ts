@@ -4,13 +4,16 @@
  * lease store answered the sweeper's last probe.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { InternalError, OHLCV_SCHEMA, createManualClock } from '../../../src/core/index.js';
-import { createDistributedCoordinator, createMemoryLeaseBackend, createShardFetcher } from '../../../src/backfill/index.js';
-import type { BackfillTarget, DistributedCoordinator, LeaseStore } from '../../../src/backfill/index.js';
+import { InternalError, OHLCV_SCHEMA } from '../../../src/core/index.js';
+import { createManualClock } from '../../../src/core/internal.js';
+import { createDistributedCoordinator, createShardFetcher } from '../../../src/backfill/index.js';
+import { createMemoryLeaseBackend } from '../../../src/backfill/internal.js';
+import type { BackfillTarget, LeaseStore } from '../../../src/backfill/index.js';
+import type { DistributedCoordinator } from '../../../src/backfill/internal.js';
 import { createMetrics, silentLogger } from '../../../src/observability/index.js';
 import type { SeamlessMetrics } from '../../../src/observability/index.js';
 import { createSyntheticSource } from '../../../src/sources/index.js';
-import { createDuckDbBarStore } from '../../../src/engines/duckdb/index.js';
+import { createDuckDbBarStore } from '../../../src/engines/duckdb/internal.js';
 import { until } from '../../helpers/until.js';
 
 const MIN = 60_000;

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { OHLCV_SCHEMA, createFrame } from '../../../src/core/index.js';
 import type { Frame } from '../../../src/core/index.js';
-import { normaliseIngest } from '../../../src/backfill/index.js';
+import { normaliseIngest } from '../../../src/backfill/internal.js';
 
 const I = 60_000;
 const RANGE = { start: 10 * I, end: 20 * I };

@@ -6,16 +6,16 @@
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { afterEach, describe, expect, it } from 'vitest';
-import { InvalidRequestError, OHLCV_SCHEMA, createManualClock } from '../../../src/core/index.js';
-import {
-  DEFAULT_MAX_BARS_PER_JOB, DEFAULT_MAX_SHARDS_PER_JOB, checkJobSize, createDistributedCoordinator,
-  createMemoryLeaseStore, createShardFetcher,
-} from '../../../src/backfill/index.js';
-import type { BackfillEvent, BackfillTarget, DistributedCoordinator, LeaseStore } from '../../../src/backfill/index.js';
+import { InvalidRequestError, OHLCV_SCHEMA } from '../../../src/core/index.js';
+import { createManualClock } from '../../../src/core/internal.js';
+import { createDistributedCoordinator, createMemoryLeaseStore, createShardFetcher } from '../../../src/backfill/index.js';
+import { DEFAULT_MAX_BARS_PER_JOB, DEFAULT_MAX_SHARDS_PER_JOB, checkJobSize } from '../../../src/backfill/internal.js';
+import type { BackfillEvent, BackfillTarget, LeaseStore } from '../../../src/backfill/index.js';
+import type { DistributedCoordinator } from '../../../src/backfill/internal.js';
 import { createLogger } from '../../../src/observability/index.js';
 import { createSyntheticSource } from '../../../src/sources/index.js';
-import { createEmbeddedDatabase } from '../../../src/engines/duckdb/index.js';
-import { createDuckDbBarStore } from '../../../src/engines/duckdb/index.js';
+import { createEmbeddedDatabase } from '../../../src/engines/duckdb/internal.js';
+import { createDuckDbBarStore } from '../../../src/engines/duckdb/internal.js';
 import type { BarStore } from '../../../src/storage/index.js';
 import type { EmbeddedDatabase } from '../../../src/engines/duckdb/index.js';
 import { until } from '../../helpers/until.js';

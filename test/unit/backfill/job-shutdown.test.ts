@@ -4,13 +4,16 @@
  * job joined counts what that shard wrote).
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { OHLCV_SCHEMA, createManualClock } from '../../../src/core/index.js';
-import type { ManualClock } from '../../../src/core/index.js';
-import { createDistributedCoordinator, createMemoryLeaseBackend, createShardFetcher } from '../../../src/backfill/index.js';
-import type { BackfillEvent, BackfillTarget, DistributedCoordinator, LeaseStore } from '../../../src/backfill/index.js';
+import { OHLCV_SCHEMA } from '../../../src/core/index.js';
+import { createManualClock } from '../../../src/core/internal.js';
+import type { ManualClock } from '../../../src/core/internal.js';
+import { createDistributedCoordinator, createShardFetcher } from '../../../src/backfill/index.js';
+import { createMemoryLeaseBackend } from '../../../src/backfill/internal.js';
+import type { BackfillEvent, BackfillTarget, LeaseStore } from '../../../src/backfill/index.js';
+import type { DistributedCoordinator } from '../../../src/backfill/internal.js';
 import { createLogger, createMetrics } from '../../../src/observability/index.js';
 import { createSyntheticSource } from '../../../src/sources/index.js';
-import { createDuckDbBarStore } from '../../../src/engines/duckdb/index.js';
+import { createDuckDbBarStore } from '../../../src/engines/duckdb/internal.js';
 import type { BarStore } from '../../../src/storage/index.js';
 import { createCountingSource } from '../provider/counting-source.js';
 import type { CountingSource } from '../provider/counting-source.js';

@@ -5,7 +5,8 @@
  * store applies the same reopenShard in ensureShards).
  */
 import { describe, expect, it } from 'vitest';
-import { KNOWN_EMPTY_RECHECK_MS, createMemoryLeaseStore } from '../../../src/backfill/index.js';
+import { createMemoryLeaseStore } from '../../../src/backfill/index.js';
+import { KNOWN_EMPTY_RECHECK_MS } from '../../../src/backfill/internal.js';
 
 const T0 = Date.UTC(2024, 0, 6);
 const MIN = 60_000;

@@ -1,6 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { createMemoryLeaseBackend, createMemoryLeaseStore } from '../../../src/backfill/index.js';
-import type { MemoryLeaseBackend } from '../../../src/backfill/index.js';
+import { createMemoryLeaseStore } from '../../../src/backfill/index.js';
+import { createMemoryLeaseBackend } from '../../../src/backfill/internal.js';
+import type { MemoryLeaseBackend } from '../../../src/backfill/internal.js';
 import { describeLeaseStore } from '../../storage-suite/lease-store-suite.js';
 
 let backend: MemoryLeaseBackend;

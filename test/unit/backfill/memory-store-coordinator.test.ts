@@ -1,11 +1,13 @@
 /** What `seamless.backfill.store: memory` promises: the distributed coordinator over the memory lease store, one process. */
 import { afterEach, describe, expect, it } from 'vitest';
-import { AbortedError, NotFoundError, OHLCV_SCHEMA, UpstreamUnavailableError, createManualClock } from '../../../src/core/index.js';
+import { AbortedError, NotFoundError, OHLCV_SCHEMA, UpstreamUnavailableError } from '../../../src/core/index.js';
+import { createManualClock } from '../../../src/core/internal.js';
 import { startMemoryCoordinator } from '../../helpers/memory-coordinator.js';
-import type { BackfillCoordinator, BackfillEvent, BackfillRequest } from '../../../src/backfill/index.js';
+import type { BackfillCoordinator, BackfillEvent } from '../../../src/backfill/index.js';
+import type { BackfillRequest } from '../../../src/backfill/internal.js';
 import { createMetrics, silentLogger } from '../../../src/observability/index.js';
 import { createSyntheticSource } from '../../../src/sources/index.js';
-import { createDuckDbBarStore } from '../../../src/engines/duckdb/index.js';
+import { createDuckDbBarStore } from '../../../src/engines/duckdb/internal.js';
 import { createCountingSource } from '../provider/counting-source.js';
 import { until } from '../../helpers/until.js';
 

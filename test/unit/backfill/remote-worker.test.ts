@@ -5,14 +5,17 @@
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { OHLCV_SCHEMA, UpstreamUnavailableError, barCount, createManualClock } from '../../../src/core/index.js';
+import { OHLCV_SCHEMA, UpstreamUnavailableError, barCount } from '../../../src/core/index.js';
+import { createManualClock } from '../../../src/core/internal.js';
 import {
-  createCoordinatorClient, createDistributedCoordinator, createMemoryLeaseBackend, createShardFetcher, startRemoteWorker,
+  createCoordinatorClient, createDistributedCoordinator, createShardFetcher, startRemoteWorker,
 } from '../../../src/backfill/index.js';
-import type { BackfillTarget, DistributedCoordinator, RemoteWorker, RemoteWorkerEvent, WorkerCoordinator } from '../../../src/backfill/index.js';
+import { createMemoryLeaseBackend } from '../../../src/backfill/internal.js';
+import type { BackfillTarget, RemoteWorkerEvent } from '../../../src/backfill/index.js';
+import type { DistributedCoordinator, RemoteWorker, WorkerCoordinator } from '../../../src/backfill/internal.js';
 import { createLogger, silentLogger } from '../../../src/observability/index.js';
 import { createSyntheticSource } from '../../../src/sources/index.js';
-import { createDuckDbBarStore } from '../../../src/engines/duckdb/index.js';
+import { createDuckDbBarStore } from '../../../src/engines/duckdb/internal.js';
 import { createCountingSource } from '../provider/counting-source.js';
 
 const MIN = 60_000;

@@ -1,10 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { OHLCV_SCHEMA, UpstreamUnavailableError, createManualClock } from '../../../src/core/index.js';
+import { OHLCV_SCHEMA, UpstreamUnavailableError } from '../../../src/core/index.js';
+import { createManualClock } from '../../../src/core/internal.js';
 import type { TimeRange } from '../../../src/core/index.js';
 import { createShardFetcher } from '../../../src/backfill/index.js';
 import { silentLogger } from '../../../src/observability/index.js';
 import { createSyntheticSource } from '../../../src/sources/index.js';
-import { createDuckDbBarStore } from '../../../src/engines/duckdb/index.js';
+import { createDuckDbBarStore } from '../../../src/engines/duckdb/internal.js';
 import type { BarStore } from '../../../src/storage/index.js';
 import { createCountingSource } from '../provider/counting-source.js';
 

@@ -1,7 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DEFAULT_PORT, ENV_KEYS, loadConfig } from '../../../src/config/index.js';
+import { loadConfig } from '../../../src/config/index.js';
+import { DEFAULT_PORT, ENV_KEYS } from '../../../src/config/internal.js';
 import { tempDir } from '../../helpers/temp-dir.js';
 
 describe('configuration loading', () => {

@@ -2,7 +2,7 @@
 import { createFrame, OHLCV_SCHEMA, QUOTE_SCHEMA, TICK_SCHEMA } from '../../../src/core/index.js';
 import type { Frame, FrameSchema, TimeRange } from '../../../src/core/index.js';
 import { createConformancePipeline } from '../../../src/conformance/index.js';
-import type { CheckInput, CheckResult, ConformanceOptions, RawBatch, RawColumn } from '../../../src/conformance/index.js';
+import type { CheckInput, CheckResult, ConformanceOptions, RawBatch, RawColumn } from '../../../src/conformance/internal.js';
 
 export const MIN = 60_000;
 export const T0 = 1_704_067_200_000; // 2024-01-01T00:00:00Z

@@ -2,8 +2,10 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { intersectRanges, normaliseRanges } from '../../../src/core/index.js';
 import type { FrameSchema, TimeRange } from '../../../src/core/index.js';
-import { FLAG_CATALOGUE, createConformancePipeline, frameToRawBatch } from '../../../src/conformance/index.js';
-import type { CheckResult, FlagType, RawBatch, RawColumn } from '../../../src/conformance/index.js';
+import { createConformancePipeline, frameToRawBatch } from '../../../src/conformance/index.js';
+import { FLAG_CATALOGUE } from '../../../src/conformance/internal.js';
+import type { FlagType } from '../../../src/conformance/index.js';
+import type { CheckResult, RawBatch, RawColumn } from '../../../src/conformance/internal.js';
 import type { ParsedSchema, SchemaField } from '../../../src/schema/index.js';
 import { OHLCV_SCHEMA, QUOTE_SCHEMA, T0, TICK_SCHEMA, cleanOhlcv } from './fixtures.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { inferEpochUnit } from '../../../src/conformance/index.js';
+import { inferEpochUnit } from '../../../src/conformance/internal.js';
 import { MIN, T0, batchOf, big, check, f64, i64, str } from './fixtures.js';
 
 const N = 5;

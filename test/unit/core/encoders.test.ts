@@ -4,12 +4,13 @@ import {
 import type { Data, Vector } from 'apache-arrow';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { columnarJsonSlices, csvSlices, decodeArrowIpc, encodeArrowIpc, encodeColumnarJson, encodeCsv } from '../../../src/core/encode/index.js';
-import { InternalError, InvalidRequestError } from '../../../src/core/errors.js';
-import { OHLCV_SCHEMA, QUOTE_SCHEMA, TICK_SCHEMA, columnNames } from '../../../src/core/frame-schema.js';
-import type { FrameSchema } from '../../../src/core/frame-schema.js';
-import { createFrame, emptyFrame } from '../../../src/core/frame.js';
-import type { Frame } from '../../../src/core/frame.js';
+import { columnarJsonSlices, csvSlices, decodeArrowIpc, encodeArrowIpc, encodeColumnarJson, encodeCsv } from '../../../src/core/index.js';
+import { InternalError, InvalidRequestError } from '../../../src/core/index.js';
+import { OHLCV_SCHEMA, QUOTE_SCHEMA, TICK_SCHEMA } from '../../../src/core/index.js';
+import { columnNames } from '../../../src/core/internal.js';
+import type { FrameSchema } from '../../../src/core/index.js';
+import { createFrame, emptyFrame } from '../../../src/core/index.js';
+import type { Frame } from '../../../src/core/index.js';
 
 const SCHEMAS = [OHLCV_SCHEMA, TICK_SCHEMA, QUOTE_SCHEMA] as const;
 

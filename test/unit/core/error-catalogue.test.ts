@@ -1,8 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import {
-  ERROR_CODES, ERROR_REASONS, ERROR_REASON_CODES, ERROR_STATUS, InvalidRequestError, UpstreamUnavailableError, toSeamlessError,
-} from '../../../src/core/index.js';
+import { ERROR_CODES, ERROR_STATUS, InvalidRequestError, UpstreamUnavailableError, toSeamlessError } from '../../../src/core/index.js';
+import { ERROR_REASONS, ERROR_REASON_CODES } from '../../../src/core/internal.js';
 
 const doc = readFileSync(new URL('../../../docs/errors.md', import.meta.url), 'utf8');
 

@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { fingerprintFrame, fingerprintFrameAsync } from '../../../src/core/fingerprint.js';
-import { OHLCV_SCHEMA, QUOTE_SCHEMA, TICK_SCHEMA } from '../../../src/core/frame-schema.js';
-import type { FrameSchema } from '../../../src/core/frame-schema.js';
-import { createFrame, emptyFrame } from '../../../src/core/frame.js';
-import type { Frame } from '../../../src/core/frame.js';
+import { fingerprintFrame, fingerprintFrameAsync } from '../../../src/core/index.js';
+import { OHLCV_SCHEMA, QUOTE_SCHEMA, TICK_SCHEMA } from '../../../src/core/index.js';
+import type { FrameSchema } from '../../../src/core/index.js';
+import { createFrame, emptyFrame } from '../../../src/core/index.js';
+import type { Frame } from '../../../src/core/index.js';
 
 const SCHEMAS = [OHLCV_SCHEMA, TICK_SCHEMA, QUOTE_SCHEMA] as const;
 

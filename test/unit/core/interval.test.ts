@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidRequestError } from '../../../src/core/errors.js';
-import { INTERVAL_NAMES, MAX_INTERVAL_MS, formatInterval, parseInterval } from '../../../src/core/interval.js';
+import { InvalidRequestError } from '../../../src/core/index.js';
+import { INTERVAL_NAMES, formatInterval, parseInterval } from '../../../src/core/index.js';
+import { MAX_INTERVAL_MS } from '../../../src/core/internal.js';
 
 function fieldOf(fn: () => unknown): string | undefined {
   try {

@@ -1,11 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { InternalError, InvalidRequestError, InvertedRangeError } from '../../../src/core/errors.js';
+import { InternalError, InvalidRequestError, InvertedRangeError } from '../../../src/core/index.js';
 import {
-  alignDown, alignRange, alignUp, barCount, coveredBars, intersectRanges, isAlignedRange, missingRanges,
-  normaliseRanges, shardsCovering, subtractRanges, totalLength, unionRanges,
-} from '../../../src/core/range.js';
-import type { TimeRange } from '../../../src/core/range.js';
+  alignDown, alignRange, alignUp, barCount, intersectRanges, missingRanges, normaliseRanges, shardsCovering,
+  subtractRanges,
+} from '../../../src/core/index.js';
+import { coveredBars, isAlignedRange, totalLength, unionRanges } from '../../../src/core/internal.js';
+import type { TimeRange } from '../../../src/core/index.js';
 
 const MIN = 60_000;
 const INTERVALS = [1_000, 60_000, 3_600_000, 86_400_000] as const;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { ResourceStack, ResourceStackDisposedError } from '../../../src/core/resource-stack.js';
-import type { WithSuppressed } from '../../../src/core/resource-stack.js';
+import { ResourceStack } from '../../../src/core/index.js';
+import { ResourceStackDisposedError } from '../../../src/core/internal.js';
+import type { WithSuppressed } from '../../../src/core/internal.js';
 
 class CloseFailed extends Error {}
 

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { InternalError, InvalidRequestError } from '../../../src/core/errors.js';
-import { MAX_TIME_MS, formatTime, parseTime } from '../../../src/core/time.js';
+import { InternalError, InvalidRequestError } from '../../../src/core/index.js';
+import { MAX_TIME_MS, formatTime, parseTime } from '../../../src/core/index.js';
 
 const JAN_1_2024 = 1_704_067_200_000;
 

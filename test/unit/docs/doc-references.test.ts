@@ -17,7 +17,8 @@ import type { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { buildProgram } from '../../../src/cli/program.js';
-import { SeamlessConfigSchema, loadConfig } from '../../../src/config/index.js';
+import { loadConfig } from '../../../src/config/index.js';
+import { SeamlessConfigSchema } from '../../../src/config/internal.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 

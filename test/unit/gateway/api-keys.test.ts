@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/index.js';
-import { bearerSecret } from '../../../src/gateway/auth.js';
-import { SCOPES, createKeyVerifier, effectiveScopes, generateApiKey, hashSecret } from '../../../src/gateway/index.js';
+import { bearerSecret } from '../../../src/gateway/internal.js';
+import { SCOPES, generateApiKey } from '../../../src/gateway/index.js';
+import { createKeyVerifier, effectiveScopes, hashSecret } from '../../../src/gateway/internal.js';
 
 describe('API keys', () => {
   it('stores only the hash of a new key and shows the secret once', () => {

@@ -12,8 +12,8 @@ import { createFrame, encodeColumnarJson, encodeCsv, OHLCV_SCHEMA } from '../../
 import type { Frame } from '../../../src/core/index.js';
 import type { ReadMetadata } from '../../../src/provider/index.js';
 import type { Seamless } from '../../../src/app/index.js';
-import { barsRoutes } from '../../../src/gateway/routes/bars-route.js';
-import { healthRoutes } from '../../../src/gateway/routes/health-routes.js';
+import { barsRoutes } from '../../../src/gateway/internal.js';
+import { healthRoutes } from '../../../src/gateway/internal.js';
 import { createMetrics, createTracing } from '../../../src/observability/index.js';
 
 /** Enough rows for dozens of slices (about 100 ms of encoding in one go). */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import Fastify from 'fastify';
-import { registerJsonBody } from '../../../src/gateway/json-body.js';
+import { registerJsonBody } from '../../../src/gateway/internal.js';
 
 describe('the gateway JSON body parser', () => {
   async function post(contentType: string, payload: string): Promise<{ status: number; body: unknown }> {

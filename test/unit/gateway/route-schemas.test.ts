@@ -8,9 +8,9 @@ import Fastify from 'fastify';
 import type { FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { sendError } from '../../../src/gateway/error-reply.js';
-import { registerJsonBody } from '../../../src/gateway/json-body.js';
-import { bodyObject, booleanQuery, integerField, requiredQuery, typedRoutes } from '../../../src/gateway/route-schemas.js';
+import { sendError } from '../../../src/gateway/internal.js';
+import { registerJsonBody } from '../../../src/gateway/internal.js';
+import { bodyObject, booleanQuery, integerField, requiredQuery, typedRoutes } from '../../../src/gateway/internal.js';
 
 interface ErrorJson { error: { code: string; message: string; details: { field?: string } } }
 

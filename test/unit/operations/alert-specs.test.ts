@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { createMetrics } from '../../../src/observability/index.js';
 import {
-  ALERT_GROUPS, DASHBOARDS, GOOD_RATIO_RECORD, RECORD_WINDOWS, SLA_GOOD_RATIO_RECORD, dashboardQueries, expandTemplate, metricNamesOf,
-  metricNamesOfVariable, recordingRuleGroups,
+  ALERT_GROUPS, DASHBOARDS, GOOD_RATIO_RECORD, RECORD_WINDOWS, SLA_GOOD_RATIO_RECORD, dashboardQueries, expandTemplate,
+  metricNamesOf, metricNamesOfVariable, recordingRuleGroups,
 } from '../../../src/operations/internal.js';
 
 const alerts = ALERT_GROUPS.flatMap((g) => g.alerts);

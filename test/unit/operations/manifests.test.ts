@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/index.js';
-import { effectiveScopes } from '../../../src/gateway/index.js';
+import { effectiveScopes } from '../../../src/gateway/internal.js';
 import type { SeamlessConfig } from '../../../src/config/index.js';
 import { tempDir } from '../../helpers/temp-dir.js';
 import { checkInvocation } from './cli-invocation.js';

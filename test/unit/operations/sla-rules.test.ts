@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { budgetBucketSeconds, renderRules, renderRunbook } from '../../../src/operations/internal.js';
+import { renderRules, renderRunbook } from '../../../src/operations/index.js';
+import { budgetBucketSeconds } from '../../../src/operations/internal.js';
 import { createSlaPolicySet } from '../../../src/sla/index.js';
 import { policy } from '../sla/fixtures.js';
 

@@ -5,7 +5,8 @@
  */
 import { AbortedError } from '../../../src/core/index.js';
 import type { TimeRange } from '../../../src/core/index.js';
-import type { BarSource, SourceBatch, SourceRequest } from '../../../src/sources/index.js';
+import type { BarSource, SourceBatch } from '../../../src/sources/index.js';
+import type { SourceRequest } from '../../../src/sources/internal.js';
 
 /** A latch: fetches that started while it was the current gate wait until `open()`. */
 export interface Gate {

@@ -1,16 +1,16 @@
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import { OHLCV_SCHEMA, alignDown, createManualClock, shardsCovering, unionRanges } from '../../../src/core/index.js';
+import { OHLCV_SCHEMA, alignDown, shardsCovering } from '../../../src/core/index.js';
+import { createManualClock, unionRanges } from '../../../src/core/internal.js';
 import type { Frame, TimeRange } from '../../../src/core/index.js';
 import { startMemoryCoordinator } from '../../helpers/memory-coordinator.js';
 import type { BackfillCoordinator } from '../../../src/backfill/index.js';
 import { createMetrics, silentLogger } from '../../../src/observability/index.js';
-import {
-  CONFORMANCE_VERSION, cacheKey, createDataProvider, createDatasetCatalog, createResponseCache,
-} from '../../../src/provider/index.js';
+import { createDataProvider, createDatasetCatalog, createResponseCache } from '../../../src/provider/index.js';
+import { CONFORMANCE_VERSION, cacheKey } from '../../../src/provider/internal.js';
 import type { FetchRequest } from '../../../src/provider/index.js';
 import { createSyntheticSource } from '../../../src/sources/index.js';
-import { createDuckDbBarStore } from '../../../src/engines/duckdb/index.js';
+import { createDuckDbBarStore } from '../../../src/engines/duckdb/internal.js';
 import { createCountingSource } from './counting-source.js';
 
 const MIN = 60_000;

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { SeamlessError } from '../../../src/core/index.js';
-import { DEFAULT_STRATEGY, normaliseRequest } from '../../../src/provider/index.js';
-import type { Domain, FetchRequest, Strategy } from '../../../src/provider/index.js';
+import { DEFAULT_STRATEGY, normaliseRequest } from '../../../src/provider/internal.js';
+import type { FetchRequest, Strategy } from '../../../src/provider/index.js';
+import type { Domain } from '../../../src/provider/internal.js';
 
 const MIN = 60_000;
 const T0 = Date.UTC(2024, 0, 1);

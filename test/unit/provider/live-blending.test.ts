@@ -6,16 +6,18 @@
  */
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import { OHLCV_SCHEMA, createFrame, createManualClock, emptyFrame, sliceByTime } from '../../../src/core/index.js';
+import { OHLCV_SCHEMA, createFrame, emptyFrame } from '../../../src/core/index.js';
+import { createManualClock, sliceByTime } from '../../../src/core/internal.js';
 import type { Frame, TimeRange } from '../../../src/core/index.js';
 import { startMemoryCoordinator } from '../../helpers/memory-coordinator.js';
 import { createMetrics, silentLogger } from '../../../src/observability/index.js';
 import { createDataProvider, createDatasetCatalog, createResponseCache, createSlaStage } from '../../../src/provider/index.js';
-import { runsOf } from '../../../src/provider/read/live-step.js';
-import type { LiveReader } from '../../../src/provider/read/live-step.js';
-import { createSlaPolicySet, parseSlaPolicy } from '../../../src/sla/index.js';
+import { runsOf } from '../../../src/provider/internal.js';
+import type { LiveReader } from '../../../src/provider/internal.js';
+import { createSlaPolicySet } from '../../../src/sla/index.js';
+import { parseSlaPolicy } from '../../../src/sla/internal.js';
 import { createSyntheticSource } from '../../../src/sources/index.js';
-import { createDuckDbBarStore } from '../../../src/engines/duckdb/index.js';
+import { createDuckDbBarStore } from '../../../src/engines/duckdb/internal.js';
 import type { BarStore, DatasetKey } from '../../../src/storage/index.js';
 import { createCountingSource } from './counting-source.js';
 

@@ -5,12 +5,13 @@
  * small reads are always admitted; the allowance comes back when a read ends.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { OverloadedError, createManualClock } from '../../../src/core/index.js';
+import { OverloadedError } from '../../../src/core/index.js';
+import { createManualClock } from '../../../src/core/internal.js';
 import { startMemoryCoordinator } from '../../helpers/memory-coordinator.js';
 import { createMetrics, silentLogger } from '../../../src/observability/index.js';
 import { createDataProvider, createDatasetCatalog } from '../../../src/provider/index.js';
 import { createSyntheticSource } from '../../../src/sources/index.js';
-import { createDuckDbBarStore } from '../../../src/engines/duckdb/index.js';
+import { createDuckDbBarStore } from '../../../src/engines/duckdb/internal.js';
 import { until } from '../../helpers/until.js';
 import { createCountingSource } from './counting-source.js';
 

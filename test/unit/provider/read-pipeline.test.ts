@@ -4,14 +4,17 @@
  * the response cache never serves an entry keyed under another conformance version.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { OHLCV_SCHEMA, SeamlessError, createManualClock } from '../../../src/core/index.js';
+import { OHLCV_SCHEMA, SeamlessError } from '../../../src/core/index.js';
+import { createManualClock } from '../../../src/core/internal.js';
 import { startMemoryCoordinator } from '../../helpers/memory-coordinator.js';
 import { CONFORMANCE_VERSION as CONFORMANCE_RULES_VERSION } from '../../../src/conformance/index.js';
 import { createMetrics, silentLogger } from '../../../src/observability/index.js';
-import { CONFORMANCE_VERSION, cacheKey, createDataProvider, createDatasetCatalog, createResponseCache } from '../../../src/provider/index.js';
-import type { ConformanceStage, FetchRequest } from '../../../src/provider/index.js';
+import { createDataProvider, createDatasetCatalog, createResponseCache } from '../../../src/provider/index.js';
+import { CONFORMANCE_VERSION, cacheKey } from '../../../src/provider/internal.js';
+import type { FetchRequest } from '../../../src/provider/index.js';
+import type { ConformanceStage } from '../../../src/provider/internal.js';
 import { createSyntheticSource } from '../../../src/sources/index.js';
-import { createDuckDbBarStore } from '../../../src/engines/duckdb/index.js';
+import { createDuckDbBarStore } from '../../../src/engines/duckdb/internal.js';
 import type { BarStore } from '../../../src/storage/index.js';
 
 const MIN = 60_000;

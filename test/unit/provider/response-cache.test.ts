@@ -1,9 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { OHLCV_SCHEMA, createFrame, createManualClock } from '../../../src/core/index.js';
+import { OHLCV_SCHEMA, createFrame } from '../../../src/core/index.js';
+import { createManualClock } from '../../../src/core/internal.js';
 import type { Frame, TimeRange } from '../../../src/core/index.js';
-import { cacheKey, createResponseCache, datasetKeyPrefix } from '../../../src/provider/index.js';
-import type { CacheLimits } from '../../../src/provider/index.js';
+import { createResponseCache, datasetKeyPrefix } from '../../../src/provider/index.js';
+import { cacheKey } from '../../../src/provider/internal.js';
+import type { CacheLimits } from '../../../src/provider/internal.js';
 
 const I = 10;
 const NODE = 'ohlcv:binance:BTC/USDT';

@@ -8,11 +8,12 @@ import { startMemoryCoordinator } from '../../helpers/memory-coordinator.js';
 import type { JobStatus } from '../../../src/backfill/index.js';
 import { createMetrics, silentLogger } from '../../../src/observability/index.js';
 import { createDataProvider, createDatasetCatalog, createSlaStage } from '../../../src/provider/index.js';
-import { createRecoveryWatcher } from '../../../src/provider/recovery-watch.js';
-import { createSlaPolicySet, parseSlaPolicy } from '../../../src/sla/index.js';
+import { createRecoveryWatcher } from '../../../src/provider/internal.js';
+import { createSlaPolicySet } from '../../../src/sla/index.js';
+import { parseSlaPolicy } from '../../../src/sla/internal.js';
 import type { SlaPolicy } from '../../../src/sla/index.js';
 import { createSyntheticSource } from '../../../src/sources/index.js';
-import { createDuckDbBarStore } from '../../../src/engines/duckdb/index.js';
+import { createDuckDbBarStore } from '../../../src/engines/duckdb/internal.js';
 
 const MIN = 60_000;
 const START = Date.UTC(2023, 0, 2);

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseSlaPolicy } from '../../../src/sla/index.js';
+import { parseSlaPolicy } from '../../../src/sla/internal.js';
 import type { SlaPolicy } from '../../../src/sla/index.js';
 import { slowStorageProvider } from './slow-storage-provider.js';
 

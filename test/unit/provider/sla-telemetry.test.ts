@@ -9,7 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { delay } from '../../../src/core/index.js';
 import { createTracing } from '../../../src/observability/index.js';
 import type { SeamlessMetrics, Tracing } from '../../../src/observability/index.js';
-import { parseSlaPolicy } from '../../../src/sla/index.js';
+import { parseSlaPolicy } from '../../../src/sla/internal.js';
 import type { SlaPolicy } from '../../../src/sla/index.js';
 import { startOtlpListener } from '../../harness/otlp-listener.js';
 import type { OtlpListener, ReceivedSpan } from '../../harness/otlp-listener.js';

@@ -13,7 +13,7 @@ import type { DataProvider } from '../../../src/provider/index.js';
 import { createSlaPolicySet } from '../../../src/sla/index.js';
 import type { SlaPolicy } from '../../../src/sla/index.js';
 import { createSyntheticSource } from '../../../src/sources/index.js';
-import { createDuckDbBarStore } from '../../../src/engines/duckdb/index.js';
+import { createDuckDbBarStore } from '../../../src/engines/duckdb/internal.js';
 import type { BarStore } from '../../../src/storage/index.js';
 
 const MIN = 60_000;

@@ -1,11 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { OHLCV_SCHEMA, SeamlessError, UpstreamUnavailableError, createManualClock } from '../../../src/core/index.js';
+import { OHLCV_SCHEMA, SeamlessError, UpstreamUnavailableError } from '../../../src/core/index.js';
+import { createManualClock } from '../../../src/core/internal.js';
 import { startMemoryCoordinator } from '../../helpers/memory-coordinator.js';
 import { createMetrics, silentLogger } from '../../../src/observability/index.js';
 import { createDataProvider, createDatasetCatalog, createResponseCache } from '../../../src/provider/index.js';
 import type { FetchRequest } from '../../../src/provider/index.js';
 import { createSyntheticSource } from '../../../src/sources/index.js';
-import { createDuckDbBarStore } from '../../../src/engines/duckdb/index.js';
+import { createDuckDbBarStore } from '../../../src/engines/duckdb/internal.js';
 import { createCountingSource } from './counting-source.js';
 
 const MIN = 60_000;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createCachedRegistryStore, createMemoryRegistryStore } from '../../../src/schema/index.js';
+import { createCachedRegistryStore, createMemoryRegistryStore } from '../../../src/schema/internal.js';
 import type { RegistryStore } from '../../../src/schema/index.js';
 
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { COMPATIBILITY_MODES, checkCompatibility } from '../../../src/schema/index.js';
+import { COMPATIBILITY_MODES } from '../../../src/schema/index.js';
+import { checkCompatibility } from '../../../src/schema/internal.js';
 import type { CompatibilityMode, ParsedSchema, SchemaField } from '../../../src/schema/index.js';
 
 function f(name: string, type: SchemaField['type'], over: Partial<SchemaField> = {}): SchemaField {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { createDriftDetector, parseSchema } from '../../../src/schema/index.js';
-import type { ObservedColumn } from '../../../src/schema/index.js';
+import { createDriftDetector } from '../../../src/schema/index.js';
+import { parseSchema } from '../../../src/schema/internal.js';
+import type { ObservedColumn } from '../../../src/schema/internal.js';
 import { schemaText } from './harness.js';
 
 const APPROVED = parseSchema(schemaText({

@@ -1,8 +1,9 @@
 import { appendFile, readFile, writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createManualClock } from '../../../src/core/index.js';
-import { GOVERNANCE_DOCUMENT_PATH, GOVERNANCE_LOG_TITLE, createMemoryRegistryStore, createSchemaRegistry } from '../../../src/schema/index.js';
+import { createManualClock } from '../../../src/core/internal.js';
+import { GOVERNANCE_DOCUMENT_PATH, createSchemaRegistry } from '../../../src/schema/index.js';
+import { GOVERNANCE_LOG_TITLE, createMemoryRegistryStore } from '../../../src/schema/internal.js';
 import { tempDir } from '../../helpers/temp-dir.js';
 import { HOUR, T0, V1 } from './harness.js';
 

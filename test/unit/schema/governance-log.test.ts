@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { GOVERNANCE_LOG_TITLE, renderGovernanceLog } from '../../../src/schema/index.js';
+import { GOVERNANCE_LOG_TITLE, renderGovernanceLog } from '../../../src/schema/internal.js';
 import type { AuditEntry } from '../../../src/schema/index.js';
 import { HOUR, T0, V1, harness } from './harness.js';
 

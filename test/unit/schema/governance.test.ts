@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidRequestError, NotFoundError } from '../../../src/core/index.js';
-import { PromotionRefusedError, PromotionRequiredError, bundleFingerprint, canonicalSchema } from '../../../src/schema/index.js';
+import { PromotionRefusedError, PromotionRequiredError, bundleFingerprint, canonicalSchema } from '../../../src/schema/internal.js';
 import { HOUR, T0, V1, V2, harness, rejection, schemaText } from './harness.js';
 
 const REQUEST = { requestedBy: 'alice', changeRequest: 'CR-42' };

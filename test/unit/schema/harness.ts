@@ -1,8 +1,10 @@
 /** A registry over the in-memory store with a manual clock, and schema texts for the tests. */
-import { createManualClock } from '../../../src/core/index.js';
-import type { ManualClock } from '../../../src/core/index.js';
-import { createMemoryRegistryStore, createSchemaRegistry } from '../../../src/schema/index.js';
-import type { RegistryDefaults, RegistryStore, SchemaRegistry } from '../../../src/schema/index.js';
+import { createManualClock } from '../../../src/core/internal.js';
+import type { ManualClock } from '../../../src/core/internal.js';
+import { createSchemaRegistry } from '../../../src/schema/index.js';
+import { createMemoryRegistryStore } from '../../../src/schema/internal.js';
+import type { RegistryStore, SchemaRegistry } from '../../../src/schema/index.js';
+import type { RegistryDefaults } from '../../../src/schema/internal.js';
 
 export const HOUR = 3_600_000;
 export const T0 = Date.UTC(2024, 5, 1);

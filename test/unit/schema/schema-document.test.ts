@@ -1,9 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { InvalidRequestError } from '../../../src/core/index.js';
-import {
-  SchemaDocumentError, canonicalSchema, parseSchema, readSchemaDocument, renderSchema, schemaFingerprint,
-} from '../../../src/schema/index.js';
+import { SchemaDocumentError } from '../../../src/schema/index.js';
+import { canonicalSchema, parseSchema, readSchemaDocument, renderSchema, schemaFingerprint } from '../../../src/schema/internal.js';
 import type { ParsedSchema, SchemaField } from '../../../src/schema/index.js';
 
 const BAR = JSON.stringify({

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { NotFoundError } from '../../../src/core/index.js';
-import { IncompatibleSchemaError, InvalidSubjectError, SchemaDocumentError, schemaFingerprint } from '../../../src/schema/index.js';
+import { SchemaDocumentError } from '../../../src/schema/index.js';
+import { IncompatibleSchemaError, InvalidSubjectError, schemaFingerprint } from '../../../src/schema/internal.js';
 import { HOUR, T0, V1, V2, harness, rejection, schemaText } from './harness.js';
 
 describe('schema registry', () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { OHLCV_SCHEMA, QUOTE_SCHEMA, TICK_SCHEMA } from '../../../src/core/index.js';
-import { SHIPPED_SCHEMAS, parseSchema, registerShippedSchemas, subjectForFrameSchema } from '../../../src/schema/index.js';
+import { registerShippedSchemas, subjectForFrameSchema } from '../../../src/schema/index.js';
+import { SHIPPED_SCHEMAS, parseSchema } from '../../../src/schema/internal.js';
 import { V1, harness } from './harness.js';
 
 describe('shipped schemas', () => {

@@ -1,4 +1,4 @@
-import { parseSlaPolicy } from '../../../src/sla/index.js';
+import { parseSlaPolicy } from '../../../src/sla/internal.js';
 import type { SlaPolicy } from '../../../src/sla/index.js';
 
 /** A valid policy file's text; `extra` lines are appended (later keys are not allowed to repeat). */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { compileGlob, globToPromRegex, globsOverlap } from '../../../src/sla/index.js';
+import { compileGlob, globToPromRegex } from '../../../src/sla/index.js';
+import { globsOverlap } from '../../../src/sla/internal.js';
 
 describe('node-id globs', () => {
   it.each([

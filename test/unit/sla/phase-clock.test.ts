@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { SeamlessSLAExceeded, createManualClock } from '../../../src/core/index.js';
+import { SeamlessSLAExceeded } from '../../../src/core/index.js';
+import { createManualClock } from '../../../src/core/internal.js';
 import { createPhaseClock } from '../../../src/sla/index.js';
 import { policy } from './fixtures.js';
 

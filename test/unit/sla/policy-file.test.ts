@@ -2,7 +2,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { InvalidRequestError } from '../../../src/core/index.js';
-import { DEFAULT_SLA_POLICY_DIR, checkSlaPolicies, loadSlaPolicies, parseSlaPolicy } from '../../../src/sla/index.js';
+import { DEFAULT_SLA_POLICY_DIR, checkSlaPolicies, loadSlaPolicies } from '../../../src/sla/index.js';
+import { parseSlaPolicy } from '../../../src/sla/internal.js';
 import { tempDir } from '../../helpers/temp-dir.js';
 import { VALID } from './fixtures.js';
 

@@ -6,9 +6,10 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AbortedError, InvalidRequestError, OHLCV_SCHEMA, TICK_SCHEMA, createFrame } from '../../../src/core/index.js';
 import type { Frame, FrameSchema } from '../../../src/core/index.js';
-import { ImportError, MAX_IMPORT_ISSUES, importFile } from '../../../src/sources/index.js';
-import type { CsvImportIssue, ImportOptions } from '../../../src/sources/index.js';
-import { createDuckDbBarStore } from '../../../src/engines/duckdb/index.js';
+import { ImportError, importFile } from '../../../src/sources/index.js';
+import { MAX_IMPORT_ISSUES } from '../../../src/sources/internal.js';
+import type { CsvImportIssue, ImportOptions } from '../../../src/sources/internal.js';
+import { createDuckDbBarStore } from '../../../src/engines/duckdb/internal.js';
 import { createFakeBarStore } from './fake-bar-store.js';
 
 const MINUTE = 60_000;

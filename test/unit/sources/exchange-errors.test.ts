@@ -7,7 +7,7 @@ import { AbortedError, InternalError, InvalidRequestError } from '../../../src/c
 import {
   ExchangeRequestError, MAX_RETRY_AFTER_MS, exchangeNodePrefix, gridTimeframes, loadCcxt, parseRetryAfter, symbolOfNode,
   timeframeFor, timeframeMs, translateExchangeError,
-} from '../../../src/sources/index.js';
+} from '../../../src/sources/internal.js';
 
 const ccxt = await loadCcxt();
 

@@ -4,10 +4,8 @@
  */
 import { StaleFencingTokenError, allocateFrame } from '../../../src/core/index.js';
 import type { Frame, FrameSchema, TimeRange } from '../../../src/core/index.js';
-import type {
-  BarStore, CoverageRange, DatasetKey, DatasetSummary, Fence, WriteBatch, WriteReport,
-} from '../../../src/storage/index.js';
-import { writtenCoverage } from '../../../src/storage/coverage-algebra.js';
+import type { BarStore, CoverageRange, DatasetKey, DatasetSummary, Fence, WriteBatch, WriteReport } from '../../../src/storage/index.js';
+import { writtenCoverage } from '../../../src/storage/index.js';
 
 interface DatasetState {
   schema: string;

@@ -10,7 +10,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_TIME_MS, OHLCV_SCHEMA, formatTime } from '../../../src/core/index.js';
 import { ImportError, importFile } from '../../../src/sources/index.js';
-import { createDuckDbBarStore } from '../../../src/engines/duckdb/index.js';
+import { createDuckDbBarStore } from '../../../src/engines/duckdb/internal.js';
 
 const MINUTE = 60_000;
 const dataset = { nodeId: 'ohlcv:file:MAX', intervalMs: MINUTE };

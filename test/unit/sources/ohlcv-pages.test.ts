@@ -6,8 +6,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { TimeRange } from '../../../src/core/index.js';
-import { ExchangeRequestError, closedEnd, fetchPaged, pageRequest } from '../../../src/sources/index.js';
-import type { OhlcvRow, PageFetcher } from '../../../src/sources/index.js';
+import { ExchangeRequestError, closedEnd, fetchPaged, pageRequest } from '../../../src/sources/internal.js';
+import type { OhlcvRow, PageFetcher } from '../../../src/sources/internal.js';
 
 const MINUTE = 60_000;
 const BASE = 1_709_510_400_000; // 2024-03-04T00:00Z

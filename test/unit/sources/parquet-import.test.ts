@@ -5,7 +5,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InvalidRequestError, OHLCV_SCHEMA } from '../../../src/core/index.js';
 import { ImportError, importFile } from '../../../src/sources/index.js';
-import type { ParquetImportIssue } from '../../../src/sources/index.js';
+import type { ParquetImportIssue } from '../../../src/sources/internal.js';
 import { createFakeBarStore } from './fake-bar-store.js';
 
 const MINUTE = 60_000;

@@ -2,10 +2,9 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { AbortedError, InvalidRequestError, InvertedRangeError, OHLCV_SCHEMA, concatFrames } from '../../../src/core/index.js';
 import type { Frame } from '../../../src/core/index.js';
-import {
-  DEFECT_WINDOW, DEMO_NODE_BTC, DEMO_NODE_DEFECTS, DEMO_NODE_EQUITY, createDemoSource, createSyntheticSource,
-} from '../../../src/sources/index.js';
-import type { SourceRequest } from '../../../src/sources/index.js';
+import { createSyntheticSource } from '../../../src/sources/index.js';
+import { DEFECT_WINDOW, DEMO_NODE_BTC, DEMO_NODE_DEFECTS, DEMO_NODE_EQUITY, createDemoSource } from '../../../src/sources/internal.js';
+import type { SourceRequest } from '../../../src/sources/internal.js';
 
 const MINUTE = 60_000;
 const HOUR = 3_600_000;

@@ -6,9 +6,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { AbortedError, InvalidRequestError } from '../../../src/core/index.js';
-import {
-  createMemoryBudgetStore, createStorePermitAuthority, createUpstreamBudgets, decidePause, decidePermit,
-} from '../../../src/sources/index.js';
+import { createMemoryBudgetStore, createStorePermitAuthority, createUpstreamBudgets } from '../../../src/sources/index.js';
+import { decidePause, decidePermit } from '../../../src/sources/internal.js';
 import type { BudgetRate, BudgetState, PermitAuthority, UpstreamBudgetStore } from '../../../src/sources/index.js';
 
 /** The most requests in any closed window [g_i, g_j] minus what burst + rate·t allows (≤ 0 means never exceeded). */

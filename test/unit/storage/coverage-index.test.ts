@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { failCoverage, mergeCoverage, overlayCoverage } from '../../../src/storage/coverage-algebra.js';
+import { failCoverage } from '../../../src/storage/index.js';
+import { mergeCoverage, overlayCoverage } from '../../../src/storage/internal.js';
 import type { CoverageRange } from '../../../src/storage/index.js';
 
 const s = (start: number, end: number): CoverageRange => ({ start, end, state: 'stored' });

@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OHLCV_SCHEMA, createFrame } from '../../../../src/core/index.js';
-import { createDuckDbBarStore } from '../../../../src/engines/duckdb/index.js';
+import { createDuckDbBarStore } from '../../../../src/engines/duckdb/internal.js';
 import type { BarStore, DatasetKey } from '../../../../src/storage/index.js';
-import { DUCKDB_MIGRATIONS } from '../../../../src/engines/duckdb/duckdb-migrations.js';
+import { DUCKDB_MIGRATIONS } from '../../../../src/engines/duckdb/internal.js';
 import { describeBarStore, ohlcvBars } from '../../../storage-suite/bar-store-suite.js';
 
 const MIN = 60_000;

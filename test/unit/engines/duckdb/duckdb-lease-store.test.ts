@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { createEmbeddedDatabase } from '../../../../src/engines/duckdb/index.js';
-import { DUCKDB_MIGRATIONS, migrate } from '../../../../src/engines/duckdb/duckdb-migrations.js';
+import { createEmbeddedDatabase } from '../../../../src/engines/duckdb/internal.js';
+import { DUCKDB_MIGRATIONS, migrate } from '../../../../src/engines/duckdb/internal.js';
 import type { EmbeddedDatabase } from '../../../../src/engines/duckdb/index.js';
 import type { ShardSpec } from '../../../../src/backfill/index.js';
 import { tempDir } from '../../../helpers/temp-dir.js';

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DUCKDB_MIGRATIONS } from '../../../../src/engines/duckdb/duckdb-migrations.js';
+import { DUCKDB_MIGRATIONS } from '../../../../src/engines/duckdb/internal.js';
 import { tempDir } from '../../../helpers/temp-dir.js';
 
 const MIGRATIONS = fileURLToPath(new URL('../../../../src/engines/duckdb/duckdb-migrations.ts', import.meta.url));

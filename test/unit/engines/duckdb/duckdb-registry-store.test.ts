@@ -6,10 +6,10 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { OHLCV_SCHEMA, StaleFencingTokenError } from '../../../../src/core/index.js';
 import type { AuditEntry, Promotion } from '../../../../src/schema/index.js';
 import { StorageEngineError } from '../../../../src/storage/index.js';
-import { createDuckDbBarStore, createEmbeddedDatabase } from '../../../../src/engines/duckdb/index.js';
+import { createDuckDbBarStore, createEmbeddedDatabase } from '../../../../src/engines/duckdb/internal.js';
 import type { DatasetKey } from '../../../../src/storage/index.js';
 import type { EmbeddedDatabase } from '../../../../src/engines/duckdb/index.js';
-import { DUCKDB_MIGRATIONS, migrate } from '../../../../src/engines/duckdb/duckdb-migrations.js';
+import { DUCKDB_MIGRATIONS, migrate } from '../../../../src/engines/duckdb/internal.js';
 import { ohlcvBars } from '../../../storage-suite/bar-store-suite.js';
 import { describeRegistryStore } from '../../../storage-suite/registry-store-suite.js';
 

@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ConflictError, InvalidRequestError, InvertedRangeError, OHLCV_SCHEMA, createFrame } from '../../../../src/core/index.js';
 import type { ConformanceReport, IngestFinding } from '../../../../src/conformance/index.js';
-import { DEFAULT_REPORT_LIST_LIMIT, MAX_REPORT_LIST_LIMIT, createEmbeddedDatabase } from '../../../../src/engines/duckdb/index.js';
+import { DEFAULT_REPORT_LIST_LIMIT, MAX_REPORT_LIST_LIMIT, createEmbeddedDatabase } from '../../../../src/engines/duckdb/internal.js';
 import type { EmbeddedDatabase } from '../../../../src/engines/duckdb/index.js';
-import { reportListLimit } from '../../../../src/engines/duckdb/duckdb-report-archive.js';
+import { reportListLimit } from '../../../../src/engines/duckdb/internal.js';
 
 const MIN = 60_000;
 const BTC = 'ohlcv:binance:BTC/USDT';

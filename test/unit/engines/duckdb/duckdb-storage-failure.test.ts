@@ -9,8 +9,8 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OHLCV_SCHEMA } from '../../../../src/core/index.js';
 import { StorageUnavailableError } from '../../../../src/storage/index.js';
-import { createEmbeddedDatabase } from '../../../../src/engines/duckdb/index.js';
-import { inspectWal } from '../../../../src/engines/duckdb/wal-inspection.js';
+import { createEmbeddedDatabase } from '../../../../src/engines/duckdb/internal.js';
+import { inspectWal } from '../../../../src/engines/duckdb/internal.js';
 import { tempDir } from '../../../helpers/temp-dir.js';
 import { ohlcvBars } from '../../../storage-suite/bar-store-suite.js';
 

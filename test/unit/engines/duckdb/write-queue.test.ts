@@ -4,7 +4,7 @@
  * writes must not queue behind a burst of background jobs' shard bookkeeping).
  */
 import { describe, expect, it } from 'vitest';
-import { createSerialQueue } from '../../../../src/engines/duckdb/connection.js';
+import { createSerialQueue } from '../../../../src/engines/duckdb/internal.js';
 
 describe('the embedded write queue', () => {
   it('runs a normal write queued after many background writes before the waiting background ones', async () => {

@@ -6,9 +6,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { InternalError } from '../../../../src/core/index.js';
-import { createBinaryCopyDecoder } from '../../../../src/engines/postgres/binary-copy-decoder.js';
-import type { CopyColumnType } from '../../../../src/engines/postgres/binary-copy-decoder.js';
-import { encodeBinaryCopy } from '../../../../src/engines/postgres/binary-copy-encoder.js';
+import { createBinaryCopyDecoder } from '../../../../src/engines/postgres/internal.js';
+import type { CopyColumnType } from '../../../../src/engines/postgres/internal.js';
+import { encodeBinaryCopy } from '../../../../src/engines/postgres/internal.js';
 
 const SIGNATURE = Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1');
 

@@ -2,7 +2,8 @@
  * A LiveFeed driven by the test: `emit` hands one subscription (by symbol) the next event, as
  * a real feed would after parsing a message or losing its connection.
  */
-import type { LiveEvent, LiveFeed, LiveSubscription } from '../../../../src/sources/index.js';
+import type { LiveEvent, LiveFeed } from '../../../../src/sources/index.js';
+import type { LiveSubscription } from '../../../../src/sources/internal.js';
 
 export interface FakeLiveFeed extends LiveFeed {
   readonly subscriptions: LiveSubscription[];

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { OHLCV_SCHEMA, TICK_SCHEMA } from '../../../../src/core/index.js';
 import type { Frame } from '../../../../src/core/index.js';
-import { createLiveBuffer } from '../../../../src/provider/index.js';
+import { createLiveBuffer } from '../../../../src/provider/internal.js';
 
 const MIN = 60_000;
 const T0 = Date.UTC(2024, 5, 1);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { coverageFrontier, gapBefore, unrecoveredRanges } from '../../../../src/provider/live/live-gaps.js';
+import { coverageFrontier, gapBefore, unrecoveredRanges } from '../../../../src/provider/internal.js';
 
 const MIN = 60_000;
 const T0 = Date.UTC(2024, 5, 1);

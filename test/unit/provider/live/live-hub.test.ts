@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { NotFoundError, OHLCV_SCHEMA, createManualClock, emptyFrame } from '../../../../src/core/index.js';
+import { NotFoundError, OHLCV_SCHEMA, emptyFrame } from '../../../../src/core/index.js';
+import { createManualClock } from '../../../../src/core/internal.js';
 import type { TimeRange } from '../../../../src/core/index.js';
 import { createMetrics, silentLogger } from '../../../../src/observability/index.js';
 import { createLiveHub } from '../../../../src/provider/index.js';

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { InvalidRequestError, OHLCV_SCHEMA, StaleFencingTokenError } from '../../../../src/core/index.js';
 import { silentLogger } from '../../../../src/observability/index.js';
-import { createLiveWriter } from '../../../../src/provider/live/live-writer.js';
-import type { LiveWriter } from '../../../../src/provider/live/live-writer.js';
+import { createLiveWriter } from '../../../../src/provider/internal.js';
+import type { LiveWriter } from '../../../../src/provider/internal.js';
 import type { BarStore } from '../../../../src/storage/index.js';
 import { createFakeBarStore } from '../../sources/fake-bar-store.js';
 import { until } from '../../../helpers/until.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createBarCloser } from '../../../../src/sources/index.js';
+import { createBarCloser } from '../../../../src/sources/internal.js';
 import type { LiveEvent } from '../../../../src/sources/index.js';
 
 const MIN = 60_000;

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { InvalidRequestError } from '../../../../src/core/index.js';
-import { checkTemplate, compileMessageMapping, renderTemplate, templateVars } from '../../../../src/sources/index.js';
-import type { MessageMapping, TsUnit } from '../../../../src/sources/index.js';
+import { checkTemplate, compileMessageMapping, renderTemplate, templateVars } from '../../../../src/sources/internal.js';
+import type { MessageMapping, TsUnit } from '../../../../src/sources/internal.js';
 
 const OHLCV = ['open', 'high', 'low', 'close', 'volume'];
 const MIN = 60_000;

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { InvalidRequestError } from '../../../../src/core/index.js';
-import { checkReconnectPolicy, reconnectCap, reconnectDelay } from '../../../../src/sources/index.js';
+import { checkReconnectPolicy, reconnectCap, reconnectDelay } from '../../../../src/sources/internal.js';
 
 const POLICY = { initialDelayMs: 500, maxDelayMs: 30_000 };
 

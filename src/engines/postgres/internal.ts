@@ -1,0 +1,9 @@
+// The internal door of engines/postgres, for tests and benches only (ARCHITECTURE.md §2): the names they
+// check that no other folder of src/ needs. No folder of src/ imports it.
+export { createPostgresStorage } from './postgres-storage.js';
+export { PG_MIGRATIONS, latestVersion } from './postgres-migrations.js';
+export { createBinaryCopyDecoder } from './binary-copy-decoder.js';
+export { encodeBinaryCopy } from './binary-copy-encoder.js';
+
+export type { PostgresStorage } from './postgres-storage.js';
+export type { CopyColumnType } from './binary-copy-decoder.js';

@@ -1,0 +1,16 @@
+// The internal door of provider, for tests and benches only (ARCHITECTURE.md §2): the names they
+// check that no other folder of src/ needs. No folder of src/ imports it.
+export { CONFORMANCE_VERSION } from './read/data-provider.js';
+export { cacheKey } from './response-cache.js';
+export { DEFAULT_STRATEGY, normaliseRequest } from './read/fetch-request.js';
+export { runsOf } from './read/live-step.js';
+export { createRecoveryWatcher } from './recovery-watch.js';
+export { createLiveBuffer } from './live/live-buffer.js';
+export { coverageFrontier, gapBefore, unrecoveredRanges } from './live/live-gaps.js';
+export { createLiveWriter } from './live/live-writer.js';
+
+export type { Domain } from './read/fetch-request.js';
+export type { LiveReader } from './read/live-step.js';
+export type { ConformanceStage } from './read/conformance-stage.js';
+export type { CacheLimits } from './response-cache.js';
+export type { LiveWriter } from './live/live-writer.js';

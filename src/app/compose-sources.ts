@@ -5,19 +5,21 @@
  * - `seamless.backfill.endpoint` a URL → the coordinator's permits API (this process lends that
  *   coordinator workers, so it spends the cluster's budget);
  * - else `seamless.backfill.store: etcd` → etcd, shared by every coordinator of the cluster
- *   (`seamless worker`s reach it through a coordinator's permits API);
+ *   (`seamless worker`s reach it through a coordinator's permits API): the budget store of the
+ *   etcd engine, opened through its descriptor (open-etcd.ts) and handed in here;
  * - else memory: one process, whose workers share it.
  */
-import { InvalidRequestError } from '../core/index.js';
+import { InternalError, InvalidRequestError } from '../core/index.js';
 import type { Clock } from '../core/index.js';
 import { createRemotePermitAuthority } from '../backfill/index.js';
-import { createEtcdBudgetStore } from '../engines/etcd/index.js';
 import type { SeamlessConfig } from '../config/index.js';
 import type { SeamlessMetrics } from '../observability/index.js';
 import {
   createCcxtSource, createMemoryBudgetStore, createStorePermitAuthority, createSyntheticSource, createUpstreamBudgets,
 } from '../sources/index.js';
-import type { BarSource, BudgetRate, ExchangeFailureReason, UpstreamBudgets, UpstreamMetrics } from '../sources/index.js';
+import type {
+  BarSource, BudgetRate, ExchangeFailureReason, UpstreamBudgetStore, UpstreamBudgets, UpstreamMetrics,
+} from '../sources/index.js';
 
 export interface SourceDeps {
   /** The budgets of this process (composeUpstreamBudgets); default a memory one. */
@@ -80,13 +82,17 @@ function exchangeRates(config: SeamlessConfig['sources']): Map<string, { readonl
 
 /**
  * The upstream budgets of this process for the backfill configuration `backfill` (see the
- * header). `apiKey` authenticates permit requests to a coordinator (scope `worker`).
+ * header). `apiKey` authenticates permit requests to a coordinator (scope `worker`);
+ * `etcdBudgets` is the etcd engine's budget store when `backfill.store` is `etcd`.
  */
-export function composeUpstreamBudgets(backfill: SeamlessConfig['seamless']['backfill'], options: { readonly apiKey?: string } = {}): UpstreamBudgets {
+export function composeUpstreamBudgets(
+  backfill: SeamlessConfig['seamless']['backfill'],
+  options: { readonly apiKey?: string; readonly etcdBudgets?: UpstreamBudgetStore } = {},
+): UpstreamBudgets {
   if (backfill.endpoint !== 'embedded') return createUpstreamBudgets(createRemotePermitAuthority(backfill.endpoint, options.apiKey));
   if (backfill.store === 'etcd') {
-    const { endpoints, prefix, callTimeoutMs } = backfill.etcd;
-    return createUpstreamBudgets(createStorePermitAuthority(createEtcdBudgetStore({ endpoints, prefix, callTimeoutMs })));
+    if (options.etcdBudgets === undefined) throw new InternalError('seamless.backfill.store is etcd but the etcd engine was not opened before the upstream budgets');
+    return createUpstreamBudgets(createStorePermitAuthority(options.etcdBudgets));
   }
   return createUpstreamBudgets(createStorePermitAuthority(createMemoryBudgetStore()));
 }

@@ -1,7 +1,7 @@
 /**
  * Opens the parts of one Seamless instance, in order, each registering its close on the
- * instance's `ResourceStack` as it opens: tracing, storage, the schema registry, the upstream
- * budgets and sources, the backfill coordinator (and the storage watch that fails its jobs), the
+ * instance's `ResourceStack` as it opens: tracing, storage, the schema registry, the etcd engine
+ * (when the lease store is etcd), the upstream budgets and sources, the backfill coordinator (and the storage watch that fails its jobs), the
  * event feed, the response cache's invalidation, live feeds, then the read path. A failure at any
  * stage leaves the stack holding exactly what was opened; the caller unwinds it in reverse.
  */
@@ -28,6 +28,7 @@ import type { StorageParts } from './compose-storage.js';
 import { watchStorageHealth } from './storage-health.js';
 import { DISTRIBUTED_COORDINATOR_LOGS, REMOTE_COORDINATOR_LOGS, createBackfillEventFeed } from './backfill-event-feed.js';
 import { composeBackfill } from './compose-backfill.js';
+import { openEtcdEngine } from './open-etcd.js';
 import type { BackfillParts } from './compose-backfill.js';
 import { composeLive } from './compose-live.js';
 
@@ -81,16 +82,19 @@ export async function openInstance(config: SeamlessConfig, dataDir: string, deps
   // The shipped OHLCV, tick and quote schemas are registered at first start (idempotent).
   await registerShippedSchemas(registry);
 
+  // The etcd engine (lease and budget stores), when the backfill topology uses it.
+  const etcd = await openEtcdEngine(config.seamless.backfill, resources, { clock, dataDir });
   // Exchange request budgets: shared with the coordinator or the etcd cluster (compose-sources.ts).
-  const upstreams = resources.adopt(
-    composeUpstreamBudgets(config.seamless.backfill, coordinatorKey ? { apiKey: coordinatorKey } : {}),
-    (u) => u.close(),
-  );
+  const upstreams = resources.adopt(composeUpstreamBudgets(config.seamless.backfill, {
+    ...(coordinatorKey ? { apiKey: coordinatorKey } : {}),
+    ...(etcd ? { etcdBudgets: etcd.budgets } : {}),
+  }), (u) => u.close());
   const sources = await composeSources(config.sources, { upstreams, clock, metrics });
   const catalog = createDatasetCatalog(config.datasets, sources, store);
   const backfillLogger = logger.child({ name: LOGGER_NAMES.backfill });
   const backfill = resources.adopt(await composeBackfill({
     config: config.seamless.backfill, store, embeddedLeases: db.leases,
+    ...(etcd ? { etcdLeases: etcd.leases } : {}),
     resolveTarget: (nodeId, intervalMs) => {
       const d = catalog.configured(nodeId, intervalMs);
       return d?.source ? { dataset: d.dataset, schema: d.schema, source: d.source } : undefined;

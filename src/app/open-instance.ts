@@ -9,7 +9,7 @@ import { resolve } from 'node:path';
 import type { Clock, ResourceStack } from '../core/index.js';
 import type { SeamlessConfig } from '../config/index.js';
 import { createConformancePipeline } from '../conformance/index.js';
-import { LOGGER_NAMES, createMetrics, createTracing } from '../observability/index.js';
+import { LOGGER_NAMES, createMetrics } from '../observability/index.js';
 import type { EventStream, Logger, SeamlessMetrics, Tracing } from '../observability/index.js';
 import type { BackfillEvent } from '../backfill/index.js';
 import { createDriftDetector, createSchemaRegistry, registerShippedSchemas } from '../schema/index.js';
@@ -22,7 +22,8 @@ import {
   createSlaStage, datasetKeyPrefix, watchWrites,
 } from '../provider/index.js';
 import type { DataProvider, DatasetCatalog, LiveHub, ResponseCache } from '../provider/index.js';
-import { composeSources, composeUpstreamBudgets } from './compose-sources.js';
+import { openSources } from './compose-sources.js';
+import { openTracing } from './open-tracing.js';
 import { composeStorage } from './compose-storage.js';
 import type { StorageParts } from './compose-storage.js';
 import { watchStorageHealth } from './storage-health.js';
@@ -61,10 +62,7 @@ export interface InstanceParts {
 export async function openInstance(config: SeamlessConfig, dataDir: string, deps: InstanceDeps, resources: ResourceStack): Promise<InstanceParts> {
   const { clock, logger, coordinatorKey } = deps;
   const metrics = createMetrics();
-  const tracing = resources.adopt(createTracing({
-    serviceName: config.tracing.serviceName, exportDelayMs: config.tracing.exportDelayMs,
-    ...(config.tracing.endpoint ? { endpoint: config.tracing.endpoint } : {}),
-  }), (t) => t.shutdown());
+  const tracing = openTracing(config.tracing, resources);
   const db = resources.adopt(await composeStorage(config.storage, dataDir, clock), (d) => d.close());
   const findingsIndex = createFindingsIndex(db.findings);
   // Every write of this process (backfill, uploads, imports, live) reloads the dataset's findings.
@@ -85,11 +83,11 @@ export async function openInstance(config: SeamlessConfig, dataDir: string, deps
   // The etcd engine (lease and budget stores), when the backfill topology uses it.
   const etcd = await openEtcdEngine(config.seamless.backfill, resources, { clock, dataDir });
   // Exchange request budgets: shared with the coordinator or the etcd cluster (compose-sources.ts).
-  const upstreams = resources.adopt(composeUpstreamBudgets(config.seamless.backfill, {
+  const { upstreams, sources } = await openSources(config.sources, config.seamless.backfill, {
     ...(coordinatorKey ? { apiKey: coordinatorKey } : {}),
     ...(etcd ? { etcdBudgets: etcd.budgets } : {}),
-  }), (u) => u.close());
-  const sources = await composeSources(config.sources, { upstreams, clock, metrics });
+    clock, metrics,
+  }, resources);
   const catalog = createDatasetCatalog(config.datasets, sources, store);
   const backfillLogger = logger.child({ name: LOGGER_NAMES.backfill });
   const backfill = resources.adopt(await composeBackfill({

@@ -3,7 +3,9 @@
  * - `seamless.backfill.endpoint` a URL → a coordinator in another process (jobs go there; this
  *   process lends it workers for the sources it has);
  * - else `seamless.backfill.store` `embedded` (default), `etcd` or `memory` → the distributed
- *   coordinator over that lease store, with local workers (`memory`: leases kept in this process only).
+ *   coordinator over that lease store, with local workers (`memory`: leases kept in this process
+ *   only). The embedded and etcd lease stores come from their engines' descriptors, opened on the
+ *   instance's stack (compose-storage.ts, open-etcd.ts); only the memory one is opened here.
  * `checkBackfillTopology` refuses, before anything is opened, a remote coordinator with bars kept
  * in this process's embedded DuckDB (the coordinator's workers could never fill it).
  */
@@ -11,8 +13,8 @@ import {
   createCoordinatorClient, createDistributedCoordinator, createMemoryLeaseStore,
   createRemoteCoordinator, createShardFetcher, startRemoteWorker,
 } from '../backfill/index.js';
-import { createEtcdLeaseStore } from '../engines/etcd/index.js';
 import type { BackfillCoordinator, BackfillTarget, LeaseAuthority, LeaseStore } from '../backfill/index.js';
+import { InternalError } from '../core/index.js';
 import type { Clock } from '../core/index.js';
 import type { IngestFinding } from '../conformance/index.js';
 import type { SeamlessConfig } from '../config/index.js';
@@ -41,6 +43,8 @@ export interface BackfillDeps {
   readonly config: SeamlessConfig['seamless']['backfill'];
   readonly store: BarStore;
   readonly embeddedLeases: LeaseStore;
+  /** The etcd engine's lease store (open-etcd.ts), when `store` is `etcd`; closed by the stack that opened it. */
+  readonly etcdLeases?: LeaseStore;
   readonly resolveTarget: (nodeId: string, intervalMs: number) => BackfillTarget | undefined;
   readonly onFindings: (findings: readonly IngestFinding[]) => void;
   readonly clock: Clock;
@@ -106,11 +110,7 @@ export async function composeBackfill(d: BackfillDeps): Promise<BackfillParts> {
     };
   }
 
-  const leases = bf.store === 'etcd'
-    ? await createEtcdLeaseStore({
-      endpoints: bf.etcd.endpoints, prefix: bf.etcd.prefix, callTimeoutMs: bf.etcd.callTimeoutMs, clock, opaqueGraceMs: bf.opaqueLeases.graceMs,
-    })
-    : bf.store === 'memory' ? createMemoryLeaseStore() : d.embeddedLeases;
+  const leases = bf.store === 'etcd' ? etcdLeasesOf(d) : bf.store === 'memory' ? createMemoryLeaseStore() : d.embeddedLeases;
   const coordinator = await createDistributedCoordinator({
     leases, store,
     // One attempt per lease: retries happen across leases, so any worker can take the next one.
@@ -131,9 +131,15 @@ export async function composeBackfill(d: BackfillDeps): Promise<BackfillParts> {
     },
     async close() {
       await coordinator.close();
-      if (leases !== d.embeddedLeases) await leases.close();
+      // The embedded and etcd lease stores belong to their engines; the memory one is this coordinator's.
+      if (bf.store === 'memory') await leases.close();
     },
   };
+}
+
+function etcdLeasesOf(d: BackfillDeps): LeaseStore {
+  if (d.etcdLeases === undefined) throw new InternalError('seamless.backfill.store is etcd but the etcd engine was not opened before the coordinator');
+  return d.etcdLeases;
 }
 
 /** The `coordinator` check of a coordinator's /healthz body, when it has one. */

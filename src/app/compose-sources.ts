@@ -5,19 +5,21 @@
  * - `seamless.backfill.endpoint` a URL → the coordinator's permits API (this process lends that
  *   coordinator workers, so it spends the cluster's budget);
  * - else `seamless.backfill.store: etcd` → etcd, shared by every coordinator of the cluster
- *   (`seamless worker`s reach it through a coordinator's permits API);
+ *   (`seamless worker`s reach it through a coordinator's permits API): the budget store of the
+ *   etcd engine, opened through its descriptor (open-etcd.ts) and handed in here;
  * - else memory: one process, whose workers share it.
  */
-import { InvalidRequestError } from '../core/index.js';
-import type { Clock } from '../core/index.js';
+import { InternalError, InvalidRequestError } from '../core/index.js';
+import type { Clock, ResourceStack } from '../core/index.js';
 import { createRemotePermitAuthority } from '../backfill/index.js';
-import { createEtcdBudgetStore } from '../engines/etcd/index.js';
 import type { SeamlessConfig } from '../config/index.js';
 import type { SeamlessMetrics } from '../observability/index.js';
 import {
   createCcxtSource, createMemoryBudgetStore, createStorePermitAuthority, createSyntheticSource, createUpstreamBudgets,
 } from '../sources/index.js';
-import type { BarSource, BudgetRate, ExchangeFailureReason, UpstreamBudgets, UpstreamMetrics } from '../sources/index.js';
+import type {
+  BarSource, BudgetRate, ExchangeFailureReason, UpstreamBudgetStore, UpstreamBudgets, UpstreamMetrics,
+} from '../sources/index.js';
 
 export interface SourceDeps {
   /** The budgets of this process (composeUpstreamBudgets); default a memory one. */
@@ -25,6 +27,14 @@ export interface SourceDeps {
   /** Data time: which bars are closed. */
   readonly clock?: Clock;
   readonly metrics?: SeamlessMetrics;
+}
+
+/** Where the budgets' permits come from besides the configuration (see composeUpstreamBudgets). */
+export interface BudgetOptions {
+  /** Bearer key (scope `worker`) for permit requests to a coordinator. */
+  readonly apiKey?: string;
+  /** The etcd engine's budget store, when `seamless.backfill.store` is `etcd`. */
+  readonly etcdBudgets?: UpstreamBudgetStore;
 }
 
 export async function composeSources(config: SeamlessConfig['sources'], deps: SourceDeps = {}): Promise<Map<string, BarSource>> {
@@ -61,6 +71,24 @@ export async function composeSources(config: SeamlessConfig['sources'], deps: So
 }
 
 /**
+ * The upstream budgets (composeUpstreamBudgets) registered on `resources` as they open, then the
+ * sources that spend them: what a Seamless instance and a `seamless worker` both open.
+ */
+export async function openSources(
+  config: SeamlessConfig['sources'],
+  backfill: SeamlessConfig['seamless']['backfill'],
+  options: BudgetOptions & Omit<SourceDeps, 'upstreams'>,
+  resources: ResourceStack,
+): Promise<{ readonly upstreams: UpstreamBudgets; readonly sources: Map<string, BarSource> }> {
+  const { apiKey, etcdBudgets, ...deps } = options;
+  const upstreams = resources.adopt(composeUpstreamBudgets(backfill, {
+    ...(apiKey !== undefined ? { apiKey } : {}),
+    ...(etcdBudgets !== undefined ? { etcdBudgets } : {}),
+  }), (u) => u.close());
+  return { upstreams, sources: await composeSources(config, { ...deps, upstreams }) };
+}
+
+/**
  * The configured budget of each exchange. Sources of one exchange share its budget, so their
  * `rateLimit`s must agree (one given is enough; the others take it).
  */
@@ -79,14 +107,13 @@ function exchangeRates(config: SeamlessConfig['sources']): Map<string, { readonl
 }
 
 /**
- * The upstream budgets of this process for the backfill configuration `backfill` (see the
- * header). `apiKey` authenticates permit requests to a coordinator (scope `worker`).
+ * The upstream budgets of this process for the backfill configuration `backfill` (see the header).
  */
-export function composeUpstreamBudgets(backfill: SeamlessConfig['seamless']['backfill'], options: { readonly apiKey?: string } = {}): UpstreamBudgets {
+export function composeUpstreamBudgets(backfill: SeamlessConfig['seamless']['backfill'], options: BudgetOptions = {}): UpstreamBudgets {
   if (backfill.endpoint !== 'embedded') return createUpstreamBudgets(createRemotePermitAuthority(backfill.endpoint, options.apiKey));
   if (backfill.store === 'etcd') {
-    const { endpoints, prefix, callTimeoutMs } = backfill.etcd;
-    return createUpstreamBudgets(createStorePermitAuthority(createEtcdBudgetStore({ endpoints, prefix, callTimeoutMs })));
+    if (options.etcdBudgets === undefined) throw new InternalError('seamless.backfill.store is etcd but the etcd engine was not opened before the upstream budgets');
+    return createUpstreamBudgets(createStorePermitAuthority(options.etcdBudgets));
   }
   return createUpstreamBudgets(createStorePermitAuthority(createMemoryBudgetStore()));
 }

@@ -1,7 +1,7 @@
 /**
  * Opens the parts of one Seamless instance, in order, each registering its close on the
- * instance's `ResourceStack` as it opens: tracing, storage, the schema registry, the upstream
- * budgets and sources, the backfill coordinator (and the storage watch that fails its jobs), the
+ * instance's `ResourceStack` as it opens: tracing, storage, the schema registry, the etcd engine
+ * (when the lease store is etcd), the upstream budgets and sources, the backfill coordinator (and the storage watch that fails its jobs), the
  * event feed, the response cache's invalidation, live feeds, then the read path. A failure at any
  * stage leaves the stack holding exactly what was opened; the caller unwinds it in reverse.
  */
@@ -9,7 +9,7 @@ import { resolve } from 'node:path';
 import type { Clock, ResourceStack } from '../core/index.js';
 import type { SeamlessConfig } from '../config/index.js';
 import { createConformancePipeline } from '../conformance/index.js';
-import { LOGGER_NAMES, createMetrics, createTracing } from '../observability/index.js';
+import { LOGGER_NAMES, createMetrics } from '../observability/index.js';
 import type { EventStream, Logger, SeamlessMetrics, Tracing } from '../observability/index.js';
 import type { BackfillEvent } from '../backfill/index.js';
 import { createDriftDetector, createSchemaRegistry, registerShippedSchemas } from '../schema/index.js';
@@ -22,12 +22,14 @@ import {
   createSlaStage, datasetKeyPrefix, watchWrites,
 } from '../provider/index.js';
 import type { DataProvider, DatasetCatalog, LiveHub, ResponseCache } from '../provider/index.js';
-import { composeSources, composeUpstreamBudgets } from './compose-sources.js';
+import { openSources } from './compose-sources.js';
+import { openTracing } from './open-tracing.js';
 import { composeStorage } from './compose-storage.js';
 import type { StorageParts } from './compose-storage.js';
 import { watchStorageHealth } from './storage-health.js';
 import { DISTRIBUTED_COORDINATOR_LOGS, REMOTE_COORDINATOR_LOGS, createBackfillEventFeed } from './backfill-event-feed.js';
 import { composeBackfill } from './compose-backfill.js';
+import { openEtcdEngine } from './open-etcd.js';
 import type { BackfillParts } from './compose-backfill.js';
 import { composeLive } from './compose-live.js';
 
@@ -60,10 +62,7 @@ export interface InstanceParts {
 export async function openInstance(config: SeamlessConfig, dataDir: string, deps: InstanceDeps, resources: ResourceStack): Promise<InstanceParts> {
   const { clock, logger, coordinatorKey } = deps;
   const metrics = createMetrics();
-  const tracing = resources.adopt(createTracing({
-    serviceName: config.tracing.serviceName, exportDelayMs: config.tracing.exportDelayMs,
-    ...(config.tracing.endpoint ? { endpoint: config.tracing.endpoint } : {}),
-  }), (t) => t.shutdown());
+  const tracing = openTracing(config.tracing, resources);
   const db = resources.adopt(await composeStorage(config.storage, dataDir, clock), (d) => d.close());
   const findingsIndex = createFindingsIndex(db.findings);
   // Every write of this process (backfill, uploads, imports, live) reloads the dataset's findings.
@@ -81,16 +80,19 @@ export async function openInstance(config: SeamlessConfig, dataDir: string, deps
   // The shipped OHLCV, tick and quote schemas are registered at first start (idempotent).
   await registerShippedSchemas(registry);
 
+  // The etcd engine (lease and budget stores), when the backfill topology uses it.
+  const etcd = await openEtcdEngine(config.seamless.backfill, resources, { clock, dataDir });
   // Exchange request budgets: shared with the coordinator or the etcd cluster (compose-sources.ts).
-  const upstreams = resources.adopt(
-    composeUpstreamBudgets(config.seamless.backfill, coordinatorKey ? { apiKey: coordinatorKey } : {}),
-    (u) => u.close(),
-  );
-  const sources = await composeSources(config.sources, { upstreams, clock, metrics });
+  const { upstreams, sources } = await openSources(config.sources, config.seamless.backfill, {
+    ...(coordinatorKey ? { apiKey: coordinatorKey } : {}),
+    ...(etcd ? { etcdBudgets: etcd.budgets } : {}),
+    clock, metrics,
+  }, resources);
   const catalog = createDatasetCatalog(config.datasets, sources, store);
   const backfillLogger = logger.child({ name: LOGGER_NAMES.backfill });
   const backfill = resources.adopt(await composeBackfill({
     config: config.seamless.backfill, store, embeddedLeases: db.leases,
+    ...(etcd ? { etcdLeases: etcd.leases } : {}),
     resolveTarget: (nodeId, intervalMs) => {
       const d = catalog.configured(nodeId, intervalMs);
       return d?.source ? { dataset: d.dataset, schema: d.schema, source: d.source } : undefined;

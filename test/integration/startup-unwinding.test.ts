@@ -22,7 +22,7 @@ const NOWHERE = '127.0.0.1:1';
 
 const STAGES: ReadonlyArray<{ readonly stage: string; readonly config: (dataDir: string) => SeamlessConfigInput; readonly field: string }> = [
   {
-    stage: 'the backfill coordinator (etcd lease store refused after storage, registry, etcd budgets and tracing opened)',
+    stage: 'the etcd engine (its lease store refused after storage, registry and tracing opened)',
     config: (dataDir) => ({
       dataDir, tracing: { endpoint: `http://${NOWHERE}/v1/traces` },
       seamless: { backfill: { store: 'etcd', etcd: { endpoints: [`http://${NOWHERE}`], prefix: 'no-trailing-slash', callTimeoutMs: 500 } } },

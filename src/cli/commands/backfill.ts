@@ -5,10 +5,10 @@
  */
 import type { Command } from 'commander';
 import { InvalidRequestError, formatTime, isSeamlessError } from '../../core/index.js';
-import type { Seamless } from '../../app/index.js';
 import { writeLine } from '../context.js';
 import type { CliContext } from '../context.js';
 import { addRemoteOptions, gatewayClient, openSeamless } from '../options.js';
+import type { BackfillDeps } from '../command-deps.js';
 import type { RemoteOptions } from '../options.js';
 import { createProgressReporter, settledShards } from '../progress.js';
 import type { JobView, ProgressReporter } from '../progress.js';
@@ -53,7 +53,7 @@ async function backfillEmbedded(ctx: CliContext, opts: BackfillOptions): Promise
   if (!opts.wait) {
     throw new InvalidRequestError('--no-wait', 'needs --url: an embedded backfill runs inside this process and stops when it exits');
   }
-  const seamless = await openSeamless(ctx, opts);
+  const seamless: BackfillDeps = await openSeamless(ctx, opts);
   const controller = new AbortController();
   const offSignal = ctx.onSignal(() => controller.abort());
   const ledger = createBackfillLedger();
@@ -87,7 +87,7 @@ async function backfillEmbedded(ctx: CliContext, opts: BackfillOptions): Promise
 }
 
 /** The settled job, or undefined when a signal stopped the wait. */
-async function waitOrInterrupt(seamless: Seamless, id: string, signal: AbortSignal): Promise<JobView | undefined> {
+async function waitOrInterrupt(seamless: BackfillDeps, id: string, signal: AbortSignal): Promise<JobView | undefined> {
   try {
     return await seamless.waitBackfill(id, signal);
   } catch (err) {

@@ -7,6 +7,7 @@ import type { TimeRange } from '../../core/index.js';
 import { writeLine } from '../context.js';
 import type { CliContext } from '../context.js';
 import { addRemoteOptions, gatewayClient, withSeamless } from '../options.js';
+import type { CoverageDeps } from '../command-deps.js';
 import type { RemoteOptions } from '../options.js';
 import { formatTable } from '../output.js';
 
@@ -47,7 +48,7 @@ export function registerCoverage(program: Command, ctx: CliContext): void {
       ? (await gatewayClient(ctx, opts as CoverageOptions & { url: string }).getJson<{ ranges: CoverageEntry[] }>('/v1/coverage', {
         node: opts.node, interval: opts.interval, start: opts.start, end: opts.end,
       })).ranges
-      : await withSeamless(ctx, opts, (seamless) => seamless.coverage(opts.node, intervalMs, range));
+      : await withSeamless(ctx, opts, (seamless: CoverageDeps) => seamless.coverage(opts.node, intervalMs, range));
     if (opts.json === true) {
       writeLine(ctx.stdout, JSON.stringify({ node: opts.node, interval: formatInterval(intervalMs), ranges }));
       return;

@@ -8,6 +8,7 @@ import type { DatasetListing } from '../../provider/index.js';
 import { writeLine } from '../context.js';
 import type { CliContext } from '../context.js';
 import { addRemoteOptions, gatewayClient, withSeamless } from '../options.js';
+import type { DatasetsDeps } from '../command-deps.js';
 import type { RemoteOptions } from '../options.js';
 import { formatTable } from '../output.js';
 
@@ -25,7 +26,7 @@ export function registerDatasets(program: Command, ctx: CliContext): void {
   addRemoteOptions(cmd).action(async (opts: DatasetsOptions) => {
     const datasets: readonly Listed[] = opts.url !== undefined
       ? (await gatewayClient(ctx, opts as DatasetsOptions & { url: string }).getJson<{ datasets: Listed[] }>('/v1/datasets')).datasets
-      : await withSeamless(ctx, opts, (seamless) => seamless.datasets());
+      : await withSeamless(ctx, opts, (seamless: DatasetsDeps) => seamless.datasets());
     if (opts.json === true) {
       writeLine(ctx.stdout, JSON.stringify({ datasets }));
       return;

@@ -11,6 +11,7 @@ import type { ReadMetadata, Strategy } from '../../provider/index.js';
 import { writeLine } from '../context.js';
 import type { CliContext } from '../context.js';
 import { addRemoteOptions, gatewayClient, integerOption, withSeamless } from '../options.js';
+import type { FetchDeps } from '../command-deps.js';
 import type { RemoteOptions } from '../options.js';
 import { formatBars } from '../output.js';
 import type { Columns } from '../output.js';
@@ -51,7 +52,7 @@ export function registerFetch(program: Command, ctx: CliContext): void {
 }
 
 async function fetchEmbedded(ctx: CliContext, opts: FetchOptions): Promise<void> {
-  await withSeamless(ctx, opts, async (seamless) => {
+  await withSeamless(ctx, opts, async (seamless: FetchDeps) => {
     const { frame, metadata } = await seamless.fetch({
       nodeId: opts.node, interval: opts.interval, start: opts.start, end: opts.end,
       ...(opts.strategy !== undefined ? { strategy: opts.strategy } : {}),

@@ -16,6 +16,7 @@ import { writeLine } from '../context.js';
 import type { CliContext } from '../context.js';
 import { parseGatewayUrl } from '../gateway-client.js';
 import { addRemoteOptions, openSeamless } from '../options.js';
+import type { HealthDeps } from '../command-deps.js';
 import type { RemoteOptions } from '../options.js';
 import { prometheusChecks } from '../prometheus-checks.js';
 
@@ -62,7 +63,7 @@ async function localChecks(ctx: CliContext, opts: HealthOptions): Promise<Checks
     checks.configuration = { ok: false, detail: messageOf(error) };
     return checks;
   }
-  let seamless;
+  let seamless: HealthDeps;
   try {
     seamless = await openSeamless(ctx, opts);
   } catch (error) {

@@ -8,6 +8,7 @@ import { FRAME_SCHEMAS, formatInterval, formatTime, parseInterval } from '../../
 import { writeLine } from '../context.js';
 import type { CliContext } from '../context.js';
 import { addStoreOptions, withSeamless } from '../options.js';
+import type { ImportDeps } from '../command-deps.js';
 import type { StoreOptions } from '../options.js';
 
 interface ImportOptions extends StoreOptions {
@@ -27,7 +28,7 @@ export function registerImport(program: Command, ctx: CliContext): void {
     .addOption(new Option('--schema <schema>', 'frame schema (default: the dataset\'s, else ohlcv)').choices(Object.keys(FRAME_SCHEMAS)));
   addStoreOptions(cmd).action(async (file: string, opts: ImportOptions) => {
     const intervalMs = parseInterval(opts.interval, 'interval');
-    const report = await withSeamless(ctx, opts, (seamless) => seamless.import({
+    const report = await withSeamless(ctx, opts, (seamless: ImportDeps) => seamless.import({
       path: file, nodeId: opts.node, interval: intervalMs,
       ...(opts.format !== undefined ? { format: opts.format } : {}),
       ...(opts.schema !== undefined ? { schema: opts.schema } : {}),

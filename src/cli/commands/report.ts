@@ -9,6 +9,7 @@ import { validateNodeId } from '../../provider/index.js';
 import { writeLine } from '../context.js';
 import type { CliContext } from '../context.js';
 import { addRemoteOptions, gatewayClient, integerOption, withSeamless } from '../options.js';
+import type { ReportDeps } from '../command-deps.js';
 import type { RemoteOptions } from '../options.js';
 import { formatTable } from '../output.js';
 
@@ -63,7 +64,7 @@ export function registerReport(program: Command, ctx: CliContext): void {
         ? (await gatewayClient(ctx, opts as ListOptions & { url: string }).getJson<{ reports: ReportSummary[] }>('/v1/reports', {
           node: opts.node, interval: opts.interval, limit: String(opts.limit),
         })).reports
-        : await withSeamless(ctx, opts, async (seamless) => (await seamless.reports({
+        : await withSeamless(ctx, opts, async (seamless: ReportDeps) => (await seamless.reports({
           ...(opts.node !== undefined ? { nodeId: validateNodeId(opts.node, 'node') } : {}),
           ...(opts.interval !== undefined ? { intervalMs: parseInterval(opts.interval, 'interval') } : {}),
           limit: opts.limit,
@@ -82,7 +83,7 @@ export function registerReport(program: Command, ctx: CliContext): void {
       const id = idOf(ref);
       const found: unknown = opts.url !== undefined
         ? (await gatewayClient(ctx, opts as RemoteOptions & { url: string }).getJson<{ report: unknown }>(`/v1/reports/${encodeURIComponent(id)}`)).report
-        : await withSeamless(ctx, opts, (seamless) => seamless.report(id));
+        : await withSeamless(ctx, opts, (seamless: ReportDeps) => seamless.report(id));
       if (found === undefined) throw new NotFoundError('report', id);
       writeLine(ctx.stdout, JSON.stringify(found, null, 2));
     });

@@ -5,7 +5,7 @@
  * body, turning it back into our codes (the gateway client reads only our own error body).
  */
 import { NotFoundError, UpstreamUnavailableError } from '../../core/index.js';
-import type { Seamless } from '../../app/index.js';
+import type { SchemaDeps } from '../command-deps.js';
 import type {
   AuditEntry, CompatibilityMode, CompatibilityResult, Promotion, ValidationMode, VersionRef,
 } from '../../schema/index.js';
@@ -39,7 +39,7 @@ export interface RegistryBackend {
 }
 
 /** The registry of an opened Seamless; `actor` is the identity of every change (`--as`). */
-export function embeddedRegistry(seamless: Seamless, actor: string): RegistryBackend {
+export function embeddedRegistry(seamless: SchemaDeps, actor: string): RegistryBackend {
   const { registry } = seamless;
   async function shown(subject: string, ref: VersionRef): Promise<ShownVersion> {
     const found = await registry.version(subject, ref);

@@ -14,6 +14,7 @@ import type { AuditEntry, Promotion, ValidationMode, VersionRef } from '../../sc
 import { writeLine } from '../context.js';
 import type { CliContext } from '../context.js';
 import { addRemoteOptions, withSeamless } from '../options.js';
+import type { SchemaDeps } from '../command-deps.js';
 import type { RemoteOptions } from '../options.js';
 import { formatTable } from '../output.js';
 import { embeddedRegistry, remoteRegistry } from './schema-backend.js';
@@ -54,7 +55,7 @@ async function withRegistry<T>(ctx: CliContext, opts: SchemaOptions, fallback: s
   }
   const actor = opts.as ?? fallback;
   if (actor === undefined) throw new InvalidRequestError('--as', 'name the approving identity, e.g. --as alice (with --url the API key names it)');
-  return withSeamless(ctx, opts, (seamless) => fn(embeddedRegistry(seamless, actor)));
+  return withSeamless(ctx, opts, (seamless: SchemaDeps) => fn(embeddedRegistry(seamless, actor)));
 }
 
 export function registerSchema(program: Command, ctx: CliContext): void {

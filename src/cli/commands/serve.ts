@@ -3,11 +3,11 @@
  * request on stdout (logs go to stderr); SIGINT/SIGTERM close the gateway, then storage.
  */
 import type { Command } from 'commander';
-import type { Seamless } from '../../app/index.js';
 import { writeLine } from '../context.js';
 import { serveUntilSignal, startGateway } from '../gateway-lifecycle.js';
 import type { CliContext } from '../context.js';
 import { addStoreOptions, integerOption, openSeamless } from '../options.js';
+import type { ServeExampleDeps } from '../command-deps.js';
 import type { StoreOptions } from '../options.js';
 
 interface ServeOptions extends StoreOptions {
@@ -37,7 +37,7 @@ export function registerServe(program: Command, ctx: CliContext): void {
 }
 
 /** A curl of the first configured dataset's bars over one hour, with a key header when auth is on. */
-async function exampleRequest(seamless: Seamless, url: string): Promise<string | undefined> {
+async function exampleRequest(seamless: ServeExampleDeps, url: string): Promise<string | undefined> {
   const auth = seamless.config.auth.keys.length > 0 ? ' -H "Authorization: Bearer $SEAMLESS_API_KEY"' : '';
   const first = (await seamless.datasets())[0];
   if (first === undefined || first.intervals.length === 0) return `curl${auth} '${url}/healthz'`;

@@ -1,21 +1,15 @@
 /**
- * `seamless worker --coordinator URL`: a backfill worker process. It pulls shards from a
- * coordinator service (`seamless coordinator serve`), fetches them from the upstream sources of
- * its own configuration, and uploads the rows to the coordinator, which owns storage: the worker
- * never opens a data directory. One line per finished shard on stdout (logs go to stderr);
- * SIGINT/SIGTERM stop it (a shard in flight is abandoned and its lease expires).
+ * `seamless worker --coordinator URL`: a backfill worker process, opened by the composition root
+ * (app `openWorker`): it pulls shards from a coordinator service (`seamless coordinator serve`),
+ * fetches them from the upstream sources of its own configuration, and uploads the rows to the
+ * coordinator, which owns storage. This command parses the options and prints: one line per
+ * finished shard on stdout (logs go to stderr); SIGINT/SIGTERM stop it (a shard in flight is
+ * abandoned and its lease expires).
  */
-import { randomUUID } from 'node:crypto';
-import { hostname } from 'node:os';
 import type { Command } from 'commander';
-import { OHLCV_SCHEMA, formatInterval, formatTime, frameSchemaByName, parseInterval, systemClock } from '../../core/index.js';
-import { createCoordinatorClient, startRemoteWorker } from '../../backfill/index.js';
-import type { BackfillTarget, RemoteWorkerEvent } from '../../backfill/index.js';
-import { loadConfig } from '../../config/index.js';
-import type { SeamlessConfig } from '../../config/index.js';
-import type { UpstreamBudgets } from '../../sources/index.js';
-import { LOGGER_NAMES, createLogger, createTracing } from '../../observability/index.js';
-import { composeSources, composeUpstreamBudgets } from '../../app/index.js';
+import { formatInterval, formatTime } from '../../core/index.js';
+import type { RemoteWorkerEvent } from '../../backfill/index.js';
+import { openWorker } from '../../app/index.js';
 import { writeLine } from '../context.js';
 import type { CliContext } from '../context.js';
 import { integerOption } from '../options.js';
@@ -43,62 +37,32 @@ export function registerWorker(program: Command, ctx: CliContext): void {
     .option('--config <file>', 'configuration file with the sources and datasets (default: $SEAMLESS_CONFIG, else the embedded demo defaults)')
     .option('--key <key>', 'API key with the worker scope (default: $SEAMLESS_API_KEY)')
     .action(async (opts: WorkerOptions) => {
-      const { config } = loadConfig({ ...(opts.config !== undefined ? { file: opts.config } : {}), env: ctx.env });
-      const bf = config.seamless.backfill;
-      const apiKey = opts.key ?? ctx.env.SEAMLESS_API_KEY;
-      const client = createCoordinatorClient(opts.coordinator, apiKey);
-      // Exchange requests spend the cluster's budgets, granted by the coordinator's permits API.
-      const upstreams = composeUpstreamBudgets({ ...bf, endpoint: opts.coordinator }, apiKey !== undefined ? { apiKey } : {});
-      const resolveTarget = await targetResolver(config, upstreams);
-      const workerId = opts.id ?? `worker-${hostname()}-${randomUUID().slice(0, 8)}`;
-      const concurrency = opts.concurrency ?? bf.concurrency;
-      const leaseMs = opts.leaseMs ?? bf.leaseMs;
-      const logger = createLogger({ level: ctx.debug ? 'debug' : config.logging.level }).child({ name: LOGGER_NAMES.backfill });
-      // Shards of traced reads continue the read's trace (the coordinator hands out its traceparent).
-      const tracing = createTracing({
-        serviceName: config.tracing.serviceName, exportDelayMs: config.tracing.exportDelayMs,
-        ...(config.tracing.endpoint ? { endpoint: config.tracing.endpoint } : {}),
-      });
       let done = 0;
-      const worker = startRemoteWorker({
-        client, workerId, concurrency, resolveTarget, leaseMs, tracing,
-        heartbeatMs: Math.min(bf.heartbeatMs, Math.floor(leaseMs / 3)), waitMs: opts.waitMs, clock: systemClock, logger,
+      const worker = await openWorker({
+        coordinator: opts.coordinator, waitMs: opts.waitMs, env: ctx.env, debug: ctx.debug,
+        ...(opts.config !== undefined ? { config: opts.config } : {}),
+        ...(opts.key !== undefined ? { apiKey: opts.key } : {}),
+        ...(opts.id !== undefined ? { id: opts.id } : {}),
+        ...(opts.concurrency !== undefined ? { concurrency: opts.concurrency } : {}),
+        ...(opts.leaseMs !== undefined ? { leaseMs: opts.leaseMs } : {}),
         onEvent: (event) => {
           if (event.type === 'completed') done++;
           const line = progressLine(event);
           if (line !== undefined) writeLine(ctx.stdout, line);
         },
       });
-      writeLine(ctx.stdout, `seamless worker ${workerId} pulling shards from ${client.baseUrl} (concurrency ${concurrency}, lease ${leaseMs} ms)`);
+      const { workerId } = worker;
+      writeLine(ctx.stdout, `seamless worker ${workerId} pulling shards from ${worker.coordinatorUrl} (concurrency ${worker.concurrency}, lease ${worker.leaseMs} ms)`);
       const signal = await new Promise<NodeJS.Signals>((resolve) => {
         const off = ctx.onSignal((s) => {
           off();
           resolve(s);
         });
       });
-      logger.info({ signal }, 'stopping');
-      await worker.stop();
-      await upstreams.close();
-      await tracing.shutdown();
+      worker.logger.info({ signal }, 'stopping');
+      await worker.close();
       writeLine(ctx.stdout, `seamless worker ${workerId} stopped after ${done} shard${done === 1 ? '' : 's'}`);
-      logger.flush();
     });
-}
-
-/** Sources and schemas of the configured datasets, by (nodeId, interval): what this worker can fetch. */
-async function targetResolver(config: SeamlessConfig, upstreams: UpstreamBudgets): Promise<(nodeId: string, intervalMs: number) => BackfillTarget | undefined> {
-  const sources = await composeSources(config.sources, { upstreams });
-  const targets = new Map<string, BackfillTarget>();
-  for (const d of config.datasets) {
-    const source = d.source === undefined ? undefined : sources.get(d.source);
-    if (source === undefined) continue;
-    const schema = frameSchemaByName(d.schema) ?? OHLCV_SCHEMA;
-    for (const iv of d.intervals) {
-      const intervalMs = parseInterval(iv);
-      targets.set(JSON.stringify([d.nodeId, intervalMs]), { dataset: { nodeId: d.nodeId, intervalMs }, schema, source });
-    }
-  }
-  return (nodeId, intervalMs) => targets.get(JSON.stringify([nodeId, intervalMs]));
 }
 
 function progressLine(event: RemoteWorkerEvent): string | undefined {

@@ -14,6 +14,8 @@ export interface EtcdEngineConfig {
   readonly endpoints: readonly string[];
   readonly prefix: string;
   readonly callTimeoutMs: number;
+  /** `seamless.backfill.opaqueLeases.graceMs` (EtcdLeaseStoreOptions.opaqueGraceMs). */
+  readonly opaqueGraceMs?: number;
 }
 
 /** What etcd provides: the lease store and the upstream budget store. */
@@ -26,7 +28,10 @@ export const etcdEngine: EngineDescriptor<'etcd', EtcdEngineConfig, EtcdEnginePa
   kind: 'etcd',
   async open(config, resources, context) {
     const { endpoints, prefix, callTimeoutMs } = config;
-    const leases = resources.adopt(await createEtcdLeaseStore({ endpoints, prefix, callTimeoutMs, clock: context.clock }), (l) => l.close());
+    const leases = resources.adopt(await createEtcdLeaseStore({
+      endpoints, prefix, callTimeoutMs, clock: context.clock,
+      ...(config.opaqueGraceMs !== undefined ? { opaqueGraceMs: config.opaqueGraceMs } : {}),
+    }), (l) => l.close());
     const budgets = resources.adopt(createEtcdBudgetStore({ endpoints, prefix, callTimeoutMs }), (b) => b.close());
     return { leases, budgets };
   },

@@ -7,6 +7,7 @@ import { InvalidRequestError } from '../../../src/core/index.js';
 import { loadConfig } from '../../../src/config/index.js';
 import type { SeamlessConfigInput } from '../../../src/config/index.js';
 import { composeSources, composeUpstreamBudgets } from '../../../src/app/index.js';
+import { createEtcdBudgetStore } from '../../../src/engines/etcd/index.js';
 import { createMemoryBudgetStore, createStorePermitAuthority, createUpstreamBudgets } from '../../../src/sources/index.js';
 
 function configOf(input: SeamlessConfigInput) {
@@ -75,8 +76,11 @@ describe('composeUpstreamBudgets', () => {
     expect(memory.authority).toBe('memory');
     const remote = composeUpstreamBudgets({ ...backfill, endpoint: 'http://coordinator:8080' }, { apiKey: 'sk_x' });
     expect(remote.authority).toBe('coordinator');
-    const etcd = composeUpstreamBudgets({ ...backfill, store: 'etcd', etcd: { ...backfill.etcd, endpoints: ['http://127.0.0.1:9'] } });
+    const etcdBudgets = createEtcdBudgetStore({ ...backfill.etcd, endpoints: ['http://127.0.0.1:9'] });
+    const etcd = composeUpstreamBudgets({ ...backfill, store: 'etcd' }, { etcdBudgets });
     expect(etcd.authority).toBe('etcd');
+    // The etcd engine's budget store is opened by the engine's descriptor; without it there is nothing to share.
+    expect(() => composeUpstreamBudgets({ ...backfill, store: 'etcd' })).toThrow(/etcd engine was not opened/);
     await Promise.all([memory.close(), remote.close(), etcd.close()]);
   });
 });

@@ -6,6 +6,7 @@ export { createMemoryLeaseBackend } from './memory-lease-store.js';
 export { normaliseIngest } from './ingest-normaliser.js';
 export { DEFAULT_MAX_BARS_PER_JOB, DEFAULT_MAX_SHARDS_PER_JOB, checkJobSize } from './job-limits.js';
 export { KNOWN_EMPTY_RECHECK_MS } from './shard-transitions.js';
+export { createJobTracker } from './job-tracker.js';
 
 export type { DistributedCoordinator } from './distributed-coordinator.js';
 export type { ShardUpload } from './lease-authority.js';

@@ -183,8 +183,7 @@ export function createJobTracker(clock: Clock, onFinished: (job: TrackedJob, sta
 
     update(record) {
       const held = shards.get(record.key);
-      // Tokens only grow; within one token, updatedAt orders the changes.
-      if (held && (held.token > record.token || (held.token === record.token && held.updatedAt > record.updatedAt))) return;
+      if (held && isOlder(record, held)) return;
       shards.set(record.key, record);
       const set = byShard.get(record.key);
       if (set) for (const job of set) job.settleIfDone();
@@ -206,4 +205,18 @@ export function createJobTracker(clock: Clock, onFinished: (job: TrackedJob, sta
     containing: (key) => [...(byShard.get(key) ?? [])],
     shard: (key) => shards.get(key),
   };
+}
+
+/**
+ * Whether `record` is older than the record `held` for the same shard. Tokens only grow. Within
+ * one token the grant ends once: a grant that ended (completed, known empty, failed, re-queued) is
+ * never leased again, whatever the timestamps say — a heartbeat stamped after the completion was
+ * stamped can commit before it (each writer's `now` is taken before its write), and the held
+ * `leased` record would then hide the completion for good. Otherwise `updatedAt` orders them.
+ */
+function isOlder(record: ShardRecord, held: ShardRecord): boolean {
+  if (held.token !== record.token) return held.token > record.token;
+  if (held.state === 'leased' && record.state !== 'leased') return false;
+  if (held.state !== 'leased' && record.state === 'leased') return true;
+  return held.updatedAt > record.updatedAt;
 }

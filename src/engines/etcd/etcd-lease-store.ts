@@ -4,21 +4,20 @@
  * report every change; every call has one deadline. The design, key layout and failure notes are
  * in README.md beside this file.
  *
- * Over 400 lines on purpose: it is the one implementation of the LeaseStore contract on etcd, and
- * its read-modify-write loop (#mutate) is shared by every transition; what stands alone (jobs,
- * records, buckets, watch, opaque keys, retry, errors) is already in files beside it.
+ * Its options and their checks are in etcd-lease-store-options.ts; what stands alone (jobs,
+ * records, buckets, watch, opaque keys, retry, errors) is in files beside it.
  */
 import type { Etcd3 } from 'etcd3';
 import type { IKeyValue, IRequestOp, IResponseHeader } from 'etcd3';
-import { InvalidRequestError, systemClock } from '../../core/index.js';
 import type { Clock } from '../../core/index.js';
-import { silentLogger } from '../../observability/index.js';
 import type { Logger } from '../../observability/index.js';
 import { LeaseStoreUnavailableError } from '../../backfill/index.js';
 import type {
   ClaimResult, EnsureOptions, JobRecord, LeaseStore, LeaseStoreQuorum, OpaqueLeasePolicy, ShardChange, ShardRecord, ShardResult, ShardSpec,
 } from '../../backfill/index.js';
 import { fastWatchBackoff, openEtcdClient } from './etcd-client.js';
+import { resolveEtcdLeaseStoreOptions } from './etcd-lease-store-options.js';
+import type { EtcdLeaseStoreOptions } from './etcd-lease-store-options.js';
 import { ETCD_STORE_NAME, isEtcdLeaseGone } from './etcd-errors.js';
 import { createLeaseBuckets } from './etcd-lease-buckets.js';
 import { checkEtcdQuorum } from './etcd-quorum.js';
@@ -30,30 +29,11 @@ import type { EtcdKeys } from './etcd-records.js';
 import { retryEtcd } from './etcd-retry.js';
 import { createShardWatchHub } from './etcd-shard-watch.js';
 import type { ShardWatchHub } from './etcd-shard-watch.js';
-import { DEFAULT_OPAQUE_LEASE_GRACE_MS, compareClaimOrder, isClaimable, isOpaqueShard, newShardRecord, reensureShard } from '../../backfill/index.js';
+import { compareClaimOrder, isClaimable, isOpaqueShard, newShardRecord, reensureShard } from '../../backfill/index.js';
 import { createOpaqueRecord, opaqueMarkerValue, opaqueTtlMs, pruneOpaqueRecords } from './etcd-opaque.js';
 import type { OpaqueAccess } from './etcd-opaque.js';
 import { decideClaim, decideComplete, decideFail, decideHeartbeat, decideRequeue } from './etcd-transitions.js';
 import type { Decision } from './etcd-transitions.js';
-
-export const DEFAULT_ETCD_PREFIX = '/seamless/backfill/';
-export const DEFAULT_ETCD_CALL_TIMEOUT_MS = 2_000;
-
-export interface EtcdLeaseStoreOptions {
-  readonly endpoints: readonly string[];
-  /** Key prefix of this store (default DEFAULT_ETCD_PREFIX); must end with `/`. */
-  readonly prefix?: string;
-  /** Deadline of one store operation, all its etcd calls and retries included (default 2 s). */
-  readonly callTimeoutMs?: number;
-  /** Real time for sharing etcd lease buckets (etcd TTLs run on real time); records use `now` arguments. */
-  readonly clock?: Clock;
-  readonly logger?: Logger;
-  /**
-   * How long etcd keeps an opaque record (a wire-protocol key no job created) after its lease
-   * ended or it was released: its etcd lease TTL (default DEFAULT_OPAQUE_LEASE_GRACE_MS).
-   */
-  readonly opaqueGraceMs?: number;
-}
 
 /** Lost compare races per attempt before answering "try again" (16 claimants settle in 2). */
 const CAS_ROUNDS = 8;
@@ -74,18 +54,10 @@ interface Seen {
 
 /** Opens an etcd-backed LeaseStore; does not fail when etcd is down (ping() reports that). */
 export async function createEtcdLeaseStore(options: EtcdLeaseStoreOptions): Promise<LeaseStore> {
-  if (options.endpoints.length === 0) throw new InvalidRequestError('endpoints', 'at least one etcd endpoint is required');
-  const prefix = options.prefix ?? DEFAULT_ETCD_PREFIX;
-  if (!prefix.endsWith('/')) throw new InvalidRequestError('prefix', `must end with "/" (got ${JSON.stringify(prefix)})`);
-  const callTimeoutMs = options.callTimeoutMs ?? DEFAULT_ETCD_CALL_TIMEOUT_MS;
-  if (!Number.isFinite(callTimeoutMs) || callTimeoutMs <= 0) throw new InvalidRequestError('callTimeoutMs', `must be a positive number of ms (got ${callTimeoutMs})`);
+  const o = resolveEtcdLeaseStoreOptions(options);
   // Watch streams are long-lived; unary calls without an operation deadline get callTimeoutMs.
-  const client = openEtcdClient(options.endpoints, callTimeoutMs, { watchBackoff: fastWatchBackoff() });
-  const opaqueGraceMs = options.opaqueGraceMs ?? DEFAULT_OPAQUE_LEASE_GRACE_MS;
-  if (!Number.isInteger(opaqueGraceMs) || opaqueGraceMs < 0) throw new InvalidRequestError('opaqueGraceMs', `must be a whole number of ms, 0 or more (got ${opaqueGraceMs})`);
-  const store = new EtcdLeaseStore(
-    client, [...options.endpoints], etcdKeys(prefix), callTimeoutMs, options.clock ?? systemClock, options.logger ?? silentLogger(), opaqueGraceMs,
-  );
+  const client = openEtcdClient(o.endpoints, o.callTimeoutMs, { watchBackoff: fastWatchBackoff() });
+  const store = new EtcdLeaseStore(client, o.endpoints, etcdKeys(o.prefix), o.callTimeoutMs, o.clock, o.logger, o.opaqueGraceMs);
   await store.warmUp();
   return store;
 }

@@ -295,15 +295,23 @@ describe('storage failures under a running gateway', () => {
     const dataDir = join(dir.path, 'data');
     const configFile = await config(dir.path, dataDir);
     const first = await serve(configFile, dir.path, 'gateway-killed');
-    const jobId = await submit(first.url, T0, T0 + 4 * BARS_PER_SHARD * SEC);
-    await eventually('the backfill to complete', async () => {
-      const j = (await getJson<{ job: JobStatus }>(`${first.url}/v1/backfills/${jobId}`)).body.job;
-      return j.state === 'completed' ? true : undefined;
-    }, 60_000, 250);
+    const wal = join(dataDir, 'seamless.duckdb.wal');
+    // Backfill until the write-ahead log holds committed writes: DuckDB may checkpoint it into the
+    // file at any time (then it is empty and there is nothing to tear), so another range is
+    // backfilled until the log is not empty when the process is killed.
+    for (let round = 0; round < 6; round++) {
+      const from = T0 + round * 4 * BARS_PER_SHARD * SEC;
+      const jobId = await submit(first.url, from, from + 4 * BARS_PER_SHARD * SEC);
+      await eventually('the backfill to complete', async () => {
+        const j = (await getJson<{ job: JobStatus }>(`${first.url}/v1/backfills/${jobId}`)).body.job;
+        return j.state === 'completed' ? true : undefined;
+      }, 60_000, 250);
+      if ((await stat(wal).then((s) => s.size, () => 0)) > 4096) break;
+    }
     // Killed: the write-ahead log is left unflushed into the file; then its tail is torn.
     await first.process.kill('SIGKILL');
-    const wal = join(dataDir, 'seamless.duckdb.wal');
     const { size } = await stat(wal);
+    expect(size, 'the write-ahead log left by the kill').toBeGreaterThan(4096);
     await truncate(wal, Math.floor(size * 0.7));
 
     const second = await serve(configFile, dir.path, 'gateway-torn', { SEAMLESS_BACKFILL_LOCAL_WORKERS: '0' });

@@ -5,6 +5,7 @@
  * server can let its event loop turn between slices.
  */
 import type { Frame } from '../frame.js';
+import { allSafeIntegers, integerArrayJson } from './integer-text.js';
 
 /**
  * One column as a JSON array: JS's default number→string (shortest round-trip, so JSON.parse
@@ -19,6 +20,8 @@ import type { Frame } from '../frame.js';
  * `Array#join` of number strings (bench/core/encoders.bench.ts has the frame-level figures).
  */
 function columnJson(col: Float64Array): string {
+  // Integer columns (ts) skip the double formatter: see integer-text.ts.
+  if (allSafeIntegers(col)) return integerArrayJson(col).toString('latin1');
   return JSON.stringify(Array.from(col));
 }
 
@@ -34,6 +37,7 @@ export function encodeColumnarJson(frame: Frame): string {
 export const JSON_SLICE_VALUES = 4_096;
 
 const COMMA = 0x2c;
+const OPEN = 0x5b;
 
 /**
  * The bytes of `encodeColumnarJson(frame)`, in order, as slices of at most `sliceValues` values
@@ -65,7 +69,12 @@ function* columnSlices(col: Float64Array, sliceValues: number): Generator<Buffer
   }
   for (let from = 0; from < n; from += sliceValues) {
     const to = Math.min(n, from + sliceValues);
-    const bytes = Buffer.from(columnJson(col.subarray(from, to)), 'latin1');
+    const sub = col.subarray(from, to);
+    if (allSafeIntegers(sub)) {
+      yield integerArrayJson(sub, from > 0 ? COMMA : OPEN, to === n);
+      continue;
+    }
+    const bytes = Buffer.from(JSON.stringify(Array.from(sub)), 'latin1');
     if (from > 0) bytes[0] = COMMA;
     yield to === n ? bytes : bytes.subarray(0, bytes.length - 1);
   }

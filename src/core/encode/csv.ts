@@ -5,6 +5,7 @@
  * which `Number()` parses back.
  */
 import type { Frame } from '../frame.js';
+import { allSafeIntegers, integerArrayJson } from './integer-text.js';
 
 export interface CsvOptions {
   /** Write the header line (default true). */
@@ -72,7 +73,8 @@ function csvRows(frame: Frame, from: number, to: number): Buffer {
   let capacity = 0;
   for (let c = 0; c < width; c++) {
     const col = cols[c];
-    const bytes = Buffer.from(JSON.stringify(Array.from(col)), 'latin1');
+    // Integer columns (ts) skip the double formatter: see integer-text.ts.
+    const bytes = allSafeIntegers(col) ? integerArrayJson(col) : Buffer.from(JSON.stringify(Array.from(col)), 'latin1');
     tokens.push(bytes);
     capacity += bytes.length;
     // `null` (4 bytes) may grow to `-Infinity` (9): reserve 5 more bytes per infinite value.

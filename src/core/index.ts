@@ -14,7 +14,7 @@ export {
   alignDown, alignUp, alignRange, barCount, normaliseRanges, intersectRanges, subtractRanges, missingRanges,
   shardsCovering,
 } from './range.js';
-export { encodeColumnarJson, columnarJsonSlices, encodeCsv, csvSlices, encodeArrowIpc, decodeArrowIpc } from './encode/index.js';
+export { encodeColumnarJson, columnarJsonSlices, encodeCsv, csvSlices, encodeArrowIpc, arrowIpcChunks, decodeArrowIpc } from './encode/index.js';
 export { fingerprintFrame, fingerprintFrameAsync } from './fingerprint.js';
 export { ResourceStack } from './resource-stack.js';
 export { RETRY_POLICIES, isRetryable, backoffCap, backoffDelay, retry } from './retry-policy.js';

@@ -51,25 +51,75 @@ function tsToInt64Words(ts: Float64Array): BigInt64Array {
   return new BigInt64Array(words.buffer, 0, n);
 }
 
-/** Encodes `frame` as an Arrow IPC stream. `metadata` goes into the schema's custom metadata. */
-export function encodeArrowIpc(frame: Frame, metadata: Record<string, string> = {}): Uint8Array {
-  const { schema, length } = frame;
-  const meta = new Map<string, string>(Object.entries(metadata));
-  meta.set(ARROW_SCHEMA_KEY, schema.name);
+/** The Arrow fields of `schema`: `ts` as Timestamp(ms, UTC), the value columns as Float64. */
+function arrowFields(schema: FrameSchema): Field[] {
+  const fields: Field[] = [new Field('ts', new TimestampMillisecond('UTC'), false)];
+  for (let c = 0; c < schema.columns.length; c++) fields.push(new Field(schema.columns[c].name, new Float64(), false));
+  return fields;
+}
 
-  const tsType = new TimestampMillisecond('UTC');
-  const fields: Field[] = [new Field('ts', tsType, false)];
-  const children: Data[] = [makeData({ type: tsType, length, nullCount: 0, data: tsToInt64Words(frame.ts) })];
-  for (let c = 0; c < schema.columns.length; c++) {
-    const type = new Float64();
-    fields.push(new Field(schema.columns[c].name, type, false));
-    // Zero-copy: the Data wraps the frame's Float64Array as is; the only copy of the column is
+/** Rows [from, to) of `frame` as one record batch of `arrowSchema` (whose fields are `fields`). */
+function recordBatch(frame: Frame, fields: Field[], arrowSchema: Schema, from: number, to: number): RecordBatch {
+  const length = to - from;
+  const children: Data[] = [makeData({ type: fields[0].type, length, nullCount: 0, data: tsToInt64Words(frame.ts.subarray(from, to)) })];
+  for (let c = 0; c < frame.values.length; c++) {
+    // Zero-copy: the Data wraps a view of the frame's Float64Array; the only copy of the column is
     // the one the IPC writer makes into the output bytes.
-    children.push(makeData({ type, length, nullCount: 0, data: frame.values[c] }));
+    children.push(makeData({ type: fields[c + 1].type, length, nullCount: 0, data: frame.values[c].subarray(from, to) }));
   }
-  const arrowSchema = new Schema(fields, meta);
-  const batch = new RecordBatch(arrowSchema, makeData({ type: new Struct(fields), length, nullCount: 0, children }));
-  return tableToIPC(new Table(arrowSchema, batch), 'stream');
+  return new RecordBatch(arrowSchema, makeData({ type: new Struct(fields), length, nullCount: 0, children }));
+}
+
+function schemaMetadata(frame: Frame, metadata: Record<string, string>): Map<string, string> {
+  const meta = new Map<string, string>(Object.entries(metadata));
+  meta.set(ARROW_SCHEMA_KEY, frame.schema.name);
+  return meta;
+}
+
+/** Encodes `frame` as an Arrow IPC stream of one record batch. `metadata` goes into the schema's custom metadata. */
+export function encodeArrowIpc(frame: Frame, metadata: Record<string, string> = {}): Uint8Array {
+  const fields = arrowFields(frame.schema);
+  const arrowSchema = new Schema(fields, schemaMetadata(frame, metadata));
+  return tableToIPC(new Table(arrowSchema, recordBatch(frame, fields, arrowSchema, 0, frame.length)), 'stream');
+}
+
+/** Rows per record batch of `arrowIpcChunks`: 3 MB of OHLCV columns, about 1 ms of copying. */
+export const ARROW_BATCH_ROWS = 65_536;
+
+/** The end-of-stream marker of the IPC stream format: continuation 0xFFFFFFFF, then length 0. */
+const END_OF_STREAM = new Uint8Array([0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0]);
+
+/** Bytes of the stream's first message (the schema: continuation, int32 length, flatbuffer; no body). */
+function schemaMessageBytes(stream: Uint8Array): number {
+  const view = new DataView(stream.buffer, stream.byteOffset, stream.byteLength);
+  if (view.getUint32(0, true) !== 0xffffffff) throw new InternalError('apache-arrow wrote an IPC stream without the continuation marker');
+  return 8 + view.getInt32(4, true);
+}
+
+/**
+ * The same stream as `encodeArrowIpc` gives, but as record batches of at most `batchRows` rows,
+ * one piece at a time: the schema message (with `metadata`) and the first batch, then one batch
+ * per piece, then the end-of-stream marker. Concatenated, the pieces are one IPC stream that
+ * `tableFromIPC` / `RecordBatchReader` read as `ceil(length / batchRows)` batches (one, empty,
+ * for an empty frame). A caller can send each piece as it comes and let its event loop turn
+ * between them: memory beyond the frame is one batch.
+ *
+ * Each batch is written by apache-arrow's own writer (a stream of that one batch) and cut out of
+ * it: the schema message in front (a schema without custom metadata, for the batches after the
+ * first) and the end marker behind. The cut is at message boundaries, so no byte is rewritten.
+ */
+export function* arrowIpcChunks(frame: Frame, metadata: Record<string, string> = {}, batchRows: number = ARROW_BATCH_ROWS): Generator<Uint8Array> {
+  const fields = arrowFields(frame.schema);
+  const first = new Schema(fields, schemaMetadata(frame, metadata));
+  const rest = new Schema(fields);
+  const n = frame.length;
+  for (let from = 0; from === 0 || from < n; from += batchRows) {
+    const to = Math.min(n, from + batchRows);
+    const arrowSchema = from === 0 ? first : rest;
+    const stream = tableToIPC(new Table(arrowSchema, recordBatch(frame, fields, arrowSchema, from, to)), 'stream');
+    yield stream.subarray(from === 0 ? 0 : schemaMessageBytes(stream), stream.byteLength - END_OF_STREAM.byteLength);
+  }
+  yield END_OF_STREAM;
 }
 
 /** Picks the frame schema: by `seamless.schema`, else by the set of column names. */

@@ -1,7 +1,7 @@
 // The door of core/encode: frames to columnar JSON, CSV and Arrow IPC, and Arrow back to frames.
 export { encodeColumnarJson, columnarJsonSlices, JSON_SLICE_VALUES } from './columnar-json.js';
 export { encodeCsv, csvSlices, CSV_SLICE_ROWS } from './csv.js';
-export { encodeArrowIpc, decodeArrowIpc, ARROW_SCHEMA_KEY, ARROW_METADATA_KEY } from './arrow-ipc.js';
+export { encodeArrowIpc, arrowIpcChunks, ARROW_BATCH_ROWS, decodeArrowIpc, ARROW_SCHEMA_KEY, ARROW_METADATA_KEY } from './arrow-ipc.js';
 
 export type { CsvOptions } from './csv.js';
 export type { DecodedArrow } from './arrow-ipc.js';

@@ -1,7 +1,8 @@
 /**
  * GET /v1/bars — the read, encoded as columnar JSON, CSV or Arrow IPC (by `format` or Accept).
  * Rows exist only in the core encoders, which `frame-body.ts` drives a slice at a time so a large
- * answer never holds the event loop; the frame is never turned into row objects.
+ * answer never holds the event loop and streams to the socket (chunked) as it is encoded; the
+ * frame is never turned into row objects.
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
@@ -57,7 +58,7 @@ export function barsRoutes(app: FastifyInstance, seamless: Pick<Seamless, 'fetch
       // An incoming W3C traceparent makes this read part of the caller's trace.
       ...(seamless.tracing.enabled ? { traceContext: seamless.tracing.extract(request.headers) } : {}),
     });
-    return sendFrame(reply, format, frame, metadata);
+    return sendFrame(reply, format, frame, metadata, controller.signal);
   }));
 }
 
@@ -68,14 +69,15 @@ function formatFromAccept(accept: string | undefined): Format {
   return 'json';
 }
 
-async function sendFrame(reply: FastifyReply, format: Format, frame: Frame, metadata: ReadMetadata): Promise<FastifyReply> {
+async function sendFrame(reply: FastifyReply, format: Format, frame: Frame, metadata: ReadMetadata, signal: AbortSignal): Promise<FastifyReply> {
   const meta = JSON.stringify(metadata);
   reply.header('x-seamless-rows', String(metadata.rows));
   reply.header('x-seamless-fingerprint', metadata.fingerprint);
   reply.header('x-seamless-coverage-ratio', String(metadata.coverageRatio));
   reply.header('x-seamless-cache-hit', String(metadata.cacheHit));
   reply.type(CONTENT_TYPES[format]);
-  return reply.send(await frameBody(format, frame, meta));
+  // Metadata headers go first; a large body then streams (chunked) and stops if the client leaves.
+  return reply.send(await frameBody(format, frame, meta, signal));
 }
 
 const CONTENT_TYPES: Readonly<Record<Format, string>> = {

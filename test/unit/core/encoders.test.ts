@@ -4,7 +4,7 @@ import {
 import type { Data, Vector } from 'apache-arrow';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { columnarJsonSlices, csvSlices, decodeArrowIpc, encodeArrowIpc, encodeColumnarJson, encodeCsv } from '../../../src/core/index.js';
+import { arrowIpcChunks, columnarJsonSlices, csvSlices, decodeArrowIpc, encodeArrowIpc, encodeColumnarJson, encodeCsv } from '../../../src/core/index.js';
 import { InternalError, InvalidRequestError } from '../../../src/core/index.js';
 import { OHLCV_SCHEMA, QUOTE_SCHEMA, TICK_SCHEMA } from '../../../src/core/index.js';
 import { columnNames } from '../../../src/core/internal.js';
@@ -250,6 +250,54 @@ describe('columnar json encoding', () => {
   it('writes ts first and the columns in schema order', () => {
     expect(encodeColumnarJson(createFrame(TICK_SCHEMA, Float64Array.of(60_000), [Float64Array.of(1e21), Float64Array.of(Number.NEGATIVE_INFINITY)])))
       .toBe('{"ts":[60000],"price":[1e+21],"size":[null]}');
+  });
+});
+
+describe('columnar JSON against JSON.stringify', () => {
+  /** What JSON.stringify writes for the frame as an object of plain arrays. */
+  const stringified = (frame: Frame): string => {
+    const o: Record<string, number[]> = { ts: Array.from(frame.ts) };
+    frame.schema.columns.forEach((c, i) => { o[c.name] = Array.from(frame.values[i]); });
+    return JSON.stringify(o);
+  };
+  const integers = fc.oneof(fc.maxSafeInteger(), fc.integer(), fc.constantFrom(0, -0, 1e8, 1e8 - 1, 1e8 + 1, 2 ** 53 - 1, -(2 ** 53 - 1), 2 ** 52 + 1));
+
+  it('writes the same text for any frame, integer columns (the fast path) included', () => {
+    fc.assert(
+      fc.property(fc.constantFrom(...SCHEMAS).chain((s) => fc.oneof(frameOf(s), frameOf(s, integers))), (frame) => {
+        expect(encodeColumnarJson(frame)).toBe(stringified(frame));
+        expect(Buffer.concat([...columnarJsonSlices(frame, 7)]).toString('latin1')).toBe(stringified(frame));
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('writes integers near 2^53 and around the 10^8 split digit for digit', () => {
+    const ts = Float64Array.of(0, -0, 99_999_999, 100_000_000, 100_000_009, 1_704_067_200_000, -1_704_067_200_000, 2 ** 53 - 1, -(2 ** 53 - 1), 2 ** 53 - 2, 2 ** 52 + 1);
+    const frame = createFrame(TICK_SCHEMA, ts, [ts, ts]);
+    expect(encodeColumnarJson(frame)).toBe(stringified(frame));
+  });
+});
+
+describe('arrow ipc in record batches', () => {
+  const meta = { 'seamless.metadata': '{"rows":1000}' };
+
+  it('reads back as the frame and its metadata, one record batch per batchRows rows', () => {
+    const frame = sampleFrame(OHLCV_SCHEMA, 1_000);
+    const bytes = Buffer.concat([...arrowIpcChunks(frame, meta, 64)]);
+    const table = tableFromIPC(bytes);
+    expect(table.batches.length).toBe(16);
+    expect(table.schema.metadata.get('seamless.metadata')).toBe('{"rows":1000}');
+    const decoded = decodeArrowIpc(bytes).frame;
+    expect(decoded.length).toBe(1_000);
+    for (const [i, col] of columnsOf(frame).entries()) expect(Array.from(columnsOf(decoded)[i])).toEqual(Array.from(col));
+  });
+
+  it('gives exactly the one-shot stream when the frame fits in one batch, empty frames included', () => {
+    for (const n of [0, 1, 64]) {
+      const frame = sampleFrame(QUOTE_SCHEMA, n);
+      expect(Buffer.concat([...arrowIpcChunks(frame, meta, 64)]).equals(Buffer.from(encodeArrowIpc(frame, meta)))).toBe(true);
+    }
   });
 });
 

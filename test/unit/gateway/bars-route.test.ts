@@ -14,6 +14,7 @@ import type { ReadMetadata } from '../../../src/provider/index.js';
 import type { Seamless } from '../../../src/app/index.js';
 import { barsRoutes } from '../../../src/gateway/internal.js';
 import { healthRoutes } from '../../../src/gateway/internal.js';
+import { STREAM_MIN_ROWS } from '../../../src/gateway/frame-body.js';
 import { createMetrics, createTracing } from '../../../src/observability/index.js';
 
 /** Enough rows for dozens of slices (about 100 ms of encoding in one go). */
@@ -98,26 +99,28 @@ describe('bars route encoding', () => {
     expect(answered, 'the probe is answered before the read it overtook').toEqual(['/readyz', '/v1/bars']);
   });
 
-  it('sends exactly the bytes of the one-shot JSON encoder, with their length', async () => {
+  it('sends exactly the bytes of the one-shot JSON encoder, with their length up to STREAM_MIN_ROWS rows and chunked above', async () => {
     for (const rows of [0, 1, 5, 4_097, 70_000]) {
       const frame = ohlcvFrame(rows);
       const { app } = await appServing(frame);
       const res = await app.inject(BARS);
       const expected = Buffer.from(`{"data":${encodeColumnarJson(frame)},"metadata":${JSON.stringify(metadataOf(frame))}}`, 'utf8');
       expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
-      expect(res.headers['content-length']).toBe(String(expected.length));
+      if (rows <= STREAM_MIN_ROWS) expect(res.headers['content-length']).toBe(String(expected.length));
+      else expect([res.headers['content-length'], res.headers['transfer-encoding']]).toEqual([undefined, 'chunked']);
       expect(res.rawPayload.equals(expected), `${rows} rows`).toBe(true);
     }
   });
 
-  it('sends exactly the bytes of the one-shot CSV encoder, with their length', async () => {
+  it('sends exactly the bytes of the one-shot CSV encoder, with their length up to STREAM_MIN_ROWS rows and chunked above', async () => {
     for (const rows of [0, 1, 5, 4_097, 70_000]) {
       const frame = ohlcvFrame(rows);
       const { app } = await appServing(frame);
       const res = await app.inject(`${BARS}&format=csv`);
       const expected = Buffer.from(encodeCsv(frame), 'utf8');
       expect(res.headers['content-type']).toBe('text/csv; charset=utf-8');
-      expect(res.headers['content-length']).toBe(String(expected.length));
+      if (rows <= STREAM_MIN_ROWS) expect(res.headers['content-length']).toBe(String(expected.length));
+      else expect([res.headers['content-length'], res.headers['transfer-encoding']]).toEqual([undefined, 'chunked']);
       expect(res.rawPayload.equals(expected), `${rows} rows`).toBe(true);
     }
   });

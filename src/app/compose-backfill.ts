@@ -11,10 +11,10 @@
  */
 import {
   createCoordinatorClient, createDistributedCoordinator, createMemoryLeaseStore,
-  createRemoteCoordinator, createShardFetcher, startRemoteWorker,
+  createRemoteCoordinator, createShardFetcher, createShardSizer, startRemoteWorker,
 } from '../backfill/index.js';
 import type { BackfillCoordinator, BackfillTarget, LeaseAuthority, LeaseStore } from '../backfill/index.js';
-import { InternalError } from '../core/index.js';
+import { InternalError, parseInterval } from '../core/index.js';
 import type { Clock } from '../core/index.js';
 import type { IngestFinding } from '../conformance/index.js';
 import type { SeamlessConfig } from '../config/index.js';
@@ -110,12 +110,16 @@ export async function composeBackfill(d: BackfillDeps): Promise<BackfillParts> {
     };
   }
 
+  // Shard geometry: the per-interval policy unless barsPerShard fixes one size (shard-size.ts).
+  const byInterval = new Map<number, number>();
+  for (const [name, bars] of Object.entries(bf.barsPerShardByInterval)) byInterval.set(parseInterval(name, 'seamless.backfill.barsPerShardByInterval'), bars);
+  const barsPerShard = createShardSizer({ ...(bf.barsPerShard !== undefined ? { barsPerShard: bf.barsPerShard } : {}), byInterval });
   const leases = bf.store === 'etcd' ? etcdLeasesOf(d) : bf.store === 'memory' ? createMemoryLeaseStore() : d.embeddedLeases;
   const coordinator = await createDistributedCoordinator({
     leases, store,
     // One attempt per lease: retries happen across leases, so any worker can take the next one.
     fetchShard: shardFetcher(1),
-    resolveTarget, barsPerShard: bf.barsPerShard, leaseMs: bf.leaseMs, heartbeatMs: bf.heartbeatMs,
+    resolveTarget, barsPerShard, leaseMs: bf.leaseMs, heartbeatMs: bf.heartbeatMs,
     limits: { maxBarsPerJob: bf.maxBarsPerJob, maxShardsPerJob: bf.maxShardsPerJob },
     localWorkers: workers, retry, clock, logger, metrics, onFindings: d.onFindings,
     opaqueLeases: bf.opaqueLeases, knownEmptyRecheckMs: bf.knownEmptyRecheckMs,

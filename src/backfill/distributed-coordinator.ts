@@ -29,6 +29,7 @@ import { shardKey } from './shard-key.js';
 import { notifyListeners } from './event-listeners.js';
 import { DEFAULT_JOB_LIMITS, checkJobSize } from './job-limits.js';
 import type { JobLimits } from './job-limits.js';
+import type { ShardSizer } from './shard-size.js';
 
 export const DEFAULT_LEASE_MS = 15_000;
 export const DEFAULT_HEARTBEAT_MS = 5_000;
@@ -44,7 +45,8 @@ export interface DistributedCoordinatorOptions {
   readonly fetchShard: ShardFetcher;
   /** Source and schema of a dataset, for shards claimed by this process's workers. */
   readonly resolveTarget: (nodeId: string, intervalMs: number) => BackfillTarget | undefined;
-  readonly barsPerShard: number;
+  /** Bars per aligned shard: one size, or per interval (shard-size.ts, createShardSizer). */
+  readonly barsPerShard: number | ShardSizer;
   /** Size caps of one job (default DEFAULT_JOB_LIMITS). */
   readonly limits?: JobLimits;
   readonly leaseMs?: number;
@@ -268,12 +270,13 @@ export async function createDistributedCoordinator(o: DistributedCoordinatorOpti
       if (closed) throw new AbortedError('coordinator closed');
       const { dataset } = request.target;
       // Refused before any shard is built (job-limits.ts).
-      const size = checkJobSize(request.ranges, dataset.intervalMs, o.barsPerShard, o.limits ?? DEFAULT_JOB_LIMITS);
+      const barsPerShard = typeof o.barsPerShard === 'number' ? o.barsPerShard : o.barsPerShard(dataset.intervalMs);
+      const size = checkJobSize(request.ranges, dataset.intervalMs, barsPerShard, o.limits ?? DEFAULT_JOB_LIMITS);
       const priority = request.priority ?? 'background';
       const specs: ShardSpec[] = [];
       const seen = new Set<string>();
       for (const range of size.ranges) {
-        for (const shard of shardsCovering(range, dataset.intervalMs, o.barsPerShard)) {
+        for (const shard of shardsCovering(range, dataset.intervalMs, barsPerShard)) {
           const key = shardKey(dataset, shard);
           if (seen.has(key)) continue;
           seen.add(key);

@@ -13,6 +13,7 @@ export {
   requeueExpiredShard, isOpaqueShard, DEFAULT_OPAQUE_LEASE_GRACE_MS, newOpaqueRecord, opaqueExpiresAt,
 } from './shard-transitions.js';
 export { parseKnownEmptyProvenance } from './known-empty-provenance.js';
+export { createShardSizer, DEFAULT_BARS_PER_SHARD_BY_INTERVAL } from './shard-size.js';
 
 export type {
   BackfillCoordinator, BackfillEvent, BackfillTarget, JobStatus, ShardPriority, ShardState, ShardStatus,
@@ -24,4 +25,5 @@ export type {
   KnownEmptyProvenance, ShardResult,
 } from './lease-store.js';
 export type { LeaseAuthority, KnownEmptyEvidence } from './lease-authority.js';
+export type { ShardSizer, ShardSizePolicy } from './shard-size.js';
 export type { BackfillEventType } from './coordinator.js';

@@ -4,6 +4,7 @@
  * key named.
  */
 import { z } from 'zod';
+import { isSeamlessError, parseInterval } from '../core/index.js';
 
 export const DEFAULT_HOST = '127.0.0.1';
 export const DEFAULT_PORT = 8080;
@@ -19,7 +20,6 @@ export const DEFAULT_CACHE_MAX_BYTES = 256 * 1024 * 1024;
 export const DEFAULT_CACHE_MAX_ENTRIES = 10_000;
 export const DEFAULT_CACHE_TTL_MS = 5 * 60_000;
 export const DEFAULT_MAX_BARS = 2_000_000;
-export const DEFAULT_BARS_PER_SHARD = 1_000;
 export const DEFAULT_BACKFILL_CONCURRENCY = 4;
 /** Largest backfill job, in bars and in shards (POST /v1/backfills, POST /v1/jobs, a read's missing ranges). */
 export const DEFAULT_MAX_BARS_PER_JOB = 2_000_000;
@@ -286,7 +286,16 @@ export const SeamlessConfigSchema = z.object({
     backfill: z.object({
       /** `embedded` runs the coordinator in this process; a URL points at a coordinator service. */
       endpoint: z.string().min(1).default('embedded'),
-      barsPerShard: z.number().int().positive().default(DEFAULT_BARS_PER_SHARD),
+      /**
+       * One shard size for every interval; unset (default): the per-interval policy (src/backfill/shard-size.ts,
+       * docs/backfill-coordinator.md), with `barsPerShardByInterval` overriding its entries.
+       */
+      barsPerShard: z.number().int().positive().optional(),
+      barsPerShardByInterval: z.record(z.string(), z.number().int().positive()).default({}).superRefine((byInterval, ctx) => {
+        for (const name of Object.keys(byInterval)) {
+          if (!isIntervalName(name)) ctx.addIssue({ code: 'custom', path: [name], message: `${JSON.stringify(name)} is not an interval (1s, 5s, 1m, … 1w, or a positive integer of ms)` });
+        }
+      }),
       /** Largest job: more bars (or shards) is refused with 400 naming `end` and the limit, before any shard is built. */
       maxBarsPerJob: z.number().int().positive().default(DEFAULT_MAX_BARS_PER_JOB),
       maxShardsPerJob: z.number().int().positive().default(DEFAULT_MAX_SHARDS_PER_JOB),
@@ -353,3 +362,14 @@ export type DatasetConfig = Readonly<z.infer<typeof DatasetConfig>>;
 export type SourceConfig = Readonly<z.infer<typeof SourceConfig>>;
 export type ApiKeyConfig = Readonly<z.infer<typeof ApiKeyConfig>>;
 export type LiveFeedConfig = Readonly<z.infer<typeof LiveFeedConfig>>;
+
+/** Whether `name` parses as an interval (`1m`, `1h`, … or a positive integer of ms). */
+function isIntervalName(name: string): boolean {
+  try {
+    parseInterval(name);
+    return true;
+  } catch (error) {
+    if (isSeamlessError(error)) return false;
+    throw error;
+  }
+}

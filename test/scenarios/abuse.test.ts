@@ -1,6 +1,6 @@
 /**
  * A real `seamless serve` with API keys, fired at with the abusive requests of issue 12 (bounded
- * counts): whole-range backfills at 1m and 1d (the 1d one is 100,000 shards of 1,000 bars), 16
+ * counts): whole-range backfills at 1m and 1d (the 1d one is over 3 million shards of 30 bars), 16
  * concurrent maximum-size reads, a burst of backfills then an unrelated 9-bar cold read, wrong
  * and missing keys, slow-header sockets, huge headers and URLs, `__proto__` bodies, a 900 kB node
  * id, clients hanging up mid-read. What the user must see: each abusive request refused with a
@@ -254,7 +254,7 @@ describe('a gateway with API keys under abusive requests', () => {
   }, 90_000);
 
   // Last: on a gateway that cannot refuse them, these leave it busy or unable to answer anything.
-  it('refuses a whole-range 1d backfill (100,000 shards of 1,000 bars) at once with the documented error', async () => {
+  it('refuses a whole-range 1d backfill (over 3 million shards of 30 bars) at once with the documented error', async () => {
     const out = await post('/v1/backfills', JSON.stringify({ node: BTC, interval: '1d', start: 0, end: MAX_TIME }), auth, 10_000);
     expectRefusal('a whole-range 1d backfill', out.status, text(out));
     await normalRead();

@@ -125,7 +125,9 @@ class DuckDbBarStore implements BarStore {
       try {
         const [row, next] = await inTransaction(writer, async () => {
           if (batch.fence !== undefined) await checkAndAdvanceFence(writer, batch.fence);
-          const ds = await ensureDataset(writer, batch.dataset, schema.name);
+          // A committed row with this schema is final (datasets are never deleted or re-typed): one query less per write.
+          const known = this.#datasets.get(datasetCacheKey(batch.dataset));
+          const ds = known !== undefined && known.schema === schema.name ? known : await ensureDataset(writer, batch.dataset, schema.name);
           await deleteBars(writer, table, ds.id, claims);
           await appendBars(writer, table, ds.id, batch.frame);
           const now = this.#db.clock.now();

@@ -6,14 +6,16 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { StaleFencingTokenError } from '../../core/index.js';
 import type { Fence } from '../../storage/index.js';
+import { readPrepared, runPrepared } from './prepared-statements.js';
 
 export async function checkAndAdvanceFence(conn: DuckDBConnection, fence: Fence): Promise<void> {
-  const result = await conn.runAndReadAll('SELECT token::DOUBLE FROM fences WHERE key = $1', [fence.key]);
-  const rows = result.getRowsJS();
+  // Prepared once (prepared-statements.ts): this runs in every fenced write and claim.
+  const rows = await readPrepared(conn, 'SELECT token::DOUBLE FROM fences WHERE key = $1', [fence.key]);
   const newest = rows.length > 0 ? Number(rows[0][0]) : undefined;
   if (newest !== undefined && newest > fence.token) throw new StaleFencingTokenError(fence.key, fence.token, newest);
   if (newest === fence.token) return;
-  await conn.run(
+  await runPrepared(
+    conn,
     'INSERT INTO fences (key, token) VALUES ($1, $2::BIGINT) ON CONFLICT (key) DO UPDATE SET token = excluded.token',
     [fence.key, fence.token],
   );

@@ -26,6 +26,7 @@ import { StorageEngineError } from '../../storage/index.js';
 import type { WriteLane } from './connection.js';
 import type { DatabaseHandle } from './duckdb-database.js';
 import { numberOf, optionalNumber, optionalText, stringArrayOf, textOf } from './row-values.js';
+import { readPrepared, runPrepared } from './prepared-statements.js';
 
 const SHARD_COLUMNS = `key, node_id, interval_ms::DOUBLE, start_ms::DOUBLE, end_ms::DOUBLE, state, holder, token::DOUBLE,
   lease_until_ms::DOUBLE, attempts::DOUBLE, not_before_ms::DOUBLE, last_error, rows_written::DOUBLE, updated_at_ms::DOUBLE,
@@ -155,7 +156,7 @@ class DuckDbLeaseStore implements LeaseStore {
   }
 
   shard(key: string): Promise<ShardRecord | undefined> {
-    return this.#read('leases.shard', (conn) => readShard(conn, key));
+    return this.#read('leases.shard', (conn) => readShard(conn, key, false));
   }
 
   shards(keys: readonly string[]): Promise<ShardRecord[]> {
@@ -275,8 +276,9 @@ class DuckDbLeaseStore implements LeaseStore {
   }
 }
 
-async function readShard(conn: DuckDBConnection, key: string): Promise<ShardRecord | undefined> {
-  const rows = (await conn.runAndReadAll(SHARD_BY_KEY_SQL, [key])).getRowsJS();
+/** On the writer (inside a write) through its prepared statement; on the reader with a fresh one. */
+async function readShard(conn: DuckDBConnection, key: string, onWriter = true): Promise<ShardRecord | undefined> {
+  const rows = onWriter ? await readPrepared(conn, SHARD_BY_KEY_SQL, [key]) : (await conn.runAndReadAll(SHARD_BY_KEY_SQL, [key])).getRowsJS();
   return rows.length === 0 ? undefined : toShard(rows[0]);
 }
 
@@ -319,7 +321,7 @@ function priorityNumber(p: ShardPriority): number {
 }
 
 async function updateShard(conn: DuckDBConnection, s: ShardRecord): Promise<void> {
-  await conn.run(UPDATE_SHARD_SQL, [
+  await runPrepared(conn, UPDATE_SHARD_SQL, [
     s.key, s.state, s.holder, s.token, s.leaseUntil, s.attempts, s.notBefore, s.lastError, s.rowsWritten, s.updatedAt,
     priorityNumber(s.priority), s.rank, s.knownEmpty === null ? null : JSON.stringify(s.knownEmpty),
   ]);

@@ -6,7 +6,8 @@
  * coverage and ingest findings live in the configured engine — the same embedded file
  * (`duckdb`), or the PostgreSQL database at `storage.url` (`postgres`). Every engine opened is
  * registered on one ResourceStack, so a failure half-way closes what was opened, in reverse,
- * and `close()` is the same unwinding.
+ * and `close()` is the same unwinding. The PostgreSQL engine (pg, ~15 MB resident) is imported
+ * only when `storage.engine` is `postgres`.
  */
 import { InternalError, ResourceStack } from '../core/index.js';
 import type { Clock } from '../core/index.js';
@@ -15,7 +16,6 @@ import type { IngestFindingStore, ReportArchive } from '../conformance/index.js'
 import type { SeamlessConfig } from '../config/index.js';
 import { duckdbEngine } from '../engines/duckdb/index.js';
 import type { EmbeddedDatabase } from '../engines/duckdb/index.js';
-import { postgresEngine } from '../engines/postgres/index.js';
 import type { RegistryStore } from '../schema/index.js';
 import type { BarStore, EngineContext, StorageFailure, WalFinding } from '../storage/index.js';
 
@@ -44,6 +44,7 @@ export async function composeStorage(config: SeamlessConfig['storage'], dataDir:
       }
       case 'postgres': {
         // PostgreSQL first: an unreachable database fails the start before anything else is opened.
+        const { postgresEngine } = await import('../engines/postgres/index.js');
         const pg = await postgresEngine.open(config, resources, context);
         const db = await duckdbEngine.open(config, resources, context);
         return parts({ bars: pg.bars, findings: pg.findings }, db, resources);

@@ -62,7 +62,7 @@ export interface InstanceParts {
 export async function openInstance(config: SeamlessConfig, dataDir: string, deps: InstanceDeps, resources: ResourceStack): Promise<InstanceParts> {
   const { clock, logger, coordinatorKey } = deps;
   const metrics = createMetrics();
-  const tracing = openTracing(config.tracing, resources);
+  const tracing = await openTracing(config.tracing, resources);
   const db = resources.adopt(await composeStorage(config.storage, dataDir, clock), (d) => d.close());
   const findingsIndex = createFindingsIndex(db.findings);
   // Every write of this process (backfill, uploads, imports, live) reloads the dataset's findings.

@@ -69,7 +69,7 @@ export async function openWorker(options: OpenWorkerOptions): Promise<SeamlessWo
   resources.defer(() => logger.flush());
   try {
     // Shards of traced reads continue the read's trace (the coordinator hands out its traceparent).
-    const tracing = openTracing(config.tracing, resources);
+    const tracing = await openTracing(config.tracing, resources);
     // Exchange requests spend the cluster's budgets, granted by the coordinator's permits API.
     const { sources } = await openSources(config.sources, { ...bf, endpoint: options.coordinator }, apiKey !== undefined ? { apiKey } : {}, resources);
     const workerId = options.id ?? `worker-${hostname()}-${randomUUID().slice(0, 8)}`;

@@ -4,7 +4,7 @@ export { EXPECTED_SERIES } from './expected-series.js';
 export { createLogger, silentLogger, LOGGER_NAMES } from './logger.js';
 export { createTracing, childSpan, endSpan } from './tracing.js';
 export { createEventStream } from './event-stream.js';
-export { createNatsEventPublisher } from './nats-publisher.js';
+export { createNatsEventPublisher } from './nats-publisher-loader.js';
 
 export type { SeamlessMetrics } from './metrics.js';
 export type { Logger } from './logger.js';

@@ -3,14 +3,11 @@
  * exported over OTLP/HTTP; without one, the tracer is the API's no-op tracer, so an untraced
  * read pays one branch per span and allocates nothing. Contexts are passed explicitly (no global
  * tracer provider or context manager is registered), so two instances in one process — tests,
- * benches — never share spans.
+ * benches — never share spans. The SDK and the exporter (tracing-sdk.ts) are imported only when
+ * an endpoint is configured: an untraced process never loads them.
  */
 import { ROOT_CONTEXT, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Attributes, Context, Span, Tracer } from '@opentelemetry/api';
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { InvalidRequestError } from '../core/index.js';
 
 export type { Attributes, Context, Span, Tracer };
@@ -36,14 +33,12 @@ export interface Tracing {
   shutdown(): Promise<void>;
 }
 
-const propagator = new W3CTraceContextPropagator();
-const headerGetter = {
-  keys: (carrier: Readonly<Record<string, string | string[] | undefined>>) => Object.keys(carrier),
-  get: (carrier: Readonly<Record<string, string | string[] | undefined>>, key: string) => carrier[key.toLowerCase()],
-};
-const headerSetter = { set: (carrier: Record<string, string>, key: string, value: string) => { carrier[key] = value; } };
-
-export function createTracing(options: TracingOptions = {}): Tracing {
+/**
+ * Tracing from `options`: the no-op tracer without an endpoint; with one, the OTLP/HTTP exporter
+ * (loaded now). An endpoint that is not http(s) is refused (InvalidRequestError naming
+ * `endpointField`) before anything loads.
+ */
+export async function createTracing(options: TracingOptions = {}): Promise<Tracing> {
   if (!options.endpoint) {
     return {
       enabled: false,
@@ -59,24 +54,8 @@ export function createTracing(options: TracingOptions = {}): Tracing {
     throw new InvalidRequestError(options.endpointField ?? 'tracing.endpoint', `must be an http:// or https:// URL (OTLP/HTTP), e.g. http://127.0.0.1:4318; got ${options.endpoint}`);
   }
   const url = `${options.endpoint.replace(/\/+$/, '')}/v1/traces`;
-  const provider = new BasicTracerProvider({
-    resource: resourceFromAttributes({ 'service.name': options.serviceName ?? 'seamless' }),
-    spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter({ url }), { scheduledDelayMillis: options.exportDelayMs ?? 1_000 })],
-  });
-  return {
-    enabled: true,
-    tracer: provider.getTracer('seamless'),
-    extract: (headers) => propagator.extract(ROOT_CONTEXT, headers, headerGetter),
-    inject(context) {
-      const carrier: Record<string, string> = {};
-      propagator.inject(context, carrier, headerSetter);
-      return carrier.traceparent;
-    },
-    async shutdown() {
-      await provider.forceFlush();
-      await provider.shutdown();
-    },
-  };
+  const { createExportingTracing } = await import('./tracing-sdk.js');
+  return createExportingTracing(url, options.serviceName ?? 'seamless', options.exportDelayMs ?? 1_000);
 }
 
 /** Starts a child span of `parent` and returns it with the context that has it active. */

@@ -127,7 +127,7 @@ async function inject(ctx: CliContext, opts: InjectOptions): Promise<void> {
   if (budgetMs === undefined) throw new InvalidRequestError('phase', `policy "${policy.name}" has no ${opts.phase} budget`);
   const metrics = createSlaMetrics();
   const logger = createLogger({ destination: ctx.stderr }).child({ name: LOGGER_NAMES.sla });
-  const tracing = createTracing({
+  const tracing = await createTracing({
     endpoint: opts.otlpEndpoint ?? ctx.env.OTEL_EXPORTER_OTLP_ENDPOINT,
     endpointField: opts.otlpEndpoint !== undefined ? '--otlp-endpoint' : 'OTEL_EXPORTER_OTLP_ENDPOINT',
   });

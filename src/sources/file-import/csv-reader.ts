@@ -2,10 +2,11 @@
  * Reads a CSV file into columns. csv-parse streams the file; each record arrives as an array of
  * strings in `on_record`, which fills the typed columns directly and returns null, so no record
  * object is kept or pushed downstream (the cost avoided: one object per row held until the end).
+ * csv-parse is loaded by the first import, not when the sources load (a gateway that never
+ * imports a file does not keep it resident).
  */
 import { createReadStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
-import { CsvError, parse } from 'csv-parse';
 import type { InfoRecord } from 'csv-parse';
 import { AbortedError } from '../../core/index.js';
 import type { FrameSchema } from '../../core/index.js';
@@ -62,6 +63,7 @@ export async function readCsvColumns(
     return null;
   };
 
+  const { CsvError, parse } = await import('csv-parse');
   const parser = parse({ bom: true, trim: true, skip_empty_lines: true, relax_column_count: true, on_record: onRecord });
   try {
     await pipeline(createReadStream(path, { signal }), parser, async function drain(source: AsyncIterable<unknown>) {

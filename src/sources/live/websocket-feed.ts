@@ -6,10 +6,10 @@
  * subscription but cannot be mapped, is counted and logged as malformed and skipped — it never
  * ends the connection. When the connection drops (or stays silent past `idleTimeoutMs`) the feed
  * reports `disconnected` and reconnects after an exponential, jittered backoff; the attempt count
- * starts over once a connection delivers a bar.
+ * starts over once a connection delivers a bar. The `ws` package (about 10 MB resident) is loaded
+ * at the first connection, so a process without WebSocket feeds never loads it.
  */
-import { WebSocket } from 'ws';
-import type { RawData } from 'ws';
+import type { RawData, WebSocket } from 'ws';
 import { InvalidRequestError, delay, systemClock } from '../../core/index.js';
 import type { LiveFeed, LiveFeedCommonOptions } from './live-feed.js';
 import { createMalformedReporter } from './malformed-reporter.js';
@@ -20,6 +20,9 @@ import { createSubscriptionSet } from './subscription-set.js';
 import type { SubscriptionEntry } from './subscription-set.js';
 
 export const DEFAULT_WS_HANDSHAKE_TIMEOUT_MS = 10_000;
+
+let wsClass: Promise<typeof WebSocket> | undefined;
+const loadWebSocket = (): Promise<typeof WebSocket> => (wsClass ??= import('ws').then((m) => m.WebSocket));
 
 export interface WebSocketFeedOptions extends LiveFeedCommonOptions {
   /** `ws://` or `wss://` URL. */
@@ -113,15 +116,16 @@ export function createWebSocketFeed(options: WebSocketFeedOptions): LiveFeed {
     return mapped;
   }
 
-  function connectOnce(): Promise<ConnectionEnd> {
-    return new Promise((resolve) => {
+  async function connectOnce(): Promise<ConnectionEnd> {
+    const WebSocketClass = await loadWebSocket();
+    return await new Promise((resolve) => {
       let reason = 'connection closed';
       let deliveredBar = false;
       let opened = false;
       let idle: NodeJS.Timeout | undefined;
       let ws: WebSocket;
       try {
-        ws = new WebSocket(url, { handshakeTimeout: options.handshakeTimeoutMs ?? DEFAULT_WS_HANDSHAKE_TIMEOUT_MS });
+        ws = new WebSocketClass(url, { handshakeTimeout: options.handshakeTimeoutMs ?? DEFAULT_WS_HANDSHAKE_TIMEOUT_MS });
       } catch (error) {
         resolve({ reason: error instanceof Error ? error.message : String(error), deliveredBar });
         return;

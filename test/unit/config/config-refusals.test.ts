@@ -72,11 +72,11 @@ describe('configuration refusals', () => {
       .toBe('https://collector.internal:4318');
   });
 
-  it('does not build a tracer for an endpoint that is not http(s)', () => {
-    expect(() => createTracing({ endpoint: 'file:///tmp/spans' }))
-      .toThrow(expect.objectContaining({ code: 'invalid_request', field: 'tracing.endpoint' }));
-    expect(() => createTracing({ endpoint: 'file:///tmp/spans', endpointField: '--otlp-endpoint' }))
-      .toThrow(expect.objectContaining({ field: '--otlp-endpoint' }));
+  it('does not build a tracer for an endpoint that is not http(s)', async () => {
+    await expect(createTracing({ endpoint: 'file:///tmp/spans' }))
+      .rejects.toThrow(expect.objectContaining({ code: 'invalid_request', field: 'tracing.endpoint' }));
+    await expect(createTracing({ endpoint: 'file:///tmp/spans', endpointField: '--otlp-endpoint' }))
+      .rejects.toThrow(expect.objectContaining({ field: '--otlp-endpoint' }));
   });
 
   it('refuses a zero cache.maxBytes or cache.maxEntries, pointing at cache.enabled', () => {

@@ -55,7 +55,7 @@ async function appServing(frame: Frame): Promise<TestApp> {
   let fetchedResolve = (): void => undefined;
   const fetched = new Promise<void>((resolve) => { fetchedResolve = resolve; });
   const facade: Pick<Seamless, 'fetch' | 'tracing' | 'health' | 'storageFailure' | 'metrics'> = {
-    tracing: createTracing(),
+    tracing: await createTracing(),
     fetch: async () => { fetchedResolve(); return { frame, metadata: metadataOf(frame) }; },
     storageFailure: () => undefined,
     health: async () => ({}),

@@ -29,7 +29,7 @@ let otlp: OtlpListener;
 let tracing: Tracing;
 beforeAll(async () => {
   otlp = await startOtlpListener();
-  tracing = createTracing({ endpoint: otlp.endpoint, exportDelayMs: 20 });
+  tracing = await createTracing({ endpoint: otlp.endpoint, exportDelayMs: 20 });
 });
 afterAll(async () => {
   await tracing?.shutdown();

@@ -8,6 +8,7 @@
  */
 import { lowerBound } from '../core/index.js';
 import type { Clock, Frame, TimeRange } from '../core/index.js';
+import type { ConformanceReport } from '../conformance/index.js';
 
 export interface CacheLimits {
   readonly maxBytes: number;
@@ -46,6 +47,8 @@ export interface Segment {
   readonly expiresAt: number;
   /** Fingerprints of slices already hashed, by "from:to" row index. */
   readonly fingerprints: Map<string, string>;
+  /** Conformance verdicts reached on this segment's bars (read/conformance-stage.ts), by what they depend on. */
+  readonly verdicts: Map<string, ConformanceReport>;
 }
 
 export interface ResponseCache {
@@ -155,7 +158,7 @@ export function createResponseCache(limits: CacheLimits, clock: Clock, events: R
       if (!byKey.has(key)) byKey.set(key, list);
       const seg: Segment = {
         id: nextId++, key, start: range.start, end: range.end, frame, bytes: segBytes,
-        expiresAt: clock.now() + limits.ttlMs, fingerprints: new Map(),
+        expiresAt: clock.now() + limits.ttlMs, fingerprints: new Map(), verdicts: new Map(),
       };
       let at = list.length;
       while (at > 0 && list[at - 1].start > seg.start) at--;

@@ -7,15 +7,27 @@
  * The schema's custom metadata carries the caller's string map plus `seamless.schema` = the
  * frame schema name (the read metadata JSON goes under `seamless.metadata`, API.md).
  */
-import {
-  DataType, Field, Float64, RecordBatch, Schema, Struct, Table, TimeUnit, TimestampMillisecond, makeData, makeVector, tableFromIPC, tableToIPC,
-} from 'apache-arrow';
-import type { Data } from 'apache-arrow';
+import { createRequire } from 'node:module';
+import type * as ArrowModule from 'apache-arrow';
+import type { Data, Field, RecordBatch, Schema, Table } from 'apache-arrow';
 import { InternalError, InvalidRequestError } from '../errors.js';
 import { FRAME_SCHEMAS, frameSchemaByName } from '../frame-schema.js';
 import type { FrameSchema } from '../frame-schema.js';
 import { createFrame } from '../frame.js';
 import type { Frame } from '../frame.js';
+
+/**
+ * apache-arrow, loaded at the first Arrow encode or decode rather than at startup: its ~150
+ * modules keep 15–20 MB resident in a gateway that never serves Arrow (bench/load/idle-rss.bench.ts).
+ * Loaded synchronously through `require` (the package ships a CommonJS build for Node), so the
+ * encoders stay synchronous; only bytes cross this module's boundary, so the CommonJS copy never
+ * meets an ESM copy's classes.
+ */
+let arrowModule: typeof ArrowModule | undefined;
+function arrow(): typeof ArrowModule {
+  arrowModule ??= createRequire(import.meta.url)('apache-arrow') as typeof ArrowModule;
+  return arrowModule;
+}
 
 /** Schema metadata key holding the frame schema name (`ohlcv`, `tick`, `quote`). */
 export const ARROW_SCHEMA_KEY = 'seamless.schema';
@@ -53,6 +65,7 @@ function tsToInt64Words(ts: Float64Array): BigInt64Array {
 
 /** The Arrow fields of `schema`: `ts` as Timestamp(ms, UTC), the value columns as Float64. */
 function arrowFields(schema: FrameSchema): Field[] {
+  const { Field, Float64, TimestampMillisecond } = arrow();
   const fields: Field[] = [new Field('ts', new TimestampMillisecond('UTC'), false)];
   for (let c = 0; c < schema.columns.length; c++) fields.push(new Field(schema.columns[c].name, new Float64(), false));
   return fields;
@@ -60,6 +73,7 @@ function arrowFields(schema: FrameSchema): Field[] {
 
 /** Rows [from, to) of `frame` as one record batch of `arrowSchema` (whose fields are `fields`). */
 function recordBatch(frame: Frame, fields: Field[], arrowSchema: Schema, from: number, to: number): RecordBatch {
+  const { RecordBatch, Struct, makeData } = arrow();
   const length = to - from;
   const children: Data[] = [makeData({ type: fields[0].type, length, nullCount: 0, data: tsToInt64Words(frame.ts.subarray(from, to)) })];
   for (let c = 0; c < frame.values.length; c++) {
@@ -78,6 +92,7 @@ function schemaMetadata(frame: Frame, metadata: Record<string, string>): Map<str
 
 /** Encodes `frame` as an Arrow IPC stream of one record batch. `metadata` goes into the schema's custom metadata. */
 export function encodeArrowIpc(frame: Frame, metadata: Record<string, string> = {}): Uint8Array {
+  const { Schema, Table, tableToIPC } = arrow();
   const fields = arrowFields(frame.schema);
   const arrowSchema = new Schema(fields, schemaMetadata(frame, metadata));
   return tableToIPC(new Table(arrowSchema, recordBatch(frame, fields, arrowSchema, 0, frame.length)), 'stream');
@@ -109,6 +124,7 @@ function schemaMessageBytes(stream: Uint8Array): number {
  * first) and the end marker behind. The cut is at message boundaries, so no byte is rewritten.
  */
 export function* arrowIpcChunks(frame: Frame, metadata: Record<string, string> = {}, batchRows: number = ARROW_BATCH_ROWS): Generator<Uint8Array> {
+  const { Schema, Table, tableToIPC } = arrow();
   const fields = arrowFields(frame.schema);
   const first = new Schema(fields, schemaMetadata(frame, metadata));
   const rest = new Schema(fields);
@@ -140,8 +156,9 @@ function resolveSchema(names: readonly string[], meta: Map<string, string>): Fra
 
 /** Epoch ms of chunk `data` of the ts column, written into `out` at `at`. */
 function readTs(data: Data, out: Float64Array, at: number): void {
+  const { DataType, TimeUnit } = arrow();
   const n = data.length;
-  const type = data.type as DataType;
+  const type = data.type as ArrowModule.DataType;
   if (DataType.isTimestamp(type) && type.unit === TimeUnit.MILLISECOND && data.nullCount === 0) {
     // int64 → double through the two uint32 words: no BigInt per row (see tsToInt64Words).
     const v = data.values as BigInt64Array;
@@ -164,7 +181,7 @@ function readTs(data: Data, out: Float64Array, at: number): void {
  * apache-arrow's getter converts each value to a JS number (timestamps to ms). Nulls become NaN.
  */
 function readSlow(data: Data, out: Float64Array, at: number, name: string): void {
-  const vector = makeVector(data);
+  const vector = arrow().makeVector(data);
   for (let i = 0; i < data.length; i++) {
     const v: unknown = vector.get(i);
     if (v === null) out[at + i] = Number.NaN;
@@ -175,7 +192,8 @@ function readSlow(data: Data, out: Float64Array, at: number, name: string): void
 }
 
 function readValues(data: Data, out: Float64Array, at: number, name: string): void {
-  const type = data.type as DataType;
+  const { DataType } = arrow();
+  const type = data.type as ArrowModule.DataType;
   if (DataType.isFloat(type) && type.precision === 2 && data.nullCount === 0) {
     out.set((data.values as Float64Array).subarray(data.offset, data.offset + data.length), at);
     return;
@@ -190,7 +208,8 @@ function readValues(data: Data, out: Float64Array, at: number, name: string): vo
 function column(chunks: readonly Data[], length: number, name: string, isTs: boolean): Float64Array {
   if (!isTs && chunks.length === 1) {
     const d = chunks[0];
-    const type = d.type as DataType;
+    const { DataType } = arrow();
+    const type = d.type as ArrowModule.DataType;
     // Zero-copy: one Float64 chunk without nulls is a view into the decoded bytes.
     if (DataType.isFloat(type) && type.precision === 2 && d.nullCount === 0) return (d.values as Float64Array).subarray(d.offset, d.offset + d.length);
   }
@@ -216,7 +235,7 @@ export function decodeArrowIpc(bytes: Uint8Array): DecodedArrow {
   const input = bytes.byteOffset % 8 === 0 ? bytes : bytes.slice();
   let table: Table;
   try {
-    table = tableFromIPC(input);
+    table = arrow().tableFromIPC(input);
   } catch (cause) {
     throw new InvalidRequestError('arrow', 'body is not a readable Arrow IPC stream', {}, { cause });
   }

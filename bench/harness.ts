@@ -151,7 +151,8 @@ export function recorded(): readonly BenchResult[] {
  */
 export function record(work: string, seamless: number, unit: string, options: { baseline?: number; goal?: Goal } = {}): BenchResult {
   const baseline = options.baseline ?? null;
-  const ratio = baseline === null || baseline === 0 ? null : seamless / baseline;
+  // No ratio against a baseline that is not a positive figure (a difference can be ≤ 0).
+  const ratio = baseline === null || baseline <= 0 ? null : seamless / baseline;
   const goal = options.goal === undefined ? null : describeGoal(options.goal, unit);
   const met = options.goal === undefined ? null : meets(options.goal, seamless, ratio);
   const result: BenchResult = { work, seamless, baseline, ratio, goal, met, unit };

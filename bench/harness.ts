@@ -111,6 +111,11 @@ export function formatMs(ms: number): string {
   return `${sign}${(a / 1000).toFixed(2)} s`;
 }
 
+/** A ratio: two decimals, or two significant digits below 0.1 (0.0049, not 0.00). */
+export function formatRatio(r: number): string {
+  return Math.abs(r) < 0.1 && r !== 0 ? r.toPrecision(2) : r.toFixed(2);
+}
+
 /** A figure in its unit. */
 export function formatValue(value: number, unit: string): string {
   if (unit === 'ms') return formatMs(value);
@@ -161,7 +166,7 @@ export function record(work: string, seamless: number, unit: string, options: { 
   if (file !== undefined && file !== '') appendFileSync(file, `${JSON.stringify(result)}\n`);
   const parts = [`  → ${work}: ${formatValue(seamless, unit)}`];
   if (baseline !== null) parts.push(`baseline ${formatValue(baseline, unit)}`);
-  if (ratio !== null) parts.push(`ratio ${ratio.toFixed(2)}`);
+  if (ratio !== null) parts.push(`ratio ${formatRatio(ratio)}`);
   if (goal !== null) parts.push(`goal ${goal}: ${met === true ? 'met' : 'MISSED'}`);
   console.log(parts.join('   '));
   return result;

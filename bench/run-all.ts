@@ -15,7 +15,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, wr
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { formatValue } from './harness.js';
+import { formatRatio, formatValue } from './harness.js';
 import type { BenchResult } from './harness.js';
 
 const root = fileURLToPath(new URL('.', import.meta.url));
@@ -50,7 +50,7 @@ function table(rows: readonly BenchResult[]): string {
     r.work,
     formatValue(r.seamless, r.unit),
     r.baseline === null ? '—' : formatValue(r.baseline, r.unit),
-    r.ratio === null ? '—' : r.ratio.toFixed(2),
+    r.ratio === null ? '—' : formatRatio(r.ratio),
     r.goal ?? '—',
     r.met === null ? '' : r.met ? 'met' : 'MISSED',
   ]);

@@ -2,7 +2,7 @@
  * Statements of the writer connection prepared once per SQL text and reused. `conn.run(sql,
  * values)` extracts, prepares, binds, runs and destroys a statement on every call; on the cold
  * path (a few statements per backfilled shard: claim, fence, coverage, complete) the extract and
- * prepare cost as much as the run (bench/backfill/cold-default.bench.ts, CPU profile).
+ * prepare cost as much as the run (bench/backfill/cold-breakdown.ts, CPU profile).
  *
  * Only for the writer connection inside the database's write queue: a prepared statement holds
  * one set of bindings, so two callers must never bind it at once (the queue runs one write at a

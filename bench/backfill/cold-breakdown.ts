@@ -19,7 +19,7 @@ import { performance } from 'node:perf_hooks';
 import { createSeamless } from '../../src/app/index.js';
 import type { BackfillEvent } from '../../src/backfill/index.js';
 import { createSyntheticSource } from '../../src/sources/index.js';
-import { DEMO_SOURCES } from '../../src/config/demo-config.js';
+import { DEMO_SOURCES } from '../../src/config/internal.js';
 
 const MIN = 60_000;
 const DAY = 86_400_000;

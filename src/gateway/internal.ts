@@ -12,3 +12,4 @@ export { sendError } from './error-reply.js';
 export { bodyObject, booleanQuery, integerField, requiredQuery, typedRoutes } from './route-schemas.js';
 
 export type { Gateway } from './build-gateway.js';
+export { STREAM_MIN_ROWS, frameBody } from './frame-body.js';

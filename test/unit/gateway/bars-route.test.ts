@@ -14,7 +14,7 @@ import type { ReadMetadata } from '../../../src/provider/index.js';
 import type { Seamless } from '../../../src/app/index.js';
 import { barsRoutes } from '../../../src/gateway/internal.js';
 import { healthRoutes } from '../../../src/gateway/internal.js';
-import { STREAM_MIN_ROWS } from '../../../src/gateway/frame-body.js';
+import { STREAM_MIN_ROWS } from '../../../src/gateway/internal.js';
 import { createMetrics, createTracing } from '../../../src/observability/index.js';
 
 /** Enough rows for dozens of slices (about 100 ms of encoding in one go). */

@@ -3,7 +3,7 @@ import { tableFromIPC } from 'apache-arrow';
 import { describe, expect, it } from 'vitest';
 import { OHLCV_SCHEMA, createFrame, decodeArrowIpc, encodeColumnarJson, encodeCsv } from '../../../src/core/index.js';
 import type { Frame } from '../../../src/core/index.js';
-import { STREAM_MIN_ROWS, frameBody } from '../../../src/gateway/frame-body.js';
+import { STREAM_MIN_ROWS, frameBody } from '../../../src/gateway/internal.js';
 
 function bars(n: number): Frame {
   const ts = new Float64Array(n);

@@ -35,6 +35,9 @@ export default defineConfig({
           testTimeout: 120_000,
           hookTimeout: 120_000,
           fileParallelism: false,
+          // Tests marked concurrent (the CLI files: each CLI start is mostly one core loading
+          // modules) run at most this many at once.
+          maxConcurrency: 3,
         },
       },
       {

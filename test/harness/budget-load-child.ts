@@ -1,5 +1,5 @@
 /**
- * A load process for the shared-budget measurement (run with `node --import tsx`): `workers`
+ * A load process for the shared-budget measurement (started by test/harness/child-script.ts): `workers`
  * loops fetch an hour of BTC/USDT 1m bars over and over through the real ccxt source, against the
  * fake exchange, with the upstream budget in etcd (every process of the test shares it). Once
  * loaded (ccxt and tsx take seconds on a loaded machine) it prints `ready` and waits for a line

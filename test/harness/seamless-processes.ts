@@ -10,6 +10,8 @@
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { SEAMLESS_CLI } from './seamless-cli.js';
 
 /** The CLI script the children run: the run's bundle, else bin/seamless.js (see seamless-cli.ts). */
@@ -152,6 +154,16 @@ export async function holdsFor<T>(what: string, check: () => Promise<T>, expecte
     if (value !== expected) throw new Error(`${what}: expected ${String(expected)} throughout ${forMs} ms, got ${String(value)}`);
     await pause(everyMs);
   }
+}
+
+/**
+ * Writes `<dir>/seamless.yml` for a deployment: dataDir `<dir>/data`, logging at warn, then `body`
+ * (YAML lines: sources, datasets, seamless…). Returns the file's path.
+ */
+export async function writeSeamlessConfig(dir: string, body: readonly string[]): Promise<string> {
+  const file = join(dir, 'seamless.yml');
+  await writeFile(file, [`dataDir: ${JSON.stringify(join(dir, 'data'))}`, 'logging: { level: warn }', ...body, ''].join('\n'));
+  return file;
 }
 
 /** Seamless coordinator CLI: `coordinator serve --port P …extra`, resolved once it prints its URL. */

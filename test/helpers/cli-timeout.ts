@@ -5,7 +5,8 @@
  * through tsx, even for `seamless --version` (measured on the shared 2-core test machine), and
  * under the load of several engineers' test runs one start took 70–90 s of wall time. A test of two to six CLI
  * processes can then pass 120 s without hanging; this deadline only guards against hangs.
- * The files that use it run their tests one at a time (vitest's default within a file; the
- * integration project also runs one file at a time), so no test's budget is shared.
+ * cli.test.ts and cli-schema.test.ts run their tests concurrently (at most `maxConcurrency` of
+ * the integration project at once, see vitest.config.ts); the deadline is per test and still
+ * only guards against hangs.
  */
 export const CLI_TEST_TIMEOUT_MS = 360_000;

@@ -1,7 +1,8 @@
 /**
  * `seamless schema …` and `seamless report …` as real CLI child processes (`node bin/seamless.js`),
  * embedded on a temporary data directory and, for the remote mode, through a served gateway
- * with API keys. The tests run one at a time, each with its own deadline (cli-timeout.ts).
+ * with API keys. Each test has its own workspace, so the tests run concurrently, each with its
+ * own deadline (cli-timeout.ts).
  */
 import { execFile, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -100,7 +101,7 @@ function lineMatching(child: ChildProcess, match: (line: string) => boolean): Pr
   });
 }
 
-describe('seamless schema and report CLI', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
+describe('seamless schema and report CLI', { timeout: CLI_TEST_TIMEOUT_MS, concurrent: true }, () => {
   it('lists the shipped subjects and shows a version with its metadata', async ({ expect }) => {
     const ws = await workspace();
     const list = await seamless(ws, ['schema', 'list']);

@@ -3,14 +3,15 @@
  * counts, the report URI), a repeated backfill says nothing was written, a configuration error
  * lists every problem, `--version` and `datasets` exist. Real `seamless` child processes
  * (bin/seamless.js) on temporary data directories; `--url` against a gateway served in-process.
- * Each test has the CLI tests' deadline (cli-timeout.ts): a CLI start is slow under load.
+ * Each test has the CLI tests' deadline (cli-timeout.ts): a CLI start is slow under load. The
+ * tests share nothing but the gateway of --url, so the tests of each block run concurrently.
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import { demoConfig } from '../../src/config/internal.js';
 import { serveGateway } from '../../src/gateway/index.js';
 import type { RunningGateway } from '../../src/gateway/index.js';
@@ -45,8 +46,8 @@ function seamless(cwd: string, args: readonly string[], extraEnv: Record<string,
   });
 }
 
-describe('seamless fetch summary', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
-  it('states the conformance findings with counts and the report URI when --partial-ok serves flagged bars', async () => {
+describe('seamless fetch summary', { timeout: CLI_TEST_TIMEOUT_MS, concurrent: true }, () => {
+  it('states the conformance findings with counts and the report URI when --partial-ok serves flagged bars', async ({ expect }) => {
     const cwd = await workspace();
     const run = await seamless(cwd, ['fetch', ...DEFECTS, '--partial-ok', '--limit', '2']);
     expect(run.stderr).toBe('');
@@ -58,7 +59,7 @@ describe('seamless fetch summary', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
     expect(run.stdout).toMatch(/^ {2}error non_finite: 1 row in column "close"/m);
   });
 
-  it('states the findings in shadow mode too, where the read is not blocked', async () => {
+  it('states the findings in shadow mode too, where the read is not blocked', async ({ expect }) => {
     const cwd = await workspace();
     const run = await seamless(cwd, ['fetch', ...DEFECTS, '--limit', '2'], { SEAMLESS_CONFORMANCE_MODE: 'shadow' });
     expect(run.code).toBe(0);
@@ -66,7 +67,7 @@ describe('seamless fetch summary', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
     expect(run.stdout).toMatch(/^report qmtl:\/\//m);
   });
 
-  it('says a partial answer is partial and lists its missing ranges', async () => {
+  it('says a partial answer is partial and lists its missing ranges', async ({ expect }) => {
     const cwd = await workspace();
     const run = await seamless(cwd, ['fetch', '--node', 'ohlcv:demo:BTC-USD', '--interval', '1h', '--start', '2024-01-01', '--end', '2024-01-02', '--strategy', 'fail_fast', '--partial-ok']);
     expect(run.code).toBe(0);
@@ -75,8 +76,8 @@ describe('seamless fetch summary', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
   });
 });
 
-describe('seamless backfill summary', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
-  it('says a repeated embedded backfill wrote nothing, the range being stored already', async () => {
+describe('seamless backfill summary', { timeout: CLI_TEST_TIMEOUT_MS, concurrent: true }, () => {
+  it('says a repeated embedded backfill wrote nothing, the range being stored already', async ({ expect }) => {
     const cwd = await workspace();
     const first = await seamless(cwd, ['backfill', ...ETH_2D]);
     expect(first.code).toBe(0);
@@ -98,7 +99,7 @@ describe('seamless backfill summary', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
     });
     afterAll(async () => { await gateway?.close(); await s?.close(); });
 
-    it('says a repeated backfill wrote nothing, and the first one what it wrote', async () => {
+    it('says a repeated backfill wrote nothing, and the first one what it wrote', async ({ expect }) => {
       const first = await seamless(cwd, ['backfill', '--url', gateway.url, ...ETH_2D]);
       expect(first.code).toBe(0);
       expect(first.stdout).toMatch(/; 3000 rows written in \d+\.\d s$/m);
@@ -116,7 +117,7 @@ describe('seamless backfill summary', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
       expect(await rowsOf(again.stdout)).toBe(0);
     });
 
-    it('lists the gateway\'s datasets with --url', async () => {
+    it('lists the gateway\'s datasets with --url', async ({ expect }) => {
       const run = await seamless(cwd, ['datasets', '--url', gateway.url, '--json']);
       expect(run.code).toBe(0);
       const body = JSON.parse(run.stdout) as { datasets: { nodeId: string; intervals: string[]; source: string | null; schemaSubject: string; slaPolicy: string | null }[] };
@@ -127,8 +128,8 @@ describe('seamless backfill summary', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
   });
 });
 
-describe('seamless datasets', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
-  it('prints the configured datasets as a table: node, intervals, source, schema subject, SLA policy', async () => {
+describe('seamless datasets', { timeout: CLI_TEST_TIMEOUT_MS, concurrent: true }, () => {
+  it('prints the configured datasets as a table: node, intervals, source, schema subject, SLA policy', async ({ expect }) => {
     const cwd = await workspace();
     const run = await seamless(cwd, ['datasets']);
     expect(run.stderr).toBe('');
@@ -140,8 +141,8 @@ describe('seamless datasets', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
   });
 });
 
-describe('seamless --version', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
-  it('prints the package version', async () => {
+describe('seamless --version', { timeout: CLI_TEST_TIMEOUT_MS, concurrent: true }, () => {
+  it('prints the package version', async ({ expect }) => {
     const cwd = await workspace();
     const pkg = JSON.parse(await readFile(fileURLToPath(new URL('../../package.json', import.meta.url)), 'utf8')) as { version: string };
     const run = await seamless(cwd, ['--version']);
@@ -150,8 +151,8 @@ describe('seamless --version', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
   });
 });
 
-describe('configuration errors on the command line', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
-  it('lists every problem of a bad file, not only the first', async () => {
+describe('configuration errors on the command line', { timeout: CLI_TEST_TIMEOUT_MS, concurrent: true }, () => {
+  it('lists every problem of a bad file, not only the first', async ({ expect }) => {
     const cwd = await workspace();
     const file = join(cwd, 'bad.yml');
     await writeFile(file, 'server:\n  port: "abc"\n  host: 5\ncache:\n  enabled: 7\n');

@@ -1,8 +1,8 @@
 /**
  * The real `seamless` CLI, run as child processes (`node bin/seamless.js …`) from a temporary
- * working directory, each test with its own data directory. Every CLI process pays tsx and
- * DuckDB start-up, so the tests run one at a time, each with its own deadline (cli-timeout.ts);
- * they share nothing.
+ * working directory, each test with its own data directory. The tests share nothing, so they run
+ * concurrently (a CLI start is mostly one core loading modules: the other core does the next
+ * test's), each with its own deadline (cli-timeout.ts).
  */
 import { execFile, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -96,7 +96,7 @@ function exitOf(child: ChildProcess): Promise<{ code: number | null; signal: Nod
   return new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
 }
 
-describe('seamless CLI', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
+describe('seamless CLI', { timeout: CLI_TEST_TIMEOUT_MS, concurrent: true }, () => {
   it('fetches an hour of demo bars as JSON and then reports them as stored coverage', async ({ expect }) => {
     const ws = await workspace();
     const run = await seamless(ws, ['fetch', '--node', BTC, '--interval', '1m', '--start', iso(T0), '--end', iso(T0 + 60 * MINUTE), '--format', 'json']);

@@ -3,15 +3,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect } from '@nats-io/transport-node';
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { BackfillEvent } from '../../src/backfill/index.js';
-import { serveGateway } from '../../src/gateway/index.js';
-import type { RunningGateway } from '../../src/gateway/index.js';
 import { createEventStream, createNatsEventPublisher, silentLogger } from '../../src/observability/index.js';
 import { createSeamless } from '../../src/app/index.js';
-import type { Seamless } from '../../src/app/index.js';
 import { eventsRoute } from '../../src/gateway/internal.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { startNatsServer } from '../harness/nats-server.js';
 import type { NatsServer } from '../harness/nats-server.js';
+import { gatewayForSuite } from '../helpers/in-process-gateway.js';
 
 const BTC = 'ohlcv:demo:BTC-USD';
 const ETH = 'ohlcv:demo:ETH-USD';
@@ -88,28 +86,13 @@ function jobCompleted(events: readonly BackfillEvent[], jobId: string): boolean 
 }
 
 describe('GET /v1/events (Server-Sent Events over a real gateway)', () => {
-  let seamless: Seamless;
-  let gateway: RunningGateway;
-  let dir: Awaited<ReturnType<typeof tempDir>>;
-
-  beforeAll(async () => {
-    dir = await tempDir();
-    seamless = await createSeamless({
-      overrides: { dataDir: dir.path, seamless: { backfill: { barsPerShard: 100, concurrency: 2 } } },
-      env: {}, logger: silentLogger(),
-    });
-    gateway = await serveGateway({ seamless, host: '127.0.0.1', port: 0 });
-  });
-
-  afterAll(async () => {
-    await gateway?.close();
-    await seamless?.close();
-    await dir?.remove();
-  });
+  const gateway = gatewayForSuite((dataDir) => ({
+    overrides: { dataDir, seamless: { backfill: { barsPerShard: 100, concurrency: 2 } } },
+  }));
 
   it('streams the claimed, completed and job_completed events of a backfill in order, and resumes after Last-Event-ID', async () => {
     const own: { id: number; event: BackfillEvent }[] = [];
-    const unsubscribe = seamless.events.subscribe((event, id) => { own.push({ id, event }); });
+    const unsubscribe = gateway.seamless.events.subscribe((event, id) => { own.push({ id, event }); });
     const stream = await openEvents(`${gateway.url}/v1/events`);
     expect(stream.res.status).toBe(200);
     expect(stream.res.headers.get('content-type')).toContain('text/event-stream');

@@ -1,12 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { decodeArrowIpc } from '../../src/core/index.js';
 import { generateApiKey, serveGateway } from '../../src/gateway/index.js';
-import type { RunningGateway } from '../../src/gateway/index.js';
 import { silentLogger } from '../../src/observability/index.js';
 import { createSeamless } from '../../src/app/index.js';
-import type { Seamless } from '../../src/app/index.js';
 import { demoConfig } from '../../src/config/internal.js';
 import { tempDir } from '../helpers/temp-dir.js';
+import { gatewayForSuite } from '../helpers/in-process-gateway.js';
 
 const BTC = 'ohlcv:demo:BTC-USD';
 const HOUR = '&start=2024-01-01T00:00:00Z&end=2024-01-01T01:00:00Z';
@@ -14,21 +13,7 @@ const HOUR = '&start=2024-01-01T00:00:00Z&end=2024-01-01T01:00:00Z';
 interface ErrorJson { error: { code: string; message: string; details: Record<string, unknown> } }
 
 describe('gateway (real server on an ephemeral port)', () => {
-  let seamless: Seamless;
-  let gateway: RunningGateway;
-  let dir: Awaited<ReturnType<typeof tempDir>>;
-
-  beforeAll(async () => {
-    dir = await tempDir();
-    seamless = await createSeamless({ overrides: { dataDir: dir.path, limits: { maxBars: 100_000 } }, env: {}, logger: silentLogger() });
-    gateway = await serveGateway({ seamless, host: '127.0.0.1', port: 0 });
-  });
-
-  afterAll(async () => {
-    await gateway?.close();
-    await seamless?.close();
-    await dir?.remove();
-  });
+  const gateway = gatewayForSuite((dataDir) => ({ overrides: { dataDir, limits: { maxBars: 100_000 } } }));
 
   const get = (path: string, init?: RequestInit) => fetch(`${gateway.url}${path}`, init);
 
@@ -153,7 +138,7 @@ describe('gateway (real server on an ephemeral port)', () => {
     expect(res.status).toBe(202);
     const { job } = await res.json() as { job: { id: string; state: string; shards: Record<string, number>; completionRatio: number } };
     expect(job.id).toMatch(/^job_/);
-    const done = await seamless.waitBackfill(job.id);
+    const done = await gateway.seamless.waitBackfill(job.id);
     expect(done.state).toBe('completed');
     const progress = await (await get(`/v1/backfills/${job.id}`)).json() as { job: { completionRatio: number; shards: Record<string, number>; shardList: unknown[] } };
     expect(progress.job.completionRatio).toBe(1);
@@ -191,25 +176,9 @@ describe('gateway (real server on an ephemeral port)', () => {
 describe('gateway authentication with API keys configured', () => {
   const reader = generateApiKey('strategy-a', ['read']);
   const operator = generateApiKey('ops', ['read', 'backfill']);
-  let seamless: Seamless;
-  let gateway: RunningGateway;
-  let dir: Awaited<ReturnType<typeof tempDir>>;
-
-  beforeAll(async () => {
-    dir = await tempDir();
-    seamless = await createSeamless({
-      config: { ...demoConfig(), dataDir: dir.path, auth: { keys: [reader.entry, operator.entry] } },
-      env: {},
-      logger: silentLogger(),
-    });
-    gateway = await serveGateway({ seamless, host: '127.0.0.1', port: 0 });
-  });
-
-  afterAll(async () => {
-    await gateway?.close();
-    await seamless?.close();
-    await dir?.remove();
-  });
+  const gateway = gatewayForSuite((dataDir) => ({
+    config: { ...demoConfig(), dataDir, auth: { keys: [reader.entry, operator.entry] } },
+  }));
 
   const bars = `/v1/bars?node=${BTC}&interval=1m${HOUR}`;
   const auth = (secret: string) => ({ headers: { authorization: `Bearer ${secret}` } });

@@ -4,17 +4,13 @@
  * held or stale. A real gateway on an ephemeral port with the distributed coordinator on the
  * embedded lease store and no local workers, so the test is the only one taking leases.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { StaleLeaseError, createCoordinatorClient } from '../../src/backfill/index.js';
 import { encodeShardUpload, prepareBatch } from '../../src/backfill/internal.js';
 import { StaleFencingTokenError, UpstreamUnavailableError } from '../../src/core/index.js';
-import { serveGateway } from '../../src/gateway/index.js';
-import type { RunningGateway } from '../../src/gateway/index.js';
 import { silentLogger } from '../../src/observability/index.js';
-import { createSeamless } from '../../src/app/index.js';
-import type { Seamless } from '../../src/app/index.js';
 import { createSyntheticSource } from '../../src/sources/index.js';
-import { tempDir } from '../helpers/temp-dir.js';
+import { gatewayForSuite } from '../helpers/in-process-gateway.js';
 
 const MIN = 60_000;
 const T0 = Date.UTC(2024, 0, 1);
@@ -24,30 +20,14 @@ interface Lease { key: string; token: number; lease_until_ms: number }
 interface ErrorJson { error: { code: string; message: string; details: Record<string, unknown> } }
 
 describe('lease wire protocol (original design, snake_case)', () => {
-  let seamless: Seamless;
-  let gateway: RunningGateway;
-  let dir: Awaited<ReturnType<typeof tempDir>>;
-
-  beforeAll(async () => {
-    dir = await tempDir();
-    seamless = await createSeamless({
-      config: {
-        dataDir: dir.path,
-        sources: { syn: { kind: 'synthetic', seed: 5 } },
-        datasets: [{ nodeId: NODE, intervals: ['1m'], source: 'syn' }],
-        seamless: { backfill: { store: 'embedded', localWorkers: 0, baseDelayMs: 0, barsPerShard: 60, maxAttempts: 5 } },
-      },
-      env: {},
-      logger: silentLogger(),
-    });
-    gateway = await serveGateway({ seamless, host: '127.0.0.1', port: 0 });
-  });
-
-  afterAll(async () => {
-    await gateway?.close();
-    await seamless?.close();
-    await dir?.remove();
-  });
+  const gateway = gatewayForSuite((dataDir) => ({
+    config: {
+      dataDir,
+      sources: { syn: { kind: 'synthetic', seed: 5 } },
+      datasets: [{ nodeId: NODE, intervals: ['1m'], source: 'syn' }],
+      seamless: { backfill: { store: 'embedded', localWorkers: 0, baseDelayMs: 0, barsPerShard: 60, maxAttempts: 5 } },
+    },
+  }));
 
   /** The original client: JSON in, status and JSON out. */
   async function post(path: string, body: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
@@ -292,30 +272,14 @@ describe('lease wire protocol (original design, snake_case)', () => {
 });
 
 describe('opaque lease keys on the wire are bounded and expire', () => {
-  let seamless: Seamless;
-  let gateway: RunningGateway;
-  let dir: Awaited<ReturnType<typeof tempDir>>;
-
-  beforeAll(async () => {
-    dir = await tempDir();
-    seamless = await createSeamless({
-      config: {
-        dataDir: dir.path,
-        sources: { syn: { kind: 'synthetic', seed: 5 } },
-        datasets: [{ nodeId: NODE, intervals: ['1m'], source: 'syn' }],
-        seamless: { backfill: { store: 'embedded', localWorkers: 0, baseDelayMs: 0, opaqueLeases: { maxKeys: 2, graceMs: 1_000 } } },
-      },
-      env: {},
-      logger: silentLogger(),
-    });
-    gateway = await serveGateway({ seamless, host: '127.0.0.1', port: 0 });
-  });
-
-  afterAll(async () => {
-    await gateway?.close();
-    await seamless?.close();
-    await dir?.remove();
-  });
+  const gateway = gatewayForSuite((dataDir) => ({
+    config: {
+      dataDir,
+      sources: { syn: { kind: 'synthetic', seed: 5 } },
+      datasets: [{ nodeId: NODE, intervals: ['1m'], source: 'syn' }],
+      seamless: { backfill: { store: 'embedded', localWorkers: 0, baseDelayMs: 0, opaqueLeases: { maxKeys: 2, graceMs: 1_000 } } },
+    },
+  }));
 
   async function post(path: string, body: unknown): Promise<{ status: number; retryAfter: string | null; body: Record<string, unknown> }> {
     const res = await fetch(`${gateway.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });

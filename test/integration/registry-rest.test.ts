@@ -4,14 +4,10 @@
  * fetch for each endpoint and Confluent error code.
  */
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { demoConfig } from '../../src/config/internal.js';
-import { generateApiKey, serveGateway } from '../../src/gateway/index.js';
-import type { RunningGateway } from '../../src/gateway/index.js';
-import { silentLogger } from '../../src/observability/index.js';
-import { createSeamless } from '../../src/app/index.js';
-import type { Seamless } from '../../src/app/index.js';
-import { tempDir } from '../helpers/temp-dir.js';
+import { generateApiKey } from '../../src/gateway/index.js';
+import { gatewayForSuite } from '../helpers/in-process-gateway.js';
 
 const CONFLUENT_TYPE = 'application/vnd.schemaregistry.v1+json';
 const TS = { type: 'integer', $comment: 'timestamp-millis' };
@@ -49,23 +45,12 @@ function http(base: () => string, secret?: string) {
 }
 
 describe('schema registry REST (no API keys)', () => {
-  let seamless: Seamless;
-  let gateway: RunningGateway;
-  let dir: Awaited<ReturnType<typeof tempDir>>;
+  const gateway = gatewayForSuite((dataDir) => ({ overrides: { dataDir } }));
   let client: SchemaRegistry;
   const call = http(() => gateway.url);
 
-  beforeAll(async () => {
-    dir = await tempDir();
-    seamless = await createSeamless({ overrides: { dataDir: dir.path }, env: {}, logger: silentLogger() });
-    gateway = await serveGateway({ seamless, host: '127.0.0.1', port: 0 });
+  beforeAll(() => {
     client = new SchemaRegistry({ host: `${gateway.url}/registry`, retry: { retries: 0 } });
-  });
-
-  afterAll(async () => {
-    await gateway?.close();
-    await seamless?.close();
-    await dir?.remove();
   });
 
   it('registers, looks up, encodes and decodes through the Confluent client', async () => {
@@ -236,29 +221,13 @@ describe('schema registry REST with API keys', () => {
   const alice = generateApiKey('alice', ['read', 'admin']);
   const bob = generateApiKey('bob', ['read', 'admin']);
   const reader = generateApiKey('reader', ['read']);
-  let seamless: Seamless;
-  let gateway: RunningGateway;
-  let dir: Awaited<ReturnType<typeof tempDir>>;
+  const gateway = gatewayForSuite((dataDir) => ({
+    config: { ...demoConfig(), dataDir, auth: { keys: [alice.entry, bob.entry, reader.entry] } },
+  }));
   const asAlice = http(() => gateway.url, alice.secret);
   const asBob = http(() => gateway.url, bob.secret);
   const asReader = http(() => gateway.url, reader.secret);
   const anonymous = http(() => gateway.url);
-
-  beforeAll(async () => {
-    dir = await tempDir();
-    seamless = await createSeamless({
-      config: { ...demoConfig(), dataDir: dir.path, auth: { keys: [alice.entry, bob.entry, reader.entry] } },
-      env: {},
-      logger: silentLogger(),
-    });
-    gateway = await serveGateway({ seamless, host: '127.0.0.1', port: 0 });
-  });
-
-  afterAll(async () => {
-    await gateway?.close();
-    await seamless?.close();
-    await dir?.remove();
-  });
 
   it('answers 40101 without a key and 40301 to a read-only key registering', async () => {
     expect(await anonymous('GET', '/subjects')).toMatchObject({ status: 401, json: { error_code: 40101 } });

@@ -4,11 +4,9 @@
  * processes pulling shards over HTTP. A job of two days of 1m bars completes, storage holds every
  * bar, and every shard was leased exactly once (token 1, one `claimed` event each).
  */
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/temp-dir.js';
-import { collectEvents, eventually, killSeamlessProcesses, startCoordinator, startWorkers } from '../harness/seamless-processes.js';
+import { collectEvents, eventually, killSeamlessProcesses, startCoordinator, startWorkers, writeSeamlessConfig } from '../harness/seamless-processes.js';
 
 const DAY = 86_400_000;
 const T0 = Date.UTC(2024, 0, 1);
@@ -36,18 +34,14 @@ describe('remote backfill workers (separate processes)', () => {
   it('completes a two-day job with three workers, each shard leased exactly once', async () => {
     const dir = await tempDir('seamless-remote-');
     cleanups.push(dir.remove);
-    const configFile = join(dir.path, 'seamless.yml');
-    await writeFile(configFile, [
-      `dataDir: ${JSON.stringify(join(dir.path, 'data'))}`,
-      'logging: { level: warn }',
+    const configFile = await writeSeamlessConfig(dir.path, [
       'sources:',
       '  slow: { kind: synthetic, seed: 11, latencyMs: 20 }',
       'datasets:',
       `  - { nodeId: "${NODE}", intervals: [1m], source: slow }`,
       'seamless:',
       '  backfill: { barsPerShard: 200, leaseMs: 5000, heartbeatMs: 1000 }',
-      '',
-    ].join('\n'));
+    ]);
 
     const { process: coordinator, url } = await startCoordinator(configFile, dir.path);
     expect(coordinator.stdout).toContain('lease store embedded, 0 local workers');

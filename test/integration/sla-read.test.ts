@@ -1,13 +1,12 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { demoConfig } from '../../src/config/internal.js';
 import { serveGateway } from '../../src/gateway/index.js';
-import type { RunningGateway } from '../../src/gateway/index.js';
 import { silentLogger } from '../../src/observability/index.js';
 import { createSeamless } from '../../src/app/index.js';
-import type { Seamless } from '../../src/app/index.js';
 import { tempDir } from '../helpers/temp-dir.js';
+import { gatewayForSuite } from '../helpers/in-process-gateway.js';
 
 /** Policies for three datasets fed by a slow upstream (400 ms per fetch), one per onViolation. */
 function policy(name: string, node: string, mode: 'enforced' | 'dry-run', onViolation: 'fail' | 'partial' | 'hold', extra = ''): string {
@@ -35,13 +34,8 @@ interface Body {
 const RANGE = '&interval=1m&start=2023-09-01T00:00:00Z&end=2023-09-01T02:00:00Z';
 
 describe('SLA policies enforced on reads', () => {
-  let seamless: Seamless;
-  let gateway: RunningGateway;
-  let dir: Awaited<ReturnType<typeof tempDir>>;
-
-  beforeAll(async () => {
-    dir = await tempDir();
-    const slaDir = join(dir.path, 'sla');
+  const gateway = gatewayForSuite(async (dataDir) => {
+    const slaDir = join(dataDir, 'sla');
     await mkdir(slaDir);
     await writeFile(join(slaDir, 'fail.yml'), policy('slow-fail', 'ohlcv:slow:FAIL', 'enforced', 'fail'));
     await writeFile(join(slaDir, 'partial.yml'), policy('slow-partial', 'ohlcv:slow:PARTIAL', 'enforced', 'partial'));
@@ -49,23 +43,15 @@ describe('SLA policies enforced on reads', () => {
     await writeFile(join(slaDir, 'dry.yml'), policy('slow-dry', 'ohlcv:slow:DRY', 'dry-run', 'fail'));
     await writeFile(join(slaDir, 'fresh.yml'), policy('fresh', 'ohlcv:demo:BTC-USD', 'dry-run', 'partial', 'freshness:\n  maxLagMs: 1\n'));
     const base = demoConfig();
-    seamless = await createSeamless({
+    return {
       config: {
         ...base,
-        dataDir: dir.path,
+        dataDir,
         sources: { ...base.sources, slow: { kind: 'synthetic', seed: 5, latencyMs: 400 } },
         datasets: [...(base.datasets ?? []), ...['FAIL', 'PARTIAL', 'HOLD', 'DRY', 'PLAIN'].map((n) => ({ nodeId: `ohlcv:slow:${n}`, intervals: ['1m'], source: 'slow' }))],
         seamless: { sla: { dir: slaDir } },
       },
-      env: {},
-      logger: silentLogger(),
-    });
-    gateway = await serveGateway({ seamless, host: '127.0.0.1', port: 0 });
-  });
-  afterAll(async () => {
-    await gateway?.close();
-    await seamless?.close();
-    await dir?.remove();
+    };
   });
 
   const get = async (path: string): Promise<{ status: number; body: Body; ms: number; text: string }> => {
@@ -93,7 +79,7 @@ describe('SLA policies enforced on reads', () => {
     expect(body.metadata).toMatchObject({ downgraded: true, downgradeMode: 'partial', downgradeReason: 'sla_backfill', partial: true });
     expect(body.metadata?.slaViolation).toMatchObject({ policy: 'slow-partial', dryRun: false, decision: 'partial' });
     const jobId = body.metadata?.backfill?.jobId ?? '';
-    expect(await seamless.waitBackfill(jobId)).toMatchObject({ completionRatio: 1 });
+    expect(await gateway.seamless.waitBackfill(jobId)).toMatchObject({ completionRatio: 1 });
   });
 
   it('marks the answer as not to be traded on under onViolation hold', async () => {

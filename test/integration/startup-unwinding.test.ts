@@ -5,18 +5,14 @@
  * DuckDB file lock is per process, so a leaked database refuses it), and once its stdin ends the
  * child must exit by itself (a leaked client, timer or socket would keep it running).
  */
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, it } from 'vitest';
 import { createSeamless } from '../../src/app/index.js';
 import { silentLogger } from '../../src/observability/index.js';
 import type { SeamlessConfigInput } from '../../src/config/index.js';
-import { exited } from '../harness/server-process.js';
-import { trackChild } from '../harness/leftovers.js';
+import { runUnwindingChild } from '../harness/child-script.js';
 import { tempDir } from '../helpers/temp-dir.js';
-import { until } from '../helpers/until.js';
 
-const CHILD = join(import.meta.dirname, '../harness/create-seamless-child.ts');
 /** Nothing listens on port 1 of loopback: connections are refused at once. */
 const NOWHERE = '127.0.0.1:1';
 
@@ -58,24 +54,16 @@ describe('a start that fails at one stage', () => {
     it(`closes everything opened before ${stage}`, async () => {
       dir = await tempDir();
       const dataDir = join(dir.path, 'data');
-      const child = spawn(process.execPath, ['--import', 'tsx', CHILD, JSON.stringify(config(dataDir))], { stdio: ['pipe', 'pipe', 'pipe'] });
-      trackChild(child);
-      let output = '';
-      child.stdout.on('data', (chunk: Buffer) => { output += chunk.toString('utf8'); });
-      child.stderr.on('data', (chunk: Buffer) => { output += chunk.toString('utf8'); });
-      try {
-        await until(() => /^(failed|opened)/m.test(output) || child.exitCode !== null, `the child's start to end (output: ${output})`, 60_000);
-        expect(output).toMatch(new RegExp(`^failed \\S+ ${field.replace(/[.]/g, '\\.')} `, 'm'));
+      await runUnwindingChild({
+        script: 'create-seamless-child', args: [JSON.stringify(config(dataDir))],
+        ended: /^(failed|opened)/m,
+        expected: new RegExp(`^failed \\S+ ${field.replace(/[.]/g, '\\.')} `, 'm'),
         // The child is still alive: its data directory opens here only if its database was closed.
-        const again = await createSeamless({ config: { dataDir }, env: {}, logger: silentLogger() });
-        await again.close();
-        child.stdin.end();
-        await until(() => child.exitCode !== null || child.signalCode !== null, `the child to exit by itself once its stdin ended (output: ${output})`, 30_000);
-        expect(child.exitCode).toBe(0);
-      } finally {
-        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-        await exited(child);
-      }
+        whileAlive: async () => {
+          const again = await createSeamless({ config: { dataDir }, env: {}, logger: silentLogger() });
+          await again.close();
+        },
+      });
     }, 120_000);
   }
 });

@@ -6,21 +6,16 @@
  * load processes × 4 workers on a real etcd), and through the coordinator's permits API (two
  * `seamless worker` processes × 4, backfilling a job), where a 429 pauses every worker.
  */
-import { spawn } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/temp-dir.js';
 import { etcdAvailable, startEtcdCluster } from '../harness/etcd-cluster.js';
 import { BTCUSDT_1M, RECORDED_ERRORS, startFakeExchange } from '../harness/fake-exchange-server.js';
 import type { FakeExchange } from '../harness/fake-exchange-server.js';
-import { trackChild } from '../harness/leftovers.js';
+import { spawnChildScript } from '../harness/child-script.js';
 import { describeRate, rateFigures } from '../harness/request-rate.js';
-import { eventually, killSeamlessProcesses, processReport, startCoordinator, startWorkers } from '../harness/seamless-processes.js';
+import { eventually, killSeamlessProcesses, processReport, startCoordinator, startWorkers, writeSeamlessConfig } from '../harness/seamless-processes.js';
 
 const HOUR = 3_600_000;
-const CHILD = fileURLToPath(new URL('../harness/budget-load-child.ts', import.meta.url));
 /**
  * Allowed spread between a permit and its request's arrival at the exchange: ccxt building the
  * request and the event loops of a loaded 2-core box, plus, through the coordinator, the HTTP
@@ -54,8 +49,7 @@ interface LoadChild {
 }
 
 function runLoadChild(args: Record<string, unknown>): LoadChild {
-  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, JSON.stringify(args)], { stdio: ['pipe', 'pipe', 'pipe'] });
-  trackChild(child);
+  const child = spawnChildScript('budget-load-child', [JSON.stringify(args)]);
   let out = '';
   let err = '';
   let onReady: () => void = () => undefined;
@@ -123,10 +117,7 @@ describe('a shared upstream budget through the coordinator\'s permits API', () =
     cleanups.push(() => server.close());
     const dir = await tempDir('seamless-budget-');
     cleanups.push(dir.remove);
-    const configFile = join(dir.path, 'seamless.yml');
-    await writeFile(configFile, [
-      `dataDir: ${JSON.stringify(join(dir.path, 'data'))}`,
-      'logging: { level: warn }',
+    const configFile = await writeSeamlessConfig(dir.path, [
       'sources:',
       '  binance:',
       '    kind: ccxt',
@@ -139,8 +130,7 @@ describe('a shared upstream budget through the coordinator\'s permits API', () =
       '  - { nodeId: "ohlcv:binance:BTC/USDT", intervals: [1m], source: binance }',
       'seamless:',
       '  backfill: { barsPerShard: 30, leaseMs: 5000, heartbeatMs: 1000 }',
-      '',
-    ].join('\n'));
+    ]);
     const { process: coordinator, url } = await startCoordinator(configFile, dir.path);
     const workers = await startWorkers(url, configFile, dir.path, ['w1', 'w2'], ['--concurrency', '4']);
 

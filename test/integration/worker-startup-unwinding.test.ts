@@ -5,17 +5,13 @@
  * answered). Each case runs the worker in a child process that never calls process.exit: once its
  * stdin ends it must exit by itself (a leaked loop, timer or socket would keep it running).
  */
-import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, it } from 'vitest';
 import type { SeamlessConfigInput } from '../../src/config/index.js';
-import { exited } from '../harness/server-process.js';
-import { trackChild } from '../harness/leftovers.js';
+import { runUnwindingChild } from '../harness/child-script.js';
 import { tempDir } from '../helpers/temp-dir.js';
-import { until } from '../helpers/until.js';
 
-const CHILD = join(import.meta.dirname, '../harness/open-worker-child.ts');
 /** Nothing listens on port 1 of loopback: connections are refused at once. */
 const NOWHERE = '127.0.0.1:1';
 
@@ -59,21 +55,7 @@ describe('the worker process, opened by the composition root', () => {
       const file = join(dir.path, 'seamless.yml');
       // JSON is YAML.
       await writeFile(file, JSON.stringify(config));
-      const child = spawn(process.execPath, ['--import', 'tsx', CHILD, file, coordinator], { stdio: ['pipe', 'pipe', 'pipe'] });
-      trackChild(child);
-      let output = '';
-      child.stdout.on('data', (chunk: Buffer) => { output += chunk.toString('utf8'); });
-      child.stderr.on('data', (chunk: Buffer) => { output += chunk.toString('utf8'); });
-      try {
-        await until(() => /^(failed|closed)/m.test(output) || child.exitCode !== null, `the child's start to end (output: ${output})`, 60_000);
-        expect(output).toMatch(expected);
-        child.stdin.end();
-        await until(() => child.exitCode !== null || child.signalCode !== null, `the child to exit by itself once its stdin ended (output: ${output})`, 30_000);
-        expect(child.exitCode).toBe(0);
-      } finally {
-        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-        await exited(child);
-      }
+      await runUnwindingChild({ script: 'open-worker-child', args: [file, coordinator], ended: /^(failed|closed)/m, expected });
     }, 120_000);
   }
 });

@@ -12,14 +12,12 @@
  */
 import { connect } from 'node:net';
 import type { Socket } from 'node:net';
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { generateApiKey } from '../../src/gateway/index.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { formatFigures, startProber, startRssSampler, timedRequest } from '../harness/load-driver.js';
 import type { KindFigures, Outcome, Prober, RssSampler } from '../harness/load-driver.js';
-import { eventually, killSeamlessProcesses, processReport, startSeamless, waitForLine } from '../harness/seamless-processes.js';
+import { eventually, killSeamlessProcesses, processReport, startSeamless, waitForLine, writeSeamlessConfig } from '../harness/seamless-processes.js';
 import type { SeamlessProcess } from '../harness/seamless-processes.js';
 
 const HOUR = 3_600_000;
@@ -82,16 +80,12 @@ describe('a gateway with API keys under abusive requests', () => {
 
   beforeAll(async () => {
     dir = await tempDir('seamless-abuse-load-');
-    const configFile = join(dir.path, 'seamless.yml');
-    await writeFile(configFile, [
-      `dataDir: ${JSON.stringify(join(dir.path, 'data'))}`,
-      'logging: { level: warn }',
+    const configFile = await writeSeamlessConfig(dir.path, [
       `server: { headersTimeoutMs: ${HEADERS_TIMEOUT_MS}, requestTimeoutMs: 3000 }`,
       `seamless: { backfill: { syncBudgetMs: ${SYNC_BUDGET_MS} } }`,
       'auth:',
       `  keys: [${JSON.stringify(key.entry)}, ${JSON.stringify(readOnly.entry)}]`,
-      '',
-    ].join('\n'));
+    ]);
     gateway = startSeamless(['serve', '--config', configFile, '--port', '0'], dir.path, 'gateway');
     url = (await waitForLine(gateway, /listening on (http:\/\/\S+)/, 60_000))[1] ?? '';
     port = Number(new URL(url).port);

@@ -11,11 +11,9 @@
  *   reported completed, and coverage matches the stored rows exactly: every bar of every
  *   `stored` range is there and no bar lies outside them.
  */
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/temp-dir.js';
-import { eventually, killSeamlessProcesses, processReport, startSeamless, waitForLine } from '../harness/seamless-processes.js';
+import { eventually, killSeamlessProcesses, processReport, startSeamless, waitForLine, writeSeamlessConfig } from '../harness/seamless-processes.js';
 import type { SeamlessProcess } from '../harness/seamless-processes.js';
 
 const MIN = 60_000;
@@ -87,18 +85,14 @@ describe('a gateway under a burst of backfill jobs', () => {
   it('completes a registry write during the burst, stops on SIGTERM in time, and restarts with its jobs interrupted and coverage matching the rows', async () => {
     const dir = await tempDir('seamless-burst-');
     cleanups.push(dir.remove);
-    const configFile = join(dir.path, 'seamless.yml');
-    await writeFile(configFile, [
-      `dataDir: ${JSON.stringify(join(dir.path, 'data'))}`,
-      'logging: { level: warn }',
+    const configFile = await writeSeamlessConfig(dir.path, [
       'sources:',
       '  slow: { kind: synthetic, seed: 12, latencyMs: 40 }',
       'datasets:',
       `  - { nodeId: "${NODE}", intervals: [1m], source: slow }`,
       'seamless:',
       `  backfill: { barsPerShard: ${BARS_PER_SHARD}, concurrency: 4, localWorkers: 4 }`,
-      '',
-    ].join('\n'));
+    ]);
     const first = await serve(configFile, dir.path, 'gateway-burst');
 
     // The burst: 20 jobs submitted at once, each its own days.

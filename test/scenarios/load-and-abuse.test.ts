@@ -9,11 +9,9 @@
  *   `overloaded` with Retry-After, counted in seamless_read_rejected_total;
  * - a 9-bar cold read during a burst of background backfills is served first and answers in full.
  */
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/temp-dir.js';
-import { killSeamlessProcesses, processReport, startSeamless, waitForLine } from '../harness/seamless-processes.js';
+import { killSeamlessProcesses, processReport, startSeamless, waitForLine, writeSeamlessConfig } from '../harness/seamless-processes.js';
 import type { SeamlessProcess } from '../harness/seamless-processes.js';
 
 const MIN = 60_000;
@@ -32,10 +30,7 @@ const cleanups: (() => Promise<void>)[] = [];
 beforeAll(async () => {
   const dir = await tempDir('seamless-load-');
   cleanups.push(dir.remove);
-  const configFile = join(dir.path, 'seamless.yml');
-  await writeFile(configFile, [
-    `dataDir: ${JSON.stringify(join(dir.path, 'data'))}`,
-    'logging: { level: warn }',
+  const configFile = await writeSeamlessConfig(dir.path, [
     'cache: { enabled: false }',
     `limits: { maxBars: ${MAX_READ_BARS}, maxInflightReadBars: ${2 * MAX_READ_BARS} }`,
     'sources:',
@@ -46,8 +41,7 @@ beforeAll(async () => {
     'seamless:',
     // 20 bars per shard: a 1d job of 2,000,000 bars is 100,000 shards, under the bar cap, over the shard cap.
     '  backfill: { barsPerShard: 20, concurrency: 2, localWorkers: 2, syncBudgetMs: 4000 }',
-    '',
-  ].join('\n'));
+  ]);
   gateway = startSeamless(['serve', '--port', '0', '--config', configFile], dir.path, 'gateway');
   url = (await waitForLine(gateway, /listening on (http:\/\/\S+)/, 60_000))[1];
 }, 90_000);

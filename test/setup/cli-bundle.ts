@@ -9,10 +9,15 @@
  * levels under the repository root so `new URL('../../package.json', import.meta.url)` in
  * src/cli/version.ts still finds package.json. Teardown removes the run's directory; runs
  * killed before teardown leave one that the next run removes once it is a day old.
- * `TEST_CLI=launcher` skips the bundle: children then run bin/seamless.js (tsx) as a user does.
+ * The child scripts of test/harness (`*-child.ts`, started by test/harness/child-script.ts) are
+ * bundled the same way, beside main.mjs (same depth, so the package.json lookup holds for them
+ * too), and handed over as `inject('childScripts')`: a child started from its bundle does not pay
+ * tsx's transform of src/ at every start either.
+ * `TEST_CLI=launcher` skips the bundles: children then run bin/seamless.js and the child scripts
+ * through tsx, as a user does.
  */
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import type { TestProject } from 'vitest/node';
@@ -25,6 +30,8 @@ declare module 'vitest' {
   export interface ProvidedContext {
     /** Absolute path of the bundled CLI (node <path> …args behaves as bin/seamless.js …args). */
     seamlessCli: string;
+    /** Absolute path of each bundled child script of test/harness, by its file name without `.ts`. */
+    childScripts: Record<string, string>;
   }
 }
 
@@ -41,6 +48,12 @@ function removeStaleRuns(): void {
   }
 }
 
+/** The child scripts of test/harness: files named `*-child.ts`. */
+function childScriptEntries(): string[] {
+  const harness = join(ROOT, 'test/harness');
+  return readdirSync(harness).filter((name) => name.endsWith('-child.ts')).map((name) => join(harness, name));
+}
+
 export default async function setup(project: TestProject): Promise<() => void> {
   // TEST_CLI=launcher: children run bin/seamless.js through tsx, as before the bundle.
   if (process.env.TEST_CLI === 'launcher') return () => undefined;
@@ -48,18 +61,19 @@ export default async function setup(project: TestProject): Promise<() => void> {
   mkdirSync(BUILD_DIR, { recursive: true });
   const dir = mkdtempSync(join(BUILD_DIR, 'run-'));
   const outfile = join(dir, 'main.mjs');
-  await build({
-    entryPoints: [join(ROOT, 'src/cli/main.ts')],
-    outfile,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    packages: 'external',
-    keepNames: true,
-    sourcemap: 'linked',
-    logLevel: 'warning',
-  });
+  const common = {
+    bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external',
+    keepNames: true, sourcemap: 'linked', logLevel: 'warning',
+  } as const;
+  const children = childScriptEntries();
+  await Promise.all([
+    build({ ...common, entryPoints: [join(ROOT, 'src/cli/main.ts')], outfile }),
+    build({ ...common, entryPoints: children, outdir: dir, outExtension: { '.js': '.mjs' } }),
+  ]);
   project.provide('seamlessCli', outfile);
+  project.provide('childScripts', Object.fromEntries(children.map((file) => {
+    const name = basename(file, '.ts');
+    return [name, join(dir, `${name}.mjs`)];
+  })));
   return () => rmSync(dir, { recursive: true, force: true });
 }

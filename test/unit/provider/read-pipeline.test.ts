@@ -4,32 +4,15 @@
  * the response cache never serves an entry keyed under another conformance version.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { OHLCV_SCHEMA, SeamlessError } from '../../../src/core/index.js';
-import { createManualClock } from '../../../src/core/internal.js';
-import { startMemoryCoordinator } from '../../helpers/memory-coordinator.js';
 import { CONFORMANCE_VERSION as CONFORMANCE_RULES_VERSION } from '../../../src/conformance/index.js';
-import { createMetrics, silentLogger } from '../../../src/observability/index.js';
-import { createDataProvider, createDatasetCatalog, createResponseCache } from '../../../src/provider/index.js';
 import { CONFORMANCE_VERSION, cacheKey } from '../../../src/provider/internal.js';
-import type { FetchRequest } from '../../../src/provider/index.js';
 import type { ConformanceStage } from '../../../src/provider/internal.js';
-import { createSyntheticSource } from '../../../src/sources/index.js';
-import { createDuckDbBarStore } from '../../../src/engines/duckdb/internal.js';
 import type { BarStore } from '../../../src/storage/index.js';
+import { A, END, MID, MIN, NOW, closeProviderHarnesses, providerHarness, rejection } from '../../helpers/provider-harness.js';
 
-const MIN = 60_000;
-const NOW = Date.UTC(2024, 5, 1);
 const NODE = 'ohlcv:demo:SOL/USDT';
-const DATASET = { nodeId: NODE, intervalMs: MIN };
-const SHARD = 100;
-const A = NOW - 10 * SHARD * MIN;
-const MID = A + 50 * MIN;
-const END = A + SHARD * MIN;
 
-const open: { close(): Promise<void> }[] = [];
-afterEach(async () => {
-  for (const h of open.splice(0)) await h.close();
-});
+afterEach(closeProviderHarnesses);
 
 /**
  * A fake of our own ConformanceStage interface: passes the frame through with a clean report and
@@ -49,19 +32,15 @@ function passThroughConformance(seen: { knownEmpty: number }): ConformanceStage 
   };
 }
 
-/** The real read path over DuckDB in memory, with a store that counts its coverage reads. */
-async function harness(options: { conformance?: boolean } = {}) {
-  const clock = createManualClock(NOW);
-  const logger = silentLogger();
-  const metrics = createMetrics({ defaultMetrics: false });
-  const inner = await createDuckDbBarStore({ path: ':memory:' });
-  let coverageReads = 0;
-  // A fake of our own BarStore port: every call goes to the real store; coverage reads are counted.
-  const store = new Proxy(inner, {
+/**
+ * A fake of our own BarStore port: every call goes to the real store; coverage reads are counted.
+ */
+function countingCoverage(inner: BarStore, counter: { reads: number }): BarStore {
+  return new Proxy(inner, {
     get(target, prop) {
       if (prop === 'coverage') {
         return (...args: Parameters<BarStore['coverage']>) => {
-          coverageReads++;
+          counter.reads++;
           return target.coverage(...args);
         };
       }
@@ -69,42 +48,19 @@ async function harness(options: { conformance?: boolean } = {}) {
       return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
     },
   });
-  const upstream = createSyntheticSource({ seed: 5 });
-  const catalog = createDatasetCatalog([{ nodeId: NODE, intervals: ['1m'], source: 'up', schema: 'ohlcv' }], new Map([['up', upstream]]), inner);
-  // The coordinator and its workers use the uncounted store: only the read path's coverage reads count.
-  const coordinator = await startMemoryCoordinator({ store: inner, clock, logger, metrics, barsPerShard: SHARD, concurrency: 4, maxAttempts: 3 });
-  const cache = createResponseCache({ maxBytes: 64 << 20, maxEntries: 1000, ttlMs: 60_000 }, clock);
-  const conformanceCalls = { knownEmpty: 0 };
-  const provider = createDataProvider({
-    store, catalog, coordinator, cache, clock, logger, metrics, maxBars: 100_000, syncBudgetMs: 60_000,
-    ...(options.conformance === true ? { conformance: passThroughConformance(conformanceCalls) } : {}),
-  });
-  const h = {
-    clock, cache, provider,
-    coverageReads: () => coverageReads,
-    resetCount: () => { coverageReads = 0; },
-    read: (extra: Partial<FetchRequest> = {}) => provider.fetch({ nodeId: NODE, interval: '1m', start: A, end: END, ...extra }),
-    storeFirstHalf: async () => {
-      const { frame } = await upstream.fetch({ nodeId: NODE, intervalMs: MIN, range: { start: A, end: MID } });
-      await inner.write({ dataset: DATASET, frame, coverage: [{ start: A, end: MID, state: 'stored' }] }, OHLCV_SCHEMA);
-    },
-    close: async () => {
-      await coordinator.close();
-      await inner.close();
-    },
-  };
-  open.push(h);
-  return h;
 }
 
-async function rejection(p: Promise<unknown>): Promise<SeamlessError> {
-  try {
-    await p;
-  } catch (error) {
-    expect(error).toBeInstanceOf(SeamlessError);
-    return error as SeamlessError;
-  }
-  return expect.unreachable('expected the read to be refused');
+/**
+ * The real read path over DuckDB in memory, whose read path counts its coverage reads (the
+ * catalog and the coordinator's workers use the uncounted store: only the read path's reads count).
+ */
+async function harness(options: { conformance?: boolean } = {}) {
+  const counter = { reads: 0 };
+  const h = await providerHarness({
+    nodeId: NODE, seed: 5, wrapReadStore: (store) => countingCoverage(store, counter),
+    ...(options.conformance === true ? { conformance: passThroughConformance({ knownEmpty: 0 }) } : {}),
+  });
+  return { ...h, coverageReads: () => counter.reads, resetCount: () => { counter.reads = 0; } };
 }
 
 describe('read pipeline: coverage reads', () => {

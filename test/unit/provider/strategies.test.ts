@@ -1,69 +1,25 @@
+/**
+ * The read strategies (fail_fast, auto_backfill, partial_fill, seamless) over the real read path:
+ * what each returns when storage holds half a shard, under the rollback switch, when the upstream
+ * fails or outlasts the sync budget.
+ */
 import { afterEach, describe, expect, it } from 'vitest';
-import { OHLCV_SCHEMA, SeamlessError, UpstreamUnavailableError } from '../../../src/core/index.js';
-import { createManualClock } from '../../../src/core/internal.js';
-import { startMemoryCoordinator } from '../../helpers/memory-coordinator.js';
-import { createMetrics, silentLogger } from '../../../src/observability/index.js';
-import { createDataProvider, createDatasetCatalog, createResponseCache } from '../../../src/provider/index.js';
-import type { FetchRequest } from '../../../src/provider/index.js';
-import { createSyntheticSource } from '../../../src/sources/index.js';
-import { createDuckDbBarStore } from '../../../src/engines/duckdb/internal.js';
+import { UpstreamUnavailableError } from '../../../src/core/index.js';
+import { A, END, MID, MIN, closeProviderHarnesses, providerHarness, rejection } from '../../helpers/provider-harness.js';
+import type { ProviderHarnessOptions } from '../../helpers/provider-harness.js';
 import { createCountingSource } from './counting-source.js';
+import type { CountingSource } from './counting-source.js';
 
-const MIN = 60_000;
-const NOW = Date.UTC(2024, 5, 1);
 const NODE = 'ohlcv:demo:ETH/USDT';
 const DATASET = { nodeId: NODE, intervalMs: MIN };
-const SHARD = 100;
-/** One shard's worth of bars, well in the past: [A, A + 100 bars). */
-const A = NOW - 10 * SHARD * MIN;
-const MID = A + 50 * MIN;
-const END = A + SHARD * MIN;
 
-const open: { close(): Promise<void> }[] = [];
-afterEach(async () => {
-  for (const h of open.splice(0)) await h.close();
-});
+afterEach(closeProviderHarnesses);
 
-async function harness(options: { syncBudgetMs?: number; suspended?: boolean; workersWriteElsewhere?: boolean } = {}) {
-  const clock = createManualClock(NOW);
-  const logger = silentLogger();
-  const metrics = createMetrics({ defaultMetrics: false });
-  const store = await createDuckDbBarStore({ path: ':memory:' });
-  // A coordinator whose workers write to another database than the one reads use (a gateway
-  // with its own storage behind a remote coordinator): its jobs complete, the rows never show.
-  const workerStore = options.workersWriteElsewhere === true ? await createDuckDbBarStore({ path: ':memory:' }) : store;
-  const upstream = createSyntheticSource({ seed: 3 });
-  const source = createCountingSource(upstream);
-  const catalog = createDatasetCatalog([{ nodeId: NODE, intervals: ['1m'], source: 'up', schema: 'ohlcv' }], new Map([['up', source]]), store);
-  const coordinator = await startMemoryCoordinator({ store: workerStore, clock, logger, metrics, barsPerShard: SHARD, concurrency: 4, maxAttempts: 3 });
-  const cache = createResponseCache({ maxBytes: 64 << 20, maxEntries: 1000, ttlMs: 60_000 }, clock);
-  const provider = createDataProvider({ store, catalog, coordinator, cache, clock, logger, metrics, maxBars: 100_000, syncBudgetMs: options.syncBudgetMs ?? 60_000, backfillSuspended: options.suspended === true });
-  const h = {
-    store, source, coordinator, provider,
-    read: (extra: Partial<FetchRequest> = {}) => provider.fetch({ nodeId: NODE, interval: '1m', start: A, end: END, ...extra }),
-    /** Stores [A, MID) as if an earlier backfill had written it. */
-    storeFirstHalf: async () => {
-      const { frame } = await upstream.fetch({ nodeId: NODE, intervalMs: MIN, range: { start: A, end: MID } });
-      await store.write({ dataset: DATASET, frame, coverage: [{ start: A, end: MID, state: 'stored' }] }, OHLCV_SCHEMA);
-    },
-    close: async () => {
-      await coordinator.close();
-      await store.close();
-      if (workerStore !== store) await workerStore.close();
-    },
-  };
-  open.push(h);
-  return h;
-}
+type Options = Pick<ProviderHarnessOptions<CountingSource>, 'syncBudgetMs' | 'suspended' | 'workersWriteElsewhere'>;
 
-async function rejection(p: Promise<unknown>): Promise<SeamlessError> {
-  try {
-    await p;
-  } catch (error) {
-    expect(error).toBeInstanceOf(SeamlessError);
-    return error as SeamlessError;
-  }
-  return expect.unreachable('expected the read to be refused');
+/** The read path over a counting source; with workersWriteElsewhere, a coordinator whose jobs complete while their rows never show here. */
+function harness(options: Options = {}) {
+  return providerHarness({ nodeId: NODE, seed: 3, wrapSource: createCountingSource, ...options });
 }
 
 describe('read strategies', () => {

@@ -1,17 +1,16 @@
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { OHLCV_SCHEMA, StaleFencingTokenError } from '../../../../src/core/index.js';
 import type { AuditEntry, Promotion } from '../../../../src/schema/index.js';
 import { StorageEngineError } from '../../../../src/storage/index.js';
 import { createDuckDbBarStore, createEmbeddedDatabase } from '../../../../src/engines/duckdb/internal.js';
 import type { DatasetKey } from '../../../../src/storage/index.js';
-import type { EmbeddedDatabase } from '../../../../src/engines/duckdb/index.js';
 import { DUCKDB_MIGRATIONS, migrate } from '../../../../src/engines/duckdb/internal.js';
 import { ohlcvBars } from '../../../storage-suite/bar-store-suite.js';
 import { describeRegistryStore } from '../../../storage-suite/registry-store-suite.js';
+import { embeddedDatabases } from '../../../helpers/embedded-databases.js';
 
 const MIN = 60_000;
 const DS: DatasetKey = { nodeId: 'ohlcv:test:BTC/USDT', intervalMs: MIN };
@@ -20,30 +19,7 @@ const FP_B = 'sha256:' + 'b'.repeat(64);
 const SCHEMA_A = '{"type":"object","title":"a","properties":{"px":{"type":"number"}}}';
 const SCHEMA_B = '{"type":"object","title":"b","properties":{"px":{"type":"string"}}}';
 
-let dir: string;
-let counter = 0;
-const opened: EmbeddedDatabase[] = [];
-
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'seamless-registry-'));
-});
-afterEach(async () => {
-  for (const db of opened.splice(0)) await db.close();
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
-
-function freshPath(): string {
-  counter += 1;
-  return join(dir, `db-${counter}.duckdb`);
-}
-
-async function open(path: string): Promise<EmbeddedDatabase> {
-  const db = await createEmbeddedDatabase({ path });
-  opened.push(db);
-  return db;
-}
+const { freshPath, open } = embeddedDatabases('seamless-registry-');
 
 describeRegistryStore('duckdb (file)', async () => (await open(freshPath())).registry);
 describeRegistryStore('duckdb (:memory:)', async () => (await open(':memory:')).registry);

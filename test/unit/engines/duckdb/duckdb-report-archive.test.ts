@@ -1,41 +1,16 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ConflictError, InvalidRequestError, InvertedRangeError, OHLCV_SCHEMA, createFrame } from '../../../../src/core/index.js';
 import type { ConformanceReport, IngestFinding } from '../../../../src/conformance/index.js';
 import { DEFAULT_REPORT_LIST_LIMIT, MAX_REPORT_LIST_LIMIT, createEmbeddedDatabase } from '../../../../src/engines/duckdb/internal.js';
 import type { EmbeddedDatabase } from '../../../../src/engines/duckdb/index.js';
 import { reportListLimit } from '../../../../src/engines/duckdb/internal.js';
+import { embeddedDatabases } from '../../../helpers/embedded-databases.js';
 
 const MIN = 60_000;
 const BTC = 'ohlcv:binance:BTC/USDT';
 const ETH = 'ohlcv:binance:ETH/USDT';
 
-let dir: string;
-let counter = 0;
-const opened: EmbeddedDatabase[] = [];
-
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'seamless-reports-'));
-});
-afterEach(async () => {
-  for (const db of opened.splice(0)) await db.close();
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
-
-function freshPath(): string {
-  counter += 1;
-  return join(dir, `db-${counter}.duckdb`);
-}
-
-async function open(path = freshPath()): Promise<EmbeddedDatabase> {
-  const db = await createEmbeddedDatabase({ path });
-  opened.push(db);
-  return db;
-}
+const { freshPath, open } = embeddedDatabases('seamless-reports-');
 
 function report(id: string, nodeId: string, intervalMs: number, createdAt: number): ConformanceReport {
   return {

@@ -13,19 +13,24 @@
  *
  * So two frames have the same fingerprint exactly when they have the same schema name, the same
  * column names in the same order, and the same values, where all NaNs are equal and -0 == +0.
- * Hashing columns separately (a two-level hash) lets large frames hash their columns in
- * parallel off the main thread (`fingerprintFrameAsync`): on 1 M OHLCV rows (48 MB) that takes
- * the fingerprint from ~66 ms on the event loop to ~48 ms wall time on two cores, against ~42 ms
- * for one bare SHA-256 of the bytes (bench/core/encoders.bench.ts). It is most of what the read
- * path adds over a raw storage read.
+ *
+ * Hashing runs on this thread with node:crypto over views of the columns' own memory (no copy
+ * for clean columns on little-endian hosts). `fingerprintFrameAsync` hashes large frames in
+ * slices of `SLICE_ROWS` rows and yields to the event loop between slices, so a 1M-row frame
+ * never blocks it for more than a slice (~1 ms). It used to hand each column to WebCrypto on
+ * libuv's thread pool: that copied every column first (~50 MB for 1M OHLCV rows, on the main
+ * thread) and queued behind DuckDB's queries, which run on the same pool; the bench
+ * bench/provider/fixed-cost.bench.ts measures the read path with it.
  */
-import { createHash, webcrypto } from 'node:crypto';
+import { createHash } from 'node:crypto';
+import type { Hash } from 'node:crypto';
 import { endianness } from 'node:os';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Frame } from './frame.js';
 
 const LITTLE_ENDIAN = endianness() === 'LE';
-/** Below this many rows, thread-pool hand-off costs more than it saves. */
-const ASYNC_MIN_ROWS = 32_768;
+/** Rows of one column hashed between two event-loop turns (2 MiB, about 1 ms of SHA-256). */
+const SLICE_ROWS = 262_144;
 
 /** Index of the first NaN or -0 in col, or -1. */
 function firstNonCanonical(col: Float64Array): number {
@@ -78,12 +83,20 @@ export function fingerprintFrame(frame: Frame): string {
 }
 
 /**
- * The same fingerprint, with large frames' column digests computed in parallel on libuv's
- * thread pool (WebCrypto digests run there) instead of serially on the event loop.
+ * The same fingerprint, hashed in slices of `SLICE_ROWS` rows with an event-loop turn between
+ * slices, so other requests keep being served while a large answer is fingerprinted.
  */
 export async function fingerprintFrameAsync(frame: Frame): Promise<string> {
-  if (frame.length < ASYNC_MIN_ROWS) return fingerprintFrame(frame);
-  const cols = [frame.ts, ...frame.values];
-  const digests = await Promise.all(cols.map(async (col) => new Uint8Array(await webcrypto.subtle.digest('SHA-256', canonicalBytes(col)))));
+  if (frame.length <= SLICE_ROWS) return fingerprintFrame(frame);
+  const digests: Uint8Array[] = [];
+  for (const col of [frame.ts, ...frame.values]) {
+    const hash: Hash = createHash('sha256');
+    for (let from = 0; from < col.length; from += SLICE_ROWS) {
+      if (from > 0) await nextTurn();
+      hash.update(canonicalBytes(col.subarray(from, from + SLICE_ROWS)));
+    }
+    digests.push(hash.digest());
+    await nextTurn();
+  }
   return combine(frame, digests);
 }

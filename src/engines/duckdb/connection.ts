@@ -1,7 +1,9 @@
 /**
  * DuckDB connections of one store: a writer connection whose transactions are serialised by a
- * queue (a DuckDB connection holds one transaction at a time) and a reader connection whose
- * queries see committed data only.
+ * queue (a DuckDB connection holds one transaction at a time), a shared reader connection whose
+ * queries see committed data only, and a pool of exclusive readers for bar reads (one per read in
+ * flight: the read binds its connection's prepared statement and streams the result, which a
+ * query of another caller on the same connection would cut short).
  */
 import { DuckDBInstance } from '@duckdb/node-api';
 import type { DuckDBConnection } from '@duckdb/node-api';
@@ -11,16 +13,50 @@ export interface DuckDbConnections {
   readonly instance: DuckDBInstance;
   readonly writer: DuckDBConnection;
   readonly reader: DuckDBConnection;
+  readonly readers: ReaderPool;
+}
+
+/**
+ * Idle connections are kept up to this many (about the reads in flight on a busy gateway); a
+ * connection released beyond it closes. Each holds its prepared bar-read statements.
+ */
+const MAX_IDLE_READERS = 4;
+
+/** Reader connections each held by one caller at a time. */
+export interface ReaderPool {
+  /** An idle connection, or a new one when every pooled one is held. */
+  acquire(): Promise<DuckDBConnection>;
+  /** Gives `conn` back once its caller is done with it (its results read or abandoned). */
+  release(conn: DuckDBConnection): void;
+  /** Closes the idle connections; callers must have released theirs. */
+  closeIdle(): void;
+}
+
+function createReaderPool(instance: DuckDBInstance): ReaderPool {
+  const idle: DuckDBConnection[] = [];
+  return {
+    async acquire() {
+      return idle.pop() ?? await instance.connect();
+    },
+    release(conn) {
+      if (idle.length < MAX_IDLE_READERS) idle.push(conn);
+      else conn.closeSync();
+    },
+    closeIdle() {
+      for (const conn of idle.splice(0)) conn.closeSync();
+    },
+  };
 }
 
 export async function openConnections(path: string): Promise<DuckDbConnections> {
   const instance = await DuckDBInstance.create(path);
   const writer = await instance.connect();
   const reader = await instance.connect();
-  return { instance, writer, reader };
+  return { instance, writer, reader, readers: createReaderPool(instance) };
 }
 
 export function closeConnections(c: DuckDbConnections): void {
+  c.readers.closeIdle();
   c.reader.closeSync();
   c.writer.closeSync();
   c.instance.closeSync();

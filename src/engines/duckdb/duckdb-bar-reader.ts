@@ -1,13 +1,17 @@
 /**
  * Bar reads: one query per read, chunks copied column-wise into preallocated Float64Arrays
  * (no per-row JS values). NULL values come back as NaN (COALESCE in SQL, so the copy stays a
- * plain memcpy).
+ * plain memcpy). The connection is the caller's alone (`DatabaseHandle.exclusiveQuery`): the
+ * statements are prepared once per connection and the SELECT is streamed, chunk by chunk, rather
+ * than materialised first (1,440-bar read, CPU per call: `conn.run` 3.8 ms, prepared 3.4 ms,
+ * prepared and streamed 2.6 ms).
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { createFrame } from '../../core/index.js';
 import type { Frame, FrameSchema, TimeRange } from '../../core/index.js';
 import type { BarTable } from '../../storage/index.js';
 import { copyChunkInto } from './chunk-vectors.js';
+import { preparedStatement, readPrepared } from './prepared-statements.js';
 
 /**
  * Up to this many rows the grid bound (rows are unique and aligned, so a range holds at most
@@ -37,15 +41,15 @@ export async function readBars(
   const params = [datasetId, range.start, range.end];
   let capacity = Math.ceil((range.end - range.start) / intervalMs);
   if (capacity > PREALLOCATE_BOUND_ROWS) {
-    const counted = await conn.runAndReadAll(sql.count, params);
-    capacity = Number(counted.getRowsJS()[0][0]);
+    const counted = await readPrepared(conn, sql.count, params);
+    capacity = Number(counted[0][0]);
   }
   const width = schema.columns.length + 1;
   let columns = allocate(width, capacity);
   let length = 0;
-  // A materialised result, not a stream: a later query on the shared reader connection would
-  // cut a pending stream short.
-  const result = await conn.run(sql.select, params);
+  const select = await preparedStatement(conn, sql.select);
+  select.bind(params);
+  const result = await select.stream();
   for (;;) {
     const chunk = await result.fetchChunk();
     if (chunk === null || chunk.rowCount === 0) break;

@@ -81,7 +81,7 @@ class DuckDbBarStore implements BarStore {
         this.#readSql.set(schema.name, statements);
       }
       const sql = statements;
-      return await this.#db.query('read', (reader) => readBars(reader, sql, schema, row.id, dataset.intervalMs, range),
+      return await this.#db.exclusiveQuery('read', (reader) => readBars(reader, sql, schema, row.id, dataset.intervalMs, range),
         `${JSON.stringify(dataset.nodeId)} @ ${dataset.intervalMs} ms [${new Date(range.start).toISOString()}, ${new Date(range.end).toISOString()})`);
     } catch (err) {
       throw translateDuckDbError(err, 'read');

@@ -2,7 +2,8 @@
  * One open DuckDB database shared by every embedded store (bars, schema registry, report
  * archive, ingest findings). DuckDB lets one process open a file once, so the file is opened
  * here once: one writer connection whose transactions the single write queue serialises, one
- * reader connection that sees committed data only, one closed flag and one close.
+ * shared reader connection and a pool of exclusive ones (bar reads) that see committed data
+ * only, one closed flag and one close.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Clock } from '../../core/index.js';
@@ -31,6 +32,11 @@ export interface DatabaseHandle {
    * (e.g. the dataset and range read) is named in a failure it causes.
    */
   query<T>(operation: string, fn: (reader: DuckDBConnection) => Promise<T>, subject?: string): Promise<T>;
+  /**
+   * `query` on a reader connection no one else uses until `fn` settles (from a pool), so `fn` may
+   * bind the connection's prepared statements and stream a result.
+   */
+  exclusiveQuery<T>(operation: string, fn: (reader: DuckDBConnection) => Promise<T>, subject?: string): Promise<T>;
   /** The failure that put the database out of service, if any (see StorageFailure). */
   failure(): StorageFailure | undefined;
   /** Called once per new failure; returns the unsubscribe function. */
@@ -140,7 +146,25 @@ class DuckDbDatabaseHandle implements DatabaseHandle {
 
   async query<T>(operation: string, fn: (reader: DuckDBConnection) => Promise<T>, subject?: string): Promise<T> {
     this.assertOpen(operation);
-    const read = fn(this.conns.reader);
+    return await this.#tracked(operation, fn(this.conns.reader), subject);
+  }
+
+  async exclusiveQuery<T>(operation: string, fn: (reader: DuckDBConnection) => Promise<T>, subject?: string): Promise<T> {
+    this.assertOpen(operation);
+    const readers = this.conns.readers;
+    const held = (async () => {
+      const conn = await readers.acquire();
+      try {
+        return await fn(conn);
+      } finally {
+        readers.release(conn);
+      }
+    })();
+    return await this.#tracked(operation, held, subject);
+  }
+
+  /** Awaits `read` (which close waits for), translating its error. */
+  async #tracked<T>(operation: string, read: Promise<T>, subject: string | undefined): Promise<T> {
     this.#reads.add(read);
     try {
       return await read;

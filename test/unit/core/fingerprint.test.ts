@@ -1,6 +1,12 @@
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { closeSync, openSync } from 'node:fs';
+import { mkdtemp, open, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { until } from '../../helpers/until.js';
 import { fingerprintFrame, fingerprintFrameAsync } from '../../../src/core/index.js';
 import { OHLCV_SCHEMA, QUOTE_SCHEMA, TICK_SCHEMA } from '../../../src/core/index.js';
 import type { FrameSchema } from '../../../src/core/index.js';
@@ -56,8 +62,8 @@ describe('frame fingerprint', () => {
     expect(fingerprintFrame(emptyFrame(OHLCV_SCHEMA))).toBe(`sha256:${top.digest('hex')}`);
   });
 
-  it('gives the same fingerprint on the thread pool as on the main thread', async () => {
-    const n = 70_000;
+  it('gives the same fingerprint in slices between event-loop turns as in one call', async () => {
+    const n = 600_000;
     const ts = new Float64Array(n);
     const values = OHLCV_SCHEMA.columns.map(() => new Float64Array(n));
     for (let i = 0; i < n; i++) {
@@ -66,10 +72,35 @@ describe('frame fingerprint', () => {
     }
     values[2][123] = Number.NaN;
     values[3][456] = -0;
+    values[4][300_000] = -Number.NaN;
+    values[0][599_999] = -0;
     const frame = createFrame(OHLCV_SCHEMA, ts, values);
     expect(await fingerprintFrameAsync(frame)).toBe(fingerprintFrame(frame));
     expect(await fingerprintFrameAsync(frame)).toBe(referenceFingerprint(frame));
     await fc.assert(fc.asyncProperty(anyFrame, async (f) => (await fingerprintFrameAsync(f)) === fingerprintFrame(f)), { numRuns: 30 });
+  });
+
+  it('fingerprints a large frame while every thread of libuv\'s pool (where DuckDB queries run) is busy', async () => {
+    const n = 600_000;
+    const ts = new Float64Array(n);
+    const values = OHLCV_SCHEMA.columns.map(() => new Float64Array(n));
+    for (let i = 0; i < n; i++) ts[i] = i * 60_000;
+    const frame = createFrame(OHLCV_SCHEMA, ts, values);
+    // Each open of a FIFO for reading holds one pool thread, without using CPU, until a writer opens it.
+    const dir = await mkdtemp(join(tmpdir(), 'seamless-fp-pool-'));
+    const fifos = Array.from({ length: Number(process.env.UV_THREADPOOL_SIZE ?? 4) }, (_, i) => join(dir, `fifo-${i}`));
+    for (const f of fifos) execFileSync('mkfifo', [f]);
+    const readers = fifos.map((f) => open(f, 'r'));
+    try {
+      let fp: string | undefined;
+      void fingerprintFrameAsync(frame).then((v) => { fp = v; });
+      await until(() => fp !== undefined, 'the fingerprint while the pool is busy');
+      expect(fp).toBe(fingerprintFrame(frame));
+    } finally {
+      for (const f of fifos) closeSync(openSync(f, 'w'));
+      for (const r of readers) await (await r).close();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('is stable: the same values in fresh buffers give the same fingerprint', () => {

@@ -147,6 +147,29 @@ describe('duckdb bar store', () => {
     }
   });
 
+  it('answers many concurrent reads (streamed, each on its own connection) with exactly their own rows, large and small', async () => {
+    const store = await createDuckDbBarStore({ path: freshPath() });
+    try {
+      await store.write({ dataset: DS, frame: ohlcvBars(0, 100_000, 1), coverage: [{ start: 0, end: 100_000 * MIN, state: 'stored' }] }, OHLCV_SCHEMA);
+      // More reads than the pool keeps idle, mixing the COUNT-first path (> 65,536 rows) and the bounded one.
+      const ranges = Array.from({ length: 12 }, (_, i) => (i % 3 === 0 ? { start: i * MIN, end: (i + 70_000) * MIN } : { start: i * 1_000 * MIN, end: (i * 1_000 + 1_440) * MIN }));
+      const frames = await Promise.all(ranges.map((r) => store.read(DS, OHLCV_SCHEMA, r)));
+      frames.forEach((f, i) => {
+        const r = ranges[i];
+        expect(f.length).toBe((r.end - r.start) / MIN);
+        expect(f.ts[0]).toBe(r.start);
+        expect(f.ts[f.length - 1]).toBe(r.end - MIN);
+        expect(f.column('open')[0]).toBe(1_000 + r.start / MIN);
+        expect(f.column('volume')[f.length - 1]).toBe(1_000 + (r.end - MIN) / MIN + 0.4);
+      });
+      // Again, now from the pooled connections and their prepared statements.
+      const again = await Promise.all(ranges.map((r) => store.read(DS, OHLCV_SCHEMA, r)));
+      again.forEach((f, i) => expect(f.length).toBe(frames[i].length));
+    } finally {
+      await store.close();
+    }
+  });
+
   it('reads NULL values written by other tools as NaN', async () => {
     const path = freshPath();
     let store = await createDuckDbBarStore({ path });

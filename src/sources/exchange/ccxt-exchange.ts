@@ -11,7 +11,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Exchange } from 'ccxt';
 import type * as CcxtModule from 'ccxt';
-import { InvalidRequestError, abortable } from '../../core/index.js';
+import { AbortedError, InvalidRequestError, abortable } from '../../core/index.js';
 import type { SeamlessError } from '../../core/index.js';
 import { ExchangeRequestError } from '../errors.js';
 import type { ExchangeFailureReason } from '../errors.js';
@@ -142,6 +142,9 @@ class Instrumented implements InstrumentedExchange {
   async #send(request: () => Promise<unknown>): Promise<unknown> {
     const call = this.#context.getStore();
     await this.#budget.acquire(call?.signal);
+    // A permit that came after the caller gave up (a shared store answering late) is spent, but
+    // the exchange is not asked: nobody waits for the answer.
+    if (call?.signal?.aborted === true) throw new AbortedError(call.signal.reason);
     if (call !== undefined) {
       call.status = undefined;
       call.retryAfterMs = undefined;

@@ -5,7 +5,7 @@
  * which `Number()` parses back.
  */
 import type { Frame } from '../frame.js';
-import { MAX_NUMBER_BYTES, writeNumber } from './number-text.js';
+import { MAX_NUMBER_BYTES, handOut, pieceBuffer, writeNumber } from './number-text.js';
 
 export interface CsvOptions {
   /** Write the header line (default true). */
@@ -61,7 +61,7 @@ function csvRows(frame: Frame, from: number, to: number): Buffer {
   const length = to - from;
   const width = cols.length;
   // Per cell: at most MAX_NUMBER_BYTES, plus its `,` or `\n`.
-  const out = Buffer.allocUnsafe(length * width * (MAX_NUMBER_BYTES + 1));
+  const out = pieceBuffer(length * width * (MAX_NUMBER_BYTES + 1));
   let o = 0;
   for (let i = 0; i < length; i++) {
     for (let c = 0; c < width; c++) {
@@ -71,5 +71,5 @@ function csvRows(frame: Frame, from: number, to: number): Buffer {
     }
     out[o++] = NEWLINE;
   }
-  return out.subarray(0, o);
+  return handOut(out, o);
 }

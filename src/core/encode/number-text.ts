@@ -40,17 +40,40 @@ const POW10 = [1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8];
  */
 export const MAX_NUMBER_BYTES = 25;
 
-/** Writes the decimal digits of 0 ≤ v < 2^31 at `out[o…]`, `pad` digits at least; returns the new offset. */
+/** The two ASCII digits of 0..99, as one uint16 each (little-endian: tens first in memory). */
+const PAIRS = new Uint16Array(100);
+for (let i = 0; i < 100; i++) PAIRS[i] = (ZERO + ((i / 10) | 0)) | ((ZERO + (i % 10)) << 8);
+
+/** Decimal digits of 0 ≤ v < 2^31, by comparisons (no loop of multiplications). */
+function digitCount(v: number): number {
+  if (v < 10_000) return v < 100 ? (v < 10 ? 1 : 2) : v < 1_000 ? 3 : 4;
+  if (v < 100_000_000) return v < 1_000_000 ? (v < 100_000 ? 5 : 6) : v < 10_000_000 ? 7 : 8;
+  return v < 1_000_000_000 ? 9 : 10;
+}
+
+/**
+ * Writes the decimal digits of 0 ≤ v < 2^31 at `out[o…]`, `pad` digits at least (leading
+ * zeros); returns the new offset. Two digits per step from a table of pairs.
+ */
 function writeDigits(out: Buffer, o: number, v: number, pad: number): number {
-  let n = 1;
-  for (let p = 10; p <= v; p *= 10) n++;
+  let n = digitCount(v);
   if (n < pad) n = pad;
   let at = o + n;
-  for (let i = 0; i < n; i++) {
-    const q = (v / 10) | 0;
-    out[--at] = ZERO + (v - q * 10);
+  while (v >= 100) {
+    const q = (v / 100) | 0;
+    const pair = PAIRS[v - q * 100];
+    out[--at] = pair >> 8;
+    out[--at] = pair & 0xff;
     v = q;
   }
+  if (v >= 10) {
+    const pair = PAIRS[v];
+    out[--at] = pair >> 8;
+    out[--at] = pair & 0xff;
+  } else {
+    out[--at] = ZERO + v;
+  }
+  while (at > o) out[--at] = ZERO;
   return o + n;
 }
 
@@ -69,7 +92,9 @@ function writeSafeInteger(out: Buffer, o: number, a: number): number {
 function writeString(out: Buffer, o: number, x: number): number {
   const s = String(x);
   if (s.length > MAX_NUMBER_BYTES) throw new InternalError(`String(${s}) is longer than MAX_NUMBER_BYTES = ${MAX_NUMBER_BYTES}`);
-  return o + out.write(s, o, 'latin1');
+  // A charCode loop: cheaper than Buffer#write's call into C++ for ~20 characters.
+  for (let i = 0; i < s.length; i++) out[o + i] = s.charCodeAt(i);
+  return o + s.length;
 }
 
 /**
@@ -103,6 +128,29 @@ export function writeNumber(out: Buffer, o: number, x: number): number {
 
 const NULL = Buffer.from('null', 'latin1');
 
+/** Bytes of the shared scratch buffer: a JSON slice of 4,096 values or a CSV slice of 1,024 OHLCV rows at their worst case. */
+const SCRATCH_BYTES = 256 * 1024;
+let scratch: Buffer | undefined;
+
+/**
+ * A buffer of at least `size` bytes to write a piece into: the shared scratch buffer when it is
+ * big enough, else a new one. Pass the result to `handOut`.
+ *
+ * Why: a piece is sized for its worst case (MAX_NUMBER_BYTES a value) but fills about a third;
+ * a fresh worst-case buffer per slice, kept alive by the slice handed out, held ~2.5× the body
+ * and made the GC work for it (bench/gateway/streaming.bench.ts, peak RSS).
+ */
+export function pieceBuffer(size: number): Buffer {
+  if (size > SCRATCH_BYTES) return Buffer.allocUnsafe(size);
+  scratch ??= Buffer.allocUnsafeSlow(SCRATCH_BYTES);
+  return scratch;
+}
+
+/** The first `length` bytes of `out` (from `pieceBuffer`) as a Buffer of its own, copied out of the scratch buffer. */
+export function handOut(out: Buffer, length: number): Buffer {
+  return out === scratch ? Buffer.from(out.subarray(0, length)) : out.subarray(0, length);
+}
+
 /**
  * `col` as the bytes of its JSON array, `[a,b,c]`: exactly `JSON.stringify(Array.from(col))`
  * (numbers as `String(x)`, `null` for NaN and ±Infinity). `open` replaces the leading `[` and
@@ -111,7 +159,7 @@ const NULL = Buffer.from('null', 'latin1');
  */
 export function numberArrayJson(col: Float64Array, open: number = OPEN, close = true): Buffer {
   const n = col.length;
-  const out = Buffer.allocUnsafe(2 + n * (MAX_NUMBER_BYTES + 1));
+  const out = pieceBuffer(2 + n * (MAX_NUMBER_BYTES + 1));
   let o = 0;
   out[o++] = open;
   for (let i = 0; i < n; i++) {
@@ -125,5 +173,5 @@ export function numberArrayJson(col: Float64Array, open: number = OPEN, close = 
     }
   }
   if (close) out[o++] = CLOSE;
-  return out.subarray(0, o);
+  return handOut(out, o);
 }

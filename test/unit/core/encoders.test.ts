@@ -329,8 +329,8 @@ describe('arrow record batches written without apache-arrow\'s writer', () => {
     const fields = [new Field('ts', new TimestampMillisecond('UTC'), false), ...frame.schema.columns.map((c) => new Field(c.name, new Float64(), false))];
     const length = to - from;
     const children = [
-      makeData({ type: fields[0].type, length, nullCount: 0, data: BigInt64Array.from(frame.ts.subarray(from, to), (t) => BigInt(t)) }),
-      ...frame.values.map((v, c) => makeData({ type: fields[c + 1].type, length, nullCount: 0, data: v.subarray(from, to) })),
+      makeData({ type: new TimestampMillisecond('UTC'), length, nullCount: 0, data: BigInt64Array.from(frame.ts.subarray(from, to), (t) => BigInt(t)) }),
+      ...frame.values.map((v) => makeData({ type: new Float64(), length, nullCount: 0, data: v.subarray(from, to) })),
     ];
     return messagesOf(ipcOf(fields, children, new Map()))[1];
   }

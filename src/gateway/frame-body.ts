@@ -53,24 +53,34 @@ function* bodyPieces(format: BodyFormat, frame: Frame, metadataJson: string): Ge
 const asBuffer = (bytes: Uint8Array): Buffer => (Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
 
 /**
- * The body in pieces of about `TURN_BUDGET_BYTES` (small encoder slices are joined, a larger one
- * such as an Arrow batch passes whole), the loop turning after each. Stops, without an error,
- * once `signal` is aborted: nobody is left to read the rest.
+ * The body in pieces of about `TURN_BUDGET_BYTES`, the loop turning after each: small encoder
+ * slices are joined; a piece of at least the budget (an Arrow column, a view of the frame's own
+ * bytes) passes whole and uncopied, after whatever small pieces came before it. Stops, without an
+ * error, once `signal` is aborted: nobody is left to read the rest.
  */
 async function* pacedPieces(format: BodyFormat, frame: Frame, metadataJson: string, signal: AbortSignal | undefined): AsyncGenerator<Buffer> {
   let parts: Buffer[] = [];
   let bytes = 0;
-  for (const piece of bodyPieces(format, frame, metadataJson)) {
-    parts.push(asBuffer(piece));
-    bytes += piece.byteLength;
-    if (bytes < TURN_BUDGET_BYTES) continue;
-    yield parts.length === 1 ? parts[0] : Buffer.concat(parts, bytes);
+  const flush = (): Buffer => {
+    const joined = parts.length === 1 ? parts[0] : Buffer.concat(parts, bytes);
     parts = [];
     bytes = 0;
+    return joined;
+  };
+  for (const piece of bodyPieces(format, frame, metadataJson)) {
+    if (piece.byteLength >= TURN_BUDGET_BYTES) {
+      if (bytes > 0) yield flush();
+      yield asBuffer(piece);
+    } else {
+      parts.push(asBuffer(piece));
+      bytes += piece.byteLength;
+      if (bytes < TURN_BUDGET_BYTES) continue;
+      yield flush();
+    }
     await nextTurn();
     if (signal?.aborted === true) return;
   }
-  if (bytes > 0) yield parts.length === 1 ? parts[0] : Buffer.concat(parts, bytes);
+  if (bytes > 0) yield flush();
 }
 
 /**

@@ -9,11 +9,12 @@
  */
 import { createRequire } from 'node:module';
 import type * as ArrowModule from 'apache-arrow';
-import type { Data, Field, RecordBatch, Schema, Table } from 'apache-arrow';
+import type { Data, Field, Table } from 'apache-arrow';
 import { InternalError, InvalidRequestError } from '../errors.js';
 import { FRAME_SCHEMAS, frameSchemaByName } from '../frame-schema.js';
 import type { FrameSchema } from '../frame-schema.js';
 import { createFrame } from '../frame.js';
+import { recordBatchMessage } from './arrow-batch-message.js';
 import type { Frame } from '../frame.js';
 
 /**
@@ -71,69 +72,57 @@ function arrowFields(schema: FrameSchema): Field[] {
   return fields;
 }
 
-/** Rows [from, to) of `frame` as one record batch of `arrowSchema` (whose fields are `fields`). */
-function recordBatch(frame: Frame, fields: Field[], arrowSchema: Schema, from: number, to: number): RecordBatch {
-  const { RecordBatch, Struct, makeData } = arrow();
-  const length = to - from;
-  const children: Data[] = [makeData({ type: fields[0].type, length, nullCount: 0, data: tsToInt64Words(frame.ts.subarray(from, to)) })];
-  for (let c = 0; c < frame.values.length; c++) {
-    // Zero-copy: the Data wraps a view of the frame's Float64Array; the only copy of the column is
-    // the one the IPC writer makes into the output bytes.
-    children.push(makeData({ type: fields[c + 1].type, length, nullCount: 0, data: frame.values[c].subarray(from, to) }));
-  }
-  return new RecordBatch(arrowSchema, makeData({ type: new Struct(fields), length, nullCount: 0, children }));
-}
-
 function schemaMetadata(frame: Frame, metadata: Record<string, string>): Map<string, string> {
   const meta = new Map<string, string>(Object.entries(metadata));
   meta.set(ARROW_SCHEMA_KEY, frame.schema.name);
   return meta;
 }
 
-/** Encodes `frame` as an Arrow IPC stream of one record batch. `metadata` goes into the schema's custom metadata. */
-export function encodeArrowIpc(frame: Frame, metadata: Record<string, string> = {}): Uint8Array {
-  const { Schema, Table, tableToIPC } = arrow();
-  const fields = arrowFields(frame.schema);
-  const arrowSchema = new Schema(fields, schemaMetadata(frame, metadata));
-  return tableToIPC(new Table(arrowSchema, recordBatch(frame, fields, arrowSchema, 0, frame.length)), 'stream');
-}
-
-/** Rows per record batch of `arrowIpcChunks`: 3 MB of OHLCV columns, about 1 ms of copying. */
-export const ARROW_BATCH_ROWS = 65_536;
-
 /** The end-of-stream marker of the IPC stream format: continuation 0xFFFFFFFF, then length 0. */
 const END_OF_STREAM = new Uint8Array([0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0]);
 
-/** Bytes of the stream's first message (the schema: continuation, int32 length, flatbuffer; no body). */
-function schemaMessageBytes(stream: Uint8Array): number {
-  const view = new DataView(stream.buffer, stream.byteOffset, stream.byteLength);
-  if (view.getUint32(0, true) !== 0xffffffff) throw new InternalError('apache-arrow wrote an IPC stream without the continuation marker');
-  return 8 + view.getInt32(4, true);
+/** The schema message of `frame`'s stream, written by apache-arrow (the stream of a table without batches, less its end marker). */
+function schemaMessage(frame: Frame, metadata: Record<string, string>): Uint8Array {
+  const { Schema, Table, tableToIPC } = arrow();
+  const stream = tableToIPC(new Table(new Schema(arrowFields(frame.schema), schemaMetadata(frame, metadata))), 'stream');
+  return stream.subarray(0, stream.byteLength - END_OF_STREAM.byteLength);
 }
 
+/** Encodes `frame` as an Arrow IPC stream of one record batch. `metadata` goes into the schema's custom metadata. */
+export function encodeArrowIpc(frame: Frame, metadata: Record<string, string> = {}): Uint8Array {
+  return Buffer.concat([...arrowIpcChunks(frame, metadata, Math.max(1, frame.length))]);
+}
+
+/** Rows per record batch of `arrowIpcChunks`: 3 MB of OHLCV columns. */
+export const ARROW_BATCH_ROWS = 65_536;
+
+const bytesOf = (a: Float64Array | BigInt64Array): Uint8Array => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+
 /**
- * The same stream as `encodeArrowIpc` gives, but as record batches of at most `batchRows` rows,
- * one piece at a time: the schema message (with `metadata`) and the first batch, then one batch
- * per piece, then the end-of-stream marker. Concatenated, the pieces are one IPC stream that
- * `tableFromIPC` / `RecordBatchReader` read as `ceil(length / batchRows)` batches (one, empty,
- * for an empty frame). A caller can send each piece as it comes and let its event loop turn
- * between them: memory beyond the frame is one batch.
+ * The frame as an Arrow IPC stream, in pieces: the schema message (with `metadata`), then per
+ * record batch of at most `batchRows` rows its message and its body, one piece per column, then
+ * the end-of-stream marker. Concatenated, the pieces are one IPC stream that `tableFromIPC` /
+ * `RecordBatchReader` read as `ceil(length / batchRows)` batches (one, empty, for an empty frame).
+ * A caller can send each piece as it comes and let its event loop turn between them.
  *
- * Each batch is written by apache-arrow's own writer (a stream of that one batch) and cut out of
- * it: the schema message in front (a schema without custom metadata, for the batches after the
- * first) and the end marker behind. The cut is at message boundaries, so no byte is rewritten.
+ * No column is copied: a value column's piece is a view of the frame's own Float64Array (the
+ * caller must not change the frame while it holds the pieces); only `ts` is converted, doubles to
+ * int64 words (`tsToInt64Words`, 8 bytes a row of the batch). The schema message is apache-arrow's;
+ * the batch messages are written by arrow-batch-message.ts, since apache-arrow's writer would copy
+ * every body into its output (and build a Table, a RecordBatch and a stream per batch).
  */
 export function* arrowIpcChunks(frame: Frame, metadata: Record<string, string> = {}, batchRows: number = ARROW_BATCH_ROWS): Generator<Uint8Array> {
-  const { Schema, Table, tableToIPC } = arrow();
-  const fields = arrowFields(frame.schema);
-  const first = new Schema(fields, schemaMetadata(frame, metadata));
-  const rest = new Schema(fields);
+  yield schemaMessage(frame, metadata);
   const n = frame.length;
+  const columns = 1 + frame.values.length;
+  let fullBatch: Uint8Array | undefined;
   for (let from = 0; from === 0 || from < n; from += batchRows) {
     const to = Math.min(n, from + batchRows);
-    const arrowSchema = from === 0 ? first : rest;
-    const stream = tableToIPC(new Table(arrowSchema, recordBatch(frame, fields, arrowSchema, from, to)), 'stream');
-    yield stream.subarray(from === 0 ? 0 : schemaMessageBytes(stream), stream.byteLength - END_OF_STREAM.byteLength);
+    const rows = to - from;
+    yield rows === batchRows ? (fullBatch ??= recordBatchMessage(rows, columns)) : recordBatchMessage(rows, columns);
+    if (rows === 0) break;
+    yield bytesOf(tsToInt64Words(frame.ts.subarray(from, to)));
+    for (const col of frame.values) yield bytesOf(col.subarray(from, to));
   }
   yield END_OF_STREAM;
 }

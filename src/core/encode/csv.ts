@@ -5,7 +5,7 @@
  * which `Number()` parses back.
  */
 import type { Frame } from '../frame.js';
-import { allSafeIntegers, integerArrayJson } from './integer-text.js';
+import { MAX_NUMBER_BYTES, handOut, pieceBuffer, writeNumber } from './number-text.js';
 
 export interface CsvOptions {
   /** Write the header line (default true). */
@@ -14,8 +14,6 @@ export interface CsvOptions {
 
 const COMMA = 0x2c;
 const NEWLINE = 0x0a;
-const CLOSE_BRACKET = 0x5d;
-const LETTER_N = 0x6e;
 
 /** The header line of `frame`'s CSV, `\n` included. */
 function csvHeader(frame: Frame): string {
@@ -49,64 +47,29 @@ export function* csvSlices(frame: Frame, sliceRows: number = CSV_SLICE_ROWS, opt
 }
 
 /**
- * Rows [from, to) of `frame` as CSV lines (latin1 bytes, ASCII in fact), in two column-major
- * steps and no row objects:
+ * Rows [from, to) of `frame` as CSV lines (latin1 bytes, ASCII in fact), each cell written by
+ * number-text.ts straight into one output buffer (`String(x)`; NaN an empty field), no string
+ * per cell and no row objects.
  *
- * 1. Each column is formatted once by `JSON.stringify(Array.from(col))` — V8's serialiser writes
- *    every number (shortest round-trip, the same digits as String(x)) straight into one buffer,
- *    NaN and ±Infinity as `null` — and the ASCII result is taken as bytes.
- * 2. A byte loop over rows copies each column's next token into one output buffer, adding `,` and
- *    `\n`. A `null` token becomes an empty field for NaN, or `Infinity`/`-Infinity`, looked up
- *    in the column.
- *
- * This avoids what a `s += x` loop pays per cell: a heap string for the number and a rope node
- * for the append. Measured on 1 M OHLCV rows: 0.9 s against 2.4 s for the `+=` loop (a line
- * array joined with `\n` and per-column string arrays measured the same as `+=`).
+ * Cost avoided: a `s += x` loop pays a heap string and a rope node per cell (2.4 s for 1 M OHLCV
+ * rows); the previous version formatted each column with `JSON.stringify(Array.from(col))` and
+ * copied its tokens row by row (0.9 s), bench/core/encoders.bench.ts has today's figure.
  */
 function csvRows(frame: Frame, from: number, to: number): Buffer {
-  const length = to - from;
   const cols: Float64Array[] = [frame.ts.subarray(from, to)];
   for (let c = 0; c < frame.values.length; c++) cols.push(frame.values[c].subarray(from, to));
-
+  const length = to - from;
   const width = cols.length;
-  const tokens: Buffer[] = [];
-  let capacity = 0;
-  for (let c = 0; c < width; c++) {
-    const col = cols[c];
-    // Integer columns (ts) skip the double formatter: see integer-text.ts.
-    const bytes = allSafeIntegers(col) ? integerArrayJson(col) : Buffer.from(JSON.stringify(Array.from(col)), 'latin1');
-    tokens.push(bytes);
-    capacity += bytes.length;
-    // `null` (4 bytes) may grow to `-Infinity` (9): reserve 5 more bytes per infinite value.
-    for (let i = 0; i < length; i++) {
-      const x = col[i];
-      if (x - x !== 0 && x === x) capacity += 5;
-    }
-  }
-  // A column's JSON holds its tokens, length - 1 commas and two brackets; the CSV rows hold the
-  // same tokens, (width - 1) * length commas and length newlines: never more bytes than `capacity`.
-  const out = Buffer.allocUnsafe(capacity);
-  const at = new Int32Array(width).fill(1); // read position in each column's JSON, after `[`
+  // Per cell: at most MAX_NUMBER_BYTES, plus its `,` or `\n`.
+  const out = pieceBuffer(length * width * (MAX_NUMBER_BYTES + 1));
   let o = 0;
   for (let i = 0; i < length; i++) {
     for (let c = 0; c < width; c++) {
       if (c > 0) out[o++] = COMMA;
-      const src = tokens[c];
-      let p = at[c];
-      if (src[p] === LETTER_N) {
-        p += 4;
-        const x = cols[c][i];
-        if (x === x) o += out.write(x > 0 ? 'Infinity' : '-Infinity', o, 'latin1');
-      } else {
-        let ch = src[p];
-        while (ch !== COMMA && ch !== CLOSE_BRACKET) {
-          out[o++] = ch;
-          ch = src[++p];
-        }
-      }
-      at[c] = p + 1;
+      const x = cols[c][i];
+      if (x === x) o = writeNumber(out, o, x);
     }
     out[o++] = NEWLINE;
   }
-  return out.subarray(0, o);
+  return handOut(out, o);
 }

@@ -1,7 +1,10 @@
 import {
-  Field, Float64, RecordBatch, Schema, Struct, Table, TimestampSecond, makeData, tableFromIPC, tableToIPC, vectorFromArray,
+  Field, Float64, Message, RecordBatch, RecordBatchReader, Schema, Struct, Table, TimestampMillisecond, TimestampSecond, makeData, tableFromIPC, tableToIPC, vectorFromArray,
 } from 'apache-arrow';
 import type { Data, Vector } from 'apache-arrow';
+
+/** The record-batch header of a decoded IPC message (apache-arrow does not export its class). */
+interface RecordBatchMetadata { readonly length: bigint | number; readonly nodes: unknown[]; readonly buffers: unknown[]; readonly compression: unknown }
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { arrowIpcChunks, columnarJsonSlices, csvSlices, decodeArrowIpc, encodeArrowIpc, encodeColumnarJson, encodeCsv } from '../../../src/core/index.js';
@@ -298,6 +301,72 @@ describe('arrow ipc in record batches', () => {
       const frame = sampleFrame(QUOTE_SCHEMA, n);
       expect(Buffer.concat([...arrowIpcChunks(frame, meta, 64)]).equals(Buffer.from(encodeArrowIpc(frame, meta)))).toBe(true);
     }
+  });
+});
+
+describe('arrow record batches written without apache-arrow\'s writer', () => {
+  /** The messages of an IPC stream: each one's decoded metadata and its body bytes. */
+  function messagesOf(stream: Uint8Array): { message: Message; body: Buffer }[] {
+    const out: { message: Message; body: Buffer }[] = [];
+    const view = new DataView(stream.buffer, stream.byteOffset, stream.byteLength);
+    let at = 0;
+    for (;;) {
+      expect(view.getUint32(at, true)).toBe(0xffffffff);
+      const length = view.getInt32(at + 4, true);
+      if (length === 0) break;
+      expect((8 + length) % 8).toBe(0);
+      const message = Message.decode(stream.subarray(at + 8, at + 8 + length));
+      const bodyLength = Number(message.bodyLength);
+      out.push({ message, body: Buffer.from(stream.subarray(at + 8 + length, at + 8 + length + bodyLength)) });
+      at += 8 + length + bodyLength;
+    }
+    expect(at + 8).toBe(stream.byteLength);
+    return out;
+  }
+
+  /** What apache-arrow's own writer gives for rows [from, to) of `frame`: one batch in a stream. */
+  function arrowWriterBatch(frame: Frame, from: number, to: number): { message: Message; body: Buffer } {
+    const fields = [new Field('ts', new TimestampMillisecond('UTC'), false), ...frame.schema.columns.map((c) => new Field(c.name, new Float64(), false))];
+    const length = to - from;
+    const children = [
+      makeData({ type: new TimestampMillisecond('UTC'), length, nullCount: 0, data: BigInt64Array.from(frame.ts.subarray(from, to), (t) => BigInt(t)) }),
+      ...frame.values.map((v) => makeData({ type: new Float64(), length, nullCount: 0, data: v.subarray(from, to) })),
+    ];
+    return messagesOf(ipcOf(fields, children, new Map()))[1];
+  }
+
+  it('writes each batch with the metadata and the body bytes apache-arrow writes for it', () => {
+    fc.assert(
+      fc.property(anyFrame, fc.integer({ min: 1, max: 200 }), (frame, batchRows) => {
+        const stream = Buffer.concat([...arrowIpcChunks(frame, { k: 'v' }, batchRows)]);
+        const [schema, ...batches] = messagesOf(stream);
+        expect(schema.message.isSchema()).toBe(true);
+        expect(batches.length).toBe(Math.max(1, Math.ceil(frame.length / batchRows)));
+        batches.forEach(({ message, body }, b) => {
+          const expected = arrowWriterBatch(frame, b * batchRows, Math.min(frame.length, (b + 1) * batchRows));
+          expect(message.version).toBe(expected.message.version);
+          expect(message.headerType).toBe(expected.message.headerType);
+          expect(message.bodyLength).toBe(expected.message.bodyLength);
+          const [ours, theirs] = [message.header(), expected.message.header()] as RecordBatchMetadata[];
+          expect(ours.length).toBe(theirs.length);
+          expect(JSON.stringify(ours.nodes)).toBe(JSON.stringify(theirs.nodes));
+          expect(JSON.stringify(ours.buffers)).toBe(JSON.stringify(theirs.buffers));
+          expect(ours.compression).toBe(theirs.compression);
+          expect(body.equals(expected.body)).toBe(true);
+        });
+        const reader = RecordBatchReader.from(stream);
+        let rows = 0;
+        for (const batch of reader) rows += batch.numRows;
+        expect(rows).toBe(frame.length);
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it('hands out the value columns as views of the frame, not copies', () => {
+    const frame = sampleFrame(OHLCV_SCHEMA, 100);
+    const pieces = [...arrowIpcChunks(frame, {}, 64)];
+    for (const col of frame.values) expect(pieces.some((p) => p.buffer === col.buffer)).toBe(true);
   });
 });
 

@@ -5,7 +5,7 @@
  * which `Number()` parses back.
  */
 import type { Frame } from '../frame.js';
-import { MAX_NUMBER_BYTES, handOut, pieceBuffer, writeNumber } from './number-text.js';
+import { MAX_NUMBER_BYTES, handOut, mostlyLongDigits, pieceBuffer, writeNumber } from './number-text.js';
 
 export interface CsvOptions {
   /** Write the header line (default true). */
@@ -14,6 +14,8 @@ export interface CsvOptions {
 
 const COMMA = 0x2c;
 const NEWLINE = 0x0a;
+const CLOSE_BRACKET = 0x5d;
+const LETTER_N = 0x6e;
 
 /** The header line of `frame`'s CSV, `\n` included. */
 function csvHeader(frame: Frame): string {
@@ -47,27 +49,53 @@ export function* csvSlices(frame: Frame, sliceRows: number = CSV_SLICE_ROWS, opt
 }
 
 /**
- * Rows [from, to) of `frame` as CSV lines (latin1 bytes, ASCII in fact), each cell written by
- * number-text.ts straight into one output buffer (`String(x)`; NaN an empty field), no string
- * per cell and no row objects.
+ * Rows [from, to) of `frame` as CSV lines (latin1 bytes, ASCII in fact) in one output buffer, no
+ * string per cell and no row objects. Each column is written one of two ways:
+ *
+ * - most columns (timestamps, prices with few decimals): each cell by number-text.ts straight into
+ *   the output (`String(x)`'s digits; NaN an empty field);
+ * - a column of mostly 16–17 digit values (`mostlyLongDigits`): formatted once by
+ *   `JSON.stringify(Array.from(col))` — V8's serialiser writes every number (shortest round-trip,
+ *   the digits of String(x)) into one buffer, NaN and ±Infinity as `null` — and a byte loop copies
+ *   each row's token into the output; `null` becomes an empty field for NaN, or
+ *   `Infinity`/`-Infinity`, looked up in the column.
  *
  * Cost avoided: a `s += x` loop pays a heap string and a rope node per cell (2.4 s for 1 M OHLCV
- * rows); the previous version formatted each column with `JSON.stringify(Array.from(col))` and
- * copied its tokens row by row (0.9 s), bench/core/encoders.bench.ts has today's figure.
+ * rows); bench/core/encoders.bench.ts has today's figures.
  */
 function csvRows(frame: Frame, from: number, to: number): Buffer {
   const cols: Float64Array[] = [frame.ts.subarray(from, to)];
   for (let c = 0; c < frame.values.length; c++) cols.push(frame.values[c].subarray(from, to));
   const length = to - from;
   const width = cols.length;
-  // Per cell: at most MAX_NUMBER_BYTES, plus its `,` or `\n`.
+  const tokens: (Buffer | undefined)[] = [];
+  for (let c = 0; c < width; c++) tokens.push(mostlyLongDigits(cols[c]) ? Buffer.from(JSON.stringify(Array.from(cols[c])), 'latin1') : undefined);
+  const at = new Int32Array(width).fill(1); // read position in each token column's JSON, after `[`
+  // Per cell: at most MAX_NUMBER_BYTES (a JSON token is no longer, `-Infinity` is 9), plus its `,` or `\n`.
   const out = pieceBuffer(length * width * (MAX_NUMBER_BYTES + 1));
   let o = 0;
   for (let i = 0; i < length; i++) {
     for (let c = 0; c < width; c++) {
       if (c > 0) out[o++] = COMMA;
-      const x = cols[c][i];
-      if (x === x) o = writeNumber(out, o, x);
+      const src = tokens[c];
+      if (src === undefined) {
+        const x = cols[c][i];
+        if (x === x) o = writeNumber(out, o, x);
+        continue;
+      }
+      let p = at[c];
+      if (src[p] === LETTER_N) {
+        p += 4;
+        const x = cols[c][i];
+        if (x === x) o += out.write(x > 0 ? 'Infinity' : '-Infinity', o, 'latin1');
+      } else {
+        let ch = src[p];
+        while (ch !== COMMA && ch !== CLOSE_BRACKET) {
+          out[o++] = ch;
+          ch = src[++p];
+        }
+      }
+      at[c] = p + 1;
     }
     out[o++] = NEWLINE;
   }

@@ -130,6 +130,23 @@ export function writeNumber(out: Buffer, o: number, x: number): number {
   return writeString(out, o, x);
 }
 
+const PROBE = Buffer.allocUnsafe(MAX_NUMBER_BYTES);
+
+/**
+ * Whether more than a quarter of the first 64 finite values of `col` need 16–17 digits (computed,
+ * not parsed, prices, like the synthetic source's): for such a column String(x) per value from JS
+ * costs ~3x V8's serialiser over the whole column, so encoders hand it to JSON.stringify.
+ */
+export function mostlyLongDigits(col: Float64Array): boolean {
+  const n = Math.min(col.length, 64);
+  const before = slowValues;
+  for (let i = 0; i < n; i++) {
+    const x = col[i];
+    if (x - x === 0) writeNumber(PROBE, 0, x);
+  }
+  return (slowValues - before) * 4 > n;
+}
+
 const NULL = Buffer.from('null', 'latin1');
 
 /** Bytes of the shared scratch buffer: a JSON slice of 4,096 values or a CSV slice of 1,024 OHLCV rows at their worst case. */

@@ -221,6 +221,20 @@ describe('csv encoding', () => {
     expect(encodeCsv(frame, { header: false })).toBe('0,-Infinity,-Infinity\n1,-Infinity,Infinity\n');
   });
 
+  it('writes the text of String(x) per cell whether a column is short decimals or mostly 17-digit values', () => {
+    const n = 300;
+    const ts = Float64Array.from({ length: n }, (_, i) => 1_700_000_000_000 + i * 60_000);
+    // price: mostly 17-digit values (computed, like the synthetic source's), with NaN and ±Infinity among them;
+    // size: short decimals and integers.
+    const price = Float64Array.from({ length: n }, (_, i) => (i % 50 === 7 ? Number.NaN : i % 50 === 8 ? Number.POSITIVE_INFINITY : i % 50 === 9 ? Number.NEGATIVE_INFINITY : 100 + i / 3));
+    const size = Float64Array.from({ length: n }, (_, i) => (i % 3 === 0 ? i : i / 8));
+    const frame = createFrame(TICK_SCHEMA, ts, [price, size]);
+    const cell = (x: number): string => (Number.isNaN(x) ? '' : String(x));
+    const expected = Array.from({ length: n }, (_, i) => `${ts[i]},${cell(price[i])},${cell(size[i])}\n`).join('');
+    expect(encodeCsv(frame, { header: false })).toBe(expected);
+    expect(Buffer.concat([...csvSlices(frame, 64, { header: false })]).toString('latin1')).toBe(expected);
+  });
+
   it('writes tick and quote frames with their own columns', () => {
     expect(encodeCsv(createFrame(TICK_SCHEMA, Float64Array.of(1000), [Float64Array.of(0.1), Float64Array.of(Number.NaN)])))
       .toBe('ts,price,size\n1000,0.1,\n');

@@ -53,6 +53,11 @@ export interface DistributedCoordinatorOptions {
   readonly heartbeatMs?: number;
   /** How often expired leases are looked for. */
   readonly sweepMs?: number;
+  /**
+   * `leases` holds the fences of `store` (the embedded DuckDB database holds both): local claims
+   * advance the fence in the claim's transaction (lease-worker.ts).
+   */
+  readonly claimFences?: boolean;
   /** Workers in this process (0: only remote workers fetch). */
   readonly localWorkers: number;
   readonly retry: RetryPolicy;
@@ -246,7 +251,7 @@ export async function createDistributedCoordinator(o: DistributedCoordinatorOpti
     ? startLeaseWorkers({
       // One more loop for `read` shards only: a read waits for no background shard to finish.
       count: o.localWorkers, readSlots: 1, workerId, leases, store: o.store, fetchShard: o.fetchShard, resolveTarget: o.resolveTarget,
-      leaseMs, heartbeatMs, idleMs: sweepMs, retry: o.retry, clock, logger, metrics, emit, onRecord: record,
+      leaseMs, heartbeatMs, idleMs: sweepMs, retry: o.retry, clock, logger, metrics, emit, onRecord: record, claimFences: o.claimFences === true,
       ...(o.tracing?.enabled ? { traceShard } : {}),
     })
     : undefined;

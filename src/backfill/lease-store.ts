@@ -106,6 +106,25 @@ export type ClaimResult =
       readonly staleHolder: string | null }
   | { readonly granted: false; readonly shard: ShardRecord | undefined; readonly reason: 'held' | 'done' | 'backoff' | 'unknown' };
 
+/** A granted claim. */
+export type ClaimGrant = Extract<ClaimResult, { readonly granted: true }>;
+
+/** A free worker slot asking for a shard (claimBatch): its holder name, and whether it takes only `read` shards. */
+export interface ClaimSlot {
+  readonly holder: string;
+  readonly readsOnly: boolean;
+}
+
+/** What claimBatch may also do in its step. */
+export interface ClaimBatchOptions {
+  /**
+   * Also advance each grant's storage fence (key = shard key, token = grant token) in the same
+   * transaction: only for a store that holds the fences of the bar store the workers write to
+   * (embedded DuckDB for both). A grant whose fence storage already holds newer is not fenced (`fenced: false`).
+   */
+  readonly fence?: boolean;
+}
+
 export interface ShardChange {
   readonly key: string;
   readonly shard: ShardRecord;
@@ -173,6 +192,12 @@ export interface LeaseStore {
    * expired lease (then `stale: true`); the token is strictly greater than any earlier one.
    */
   claim(key: string, holder: string, leaseMs: number, now: number): Promise<ClaimResult>;
+  /**
+   * Optional: in one atomic step, claims for each free slot the next claimable shard in claim
+   * order that the slot takes (assignClaims, shard-transitions.ts), as `claim` would grant it.
+   * Workers without it claim candidates one by one.
+   */
+  claimBatch?(slots: readonly ClaimSlot[], leaseMs: number, now: number, options?: ClaimBatchOptions): Promise<(ClaimGrant & { readonly holder: string; readonly fenced: boolean })[]>;
   /** Extends a lease; StaleLeaseError (conflict) when `token` is not the current grant. */
   heartbeat(key: string, token: number, leaseMs: number, now: number): Promise<ShardRecord>;
   /** Ends a lease with success; StaleLeaseError when `token` is not the current grant. A `known_empty` result keeps its evidence (ShardResult). */

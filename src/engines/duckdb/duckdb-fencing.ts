@@ -9,11 +9,30 @@ import type { Fence } from '../../storage/index.js';
 import { readPrepared, runPrepared } from './prepared-statements.js';
 
 export async function checkAndAdvanceFence(conn: DuckDBConnection, fence: Fence): Promise<void> {
-  // Prepared once (prepared-statements.ts): this runs in every fenced write and claim.
-  const rows = await readPrepared(conn, 'SELECT token::DOUBLE FROM fences WHERE key = $1', [fence.key]);
-  const newest = rows.length > 0 ? Number(rows[0][0]) : undefined;
+  const newest = await fenceToken(conn, fence.key);
   if (newest !== undefined && newest > fence.token) throw new StaleFencingTokenError(fence.key, fence.token, newest);
-  if (newest === fence.token) return;
+  if (newest !== fence.token) await storeFence(conn, fence);
+}
+
+/**
+ * Advances the fence to `fence.token` unless storage already holds a newer token (then nothing
+ * changes and the answer is false: the holder's own fenced write will be refused, saying so).
+ * For the lease store's claim transaction, which must not roll back the other grants of its batch.
+ */
+export async function advanceFenceIfNewer(conn: DuckDBConnection, fence: Fence): Promise<boolean> {
+  const newest = await fenceToken(conn, fence.key);
+  if (newest !== undefined && newest > fence.token) return false;
+  if (newest !== fence.token) await storeFence(conn, fence);
+  return true;
+}
+
+async function fenceToken(conn: DuckDBConnection, key: string): Promise<number | undefined> {
+  // Prepared once (prepared-statements.ts): this runs in every fenced write and claim.
+  const rows = await readPrepared(conn, 'SELECT token::DOUBLE FROM fences WHERE key = $1', [key]);
+  return rows.length > 0 ? Number(rows[0][0]) : undefined;
+}
+
+async function storeFence(conn: DuckDBConnection, fence: Fence): Promise<void> {
   await runPrepared(
     conn,
     'INSERT INTO fences (key, token) VALUES ($1, $2::BIGINT) ON CONFLICT (key) DO UPDATE SET token = excluded.token',

@@ -16,17 +16,18 @@
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import {
-  OpaqueLeaseLimitError, claimShard, completeShard, failShard, heartbeatShard, newOpaqueRecord, newShardRecord, parseKnownEmptyProvenance,
+  OpaqueLeaseLimitError, assignClaims, claimShard, completeShard, failShard, heartbeatShard, newOpaqueRecord, newShardRecord,
   reensureShard, requeueExpiredShard,
 } from '../../backfill/index.js';
 import type {
-  ClaimResult, EnsureOptions, JobRecord, KnownEmptyProvenance, LeaseStore, OpaqueLeasePolicy, ShardChange, ShardPriority, ShardRecord, ShardResult, ShardSpec, ShardState,
+  ClaimBatchOptions, ClaimGrant, ClaimResult, ClaimSlot, EnsureOptions, JobRecord, LeaseStore, OpaqueLeasePolicy, ShardChange, ShardPriority, ShardRecord, ShardResult, ShardSpec,
 } from '../../backfill/index.js';
-import { StorageEngineError } from '../../storage/index.js';
 import type { WriteLane } from './connection.js';
 import type { DatabaseHandle } from './duckdb-database.js';
-import { numberOf, optionalNumber, optionalText, stringArrayOf, textOf } from './row-values.js';
+import { numberOf, textOf } from './row-values.js';
+import { toJob, toShard, toShards } from './duckdb-lease-rows.js';
 import { readPrepared, runPrepared } from './prepared-statements.js';
+import { advanceFenceIfNewer } from './duckdb-fencing.js';
 
 const SHARD_COLUMNS = `key, node_id, interval_ms::DOUBLE, start_ms::DOUBLE, end_ms::DOUBLE, state, holder, token::DOUBLE,
   lease_until_ms::DOUBLE, attempts::DOUBLE, not_before_ms::DOUBLE, last_error, rows_written::DOUBLE, updated_at_ms::DOUBLE,
@@ -67,7 +68,6 @@ const INSERT_OPAQUE_SQL = `INSERT INTO backfill_shards (key, node_id, interval_m
 const JOB_COLUMNS = 'id, node_id, interval_ms::DOUBLE, shard_keys::VARCHAR, requested_by, created_at_ms::DOUBLE';
 
 type Listener = (change: ShardChange) => void;
-type Row = readonly unknown[];
 
 /** The lease store of an open database; it shares the database's connections and write queue. */
 export function leaseStoreOn(db: DatabaseHandle): LeaseStore {
@@ -185,6 +185,30 @@ class DuckDbLeaseStore implements LeaseStore {
     });
     if (result.granted) this.#publish([result.shard]);
     return result;
+  }
+
+  /**
+   * One transaction: the claimable rows (read on the writer, so no other claim commits between
+   * the read and the grants), the grants of assignClaims, and with `fence` each grant's storage
+   * fence (the `fences` table of this same database) — one commit for a worker's free slots
+   * instead of a claim and a fence transaction per shard.
+   */
+  async claimBatch(slots: readonly ClaimSlot[], leaseMs: number, now: number, options: ClaimBatchOptions = {}): Promise<(ClaimGrant & { readonly holder: string; readonly fenced: boolean })[]> {
+    if (slots.length === 0) return [];
+    const grants = await this.#write('leases.claimBatch', async (conn) => {
+      const candidates = toShards(await readPrepared(conn, CLAIMABLE_SQL, [now, slots.length * 4]));
+      const out: (ClaimGrant & { readonly holder: string; readonly fenced: boolean })[] = [];
+      for (const { shard, slot } of assignClaims(candidates, slots)) {
+        const decided = claimShard(shard, slot.holder, leaseMs, now);
+        if (!decided.granted) continue;
+        await updateShard(conn, decided.shard);
+        const fenced = options.fence === true && await advanceFenceIfNewer(conn, { key: decided.shard.key, token: decided.token });
+        out.push({ ...decided, holder: slot.holder, fenced });
+      }
+      return out;
+    });
+    this.#publish(grants.map((g) => g.shard));
+    return grants;
   }
 
   heartbeat(key: string, token: number, leaseMs: number, now: number): Promise<ShardRecord> {
@@ -325,53 +349,4 @@ async function updateShard(conn: DuckDBConnection, s: ShardRecord): Promise<void
     s.key, s.state, s.holder, s.token, s.leaseUntil, s.attempts, s.notBefore, s.lastError, s.rowsWritten, s.updatedAt,
     priorityNumber(s.priority), s.rank, s.knownEmpty === null ? null : JSON.stringify(s.knownEmpty),
   ]);
-}
-
-function toShards(rows: readonly Row[]): ShardRecord[] {
-  const out: ShardRecord[] = [];
-  for (const row of rows) out.push(toShard(row));
-  return out;
-}
-
-function toShard(row: Row): ShardRecord {
-  return Object.freeze({
-    key: textOf(row[0]),
-    nodeId: textOf(row[1]),
-    intervalMs: numberOf(row[2]),
-    start: numberOf(row[3]),
-    end: numberOf(row[4]),
-    // Only ever written from a ShardRecord.
-    state: textOf(row[5]) as ShardState,
-    holder: optionalText(row[6]) ?? null,
-    token: numberOf(row[7]),
-    leaseUntil: optionalNumber(row[8]) ?? null,
-    attempts: numberOf(row[9]),
-    notBefore: numberOf(row[10]),
-    lastError: optionalText(row[11]) ?? null,
-    rowsWritten: numberOf(row[12]),
-    updatedAt: numberOf(row[13]),
-    priority: numberOf(row[14]) === 0 ? 'read' : 'background',
-    rank: numberOf(row[15]),
-    knownEmpty: knownEmptyOf(row[16], textOf(row[0])),
-  });
-}
-
-/** The `known_empty` JSON column; NULL (every state but known_empty, rows from before migration 11) is null. */
-function knownEmptyOf(value: unknown, key: string): KnownEmptyProvenance | null {
-  const text = optionalText(value);
-  if (text === undefined) return null;
-  const parsed = parseKnownEmptyProvenance(JSON.parse(text));
-  if (parsed === undefined) throw new StorageEngineError('duckdb', 'leases.read', `backfill_shards.known_empty of shard ${key} is malformed`);
-  return parsed;
-}
-
-function toJob(row: Row): JobRecord {
-  return Object.freeze({
-    id: textOf(row[0]),
-    nodeId: textOf(row[1]),
-    intervalMs: numberOf(row[2]),
-    shardKeys: Object.freeze(stringArrayOf(row[3], 'backfill_jobs.shard_keys')),
-    requestedBy: textOf(row[4]),
-    createdAt: numberOf(row[5]),
-  });
 }

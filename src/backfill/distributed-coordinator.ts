@@ -307,9 +307,17 @@ export async function createDistributedCoordinator(o: DistributedCoordinatorOpti
       const job = tracker.track(jobRecord, joined);
       logger.info({ job: jobRecord.id, nodeId: dataset.nodeId, intervalMs: dataset.intervalMs, shards: specs.length, bars: size.bars, priority, requestedBy: request.requestedBy }, 'backfill job submitted');
       const registration = (async () => {
-        await leases.createJob(jobRecord, priority);
+        // The job with its first batch in one step where the store can (one commit for a small job).
+        let from = 0;
+        if (leases.createJobWithShards) {
+          from = Math.min(REGISTER_BATCH, specs.length);
+          for (const shard of await leases.createJobWithShards(jobRecord, priority, specs.slice(0, from), clock.now(), ensureOptions)) record(shard);
+          workers?.wake();
+        } else {
+          await leases.createJob(jobRecord, priority);
+        }
         // In batches: workers start on the first batch while the rest is registered.
-        for (let i = 0; i < specs.length && !closed; i += REGISTER_BATCH) {
+        for (let i = from; i < specs.length && !closed; i += REGISTER_BATCH) {
           for (const shard of await leases.ensureShards(specs.slice(i, i + REGISTER_BATCH), clock.now(), ensureOptions)) record(shard);
           workers?.wake();
         }

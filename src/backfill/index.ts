@@ -22,7 +22,7 @@ export type { RemoteWorkerEvent } from './remote/remote-worker.js';
 export type { LeaseTokenInput } from './lease-token.js';
 export type {
   ShardRecord, ShardSpec, JobRecord, ClaimResult, ShardChange, LeaseStore, LeaseStoreQuorum, OpaqueLeasePolicy, EnsureOptions,
-  KnownEmptyProvenance, ShardResult, ClaimGrant, ClaimSlot, ClaimBatchOptions,
+  KnownEmptyProvenance, ShardResult, ClaimGrant, ClaimSlot, ClaimBatchOptions, ArmedCompletion,
 } from './lease-store.js';
 export type { LeaseAuthority, KnownEmptyEvidence } from './lease-authority.js';
 export type { ShardSizer, ShardSizePolicy } from './shard-size.js';

@@ -125,6 +125,16 @@ export interface ClaimBatchOptions {
   readonly fence?: boolean;
 }
 
+/** A completion armed to commit with the lease's fenced bar write (LeaseStore.armCompletion). */
+export interface ArmedCompletion {
+  /**
+   * Disarms it (idempotent). `committed`: the caller's last fenced write committed; then the
+   * completed record that write committed (published to watchers now), or undefined when it did
+   * not run (the caller completes the usual way).
+   */
+  settle(committed: boolean): ShardRecord | undefined;
+}
+
 export interface ShardChange {
   readonly key: string;
   readonly shard: ShardRecord;
@@ -182,6 +192,11 @@ export interface LeaseStore {
    * write path may register a `background` job after the writes of everything else.
    */
   createJob(job: JobRecord, priority?: ShardPriority): Promise<void>;
+  /**
+   * Optional: `createJob` then `ensureShards(shards)` as one step (one transaction where the
+   * store has them), so registering a small job costs one commit.
+   */
+  createJobWithShards?(job: JobRecord, priority: ShardPriority, shards: readonly ShardSpec[], now: number, options?: EnsureOptions): Promise<ShardRecord[]>;
   job(id: string): Promise<JobRecord | undefined>;
   /** Newest first. */
   jobs(limit: number): Promise<JobRecord[]>;
@@ -198,6 +213,13 @@ export interface LeaseStore {
    * Workers without it claim candidates one by one.
    */
   claimBatch?(slots: readonly ClaimSlot[], leaseMs: number, now: number, options?: ClaimBatchOptions): Promise<(ClaimGrant & { readonly holder: string; readonly fenced: boolean })[]>;
+  /**
+   * Optional: arms `complete(key, token, result, now)` to run inside the next bar write fenced
+   * with (key, token) when the bars live in this store's database, so the completion commits with
+   * the rows (one transaction, not two); StaleLeaseError there rolls the write back. The caller
+   * reads `record` after its write committed and falls back to `complete` when it is undefined.
+   */
+  armCompletion?(key: string, token: number, result: ShardResult, now: number): ArmedCompletion;
   /** Extends a lease; StaleLeaseError (conflict) when `token` is not the current grant. */
   heartbeat(key: string, token: number, leaseMs: number, now: number): Promise<ShardRecord>;
   /** Ends a lease with success; StaleLeaseError when `token` is not the current grant. A `known_empty` result keeps its evidence (ShardResult). */

@@ -13,7 +13,7 @@ import type { Logger, SeamlessMetrics, Span } from '../observability/index.js';
 import type { BarStore } from '../storage/index.js';
 import type { BackfillEvent, BackfillTarget } from './coordinator.js';
 import { StaleLeaseError } from './errors.js';
-import type { ClaimGrant, LeaseStore, ShardRecord } from './lease-store.js';
+import type { ArmedCompletion, ClaimGrant, LeaseStore, ShardRecord, ShardResult } from './lease-store.js';
 import { assignClaims } from './shard-transitions.js';
 import type { ShardFetcher } from './shard-fetcher.js';
 
@@ -167,6 +167,7 @@ export function startLeaseWorkers(o: LeaseWorkerOptions): LeaseWorkers {
     o.metrics?.backfillInflight.set(inflight);
     const span = o.traceShard?.(shard, token, me);
     const lease = new AbortController();
+    const armed: { current?: ArmedCompletion } = {};
     const onStop = (): void => lease.abort(signal.reason);
     signal.addEventListener('abort', onStop, { once: true });
     const beat = setInterval(() => {
@@ -190,7 +191,13 @@ export function startLeaseWorkers(o: LeaseWorkerOptions): LeaseWorkers {
       const fence = { key: shard.key, token };
       // A grant fenced by its claim's transaction (the lease store holds the bars' fences) needs no step of its own.
       if (!fenced) await o.store.advanceFence(fence);
-      const outcome = await o.fetchShard({ key: shard.key, target, range: { start: shard.start, end: shard.end } }, fence, lease.signal);
+      // Bars in the lease store's database: the completion commits with the shard's last write.
+      const armCompletion = o.claimFences === true ? o.leases.armCompletion?.bind(o.leases) : undefined;
+      const arm = armCompletion === undefined ? undefined : (result: ShardResult): void => {
+        armed.current?.settle(false);
+        armed.current = armCompletion(shard.key, token, result, o.clock.now());
+      };
+      const outcome = await o.fetchShard({ key: shard.key, target, range: { start: shard.start, end: shard.end } }, fence, lease.signal, arm);
       if (outcome.upstreamRows) o.metrics?.backfillUpstreamRows.inc(labels, outcome.upstreamRows);
       span?.setAttributes({ 'seamless.shard.state': outcome.state, 'seamless.shard.rows': outcome.rowsWritten, 'seamless.shard.upstream_rows': outcome.upstreamRows ?? 0 });
       if (outcome.rowsWritten > 0) o.metrics?.backfillRowsWritten.inc(labels, outcome.rowsWritten);
@@ -198,7 +205,8 @@ export function startLeaseWorkers(o: LeaseWorkerOptions): LeaseWorkers {
       const now = o.clock.now();
       if (outcome.state === 'completed' || outcome.state === 'known_empty') {
         const evidence = outcome.state === 'known_empty' ? outcome.evidence : undefined;
-        const done = await o.leases.complete(shard.key, token, { state: outcome.state, rowsWritten: outcome.rowsWritten, ...(evidence ? { evidence } : {}) }, now);
+        const done = armed.current?.settle(true)
+          ?? await o.leases.complete(shard.key, token, { state: outcome.state, rowsWritten: outcome.rowsWritten, ...(evidence ? { evidence } : {}) }, now);
         o.metrics?.backfillShardsTotal.inc({ ...labels, outcome: outcome.state });
         // The shard's own event first: recording it may finish a job (job_completed comes last).
         o.emit({
@@ -223,6 +231,7 @@ export function startLeaseWorkers(o: LeaseWorkerOptions): LeaseWorkers {
         throw error;
       }
     } finally {
+      armed.current?.settle(false);
       span?.end();
       clearInterval(beat);
       signal.removeEventListener('abort', onStop);

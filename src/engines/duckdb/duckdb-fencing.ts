@@ -2,11 +2,37 @@
  * Fencing: a write carrying a lease's token is refused when storage has already seen a newer
  * token for that lease key. Runs inside the write's transaction, so the check and the data
  * commit together; a write that loses a race to a newer holder rolls back with nothing written.
+ *
+ * A lease may arm work to commit with its fenced bar write (armFencedWrite: the embedded lease
+ * store's completion when bars and leases share the database): the bar store runs it
+ * (runArmedWork) in the write's transaction right after the fence check, so a stale token's
+ * write runs none of it, and a failure of the work rolls the write back.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { StaleFencingTokenError } from '../../core/index.js';
 import type { Fence } from '../../storage/index.js';
 import { readPrepared, runPrepared } from './prepared-statements.js';
+
+type ArmedWork = (conn: DuckDBConnection) => Promise<void>;
+/** Per writer connection: fence key → the token armed and its work. */
+const armed = new WeakMap<DuckDBConnection, Map<string, { readonly token: number; readonly work: ArmedWork }>>();
+
+/** Arms `work` for every fenced bar write on `conn` carrying exactly `fence`; returns the disarm. */
+export function armFencedWrite(conn: DuckDBConnection, fence: Fence, work: ArmedWork): () => void {
+  let byKey = armed.get(conn);
+  if (byKey === undefined) armed.set(conn, (byKey = new Map()));
+  const entry = { token: fence.token, work };
+  byKey.set(fence.key, entry);
+  return () => {
+    if (byKey.get(fence.key) === entry) byKey.delete(fence.key);
+  };
+}
+
+/** Inside a fenced bar write's transaction, after checkAndAdvanceFence: the work armed for this fence, if any. */
+export async function runArmedWork(conn: DuckDBConnection, fence: Fence): Promise<void> {
+  const entry = armed.get(conn)?.get(fence.key);
+  if (entry !== undefined && entry.token === fence.token) await entry.work(conn);
+}
 
 export async function checkAndAdvanceFence(conn: DuckDBConnection, fence: Fence): Promise<void> {
   const newest = await fenceToken(conn, fence.key);

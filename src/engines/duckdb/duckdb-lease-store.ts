@@ -20,14 +20,14 @@ import {
   reensureShard, requeueExpiredShard,
 } from '../../backfill/index.js';
 import type {
-  ClaimBatchOptions, ClaimGrant, ClaimResult, ClaimSlot, EnsureOptions, JobRecord, LeaseStore, OpaqueLeasePolicy, ShardChange, ShardPriority, ShardRecord, ShardResult, ShardSpec,
+  ArmedCompletion, ClaimBatchOptions, ClaimGrant, ClaimResult, ClaimSlot, EnsureOptions, JobRecord, LeaseStore, OpaqueLeasePolicy, ShardChange, ShardPriority, ShardRecord, ShardResult, ShardSpec,
 } from '../../backfill/index.js';
 import type { WriteLane } from './connection.js';
 import type { DatabaseHandle } from './duckdb-database.js';
 import { numberOf, textOf } from './row-values.js';
 import { toJob, toShard, toShards } from './duckdb-lease-rows.js';
 import { readPrepared, runPrepared } from './prepared-statements.js';
-import { advanceFenceIfNewer } from './duckdb-fencing.js';
+import { advanceFenceIfNewer, armFencedWrite } from './duckdb-fencing.js';
 
 const SHARD_COLUMNS = `key, node_id, interval_ms::DOUBLE, start_ms::DOUBLE, end_ms::DOUBLE, state, holder, token::DOUBLE,
   lease_until_ms::DOUBLE, attempts::DOUBLE, not_before_ms::DOUBLE, last_error, rows_written::DOUBLE, updated_at_ms::DOUBLE,
@@ -83,15 +83,28 @@ class DuckDbLeaseStore implements LeaseStore {
     this.#db = db;
   }
 
-  async ensureShards(shards: readonly ShardSpec[], now: number, options: EnsureOptions = {}): Promise<ShardRecord[]> {
+  ensureShards(shards: readonly ShardSpec[], now: number, options: EnsureOptions = {}): Promise<ShardRecord[]> {
+    return this.#ensure(shards, now, options, undefined);
+  }
+
+  /** The job record and the first chunk of its shards in one transaction (one commit, not two). */
+  createJobWithShards(job: JobRecord, priority: ShardPriority, shards: readonly ShardSpec[], now: number, options: EnsureOptions = {}): Promise<ShardRecord[]> {
+    return this.#ensure(shards, now, options, { job, priority });
+  }
+
+  async #ensure(shards: readonly ShardSpec[], now: number, options: EnsureOptions, withJob: { job: JobRecord; priority: ShardPriority } | undefined): Promise<ShardRecord[]> {
     const byKey = new Map<string, ShardRecord>();
-    for (let i = 0; i < shards.length; i += ENSURE_CHUNK) {
+    for (let i = 0; i < Math.max(shards.length, withJob === undefined ? 0 : 1); i += ENSURE_CHUNK) {
       const chunk = shards.slice(i, i + ENSURE_CHUNK);
       const changed: ShardRecord[] = [];
+      const job = i === 0 ? withJob : undefined;
       // Background registration waits until no other write is queued: a read's shards, claims and
       // bars never queue behind a burst of background jobs' bookkeeping.
-      const lane = chunk.some((s) => s.priority === 'read') ? 'normal' : 'background';
-      await this.#write('leases.ensureShards', (conn) => ensureChunk(conn, chunk, now, byKey, changed, options), lane);
+      const lane = chunk.some((s) => s.priority === 'read') || job?.priority === 'read' ? 'normal' : 'background';
+      await this.#write('leases.ensureShards', async (conn) => {
+        if (job !== undefined) await insertJob(conn, job.job);
+        await ensureChunk(conn, chunk, now, byKey, changed, options);
+      }, lane);
       this.#publish(changed);
     }
     const out: ShardRecord[] = [];
@@ -125,16 +138,7 @@ class DuckDbLeaseStore implements LeaseStore {
   }
 
   async createJob(job: JobRecord, priority: ShardPriority = 'background'): Promise<void> {
-    await this.#write('leases.createJob', async (conn) => {
-      // Re-creating an id replaces the record; the upsert keeps its seq (its place in `jobs`).
-      await conn.run(
-        `INSERT INTO backfill_jobs (id, node_id, interval_ms, shard_keys, requested_by, created_at_ms)
-         VALUES ($1, $2, $3::BIGINT, $4, $5, $6::BIGINT)
-         ON CONFLICT (id) DO UPDATE SET node_id = excluded.node_id, interval_ms = excluded.interval_ms,
-           shard_keys = excluded.shard_keys, requested_by = excluded.requested_by, created_at_ms = excluded.created_at_ms`,
-        [job.id, job.nodeId, job.intervalMs, JSON.stringify([...job.shardKeys]), job.requestedBy, job.createdAt],
-      );
-    }, priority === 'read' ? 'normal' : 'background');
+    await this.#write('leases.createJob', (conn) => insertJob(conn, job), priority === 'read' ? 'normal' : 'background');
   }
 
   job(id: string): Promise<JobRecord | undefined> {
@@ -209,6 +213,29 @@ class DuckDbLeaseStore implements LeaseStore {
     });
     this.#publish(grants.map((g) => g.shard));
     return grants;
+  }
+
+  /** The completion as work of the writer connection's next bar write fenced with (key, token) (duckdb-fencing.ts). */
+  armCompletion(key: string, token: number, result: ShardResult, now: number): ArmedCompletion {
+    this.#db.assertOpen('leases.armCompletion');
+    // Set by the last write that ran it; a rolled-back write's caller never reports `committed`.
+    let record: ShardRecord | undefined = undefined;
+    const disarm = armFencedWrite(this.#db.conns.writer, { key, token }, async (conn) => {
+      record = undefined;
+      const next = completeShard(key, await readShard(conn, key), token, result, now);
+      await updateShard(conn, next);
+      record = next;
+    });
+    const publish = (shards: readonly ShardRecord[]): void => this.#publish(shards);
+    return {
+      settle(committed) {
+        disarm();
+        const done = committed ? record : undefined;
+        record = undefined;
+        if (done !== undefined) publish([done]);
+        return done;
+      },
+    };
   }
 
   heartbeat(key: string, token: number, leaseMs: number, now: number): Promise<ShardRecord> {
@@ -306,11 +333,23 @@ async function readShard(conn: DuckDBConnection, key: string, onWriter = true): 
   return rows.length === 0 ? undefined : toShard(rows[0]);
 }
 
+/** Re-creating an id replaces the record; the upsert keeps its seq (its place in `jobs`). */
+async function insertJob(conn: DuckDBConnection, job: JobRecord): Promise<void> {
+  await conn.run(
+    `INSERT INTO backfill_jobs (id, node_id, interval_ms, shard_keys, requested_by, created_at_ms)
+     VALUES ($1, $2, $3::BIGINT, $4, $5, $6::BIGINT)
+     ON CONFLICT (id) DO UPDATE SET node_id = excluded.node_id, interval_ms = excluded.interval_ms,
+       shard_keys = excluded.shard_keys, requested_by = excluded.requested_by, created_at_ms = excluded.created_at_ms`,
+    [job.id, job.nodeId, job.intervalMs, JSON.stringify([...job.shardKeys]), job.requestedBy, job.createdAt],
+  );
+}
+
 /** One transaction: the chunk's existing rows in one read, its new rows in one INSERT. */
 async function ensureChunk(
   conn: DuckDBConnection, chunk: readonly ShardSpec[], now: number, byKey: Map<string, ShardRecord>, changed: ShardRecord[],
   options: EnsureOptions,
 ): Promise<void> {
+  if (chunk.length === 0) return;
   const keys = chunk.map((s) => s.key);
   const rows = (await conn.runAndReadAll(
     `SELECT ${SHARD_COLUMNS} FROM backfill_shards WHERE key IN (SELECT unnest($1::JSON::VARCHAR[]))`, [JSON.stringify(keys)],

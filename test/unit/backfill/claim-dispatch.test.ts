@@ -28,7 +28,7 @@ afterEach(async () => {
 });
 
 /** `batches`: claimBatch steps that granted at least one shard. */
-interface Counts { claims: number; refused: number; batches: number; fences: number }
+interface Counts { claims: number; refused: number; batches: number; fences: number; completes?: number; jobs?: number }
 
 /** Every method of `inner` bound to it (the stores keep private fields), plus its properties. */
 function bound<T extends object>(inner: T): T {
@@ -46,6 +46,14 @@ function bound<T extends object>(inner: T): T {
 /** The real lease store, counting claim steps (a claim, or a claimBatch) and refused claims. */
 function countingLeases(inner: LeaseStore, counts: Counts): LeaseStore {
   return Object.assign(bound(inner), {
+    async createJob(...args: Parameters<LeaseStore['createJob']>) {
+      counts.jobs = (counts.jobs ?? 0) + 1;
+      await inner.createJob(...args);
+    },
+    async complete(...args: Parameters<LeaseStore['complete']>) {
+      counts.completes = (counts.completes ?? 0) + 1;
+      return await inner.complete(...args);
+    },
     async claim(...args: Parameters<LeaseStore['claim']>) {
       counts.claims++;
       const r = await inner.claim(...args);
@@ -105,7 +113,7 @@ describe('local workers claiming shards', () => {
     expect(counts.claims).toBe(3);
   });
 
-  it('claims the shards of a job for the free workers in one step of the embedded store, fencing the bars in it', async () => {
+  it('claims the shards of a job for the free workers in one step of the embedded store, fencing the bars in it and completing each with its write (job registered with its shards)', async () => {
     const db = await embedded();
     const counts: Counts = { claims: 0, refused: 0, batches: 0, fences: 0 };
     const store = countingStore(db.bars, counts);
@@ -118,10 +126,64 @@ describe('local workers claiming shards', () => {
     expect(counts.batches).toBe(1);
     // The fences were advanced by the claim's transaction, not by a transaction of their own...
     expect(counts.fences).toBe(0);
+    // The job record was registered with its shards (one transaction), and is there for recovery.
+    expect(counts.jobs ?? 0).toBe(0);
+    expect(await db.leases.job(job.id)).toMatchObject({ id: job.id, shardKeys: (c.shards(job.id) ?? []).map((s) => s.key) });
+    // Each completion committed with its shard's write, not in a transaction of its own.
+    expect(counts.completes ?? 0).toBe(0);
+    expect((await db.leases.shards(status.totalShards === 3 ? (c.shards(job.id) ?? []).map((s) => s.key) : [])).map((s) => s.state)).toEqual(['completed', 'completed', 'completed']);
     // ...and still refuse a write with an older token than the grant's.
     const [shard] = c.shards(job.id) ?? [];
     const frame = (await db.bars.read(DS, OHLCV_SCHEMA, { start: shard.start, end: shard.end }));
     await expect(db.bars.write({ dataset: DS, frame, coverage: [{ start: shard.start, end: shard.end, state: 'stored' }], fence: { key: shard.key, token: 0 } }, OHLCV_SCHEMA))
       .rejects.toBeInstanceOf(StaleFencingTokenError);
+  });
+});
+
+describe('a completion armed with the fenced write (embedded store holding the bars)', () => {
+  const spec = { key: 'shard-a', nodeId: DS.nodeId, intervalMs: MIN, start: RANGE.start, end: RANGE.start + 60 * MIN, priority: 'read' as const };
+  const batchOf = async (token: number) => {
+    const frame = (await createSyntheticSource({ seed: 3 }).fetch({ nodeId: DS.nodeId, intervalMs: MIN, range: spec, signal: new AbortController().signal })).frame;
+    return { dataset: DS, frame, coverage: [{ start: spec.start, end: spec.end, state: 'stored' as const }], fence: { key: spec.key, token } };
+  };
+
+  it('commits the completion with the write that carries the grant\'s token', async () => {
+    const db = await embedded();
+    const leases = db.leases;
+    await leases.ensureShards([spec], NOW);
+    const [grant] = await leases.claimBatch?.([{ holder: 'w/0', readsOnly: false }], 60_000, NOW, { fence: true }) ?? [];
+    const armed = leases.armCompletion?.(spec.key, grant.token, { state: 'completed', rowsWritten: 60 }, NOW + 1);
+    await db.bars.write(await batchOf(grant.token), OHLCV_SCHEMA);
+    expect(await leases.shard(spec.key)).toMatchObject({ state: 'completed', rowsWritten: 60, token: 1 });
+    expect(armed?.settle(true)).toMatchObject({ state: 'completed', token: 1 });
+  });
+
+  it('runs nothing for a stale token\'s write: the write is refused and the newer lease stays', async () => {
+    const db = await embedded();
+    const leases = db.leases;
+    await leases.ensureShards([spec], NOW);
+    const [old] = await leases.claimBatch?.([{ holder: 'w/0', readsOnly: false }], 1_000, NOW, { fence: true }) ?? [];
+    const armed = leases.armCompletion?.(spec.key, old.token, { state: 'completed', rowsWritten: 60 }, NOW + 1);
+    // The lease expires and another worker takes it (token 2, fence advanced in its claim).
+    const [next] = await leases.claimBatch?.([{ holder: 'w/1', readsOnly: false }], 60_000, NOW + 5_000, { fence: true }) ?? [];
+    expect(next).toMatchObject({ token: 2, stale: true });
+    await expect(db.bars.write(await batchOf(old.token), OHLCV_SCHEMA)).rejects.toBeInstanceOf(StaleFencingTokenError);
+    expect(armed?.settle(false)).toBeUndefined();
+    expect(await leases.shard(spec.key)).toMatchObject({ state: 'leased', token: 2, holder: 'w/1' });
+    expect(await db.bars.read(DS, OHLCV_SCHEMA, spec)).toHaveLength(0);
+  });
+
+  it('rolls the write back when the armed completion is refused (the lease was re-granted but not yet fenced)', async () => {
+    const db = await embedded();
+    const leases = db.leases;
+    await leases.ensureShards([spec], NOW);
+    const [old] = await leases.claimBatch?.([{ holder: 'w/0', readsOnly: false }], 1_000, NOW, { fence: true }) ?? [];
+    const armed = leases.armCompletion?.(spec.key, old.token, { state: 'completed', rowsWritten: 60 }, NOW + 1);
+    // Re-granted through the plain claim, which does not fence: storage still holds token 1.
+    expect(await leases.claim(spec.key, 'w/1', 60_000, NOW + 5_000)).toMatchObject({ granted: true, token: 2 });
+    await expect(db.bars.write(await batchOf(old.token), OHLCV_SCHEMA)).rejects.toMatchObject({ code: 'conflict' });
+    expect(armed?.settle(false)).toBeUndefined();
+    expect(await leases.shard(spec.key)).toMatchObject({ state: 'leased', token: 2 });
+    expect(await db.bars.read(DS, OHLCV_SCHEMA, spec)).toHaveLength(0);
   });
 });

@@ -127,12 +127,18 @@ export function startLeaseWorkers(o: LeaseWorkerOptions): LeaseWorkers {
     const now = o.clock.now();
     const asked = free.map((s) => ({ holder: s.holder, readsOnly: s.readsOnly }));
     if (o.leases.claimBatch) return await o.leases.claimBatch(asked, o.leaseMs, now, { fence: o.claimFences === true });
+    // Candidate by candidate, each to a free slot that takes it; one taken elsewhere meanwhile
+    // leaves its slot free for the next candidate.
     const out: Grant[] = [];
-    for (const { shard, slot } of assignClaims(await o.leases.claimable(now, o.count * 4), asked)) {
-      if (signal.aborted) break;
-      const r = await o.leases.claim(shard.key, slot.holder, o.leaseMs, o.clock.now());
-      if (r.granted) out.push({ ...r, holder: slot.holder, fenced: false });
-      else woken = true; // taken elsewhere meanwhile: the next candidates are looked at at once
+    let remaining = asked;
+    for (const candidate of await o.leases.claimable(now, o.count * 4)) {
+      if (signal.aborted || remaining.length === 0) break;
+      const [pick] = assignClaims([candidate], remaining);
+      if (pick === undefined) continue;
+      const r = await o.leases.claim(candidate.key, pick.slot.holder, o.leaseMs, o.clock.now());
+      if (!r.granted) continue;
+      out.push({ ...r, holder: pick.slot.holder, fenced: false });
+      remaining = remaining.filter((s) => s !== pick.slot);
     }
     return out;
   }

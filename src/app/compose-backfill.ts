@@ -43,6 +43,8 @@ export interface BackfillDeps {
   readonly config: SeamlessConfig['seamless']['backfill'];
   readonly store: BarStore;
   readonly embeddedLeases: LeaseStore;
+  /** `embeddedLeases` and `store` are one DuckDB database (storage.engine duckdb): claims fence the bars themselves. */
+  readonly barsWithEmbeddedLeases?: boolean;
   /** The etcd engine's lease store (open-etcd.ts), when `store` is `etcd`; closed by the stack that opened it. */
   readonly etcdLeases?: LeaseStore;
   readonly resolveTarget: (nodeId: string, intervalMs: number) => BackfillTarget | undefined;
@@ -123,6 +125,7 @@ export async function composeBackfill(d: BackfillDeps): Promise<BackfillParts> {
     limits: { maxBarsPerJob: bf.maxBarsPerJob, maxShardsPerJob: bf.maxShardsPerJob },
     localWorkers: workers, retry, clock, logger, metrics, onFindings: d.onFindings,
     opaqueLeases: bf.opaqueLeases, knownEmptyRecheckMs: bf.knownEmptyRecheckMs,
+    claimFences: leases === d.embeddedLeases && d.barsWithEmbeddedLeases === true,
     ...(d.tracing ? { tracing: d.tracing } : {}),
   });
   return {

@@ -91,7 +91,7 @@ export async function openInstance(config: SeamlessConfig, dataDir: string, deps
   const catalog = createDatasetCatalog(config.datasets, sources, store);
   const backfillLogger = logger.child({ name: LOGGER_NAMES.backfill });
   const backfill = resources.adopt(await composeBackfill({
-    config: config.seamless.backfill, store, embeddedLeases: db.leases,
+    config: config.seamless.backfill, store, embeddedLeases: db.leases, barsWithEmbeddedLeases: config.storage.engine === 'duckdb',
     ...(etcd ? { etcdLeases: etcd.leases } : {}),
     resolveTarget: (nodeId, intervalMs) => {
       const d = catalog.configured(nodeId, intervalMs);

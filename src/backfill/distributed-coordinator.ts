@@ -53,6 +53,11 @@ export interface DistributedCoordinatorOptions {
   readonly heartbeatMs?: number;
   /** How often expired leases are looked for. */
   readonly sweepMs?: number;
+  /**
+   * `leases` holds the fences of `store` (the embedded DuckDB database holds both): local claims
+   * advance the fence in the claim's transaction (lease-worker.ts).
+   */
+  readonly claimFences?: boolean;
   /** Workers in this process (0: only remote workers fetch). */
   readonly localWorkers: number;
   readonly retry: RetryPolicy;
@@ -246,7 +251,7 @@ export async function createDistributedCoordinator(o: DistributedCoordinatorOpti
     ? startLeaseWorkers({
       // One more loop for `read` shards only: a read waits for no background shard to finish.
       count: o.localWorkers, readSlots: 1, workerId, leases, store: o.store, fetchShard: o.fetchShard, resolveTarget: o.resolveTarget,
-      leaseMs, heartbeatMs, idleMs: sweepMs, retry: o.retry, clock, logger, metrics, emit, onRecord: record,
+      leaseMs, heartbeatMs, idleMs: sweepMs, retry: o.retry, clock, logger, metrics, emit, onRecord: record, claimFences: o.claimFences === true,
       ...(o.tracing?.enabled ? { traceShard } : {}),
     })
     : undefined;
@@ -302,9 +307,17 @@ export async function createDistributedCoordinator(o: DistributedCoordinatorOpti
       const job = tracker.track(jobRecord, joined);
       logger.info({ job: jobRecord.id, nodeId: dataset.nodeId, intervalMs: dataset.intervalMs, shards: specs.length, bars: size.bars, priority, requestedBy: request.requestedBy }, 'backfill job submitted');
       const registration = (async () => {
-        await leases.createJob(jobRecord, priority);
+        // The job with its first batch in one step where the store can (one commit for a small job).
+        let from = 0;
+        if (leases.createJobWithShards) {
+          from = Math.min(REGISTER_BATCH, specs.length);
+          for (const shard of await leases.createJobWithShards(jobRecord, priority, specs.slice(0, from), clock.now(), ensureOptions)) record(shard);
+          workers?.wake();
+        } else {
+          await leases.createJob(jobRecord, priority);
+        }
         // In batches: workers start on the first batch while the rest is registered.
-        for (let i = 0; i < specs.length && !closed; i += REGISTER_BATCH) {
+        for (let i = from; i < specs.length && !closed; i += REGISTER_BATCH) {
           for (const shard of await leases.ensureShards(specs.slice(i, i + REGISTER_BATCH), clock.now(), ensureOptions)) record(shard);
           workers?.wake();
         }

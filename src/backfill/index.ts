@@ -9,7 +9,7 @@ export { StaleLeaseError, LeaseStoreUnavailableError, OpaqueLeaseLimitError } fr
 export { createRemotePermitAuthority } from './remote/upstream-permit-client.js';
 export { createMemoryLeaseStore } from './memory-lease-store.js';
 export {
-  claimShard, compareClaimOrder, completeShard, failShard, heartbeatShard, isClaimable, newShardRecord, reensureShard,
+  assignClaims, claimShard, compareClaimOrder, completeShard, failShard, heartbeatShard, isClaimable, newShardRecord, reensureShard,
   requeueExpiredShard, isOpaqueShard, DEFAULT_OPAQUE_LEASE_GRACE_MS, newOpaqueRecord, opaqueExpiresAt,
 } from './shard-transitions.js';
 export { parseKnownEmptyProvenance } from './known-empty-provenance.js';
@@ -22,7 +22,7 @@ export type { RemoteWorkerEvent } from './remote/remote-worker.js';
 export type { LeaseTokenInput } from './lease-token.js';
 export type {
   ShardRecord, ShardSpec, JobRecord, ClaimResult, ShardChange, LeaseStore, LeaseStoreQuorum, OpaqueLeasePolicy, EnsureOptions,
-  KnownEmptyProvenance, ShardResult,
+  KnownEmptyProvenance, ShardResult, ClaimGrant, ClaimSlot, ClaimBatchOptions, ArmedCompletion,
 } from './lease-store.js';
 export type { LeaseAuthority, KnownEmptyEvidence } from './lease-authority.js';
 export type { ShardSizer, ShardSizePolicy } from './shard-size.js';

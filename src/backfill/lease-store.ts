@@ -106,6 +106,35 @@ export type ClaimResult =
       readonly staleHolder: string | null }
   | { readonly granted: false; readonly shard: ShardRecord | undefined; readonly reason: 'held' | 'done' | 'backoff' | 'unknown' };
 
+/** A granted claim. */
+export type ClaimGrant = Extract<ClaimResult, { readonly granted: true }>;
+
+/** A free worker slot asking for a shard (claimBatch): its holder name, and whether it takes only `read` shards. */
+export interface ClaimSlot {
+  readonly holder: string;
+  readonly readsOnly: boolean;
+}
+
+/** What claimBatch may also do in its step. */
+export interface ClaimBatchOptions {
+  /**
+   * Also advance each grant's storage fence (key = shard key, token = grant token) in the same
+   * transaction: only for a store that holds the fences of the bar store the workers write to
+   * (embedded DuckDB for both). A grant whose fence storage already holds newer is not fenced (`fenced: false`).
+   */
+  readonly fence?: boolean;
+}
+
+/** A completion armed to commit with the lease's fenced bar write (LeaseStore.armCompletion). */
+export interface ArmedCompletion {
+  /**
+   * Disarms it (idempotent). `committed`: the caller's last fenced write committed; then the
+   * completed record that write committed (published to watchers now), or undefined when it did
+   * not run (the caller completes the usual way).
+   */
+  settle(committed: boolean): ShardRecord | undefined;
+}
+
 export interface ShardChange {
   readonly key: string;
   readonly shard: ShardRecord;
@@ -163,6 +192,11 @@ export interface LeaseStore {
    * write path may register a `background` job after the writes of everything else.
    */
   createJob(job: JobRecord, priority?: ShardPriority): Promise<void>;
+  /**
+   * Optional: `createJob` then `ensureShards(shards)` as one step (one transaction where the
+   * store has them), so registering a small job costs one commit.
+   */
+  createJobWithShards?(job: JobRecord, priority: ShardPriority, shards: readonly ShardSpec[], now: number, options?: EnsureOptions): Promise<ShardRecord[]>;
   job(id: string): Promise<JobRecord | undefined>;
   /** Newest first. */
   jobs(limit: number): Promise<JobRecord[]>;
@@ -173,6 +207,19 @@ export interface LeaseStore {
    * expired lease (then `stale: true`); the token is strictly greater than any earlier one.
    */
   claim(key: string, holder: string, leaseMs: number, now: number): Promise<ClaimResult>;
+  /**
+   * Optional: in one atomic step, claims for each free slot the next claimable shard in claim
+   * order that the slot takes (assignClaims, shard-transitions.ts), as `claim` would grant it.
+   * Workers without it claim candidates one by one.
+   */
+  claimBatch?(slots: readonly ClaimSlot[], leaseMs: number, now: number, options?: ClaimBatchOptions): Promise<(ClaimGrant & { readonly holder: string; readonly fenced: boolean })[]>;
+  /**
+   * Optional: arms `complete(key, token, result, now)` to run inside the next bar write fenced
+   * with (key, token) when the bars live in this store's database, so the completion commits with
+   * the rows (one transaction, not two); StaleLeaseError there rolls the write back. The caller
+   * reads `record` after its write committed and falls back to `complete` when it is undefined.
+   */
+  armCompletion?(key: string, token: number, result: ShardResult, now: number): ArmedCompletion;
   /** Extends a lease; StaleLeaseError (conflict) when `token` is not the current grant. */
   heartbeat(key: string, token: number, leaseMs: number, now: number): Promise<ShardRecord>;
   /** Ends a lease with success; StaleLeaseError when `token` is not the current grant. A `known_empty` result keeps its evidence (ShardResult). */

@@ -1,7 +1,9 @@
 /**
- * Workers inside a coordinator process: each loop claims a claimable shard from the lease
- * store, fences storage with the grant's token, heartbeats while it fetches, and ends the lease
- * with complete or fail (failures go back to pending with backoff until the attempt limit).
+ * Workers inside a coordinator process: worker slots, filled by one claimer that takes shards
+ * for every free slot in one step (claimBatch; stores without it are asked candidate by
+ * candidate), so slots woken together never race for the same shard. Each lease fences storage
+ * with the grant's token (in the claim's own transaction when the lease store holds the fences),
+ * heartbeats while it fetches, and ends the lease with complete or fail (failures go back to pending with backoff until the attempt limit).
  * A worker that loses its lease (a heartbeat answers stale) aborts its fetch: its write, if any
  * were still in flight, is refused by storage's fencing check.
  */
@@ -11,7 +13,8 @@ import type { Logger, SeamlessMetrics, Span } from '../observability/index.js';
 import type { BarStore } from '../storage/index.js';
 import type { BackfillEvent, BackfillTarget } from './coordinator.js';
 import { StaleLeaseError } from './errors.js';
-import type { LeaseStore, ShardRecord } from './lease-store.js';
+import type { ArmedCompletion, ClaimGrant, LeaseStore, ShardRecord, ShardResult } from './lease-store.js';
+import { assignClaims } from './shard-transitions.js';
 import type { ShardFetcher } from './shard-fetcher.js';
 
 export interface LeaseWorkerOptions {
@@ -36,9 +39,22 @@ export interface LeaseWorkerOptions {
   readonly metrics: SeamlessMetrics | undefined;
   readonly emit: (event: BackfillEvent) => void;
   readonly onRecord: (record: ShardRecord) => void;
+  /**
+   * The lease store holds the fences of `store` (embedded DuckDB for both): claims advance the
+   * fence in their own transaction (claimBatch `fence`), with no fence step per shard.
+   */
+  readonly claimFences?: boolean;
   /** A span for the lease, continuing the trace of the read that created the shard's job. */
   readonly traceShard?: (shard: ShardRecord, token: number, worker: string) => Span | undefined;
 }
+
+interface Slot {
+  readonly holder: string;
+  readonly readsOnly: boolean;
+  busy: boolean;
+}
+
+type Grant = ClaimGrant & { readonly holder: string; readonly fenced: boolean };
 
 export interface LeaseWorkers {
   /** Wakes idle workers (new claimable shards). */
@@ -52,22 +68,28 @@ export function startLeaseWorkers(o: LeaseWorkerOptions): LeaseWorkers {
   const signal = controller.signal;
   const waiting = new Set<() => void>();
   let inflight = 0;
+  /** Set by every wake: a wake that came while the dispatcher was claiming is not lost. */
+  let woken = false;
   const wake = (): void => {
+    woken = true;
     const all = [...waiting];
     waiting.clear();
     for (const resolve of all) resolve();
   };
+  // Worker slots: `count` that take any shard, then `readSlots` that take only `read` shards.
+  const slots: Slot[] = Array.from({ length: o.count + (o.readSlots ?? 0) }, (_, n) => ({ holder: `${o.workerId}/${n}`, readsOnly: n >= o.count, busy: false }));
+  const leases = new Set<Promise<void>>();
 
   /** Waits until woken or `idleMs` passes, whichever is first. */
   async function idle(): Promise<void> {
     let resolveWake = (): void => undefined;
-    const woken = new Promise<void>((resolve) => { resolveWake = resolve; });
+    const woke = new Promise<void>((resolve) => { resolveWake = resolve; });
     waiting.add(resolveWake);
     const timer = new AbortController();
     const onStop = (): void => timer.abort();
     signal.addEventListener('abort', onStop, { once: true });
     try {
-      await Promise.race([woken, delay(o.idleMs, timer.signal).catch(() => undefined)]);
+      await Promise.race([woke, delay(o.idleMs, timer.signal).catch(() => undefined)]);
     } finally {
       timer.abort(); // stops the delay's timer when the wake came first
       waiting.delete(resolveWake);
@@ -75,34 +97,70 @@ export function startLeaseWorkers(o: LeaseWorkerOptions): LeaseWorkers {
     }
   }
 
-  async function loop(n: number, readsOnly: boolean): Promise<void> {
-    const me = `${o.workerId}/${n}`;
+  /**
+   * The one claimer: claims for every free slot at once (one claimBatch step where the store has
+   * it), so idle slots woken together never race each other for the same shard, then waits for
+   * a wake (new claimable shards, or a slot that came free).
+   */
+  async function dispatch(): Promise<void> {
     while (!signal.aborted) {
-      try {
-        const grant = await claimNext(me, readsOnly);
-        if (grant) await runLease(grant.shard, grant.token, grant.stale, grant.staleHolder, me);
-        else await idle();
-      } catch (error) {
-        if (signal.aborted) return;
-        o.logger.warn({ worker: me, err: error }, 'backfill worker error; retrying after a pause');
-        await delay(o.idleMs, signal).catch(() => undefined);
+      woken = false;
+      const free = slots.filter((s) => !s.busy);
+      if (free.length > 0) {
+        try {
+          for (const grant of await claimFor(free)) {
+            const slot = free.find((s) => s.holder === grant.holder);
+            if (slot !== undefined) startLease(slot, grant);
+          }
+        } catch (error) {
+          if (signal.aborted) return;
+          o.logger.warn({ worker: o.workerId, err: error }, 'backfill worker error; retrying after a pause');
+          await delay(o.idleMs, signal).catch(() => undefined);
+          continue;
+        }
       }
+      if (!woken && !signal.aborted) await idle();
     }
   }
 
-  async function claimNext(me: string, readsOnly: boolean): Promise<{ shard: ShardRecord; token: number; stale: boolean; staleHolder: string | null } | undefined> {
-    const candidates = await o.leases.claimable(o.clock.now(), o.count * 4);
-    for (const c of candidates) {
-      if (signal.aborted) return undefined;
-      // Claim order puts `read` shards first: the first background one ends a reserved loop's turn.
-      if (readsOnly && c.priority !== 'read') return undefined;
-      const r = await o.leases.claim(c.key, me, o.leaseMs, o.clock.now());
-      if (r.granted) return { shard: r.shard, token: r.token, stale: r.stale, staleHolder: r.staleHolder };
+  async function claimFor(free: readonly Slot[]): Promise<Grant[]> {
+    const now = o.clock.now();
+    const asked = free.map((s) => ({ holder: s.holder, readsOnly: s.readsOnly }));
+    if (o.leases.claimBatch) return await o.leases.claimBatch(asked, o.leaseMs, now, { fence: o.claimFences === true });
+    // Candidate by candidate, each to a free slot that takes it; one taken elsewhere meanwhile
+    // leaves its slot free for the next candidate.
+    const out: Grant[] = [];
+    let remaining = asked;
+    for (const candidate of await o.leases.claimable(now, o.count * 4)) {
+      if (signal.aborted || remaining.length === 0) break;
+      const [pick] = assignClaims([candidate], remaining);
+      if (pick === undefined) continue;
+      const r = await o.leases.claim(candidate.key, pick.slot.holder, o.leaseMs, o.clock.now());
+      if (!r.granted) continue;
+      out.push({ ...r, holder: pick.slot.holder, fenced: false });
+      remaining = remaining.filter((s) => s !== pick.slot);
     }
-    return undefined;
+    return out;
   }
 
-  async function runLease(shard: ShardRecord, token: number, stale: boolean, staleHolder: string | null, me: string): Promise<void> {
+  function startLease(slot: Slot, grant: Grant): void {
+    slot.busy = true;
+    const run = runLease(grant.shard, grant.token, grant.stale, grant.staleHolder, slot.holder, grant.fenced)
+      .catch(async (error: unknown) => {
+        if (signal.aborted) return;
+        o.logger.warn({ worker: slot.holder, err: error }, 'backfill worker error; retrying after a pause');
+        // The slot pauses: a store that fails every call is not hammered.
+        await delay(o.idleMs, signal).catch(() => undefined);
+      })
+      .finally(() => {
+        slot.busy = false;
+        leases.delete(run);
+        wake();
+      });
+    leases.add(run);
+  }
+
+  async function runLease(shard: ShardRecord, token: number, stale: boolean, staleHolder: string | null, me: string, fenced: boolean): Promise<void> {
     const labels = { node_id: shard.nodeId, interval: formatInterval(shard.intervalMs) };
     const grantedAt = o.clock.now();
     o.onRecord(shard);
@@ -115,6 +173,7 @@ export function startLeaseWorkers(o: LeaseWorkerOptions): LeaseWorkers {
     o.metrics?.backfillInflight.set(inflight);
     const span = o.traceShard?.(shard, token, me);
     const lease = new AbortController();
+    const armed: { current?: ArmedCompletion } = {};
     const onStop = (): void => lease.abort(signal.reason);
     signal.addEventListener('abort', onStop, { once: true });
     const beat = setInterval(() => {
@@ -136,8 +195,15 @@ export function startLeaseWorkers(o: LeaseWorkerOptions): LeaseWorkers {
         return;
       }
       const fence = { key: shard.key, token };
-      await o.store.advanceFence(fence);
-      const outcome = await o.fetchShard({ key: shard.key, target, range: { start: shard.start, end: shard.end } }, fence, lease.signal);
+      // A grant fenced by its claim's transaction (the lease store holds the bars' fences) needs no step of its own.
+      if (!fenced) await o.store.advanceFence(fence);
+      // Bars in the lease store's database: the completion commits with the shard's last write.
+      const armCompletion = o.claimFences === true ? o.leases.armCompletion?.bind(o.leases) : undefined;
+      const arm = armCompletion === undefined ? undefined : (result: ShardResult): void => {
+        armed.current?.settle(false);
+        armed.current = armCompletion(shard.key, token, result, o.clock.now());
+      };
+      const outcome = await o.fetchShard({ key: shard.key, target, range: { start: shard.start, end: shard.end } }, fence, lease.signal, arm);
       if (outcome.upstreamRows) o.metrics?.backfillUpstreamRows.inc(labels, outcome.upstreamRows);
       span?.setAttributes({ 'seamless.shard.state': outcome.state, 'seamless.shard.rows': outcome.rowsWritten, 'seamless.shard.upstream_rows': outcome.upstreamRows ?? 0 });
       if (outcome.rowsWritten > 0) o.metrics?.backfillRowsWritten.inc(labels, outcome.rowsWritten);
@@ -145,7 +211,8 @@ export function startLeaseWorkers(o: LeaseWorkerOptions): LeaseWorkers {
       const now = o.clock.now();
       if (outcome.state === 'completed' || outcome.state === 'known_empty') {
         const evidence = outcome.state === 'known_empty' ? outcome.evidence : undefined;
-        const done = await o.leases.complete(shard.key, token, { state: outcome.state, rowsWritten: outcome.rowsWritten, ...(evidence ? { evidence } : {}) }, now);
+        const done = armed.current?.settle(true)
+          ?? await o.leases.complete(shard.key, token, { state: outcome.state, rowsWritten: outcome.rowsWritten, ...(evidence ? { evidence } : {}) }, now);
         o.metrics?.backfillShardsTotal.inc({ ...labels, outcome: outcome.state });
         // The shard's own event first: recording it may finish a job (job_completed comes last).
         o.emit({
@@ -170,6 +237,7 @@ export function startLeaseWorkers(o: LeaseWorkerOptions): LeaseWorkers {
         throw error;
       }
     } finally {
+      armed.current?.settle(false);
       span?.end();
       clearInterval(beat);
       signal.removeEventListener('abort', onStop);
@@ -179,13 +247,14 @@ export function startLeaseWorkers(o: LeaseWorkerOptions): LeaseWorkers {
     }
   }
 
-  const loops = Array.from({ length: o.count + (o.readSlots ?? 0) }, (_, n) => loop(n, n >= o.count));
+  const dispatcher = dispatch();
   return {
     wake,
     async stop() {
       controller.abort();
       wake();
-      await Promise.allSettled(loops);
+      await dispatcher;
+      await Promise.allSettled([...leases]);
     },
   };
 }

@@ -15,6 +15,7 @@ import type { IngestFinding } from '../conformance/index.js';
 import type { SourceBatch } from '../sources/index.js';
 import type { BarStore, CoverageClaim, DatasetKey, Fence } from '../storage/index.js';
 import type { BackfillTarget, ShardState } from './coordinator.js';
+import type { ShardResult } from './lease-store.js';
 import { normaliseIngest } from './ingest-normaliser.js';
 import type { IngestFindings } from './ingest-normaliser.js';
 
@@ -50,11 +51,16 @@ export interface ShardFetcherDeps {
   readonly onFindings?: (findings: readonly IngestFinding[]) => void;
 }
 
-export type ShardFetcher = (task: ShardTask, fence: Fence, signal: AbortSignal) => Promise<ShardOutcome>;
+/**
+ * `beforeLastWrite`, when given, is told the shard's result just before the write that ends the
+ * shard (the last missing range's), so a lease store can arm its completion to commit with that
+ * write (LeaseStore.armCompletion); the outcome returned then carries the same result.
+ */
+export type ShardFetcher = (task: ShardTask, fence: Fence, signal: AbortSignal, beforeLastWrite?: (result: ShardResult) => void) => Promise<ShardOutcome>;
 
 export function createShardFetcher(deps: ShardFetcherDeps): ShardFetcher {
   const { store, clock } = deps;
-  return async function fetchShard(task, fence, signal) {
+  return async function fetchShard(task, fence, signal, beforeLastWrite) {
     const { dataset, schema, source } = task.target;
     const closedEnd = alignDown(clock.now(), dataset.intervalMs);
     const fetchable = intersectRanges([task.range], [{ start: task.range.start, end: closedEnd }]);
@@ -69,7 +75,9 @@ export function createShardFetcher(deps: ShardFetcherDeps): ShardFetcher {
     let upstreamRows = 0;
     let allEmpty = true;
     let attempts = 0;
-    for (const range of missing) {
+    // One time for the known-empty evidence, told before the last write and returned after it.
+    let checkedAt = 0;
+    for (const [index, range] of missing.entries()) {
       let failure: { readonly reason: string; readonly retryable: boolean } | undefined;
       try {
         await retry(async (attempt) => {
@@ -78,6 +86,13 @@ export function createShardFetcher(deps: ShardFetcherDeps): ShardFetcher {
           upstreamRows += batch.frame.length;
           const prepared = prepareBatch(batch, range, dataset, clock.now(), deps.logger, task.key);
           const { findings } = prepared;
+          if (beforeLastWrite !== undefined && index === missing.length - 1) {
+            checkedAt = clock.now();
+            const empty = allEmpty && !prepared.stored;
+            beforeLastWrite(empty
+              ? { state: 'known_empty', rowsWritten: rowsWritten + prepared.frame.length, evidence: { source: source.name, start: missing[0].start, end: range.end, checkedAt } }
+              : { state: 'completed', rowsWritten: rowsWritten + prepared.frame.length });
+          }
           const report = await store.write({ dataset, frame: prepared.frame, coverage: prepared.coverage, fence, ...(findings.length > 0 ? { findings } : {}) }, schema);
           if (findings.length > 0) deps.onFindings?.(findings);
           rowsWritten += report.rowsWritten;
@@ -104,7 +119,7 @@ export function createShardFetcher(deps: ShardFetcherDeps): ShardFetcher {
       }
     }
     if (!allEmpty) return { state: 'completed', rowsWritten, attempts, fetched: true, upstreamRows };
-    const evidence = { source: source.name, start: missing[0].start, end: missing[missing.length - 1].end, checkedAt: clock.now() };
+    const evidence = { source: source.name, start: missing[0].start, end: missing[missing.length - 1].end, checkedAt: beforeLastWrite === undefined ? clock.now() : checkedAt };
     return { state: 'known_empty', rowsWritten, attempts, fetched: true, upstreamRows, evidence };
   };
 }

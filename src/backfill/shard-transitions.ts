@@ -185,6 +185,25 @@ export function requeueExpiredShard(shard: ShardRecord | undefined, now: number)
   return Object.freeze({ ...shard, state: 'pending', leaseUntil: null, updatedAt: now });
 }
 
+/**
+ * Which free slot takes which candidate (candidates in claim order): a `read` shard goes to a
+ * reads-only slot first (keeping the others for background work), else to any slot; a
+ * `background` shard only to a slot that is not reads-only. Each slot and shard at most once.
+ */
+export function assignClaims<S extends { readonly holder: string; readonly readsOnly: boolean }>(
+  candidates: readonly ShardRecord[], slots: readonly S[],
+): { readonly shard: ShardRecord; readonly slot: S }[] {
+  const readSlots = slots.filter((s) => s.readsOnly);
+  const anySlots = slots.filter((s) => !s.readsOnly);
+  const out: { shard: ShardRecord; slot: S }[] = [];
+  for (const shard of candidates) {
+    const slot = shard.priority === 'read' ? (readSlots.shift() ?? anySlots.shift()) : anySlots.shift();
+    if (slot !== undefined) out.push({ shard, slot });
+    if (readSlots.length === 0 && anySlots.length === 0) break;
+  }
+  return out;
+}
+
 /** The claimable order: `updatedAt`, then `start`, then `key`. */
 export function compareClaimOrder(a: ShardRecord, b: ShardRecord): number {
   if (a.priority !== b.priority) return a.priority === 'read' ? -1 : 1;

@@ -44,7 +44,9 @@ function config(dataDir: string, apiUrl: string): SeamlessConfigInput {
       { nodeId: BTC, intervals: ['1m'], source: 'binance' },
       { nodeId: ETH, intervals: ['1m'], source: 'binance' },
     ],
-    seamless: { backfill: { barsPerShard: 60, maxAttempts: 3, baseDelayMs: 50 } },
+    // One worker: requests go out one after another, so the request after the 429 is one that
+    // started after it (with several workers a shard's request already in flight may land at once).
+    seamless: { backfill: { barsPerShard: 60, maxAttempts: 3, baseDelayMs: 50, concurrency: 1 } },
   };
 }
 

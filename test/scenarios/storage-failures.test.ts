@@ -315,7 +315,9 @@ describe('storage failures under a running gateway', () => {
     await truncate(wal, Math.floor(size * 0.7));
 
     const second = await serve(configFile, dir.path, 'gateway-torn', { SEAMLESS_BACKFILL_LOCAL_WORKERS: '0' });
-    const lines = second.process.stderr.split('\n').filter((l) => l.includes('write-ahead log'));
+    // Logged at start, but read from the child's stderr pipe asynchronously: waited for, not assumed there.
+    const walLines = (): string[] => second.process.stderr.split('\n').filter((l) => l.includes('write-ahead log'));
+    const lines = await eventually('the write-ahead log line on stderr', () => (walLines().length > 0 ? walLines() : undefined), 10_000);
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/"level":40.*is torn at byte \d+ of \d+.*writes committed after it are lost/);
     const health = await getJson<HealthBody>(`${second.url}/healthz`);

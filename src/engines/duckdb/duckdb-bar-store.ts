@@ -24,7 +24,7 @@ import { failCoverage, overlappingCoverage, rewriteCoverage, writtenCoverage } f
 import { datasetCacheKey, ensureDataset, findDataset, listDatasets } from './duckdb-dataset-registry.js';
 import type { DatasetRow } from './duckdb-dataset-registry.js';
 import { translateDuckDbError } from './duckdb-errors.js';
-import { checkAndAdvanceFence } from './duckdb-fencing.js';
+import { checkAndAdvanceFence, runArmedWork } from './duckdb-fencing.js';
 import { validateDataset, validateFence, validateFindings, validateRange, validateWriteBatch } from '../../storage/index.js';
 
 export interface DuckDbBarStoreOptions {
@@ -124,7 +124,11 @@ class DuckDbBarStore implements BarStore {
       const writer = this.#db.conns.writer;
       try {
         const [row, next] = await inTransaction(writer, async () => {
-          if (batch.fence !== undefined) await checkAndAdvanceFence(writer, batch.fence);
+          if (batch.fence !== undefined) {
+            await checkAndAdvanceFence(writer, batch.fence);
+            // The lease's completion, when armed for this write (duckdb-fencing.ts): it commits with the rows or not at all.
+            await runArmedWork(writer, batch.fence);
+          }
           // A committed row with this schema is final (datasets are never deleted or re-typed): one query less per write.
           const known = this.#datasets.get(datasetCacheKey(batch.dataset));
           const ds = known !== undefined && known.schema === schema.name ? known : await ensureDataset(writer, batch.dataset, schema.name);

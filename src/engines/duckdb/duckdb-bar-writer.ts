@@ -10,13 +10,15 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Frame, TimeRange } from '../../core/index.js';
 import type { BarTable } from '../../storage/index.js';
 import { fillChunkFrom } from './chunk-vectors.js';
+import { runPrepared } from './prepared-statements.js';
 
 /** DuckDB's standard vector size: the most rows one data chunk holds. */
 const CHUNK_ROWS = 2048;
 
 export async function deleteBars(conn: DuckDBConnection, t: BarTable, datasetId: number, ranges: readonly TimeRange[]): Promise<void> {
+  // One text per bar table: prepared once on the writer (prepared-statements.ts), as every write runs it.
   const sql = `DELETE FROM ${t.table} WHERE dataset_id = $1 AND ts >= $2::BIGINT AND ts < $3::BIGINT`;
-  for (const r of ranges) await conn.run(sql, [datasetId, r.start, r.end]);
+  for (const r of ranges) await runPrepared(conn, sql, [datasetId, r.start, r.end]);
 }
 
 export async function appendBars(conn: DuckDBConnection, t: BarTable, datasetId: number, frame: Frame): Promise<number> {

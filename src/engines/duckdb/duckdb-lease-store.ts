@@ -16,17 +16,18 @@
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import {
-  OpaqueLeaseLimitError, claimShard, completeShard, failShard, heartbeatShard, newOpaqueRecord, newShardRecord, parseKnownEmptyProvenance,
+  OpaqueLeaseLimitError, assignClaims, claimShard, completeShard, failShard, heartbeatShard, newOpaqueRecord, newShardRecord,
   reensureShard, requeueExpiredShard,
 } from '../../backfill/index.js';
 import type {
-  ClaimResult, EnsureOptions, JobRecord, KnownEmptyProvenance, LeaseStore, OpaqueLeasePolicy, ShardChange, ShardPriority, ShardRecord, ShardResult, ShardSpec, ShardState,
+  ArmedCompletion, ClaimBatchOptions, ClaimGrant, ClaimResult, ClaimSlot, EnsureOptions, JobRecord, LeaseStore, OpaqueLeasePolicy, ShardChange, ShardPriority, ShardRecord, ShardResult, ShardSpec,
 } from '../../backfill/index.js';
-import { StorageEngineError } from '../../storage/index.js';
 import type { WriteLane } from './connection.js';
 import type { DatabaseHandle } from './duckdb-database.js';
-import { numberOf, optionalNumber, optionalText, stringArrayOf, textOf } from './row-values.js';
+import { numberOf, textOf } from './row-values.js';
+import { toJob, toShard, toShards } from './duckdb-lease-rows.js';
 import { readPrepared, runPrepared } from './prepared-statements.js';
+import { advanceFenceIfNewer, armFencedWrite } from './duckdb-fencing.js';
 
 const SHARD_COLUMNS = `key, node_id, interval_ms::DOUBLE, start_ms::DOUBLE, end_ms::DOUBLE, state, holder, token::DOUBLE,
   lease_until_ms::DOUBLE, attempts::DOUBLE, not_before_ms::DOUBLE, last_error, rows_written::DOUBLE, updated_at_ms::DOUBLE,
@@ -67,7 +68,6 @@ const INSERT_OPAQUE_SQL = `INSERT INTO backfill_shards (key, node_id, interval_m
 const JOB_COLUMNS = 'id, node_id, interval_ms::DOUBLE, shard_keys::VARCHAR, requested_by, created_at_ms::DOUBLE';
 
 type Listener = (change: ShardChange) => void;
-type Row = readonly unknown[];
 
 /** The lease store of an open database; it shares the database's connections and write queue. */
 export function leaseStoreOn(db: DatabaseHandle): LeaseStore {
@@ -83,15 +83,28 @@ class DuckDbLeaseStore implements LeaseStore {
     this.#db = db;
   }
 
-  async ensureShards(shards: readonly ShardSpec[], now: number, options: EnsureOptions = {}): Promise<ShardRecord[]> {
+  ensureShards(shards: readonly ShardSpec[], now: number, options: EnsureOptions = {}): Promise<ShardRecord[]> {
+    return this.#ensure(shards, now, options, undefined);
+  }
+
+  /** The job record and the first chunk of its shards in one transaction (one commit, not two). */
+  createJobWithShards(job: JobRecord, priority: ShardPriority, shards: readonly ShardSpec[], now: number, options: EnsureOptions = {}): Promise<ShardRecord[]> {
+    return this.#ensure(shards, now, options, { job, priority });
+  }
+
+  async #ensure(shards: readonly ShardSpec[], now: number, options: EnsureOptions, withJob: { job: JobRecord; priority: ShardPriority } | undefined): Promise<ShardRecord[]> {
     const byKey = new Map<string, ShardRecord>();
-    for (let i = 0; i < shards.length; i += ENSURE_CHUNK) {
+    for (let i = 0; i < Math.max(shards.length, withJob === undefined ? 0 : 1); i += ENSURE_CHUNK) {
       const chunk = shards.slice(i, i + ENSURE_CHUNK);
       const changed: ShardRecord[] = [];
+      const job = i === 0 ? withJob : undefined;
       // Background registration waits until no other write is queued: a read's shards, claims and
       // bars never queue behind a burst of background jobs' bookkeeping.
-      const lane = chunk.some((s) => s.priority === 'read') ? 'normal' : 'background';
-      await this.#write('leases.ensureShards', (conn) => ensureChunk(conn, chunk, now, byKey, changed, options), lane);
+      const lane = chunk.some((s) => s.priority === 'read') || job?.priority === 'read' ? 'normal' : 'background';
+      await this.#write('leases.ensureShards', async (conn) => {
+        if (job !== undefined) await insertJob(conn, job.job);
+        await ensureChunk(conn, chunk, now, byKey, changed, options);
+      }, lane);
       this.#publish(changed);
     }
     const out: ShardRecord[] = [];
@@ -125,16 +138,7 @@ class DuckDbLeaseStore implements LeaseStore {
   }
 
   async createJob(job: JobRecord, priority: ShardPriority = 'background'): Promise<void> {
-    await this.#write('leases.createJob', async (conn) => {
-      // Re-creating an id replaces the record; the upsert keeps its seq (its place in `jobs`).
-      await conn.run(
-        `INSERT INTO backfill_jobs (id, node_id, interval_ms, shard_keys, requested_by, created_at_ms)
-         VALUES ($1, $2, $3::BIGINT, $4, $5, $6::BIGINT)
-         ON CONFLICT (id) DO UPDATE SET node_id = excluded.node_id, interval_ms = excluded.interval_ms,
-           shard_keys = excluded.shard_keys, requested_by = excluded.requested_by, created_at_ms = excluded.created_at_ms`,
-        [job.id, job.nodeId, job.intervalMs, JSON.stringify([...job.shardKeys]), job.requestedBy, job.createdAt],
-      );
-    }, priority === 'read' ? 'normal' : 'background');
+    await this.#write('leases.createJob', (conn) => insertJob(conn, job), priority === 'read' ? 'normal' : 'background');
   }
 
   job(id: string): Promise<JobRecord | undefined> {
@@ -185,6 +189,53 @@ class DuckDbLeaseStore implements LeaseStore {
     });
     if (result.granted) this.#publish([result.shard]);
     return result;
+  }
+
+  /**
+   * One transaction: the claimable rows (read on the writer, so no other claim commits between
+   * the read and the grants), the grants of assignClaims, and with `fence` each grant's storage
+   * fence (the `fences` table of this same database) — one commit for a worker's free slots
+   * instead of a claim and a fence transaction per shard.
+   */
+  async claimBatch(slots: readonly ClaimSlot[], leaseMs: number, now: number, options: ClaimBatchOptions = {}): Promise<(ClaimGrant & { readonly holder: string; readonly fenced: boolean })[]> {
+    if (slots.length === 0) return [];
+    const grants = await this.#write('leases.claimBatch', async (conn) => {
+      const candidates = toShards(await readPrepared(conn, CLAIMABLE_SQL, [now, slots.length * 4]));
+      const out: (ClaimGrant & { readonly holder: string; readonly fenced: boolean })[] = [];
+      for (const { shard, slot } of assignClaims(candidates, slots)) {
+        const decided = claimShard(shard, slot.holder, leaseMs, now);
+        if (!decided.granted) continue;
+        await updateShard(conn, decided.shard);
+        const fenced = options.fence === true && await advanceFenceIfNewer(conn, { key: decided.shard.key, token: decided.token });
+        out.push({ ...decided, holder: slot.holder, fenced });
+      }
+      return out;
+    });
+    this.#publish(grants.map((g) => g.shard));
+    return grants;
+  }
+
+  /** The completion as work of the writer connection's next bar write fenced with (key, token) (duckdb-fencing.ts). */
+  armCompletion(key: string, token: number, result: ShardResult, now: number): ArmedCompletion {
+    this.#db.assertOpen('leases.armCompletion');
+    // Set by the last write that ran it; a rolled-back write's caller never reports `committed`.
+    let record: ShardRecord | undefined = undefined;
+    const disarm = armFencedWrite(this.#db.conns.writer, { key, token }, async (conn) => {
+      record = undefined;
+      const next = completeShard(key, await readShard(conn, key), token, result, now);
+      await updateShard(conn, next);
+      record = next;
+    });
+    const publish = (shards: readonly ShardRecord[]): void => this.#publish(shards);
+    return {
+      settle(committed) {
+        disarm();
+        const done = committed ? record : undefined;
+        record = undefined;
+        if (done !== undefined) publish([done]);
+        return done;
+      },
+    };
   }
 
   heartbeat(key: string, token: number, leaseMs: number, now: number): Promise<ShardRecord> {
@@ -282,11 +333,23 @@ async function readShard(conn: DuckDBConnection, key: string, onWriter = true): 
   return rows.length === 0 ? undefined : toShard(rows[0]);
 }
 
+/** Re-creating an id replaces the record; the upsert keeps its seq (its place in `jobs`). */
+async function insertJob(conn: DuckDBConnection, job: JobRecord): Promise<void> {
+  await conn.run(
+    `INSERT INTO backfill_jobs (id, node_id, interval_ms, shard_keys, requested_by, created_at_ms)
+     VALUES ($1, $2, $3::BIGINT, $4, $5, $6::BIGINT)
+     ON CONFLICT (id) DO UPDATE SET node_id = excluded.node_id, interval_ms = excluded.interval_ms,
+       shard_keys = excluded.shard_keys, requested_by = excluded.requested_by, created_at_ms = excluded.created_at_ms`,
+    [job.id, job.nodeId, job.intervalMs, JSON.stringify([...job.shardKeys]), job.requestedBy, job.createdAt],
+  );
+}
+
 /** One transaction: the chunk's existing rows in one read, its new rows in one INSERT. */
 async function ensureChunk(
   conn: DuckDBConnection, chunk: readonly ShardSpec[], now: number, byKey: Map<string, ShardRecord>, changed: ShardRecord[],
   options: EnsureOptions,
 ): Promise<void> {
+  if (chunk.length === 0) return;
   const keys = chunk.map((s) => s.key);
   const rows = (await conn.runAndReadAll(
     `SELECT ${SHARD_COLUMNS} FROM backfill_shards WHERE key IN (SELECT unnest($1::JSON::VARCHAR[]))`, [JSON.stringify(keys)],
@@ -325,53 +388,4 @@ async function updateShard(conn: DuckDBConnection, s: ShardRecord): Promise<void
     s.key, s.state, s.holder, s.token, s.leaseUntil, s.attempts, s.notBefore, s.lastError, s.rowsWritten, s.updatedAt,
     priorityNumber(s.priority), s.rank, s.knownEmpty === null ? null : JSON.stringify(s.knownEmpty),
   ]);
-}
-
-function toShards(rows: readonly Row[]): ShardRecord[] {
-  const out: ShardRecord[] = [];
-  for (const row of rows) out.push(toShard(row));
-  return out;
-}
-
-function toShard(row: Row): ShardRecord {
-  return Object.freeze({
-    key: textOf(row[0]),
-    nodeId: textOf(row[1]),
-    intervalMs: numberOf(row[2]),
-    start: numberOf(row[3]),
-    end: numberOf(row[4]),
-    // Only ever written from a ShardRecord.
-    state: textOf(row[5]) as ShardState,
-    holder: optionalText(row[6]) ?? null,
-    token: numberOf(row[7]),
-    leaseUntil: optionalNumber(row[8]) ?? null,
-    attempts: numberOf(row[9]),
-    notBefore: numberOf(row[10]),
-    lastError: optionalText(row[11]) ?? null,
-    rowsWritten: numberOf(row[12]),
-    updatedAt: numberOf(row[13]),
-    priority: numberOf(row[14]) === 0 ? 'read' : 'background',
-    rank: numberOf(row[15]),
-    knownEmpty: knownEmptyOf(row[16], textOf(row[0])),
-  });
-}
-
-/** The `known_empty` JSON column; NULL (every state but known_empty, rows from before migration 11) is null. */
-function knownEmptyOf(value: unknown, key: string): KnownEmptyProvenance | null {
-  const text = optionalText(value);
-  if (text === undefined) return null;
-  const parsed = parseKnownEmptyProvenance(JSON.parse(text));
-  if (parsed === undefined) throw new StorageEngineError('duckdb', 'leases.read', `backfill_shards.known_empty of shard ${key} is malformed`);
-  return parsed;
-}
-
-function toJob(row: Row): JobRecord {
-  return Object.freeze({
-    id: textOf(row[0]),
-    nodeId: textOf(row[1]),
-    intervalMs: numberOf(row[2]),
-    shardKeys: Object.freeze(stringArrayOf(row[3], 'backfill_jobs.shard_keys')),
-    requestedBy: textOf(row[4]),
-    createdAt: numberOf(row[5]),
-  });
 }

@@ -23,6 +23,8 @@ import { CLI_TEST_TIMEOUT_MS } from '../helpers/cli-timeout.js';
 import { SEAMLESS_CLI as BIN } from '../harness/seamless-cli.js';
 const DEFECTS = ['--node', 'ohlcv:demo:DEFECTS', '--interval', '1m', '--start', '2024-03-01T00:00:00Z', '--end', '2024-03-01T04:00:00Z'];
 const ETH_2D = ['--node', 'ohlcv:demo:ETH-USD', '--interval', '1m', '--start', '2024-01-01', '--end', '2024-01-03'];
+/** Backfills write whole shards: the two days lie in one default 1m shard of 4,320 bars (3 days). */
+const ETH_2D_ROWS = 4_320;
 
 interface Run { readonly code: number | null; readonly stdout: string; readonly stderr: string }
 
@@ -81,11 +83,11 @@ describe('seamless backfill summary', { timeout: CLI_TEST_TIMEOUT_MS, concurrent
     const cwd = await workspace();
     const first = await seamless(cwd, ['backfill', ...ETH_2D]);
     expect(first.code).toBe(0);
-    expect(first.stdout).toMatch(/; 3000 rows written in \d+\.\d s$/m);
+    expect(first.stdout).toMatch(new RegExp(`; ${ETH_2D_ROWS} rows written in \\d+\\.\\d s$`, 'm'));
     const again = await seamless(cwd, ['backfill', ...ETH_2D]);
     expect(again.code).toBe(0);
     expect(again.stdout).toMatch(/; 0 rows written: already stored, nothing to fetch$/m);
-    expect(again.stdout).not.toContain('3000 rows written');
+    expect(again.stdout).not.toContain(`${ETH_2D_ROWS} rows written`);
   });
 
   describe('through a gateway (--url)', () => {
@@ -102,7 +104,7 @@ describe('seamless backfill summary', { timeout: CLI_TEST_TIMEOUT_MS, concurrent
     it('says a repeated backfill wrote nothing, and the first one what it wrote', async ({ expect }) => {
       const first = await seamless(cwd, ['backfill', '--url', gateway.url, ...ETH_2D]);
       expect(first.code).toBe(0);
-      expect(first.stdout).toMatch(/; 3000 rows written in \d+\.\d s$/m);
+      expect(first.stdout).toMatch(new RegExp(`; ${ETH_2D_ROWS} rows written in \\d+\\.\\d s$`, 'm'));
       const again = await seamless(cwd, ['backfill', '--url', gateway.url, ...ETH_2D]);
       expect(again.code).toBe(0);
       expect(again.stdout).toMatch(/; 0 rows written: already stored, nothing to fetch$/m);
@@ -113,7 +115,7 @@ describe('seamless backfill summary', { timeout: CLI_TEST_TIMEOUT_MS, concurrent
         expect(res.status).toBe(200);
         return ((await res.json()) as { job: { rowsWritten: number } }).job.rowsWritten;
       };
-      expect(await rowsOf(first.stdout)).toBe(3000);
+      expect(await rowsOf(first.stdout)).toBe(ETH_2D_ROWS);
       expect(await rowsOf(again.stdout)).toBe(0);
     });
 

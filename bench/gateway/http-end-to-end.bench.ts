@@ -13,6 +13,8 @@
  *  - 16 clients reading different days of 1,440 bars: req/s and p99, Arrow and JSON (goal ≥ 0.95×
  *    the minimal server, p99 no worse).
  * Run: node --expose-gc --import tsx bench/gateway/http-end-to-end.bench.ts
+ * BENCH_ONLY=fixed,concurrent (a comma list of memory, bulk, cache, fixed, concurrent) runs only
+ * those sections.
  */
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -137,20 +139,28 @@ async function concurrent(s: Servers): Promise<void> {
   }
 }
 
+/** Whether the section runs (every section unless BENCH_ONLY names some). */
+function runs(section: string): boolean {
+  const only = process.env.BENCH_ONLY;
+  return only === undefined || only === '' || only.split(',').includes(section);
+}
+
 async function main(): Promise<void> {
   const s = await prepareServers(MILLION);
   try {
-    await memory(s);
-    const small = await bulk(s, 100_000, 5);
-    const arrow = small.get('arrow');
-    const json = small.get('json');
-    if (arrow !== undefined && json !== undefined) {
-      record('HTTP Arrow vs JSON, 100k bars, storage hits (speed-up)', json / arrow, 'x', { goal: { min: 10 } });
+    if (runs('memory')) await memory(s);
+    if (runs('bulk')) {
+      const small = await bulk(s, 100_000, 5);
+      const arrow = small.get('arrow');
+      const json = small.get('json');
+      if (arrow !== undefined && json !== undefined) {
+        record('HTTP Arrow vs JSON, 100k bars, storage hits (speed-up)', json / arrow, 'x', { goal: { min: 10 } });
+      }
     }
-    await cacheHits(s);
-    await bulk(s, MILLION, 3);
-    await fixedCost(s);
-    await concurrent(s);
+    if (runs('cache')) await cacheHits(s);
+    if (runs('bulk')) await bulk(s, MILLION, 3);
+    if (runs('fixed')) await fixedCost(s);
+    if (runs('concurrent')) await concurrent(s);
   } finally {
     await s.stop();
   }

@@ -101,6 +101,18 @@ describe('arrow ipc encoding', () => {
     expect(metadata['seamless.metadata']).toBe('{}');
   });
 
+  it('writes the schema message byte for byte as apache-arrow\'s stream writer does, for every schema and metadata length', () => {
+    for (const schema of [OHLCV_SCHEMA, TICK_SCHEMA, QUOTE_SCHEMA]) {
+      const metas: Record<string, string>[] = [{}, { k: 'v' }, { 'seamless.metadata': 'x'.repeat(37) }, { a: 'é', b: 'y'.repeat(1000) }];
+      for (const meta of metas) {
+        const fields = [new Field('ts', new TimestampMillisecond('UTC'), false), ...schema.columns.map((c) => new Field(c.name, new Float64(), false))];
+        const reference = tableToIPC(new Table(new Schema(fields, new Map([...Object.entries(meta), ['seamless.schema', schema.name]]))), 'stream');
+        const first = [...arrowIpcChunks(sampleFrame(schema, 3), meta, 64)][0];
+        expect(Buffer.from(first).equals(Buffer.from(reference.subarray(0, reference.byteLength - 8)))).toBe(true);
+      }
+    }
+  });
+
   it('round-trips a sliced frame (columns that are views at an offset)', () => {
     const frame = sampleFrame(TICK_SCHEMA, 10).slice(3, 7);
     const back = decodeArrowIpc(encodeArrowIpc(frame)).frame;

@@ -17,14 +17,16 @@ export interface DuckDbConnections {
 }
 
 /**
- * Idle connections are kept up to this many (about the reads in flight on a busy gateway); a
- * connection released beyond it closes. Each holds its prepared bar-read statements.
+ * At most this many exclusive readers are open (DuckDB runs a query on its own threads, two cores
+ * here: more connections add no parallelism); a read that finds them all held waits for the next
+ * one released. Opening and closing a connection per read beyond a small idle cap cost more than
+ * the read itself under 16 concurrent clients (connect, prepare, close in the CPU profile).
  */
-const MAX_IDLE_READERS = 4;
+export const MAX_READERS = 8;
 
 /** Reader connections each held by one caller at a time. */
 export interface ReaderPool {
-  /** An idle connection, or a new one when every pooled one is held. */
+  /** An idle connection, a new one while fewer than the maximum are open, else the next one released. */
   acquire(): Promise<DuckDBConnection>;
   /** Gives `conn` back once its caller is done with it (its results read or abandoned). */
   release(conn: DuckDBConnection): void;
@@ -32,18 +34,35 @@ export interface ReaderPool {
   closeIdle(): void;
 }
 
-function createReaderPool(instance: DuckDBInstance): ReaderPool {
+export function createReaderPool(instance: DuckDBInstance, max: number = MAX_READERS): ReaderPool {
   const idle: DuckDBConnection[] = [];
+  const waiting: ((conn: DuckDBConnection) => void)[] = [];
+  let open = 0;
   return {
     async acquire() {
-      return idle.pop() ?? await instance.connect();
+      const pooled = idle.pop();
+      if (pooled !== undefined) return pooled;
+      if (open < max) {
+        open++;
+        try {
+          return await instance.connect();
+        } catch (err) {
+          open--;
+          throw err;
+        }
+      }
+      return await new Promise<DuckDBConnection>((resolve) => { waiting.push(resolve); });
     },
     release(conn) {
-      if (idle.length < MAX_IDLE_READERS) idle.push(conn);
-      else conn.closeSync();
+      const next = waiting.shift();
+      if (next !== undefined) next(conn);
+      else idle.push(conn);
     },
     closeIdle() {
-      for (const conn of idle.splice(0)) conn.closeSync();
+      for (const conn of idle.splice(0)) {
+        conn.closeSync();
+        open--;
+      }
     },
   };
 }

@@ -6,4 +6,4 @@ export { createEmbeddedDatabase } from './embedded-database.js';
 export { DUCKDB_MIGRATIONS, migrate } from './duckdb-migrations.js';
 export { DEFAULT_REPORT_LIST_LIMIT, MAX_REPORT_LIST_LIMIT, reportListLimit } from './duckdb-report-archive.js';
 export { inspectWal } from './wal-inspection.js';
-export { createSerialQueue } from './connection.js';
+export { createReaderPool, createSerialQueue } from './connection.js';

@@ -3,7 +3,7 @@
  * and garbage collection land on every variant alike, with a forced GC (`node --expose-gc`)
  * before each timed run, outside the timing. Each figure prints min / median / max; a comparison
  * prints the ratio of the medians, the goal and a verdict (met / MISSED). Every reported figure
- * is also recorded: when SEAMLESS_BENCH_RESULTS names a file (bench/run-all.ts sets it), one JSON
+ * is also recorded: when BENCH_RESULTS_FILE names a file (bench/run-all.ts sets it; not SEAMLESS_*, which a gateway child would refuse as an unknown setting), one JSON
  * line per figure is appended to it, {work, seamless, baseline, ratio, goal, met, unit}, for the
  * summary table and `--json`. Never asserts a time.
  */
@@ -152,7 +152,7 @@ export function recorded(): readonly BenchResult[] {
 
 /**
  * Records one figure (Seamless, optionally against a baseline, optionally with a goal), prints
- * its ratio and verdict line, and appends it to SEAMLESS_BENCH_RESULTS when set.
+ * its ratio and verdict line, and appends it to BENCH_RESULTS_FILE when set.
  */
 export function record(work: string, seamless: number, unit: string, options: { baseline?: number; goal?: Goal } = {}): BenchResult {
   const baseline = options.baseline ?? null;
@@ -162,7 +162,7 @@ export function record(work: string, seamless: number, unit: string, options: { 
   const met = options.goal === undefined ? null : meets(options.goal, seamless, ratio);
   const result: BenchResult = { work, seamless, baseline, ratio, goal, met, unit };
   results.push(result);
-  const file = process.env.SEAMLESS_BENCH_RESULTS;
+  const file = process.env.BENCH_RESULTS_FILE;
   if (file !== undefined && file !== '') appendFileSync(file, `${JSON.stringify(result)}\n`);
   const parts = [`  → ${work}: ${formatValue(seamless, unit)}`];
   if (baseline !== null) parts.push(`baseline ${formatValue(baseline, unit)}`);

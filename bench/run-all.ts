@@ -72,7 +72,7 @@ try {
     const t0 = Date.now();
     const r = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', file], {
       stdio: 'inherit',
-      env: { ...process.env, SEAMLESS_BENCH_RESULTS: resultsFile },
+      env: { ...process.env, BENCH_RESULTS_FILE: resultsFile },
     });
     if (r.status !== 0) {
       failed++;

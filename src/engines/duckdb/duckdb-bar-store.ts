@@ -140,12 +140,13 @@ class DuckDbBarStore implements BarStore {
           if (findings.length > 0) await insertFindings(writer, findings);
           const current = this.#coverage.get(ds.id) ?? await loadCoverage(writer, ds.id);
           const updated = rewriteCoverage(current, claims, written);
-          await saveCoverage(writer, ds.id, updated, now);
+          await saveCoverage(writer, ds.id, current, updated, now);
           return [ds, updated] as const;
         });
         this.#datasets.set(datasetCacheKey(batch.dataset), row);
         this.#coverage.set(row.id, next);
       } catch (err) {
+        this.#forgetCoverage();
         throw translateDuckDbError(err, 'write');
       }
       return { rowsWritten: batch.frame.length, coverageWritten: written };
@@ -173,12 +174,13 @@ class DuckDbBarStore implements BarStore {
           const ds = await ensureDataset(writer, dataset);
           const current = this.#coverage.get(ds.id) ?? await loadCoverage(writer, ds.id);
           const updated = failCoverage(current, range, reason);
-          await saveCoverage(writer, ds.id, updated, this.#db.clock.now());
+          await saveCoverage(writer, ds.id, current, updated, this.#db.clock.now());
           return [ds, updated] as const;
         });
         this.#datasets.set(datasetCacheKey(dataset), row);
         this.#coverage.set(row.id, next);
       } catch (err) {
+        this.#forgetCoverage();
         throw translateDuckDbError(err, 'markFailed');
       }
     });
@@ -217,6 +219,14 @@ class DuckDbBarStore implements BarStore {
     const found = await this.#db.query('dataset', (reader) => findDataset(reader, dataset));
     if (found !== undefined) this.#datasets.set(key, found);
     return found;
+  }
+
+  /**
+   * After a failed write: coverage is saved as a diff against the mirror (duckdb-coverage-index.ts),
+   * so the mirror is reloaded from the database rather than trusted when a commit's outcome is unsure.
+   */
+  #forgetCoverage(): void {
+    this.#coverage.clear();
   }
 
   #assertOpen(operation: string): void {

@@ -11,7 +11,7 @@ import type {
   BarStore, CoverageRange, DatasetKey, DatasetSummary, Fence, WriteBatch, WriteReport,
 } from '../../storage/index.js';
 import { DatasetSchemaConflictError, StorageUnavailableError } from '../../storage/index.js';
-import { appendBars, deleteBars } from './duckdb-bar-writer.js';
+import { appendBars, claimsWithRows, deleteBars } from './duckdb-bar-writer.js';
 import { insertFindings, supersedeFindings } from './duckdb-ingest-findings.js';
 import { barReadStatements, readBars } from './duckdb-bar-reader.js';
 import type { BarReadStatements } from './duckdb-bar-reader.js';
@@ -132,13 +132,14 @@ class DuckDbBarStore implements BarStore {
           // A committed row with this schema is final (datasets are never deleted or re-typed): one query less per write.
           const known = this.#datasets.get(datasetCacheKey(batch.dataset));
           const ds = known !== undefined && known.schema === schema.name ? known : await ensureDataset(writer, batch.dataset, schema.name);
-          await deleteBars(writer, table, ds.id, claims);
+          const current = this.#coverage.get(ds.id) ?? await loadCoverage(writer, ds.id);
+          // Only claims under stored coverage can hold rows (claimsWithRows): a cold shard deletes nothing.
+          await deleteBars(writer, table, ds.id, claimsWithRows(claims, current));
           await appendBars(writer, table, ds.id, batch.frame);
           const now = this.#db.clock.now();
           // The rows the earlier findings described were just replaced: those findings are history.
           await supersedeFindings(writer, batch.dataset, claims, now);
           if (findings.length > 0) await insertFindings(writer, findings);
-          const current = this.#coverage.get(ds.id) ?? await loadCoverage(writer, ds.id);
           const updated = rewriteCoverage(current, claims, written);
           await saveCoverage(writer, ds.id, current, updated, now);
           return [ds, updated] as const;

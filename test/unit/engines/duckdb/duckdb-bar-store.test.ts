@@ -130,6 +130,37 @@ describe('duckdb bar store', () => {
     }
   });
 
+  it('deletes rows only under stored coverage: a write into a never-covered range skips the range DELETE, loudly refused if a row was planted there', async () => {
+    const path = freshPath();
+    let store = await createDuckDbBarStore({ path });
+    await store.write({ dataset: DS, frame: ohlcvBars(0, 10), coverage: [{ start: 0, end: 10 * MIN, state: 'stored' }] }, OHLCV_SCHEMA);
+    await store.close();
+    // A row no Seamless write can leave (outside every coverage entry), planted by hand.
+    const instance = await DuckDBInstance.create(path);
+    const conn = await instance.connect();
+    try {
+      await conn.run('INSERT INTO bars_ohlcv SELECT dataset_id, 20 * 60000, 1, 1, 1, 1, 1 FROM bars_ohlcv LIMIT 1');
+    } finally {
+      conn.closeSync();
+      instance.closeSync();
+    }
+    store = await createDuckDbBarStore({ path });
+    try {
+      // Cold range: no DELETE runs, so the planted row meets the primary key and the write is refused whole.
+      await expect(store.write({ dataset: DS, frame: ohlcvBars(20 * MIN, 5), coverage: [{ start: 20 * MIN, end: 25 * MIN, state: 'stored' }] }, OHLCV_SCHEMA))
+        .rejects.toMatchObject({ code: expect.any(String) });
+      expect(await store.coverage(DS)).toEqual([{ start: 0, end: 10 * MIN, state: 'stored' }]);
+      // A claim overlapping stored coverage still replaces its rows, including past the entry's end.
+      await store.write({ dataset: DS, frame: ohlcvBars(5 * MIN, 10, 9), coverage: [{ start: 5 * MIN, end: 15 * MIN, state: 'stored' }] }, OHLCV_SCHEMA);
+      const back = await store.read(DS, OHLCV_SCHEMA, { start: 0, end: 15 * MIN });
+      expect(back.length).toBe(15);
+      expect(back.column('open')[5]).toBe(9_000);
+      expect(await store.coverage(DS)).toEqual([{ start: 0, end: 15 * MIN, state: 'stored' }]);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('rolls appended rows back with the transaction (the appender joins the open transaction)', async () => {
     // The write path relies on this: rows appended inside BEGIN … ROLLBACK never become visible.
     const path = freshPath();

@@ -11,7 +11,7 @@ import type {
   BarStore, CoverageRange, DatasetKey, DatasetSummary, Fence, WriteBatch, WriteReport,
 } from '../../storage/index.js';
 import { DatasetSchemaConflictError, StorageUnavailableError } from '../../storage/index.js';
-import { appendBars, deleteBars } from './duckdb-bar-writer.js';
+import { appendBars, claimsWithRows, deleteBars } from './duckdb-bar-writer.js';
 import { insertFindings, supersedeFindings } from './duckdb-ingest-findings.js';
 import { barReadStatements, readBars } from './duckdb-bar-reader.js';
 import type { BarReadStatements } from './duckdb-bar-reader.js';
@@ -132,20 +132,22 @@ class DuckDbBarStore implements BarStore {
           // A committed row with this schema is final (datasets are never deleted or re-typed): one query less per write.
           const known = this.#datasets.get(datasetCacheKey(batch.dataset));
           const ds = known !== undefined && known.schema === schema.name ? known : await ensureDataset(writer, batch.dataset, schema.name);
-          await deleteBars(writer, table, ds.id, claims);
+          const current = this.#coverage.get(ds.id) ?? await loadCoverage(writer, ds.id);
+          // Only claims under stored coverage can hold rows (claimsWithRows): a cold shard deletes nothing.
+          await deleteBars(writer, table, ds.id, claimsWithRows(claims, current));
           await appendBars(writer, table, ds.id, batch.frame);
           const now = this.#db.clock.now();
           // The rows the earlier findings described were just replaced: those findings are history.
           await supersedeFindings(writer, batch.dataset, claims, now);
           if (findings.length > 0) await insertFindings(writer, findings);
-          const current = this.#coverage.get(ds.id) ?? await loadCoverage(writer, ds.id);
           const updated = rewriteCoverage(current, claims, written);
-          await saveCoverage(writer, ds.id, updated, now);
+          await saveCoverage(writer, ds.id, current, updated, now);
           return [ds, updated] as const;
         });
         this.#datasets.set(datasetCacheKey(batch.dataset), row);
         this.#coverage.set(row.id, next);
       } catch (err) {
+        this.#forgetCoverage();
         throw translateDuckDbError(err, 'write');
       }
       return { rowsWritten: batch.frame.length, coverageWritten: written };
@@ -173,12 +175,13 @@ class DuckDbBarStore implements BarStore {
           const ds = await ensureDataset(writer, dataset);
           const current = this.#coverage.get(ds.id) ?? await loadCoverage(writer, ds.id);
           const updated = failCoverage(current, range, reason);
-          await saveCoverage(writer, ds.id, updated, this.#db.clock.now());
+          await saveCoverage(writer, ds.id, current, updated, this.#db.clock.now());
           return [ds, updated] as const;
         });
         this.#datasets.set(datasetCacheKey(dataset), row);
         this.#coverage.set(row.id, next);
       } catch (err) {
+        this.#forgetCoverage();
         throw translateDuckDbError(err, 'markFailed');
       }
     });
@@ -217,6 +220,14 @@ class DuckDbBarStore implements BarStore {
     const found = await this.#db.query('dataset', (reader) => findDataset(reader, dataset));
     if (found !== undefined) this.#datasets.set(key, found);
     return found;
+  }
+
+  /**
+   * After a failed write: coverage is saved as a diff against the mirror (duckdb-coverage-index.ts),
+   * so the mirror is reloaded from the database rather than trusted when a commit's outcome is unsure.
+   */
+  #forgetCoverage(): void {
+    this.#coverage.clear();
   }
 
   #assertOpen(operation: string): void {

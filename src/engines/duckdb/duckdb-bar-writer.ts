@@ -8,12 +8,31 @@
 import { DOUBLE, DuckDBDataChunk } from '@duckdb/node-api';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Frame, TimeRange } from '../../core/index.js';
-import type { BarTable } from '../../storage/index.js';
+import type { BarTable, CoverageRange } from '../../storage/index.js';
 import { fillChunkFrom } from './chunk-vectors.js';
 import { runPrepared } from './prepared-statements.js';
 
 /** DuckDB's standard vector size: the most rows one data chunk holds. */
 const CHUNK_ROWS = 2048;
+
+/**
+ * The claims of a write that may hold rows: those overlapping a `stored` coverage entry. Rows exist
+ * only under stored coverage: appendBars runs only in the bar store's write, whose rows lie in its
+ * stored claims (validateWriteBatch) and which records stored coverage over each of them
+ * (writtenCoverage) in the same transaction; coverage under rows changes only by a write that
+ * first deletes the rows of its claims (rewriteCoverage clears exactly the claims), or by
+ * markFailed, which never touches stored entries (failCoverage). Nothing else inserts into the bar
+ * tables or deletes coverage (migrations included), and DuckDB replays or drops a transaction
+ * whole after a crash. So a cold shard's range DELETE (a claim under no stored entry) is skipped.
+ * `coverage` is the dataset's coverage as committed: the store's exact mirror, or loaded in the write's transaction.
+ */
+export function claimsWithRows(claims: readonly TimeRange[], coverage: readonly CoverageRange[]): TimeRange[] {
+  const out: TimeRange[] = [];
+  for (const c of claims) {
+    if (coverage.some((e) => e.state === 'stored' && e.start < c.end && c.start < e.end)) out.push(c);
+  }
+  return out;
+}
 
 export async function deleteBars(conn: DuckDBConnection, t: BarTable, datasetId: number, ranges: readonly TimeRange[]): Promise<void> {
   // One text per bar table: prepared once on the writer (prepared-statements.ts), as every write runs it.

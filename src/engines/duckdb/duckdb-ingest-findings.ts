@@ -10,6 +10,7 @@ import type { TimeRange } from '../../core/index.js';
 import type { DatasetKey } from '../../storage/index.js';
 import type { DatabaseHandle } from './duckdb-database.js';
 import { numberOf, textOf } from './row-values.js';
+import { runPrepared } from './prepared-statements.js';
 import { validateDataset, validateFindings, validateRange } from '../../storage/index.js';
 
 /** Rows per INSERT statement (7 parameters each); a batch is several statements in one transaction. */
@@ -22,9 +23,12 @@ const HISTORY_SQL = `${SELECT} ORDER BY ts, rowid`;
 const SUPERSEDE_SQL = `UPDATE ingest_findings SET superseded_at_ms = $1::BIGINT
   WHERE node_id = $2 AND interval_ms = $3::BIGINT AND ts >= $4::BIGINT AND ts < $5::BIGINT AND superseded_at_ms IS NULL`;
 
-/** Marks the findings in force inside `ranges` superseded at `at`, inside the caller's (bar write) transaction. */
+/**
+ * Marks the findings in force inside `ranges` superseded at `at`, inside the caller's (bar write)
+ * transaction on the writer connection. Every bar write runs it: prepared once (prepared-statements.ts).
+ */
 export async function supersedeFindings(conn: DuckDBConnection, dataset: DatasetKey, ranges: readonly TimeRange[], at: number): Promise<void> {
-  for (const r of ranges) await conn.run(SUPERSEDE_SQL, [at, dataset.nodeId, dataset.intervalMs, r.start, r.end]);
+  for (const r of ranges) await runPrepared(conn, SUPERSEDE_SQL, [at, dataset.nodeId, dataset.intervalMs, r.start, r.end]);
 }
 
 /** Inserts already validated findings on `conn`, inside the caller's transaction. */

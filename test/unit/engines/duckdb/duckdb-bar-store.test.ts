@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OHLCV_SCHEMA, createFrame } from '../../../../src/core/index.js';
+import { createManualClock } from '../../../../src/core/internal.js';
 import { createDuckDbBarStore } from '../../../../src/engines/duckdb/internal.js';
 import type { BarStore, DatasetKey } from '../../../../src/storage/index.js';
 import { DUCKDB_MIGRATIONS } from '../../../../src/engines/duckdb/internal.js';
@@ -76,6 +77,85 @@ describe('duckdb bar store', () => {
         { start: 100 * MIN, end: 110 * MIN, state: 'failed', reason: 'timeout', attempts: 1 },
       ]);
       await expect(store.markFailed(DS, { start: 0, end: MIN }, 'x', { key: 'k', token: 2 })).rejects.toMatchObject({ newest: 3 });
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('stores exactly the coverage it answers as writes extend, split, fail and replace it, and restamps only entries that changed', async () => {
+    const path = freshPath();
+    const clock = createManualClock(1_000);
+    const store = await createDuckDbBarStore({ path, clock });
+    const stamps = async (): Promise<unknown[][]> => {
+      await store.close();
+      return await readRows(path, 'SELECT start_ms::DOUBLE, end_ms::DOUBLE, state, reason, attempts, updated_at_ms::DOUBLE FROM coverage ORDER BY start_ms');
+    };
+    let reopened: BarStore | undefined;
+    try {
+      await store.write({ dataset: DS, frame: ohlcvBars(0, 10), coverage: [{ start: 0, end: 10 * MIN, state: 'stored' }] }, OHLCV_SCHEMA);
+      clock.advance(1_000);
+      await store.markFailed(DS, { start: 20 * MIN, end: 30 * MIN }, 'timeout');
+      clock.advance(1_000);
+      // Extends the first entry (same start, new end); the failed entry is untouched.
+      await store.write({ dataset: DS, frame: ohlcvBars(10 * MIN, 5), coverage: [{ start: 10 * MIN, end: 15 * MIN, state: 'stored' }] }, OHLCV_SCHEMA);
+      clock.advance(1_000);
+      // Splits the stored entry with a known-empty hole, fails the same range again (attempts 2).
+      await store.write({ dataset: DS, frame: ohlcvBars(0, 0), coverage: [{ start: 4 * MIN, end: 6 * MIN, state: 'known_empty' }] }, OHLCV_SCHEMA);
+      await store.markFailed(DS, { start: 20 * MIN, end: 30 * MIN }, 'timeout');
+      const answered = await store.coverage(DS);
+      expect(answered).toEqual([
+        { start: 0, end: 4 * MIN, state: 'stored' },
+        { start: 4 * MIN, end: 6 * MIN, state: 'known_empty' },
+        { start: 6 * MIN, end: 15 * MIN, state: 'stored' },
+        { start: 20 * MIN, end: 30 * MIN, state: 'failed', reason: 'timeout', attempts: 2 },
+      ]);
+      expect(await stamps()).toEqual([
+        [0, 4 * MIN, 'stored', null, null, 4_000],
+        [4 * MIN, 6 * MIN, 'known_empty', null, null, 4_000],
+        [6 * MIN, 15 * MIN, 'stored', null, null, 4_000],
+        [20 * MIN, 30 * MIN, 'failed', 'timeout', 2, 4_000],
+      ]);
+      // Entries a write does not change keep their rows: still stamped 4,000 after a write at 5,000.
+      reopened = await createDuckDbBarStore({ path, clock });
+      clock.advance(1_000);
+      await reopened.write({ dataset: DS, frame: ohlcvBars(40 * MIN, 2), coverage: [{ start: 40 * MIN, end: 42 * MIN, state: 'stored' }] }, OHLCV_SCHEMA);
+      expect(await reopened.coverage(DS)).toEqual([...answered, { start: 40 * MIN, end: 42 * MIN, state: 'stored' }]);
+      await reopened.close();
+      reopened = undefined;
+      expect((await readRows(path, 'SELECT start_ms::DOUBLE, updated_at_ms::DOUBLE FROM coverage ORDER BY start_ms'))).toEqual([
+        [0, 4_000], [4 * MIN, 4_000], [6 * MIN, 4_000], [20 * MIN, 4_000], [40 * MIN, 5_000],
+      ]);
+    } finally {
+      await reopened?.close();
+    }
+  });
+
+  it('deletes rows only under stored coverage: a write into a never-covered range skips the range DELETE, loudly refused if a row was planted there', async () => {
+    const path = freshPath();
+    let store = await createDuckDbBarStore({ path });
+    await store.write({ dataset: DS, frame: ohlcvBars(0, 10), coverage: [{ start: 0, end: 10 * MIN, state: 'stored' }] }, OHLCV_SCHEMA);
+    await store.close();
+    // A row no Seamless write can leave (outside every coverage entry), planted by hand.
+    const instance = await DuckDBInstance.create(path);
+    const conn = await instance.connect();
+    try {
+      await conn.run('INSERT INTO bars_ohlcv SELECT dataset_id, 20 * 60000, 1, 1, 1, 1, 1 FROM bars_ohlcv LIMIT 1');
+    } finally {
+      conn.closeSync();
+      instance.closeSync();
+    }
+    store = await createDuckDbBarStore({ path });
+    try {
+      // Cold range: no DELETE runs, so the planted row meets the primary key and the write is refused whole.
+      await expect(store.write({ dataset: DS, frame: ohlcvBars(20 * MIN, 5), coverage: [{ start: 20 * MIN, end: 25 * MIN, state: 'stored' }] }, OHLCV_SCHEMA))
+        .rejects.toMatchObject({ code: expect.any(String) });
+      expect(await store.coverage(DS)).toEqual([{ start: 0, end: 10 * MIN, state: 'stored' }]);
+      // A claim overlapping stored coverage still replaces its rows, including past the entry's end.
+      await store.write({ dataset: DS, frame: ohlcvBars(5 * MIN, 10, 9), coverage: [{ start: 5 * MIN, end: 15 * MIN, state: 'stored' }] }, OHLCV_SCHEMA);
+      const back = await store.read(DS, OHLCV_SCHEMA, { start: 0, end: 15 * MIN });
+      expect(back.length).toBe(15);
+      expect(back.column('open')[5]).toBe(9_000);
+      expect(await store.coverage(DS)).toEqual([{ start: 0, end: 15 * MIN, state: 'stored' }]);
     } finally {
       await store.close();
     }

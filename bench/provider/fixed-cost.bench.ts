@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { DuckDBInstance } from '@duckdb/node-api';
-import type { DuckDBConnection, DuckDBPreparedStatement } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBPreparedStatement, DuckDBResult } from '@duckdb/node-api';
 import { createSeamless } from '../../src/app/index.js';
 import { OHLCV_SCHEMA } from '../../src/core/index.js';
 import { createEmbeddedDatabase } from '../../src/engines/duckdb/internal.js';
@@ -69,33 +69,11 @@ function print(series: readonly Series[], baseline: Series): void {
   }
 }
 
-/** The fastest honest raw read: the query, then each chunk's vectors copied into Float64Arrays. */
-async function rawRead(conn: DuckDBConnection, start: number, end: number): Promise<Float64Array[]> {
-  const result = await conn.run('SELECT ts::DOUBLE, open, high, low, close, volume FROM bars_ohlcv WHERE dataset_id = 1 AND ts >= $1::BIGINT AND ts < $2::BIGINT ORDER BY ts', [start, end]);
-  const chunks = [];
-  let rows = 0;
-  for (;;) {
-    const chunk = await result.fetchChunk();
-    if (!chunk || chunk.rowCount === 0) break;
-    chunks.push(chunk);
-    rows += chunk.rowCount;
-  }
-  const cols = Array.from({ length: 6 }, () => new Float64Array(rows));
-  let at = 0;
-  for (const chunk of chunks) {
-    const n = chunk.rowCount;
-    // The DOUBLE vector's data as a Float64Array (what src/engines/duckdb/chunk-vectors.ts
-    // audits): one memcpy per column, the fastest copy the driver allows.
-    for (let c = 0; c < 6; c++) cols[c].set(Reflect.get(chunk.getColumnVector(c), 'items') as Float64Array, at);
-    at += n;
-  }
-  return cols;
-}
-
-/** The same read through a statement prepared once and a streamed result (what the store does since round 2). */
-async function rawPreparedRead(prepared: DuckDBPreparedStatement, start: number, end: number): Promise<Float64Array[]> {
-  prepared.bind([start, end]);
-  const result = await prepared.stream();
+/**
+ * A result's chunks, each DOUBLE vector's data copied into one Float64Array per column (what
+ * src/engines/duckdb/chunk-vectors.ts audits): one memcpy per column, the fastest copy the driver allows.
+ */
+async function collectColumns(result: DuckDBResult): Promise<Float64Array[]> {
   const chunks = [];
   let rows = 0;
   for (;;) {
@@ -111,6 +89,17 @@ async function rawPreparedRead(prepared: DuckDBPreparedStatement, start: number,
     at += chunk.rowCount;
   }
   return cols;
+}
+
+/** The fastest honest raw read: the query, then each chunk's vectors copied into Float64Arrays. */
+async function rawRead(conn: DuckDBConnection, start: number, end: number): Promise<Float64Array[]> {
+  return await collectColumns(await conn.run('SELECT ts::DOUBLE, open, high, low, close, volume FROM bars_ohlcv WHERE dataset_id = 1 AND ts >= $1::BIGINT AND ts < $2::BIGINT ORDER BY ts', [start, end]));
+}
+
+/** The same read through a statement prepared once and a streamed result (what the store does since round 2). */
+async function rawPreparedRead(prepared: DuckDBPreparedStatement, start: number, end: number): Promise<Float64Array[]> {
+  prepared.bind([start, end]);
+  return await collectColumns(await prepared.stream());
 }
 
 async function main(): Promise<void> {

@@ -12,7 +12,7 @@
  * WHERE, ts cast to DOUBLE, NULL → NaN, ordered by ts.
  */
 import { DuckDBInstance } from '@duckdb/node-api';
-import type { DuckDBConnection } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBDataChunk } from '@duckdb/node-api';
 
 export type RawColumns = Float64Array[];
 
@@ -54,37 +54,43 @@ function trim(cols: RawColumns, n: number): RawColumns {
   return n === cols[0].length ? cols : cols.map((c) => c.subarray(0, n));
 }
 
-/** Chunks, then `getItem` per value into preallocated arrays (`capacity`: an upper bound on the rows). */
-export async function getItemLoop(conn: DuckDBConnection, datasetId: number, start: number, end: number, capacity: number): Promise<RawColumns> {
+/**
+ * The query's chunks, each copied by `copy` into preallocated arrays (`capacity`: an upper bound
+ * on the rows) at row `at`; the baselines below differ only in how a chunk is copied.
+ */
+async function readChunks(
+  conn: DuckDBConnection, datasetId: number, start: number, end: number, capacity: number,
+  copy: (chunk: DuckDBDataChunk, cols: RawColumns, at: number) => void,
+): Promise<RawColumns> {
   const result = await conn.run(RAW_SELECT, [datasetId, start, end]);
   const cols = allocate(capacity);
   let at = 0;
   for (;;) {
     const chunk = await result.fetchChunk();
     if (chunk === null || chunk.rowCount === 0) break;
+    copy(chunk, cols, at);
+    at += chunk.rowCount;
+  }
+  return trim(cols, at);
+}
+
+/** Chunks, then `getItem` per value into preallocated arrays (`capacity`: an upper bound on the rows). */
+export async function getItemLoop(conn: DuckDBConnection, datasetId: number, start: number, end: number, capacity: number): Promise<RawColumns> {
+  return await readChunks(conn, datasetId, start, end, capacity, (chunk, cols, at) => {
     const n = chunk.rowCount;
     for (let c = 0; c < cols.length; c++) {
       const vector = chunk.getColumnVector(c);
       const out = cols[c];
       for (let i = 0; i < n; i++) out[at + i] = vector.getItem(i) as number;
     }
-    at += n;
-  }
-  return trim(cols, at);
+  });
 }
 
 /** Chunks, then one JS array per column per chunk, copied with `.set`. */
 export async function columnValues(conn: DuckDBConnection, datasetId: number, start: number, end: number, capacity: number): Promise<RawColumns> {
-  const result = await conn.run(RAW_SELECT, [datasetId, start, end]);
-  const cols = allocate(capacity);
-  let at = 0;
-  for (;;) {
-    const chunk = await result.fetchChunk();
-    if (chunk === null || chunk.rowCount === 0) break;
+  return await readChunks(conn, datasetId, start, end, capacity, (chunk, cols, at) => {
     for (let c = 0; c < cols.length; c++) cols[c].set(chunk.getColumnValues(c) as number[], at);
-    at += chunk.rowCount;
-  }
-  return trim(cols, at);
+  });
 }
 
 /** The whole result as JS arrays, then `Float64Array.from` (the former strawman baseline). */

@@ -6,7 +6,7 @@
  *  - 1,440 stored bars (one day, a different day per call): the raw query into Float64Arrays,
  *    the same through a statement prepared once and a streamed result (what the store does),
  *    `fetch` with the response cache off (a storage hit), and GET /v1/bars (Arrow) over loopback.
- *    Fixed cost = median − raw median (goal: ≤ 2 ms per HTTP request);
+ *    Fixed cost = median − the faster raw median (goal: ≤ 2 ms per HTTP request);
  *  - 1,000,000 stored bars through `fetch` with conformance on vs the raw query (goal ≤ 1.15×);
  *  - a cache hit with conformance on (goal: median ≤ 20 µs).
  * The raw query reads a copy of the same file (one process opens a DuckDB file once).
@@ -67,6 +67,11 @@ function print(series: readonly Series[], baseline: Series): void {
     const m = median(s.times);
     console.log(`  ${s.name.padEnd(50)} min ${formatMs(min(s.times)).padStart(9)}  median ${formatMs(m).padStart(9)}  max ${formatMs(max(s.times)).padStart(9)}  ratio ${(m / base).toFixed(2)}  ${m >= base ? '+' : '−'}${formatMs(Math.abs(m - base))}  | CPU median ${formatMs(median(s.cpu)).padStart(9)}  ${median(s.cpu) >= median(baseline.cpu) ? '+' : '−'}${formatMs(Math.abs(median(s.cpu) - median(baseline.cpu)))}`);
   }
+}
+
+/** A difference of medians in words: a read faster than the raw query has no fixed cost to report, only a margin. */
+function fixedCost(ms: number): string {
+  return ms >= 0 ? `${formatMs(ms)} above the raw query` : `none (${formatMs(-ms)} below the raw query: the raw read is not faster here)`;
 }
 
 /**
@@ -139,11 +144,13 @@ async function main(): Promise<void> {
         { name: 'fetch (gateway default composition)', fn: (r) => read(dayOf(r), dayOf(r) + DAY_BARS * MIN, DAY_BARS) },
         { name: 'GET /v1/bars format=arrow (loopback)', fn: (r) => http(dayOf(r), dayOf(r) + DAY_BARS * MIN) },
       ]);
-      print(day, day[0]);
-      const fixedFetch = median(day[2].times) - median(day[0].times);
-      const fixedHttp = median(day[3].times) - median(day[0].times);
-      const sign = (x: number) => `${x < 0 ? '−' : '+'}${formatMs(Math.abs(x))}`;
-      console.log(`  fixed cost (wall medians): fetch ${sign(fixedFetch)}, HTTP ${sign(fixedHttp)} above the raw query (goal: HTTP ≤ 2 ms: ${fixedHttp <= 2 ? 'met' : 'MISSED'})`);
+      // The baseline is the faster of the two raw reads in this run: what a competent engineer would ship.
+      const raw = median(day[1].times) < median(day[0].times) ? day[1] : day[0];
+      print(day, raw);
+      console.log(`  baseline: ${raw.name}`);
+      const fixedFetch = median(day[2].times) - median(raw.times);
+      const fixedHttp = median(day[3].times) - median(raw.times);
+      console.log(`  fixed cost (wall medians): fetch ${fixedCost(fixedFetch)}, HTTP ${fixedCost(fixedHttp)} (goal: HTTP ≤ 2 ms above the raw query: ${fixedHttp <= 2 ? 'met' : 'MISSED'})`);
 
       console.log(`\n${MILLION.toLocaleString('en-US')} stored bars (conformance on)`);
       const big = await interleaved(3, 1, [

@@ -24,6 +24,8 @@ const discard: BarStore = {
   advanceFence: async () => {},
   markFailed: async () => {},
   datasets: async () => [],
+  coverageSummary: async () => [],
+  datedCoverage: async () => [],
   ping: async () => {},
   close: async () => {},
 };

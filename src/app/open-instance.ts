@@ -43,6 +43,8 @@ export interface InstanceDeps {
 
 /** What an open instance is made of (the façade of create-seamless.ts serves from these). */
 export interface InstanceParts {
+  /** The instance's clock (the catalog's condition: which days have closed). */
+  readonly clock: Clock;
   readonly metrics: SeamlessMetrics;
   readonly tracing: Tracing;
   readonly db: StorageParts;
@@ -160,5 +162,5 @@ export async function openInstance(config: SeamlessConfig, dataDir: string, deps
     tracing,
     live,
   });
-  return { metrics, tracing, db, store, registry, upstreams, sources, catalog, backfill, events: eventFeed.events, cache, live, provider };
+  return { clock, metrics, tracing, db, store, registry, upstreams, sources, catalog, backfill, events: eventFeed.events, cache, live, provider };
 }

@@ -3,12 +3,12 @@
  * coverage, backfill jobs, imports, reports and the health checks. `close` is handed in (the
  * unwinding of the instance's resource stack) and runs once.
  */
-import { InvalidRequestError, frameSchemaByName, parseInterval, parseTime } from '../core/index.js';
+import { InvalidRequestError, formatInterval, frameSchemaByName, parseInterval, parseTime } from '../core/index.js';
 import type { SeamlessConfig } from '../config/index.js';
 import type { Logger } from '../observability/index.js';
 import { importFile } from '../sources/index.js';
 import type { HealthCheck } from '../gateway/index.js';
-import { BackfillSuspendedError, UnknownDatasetError, datasetKeyPrefix } from '../provider/index.js';
+import { BackfillSuspendedError, UnknownDatasetError, conditionDays, datasetCondition, datasetKeyPrefix } from '../provider/index.js';
 import type { ResolvedDataset } from '../provider/index.js';
 import { storageCheck } from './storage-health.js';
 import type { Seamless } from './create-seamless.js';
@@ -51,6 +51,16 @@ export function seamlessFacade(config: SeamlessConfig, dataDir: string, logger: 
     },
 
     datasets: () => catalog.list(),
+
+    async condition(nodeId, interval, start, end) {
+      // Every field is checked (400 naming it) before the dataset is looked up (404).
+      const startMs = parseTime(start, 'start');
+      const endMs = parseTime(end, 'end');
+      conditionDays(startMs, endMs);
+      const resolved = await resolveOrThrow(nodeId, interval);
+      const answer = await datasetCondition({ store, findings: db.findings, coordinator, clock: parts.clock }, resolved.dataset, startMs, endMs);
+      return { nodeId, interval: formatInterval(resolved.dataset.intervalMs), ...answer };
+    },
 
     async backfill(command) {
       const resolved = await resolveOrThrow(command.nodeId, command.interval);

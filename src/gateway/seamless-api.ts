@@ -9,7 +9,7 @@ import type { BackfillEvent, LeaseAuthority, JobStatus, ShardPriority, ShardStat
 import type { SeamlessConfig } from '../config/index.js';
 import type { ConformanceReport } from '../conformance/index.js';
 import type { EventStream, Logger, SeamlessMetrics, Tracing } from '../observability/index.js';
-import type { DatasetListing, FetchRequest, FetchResult } from '../provider/index.js';
+import type { DatasetConditionAnswer, DatasetListing, FetchRequest, FetchResult } from '../provider/index.js';
 import type { SchemaRegistry } from '../schema/index.js';
 import type { UpstreamBudgets } from '../sources/index.js';
 import type { CoverageRange, StorageFailure } from '../storage/index.js';
@@ -47,6 +47,8 @@ export interface SeamlessApi {
   fetch(request: FetchRequest): Promise<FetchResult>;
   coverage(nodeId: string, interval: string | number, range?: TimeRange): Promise<CoverageRange[]>;
   datasets(): Promise<DatasetListing[]>;
+  /** The per-day condition of a dataset over [start, end) (UTC days, at most MAX_CONDITION_DAYS). */
+  condition(nodeId: string, interval: string | number, start: string | number, end: string | number): Promise<DatasetConditionAnswer & { readonly nodeId: string; readonly interval: string }>;
   /** Starts a backfill job (returns at once); progress via backfillJob/waitBackfill. */
   backfill(command: BackfillCommand): Promise<JobStatus>;
   backfillJob(id: string): (JobStatus & { readonly shardList: readonly ShardStatus[] }) | undefined;

@@ -7,6 +7,8 @@ import type { FrameSchema } from '../core/index.js';
 import { subjectForFrameSchema } from '../schema/index.js';
 import type { BarSource } from '../sources/index.js';
 import type { BarStore, DatasetKey } from '../storage/index.js';
+import { indexSummaries, intervalCoverage } from './catalog-coverage.js';
+import type { IntervalCoverage } from './catalog-coverage.js';
 
 export interface DatasetDefinition {
   readonly nodeId: string;
@@ -15,6 +17,10 @@ export interface DatasetDefinition {
   readonly schema: string;
   readonly description?: string;
   readonly schemaSubject?: string;
+  /** The interval coarser ones derive from (config `datasets[].baseInterval`), shown by the catalog. */
+  readonly baseInterval?: string | number;
+  /** The dataset's calendar (config `datasets[].calendar`, `24/7` when absent), shown by the catalog. */
+  readonly calendar?: string;
 }
 
 export interface ResolvedDataset {
@@ -38,6 +44,8 @@ export interface DatasetListing {
   readonly slaPolicy: string | null;
   readonly description: string | null;
   readonly configured: boolean;
+  /** Per interval: first and last bar, bars stored, known empty, failed, last write, base interval, calendar. */
+  readonly coverage: readonly IntervalCoverage[];
 }
 
 export interface DatasetCatalog {
@@ -84,6 +92,9 @@ export function createDatasetCatalog(
     },
 
     async list() {
+      // One summary query for every dataset of storage (coverage-summary of each engine).
+      const summaries = await store.coverageSummary();
+      const index = indexSummaries(summaries);
       const out: DatasetListing[] = definitions.map((d) => {
         const intervalsMs = d.intervals.map((iv) => parseInterval(iv));
         return {
@@ -96,20 +107,21 @@ export function createDatasetCatalog(
           slaPolicy: null,
           description: d.description ?? null,
           configured: true,
+          coverage: intervalCoverage(d.nodeId, intervalsMs, index, d),
         };
       });
       const extra = new Map<string, DatasetListing & { intervalsMs: number[]; intervals: string[] }>();
-      for (const s of await store.datasets()) {
+      for (const s of summaries) {
         if (configured.has(JSON.stringify([s.nodeId, s.intervalMs]))) continue;
         let entry = extra.get(s.nodeId);
         if (!entry) {
-          entry = { nodeId: s.nodeId, intervals: [], intervalsMs: [], source: null, schema: s.schema, schemaSubject: subjectForFrameSchema(s.schema || 'ohlcv'), slaPolicy: null, description: 'imported', configured: false };
+          entry = { nodeId: s.nodeId, intervals: [], intervalsMs: [], source: null, schema: s.schema, schemaSubject: subjectForFrameSchema(s.schema || 'ohlcv'), slaPolicy: null, description: 'imported', configured: false, coverage: [] };
           extra.set(s.nodeId, entry);
         }
         entry.intervalsMs.push(s.intervalMs);
         entry.intervals.push(formatInterval(s.intervalMs));
       }
-      return [...out, ...extra.values()];
+      return [...out, ...[...extra.values()].map((e) => ({ ...e, coverage: intervalCoverage(e.nodeId, e.intervalsMs, index, {}) }))];
     },
   };
 }

@@ -105,6 +105,8 @@ export function watchWrites(store: BarStore, index: FindingsIndex): BarStore {
     advanceFence: (fence) => store.advanceFence(fence),
     markFailed: (dataset, range, reason, fence) => store.markFailed(dataset, range, reason, fence),
     datasets: () => store.datasets(),
+    coverageSummary: () => store.coverageSummary(),
+    datedCoverage: (dataset, range) => store.datedCoverage(dataset, range),
     ping: () => store.ping(),
     close: () => store.close(),
   };

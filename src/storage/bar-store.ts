@@ -59,6 +59,30 @@ export interface DatasetSummary {
   readonly lastTs: number | undefined;
 }
 
+/**
+ * A dataset's coverage in figures, computed by the engine in one query (the catalog): bars
+ * stored (a count of rows), the first and last stored bar, the bars of its `known_empty` and
+ * `failed` coverage, and when a write last changed its coverage.
+ */
+export interface CoverageSummary {
+  readonly nodeId: string;
+  readonly intervalMs: number;
+  /** The frame schema of its bars; '' while only failures were recorded. */
+  readonly schema: string;
+  readonly barsStored: number;
+  readonly firstTs: number | undefined;
+  readonly lastTs: number | undefined;
+  readonly knownEmptyBars: number;
+  readonly failedBars: number;
+  /** Newest `updated_at` of its coverage entries (epoch ms); undefined with no coverage. */
+  readonly lastWriteAt: number | undefined;
+}
+
+/** A coverage entry with the time (epoch ms) a write or a failure last changed it. */
+export interface DatedCoverageRange extends CoverageRange {
+  readonly updatedAt: number;
+}
+
 export interface BarStore {
   /** Engine name for health checks and logs (`duckdb`, `postgres`). */
   readonly engine: string;
@@ -78,6 +102,10 @@ export interface BarStore {
   markFailed(dataset: DatasetKey, range: TimeRange, reason: string, fence?: Fence): Promise<void>;
   /** Datasets that have rows or coverage. */
   datasets(): Promise<DatasetSummary[]>;
+  /** Every dataset with rows or coverage, summarised in one query (sorted by node id, then interval). */
+  coverageSummary(): Promise<CoverageSummary[]>;
+  /** As `coverage`, each entry with its last change, read from the engine (not a cache). */
+  datedCoverage(dataset: DatasetKey, range?: TimeRange): Promise<DatedCoverageRange[]>;
   /** Throws when the engine does not answer. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { InvalidRequestError, OHLCV_SCHEMA, StaleFencingTokenError, TICK_SCHEMA, createFrame } from '../../src/core/index.js';
 import type { Frame, FrameSchema } from '../../src/core/index.js';
 import type { BarStore, CoverageClaim, DatasetKey } from '../../src/storage/index.js';
+import { describeCoverageSummary } from './coverage-summary-suite.js';
 
 const MIN = 60_000;
 const DS: DatasetKey = { nodeId: 'ohlcv:binance:BTC/USDT', intervalMs: MIN };
@@ -294,5 +295,7 @@ export function describeBarStore(name: string, open: () => Promise<BarStore>): v
       await expect(store.ping()).rejects.toMatchObject({ code: 'internal' });
       store = await open();
     });
+
+    describeCoverageSummary(name, () => store);
   });
 }

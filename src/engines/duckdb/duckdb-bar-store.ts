@@ -8,7 +8,7 @@
 import { emptyFrame, systemClock } from '../../core/index.js';
 import type { Clock, Frame, FrameSchema, TimeRange } from '../../core/index.js';
 import type {
-  BarStore, CoverageRange, DatasetKey, DatasetSummary, Fence, WriteBatch, WriteReport,
+  BarStore, CoverageRange, CoverageSummary, DatasetKey, DatasetSummary, DatedCoverageRange, Fence, WriteBatch, WriteReport,
 } from '../../storage/index.js';
 import { DatasetSchemaConflictError, StorageUnavailableError } from '../../storage/index.js';
 import { appendBars, claimsWithRows, deleteBars } from './duckdb-bar-writer.js';
@@ -24,6 +24,7 @@ import { failCoverage, overlappingCoverage, rewriteCoverage, writtenCoverage } f
 import { datasetCacheKey, ensureDataset, findDataset, listDatasets } from './duckdb-dataset-registry.js';
 import type { DatasetRow } from './duckdb-dataset-registry.js';
 import { translateDuckDbError } from './duckdb-errors.js';
+import { datedCoverageOf, summariseCoverage } from './duckdb-coverage-summary.js';
 import { checkAndAdvanceFence, runArmedWork } from './duckdb-fencing.js';
 import { validateDataset, validateFence, validateFindings, validateRange, validateWriteBatch } from '../../storage/index.js';
 
@@ -193,6 +194,26 @@ class DuckDbBarStore implements BarStore {
       return await this.#db.query('datasets', (reader) => listDatasets(reader));
     } catch (err) {
       throw translateDuckDbError(err, 'datasets');
+    }
+  }
+
+  async coverageSummary(): Promise<CoverageSummary[]> {
+    this.#assertOpen('coverageSummary');
+    try {
+      return await this.#db.query('coverageSummary', (reader) => summariseCoverage(reader));
+    } catch (err) {
+      throw translateDuckDbError(err, 'coverageSummary');
+    }
+  }
+
+  async datedCoverage(dataset: DatasetKey, range?: TimeRange): Promise<DatedCoverageRange[]> {
+    this.#assertOpen('datedCoverage');
+    validateDataset(dataset);
+    if (range !== undefined) validateRange(range);
+    try {
+      return await this.#db.query('datedCoverage', (reader) => datedCoverageOf(reader, dataset, range));
+    } catch (err) {
+      throw translateDuckDbError(err, 'datedCoverage');
     }
   }
 

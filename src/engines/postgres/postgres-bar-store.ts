@@ -10,7 +10,7 @@
 import { emptyFrame } from '../../core/index.js';
 import type { Frame, FrameSchema, TimeRange } from '../../core/index.js';
 import type {
-  BarStore, CoverageRange, DatasetKey, DatasetSummary, Fence, WriteBatch, WriteReport,
+  BarStore, CoverageRange, CoverageSummary, DatasetKey, DatasetSummary, DatedCoverageRange, Fence, WriteBatch, WriteReport,
 } from '../../storage/index.js';
 import { barTableFor } from '../../storage/index.js';
 import { failCoverage, rewriteCoverage, writtenCoverage } from '../../storage/index.js';
@@ -21,6 +21,7 @@ import type { BarCopyStatement } from './postgres-bar-reader.js';
 import { barWriteStatements, deleteBars, upsertBars } from './postgres-bar-writer.js';
 import type { BarWriteStatements } from './postgres-bar-writer.js';
 import { coverageOf, loadCoverage, saveCoverage } from './postgres-coverage-index.js';
+import { datedCoverageOf, summariseCoverage } from './postgres-coverage-summary.js';
 import type { PgDatabase } from './postgres-database.js';
 import { datasetCacheKey, findDataset, listDatasets, lockDataset } from './postgres-dataset-registry.js';
 import type { DatasetRow } from './postgres-dataset-registry.js';
@@ -131,6 +132,18 @@ class PgBarStore implements BarStore {
   async datasets(): Promise<DatasetSummary[]> {
     this.#db.assertOpen('datasets');
     return await this.#db.query('datasets', (client) => listDatasets(client));
+  }
+
+  async coverageSummary(): Promise<CoverageSummary[]> {
+    this.#db.assertOpen('coverageSummary');
+    return await this.#db.query('coverageSummary', (client) => summariseCoverage(client));
+  }
+
+  async datedCoverage(dataset: DatasetKey, range?: TimeRange): Promise<DatedCoverageRange[]> {
+    this.#db.assertOpen('datedCoverage');
+    validateDataset(dataset);
+    if (range !== undefined) validateRange(range);
+    return await this.#db.query('datedCoverage', (client) => datedCoverageOf(client, dataset, range));
   }
 
   async ping(): Promise<void> {

@@ -1,5 +1,6 @@
 /**
- * GET /v1/datasets and GET /v1/coverage.
+ * GET /v1/datasets (the catalog, with a coverage summary per interval), GET /v1/datasets/condition
+ * (the per-day condition of one dataset) and GET /v1/coverage.
  */
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
@@ -15,9 +16,23 @@ const CoverageQuery = z.object({
   end: optionalQuery,
 });
 
-export function datasetRoutes(app: FastifyInstance, seamless: Pick<Seamless, 'datasets' | 'coverage'>): void {
+const ConditionQuery = z.object({
+  node: requiredQuery('node', 'ohlcv:demo:BTC-USD'),
+  interval: requiredQuery('interval', '1m'),
+  start: requiredQuery('start', '2024-01-01'),
+  end: requiredQuery('end', '2024-01-08'),
+});
+
+export function datasetRoutes(app: FastifyInstance, seamless: Pick<Seamless, 'datasets' | 'coverage' | 'condition'>): void {
   typedRoutes(app, (scope) => {
     scope.get('/v1/datasets', { config: { scope: 'read' } }, async () => ({ datasets: await seamless.datasets() }));
+
+    scope.get('/v1/datasets/condition', { config: { scope: 'read' }, schema: { querystring: ConditionQuery } }, async (request) => {
+      const { node, interval, start, end } = request.query;
+      const nodeId = validateNodeId(node, 'node');
+      const intervalMs = parseInterval(interval, 'interval');
+      return await seamless.condition(nodeId, intervalMs, parseTime(start, 'start'), parseTime(end, 'end'));
+    });
 
     scope.get('/v1/coverage', { config: { scope: 'read' }, schema: { querystring: CoverageQuery } }, async (request) => {
       const { node, interval, start, end } = request.query;

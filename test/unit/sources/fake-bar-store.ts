@@ -4,7 +4,7 @@
  */
 import { StaleFencingTokenError, allocateFrame } from '../../../src/core/index.js';
 import type { Frame, FrameSchema, TimeRange } from '../../../src/core/index.js';
-import type { BarStore, CoverageRange, DatasetKey, DatasetSummary, Fence, WriteBatch, WriteReport } from '../../../src/storage/index.js';
+import type { BarStore, CoverageRange, CoverageSummary, DatasetKey, DatasetSummary, DatedCoverageRange, Fence, WriteBatch, WriteReport } from '../../../src/storage/index.js';
 import { writtenCoverage } from '../../../src/storage/index.js';
 
 interface DatasetState {
@@ -82,6 +82,21 @@ export function createFakeBarStore(): FakeBarStore {
           firstTs: ts.length === 0 ? undefined : Math.min(...ts), lastTs: ts.length === 0 ? undefined : Math.max(...ts),
         };
       });
+    },
+    async coverageSummary(): Promise<CoverageSummary[]> {
+      return [...datasets.values()].map((s) => {
+        const ts = [...s.rows.keys()];
+        const bars = (state: string): number => s.coverage.filter((c) => c.state === state).reduce((n, c) => n + (c.end - c.start) / s.key.intervalMs, 0);
+        return {
+          nodeId: s.key.nodeId, intervalMs: s.key.intervalMs, schema: s.schema, barsStored: ts.length,
+          firstTs: ts.length === 0 ? undefined : Math.min(...ts), lastTs: ts.length === 0 ? undefined : Math.max(...ts),
+          knownEmptyBars: bars('known_empty'), failedBars: bars('failed'), lastWriteAt: undefined,
+        };
+      });
+    },
+    async datedCoverage(dataset: DatasetKey, range?: TimeRange): Promise<DatedCoverageRange[]> {
+      const list = datasets.get(keyOf(dataset))?.coverage ?? [];
+      return list.filter((c) => range === undefined || (c.start < range.end && c.end > range.start)).map((c) => ({ ...c, updatedAt: 0 }));
     },
     async ping(): Promise<void> {},
     async close(): Promise<void> {},

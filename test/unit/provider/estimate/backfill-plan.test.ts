@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ALWAYS_OPEN, countCoverage, coveredRanges, planShards } from '../../../../src/provider/estimate/backfill-plan.js';
-import { estimateBackfillTime } from '../../../../src/provider/estimate/time-estimate.js';
+import { ALWAYS_OPEN, countCoverage, coveredRanges, estimateBackfillTime, planShards } from '../../../../src/provider/internal.js';
 import type { CoverageRange } from '../../../../src/storage/index.js';
 
 const MIN = 60_000;

@@ -43,7 +43,7 @@ export function estimateLines(e: BarsEstimate): string[] {
     `bars      ${b.inRange} in range (calendar ${e.calendar.name}), ${b.stored} stored, ${b.knownEmpty} known empty, ${b.missing} missing${b.notClosed > 0 ? `, ${b.notClosed} not closed yet` : ''}`,
     f.source === null
       ? 'backfill  none: the dataset has no upstream source'
-      : `backfill  ${f.bars} bars in ${f.shards} shards of ${f.barsPerShard} from ${f.source}, ${f.requests} upstream requests (${f.requestsBasis})`,
+      : `backfill  ${f.bars} bars in ${plural(f.shards, 'shard')} of ${f.barsPerShard} from ${f.source}, ${plural(f.requests, 'upstream request')} (${f.requestsBasis})`,
     `time      ${f.expectedMs === null ? 'unknown' : `${f.expectedMs} ms`} (${f.timeBasis})`,
     `rows      ${e.rows}`,
   ];
@@ -52,4 +52,8 @@ export function estimateLines(e: BarsEstimate): string[] {
     lines.push(`${format.padEnd(9)} ${x.bytes} bytes (${x.basis}: ${x.detail})`);
   }
   return lines;
+}
+
+function plural(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }

@@ -32,7 +32,7 @@ export function composeEstimator(config: SeamlessConfig, parts: EstimatorParts):
   // Remote `seamless worker`s (localWorkers 0) are counted as `concurrency`: their number is not known here.
   const lanes = bf.localWorkers !== undefined && bf.localWorkers > 0 ? bf.localWorkers : bf.concurrency;
   return createBarsEstimator({
-    store: parts.store, catalog: parts.catalog, clock: parts.clock, maxBars: config.limits.maxBars, barsPerShard, lanes,
+    store: parts.store, catalog: parts.catalog, clock: parts.clock, maxBars: config.limits.maxBars, barsPerShard, lanes, backfillSuspended: bf.suspended,
     sourcePlan: (resolved) => sourcePlan(config, parts, resolved),
   });
 }

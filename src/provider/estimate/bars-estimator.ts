@@ -21,6 +21,8 @@ import { estimateBackfillTime } from './time-estimate.js';
 /** Stored bars read (at most) to measure the JSON and CSV bytes of a row. */
 export const SAMPLE_ROWS = 256;
 
+const SUSPENDED = 'backfill is suspended (seamless.backfill.suspended): the read answers from storage and backfills nothing';
+
 export interface BarsEstimatorDeps {
   readonly store: Pick<BarStore, 'coverage' | 'read'>;
   readonly catalog: Pick<DatasetCatalog, 'resolve'>;
@@ -33,6 +35,8 @@ export interface BarsEstimatorDeps {
   readonly lanes: number;
   /** What is known of the dataset's upstream (page size, budget, latency); undefined without one. */
   readonly sourcePlan: (resolved: ResolvedDataset) => Promise<SourcePlan | undefined>;
+  /** `seamless.backfill.suspended`: reads backfill nothing, so the estimate plans no backfill. */
+  readonly backfillSuspended?: boolean;
   /** The dataset's calendar; default 24/7 (ALWAYS_OPEN). */
   readonly calendar?: (resolved: ResolvedDataset) => EstimateCalendar;
 }
@@ -55,12 +59,15 @@ export function createBarsEstimator(deps: BarsEstimatorDeps): BarsEstimator {
       const barsPerShard = deps.barsPerShard(intervalMs);
       const coverage = closed.end > closed.start ? await deps.store.coverage(resolved.dataset, shardSpan(closed, intervalMs, barsPerShard)) : [];
       const counts = countCoverage(coverage, closed, intervalMs, calendar);
-      const plan = resolved.source ? await deps.sourcePlan(resolved) : undefined;
-      const shards = resolved.source
+      const backfills = resolved.source !== undefined && deps.backfillSuspended !== true;
+      const plan = backfills ? await deps.sourcePlan(resolved) : undefined;
+      const shards = backfills
         ? planShards(counts.missingRanges, coveredRanges(coverage), intervalMs, barsPerShard, historyEnd, plan?.barsPerRequest)
         : { shards: 0, bars: 0, requests: 0 };
-      const time = estimateBackfillTime(shards.requests, shards.shards, plan, deps.lanes);
-      const rows = counts.stored + (resolved.source ? counts.missing : 0);
+      const time = deps.backfillSuspended === true && counts.missing > 0
+        ? { expectedMs: null, basis: SUSPENDED }
+        : estimateBackfillTime(shards.requests, shards.shards, plan, deps.lanes);
+      const rows = counts.stored + (backfills ? counts.missing : 0);
       const sample = await sampleRows(deps.store, resolved, coverage, closed);
       return {
         node: req.nodeId,
@@ -80,7 +87,9 @@ export function createBarsEstimator(deps: BarsEstimatorDeps): BarsEstimator {
           barsPerShard,
           bars: shards.bars,
           requests: shards.requests,
-          requestsBasis: plan === undefined
+          requestsBasis: deps.backfillSuspended === true
+            ? SUSPENDED
+            : plan === undefined
             ? 'no upstream source: missing bars stay missing'
             : plan.barsPerRequest === undefined
               ? `${plan.name}: one request per missing range of a shard (${plan.barsPerRequestBasis})`

@@ -9,12 +9,13 @@ afterEach(closeProviderHarnesses);
 
 const NODE = 'ohlcv:test:EST';
 
-async function setup() {
+async function setup(options: { suspended?: boolean } = {}) {
   const h = await providerHarness({ nodeId: NODE, seed: 7, wrapSource: createCountingSource });
   const catalog = createDatasetCatalog([{ nodeId: NODE, intervals: ['1m'], source: 'up', schema: 'ohlcv' }], new Map([['up', h.source]]), h.store);
   const plan: SourcePlan = { name: 'synthetic', barsPerRequest: undefined, barsPerRequestBasis: 'answers a range in one call', latency: { ms: 20, basis: 'configured' } };
   const estimator = createBarsEstimator({
     store: h.store, catalog, clock: h.clock, maxBars: 100_000, barsPerShard: () => SHARD, lanes: 4, sourcePlan: () => Promise.resolve(plan),
+    backfillSuspended: options.suspended === true,
   });
   return { h, estimator };
 }
@@ -66,6 +67,16 @@ describe('pre-flight estimate against the real read path', () => {
     const estimate = await estimator.estimate({ nodeId: NODE, interval: '1m', start: NOW - 10 * MIN, end: NOW + 5 * MIN });
     expect(estimate.bars).toMatchObject({ inRange: 10, missing: 10, notClosed: 5 });
     expect(estimate.closedRange).toEqual({ start: NOW - 10 * MIN, end: NOW });
+  });
+
+  it('plans no backfill while backfill is suspended, as the read then backfills nothing', async () => {
+    const { h, estimator } = await setup({ suspended: true });
+    await h.storeFirstHalf();
+    const estimate = await estimator.estimate({ nodeId: NODE, interval: '1m', start: A, end: END });
+    expect(estimate.bars).toMatchObject({ stored: 50, missing: 50 });
+    expect(estimate.backfill).toMatchObject({ shards: 0, bars: 0, requests: 0, expectedMs: null });
+    expect(estimate.backfill.requestsBasis).toContain('seamless.backfill.suspended');
+    expect(estimate.rows).toBe(50);
   });
 
   it('refuses bad input as the read does, naming the field', async () => {

@@ -11,7 +11,7 @@ import { silentLogger } from '../../src/observability/index.js';
 import { createSeamless } from '../../src/app/index.js';
 import type { Seamless } from '../../src/app/index.js';
 import { tempDir } from '../helpers/temp-dir.js';
-import { BTCUSDT_1M, startFakeExchange } from '../harness/fake-exchange-server.js';
+import { BTCUSDT_1M, RECORDED_ERRORS, startFakeExchange } from '../harness/fake-exchange-server.js';
 import type { FakeExchange } from '../harness/fake-exchange-server.js';
 
 const MINUTE = 60_000;
@@ -29,7 +29,8 @@ function config(dataDir: string, apiUrl: string): SeamlessConfigInput {
       },
     },
     datasets: [{ nodeId: BTC, intervals: ['1m'], source: 'binance' }],
-    seamless: { backfill: { barsPerShard: 60, concurrency: 1 } },
+    // One attempt per shard: a failed page fails its shard at once (the failure test below).
+    seamless: { backfill: { barsPerShard: 60, concurrency: 1, maxAttempts: 1 } },
   };
 }
 
@@ -91,6 +92,23 @@ describe('pre-flight estimate of an exchange read (local Binance stand-in)', () 
     const after = await seamless.estimate({ nodeId: BTC, interval: '1m', start, end });
     expect(after.bars).toMatchObject({ stored: recorded, knownEmpty: 60 - recorded, missing: 0 });
     expect(after.backfill).toMatchObject({ shards: 0, requests: 0, expectedMs: 0 });
+  });
+
+  it('counts a range whose backfill failed as missing and plans its fetch again', async () => {
+    const start = BTCUSDT_1M.first + 60 * MINUTE; // hour 1: every minute traded
+    const end = start + 60 * MINUTE;
+    server.script(KLINES, RECORDED_ERRORS.badGateway);
+    const job = await seamless.backfill({ nodeId: BTC, interval: '1m', start, end });
+    expect(await seamless.waitBackfill(job.id, AbortSignal.timeout(60_000))).toMatchObject({ state: 'failed' });
+    expect((await seamless.coverage(BTC, '1m', { start, end })).map((c) => c.state)).toEqual(['failed']);
+
+    const estimate = await seamless.estimate({ nodeId: BTC, interval: '1m', start, end });
+    expect(estimate.bars).toMatchObject({ inRange: 60, stored: 0, knownEmpty: 0, missing: 60 });
+    expect(estimate.backfill).toMatchObject({ shards: 1, bars: 60, requests: 3 });
+    const klinesBefore = server.requestsTo(KLINES).length;
+    const read = await seamless.fetch({ nodeId: BTC, interval: '1m', start, end, strategy: 'auto_backfill' });
+    expect(read.metadata.rows).toBe(60);
+    expect(server.requestsTo(KLINES).length - klinesBefore).toBe(estimate.backfill.requests);
   });
 
   it('uses the latency this process measured once it has made requests', async () => {

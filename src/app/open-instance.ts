@@ -21,7 +21,7 @@ import {
   createConformanceStage, createDataProvider, createDatasetCatalog, createFindingsIndex, createResponseCache,
   createSlaStage, datasetKeyPrefix, watchWrites,
 } from '../provider/index.js';
-import type { DataProvider, DatasetCatalog, LiveHub, ResponseCache } from '../provider/index.js';
+import type { BarsEstimator, DataProvider, DatasetCatalog, LiveHub, ResponseCache } from '../provider/index.js';
 import { openSources } from './compose-sources.js';
 import { openTracing } from './open-tracing.js';
 import { composeStorage } from './compose-storage.js';
@@ -32,6 +32,7 @@ import { composeBackfill } from './compose-backfill.js';
 import { openEtcdEngine } from './open-etcd.js';
 import type { BackfillParts } from './compose-backfill.js';
 import { composeLive } from './compose-live.js';
+import { composeEstimator } from './compose-estimator.js';
 
 export interface InstanceDeps {
   readonly clock: Clock;
@@ -59,6 +60,8 @@ export interface InstanceParts {
   readonly cache: ResponseCache | undefined;
   readonly live: LiveHub | undefined;
   readonly provider: DataProvider;
+  /** Pre-flight estimates of reads (compose-estimator.ts). */
+  readonly estimator: BarsEstimator;
 }
 
 export async function openInstance(config: SeamlessConfig, dataDir: string, deps: InstanceDeps, resources: ResourceStack): Promise<InstanceParts> {
@@ -162,5 +165,6 @@ export async function openInstance(config: SeamlessConfig, dataDir: string, deps
     tracing,
     live,
   });
-  return { clock, metrics, tracing, db, store, registry, upstreams, sources, catalog, backfill, events: eventFeed.events, cache, live, provider };
+  const estimator = composeEstimator(config, { store, catalog, upstreams, metrics, clock });
+  return { clock, metrics, tracing, db, store, registry, upstreams, sources, catalog, backfill, events: eventFeed.events, cache, live, provider, estimator };
 }

@@ -42,6 +42,7 @@ export function seamlessFacade(config: SeamlessConfig, dataDir: string, logger: 
     upstreams,
     live,
     fetch: (request) => provider.fetch(request),
+    estimate: (request) => parts.estimator.estimate(request),
     reports: (filter) => db.reports.list(filter),
     report: (id) => db.reports.get(id),
 

@@ -9,7 +9,7 @@ import type { BackfillEvent, LeaseAuthority, JobStatus, ShardPriority, ShardStat
 import type { SeamlessConfig } from '../config/index.js';
 import type { ConformanceReport } from '../conformance/index.js';
 import type { EventStream, Logger, SeamlessMetrics, Tracing } from '../observability/index.js';
-import type { DatasetConditionAnswer, DatasetListing, FetchRequest, FetchResult } from '../provider/index.js';
+import type { BarsEstimate, DatasetConditionAnswer, DatasetListing, EstimateRequest, FetchRequest, FetchResult } from '../provider/index.js';
 import type { SchemaRegistry } from '../schema/index.js';
 import type { UpstreamBudgets } from '../sources/index.js';
 import type { CoverageRange, StorageFailure } from '../storage/index.js';
@@ -45,6 +45,8 @@ export interface SeamlessApi {
   readonly events: EventStream<BackfillEvent>;
   /** The read: bars of one dataset over [start, end), with metadata. */
   fetch(request: FetchRequest): Promise<FetchResult>;
+  /** The pre-flight estimate of a read: what it would store, backfill, request and answer, from coverage only. */
+  estimate(request: EstimateRequest): Promise<BarsEstimate>;
   coverage(nodeId: string, interval: string | number, range?: TimeRange): Promise<CoverageRange[]>;
   datasets(): Promise<DatasetListing[]>;
   /** The per-day condition of a dataset over [start, end) (UTC days, at most MAX_CONDITION_DAYS). */

@@ -11,6 +11,7 @@ export { createSlaStage } from './read/sla-stage.js';
 export { BackfillSuspendedError, RemoteCoordinatorStorageError } from './errors.js';
 export { validateNodeId, STRATEGIES, DOMAINS } from './read/fetch-request.js';
 export { createLiveHub } from './live/live-hub.js';
+export { createBarsEstimator } from './estimate/bars-estimator.js';
 
 export type { DataProvider, FetchResult } from './read/data-provider.js';
 export type { FetchRequest, Strategy } from './read/fetch-request.js';
@@ -21,3 +22,5 @@ export type { IntervalCoverage } from './catalog-coverage.js';
 export type { DatasetConditionAnswer, DayCondition, DayConditionEntry } from './data-condition.js';
 export type { LiveHub, LiveDatasetSpec } from './live/live-hub.js';
 export type { GapRecovery } from './live/gap-recovery.js';
+export type { BarsEstimate, ByteFigure, EstimateCalendar, EstimateRequest, SourcePlan } from './estimate/estimate-types.js';
+export type { BarsEstimator, BarsEstimatorDeps } from './estimate/bars-estimator.js';

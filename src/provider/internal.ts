@@ -8,6 +8,9 @@ export { createRecoveryWatcher } from './recovery-watch.js';
 export { createLiveBuffer } from './live/live-buffer.js';
 export { coverageFrontier, gapBefore, unrecoveredRanges } from './live/live-gaps.js';
 export { createLiveWriter } from './live/live-writer.js';
+export { ALWAYS_OPEN, countCoverage, coveredRanges, planShards } from './estimate/backfill-plan.js';
+export { estimateBackfillTime } from './estimate/time-estimate.js';
+export { estimateBytes } from './estimate/byte-estimate.js';
 
 export type { Domain } from './read/fetch-request.js';
 export type { LiveReader } from './read/live-step.js';

@@ -29,6 +29,16 @@ export interface BarSource {
    * without an upstream, such as the synthetic one, have nothing to report).
    */
   health?(signal?: AbortSignal): Promise<SourceHealth>;
+  /**
+   * Most bars one upstream request answers for `nodeId`, and where the figure comes from, for
+   * pre-flight estimates; sends nothing (optional: a source without it answers a range in one call).
+   */
+  pageSize?(nodeId: string): SourcePageSize;
+}
+
+export interface SourcePageSize {
+  readonly bars: number;
+  readonly basis: string;
 }
 
 export interface SourceHealth {

@@ -9,7 +9,7 @@ export { createUpstreamBudgets } from './upstream-budget/upstream-budget.js';
 export { createWebSocketFeed } from './live/websocket-feed.js';
 export { createCcxtProFeed } from './live/ccxt-pro-feed.js';
 
-export type { BarSource, SourceBatch } from './bar-source.js';
+export type { BarSource, SourceBatch, SourcePageSize } from './bar-source.js';
 export type { ImportReport } from './file-import/import-file.js';
 export type { ExchangeFailureReason } from './errors.js';
 export type { UpstreamMetrics } from './exchange/ccxt-exchange.js';

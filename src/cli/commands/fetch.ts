@@ -16,6 +16,7 @@ import type { RemoteOptions } from '../options.js';
 import { formatBars } from '../output.js';
 import type { Columns } from '../output.js';
 import { readSummaryLines } from '../read-summary.js';
+import { fetchEstimate } from './fetch-estimate.js';
 
 export const FETCH_FORMATS = ['table', 'json', 'csv'] as const;
 export type FetchFormat = (typeof FETCH_FORMATS)[number];
@@ -31,6 +32,7 @@ interface FetchOptions extends RemoteOptions {
   readonly includeBuilding?: boolean;
   readonly format: FetchFormat;
   readonly limit: number;
+  readonly estimate?: boolean;
 }
 
 export function registerFetch(program: Command, ctx: CliContext): void {
@@ -44,8 +46,10 @@ export function registerFetch(program: Command, ctx: CliContext): void {
     .option('--partial-ok', 'accept a partial answer instead of an error')
     .option('--include-building', 'append the still-building bar of a live dataset (not closed: its values will change)')
     .addOption(new Option('--format <format>', 'output format').choices(FETCH_FORMATS).default('table'))
-    .option('--limit <n>', 'table rows to show (head and tail)', integerOption('--limit', 2), DEFAULT_TABLE_LIMIT);
+    .option('--limit <n>', 'table rows to show (head and tail)', integerOption('--limit', 2), DEFAULT_TABLE_LIMIT)
+    .option('--estimate', 'print what the read would store, backfill, request and answer (bars, shards, requests, bytes per format, time) without moving any data');
   addRemoteOptions(cmd).action(async (opts: FetchOptions) => {
+    if (opts.estimate === true) return fetchEstimate(ctx, opts);
     if (opts.url !== undefined) await fetchRemote(ctx, opts as FetchOptions & { url: string });
     else await fetchEmbedded(ctx, opts);
   });

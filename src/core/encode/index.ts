@@ -2,6 +2,7 @@
 export { encodeColumnarJson, columnarJsonSlices, JSON_SLICE_VALUES } from './columnar-json.js';
 export { encodeCsv, csvSlices, CSV_SLICE_ROWS } from './csv.js';
 export { encodeArrowIpc, arrowIpcChunks, ARROW_BATCH_ROWS, decodeArrowIpc, ARROW_SCHEMA_KEY, ARROW_METADATA_KEY } from './arrow-ipc.js';
+export { arrowIpcByteLength, arrowSchemaMessageBytes } from './arrow-size.js';
 
 export type { CsvOptions } from './csv.js';
 export type { DecodedArrow } from './arrow-ipc.js';

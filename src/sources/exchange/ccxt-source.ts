@@ -8,7 +8,7 @@
  */
 import { AbortedError, InvalidRequestError, InvertedRangeError, OHLCV_SCHEMA, abortable, emptyFrame, systemClock } from '../../core/index.js';
 import type { Clock, TimeRange } from '../../core/index.js';
-import type { BarSource, SourceBatch, SourceHealth, SourceRequest } from '../bar-source.js';
+import type { BarSource, SourceBatch, SourceHealth, SourcePageSize, SourceRequest } from '../bar-source.js';
 import { ExchangeRequestError } from '../errors.js';
 import type { BudgetRate } from '../upstream-budget/gcra.js';
 import type { UpstreamBudget, UpstreamBudgets } from '../upstream-budget/upstream-budget.js';
@@ -105,6 +105,23 @@ class CcxtSource implements BarSource {
       const message = error instanceof Error ? error.message : String(error);
       return { ok: false, detail: `${this.name}: ${probe} endpoint failed: ${message}; ${budget}` };
     }
+  }
+
+  pageSize(nodeId: string): SourcePageSize {
+    const symbol = symbolOfNode(this.name, nodeId);
+    const known = this.#pageLimits.get(symbol);
+    if (known !== undefined) return { bars: known, basis: `the page size fetches of ${symbol} use` };
+    // Before the markets are loaded the market type is unknown: the spot maximum of ccxt's features.
+    const max = limitIn(this.#exchange.features.spot);
+    const configured = this.#pageLimit;
+    if (configured !== undefined) {
+      return max !== undefined && max < configured
+        ? { bars: max, basis: `pageLimit ${configured} capped at the exchange's documented spot maximum` }
+        : { bars: configured, basis: 'the configured pageLimit' };
+    }
+    return max !== undefined
+      ? { bars: max, basis: "the exchange's documented spot maximum" }
+      : { bars: DEFAULT_PAGE_LIMIT, basis: 'the default page size (the exchange documents no maximum)' };
   }
 
   /** One ccxt call, waiting out rate-limit answers (the budget pauses every worker meanwhile). */

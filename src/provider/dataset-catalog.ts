@@ -15,6 +15,8 @@ export interface DatasetDefinition {
   readonly schema: string;
   readonly description?: string;
   readonly schemaSubject?: string;
+  /** Coarser intervals are derived from stored bars of this one (src/provider/read/resample-read.ts). */
+  readonly baseInterval?: string | number;
 }
 
 export interface ResolvedDataset {
@@ -45,6 +47,8 @@ export interface DatasetCatalog {
   /** A configured dataset, synchronously (backfill workers look up the source of a shard). */
   configured(nodeId: string, intervalMs: number): ResolvedDataset | undefined;
   list(): Promise<DatasetListing[]>;
+  /** The base interval (ms) a configured dataset derives coarser intervals from; undefined when it has none. */
+  baseInterval(nodeId: string): number | undefined;
 }
 
 export function createDatasetCatalog(
@@ -53,9 +57,12 @@ export function createDatasetCatalog(
   store: BarStore,
 ): DatasetCatalog {
   const configured = new Map<string, ResolvedDataset>();
+  const bases = new Map<string, number>();
   for (const d of definitions) {
     const schema = frameSchemaByName(d.schema) ?? OHLCV_SCHEMA;
-    for (const iv of d.intervals) {
+    if (d.baseInterval !== undefined) bases.set(d.nodeId, parseInterval(d.baseInterval));
+    // The base interval is readable (and backfilled) even when `intervals` does not list it.
+    for (const iv of d.baseInterval === undefined ? d.intervals : [...d.intervals, d.baseInterval]) {
       const intervalMs = parseInterval(iv);
       configured.set(JSON.stringify([d.nodeId, intervalMs]), {
         dataset: { nodeId: d.nodeId, intervalMs },
@@ -70,6 +77,8 @@ export function createDatasetCatalog(
 
   return {
     configured: (nodeId, intervalMs) => configured.get(JSON.stringify([nodeId, intervalMs])),
+
+    baseInterval: (nodeId) => bases.get(nodeId),
 
     async resolve(nodeId, intervalMs) {
       const hit = configured.get(JSON.stringify([nodeId, intervalMs]));

@@ -14,6 +14,7 @@
  *   7 conformance     conformance-stage.ts
  *   8 SLA             sla-stage.ts        ratio, staleness, verdict, downgrade, recovery watch
  *   9 metadata        read-metadata.ts    fingerprint, metadata, counters
+ *     resample, fill  resample-read.ts    around the steps: a derived interval reads its base bars here, then resamples; fill modes
  */
 import { barCount } from '../../core/index.js';
 import { CONFORMANCE_VERSION } from '../../conformance/index.js';
@@ -29,6 +30,7 @@ import type { DataProviderDeps, ReadStep } from './read-context.js';
 import { createMetadataStep } from './read-metadata.js';
 import type { FetchResult } from './read-metadata.js';
 import { startReadTrace } from './read-trace.js';
+import { derivedRead, filledRead, planRead } from './resample-read.js';
 import { slaStep } from './sla-stage.js';
 import { strategyStep } from './strategy-runner.js';
 import { validateRead } from './validate-step.js';
@@ -52,7 +54,8 @@ export function createDataProvider(deps: DataProviderDeps): DataProvider {
   const domainGate = createDomainGate();
   const metadataStep = createMetadataStep(metrics);
 
-  return {
+  // The pipeline of one dataset at one stored interval.
+  const pipeline: DataProvider = {
     async fetch(request) {
       const trace = startReadTrace(deps.tracing, request?.traceContext, {});
       try {
@@ -76,6 +79,15 @@ export function createDataProvider(deps: DataProviderDeps): DataProvider {
         metrics.fetchDuration.observe({ strategy: request?.strategy ?? 'seamless', outcome: 'error' }, 0);
         throw error;
       }
+    },
+  };
+
+  // Derived intervals read their base bars through the pipeline, then resample; fill modes (resample-read.ts).
+  return {
+    async fetch(request) {
+      const plan = planRead(request, deps.catalog);
+      if (plan.derived) return derivedRead(request, { ...plan, derived: plan.derived }, pipeline.fetch);
+      return filledRead(await pipeline.fetch(request), plan.fill);
     },
   };
 }

@@ -12,6 +12,7 @@ import { memoFingerprint } from './cache-fill.js';
 import type { Strategy } from './fetch-request.js';
 import { withBuilding } from './live-step.js';
 import type { ReadContext } from './read-context.js';
+import type { FillMetadata, ResampleMetadata } from './resample-read.js';
 
 export interface FetchResult {
   readonly frame: Frame;
@@ -65,6 +66,10 @@ export interface ReadMetadata {
   readonly building: { readonly ts: number } | null;
   readonly sources: Readonly<SourceRowCounts>;
   readonly elapsedMs: number;
+  /** Set on a derived interval: what it was resampled from (resample-read.ts); null otherwise. */
+  readonly resample?: ResampleMetadata | null;
+  /** Set when a fill mode other than `none` was asked for: the bars it added (resample-read.ts). */
+  readonly filled?: FillMetadata | null;
 }
 
 /** Span of the stored or known-empty coverage inside `closed`; null when none. */
@@ -134,6 +139,8 @@ export function createMetadataStep(metrics: SeamlessMetrics): (ctx: ReadContext)
       building: livePart?.building ? { ts: livePart.building.ts[0] } : null,
       sources: counts,
       elapsedMs: performance.now() - ctx.t0,
+      resample: null,
+      filled: null,
     };
     if (counts.cache > 0) rowsFrom.cache.inc(counts.cache);
     if (counts.storage > 0) rowsFrom.storage.inc(counts.storage);

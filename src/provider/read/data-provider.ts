@@ -55,8 +55,8 @@ export function createDataProvider(deps: DataProviderDeps): DataProvider {
   const metadataStep = createMetadataStep(metrics);
 
   // The pipeline of one dataset at one stored interval.
-  const pipeline: DataProvider = {
-    async fetch(request) {
+  const pipeline = {
+    async fetch(request: FetchRequest, fingerprinted = true): Promise<FetchResult> {
       const trace = startReadTrace(deps.tracing, request?.traceContext, {});
       try {
         const ctx = await validateRead(request, trace, deps);
@@ -67,7 +67,7 @@ export function createDataProvider(deps: DataProviderDeps): DataProvider {
         let result: FetchResult;
         try {
           for (const step of READ_STEPS) await step(ctx, deps);
-          result = await metadataStep(ctx);
+          result = await metadataStep(ctx, fingerprinted);
         } finally {
           ctx.sla?.dispose();
           release();
@@ -86,7 +86,7 @@ export function createDataProvider(deps: DataProviderDeps): DataProvider {
   return {
     async fetch(request) {
       const plan = planRead(request, deps.catalog);
-      if (plan.derived) return derivedRead(request, { ...plan, derived: plan.derived }, pipeline.fetch);
+      if (plan.derived) return derivedRead(request, { ...plan, derived: plan.derived }, (base) => pipeline.fetch(base, false));
       return filledRead(await pipeline.fetch(request), plan.fill);
     },
   };

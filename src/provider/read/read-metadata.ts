@@ -94,19 +94,20 @@ export function failedRanges(coverage: readonly CoverageRange[], closed: TimeRan
 }
 
 /** The metadata step: its counters are resolved once, when the provider is built. */
-export function createMetadataStep(metrics: SeamlessMetrics): (ctx: ReadContext) => Promise<FetchResult> {
+export function createMetadataStep(metrics: SeamlessMetrics): (ctx: ReadContext, fingerprinted?: boolean) => Promise<FetchResult> {
   const rowsFrom = {
     cache: metrics.rowsServed.labels({ source: 'cache' }),
     storage: metrics.rowsServed.labels({ source: 'storage' }),
     backfill: metrics.rowsServed.labels({ source: 'backfill' }),
     live: metrics.rowsServed.labels({ source: 'live' }),
   };
-  return async function metadataStep(ctx) {
+  // `fingerprinted` false: the caller replaces the frame (a derived read resamples it), so hashing it would be wasted.
+  return async function metadataStep(ctx, fingerprinted = true) {
     const { req, closed, counts, livePart, cacheHit, cachePieces, downgrade, verdict } = ctx;
     const coverage = ctx.coverage ?? [];
     // A still-building bar (asked for) is the last row, after the checks of closed bars.
     const answer = livePart?.building ? withBuilding(ctx.resolved.schema, ctx.answer, livePart.building) : ctx.answer;
-    const fingerprint = cacheHit && cachePieces.length === 1 && counts.live === 0 && answer === ctx.frame ? memoFingerprint(cachePieces[0], answer) : await fingerprintFrameAsync(answer);
+    const fingerprint = !fingerprinted ? '' : cacheHit && cachePieces.length === 1 && counts.live === 0 && answer === ctx.frame ? memoFingerprint(cachePieces[0], answer) : await fingerprintFrameAsync(answer);
     const partial = ctx.missing.length > 0;
     const metadata: ReadMetadata = {
       nodeId: req.nodeId,

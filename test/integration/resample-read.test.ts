@@ -1,4 +1,7 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { OHLCV_SCHEMA, createFrame, encodeCsv } from '../../src/core/index.js';
 import { demoConfig } from '../../src/config/internal.js';
 import { gatewayForSuite } from '../helpers/in-process-gateway.js';
 
@@ -10,7 +13,7 @@ interface BarsJson {
   data: { ts: number[]; open: (number | null)[]; high: (number | null)[]; low: (number | null)[]; close: (number | null)[]; volume: (number | null)[] };
   metadata: Record<string, unknown> & {
     rows: number; partial: boolean; interval: string; missingRanges: { start: number; end: number }[];
-    resample: { baseInterval: string; align: string | null; buckets: number; partialBuckets: number; partialBucketStarts: number[]; baseRows: number } | null;
+    resample: { baseInterval: string; align: string | null; buckets: number; partialBuckets: number; partialBucketStarts: number[]; baseRows: number; cached: boolean } | null;
     filled: { mode: string; bars: number; ranges: { start: number; end: number }[] } | null;
   };
 }
@@ -95,6 +98,34 @@ describe('resampled reads through the gateway', () => {
     const none = await bars(q);
     expect(none.data.ts).toHaveLength(30);
     expect(none.metadata.filled).toBeNull();
+  });
+
+  it('caches the resampled answer, and never serves it after the base bars were rewritten', async () => {
+    const t0 = Date.UTC(2024, 5, 3);
+    const range = `&start=${t0}&end=${t0 + 2 * HOUR}`;
+    const first = await bars(`node=${BTC}&interval=1h${range}`);
+    const entries = gateway.seamless.cacheStats()?.entries ?? 0;
+    const again = await bars(`node=${BTC}&interval=1h${range}`);
+    expect(first.metadata.resample?.cached).toBe(false);
+    expect(again.metadata.cacheHit).toBe(true);
+    expect(again.metadata.resample?.cached).toBe(true);
+    expect(again.metadata.fingerprint).toBe(first.metadata.fingerprint);
+    expect(again.data).toEqual(first.data);
+    expect(gateway.seamless.cacheStats()?.entries).toBe(entries);
+    // New base bars for the first hour (every price 10% higher, within the price-jump bound) go in through an import.
+    const minutes = await bars(`node=${BTC}&interval=1m&start=${t0}&end=${t0 + HOUR}`);
+    const raised = createFrame(OHLCV_SCHEMA, Float64Array.from(minutes.data.ts), (['open', 'high', 'low', 'close', 'volume'] as const).map((c) => Float64Array.from(minutes.data[c] as number[], (v) => (c === 'volume' ? v : 1.1 * v))));
+    const file = join(gateway.dir, 'raised.csv');
+    await writeFile(file, encodeCsv(raised));
+    await gateway.seamless.import({ path: file, nodeId: BTC, interval: '1m' });
+    const after = await bars(`node=${BTC}&interval=1h${range}`);
+    expect(after.data.open[0]).toBe(1.1 * (first.data.open[0] as number));
+    expect(after.data.close[0]).toBe(1.1 * (first.data.close[0] as number));
+    expect(after.data.open[1]).toBe(first.data.open[1]);
+    expect(after.metadata.resample?.cached).toBe(false);
+    const afterAgain = await bars(`node=${BTC}&interval=1h${range}`);
+    expect(afterAgain.metadata.resample?.cached).toBe(true);
+    expect(afterAgain.data).toEqual(after.data);
   });
 
   const badInputs: [string, string, string][] = [

@@ -30,7 +30,8 @@ import type { DataProviderDeps, ReadStep } from './read-context.js';
 import { createMetadataStep } from './read-metadata.js';
 import type { FetchResult } from './read-metadata.js';
 import { startReadTrace } from './read-trace.js';
-import { derivedRead, filledRead, planRead } from './resample-read.js';
+import { derivedRead, fillStep, planRead } from './resample-read.js';
+import type { FinishRead } from './resample-read.js';
 import { slaStep } from './sla-stage.js';
 import { strategyStep } from './strategy-runner.js';
 import { validateRead } from './validate-step.js';
@@ -54,9 +55,11 @@ export function createDataProvider(deps: DataProviderDeps): DataProvider {
   const domainGate = createDomainGate();
   const metadataStep = createMetadataStep(metrics);
 
-  // The pipeline of one dataset at one stored interval.
+  // The pipeline of one dataset at one stored interval. `finish` (resample-read.ts) turns its
+  // answer into the caller's inside the same span, admission and SLA window; the answer is not
+  // fingerprinted when `finish` replaces it.
   const pipeline = {
-    async fetch(request: FetchRequest, fingerprinted = true): Promise<FetchResult> {
+    async fetch(request: FetchRequest, finish?: FinishRead, fingerprinted = finish === undefined): Promise<FetchResult> {
       const trace = startReadTrace(deps.tracing, request?.traceContext, {});
       try {
         const ctx = await validateRead(request, trace, deps);
@@ -68,6 +71,7 @@ export function createDataProvider(deps: DataProviderDeps): DataProvider {
         try {
           for (const step of READ_STEPS) await step(ctx, deps);
           result = await metadataStep(ctx, fingerprinted);
+          if (finish) result = await finish(result, trace);
         } finally {
           ctx.sla?.dispose();
           release();
@@ -86,8 +90,8 @@ export function createDataProvider(deps: DataProviderDeps): DataProvider {
   return {
     async fetch(request) {
       const plan = planRead(request, deps.catalog);
-      if (plan.derived) return derivedRead(request, { ...plan, derived: plan.derived }, (base) => pipeline.fetch(base, false));
-      return filledRead(await pipeline.fetch(request), plan.fill);
+      if (plan.derived) return derivedRead(request, { ...plan, derived: plan.derived }, pipeline.fetch, deps.cache);
+      return plan.fill === 'none' ? pipeline.fetch(request) : pipeline.fetch(request, fillStep(plan.fill), true);
     },
   };
 }

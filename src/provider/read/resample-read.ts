@@ -13,19 +13,26 @@
  * Fill modes apply to any answer, derived or not: `none` (default), `null`, `prev`; filled bars
  * are reported in `metadata.filled`, from the first bar of the answer to its last closed bar.
  *
- * The derived answer is cached under its own key (dataset, base interval, world, asOf,
- * conformance version, target interval, align), which shares the base dataset's key prefix so
- * invalidating the base (a repair) drops it too. It is cached before fill (fill is a cheap,
- * deterministic pass whose rows must be reported on every read) and only when complete.
+ * The resample runs inside the base read's `seamless.pipeline` span (child `seamless.resample`),
+ * admission and SLA window. The resampled answer is cached under its own key (dataset, base
+ * interval, world, asOf, conformance version, target interval, align), which shares the base
+ * dataset's key prefix so invalidating the base (a repair) drops it too; it is cached only when
+ * complete, before fill (a cheap pass whose rows must be reported on every read), and reused
+ * only when the base read itself was a whole cache hit — so the domain gate, SLA and
+ * conformance still judge every read.
  */
 import {
   FILL_MODES, InvalidRequestError, InvertedRangeError, bucketEdges, checkAlign, edgesOnGrid, fillGaps, fingerprintFrameAsync,
   formatInterval, parseInterval, parseTime, partialBuckets, resampleOhlcv,
 } from '../../core/index.js';
-import type { FillMode, Frame, TimeRange } from '../../core/index.js';
+import type { FillMode, TimeRange } from '../../core/index.js';
+import { CONFORMANCE_VERSION } from '../../conformance/index.js';
 import type { DatasetCatalog } from '../dataset-catalog.js';
+import type { ResponseCache } from '../response-cache.js';
+import { memoFingerprint } from './cache-fill.js';
 import type { FetchRequest } from './fetch-request.js';
 import type { FetchResult, ReadMetadata } from './read-metadata.js';
+import type { ReadTrace } from './read-trace.js';
 
 /** What a read asks beyond the pipeline: a derived interval (with its base and alignment) and a fill mode. */
 export interface ReadPlan {
@@ -47,6 +54,8 @@ export interface ResampleMetadata {
   readonly partialBucketStarts: readonly number[];
   /** Base bars read. */
   readonly baseRows: number;
+  /** The resampled bars came from the response cache (the base read was a whole cache hit too). */
+  readonly cached: boolean;
 }
 
 export interface FillMetadata {
@@ -93,9 +102,23 @@ function parseFill(value: unknown): FillMode {
   throw new InvalidRequestError('fill', `unknown fill mode ${JSON.stringify(value)}; one of ${FILL_MODES.join(', ')}`, { value: String(value) });
 }
 
-/** A read of a derived interval: the base bars through `readBase` (the pipeline), resampled, then filled. */
+/** Turns the pipeline's answer into the caller's, inside the read's span (`seamless.resample`, `seamless.fill`). */
+export type FinishRead = (result: FetchResult, trace: ReadTrace) => Promise<FetchResult>;
+
+/** The pipeline of one stored interval, with an optional finishing step. */
+export type ReadBase = (request: FetchRequest, finish?: FinishRead) => Promise<FetchResult>;
+
+/**
+ * The cache key of a derived answer: under the BASE dataset's prefix (a repair that invalidates
+ * the base drops it too), then the rest of a read's key, the target interval and the alignment.
+ */
+export function derivedCacheKey(nodeId: string, baseMs: number, worldId: string | null, asOf: number | null, intervalMs: number, align: string | undefined): string {
+  return JSON.stringify([nodeId, baseMs, worldId, asOf, CONFORMANCE_VERSION, 'resample', intervalMs, align ?? null]);
+}
+
+/** A read of a derived interval: the base bars through the pipeline, resampled (or the cached resampled answer), then filled. */
 export async function derivedRead(
-  request: FetchRequest, plan: ReadPlan & { derived: NonNullable<ReadPlan['derived']> }, readBase: (r: FetchRequest) => Promise<FetchResult>,
+  request: FetchRequest, plan: ReadPlan & { derived: NonNullable<ReadPlan['derived']> }, readBase: ReadBase, cache: ResponseCache | undefined,
 ): Promise<FetchResult> {
   const { baseMs, intervalMs, align } = plan.derived;
   if (request.includeBuilding === true) {
@@ -110,48 +133,59 @@ export async function derivedRead(
     throw new InvalidRequestError('align', `local midnights of ${align} are not on the ${formatInterval(baseMs)} grid of the base bars`, { value: align });
   }
   const aligned = { start: edges[0], end: edges[edges.length - 1] };
-  const base = await readBase({ ...request, interval: baseMs, start: aligned.start, end: aligned.end, includeBuilding: false, align: undefined, fill: undefined });
-  const bm = base.metadata;
-  // Closed buckets only: a bucket exists once its last base bar has closed.
-  let k = edges.length - 1;
-  while (k > 0 && edges[k] > bm.closedRange.end) k--;
-  const closedEdges = edges.subarray(0, k + 1);
-  const { frame: resampled } = resampleOhlcv(base.frame, closedEdges);
-  const partial = partialBuckets(closedEdges, bm.missingRanges);
-  const filled = plan.fill === 'none' ? undefined : fillGaps(resampled, closedEdges, plan.fill);
-  const answer = filled?.frame ?? resampled;
-  const resample: ResampleMetadata = {
-    baseInterval: formatInterval(baseMs), baseIntervalMs: baseMs, align: align ?? null,
-    buckets: Math.max(0, closedEdges.length - 1), partialBuckets: partial.length, partialBucketStarts: partial, baseRows: base.frame.length,
-  };
-  const metadata: ReadMetadata = {
-    ...bm,
-    interval: formatInterval(intervalMs),
-    intervalMs,
-    requestedRange: requested,
-    alignedRange: aligned,
-    rangeAdjusted: aligned.start !== requested.start || aligned.end !== requested.end,
-    closedRange: { start: aligned.start, end: closedEdges.length > 0 ? closedEdges[closedEdges.length - 1] : aligned.start },
-    rows: answer.length,
-    partial: bm.partial || partial.length > 0,
-    fingerprint: await fingerprintFrameAsync(answer),
-    resample,
-    filled: fillMetadata(plan.fill, filled),
-  };
-  return { frame: answer, metadata };
+  const baseRequest = { ...request, interval: baseMs, start: aligned.start, end: aligned.end, includeBuilding: false, align: undefined, fill: undefined };
+  return readBase(baseRequest, (base, trace) => trace.step('seamless.resample', async (span) => {
+    const bm = base.metadata;
+    // Closed buckets only: a bucket exists once its last base bar has closed.
+    let k = edges.length - 1;
+    while (k > 0 && edges[k] > bm.closedRange.end) k--;
+    const closedEdges = edges.subarray(0, k + 1);
+    const closed = { start: aligned.start, end: closedEdges[closedEdges.length - 1] };
+    const partial = partialBuckets(closedEdges, bm.missingRanges);
+    const key = derivedCacheKey(bm.nodeId, baseMs, bm.worldId, bm.asOf, intervalMs, align);
+    // The resampled answer is reused only when the base read was answered whole by the cache
+    // (so it is the same base bars); it is stored only when complete.
+    const hit = cache && bm.cacheHit && closed.end > closed.start ? cache.lookup(key, closed) : undefined;
+    const cached = hit && hit.remaining.length === 0 && hit.pieces.length === 1 ? hit.pieces[0] : undefined;
+    const resampled = cached ? cached.frame : resampleOhlcv(base.frame, closedEdges).frame;
+    if (cache && !cached && partial.length === 0 && bm.missingRanges.length === 0 && closed.end > closed.start) cache.insert(key, closed, resampled);
+    const filled = plan.fill === 'none' ? undefined : fillGaps(resampled, closedEdges, plan.fill);
+    const answer = filled?.frame ?? resampled;
+    span?.setAttributes({ 'seamless.resample.base_rows': base.frame.length, 'seamless.resample.buckets': closedEdges.length - 1, 'seamless.resample.partial_buckets': partial.length, 'seamless.resample.cached': cached !== undefined });
+    const resample: ResampleMetadata = {
+      baseInterval: formatInterval(baseMs), baseIntervalMs: baseMs, align: align ?? null,
+      buckets: closedEdges.length - 1, partialBuckets: partial.length, partialBucketStarts: partial, baseRows: base.frame.length,
+      cached: cached !== undefined,
+    };
+    const metadata: ReadMetadata = {
+      ...bm,
+      interval: formatInterval(intervalMs),
+      intervalMs,
+      requestedRange: requested,
+      alignedRange: aligned,
+      rangeAdjusted: aligned.start !== requested.start || aligned.end !== requested.end,
+      closedRange: closed,
+      rows: answer.length,
+      partial: bm.partial || partial.length > 0,
+      fingerprint: cached && answer === resampled ? memoFingerprint(cached, answer) : await fingerprintFrameAsync(answer),
+      resample,
+      filled: fillMetadata(plan.fill, filled),
+    };
+    return { frame: answer, metadata };
+  }, { 'seamless.resample.interval_ms': intervalMs }));
 }
 
-/** Fill on an answer of the pipeline (not derived): the epoch grid of its interval, up to its last closed bar. */
-export async function filledRead(result: FetchResult, fill: FillMode): Promise<FetchResult> {
-  if (fill === 'none') return result;
-  const { frame, metadata } = result;
-  const closed = metadata.closedRange;
-  const edges = frame.length === 0 ? new Float64Array(0) : bucketEdges({ start: frame.ts[0], end: closed.end }, metadata.intervalMs);
-  // The grid's last edge is the closed end (on the grid): nothing is filled after the last closed bar.
-  const filled = fillGaps(frame, edges.length > 0 && edges[edges.length - 1] > closed.end ? edges.subarray(0, edges.length - 1) : edges, fill);
-  if (filled.bars === 0) return { frame, metadata: { ...metadata, filled: fillMetadata(fill, filled) } };
-  const answer: Frame = filled.frame;
-  return { frame: answer, metadata: { ...metadata, rows: answer.length, fingerprint: await fingerprintFrameAsync(answer), filled: fillMetadata(fill, filled) } };
+/** Fill on an answer of the pipeline (not derived): the epoch grid of its interval, from its first bar up to its last closed bar. */
+export function fillStep(fill: Exclude<FillMode, 'none'>): FinishRead {
+  return (result, trace) => trace.step('seamless.fill', async () => {
+    const { frame, metadata } = result;
+    const closed = metadata.closedRange;
+    // closed.end is on the grid, so the last edge is the end of the last closed bar.
+    const edges = frame.length === 0 ? new Float64Array(0) : bucketEdges({ start: frame.ts[0], end: closed.end }, metadata.intervalMs);
+    const filled = fillGaps(frame, edges, fill);
+    if (filled.bars === 0) return { frame, metadata: { ...metadata, filled: fillMetadata(fill, filled) } };
+    return { frame: filled.frame, metadata: { ...metadata, rows: filled.frame.length, fingerprint: await fingerprintFrameAsync(filled.frame), filled: fillMetadata(fill, filled) } };
+  });
 }
 
 function fillMetadata(mode: FillMode, filled: { readonly bars: number; readonly ranges: TimeRange[] } | undefined): FillMetadata | null {

@@ -14,7 +14,7 @@ function derived(): ReadMetadata {
     missingRanges: [{ start: 30 * MIN, end: HOUR }], failedRanges: [], partial: true, conformance: null, fingerprint: 'sha256:x',
     asOf: null, worldId: null, downgraded: false, downgradeMode: null, downgradeReason: null, slaViolation: null, backfill: null,
     cacheHit: false, building: null, sources: { cache: 0, storage: 30, backfill: 0, live: 0 }, elapsedMs: 1,
-    resample: { baseInterval: '1m', baseIntervalMs: MIN, align: null, buckets: 1, partialBuckets: 1, partialBucketStarts: [0], baseRows: 30 },
+    resample: { baseInterval: '1m', baseIntervalMs: MIN, align: null, buckets: 1, partialBuckets: 1, partialBucketStarts: [0], baseRows: 30, cached: false },
     filled: { mode: 'prev', bars: 0, ranges: [] },
   };
 }

@@ -31,7 +31,7 @@ import { createMetadataStep } from './read-metadata.js';
 import type { FetchResult } from './read-metadata.js';
 import { startReadTrace } from './read-trace.js';
 import { derivedRead, fillStep, planRead } from './resample-read.js';
-import type { FinishRead } from './resample-read.js';
+import type { PipelineOptions } from './resample-read.js';
 import { slaStep } from './sla-stage.js';
 import { strategyStep } from './strategy-runner.js';
 import { validateRead } from './validate-step.js';
@@ -57,16 +57,18 @@ export function createDataProvider(deps: DataProviderDeps): DataProvider {
 
   // The pipeline of one dataset at one stored interval. `finish` (resample-read.ts) turns its
   // answer into the caller's inside the same span, admission and SLA window; the answer is not
-  // fingerprinted when `finish` replaces it.
+  // fingerprinted when `finish` replaces it; a derived read is judged by the SLA policy of the
+  // interval asked for (`slaIntervalMs`), not the base's.
   const pipeline = {
-    async fetch(request: FetchRequest, finish?: FinishRead, fingerprinted = finish === undefined): Promise<FetchResult> {
+    async fetch(request: FetchRequest, options: PipelineOptions = {}): Promise<FetchResult> {
+      const { finish, fingerprinted = finish === undefined } = options;
       const trace = startReadTrace(deps.tracing, request?.traceContext, {});
       try {
         const ctx = await validateRead(request, trace, deps);
         await domainGate(ctx, deps);
         // Admission control: refused (503, Retry-After) before any work when large reads fill the allowance.
         const release = admission.admit(barCount(ctx.req.aligned, ctx.req.intervalMs));
-        ctx.sla = deps.sla?.start(ctx.req.nodeId, ctx.req.intervalMs, request.signal, trace);
+        ctx.sla = deps.sla?.start(ctx.req.nodeId, options.slaIntervalMs ?? ctx.req.intervalMs, request.signal, trace);
         let result: FetchResult;
         try {
           for (const step of READ_STEPS) await step(ctx, deps);
@@ -90,8 +92,8 @@ export function createDataProvider(deps: DataProviderDeps): DataProvider {
   return {
     async fetch(request) {
       const plan = planRead(request, deps.catalog);
-      if (plan.derived) return derivedRead(request, { ...plan, derived: plan.derived }, pipeline.fetch, deps.cache);
-      return plan.fill === 'none' ? pipeline.fetch(request) : pipeline.fetch(request, fillStep(plan.fill), true);
+      if (plan.derived) return derivedRead(request, { ...plan, derived: plan.derived }, pipeline.fetch, deps.cache, deps.maxBars);
+      return plan.fill === 'none' ? pipeline.fetch(request) : pipeline.fetch(request, { finish: fillStep(plan.fill), fingerprinted: true });
     },
   };
 }

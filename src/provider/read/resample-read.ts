@@ -81,7 +81,7 @@ export function planRead(request: FetchRequest, catalog: DatasetCatalog): ReadPl
   if (baseMs === undefined || intervalMs === baseMs) {
     if (align !== undefined) {
       checkAlign(align, intervalMs);
-      throw new InvalidRequestError('align', `${request.nodeId} ${formatInterval(intervalMs)} is stored bars on the UTC grid; align applies to intervals derived from a baseInterval`, { value: align });
+      throw new InvalidRequestError('align', `${request.nodeId} ${formatInterval(intervalMs)} is read as stored, on the UTC grid; align applies only to intervals derived from a baseInterval`, { value: align });
     }
     return { fill, derived: undefined };
   }
@@ -105,8 +105,17 @@ function parseFill(value: unknown): FillMode {
 /** Turns the pipeline's answer into the caller's, inside the read's span (`seamless.resample`, `seamless.fill`). */
 export type FinishRead = (result: FetchResult, trace: ReadTrace) => Promise<FetchResult>;
 
-/** The pipeline of one stored interval, with an optional finishing step. */
-export type ReadBase = (request: FetchRequest, finish?: FinishRead) => Promise<FetchResult>;
+export interface PipelineOptions {
+  /** Runs after the metadata step, inside the read's span, admission and SLA window. */
+  readonly finish?: FinishRead;
+  /** Fingerprint the pipeline's answer (default: unless `finish` replaces it). */
+  readonly fingerprinted?: boolean;
+  /** The interval whose SLA policy judges the read (a derived read: the interval asked for). */
+  readonly slaIntervalMs?: number;
+}
+
+/** The pipeline of one stored interval. */
+export type ReadBase = (request: FetchRequest, options?: PipelineOptions) => Promise<FetchResult>;
 
 /**
  * The cache key of a derived answer: under the BASE dataset's prefix (a repair that invalidates
@@ -118,7 +127,7 @@ export function derivedCacheKey(nodeId: string, baseMs: number, worldId: string 
 
 /** A read of a derived interval: the base bars through the pipeline, resampled (or the cached resampled answer), then filled. */
 export async function derivedRead(
-  request: FetchRequest, plan: ReadPlan & { derived: NonNullable<ReadPlan['derived']> }, readBase: ReadBase, cache: ResponseCache | undefined,
+  request: FetchRequest, plan: ReadPlan & { derived: NonNullable<ReadPlan['derived']> }, readBase: ReadBase, cache: ResponseCache | undefined, maxBars: number,
 ): Promise<FetchResult> {
   const { baseMs, intervalMs, align } = plan.derived;
   if (request.includeBuilding === true) {
@@ -133,8 +142,12 @@ export async function derivedRead(
     throw new InvalidRequestError('align', `local midnights of ${align} are not on the ${formatInterval(baseMs)} grid of the base bars`, { value: align });
   }
   const aligned = { start: edges[0], end: edges[edges.length - 1] };
+  const baseBars = (aligned.end - aligned.start) / baseMs;
+  if (baseBars > maxBars) {
+    throw new InvalidRequestError('end', `the range holds ${edges.length - 1} ${formatInterval(intervalMs)} bars derived from ${baseBars} ${formatInterval(baseMs)} bars, more than the maximum of ${maxBars} bars read; narrow it or read it in parts`, { bars: baseBars, maxBars });
+  }
   const baseRequest = { ...request, interval: baseMs, start: aligned.start, end: aligned.end, includeBuilding: false, align: undefined, fill: undefined };
-  return readBase(baseRequest, (base, trace) => trace.step('seamless.resample', async (span) => {
+  return readBase(baseRequest, { slaIntervalMs: intervalMs, finish: (base, trace) => trace.step('seamless.resample', async (span) => {
     const bm = base.metadata;
     // Closed buckets only: a bucket exists once its last base bar has closed.
     let k = edges.length - 1;
@@ -172,7 +185,7 @@ export async function derivedRead(
       filled: fillMetadata(plan.fill, filled),
     };
     return { frame: answer, metadata };
-  }, { 'seamless.resample.interval_ms': intervalMs }));
+  }, { 'seamless.resample.interval_ms': intervalMs }) });
 }
 
 /** Fill on an answer of the pipeline (not derived): the epoch grid of its interval, from its first bar up to its last closed bar. */

@@ -41,15 +41,23 @@ export function readSummaryLines(m: ReadMetadata): string[] {
   // Remote answers of older gateways have no `building`.
   if (m.building) lines.push(`last row is the building bar of ${formatTime(m.building.ts)} (not closed)`);
   if (m.conformance !== null) lines.push(...conformanceLines(m.conformance));
+  // Remote answers of older gateways have no `resample` or `filled`.
+  if (m.resample) {
+    const r = m.resample;
+    lines.push(`derived from ${r.baseInterval} bars (${r.baseRows} read)${r.align === null ? '' : `, aligned to ${r.align}`}: ${r.buckets} bucket(s), ${r.partialBuckets} partial`);
+  }
+  if (m.filled) lines.push(`filled ${m.filled.bars} bar(s) (fill=${m.filled.mode})`);
   return lines;
 }
 
 function missingLine(m: ReadMetadata): string {
+  // A derived answer reports its missing ranges in base bars.
+  const barMs = m.resample ? m.resample.baseIntervalMs : m.intervalMs;
   let bars = 0;
-  for (const r of m.missingRanges) bars += Math.round((r.end - r.start) / m.intervalMs);
+  for (const r of m.missingRanges) bars += Math.round((r.end - r.start) / barMs);
   const shown = m.missingRanges.slice(0, MAX_SUMMARY_ITEMS).map((r) => `[${formatTime(r.start)}, ${formatTime(r.end)})`);
   const more = m.missingRanges.length > MAX_SUMMARY_ITEMS ? ` … and ${m.missingRanges.length - MAX_SUMMARY_ITEMS} more` : '';
-  return `missing ${bars} bar(s) in ${m.missingRanges.length} range(s): ${shown.join(' ')}${more}`;
+  return `missing ${bars} ${m.resample ? `${m.resample.baseInterval} ` : ''}bar(s) in ${m.missingRanges.length} range(s): ${shown.join(' ')}${more}`;
 }
 
 function conformanceLines(c: NonNullable<ReadMetadata['conformance']>): string[] {

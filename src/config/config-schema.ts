@@ -145,6 +145,8 @@ export const DatasetConfig = z.object({
   live: z.string().min(1).optional(),
   /** The instrument as the live feed names it (ccxt unified symbol, or `{symbol}` of websocket templates); default nodeId. */
   liveSymbol: z.string().min(1).optional(),
+  /** Coarser intervals (configured or asked for) are derived from stored bars of this one (docs/resampling.md). */
+  baseInterval: intervalName.optional(),
 }).strict();
 
 export const ApiKeyConfig = z.object({

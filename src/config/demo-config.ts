@@ -12,8 +12,8 @@ export const DEMO_SOURCES = {
 } as const;
 
 export const DEMO_DATASETS = [
-  { nodeId: 'ohlcv:demo:BTC-USD', intervals: ['1m', '5m', '1h', '1d'], source: 'synthetic', description: 'Synthetic BTC-USD random walk' },
-  { nodeId: 'ohlcv:demo:ETH-USD', intervals: ['1m', '1h'], source: 'synthetic-eth', description: 'Synthetic ETH-USD random walk' },
+  { nodeId: 'ohlcv:demo:BTC-USD', intervals: ['1m', '5m', '1h', '1d'], baseInterval: '1m', source: 'synthetic', description: 'Synthetic BTC-USD random walk' },
+  { nodeId: 'ohlcv:demo:ETH-USD', intervals: ['1m', '1h'], baseInterval: '1m', source: 'synthetic-eth', description: 'Synthetic ETH-USD random walk' },
   { nodeId: 'ohlcv:demo:ACME', intervals: ['1d', '1h'], source: 'synthetic-equity', description: 'Equity-style daily bars; weekends known empty' },
   { nodeId: 'ohlcv:demo:DEFECTS', intervals: ['1m'], source: 'synthetic-defects', description: 'Emits a gap, a duplicate, a NaN and an OHLC inconsistency' },
 ] as const;

@@ -139,6 +139,16 @@ function checkDataDir(dataDir: string): void {
   }
 }
 
+/** `baseInterval`: an OHLCV dataset; every configured interval is the base or a whole multiple of it. */
+function checkBaseInterval(d: z.infer<typeof SeamlessConfigSchema>['datasets'][number], i: number): void {
+  const base = parseInterval(d.baseInterval ?? '', `datasets.${i}.baseInterval`);
+  if (d.schema !== 'ohlcv') throw new InvalidRequestError(`datasets.${i}.baseInterval`, `resampling needs schema ohlcv, not ${d.schema}`);
+  d.intervals.forEach((iv, j) => {
+    const ms = parseInterval(iv, `datasets.${i}.intervals.${j}`);
+    if (ms % base !== 0) throw new InvalidRequestError(`datasets.${i}.intervals.${j}`, `${String(iv)} is not a whole multiple of baseInterval ${String(d.baseInterval)}, so it cannot be derived`);
+  });
+}
+
 function checkCrossKeys(config: z.infer<typeof SeamlessConfigSchema>): void {
   const seen = new Set<string>();
   config.datasets.forEach((d, i) => {
@@ -153,6 +163,7 @@ function checkCrossKeys(config: z.infer<typeof SeamlessConfigSchema>): void {
       if (seen.has(key)) throw new InvalidRequestError(`datasets.${i}.intervals.${j}`, `dataset ${d.nodeId} ${String(iv)} is declared twice`);
       seen.add(key);
     });
+    if (d.baseInterval !== undefined) checkBaseInterval(d, i);
   });
   const names = new Set<string>();
   config.auth.keys.forEach((k, i) => {

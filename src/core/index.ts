@@ -19,6 +19,7 @@ export { arrowIpcByteLength, arrowSchemaMessageBytes } from './encode/index.js';
 export { fingerprintFrame, fingerprintFrameAsync } from './fingerprint.js';
 export { ResourceStack } from './resource-stack.js';
 export { RETRY_POLICIES, isRetryable, backoffCap, backoffDelay, retry } from './retry-policy.js';
+export { FILL_MODES, bucketEdges, checkAlign, edgesOnGrid, fillGaps, isTimeZone, partialBuckets, resampleOhlcv } from './resample/index.js';
 
 export type { ErrorCode, ErrorBody } from './errors.js';
 export type { ErrorReason, ErrorDetails } from './error-reasons.js';
@@ -28,3 +29,4 @@ export type { Clock } from './clock.js';
 export type { TimeRange } from './range.js';
 export type { IngestFinding } from './ingest-finding.js';
 export type { Backoff, Jitter, RetryPolicy, RetryOptions } from './retry-policy.js';
+export type { FillMode, Filled, Resampled } from './resample/index.js';

@@ -17,7 +17,7 @@ export interface DatasetDefinition {
   readonly schema: string;
   readonly description?: string;
   readonly schemaSubject?: string;
-  /** The interval coarser ones derive from (config `datasets[].baseInterval`), shown by the catalog. */
+  /** The interval coarser ones derive from (config `datasets[].baseInterval`; src/provider/read/resample-read.ts), shown by the catalog. */
   readonly baseInterval?: string | number;
   /** The dataset's calendar (config `datasets[].calendar`, `24/7` when absent), shown by the catalog. */
   readonly calendar?: string;
@@ -53,6 +53,8 @@ export interface DatasetCatalog {
   /** A configured dataset, synchronously (backfill workers look up the source of a shard). */
   configured(nodeId: string, intervalMs: number): ResolvedDataset | undefined;
   list(): Promise<DatasetListing[]>;
+  /** The base interval (ms) a configured dataset derives coarser intervals from; undefined when it has none. */
+  baseInterval(nodeId: string): number | undefined;
 }
 
 export function createDatasetCatalog(
@@ -61,9 +63,12 @@ export function createDatasetCatalog(
   store: BarStore,
 ): DatasetCatalog {
   const configured = new Map<string, ResolvedDataset>();
+  const bases = new Map<string, number>();
   for (const d of definitions) {
     const schema = frameSchemaByName(d.schema) ?? OHLCV_SCHEMA;
-    for (const iv of d.intervals) {
+    if (d.baseInterval !== undefined) bases.set(d.nodeId, parseInterval(d.baseInterval));
+    // The base interval is readable (and backfilled) even when `intervals` does not list it.
+    for (const iv of d.baseInterval === undefined ? d.intervals : [...d.intervals, d.baseInterval]) {
       const intervalMs = parseInterval(iv);
       configured.set(JSON.stringify([d.nodeId, intervalMs]), {
         dataset: { nodeId: d.nodeId, intervalMs },
@@ -78,6 +83,8 @@ export function createDatasetCatalog(
 
   return {
     configured: (nodeId, intervalMs) => configured.get(JSON.stringify([nodeId, intervalMs])),
+
+    baseInterval: (nodeId) => bases.get(nodeId),
 
     async resolve(nodeId, intervalMs) {
       const hit = configured.get(JSON.stringify([nodeId, intervalMs]));

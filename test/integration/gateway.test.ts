@@ -99,7 +99,7 @@ describe('gateway (real server on an ephemeral port)', () => {
     ['unknown format', `node=${BTC}&interval=1m${HOUR}&format=xml`, 400, 'invalid_request', 'format'],
     ['malformed partial_ok', `node=${BTC}&interval=1m${HOUR}&partial_ok=maybe`, 400, 'invalid_request', 'partial_ok'],
     ['unknown dataset', `node=ohlcv:nowhere:XYZ&interval=1m${HOUR}`, 404, 'not_found', 'node'],
-    ['unconfigured interval of a known node', `node=${BTC}&interval=3m${HOUR}`, 404, 'not_found', 'node'],
+    ['unconfigured interval of a known node without a base interval', `node=ohlcv:demo:DEFECTS&interval=3m${HOUR}`, 404, 'not_found', 'node'],
   ];
 
   it.each(badInputs)('rejects %s with its status, naming the field', async (_name, query, status, code, field) => {

@@ -8,12 +8,14 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createSeamless } from '../../src/app/index.js';
 import type { Seamless } from '../../src/app/index.js';
 import { loadConfig } from '../../src/config/index.js';
+import { demoConfig } from '../../src/config/internal.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 const DAY = 86_400_000;
 const MIN = 60_000;
 // Two weeks starting on a Monday, long ago (every bar closed).
 const START = Date.UTC(2021, 2, 1);
+const DAILY = 'ohlcv:test:DAILY';
 
 const opened: { seamless: Seamless; remove: () => Promise<void> }[] = [];
 afterEach(async () => {
@@ -25,7 +27,10 @@ afterEach(async () => {
 
 async function open(backfill: Record<string, unknown> = {}): Promise<Seamless> {
   const dir = await tempDir('seamless-shard-size-');
-  const seamless = await createSeamless({ env: {}, overrides: { dataDir: dir.path, logging: { level: 'silent' }, seamless: { backfill } } });
+  // BTC-USD derives 1d from 1m bars (baseInterval): a dataset stored at 1d shows the 1d shards.
+  const demo = demoConfig();
+  const config = { ...demo, datasets: [...(demo.datasets ?? []), { nodeId: DAILY, intervals: ['1d'], source: 'synthetic' }] };
+  const seamless = await createSeamless({ env: {}, config, overrides: { dataDir: dir.path, logging: { level: 'silent' }, seamless: { backfill } } });
   opened.push({ seamless, remove: dir.remove });
   return seamless;
 }
@@ -43,7 +48,7 @@ async function storedSpanAfterRead(seamless: Seamless, nodeId: string, interval:
 describe('backfill shard sizes per interval', () => {
   it('backfills at most two months of a 1d dataset to answer a two-week read', async () => {
     const seamless = await open();
-    const span = await storedSpanAfterRead(seamless, 'ohlcv:demo:BTC-USD', '1d', START, START + 14 * DAY);
+    const span = await storedSpanAfterRead(seamless, DAILY, '1d', START, START + 14 * DAY);
     expect(span).toBeGreaterThanOrEqual(14 * DAY);
     expect(span).toBeLessThanOrEqual(60 * DAY);
   });
@@ -61,13 +66,13 @@ describe('backfill shard sizes per interval', () => {
 
   it('uses seamless.backfill.barsPerShard for every interval when it is set', async () => {
     const seamless = await open({ barsPerShard: 1_000 });
-    const span = await storedSpanAfterRead(seamless, 'ohlcv:demo:BTC-USD', '1d', START, START + 14 * DAY);
+    const span = await storedSpanAfterRead(seamless, DAILY, '1d', START, START + 14 * DAY);
     expect(span).toBe(1_000 * DAY);
   });
 
   it('takes one interval\'s size from barsPerShardByInterval and keeps the policy for the others', async () => {
     const seamless = await open({ barsPerShardByInterval: { '1d': 7 } });
-    const span = await storedSpanAfterRead(seamless, 'ohlcv:demo:BTC-USD', '1d', START, START + 14 * DAY);
+    const span = await storedSpanAfterRead(seamless, DAILY, '1d', START, START + 14 * DAY);
     // 1970-01-01 was a Thursday: seven-day shards start on Thursdays, so two weeks from a Monday touch three.
     expect(span).toBe(21 * DAY);
     // 1m keeps its policy size: an hour's read fetches one three-day shard (START is on the three-day grid).

@@ -30,6 +30,8 @@ interface FetchOptions extends RemoteOptions {
   readonly strategy?: Strategy;
   readonly partialOk?: boolean;
   readonly includeBuilding?: boolean;
+  readonly align?: string;
+  readonly fill?: string;
   readonly format: FetchFormat;
   readonly limit: number;
   readonly estimate?: boolean;
@@ -45,6 +47,8 @@ export function registerFetch(program: Command, ctx: CliContext): void {
     .addOption(new Option('--strategy <strategy>', 'how to treat missing data').choices(STRATEGIES))
     .option('--partial-ok', 'accept a partial answer instead of an error')
     .option('--include-building', 'append the still-building bar of a live dataset (not closed: its values will change)')
+    .option('--align <zone>', 'open 1d/1w bars derived from a base interval at local midnight of this IANA zone (weeks on Monday)')
+    .option('--fill <mode>', 'what a missing bar becomes: none (default), null, prev (forward fill); filled bars are reported')
     .addOption(new Option('--format <format>', 'output format').choices(FETCH_FORMATS).default('table'))
     .option('--limit <n>', 'table rows to show (head and tail)', integerOption('--limit', 2), DEFAULT_TABLE_LIMIT)
     .option('--estimate', 'print what the read would store, backfill, request and answer (bars, shards, requests, bytes per format, time) without moving any data');
@@ -62,6 +66,8 @@ async function fetchEmbedded(ctx: CliContext, opts: FetchOptions): Promise<void>
       ...(opts.strategy !== undefined ? { strategy: opts.strategy } : {}),
       partialOk: opts.partialOk === true,
       includeBuilding: opts.includeBuilding === true,
+      ...(opts.align !== undefined ? { align: opts.align } : {}),
+      ...(opts.fill !== undefined ? { fill: opts.fill } : {}),
       requestedBy: 'cli',
     });
     switch (opts.format) {
@@ -88,6 +94,8 @@ async function fetchRemote(ctx: CliContext, opts: FetchOptions & { url: string }
     node: opts.node, interval: opts.interval, start: opts.start, end: opts.end, strategy: opts.strategy,
     partial_ok: opts.partialOk === true ? 'true' : undefined,
     include_building: opts.includeBuilding === true ? 'true' : undefined,
+    align: opts.align,
+    fill: opts.fill,
   };
   if (opts.format === 'csv') {
     ctx.stdout.write(await client.getText('/v1/bars', { ...query, format: 'csv' }));

@@ -30,6 +30,8 @@ const BarsQuery = z.object({
   as_of: optionalQuery,
   world: optionalQuery,
   domain: enumQuery(DOMAINS),
+  align: optionalQuery,
+  fill: optionalQuery,
 });
 
 export function barsRoutes(app: FastifyInstance, seamless: Pick<Seamless, 'fetch' | 'tracing'>): void {
@@ -48,6 +50,8 @@ export function barsRoutes(app: FastifyInstance, seamless: Pick<Seamless, 'fetch
       strategy: q.strategy,
       partialOk: q.partial_ok,
       includeBuilding: q.include_building,
+      ...(q.align !== undefined ? { align: q.align } : {}),
+      ...(q.fill !== undefined ? { fill: q.fill } : {}),
       context: {
         ...(world !== undefined ? { worldId: world } : {}),
         ...(domain !== undefined ? { domain } : {}),

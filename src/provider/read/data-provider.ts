@@ -14,6 +14,7 @@
  *   7 conformance     conformance-stage.ts
  *   8 SLA             sla-stage.ts        ratio, staleness, verdict, downgrade, recovery watch
  *   9 metadata        read-metadata.ts    fingerprint, metadata, counters
+ *     resample, fill  resample-read.ts    around the steps: a derived interval reads its base bars here, then resamples; fill modes
  */
 import { barCount } from '../../core/index.js';
 import { CONFORMANCE_VERSION } from '../../conformance/index.js';
@@ -29,6 +30,8 @@ import type { DataProviderDeps, ReadStep } from './read-context.js';
 import { createMetadataStep } from './read-metadata.js';
 import type { FetchResult } from './read-metadata.js';
 import { startReadTrace } from './read-trace.js';
+import { derivedRead, fillStep, planRead } from './resample-read.js';
+import type { PipelineOptions } from './resample-read.js';
 import { slaStep } from './sla-stage.js';
 import { strategyStep } from './strategy-runner.js';
 import { validateRead } from './validate-step.js';
@@ -52,19 +55,25 @@ export function createDataProvider(deps: DataProviderDeps): DataProvider {
   const domainGate = createDomainGate();
   const metadataStep = createMetadataStep(metrics);
 
-  return {
-    async fetch(request) {
+  // The pipeline of one dataset at one stored interval. `finish` (resample-read.ts) turns its
+  // answer into the caller's inside the same span, admission and SLA window; the answer is not
+  // fingerprinted when `finish` replaces it; a derived read is judged by the SLA policy of the
+  // interval asked for (`slaIntervalMs`), not the base's.
+  const pipeline = {
+    async fetch(request: FetchRequest, options: PipelineOptions = {}): Promise<FetchResult> {
+      const { finish, fingerprinted = finish === undefined } = options;
       const trace = startReadTrace(deps.tracing, request?.traceContext, {});
       try {
         const ctx = await validateRead(request, trace, deps);
         await domainGate(ctx, deps);
         // Admission control: refused (503, Retry-After) before any work when large reads fill the allowance.
         const release = admission.admit(barCount(ctx.req.aligned, ctx.req.intervalMs));
-        ctx.sla = deps.sla?.start(ctx.req.nodeId, ctx.req.intervalMs, request.signal, trace);
+        ctx.sla = deps.sla?.start(ctx.req.nodeId, options.slaIntervalMs ?? ctx.req.intervalMs, request.signal, trace);
         let result: FetchResult;
         try {
           for (const step of READ_STEPS) await step(ctx, deps);
-          result = await metadataStep(ctx);
+          result = await metadataStep(ctx, fingerprinted);
+          if (finish) result = await finish(result, trace);
         } finally {
           ctx.sla?.dispose();
           release();
@@ -76,6 +85,15 @@ export function createDataProvider(deps: DataProviderDeps): DataProvider {
         metrics.fetchDuration.observe({ strategy: request?.strategy ?? 'seamless', outcome: 'error' }, 0);
         throw error;
       }
+    },
+  };
+
+  // Derived intervals read their base bars through the pipeline, then resample; fill modes (resample-read.ts).
+  return {
+    async fetch(request) {
+      const plan = planRead(request, deps.catalog);
+      if (plan.derived) return derivedRead(request, { ...plan, derived: plan.derived }, pipeline.fetch, deps.cache, deps.maxBars);
+      return plan.fill === 'none' ? pipeline.fetch(request) : pipeline.fetch(request, { finish: fillStep(plan.fill), fingerprinted: true });
     },
   };
 }

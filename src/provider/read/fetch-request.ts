@@ -40,6 +40,10 @@ export interface FetchRequest {
   readonly requestedBy?: string;
   /** The trace this read continues (e.g. from an incoming `traceparent`). */
   readonly traceContext?: TraceContext;
+  /** Daily/weekly buckets of a derived interval in this IANA time zone (resample-read.ts). */
+  readonly align?: string;
+  /** `none` (default), `null` or `prev`: what a missing bar becomes (resample-read.ts). */
+  readonly fill?: string;
 }
 
 export interface NormalisedRequest {

@@ -12,6 +12,7 @@ import { memoFingerprint } from './cache-fill.js';
 import type { Strategy } from './fetch-request.js';
 import { withBuilding } from './live-step.js';
 import type { ReadContext } from './read-context.js';
+import type { FillMetadata, ResampleMetadata } from './resample-read.js';
 
 export interface FetchResult {
   readonly frame: Frame;
@@ -65,6 +66,10 @@ export interface ReadMetadata {
   readonly building: { readonly ts: number } | null;
   readonly sources: Readonly<SourceRowCounts>;
   readonly elapsedMs: number;
+  /** Set on a derived interval: what it was resampled from (resample-read.ts); null otherwise. */
+  readonly resample?: ResampleMetadata | null;
+  /** Set when a fill mode other than `none` was asked for: the bars it added (resample-read.ts). */
+  readonly filled?: FillMetadata | null;
 }
 
 /** Span of the stored or known-empty coverage inside `closed`; null when none. */
@@ -89,19 +94,20 @@ export function failedRanges(coverage: readonly CoverageRange[], closed: TimeRan
 }
 
 /** The metadata step: its counters are resolved once, when the provider is built. */
-export function createMetadataStep(metrics: SeamlessMetrics): (ctx: ReadContext) => Promise<FetchResult> {
+export function createMetadataStep(metrics: SeamlessMetrics): (ctx: ReadContext, fingerprinted?: boolean) => Promise<FetchResult> {
   const rowsFrom = {
     cache: metrics.rowsServed.labels({ source: 'cache' }),
     storage: metrics.rowsServed.labels({ source: 'storage' }),
     backfill: metrics.rowsServed.labels({ source: 'backfill' }),
     live: metrics.rowsServed.labels({ source: 'live' }),
   };
-  return async function metadataStep(ctx) {
+  // `fingerprinted` false: the caller replaces the frame (a derived read resamples it), so hashing it would be wasted.
+  return async function metadataStep(ctx, fingerprinted = true) {
     const { req, closed, counts, livePart, cacheHit, cachePieces, downgrade, verdict } = ctx;
     const coverage = ctx.coverage ?? [];
     // A still-building bar (asked for) is the last row, after the checks of closed bars.
     const answer = livePart?.building ? withBuilding(ctx.resolved.schema, ctx.answer, livePart.building) : ctx.answer;
-    const fingerprint = cacheHit && cachePieces.length === 1 && counts.live === 0 && answer === ctx.frame ? memoFingerprint(cachePieces[0], answer) : await fingerprintFrameAsync(answer);
+    const fingerprint = !fingerprinted ? '' : cacheHit && cachePieces.length === 1 && counts.live === 0 && answer === ctx.frame ? memoFingerprint(cachePieces[0], answer) : await fingerprintFrameAsync(answer);
     const partial = ctx.missing.length > 0;
     const metadata: ReadMetadata = {
       nodeId: req.nodeId,
@@ -134,6 +140,8 @@ export function createMetadataStep(metrics: SeamlessMetrics): (ctx: ReadContext)
       building: livePart?.building ? { ts: livePart.building.ts[0] } : null,
       sources: counts,
       elapsedMs: performance.now() - ctx.t0,
+      resample: null,
+      filled: null,
     };
     if (counts.cache > 0) rowsFrom.cache.inc(counts.cache);
     if (counts.storage > 0) rowsFrom.storage.inc(counts.storage);

@@ -69,7 +69,7 @@ describe('the catalog and the per-day condition (gateway on the demo configurati
     expect(ranges.map((r) => r.state)).toEqual(['stored']);
     expect(oneMinute).toMatchObject({
       intervalMs: MIN, firstBar: ranges[0].start, lastBar: ranges[0].end - MIN, barsStored: (ranges[0].end - ranges[0].start) / MIN,
-      knownEmptyBars: 0, failedBars: 0, baseInterval: null, calendar: '24/7',
+      knownEmptyBars: 0, failedBars: 0, baseInterval: '1m', calendar: '24/7',
     });
     expect(ranges[0].start).toBeLessThanOrEqual(JAN1);
     expect(ranges[0].end).toBeGreaterThanOrEqual(JAN1 + 2 * DAY);

@@ -92,7 +92,10 @@ export function createJobTracker(
 
     stateOf(key: string): ShardState {
       const held = shards.get(key);
-      const state = held !== undefined && this.#reopening.get(key) === held ? 'pending' : held?.state;
+      // Until a record newer than the one it re-opens arrives (a copy of the same record, e.g. an
+      // earlier job's registration answered late, is not newer).
+      const reopening = this.#reopening.get(key);
+      const state = held !== undefined && reopening !== undefined && !isOlder(reopening, held) ? 'pending' : held?.state;
       // An abandoned job's unfinished shards count as failed (with the abandon reason).
       if (this.abandoned !== undefined && (state === undefined || !TERMINAL.has(state))) return 'failed';
       return state ?? 'pending';

@@ -76,11 +76,19 @@ export function createShardFetcher(deps: ShardFetcherDeps): ShardFetcher {
     const calendar = task.target.calendar ?? ALWAYS_OPEN;
     const coverage = await store.coverage(dataset, task.range);
     const closedTime = calendar.closedRanges(fetchable[0], dataset.intervalMs);
-    // Stored bars and the calendar's closed time are settled; known-empty open time is asked again.
-    const covered: TimeRange[] = [...closedTime];
-    for (const c of coverage) if (c.state === 'stored') covered.push(c);
+    // Stored bars and known-empty closed time are settled; known-empty open time (an upstream's word) is asked again.
+    const covered: TimeRange[] = [];
+    const recordedEmpty: TimeRange[] = [];
+    for (const c of coverage) {
+      if (c.state === 'stored') covered.push(c);
+      else if (c.state === 'known_empty') recordedEmpty.push(c);
+    }
+    for (const r of intersectRanges(normaliseRanges(recordedEmpty), closedTime)) covered.push(r);
     const missing = missingRanges(fetchable[0], normaliseRanges(covered), dataset.intervalMs);
     if (missing.length === 0) return { state: 'completed', rowsWritten: 0, attempts: 0, fetched: false };
+    // Closed time is recorded known empty in one write, without asking the upstream; open time is fetched.
+    const closedMissing = intersectRanges(missing, closedTime);
+    const openMissing = subtractRanges(missing, closedTime);
 
     let rowsWritten = 0;
     let upstreamRows = 0;
@@ -93,29 +101,43 @@ export function createShardFetcher(deps: ShardFetcherDeps): ShardFetcher {
       shardResult(task.target, calendar, missing, empty, rows, saidEmpty, askedUpstream, at);
     // One time for the known-empty evidence, told before the last write and returned after it.
     let checkedAt = 0;
-    for (const [index, range] of missing.entries()) {
+    if (closedMissing.length > 0) {
+      try {
+        if (beforeLastWrite !== undefined && openMissing.length === 0) {
+          checkedAt = clock.now();
+          beforeLastWrite(resultOf(true, 0, [], false, checkedAt));
+        }
+        const claims: CoverageClaim[] = [];
+        for (const r of closedMissing) claims.push({ start: r.start, end: r.end, state: 'known_empty' });
+        await store.write({ dataset, frame: emptyFrame(schema), coverage: claims, fence }, schema);
+      } catch (error) {
+        if (signal.aborted) throw error;
+        const reason = isSeamlessError(error) ? error.message : String(error);
+        deps.onAttemptFailed?.(task, 1, reason, true);
+        const staleFence = isSeamlessError(error) && error.code === 'conflict';
+        return { state: 'failed', rowsWritten: 0, attempts: 1, fetched: false, error: reason, retryable: !staleFence && isRetryable(error) };
+      }
+    }
+    for (const [index, range] of openMissing.entries()) {
       let failure: { readonly reason: string; readonly retryable: boolean } | undefined;
       try {
         await retry(async (attempt) => {
           attempts = Math.max(attempts, attempt);
-          const closed = calendar.closedRanges(range, dataset.intervalMs);
-          const wholeClosed = closed.length === 1 && closed[0].start === range.start && closed[0].end === range.end;
-          // A range the calendar closes whole is not asked of the upstream.
-          const answer = wholeClosed ? { frame: emptyFrame(schema), knownEmpty: [] } : await source.fetch({ nodeId: dataset.nodeId, intervalMs: dataset.intervalMs, range, signal });
-          upstreamRows += answer.frame.length;
-          const saidEmpty = wholeClosed ? [] : subtractRanges(alignedInside(answer.knownEmpty, range, dataset.intervalMs), closed);
-          const batch = closed.length === 0 ? answer : { frame: answer.frame, knownEmpty: normaliseRanges([...answer.knownEmpty, ...closed]) };
+          const batch = await source.fetch({ nodeId: dataset.nodeId, intervalMs: dataset.intervalMs, range, signal });
+          upstreamRows += batch.frame.length;
+          // Every bar of `range` is open: what the upstream calls empty here is its word, re-checkable.
+          const saidEmpty = alignedInside(batch.knownEmpty, range, dataset.intervalMs);
           const prepared = prepareBatch(batch, range, dataset, clock.now(), deps.logger, task.key);
           const { findings } = prepared;
-          if (beforeLastWrite !== undefined && index === missing.length - 1) {
+          if (beforeLastWrite !== undefined && index === openMissing.length - 1) {
             checkedAt = clock.now();
-            beforeLastWrite(resultOf(allEmpty && !prepared.stored, rowsWritten + prepared.frame.length, [...upstreamEmpty, ...saidEmpty], asked || !wholeClosed, checkedAt));
+            beforeLastWrite(resultOf(allEmpty && !prepared.stored, rowsWritten + prepared.frame.length, [...upstreamEmpty, ...saidEmpty], true, checkedAt));
           }
           const report = await store.write({ dataset, frame: prepared.frame, coverage: prepared.coverage, fence, ...(findings.length > 0 ? { findings } : {}) }, schema);
           if (findings.length > 0) deps.onFindings?.(findings);
           rowsWritten += report.rowsWritten;
           if (prepared.stored) allEmpty = false;
-          if (!wholeClosed) asked = true;
+          asked = true;
           upstreamEmpty = [...upstreamEmpty, ...saidEmpty];
         }, {
           policy: deps.retry,

@@ -1,7 +1,9 @@
 /**
  * The dataset's calendar on the read path (docs/calendars.md):
  * - closed calendar time is known empty whether or not a backfill recorded it yet, so it is never
- *   missing, never a gap, and counts as covered in the coverage ratio (`withCalendarClosed`);
+ *   missing, never a gap, and counts as covered in the coverage ratio (`withCalendarClosed`); a
+ *   read that backfills hands what is not recorded yet to the coordinator too (`unrecordedClosed`),
+ *   which records it known-empty with provenance `calendar:<name>` without asking the upstream;
  * - known-empty coverage in open time is an upstream's word and re-checkable: a read that
  *   backfills (`seamless`, `auto_backfill`) hands it to the coordinator with its missing ranges,
  *   and the lease store re-opens the shards whose word is older than
@@ -32,6 +34,16 @@ export function withCalendarClosed(coverage: readonly CoverageRange[], range: Ti
   return out;
 }
 
+/** Closed calendar time inside `within` that storage has not recorded as known empty (or stored). */
+export function unrecordedClosed(raw: readonly CoverageRange[], within: readonly TimeRange[], calendar: TradingCalendar, intervalMs: number): TimeRange[] {
+  if (calendar.alwaysOpen || within.length === 0) return [];
+  const closed: TimeRange[] = [];
+  for (const w of within) for (const r of calendar.closedRanges(w, intervalMs)) closed.push(r);
+  const settled: TimeRange[] = [];
+  for (const c of raw) if (c.state !== 'failed') settled.push(c);
+  return intersectRanges(subtractRanges(normaliseRanges(closed), settled), within);
+}
+
 /** Known-empty coverage inside `within` that the calendar calls open: an upstream's word, re-checkable. */
 export function upstreamKnownEmpty(coverage: readonly CoverageRange[], within: readonly TimeRange[], calendar: TradingCalendar, intervalMs: number): TimeRange[] {
   const empty: TimeRange[] = [];
@@ -45,10 +57,11 @@ export function upstreamKnownEmpty(coverage: readonly CoverageRange[], within: r
 }
 
 /**
- * A read with nothing missing but an upstream's known-empty word in its range: the word is handed
- * to the coordinator (re-opened there only when due), waited for within the read's budgets
- * without downgrading the answer when they run out (the known-empty answer stands), and the
- * coverage read again.
+ * A read with nothing missing but an upstream's known-empty word in its range, or closed calendar
+ * time not recorded yet: the ranges are handed to the coordinator (a word re-opened there only
+ * when due; closed time recorded without asking the upstream), waited for within the read's
+ * budgets without downgrading the answer when they run out (the known-empty answer stands), and
+ * the coverage read again.
  */
 export async function recheckKnownEmpty(input: StrategyInput, recheck: readonly TimeRange[], deps: StrategyDeps): Promise<StrategyOutcome> {
   const { request, resolved } = input;

@@ -42,7 +42,10 @@ export interface StrategyInput {
   readonly deadline?: AbortSignal;
   /** W3C traceparent of the read, so the backfill's spans continue its trace. */
   readonly traceparent?: string;
-  /** Known-empty ranges in open calendar time (an upstream's word): re-checked with the backfill (calendar-coverage.ts). */
+  /**
+   * Known-empty ranges in open calendar time (an upstream's word) to re-check, and closed calendar
+   * time not recorded yet, handed to the coordinator with the backfill (calendar-coverage.ts).
+   */
   readonly recheck?: readonly TimeRange[];
 }
 
@@ -150,7 +153,7 @@ export const strategyStep: ReadStep = async (ctx, deps) => {
   const missing = ctx.missing;
   if (req.strategy === 'auto_backfill' || req.strategy === 'seamless') for (const r of missing) ctx.syncGapBars += barCount(r, req.intervalMs);
   const backfillPhase = missing.length > 0 ? sla?.phase('backfill') : undefined;
-  const recheck = upstreamKnownEmpty(ctx.coverage ?? [], remaining, resolved.calendar, req.intervalMs);
+  const recheck = normaliseRanges([...upstreamKnownEmpty(ctx.coverage ?? [], remaining, resolved.calendar, req.intervalMs), ...ctx.unrecordedClosed]);
   const outcome = missing.length === 0
     ? await runStrategy({ request: req, resolved, closed, remaining, missing, signal: input.signal, recheck }, strategyDeps)
     : await trace.step('seamless.backfill', async (s) => {

@@ -8,7 +8,7 @@
 import { alignDown, alignRange, alignUp, normaliseRanges, subtractRanges } from '../range.js';
 import type { TimeRange } from '../range.js';
 
-/** Sessions of a range, columnar: session i is [open[i], close[i]), ascending, disjoint. */
+/** Sessions of a range, columnar: session i is [open[i], close[i]), ascending, disjoint. Read-only: they may be views of a cache. */
 export interface Sessions {
   readonly open: Float64Array;
   readonly close: Float64Array;

@@ -92,29 +92,56 @@ export function createXnysCalendar(): TradingCalendar {
     return t;
   };
 
-  const sessions = (range: TimeRange): Sessions => {
-    const open: number[] = [];
-    const close: number[] = [];
-    // A session lies inside one local day, so the first candidate is the local day of range.start.
-    const first = new TZDate(range.start, XNYS_TIME_ZONE);
-    for (let day = Date.UTC(first.getFullYear(), first.getMonth(), first.getDate()); ; day += DAY_MS) {
-      const d = new Date(day);
-      const y = d.getUTCFullYear();
-      const m = d.getUTCMonth();
-      const date = d.getUTCDate();
-      const opensAt = localTime(y, m, date, OPEN_MINUTES);
-      if (opensAt >= range.end) break;
-      const weekday = d.getUTCDay();
-      if (weekday === 0 || weekday === 6) continue;
-      const table = tableOf(y);
-      const key = isoDate(y, m, date);
-      if (table.closed.has(key)) continue;
-      const closesAt = localTime(y, m, date, table.early.has(key) ? EARLY_CLOSE_MINUTES : CLOSE_MINUTES);
-      if (closesAt <= range.start) continue;
-      open.push(opensAt);
-      close.push(closesAt);
+  // One year's sessions, computed once (a TZDate per trading day is the cost avoided on later calls).
+  const sessionsOfYear = new Map<number, Sessions>();
+  const yearSessions = (year: number): Sessions => {
+    let s = sessionsOfYear.get(year);
+    if (s === undefined) {
+      const open: number[] = [];
+      const close: number[] = [];
+      const table = tableOf(year);
+      for (let day = Date.UTC(year, 0, 1); day < Date.UTC(year + 1, 0, 1); day += DAY_MS) {
+        const d = new Date(day);
+        const weekday = d.getUTCDay();
+        if (weekday === 0 || weekday === 6) continue;
+        const m = d.getUTCMonth();
+        const date = d.getUTCDate();
+        const key = isoDate(year, m, date);
+        if (table.closed.has(key)) continue;
+        open.push(localTime(year, m, date, OPEN_MINUTES));
+        close.push(localTime(year, m, date, table.early.has(key) ? EARLY_CLOSE_MINUTES : CLOSE_MINUTES));
+      }
+      s = { open: Float64Array.from(open), close: Float64Array.from(close), length: open.length };
+      sessionsOfYear.set(year, s);
     }
-    return { open: Float64Array.from(open), close: Float64Array.from(close), length: open.length };
+    return s;
+  };
+
+  const sessions = (range: TimeRange): Sessions => {
+    if (range.end <= range.start) return { open: new Float64Array(0), close: new Float64Array(0), length: 0 };
+    // A session lies inside one local day, so the New York years of the range's ends bound it.
+    const first = new TZDate(range.start, XNYS_TIME_ZONE).getFullYear();
+    const last = new TZDate(range.end - 1, XNYS_TIME_ZONE).getFullYear();
+    const parts: Sessions[] = [];
+    let total = 0;
+    for (let year = first; year <= last; year++) {
+      const y = yearSessions(year);
+      const from = firstEndingAfter(y.close, range.start);
+      const to = firstOpeningAtOrAfter(y.open, range.end);
+      if (to <= from) continue;
+      parts.push({ open: y.open.subarray(from, to), close: y.close.subarray(from, to), length: to - from });
+      total += to - from;
+    }
+    if (parts.length === 1) return parts[0];
+    const open = new Float64Array(total);
+    const close = new Float64Array(total);
+    let at = 0;
+    for (const p of parts) {
+      open.set(p.open, at);
+      close.set(p.close, at);
+      at += p.length;
+    }
+    return { open, close, length: total };
   };
 
   return calendarFromSessions('XNYS', sessions);
@@ -123,6 +150,30 @@ export function createXnysCalendar(): TradingCalendar {
 /** Epoch ms of a local wall-clock time in New York (DST-correct through TZDate). */
 function localTime(year: number, month: number, date: number, minutes: number): number {
   return new TZDate(year, month, date, Math.floor(minutes / 60), minutes % 60, XNYS_TIME_ZONE).getTime();
+}
+
+/** The first index whose session closes after `t` (ascending closes). */
+function firstEndingAfter(close: Float64Array, t: number): number {
+  let lo = 0;
+  let hi = close.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (close[mid] > t) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
+
+/** The first index whose session opens at or after `t` (ascending opens). */
+function firstOpeningAtOrAfter(open: Float64Array, t: number): number {
+  let lo = 0;
+  let hi = open.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (open[mid] >= t) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
 }
 
 function isoDate(year: number, month: number, date: number): string {

@@ -9,7 +9,7 @@
  *   etcd engine, opened through its descriptor (open-etcd.ts) and handed in here;
  * - else memory: one process, whose workers share it.
  */
-import { InternalError, InvalidRequestError } from '../core/index.js';
+import { InternalError, InvalidRequestError, calendarByName } from '../core/index.js';
 import type { Clock, ResourceStack } from '../core/index.js';
 import { createRemotePermitAuthority } from '../backfill/index.js';
 import type { SeamlessConfig } from '../config/index.js';
@@ -48,6 +48,7 @@ export async function composeSources(config: SeamlessConfig['sources'], deps: So
           seed: s.seed, latencyMs: s.latencyMs, knownEmpty: s.knownEmpty, defects: s.defects,
           ...(s.basePrice !== undefined ? { basePrice: s.basePrice } : {}),
           ...(s.volatility !== undefined ? { volatility: s.volatility } : {}),
+          ...(s.calendar !== undefined ? { calendar: calendarByName(s.calendar) } : {}),
         }));
         break;
       case 'ccxt':

@@ -100,7 +100,7 @@ export async function openInstance(config: SeamlessConfig, dataDir: string, deps
     ...(etcd ? { etcdLeases: etcd.leases } : {}),
     resolveTarget: (nodeId, intervalMs) => {
       const d = catalog.configured(nodeId, intervalMs);
-      return d?.source ? { dataset: d.dataset, schema: d.schema, source: d.source } : undefined;
+      return d?.source ? { dataset: d.dataset, schema: d.schema, source: d.source, calendar: d.calendar } : undefined;
     },
     onFindings: (findings) => findingsIndex.added(findings),
     clock, logger: backfillLogger, metrics, tracing,

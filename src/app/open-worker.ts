@@ -9,7 +9,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { OHLCV_SCHEMA, ResourceStack, frameSchemaByName, parseInterval, systemClock } from '../core/index.js';
+import { ALWAYS_OPEN, OHLCV_SCHEMA, ResourceStack, calendarByName, frameSchemaByName, parseInterval, systemClock } from '../core/index.js';
 import type { Clock } from '../core/index.js';
 import { createCoordinatorClient, startRemoteWorker } from '../backfill/index.js';
 import type { BackfillTarget, RemoteWorkerEvent } from '../backfill/index.js';
@@ -100,7 +100,7 @@ function targetResolver(datasets: SeamlessConfig['datasets'], sources: ReadonlyM
     const schema = frameSchemaByName(d.schema) ?? OHLCV_SCHEMA;
     for (const iv of d.intervals) {
       const intervalMs = parseInterval(iv);
-      targets.set(JSON.stringify([d.nodeId, intervalMs]), { dataset: { nodeId: d.nodeId, intervalMs }, schema, source });
+      targets.set(JSON.stringify([d.nodeId, intervalMs]), { dataset: { nodeId: d.nodeId, intervalMs }, schema, source, calendar: calendarByName(d.calendar) ?? ALWAYS_OPEN });
     }
   }
   return (nodeId, intervalMs) => targets.get(JSON.stringify([nodeId, intervalMs]));

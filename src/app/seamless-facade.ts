@@ -71,7 +71,7 @@ export function seamlessFacade(config: SeamlessConfig, dataDir: string, logger: 
       if (!resolved.source) throw new InvalidRequestError('node', `dataset ${command.nodeId} has no upstream source to backfill from`);
       if (config.seamless.backfill.suspended) throw new BackfillSuspendedError();
       const job = coordinator.submit({
-        target: { dataset: resolved.dataset, schema: resolved.schema, source: resolved.source },
+        target: { dataset: resolved.dataset, schema: resolved.schema, source: resolved.source, calendar: resolved.calendar },
         ranges: [{ start, end }],
         requestedBy: command.requestedBy ?? 'library',
         priority: command.priority ?? 'background',

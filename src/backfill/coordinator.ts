@@ -3,7 +3,7 @@
  * embedded or etcd lease store) and by the remote coordinator (the HTTP client of another
  * process's), so the provider never knows which one it talks to.
  */
-import type { FrameSchema, TimeRange } from '../core/index.js';
+import type { FrameSchema, TimeRange, TradingCalendar } from '../core/index.js';
 import type { BarSource } from '../sources/index.js';
 import type { DatasetKey } from '../storage/index.js';
 import type { KnownEmptyEvidence } from './lease-authority.js';
@@ -14,6 +14,8 @@ export interface BackfillTarget {
   readonly dataset: DatasetKey;
   readonly schema: FrameSchema;
   readonly source: BarSource;
+  /** When the market is open (docs/calendars.md); default 24/7. Closed bars are known empty without asking the source. */
+  readonly calendar?: TradingCalendar;
 }
 
 /** `read`: a read is waiting for the job (its shards are served first); `background`: everything else. */

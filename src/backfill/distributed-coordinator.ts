@@ -20,7 +20,7 @@ import type { LeaseAuthority } from './lease-authority.js';
 import { createLeaseAuthority } from './lease-authority-impl.js';
 import { createJobTracker } from './job-tracker.js';
 import type { JobRecord, LeaseStore, OpaqueLeasePolicy, ShardRecord, ShardSpec } from './lease-store.js';
-import { DEFAULT_OPAQUE_LEASE_GRACE_MS, DEFAULT_OPAQUE_LEASE_MAX_KEYS, KNOWN_EMPTY_RECHECK_MS } from './shard-transitions.js';
+import { DEFAULT_OPAQUE_LEASE_GRACE_MS, DEFAULT_OPAQUE_LEASE_MAX_KEYS, KNOWN_EMPTY_RECHECK_MS, reopenShard } from './shard-transitions.js';
 import { startLeaseWorkers } from './lease-worker.js';
 import { shardTrace, startShardSpan } from './shard-span.js';
 import type { LeaseWorkers } from './lease-worker.js';
@@ -131,7 +131,7 @@ export async function createDistributedCoordinator(o: DistributedCoordinatorOpti
       emit({ type: 'job_completed', jobId: status.id, state: status.state, completionRatio: status.completionRatio, at: clock.now() });
       logger.info({ job: status.id, state: status.state, completionRatio: status.completionRatio, rows: status.rowsWritten }, 'backfill job finished');
     });
-  });
+  }, undefined, (shard, now) => reopenShard(shard, now, ensureOptions.knownEmptyRecheckMs) !== undefined);
 
   /** The tracker's update, counted in seamless_backfill_shards_in_state (opaque wire-protocol keys are not). */
   function update(shard: ShardRecord): void {

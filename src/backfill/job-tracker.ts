@@ -45,7 +45,15 @@ export interface JobTracker {
   shard(key: string): ShardRecord | undefined;
 }
 
-export function createJobTracker(clock: Clock, onFinished: (job: TrackedJob, status: JobStatus) => void, history = 1000): JobTracker {
+/**
+ * `reopens` tells whether registering a job re-opens an existing shard record (the store's
+ * reopenShard: `failed`, or a known-empty word due for its re-check); such a shard counts as
+ * pending for the new job until its newer record arrives. Default: `failed` only.
+ */
+export function createJobTracker(
+  clock: Clock, onFinished: (job: TrackedJob, status: JobStatus) => void, history = 1000,
+  reopens: (shard: ShardRecord, now: number) => boolean = (shard) => shard.state === 'failed',
+): JobTracker {
   const shards = new Map<string, ShardRecord>();
   const jobs = new Map<string, Job>();
   const byShard = new Map<string, Set<Job>>();
@@ -70,7 +78,7 @@ export function createJobTracker(clock: Clock, onFinished: (job: TrackedJob, sta
       for (const key of record.shardKeys) {
         const held = shards.get(key);
         if (held && STORED.has(held.state)) this.#before.set(key, held);
-        if (held && held.state === 'failed') this.#reopening.set(key, held);
+        if (held && reopens(held, clock.now())) this.#reopening.set(key, held);
       }
     }
 
@@ -84,7 +92,10 @@ export function createJobTracker(clock: Clock, onFinished: (job: TrackedJob, sta
 
     stateOf(key: string): ShardState {
       const held = shards.get(key);
-      const state = held !== undefined && this.#reopening.get(key) === held ? 'pending' : held?.state;
+      // Until a record newer than the one it re-opens arrives (a copy of the same record, e.g. an
+      // earlier job's registration answered late, is not newer).
+      const reopening = this.#reopening.get(key);
+      const state = held !== undefined && reopening !== undefined && !isOlder(reopening, held) ? 'pending' : held?.state;
       // An abandoned job's unfinished shards count as failed (with the abandon reason).
       if (this.abandoned !== undefined && (state === undefined || !TERMINAL.has(state))) return 'failed';
       return state ?? 'pending';

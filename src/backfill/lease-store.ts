@@ -11,7 +11,8 @@
  *   leased --lease expires--> pending (a stale claim: `requeue` with reason `expired`)
  *   failed --ensureShards (a new job wants it)--> pending (attempts reset)
  *   known_empty --ensureShards, knownEmptyRecheckMs (default KNOWN_EMPTY_RECHECK_MS) after it was decided--> pending (re-checked;
- *     its provenance, `knownEmpty`, is cleared)
+ *     its provenance, `knownEmpty`, is cleared); never when the provenance is a calendar's (`calendar:XNYS`)
+ *   completed with upstream known-empty provenance --the same re-check--> pending
  *   pending/leased background --ensureShards by a read--> priority `read` (state unchanged)
  * Opaque records (wire-protocol keys no job created, nodeId ''): created by ensureOpaque, bounded
  * in number, and deleted `graceMs` after their lease ended or they were released (pruneOpaque).
@@ -62,8 +63,9 @@ export interface ShardResult {
   readonly state: 'completed' | 'known_empty';
   readonly rowsWritten: number;
   /**
-   * With `known_empty`: what the upstream answered, stored as the record's `knownEmpty` (with the
-   * holder as `worker` and `now` as `decidedAt`). Without it (or with `completed`) `knownEmpty` is null.
+   * With `known_empty`: what the upstream (or the calendar) answered, stored as the record's
+   * `knownEmpty` (with the holder as `worker` and `now` as `decidedAt`); with `completed`: the part
+   * of open time the upstream answered empty, kept so the shard is re-checked. Without it `knownEmpty` is null.
    */
   readonly evidence?: Pick<KnownEmptyProvenance, 'source' | 'start' | 'end' | 'checkedAt'>;
 }
@@ -85,7 +87,10 @@ export interface ShardRecord extends ShardSpec {
   readonly lastError: string | null;
   readonly rowsWritten: number;
   readonly updatedAt: number;
-  /** While `known_empty`: who decided it and on what evidence; null otherwise (and for records from before provenance was stored). */
+  /**
+   * While `known_empty` (or `completed` with part of it answered empty by the upstream): who decided it
+   * and on what evidence; null otherwise (and for records from before provenance was stored).
+   */
   readonly knownEmpty: KnownEmptyProvenance | null;
 }
 

@@ -210,7 +210,8 @@ export function startLeaseWorkers(o: LeaseWorkerOptions): LeaseWorkers {
       if (outcome.rowsWritten > 0) o.emit({ type: 'rows_written', shard: shard.key, nodeId: shard.nodeId, intervalMs: shard.intervalMs, rows: outcome.rowsWritten, token, at: o.clock.now() });
       const now = o.clock.now();
       if (outcome.state === 'completed' || outcome.state === 'known_empty') {
-        const evidence = outcome.state === 'known_empty' ? outcome.evidence : undefined;
+        // For a completed shard: what its upstream answered empty in open time (re-checked later).
+        const evidence = outcome.evidence;
         const done = armed.current?.settle(true)
           ?? await o.leases.complete(shard.key, token, { state: outcome.state, rowsWritten: outcome.rowsWritten, ...(evidence ? { evidence } : {}) }, now);
         o.metrics?.backfillShardsTotal.inc({ ...labels, outcome: outcome.state });

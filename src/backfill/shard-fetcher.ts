@@ -5,11 +5,19 @@
  * policy (core's `retry`), recording
  * each failed attempt on the range's coverage (`failed`, reason, attempts); after the last attempt
  * the outcome is `failed`. Only an abort rejects.
+ *
+ * Calendars (docs/calendars.md): bars the target's calendar calls closed are known empty by the
+ * calendar — recorded `known_empty` without asking the upstream (a range wholly closed is never
+ * fetched), with provenance `calendar:<name>` when that is all the shard holds, and never
+ * re-checked. Known-empty coverage in open time is an upstream's word: the shard's outcome
+ * carries it as evidence (also for a `completed` shard), so the lease store re-checks it after
+ * `knownEmptyRecheckMs`, and a re-opened shard asks the upstream again for it.
  */
 import {
-  alignDown, alignUp, createFrame, intersectRanges, isRetryable, isSeamlessError, missingRanges, retry, subtractRanges,
+  ALWAYS_OPEN, alignDown, alignUp, calendarSource, createFrame, emptyFrame, intersectRanges, isRetryable, isSeamlessError, missingRanges,
+  normaliseRanges, retry, subtractRanges,
 } from '../core/index.js';
-import type { Clock, Frame, RetryPolicy, TimeRange } from '../core/index.js';
+import type { Clock, Frame, RetryPolicy, TimeRange, TradingCalendar } from '../core/index.js';
 import type { Logger } from '../observability/index.js';
 import type { IngestFinding } from '../conformance/index.js';
 import type { SourceBatch } from '../sources/index.js';
@@ -65,38 +73,72 @@ export function createShardFetcher(deps: ShardFetcherDeps): ShardFetcher {
     const closedEnd = alignDown(clock.now(), dataset.intervalMs);
     const fetchable = intersectRanges([task.range], [{ start: task.range.start, end: closedEnd }]);
     if (fetchable.length === 0) return { state: 'completed', rowsWritten: 0, attempts: 0, fetched: false };
+    const calendar = task.target.calendar ?? ALWAYS_OPEN;
     const coverage = await store.coverage(dataset, task.range);
+    const closedTime = calendar.closedRanges(fetchable[0], dataset.intervalMs);
+    // Stored bars and known-empty closed time are settled; known-empty open time (an upstream's word) is asked again.
     const covered: TimeRange[] = [];
-    for (const c of coverage) if (c.state !== 'failed') covered.push(c);
-    const missing = missingRanges(fetchable[0], covered, dataset.intervalMs);
+    const recordedEmpty: TimeRange[] = [];
+    for (const c of coverage) {
+      if (c.state === 'stored') covered.push(c);
+      else if (c.state === 'known_empty') recordedEmpty.push(c);
+    }
+    for (const r of intersectRanges(normaliseRanges(recordedEmpty), closedTime)) covered.push(r);
+    const missing = missingRanges(fetchable[0], normaliseRanges(covered), dataset.intervalMs);
     if (missing.length === 0) return { state: 'completed', rowsWritten: 0, attempts: 0, fetched: false };
+    // Closed time is recorded known empty in one write, without asking the upstream; open time is fetched.
+    const closedMissing = intersectRanges(missing, closedTime);
+    const openMissing = subtractRanges(missing, closedTime);
 
     let rowsWritten = 0;
     let upstreamRows = 0;
     let allEmpty = true;
     let attempts = 0;
+    // What the upstream (not the calendar) answered empty in open time, and whether it was asked at all.
+    let upstreamEmpty: TimeRange[] = [];
+    let asked = false;
+    const resultOf = (empty: boolean, rows: number, saidEmpty: readonly TimeRange[], askedUpstream: boolean, at: number): ShardResult =>
+      shardResult(task.target, calendar, missing, empty, rows, saidEmpty, askedUpstream, at);
     // One time for the known-empty evidence, told before the last write and returned after it.
     let checkedAt = 0;
-    for (const [index, range] of missing.entries()) {
+    if (closedMissing.length > 0) {
+      try {
+        if (beforeLastWrite !== undefined && openMissing.length === 0) {
+          checkedAt = clock.now();
+          beforeLastWrite(resultOf(true, 0, [], false, checkedAt));
+        }
+        const claims: CoverageClaim[] = [];
+        for (const r of closedMissing) claims.push({ start: r.start, end: r.end, state: 'known_empty' });
+        await store.write({ dataset, frame: emptyFrame(schema), coverage: claims, fence }, schema);
+      } catch (error) {
+        if (signal.aborted) throw error;
+        const reason = isSeamlessError(error) ? error.message : String(error);
+        deps.onAttemptFailed?.(task, 1, reason, true);
+        const staleFence = isSeamlessError(error) && error.code === 'conflict';
+        return { state: 'failed', rowsWritten: 0, attempts: 1, fetched: false, error: reason, retryable: !staleFence && isRetryable(error) };
+      }
+    }
+    for (const [index, range] of openMissing.entries()) {
       let failure: { readonly reason: string; readonly retryable: boolean } | undefined;
       try {
         await retry(async (attempt) => {
           attempts = Math.max(attempts, attempt);
           const batch = await source.fetch({ nodeId: dataset.nodeId, intervalMs: dataset.intervalMs, range, signal });
           upstreamRows += batch.frame.length;
+          // Every bar of `range` is open: what the upstream calls empty here is its word, re-checkable.
+          const saidEmpty = alignedInside(batch.knownEmpty, range, dataset.intervalMs);
           const prepared = prepareBatch(batch, range, dataset, clock.now(), deps.logger, task.key);
           const { findings } = prepared;
-          if (beforeLastWrite !== undefined && index === missing.length - 1) {
+          if (beforeLastWrite !== undefined && index === openMissing.length - 1) {
             checkedAt = clock.now();
-            const empty = allEmpty && !prepared.stored;
-            beforeLastWrite(empty
-              ? { state: 'known_empty', rowsWritten: rowsWritten + prepared.frame.length, evidence: { source: source.name, start: missing[0].start, end: range.end, checkedAt } }
-              : { state: 'completed', rowsWritten: rowsWritten + prepared.frame.length });
+            beforeLastWrite(resultOf(allEmpty && !prepared.stored, rowsWritten + prepared.frame.length, [...upstreamEmpty, ...saidEmpty], true, checkedAt));
           }
           const report = await store.write({ dataset, frame: prepared.frame, coverage: prepared.coverage, fence, ...(findings.length > 0 ? { findings } : {}) }, schema);
           if (findings.length > 0) deps.onFindings?.(findings);
           rowsWritten += report.rowsWritten;
           if (prepared.stored) allEmpty = false;
+          asked = true;
+          upstreamEmpty = [...upstreamEmpty, ...saidEmpty];
         }, {
           policy: deps.retry,
           signal,
@@ -118,10 +160,34 @@ export function createShardFetcher(deps: ShardFetcherDeps): ShardFetcher {
         return { state: 'failed', rowsWritten, attempts, fetched: true, error: failure.reason, retryable: failure.retryable, upstreamRows };
       }
     }
-    if (!allEmpty) return { state: 'completed', rowsWritten, attempts, fetched: true, upstreamRows };
-    const evidence = { source: source.name, start: missing[0].start, end: missing[missing.length - 1].end, checkedAt: beforeLastWrite === undefined ? clock.now() : checkedAt };
-    return { state: 'known_empty', rowsWritten, attempts, fetched: true, upstreamRows, evidence };
+    const result = resultOf(allEmpty, rowsWritten, upstreamEmpty, asked, beforeLastWrite === undefined ? clock.now() : checkedAt);
+    return { ...result, attempts, fetched: asked, upstreamRows };
   };
+}
+
+/**
+ * A shard's result: `known_empty` when nothing was stored (provenance: the upstream over the
+ * missing span when it was asked, else the calendar), `completed` otherwise, with the upstream's
+ * evidence over what it answered empty in open time, if anything (so the lease store re-checks it).
+ */
+function shardResult(
+  target: BackfillTarget, calendar: TradingCalendar, missing: readonly TimeRange[],
+  empty: boolean, rows: number, saidEmpty: readonly TimeRange[], askedUpstream: boolean, checkedAt: number,
+): ShardResult {
+  if (empty) {
+    const source = askedUpstream ? target.source.name : calendarSource(calendar);
+    return { state: 'known_empty', rowsWritten: rows, evidence: { source, start: missing[0].start, end: missing[missing.length - 1].end, checkedAt } };
+  }
+  if (saidEmpty.length === 0) return { state: 'completed', rowsWritten: rows };
+  const span = normaliseRanges(saidEmpty);
+  return { state: 'completed', rowsWritten: rows, evidence: { source: target.source.name, start: span[0].start, end: span[span.length - 1].end, checkedAt } };
+}
+
+/** `ranges` snapped inwards to the grid and clipped to `range`. */
+function alignedInside(ranges: readonly TimeRange[], range: TimeRange, intervalMs: number): TimeRange[] {
+  const out: TimeRange[] = [];
+  for (const r of ranges) out.push({ start: alignUp(r.start, intervalMs), end: alignDown(r.end, intervalMs) });
+  return intersectRanges(out, [range]);
 }
 
 /** An upstream batch made storable: the rows to write, the coverage they vouch for, what was dropped. */

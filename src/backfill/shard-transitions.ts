@@ -17,7 +17,7 @@
  *   waited longest since its last change first), then `start` ascending, then `key` (code-unit order).
  * - Job order (`jobs()`): `createdAt` descending, then creation order descending.
  */
-import { InternalError } from '../core/index.js';
+import { InternalError, isCalendarSource } from '../core/index.js';
 import { StaleLeaseError } from './errors.js';
 import type { ClaimResult, KnownEmptyProvenance, ShardRecord, ShardResult, ShardSpec } from './lease-store.js';
 
@@ -73,13 +73,18 @@ export function newOpaqueRecord(key: string, now: number): ShardRecord {
 }
 
 /**
- * `failed` → `pending` with attempts reset (a new job wants it), and `known_empty` → `pending`
- * when it was decided `recheckMs` or longer ago (asked again, the upstream is queried again; the
- * old decision's provenance is cleared, the next completion records its own); undefined when
- * nothing changes.
+ * `failed` → `pending` with attempts reset (a new job wants it), and an upstream's known-empty
+ * word → `pending` when it was decided `recheckMs` or longer ago (asked again, the upstream is
+ * queried again; the old decision's provenance is cleared, the next completion records its own):
+ * a `known_empty` shard, or a `completed` one whose provenance says the upstream answered part of
+ * it empty. A calendar's word (provenance `calendar:<name>`: the market was closed) is never
+ * re-checked. Undefined when nothing changes.
  */
 export function reopenShard(shard: ShardRecord, now: number, recheckMs = KNOWN_EMPTY_RECHECK_MS): ShardRecord | undefined {
-  const recheck = shard.state === 'known_empty' && now - shard.updatedAt >= recheckMs;
+  const upstreamWord = shard.state === 'known_empty'
+    ? shard.knownEmpty === null || !isCalendarSource(shard.knownEmpty.source)
+    : shard.state === 'completed' && shard.knownEmpty !== null && !isCalendarSource(shard.knownEmpty.source);
+  const recheck = upstreamWord && now - shard.updatedAt >= recheckMs;
   if (shard.state !== 'failed' && !recheck) return undefined;
   return Object.freeze({ ...shard, state: 'pending', leaseUntil: null, attempts: 0, notBefore: 0, updatedAt: now, knownEmpty: null });
 }
@@ -153,7 +158,8 @@ export function completeShard(
 ): ShardRecord {
   const current = assertCurrentLease(key, shard, token);
   // The holder and the time come from the record and the store, not from the caller.
-  const e = result.state === 'known_empty' ? result.evidence : undefined;
+  // A completed shard keeps the evidence of what its upstream answered empty, so it is re-checked too.
+  const e = result.evidence;
   const knownEmpty: KnownEmptyProvenance | null = e === undefined
     ? null
     : Object.freeze({ source: e.source, worker: current.holder, start: e.start, end: e.end, checkedAt: e.checkedAt, decidedAt: now });

@@ -4,7 +4,7 @@
  * key named.
  */
 import { z } from 'zod';
-import { isSeamlessError, parseInterval } from '../core/index.js';
+import { CALENDAR_NAMES, DEFAULT_CALENDAR, isSeamlessError, parseInterval } from '../core/index.js';
 
 export const DEFAULT_HOST = '127.0.0.1';
 export const DEFAULT_PORT = 8080;
@@ -55,6 +55,8 @@ export const DEFAULT_LIVE_RECONNECT_MAX_DELAY_MS = 30_000;
 export const DEFAULT_LIVE_CLOSE_GRACE_MS = 2_000;
 export const DEFAULT_LIVE_IDLE_TIMEOUT_MS = 60_000;
 
+const calendarError = `must be one of the calendars ${CALENDAR_NAMES.map((n) => JSON.stringify(n)).join(', ')} (docs/calendars.md)`;
+
 const intervalName = z.union([z.string().min(1), z.number().int().positive()]);
 
 export const SyntheticSourceConfig = z.object({
@@ -62,6 +64,8 @@ export const SyntheticSourceConfig = z.object({
   seed: z.number().int().default(42),
   latencyMs: z.union([z.number().min(0), z.object({ min: z.number().min(0), max: z.number().min(0) }).strict()]).default(0),
   knownEmpty: z.enum(['none', 'weekends']).default('none'),
+  /** Bars only in this calendar's open sessions; its closed time is answered known-empty (docs/calendars.md). */
+  calendar: z.enum(CALENDAR_NAMES, { error: () => calendarError }).optional(),
   defects: z.boolean().default(false),
   basePrice: z.number().positive().optional(),
   volatility: z.number().positive().optional(),
@@ -147,6 +151,8 @@ export const DatasetConfig = z.object({
   liveSymbol: z.string().min(1).optional(),
   /** Coarser intervals (configured or asked for) are derived from stored bars of this one (docs/resampling.md). */
   baseInterval: intervalName.optional(),
+  /** When the market is open (docs/calendars.md): `24/7` (default) or an exchange calendar such as `XNYS`. */
+  calendar: z.enum(CALENDAR_NAMES, { error: () => calendarError }).default(DEFAULT_CALENDAR),
 }).strict();
 
 export const ApiKeyConfig = z.object({

@@ -30,3 +30,8 @@ export type { TimeRange } from './range.js';
 export type { IngestFinding } from './ingest-finding.js';
 export type { Backoff, Jitter, RetryPolicy, RetryOptions } from './retry-policy.js';
 export type { FillMode, Filled, Resampled } from './resample/index.js';
+export {
+  ALWAYS_OPEN, CALENDAR_NAMES, DEFAULT_CALENDAR, XNYS_SPECIAL_CLOSURES, XNYS_TIME_ZONE, calendarByName, calendarSource,
+  isCalendarName, isCalendarSource,
+} from './calendar/index.js';
+export type { CalendarName, Sessions, TradingCalendar } from './calendar/index.js';

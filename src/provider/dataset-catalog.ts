@@ -2,8 +2,8 @@
  * Which datasets exist: the configured ones (with their source and schema) plus any dataset
  * that only lives in storage (filled by `seamless import`), which has no upstream source.
  */
-import { OHLCV_SCHEMA, frameSchemaByName, formatInterval, parseInterval } from '../core/index.js';
-import type { FrameSchema } from '../core/index.js';
+import { ALWAYS_OPEN, OHLCV_SCHEMA, calendarByName, frameSchemaByName, formatInterval, parseInterval } from '../core/index.js';
+import type { FrameSchema, TradingCalendar } from '../core/index.js';
 import { subjectForFrameSchema } from '../schema/index.js';
 import type { BarSource } from '../sources/index.js';
 import type { BarStore, DatasetKey } from '../storage/index.js';
@@ -19,7 +19,7 @@ export interface DatasetDefinition {
   readonly schemaSubject?: string;
   /** The interval coarser ones derive from (config `datasets[].baseInterval`; src/provider/read/resample-read.ts), shown by the catalog. */
   readonly baseInterval?: string | number;
-  /** The dataset's calendar (config `datasets[].calendar`, `24/7` when absent), shown by the catalog. */
+  /** The dataset's calendar (config `datasets[].calendar`, validated by config; `24/7` when absent), shown by the catalog. */
   readonly calendar?: string;
 }
 
@@ -32,6 +32,8 @@ export interface ResolvedDataset {
   readonly configured: boolean;
   /** Schema registry subject checked on reads. */
   readonly subject: string;
+  /** When the market is open (docs/calendars.md); 24/7 for datasets that name none and import-only ones. */
+  readonly calendar: TradingCalendar;
 }
 
 export interface DatasetListing {
@@ -77,6 +79,7 @@ export function createDatasetCatalog(
         sourceName: d.source,
         configured: true,
         subject: d.schemaSubject ?? subjectForFrameSchema(schema.name),
+        calendar: (d.calendar === undefined ? undefined : calendarByName(d.calendar)) ?? ALWAYS_OPEN,
       });
     }
   }
@@ -92,7 +95,7 @@ export function createDatasetCatalog(
       for (const s of await store.datasets()) {
         if (s.nodeId === nodeId && s.intervalMs === intervalMs) {
           const schema = frameSchemaByName(s.schema) ?? OHLCV_SCHEMA;
-          return { dataset: { nodeId, intervalMs }, schema, source: undefined, sourceName: undefined, configured: false, subject: subjectForFrameSchema(schema.name) };
+          return { dataset: { nodeId, intervalMs }, schema, source: undefined, sourceName: undefined, configured: false, subject: subjectForFrameSchema(schema.name), calendar: ALWAYS_OPEN };
         }
       }
       return undefined;

@@ -14,7 +14,10 @@
  *
  * Tests script faults per path (`script('/api/v3/klines', response, times)`: the next `times`
  * requests get that answer instead — a 429 with Retry-After, a 502 page, a 400), and read the
- * request log (`requests`, with high-resolution arrival times) to measure rates.
+ * request log (`requests`, with high-resolution arrival times) to measure rates. `withhold(range)`
+ * leaves the recorded bars opening in a range out of every answer (an exchange that lost them,
+ * like Binance's missing hour of 1m candles, ccxt issue 8068) until `withhold(undefined)`
+ * publishes them again.
  */
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
@@ -81,6 +84,8 @@ export interface FakeExchange {
   requestsTo(path: string): LoggedRequest[];
   /** The server's "now": bars opening after it do not exist yet; the one containing it is building. */
   setNow(ms: number): void;
+  /** Bars opening in [start, end) are left out of answers (lost upstream) until called with undefined. */
+  withhold(range: { readonly start: number; readonly end: number } | undefined): void;
   /** The next `times` requests to `path` get `response` instead of the normal answer. */
   script(path: string, response: ScriptedResponse, times?: number): void;
   /** Scripted answers not used yet, per path. */
@@ -97,6 +102,7 @@ export interface FakeExchangeOptions {
 
 export async function startFakeExchange(options: FakeExchangeOptions = {}): Promise<FakeExchange> {
   let now = options.now ?? BTCUSDT_1M.recordedAt;
+  let withheld: { readonly start: number; readonly end: number } | undefined;
   const scripts = new Map<string, ScriptedResponse[]>();
   const requests: LoggedRequest[] = [];
   const exchangeInfo = fixture<Record<string, unknown>>('exchangeInfo.json');
@@ -125,7 +131,7 @@ export async function startFakeExchange(options: FakeExchangeOptions = {}): Prom
       case '/api/v3/ping': return { status: 200, body: {} };
       case '/api/v3/time': return { status: 200, body: { serverTime: Math.floor(now) } };
       case '/api/v3/exchangeInfo': return { status: 200, body: { ...exchangeInfo, serverTime: Math.floor(now) } };
-      case '/api/v3/klines': return klines(q, now);
+      case '/api/v3/klines': return klines(q, now, withheld);
       default: return { status: 404, headers: { 'content-type': 'text/html' }, body: '<html><body><h1>404 Not Found</h1></body></html>' };
     }
   }
@@ -142,6 +148,7 @@ export async function startFakeExchange(options: FakeExchangeOptions = {}): Prom
     requests,
     requestsTo: (path) => requests.filter((r) => r.path === path),
     setNow: (ms) => { now = ms; },
+    withhold: (range) => { withheld = range; },
     script(path, response, times = 1) {
       const queue = scripts.get(path) ?? [];
       for (let i = 0; i < times; i++) queue.push(response);
@@ -159,7 +166,7 @@ function error(status: number, code: number, msg: string): ScriptedResponse {
   return { status, body: { code, msg } };
 }
 
-function klines(q: Record<string, string>, now: number): ScriptedResponse {
+function klines(q: Record<string, string>, now: number, withheld: { readonly start: number; readonly end: number } | undefined): ScriptedResponse {
   if (q.symbol === undefined || q.symbol === '') return error(400, -1102, "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed.");
   if (q.interval === undefined) return error(400, -1102, "Mandatory parameter 'interval' was not sent, was empty/null, or malformed.");
   const intervalMs = INTERVAL_MS[q.interval];
@@ -171,7 +178,8 @@ function klines(q: Record<string, string>, now: number): ScriptedResponse {
   const start = q.startTime === undefined ? undefined : Number(q.startTime);
   const end = q.endTime === undefined ? undefined : Number(q.endTime);
   const bars = (intervalMs === MINUTE ? recording : aggregate(recording, intervalMs))
-    .filter((r) => r[0] <= now && (start === undefined || r[0] >= start) && (end === undefined || r[0] <= end));
+    .filter((r) => r[0] <= now && (start === undefined || r[0] >= start) && (end === undefined || r[0] <= end))
+    .filter((r) => withheld === undefined || r[0] < withheld.start || r[0] >= withheld.end);
   return { status: 200, body: start === undefined ? bars.slice(-limit) : bars.slice(0, limit) };
 }
 

@@ -16,6 +16,7 @@ import type { Logger, SeamlessMetrics } from '../../observability/index.js';
 import type { DriftDetector, SchemaRegistry, ValidationTarget } from '../../schema/index.js';
 import { ConformanceBlockedError, SchemaValidationError } from '../errors.js';
 import type { FindingsIndex } from '../findings-index.js';
+import { withCalendarClosed } from './calendar-coverage.js';
 import type { ReadStep } from './read-context.js';
 
 export interface ConformanceStageDeps {
@@ -206,7 +207,7 @@ export const conformanceStep: ReadStep = async (ctx, deps) => {
   const stage = deps.conformance;
   if (!stage) return;
   const { req, resolved, closed, missing, upstreamGaps } = ctx;
-  const ranges = ctx.coverage ?? await deps.store.coverage(resolved.dataset, closed);
+  const ranges = ctx.coverage ?? withCalendarClosed(await deps.store.coverage(resolved.dataset, closed), closed, resolved.calendar, req.intervalMs);
   const knownEmpty = upstreamGaps.length === 0 ? [...missing] : subtractRanges(missing, upstreamGaps);
   for (const c of ranges) if (c.state === 'known_empty') knownEmpty.push(c);
   const frame = ctx.frame;

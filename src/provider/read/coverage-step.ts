@@ -9,6 +9,7 @@
 import { abortable, intersectRanges, missingRanges } from '../../core/index.js';
 import type { TimeRange } from '../../core/index.js';
 import type { CoverageRange } from '../../storage/index.js';
+import { unrecordedClosed, withCalendarClosed } from './calendar-coverage.js';
 import { slaCut } from './read-context.js';
 import type { ReadStep } from './read-context.js';
 
@@ -20,7 +21,9 @@ export const coverageStep: ReadStep = async (ctx, deps) => {
     .catch((error: unknown) => slaCut(error, sla))
     .finally(() => phase?.end());
   // The storage budget ran out: nothing is known to be covered.
-  ctx.coverage = read ?? [];
+  // Closed calendar time is known empty whether recorded or not (calendar-coverage.ts).
+  ctx.coverage = withCalendarClosed(read ?? [], closed, ctx.resolved.calendar, ctx.req.intervalMs);
+  ctx.unrecordedClosed = read === undefined ? [] : unrecordedClosed(read, ctx.remaining, ctx.resolved.calendar, ctx.req.intervalMs);
   ctx.missing = missingIn(ctx.coverage, closed, ctx.remaining, ctx.req.intervalMs);
 };
 

@@ -79,6 +79,8 @@ export interface ReadContext {
   // coverage (4), re-read once by the strategy after a backfill it waited for
   /** The dataset's coverage over `closed`; undefined until a step needed it. */
   coverage: readonly CoverageRange[] | undefined;
+  /** Closed calendar time of `remaining` that storage has not recorded yet (calendar-coverage.ts). */
+  unrecordedClosed: readonly TimeRange[];
   missing: readonly TimeRange[];
   // strategy (5)
   syncGapBars: number;

@@ -19,6 +19,7 @@ import type { BackfillCoordinator, JobStatus } from '../../backfill/index.js';
 import type { BarStore, CoverageRange } from '../../storage/index.js';
 import type { ResolvedDataset } from '../dataset-catalog.js';
 import { rowsIn } from './cache-fill.js';
+import { recheckKnownEmpty, upstreamKnownEmpty, withCalendarClosed } from './calendar-coverage.js';
 import { missingIn } from './coverage-step.js';
 import type { NormalisedRequest } from './fetch-request.js';
 import { slaCut } from './read-context.js';
@@ -41,6 +42,11 @@ export interface StrategyInput {
   readonly deadline?: AbortSignal;
   /** W3C traceparent of the read, so the backfill's spans continue its trace. */
   readonly traceparent?: string;
+  /**
+   * Known-empty ranges in open calendar time (an upstream's word) to re-check, and closed calendar
+   * time not recorded yet, handed to the coordinator with the backfill (calendar-coverage.ts).
+   */
+  readonly recheck?: readonly TimeRange[];
 }
 
 export interface StrategyOutcome {
@@ -69,6 +75,9 @@ export interface StrategyDeps {
 
 export async function runStrategy(input: StrategyInput, deps: StrategyDeps): Promise<StrategyOutcome> {
   const { request, resolved, missing } = input;
+  const recheck = input.recheck ?? [];
+  const rechecks = recheck.length > 0 && deps.suspended !== true && (request.strategy === 'seamless' || request.strategy === 'auto_backfill');
+  if (missing.length === 0 && rechecks) return recheckKnownEmpty(input, recheck, deps);
   if (missing.length === 0) return { missing, backfilled: [], upstreamGaps: [], job: undefined, downgradeReason: null };
   const { strategy } = request;
   if (strategy === 'fail_fast' || resolved.source === undefined) {
@@ -80,8 +89,8 @@ export async function runStrategy(input: StrategyInput, deps: StrategyDeps): Pro
   // The rollback switch: stored data is preferred to failing, whatever partialOk says.
   if (deps.suspended === true) return { missing, backfilled: [], upstreamGaps: [], job: undefined, downgradeReason: BACKFILL_SUSPENDED };
   const job = deps.coordinator.submit({
-    target: { dataset: resolved.dataset, schema: resolved.schema, source: resolved.source },
-    ranges: missing,
+    target: { dataset: resolved.dataset, schema: resolved.schema, source: resolved.source, calendar: resolved.calendar },
+    ranges: rechecks ? normaliseRanges([...missing, ...recheck]) : missing,
     requestedBy: request.requestedBy,
     // A read that waits for its shards is served before background backfills (partial_fill does not wait).
     priority: strategy === 'partial_fill' ? 'background' : 'read',
@@ -103,7 +112,7 @@ export async function runStrategy(input: StrategyInput, deps: StrategyDeps): Pro
     status = job.status();
     downgradeReason = input.deadline?.aborted ? 'sla_budget' : 'backfill_budget_exhausted';
   }
-  const coverage = await deps.store.coverage(resolved.dataset, input.closed);
+  const coverage = withCalendarClosed(await deps.store.coverage(resolved.dataset, input.closed), input.closed, resolved.calendar, resolved.dataset.intervalMs);
   const stillMissing = missingIn(coverage, input.closed, input.remaining, resolved.dataset.intervalMs);
   const backfilled = subtractRanges(missing, stillMissing);
   // The backfill finished without an error, yet bars are missing: the upstream answered without
@@ -144,11 +153,12 @@ export const strategyStep: ReadStep = async (ctx, deps) => {
   const missing = ctx.missing;
   if (req.strategy === 'auto_backfill' || req.strategy === 'seamless') for (const r of missing) ctx.syncGapBars += barCount(r, req.intervalMs);
   const backfillPhase = missing.length > 0 ? sla?.phase('backfill') : undefined;
+  const recheck = normaliseRanges([...upstreamKnownEmpty(ctx.coverage ?? [], remaining, resolved.calendar, req.intervalMs), ...ctx.unrecordedClosed]);
   const outcome = missing.length === 0
-    ? await runStrategy({ request: req, resolved, closed, remaining, missing, signal: input.signal }, strategyDeps)
+    ? await runStrategy({ request: req, resolved, closed, remaining, missing, signal: input.signal, recheck }, strategyDeps)
     : await trace.step('seamless.backfill', async (s) => {
       const o = await runStrategy({
-        request: req, resolved, closed, remaining, missing, signal: input.signal,
+        request: req, resolved, closed, remaining, missing, signal: input.signal, recheck,
         ...(backfillPhase ? { deadline: backfillPhase.signal } : {}),
         ...(trace.traceparent ? { traceparent: trace.traceparent } : {}),
       }, strategyDeps).finally(() => backfillPhase?.end());

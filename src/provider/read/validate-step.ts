@@ -36,6 +36,7 @@ export async function validateRead(input: FetchRequest, trace: ReadTrace, deps: 
     counts: { cache: 0, storage: 0, backfill: 0, live: 0 },
     remaining: closed.end > closed.start ? [closed] : [],
     coverage: undefined,
+    unrecordedClosed: [],
     missing: [],
     syncGapBars: 0,
     backfilled: [],

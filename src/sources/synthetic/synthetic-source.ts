@@ -3,9 +3,9 @@
  * See random-walk.ts for the walk and defects.ts for the defective mode.
  */
 import {
-  AbortedError, delay, InvalidRequestError, InvertedRangeError, OHLCV_SCHEMA, allocateFrame, alignUp,
+  AbortedError, delay, InvalidRequestError, InvertedRangeError, OHLCV_SCHEMA, allocateFrame, alignUp, normaliseRanges,
 } from '../../core/index.js';
-import type { Frame, TimeRange } from '../../core/index.js';
+import type { Frame, TimeRange, TradingCalendar } from '../../core/index.js';
 import type { BarSource, SourceBatch, SourceRequest } from '../bar-source.js';
 import { applyDefects } from './defects.js';
 import { hashAt, hashString, mixInteger, unit } from './hash-rng.js';
@@ -26,6 +26,8 @@ export interface SyntheticSourceOptions {
   readonly latencyMs?: number | { readonly min: number; readonly max: number };
   /** `weekends`: bars whose UTC day is Saturday or Sunday are not produced but reported as knownEmpty. */
   readonly knownEmpty?: 'weekends' | 'none';
+  /** Bars only in this calendar's open sessions; its closed bars are reported as knownEmpty (with `weekends`, both). */
+  readonly calendar?: TradingCalendar;
   /** Injects the deterministic defects of defects.ts (gap, duplicate, NaN close, high below close). */
   readonly defects?: boolean;
   /** Price level the walk wanders around (> 0; default 100). */
@@ -46,6 +48,7 @@ interface ResolvedOptions {
   readonly latencyMin: number;
   readonly latencyMax: number;
   readonly weekends: boolean;
+  readonly calendar: TradingCalendar | undefined;
   readonly defects: boolean;
   readonly basePrice: number;
   readonly volatility: number;
@@ -67,7 +70,7 @@ class SyntheticSource implements BarSource {
     await this.#latency(key, range.start, signal);
     if (signal?.aborted === true) throw new AbortedError(signal.reason);
 
-    const knownEmpty = this.#o.weekends ? weekendRanges(range, intervalMs) : [];
+    const knownEmpty = closedRanges(this.#o, range, intervalMs);
     const walk = createRandomWalk({ key, intervalMs, basePrice: this.#o.basePrice, dailyVolatility: this.#o.volatility });
     let rows = (range.end - range.start) / intervalMs;
     for (const e of knownEmpty) rows -= (e.end - e.start) / intervalMs;
@@ -143,6 +146,7 @@ function resolveOptions(o: SyntheticSourceOptions): ResolvedOptions {
     latencyMin,
     latencyMax,
     weekends: knownEmpty === 'weekends',
+    calendar: o.calendar,
     defects: o.defects === true,
     basePrice,
     volatility,
@@ -169,6 +173,14 @@ function checkRequest(nodeId: string, intervalMs: number, range: TimeRange): voi
   if ((end - start) / intervalMs > MAX_SYNTHETIC_BARS_PER_FETCH) {
     throw new InvalidRequestError('range', `asks for ${(end - start) / intervalMs} bars; at most ${MAX_SYNTHETIC_BARS_PER_FETCH} per fetch`);
   }
+}
+
+/** What the source answers known empty: UTC weekends and/or the calendar's closed bars, in normal form. */
+function closedRanges(o: ResolvedOptions, range: TimeRange, intervalMs: number): TimeRange[] {
+  const weekends = o.weekends ? weekendRanges(range, intervalMs) : [];
+  if (o.calendar === undefined || o.calendar.alwaysOpen) return weekends;
+  const closed = o.calendar.closedRanges(range, intervalMs);
+  return weekends.length === 0 ? closed : normaliseRanges([...weekends, ...closed]);
 }
 
 /**

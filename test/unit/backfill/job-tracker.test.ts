@@ -42,4 +42,18 @@ describe('job tracker', () => {
     tracker.update({ ...base, state: 'leased', holder: 'w2', token: 2, updatedAt: 3 });
     expect(tracker.shard('k1')?.updatedAt).toBe(5);
   });
+
+  it('keeps a shard it re-opens pending when a late copy of the old record arrives, until the re-opened record does', async () => {
+    // The re-check: registering the job re-opens the completed shard (the store's reopenShard).
+    const tracker = createJobTracker(createManualClock(5_000), () => undefined, 1000, (s) => s.state === 'completed');
+    const done = { ...base, state: 'completed' as const, holder: 'w1', token: 1, rowsWritten: 30, updatedAt: 1_000 };
+    tracker.update(done);
+    const tracked = tracker.track(job, new Set());
+    // An earlier job's registration answers late with an equal copy of the record: still pending.
+    tracker.update({ ...done });
+    expect(tracked.status().state).toBe('running');
+    tracker.update({ ...done, state: 'pending', holder: null, updatedAt: 5_000 });
+    tracker.update({ ...done, state: 'completed', token: 2, rowsWritten: 60, updatedAt: 6_000 });
+    await expect(tracked.done).resolves.toMatchObject({ state: 'completed' });
+  });
 });

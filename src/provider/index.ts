@@ -9,6 +9,8 @@ export { createSlaStage } from './read/sla-stage.js';
 export { BackfillSuspendedError, RemoteCoordinatorStorageError } from './errors.js';
 export { validateNodeId, STRATEGIES, DOMAINS } from './read/fetch-request.js';
 export { createLiveHub } from './live/live-hub.js';
+export { createRepair, MAX_AUDIT_LIMIT } from './repair.js';
+export { PurgeNeedsCoordinatorError } from './errors.js';
 
 export type { DataProvider, FetchResult } from './read/data-provider.js';
 export type { FetchRequest, Strategy } from './read/fetch-request.js';
@@ -17,3 +19,4 @@ export type { ResponseCache, CacheStats } from './response-cache.js';
 export type { DatasetCatalog, DatasetListing, ResolvedDataset } from './dataset-catalog.js';
 export type { LiveHub, LiveDatasetSpec } from './live/live-hub.js';
 export type { GapRecovery } from './live/gap-recovery.js';
+export type { PurgeCommand, PurgeOutcome, Repair } from './repair.js';

@@ -7,7 +7,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { OHLCV_SCHEMA, emptyFrame } from '../../src/core/index.js';
+import { InternalError, OHLCV_SCHEMA, emptyFrame } from '../../src/core/index.js';
 import type { BarStore } from '../../src/storage/index.js';
 import { createSyntheticSource, importFile } from '../../src/sources/index.js';
 import { formatMs, heading, measure } from '../harness.js';
@@ -23,6 +23,8 @@ const discard: BarStore = {
   write: async (batch) => ({ rowsWritten: batch.frame.length, coverageWritten: batch.coverage }),
   advanceFence: async () => {},
   markFailed: async () => {},
+  purge: async () => { throw new InternalError('the discarding bench store keeps nothing to purge'); },
+  repairAudit: async () => [],
   datasets: async () => [],
   coverageSummary: async () => [],
   datedCoverage: async () => [],

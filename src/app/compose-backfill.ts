@@ -15,11 +15,11 @@ import {
 } from '../backfill/index.js';
 import type { BackfillCoordinator, BackfillTarget, LeaseAuthority, LeaseStore } from '../backfill/index.js';
 import { InternalError, parseInterval } from '../core/index.js';
-import type { Clock } from '../core/index.js';
+import type { Clock, TimeRange } from '../core/index.js';
 import type { IngestFinding } from '../conformance/index.js';
 import type { SeamlessConfig } from '../config/index.js';
 import type { Logger, SeamlessMetrics, Tracing } from '../observability/index.js';
-import type { BarStore } from '../storage/index.js';
+import type { BarStore, DatasetKey, Fence } from '../storage/index.js';
 import type { HealthCheck } from '../gateway/index.js';
 import { RemoteCoordinatorStorageError } from '../provider/index.js';
 
@@ -36,6 +36,8 @@ export interface BackfillParts {
    * needs it: a remote one owns its storage.
    */
   failRunning(reason: string): number;
+  /** Repair: resets the shard leases covering a purged range (DistributedCoordinator.resetRange); undefined with a remote coordinator. */
+  readonly resetRange: ((dataset: DatasetKey, range: TimeRange, reason: string) => Promise<Fence[]>) | undefined;
   close(): Promise<void>;
 }
 
@@ -92,7 +94,7 @@ export async function composeBackfill(d: BackfillDeps): Promise<BackfillParts> {
       : undefined;
     const coordinator = createRemoteCoordinator({ client, clock, logger });
     return {
-      coordinator, leaseAuthority: undefined, distributed: false, failRunning: () => 0,
+      coordinator, leaseAuthority: undefined, distributed: false, failRunning: () => 0, resetRange: undefined,
       health: () => client.health().then(
         (body) => {
           metrics.coordinatorUp.set({ backend: 'remote' }, 1);
@@ -131,6 +133,7 @@ export async function composeBackfill(d: BackfillDeps): Promise<BackfillParts> {
   return {
     coordinator, leaseAuthority: coordinator.leaseAuthority, distributed: true,
     failRunning: (reason) => coordinator.failRunning(reason),
+    resetRange: (dataset, range, reason) => coordinator.resetRange(dataset, range, reason),
     async health() {
       const h = await coordinator.leaseAuthority.health();
       metrics.coordinatorUp.set({ backend: h.store }, h.ok ? 1 : 0);

@@ -8,7 +8,7 @@ import type { SeamlessConfig } from '../config/index.js';
 import type { Logger } from '../observability/index.js';
 import { importFile } from '../sources/index.js';
 import type { HealthCheck } from '../gateway/index.js';
-import { BackfillSuspendedError, UnknownDatasetError, conditionDays, datasetCondition, datasetKeyPrefix } from '../provider/index.js';
+import { BackfillSuspendedError, UnknownDatasetError, conditionDays, createRepair, datasetCondition, datasetKeyPrefix } from '../provider/index.js';
 import type { ResolvedDataset } from '../provider/index.js';
 import { storageCheck } from './storage-health.js';
 import type { Seamless } from './create-seamless.js';
@@ -27,6 +27,16 @@ export function seamlessFacade(config: SeamlessConfig, dataDir: string, logger: 
     const resolved = await catalog.resolve(nodeId, intervalMs);
     if (!resolved) throw new UnknownDatasetError(nodeId, intervalMs);
     return resolved;
+  }
+
+  const repair = createRepair({
+    store, resolve: (nodeId, intervalMs) => catalog.resolve(nodeId, intervalMs), resetRange: backfill.resetRange,
+    coordinatorEndpoint: config.seamless.backfill.endpoint, cache, metrics, logger,
+  });
+  /** What a backfill of the dataset needs, checked before a forced backfill purges anything. */
+  function assertBackfillable(nodeId: string, resolved: ResolvedDataset): void {
+    if (!resolved.source) throw new InvalidRequestError('node', `dataset ${nodeId} has no upstream source to backfill from`);
+    if (config.seamless.backfill.suspended) throw new BackfillSuspendedError();
   }
 
   let closed = false;
@@ -78,6 +88,16 @@ export function seamlessFacade(config: SeamlessConfig, dataDir: string, logger: 
       });
       return job.status();
     },
+
+    purge: (command) => repair.purge(command, 'purge'),
+
+    async forceBackfill(command) {
+      const purge = await repair.purge({ ...command, actor: command.actor }, 'force_backfill', (resolved) => assertBackfillable(command.nodeId, resolved));
+      const job = await this.backfill({ ...command, requestedBy: command.requestedBy ?? command.actor });
+      return { purge, job };
+    },
+
+    repairAudit: (filter) => repair.audit(filter),
 
     backfillJob(id) {
       const status = coordinator.job(id);

@@ -9,10 +9,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import { AbortedError, NotFoundError, abortable, delay, formatInterval, shardsCovering } from '../core/index.js';
-import type { Clock, RetryPolicy } from '../core/index.js';
+import type { Clock, RetryPolicy, TimeRange } from '../core/index.js';
 import type { IngestFinding } from '../conformance/index.js';
 import type { Logger, SeamlessMetrics, Span, Tracing } from '../observability/index.js';
-import type { BarStore } from '../storage/index.js';
+import type { BarStore, DatasetKey, Fence } from '../storage/index.js';
 import type {
   BackfillCoordinator, BackfillEvent, BackfillJob, BackfillRequest, BackfillTarget,
 } from './coordinator.js';
@@ -87,6 +87,13 @@ export interface DistributedCoordinator extends BackfillCoordinator {
    * recovers them. Returns how many jobs it failed.
    */
   failRunning(reason: string): number;
+  /**
+   * Repair: every shard covering `range` (at this coordinator's shard size) is reset in the lease
+   * store (LeaseStore.resetShards: `failed` with `reason`, token raised, lease ended), so no lease
+   * holder's older write lands after the purge and the next job re-fetches them. Returns the
+   * fences the purge carries into storage. A range over the job limits is refused like a job.
+   */
+  resetRange(dataset: DatasetKey, range: TimeRange, reason: string): Promise<Fence[]>;
 }
 
 export async function createDistributedCoordinator(o: DistributedCoordinatorOptions): Promise<DistributedCoordinator> {
@@ -340,6 +347,18 @@ export async function createDistributedCoordinator(o: DistributedCoordinatorOpti
       if (!job) return Promise.reject(new NotFoundError('backfill job', id));
       // Only the wait is abortable: the job goes on for everyone else.
       return abortable(job.done, signal);
+    },
+
+    async resetRange(dataset, range, reason) {
+      const barsPerShard = typeof o.barsPerShard === 'number' ? o.barsPerShard : o.barsPerShard(dataset.intervalMs);
+      checkJobSize([range], dataset.intervalMs, barsPerShard, o.limits ?? DEFAULT_JOB_LIMITS);
+      const specs: ShardSpec[] = [];
+      for (const shard of shardsCovering(range, dataset.intervalMs, barsPerShard)) {
+        specs.push({ key: shardKey(dataset, shard), nodeId: dataset.nodeId, intervalMs: dataset.intervalMs, start: shard.start, end: shard.end });
+      }
+      const records = await leases.resetShards(specs, reason, clock.now());
+      for (const shard of records) record(shard);
+      return records.map((r) => ({ key: r.key, token: r.token }));
     },
 
     failRunning(reason) {

@@ -10,7 +10,7 @@ export { createRemotePermitAuthority } from './remote/upstream-permit-client.js'
 export { createMemoryLeaseStore } from './memory-lease-store.js';
 export {
   assignClaims, claimShard, compareClaimOrder, completeShard, failShard, heartbeatShard, isClaimable, newShardRecord, reensureShard,
-  requeueExpiredShard, isOpaqueShard, DEFAULT_OPAQUE_LEASE_GRACE_MS, newOpaqueRecord, opaqueExpiresAt,
+  requeueExpiredShard, purgedShard, isOpaqueShard, DEFAULT_OPAQUE_LEASE_GRACE_MS, newOpaqueRecord, opaqueExpiresAt,
 } from './shard-transitions.js';
 export { parseKnownEmptyProvenance } from './known-empty-provenance.js';
 export { createShardSizer, DEFAULT_BARS_PER_SHARD_BY_INTERVAL } from './shard-size.js';

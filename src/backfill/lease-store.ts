@@ -231,6 +231,12 @@ export interface LeaseStore {
   complete(key: string, token: number, result: ShardResult, now: number): Promise<ShardRecord>;
   /** Ends a lease with failure: back to `pending` after `notBefore`, or `failed` when `final`. */
   fail(key: string, token: number, failure: { readonly reason: string; readonly final: boolean; readonly notBefore: number }, now: number): Promise<ShardRecord>;
+  /**
+   * A purge of the shards' ranges (repair): each becomes `failed` with `reason` and its token
+   * raised by one (purgedShard, shard-transitions.ts), created so when absent, any lease ended;
+   * returns the records written, in `shards` order. The purge fences storage with these tokens.
+   */
+  resetShards(shards: readonly ShardSpec[], reason: string, now: number): Promise<ShardRecord[]>;
   /** Returns an expired lease to `pending` (a stale claim); no-op unless still leased and expired. */
   requeueExpired(key: string, now: number): Promise<ShardRecord | undefined>;
   /** Shards a worker may claim now, in claim order (compareClaimOrder): pending past their backoff, or leased and expired. */

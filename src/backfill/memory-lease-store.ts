@@ -9,7 +9,7 @@ import { OpaqueLeaseLimitError } from './errors.js';
 import type { ClaimResult, EnsureOptions, JobRecord, LeaseStore, OpaqueLeasePolicy, ShardChange, ShardRecord, ShardResult, ShardSpec } from './lease-store.js';
 import {
   claimShard, compareClaimOrder, completeShard, failShard, heartbeatShard, isClaimable, isOpaqueExpired, isOpaqueShard, newOpaqueRecord,
-  newShardRecord, reensureShard, requeueExpiredShard,
+  newShardRecord, purgedShard, reensureShard, requeueExpiredShard,
 } from './shard-transitions.js';
 
 /** Shared state of memory lease stores; `open` returns a new handle on it. */
@@ -165,6 +165,13 @@ class MemoryLeaseStore implements LeaseStore {
   ): Promise<ShardRecord> {
     this.#assertOpen('fail');
     return this.#put(failShard(key, this.#state.shards.get(key), token, failure, now));
+  }
+
+  async resetShards(shards: readonly ShardSpec[], reason: string, now: number): Promise<ShardRecord[]> {
+    this.#assertOpen('resetShards');
+    const out: ShardRecord[] = [];
+    for (const spec of shards) out.push(this.#put(purgedShard(this.#state.shards.get(spec.key), spec, reason, now)));
+    return out;
   }
 
   async requeueExpired(key: string, now: number): Promise<ShardRecord | undefined> {

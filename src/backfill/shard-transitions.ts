@@ -102,6 +102,22 @@ export function reensureShard(shard: ShardRecord, spec: ShardSpec, now: number, 
   return Object.freeze({ ...shard, priority: 'read', rank: Math.min(shard.rank, spec.rank ?? 0) });
 }
 
+/**
+ * A shard whose range was purged (repair): `failed` with `reason`, not claimable, so no worker
+ * re-fetches it on its own, and reopened (reopenShard) by the next job that wants it; its token
+ * is raised by one, so a worker still holding the old grant is fenced off by the purge (which
+ * writes this token to storage's fence), and the next grant is newer still. An unknown shard
+ * is created so (token 1): a grant taken before the purge commits is then refused by the
+ * purge's own fence check, never the reverse.
+ */
+export function purgedShard(shard: ShardRecord | undefined, spec: ShardSpec, reason: string, now: number): ShardRecord {
+  const base = shard ?? newShardRecord(spec, now);
+  return Object.freeze({
+    ...base, state: 'failed', token: base.token + 1, leaseUntil: null, attempts: 0, notBefore: 0,
+    lastError: reason, rowsWritten: 0, updatedAt: now, knownEmpty: null,
+  });
+}
+
 export function isLeaseExpired(shard: ShardRecord, now: number): boolean {
   return shard.state === 'leased' && shard.leaseUntil !== null && shard.leaseUntil <= now;
 }

@@ -15,6 +15,7 @@ export type ImportDeps = Pick<Seamless, 'import'>;
 export type ReportDeps = Pick<Seamless, 'reports' | 'report'>;
 export type SchemaDeps = Pick<Seamless, 'registry'>;
 export type HealthDeps = Pick<Seamless, 'health' | 'close'>;
-export type BackfillDeps = Pick<Seamless, 'subscribe' | 'backfill' | 'backfillJob' | 'waitBackfill' | 'close'>;
+export type BackfillDeps = Pick<Seamless, 'subscribe' | 'backfill' | 'backfillJob' | 'waitBackfill' | 'close' | 'forceBackfill'>;
+export type PurgeDeps = Pick<Seamless, 'purge'>;
 /** The example request `serve` prints: the first dataset, and whether keys are required. */
 export type ServeExampleDeps = Pick<Seamless, 'config' | 'datasets'>;

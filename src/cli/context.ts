@@ -20,6 +20,8 @@ export interface CliContext {
   readonly debug: boolean;
   /** Set by a command that fails without throwing (a failed backfill job, an interrupt). */
   exitCode: number;
+  /** Where a confirmation is read (`seamless purge` without --yes); only asked when it is a terminal. */
+  readonly stdin?: NodeJS.ReadableStream & { readonly isTTY?: boolean };
   /** Subscribes to SIGINT/SIGTERM; returns the unsubscribe function. */
   onSignal(handler: (signal: NodeJS.Signals) => void): () => void;
 }
@@ -29,6 +31,7 @@ export function processContext(): CliContext {
   return {
     stdout: process.stdout,
     stderr: process.stderr,
+    stdin: process.stdin,
     env,
     debug: env.SEAMLESS_DEBUG === '1' || env.SEAMLESS_DEBUG === 'true',
     exitCode: 0,

@@ -19,6 +19,7 @@ export interface GatewayClient {
   getJson<T>(path: string, query?: QueryValues): Promise<T>;
   getText(path: string, query?: QueryValues): Promise<string>;
   postJson<T>(path: string, body: unknown): Promise<T>;
+  deleteJson<T>(path: string, query?: QueryValues): Promise<T>;
   /**
    * Follows a Server-Sent Events stream (GET `path`), calling `onData` with each event's `data`.
    * Resolves once the gateway has answered and sent its first bytes (the gateway subscribes
@@ -73,6 +74,9 @@ export function createGatewayClient(url: string, key: string | undefined): Gatew
     async postJson<T>(path: string, body: unknown) {
       const res = await send(target(path), { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
       return (await res.json()) as T;
+    },
+    async deleteJson<T>(path: string, query?: QueryValues) {
+      return (await (await send(target(path, query), { method: 'DELETE' })).json()) as T;
     },
     async streamEvents(path, onData) {
       const controller = new AbortController();

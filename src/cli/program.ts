@@ -15,6 +15,7 @@ import { registerHealth } from './commands/health.js';
 import { registerImport } from './commands/import.js';
 import { registerKeys } from './commands/keys.js';
 import { registerOps } from './commands/ops.js';
+import { registerPurge } from './commands/purge.js';
 import { registerReport } from './commands/report.js';
 import { registerSchema } from './commands/schema.js';
 import { registerServe } from './commands/serve.js';
@@ -52,5 +53,6 @@ export function buildProgram(ctx: CliContext = processContext()): Command {
   registerWorker(program, ctx);
   registerSla(program, ctx);
   registerOps(program, ctx);
+  registerPurge(program, ctx);
   return program;
 }

@@ -14,6 +14,7 @@ export const ERROR_REASONS = {
     'stale_fencing_token', 'stale_lease', 'lease_held', 'dataset_schema_conflict', 'duplicate_report_id',
     'incompatible_schema', 'promotion_required',
     'canary_failures', 'already_strict', 'promotion_pending', 'not_pending', 'duplicate_approval',
+    'purge_needs_coordinator',
   ],
   conformance_blocked: ['schema_validation'],
   upstream_unavailable: [

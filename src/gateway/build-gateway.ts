@@ -23,6 +23,7 @@ import { leaseRoutes } from './routes/lease-routes.js';
 import { upstreamRoutes } from './routes/upstream-routes.js';
 import { reportRoutes } from './routes/report-routes.js';
 import { registryRoutes } from './routes/registry/index.js';
+import { repairRoutes } from './routes/repair-routes.js';
 
 export interface GatewayDeps {
   readonly seamless: Seamless;
@@ -84,6 +85,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
   eventsRoute(app, seamless.events);
   reportRoutes(app, seamless);
   registryRoutes(app, seamless);
+  repairRoutes(app, seamless);
   await app.ready();
   return { app, markReady: () => { ready = true; } };
 }

@@ -9,10 +9,12 @@ import type { BackfillEvent, LeaseAuthority, JobStatus, ShardPriority, ShardStat
 import type { SeamlessConfig } from '../config/index.js';
 import type { ConformanceReport } from '../conformance/index.js';
 import type { EventStream, Logger, SeamlessMetrics, Tracing } from '../observability/index.js';
-import type { BarsEstimate, DatasetConditionAnswer, DatasetListing, EstimateRequest, FetchRequest, FetchResult } from '../provider/index.js';
+import type {
+  BarsEstimate, DatasetConditionAnswer, DatasetListing, EstimateRequest, FetchRequest, FetchResult, PurgeCommand, PurgeOutcome,
+} from '../provider/index.js';
 import type { SchemaRegistry } from '../schema/index.js';
 import type { UpstreamBudgets } from '../sources/index.js';
-import type { CoverageRange, StorageFailure } from '../storage/index.js';
+import type { CoverageRange, RepairAuditEntry, StorageFailure } from '../storage/index.js';
 
 export interface BackfillCommand {
   readonly nodeId: string;
@@ -55,6 +57,12 @@ export interface SeamlessApi {
   backfill(command: BackfillCommand): Promise<JobStatus>;
   backfillJob(id: string): (JobStatus & { readonly shardList: readonly ShardStatus[] }) | undefined;
   backfillJobs(): JobStatus[];
+  /** Repair: removes rows, coverage and findings of a range in one fenced, audited transaction (provider/repair.ts). */
+  purge(command: PurgeCommand): Promise<PurgeOutcome>;
+  /** Repair: purges the range (action `force_backfill`) then starts a backfill job of it; refused before the purge when it could not backfill. */
+  forceBackfill(command: BackfillCommand & { readonly actor: string }): Promise<{ readonly purge: PurgeOutcome; readonly job: JobStatus }>;
+  /** The repair audit, newest first. */
+  repairAudit(filter: { readonly limit: number; readonly nodeId?: string }): Promise<RepairAuditEntry[]>;
   /** Archived conformance reports, newest first. */
   reports(filter: { nodeId?: string; intervalMs?: number; limit?: number }): Promise<ConformanceReport[]>;
   report(id: string): Promise<ConformanceReport | undefined>;

@@ -55,6 +55,9 @@ export interface SeamlessMetrics {
   // Admission control of the read path (provider/read/read-admission.ts).
   readonly readRejected: Counter<'reason'>;
   readonly readInflightBars: Gauge;
+  // Repair (provider/repair.ts): purges and forced backfills, and what they removed.
+  readonly repairPurges: Counter<'node_id' | 'interval' | 'action'>;
+  readonly repairRowsRemoved: Counter<'node_id' | 'interval' | 'action'>;
 }
 
 /** Prefix of prom-client's default process and Node.js metrics. */
@@ -126,5 +129,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Seaml
     // Admission control of the read path (provider/read/read-admission.ts).
     readRejected: new Counter({ name: 'seamless_read_rejected_total', help: 'Reads refused before any work by admission control (503 overloaded with Retry-After), by reason (inflight_bars)', labelNames: ['reason'], registers }),
     readInflightBars: new Gauge({ name: 'seamless_read_inflight_bars', help: 'Bars requested by the admitted reads in flight now (bounded by limits.maxInflightReadBars)', registers }),
+    repairPurges: new Counter({ name: 'seamless_repair_purges_total', help: 'Purges committed (DELETE /v1/bars, seamless purge) and forced backfills (their purge), by action (purge, force_backfill)', labelNames: ['node_id', 'interval', 'action'], registers }),
+    repairRowsRemoved: new Counter({ name: 'seamless_repair_rows_removed_total', help: 'Rows removed from storage by purges and forced backfills, by action', labelNames: ['node_id', 'interval', 'action'], registers }),
   };
 }

@@ -79,3 +79,18 @@ export class DomainPolicyError extends SeamlessError {
     this.name = 'DomainPolicyError';
   }
 }
+
+/**
+ * A purge (repair) from an instance whose backfill coordinator runs in another process
+ * (`seamless.backfill.endpoint`): the shard leases a purge must reset live there, so the purge is
+ * refused rather than leaving the coordinator believing the range done. Code `conflict` (409),
+ * reason `purge_needs_coordinator`.
+ */
+export class PurgeNeedsCoordinatorError extends ConflictError {
+  constructor(readonly endpoint: string) {
+    super(`this instance's backfill coordinator is at ${endpoint}: purge on the coordinator's own gateway (the one that owns the shard leases), not here`, {
+      reason: 'purge_needs_coordinator', key: 'seamless.backfill.endpoint', endpoint,
+    });
+    this.name = 'PurgeNeedsCoordinatorError';
+  }
+}

@@ -103,6 +103,15 @@ export function watchWrites(store: BarStore, index: FindingsIndex): BarStore {
       }
     },
     advanceFence: (fence) => store.advanceFence(fence),
+    async purge(request) {
+      try {
+        return await store.purge(request);
+      } finally {
+        // The purge superseded the range's findings (also reloaded after a failure: the commit's outcome may be unknown).
+        index.rewritten(request.dataset.nodeId, request.dataset.intervalMs);
+      }
+    },
+    repairAudit: (filter) => store.repairAudit(filter),
     markFailed: (dataset, range, reason, fence) => store.markFailed(dataset, range, reason, fence),
     datasets: () => store.datasets(),
     coverageSummary: () => store.coverageSummary(),

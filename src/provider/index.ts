@@ -12,6 +12,8 @@ export { BackfillSuspendedError, RemoteCoordinatorStorageError } from './errors.
 export { validateNodeId, STRATEGIES, DOMAINS } from './read/fetch-request.js';
 export { createLiveHub } from './live/live-hub.js';
 export { createBarsEstimator } from './estimate/bars-estimator.js';
+export { createRepair, MAX_AUDIT_LIMIT } from './repair.js';
+export { PurgeNeedsCoordinatorError } from './errors.js';
 
 export type { DataProvider, FetchResult } from './read/data-provider.js';
 export type { FetchRequest, Strategy } from './read/fetch-request.js';
@@ -24,3 +26,4 @@ export type { LiveHub, LiveDatasetSpec } from './live/live-hub.js';
 export type { GapRecovery } from './live/gap-recovery.js';
 export type { BarsEstimate, ByteFigure, EstimateCalendar, EstimateRequest, SourcePlan } from './estimate/estimate-types.js';
 export type { BarsEstimator, BarsEstimatorDeps } from './estimate/bars-estimator.js';
+export type { PurgeCommand, PurgeOutcome, Repair } from './repair.js';

@@ -83,6 +83,52 @@ export interface DatedCoverageRange extends CoverageRange {
   readonly updatedAt: number;
 }
 
+/** What a repair is: an operator's purge, or the purge that starts a forced backfill. */
+export type RepairAction = 'purge' | 'force_backfill';
+
+/**
+ * A purge (repair): the rows, coverage and ingest findings in force of `range` go together, in one
+ * transaction, after every fence is checked and advanced (the shard leases the purge reset, so a
+ * backfill worker still holding an older token is refused from then on). The audit entry commits
+ * with it: a purge that is not recorded never happened.
+ */
+export interface PurgeRequest {
+  readonly dataset: DatasetKey;
+  /** Aligned to the dataset's interval on both ends. */
+  readonly range: TimeRange;
+  /** Checked and advanced first, in the purge's transaction; one stale token refuses the whole purge. */
+  readonly fences: readonly Fence[];
+  /** Who asked (the API key name, `cli`) and why: recorded in the repair audit with the counts. */
+  readonly actor: string;
+  readonly action: RepairAction;
+}
+
+export interface PurgeReport {
+  readonly rowsRemoved: number;
+  /** The coverage entries the purge cut, clipped to its range (what coverage held there before). */
+  readonly coverageRemoved: readonly CoverageRange[];
+  /** Ingest findings in force in the range, now superseded (kept as history, no longer in force). */
+  readonly findingsRetired: number;
+  /** The audit entry committed with the purge. */
+  readonly audit: RepairAuditEntry;
+}
+
+/** One line of the repair audit (append-only): who purged what, when, and what went. */
+export interface RepairAuditEntry {
+  readonly id: number;
+  readonly at: number;
+  readonly actor: string;
+  readonly action: RepairAction;
+  readonly nodeId: string;
+  readonly intervalMs: number;
+  readonly start: number;
+  readonly end: number;
+  readonly rowsRemoved: number;
+  readonly findingsRetired: number;
+  /** Bars the removed coverage spanned, by state (`stored`, `known_empty`, `failed`). */
+  readonly coverageRemoved: Readonly<Record<CoverageState, number>>;
+}
+
 export interface BarStore {
   /** Engine name for health checks and logs (`duckdb`, `postgres`). */
   readonly engine: string;
@@ -100,6 +146,14 @@ export interface BarStore {
   advanceFence(fence: Fence): Promise<void>;
   /** Records a failed attempt on the parts of `range` not already stored or known empty. */
   markFailed(dataset: DatasetKey, range: TimeRange, reason: string, fence?: Fence): Promise<void>;
+  /**
+   * Removes the rows, coverage and ingest findings in force of `request.range` in ONE transaction
+   * after checking and advancing its fences, and appends its audit entry in the same transaction.
+   * StaleFencingTokenError (nothing changed) when a fence is older than storage's.
+   */
+  purge(request: PurgeRequest): Promise<PurgeReport>;
+  /** The repair audit, newest first, at most `limit` entries; only `nodeId`'s when given. */
+  repairAudit(filter: { readonly limit: number; readonly nodeId?: string }): Promise<RepairAuditEntry[]>;
   /** Datasets that have rows or coverage. */
   datasets(): Promise<DatasetSummary[]>;
   /** Every dataset with rows or coverage, summarised in one query (sorted by node id, then interval). */

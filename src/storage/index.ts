@@ -6,11 +6,14 @@ export { ALL_BAR_TABLES, barTableFor } from './bar-tables.js';
 export { failCoverage, overlappingCoverage, rewriteCoverage, writtenCoverage } from './coverage-algebra.js';
 export { DatasetSchemaConflictError, StorageEngineError, StorageUnavailableError } from './errors.js';
 export { validateDataset, validateFence, validateFindings, validateRange, validateWriteBatch } from './write-validation.js';
+export { barTableNamed, repairAuditEntry } from './repair-audit.js';
+export { barsByState, coverageAfterPurge, removedCoverage, validatePurge } from './purge-plan.js';
 
 export type {
   BarStore, CoverageClaim, CoverageRange, CoverageState, CoverageSummary, DatasetKey, DatasetSummary, DatedCoverageRange, Fence, WriteBatch,
-  WriteReport,
+  WriteReport, PurgeReport, PurgeRequest, RepairAction, RepairAuditEntry,
 } from './bar-store.js';
 export type { BarTable } from './bar-tables.js';
+export type { RepairAuditRow } from './repair-audit.js';
 export type { EngineContext, EngineDescriptor } from './engine-descriptor.js';
 export type { StorageFailure, StorageFailureReason, WalFinding } from './storage-failure.js';

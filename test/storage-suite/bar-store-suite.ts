@@ -8,6 +8,7 @@ import { InvalidRequestError, OHLCV_SCHEMA, StaleFencingTokenError, TICK_SCHEMA,
 import type { Frame, FrameSchema } from '../../src/core/index.js';
 import type { BarStore, CoverageClaim, DatasetKey } from '../../src/storage/index.js';
 import { describeCoverageSummary } from './coverage-summary-suite.js';
+import { describeBarStorePurge } from './bar-store-purge-suite.js';
 
 const MIN = 60_000;
 const DS: DatasetKey = { nodeId: 'ohlcv:binance:BTC/USDT', intervalMs: MIN };
@@ -41,6 +42,7 @@ async function rejection(p: Promise<unknown>): Promise<unknown> {
 }
 
 export function describeBarStore(name: string, open: () => Promise<BarStore>): void {
+  describeBarStorePurge(name, open);
   describe(`bar store conformance: ${name}`, () => {
     let store: BarStore;
     beforeEach(async () => {

@@ -24,6 +24,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { OpaqueLeaseLimitError, StaleLeaseError } from '../../src/backfill/index.js';
 import type { JobRecord, LeaseStore, ShardChange, ShardSpec } from '../../src/backfill/index.js';
+import { describeLeaseStoreReset } from './lease-store-reset-suite.js';
 
 const MIN = 60_000;
 const NODE = 'ohlcv:test:BTC/USDT';
@@ -45,6 +46,7 @@ const COMPLETED = { state: 'completed', rowsWritten: 1000 } as const;
 
 export function describeLeaseStore(name: string, open: () => Promise<LeaseStore>, options: { settleMs?: number } = {}): void {
   const settleMs = options.settleMs ?? 2000;
+  describeLeaseStoreReset(name, open);
 
   describe(`lease store conformance: ${name}`, () => {
     const handles: LeaseStore[] = [];

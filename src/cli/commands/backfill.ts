@@ -15,6 +15,9 @@ import type { JobView, ProgressReporter } from '../progress.js';
 import type { EventStreamHandle, GatewayClient } from '../gateway-client.js';
 import { backfillEventOf, createBackfillLedger } from '../backfill-ledger.js';
 import type { BackfillLedger } from '../backfill-ledger.js';
+import { confirmDestructive } from '../confirm.js';
+import { purgeLine } from './purge.js';
+import type { PurgeView } from './purge.js';
 
 interface BackfillOptions extends RemoteOptions {
   readonly node: string;
@@ -23,6 +26,9 @@ interface BackfillOptions extends RemoteOptions {
   readonly end: string;
   /** false with --no-wait */
   readonly wait: boolean;
+  /** --force: purge the range first (audited) so it is fetched again even where stored or known empty. */
+  readonly force?: boolean;
+  readonly yes?: boolean;
 }
 
 /** How often --url mode asks the gateway for the job's progress. */
@@ -42,8 +48,11 @@ export function registerBackfill(program: Command, ctx: CliContext): void {
     .requiredOption('--interval <interval>', 'bar interval, e.g. 1m')
     .requiredOption('--start <time>', 'range start (epoch ms or ISO-8601), inclusive')
     .requiredOption('--end <time>', 'range end (epoch ms or ISO-8601), exclusive')
-    .option('--no-wait', 'with --url: print the job id and return while the gateway works on it');
+    .option('--no-wait', 'with --url: print the job id and return while the gateway works on it')
+    .option('--force', 're-fetch the range even where it is stored or known empty: purges it first (audited, scope admin with --url)')
+    .option('--yes', 'with --force: do not ask for confirmation (required without a terminal)');
   addRemoteOptions(cmd).action(async (opts: BackfillOptions) => {
+    if (opts.force === true) await confirmDestructive(ctx, opts.yes, `Force a backfill of ${opts.node} ${opts.interval} [${opts.start}, ${opts.end}): its stored bars are purged, then fetched again.`);
     if (opts.url !== undefined) await backfillRemote(ctx, opts as BackfillOptions & { url: string });
     else await backfillEmbedded(ctx, opts);
   });
@@ -65,7 +74,8 @@ async function backfillEmbedded(ctx: CliContext, opts: BackfillOptions): Promise
     if ((event.type === 'completed' || event.type === 'failed') && progress && current) progress.update(current());
   });
   try {
-    const submitted = await seamless.backfill({ nodeId: opts.node, interval: opts.interval, start: opts.start, end: opts.end, requestedBy: 'cli' });
+    const command = { nodeId: opts.node, interval: opts.interval, start: opts.start, end: opts.end, requestedBy: 'cli' };
+    const submitted = opts.force === true ? await forced(ctx, seamless, command) : await seamless.backfill(command);
     const started = Date.now();
     progress = reporter(ctx);
     const job = (): (JobView & { shardList?: readonly { key: string }[] }) => seamless.backfillJob(submitted.id) ?? submitted;
@@ -86,6 +96,13 @@ async function backfillEmbedded(ctx: CliContext, opts: BackfillOptions): Promise
   }
 }
 
+/** --force embedded: the purge (printed) then the job. */
+async function forced(ctx: CliContext, seamless: BackfillDeps, command: { nodeId: string; interval: string; start: string; end: string; requestedBy: string }): Promise<JobView> {
+  const { purge, job } = await seamless.forceBackfill({ ...command, actor: 'cli' });
+  writeLine(ctx.stdout, purgeLine({ ...purge, node: purge.nodeId }));
+  return job;
+}
+
 /** The settled job, or undefined when a signal stopped the wait. */
 async function waitOrInterrupt(seamless: BackfillDeps, id: string, signal: AbortSignal): Promise<JobView | undefined> {
   try {
@@ -102,7 +119,10 @@ async function backfillRemote(ctx: CliContext, opts: BackfillOptions & { url: st
   const ledger = createBackfillLedger();
   const stream = opts.wait ? await followEvents(client, ledger) : undefined;
   try {
-    const { job } = await client.postJson<{ job: JobView }>('/v1/backfills', { node: opts.node, interval: opts.interval, start: opts.start, end: opts.end });
+    const body = { node: opts.node, interval: opts.interval, start: opts.start, end: opts.end };
+    const answer = await client.postJson<{ job: JobView; purge?: PurgeView }>(opts.force === true ? '/v1/backfills/force' : '/v1/backfills', body);
+    if (answer.purge !== undefined) writeLine(ctx.stdout, purgeLine(answer.purge));
+    const { job } = answer;
     if (!opts.wait) {
       writeLine(ctx.stdout, `backfill ${job.id} submitted to ${client.baseUrl}: ${job.totalShards} shards; follow it with GET ${client.baseUrl}/v1/backfills/${job.id}`);
       return;

@@ -8,8 +8,11 @@
 import { emptyFrame, systemClock } from '../../core/index.js';
 import type { Clock, Frame, FrameSchema, TimeRange } from '../../core/index.js';
 import type {
-  BarStore, CoverageRange, CoverageSummary, DatasetKey, DatasetSummary, DatedCoverageRange, Fence, WriteBatch, WriteReport,
+  BarStore, CoverageRange, CoverageSummary, DatasetKey, DatasetSummary, DatedCoverageRange, Fence, PurgeReport, PurgeRequest, RepairAuditEntry,
+  WriteBatch, WriteReport,
 } from '../../storage/index.js';
+import { barsByState, coverageAfterPurge, removedCoverage, validatePurge } from '../../storage/index.js';
+import { appendRepairAudit, checkPurgeFences, deleteRangeRows, listRepairAudit, retireFindings } from './duckdb-bar-purge.js';
 import { DatasetSchemaConflictError, StorageUnavailableError } from '../../storage/index.js';
 import { appendBars, claimsWithRows, deleteBars } from './duckdb-bar-writer.js';
 import { insertFindings, supersedeFindings } from './duckdb-ingest-findings.js';
@@ -186,6 +189,45 @@ class DuckDbBarStore implements BarStore {
         throw translateDuckDbError(err, 'markFailed');
       }
     });
+  }
+
+  async purge(request: PurgeRequest): Promise<PurgeReport> {
+    this.#assertOpen('purge');
+    validatePurge(request);
+    const { dataset, range } = request;
+    return await this.#db.writes.run(async () => {
+      this.#assertOpen('purge');
+      const writer = this.#db.conns.writer;
+      try {
+        const [report, ds, next] = await inTransaction(writer, async () => {
+          await checkPurgeFences(writer, request.fences);
+          const now = this.#db.clock.now();
+          const found = await findDataset(writer, dataset);
+          const current = found === undefined ? [] : this.#coverage.get(found.id) ?? await loadCoverage(writer, found.id);
+          const removed = removedCoverage(current, range);
+          const rowsRemoved = found === undefined ? 0 : await deleteRangeRows(writer, found.schema, found.id, range);
+          const updated = coverageAfterPurge(current, range);
+          if (found !== undefined) await saveCoverage(writer, found.id, current, updated, now);
+          const findingsRetired = await retireFindings(writer, dataset, range, now);
+          const audit = await appendRepairAudit(writer, request, now, rowsRemoved, findingsRetired, barsByState(removed, dataset.intervalMs));
+          return [{ rowsRemoved, coverageRemoved: removed, findingsRetired, audit }, found, updated] as const;
+        });
+        if (ds !== undefined) this.#coverage.set(ds.id, next);
+        return report;
+      } catch (err) {
+        this.#forgetCoverage();
+        throw translateDuckDbError(err, 'purge');
+      }
+    });
+  }
+
+  async repairAudit(filter: { readonly limit: number; readonly nodeId?: string }): Promise<RepairAuditEntry[]> {
+    this.#assertOpen('repairAudit');
+    try {
+      return await this.#db.query('repairAudit', (reader) => listRepairAudit(reader, filter.limit, filter.nodeId));
+    } catch (err) {
+      throw translateDuckDbError(err, 'repairAudit');
+    }
   }
 
   async datasets(): Promise<DatasetSummary[]> {

@@ -1,9 +1,11 @@
 /**
  * Rows of `backfill_shards` and `backfill_jobs` (selected with SHARD_COLUMNS / JOB_COLUMNS of
- * duckdb-lease-store.ts, in that column order) as the backfill records.
+ * duckdb-lease-store.ts, in that column order) as the backfill records, and the records as the
+ * values the store's statements take (new shards' JSON rows, a job's upsert).
  */
+import type { DuckDBConnection } from '@duckdb/node-api';
 import { parseKnownEmptyProvenance } from '../../backfill/index.js';
-import type { JobRecord, KnownEmptyProvenance, ShardRecord, ShardState } from '../../backfill/index.js';
+import type { JobRecord, KnownEmptyProvenance, ShardPriority, ShardRecord, ShardState } from '../../backfill/index.js';
 import { StorageEngineError } from '../../storage/index.js';
 import { numberOf, optionalNumber, optionalText, stringArrayOf, textOf } from './row-values.js';
 
@@ -56,4 +58,24 @@ export function toJob(row: Row): JobRecord {
     requestedBy: textOf(row[4]),
     createdAt: numberOf(row[5]),
   });
+}
+
+/** Re-creating an id replaces the record; the upsert keeps its seq (its place in `jobs`). */
+export async function insertJob(conn: DuckDBConnection, job: JobRecord): Promise<void> {
+  await conn.run(
+    `INSERT INTO backfill_jobs (id, node_id, interval_ms, shard_keys, requested_by, created_at_ms)
+     VALUES ($1, $2, $3::BIGINT, $4, $5, $6::BIGINT)
+     ON CONFLICT (id) DO UPDATE SET node_id = excluded.node_id, interval_ms = excluded.interval_ms,
+       shard_keys = excluded.shard_keys, requested_by = excluded.requested_by, created_at_ms = excluded.created_at_ms`,
+    [job.id, job.nodeId, job.intervalMs, JSON.stringify([...job.shardKeys]), job.requestedBy, job.createdAt],
+  );
+}
+
+/** The JSON rows INSERT_NEW_SHARDS_SQL unnests. */
+export function newShardsJson(created: readonly ShardRecord[]): string {
+  return JSON.stringify(created.map((c) => ({ k: c.key, n: c.nodeId, i: c.intervalMs, s: c.start, e: c.end, p: priorityNumber(c.priority), r: c.rank })));
+}
+
+export function priorityNumber(p: ShardPriority): number {
+  return p === 'read' ? 0 : 1;
 }

@@ -17,7 +17,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import {
   OpaqueLeaseLimitError, assignClaims, claimShard, completeShard, failShard, heartbeatShard, newOpaqueRecord, newShardRecord,
-  reensureShard, requeueExpiredShard,
+  purgedShard, reensureShard, requeueExpiredShard,
 } from '../../backfill/index.js';
 import type {
   ArmedCompletion, ClaimBatchOptions, ClaimGrant, ClaimResult, ClaimSlot, EnsureOptions, JobRecord, LeaseStore, OpaqueLeasePolicy, ShardChange, ShardPriority, ShardRecord, ShardResult, ShardSpec,
@@ -25,7 +25,7 @@ import type {
 import type { WriteLane } from './connection.js';
 import type { DatabaseHandle } from './duckdb-database.js';
 import { numberOf, textOf } from './row-values.js';
-import { toJob, toShard, toShards } from './duckdb-lease-rows.js';
+import { insertJob, newShardsJson, priorityNumber, toJob, toShard, toShards } from './duckdb-lease-rows.js';
 import { readPrepared, runPrepared } from './prepared-statements.js';
 import { advanceFenceIfNewer, armFencedWrite } from './duckdb-fencing.js';
 
@@ -254,6 +254,22 @@ class DuckDbLeaseStore implements LeaseStore {
     return this.#transition('leases.fail', key, (shard) => failShard(key, shard, token, failure, now));
   }
 
+  async resetShards(shards: readonly ShardSpec[], reason: string, now: number): Promise<ShardRecord[]> {
+    // One transaction (a purge's shards are bounded by the job limits); an unknown key is inserted first.
+    const written = await this.#write('leases.resetShards', async (conn) => {
+      const records: ShardRecord[] = [];
+      for (const spec of shards) {
+        const existing = await readShard(conn, spec.key);
+        if (existing === undefined) await conn.run(INSERT_NEW_SHARDS_SQL, [newShardsJson([newShardRecord(spec, now)]), now]);
+        records.push(purgedShard(existing, spec, reason, now));
+        await updateShard(conn, records[records.length - 1]);
+      }
+      return records;
+    });
+    this.#publish(written);
+    return written;
+  }
+
   async requeueExpired(key: string, now: number): Promise<ShardRecord | undefined> {
     const next = await this.#write('leases.requeueExpired', async (conn) => {
       const requeued = requeueExpiredShard(await readShard(conn, key), now);
@@ -333,17 +349,6 @@ async function readShard(conn: DuckDBConnection, key: string, onWriter = true): 
   return rows.length === 0 ? undefined : toShard(rows[0]);
 }
 
-/** Re-creating an id replaces the record; the upsert keeps its seq (its place in `jobs`). */
-async function insertJob(conn: DuckDBConnection, job: JobRecord): Promise<void> {
-  await conn.run(
-    `INSERT INTO backfill_jobs (id, node_id, interval_ms, shard_keys, requested_by, created_at_ms)
-     VALUES ($1, $2, $3::BIGINT, $4, $5, $6::BIGINT)
-     ON CONFLICT (id) DO UPDATE SET node_id = excluded.node_id, interval_ms = excluded.interval_ms,
-       shard_keys = excluded.shard_keys, requested_by = excluded.requested_by, created_at_ms = excluded.created_at_ms`,
-    [job.id, job.nodeId, job.intervalMs, JSON.stringify([...job.shardKeys]), job.requestedBy, job.createdAt],
-  );
-}
-
 /** One transaction: the chunk's existing rows in one read, its new rows in one INSERT. */
 async function ensureChunk(
   conn: DuckDBConnection, chunk: readonly ShardSpec[], now: number, byKey: Map<string, ShardRecord>, changed: ShardRecord[],
@@ -374,13 +379,8 @@ async function ensureChunk(
     changed.push(next);
   }
   if (created.length === 0) return;
-  const rowsJson = JSON.stringify(created.map((c) => ({ k: c.key, n: c.nodeId, i: c.intervalMs, s: c.start, e: c.end, p: priorityNumber(c.priority), r: c.rank })));
-  await conn.run(INSERT_NEW_SHARDS_SQL, [rowsJson, now]);
+  await conn.run(INSERT_NEW_SHARDS_SQL, [newShardsJson(created), now]);
   changed.push(...created);
-}
-
-function priorityNumber(p: ShardPriority): number {
-  return p === 'read' ? 0 : 1;
 }
 
 async function updateShard(conn: DuckDBConnection, s: ShardRecord): Promise<void> {

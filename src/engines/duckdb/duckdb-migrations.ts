@@ -186,6 +186,18 @@ export const DUCKDB_MIGRATIONS: readonly Migration[] = Object.freeze([
       'ALTER TABLE backfill_shards_v11 RENAME TO backfill_shards',
     ],
   },
+  {
+    version: 12,
+    name: 'repair audit',
+    statements: [
+      // Append-only: one row per purge (and per forced backfill's purge), committed with it.
+      'CREATE SEQUENCE repair_audit_seq START 1',
+      `CREATE TABLE repair_audit (id BIGINT PRIMARY KEY DEFAULT nextval('repair_audit_seq'), at_ms BIGINT NOT NULL,
+         actor VARCHAR NOT NULL, action VARCHAR NOT NULL, node_id VARCHAR NOT NULL, interval_ms BIGINT NOT NULL,
+         start_ms BIGINT NOT NULL, end_ms BIGINT NOT NULL, rows_removed BIGINT NOT NULL, findings_retired BIGINT NOT NULL,
+         coverage_removed JSON NOT NULL)`,
+    ],
+  },
 ]);
 
 /** Applies the migrations newer than the database's version; returns the versions applied. */

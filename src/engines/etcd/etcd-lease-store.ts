@@ -32,7 +32,7 @@ import type { ShardWatchHub } from './etcd-shard-watch.js';
 import { compareClaimOrder, isClaimable, isOpaqueShard, newShardRecord, reensureShard } from '../../backfill/index.js';
 import { createOpaqueRecord, opaqueMarkerValue, opaqueTtlMs, pruneOpaqueRecords } from './etcd-opaque.js';
 import type { OpaqueAccess } from './etcd-opaque.js';
-import { decideClaim, decideComplete, decideFail, decideHeartbeat, decideRequeue } from './etcd-transitions.js';
+import { decideClaim, decideComplete, decideFail, decideHeartbeat, decideRequeue, decideReset } from './etcd-transitions.js';
 import type { Decision } from './etcd-transitions.js';
 
 /** Lost compare races per attempt before answering "try again" (16 claimants settle in 2). */
@@ -213,6 +213,12 @@ class EtcdLeaseStore implements LeaseStore {
 
   fail(key: string, token: number, failure: { readonly reason: string; readonly final: boolean; readonly notBefore: number }, now: number): Promise<ShardRecord> {
     return this.#mutate('fail', key, 0, (r) => decideFail(r, key, token, failure, now));
+  }
+
+  async resetShards(shards: readonly ShardSpec[], reason: string, now: number): Promise<ShardRecord[]> {
+    const out: ShardRecord[] = [];
+    for (const spec of shards) out.push(await this.#mutate('resetShards', spec.key, 0, (r) => decideReset(r, spec, reason, now)));
+    return out;
   }
 
   requeueExpired(key: string, now: number): Promise<ShardRecord | undefined> {

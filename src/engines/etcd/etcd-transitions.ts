@@ -5,8 +5,8 @@
  * A final answer (refusal, stale token, no-op) is only trusted on a fresh read: the loop re-reads
  * when it decided from its cache.
  */
-import type { ClaimResult, ShardRecord, ShardResult } from '../../backfill/index.js';
-import { claimShard, completeShard, failShard, heartbeatShard, requeueExpiredShard } from '../../backfill/index.js';
+import type { ClaimResult, ShardRecord, ShardResult, ShardSpec } from '../../backfill/index.js';
+import { claimShard, completeShard, failShard, heartbeatShard, purgedShard, requeueExpiredShard } from '../../backfill/index.js';
 
 export type LeaseKeyOp = 'attach' | 'delete';
 
@@ -53,5 +53,11 @@ export function decideFail(
 export function decideRequeue(record: ShardRecord | undefined, now: number): Decision<ShardRecord | undefined> {
   const next = requeueExpiredShard(record, now);
   if (next === undefined) return { kind: 'final', settle: () => undefined };
+  return { kind: 'write', next, leaseKey: 'delete', result: next };
+}
+
+/** A purge of the shard's range (purgedShard): always written; its lease, if any, ends. */
+export function decideReset(record: ShardRecord | undefined, spec: ShardSpec, reason: string, now: number): Decision<ShardRecord> {
+  const next = purgedShard(record, spec, reason, now);
   return { kind: 'write', next, leaseKey: 'delete', result: next };
 }

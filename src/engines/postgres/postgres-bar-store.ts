@@ -10,8 +10,11 @@
 import { emptyFrame } from '../../core/index.js';
 import type { Frame, FrameSchema, TimeRange } from '../../core/index.js';
 import type {
-  BarStore, CoverageRange, CoverageSummary, DatasetKey, DatasetSummary, DatedCoverageRange, Fence, WriteBatch, WriteReport,
+  BarStore, CoverageRange, CoverageSummary, DatasetKey, DatasetSummary, DatedCoverageRange, Fence, PurgeReport, PurgeRequest, RepairAuditEntry,
+  WriteBatch, WriteReport,
 } from '../../storage/index.js';
+import { barsByState, coverageAfterPurge, removedCoverage, validatePurge } from '../../storage/index.js';
+import { appendRepairAudit, checkPurgeFences, deleteRangeRows, listRepairAudit, retireFindings } from './postgres-bar-purge.js';
 import { barTableFor } from '../../storage/index.js';
 import { failCoverage, rewriteCoverage, writtenCoverage } from '../../storage/index.js';
 import { DatasetSchemaConflictError } from '../../storage/index.js';
@@ -127,6 +130,30 @@ class PgBarStore implements BarStore {
       const current = await loadCoverage(client, ds.id);
       await saveCoverage(client, ds.id, failCoverage(current, range, reason), this.#db.clock.now());
     });
+  }
+
+  async purge(request: PurgeRequest): Promise<PurgeReport> {
+    this.#db.assertOpen('purge');
+    validatePurge(request);
+    const { dataset, range } = request;
+    return await this.#db.transact('purge', async (client) => {
+      await checkPurgeFences(client, request.fences);
+      const now = this.#db.clock.now();
+      // Locked only when it exists: a purge never creates a dataset.
+      const found = await findDataset(client, dataset) === undefined ? undefined : await lockDataset(client, dataset);
+      const current = found === undefined ? [] : await loadCoverage(client, found.id);
+      const removed = removedCoverage(current, range);
+      const rowsRemoved = found === undefined ? 0 : await deleteRangeRows(client, found.schema, found.id, range);
+      if (found !== undefined) await saveCoverage(client, found.id, coverageAfterPurge(current, range), now);
+      const findingsRetired = await retireFindings(client, dataset, range, now);
+      const audit = await appendRepairAudit(client, request, now, rowsRemoved, findingsRetired, barsByState(removed, dataset.intervalMs));
+      return { rowsRemoved, coverageRemoved: removed, findingsRetired, audit };
+    });
+  }
+
+  async repairAudit(filter: { readonly limit: number; readonly nodeId?: string }): Promise<RepairAuditEntry[]> {
+    this.#db.assertOpen('repairAudit');
+    return await this.#db.query('repairAudit', (client) => listRepairAudit(client, filter.limit, filter.nodeId));
   }
 
   async datasets(): Promise<DatasetSummary[]> {

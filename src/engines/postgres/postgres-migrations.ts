@@ -82,6 +82,17 @@ export const PG_MIGRATIONS: readonly PgMigration[] = Object.freeze([
       'ALTER TABLE ingest_findings ADD COLUMN superseded_at_ms BIGINT',
     ],
   },
+  {
+    version: 6,
+    name: 'repair audit',
+    statements: [
+      // Append-only: one row per purge (and per forced backfill's purge), committed with it.
+      `CREATE TABLE repair_audit (id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, at_ms BIGINT NOT NULL,
+         actor TEXT NOT NULL, action TEXT NOT NULL CHECK (action IN ('purge', 'force_backfill')),
+         node_id TEXT NOT NULL, interval_ms BIGINT NOT NULL, start_ms BIGINT NOT NULL, end_ms BIGINT NOT NULL,
+         rows_removed BIGINT NOT NULL, findings_retired BIGINT NOT NULL, coverage_removed JSONB NOT NULL)`,
+    ],
+  },
 ]);
 
 /** The newest version the given migrations reach. */

@@ -131,6 +131,7 @@ describe('distributed coordinator', () => {
       complete: (key, token, result, now) => inner.complete(key, token, result, now),
       fail: (key, token, failure, now) => inner.fail(key, token, failure, now),
       requeueExpired: (key, now) => inner.requeueExpired(key, now), claimable: (now, limit) => inner.claimable(now, limit),
+      resetShards: (specs, reason, now) => inner.resetShards(specs, reason, now),
       leased: () => inner.leased(), ping: () => inner.ping(), close: () => inner.close(),
     };
     const c = await r.start(deaf, { workers: 0 });

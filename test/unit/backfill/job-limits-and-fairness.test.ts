@@ -153,6 +153,7 @@ describe('fair shards', () => {
       complete: (key, token, result, now) => inner.complete(key, token, result, now),
       fail: (key, token, failure, now) => inner.fail(key, token, failure, now),
       requeueExpired: (key, now) => inner.requeueExpired(key, now), claimable: (now, limit) => inner.claimable(now, limit),
+      resetShards: (specs, reason, now) => inner.resetShards(specs, reason, now),
       leased: () => inner.leased(), watch: (listener) => inner.watch(listener), ping: () => inner.ping(), close: () => inner.close(),
     };
     const c = await r.start(leases, { barsPerShard: 1, workers: 1 });

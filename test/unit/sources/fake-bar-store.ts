@@ -2,9 +2,11 @@
  * An in-memory BarStore for unit tests of code that writes to storage through the interface.
  * Keeps each dataset's rows in a Map by ts, applies writes atomically and records every batch.
  */
-import { StaleFencingTokenError, allocateFrame } from '../../../src/core/index.js';
+import { InternalError, StaleFencingTokenError, allocateFrame } from '../../../src/core/index.js';
 import type { Frame, FrameSchema, TimeRange } from '../../../src/core/index.js';
-import type { BarStore, CoverageRange, CoverageSummary, DatasetKey, DatasetSummary, DatedCoverageRange, Fence, WriteBatch, WriteReport } from '../../../src/storage/index.js';
+import type {
+  BarStore, CoverageRange, CoverageSummary, DatasetKey, DatasetSummary, DatedCoverageRange, Fence, PurgeReport, RepairAuditEntry, WriteBatch, WriteReport,
+} from '../../../src/storage/index.js';
 import { writtenCoverage } from '../../../src/storage/index.js';
 
 interface DatasetState {
@@ -73,6 +75,13 @@ export function createFakeBarStore(): FakeBarStore {
       checkFence(fences, fence);
       const state = datasets.get(keyOf(dataset));
       state?.coverage.push({ start: range.start, end: range.end, state: 'failed', reason, attempts: 1 });
+    },
+    async purge(): Promise<PurgeReport> {
+      // The import and source tests never purge: the engines' purge is covered by the storage suite.
+      throw new InternalError('the fake bar store does not purge');
+    },
+    async repairAudit(): Promise<RepairAuditEntry[]> {
+      return [];
     },
     async datasets(): Promise<DatasetSummary[]> {
       return [...datasets.values()].map((s) => {

@@ -59,6 +59,14 @@ export interface DatasetSummary {
   readonly lastTs: number | undefined;
 }
 
+/** The rows of many datasets of one schema over one range (`BarStore.readMany`). */
+export interface ManyDatasetsFrame {
+  /** Every dataset's rows, dataset after dataset in the order asked, each ascending by ts. */
+  readonly frame: Frame;
+  /** Rows of `datasets[i]` are `[offsets[i], offsets[i + 1])` of `frame`; `datasets.length + 1` long. */
+  readonly offsets: Int32Array;
+}
+
 export interface BarStore {
   /** Engine name for health checks and logs (`duckdb`, `postgres`). */
   readonly engine: string;
@@ -66,6 +74,14 @@ export interface BarStore {
   read(dataset: DatasetKey, schema: FrameSchema, range: TimeRange): Promise<Frame>;
   /** Coverage entries overlapping `range` (all if omitted), sorted, adjacent equal states merged. */
   coverage(dataset: DatasetKey, range?: TimeRange): Promise<CoverageRange[]>;
+  /**
+   * Universe reads: the rows of every dataset (all of `schema`) over one range in one storage
+   * call. A dataset without rows has an empty span; one stored under another schema is refused
+   * (DatasetSchemaConflictError). Optional: a store without it is read dataset by dataset.
+   */
+  readMany?(datasets: readonly DatasetKey[], schema: FrameSchema, range: TimeRange): Promise<ManyDatasetsFrame>;
+  /** Universe reads: `coverage(datasets[i], range)` for every dataset, in one storage call. Optional as `readMany`. */
+  coverageMany?(datasets: readonly DatasetKey[], range: TimeRange): Promise<CoverageRange[][]>;
   /** Upserts rows (same ts replaces) and their coverage atomically, after the fencing check. */
   write(batch: WriteBatch, schema: FrameSchema): Promise<WriteReport>;
   /**

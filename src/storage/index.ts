@@ -8,7 +8,7 @@ export { DatasetSchemaConflictError, StorageEngineError, StorageUnavailableError
 export { validateDataset, validateFence, validateFindings, validateRange, validateWriteBatch } from './write-validation.js';
 
 export type {
-  BarStore, CoverageClaim, CoverageRange, CoverageState, DatasetKey, DatasetSummary, Fence, WriteBatch, WriteReport,
+  BarStore, CoverageClaim, CoverageRange, CoverageState, DatasetKey, DatasetSummary, Fence, ManyDatasetsFrame, WriteBatch, WriteReport,
 } from './bar-store.js';
 export type { BarTable } from './bar-tables.js';
 export type { EngineContext, EngineDescriptor } from './engine-descriptor.js';

@@ -8,8 +8,9 @@
 import { emptyFrame, systemClock } from '../../core/index.js';
 import type { Clock, Frame, FrameSchema, TimeRange } from '../../core/index.js';
 import type {
-  BarStore, CoverageRange, DatasetKey, DatasetSummary, Fence, WriteBatch, WriteReport,
+  BarStore, CoverageRange, DatasetKey, DatasetSummary, Fence, ManyDatasetsFrame, WriteBatch, WriteReport,
 } from '../../storage/index.js';
+import { readManyBars } from './duckdb-many-reader.js';
 import { DatasetSchemaConflictError, StorageUnavailableError } from '../../storage/index.js';
 import { appendBars, claimsWithRows, deleteBars } from './duckdb-bar-writer.js';
 import { insertFindings, supersedeFindings } from './duckdb-ingest-findings.js';
@@ -86,6 +87,32 @@ class DuckDbBarStore implements BarStore {
     } catch (err) {
       throw translateDuckDbError(err, 'read');
     }
+  }
+
+  async readMany(datasets: readonly DatasetKey[], schema: FrameSchema, range: TimeRange): Promise<ManyDatasetsFrame> {
+    this.#assertOpen('readMany');
+    for (const d of datasets) validateDataset(d);
+    validateRange(range);
+    const table = barTableFor(schema);
+    try {
+      const ids: (number | undefined)[] = [];
+      for (const d of datasets) {
+        const row = await this.#knownDataset(d);
+        if (row !== undefined && row.schema !== undefined && row.schema !== schema.name) throw new DatasetSchemaConflictError(d.nodeId, d.intervalMs, row.schema, schema.name);
+        ids.push(row?.schema === undefined ? undefined : row.id);
+      }
+      return await this.#db.exclusiveQuery('readMany', (reader) => readManyBars(reader, table, schema, ids, range),
+        `${datasets.length} dataset(s) [${new Date(range.start).toISOString()}, ${new Date(range.end).toISOString()})`);
+    } catch (err) {
+      throw translateDuckDbError(err, 'readMany');
+    }
+  }
+
+  /** The coverage mirror answers each dataset without a query (see `#coverage`). */
+  async coverageMany(datasets: readonly DatasetKey[], range: TimeRange): Promise<CoverageRange[][]> {
+    const out: CoverageRange[][] = [];
+    for (const d of datasets) out.push(await this.coverage(d, range));
+    return out;
   }
 
   async coverage(dataset: DatasetKey, range?: TimeRange): Promise<CoverageRange[]> {

@@ -11,6 +11,7 @@ import type { HealthCheck } from '../gateway/index.js';
 import { BackfillSuspendedError, UnknownDatasetError, datasetKeyPrefix } from '../provider/index.js';
 import type { ResolvedDataset } from '../provider/index.js';
 import { storageCheck } from './storage-health.js';
+import { universeRequest } from './universe-nodes.js';
 import type { Seamless } from './create-seamless.js';
 import type { InstanceParts } from './open-instance.js';
 
@@ -42,6 +43,7 @@ export function seamlessFacade(config: SeamlessConfig, dataDir: string, logger: 
     upstreams,
     live,
     fetch: (request) => provider.fetch(request),
+    fetchUniverse: async (request) => provider.fetchUniverse(universeRequest(config, request)),
     reports: (filter) => db.reports.list(filter),
     report: (id) => db.reports.get(id),
 

@@ -9,7 +9,7 @@ import type { BackfillEvent, LeaseAuthority, JobStatus, ShardPriority, ShardStat
 import type { SeamlessConfig } from '../config/index.js';
 import type { ConformanceReport } from '../conformance/index.js';
 import type { EventStream, Logger, SeamlessMetrics, Tracing } from '../observability/index.js';
-import type { DatasetListing, FetchRequest, FetchResult } from '../provider/index.js';
+import type { DatasetListing, FetchRequest, FetchResult, UniverseRequest, UniverseResult } from '../provider/index.js';
 import type { SchemaRegistry } from '../schema/index.js';
 import type { UpstreamBudgets } from '../sources/index.js';
 import type { CoverageRange, StorageFailure } from '../storage/index.js';
@@ -23,6 +23,9 @@ export interface BackfillCommand {
   /** `read` when a read waits on the job (a gateway's remote coordinator passes it on); default `background`. */
   readonly priority?: ShardPriority;
 }
+
+/** A universe read names its datasets (`nodes`) or a configured universe (`universe`, config `universes`), not both. */
+export type UniverseFetch = Omit<UniverseRequest, 'nodes'> & { readonly nodes?: readonly string[]; readonly universe?: string };
 
 export interface HealthCheck {
   readonly ok: boolean;
@@ -45,6 +48,8 @@ export interface SeamlessApi {
   readonly events: EventStream<BackfillEvent>;
   /** The read: bars of one dataset over [start, end), with metadata. */
   fetch(request: FetchRequest): Promise<FetchResult>;
+  /** A universe read: many datasets over one interval and range, in long format, with metadata per dataset. */
+  fetchUniverse(request: UniverseFetch): Promise<UniverseResult>;
   coverage(nodeId: string, interval: string | number, range?: TimeRange): Promise<CoverageRange[]>;
   datasets(): Promise<DatasetListing[]>;
   /** Starts a backfill job (returns at once); progress via backfillJob/waitBackfill. */

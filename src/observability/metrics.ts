@@ -55,6 +55,9 @@ export interface SeamlessMetrics {
   // Admission control of the read path (provider/read/read-admission.ts).
   readonly readRejected: Counter<'reason'>;
   readonly readInflightBars: Gauge;
+  // Universe reads (provider/universe/): one answer for many datasets.
+  readonly universeReads: Counter<'outcome'>;
+  readonly universeDatasets: Counter<'outcome' | 'code'>;
 }
 
 /** Prefix of prom-client's default process and Node.js metrics. */
@@ -126,5 +129,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Seaml
     // Admission control of the read path (provider/read/read-admission.ts).
     readRejected: new Counter({ name: 'seamless_read_rejected_total', help: 'Reads refused before any work by admission control (503 overloaded with Retry-After), by reason (inflight_bars)', labelNames: ['reason'], registers }),
     readInflightBars: new Gauge({ name: 'seamless_read_inflight_bars', help: 'Bars requested by the admitted reads in flight now (bounded by limits.maxInflightReadBars)', registers }),
+    universeReads: new Counter({ name: 'seamless_universe_reads_total', help: 'Universe reads (many datasets in one answer) by outcome (ok, partial: some datasets failed, failed)', labelNames: ['outcome'], registers }),
+    universeDatasets: new Counter({ name: 'seamless_universe_datasets_total', help: 'Datasets answered by universe reads, by outcome (ok, failed) and error code (none when ok)', labelNames: ['outcome', 'code'], registers }),
   };
 }

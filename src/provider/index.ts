@@ -9,6 +9,8 @@ export { createSlaStage } from './read/sla-stage.js';
 export { BackfillSuspendedError, RemoteCoordinatorStorageError } from './errors.js';
 export { validateNodeId, STRATEGIES, DOMAINS } from './read/fetch-request.js';
 export { createLiveHub } from './live/live-hub.js';
+export { MAX_UNIVERSE_NODES, validateUniverseNodes } from './universe/universe-request.js';
+export { UniverseReadFailedError } from './errors.js';
 
 export type { DataProvider, FetchResult } from './read/data-provider.js';
 export type { FetchRequest, Strategy } from './read/fetch-request.js';
@@ -17,3 +19,4 @@ export type { ResponseCache, CacheStats } from './response-cache.js';
 export type { DatasetCatalog, DatasetListing, ResolvedDataset } from './dataset-catalog.js';
 export type { LiveHub, LiveDatasetSpec } from './live/live-hub.js';
 export type { GapRecovery } from './live/gap-recovery.js';
+export type { DatasetOutcome, UniverseMetadata, UniverseRequest, UniverseResult } from './universe/universe-request.js';

@@ -32,6 +32,8 @@ import { startReadTrace } from './read-trace.js';
 import { slaStep } from './sla-stage.js';
 import { strategyStep } from './strategy-runner.js';
 import { validateRead } from './validate-step.js';
+import { readUniverse } from '../universe/universe-reader.js';
+import type { UniverseRequest, UniverseResult } from '../universe/universe-request.js';
 
 export type { DataProviderDeps } from './read-context.js';
 export type { FetchResult } from './read-metadata.js';
@@ -44,6 +46,8 @@ export const READ_STEPS: readonly ReadStep[] = [liveStep, cacheStep, coverageSte
 
 export interface DataProvider {
   fetch(request: FetchRequest): Promise<FetchResult>;
+  /** A universe read: many datasets over one interval and range in one answer (universe/universe-reader.ts). */
+  fetchUniverse(request: UniverseRequest): Promise<UniverseResult>;
 }
 
 export function createDataProvider(deps: DataProviderDeps): DataProvider {
@@ -52,30 +56,36 @@ export function createDataProvider(deps: DataProviderDeps): DataProvider {
   const domainGate = createDomainGate();
   const metadataStep = createMetadataStep(metrics);
 
-  return {
-    async fetch(request) {
-      const trace = startReadTrace(deps.tracing, request?.traceContext, {});
+  /** One read through the pipeline with `stepDeps` (a universe read passes its prefetched store and admits once for all). */
+  async function run(request: FetchRequest, stepDeps: DataProviderDeps, admit: boolean): Promise<FetchResult> {
+    const trace = startReadTrace(deps.tracing, request?.traceContext, {});
+    try {
+      const ctx = await validateRead(request, trace, stepDeps);
+      await domainGate(ctx, stepDeps);
+      // Admission control: refused (503, Retry-After) before any work when large reads fill the allowance.
+      const release = admit ? admission.admit(barCount(ctx.req.aligned, ctx.req.intervalMs)) : noRelease;
+      ctx.sla = deps.sla?.start(ctx.req.nodeId, ctx.req.intervalMs, request.signal, trace);
+      let result: FetchResult;
       try {
-        const ctx = await validateRead(request, trace, deps);
-        await domainGate(ctx, deps);
-        // Admission control: refused (503, Retry-After) before any work when large reads fill the allowance.
-        const release = admission.admit(barCount(ctx.req.aligned, ctx.req.intervalMs));
-        ctx.sla = deps.sla?.start(ctx.req.nodeId, ctx.req.intervalMs, request.signal, trace);
-        let result: FetchResult;
-        try {
-          for (const step of READ_STEPS) await step(ctx, deps);
-          result = await metadataStep(ctx);
-        } finally {
-          ctx.sla?.dispose();
-          release();
-        }
-        trace.end();
-        return result;
-      } catch (error) {
-        trace.end(error);
-        metrics.fetchDuration.observe({ strategy: request?.strategy ?? 'seamless', outcome: 'error' }, 0);
-        throw error;
+        for (const step of READ_STEPS) await step(ctx, stepDeps);
+        result = await metadataStep(ctx);
+      } finally {
+        ctx.sla?.dispose();
+        release();
       }
-    },
+      trace.end();
+      return result;
+    } catch (error) {
+      trace.end(error);
+      metrics.fetchDuration.observe({ strategy: request?.strategy ?? 'seamless', outcome: 'error' }, 0);
+      throw error;
+    }
+  }
+
+  return {
+    fetch: (request) => run(request, deps, true),
+    fetchUniverse: (request) => readUniverse(request, deps, { admit: (bars) => admission.admit(bars), run: (r, d) => run(r, d, false) }),
   };
 }
+
+const noRelease = (): void => undefined;

@@ -16,6 +16,7 @@ export {
   shardsCovering,
 } from './range.js';
 export { encodeColumnarJson, columnarJsonSlices, encodeCsv, csvSlices, encodeArrowIpc, arrowIpcChunks, decodeArrowIpc } from './encode/index.js';
+export { universeJsonSlices, universeCsvSlices, universeArrowChunks, encodeUniverseJson, encodeUniverseCsv, encodeUniverseArrow } from './encode/index.js';
 export { fingerprintFrame, fingerprintFrameAsync } from './fingerprint.js';
 export { ResourceStack } from './resource-stack.js';
 export { RETRY_POLICIES, isRetryable, backoffCap, backoffDelay, retry } from './retry-policy.js';

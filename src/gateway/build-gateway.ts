@@ -15,6 +15,7 @@ import { clientErrorHandler, connectionOptions, frameworkErrorHandler, limitConn
 import { registerJsonBody } from './json-body.js';
 import { backfillRoutes, jobRoutes } from './routes/backfill-routes.js';
 import { barsRoutes } from './routes/bars-route.js';
+import { universeRoutes } from './routes/universe-route.js';
 import { datasetRoutes } from './routes/dataset-routes.js';
 import { eventsRoute } from './routes/events-route.js';
 import { healthRoutes } from './routes/health-routes.js';
@@ -73,6 +74,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
   healthRoutes(app, seamless, () => ready);
   datasetRoutes(app, seamless);
   barsRoutes(app, seamless);
+  universeRoutes(app, seamless);
   backfillRoutes(app, seamless);
   if (seamless.leaseAuthority) {
     leaseRoutes(app, seamless.leaseAuthority);

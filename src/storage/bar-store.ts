@@ -61,10 +61,11 @@ export interface DatasetSummary {
 
 /** The rows of many datasets of one schema over one range (`BarStore.readMany`). */
 export interface ManyDatasetsFrame {
-  /** Every dataset's rows, dataset after dataset in the order asked, each ascending by ts. */
+  /** Every dataset's rows, one dataset after another (in the order the engine finds fastest), each ascending by ts. */
   readonly frame: Frame;
-  /** Rows of `datasets[i]` are `[offsets[i], offsets[i + 1])` of `frame`; `datasets.length + 1` long. */
-  readonly offsets: Int32Array;
+  /** Rows of `datasets[i]` are `[starts[i], ends[i])` of `frame` (empty for a dataset without rows). */
+  readonly starts: Int32Array;
+  readonly ends: Int32Array;
 }
 
 export interface BarStore {

@@ -1,9 +1,10 @@
 /**
  * Universe reads on DuckDB (`BarStore.readMany`): the rows of many datasets over one range in one
  * query, copied column-wise into preallocated Float64Arrays as single reads are
- * (duckdb-bar-reader.ts). The datasets' ids are joined with their position in the request, so
- * the rows come dataset after dataset in the order asked (`ORDER BY pos, ts`) and the per-dataset
- * spans are counted from the position column: no per-row JS value, no second pass over rows.
+ * (duckdb-bar-reader.ts). The rows come dataset after dataset in id order (`WHERE dataset_id IN
+ * (…) ORDER BY dataset_id, ts`) and each dataset's span is found in one pass over the id column:
+ * no per-row JS value. (Joining the ids with their request positions to order by position cost
+ * 1.5–2× the query: bench/provider/universe.bench.ts.)
  *
  * Cost avoided: 500 single reads of 1,440 bars pay 500 statement round trips on the reader
  * connection (~2.5 ms CPU each, bench/provider/fixed-cost.bench.ts); one query of the same rows
@@ -22,30 +23,31 @@ function literal(n: number): string {
 }
 
 /**
- * Rows of the datasets `ids[i]` (undefined: no rows stored) over `range`, in the order of `ids`.
- * `ids` are the datasets' table ids; positions without an id get an empty span.
+ * Rows of the datasets `ids[i]` (undefined: no rows stored) over `range`, dataset after dataset
+ * in id order; `starts[i]`/`ends[i]` give each one's span.
  */
 export async function readManyBars(
   conn: DuckDBConnection, table: BarTable, schema: FrameSchema, ids: readonly (number | undefined)[], range: TimeRange,
 ): Promise<ManyDatasetsFrame> {
   const n = ids.length;
-  const offsets = new Int32Array(n + 1);
-  const pairs: string[] = [];
+  const starts = new Int32Array(n);
+  const ends = new Int32Array(n);
+  const positionOf = new Map<number, number>();
   for (let i = 0; i < n; i++) {
     const id = ids[i];
-    if (id !== undefined) pairs.push(`(${literal(id)}, ${i})`);
+    if (id !== undefined) positionOf.set(literalId(id), i);
   }
   const width = schema.columns.length + 1;
-  if (pairs.length === 0 || range.end <= range.start) return { frame: createFrame(schema, new Float64Array(0), emptyColumns(width - 1)), offsets };
-  const values = table.columns.map((c) => `coalesce(b.${c}, 'NaN'::DOUBLE)`).join(', ');
-  const from = `FROM ${table.table} b JOIN (VALUES ${pairs.join(', ')}) AS q(id, pos) ON b.dataset_id = q.id
-    WHERE b.ts >= ${literal(range.start)}::BIGINT AND b.ts < ${literal(range.end)}::BIGINT`;
+  if (positionOf.size === 0 || range.end <= range.start) return { frame: createFrame(schema, new Float64Array(0), emptyColumns(width - 1)), starts, ends };
+  const values = table.columns.map((c) => `coalesce(${c}, 'NaN'::DOUBLE)`).join(', ');
+  const from = `FROM ${table.table} WHERE dataset_id IN (${[...positionOf.keys()].join(', ')})
+    AND ts >= ${literal(range.start)}::BIGINT AND ts < ${literal(range.end)}::BIGINT`;
   const counted = await conn.runAndReadAll(`SELECT count(*)::DOUBLE ${from}`);
   let capacity = Number(counted.getRowsJS()[0][0]);
-  // The position column, then ts and the values: every column DOUBLE, copied chunk by chunk.
+  // The dataset id column, then ts and the values: every column DOUBLE, copied chunk by chunk.
   let columns: Float64Array[] = [];
   for (let c = 0; c <= width; c++) columns.push(new Float64Array(capacity));
-  const result = await conn.stream(`SELECT q.pos::DOUBLE, b.ts::DOUBLE, ${values} ${from} ORDER BY q.pos, b.ts`);
+  const result = await conn.stream(`SELECT dataset_id::DOUBLE, ts::DOUBLE, ${values} ${from} ORDER BY dataset_id, ts`);
   let length = 0;
   for (;;) {
     const chunk = await result.fetchChunk();
@@ -62,11 +64,25 @@ export async function readManyBars(
     copyChunkInto(chunk, columns, length);
     length += chunk.rowCount;
   }
-  const pos = columns[0];
-  for (let r = 0; r < length; r++) offsets[pos[r] + 1]++;
-  for (let i = 0; i < n; i++) offsets[i + 1] += offsets[i];
+  // Each dataset's rows are one run of its id (ORDER BY dataset_id): one pass finds the runs.
+  const id = columns[0];
+  for (let r = 0; r < length;) {
+    const current = id[r];
+    let end = r + 1;
+    while (end < length && id[end] === current) end++;
+    const i = positionOf.get(current);
+    if (i === undefined) throw new InternalError(`a universe read found rows of dataset id ${current}, which it did not ask for`);
+    starts[i] = r;
+    ends[i] = end;
+    r = end;
+  }
   const body = length === capacity ? columns.slice(1) : columns.slice(1).map((c) => c.slice(0, length));
-  return { frame: createFrame(schema, body[0], body.slice(1)), offsets };
+  return { frame: createFrame(schema, body[0], body.slice(1)), starts, ends };
+}
+
+function literalId(id: number): number {
+  literal(id);
+  return id;
 }
 
 function emptyColumns(count: number): Float64Array[] {

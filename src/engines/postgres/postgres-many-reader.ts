@@ -59,6 +59,7 @@ export async function readManyBars(
 ): Promise<ManyDatasetsFrame> {
   const n = datasets.length;
   const offsets = new Int32Array(n + 1);
+  const spans = (): { starts: Int32Array; ends: Int32Array } => ({ starts: offsets.subarray(0, n), ends: offsets.subarray(1) });
   const resolved = await client.query<ResolvedRecord>({ name: 'seamless_datasets_resolve_many', text: RESOLVE, values: keyArrays(datasets) });
   const pairs: string[] = [];
   for (const r of resolved.rows) {
@@ -70,7 +71,7 @@ export async function readManyBars(
   const types: CopyColumnType[] = ['int8', 'int8'];
   for (let c = 0; c < table.columns.length; c++) types.push('float8');
   if (pairs.length === 0 || range.end <= range.start) {
-    return { frame: createFrame(schema, new Float64Array(0), table.columns.map(() => new Float64Array(0))), offsets };
+    return { frame: createFrame(schema, new Float64Array(0), table.columns.map(() => new Float64Array(0))), ...spans() };
   }
   const values = table.columns.map((c) => `b."${c}"`).join(', ');
   const sql = `COPY (SELECT q.pos::int8, b.ts, ${values} FROM ${table.table} b JOIN (VALUES ${pairs.join(', ')}) AS q(id, pos) ON b.dataset_id = q.id
@@ -88,7 +89,7 @@ export async function readManyBars(
   const pos = columns[0];
   for (let r = 0; r < rows; r++) offsets[pos[r] + 1]++;
   for (let i = 0; i < n; i++) offsets[i + 1] += offsets[i];
-  return { frame: createFrame(schema, columns[1], columns.slice(2)), offsets };
+  return { frame: createFrame(schema, columns[1], columns.slice(2)), ...spans() };
 }
 
 /** Coverage entries of every dataset overlapping `range`, unclipped, ascending; [] for an unknown dataset. */

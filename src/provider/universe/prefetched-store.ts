@@ -32,7 +32,7 @@ export function prefetchedStore(
 ): BarStore {
   const byKey = new Map<string, Prefetched>();
   for (let i = 0; i < datasets.length; i++) {
-    byKey.set(keyOf(datasets[i]), { coverage: coverage[i], from: rows.offsets[i], to: rows.offsets[i + 1], state: 'fresh' });
+    byKey.set(keyOf(datasets[i]), { coverage: coverage[i], from: rows.starts[i], to: rows.ends[i], state: 'fresh' });
   }
   const all = rows.frame;
 

@@ -16,6 +16,9 @@ import type { FrameSchema, TimeRange } from '../../core/index.js';
 import type { BarTable, ManyDatasetsFrame } from '../../storage/index.js';
 import { copyChunkInto } from './chunk-vectors.js';
 
+/** Rows allocated from the grid bound without counting first: 4 M rows, 224 MB of OHLCV columns. */
+const PREALLOCATE_BOUND_ROWS = 4_000_000;
+
 /** An integer for the SQL text (dataset ids and positions come from our own registry and loop). */
 function literal(n: number): string {
   if (!Number.isSafeInteger(n)) throw new InternalError(`refusing to inline ${String(n)} into SQL text`);
@@ -24,10 +27,11 @@ function literal(n: number): string {
 
 /**
  * Rows of the datasets `ids[i]` (undefined: no rows stored) over `range`, dataset after dataset
- * in id order; `starts[i]`/`ends[i]` give each one's span.
+ * in id order; `starts[i]`/`ends[i]` give each one's span. `gridBound`: the most rows the
+ * datasets can hold in `range` (the sum of their bar counts).
  */
 export async function readManyBars(
-  conn: DuckDBConnection, table: BarTable, schema: FrameSchema, ids: readonly (number | undefined)[], range: TimeRange,
+  conn: DuckDBConnection, table: BarTable, schema: FrameSchema, ids: readonly (number | undefined)[], range: TimeRange, gridBound: number,
 ): Promise<ManyDatasetsFrame> {
   const n = ids.length;
   const starts = new Int32Array(n);
@@ -42,8 +46,9 @@ export async function readManyBars(
   const values = table.columns.map((c) => `coalesce(${c}, 'NaN'::DOUBLE)`).join(', ');
   const from = `FROM ${table.table} WHERE dataset_id IN (${[...positionOf.keys()].join(', ')})
     AND ts >= ${literal(range.start)}::BIGINT AND ts < ${literal(range.end)}::BIGINT`;
-  const counted = await conn.runAndReadAll(`SELECT count(*)::DOUBLE ${from}`);
-  let capacity = Number(counted.getRowsJS()[0][0]);
+  // Up to PREALLOCATE_BOUND_ROWS the grid bound (rows are unique and aligned) is allocated at
+  // once; above it a COUNT(*) sizes the arrays (a second statement: ~1/4 of the read's CPU).
+  let capacity = gridBound <= PREALLOCATE_BOUND_ROWS ? gridBound : Number((await conn.runAndReadAll(`SELECT count(*)::DOUBLE ${from}`)).getRowsJS()[0][0]);
   // The dataset id column, then ts and the values: every column DOUBLE, copied chunk by chunk.
   let columns: Float64Array[] = [];
   for (let c = 0; c <= width; c++) columns.push(new Float64Array(capacity));

@@ -11,6 +11,7 @@ import type { HealthCheck } from '../gateway/index.js';
 import { BackfillSuspendedError, UnknownDatasetError, conditionDays, createRepair, datasetCondition, datasetKeyPrefix } from '../provider/index.js';
 import type { ResolvedDataset } from '../provider/index.js';
 import { storageCheck } from './storage-health.js';
+import { universeRequest } from './universe-nodes.js';
 import type { Seamless } from './create-seamless.js';
 import type { InstanceParts } from './open-instance.js';
 
@@ -53,6 +54,7 @@ export function seamlessFacade(config: SeamlessConfig, dataDir: string, logger: 
     live,
     fetch: (request) => provider.fetch(request),
     estimate: (request) => parts.estimator.estimate(request),
+    fetchUniverse: async (request) => provider.fetchUniverse(universeRequest(config, request)),
     reports: (filter) => db.reports.list(filter),
     report: (id) => db.reports.get(id),
 

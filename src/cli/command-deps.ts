@@ -8,7 +8,7 @@
  */
 import type { Seamless } from '../app/index.js';
 
-export type FetchDeps = Pick<Seamless, 'fetch' | 'estimate'>;
+export type FetchDeps = Pick<Seamless, 'fetch' | 'estimate' | 'fetchUniverse'>;
 export type CoverageDeps = Pick<Seamless, 'coverage'>;
 export type DatasetsDeps = Pick<Seamless, 'datasets'>;
 export type ImportDeps = Pick<Seamless, 'import'>;

@@ -20,6 +20,8 @@ export interface GatewayClient {
   getText(path: string, query?: QueryValues): Promise<string>;
   postJson<T>(path: string, body: unknown): Promise<T>;
   deleteJson<T>(path: string, query?: QueryValues): Promise<T>;
+  /** POST a JSON body, the answer as text (a universe read's JSON or CSV). */
+  postText(path: string, body: unknown): Promise<string>;
   /**
    * Follows a Server-Sent Events stream (GET `path`), calling `onData` with each event's `data`.
    * Resolves once the gateway has answered and sent its first bytes (the gateway subscribes
@@ -77,6 +79,9 @@ export function createGatewayClient(url: string, key: string | undefined): Gatew
     },
     async deleteJson<T>(path: string, query?: QueryValues) {
       return (await (await send(target(path, query), { method: 'DELETE' })).json()) as T;
+    },
+    async postText(path: string, body: unknown) {
+      return (await send(target(path), { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } })).text();
     },
     async streamEvents(path, onData) {
       const controller = new AbortController();

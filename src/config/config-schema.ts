@@ -262,6 +262,11 @@ export const SeamlessConfigSchema = z.object({
   }).strict().prefault({}),
   sources: z.record(z.string().min(1), SourceConfig).default({}),
   datasets: z.array(DatasetConfig).default([]),
+  /** Named universes for universe reads (`universe=NAME`): name → node ids (1 to 10,000 each). */
+  universes: z.record(
+    z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'a universe name: letters, digits, ".", "_" or "-" (1-64)'),
+    z.array(z.string().regex(/^[\x20-\x7E]{1,256}$/, 'a node id: 1-256 printable ASCII characters')).min(1, 'must list at least one node id').max(10_000, 'must list at most 10,000 node ids'),
+  ).default({}),
   live: z.object({
     feeds: z.record(z.string().min(1), LiveFeedConfig).default({}),
     /** Closed bars kept in memory per live dataset. */

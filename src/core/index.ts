@@ -6,6 +6,7 @@ export {
 } from './errors.js';
 export { OHLCV_SCHEMA, TICK_SCHEMA, QUOTE_SCHEMA, FRAME_SCHEMAS, frameSchemaByName } from './frame-schema.js';
 export { createFrame, allocateFrame, emptyFrame, concatFrames, lowerBound } from './frame.js';
+export { createUniverseFrame, nodeIndexColumn } from './universe-frame.js';
 export { systemClock } from './clock.js';
 export { delay, abortable } from './delay.js';
 export { parseInterval, formatInterval, INTERVAL_NAMES } from './interval.js';
@@ -16,6 +17,7 @@ export {
 } from './range.js';
 export { encodeColumnarJson, columnarJsonSlices, encodeCsv, csvSlices, encodeArrowIpc, arrowIpcChunks, decodeArrowIpc } from './encode/index.js';
 export { arrowIpcByteLength, arrowSchemaMessageBytes } from './encode/index.js';
+export { universeJsonSlices, universeCsvSlices, universeArrowChunks, encodeUniverseJson, encodeUniverseCsv, encodeUniverseArrow } from './encode/index.js';
 export { fingerprintFrame, fingerprintFrameAsync } from './fingerprint.js';
 export { ResourceStack } from './resource-stack.js';
 export { RETRY_POLICIES, isRetryable, backoffCap, backoffDelay, retry } from './retry-policy.js';
@@ -25,6 +27,7 @@ export type { ErrorCode, ErrorBody } from './errors.js';
 export type { ErrorReason, ErrorDetails } from './error-reasons.js';
 export type { FrameSchema } from './frame-schema.js';
 export type { Frame } from './frame.js';
+export type { UniverseFrame } from './universe-frame.js';
 export type { Clock } from './clock.js';
 export type { TimeRange } from './range.js';
 export type { IngestFinding } from './ingest-finding.js';

@@ -16,6 +16,7 @@ import { registerJsonBody } from './json-body.js';
 import { backfillRoutes, jobRoutes } from './routes/backfill-routes.js';
 import { barsRoutes } from './routes/bars-route.js';
 import { estimateRoute } from './routes/estimate-route.js';
+import { universeRoutes } from './routes/universe-route.js';
 import { datasetRoutes } from './routes/dataset-routes.js';
 import { eventsRoute } from './routes/events-route.js';
 import { healthRoutes } from './routes/health-routes.js';
@@ -76,6 +77,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
   datasetRoutes(app, seamless);
   barsRoutes(app, seamless);
   estimateRoute(app, seamless);
+  universeRoutes(app, seamless);
   backfillRoutes(app, seamless);
   if (seamless.leaseAuthority) {
     leaseRoutes(app, seamless.leaseAuthority);

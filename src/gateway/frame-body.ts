@@ -58,7 +58,7 @@ const asBuffer = (bytes: Uint8Array): Buffer => (Buffer.isBuffer(bytes) ? bytes 
  * bytes) passes whole and uncopied, after whatever small pieces came before it. Stops, without an
  * error, once `signal` is aborted: nobody is left to read the rest.
  */
-async function* pacedPieces(format: BodyFormat, frame: Frame, metadataJson: string, signal: AbortSignal | undefined): AsyncGenerator<Buffer> {
+async function* pacedPieces(body: Iterable<Uint8Array>, signal: AbortSignal | undefined): AsyncGenerator<Buffer> {
   let parts: Buffer[] = [];
   let bytes = 0;
   const flush = (): Buffer => {
@@ -67,7 +67,7 @@ async function* pacedPieces(format: BodyFormat, frame: Frame, metadataJson: stri
     bytes = 0;
     return joined;
   };
-  for (const piece of bodyPieces(format, frame, metadataJson)) {
+  for (const piece of body) {
     if (piece.byteLength >= TURN_BUDGET_BYTES) {
       if (bytes > 0) yield flush();
       yield asBuffer(piece);
@@ -90,8 +90,13 @@ async function* pacedPieces(format: BodyFormat, frame: Frame, metadataJson: stri
  * when `signal` aborts or the stream is destroyed.
  */
 export async function frameBody(format: BodyFormat, frame: Frame, metadataJson: string, signal?: AbortSignal): Promise<Buffer | Readable> {
-  const pieces = pacedPieces(format, frame, metadataJson, signal);
-  if (frame.length > STREAM_MIN_ROWS) return Readable.from(pieces, { objectMode: false, highWaterMark: TURN_BUDGET_BYTES });
+  return await pacedBody(bodyPieces(format, frame, metadataJson), frame.length, signal);
+}
+
+/** The pieces of `body` paced as `frameBody` paces a frame's: one Buffer up to `STREAM_MIN_ROWS` rows, else a Readable. */
+export async function pacedBody(body: Iterable<Uint8Array>, rows: number, signal?: AbortSignal): Promise<Buffer | Readable> {
+  const pieces = pacedPieces(body, signal);
+  if (rows > STREAM_MIN_ROWS) return Readable.from(pieces, { objectMode: false, highWaterMark: TURN_BUDGET_BYTES });
   const parts: Buffer[] = [];
   for await (const piece of pieces) parts.push(piece);
   return parts.length === 1 ? parts[0] : Buffer.concat(parts);

@@ -2,6 +2,6 @@
 export { serveGateway } from './serve-gateway.js';
 export { generateApiKey, SCOPES } from './api-keys.js';
 
-export type { SeamlessApi, BackfillCommand, HealthCheck } from './seamless-api.js';
+export type { SeamlessApi, BackfillCommand, HealthCheck, UniverseFetch } from './seamless-api.js';
 export type { RunningGateway } from './serve-gateway.js';
 export type { Scope } from './api-keys.js';

@@ -10,7 +10,8 @@ import type { SeamlessConfig } from '../config/index.js';
 import type { ConformanceReport } from '../conformance/index.js';
 import type { EventStream, Logger, SeamlessMetrics, Tracing } from '../observability/index.js';
 import type {
-  BarsEstimate, DatasetConditionAnswer, DatasetListing, EstimateRequest, FetchRequest, FetchResult, PurgeCommand, PurgeOutcome,
+  BarsEstimate, DatasetConditionAnswer, DatasetListing, EstimateRequest, FetchRequest, FetchResult, PurgeCommand, PurgeOutcome, UniverseRequest,
+  UniverseResult,
 } from '../provider/index.js';
 import type { SchemaRegistry } from '../schema/index.js';
 import type { UpstreamBudgets } from '../sources/index.js';
@@ -25,6 +26,9 @@ export interface BackfillCommand {
   /** `read` when a read waits on the job (a gateway's remote coordinator passes it on); default `background`. */
   readonly priority?: ShardPriority;
 }
+
+/** A universe read names its datasets (`nodes`) or a configured universe (`universe`, config `universes`), not both. */
+export type UniverseFetch = Omit<UniverseRequest, 'nodes'> & { readonly nodes?: readonly string[]; readonly universe?: string };
 
 export interface HealthCheck {
   readonly ok: boolean;
@@ -49,6 +53,8 @@ export interface SeamlessApi {
   fetch(request: FetchRequest): Promise<FetchResult>;
   /** The pre-flight estimate of a read: what it would store, backfill, request and answer, from coverage only. */
   estimate(request: EstimateRequest): Promise<BarsEstimate>;
+  /** A universe read: many datasets over one interval and range, in long format, with metadata per dataset. */
+  fetchUniverse(request: UniverseFetch): Promise<UniverseResult>;
   coverage(nodeId: string, interval: string | number, range?: TimeRange): Promise<CoverageRange[]>;
   datasets(): Promise<DatasetListing[]>;
   /** The per-day condition of a dataset over [start, end) (UTC days, at most MAX_CONDITION_DAYS). */

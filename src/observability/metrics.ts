@@ -58,6 +58,9 @@ export interface SeamlessMetrics {
   // Repair (provider/repair.ts): purges and forced backfills, and what they removed.
   readonly repairPurges: Counter<'node_id' | 'interval' | 'action'>;
   readonly repairRowsRemoved: Counter<'node_id' | 'interval' | 'action'>;
+  // Universe reads (provider/universe/): one answer for many datasets.
+  readonly universeReads: Counter<'outcome'>;
+  readonly universeDatasets: Counter<'outcome' | 'code'>;
 }
 
 /** Prefix of prom-client's default process and Node.js metrics. */
@@ -131,5 +134,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Seaml
     readInflightBars: new Gauge({ name: 'seamless_read_inflight_bars', help: 'Bars requested by the admitted reads in flight now (bounded by limits.maxInflightReadBars)', registers }),
     repairPurges: new Counter({ name: 'seamless_repair_purges_total', help: 'Purges committed (DELETE /v1/bars, seamless purge) and forced backfills (their purge), by action (purge, force_backfill)', labelNames: ['node_id', 'interval', 'action'], registers }),
     repairRowsRemoved: new Counter({ name: 'seamless_repair_rows_removed_total', help: 'Rows removed from storage by purges and forced backfills, by action', labelNames: ['node_id', 'interval', 'action'], registers }),
+    universeReads: new Counter({ name: 'seamless_universe_reads_total', help: 'Universe reads (many datasets in one answer) by outcome (ok, partial: some datasets failed, failed)', labelNames: ['outcome'], registers }),
+    universeDatasets: new Counter({ name: 'seamless_universe_datasets_total', help: 'Datasets answered by universe reads, by outcome (ok, failed) and error code (none when ok)', labelNames: ['outcome', 'code'], registers }),
   };
 }

@@ -2,6 +2,7 @@
  * Errors the read path raises beyond core's catalogue.
  */
 import { ConflictError, InvalidRequestError, NotFoundError, SeamlessError, formatInterval } from '../core/index.js';
+import type { ErrorCode } from '../core/index.js';
 import type { ConformanceReport, FlagType } from '../conformance/index.js';
 
 /** No dataset (nodeId, interval) is configured or stored. Code `not_found` (404). */
@@ -92,5 +93,22 @@ export class PurgeNeedsCoordinatorError extends ConflictError {
       reason: 'purge_needs_coordinator', key: 'seamless.backfill.endpoint', endpoint,
     });
     this.name = 'PurgeNeedsCoordinatorError';
+  }
+}
+
+/**
+ * An all-or-nothing universe read in which a dataset failed: the first failure's code, status,
+ * message and details, plus the node it concerns and every failed node (`failedNodes`).
+ */
+export class UniverseReadFailedError extends SeamlessError {
+  readonly code: ErrorCode;
+  constructor(readonly first: SeamlessError, readonly node: string, readonly failedNodes: readonly string[]) {
+    super(
+      `${node}: ${first.message} (all_or_nothing: ${failedNodes.length} dataset(s) failed: ${failedNodes.slice(0, 5).join(', ')}${failedNodes.length > 5 ? ', …' : ''})`,
+      { ...first.details, node, failedNodes },
+      { cause: first },
+    );
+    this.code = first.code;
+    this.name = 'UniverseReadFailedError';
   }
 }

@@ -94,6 +94,8 @@ export function watchWrites(store: BarStore, index: FindingsIndex): BarStore {
     engine: store.engine,
     read: (dataset, schema, range) => store.read(dataset, schema, range),
     coverage: (dataset, range) => store.coverage(dataset, range),
+    ...(store.readMany ? { readMany: store.readMany.bind(store) } : {}),
+    ...(store.coverageMany ? { coverageMany: store.coverageMany.bind(store) } : {}),
     async write(batch, schema) {
       try {
         return await store.write(batch, schema);

@@ -14,6 +14,8 @@ export { createLiveHub } from './live/live-hub.js';
 export { createBarsEstimator } from './estimate/bars-estimator.js';
 export { createRepair, MAX_AUDIT_LIMIT } from './repair.js';
 export { PurgeNeedsCoordinatorError } from './errors.js';
+export { MAX_UNIVERSE_NODES, validateUniverseNodes } from './universe/universe-request.js';
+export { UniverseReadFailedError } from './errors.js';
 
 export type { DataProvider, FetchResult } from './read/data-provider.js';
 export type { FetchRequest, Strategy } from './read/fetch-request.js';
@@ -27,3 +29,4 @@ export type { GapRecovery } from './live/gap-recovery.js';
 export type { BarsEstimate, ByteFigure, EstimateCalendar, EstimateRequest, SourcePlan } from './estimate/estimate-types.js';
 export type { BarsEstimator, BarsEstimatorDeps } from './estimate/bars-estimator.js';
 export type { PurgeCommand, PurgeOutcome, Repair } from './repair.js';
+export type { DatasetOutcome, UniverseMetadata, UniverseRequest, UniverseResult } from './universe/universe-request.js';

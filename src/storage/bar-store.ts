@@ -129,6 +129,15 @@ export interface RepairAuditEntry {
   readonly coverageRemoved: Readonly<Record<CoverageState, number>>;
 }
 
+/** The rows of many datasets of one schema over one range (`BarStore.readMany`). */
+export interface ManyDatasetsFrame {
+  /** Every dataset's rows, one dataset after another (in the order the engine finds fastest), each ascending by ts. */
+  readonly frame: Frame;
+  /** Rows of `datasets[i]` are `[starts[i], ends[i])` of `frame` (empty for a dataset without rows). */
+  readonly starts: Int32Array;
+  readonly ends: Int32Array;
+}
+
 export interface BarStore {
   /** Engine name for health checks and logs (`duckdb`, `postgres`). */
   readonly engine: string;
@@ -136,6 +145,14 @@ export interface BarStore {
   read(dataset: DatasetKey, schema: FrameSchema, range: TimeRange): Promise<Frame>;
   /** Coverage entries overlapping `range` (all if omitted), sorted, adjacent equal states merged. */
   coverage(dataset: DatasetKey, range?: TimeRange): Promise<CoverageRange[]>;
+  /**
+   * Universe reads: the rows of every dataset (all of `schema`) over one range in one storage
+   * call. A dataset without rows has an empty span; one stored under another schema is refused
+   * (DatasetSchemaConflictError). Optional: a store without it is read dataset by dataset.
+   */
+  readMany?(datasets: readonly DatasetKey[], schema: FrameSchema, range: TimeRange): Promise<ManyDatasetsFrame>;
+  /** Universe reads: `coverage(datasets[i], range)` for every dataset, in one storage call. Optional as `readMany`. */
+  coverageMany?(datasets: readonly DatasetKey[], range: TimeRange): Promise<CoverageRange[][]>;
   /** Upserts rows (same ts replaces) and their coverage atomically, after the fencing check. */
   write(batch: WriteBatch, schema: FrameSchema): Promise<WriteReport>;
   /**

@@ -10,8 +10,8 @@ export { barTableNamed, repairAuditEntry } from './repair-audit.js';
 export { barsByState, coverageAfterPurge, removedCoverage, validatePurge } from './purge-plan.js';
 
 export type {
-  BarStore, CoverageClaim, CoverageRange, CoverageState, CoverageSummary, DatasetKey, DatasetSummary, DatedCoverageRange, Fence, WriteBatch,
-  WriteReport, PurgeReport, PurgeRequest, RepairAction, RepairAuditEntry,
+  BarStore, CoverageClaim, CoverageRange, CoverageState, CoverageSummary, DatasetKey, DatasetSummary, DatedCoverageRange, Fence, ManyDatasetsFrame,
+  WriteBatch, WriteReport, PurgeReport, PurgeRequest, RepairAction, RepairAuditEntry,
 } from './bar-store.js';
 export type { BarTable } from './bar-tables.js';
 export type { RepairAuditRow } from './repair-audit.js';

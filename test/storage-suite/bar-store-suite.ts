@@ -259,6 +259,52 @@ export function describeBarStore(name: string, open: () => Promise<BarStore>): v
       expect((err as Error).message).toContain('tick');
     });
 
+    it('reads many datasets in one call, each dataset\'s span equal to its single read', async () => {
+      const ids = ['ohlcv:demo:ETH-USD', "a'b\"c;--DROP TABLE datasets", 'ohlcv:demo:BTC-USD'];
+      for (let i = 0; i < ids.length; i++) await write(ohlcvBars((i + 1) * MIN, 20 + i, i + 1), [stored((i + 1) * MIN, (21 + 2 * i) * MIN)], { nodeId: ids[i], intervalMs: MIN });
+      const asked: DatasetKey[] = [{ nodeId: ids[2], intervalMs: MIN }, { nodeId: 'nobody', intervalMs: MIN }, { nodeId: ids[0], intervalMs: MIN }, { nodeId: ids[1], intervalMs: MIN }];
+      const range = { start: 2 * MIN, end: 15 * MIN };
+      const readMany = store.readMany?.bind(store);
+      expect(readMany).toBeDefined();
+      if (readMany === undefined) return;
+      const many = await readMany(asked, OHLCV_SCHEMA, range);
+      expect(many.starts.length).toBe(asked.length);
+      let total = 0;
+      for (let i = 0; i < asked.length; i++) {
+        const single = await store.read(asked[i], OHLCV_SCHEMA, range);
+        const from = many.starts[i];
+        const to = many.ends[i];
+        total += to - from;
+        expect(to - from).toBe(single.length);
+        expect([Array.from(many.frame.ts.subarray(from, to)), ...many.frame.values.map((v) => Array.from(v.subarray(from, to)))]).toEqual(columnsOf(single));
+      }
+      expect(many.ends[1] - many.starts[1]).toBe(0);
+      expect(many.frame.length).toBe(total);
+      expect(total).toBeGreaterThan(20);
+    });
+
+    it('answers the coverage of many datasets in one call, as each single lookup does', async () => {
+      const other: DatasetKey = { nodeId: 'ohlcv:demo:ETH-USD', intervalMs: MIN };
+      await write(ohlcvBars(0, 5), [stored(0, 5 * MIN)]);
+      await store.markFailed(DS, { start: 5 * MIN, end: 10 * MIN }, 'timeout');
+      await write(ohlcvBars(20 * MIN, 5, 2), [stored(20 * MIN, 25 * MIN), { start: 25 * MIN, end: 30 * MIN, state: 'known_empty' }], other);
+      const asked = [other, { nodeId: 'nobody', intervalMs: MIN }, DS];
+      const range = { start: 3 * MIN, end: 27 * MIN };
+      const coverageMany = store.coverageMany?.bind(store);
+      expect(coverageMany).toBeDefined();
+      if (coverageMany === undefined) return;
+      const many = await coverageMany(asked, range);
+      expect(many).toEqual([await store.coverage(other, range), [], await store.coverage(DS, range)]);
+      expect(many[2].map((c) => c.state)).toEqual(['stored', 'failed']);
+    });
+
+    it('refuses a universe read of a dataset stored under another schema, naming both', async () => {
+      await write(ohlcvBars(0, 2), [stored(0, 2 * MIN)]);
+      const err = await rejection(store.readMany?.([DS], TICK_SCHEMA, { start: 0, end: 2 * MIN }) ?? Promise.resolve());
+      expect(err).toMatchObject({ code: 'conflict' });
+      expect((err as Error).message).toContain('tick');
+    });
+
     it('summarises datasets with rows or coverage', async () => {
       await write(ohlcvBars(10 * MIN, 5), [stored(10 * MIN, 15 * MIN)]);
       await store.markFailed({ nodeId: 'only-failed', intervalMs: MIN }, { start: 0, end: MIN }, 'boom');

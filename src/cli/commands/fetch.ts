@@ -4,7 +4,7 @@
  */
 import { Option } from 'commander';
 import type { Command } from 'commander';
-import { encodeColumnarJson, encodeCsv } from '../../core/index.js';
+import { InvalidRequestError, encodeColumnarJson, encodeCsv } from '../../core/index.js';
 import type { Frame } from '../../core/index.js';
 import { STRATEGIES } from '../../provider/index.js';
 import type { ReadMetadata, Strategy } from '../../provider/index.js';
@@ -17,13 +17,18 @@ import { formatBars } from '../output.js';
 import type { Columns } from '../output.js';
 import { readSummaryLines } from '../read-summary.js';
 import { fetchEstimate } from './fetch-estimate.js';
+import { fetchUniverseCommand } from './fetch-universe.js';
 
 export const FETCH_FORMATS = ['table', 'json', 'csv'] as const;
 export type FetchFormat = (typeof FETCH_FORMATS)[number];
 export const DEFAULT_TABLE_LIMIT = 20;
 
 interface FetchOptions extends RemoteOptions {
-  readonly node: string;
+  /** One node: a single read; several (or --universe, --nodes-file): a universe read (fetch-universe.ts). */
+  readonly node: readonly string[];
+  readonly universe?: string;
+  readonly nodesFile?: string;
+  readonly allOrNothing?: boolean;
   readonly interval: string;
   readonly start: string;
   readonly end: string;
@@ -39,8 +44,11 @@ interface FetchOptions extends RemoteOptions {
 
 export function registerFetch(program: Command, ctx: CliContext): void {
   const cmd = program.command('fetch')
-    .description('read the bars of one dataset over [start, end)')
-    .requiredOption('--node <id>', 'dataset node id, e.g. ohlcv:demo:BTC-USD')
+    .description('read the bars of one dataset over [start, end), or of many (--node repeated, --universe, --nodes-file)')
+    .option('--node <id>', 'dataset node id, e.g. ohlcv:demo:BTC-USD; repeat it for a universe read', (value: string, previous: string[]) => [...previous, value], [])
+    .option('--universe <name>', 'read the datasets of a configured universe (config key universes)')
+    .option('--nodes-file <file>', 'read the datasets listed in a file, one node id a line (# comments)')
+    .option('--all-or-nothing', 'universe reads: fail the whole read when one dataset fails')
     .requiredOption('--interval <interval>', 'bar interval, e.g. 1m')
     .requiredOption('--start <time>', 'range start (epoch ms or ISO-8601), inclusive')
     .requiredOption('--end <time>', 'range end (epoch ms or ISO-8601), exclusive')
@@ -53,7 +61,16 @@ export function registerFetch(program: Command, ctx: CliContext): void {
     .option('--limit <n>', 'table rows to show (head and tail)', integerOption('--limit', 2), DEFAULT_TABLE_LIMIT)
     .option('--estimate', 'print what the read would store, backfill, request and answer (bars, shards, requests, bytes per format, time) without moving any data');
   addRemoteOptions(cmd).action(async (opts: FetchOptions) => {
-    if (opts.estimate === true) return fetchEstimate(ctx, opts);
+    if (opts.estimate === true) {
+      if (opts.node.length !== 1 || opts.universe !== undefined || opts.nodesFile !== undefined) {
+        throw new InvalidRequestError('--estimate', 'an estimate prices one dataset: give exactly one --node (no --universe or --nodes-file)');
+      }
+      return fetchEstimate(ctx, { ...opts, node: opts.node[0] });
+    }
+    if (opts.node.length !== 1 || opts.universe !== undefined || opts.nodesFile !== undefined) {
+      await fetchUniverseCommand(ctx, opts);
+      return;
+    }
     if (opts.url !== undefined) await fetchRemote(ctx, opts as FetchOptions & { url: string });
     else await fetchEmbedded(ctx, opts);
   });
@@ -62,7 +79,7 @@ export function registerFetch(program: Command, ctx: CliContext): void {
 async function fetchEmbedded(ctx: CliContext, opts: FetchOptions): Promise<void> {
   await withSeamless(ctx, opts, async (seamless: FetchDeps) => {
     const { frame, metadata } = await seamless.fetch({
-      nodeId: opts.node, interval: opts.interval, start: opts.start, end: opts.end,
+      nodeId: opts.node[0], interval: opts.interval, start: opts.start, end: opts.end,
       ...(opts.strategy !== undefined ? { strategy: opts.strategy } : {}),
       partialOk: opts.partialOk === true,
       includeBuilding: opts.includeBuilding === true,
@@ -91,7 +108,7 @@ async function fetchEmbedded(ctx: CliContext, opts: FetchOptions): Promise<void>
 async function fetchRemote(ctx: CliContext, opts: FetchOptions & { url: string }): Promise<void> {
   const client = gatewayClient(ctx, opts);
   const query = {
-    node: opts.node, interval: opts.interval, start: opts.start, end: opts.end, strategy: opts.strategy,
+    node: opts.node[0], interval: opts.interval, start: opts.start, end: opts.end, strategy: opts.strategy,
     partial_ok: opts.partialOk === true ? 'true' : undefined,
     include_building: opts.includeBuilding === true ? 'true' : undefined,
     align: opts.align,

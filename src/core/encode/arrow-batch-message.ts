@@ -28,7 +28,21 @@ const HEADER_RECORD_BATCH = 3;
 
 /** The bytes of the record-batch message (no body) for `rows` rows of `columns` 8-byte columns. */
 export function recordBatchMessage(rows: number, columns: number): Uint8Array {
-  const k = columns;
+  const widths: number[] = [];
+  for (let c = 0; c < columns; c++) widths.push(8);
+  return recordBatchMessageOf(rows, widths);
+}
+
+/** A buffer's length rounded up to the 8-byte multiple the body lays it out in. */
+export const padded8 = (bytes: number): number => (bytes + 7) & ~7;
+
+/**
+ * The same message for columns of the given value widths in bytes (8 for ts and Float64, 4 for
+ * the Int32 indices of a dictionary column): each column's values start at an 8-byte boundary of
+ * the body (a 4-byte column of an odd row count is followed by 4 bytes of padding).
+ */
+export function recordBatchMessageOf(rows: number, widths: readonly number[]): Uint8Array {
+  const k = widths.length;
   const fbLength = 96 + 48 * k;
   const bytes = new Uint8Array(8 + fbLength); // zero-filled: padding and absent fields
   const view = new DataView(bytes.buffer);
@@ -39,14 +53,15 @@ export function recordBatchMessage(rows: number, columns: number): Uint8Array {
   const u32 = (at: number, v: number): void => view.setUint32(F + at, v, true);
   const i64 = (at: number, v: number): void => view.setBigInt64(F + at, BigInt(v), true);
 
+  let bodyLength = 0;
+  for (let c = 0; c < k; c++) bodyLength += padded8(rows * widths[c]);
   u32(0, 16);
   [12, 24, 4, 6, 8, 16].forEach((v, i) => u16(4 + 2 * i, v));
   view.setInt32(F + 16, 16 - 4, true);
   view.setInt16(F + 20, METADATA_VERSION_V5, true);
   view.setUint8(F + 22, HEADER_RECORD_BATCH);
   u32(24, 56 - 24);
-  const columnBytes = rows * 8;
-  i64(32, columnBytes * k);
+  i64(32, bodyLength);
 
   [10, 24, 8, 4, 16].forEach((v, i) => u16(40 + 2 * i, v));
   view.setInt32(F + 56, 56 - 40, true);
@@ -58,11 +73,14 @@ export function recordBatchMessage(rows: number, columns: number): Uint8Array {
   u32(84, k);
   for (let c = 0; c < k; c++) i64(88 + 16 * c, rows); // null_count stays 0
   u32(buffers, 2 * k);
+  let offset = 0;
   for (let c = 0; c < k; c++) {
     const at = buffers + 4 + 32 * c;
-    i64(at, c * columnBytes); // validity: offset, length 0
-    i64(at + 16, c * columnBytes); // values: offset, length
-    i64(at + 24, columnBytes);
+    const length = rows * widths[c];
+    i64(at, offset); // validity: offset, length 0
+    i64(at + 16, offset); // values: offset, length
+    i64(at + 24, length);
+    offset += padded8(length);
   }
   return bytes;
 }

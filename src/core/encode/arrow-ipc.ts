@@ -25,7 +25,7 @@ import type { Frame } from '../frame.js';
  * meets an ESM copy's classes.
  */
 let arrowModule: typeof ArrowModule | undefined;
-function arrow(): typeof ArrowModule {
+export function arrow(): typeof ArrowModule {
   arrowModule ??= createRequire(import.meta.url)('apache-arrow') as typeof ArrowModule;
   return arrowModule;
 }
@@ -51,7 +51,7 @@ const TWO_32 = 4294967296;
  * patterns of a double and an int64 differ.
  * Arrow JS assumes a little-endian host, as does this word order.
  */
-function tsToInt64Words(ts: Float64Array): BigInt64Array {
+export function tsToInt64Words(ts: Float64Array): BigInt64Array {
   const n = ts.length;
   const words = new Uint32Array(n * 2);
   for (let i = 0; i < n; i++) {
@@ -65,7 +65,7 @@ function tsToInt64Words(ts: Float64Array): BigInt64Array {
 }
 
 /** The Arrow fields of `schema`: `ts` as Timestamp(ms, UTC), the value columns as Float64. */
-function arrowFields(schema: FrameSchema): Field[] {
+export function arrowFields(schema: FrameSchema): Field[] {
   const { Field, Float64, TimestampMillisecond } = arrow();
   const fields: Field[] = [new Field('ts', new TimestampMillisecond('UTC'), false)];
   for (let c = 0; c < schema.columns.length; c++) fields.push(new Field(schema.columns[c].name, new Float64(), false));
@@ -79,7 +79,7 @@ function schemaMetadata(frame: Frame, metadata: Record<string, string>): Map<str
 }
 
 /** The end-of-stream marker of the IPC stream format: continuation 0xFFFFFFFF, then length 0. */
-const END_OF_STREAM = new Uint8Array([0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0]);
+export const END_OF_STREAM = new Uint8Array([0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0]);
 
 /** The Arrow fields of each frame schema, built once (the frame schemas are fixed). */
 const FIELDS = new Map<FrameSchema, Field[]>();

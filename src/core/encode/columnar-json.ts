@@ -51,7 +51,8 @@ export function* columnarJsonSlices(frame: Frame, sliceValues: number = JSON_SLI
   yield Buffer.from('}', 'latin1');
 }
 
-function* columnSlices(col: Float64Array, sliceValues: number): Generator<Buffer> {
+/** One column's JSON array in slices of at most `sliceValues` values (see `columnarJsonSlices`). */
+export function* columnSlices(col: Float64Array, sliceValues: number): Generator<Buffer> {
   const n = col.length;
   if (n === 0) {
     yield Buffer.from('[]', 'latin1');

@@ -17,9 +17,25 @@ const NEWLINE = 0x0a;
 const CLOSE_BRACKET = 0x5d;
 const LETTER_N = 0x6e;
 
+/**
+ * A column written before the frame's own (a universe answer's `node`): its header name, each
+ * dictionary entry as the bytes of one CSV field, and the entry of every row.
+ */
+export interface LeadColumn {
+  readonly name: string;
+  readonly tokens: readonly Buffer[];
+  /** The dictionary entry of each row of `[from, to)`. */
+  index(from: number, to: number): Int32Array;
+}
+
+/** A text as one CSV field: quoted (inner quotes doubled) when it holds a comma, a quote or a line break. */
+export function csvField(text: string): Buffer {
+  return Buffer.from(/[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text, 'utf8');
+}
+
 /** The header line of `frame`'s CSV, `\n` included. */
-function csvHeader(frame: Frame): string {
-  let header = 'ts';
+function csvHeader(frame: Frame, lead?: LeadColumn): string {
+  let header = lead === undefined ? 'ts' : `${csvField(lead.name).toString('utf8')},ts`;
   for (let c = 0; c < frame.values.length; c++) header += ',' + frame.schema.columns[c].name;
   return header + '\n';
 }
@@ -43,9 +59,9 @@ export const CSV_SLICE_ROWS = 1_024;
  * `sliceRows` rows each. Concatenated they are that string encoded as UTF-8 (the rows are ASCII).
  * A caller that yields between slices never holds its event loop longer than one slice.
  */
-export function* csvSlices(frame: Frame, sliceRows: number = CSV_SLICE_ROWS, options: CsvOptions = {}): Generator<Buffer> {
-  if (options.header ?? true) yield Buffer.from(csvHeader(frame), 'utf8');
-  for (let from = 0; from < frame.length; from += sliceRows) yield csvRows(frame, from, Math.min(frame.length, from + sliceRows));
+export function* csvSlices(frame: Frame, sliceRows: number = CSV_SLICE_ROWS, options: CsvOptions = {}, lead?: LeadColumn): Generator<Buffer> {
+  if (options.header ?? true) yield Buffer.from(csvHeader(frame, lead), 'utf8');
+  for (let from = 0; from < frame.length; from += sliceRows) yield csvRows(frame, from, Math.min(frame.length, from + sliceRows), lead);
 }
 
 /**
@@ -63,7 +79,7 @@ export function* csvSlices(frame: Frame, sliceRows: number = CSV_SLICE_ROWS, opt
  * Cost avoided: a `s += x` loop pays a heap string and a rope node per cell (2.4 s for 1 M OHLCV
  * rows); bench/core/encoders.bench.ts has today's figures.
  */
-function csvRows(frame: Frame, from: number, to: number): Buffer {
+function csvRows(frame: Frame, from: number, to: number, lead?: LeadColumn): Buffer {
   const cols: Float64Array[] = [frame.ts.subarray(from, to)];
   for (let c = 0; c < frame.values.length; c++) cols.push(frame.values[c].subarray(from, to));
   const length = to - from;
@@ -72,9 +88,19 @@ function csvRows(frame: Frame, from: number, to: number): Buffer {
   for (let c = 0; c < width; c++) tokens.push(mostlyLongDigits(cols[c]) ? Buffer.from(JSON.stringify(Array.from(cols[c])), 'latin1') : undefined);
   const at = new Int32Array(width).fill(1); // read position in each token column's JSON, after `[`
   // Per cell: at most MAX_NUMBER_BYTES (a JSON token is no longer, `-Infinity` is 9), plus its `,` or `\n`.
-  const out = pieceBuffer(length * width * (MAX_NUMBER_BYTES + 1));
+  // The lead column: the dictionary entry's bytes and a comma at the start of each line.
+  const leadIndex = lead?.index(from, to);
+  const leadTokens = lead?.tokens ?? [];
+  let leadBytes = 0;
+  for (const t of leadTokens) leadBytes = Math.max(leadBytes, t.length + 1);
+  const out = pieceBuffer(length * (width * (MAX_NUMBER_BYTES + 1) + leadBytes));
   let o = 0;
   for (let i = 0; i < length; i++) {
+    if (leadIndex !== undefined) {
+      const t = leadTokens[leadIndex[i]];
+      o += t.copy(out, o);
+      out[o++] = COMMA;
+    }
     for (let c = 0; c < width; c++) {
       if (c > 0) out[o++] = COMMA;
       const src = tokens[c];

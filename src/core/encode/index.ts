@@ -4,5 +4,8 @@ export { encodeCsv, csvSlices, CSV_SLICE_ROWS } from './csv.js';
 export { encodeArrowIpc, arrowIpcChunks, ARROW_BATCH_ROWS, decodeArrowIpc, ARROW_SCHEMA_KEY, ARROW_METADATA_KEY } from './arrow-ipc.js';
 export { arrowIpcByteLength, arrowSchemaMessageBytes } from './arrow-size.js';
 
+export { universeJsonSlices, universeCsvSlices, encodeUniverseJson, encodeUniverseCsv } from './universe-text.js';
+export { universeArrowChunks, encodeUniverseArrow } from './universe-arrow.js';
+
 export type { CsvOptions } from './csv.js';
 export type { DecodedArrow } from './arrow-ipc.js';

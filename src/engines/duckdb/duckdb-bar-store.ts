@@ -8,11 +8,12 @@
 import { emptyFrame, systemClock } from '../../core/index.js';
 import type { Clock, Frame, FrameSchema, TimeRange } from '../../core/index.js';
 import type {
-  BarStore, CoverageRange, CoverageSummary, DatasetKey, DatasetSummary, DatedCoverageRange, Fence, PurgeReport, PurgeRequest, RepairAuditEntry,
-  WriteBatch, WriteReport,
+  BarStore, CoverageRange, CoverageSummary, DatasetKey, DatasetSummary, DatedCoverageRange, Fence, ManyDatasetsFrame, PurgeReport, PurgeRequest,
+  RepairAuditEntry, WriteBatch, WriteReport,
 } from '../../storage/index.js';
 import { barsByState, coverageAfterPurge, removedCoverage, validatePurge } from '../../storage/index.js';
 import { appendRepairAudit, checkPurgeFences, deleteRangeRows, listRepairAudit, retireFindings } from './duckdb-bar-purge.js';
+import { readManyBars } from './duckdb-many-reader.js';
 import { DatasetSchemaConflictError, StorageUnavailableError } from '../../storage/index.js';
 import { appendBars, claimsWithRows, deleteBars } from './duckdb-bar-writer.js';
 import { insertFindings, supersedeFindings } from './duckdb-ingest-findings.js';
@@ -22,9 +23,9 @@ import { barTableFor } from '../../storage/index.js';
 import { inTransaction } from './connection.js';
 import { openDatabaseHandle } from './duckdb-database.js';
 import type { DatabaseHandle } from './duckdb-database.js';
-import { loadCoverage, saveCoverage } from './duckdb-coverage-index.js';
+import { loadCoverage, loadCoverageMany, saveCoverage } from './duckdb-coverage-index.js';
 import { failCoverage, overlappingCoverage, rewriteCoverage, writtenCoverage } from '../../storage/index.js';
-import { datasetCacheKey, ensureDataset, findDataset, listDatasets } from './duckdb-dataset-registry.js';
+import { datasetCacheKey, ensureDataset, findDataset, findDatasets, listDatasets } from './duckdb-dataset-registry.js';
 import type { DatasetRow } from './duckdb-dataset-registry.js';
 import { translateDuckDbError } from './duckdb-errors.js';
 import { datedCoverageOf, summariseCoverage } from './duckdb-coverage-summary.js';
@@ -90,6 +91,63 @@ class DuckDbBarStore implements BarStore {
     } catch (err) {
       throw translateDuckDbError(err, 'read');
     }
+  }
+
+  async readMany(datasets: readonly DatasetKey[], schema: FrameSchema, range: TimeRange): Promise<ManyDatasetsFrame> {
+    this.#assertOpen('readMany');
+    for (const d of datasets) validateDataset(d);
+    validateRange(range);
+    const table = barTableFor(schema);
+    try {
+      await this.#knownDatasets(datasets);
+      const ids: (number | undefined)[] = [];
+      let gridBound = 0;
+      for (const d of datasets) {
+        gridBound += Math.ceil((range.end - range.start) / d.intervalMs);
+        const row = await this.#knownDataset(d);
+        if (row !== undefined && row.schema !== undefined && row.schema !== schema.name) throw new DatasetSchemaConflictError(d.nodeId, d.intervalMs, row.schema, schema.name);
+        ids.push(row?.schema === undefined ? undefined : row.id);
+      }
+      return await this.#db.exclusiveQuery('readMany', (reader) => readManyBars(reader, table, schema, ids, range, gridBound),
+        `${datasets.length} dataset(s) [${new Date(range.start).toISOString()}, ${new Date(range.end).toISOString()})`);
+    } catch (err) {
+      throw translateDuckDbError(err, 'readMany');
+    }
+  }
+
+  /** The coverage mirror answers each dataset (see `#coverage`); datasets not mirrored yet are loaded in one query. */
+  async coverageMany(datasets: readonly DatasetKey[], range: TimeRange): Promise<CoverageRange[][]> {
+    this.#assertOpen('coverageMany');
+    for (const d of datasets) validateDataset(d);
+    validateRange(range);
+    try {
+      await this.#knownDatasets(datasets);
+      const unloaded: number[] = [];
+      for (const d of datasets) {
+        const row = this.#datasets.get(datasetCacheKey(d));
+        if (row !== undefined && !this.#coverage.has(row.id)) unloaded.push(row.id);
+      }
+      if (unloaded.length > 0) {
+        // Loaded on the write queue, as `coverage` does: no write commits between the load and the mirror update.
+        await this.#db.writes.run(async () => {
+          const loaded = await loadCoverageMany(this.#db.conns.writer, unloaded.filter((id) => !this.#coverage.has(id)));
+          for (const [id, entries] of loaded) this.#coverage.set(id, entries);
+        });
+      }
+    } catch (err) {
+      throw translateDuckDbError(err, 'coverageMany');
+    }
+    const out: CoverageRange[][] = [];
+    for (const d of datasets) out.push(await this.coverage(d, range));
+    return out;
+  }
+
+  /** Looks up, in one query, the rows of the datasets not cached yet (`#knownDataset` then answers from the cache). */
+  async #knownDatasets(datasets: readonly DatasetKey[]): Promise<void> {
+    const missing = datasets.filter((d) => this.#datasets.get(datasetCacheKey(d))?.schema === undefined);
+    if (missing.length < 2) return;
+    const found = await this.#db.query('datasets', (reader) => findDatasets(reader, missing));
+    for (const [key, row] of found) this.#datasets.set(key, row);
   }
 
   async coverage(dataset: DatasetKey, range?: TimeRange): Promise<CoverageRange[]> {

@@ -28,6 +28,28 @@ export async function loadCoverage(conn: DuckDBConnection, datasetId: number, ra
   return out;
 }
 
+/**
+ * Every entry of each dataset of `datasetIds`, ascending, in one query (a universe read's first
+ * lookup of many datasets); a dataset without coverage rows maps to [].
+ */
+export async function loadCoverageMany(conn: DuckDBConnection, datasetIds: readonly number[]): Promise<Map<number, CoverageRange[]>> {
+  const out = new Map<number, CoverageRange[]>();
+  for (const id of datasetIds) {
+    if (!Number.isSafeInteger(id)) throw new InternalError(`refusing to inline dataset id ${String(id)} into SQL text`);
+    out.set(id, []);
+  }
+  if (datasetIds.length === 0) return out;
+  const result = await conn.runAndReadAll(`SELECT dataset_id::DOUBLE, start_ms::DOUBLE, end_ms::DOUBLE, state, reason, attempts FROM coverage
+    WHERE dataset_id IN (${datasetIds.join(', ')}) ORDER BY dataset_id, start_ms`);
+  for (const [id, start, end, state, reason, attempts] of result.getRowsJS()) {
+    const s = coverageState(state);
+    out.get(Number(id))?.push(s === 'failed'
+      ? { start: Number(start), end: Number(end), state: s, reason: reason === null ? undefined : String(reason), attempts: Number(attempts) }
+      : { start: Number(start), end: Number(end), state: s });
+  }
+  return out;
+}
+
 function coverageState(value: unknown): CoverageState {
   if (value === 'stored' || value === 'known_empty' || value === 'failed') return value;
   throw new InternalError(`coverage row has unknown state ${String(value)}`);

@@ -3,6 +3,7 @@
  * nodeId is always a bound parameter, never part of the SQL text. Ids are cached once a row is
  * committed (datasets are never deleted or renamed, so a cached id never goes stale).
  */
+import { listValue } from '@duckdb/node-api';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { DatasetKey, DatasetSummary } from '../../storage/index.js';
 import { DatasetSchemaConflictError } from '../../storage/index.js';
@@ -23,6 +24,20 @@ export async function findDataset(conn: DuckDBConnection, d: DatasetKey): Promis
   const rows = result.getRowsJS();
   if (rows.length === 0) return undefined;
   return { id: Number(rows[0][0]), schema: rows[0][1] === null ? undefined : String(rows[0][1]) };
+}
+
+/** The committed rows of `datasets` that exist, by datasetCacheKey, in one query (node ids bound as a list). */
+export async function findDatasets(conn: DuckDBConnection, datasets: readonly DatasetKey[]): Promise<Map<string, DatasetRow>> {
+  const out = new Map<string, DatasetRow>();
+  if (datasets.length === 0) return out;
+  const wanted = new Set(datasets.map(datasetCacheKey));
+  const nodes = [...new Set(datasets.map((d) => d.nodeId))];
+  const result = await conn.runAndReadAll('SELECT id, schema, node_id, interval_ms::DOUBLE FROM datasets WHERE list_contains($1::VARCHAR[], node_id)', [listValue(nodes)]);
+  for (const [id, schema, nodeId, intervalMs] of result.getRowsJS()) {
+    const key = datasetCacheKey({ nodeId: String(nodeId), intervalMs: Number(intervalMs) });
+    if (wanted.has(key)) out.set(key, { id: Number(id), schema: schema === null ? undefined : String(schema) });
+  }
+  return out;
 }
 
 /**

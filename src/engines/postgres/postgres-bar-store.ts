@@ -10,11 +10,12 @@
 import { emptyFrame } from '../../core/index.js';
 import type { Frame, FrameSchema, TimeRange } from '../../core/index.js';
 import type {
-  BarStore, CoverageRange, CoverageSummary, DatasetKey, DatasetSummary, DatedCoverageRange, Fence, PurgeReport, PurgeRequest, RepairAuditEntry,
-  WriteBatch, WriteReport,
+  BarStore, CoverageRange, CoverageSummary, DatasetKey, DatasetSummary, DatedCoverageRange, Fence, ManyDatasetsFrame, PurgeReport, PurgeRequest,
+  RepairAuditEntry, WriteBatch, WriteReport,
 } from '../../storage/index.js';
 import { barsByState, coverageAfterPurge, removedCoverage, validatePurge } from '../../storage/index.js';
 import { appendRepairAudit, checkPurgeFences, deleteRangeRows, listRepairAudit, retireFindings } from './postgres-bar-purge.js';
+import { coverageOfMany, readManyBars } from './postgres-many-reader.js';
 import { barTableFor } from '../../storage/index.js';
 import { failCoverage, rewriteCoverage, writtenCoverage } from '../../storage/index.js';
 import { DatasetSchemaConflictError } from '../../storage/index.js';
@@ -73,6 +74,21 @@ class PgBarStore implements BarStore {
       if (row.schema !== schema.name) throw new DatasetSchemaConflictError(dataset.nodeId, dataset.intervalMs, row.schema ?? '', schema.name);
       return await readBars(client, statement, schema, row.id, dataset.intervalMs, range, broken);
     });
+  }
+
+  async readMany(datasets: readonly DatasetKey[], schema: FrameSchema, range: TimeRange): Promise<ManyDatasetsFrame> {
+    this.#db.assertOpen('readMany');
+    for (const d of datasets) validateDataset(d);
+    validateRange(range);
+    const table = barTableFor(schema);
+    return await this.#db.query('readMany', (client, broken) => readManyBars(client, table, schema, datasets, range, broken));
+  }
+
+  async coverageMany(datasets: readonly DatasetKey[], range: TimeRange): Promise<CoverageRange[][]> {
+    this.#db.assertOpen('coverageMany');
+    for (const d of datasets) validateDataset(d);
+    validateRange(range);
+    return await this.#db.query('coverageMany', (client) => coverageOfMany(client, datasets, range));
   }
 
   async coverage(dataset: DatasetKey, range?: TimeRange): Promise<CoverageRange[]> {

@@ -7,7 +7,9 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import type { Frame } from '../../core/index.js';
-import { DOMAINS, STRATEGIES, validateNodeId } from '../../provider/index.js';
+import { InvalidRequestError } from '../../core/index.js';
+import { DOMAINS, STRATEGIES, validateNodeId, validateUniverseNodes } from '../../provider/index.js';
+import { readAndSend } from './universe-route.js';
 import type { ReadMetadata } from '../../provider/index.js';
 import type { SeamlessApi as Seamless } from '../seamless-api.js';
 import { callerName } from '../auth.js';
@@ -19,7 +21,10 @@ export type Format = (typeof FORMATS)[number];
 export const ARROW_STREAM_TYPE = 'application/vnd.apache.arrow.stream';
 
 const BarsQuery = z.object({
-  node: requiredQuery('node', 'ohlcv:demo:BTC-USD'),
+  // Repeated (`node=a&node=b`), or with `universe`: a universe read (universe-route.ts).
+  node: z.union([z.string(), z.array(z.string())]).optional(),
+  universe: optionalQuery,
+  all_or_nothing: booleanQuery,
   interval: requiredQuery('interval', '1m'),
   start: requiredQuery('start', '2024-01-01T00:00:00Z'),
   end: requiredQuery('end', '2024-01-02T00:00:00Z'),
@@ -34,10 +39,22 @@ const BarsQuery = z.object({
   fill: optionalQuery,
 });
 
-export function barsRoutes(app: FastifyInstance, seamless: Pick<Seamless, 'fetch' | 'tracing'>): void {
+export function barsRoutes(app: FastifyInstance, seamless: Pick<Seamless, 'fetch' | 'tracing'> & Partial<Pick<Seamless, 'fetchUniverse'>>): void {
   typedRoutes(app, (scope) => scope.get('/v1/bars', { config: { scope: 'read' }, schema: { querystring: BarsQuery } }, async (request, reply) => {
     const q = request.query;
     const format = q.format ?? formatFromAccept(request.headers.accept);
+    if (Array.isArray(q.node) || q.universe !== undefined) {
+      const { fetchUniverse } = seamless;
+      if (fetchUniverse === undefined) throw new InvalidRequestError(Array.isArray(q.node) ? 'node' : 'universe', 'universe reads are not served here: give node once');
+      return readAndSend({ fetchUniverse }, request, reply, format, {
+        ...(q.node !== undefined ? { nodes: validateUniverseNodes(Array.isArray(q.node) ? q.node : [q.node], 'node') } : {}),
+        ...(q.universe !== undefined ? { universe: q.universe } : {}),
+        interval: q.interval, start: q.start, end: q.end, strategy: q.strategy, partialOk: q.partial_ok,
+        includeBuilding: q.include_building, allOrNothing: q.all_or_nothing,
+        context: { ...(q.world !== undefined ? { worldId: q.world } : {}), ...(q.domain !== undefined ? { domain: q.domain } : {}), ...(q.as_of !== undefined ? { asOf: q.as_of } : {}) },
+      });
+    }
+    if (q.node === undefined || q.node === '') throw new InvalidRequestError('node', 'is required (e.g. node=ohlcv:demo:BTC-USD)');
     const controller = new AbortController();
     // A client that hangs up stops the wait (shared backfill work goes on for others).
     reply.raw.on('close', () => { if (!reply.raw.writableFinished) controller.abort(); });

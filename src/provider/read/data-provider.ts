@@ -35,6 +35,8 @@ import type { PipelineOptions } from './resample-read.js';
 import { slaStep } from './sla-stage.js';
 import { strategyStep } from './strategy-runner.js';
 import { validateRead } from './validate-step.js';
+import { readUniverse } from '../universe/universe-reader.js';
+import type { UniverseRequest, UniverseResult } from '../universe/universe-request.js';
 
 export type { DataProviderDeps } from './read-context.js';
 export type { FetchResult } from './read-metadata.js';
@@ -47,6 +49,8 @@ export const READ_STEPS: readonly ReadStep[] = [liveStep, cacheStep, coverageSte
 
 export interface DataProvider {
   fetch(request: FetchRequest): Promise<FetchResult>;
+  /** A universe read: many datasets over one interval and range in one answer (universe/universe-reader.ts). */
+  fetchUniverse(request: UniverseRequest): Promise<UniverseResult>;
 }
 
 export function createDataProvider(deps: DataProviderDeps): DataProvider {
@@ -55,45 +59,52 @@ export function createDataProvider(deps: DataProviderDeps): DataProvider {
   const domainGate = createDomainGate();
   const metadataStep = createMetadataStep(metrics);
 
-  // The pipeline of one dataset at one stored interval. `finish` (resample-read.ts) turns its
-  // answer into the caller's inside the same span, admission and SLA window; the answer is not
-  // fingerprinted when `finish` replaces it; a derived read is judged by the SLA policy of the
-  // interval asked for (`slaIntervalMs`), not the base's.
-  const pipeline = {
-    async fetch(request: FetchRequest, options: PipelineOptions = {}): Promise<FetchResult> {
-      const { finish, fingerprinted = finish === undefined } = options;
-      const trace = startReadTrace(deps.tracing, request?.traceContext, {});
+  /**
+   * One read of one dataset at one stored interval through the pipeline, with `stepDeps` (a
+   * universe read passes its prefetched store and admits once for all). `finish`
+   * (resample-read.ts) turns its answer into the caller's inside the same span, admission and SLA
+   * window; the answer is not fingerprinted when `finish` replaces it; a derived read is judged
+   * by the SLA policy of the interval asked for (`slaIntervalMs`), not the base's.
+   */
+  async function run(request: FetchRequest, stepDeps: DataProviderDeps, admit: boolean, options: PipelineOptions = {}): Promise<FetchResult> {
+    const { finish, fingerprinted = finish === undefined } = options;
+    const trace = startReadTrace(deps.tracing, request?.traceContext, {});
+    try {
+      const ctx = await validateRead(request, trace, stepDeps);
+      await domainGate(ctx, stepDeps);
+      // Admission control: refused (503, Retry-After) before any work when large reads fill the allowance.
+      const release = admit ? admission.admit(barCount(ctx.req.aligned, ctx.req.intervalMs)) : noRelease;
+      ctx.sla = deps.sla?.start(ctx.req.nodeId, options.slaIntervalMs ?? ctx.req.intervalMs, request.signal, trace);
+      let result: FetchResult;
       try {
-        const ctx = await validateRead(request, trace, deps);
-        await domainGate(ctx, deps);
-        // Admission control: refused (503, Retry-After) before any work when large reads fill the allowance.
-        const release = admission.admit(barCount(ctx.req.aligned, ctx.req.intervalMs));
-        ctx.sla = deps.sla?.start(ctx.req.nodeId, options.slaIntervalMs ?? ctx.req.intervalMs, request.signal, trace);
-        let result: FetchResult;
-        try {
-          for (const step of READ_STEPS) await step(ctx, deps);
-          result = await metadataStep(ctx, fingerprinted);
-          if (finish) result = await finish(result, trace);
-        } finally {
-          ctx.sla?.dispose();
-          release();
-        }
-        trace.end();
-        return result;
-      } catch (error) {
-        trace.end(error);
-        metrics.fetchDuration.observe({ strategy: request?.strategy ?? 'seamless', outcome: 'error' }, 0);
-        throw error;
+        for (const step of READ_STEPS) await step(ctx, stepDeps);
+        result = await metadataStep(ctx, fingerprinted);
+        if (finish) result = await finish(result, trace);
+      } finally {
+        ctx.sla?.dispose();
+        release();
       }
-    },
-  };
+      trace.end();
+      return result;
+    } catch (error) {
+      trace.end(error);
+      metrics.fetchDuration.observe({ strategy: request?.strategy ?? 'seamless', outcome: 'error' }, 0);
+      throw error;
+    }
+  }
 
-  // Derived intervals read their base bars through the pipeline, then resample; fill modes (resample-read.ts).
+  /** Derived intervals read their base bars through the pipeline, then resample; fill modes (resample-read.ts). */
+  function read(request: FetchRequest, stepDeps: DataProviderDeps, admit: boolean): Promise<FetchResult> {
+    const pipeline = (r: FetchRequest, options?: PipelineOptions): Promise<FetchResult> => run(r, stepDeps, admit, options);
+    const plan = planRead(request, deps.catalog);
+    if (plan.derived) return derivedRead(request, { ...plan, derived: plan.derived }, pipeline, deps.cache, deps.maxBars);
+    return plan.fill === 'none' ? pipeline(request) : pipeline(request, { finish: fillStep(plan.fill), fingerprinted: true });
+  }
+
   return {
-    async fetch(request) {
-      const plan = planRead(request, deps.catalog);
-      if (plan.derived) return derivedRead(request, { ...plan, derived: plan.derived }, pipeline.fetch, deps.cache, deps.maxBars);
-      return plan.fill === 'none' ? pipeline.fetch(request) : pipeline.fetch(request, { finish: fillStep(plan.fill), fingerprinted: true });
-    },
+    fetch: (request) => read(request, deps, true),
+    fetchUniverse: (request) => readUniverse(request, deps, { admit: (bars) => admission.admit(bars), run: (r, d) => read(r, d, false) }),
   };
 }
+
+const noRelease = (): void => undefined;

@@ -61,6 +61,29 @@ describe('duckdb bar store', () => {
     await expect(createDuckDbBarStore({ path })).rejects.toMatchObject({ code: 'internal', message: expect.stringContaining('schema version 999') });
   });
 
+  it('answers a reopened store\'s universe lookups (coverage and rows of many datasets, none mirrored yet) as its single lookups', async () => {
+    const path = freshPath();
+    const other: DatasetKey = { nodeId: 'ohlcv:test:BTC/USDT', intervalMs: MIN };
+    const writer = await createDuckDbBarStore({ path });
+    await writer.write({ dataset: DS, frame: ohlcvBars(0, 5), coverage: [{ start: 0, end: 5 * MIN, state: 'stored' }] }, OHLCV_SCHEMA);
+    await writer.markFailed(DS, { start: 5 * MIN, end: 8 * MIN }, 'timeout');
+    await writer.write({ dataset: other, frame: ohlcvBars(2 * MIN, 3, 2), coverage: [{ start: 2 * MIN, end: 5 * MIN, state: 'stored' }] }, OHLCV_SCHEMA);
+    await writer.close();
+    const asked = [other, { nodeId: 'nobody', intervalMs: MIN }, DS];
+    const range = { start: 0, end: 10 * MIN };
+    const cold = await createDuckDbBarStore({ path });
+    try {
+      const many = await cold.coverageMany?.(asked, range);
+      const rows = await cold.readMany?.(asked, OHLCV_SCHEMA, range);
+      const single = await Promise.all(asked.map((d) => cold.coverage(d, range)));
+      expect(many).toEqual(single);
+      expect(single[2].map((c) => c.state)).toEqual(['stored', 'failed']);
+      expect(rows === undefined ? [] : Array.from(rows.starts, (s, i) => rows.ends[i] - s)).toEqual([3, 0, 5]);
+    } finally {
+      await cold.close();
+    }
+  });
+
   it('keeps rows, coverage and fences across close and reopen', async () => {
     const path = freshPath();
     let store = await createDuckDbBarStore({ path });

@@ -44,6 +44,21 @@ describe('universe reads over HTTP', () => {
     expect(one.metadata).toMatchObject({ nodeId: BTC, rows: 60 });
   });
 
+  it('derives coarser intervals and fills per dataset, each span equal to its single read; a bad fill or align is one 400', async () => {
+    const qs = 'interval=1h&start=2024-01-01T00:00:00Z&end=2024-01-01T03:00:00Z&fill=prev';
+    const many = await (await fetch(`${gateway.url}/v1/bars?node=${BTC}&node=${ETH}&${qs}`)).json() as UniverseJson & { metadata: { datasets: Record<string, { resample?: { baseInterval: string } }> } };
+    expect(many.metadata.rows).toBe(6);
+    expect(many.metadata.datasets[BTC].resample?.baseInterval).toBe('1m');
+    const single = await (await fetch(`${gateway.url}/v1/bars?node=${ETH}&${qs}`)).json() as { data: Record<string, number[]> };
+    expect(many.data.open.slice(3)).toEqual(single.data.open);
+    const badFill = await post({ nodes: [BTC, ETH], ...HOUR, fill: 'sideways' });
+    expect(badFill.status).toBe(400);
+    expect((await badFill.json() as ErrorJson).error.details).toMatchObject({ field: 'fill' });
+    const badZone = await fetch(`${gateway.url}/v1/bars?node=${BTC}&node=${ETH}&interval=1d&start=2024-01-01&end=2024-01-03&align=Mars/Olympus`);
+    expect(badZone.status).toBe(400);
+    expect((await badZone.json() as ErrorJson).error.details).toMatchObject({ field: 'align' });
+  });
+
   it('reads a configured universe by name, and refuses an unknown name naming universe', async () => {
     const named = await (await fetch(`${gateway.url}/v1/bars?universe=crypto-majors&${HOUR_QS}`)).json() as UniverseJson;
     expect(Object.keys(named.metadata.datasets)).toEqual([BTC, ETH]);

@@ -51,6 +51,8 @@ export function barsRoutes(app: FastifyInstance, seamless: Pick<Seamless, 'fetch
         ...(q.universe !== undefined ? { universe: q.universe } : {}),
         interval: q.interval, start: q.start, end: q.end, strategy: q.strategy, partialOk: q.partial_ok,
         includeBuilding: q.include_building, allOrNothing: q.all_or_nothing,
+        ...(q.align !== undefined ? { align: q.align } : {}),
+        ...(q.fill !== undefined ? { fill: q.fill } : {}),
         context: { ...(q.world !== undefined ? { worldId: q.world } : {}), ...(q.domain !== undefined ? { domain: q.domain } : {}), ...(q.as_of !== undefined ? { asOf: q.as_of } : {}) },
       });
     }

@@ -40,6 +40,8 @@ const QueryBody = bodyObject({
   world: stringField(256),
   domain: enumField(DOMAINS),
   asOf: z.union([z.string().min(1), z.number()]).optional(),
+  align: stringField(64),
+  fill: stringField(16),
 });
 
 const ARROW_STREAM_TYPE = 'application/vnd.apache.arrow.stream';
@@ -63,6 +65,8 @@ export function universeRoutes(app: FastifyInstance, seamless: Pick<Seamless, 'f
       partialOk: b.partialOk,
       includeBuilding: b.includeBuilding,
       allOrNothing: b.allOrNothing,
+      ...(b.align !== undefined ? { align: b.align } : {}),
+      ...(b.fill !== undefined ? { fill: b.fill } : {}),
       context: {
         ...(b.world !== undefined ? { worldId: b.world } : {}),
         ...(b.domain !== undefined ? { domain: b.domain } : {}),

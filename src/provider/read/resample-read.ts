@@ -96,6 +96,19 @@ export function planRead(request: FetchRequest, catalog: DatasetCatalog): ReadPl
   return { fill, derived: { baseMs, intervalMs, align } };
 }
 
+/**
+ * `fill` and `align` of a read of many datasets, checked once for all (a universe read): a bad
+ * value is a 400 for the whole read, not an error per dataset. Whether each dataset can be
+ * aligned (it must derive the interval) is still judged per dataset by planRead.
+ */
+export function checkFillAndAlign(request: Pick<FetchRequest, 'fill' | 'align'>, intervalMs: number): void {
+  parseFill(request.fill);
+  const align = request.align;
+  if (align === undefined || align === '') return;
+  if (typeof align !== 'string') throw new InvalidRequestError('align', 'must be an IANA time zone name such as America/New_York');
+  checkAlign(align, intervalMs);
+}
+
 function parseFill(value: unknown): FillMode {
   if (value === undefined || value === '') return 'none';
   if (typeof value === 'string' && (FILL_MODES as readonly string[]).includes(value)) return value as FillMode;

@@ -27,6 +27,7 @@ import { missingIn } from '../read/coverage-step.js';
 import { normaliseRequest } from '../read/fetch-request.js';
 import type { FetchRequest, NormalisedRequest } from '../read/fetch-request.js';
 import type { DataProviderDeps } from '../read/read-context.js';
+import { checkFillAndAlign } from '../read/resample-read.js';
 import type { FetchResult } from '../read/read-metadata.js';
 import { prefetchedStore } from './prefetched-store.js';
 import { MAX_UNIVERSE_BARS, validateUniverseNodes } from './universe-request.js';
@@ -47,6 +48,7 @@ type Outcome = FetchResult | SeamlessError;
 export async function readUniverse(request: UniverseRequest, deps: DataProviderDeps, runner: UniverseRunner): Promise<UniverseResult> {
   const nodes = validateUniverseNodes(request?.nodes);
   const req = normaliseRequest({ ...request, nodeId: nodes[0] }, deps.maxBars);
+  checkFillAndAlign(request, req.intervalMs);
   const bars = barCount(req.aligned, req.intervalMs);
   if (bars * nodes.length > MAX_UNIVERSE_BARS) {
     throw new InvalidRequestError('nodes', `${nodes.length} datasets × ${bars} bars is ${bars * nodes.length} bars, more than the maximum of ${MAX_UNIVERSE_BARS} for one universe read; narrow the range or split the nodes`, { bars: bars * nodes.length, maxBars: MAX_UNIVERSE_BARS });

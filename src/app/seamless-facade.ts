@@ -8,7 +8,7 @@ import type { SeamlessConfig } from '../config/index.js';
 import type { Logger } from '../observability/index.js';
 import { importFile } from '../sources/index.js';
 import type { HealthCheck } from '../gateway/index.js';
-import { BackfillSuspendedError, UnknownDatasetError, conditionDays, datasetCondition, datasetKeyPrefix } from '../provider/index.js';
+import { BackfillSuspendedError, UnknownDatasetError, bucketCoverage, bucketRange, conditionDays, datasetCondition, datasetKeyPrefix, derivationOf, derivedFrom } from '../provider/index.js';
 import type { ResolvedDataset } from '../provider/index.js';
 import { storageCheck } from './storage-health.js';
 import type { Seamless } from './create-seamless.js';
@@ -48,7 +48,16 @@ export function seamlessFacade(config: SeamlessConfig, dataDir: string, logger: 
 
     async coverage(nodeId, interval, range) {
       const resolved = await resolveOrThrow(nodeId, interval);
-      return store.coverage(resolved.dataset, range);
+      // A derived interval: the base coverage of the whole buckets, in bucket terms.
+      const derived = derivationOf(catalog, nodeId, resolved.dataset.intervalMs);
+      if (derived === undefined) return store.coverage(resolved.dataset, range);
+      const base = await store.coverage({ nodeId, intervalMs: derived.baseMs }, range === undefined ? undefined : bucketRange(range, derived.intervalMs));
+      return bucketCoverage(base, derived.intervalMs);
+    },
+
+    derivedFrom(nodeId, interval) {
+      const derived = derivationOf(catalog, nodeId, parseInterval(interval, 'interval'));
+      return derived === undefined ? undefined : derivedFrom(derived);
     },
 
     datasets: () => catalog.list(),
@@ -59,24 +68,32 @@ export function seamlessFacade(config: SeamlessConfig, dataDir: string, logger: 
       const endMs = parseTime(end, 'end');
       conditionDays(startMs, endMs);
       const resolved = await resolveOrThrow(nodeId, interval);
-      const answer = await datasetCondition({ store, findings: db.findings, coordinator, clock: parts.clock }, resolved.dataset, startMs, endMs);
-      return { nodeId, interval: formatInterval(resolved.dataset.intervalMs), ...answer };
+      // A derived interval is judged from the base bars its reads resample.
+      const derived = derivationOf(catalog, nodeId, resolved.dataset.intervalMs);
+      const judged = derived === undefined ? resolved.dataset : { nodeId, intervalMs: derived.baseMs };
+      const answer = await datasetCondition({ store, findings: db.findings, coordinator, clock: parts.clock }, judged, startMs, endMs);
+      return { nodeId, interval: formatInterval(resolved.dataset.intervalMs), derivedFrom: derived === undefined ? null : derivedFrom(derived), ...answer };
     },
 
     async backfill(command) {
-      const resolved = await resolveOrThrow(command.nodeId, command.interval);
+      const asked = await resolveOrThrow(command.nodeId, command.interval);
       const start = parseTime(command.start, 'start');
       const end = parseTime(command.end, 'end');
       if (end <= start) throw new InvalidRequestError('end', `must be after start (${start})`, { start, end });
+      // A derived interval is never stored: backfill the base bars of its whole buckets, which reads resample.
+      const derived = derivationOf(catalog, command.nodeId, asked.dataset.intervalMs);
+      const resolved = derived === undefined ? asked : await resolveOrThrow(command.nodeId, derived.baseMs);
+      const range = derived === undefined ? { start, end } : bucketRange({ start, end }, derived.intervalMs);
       if (!resolved.source) throw new InvalidRequestError('node', `dataset ${command.nodeId} has no upstream source to backfill from`);
       if (config.seamless.backfill.suspended) throw new BackfillSuspendedError();
       const job = coordinator.submit({
         target: { dataset: resolved.dataset, schema: resolved.schema, source: resolved.source },
-        ranges: [{ start, end }],
+        ranges: [range],
         requestedBy: command.requestedBy ?? 'library',
         priority: command.priority ?? 'background',
       });
-      return job.status();
+      if (derived === undefined) return job.status();
+      return { ...job.status(), derivedFrom: { ...derivedFrom(derived), forInterval: formatInterval(derived.intervalMs), range } };
     },
 
     backfillJob(id) {

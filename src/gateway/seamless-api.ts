@@ -13,6 +13,7 @@ import type { BarsEstimate, DatasetConditionAnswer, DatasetListing, EstimateRequ
 import type { SchemaRegistry } from '../schema/index.js';
 import type { UpstreamBudgets } from '../sources/index.js';
 import type { CoverageRange, StorageFailure } from '../storage/index.js';
+import type { DerivedBackfill, DerivedCoverageRange, DerivedFrom } from '../provider/index.js';
 
 export interface BackfillCommand {
   readonly nodeId: string;
@@ -47,12 +48,15 @@ export interface SeamlessApi {
   fetch(request: FetchRequest): Promise<FetchResult>;
   /** The pre-flight estimate of a read: what it would store, backfill, request and answer, from coverage only. */
   estimate(request: EstimateRequest): Promise<BarsEstimate>;
-  coverage(nodeId: string, interval: string | number, range?: TimeRange): Promise<CoverageRange[]>;
+  /** Of a derived interval: the base coverage in its buckets (src/provider/derived-interval.ts). */
+  coverage(nodeId: string, interval: string | number, range?: TimeRange): Promise<(CoverageRange | DerivedCoverageRange)[]>;
+  /** The base interval a derived interval of a dataset is read from; undefined when read as stored. */
+  derivedFrom?(nodeId: string, interval: string | number): DerivedFrom | undefined;
   datasets(): Promise<DatasetListing[]>;
   /** The per-day condition of a dataset over [start, end) (UTC days, at most MAX_CONDITION_DAYS). */
-  condition(nodeId: string, interval: string | number, start: string | number, end: string | number): Promise<DatasetConditionAnswer & { readonly nodeId: string; readonly interval: string }>;
+  condition(nodeId: string, interval: string | number, start: string | number, end: string | number): Promise<DatasetConditionAnswer & { readonly nodeId: string; readonly interval: string; readonly derivedFrom?: DerivedFrom | null }>;
   /** Starts a backfill job (returns at once); progress via backfillJob/waitBackfill. */
-  backfill(command: BackfillCommand): Promise<JobStatus>;
+  backfill(command: BackfillCommand): Promise<JobStatus & { readonly derivedFrom?: DerivedBackfill }>;
   backfillJob(id: string): (JobStatus & { readonly shardList: readonly ShardStatus[] }) | undefined;
   backfillJobs(): JobStatus[];
   /** Archived conformance reports, newest first. */

@@ -24,3 +24,5 @@ export type { LiveHub, LiveDatasetSpec } from './live/live-hub.js';
 export type { GapRecovery } from './live/gap-recovery.js';
 export type { BarsEstimate, ByteFigure, EstimateCalendar, EstimateRequest, SourcePlan } from './estimate/estimate-types.js';
 export type { BarsEstimator, BarsEstimatorDeps } from './estimate/bars-estimator.js';
+export { bucketCoverage, bucketRange, derivationOf, derivedFrom } from './derived-interval.js';
+export type { Derivation, DerivedBackfill, DerivedCoverageRange, DerivedCoverageState, DerivedFrom } from './derived-interval.js';

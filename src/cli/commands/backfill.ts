@@ -15,6 +15,7 @@ import type { JobView, ProgressReporter } from '../progress.js';
 import type { EventStreamHandle, GatewayClient } from '../gateway-client.js';
 import { backfillEventOf, createBackfillLedger } from '../backfill-ledger.js';
 import type { BackfillLedger } from '../backfill-ledger.js';
+import type { DerivedBackfill } from '../../provider/index.js';
 
 interface BackfillOptions extends RemoteOptions {
   readonly node: string;
@@ -66,6 +67,7 @@ async function backfillEmbedded(ctx: CliContext, opts: BackfillOptions): Promise
   });
   try {
     const submitted = await seamless.backfill({ nodeId: opts.node, interval: opts.interval, start: opts.start, end: opts.end, requestedBy: 'cli' });
+    announceDerived(ctx, opts.node, submitted.derivedFrom);
     const started = Date.now();
     progress = reporter(ctx);
     const job = (): (JobView & { shardList?: readonly { key: string }[] }) => seamless.backfillJob(submitted.id) ?? submitted;
@@ -96,13 +98,20 @@ async function waitOrInterrupt(seamless: BackfillDeps, id: string, signal: Abort
   }
 }
 
+/** A derived interval is never stored: say that the job backfills its base bars, over whole buckets. */
+function announceDerived(ctx: CliContext, node: string, derived: DerivedBackfill | undefined): void {
+  if (derived === undefined) return;
+  writeLine(ctx.stdout, `${node} ${derived.forInterval} is derived from ${derived.interval} bars: backfilling the ${derived.interval} bars of [${formatTime(derived.range.start)}, ${formatTime(derived.range.end)})`);
+}
+
 async function backfillRemote(ctx: CliContext, opts: BackfillOptions & { url: string }): Promise<void> {
   const client = gatewayClient(ctx, opts);
   // Followed before submitting, to count what this run writes (see backfill-ledger.ts).
   const ledger = createBackfillLedger();
   const stream = opts.wait ? await followEvents(client, ledger) : undefined;
   try {
-    const { job } = await client.postJson<{ job: JobView }>('/v1/backfills', { node: opts.node, interval: opts.interval, start: opts.start, end: opts.end });
+    const { job } = await client.postJson<{ job: JobView & { derivedFrom?: DerivedBackfill } }>('/v1/backfills', { node: opts.node, interval: opts.interval, start: opts.start, end: opts.end });
+    announceDerived(ctx, opts.node, job.derivedFrom);
     if (!opts.wait) {
       writeLine(ctx.stdout, `backfill ${job.id} submitted to ${client.baseUrl}: ${job.totalShards} shards; follow it with GET ${client.baseUrl}/v1/backfills/${job.id}`);
       return;

@@ -45,11 +45,15 @@ describe('seamless backfill of a derived interval', { timeout: CLI_TEST_TIMEOUT_
     expect(body.data.ts).toHaveLength(6);
     const coverage = await seamless(['coverage', '--node', BTC, '--interval', '1h', '--json']);
     // Backfill fetches whole shards of 1m bars (maybe more than the hours asked): 1h coverage is in hours.
-    const { interval, ranges } = JSON.parse(coverage.stdout) as { interval: string; ranges: { start: number; end: number; state: string }[] };
+    const { interval, derivedFrom, ranges } = JSON.parse(coverage.stdout) as { interval: string; derivedFrom: unknown; ranges: { start: number; end: number; state: string }[] };
     expect(interval).toBe('1h');
+    expect(derivedFrom).toEqual({ interval: '1m', intervalMs: 60_000 });
     expect(ranges.map((r) => r.state)).toEqual(['stored']);
     expect(ranges[0].start).toBeLessThanOrEqual(Date.parse('2024-06-01T00:00:00Z'));
     expect(ranges[0].end).toBeGreaterThanOrEqual(Date.parse('2024-06-01T06:00:00Z'));
     expect(ranges[0].end % 3_600_000).toBe(0);
+    const text = await seamless(['coverage', '--node', BTC, '--interval', '1h']);
+    expect(text.stdout).toMatch(/^1h is derived from 1m bars: each 1h bar is stored when all its 1m bars are/m);
+    expect(text.stdout).toMatch(/^ohlcv:demo:BTC-USD 1h: 1 range\(s\); \d+ bars stored$/m);
   });
 });

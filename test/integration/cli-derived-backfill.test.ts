@@ -56,4 +56,13 @@ describe('seamless backfill of a derived interval', { timeout: CLI_TEST_TIMEOUT_
     expect(text.stdout).toMatch(/^1h is derived from 1m bars: each 1h bar is stored when all its 1m bars are/m);
     expect(text.stdout).toMatch(/^ohlcv:demo:BTC-USD 1h: 1 range\(s\); \d+ bars stored$/m);
   });
+
+  it('estimates a derived read with --estimate: 1h bars in range, the 1m bars stored and to backfill named as such', async ({ expect }) => {
+    const seamless = await workspace();
+    const run = await seamless(['fetch', '--estimate', '--node', BTC, '--interval', '1h', '--start', '2024-06-01T00:00:00Z', '--end', '2024-06-02T00:00:00Z']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/^bars {6}24 1h bars in range, derived from 1440 1m bars \(calendar 24\/7\): 0 stored, 0 known empty, 1440 missing$/m);
+    expect(run.stdout).toMatch(/^backfill {2}\d+ 1m bars in /m);
+    expect(run.stdout).toMatch(/^rows {6}24$/m);
+  });
 });

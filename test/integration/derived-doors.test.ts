@@ -86,6 +86,28 @@ describe('derived intervals in the backfill, coverage, estimate, catalog and con
     expect(est.backfill.bars).toBe(18 * 60);
   });
 
+  it('estimates a derived daily read aligned to New York: the 23-hour spring-forward day in 1m bars', async () => {
+    const est = await get<{ alignedRange: { start: number; end: number }; bars: Record<string, number>; base: Record<string, number>; rows: number }>(
+      `/v1/bars/estimate?node=${BTC}&interval=1d&align=America/New_York&start=2024-03-10T05:00:00Z&end=2024-03-11T04:00:00Z`,
+    );
+    expect(est.alignedRange).toEqual({ start: Date.parse('2024-03-10T05:00:00Z'), end: Date.parse('2024-03-11T04:00:00Z') });
+    expect(est.bars.inRange).toBe(1);
+    expect(est.base.inRange).toBe(23 * 60);
+    expect(est.rows).toBe(1);
+  });
+
+  it('refuses in the estimate what the derived read refuses, naming the field', async () => {
+    const refusal = async (query: string): Promise<ErrorJson['error']> => {
+      const res = await fetch(`${gateway.url}/v1/bars/estimate?node=${BTC}&start=2024-03-10&end=2024-03-12&${query}`);
+      expect(res.status).toBe(400);
+      return (await res.json() as ErrorJson).error;
+    };
+    expect((await refusal('interval=1d&align=Mars/Olympus')).details.field).toBe('align');
+    expect((await refusal('interval=1h&align=America/New_York')).details.field).toBe('align');
+    expect((await refusal('interval=1d&fill=linear')).details.field).toBe('fill');
+    expect((await refusal('interval=90000')).details).toMatchObject({ field: 'interval', reason: 'interval_not_derivable' });
+  });
+
   it('lists a derived interval in the catalog as derived from 1m with the 1m summary in hour buckets', async () => {
     await backfill('1m', Date.UTC(2024, 4, 7), Date.UTC(2024, 4, 7) + 2 * HOUR);
     const { datasets } = await get<{ datasets: { nodeId: string; coverage: Record<string, unknown>[] }[] }>('/v1/datasets');

@@ -19,14 +19,17 @@ export interface EstimateOptions extends RemoteOptions {
   readonly start: string;
   readonly end: string;
   readonly format: string;
+  readonly align?: string;
+  readonly fill?: string;
 }
 
 export async function fetchEstimate(ctx: CliContext, opts: EstimateOptions): Promise<void> {
   if (opts.format !== 'table' && opts.format !== 'json') throw new InvalidRequestError('--format', `an estimate prints as table or json, not ${opts.format}`);
-  const request: EstimateRequest = { nodeId: opts.node, interval: opts.interval, start: opts.start, end: opts.end };
+  const shape = { ...(opts.align !== undefined ? { align: opts.align } : {}), ...(opts.fill !== undefined ? { fill: opts.fill } : {}) };
+  const request: EstimateRequest = { nodeId: opts.node, interval: opts.interval, start: opts.start, end: opts.end, ...shape };
   let estimate: BarsEstimate;
   if (opts.url !== undefined) {
-    estimate = await gatewayClient(ctx, { ...opts, url: opts.url }).getJson<BarsEstimate>('/v1/bars/estimate', { node: opts.node, interval: opts.interval, start: opts.start, end: opts.end });
+    estimate = await gatewayClient(ctx, { ...opts, url: opts.url }).getJson<BarsEstimate>('/v1/bars/estimate', { node: opts.node, interval: opts.interval, start: opts.start, end: opts.end, ...shape });
   } else {
     estimate = await withSeamless(ctx, opts, (seamless: FetchDeps) => seamless.estimate(request));
   }

@@ -26,11 +26,16 @@ const EstimateQuery = z.object({
   as_of: optionalQuery,
   world: optionalQuery,
   domain: enumQuery(DOMAINS),
+  align: optionalQuery,
+  fill: optionalQuery,
 });
 
 export function estimateRoute(app: FastifyInstance, seamless: Pick<Seamless, 'estimate'>): void {
   typedRoutes(app, (scope) => scope.get('/v1/bars/estimate', { config: { scope: 'read' }, schema: { querystring: EstimateQuery } }, async (request) => {
     const q = request.query;
-    return seamless.estimate({ nodeId: validateNodeId(q.node, 'node'), interval: q.interval, start: q.start, end: q.end });
+    return seamless.estimate({
+      nodeId: validateNodeId(q.node, 'node'), interval: q.interval, start: q.start, end: q.end,
+      ...(q.align !== undefined ? { align: q.align } : {}), ...(q.fill !== undefined ? { fill: q.fill } : {}),
+    });
   }));
 }

@@ -7,12 +7,13 @@
  * not touched. The figures follow the read path and the coordinator (backfill-plan.ts), the
  * encoders (byte-estimate.ts) and the upstream budget (time-estimate.ts).
  */
-import { alignDown, alignUp, barCount, formatInterval, intersectRanges } from '../../core/index.js';
+import { InvalidRequestError, alignDown, barCount, bucketEdges, edgesOnGrid, formatInterval, intersectRanges } from '../../core/index.js';
 import type { Clock, Frame, TimeRange } from '../../core/index.js';
 import type { BarStore, CoverageRange } from '../../storage/index.js';
 import type { DatasetCatalog, ResolvedDataset } from '../dataset-catalog.js';
 import { UnknownDatasetError } from '../errors.js';
-import { bucketRange, derivationOf, derivedFrom } from '../derived-interval.js';
+import { derivedFrom } from '../derived-interval.js';
+import { planRead } from '../read/resample-read.js';
 import { normaliseRequest } from '../read/fetch-request.js';
 import { ALWAYS_OPEN, countCoverage, coveredRanges, planShards, shardSpan } from './backfill-plan.js';
 import { estimateBytes } from './byte-estimate.js';
@@ -50,13 +51,18 @@ export function createBarsEstimator(deps: BarsEstimatorDeps): BarsEstimator {
   return {
     async estimate(request) {
       const asked = normaliseRequest({ nodeId: request.nodeId, interval: request.interval, start: request.start, end: request.end }, deps.maxBars);
-      if (!await deps.catalog.resolve(asked.nodeId, asked.intervalMs)) throw new UnknownDatasetError(asked.nodeId, asked.intervalMs);
-      // A derived interval: what is stored, backfilled and requested are its base bars over whole buckets.
-      const derived = deps.catalog.baseInterval === undefined ? undefined : derivationOf({ baseInterval: deps.catalog.baseInterval }, asked.nodeId, asked.intervalMs);
-      const buckets = derived === undefined ? undefined : bucketRange(asked.aligned, derived.intervalMs);
-      const req = derived === undefined || buckets === undefined
+      // A derived interval (the read's own checks of interval, align and fill, resample-read.ts): what is
+      // stored, backfilled and requested are its base bars over whole buckets.
+      const { baseInterval } = deps.catalog;
+      const derived = baseInterval === undefined ? undefined : planRead({ ...request, interval: asked.intervalMs }, { baseInterval }).derived;
+      if (derived === undefined && !await deps.catalog.resolve(asked.nodeId, asked.intervalMs)) throw new UnknownDatasetError(asked.nodeId, asked.intervalMs);
+      const edges = derived === undefined ? undefined : bucketEdges(asked.requested, derived.intervalMs, derived.align);
+      if (derived?.align !== undefined && edges !== undefined && !edgesOnGrid(edges, derived.baseMs)) {
+        throw new InvalidRequestError('align', `local midnights of ${derived.align} are not on the ${formatInterval(derived.baseMs)} grid of the base bars`, { value: derived.align });
+      }
+      const req = derived === undefined || edges === undefined
         ? asked
-        : normaliseRequest({ nodeId: asked.nodeId, interval: derived.baseMs, start: buckets.start, end: buckets.end }, deps.maxBars);
+        : normaliseRequest({ nodeId: asked.nodeId, interval: derived.baseMs, start: edges[0], end: edges[edges.length - 1] }, deps.maxBars);
       const resolved = await deps.catalog.resolve(req.nodeId, req.intervalMs);
       if (!resolved) throw new UnknownDatasetError(req.nodeId, req.intervalMs);
       const { intervalMs, aligned } = req;
@@ -108,10 +114,11 @@ export function createBarsEstimator(deps: BarsEstimatorDeps): BarsEstimator {
         rows,
         bytes: estimateBytes(resolved.schema, rows, sample),
       };
-      if (derived === undefined) return base;
+      if (derived === undefined || edges === undefined) return base;
       // Bars in range, not closed and the answer's rows are derived bars; the rest stays in base bars.
-      const closedBuckets = { start: alignUp(closed.start, derived.intervalMs), end: alignDown(closed.end, derived.intervalMs) };
-      const inRange = Math.max(0, barCount(closedBuckets, derived.intervalMs));
+      const buckets = edges.length - 1;
+      let inRange = 0;
+      while (inRange < buckets && edges[inRange + 1] <= closed.end) inRange++;
       const derivedRows = Math.min(inRange, Math.ceil(rows / (derived.intervalMs / derived.baseMs)));
       return {
         ...base,
@@ -119,7 +126,7 @@ export function createBarsEstimator(deps: BarsEstimatorDeps): BarsEstimator {
         intervalMs: derived.intervalMs,
         requestedRange: asked.requested,
         derivedFrom: derivedFrom(derived),
-        bars: { ...base.bars, inRange, notClosed: barCount(aligned, derived.intervalMs) - inRange },
+        bars: { ...base.bars, inRange, notClosed: buckets - inRange },
         base: base.bars,
         rows: derivedRows,
         bytes: estimateBytes(resolved.schema, derivedRows, sample),

@@ -18,6 +18,9 @@ export interface EstimateRequest {
   readonly interval: string | number;
   readonly start: string | number;
   readonly end: string | number;
+  /** As the read's (resample-read.ts): the IANA zone of derived daily/weekly buckets, and the fill mode (checked only). */
+  readonly align?: string;
+  readonly fill?: string;
 }
 
 /**

@@ -4,8 +4,8 @@
  * expected time under the upstream budget, and the body size per format, answered from coverage
  * before any data moves. It takes GET /v1/bars's query (read scope) and refuses what the read
  * refuses with the same 400 naming the field; the parameters that shape only the answer (`format`,
- * `strategy`, …) are checked and otherwise ignored: the estimate prices every format, for a read
- * that backfills what is missing.
+ * `strategy`, `fill`, …) are checked and otherwise ignored: the estimate prices every format, for a
+ * read that backfills what is missing; `align` shapes a derived interval's buckets as in the read.
  */
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';

@@ -9,7 +9,7 @@ import type { Logger } from '../observability/index.js';
 import { importFile } from '../sources/index.js';
 import type { HealthCheck } from '../gateway/index.js';
 import { BackfillSuspendedError, UnknownDatasetError, bucketCoverage, bucketRange, conditionDays, datasetCondition, datasetKeyPrefix, derivationOf, derivedFrom } from '../provider/index.js';
-import type { ResolvedDataset } from '../provider/index.js';
+import type { Derivation, ResolvedDataset } from '../provider/index.js';
 import { storageCheck } from './storage-health.js';
 import type { Seamless } from './create-seamless.js';
 import type { InstanceParts } from './open-instance.js';
@@ -27,6 +27,17 @@ export function seamlessFacade(config: SeamlessConfig, dataDir: string, logger: 
     const resolved = await catalog.resolve(nodeId, intervalMs);
     if (!resolved) throw new UnknownDatasetError(nodeId, intervalMs);
     return resolved;
+  }
+
+  /**
+   * The dataset an interval is read from: its base when the interval is derived (configured or
+   * not, as the read derives it; not derivable: 400 naming `interval`), else the interval itself.
+   */
+  async function resolveRead(nodeId: string, interval: string | number): Promise<{ resolved: ResolvedDataset; intervalMs: number; derived: Derivation | undefined }> {
+    if (typeof nodeId !== 'string' || nodeId.length === 0) throw new InvalidRequestError('node', 'is required');
+    const intervalMs = parseInterval(interval, 'interval');
+    const derived = derivationOf(catalog, nodeId, intervalMs);
+    return { resolved: await resolveOrThrow(nodeId, derived?.baseMs ?? intervalMs), intervalMs, derived };
   }
 
   let closed = false;
@@ -47,11 +58,10 @@ export function seamlessFacade(config: SeamlessConfig, dataDir: string, logger: 
     report: (id) => db.reports.get(id),
 
     async coverage(nodeId, interval, range) {
-      const resolved = await resolveOrThrow(nodeId, interval);
       // A derived interval: the base coverage of the whole buckets, in bucket terms.
-      const derived = derivationOf(catalog, nodeId, resolved.dataset.intervalMs);
+      const { resolved, derived } = await resolveRead(nodeId, interval);
       if (derived === undefined) return store.coverage(resolved.dataset, range);
-      const base = await store.coverage({ nodeId, intervalMs: derived.baseMs }, range === undefined ? undefined : bucketRange(range, derived.intervalMs));
+      const base = await store.coverage(resolved.dataset, range === undefined ? undefined : bucketRange(range, derived.intervalMs));
       return bucketCoverage(base, derived.intervalMs);
     },
 
@@ -67,22 +77,18 @@ export function seamlessFacade(config: SeamlessConfig, dataDir: string, logger: 
       const startMs = parseTime(start, 'start');
       const endMs = parseTime(end, 'end');
       conditionDays(startMs, endMs);
-      const resolved = await resolveOrThrow(nodeId, interval);
       // A derived interval is judged from the base bars its reads resample.
-      const derived = derivationOf(catalog, nodeId, resolved.dataset.intervalMs);
-      const judged = derived === undefined ? resolved.dataset : { nodeId, intervalMs: derived.baseMs };
-      const answer = await datasetCondition({ store, findings: db.findings, coordinator, clock: parts.clock }, judged, startMs, endMs);
-      return { nodeId, interval: formatInterval(resolved.dataset.intervalMs), derivedFrom: derived === undefined ? null : derivedFrom(derived), ...answer };
+      const { resolved, intervalMs, derived } = await resolveRead(nodeId, interval);
+      const answer = await datasetCondition({ store, findings: db.findings, coordinator, clock: parts.clock }, resolved.dataset, startMs, endMs);
+      return { nodeId, interval: formatInterval(intervalMs), derivedFrom: derived === undefined ? null : derivedFrom(derived), ...answer };
     },
 
     async backfill(command) {
-      const asked = await resolveOrThrow(command.nodeId, command.interval);
+      // A derived interval is never stored: backfill the base bars of its whole buckets, which reads resample.
+      const { resolved, derived } = await resolveRead(command.nodeId, command.interval);
       const start = parseTime(command.start, 'start');
       const end = parseTime(command.end, 'end');
       if (end <= start) throw new InvalidRequestError('end', `must be after start (${start})`, { start, end });
-      // A derived interval is never stored: backfill the base bars of its whole buckets, which reads resample.
-      const derived = derivationOf(catalog, command.nodeId, asked.dataset.intervalMs);
-      const resolved = derived === undefined ? asked : await resolveOrThrow(command.nodeId, derived.baseMs);
       const range = derived === undefined ? { start, end } : bucketRange({ start, end }, derived.intervalMs);
       if (!resolved.source) throw new InvalidRequestError('node', `dataset ${command.nodeId} has no upstream source to backfill from`);
       if (config.seamless.backfill.suspended) throw new BackfillSuspendedError();

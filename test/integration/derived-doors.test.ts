@@ -72,6 +72,16 @@ describe('derived intervals in the backfill, coverage, estimate, catalog and con
     expect(base.derivedFrom).toBeNull();
   });
 
+  it('answers coverage of a derivable interval the dataset does not list, as the read does, and refuses one that is not derivable', async () => {
+    const day = Date.UTC(2024, 4, 3);
+    await get(`/v1/bars?node=${BTC}&interval=2h&start=${iso(day)}&end=${iso(day + DAY)}&strategy=fail_fast&partial_ok=true&format=json`);
+    const body = await get<{ interval: string; derivedFrom: unknown }>(`/v1/coverage?node=${BTC}&interval=2h&start=${iso(day)}&end=${iso(day + DAY)}`);
+    expect(body).toMatchObject({ interval: '2h', derivedFrom: { interval: '1m', intervalMs: MIN } });
+    const res = await fetch(`${gateway.url}/v1/coverage?node=${BTC}&interval=90000`);
+    expect(res.status).toBe(400);
+    expect((await res.json() as ErrorJson).error.details).toMatchObject({ field: 'interval', reason: 'interval_not_derivable' });
+  });
+
   it('estimates a derived read in derived bars answered and base bars stored and backfilled', async () => {
     const day = Date.UTC(2024, 4, 5);
     await backfill('1m', day, day + 6 * HOUR);

@@ -8,8 +8,8 @@ import type { SeamlessConfig } from '../config/index.js';
 import type { Logger } from '../observability/index.js';
 import { importFile } from '../sources/index.js';
 import type { HealthCheck } from '../gateway/index.js';
-import { BackfillSuspendedError, UnknownDatasetError, conditionDays, createRepair, datasetCondition, datasetKeyPrefix } from '../provider/index.js';
-import type { ResolvedDataset } from '../provider/index.js';
+import { BackfillSuspendedError, UnknownDatasetError, bucketCoverage, bucketRange, conditionDays, createRepair, datasetCondition, datasetKeyPrefix, derivationOf, derivedFrom } from '../provider/index.js';
+import type { Derivation, PurgeCommand, ResolvedDataset } from '../provider/index.js';
 import { storageCheck } from './storage-health.js';
 import { universeRequest } from './universe-nodes.js';
 import type { Seamless } from './create-seamless.js';
@@ -40,6 +40,25 @@ export function seamlessFacade(config: SeamlessConfig, dataDir: string, logger: 
     if (config.seamless.backfill.suspended) throw new BackfillSuspendedError();
   }
 
+  /**
+   * The dataset an interval is read from: its base when the interval is derived (configured or
+   * not, as the read derives it; not derivable: 400 naming `interval`), else the interval itself.
+   */
+  async function resolveRead(nodeId: string, interval: string | number): Promise<{ resolved: ResolvedDataset; intervalMs: number; derived: Derivation | undefined }> {
+    if (typeof nodeId !== 'string' || nodeId.length === 0) throw new InvalidRequestError('node', 'is required');
+    const intervalMs = parseInterval(interval, 'interval');
+    const derived = derivationOf(catalog, nodeId, intervalMs);
+    return { resolved: await resolveOrThrow(nodeId, derived?.baseMs ?? intervalMs), intervalMs, derived };
+  }
+
+  /** A repair command of a derived interval as the command of its base bars over whole buckets; others unchanged. */
+  async function baseOfDerived<C extends PurgeCommand>(command: C): Promise<C> {
+    const { derived } = await resolveRead(command.nodeId, command.interval);
+    if (derived === undefined) return command;
+    const range = bucketRange({ start: parseTime(command.start, 'start'), end: parseTime(command.end, 'end') }, derived.intervalMs);
+    return { ...command, interval: formatInterval(derived.baseMs), start: range.start, end: range.end };
+  }
+
   let closed = false;
   return {
     config,
@@ -59,8 +78,16 @@ export function seamlessFacade(config: SeamlessConfig, dataDir: string, logger: 
     report: (id) => db.reports.get(id),
 
     async coverage(nodeId, interval, range) {
-      const resolved = await resolveOrThrow(nodeId, interval);
-      return store.coverage(resolved.dataset, range);
+      // A derived interval: the base coverage of the whole buckets, in bucket terms.
+      const { resolved, derived } = await resolveRead(nodeId, interval);
+      if (derived === undefined) return store.coverage(resolved.dataset, range);
+      const base = await store.coverage(resolved.dataset, range === undefined ? undefined : bucketRange(range, derived.intervalMs));
+      return bucketCoverage(base, derived.intervalMs);
+    },
+
+    derivedFrom(nodeId, interval) {
+      const derived = derivationOf(catalog, nodeId, parseInterval(interval, 'interval'));
+      return derived === undefined ? undefined : derivedFrom(derived);
     },
 
     datasets: () => catalog.list(),
@@ -70,31 +97,44 @@ export function seamlessFacade(config: SeamlessConfig, dataDir: string, logger: 
       const startMs = parseTime(start, 'start');
       const endMs = parseTime(end, 'end');
       conditionDays(startMs, endMs);
-      const resolved = await resolveOrThrow(nodeId, interval);
+      // A derived interval is judged from the base bars its reads resample.
+      const { resolved, intervalMs, derived } = await resolveRead(nodeId, interval);
       const answer = await datasetCondition({ store, findings: db.findings, coordinator, clock: parts.clock }, resolved.dataset, startMs, endMs);
-      return { nodeId, interval: formatInterval(resolved.dataset.intervalMs), ...answer };
+      return { nodeId, interval: formatInterval(intervalMs), derivedFrom: derived === undefined ? null : derivedFrom(derived), ...answer };
     },
 
     async backfill(command) {
-      const resolved = await resolveOrThrow(command.nodeId, command.interval);
+      // A derived interval is never stored: backfill the base bars of its whole buckets, which reads resample.
+      const { resolved, derived } = await resolveRead(command.nodeId, command.interval);
       const start = parseTime(command.start, 'start');
       const end = parseTime(command.end, 'end');
       if (end <= start) throw new InvalidRequestError('end', `must be after start (${start})`, { start, end });
+      const range = derived === undefined ? { start, end } : bucketRange({ start, end }, derived.intervalMs);
       if (!resolved.source) throw new InvalidRequestError('node', `dataset ${command.nodeId} has no upstream source to backfill from`);
       if (config.seamless.backfill.suspended) throw new BackfillSuspendedError();
       const job = coordinator.submit({
         target: { dataset: resolved.dataset, schema: resolved.schema, source: resolved.source, calendar: resolved.calendar },
-        ranges: [{ start, end }],
+        ranges: [range],
         requestedBy: command.requestedBy ?? 'library',
         priority: command.priority ?? 'background',
       });
-      return job.status();
+      if (derived === undefined) return job.status();
+      return { ...job.status(), derivedFrom: { ...derivedFrom(derived), forInterval: formatInterval(derived.intervalMs), range } };
     },
 
-    purge: (command) => repair.purge(command, 'purge'),
+    async purge(command) {
+      // A derived interval is never stored: its bars are the base bars, which a purge must name.
+      const derived = derivationOf(catalog, command.nodeId, parseInterval(command.interval, 'interval'));
+      if (derived !== undefined) {
+        throw new InvalidRequestError('interval', `${formatInterval(derived.intervalMs)} of ${command.nodeId} is derived from its ${formatInterval(derived.baseMs)} bars and never stored: purge the ${formatInterval(derived.baseMs)} bars of the range instead`, { baseInterval: formatInterval(derived.baseMs) });
+      }
+      return repair.purge(command, 'purge');
+    },
 
     async forceBackfill(command) {
-      const purge = await repair.purge({ ...command, actor: command.actor }, 'force_backfill', (resolved) => assertBackfillable(command.nodeId, resolved));
+      // A derived interval re-fetches the base bars of its whole buckets (what its reads resample).
+      const purgeCommand = await baseOfDerived(command);
+      const purge = await repair.purge({ ...purgeCommand, actor: command.actor }, 'force_backfill', (resolved) => assertBackfillable(command.nodeId, resolved));
       const job = await this.backfill({ ...command, requestedBy: command.requestedBy ?? command.actor });
       return { purge, job };
     },

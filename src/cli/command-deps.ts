@@ -9,7 +9,7 @@
 import type { Seamless } from '../app/index.js';
 
 export type FetchDeps = Pick<Seamless, 'fetch' | 'estimate' | 'fetchUniverse'>;
-export type CoverageDeps = Pick<Seamless, 'coverage'>;
+export type CoverageDeps = Pick<Seamless, 'coverage' | 'derivedFrom'>;
 export type DatasetsDeps = Pick<Seamless, 'datasets'>;
 export type ImportDeps = Pick<Seamless, 'import'>;
 export type ReportDeps = Pick<Seamless, 'reports' | 'report'>;

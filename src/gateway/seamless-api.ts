@@ -16,6 +16,7 @@ import type {
 import type { SchemaRegistry } from '../schema/index.js';
 import type { UpstreamBudgets } from '../sources/index.js';
 import type { CoverageRange, RepairAuditEntry, StorageFailure } from '../storage/index.js';
+import type { DerivedBackfill, DerivedCoverageRange, DerivedFrom } from '../provider/index.js';
 
 export interface BackfillCommand {
   readonly nodeId: string;
@@ -55,12 +56,15 @@ export interface SeamlessApi {
   estimate(request: EstimateRequest): Promise<BarsEstimate>;
   /** A universe read: many datasets over one interval and range, in long format, with metadata per dataset. */
   fetchUniverse(request: UniverseFetch): Promise<UniverseResult>;
-  coverage(nodeId: string, interval: string | number, range?: TimeRange): Promise<CoverageRange[]>;
+  /** Of a derived interval: the base coverage in its buckets (src/provider/derived-interval.ts). */
+  coverage(nodeId: string, interval: string | number, range?: TimeRange): Promise<(CoverageRange | DerivedCoverageRange)[]>;
+  /** The base interval a derived interval of a dataset is read from; undefined when read as stored. */
+  derivedFrom?(nodeId: string, interval: string | number): DerivedFrom | undefined;
   datasets(): Promise<DatasetListing[]>;
   /** The per-day condition of a dataset over [start, end) (UTC days, at most MAX_CONDITION_DAYS). */
-  condition(nodeId: string, interval: string | number, start: string | number, end: string | number): Promise<DatasetConditionAnswer & { readonly nodeId: string; readonly interval: string }>;
+  condition(nodeId: string, interval: string | number, start: string | number, end: string | number): Promise<DatasetConditionAnswer & { readonly nodeId: string; readonly interval: string; readonly derivedFrom?: DerivedFrom | null }>;
   /** Starts a backfill job (returns at once); progress via backfillJob/waitBackfill. */
-  backfill(command: BackfillCommand): Promise<JobStatus>;
+  backfill(command: BackfillCommand): Promise<JobStatus & { readonly derivedFrom?: DerivedBackfill }>;
   backfillJob(id: string): (JobStatus & { readonly shardList: readonly ShardStatus[] }) | undefined;
   backfillJobs(): JobStatus[];
   /** Repair: removes rows, coverage and findings of a range in one fenced, audited transaction (provider/repair.ts). */

@@ -4,7 +4,7 @@
  * failed, when a write last changed its coverage, its base interval and its calendar. The
  * figures come from storage's one summary query (`BarStore.coverageSummary`), never from bars.
  */
-import { formatInterval, parseInterval } from '../core/index.js';
+import { alignDown, formatInterval, parseInterval } from '../core/index.js';
 import type { CoverageSummary } from '../storage/index.js';
 
 /** The calendar of a dataset that names none: markets that never close (crypto). */
@@ -25,6 +25,12 @@ export interface IntervalCoverage {
   readonly baseInterval: string | null;
   /** `datasets[].calendar`, `24/7` by default. */
   readonly calendar: string;
+  /**
+   * The base interval when this interval is derived (never stored: reads resample the base
+   * bars); its figures are then the base interval's, first and last bar as the buckets holding
+   * the base's first and last bar, the counts in base bars. Null for an interval read as stored.
+   */
+  readonly derivedFrom: string | null;
 }
 
 /** What the catalog knows of a dataset's definition for its summary (both keys optional). */
@@ -49,13 +55,18 @@ export function indexSummaries(summaries: readonly CoverageSummary[]): SummaryIn
 export function intervalCoverage(nodeId: string, intervalsMs: readonly number[], summaries: SummaryIndex, defaults: CoverageDefaults): IntervalCoverage[] {
   const baseInterval = defaults.baseInterval === undefined ? null : formatInterval(parseInterval(defaults.baseInterval));
   const calendar = defaults.calendar ?? DEFAULT_CALENDAR;
+  const baseMs = baseInterval === null ? undefined : parseInterval(baseInterval);
   return intervalsMs.map((intervalMs) => {
-    const s = summaries.get(summaryKey(nodeId, intervalMs));
+    // A derived interval summarises what reads get: the base bars, in its buckets.
+    const derived = baseMs !== undefined && intervalMs !== baseMs;
+    const s = summaries.get(summaryKey(nodeId, derived ? baseMs : intervalMs));
+    const bucket = (t: number | undefined): number | null => (t === undefined ? null : derived ? alignDown(t, intervalMs) : t);
     return {
       interval: formatInterval(intervalMs),
       intervalMs,
-      firstBar: s?.firstTs ?? null,
-      lastBar: s?.lastTs ?? null,
+      derivedFrom: derived ? baseInterval : null,
+      firstBar: bucket(s?.firstTs),
+      lastBar: bucket(s?.lastTs),
       barsStored: s?.barsStored ?? 0,
       knownEmptyBars: s?.knownEmptyBars ?? 0,
       failedBars: s?.failedBars ?? 0,

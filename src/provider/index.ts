@@ -30,3 +30,5 @@ export type { BarsEstimate, ByteFigure, EstimateCalendar, EstimateRequest, Sourc
 export type { BarsEstimator, BarsEstimatorDeps } from './estimate/bars-estimator.js';
 export type { PurgeCommand, PurgeOutcome, Repair } from './repair.js';
 export type { DatasetOutcome, UniverseMetadata, UniverseRequest, UniverseResult } from './universe/universe-request.js';
+export { bucketCoverage, bucketRange, derivationOf, derivedFrom } from './derived-interval.js';
+export type { Derivation, DerivedBackfill, DerivedCoverageRange, DerivedCoverageState, DerivedFrom } from './derived-interval.js';

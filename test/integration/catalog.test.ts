@@ -75,9 +75,12 @@ describe('the catalog and the per-day condition (gateway on the demo configurati
     expect(ranges[0].end).toBeGreaterThanOrEqual(JAN1 + 2 * DAY);
     expect(oneMinute?.lastWrite).toBeGreaterThanOrEqual(backfilledAt);
     expect(oneMinute?.lastWrite).toBeLessThanOrEqual(Date.now());
-    // An interval nothing was stored for is listed with zeros, not left out.
-    const untouched = btc?.coverage.find((c) => c.interval !== '1m');
-    if (untouched !== undefined) expect(untouched).toMatchObject({ firstBar: null, lastBar: null, barsStored: 0, lastWrite: null });
+    // A derived interval (5m of a 1m base) summarises the base bars its reads resample, in its buckets.
+    const derived = btc?.coverage.find((c) => c.interval === '5m');
+    expect(derived).toMatchObject({ derivedFrom: '1m', firstBar: ranges[0].start, lastBar: ranges[0].end - 5 * MIN, barsStored: oneMinute?.barsStored, lastWrite: oneMinute?.lastWrite });
+    // An interval nothing was stored for is listed with zeros, not left out (ACME stores 1d and 1h, derives nothing).
+    const acme = datasets.find((d) => d.nodeId === 'ohlcv:demo:ACME');
+    expect(acme?.coverage.find((c) => c.interval === '1h')).toMatchObject({ firstBar: null, lastBar: null, barsStored: 0, lastWrite: null, derivedFrom: null });
 
     // The defective day lost bars to its gaps: the count is of rows stored, not of the range.
     const defects = datasets.find((d) => d.nodeId === DEFECTS)?.coverage.find((c) => c.interval === '1m');

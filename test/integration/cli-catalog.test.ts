@@ -58,9 +58,12 @@ describe('seamless datasets and datasets condition (embedded)', { timeout: CLI_T
     const lines = list.stdout.trimEnd().split('\n');
     expect(lines).toContainEqual(expect.stringMatching(/^node\s+interval\s+first bar\s+last bar\s+stored\s+known empty\s+failed\s+last write\s+base\s+calendar$/));
     expect(lines).toContainEqual(expect.stringMatching(new RegExp(
-      `^ohlcv:demo:ETH-USD\\s+1m\\s+2023-12-31T00:00:00\\.000Z\\s+2024-01-02T23:59:00\\.000Z\\s+${SHARD_ROWS}\\s+0\\s+0\\s+\\d{4}-\\d\\d-\\d\\dT\\S+\\s+-\\s+24/7$`,
+      `^ohlcv:demo:ETH-USD\\s+1m\\s+2023-12-31T00:00:00\\.000Z\\s+2024-01-02T23:59:00\\.000Z\\s+${SHARD_ROWS}\\s+0\\s+0\\s+\\d{4}-\\d\\d-\\d\\dT\\S+\\s+1m\\s+24/7$`,
     )));
-    expect(lines).toContainEqual(expect.stringMatching(/^ohlcv:demo:ETH-USD\s+1h\s+-\s+-\s+0\s+0\s+0\s+-\s+-\s+24\/7$/));
+    // 1h is derived from 1m: its line summarises the 1m bars, first and last bar in hours.
+    expect(lines).toContainEqual(expect.stringMatching(new RegExp(
+      `^ohlcv:demo:ETH-USD\\s+1h\\s+2023-12-31T00:00:00\\.000Z\\s+2024-01-02T23:00:00\\.000Z\\s+${SHARD_ROWS}\\s+0\\s+0\\s+\\d{4}-\\d\\d-\\d\\dT\\S+\\s+1m\\s+24/7$`,
+    )));
     expect(lines.at(-1)).toMatch(/^\d+ dataset\(s\)$/);
 
     const condition = await seamless(cwd, ['datasets', 'condition', '--node', ETH, '--interval', '1m', '--start', '2024-01-02', '--end', '2024-01-04']);

@@ -103,7 +103,9 @@ describe('resampling from a base interval, deployed', () => {
       expect(hourly.data.volume[h]).toBeCloseTo(part(minutes.data.volume).reduce((a, v) => a + v, 0), 6);
     }
     expect(hourly.metadata).toMatchObject({ interval: '1h', partial: false, resample: { baseInterval: '1m', buckets: 2, partialBuckets: 0, baseRows: 120 } });
-    expect(await coverage('1h')).toEqual([]);
+    // No 1h series is fetched: every klines request asks for 1m; 1h coverage is the 1m bars' in hours.
+    expect(new Set(exchange.requestsTo(KLINES).map((q) => q.query.interval))).toEqual(new Set(['1m']));
+    expect((await coverage('1h')).some((r) => r.state === 'stored' && r.start <= DAY0 && r.end >= DAY0 + 2 * HOUR)).toBe(true);
     expect((await coverage('1m')).some((r) => r.state === 'stored' && r.start <= DAY0 && r.end >= DAY0 + 2 * HOUR)).toBe(true);
     expect(proxy.requests.filter((q) => q.path === KLINES && q.status === 200).length).toBeGreaterThan(0);
   });

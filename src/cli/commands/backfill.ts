@@ -15,6 +15,7 @@ import type { JobView, ProgressReporter } from '../progress.js';
 import type { EventStreamHandle, GatewayClient } from '../gateway-client.js';
 import { backfillEventOf, createBackfillLedger } from '../backfill-ledger.js';
 import type { BackfillLedger } from '../backfill-ledger.js';
+import type { DerivedBackfill } from '../../provider/index.js';
 import { confirmDestructive } from '../confirm.js';
 import { purgeLine } from './purge.js';
 import type { PurgeView } from './purge.js';
@@ -76,6 +77,7 @@ async function backfillEmbedded(ctx: CliContext, opts: BackfillOptions): Promise
   try {
     const command = { nodeId: opts.node, interval: opts.interval, start: opts.start, end: opts.end, requestedBy: 'cli' };
     const submitted = opts.force === true ? await forced(ctx, seamless, command) : await seamless.backfill(command);
+    announceDerived(ctx, opts.node, submitted.derivedFrom);
     const started = Date.now();
     progress = reporter(ctx);
     const job = (): (JobView & { shardList?: readonly { key: string }[] }) => seamless.backfillJob(submitted.id) ?? submitted;
@@ -97,7 +99,7 @@ async function backfillEmbedded(ctx: CliContext, opts: BackfillOptions): Promise
 }
 
 /** --force embedded: the purge (printed) then the job. */
-async function forced(ctx: CliContext, seamless: BackfillDeps, command: { nodeId: string; interval: string; start: string; end: string; requestedBy: string }): Promise<JobView> {
+async function forced(ctx: CliContext, seamless: BackfillDeps, command: { nodeId: string; interval: string; start: string; end: string; requestedBy: string }): Promise<JobView & { readonly derivedFrom?: DerivedBackfill }> {
   const { purge, job } = await seamless.forceBackfill({ ...command, actor: 'cli' });
   writeLine(ctx.stdout, purgeLine({ ...purge, node: purge.nodeId }));
   return job;
@@ -113,6 +115,12 @@ async function waitOrInterrupt(seamless: BackfillDeps, id: string, signal: Abort
   }
 }
 
+/** A derived interval is never stored: say that the job backfills its base bars, over whole buckets. */
+function announceDerived(ctx: CliContext, node: string, derived: DerivedBackfill | undefined): void {
+  if (derived === undefined) return;
+  writeLine(ctx.stdout, `${node} ${derived.forInterval} is derived from ${derived.interval} bars: backfilling the ${derived.interval} bars of [${formatTime(derived.range.start)}, ${formatTime(derived.range.end)})`);
+}
+
 async function backfillRemote(ctx: CliContext, opts: BackfillOptions & { url: string }): Promise<void> {
   const client = gatewayClient(ctx, opts);
   // Followed before submitting, to count what this run writes (see backfill-ledger.ts).
@@ -120,9 +128,10 @@ async function backfillRemote(ctx: CliContext, opts: BackfillOptions & { url: st
   const stream = opts.wait ? await followEvents(client, ledger) : undefined;
   try {
     const body = { node: opts.node, interval: opts.interval, start: opts.start, end: opts.end };
-    const answer = await client.postJson<{ job: JobView; purge?: PurgeView }>(opts.force === true ? '/v1/backfills/force' : '/v1/backfills', body);
+    const answer = await client.postJson<{ job: JobView & { derivedFrom?: DerivedBackfill }; purge?: PurgeView }>(opts.force === true ? '/v1/backfills/force' : '/v1/backfills', body);
     if (answer.purge !== undefined) writeLine(ctx.stdout, purgeLine(answer.purge));
     const { job } = answer;
+    announceDerived(ctx, opts.node, job.derivedFrom);
     if (!opts.wait) {
       writeLine(ctx.stdout, `backfill ${job.id} submitted to ${client.baseUrl}: ${job.totalShards} shards; follow it with GET ${client.baseUrl}/v1/backfills/${job.id}`);
       return;

@@ -10,6 +10,7 @@ import { addRemoteOptions, gatewayClient, withSeamless } from '../options.js';
 import type { CoverageDeps } from '../command-deps.js';
 import type { RemoteOptions } from '../options.js';
 import { formatTable } from '../output.js';
+import type { DerivedFrom } from '../../provider/index.js';
 
 interface CoverageOptions extends RemoteOptions {
   readonly node: string;
@@ -28,6 +29,12 @@ export interface CoverageEntry {
   readonly attempts?: number;
 }
 
+/** What the gateway answers (`derivedFrom`: the base interval of a derived interval, else null). */
+interface CoverageAnswer {
+  readonly ranges: readonly CoverageEntry[];
+  readonly derivedFrom?: DerivedFrom | null;
+}
+
 export function registerCoverage(program: Command, ctx: CliContext): void {
   const cmd = program.command('coverage')
     .description('show the stored, known-empty and failed ranges of a dataset')
@@ -35,7 +42,7 @@ export function registerCoverage(program: Command, ctx: CliContext): void {
     .requiredOption('--interval <interval>', 'bar interval, e.g. 1m')
     .option('--start <time>', 'only ranges overlapping [start, end) (epoch ms or ISO-8601)')
     .option('--end <time>', 'see --start')
-    .option('--json', 'print {"node","interval","ranges"} as the gateway does');
+    .option('--json', 'print {"node","interval","derivedFrom","ranges"} as the gateway does');
   addRemoteOptions(cmd).action(async (opts: CoverageOptions) => {
     const intervalMs = parseInterval(opts.interval, 'interval');
     const range: TimeRange | undefined = opts.start !== undefined || opts.end !== undefined
@@ -44,14 +51,20 @@ export function registerCoverage(program: Command, ctx: CliContext): void {
         end: opts.end === undefined ? Number.MAX_SAFE_INTEGER : parseTime(opts.end, 'end'),
       }
       : undefined;
-    const ranges: readonly CoverageEntry[] = opts.url !== undefined
-      ? (await gatewayClient(ctx, opts as CoverageOptions & { url: string }).getJson<{ ranges: CoverageEntry[] }>('/v1/coverage', {
+    const { ranges, derivedFrom } = opts.url !== undefined
+      ? await gatewayClient(ctx, opts as CoverageOptions & { url: string }).getJson<CoverageAnswer>('/v1/coverage', {
         node: opts.node, interval: opts.interval, start: opts.start, end: opts.end,
-      })).ranges
-      : await withSeamless(ctx, opts, (seamless: CoverageDeps) => seamless.coverage(opts.node, intervalMs, range));
+      })
+      : await withSeamless(ctx, opts, async (seamless: CoverageDeps): Promise<CoverageAnswer> => ({
+        ranges: await seamless.coverage(opts.node, intervalMs, range), derivedFrom: seamless.derivedFrom?.(opts.node, intervalMs) ?? null,
+      }));
     if (opts.json === true) {
-      writeLine(ctx.stdout, JSON.stringify({ node: opts.node, interval: formatInterval(intervalMs), ranges }));
+      writeLine(ctx.stdout, JSON.stringify({ node: opts.node, interval: formatInterval(intervalMs), derivedFrom: derivedFrom ?? null, ranges }));
       return;
+    }
+    // A derived interval is never stored: its coverage is the base bars', in its buckets.
+    if (derivedFrom !== undefined && derivedFrom !== null) {
+      writeLine(ctx.stdout, `${formatInterval(intervalMs)} is derived from ${derivedFrom.interval} bars: each ${formatInterval(intervalMs)} bar is stored when all its ${derivedFrom.interval} bars are, partial when some are`);
     }
     printCoverage(ctx, opts.node, intervalMs, ranges);
   });

@@ -19,14 +19,17 @@ export interface EstimateOptions extends RemoteOptions {
   readonly start: string;
   readonly end: string;
   readonly format: string;
+  readonly align?: string;
+  readonly fill?: string;
 }
 
 export async function fetchEstimate(ctx: CliContext, opts: EstimateOptions): Promise<void> {
   if (opts.format !== 'table' && opts.format !== 'json') throw new InvalidRequestError('--format', `an estimate prints as table or json, not ${opts.format}`);
-  const request: EstimateRequest = { nodeId: opts.node, interval: opts.interval, start: opts.start, end: opts.end };
+  const shape = { ...(opts.align !== undefined ? { align: opts.align } : {}), ...(opts.fill !== undefined ? { fill: opts.fill } : {}) };
+  const request: EstimateRequest = { nodeId: opts.node, interval: opts.interval, start: opts.start, end: opts.end, ...shape };
   let estimate: BarsEstimate;
   if (opts.url !== undefined) {
-    estimate = await gatewayClient(ctx, { ...opts, url: opts.url }).getJson<BarsEstimate>('/v1/bars/estimate', { node: opts.node, interval: opts.interval, start: opts.start, end: opts.end });
+    estimate = await gatewayClient(ctx, { ...opts, url: opts.url }).getJson<BarsEstimate>('/v1/bars/estimate', { node: opts.node, interval: opts.interval, start: opts.start, end: opts.end, ...shape });
   } else {
     estimate = await withSeamless(ctx, opts, (seamless: FetchDeps) => seamless.estimate(request));
   }
@@ -40,10 +43,13 @@ export function estimateLines(e: BarsEstimate): string[] {
   const f = e.backfill;
   const lines = [
     `estimate for ${e.node} ${e.interval} [${formatTime(e.alignedRange.start)}, ${formatTime(e.alignedRange.end)}) — no data moved`,
-    `bars      ${b.inRange} in range (calendar ${e.calendar.name}), ${b.stored} stored, ${b.knownEmpty} known empty, ${b.missing} missing${b.notClosed > 0 ? `, ${b.notClosed} not closed yet` : ''}`,
+    // A derived interval: bars in range are derived bars, what is stored and backfilled base bars.
+    e.derivedFrom !== undefined && e.base !== undefined
+      ? `bars      ${b.inRange} ${e.interval} bars in range, derived from ${e.base.inRange} ${e.derivedFrom.interval} bars (calendar ${e.calendar.name}): ${b.stored} stored, ${b.knownEmpty} known empty, ${b.missing} missing${b.notClosed > 0 ? `, ${b.notClosed} ${e.interval} bars not closed yet` : ''}`
+      : `bars      ${b.inRange} in range (calendar ${e.calendar.name}), ${b.stored} stored, ${b.knownEmpty} known empty, ${b.missing} missing${b.notClosed > 0 ? `, ${b.notClosed} not closed yet` : ''}`,
     f.source === null
       ? 'backfill  none: the dataset has no upstream source'
-      : `backfill  ${f.bars} bars in ${plural(f.shards, 'shard')} of ${f.barsPerShard} from ${f.source}, ${plural(f.requests, 'upstream request')} (${f.requestsBasis})`,
+      : `backfill  ${f.bars} ${e.derivedFrom === undefined ? '' : `${e.derivedFrom.interval} `}bars in ${plural(f.shards, 'shard')} of ${f.barsPerShard} from ${f.source}, ${plural(f.requests, 'upstream request')} (${f.requestsBasis})`,
     `time      ${f.expectedMs === null ? 'unknown' : `${f.expectedMs} ms`} (${f.timeBasis})`,
     `rows      ${e.rows}`,
   ];

@@ -83,5 +83,6 @@ async function startJob(seamless: Pick<Seamless, 'backfill'>, request: FastifyRe
   const status = await seamless.backfill({
     nodeId: validateNodeId(node, 'node'), interval, start, end, requestedBy: callerName(request), priority,
   });
-  return reply.code(202).send({ job: jobBody(status) });
+  // A derived interval backfills its base bars: the job says so (src/provider/derived-interval.ts).
+  return reply.code(202).send({ job: status.derivedFrom === undefined ? jobBody(status) : { ...jobBody(status), derivedFrom: status.derivedFrom } });
 }

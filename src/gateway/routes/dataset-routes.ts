@@ -23,7 +23,7 @@ const ConditionQuery = z.object({
   end: requiredQuery('end', '2024-01-08'),
 });
 
-export function datasetRoutes(app: FastifyInstance, seamless: Pick<Seamless, 'datasets' | 'coverage' | 'condition'>): void {
+export function datasetRoutes(app: FastifyInstance, seamless: Pick<Seamless, 'datasets' | 'coverage' | 'condition' | 'derivedFrom'>): void {
   typedRoutes(app, (scope) => {
     scope.get('/v1/datasets', { config: { scope: 'read' } }, async () => ({ datasets: await seamless.datasets() }));
 
@@ -42,7 +42,7 @@ export function datasetRoutes(app: FastifyInstance, seamless: Pick<Seamless, 'da
         ? { start: start === undefined ? 0 : parseTime(start, 'start'), end: end === undefined ? Number.MAX_SAFE_INTEGER : parseTime(end, 'end') }
         : undefined;
       const ranges = await seamless.coverage(nodeId, intervalMs, range);
-      return { node: nodeId, interval: formatInterval(intervalMs), ranges };
+      return { node: nodeId, interval: formatInterval(intervalMs), derivedFrom: seamless.derivedFrom?.(nodeId, intervalMs) ?? null, ranges };
     });
   });
 }

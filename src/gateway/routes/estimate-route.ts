@@ -4,8 +4,8 @@
  * expected time under the upstream budget, and the body size per format, answered from coverage
  * before any data moves. It takes GET /v1/bars's query (read scope) and refuses what the read
  * refuses with the same 400 naming the field; the parameters that shape only the answer (`format`,
- * `strategy`, …) are checked and otherwise ignored: the estimate prices every format, for a read
- * that backfills what is missing.
+ * `strategy`, `fill`, …) are checked and otherwise ignored: the estimate prices every format, for a
+ * read that backfills what is missing; `align` shapes a derived interval's buckets as in the read.
  */
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
@@ -26,11 +26,16 @@ const EstimateQuery = z.object({
   as_of: optionalQuery,
   world: optionalQuery,
   domain: enumQuery(DOMAINS),
+  align: optionalQuery,
+  fill: optionalQuery,
 });
 
 export function estimateRoute(app: FastifyInstance, seamless: Pick<Seamless, 'estimate'>): void {
   typedRoutes(app, (scope) => scope.get('/v1/bars/estimate', { config: { scope: 'read' }, schema: { querystring: EstimateQuery } }, async (request) => {
     const q = request.query;
-    return seamless.estimate({ nodeId: validateNodeId(q.node, 'node'), interval: q.interval, start: q.start, end: q.end });
+    return seamless.estimate({
+      nodeId: validateNodeId(q.node, 'node'), interval: q.interval, start: q.start, end: q.end,
+      ...(q.align !== undefined ? { align: q.align } : {}), ...(q.fill !== undefined ? { fill: q.fill } : {}),
+    });
   }));
 }

@@ -7,11 +7,13 @@
  * not touched. The figures follow the read path and the coordinator (backfill-plan.ts), the
  * encoders (byte-estimate.ts) and the upstream budget (time-estimate.ts).
  */
-import { alignDown, barCount, formatInterval, intersectRanges } from '../../core/index.js';
+import { InvalidRequestError, alignDown, barCount, bucketEdges, edgesOnGrid, formatInterval, intersectRanges } from '../../core/index.js';
 import type { Clock, Frame, TimeRange } from '../../core/index.js';
 import type { BarStore, CoverageRange } from '../../storage/index.js';
 import type { DatasetCatalog, ResolvedDataset } from '../dataset-catalog.js';
 import { UnknownDatasetError } from '../errors.js';
+import { derivedFrom } from '../derived-interval.js';
+import { planRead } from '../read/resample-read.js';
 import { normaliseRequest } from '../read/fetch-request.js';
 import { ALWAYS_OPEN, countCoverage, coveredRanges, planShards, shardSpan } from './backfill-plan.js';
 import { estimateBytes } from './byte-estimate.js';
@@ -25,7 +27,7 @@ const SUSPENDED = 'backfill is suspended (seamless.backfill.suspended): the read
 
 export interface BarsEstimatorDeps {
   readonly store: Pick<BarStore, 'coverage' | 'read'>;
-  readonly catalog: Pick<DatasetCatalog, 'resolve'>;
+  readonly catalog: Pick<DatasetCatalog, 'resolve'> & Partial<Pick<DatasetCatalog, 'baseInterval'>>;
   readonly clock: Clock;
   /** `limits.maxBars`: a range the read would refuse is refused here too. */
   readonly maxBars: number;
@@ -48,7 +50,19 @@ export interface BarsEstimator {
 export function createBarsEstimator(deps: BarsEstimatorDeps): BarsEstimator {
   return {
     async estimate(request) {
-      const req = normaliseRequest({ nodeId: request.nodeId, interval: request.interval, start: request.start, end: request.end }, deps.maxBars);
+      const asked = normaliseRequest({ nodeId: request.nodeId, interval: request.interval, start: request.start, end: request.end }, deps.maxBars);
+      // A derived interval (the read's own checks of interval, align and fill, resample-read.ts): what is
+      // stored, backfilled and requested are its base bars over whole buckets.
+      const { baseInterval } = deps.catalog;
+      const derived = baseInterval === undefined ? undefined : planRead({ ...request, interval: asked.intervalMs }, { baseInterval }).derived;
+      if (derived === undefined && !await deps.catalog.resolve(asked.nodeId, asked.intervalMs)) throw new UnknownDatasetError(asked.nodeId, asked.intervalMs);
+      const edges = derived === undefined ? undefined : bucketEdges(asked.requested, derived.intervalMs, derived.align);
+      if (derived?.align !== undefined && edges !== undefined && !edgesOnGrid(edges, derived.baseMs)) {
+        throw new InvalidRequestError('align', `local midnights of ${derived.align} are not on the ${formatInterval(derived.baseMs)} grid of the base bars`, { value: derived.align });
+      }
+      const req = derived === undefined || edges === undefined
+        ? asked
+        : normaliseRequest({ nodeId: asked.nodeId, interval: derived.baseMs, start: edges[0], end: edges[edges.length - 1] }, deps.maxBars);
       const resolved = await deps.catalog.resolve(req.nodeId, req.intervalMs);
       if (!resolved) throw new UnknownDatasetError(req.nodeId, req.intervalMs);
       const { intervalMs, aligned } = req;
@@ -69,7 +83,7 @@ export function createBarsEstimator(deps: BarsEstimatorDeps): BarsEstimator {
         : estimateBackfillTime(shards.requests, shards.shards, plan, deps.lanes);
       const rows = counts.stored + (backfills ? counts.missing : 0);
       const sample = await sampleRows(deps.store, resolved, coverage, closed);
-      return {
+      const base: BarsEstimate = {
         node: req.nodeId,
         interval: formatInterval(intervalMs),
         intervalMs,
@@ -99,6 +113,23 @@ export function createBarsEstimator(deps: BarsEstimatorDeps): BarsEstimator {
         },
         rows,
         bytes: estimateBytes(resolved.schema, rows, sample),
+      };
+      if (derived === undefined || edges === undefined) return base;
+      // Bars in range, not closed and the answer's rows are derived bars; the rest stays in base bars.
+      const buckets = edges.length - 1;
+      let inRange = 0;
+      while (inRange < buckets && edges[inRange + 1] <= closed.end) inRange++;
+      const derivedRows = Math.min(inRange, Math.ceil(rows / (derived.intervalMs / derived.baseMs)));
+      return {
+        ...base,
+        interval: formatInterval(derived.intervalMs),
+        intervalMs: derived.intervalMs,
+        requestedRange: asked.requested,
+        derivedFrom: derivedFrom(derived),
+        bars: { ...base.bars, inRange, notClosed: buckets - inRange },
+        base: base.bars,
+        rows: derivedRows,
+        bytes: estimateBytes(resolved.schema, derivedRows, sample),
       };
     },
   };

@@ -18,6 +18,9 @@ export interface EstimateRequest {
   readonly interval: string | number;
   readonly start: string | number;
   readonly end: string | number;
+  /** As the read's (resample-read.ts): the IANA zone of derived daily/weekly buckets, and the fill mode (checked only). */
+  readonly align?: string;
+  readonly fill?: string;
 }
 
 /**
@@ -105,5 +108,12 @@ export interface BarsEstimate {
   };
   /** Rows the read would answer: stored plus missing (an upstream may still answer part of them empty). */
   readonly rows: number;
+  /**
+   * A derived interval (src/provider/derived-interval.ts): the base interval, and the base
+   * interval's bar counts. `bars.inRange`, `bars.notClosed`, `rows` and `bytes` then count derived
+   * bars; `bars.stored`, `bars.knownEmpty`, `bars.missing` and `backfill` count base bars.
+   */
+  readonly derivedFrom?: { readonly interval: string; readonly intervalMs: number };
+  readonly base?: BarsEstimate['bars'];
   readonly bytes: { readonly json: ByteFigure; readonly csv: ByteFigure; readonly arrow: ByteFigure };
 }

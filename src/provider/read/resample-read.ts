@@ -69,7 +69,7 @@ export interface FillMetadata {
 const NOT_DERIVED: ReadPlan = { fill: 'none', derived: undefined };
 
 /** Checks `align` and `fill` and decides whether the read is derived; bad input is `invalid_request` naming the field. */
-export function planRead(request: FetchRequest, catalog: DatasetCatalog): ReadPlan {
+export function planRead(request: FetchRequest, catalog: Pick<DatasetCatalog, 'baseInterval'>): ReadPlan {
   if (request === null || typeof request !== 'object') return NOT_DERIVED;
   const fill = parseFill(request.fill);
   const align = request.align === undefined || request.align === '' ? undefined : request.align;

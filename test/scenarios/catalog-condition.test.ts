@@ -8,16 +8,12 @@
  * failed bars and the stored rows. What is stored: the summary agrees with /v1/coverage. What
  * is reported: the condition's reason is the reason of the final `failed` backfill event.
  */
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tempDir } from '../helpers/temp-dir.js';
-import { collectEvents, eventually, killSeamlessProcesses, startSeamless, waitForLine } from '../harness/seamless-processes.js';
-import type { EventCollector, SeamlessProcess } from '../harness/seamless-processes.js';
-import { BTCUSDT_1M, startFakeExchange } from '../harness/fake-exchange-server.js';
-import type { FakeExchange } from '../harness/fake-exchange-server.js';
-import { createFaults } from './fault-injection.js';
-import type { Faults, HttpFaultProxy } from './fault-injection.js';
+import { collectEvents, eventually } from '../harness/seamless-processes.js';
+import type { EventCollector } from '../harness/seamless-processes.js';
+import { BTCUSDT_1M } from '../harness/fake-exchange-server.js';
+import { startExchangeGateway } from './exchange-gateway.js';
+import type { ExchangeGateway } from './exchange-gateway.js';
 
 const MIN = 60_000;
 const DAY = 86_400_000;
@@ -30,47 +26,27 @@ interface Range { start: number; end: number; state: string; reason?: string }
 interface Day { date: string; condition: string; reason: string; lastChange: number | null; bars: Record<string, number> }
 interface Coverage { interval: string; barsStored: number; failedBars: number; knownEmptyBars: number; firstBar: number | null; lastBar: number | null; lastWrite: number | null }
 
-let dir: Awaited<ReturnType<typeof tempDir>>;
-let exchange: FakeExchange;
-let faults: Faults;
-let proxy: HttpFaultProxy;
-let gateway: SeamlessProcess;
+let env: ExchangeGateway;
 let url = '';
 let events: EventCollector;
 
 beforeAll(async () => {
-  dir = await tempDir('seamless-catalog-condition-');
-  exchange = await startFakeExchange({ now: BTCUSDT_1M.recordedAt });
-  faults = createFaults();
-  proxy = await faults.httpProxy(exchange.url);
-  const configFile = join(dir.path, 'seamless.yml');
-  await writeFile(configFile, [
-    `dataDir: ${JSON.stringify(join(dir.path, 'data'))}`,
-    'sources:',
-    '  binance:',
-    '    kind: ccxt',
-    '    exchange: binance',
-    `    urls: { public: "${proxy.url}/api/v3" }`,
-    '    options: { fetchMarkets: { types: [spot] } }',
-    '    rateLimit: { requestsPerSecond: 50, burst: 5 }',
-    '    timeoutMs: 30000',
-    'datasets:',
-    `  - { nodeId: "${NODE}", intervals: [1m], source: binance }`,
-    'seamless:',
-    '  backfill: { barsPerShard: 1440, maxAttempts: 2, baseDelayMs: 50 }',
-    '',
-  ].join('\n'));
-  gateway = startSeamless(['serve', '--port', '0', '--config', configFile], dir.path, 'gateway');
-  url = (await waitForLine(gateway, /listening on (http:\/\/\S+)/, 90_000))[1];
+  env = await startExchangeGateway({
+    prefix: 'seamless-catalog-condition-',
+    datasetLines: [
+      `  - { nodeId: "${NODE}", intervals: [1m], source: binance }`,
+    ],
+    seamlessLines: [
+      '  backfill: { barsPerShard: 1440, maxAttempts: 2, baseDelayMs: 50 }',
+    ],
+  });
+  url = env.url;
   events = await collectEvents(url);
 }, 120_000);
 
 afterAll(async () => {
   events?.close();
-  await killSeamlessProcesses();
-  await faults?.teardown();
-  await exchange?.close();
-  await dir?.remove();
+  await env?.stop();
 });
 
 async function backfill(start: number, end: number): Promise<string> {
@@ -90,7 +66,7 @@ describe('catalog and per-day condition with a failing upstream (seamless serve,
   it('reports the failed day missing with the exchange\'s reason, counts its bars as failed, and agrees with coverage', async () => {
     expect(await backfill(RECORDED_DAY, BTCUSDT_1M.building)).toBe('completed');
     // The fault: every klines request of the next backfill answers 503 (more than its attempts need).
-    proxy.fail({ path: KLINES, times: 20, status: 503, body: 'Service Unavailable' });
+    env.proxy.fail({ path: KLINES, times: 20, status: 503, body: 'Service Unavailable' });
     expect(await backfill(FAILED_DAY, FAILED_DAY + DAY)).toBe('failed');
 
     const res = await fetch(`${url}/v1/datasets/condition?node=${encodeURIComponent(NODE)}&interval=1m&start=${FAILED_DAY}&end=${RECORDED_DAY + DAY}`);

@@ -8,69 +8,46 @@
  * is reported (the estimate's requests and the upstream latency in /metrics).
  */
 import { execFile } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BarsEstimate } from '../../src/provider/index.js';
-import { tempDir } from '../helpers/temp-dir.js';
-import { SEAMLESS_BIN, killSeamlessProcesses, startSeamless, waitForLine } from '../harness/seamless-processes.js';
-import type { SeamlessProcess } from '../harness/seamless-processes.js';
-import { BTCUSDT_1M, startFakeExchange } from '../harness/fake-exchange-server.js';
-import type { FakeExchange } from '../harness/fake-exchange-server.js';
-import { createFaults } from './fault-injection.js';
-import type { Faults, HttpFaultProxy } from './fault-injection.js';
+import { SEAMLESS_BIN } from '../harness/seamless-processes.js';
+import { BTCUSDT_1M } from '../harness/fake-exchange-server.js';
+import { startExchangeGateway } from './exchange-gateway.js';
+import type { ExchangeGateway } from './exchange-gateway.js';
 
 const MIN = 60_000;
 const NODE = 'ohlcv:binance:BTC/USDT';
 const KLINES = '/api/v3/klines';
 const SLOW_MS = 400;
 
-let dir: Awaited<ReturnType<typeof tempDir>>;
-let exchange: FakeExchange;
-let faults: Faults;
-let proxy: HttpFaultProxy;
-let gateway: SeamlessProcess;
+let env: ExchangeGateway;
 let url = '';
 
 beforeAll(async () => {
-  dir = await tempDir('seamless-pre-flight-');
-  exchange = await startFakeExchange({ now: BTCUSDT_1M.recordedAt });
-  faults = createFaults();
-  proxy = await faults.httpProxy(exchange.url);
-  const configFile = join(dir.path, 'seamless.yml');
-  await writeFile(configFile, [
-    `dataDir: ${JSON.stringify(join(dir.path, 'data'))}`,
-    'sources:',
-    '  binance:',
-    '    kind: ccxt',
-    '    exchange: binance',
-    `    urls: { public: "${proxy.url}/api/v3" }`,
-    '    options: { fetchMarkets: { types: [spot] } }',
-    '    rateLimit: { requestsPerSecond: 50, burst: 5 }',
-    '    pageLimit: 20',
-    '    timeoutMs: 30000',
-    'datasets:',
-    `  - { nodeId: "${NODE}", intervals: [1m], source: binance }`,
-    'seamless:',
-    '  backfill: { barsPerShard: 60, concurrency: 1 }',
-    '',
-  ].join('\n'));
-  gateway = startSeamless(['serve', '--port', '0', '--config', configFile], dir.path, 'gateway');
-  url = (await waitForLine(gateway, /listening on (http:\/\/\S+)/, 90_000))[1];
+  env = await startExchangeGateway({
+    prefix: 'seamless-pre-flight-',
+    sourceLines: [
+      '    pageLimit: 20',
+    ],
+    datasetLines: [
+      `  - { nodeId: "${NODE}", intervals: [1m], source: binance }`,
+    ],
+    seamlessLines: [
+      '  backfill: { barsPerShard: 60, concurrency: 1 }',
+    ],
+  });
+  url = env.url;
 }, 120_000);
 
 afterAll(async () => {
-  await killSeamlessProcesses();
-  await faults?.teardown();
-  await exchange?.close();
-  await dir?.remove();
+  await env?.stop();
 });
 
 /** `seamless fetch --estimate --url <gateway> --format json` as a user runs it. */
 function cliEstimate(start: number, end: number): Promise<BarsEstimate> {
   const args = ['fetch', '--estimate', '--url', url, '--node', NODE, '--interval', '1m', '--start', String(start), '--end', String(end), '--format', 'json'];
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, [SEAMLESS_BIN, ...args], { cwd: dir.path }, (error, stdout, stderr) => {
+    execFile(process.execPath, [SEAMLESS_BIN, ...args], { cwd: env.dir.path }, (error, stdout, stderr) => {
       if (error !== null) reject(new Error(`seamless fetch --estimate failed: ${stderr}`, { cause: error }));
       else resolve(JSON.parse(stdout) as BarsEstimate);
     });
@@ -99,16 +76,16 @@ describe('pre-flight estimates against a slow exchange', () => {
     // The budget: 5 requests at once, then 4 more at 50 per second.
     expect(first.backfill.timeBasis).toContain('budget of binance: 50 req/s, burst 5');
     expect(await coverage()).toEqual(before);
-    expect(exchange.requestsTo(KLINES)).toHaveLength(0);
+    expect(env.exchange.requestsTo(KLINES)).toHaveLength(0);
 
     // The fault: the exchange answers the read's nine kline requests 400 ms late.
-    proxy.delay({ path: KLINES, times: 9, ms: SLOW_MS });
+    env.proxy.delay({ path: KLINES, times: 9, ms: SLOW_MS });
     const res = await fetch(`${url}/v1/bars?node=${encodeURIComponent(NODE)}&interval=1m&start=${start}&end=${end}&strategy=auto_backfill`);
     expect(res.status).toBe(200);
     const body = await res.json() as { metadata: { rows: number; sources: { backfill: number } } };
     expect(body.metadata.rows).toBe(first.rows);
     expect(body.metadata.sources.backfill).toBe(first.bars.missing);
-    expect(exchange.requestsTo(KLINES)).toHaveLength(first.backfill.requests);
+    expect(env.exchange.requestsTo(KLINES)).toHaveLength(first.backfill.requests);
 
     // Hours 0–1: two shards, six pages, one worker: the measured latency now bounds the time.
     const second = await cliEstimate(BTCUSDT_1M.first, BTCUSDT_1M.first + 120 * MIN);
@@ -118,6 +95,6 @@ describe('pre-flight estimates against a slow exchange', () => {
     expect(second.backfill.expectedMs).toBeGreaterThanOrEqual(6 * SLOW_MS * 0.9 - 1);
 
     expect(await metric(/^seamless_requests_total\{route="\/v1\/bars\/estimate",status="200"\} (\d+)/m)).toBe(2);
-    expect(await metric(/^seamless_upstream_latency_seconds_count\{upstream="binance"\} (\d+)/m)).toBe(exchange.requests.length);
+    expect(await metric(/^seamless_upstream_latency_seconds_count\{upstream="binance"\} (\d+)/m)).toBe(env.exchange.requests.length);
   });
 });

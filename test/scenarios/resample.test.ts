@@ -10,16 +10,11 @@
  *     `fill=prev` then forward-fills the missing 1m bars, flagged;
  * (c) the exchange recovers: reading again backfills the missing base bars and the hour is complete.
  */
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tempDir } from '../helpers/temp-dir.js';
-import { killSeamlessProcesses, processReport, startSeamless, waitForLine } from '../harness/seamless-processes.js';
-import type { SeamlessProcess } from '../harness/seamless-processes.js';
-import { BTCUSDT_1M, RECORDED_ERRORS, startFakeExchange } from '../harness/fake-exchange-server.js';
-import type { FakeExchange } from '../harness/fake-exchange-server.js';
-import { createFaults } from './fault-injection.js';
-import type { Faults, HttpFaultProxy } from './fault-injection.js';
+import { processReport } from '../harness/seamless-processes.js';
+import { BTCUSDT_1M, RECORDED_ERRORS } from '../harness/fake-exchange-server.js';
+import { startExchangeGateway } from './exchange-gateway.js';
+import type { ExchangeGateway } from './exchange-gateway.js';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
@@ -35,51 +30,33 @@ interface Meta {
 interface Bars { data: { ts: number[]; open: (number | null)[]; high: (number | null)[]; low: (number | null)[]; close: (number | null)[]; volume: (number | null)[] }; metadata: Meta }
 interface Range { start: number; end: number; state: string }
 
-let dir: Awaited<ReturnType<typeof tempDir>>;
-let exchange: FakeExchange;
-let faults: Faults;
-let proxy: HttpFaultProxy;
-let gateway: SeamlessProcess;
+let env: ExchangeGateway;
 let url = '';
 
 beforeAll(async () => {
-  dir = await tempDir('seamless-resample-');
-  exchange = await startFakeExchange({ now: BTCUSDT_1M.recordedAt });
-  faults = createFaults();
-  proxy = await faults.httpProxy(exchange.url);
-  const configFile = join(dir.path, 'seamless.yml');
-  await writeFile(configFile, [
-    `dataDir: ${JSON.stringify(join(dir.path, 'data'))}`,
-    'sources:',
-    '  binance:',
-    '    kind: ccxt',
-    '    exchange: binance',
-    `    urls: { public: "${proxy.url}/api/v3" }`,
-    '    options: { fetchMarkets: { types: [spot] } }',
-    '    rateLimit: { requestsPerSecond: 50, burst: 5 }',
-    '    pageLimit: 30',
-    '    timeoutMs: 30000',
-    'datasets:',
-    `  - { nodeId: "${NODE}", intervals: [1m, 1h], baseInterval: 1m, source: binance }`,
-    'seamless:',
-    '  backfill: { barsPerShard: 30, maxAttempts: 1, baseDelayMs: 50 }',
-    '',
-  ].join('\n'));
-  gateway = startSeamless(['serve', '--port', '0', '--config', configFile], dir.path, 'gateway');
-  url = (await waitForLine(gateway, /listening on (http:\/\/\S+)/, 90_000))[1];
+  env = await startExchangeGateway({
+    prefix: 'seamless-resample-',
+    sourceLines: [
+      '    pageLimit: 30',
+    ],
+    datasetLines: [
+      `  - { nodeId: "${NODE}", intervals: [1m, 1h], baseInterval: 1m, source: binance }`,
+    ],
+    seamlessLines: [
+      '  backfill: { barsPerShard: 30, maxAttempts: 1, baseDelayMs: 50 }',
+    ],
+  });
+  url = env.url;
 }, 120_000);
 
 afterAll(async () => {
-  await killSeamlessProcesses();
-  await faults?.teardown();
-  await exchange?.close();
-  await dir?.remove();
+  await env?.stop();
 });
 
 async function read(interval: string, start: number, end: number, extra = ''): Promise<Bars> {
   const res = await fetch(`${url}/v1/bars?node=${encodeURIComponent(NODE)}&interval=${interval}&start=${start}&end=${end}${extra}`);
   const text = await res.text();
-  expect(res.status, `${text.slice(0, 400)}\n${processReport(gateway)}`).toBe(200);
+  expect(res.status, `${text.slice(0, 400)}\n${processReport(env.gateway)}`).toBe(200);
   return JSON.parse(text) as Bars;
 }
 
@@ -104,16 +81,16 @@ describe('resampling from a base interval, deployed', () => {
     }
     expect(hourly.metadata).toMatchObject({ interval: '1h', partial: false, resample: { baseInterval: '1m', buckets: 2, partialBuckets: 0, baseRows: 120 } });
     // No 1h series is fetched: every klines request asks for 1m; 1h coverage is the 1m bars' in hours.
-    expect(new Set(exchange.requestsTo(KLINES).map((q) => q.query.interval))).toEqual(new Set(['1m']));
+    expect(new Set(env.exchange.requestsTo(KLINES).map((q) => q.query.interval))).toEqual(new Set(['1m']));
     expect((await coverage('1h')).some((r) => r.state === 'stored' && r.start <= DAY0 && r.end >= DAY0 + 2 * HOUR)).toBe(true);
     expect((await coverage('1m')).some((r) => r.state === 'stored' && r.start <= DAY0 && r.end >= DAY0 + 2 * HOUR)).toBe(true);
-    expect(proxy.requests.filter((q) => q.path === KLINES && q.status === 200).length).toBeGreaterThan(0);
+    expect(env.proxy.requests.filter((q) => q.path === KLINES && q.status === 200).length).toBeGreaterThan(0);
   });
 
   it('(b) reports the hour whose base shard failed as partial, in 1m bars, and fill=prev flags what it fills', async () => {
     const hour = DAY0 + 3 * HOUR;
-    const n = proxy.requests.filter((q) => q.path === KLINES).length;
-    proxy.fail({ path: KLINES, at: n + 1, times: 1, status: 503, headers: { 'content-type': 'application/json' }, body: JSON.stringify(RECORDED_ERRORS.serviceUnavailable.body) });
+    const n = env.proxy.requests.filter((q) => q.path === KLINES).length;
+    env.proxy.fail({ path: KLINES, at: n + 1, times: 1, status: 503, headers: { 'content-type': 'application/json' }, body: JSON.stringify(RECORDED_ERRORS.serviceUnavailable.body) });
     const body = await read('1h', hour, hour + HOUR, '&partial_ok=true');
     expect(body.metadata.partial).toBe(true);
     expect(body.metadata.resample).toMatchObject({ buckets: 1, partialBuckets: 1, partialBucketStarts: [hour], baseRows: 30 });

@@ -4,7 +4,8 @@
 // failure classification. No engine lives here (src/engines/*).
 export { ALL_BAR_TABLES, barTableFor } from './bar-tables.js';
 export { failCoverage, overlappingCoverage, rewriteCoverage, writtenCoverage } from './coverage-algebra.js';
-export { DatasetSchemaConflictError, StorageEngineError, StorageUnavailableError } from './errors.js';
+export { DatasetSchemaConflictError, DuplicateSnapshotError, StorageEngineError, StorageUnavailableError } from './errors.js';
+export { decodeSnapshotColumns, encodeSnapshotColumns } from './snapshot-columns.js';
 export { validateDataset, validateFence, validateFindings, validateRange, validateWriteBatch } from './write-validation.js';
 export { barTableNamed, repairAuditEntry } from './repair-audit.js';
 export { barsByState, coverageAfterPurge, removedCoverage, validatePurge } from './purge-plan.js';
@@ -14,6 +15,7 @@ export type {
   WriteBatch, WriteReport, PurgeReport, PurgeRequest, RepairAction, RepairAuditEntry,
 } from './bar-store.js';
 export type { BarTable } from './bar-tables.js';
+export type { SnapshotDatasetManifest, SnapshotDatasetRows, SnapshotManifest, SnapshotStore, SnapshotVersionSource } from './snapshot-store.js';
 export type { RepairAuditRow } from './repair-audit.js';
 export type { EngineContext, EngineDescriptor } from './engine-descriptor.js';
 export type { StorageFailure, StorageFailureReason, WalFinding } from './storage-failure.js';

@@ -2,7 +2,7 @@
  * Snapshot files: a frame written to Parquet, and read back, by DuckDB itself. An in-memory
  * DuckDB instance (one per call, closed after it) takes the frame's columns through the appender
  * in 2,048-row chunks (one memcpy per column, chunk-vectors.ts), then `COPY … TO … (FORMAT
- * PARQUET)` writes the file: `ts` as BIGINT epoch ms, every value column as DOUBLE, sorted by ts.
+ * PARQUET)` writes the file: `ts` as BIGINT epoch ms, every value column as DOUBLE, in the frame's (ascending) order.
  * Reading casts back to DOUBLE in SQL and drains chunks into typed arrays the same way, so an
  * exported frame comes back bit for bit (same fingerprint). See bench/storage/snapshot-export.bench.ts.
  */
@@ -72,7 +72,9 @@ export function writeFrameParquet(frame: Frame, path: string): Promise<void> {
       }
     }
     const columns = ['CAST(ts AS BIGINT) AS ts', ...names.map(ident)].join(', ');
-    await conn.run(`COPY (SELECT ${columns} FROM f ORDER BY ts) TO ${literal(path)} (FORMAT PARQUET)`);
+    // No ORDER BY: a frame is ascending by ts and DuckDB keeps insertion order, so the rows are
+    // written sorted without a sort of the whole table (about a third of the COPY at 1M rows).
+    await conn.run(`COPY (SELECT ${columns} FROM f) TO ${literal(path)} (FORMAT PARQUET)`);
   });
 }
 

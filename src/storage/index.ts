@@ -5,7 +5,8 @@
 export { ALL_BAR_TABLES, barTableFor } from './bar-tables.js';
 export { failCoverage, overlappingCoverage, rewriteCoverage, writtenCoverage } from './coverage-algebra.js';
 export { DatasetSchemaConflictError, DuplicateSnapshotError, StorageEngineError, StorageUnavailableError } from './errors.js';
-export { decodeSnapshotColumns, encodeSnapshotColumns } from './snapshot-columns.js';
+export { SNAPSHOT_PART_ROWS, decodeSnapshotParts, encodeSnapshotParts } from './snapshot-columns.js';
+export type { SnapshotPart } from './snapshot-columns.js';
 export { validateDataset, validateFence, validateFindings, validateRange, validateWriteBatch } from './write-validation.js';
 export { barTableNamed, repairAuditEntry } from './repair-audit.js';
 export { barsByState, coverageAfterPurge, removedCoverage, validatePurge } from './purge-plan.js';

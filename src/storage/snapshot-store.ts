@@ -1,7 +1,7 @@
 /**
  * The snapshot store port: named, immutable copies of datasets (issue 16). A snapshot is written
  * once, whole, in ONE transaction (its manifest and every dataset's rows) and never updated; it
- * can only be deleted. Engines keep each dataset's rows as one columnar blob (snapshot-columns.ts),
+ * can only be deleted. Engines keep each dataset's rows as columnar blobs in parts (snapshot-columns.ts),
  * so a read of a snapshot returns the same bytes for ever and never touches the bar tables.
  */
 import type { Frame, FrameSchema } from '../core/index.js';

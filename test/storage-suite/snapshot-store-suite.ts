@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { OHLCV_SCHEMA, QUOTE_SCHEMA, createFrame, fingerprintFrame } from '../../src/core/index.js';
 import type { Frame } from '../../src/core/index.js';
-import { DuplicateSnapshotError } from '../../src/storage/index.js';
+import { DuplicateSnapshotError, SNAPSHOT_PART_ROWS } from '../../src/storage/index.js';
 import type { SnapshotManifest, SnapshotStore } from '../../src/storage/index.js';
 import { ohlcvBars } from './bar-store-suite.js';
 
@@ -51,6 +51,15 @@ export function describeSnapshotStore(engine: string, open: () => Promise<Snapsh
       expect(readBtc && fingerprintFrame(readBtc)).toBe(fingerprintFrame(btc));
       expect(readEth?.length).toBe(60);
       expect(readEth && fingerprintFrame(readEth)).toBe(fingerprintFrame(eth));
+    });
+
+    it('returns a dataset stored in many parts whole and in order', async () => {
+      const store = await open();
+      const big = ohlcvBars(T0, 2 * SNAPSHOT_PART_ROWS + 123, 4);
+      await store.create(manifest('big', 1, [{ nodeId: BTC, frame: big }]), [{ nodeId: BTC, intervalMs: MIN, frame: big }]);
+      const back = await store.readDataset('big', BTC, MIN, OHLCV_SCHEMA);
+      expect(back?.length).toBe(big.length);
+      expect(back && fingerprintFrame(back)).toBe(fingerprintFrame(big));
     });
 
     it('keeps NaN, -0 and an empty dataset bit for bit', async () => {

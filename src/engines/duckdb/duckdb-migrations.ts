@@ -203,12 +203,13 @@ export const DUCKDB_MIGRATIONS: readonly Migration[] = Object.freeze([
     name: 'snapshots',
     statements: [
       // Named, immutable snapshots (src/storage/snapshot-store.ts): the manifest, and each
-      // dataset's rows as one columnar blob (src/storage/snapshot-columns.ts), written together
-      // in one transaction and never updated. Version 13 is the versioned bars' (issue 16).
+      // dataset's rows as columnar blobs in parts (src/storage/snapshot-columns.ts), written
+      // together in one transaction and never updated. Version 13 is the versioned bars' (issue 16).
       `CREATE TABLE snapshots (name VARCHAR PRIMARY KEY, created_at_ms BIGINT NOT NULL, created_by VARCHAR NOT NULL,
          manifest VARCHAR NOT NULL)`,
       `CREATE TABLE snapshot_datasets (snapshot VARCHAR NOT NULL, node_id VARCHAR NOT NULL, interval_ms BIGINT NOT NULL,
-         schema VARCHAR NOT NULL, rows BIGINT NOT NULL, columns BLOB NOT NULL, PRIMARY KEY (snapshot, node_id, interval_ms))`,
+         part INTEGER NOT NULL, schema VARCHAR NOT NULL, rows BIGINT NOT NULL, columns BLOB NOT NULL,
+         PRIMARY KEY (snapshot, node_id, interval_ms, part))`,
     ],
   },
 ]);

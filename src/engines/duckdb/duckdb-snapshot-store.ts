@@ -1,12 +1,13 @@
 /**
  * The SnapshotStore of the embedded DuckDB database (migration 14): the manifest as JSON text and
- * each dataset's rows as one columnar blob, inserted in one transaction behind the database's one
- * write queue, never updated. A duplicate name is checked inside that transaction.
+ * each dataset's rows as columnar blobs in parts (src/storage/snapshot-columns.ts), inserted in one
+ * transaction behind the database's one write queue, never updated. A duplicate name is checked
+ * inside that transaction.
  */
 import { DuckDBBlobValue, blobValue } from '@duckdb/node-api';
 import type { Frame, FrameSchema } from '../../core/index.js';
-import { DuplicateSnapshotError, StorageEngineError, decodeSnapshotColumns, encodeSnapshotColumns } from '../../storage/index.js';
-import type { SnapshotDatasetRows, SnapshotManifest, SnapshotStore } from '../../storage/index.js';
+import { DuplicateSnapshotError, StorageEngineError, decodeSnapshotParts, encodeSnapshotParts } from '../../storage/index.js';
+import type { SnapshotDatasetRows, SnapshotManifest, SnapshotPart, SnapshotStore } from '../../storage/index.js';
 import type { DatabaseHandle } from './duckdb-database.js';
 import { numberOf, textOf } from './row-values.js';
 
@@ -31,10 +32,13 @@ class DuckDbSnapshotStore implements SnapshotStore {
       await conn.run('INSERT INTO snapshots (name, created_at_ms, created_by, manifest) VALUES ($1, $2::BIGINT, $3, $4)',
         [manifest.name, manifest.createdAt, manifest.createdBy, text]);
       for (const d of datasets) {
-        await conn.run(
-          'INSERT INTO snapshot_datasets (snapshot, node_id, interval_ms, schema, rows, columns) VALUES ($1, $2, $3::BIGINT, $4, $5::BIGINT, $6)',
-          [manifest.name, d.nodeId, d.intervalMs, d.frame.schema.name, d.frame.length, blobValue(encodeSnapshotColumns(d.frame))],
-        );
+        const parts = encodeSnapshotParts(d.frame);
+        for (let i = 0; i < parts.length; i++) {
+          await conn.run(
+            'INSERT INTO snapshot_datasets (snapshot, node_id, interval_ms, part, schema, rows, columns) VALUES ($1, $2, $3::BIGINT, $4, $5, $6::BIGINT, $7)',
+            [manifest.name, d.nodeId, d.intervalMs, i, d.frame.schema.name, parts[i].rows, blobValue(parts[i].bytes)],
+          );
+        }
       }
     });
   }
@@ -58,16 +62,19 @@ class DuckDbSnapshotStore implements SnapshotStore {
   readDataset(name: string, nodeId: string, intervalMs: number, schema: FrameSchema): Promise<Frame | undefined> {
     return this.#db.query('snapshot.read', async (conn) => {
       const rows = (await conn.runAndReadAll(
-        'SELECT rows::DOUBLE, schema, columns FROM snapshot_datasets WHERE snapshot = $1 AND node_id = $2 AND interval_ms = $3::BIGINT',
+        'SELECT rows::DOUBLE, schema, columns FROM snapshot_datasets WHERE snapshot = $1 AND node_id = $2 AND interval_ms = $3::BIGINT ORDER BY part',
         [name, nodeId, intervalMs],
       )).getRows();
       if (rows.length === 0) return undefined;
-      const [count, stored, blob] = rows[0];
-      if (textOf(stored) !== schema.name) {
-        throw new StorageEngineError('duckdb', 'snapshot.read', `snapshot ${name} holds ${nodeId} as ${textOf(stored)}, not ${schema.name}`);
+      const parts: SnapshotPart[] = [];
+      for (const [count, stored, blob] of rows) {
+        if (textOf(stored) !== schema.name) {
+          throw new StorageEngineError('duckdb', 'snapshot.read', `snapshot ${name} holds ${nodeId} as ${textOf(stored)}, not ${schema.name}`);
+        }
+        if (!(blob instanceof DuckDBBlobValue)) throw new StorageEngineError('duckdb', 'snapshot.read', 'snapshot columns are not a BLOB');
+        parts.push({ rows: numberOf(count), bytes: blob.bytes });
       }
-      if (!(blob instanceof DuckDBBlobValue)) throw new StorageEngineError('duckdb', 'snapshot.read', 'snapshot columns are not a BLOB');
-      return decodeSnapshotColumns(blob.bytes, numberOf(count), schema, 'duckdb');
+      return decodeSnapshotParts(parts, schema, 'duckdb');
     }, `snapshot ${name} ${nodeId}`);
   }
 

@@ -98,13 +98,13 @@ export const PG_MIGRATIONS: readonly PgMigration[] = Object.freeze([
     name: 'snapshots',
     statements: [
       // Named, immutable snapshots (src/storage/snapshot-store.ts): the manifest, and each
-      // dataset's rows as one columnar blob, written together in one transaction, never updated.
+      // dataset's rows as columnar blobs in parts, written together in one transaction, never updated.
       // Version 7 is the versioned bars' (issue 16).
       `CREATE TABLE snapshots (name TEXT PRIMARY KEY, created_at_ms BIGINT NOT NULL, created_by TEXT NOT NULL,
          manifest TEXT NOT NULL)`,
       `CREATE TABLE snapshot_datasets (snapshot TEXT NOT NULL REFERENCES snapshots (name) ON DELETE CASCADE,
-         node_id TEXT NOT NULL, interval_ms BIGINT NOT NULL, schema TEXT NOT NULL, rows BIGINT NOT NULL,
-         columns BYTEA NOT NULL, PRIMARY KEY (snapshot, node_id, interval_ms))`,
+         node_id TEXT NOT NULL, interval_ms BIGINT NOT NULL, part INTEGER NOT NULL, schema TEXT NOT NULL, rows BIGINT NOT NULL,
+         columns BYTEA NOT NULL, PRIMARY KEY (snapshot, node_id, interval_ms, part))`,
     ],
   },
 ]);

@@ -1,12 +1,12 @@
 /**
  * The SnapshotStore in PostgreSQL (migration 8): the manifest as JSON text and each dataset's
- * rows as one columnar BYTEA (src/storage/snapshot-columns.ts), inserted in one transaction and
+ * rows as columnar BYTEA parts (src/storage/snapshot-columns.ts), inserted in one transaction and
  * never updated. The name is claimed first with ON CONFLICT DO NOTHING, so two processes creating
  * the same name race safely: the loser gets DuplicateSnapshotError and writes nothing.
  */
 import type { Frame, FrameSchema } from '../../core/index.js';
-import { DuplicateSnapshotError, StorageEngineError, decodeSnapshotColumns, encodeSnapshotColumns } from '../../storage/index.js';
-import type { SnapshotDatasetRows, SnapshotManifest, SnapshotStore } from '../../storage/index.js';
+import { DuplicateSnapshotError, StorageEngineError, decodeSnapshotParts, encodeSnapshotParts } from '../../storage/index.js';
+import type { SnapshotDatasetRows, SnapshotManifest, SnapshotPart, SnapshotStore } from '../../storage/index.js';
 import type { PgDatabase } from './postgres-database.js';
 
 export function createPgSnapshotStore(db: PgDatabase): SnapshotStore {
@@ -30,11 +30,14 @@ class PgSnapshotStore implements SnapshotStore {
       );
       if (claimed.rowCount !== 1) throw new DuplicateSnapshotError(manifest.name);
       for (const d of datasets) {
-        const bytes = encodeSnapshotColumns(d.frame);
-        await client.query(
-          'INSERT INTO snapshot_datasets (snapshot, node_id, interval_ms, schema, rows, columns) VALUES ($1, $2, $3, $4, $5, $6)',
-          [manifest.name, d.nodeId, d.intervalMs, d.frame.schema.name, d.frame.length, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)],
-        );
+        const parts = encodeSnapshotParts(d.frame);
+        for (let i = 0; i < parts.length; i++) {
+          const { rows, bytes } = parts[i];
+          await client.query(
+            'INSERT INTO snapshot_datasets (snapshot, node_id, interval_ms, part, schema, rows, columns) VALUES ($1, $2, $3, $4, $5, $6, $7)',
+            [manifest.name, d.nodeId, d.intervalMs, i, d.frame.schema.name, rows, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)],
+          );
+        }
       }
     });
   }
@@ -58,13 +61,16 @@ class PgSnapshotStore implements SnapshotStore {
   readDataset(name: string, nodeId: string, intervalMs: number, schema: FrameSchema): Promise<Frame | undefined> {
     return this.#db.query('snapshot.read', async (client) => {
       const result = await client.query<{ rows: number; schema: string; columns: Buffer }>(
-        'SELECT rows::float8 AS rows, schema, columns FROM snapshot_datasets WHERE snapshot = $1 AND node_id = $2 AND interval_ms = $3',
+        'SELECT rows::float8 AS rows, schema, columns FROM snapshot_datasets WHERE snapshot = $1 AND node_id = $2 AND interval_ms = $3 ORDER BY part',
         [name, nodeId, intervalMs],
       );
       if (result.rows.length === 0) return undefined;
-      const row = result.rows[0];
-      if (row.schema !== schema.name) throw new StorageEngineError('postgres', 'snapshot.read', `snapshot ${name} holds ${nodeId} as ${row.schema}, not ${schema.name}`);
-      return decodeSnapshotColumns(row.columns, row.rows, schema, 'postgres');
+      const parts: SnapshotPart[] = [];
+      for (const row of result.rows) {
+        if (row.schema !== schema.name) throw new StorageEngineError('postgres', 'snapshot.read', `snapshot ${name} holds ${nodeId} as ${row.schema}, not ${schema.name}`);
+        parts.push({ rows: row.rows, bytes: row.columns });
+      }
+      return decodeSnapshotParts(parts, schema, 'postgres');
     });
   }
 

@@ -17,11 +17,13 @@ import type { SeamlessConfig } from '../config/index.js';
 import { duckdbEngine } from '../engines/duckdb/index.js';
 import type { EmbeddedDatabase } from '../engines/duckdb/index.js';
 import type { RegistryStore } from '../schema/index.js';
-import type { BarStore, EngineContext, StorageFailure, WalFinding } from '../storage/index.js';
+import type { BarStore, EngineContext, SnapshotStore, StorageFailure, WalFinding } from '../storage/index.js';
 
 export interface StorageParts {
   readonly bars: BarStore;
   readonly findings: IngestFindingStore;
+  /** Named, immutable snapshots, in the configured engine. */
+  readonly snapshots: SnapshotStore;
   readonly registry: RegistryStore;
   readonly reports: ReportArchive;
   readonly leases: LeaseStore;
@@ -47,7 +49,7 @@ export async function composeStorage(config: SeamlessConfig['storage'], dataDir:
         const { postgresEngine } = await import('../engines/postgres/index.js');
         const pg = await postgresEngine.open(config, resources, context);
         const db = await duckdbEngine.open(config, resources, context);
-        return parts({ bars: pg.bars, findings: pg.findings }, db, resources);
+        return parts({ bars: pg.bars, findings: pg.findings, snapshots: pg.snapshots }, db, resources);
       }
       default:
         return unknownEngine(config);
@@ -63,9 +65,9 @@ function unknownEngine(config: never): never {
   throw new InternalError(`storage.engine ${JSON.stringify((config as { engine?: unknown }).engine)} has no case in composeStorage`);
 }
 
-function parts(primary: Pick<StorageParts, 'bars' | 'findings'>, db: EmbeddedDatabase, resources: ResourceStack): StorageParts {
+function parts(primary: Pick<StorageParts, 'bars' | 'findings' | 'snapshots'>, db: EmbeddedDatabase, resources: ResourceStack): StorageParts {
   return {
-    bars: primary.bars, findings: primary.findings, registry: db.registry, reports: db.reports, leases: db.leases,
+    bars: primary.bars, findings: primary.findings, snapshots: primary.snapshots, registry: db.registry, reports: db.reports, leases: db.leases,
     failure: () => db.failure(), onFailure: (listener) => db.onFailure(listener), wal: db.wal,
     // Every engine closes even when one fails; the first failure is reported.
     close: () => resources.disposeAsync(),

@@ -159,7 +159,7 @@ export async function openInstance(config: SeamlessConfig, dataDir: string, deps
   const provider = createDataProvider({
     store, catalog, coordinator, cache, clock, logger: logger.child({ name: LOGGER_NAMES.provider }), metrics,
     maxBars: config.limits.maxBars, maxInflightReadBars: config.limits.maxInflightReadBars, syncBudgetMs: config.seamless.backfill.syncBudgetMs, backfillSuspended: config.seamless.backfill.suspended,
-    liveWaitMs: config.live.waitMs,
+    liveWaitMs: config.live.waitMs, asOfRegression: config.seamless.domain.asOfRegression,
     ...(conformance ? { conformance } : {}),
     ...(slaStage ? { sla: slaStage } : {}),
     tracing,

@@ -5,10 +5,12 @@
  */
 import { InvalidRequestError, formatInterval, frameSchemaByName, parseInterval, parseTime } from '../core/index.js';
 import type { SeamlessConfig } from '../config/index.js';
+import { LOGGER_NAMES } from '../observability/index.js';
 import type { Logger } from '../observability/index.js';
 import { importFile } from '../sources/index.js';
 import type { HealthCheck } from '../gateway/index.js';
-import { BackfillSuspendedError, UnknownDatasetError, bucketCoverage, bucketRange, conditionDays, createRepair, datasetCondition, datasetKeyPrefix, derivationOf, derivedFrom } from '../provider/index.js';
+import { BackfillSuspendedError, UnknownDatasetError, bucketCoverage, bucketRange, conditionDays, createRepair, createSnapshots, datasetCondition, datasetKeyPrefix, derivationOf, derivedFrom } from '../provider/index.js';
+import { createParquetFrames } from '../engines/duckdb/index.js';
 import type { Derivation, PurgeCommand, ResolvedDataset } from '../provider/index.js';
 import { storageCheck } from './storage-health.js';
 import { universeRequest } from './universe-nodes.js';
@@ -59,8 +61,14 @@ export function seamlessFacade(config: SeamlessConfig, dataDir: string, logger: 
     return { ...command, interval: formatInterval(derived.baseMs), start: range.start, end: range.end };
   }
 
+  const snapshots = createSnapshots({
+    store: db.snapshots, bars: store, fetch: (request) => provider.fetch(request), clock: parts.clock,
+    logger: logger.child({ name: LOGGER_NAMES.provider, part: 'snapshots' }), files: createParquetFrames(),
+  });
+
   let closed = false;
   return {
+    snapshots,
     config,
     dataDir,
     metrics,

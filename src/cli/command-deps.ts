@@ -8,7 +8,7 @@
  */
 import type { Seamless } from '../app/index.js';
 
-export type FetchDeps = Pick<Seamless, 'fetch' | 'estimate' | 'fetchUniverse'>;
+export type FetchDeps = Pick<Seamless, 'fetch' | 'estimate' | 'fetchUniverse' | 'snapshots'>;
 export type CoverageDeps = Pick<Seamless, 'coverage' | 'derivedFrom'>;
 export type DatasetsDeps = Pick<Seamless, 'datasets'>;
 export type ImportDeps = Pick<Seamless, 'import'>;
@@ -17,5 +17,6 @@ export type SchemaDeps = Pick<Seamless, 'registry'>;
 export type HealthDeps = Pick<Seamless, 'health' | 'close'>;
 export type BackfillDeps = Pick<Seamless, 'subscribe' | 'backfill' | 'backfillJob' | 'waitBackfill' | 'close' | 'forceBackfill'>;
 export type PurgeDeps = Pick<Seamless, 'purge'>;
+export type SnapshotDeps = Pick<Seamless, 'snapshots'>;
 /** The example request `serve` prints: the first dataset, and whether keys are required. */
 export type ServeExampleDeps = Pick<Seamless, 'config' | 'datasets'>;

@@ -18,6 +18,8 @@ export interface GatewayClient {
   readonly baseUrl: string;
   getJson<T>(path: string, query?: QueryValues): Promise<T>;
   getText(path: string, query?: QueryValues): Promise<string>;
+  /** The answer's bytes (a Parquet download). */
+  getBytes(path: string, query?: QueryValues): Promise<Uint8Array>;
   postJson<T>(path: string, body: unknown): Promise<T>;
   deleteJson<T>(path: string, query?: QueryValues): Promise<T>;
   /** POST a JSON body, the answer as text (a universe read's JSON or CSV). */
@@ -72,6 +74,9 @@ export function createGatewayClient(url: string, key: string | undefined): Gatew
     },
     async getText(path, query) {
       return (await send(target(path, query), { method: 'GET' })).text();
+    },
+    async getBytes(path, query) {
+      return new Uint8Array(await (await send(target(path, query), { method: 'GET', headers: { accept: '*/*' } })).arrayBuffer());
     },
     async postJson<T>(path: string, body: unknown) {
       const res = await send(target(path), { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });

@@ -20,6 +20,7 @@ import { registerReport } from './commands/report.js';
 import { registerSchema } from './commands/schema.js';
 import { registerServe } from './commands/serve.js';
 import { registerSla } from './commands/sla.js';
+import { registerSnapshot } from './commands/snapshot.js';
 import { registerWorker } from './commands/worker.js';
 import { packageVersion } from './version.js';
 
@@ -54,5 +55,6 @@ export function buildProgram(ctx: CliContext = processContext()): Command {
   registerSla(program, ctx);
   registerOps(program, ctx);
   registerPurge(program, ctx);
+  registerSnapshot(program, ctx);
   return program;
 }

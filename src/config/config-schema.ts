@@ -45,6 +45,10 @@ export const DEFAULT_OPAQUE_LEASE_GRACE_MS = 60_000;
 export const DEFAULT_KNOWN_EMPTY_RECHECK_MS = 3_600_000;
 export const DEFAULT_EVENTS_NATS_STREAM = 'SEAMLESS';
 export const DEFAULT_LIVE_WAIT_MS = 2_000;
+/** What the domain gate does with a live/shadow read whose asOf went back (seamless.domain.asOfRegression). */
+export const AS_OF_REGRESSION_POLICIES = ['hold', 'refuse'] as const;
+export type AsOfRegressionPolicy = (typeof AS_OF_REGRESSION_POLICIES)[number];
+export const DEFAULT_AS_OF_REGRESSION_POLICY: AsOfRegressionPolicy = 'hold';
 export const DEFAULT_EVENTS_NATS_SUBJECT = 'seamless.backfill';
 export const DEFAULT_LIVE_BUFFER_BARS = 10_000;
 export const DEFAULT_LIVE_FLUSH_MS = 250;
@@ -281,6 +285,10 @@ export const SeamlessConfigSchema = z.object({
     waitMs: z.number().int().min(0).default(DEFAULT_LIVE_WAIT_MS),
   }).strict().prefault({}),
   seamless: z.object({
+    domain: z.object({
+      /** A live/shadow read whose asOf is older than one already served for its (world, node): `hold` answers it downgraded, `refuse` answers 422 domain_policy. */
+      asOfRegression: z.enum(AS_OF_REGRESSION_POLICIES).default(DEFAULT_AS_OF_REGRESSION_POLICY),
+    }).strict().prefault({}),
     sla: z.object({
       /** Directory of SLA policy files (`*.yml`); unset: no policies (the shipped examples are in configs/seamless/sla). */
       dir: z.string().min(1).optional(),

@@ -14,9 +14,10 @@ export const ERROR_REASONS = {
     'stale_fencing_token', 'stale_lease', 'lease_held', 'dataset_schema_conflict', 'duplicate_report_id',
     'incompatible_schema', 'promotion_required',
     'canary_failures', 'already_strict', 'promotion_pending', 'not_pending', 'duplicate_approval',
-    'purge_needs_coordinator',
+    'purge_needs_coordinator', 'duplicate_snapshot',
   ],
   conformance_blocked: ['schema_validation'],
+  domain_policy: ['as_of_regression'],
   upstream_unavailable: [
     'rate_limited', 'timeout', 'unavailable', 'network', 'bad_response',
     'bad_symbol', 'bad_request', 'auth', 'not_supported', 'exchange_error',

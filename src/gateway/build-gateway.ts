@@ -25,6 +25,7 @@ import { upstreamRoutes } from './routes/upstream-routes.js';
 import { reportRoutes } from './routes/report-routes.js';
 import { registryRoutes } from './routes/registry/index.js';
 import { repairRoutes } from './routes/repair-routes.js';
+import { snapshotRoutes } from './routes/snapshot-routes.js';
 
 export interface GatewayDeps {
   readonly seamless: Seamless;
@@ -88,6 +89,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
   reportRoutes(app, seamless);
   registryRoutes(app, seamless);
   repairRoutes(app, seamless);
+  snapshotRoutes(app, seamless);
   await app.ready();
   return { app, markReady: () => { ready = true; } };
 }

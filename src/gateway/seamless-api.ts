@@ -10,7 +10,7 @@ import type { SeamlessConfig } from '../config/index.js';
 import type { ConformanceReport } from '../conformance/index.js';
 import type { EventStream, Logger, SeamlessMetrics, Tracing } from '../observability/index.js';
 import type {
-  BarsEstimate, DatasetConditionAnswer, DatasetListing, EstimateRequest, FetchRequest, FetchResult, PurgeCommand, PurgeOutcome, UniverseRequest,
+  BarsEstimate, DatasetConditionAnswer, DatasetListing, EstimateRequest, FetchRequest, FetchResult, PurgeCommand, PurgeOutcome, Snapshots, UniverseRequest,
   UniverseResult,
 } from '../provider/index.js';
 import type { SchemaRegistry } from '../schema/index.js';
@@ -77,6 +77,8 @@ export interface SeamlessApi {
   reports(filter: { nodeId?: string; intervalMs?: number; limit?: number }): Promise<ConformanceReport[]>;
   report(id: string): Promise<ConformanceReport | undefined>;
   health(): Promise<Record<string, HealthCheck>>;
+  /** Named, immutable snapshots: create, list, show, read by name, export, import, delete (provider/snapshots). */
+  readonly snapshots: Snapshots;
   /** The storage failure that makes /readyz red (reason, message, since), if any: no I/O. */
   storageFailure(): StorageFailure | undefined;
 }

@@ -61,6 +61,8 @@ export interface SeamlessMetrics {
   // Universe reads (provider/universe/): one answer for many datasets.
   readonly universeReads: Counter<'outcome'>;
   readonly universeDatasets: Counter<'outcome' | 'code'>;
+  // The domain gate (provider/read/domain-gate.ts): live/shadow reads whose asOf went back.
+  readonly domainAsOfRegressions: Counter<'world' | 'domain' | 'action'>;
 }
 
 /** Prefix of prom-client's default process and Node.js metrics. */
@@ -134,6 +136,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Seaml
     readInflightBars: new Gauge({ name: 'seamless_read_inflight_bars', help: 'Bars requested by the admitted reads in flight now (bounded by limits.maxInflightReadBars)', registers }),
     repairPurges: new Counter({ name: 'seamless_repair_purges_total', help: 'Purges committed (DELETE /v1/bars, seamless purge) and forced backfills (their purge), by action (purge, force_backfill)', labelNames: ['node_id', 'interval', 'action'], registers }),
     repairRowsRemoved: new Counter({ name: 'seamless_repair_rows_removed_total', help: 'Rows removed from storage by purges and forced backfills, by action', labelNames: ['node_id', 'interval', 'action'], registers }),
+    domainAsOfRegressions: new Counter({ name: 'seamless_domain_as_of_regressions_total', help: 'live/shadow reads whose asOf is older than one already served for the (world, node), by action (hold: answered, downgraded; refuse: 422)', labelNames: ['world', 'domain', 'action'], registers }),
     universeReads: new Counter({ name: 'seamless_universe_reads_total', help: 'Universe reads (many datasets in one answer) by outcome (ok, partial: some datasets failed, failed)', labelNames: ['outcome'], registers }),
     universeDatasets: new Counter({ name: 'seamless_universe_datasets_total', help: 'Datasets answered by universe reads, by outcome (ok, failed) and error code (none when ok)', labelNames: ['outcome', 'code'], registers }),
   };

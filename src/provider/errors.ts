@@ -2,7 +2,7 @@
  * Errors the read path raises beyond core's catalogue.
  */
 import { ConflictError, InvalidRequestError, NotFoundError, SeamlessError, formatInterval } from '../core/index.js';
-import type { ErrorCode } from '../core/index.js';
+import type { ErrorCode, ErrorDetails } from '../core/index.js';
 import type { ConformanceReport, FlagType } from '../conformance/index.js';
 
 /** No dataset (nodeId, interval) is configured or stored. Code `not_found` (404). */
@@ -75,7 +75,7 @@ export class RemoteCoordinatorStorageError extends InvalidRequestError {
  */
 export class DomainPolicyError extends SeamlessError {
   readonly code = 'domain_policy';
-  constructor(readonly field: string, readonly domain: string, message: string, details: Record<string, unknown> = {}) {
+  constructor(readonly field: string, readonly domain: string, message: string, details: ErrorDetails = {}) {
     super(`${field}: ${message}`, { field, domain, ...details });
     this.name = 'DomainPolicyError';
   }

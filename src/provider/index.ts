@@ -16,6 +16,9 @@ export { createRepair, MAX_AUDIT_LIMIT } from './repair.js';
 export { PurgeNeedsCoordinatorError } from './errors.js';
 export { MAX_UNIVERSE_NODES, validateUniverseNodes } from './universe/universe-request.js';
 export { UniverseReadFailedError } from './errors.js';
+export { createSnapshots } from './snapshots/snapshots.js';
+export { MAX_SNAPSHOT_DATASETS, SNAPSHOT_STRATEGIES } from './snapshots/snapshot-service.js';
+export { MANIFEST_FILE } from './snapshots/snapshot-files.js';
 
 export type { DataProvider, FetchResult } from './read/data-provider.js';
 export type { FetchRequest, Strategy } from './read/fetch-request.js';
@@ -32,3 +35,6 @@ export type { PurgeCommand, PurgeOutcome, Repair } from './repair.js';
 export type { DatasetOutcome, UniverseMetadata, UniverseRequest, UniverseResult } from './universe/universe-request.js';
 export { bucketCoverage, bucketRange, derivationOf, derivedFrom } from './derived-interval.js';
 export type { Derivation, DerivedBackfill, DerivedCoverageRange, DerivedCoverageState, DerivedFrom } from './derived-interval.js';
+export type { Snapshots } from './snapshots/snapshots.js';
+export type { CreateSnapshotCommand, SnapshotReadMetadata, SnapshotReadRequest, SnapshotStrategy } from './snapshots/snapshot-service.js';
+export type { ExportedFile, ExportedManifest, SnapshotFiles } from './snapshots/snapshot-files.js';

@@ -44,3 +44,11 @@ export class StorageUnavailableError extends InternalError {
     return 503;
   }
 }
+
+/** A snapshot of that name exists: snapshots are immutable and never overwritten. Code `conflict` (409). */
+export class DuplicateSnapshotError extends ConflictError {
+  constructor(readonly snapshot: string) {
+    super(`name: a snapshot named ${JSON.stringify(snapshot)} exists already; snapshots are immutable: pick another name (or delete it first)`, { reason: 'duplicate_snapshot', field: 'name', name: snapshot });
+    this.name = 'DuplicateSnapshotError';
+  }
+}

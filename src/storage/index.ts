@@ -4,7 +4,9 @@
 // failure classification. No engine lives here (src/engines/*).
 export { ALL_BAR_TABLES, barTableFor } from './bar-tables.js';
 export { failCoverage, overlappingCoverage, rewriteCoverage, writtenCoverage } from './coverage-algebra.js';
-export { DatasetSchemaConflictError, StorageEngineError, StorageUnavailableError } from './errors.js';
+export { DatasetSchemaConflictError, DuplicateSnapshotError, StorageEngineError, StorageUnavailableError } from './errors.js';
+export { SNAPSHOT_PART_ROWS, decodeSnapshotParts, encodeSnapshotParts } from './snapshot-columns.js';
+export type { SnapshotPart } from './snapshot-columns.js';
 export { validateDataset, validateFence, validateFindings, validateRange, validateWriteBatch } from './write-validation.js';
 export { barTableNamed, repairAuditEntry } from './repair-audit.js';
 export { barsByState, coverageAfterPurge, removedCoverage, validatePurge } from './purge-plan.js';
@@ -14,6 +16,7 @@ export type {
   WriteBatch, WriteReport, PurgeReport, PurgeRequest, RepairAction, RepairAuditEntry,
 } from './bar-store.js';
 export type { BarTable } from './bar-tables.js';
+export type { SnapshotDatasetManifest, SnapshotDatasetRows, SnapshotManifest, SnapshotStore, SnapshotVersionSource } from './snapshot-store.js';
 export type { RepairAuditRow } from './repair-audit.js';
 export type { EngineContext, EngineDescriptor } from './engine-descriptor.js';
 export type { StorageFailure, StorageFailureReason, WalFinding } from './storage-failure.js';

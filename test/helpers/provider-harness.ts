@@ -40,6 +40,8 @@ export interface ProviderHarnessOptions<S extends BarSource> {
   /** The rollback switch (backfill suspended). */
   readonly suspended?: boolean;
   readonly conformance?: ConformanceStage;
+  /** seamless.domain.asOfRegression (default hold). */
+  readonly asOfRegression?: 'hold' | 'refuse';
 }
 
 const open: { close(): Promise<void> }[] = [];
@@ -66,9 +68,10 @@ export async function providerHarness<S extends BarSource = BarSource>(o: Provid
     store: readStore, catalog, coordinator, cache, clock, logger, metrics, maxBars: 100_000,
     syncBudgetMs: o.syncBudgetMs ?? 60_000, backfillSuspended: o.suspended === true,
     ...(o.conformance === undefined ? {} : { conformance: o.conformance }),
+    ...(o.asOfRegression === undefined ? {} : { asOfRegression: o.asOfRegression }),
   });
   const h = {
-    clock, cache, store, source, coordinator, provider,
+    clock, cache, metrics, store, source, coordinator, provider,
     read: (extra: Partial<FetchRequest> = {}) => provider.fetch({ nodeId: o.nodeId, interval: '1m', start: A, end: END, ...extra }),
     /** Stores [A, MID) as if an earlier backfill had written it. */
     storeFirstHalf: async () => {

@@ -81,7 +81,7 @@ describe.skipIf(!postgresAvailable())('seamless on PostgreSQL storage', () => {
       "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name", [], database,
     );
     expect(tables.map((t) => t.table_name)).toEqual([
-      'bars_ohlcv', 'bars_quote', 'bars_tick', 'coverage', 'datasets', 'fences', 'ingest_findings', 'repair_audit', 'schema_migrations',
+      'bars_ohlcv', 'bars_quote', 'bars_tick', 'coverage', 'datasets', 'fences', 'ingest_findings', 'repair_audit', 'schema_migrations', 'snapshot_datasets', 'snapshots',
     ]);
   });
 

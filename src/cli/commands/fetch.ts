@@ -40,6 +40,8 @@ interface FetchOptions extends RemoteOptions {
   readonly format: FetchFormat;
   readonly limit: number;
   readonly estimate?: boolean;
+  /** Read a snapshot's immutable copy instead of the live dataset. */
+  readonly snapshot?: string;
 }
 
 export function registerFetch(program: Command, ctx: CliContext): void {
@@ -59,6 +61,7 @@ export function registerFetch(program: Command, ctx: CliContext): void {
     .option('--fill <mode>', 'what a missing bar becomes: none (default), null, prev (forward fill); filled bars are reported')
     .addOption(new Option('--format <format>', 'output format').choices(FETCH_FORMATS).default('table'))
     .option('--limit <n>', 'table rows to show (head and tail)', integerOption('--limit', 2), DEFAULT_TABLE_LIMIT)
+    .option('--snapshot <name>', 'read the dataset from snapshot <name> (its immutable copy, the same bytes for ever) instead of live')
     .option('--estimate', 'print what the read would store, backfill, request and answer (bars, shards, requests, bytes per format, time) without moving any data');
   addRemoteOptions(cmd).action(async (opts: FetchOptions) => {
     if (opts.estimate === true) {
@@ -72,6 +75,7 @@ export function registerFetch(program: Command, ctx: CliContext): void {
       return;
     }
     if (opts.url !== undefined) await fetchRemote(ctx, opts as FetchOptions & { url: string });
+    else if (opts.snapshot !== undefined) await fetchSnapshotEmbedded(ctx, opts, opts.snapshot);
     else await fetchEmbedded(ctx, opts);
   });
 }
@@ -113,6 +117,7 @@ async function fetchRemote(ctx: CliContext, opts: FetchOptions & { url: string }
     include_building: opts.includeBuilding === true ? 'true' : undefined,
     align: opts.align,
     fill: opts.fill,
+    snapshot: opts.snapshot,
   };
   if (opts.format === 'csv') {
     ctx.stdout.write(await client.getText('/v1/bars', { ...query, format: 'csv' }));
@@ -125,7 +130,35 @@ async function fetchRemote(ctx: CliContext, opts: FetchOptions & { url: string }
   }
   const body = JSON.parse(text) as { data: Record<string, number[]>; metadata: ReadMetadata };
   const names = Object.keys(body.data);
+  if (opts.snapshot !== undefined) {
+    if (body.metadata.rows > 0) for (const line of formatBars({ names, values: names.map((n) => body.data[n]), length: body.metadata.rows }, opts.limit)) writeLine(ctx.stdout, line);
+    writeLine(ctx.stdout, `snapshot ${opts.snapshot}: ${body.metadata.rows} rows, ${body.metadata.fingerprint}`);
+    return;
+  }
   printTable(ctx, { names, values: names.map((n) => body.data[n]), length: body.metadata.rows }, body.metadata, opts.limit);
+}
+
+/** `--snapshot` without --url: the snapshot's copy from the data directory. */
+async function fetchSnapshotEmbedded(ctx: CliContext, opts: FetchOptions, name: string): Promise<void> {
+  await withSeamless(ctx, opts, async (seamless: FetchDeps) => {
+    const { frame, metadata } = await seamless.snapshots.read({ name, nodeId: opts.node[0], interval: opts.interval, start: opts.start, end: opts.end });
+    switch (opts.format) {
+      case 'json':
+        writeLine(ctx.stdout, `{"data":${encodeColumnarJson(frame)},"metadata":${JSON.stringify(metadata)}}`);
+        return;
+      case 'csv':
+        ctx.stdout.write(encodeCsv(frame));
+        return;
+      case 'table':
+        if (frame.length > 0) for (const line of formatBars(frameColumns(frame), opts.limit)) writeLine(ctx.stdout, line);
+        writeLine(ctx.stdout, `snapshot ${metadata.snapshot}: ${metadata.rows} rows, ${metadata.fingerprint}`);
+        return;
+      default: {
+        const never: never = opts.format;
+        return never;
+      }
+    }
+  });
 }
 
 function frameColumns(frame: Frame): Columns {

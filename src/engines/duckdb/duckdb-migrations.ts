@@ -198,6 +198,20 @@ export const DUCKDB_MIGRATIONS: readonly Migration[] = Object.freeze([
          coverage_removed JSON NOT NULL)`,
     ],
   },
+  {
+    version: 14,
+    name: 'snapshots',
+    statements: [
+      // Named, immutable snapshots (src/storage/snapshot-store.ts): the manifest, and each
+      // dataset's rows as columnar blobs in parts (src/storage/snapshot-columns.ts), written
+      // together in one transaction and never updated. Version 13 is the versioned bars' (issue 16).
+      `CREATE TABLE snapshots (name VARCHAR PRIMARY KEY, created_at_ms BIGINT NOT NULL, created_by VARCHAR NOT NULL,
+         manifest VARCHAR NOT NULL)`,
+      `CREATE TABLE snapshot_datasets (snapshot VARCHAR NOT NULL, node_id VARCHAR NOT NULL, interval_ms BIGINT NOT NULL,
+         part INTEGER NOT NULL, schema VARCHAR NOT NULL, rows BIGINT NOT NULL, columns BLOB NOT NULL,
+         PRIMARY KEY (snapshot, node_id, interval_ms, part))`,
+    ],
+  },
 ]);
 
 /** Applies the migrations newer than the database's version; returns the versions applied. */

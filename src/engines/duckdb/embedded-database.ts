@@ -9,7 +9,7 @@ import type { Clock } from '../../core/index.js';
 import type { LeaseStore } from '../../backfill/index.js';
 import type { IngestFindingStore, ReportArchive } from '../../conformance/index.js';
 import type { RegistryStore } from '../../schema/index.js';
-import type { BarStore } from '../../storage/index.js';
+import type { BarStore, SnapshotStore } from '../../storage/index.js';
 import type { StorageFailure, WalFinding } from '../../storage/index.js';
 import { openDatabaseHandle } from './duckdb-database.js';
 import { barStoreOn } from './duckdb-bar-store.js';
@@ -17,6 +17,7 @@ import { ingestFindingStoreOn } from './duckdb-ingest-findings.js';
 import { leaseStoreOn } from './duckdb-lease-store.js';
 import { registryStoreOn } from './duckdb-registry-store.js';
 import { reportArchiveOn } from './duckdb-report-archive.js';
+import { snapshotStoreOn } from './duckdb-snapshot-store.js';
 
 export interface EmbeddedDatabaseOptions {
   /** Database file path, or `:memory:`. */
@@ -30,6 +31,8 @@ export interface EmbeddedDatabase {
   readonly registry: RegistryStore;
   readonly reports: ReportArchive;
   readonly findings: IngestFindingStore;
+  /** Named, immutable snapshots (migration 14). */
+  readonly snapshots: SnapshotStore;
   /**
    * Backfill shards, leases and jobs (kind `embedded`), durable across restarts. `leases.close()`
    * only detaches its watchers (the store lives as long as the database); `close()` ends both.
@@ -67,6 +70,7 @@ export async function createEmbeddedDatabase(options: EmbeddedDatabaseOptions): 
     registry: registryStoreOn(handle),
     reports: reportArchiveOn(handle),
     findings: ingestFindingStoreOn(handle),
+    snapshots: snapshotStoreOn(handle),
     leases: leaseStoreOn(handle),
     failure: () => handle.failure(),
     onFailure: (listener: (failure: StorageFailure) => void) => handle.onFailure(listener),

@@ -8,7 +8,9 @@ import type { EngineDescriptor } from '../../storage/index.js';
 import { createEmbeddedDatabase } from './embedded-database.js';
 import type { EmbeddedDatabase } from './embedded-database.js';
 
+export { createParquetFrames } from './duckdb-parquet.js';
 export type { EmbeddedDatabase } from './embedded-database.js';
+export type { ParquetFrames } from './duckdb-parquet.js';
 
 /** The embedded file (relative paths under `dataDir`, created on demand), closed by `resources`. */
 export const duckdbEngine: EngineDescriptor<'duckdb', Pick<DuckDbStorageConfig, 'path'>, EmbeddedDatabase> = {

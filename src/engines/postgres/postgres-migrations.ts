@@ -93,6 +93,20 @@ export const PG_MIGRATIONS: readonly PgMigration[] = Object.freeze([
          rows_removed BIGINT NOT NULL, findings_retired BIGINT NOT NULL, coverage_removed JSONB NOT NULL)`,
     ],
   },
+  {
+    version: 8,
+    name: 'snapshots',
+    statements: [
+      // Named, immutable snapshots (src/storage/snapshot-store.ts): the manifest, and each
+      // dataset's rows as columnar blobs in parts, written together in one transaction, never updated.
+      // Version 7 is the versioned bars' (issue 16).
+      `CREATE TABLE snapshots (name TEXT PRIMARY KEY, created_at_ms BIGINT NOT NULL, created_by TEXT NOT NULL,
+         manifest TEXT NOT NULL)`,
+      `CREATE TABLE snapshot_datasets (snapshot TEXT NOT NULL REFERENCES snapshots (name) ON DELETE CASCADE,
+         node_id TEXT NOT NULL, interval_ms BIGINT NOT NULL, part INTEGER NOT NULL, schema TEXT NOT NULL, rows BIGINT NOT NULL,
+         columns BYTEA NOT NULL, PRIMARY KEY (snapshot, node_id, interval_ms, part))`,
+    ],
+  },
 ]);
 
 /** The newest version the given migrations reach. */

@@ -7,10 +7,11 @@
 import { InvalidRequestError, systemClock } from '../../core/index.js';
 import type { Clock } from '../../core/index.js';
 import type { IngestFindingStore } from '../../conformance/index.js';
-import type { BarStore } from '../../storage/index.js';
+import type { BarStore, SnapshotStore } from '../../storage/index.js';
 import { createPgBarStore } from './postgres-bar-store.js';
 import { openPgDatabase } from './postgres-database.js';
 import { createPgIngestFindingStore } from './postgres-ingest-findings.js';
+import { createPgSnapshotStore } from './postgres-snapshot-store.js';
 
 export const DEFAULT_PG_POOL_MAX = 10;
 export const DEFAULT_PG_CONNECT_TIMEOUT_MS = 5_000;
@@ -29,6 +30,8 @@ export interface PostgresStorage {
   readonly bars: BarStore;
   /** Findings written with a batch's rows (`WriteBatch.findings`) land here, in the same transaction. */
   readonly findings: IngestFindingStore;
+  /** Named, immutable snapshots (migration 8). */
+  readonly snapshots: SnapshotStore;
   /** Idempotent (`bars.close()` does the same): operations in flight settle, then the pool closes. */
   close(): Promise<void>;
 }
@@ -60,6 +63,7 @@ export async function createPostgresStorage(options: PostgresStorageOptions): Pr
   return Object.freeze({
     bars: createPgBarStore(db),
     findings: createPgIngestFindingStore(db),
+    snapshots: createPgSnapshotStore(db),
     close: () => db.close(),
   });
 }

@@ -10,7 +10,7 @@ import type { Frame } from '../../core/index.js';
 import { InvalidRequestError } from '../../core/index.js';
 import { DOMAINS, STRATEGIES, validateNodeId, validateUniverseNodes } from '../../provider/index.js';
 import { readAndSend } from './universe-route.js';
-import type { ReadMetadata } from '../../provider/index.js';
+import type { ReadMetadata, SnapshotReadMetadata } from '../../provider/index.js';
 import type { SeamlessApi as Seamless } from '../seamless-api.js';
 import { callerName } from '../auth.js';
 import { frameBody } from '../frame-body.js';
@@ -37,12 +37,15 @@ const BarsQuery = z.object({
   domain: enumQuery(DOMAINS),
   align: optionalQuery,
   fill: optionalQuery,
+  // A read of a snapshot's immutable copy (provider/snapshots): never live, backfill, cache or the bar tables.
+  snapshot: optionalQuery,
 });
 
-export function barsRoutes(app: FastifyInstance, seamless: Pick<Seamless, 'fetch' | 'tracing'> & Partial<Pick<Seamless, 'fetchUniverse'>>): void {
+export function barsRoutes(app: FastifyInstance, seamless: Pick<Seamless, 'fetch' | 'tracing'> & Partial<Pick<Seamless, 'fetchUniverse' | 'snapshots'>>): void {
   typedRoutes(app, (scope) => scope.get('/v1/bars', { config: { scope: 'read' }, schema: { querystring: BarsQuery } }, async (request, reply) => {
     const q = request.query;
     const format = q.format ?? formatFromAccept(request.headers.accept);
+    if (q.snapshot !== undefined) return sendSnapshotRead(seamless, q, reply, format);
     if (Array.isArray(q.node) || q.universe !== undefined) {
       const { fetchUniverse } = seamless;
       if (fetchUniverse === undefined) throw new InvalidRequestError(Array.isArray(q.node) ? 'node' : 'universe', 'universe reads are not served here: give node once');
@@ -85,6 +88,22 @@ export function barsRoutes(app: FastifyInstance, seamless: Pick<Seamless, 'fetch
   }));
 }
 
+/** GET /v1/bars?snapshot=NAME: the snapshot's copy of one dataset; what a live read takes is refused naming the field. */
+async function sendSnapshotRead(seamless: Partial<Pick<Seamless, 'snapshots'>>, q: z.infer<typeof BarsQuery>, reply: FastifyReply, format: Format): Promise<FastifyReply> {
+  const { snapshots } = seamless;
+  if (snapshots === undefined) throw new InvalidRequestError('snapshot', 'snapshot reads are not served here');
+  if (q.node === undefined || q.node === '' || Array.isArray(q.node)) throw new InvalidRequestError('node', 'a snapshot read names one dataset: give node once');
+  for (const [field, value] of [['universe', q.universe], ['as_of', q.as_of], ['include_building', q.include_building], ['align', q.align], ['fill', q.fill]] as const) {
+    if (value !== undefined && value !== false) throw new InvalidRequestError(field, `does not apply to a snapshot read (the snapshot is fixed as it was made); drop ${field} or snapshot`);
+  }
+  const { frame, metadata } = await snapshots.read({
+    name: q.snapshot ?? '', nodeId: q.node, interval: q.interval, start: q.start, end: q.end,
+  });
+  const controller = new AbortController();
+  reply.raw.on('close', () => { if (!reply.raw.writableFinished) controller.abort(); });
+  return sendFrame(reply, format, frame, metadata, controller.signal);
+}
+
 function formatFromAccept(accept: string | undefined): Format {
   if (!accept) return 'json';
   if (accept.includes(ARROW_STREAM_TYPE)) return 'arrow';
@@ -92,7 +111,7 @@ function formatFromAccept(accept: string | undefined): Format {
   return 'json';
 }
 
-async function sendFrame(reply: FastifyReply, format: Format, frame: Frame, metadata: ReadMetadata, signal: AbortSignal): Promise<FastifyReply> {
+async function sendFrame(reply: FastifyReply, format: Format, frame: Frame, metadata: ReadMetadata | SnapshotReadMetadata, signal: AbortSignal): Promise<FastifyReply> {
   const meta = JSON.stringify(metadata);
   reply.header('x-seamless-rows', String(metadata.rows));
   reply.header('x-seamless-fingerprint', metadata.fingerprint);

@@ -56,7 +56,7 @@ export interface DataProvider {
 export function createDataProvider(deps: DataProviderDeps): DataProvider {
   const { metrics } = deps;
   const admission = createReadAdmission(deps.maxInflightReadBars ?? DEFAULT_MAX_INFLIGHT_READ_BARS, metrics);
-  const domainGate = createDomainGate();
+  const domainGate = createDomainGate({ asOfRegression: deps.asOfRegression ?? 'hold', metrics, logger: deps.logger });
   const metadataStep = createMetadataStep(metrics);
 
   /**

@@ -8,13 +8,20 @@
  *   of the range must have closed by `asOf` (no lookahead), and the still-building bar cannot
  *   be asked for — otherwise `domain_policy` (422) naming the field;
  * - `live` / `shadow` never go back in time: the newest `asOf` is tracked per (world, node) and
- *   a read with an older one is answered but held (`downgradeMode: hold`, reason
- *   `domain_as_of_regression`: not to be traded on).
+ *   a read with an older one is, by `seamless.domain.asOfRegression`, answered but held
+ *   (`hold`, the default: `downgradeMode: hold`, reason `domain_as_of_regression`, not to be
+ *   traded on) or refused (`refuse`: `domain_policy` 422 naming `asOf`, reason
+ *   `as_of_regression`); either is counted in `seamless_domain_as_of_regressions_total` and logged.
+ *
+ * A read of a snapshot (`snapshot=NAME`) never reaches this gate: it is answered from the
+ * snapshot's own immutable copy (provider/snapshots), so it is reproducible without asOf.
  *
  * The dataset's interval grid is already checked: the catalog resolves (node, interval) or the
  * read is `not_found` (validate-step.ts).
  */
 import { InvalidRequestError, alignDown, formatTime } from '../../core/index.js';
+import type { AsOfRegressionPolicy } from '../../config/index.js';
+import type { Logger, SeamlessMetrics } from '../../observability/index.js';
 import { DomainPolicyError } from '../errors.js';
 import type { ReadStep } from './read-context.js';
 
@@ -23,7 +30,17 @@ export const AS_OF_REGRESSION = 'domain_as_of_regression';
 /** (world, node) pairs whose newest asOf is remembered; the least recently seen is forgotten past it. */
 export const MAX_TRACKED_AS_OF = 10_000;
 
-export function createDomainGate(maxTracked = MAX_TRACKED_AS_OF): ReadStep {
+export interface DomainGateOptions {
+  /** What a live/shadow read whose asOf went back gets (default `hold`). */
+  readonly asOfRegression?: AsOfRegressionPolicy;
+  readonly maxTracked?: number;
+  /** Counted in `domainAsOfRegressions` and logged (warn) on every regression when given. */
+  readonly metrics?: Pick<SeamlessMetrics, 'domainAsOfRegressions'>;
+  readonly logger?: Logger;
+}
+
+export function createDomainGate(options: DomainGateOptions = {}): ReadStep {
+  const { asOfRegression = 'hold', maxTracked = MAX_TRACKED_AS_OF, metrics, logger } = options;
   const newestAsOf = new Map<string, number>();
   return function domainGate(ctx) {
     const { req, now } = ctx;
@@ -52,6 +69,12 @@ export function createDomainGate(maxTracked = MAX_TRACKED_AS_OF): ReadStep {
       const key = JSON.stringify([req.worldId ?? '', req.nodeId]);
       const newest = newestAsOf.get(key);
       if (newest !== undefined && req.asOf < newest) {
+        const world = req.worldId ?? '';
+        metrics?.domainAsOfRegressions.inc({ world, domain, action: asOfRegression });
+        logger?.warn({ world, domain, nodeId: req.nodeId, asOf: req.asOf, newestAsOf: newest, action: asOfRegression }, 'domain gate: asOf went back');
+        if (asOfRegression === 'refuse') {
+          throw new DomainPolicyError('asOf', domain, `${formatTime(req.asOf)} is older than ${formatTime(newest)}, already served to world ${JSON.stringify(world)} for this node: a ${domain} read never goes back in time (seamless.domain.asOfRegression: refuse)`, { reason: 'as_of_regression', asOf: req.asOf, newestAsOf: newest });
+        }
         ctx.domainHold = AS_OF_REGRESSION;
         return;
       }

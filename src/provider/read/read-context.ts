@@ -8,6 +8,7 @@
 import { AbortedError, SeamlessSLAExceeded } from '../../core/index.js';
 import type { Clock, Frame, TimeRange } from '../../core/index.js';
 import type { BackfillCoordinator } from '../../backfill/index.js';
+import type { AsOfRegressionPolicy } from '../../config/index.js';
 import type { Logger, SeamlessMetrics, Tracing } from '../../observability/index.js';
 import type { BarStore, CoverageRange } from '../../storage/index.js';
 import type { DatasetCatalog, ResolvedDataset } from '../dataset-catalog.js';
@@ -32,6 +33,8 @@ export interface DataProviderDeps {
   /** Admission control (`limits.maxInflightReadBars`, read-admission.ts); absent: DEFAULT_MAX_INFLIGHT_READ_BARS. */
   readonly maxInflightReadBars?: number;
   readonly syncBudgetMs: number;
+  /** seamless.domain.asOfRegression: a live/shadow read whose asOf went back is held (default) or refused. */
+  readonly asOfRegression?: AsOfRegressionPolicy;
   /** `seamless.backfill.suspended`: reads start no backfill and answer from storage, downgraded. */
   readonly backfillSuspended?: boolean;
   /** Step 7; absent when the conformance pipeline is switched off. */

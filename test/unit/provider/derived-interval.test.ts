@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bucketCoverage, bucketRange, derivationOf } from '../../../src/provider/derived-interval.js';
+import { bucketCoverage, bucketRange, derivationOf } from '../../../src/provider/index.js';
 import type { CoverageRange } from '../../../src/storage/index.js';
 
 const MIN = 60_000;

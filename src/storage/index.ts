@@ -7,6 +7,7 @@ export { failCoverage, overlappingCoverage, rewriteCoverage, writtenCoverage } f
 export { DatasetSchemaConflictError, StorageEngineError, StorageUnavailableError } from './errors.js';
 export { validateDataset, validateFence, validateFindings, validateRange, validateWriteBatch } from './write-validation.js';
 export { barTableNamed, repairAuditEntry } from './repair-audit.js';
+export { AsOfBeyondRetentionError, DEFAULT_VERSION_RETENTION_MS, checkAsOfRetention, contentHash, decodeVersionCoverage, distinctVersions, encodeVersionCoverage } from './bar-versions.js';
 export { barsByState, coverageAfterPurge, removedCoverage, validatePurge } from './purge-plan.js';
 
 export type {
@@ -14,6 +15,7 @@ export type {
   WriteBatch, WriteReport, PurgeReport, PurgeRequest, RepairAction, RepairAuditEntry,
 } from './bar-store.js';
 export type { BarTable } from './bar-tables.js';
+export type { AsOfFrame, BarVersion, VersionKind } from './bar-versions.js';
 export type { RepairAuditRow } from './repair-audit.js';
 export type { EngineContext, EngineDescriptor } from './engine-descriptor.js';
 export type { StorageFailure, StorageFailureReason, WalFinding } from './storage-failure.js';

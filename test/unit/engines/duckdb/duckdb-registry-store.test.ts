@@ -144,7 +144,7 @@ describe('duckdb registry store', () => {
     try {
       expect(await migrate(conn, previous)).toEqual([1, 2, 3]);
       await conn.run("INSERT INTO datasets (node_id, interval_ms, schema) VALUES ('ohlcv:test:BTC/USDT', 60000, 'ohlcv')");
-      await conn.run('INSERT INTO bars_ohlcv VALUES (1, 0, 1, 2, 0.5, 1.5, 10), (1, 60000, 1.5, 2, 1, 1.8, 12)');
+      await conn.run('INSERT INTO bars_ohlcv VALUES (1, 0, 1, 2, 0.5, 1.5, 10, NULL), (1, 60000, 1.5, 2, 1, 1.8, 12, NULL)');
       await conn.run('INSERT INTO coverage VALUES (1, 0, 120000, \'stored\', NULL, NULL, 7)');
     } finally {
       conn.closeSync();

@@ -9,7 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import { InvalidRequestError } from '../core/index.js';
-import type { Frame } from '../core/index.js';
+import type { Frame, TimeRange } from '../core/index.js';
 import type { CoverageRange } from './bar-store.js';
 
 /** What made a version: a bar write (backfill, live write-through, import) or a purge (repair). */
@@ -101,4 +101,16 @@ export class AsOfBeyondRetentionError extends InvalidRequestError {
 export function checkAsOfRetention(asOf: number, horizon: number | undefined): void {
   if (!Number.isFinite(asOf)) throw new InvalidRequestError('asOf', `must be a time, got ${String(asOf)}`);
   if (horizon !== undefined && asOf < horizon) throw new AsOfBeyondRetentionError(asOf, horizon);
+}
+
+/** The span of a write's claims (the range its version touched); an empty write spans nothing. */
+export function versionSpan(claims: readonly TimeRange[]): TimeRange {
+  if (claims.length === 0) return { start: 0, end: 0 };
+  let start = claims[0].start;
+  let end = claims[0].end;
+  for (const c of claims) {
+    if (c.start < start) start = c.start;
+    if (c.end > end) end = c.end;
+  }
+  return { start, end };
 }

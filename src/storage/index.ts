@@ -7,7 +7,7 @@ export { failCoverage, overlappingCoverage, rewriteCoverage, writtenCoverage } f
 export { DatasetSchemaConflictError, StorageEngineError, StorageUnavailableError } from './errors.js';
 export { validateDataset, validateFence, validateFindings, validateRange, validateWriteBatch } from './write-validation.js';
 export { barTableNamed, repairAuditEntry } from './repair-audit.js';
-export { AsOfBeyondRetentionError, DEFAULT_VERSION_RETENTION_MS, checkAsOfRetention, contentHash, decodeVersionCoverage, distinctVersions, encodeVersionCoverage } from './bar-versions.js';
+export { AsOfBeyondRetentionError, DEFAULT_VERSION_RETENTION_MS, checkAsOfRetention, contentHash, decodeVersionCoverage, distinctVersions, encodeVersionCoverage, versionSpan } from './bar-versions.js';
 export { barsByState, coverageAfterPurge, removedCoverage, validatePurge } from './purge-plan.js';
 
 export type {

@@ -31,7 +31,7 @@ import { translateDuckDbError } from './duckdb-errors.js';
 import { datedCoverageOf, summariseCoverage } from './duckdb-coverage-summary.js';
 import { checkAndAdvanceFence, runArmedWork } from './duckdb-fencing.js';
 import { validateDataset, validateFence, validateFindings, validateRange, validateWriteBatch } from '../../storage/index.js';
-import { checkAsOfRetention, contentHash, decodeVersionCoverage, distinctVersions } from '../../storage/index.js';
+import { checkAsOfRetention, contentHash, versionSpan, decodeVersionCoverage, distinctVersions } from '../../storage/index.js';
 import type { AsOfFrame, BarVersion } from '../../storage/index.js';
 import { asOfSelect, insertVersion, listVersions, moveToHistory, nextVersionId, pruneHistory, readAsOfBars, recordedHorizon, versionInForce } from './duckdb-bar-versions.js';
 
@@ -218,7 +218,7 @@ class DuckDbBarStore implements BarStore {
           await saveCoverage(writer, ds.id, current, updated, now);
           await insertVersion(writer, {
             id: versionId, datasetId: ds.id, at: now, kind: 'write', source: batch.source ?? 'unknown', fence: batch.fence,
-            contentHash: contentHash(batch.frame), range: spanOf(claims), rows: batch.frame.length, coverage: updated,
+            contentHash: contentHash(batch.frame), range: versionSpan(claims), rows: batch.frame.length, coverage: updated,
           });
           return [ds, updated, versionId] as const;
         });
@@ -454,16 +454,4 @@ class DuckDbBarStore implements BarStore {
   #assertOpen(operation: string): void {
     this.#db.assertOpen(operation);
   }
-}
-
-/** The span of a write's claims (the range its version touched); an empty write spans nothing. */
-function spanOf(claims: readonly TimeRange[]): TimeRange {
-  if (claims.length === 0) return { start: 0, end: 0 };
-  let start = claims[0].start;
-  let end = claims[0].end;
-  for (const c of claims) {
-    if (c.start < start) start = c.start;
-    if (c.end > end) end = c.end;
-  }
-  return { start, end };
 }

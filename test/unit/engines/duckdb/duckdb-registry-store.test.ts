@@ -144,7 +144,7 @@ describe('duckdb registry store', () => {
     try {
       expect(await migrate(conn, previous)).toEqual([1, 2, 3]);
       await conn.run("INSERT INTO datasets (node_id, interval_ms, schema) VALUES ('ohlcv:test:BTC/USDT', 60000, 'ohlcv')");
-      await conn.run('INSERT INTO bars_ohlcv VALUES (1, 0, 1, 2, 0.5, 1.5, 10, NULL), (1, 60000, 1.5, 2, 1, 1.8, 12, NULL)');
+      await conn.run('INSERT INTO bars_ohlcv VALUES (1, 0, 1, 2, 0.5, 1.5, 10), (1, 60000, 1.5, 2, 1, 1.8, 12)');
       await conn.run('INSERT INTO coverage VALUES (1, 0, 120000, \'stored\', NULL, NULL, 7)');
     } finally {
       conn.closeSync();
@@ -154,6 +154,9 @@ describe('duckdb registry store', () => {
     const db = await open(path);
     const bars = await db.bars.read(DS, OHLCV_SCHEMA, { start: 0, end: 2 * MIN });
     expect(Array.from(bars.column('close'))).toEqual([1.5, 1.8]);
+    // Rows from before versioning (migration 13) are version 0: known at every as_of.
+    const asOf = await db.bars.readAsOf?.(DS, OHLCV_SCHEMA, { start: 0, end: 2 * MIN }, 1);
+    expect(asOf === undefined ? [] : Array.from(asOf.frame.column('close'))).toEqual([1.5, 1.8]);
     expect(await db.bars.coverage(DS)).toEqual([{ start: 0, end: 2 * MIN, state: 'stored' }]);
     expect(await db.registry.appendVersion('s', SCHEMA_A, FP_A, 1)).toMatchObject({ version: 1, id: 1 });
     await db.close();

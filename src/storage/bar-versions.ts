@@ -97,7 +97,11 @@ export class AsOfBeyondRetentionError extends InvalidRequestError {
   }
 }
 
-/** Refuses an asOf older than `horizon` (a store's pruning horizon, or now minus the retention). */
+/**
+ * Refuses an asOf older than `horizon` (the store's pruning horizon). Engines call it only when the
+ * dataset has a version at or before asOf: before its first version nothing was known, and that
+ * (empty) answer stays exact whatever was pruned.
+ */
 export function checkAsOfRetention(asOf: number, horizon: number | undefined): void {
   if (!Number.isFinite(asOf)) throw new InvalidRequestError('asOf', `must be a time, got ${String(asOf)}`);
   if (horizon !== undefined && asOf < horizon) throw new AsOfBeyondRetentionError(asOf, horizon);

@@ -120,7 +120,7 @@ export function describeBarStoreVersions(name: string, open: () => Promise<BarSt
       expect(Array.from((await asOf(DS, purge[0].at)).frame.ts)).toEqual([0, MIN, 4 * MIN, 5 * MIN]);
     });
 
-    it('refuses an as_of older than the pruning horizon, naming asOf, and still answers after it', async () => {
+    it('refuses an as_of older than the pruning horizon, naming asOf, and still answers after it and before the first version', async () => {
       await store.write({ dataset: DS, frame: bars(0, 3, 1), coverage: [{ start: 0, end: 3 * MIN, state: 'stored' }] }, OHLCV_SCHEMA);
       const v1 = await newestVersion(DS);
       await after(v1.at);
@@ -132,6 +132,9 @@ export function describeBarStoreVersions(name: string, open: () => Promise<BarSt
       expect(err).toBeInstanceOf(AsOfBeyondRetentionError);
       expect(err).toMatchObject({ code: 'invalid_request', field: 'asOf', details: { reason: 'as_of_beyond_retention' } });
       expect(rowsOf((await asOf(DS, v2.at + 1)).frame)).toEqual(rowsOf(bars(0, 3, 2)));
+      // Before the dataset's first version nothing was known: still exact after pruning, so answered.
+      expect((await asOf(DS, v1.at - 1)).frame.length).toBe(0);
+      expect(await store.coverageAsOf?.(DS, v1.at - 1)).toEqual([]);
     });
 
     it('answers every as_of read with the replay of the history up to then (random write/restate/purge histories)', async () => {

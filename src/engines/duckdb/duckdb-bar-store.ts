@@ -350,7 +350,7 @@ class DuckDbBarStore implements BarStore {
     validateRange(range);
     const table = barTableFor(schema);
     try {
-      checkAsOfRetention(asOf, await this.#prunedBefore());
+      const horizon = await this.#prunedBefore();
       const row = await this.#knownDataset(dataset);
       if (row === undefined || row.schema === undefined) return { frame: emptyFrame(schema), versions: [], newestVersionAt: undefined };
       if (row.schema !== schema.name) throw new DatasetSchemaConflictError(dataset.nodeId, dataset.intervalMs, row.schema, schema.name);
@@ -362,6 +362,8 @@ class DuckDbBarStore implements BarStore {
       const select = sql;
       return await this.#db.exclusiveQuery('readAsOf', async (reader) => {
         const inForce = await versionInForce(reader, row.id, asOf);
+        // Before the dataset's first version nothing was known: that answer stays exact whatever was pruned.
+        if (inForce !== undefined) checkAsOfRetention(asOf, horizon);
         // No version at or before asOf: only rows from before versioning (version 0) were known.
         const version = inForce?.id ?? 0;
         if (range.end <= range.start) return { frame: emptyFrame(schema), versions: inForce === undefined ? [] : [version], newestVersionAt: inForce?.at };
@@ -378,10 +380,11 @@ class DuckDbBarStore implements BarStore {
     validateDataset(dataset);
     if (range !== undefined) validateRange(range);
     try {
-      checkAsOfRetention(asOf, await this.#prunedBefore());
+      const horizon = await this.#prunedBefore();
       const row = await this.#knownDataset(dataset);
       if (row === undefined) return [];
       const inForce = await this.#db.query('coverageAsOf', (reader) => versionInForce(reader, row.id, asOf));
+      if (inForce !== undefined) checkAsOfRetention(asOf, horizon);
       return inForce === undefined ? [] : overlappingCoverage(decodeVersionCoverage(inForce.coverage), range);
     } catch (err) {
       throw translateDuckDbError(err, 'coverageAsOf');

@@ -218,11 +218,12 @@ class PgBarStore implements BarStore {
     validateRange(range);
     const table = barTableFor(schema);
     return await this.#db.query('readAsOf', async (client, broken) => {
-      checkAsOfRetention(asOf, await recordedHorizon(client));
       const found = await findDataset(client, dataset);
       if (found === undefined || found.schema === undefined) return { frame: emptyFrame(schema), versions: [], newestVersionAt: undefined };
       if (found.schema !== schema.name) throw new DatasetSchemaConflictError(dataset.nodeId, dataset.intervalMs, found.schema, schema.name);
       const inForce = await versionInForce(client, found.id, asOf);
+      // Before the dataset's first version nothing was known: that answer stays exact whatever was pruned.
+      if (inForce !== undefined) checkAsOfRetention(asOf, await recordedHorizon(client));
       // No version at or before asOf: only rows from before versioning (version 0) were known.
       const version = inForce?.id ?? 0;
       if (range.end <= range.start) return { frame: emptyFrame(schema), versions: inForce === undefined ? [] : [version], newestVersionAt: inForce?.at };
@@ -236,10 +237,10 @@ class PgBarStore implements BarStore {
     validateDataset(dataset);
     if (range !== undefined) validateRange(range);
     return await this.#db.query('coverageAsOf', async (client) => {
-      checkAsOfRetention(asOf, await recordedHorizon(client));
       const found = await findDataset(client, dataset);
       if (found === undefined) return [];
       const inForce = await versionInForce(client, found.id, asOf);
+      if (inForce !== undefined) checkAsOfRetention(asOf, await recordedHorizon(client));
       return inForce === undefined ? [] : overlappingCoverage(decodeVersionCoverage(inForce.coverage), range);
     });
   }

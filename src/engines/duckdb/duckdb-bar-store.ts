@@ -4,6 +4,8 @@
  * reads and coverage lookups run on a separate reader connection and see committed data only.
  * The connections and the write queue belong to the database (`duckdb-database.ts`), which the
  * other embedded stores share; closing the bar store closes that database.
+ * Over 400 lines: the versioned reads (readAsOf, coverageAsOf, versions, pruneVersions) share the
+ * dataset cache and the write queue of this class; their SQL lives in duckdb-bar-versions.ts.
  */
 import { emptyFrame, systemClock } from '../../core/index.js';
 import type { Clock, Frame, FrameSchema, TimeRange } from '../../core/index.js';
@@ -33,6 +35,7 @@ import { checkAndAdvanceFence, runArmedWork } from './duckdb-fencing.js';
 import { validateDataset, validateFence, validateFindings, validateRange, validateWriteBatch } from '../../storage/index.js';
 import { checkAsOfRetention, contentHash, versionSpan, decodeVersionCoverage, distinctVersions } from '../../storage/index.js';
 import type { AsOfFrame, BarVersion } from '../../storage/index.js';
+import type { AsOfStatements } from './duckdb-bar-versions.js';
 import { asOfSelect, insertVersion, listVersions, moveToHistory, nextVersionId, pruneHistory, readAsOfBars, recordedHorizon, versionInForce } from './duckdb-bar-versions.js';
 
 export interface DuckDbBarStoreOptions {
@@ -70,7 +73,7 @@ class DuckDbBarStore implements BarStore {
   /** Prepared SQL text per frame schema name, built once. */
   readonly #readSql = new Map<string, BarReadStatements>();
   /** As-of SELECT per frame schema name, built once. */
-  readonly #asOfSql = new Map<string, string>();
+  readonly #asOfSql = new Map<string, AsOfStatements>();
   /** The pruning horizon (undefined: never pruned, or not loaded yet: `#horizonLoaded`). */
   #horizon: number | undefined = undefined;
   #horizonLoaded = false;
@@ -360,16 +363,17 @@ class DuckDbBarStore implements BarStore {
         this.#asOfSql.set(schema.name, sql);
       }
       const select = sql;
-      return await this.#db.exclusiveQuery('readAsOf', async (reader) => {
+      // One snapshot for both statements: the current-rows path (newest version) must not see a version committed between them.
+      return await this.#db.exclusiveQuery('readAsOf', (reader) => inTransaction(reader, async () => {
         const inForce = await versionInForce(reader, row.id, asOf);
         // Before the dataset's first version nothing was known: that answer stays exact whatever was pruned.
         if (inForce !== undefined) checkAsOfRetention(asOf, horizon);
         // No version at or before asOf: only rows from before versioning (version 0) were known.
         const version = inForce?.id ?? 0;
         if (range.end <= range.start) return { frame: emptyFrame(schema), versions: inForce === undefined ? [] : [version], newestVersionAt: inForce?.at };
-        const { frame, versionIds } = await readAsOfBars(reader, select, schema, row.id, dataset.intervalMs, range, version);
+        const { frame, versionIds } = await readAsOfBars(reader, select, schema, row.id, dataset.intervalMs, range, version, inForce?.newest === true);
         return { frame, versions: distinctVersions(versionIds, inForce?.id), newestVersionAt: inForce?.at };
-      }, `${JSON.stringify(dataset.nodeId)} @ ${dataset.intervalMs} ms as of ${new Date(asOf).toISOString()}`);
+      }), `${JSON.stringify(dataset.nodeId)} @ ${dataset.intervalMs} ms as of ${new Date(asOf).toISOString()}`);
     } catch (err) {
       throw translateDuckDbError(err, 'readAsOf');
     }

@@ -63,28 +63,43 @@ export async function insertVersion(conn: DuckDBConnection, v: NewVersion): Prom
   ]);
 }
 
-/** The newest version of the dataset committed at or before `asOf`: its id, time and coverage (JSON text). */
-export async function versionInForce(conn: DuckDBConnection, datasetId: number, asOf: number): Promise<{ id: number; at: number; coverage: string } | undefined> {
-  const rows = await readPrepared(conn, `SELECT id::DOUBLE, at_ms::DOUBLE, coverage::VARCHAR FROM bar_versions
+/**
+ * The newest version of the dataset committed at or before `asOf`: its id, time and coverage (JSON
+ * text), and whether it is the dataset's newest version of all (`newest`: then the current rows
+ * are exactly the rows as of it, and the history need not be read).
+ */
+export async function versionInForce(conn: DuckDBConnection, datasetId: number, asOf: number): Promise<{ id: number; at: number; coverage: string; newest: boolean } | undefined> {
+  const rows = await readPrepared(conn, `SELECT id::DOUBLE, at_ms::DOUBLE, coverage::VARCHAR,
+      id = (SELECT max(id) FROM bar_versions WHERE dataset_id = $1) FROM bar_versions
     WHERE dataset_id = $1 AND at_ms <= $2::BIGINT ORDER BY id DESC LIMIT 1`, [datasetId, asOf]);
   if (rows.length === 0) return undefined;
-  return { id: Number(rows[0][0]), at: Number(rows[0][1]), coverage: String(rows[0][2]) };
+  return { id: Number(rows[0][0]), at: Number(rows[0][1]), coverage: String(rows[0][2]), newest: rows[0][3] === true };
 }
 
-/** The SELECT of an as-of read, built once per bar table: ts, the value columns, then the version id. */
-export function asOfSelect(t: BarTable): string {
+export interface AsOfStatements {
+  /** Current and history rows as of a version ($4). */
+  readonly history: string;
+  /** Current rows only, for the dataset's newest version (no later version replaced any of them). */
+  readonly current: string;
+}
+
+/** The SELECTs of an as-of read, built once per bar table: ts, the value columns, then the version id. */
+export function asOfSelect(t: BarTable): AsOfStatements {
   const values = t.columns.map((c) => `coalesce(${c}, 'NaN'::DOUBLE)`).join(', ');
   const range = 'dataset_id = $1 AND ts >= $2::BIGINT AND ts < $3::BIGINT';
-  return `SELECT ts::DOUBLE, ${values}, v::DOUBLE FROM (
+  return Object.freeze({
+    current: `SELECT ts::DOUBLE, ${values}, coalesce(version_id, 0)::DOUBLE FROM ${t.table} WHERE ${range} ORDER BY ts`,
+    history: `SELECT ts::DOUBLE, ${values}, v::DOUBLE FROM (
       SELECT ts, ${t.columns.join(', ')}, coalesce(version_id, 0) AS v FROM ${t.table} WHERE ${range} AND coalesce(version_id, 0) <= $4::BIGINT
       UNION ALL
       SELECT ts, ${t.columns.join(', ')}, version_id AS v FROM ${t.table}_history WHERE ${range} AND version_id <= $4::BIGINT AND superseded_by > $4::BIGINT
-    ) ORDER BY ts`;
+    ) ORDER BY ts`,
+  });
 }
 
 /** Rows as of version `versionId`, ascending; the last column returned apart is each row's version id. */
 export async function readAsOfBars(
-  conn: DuckDBConnection, sql: string, schema: FrameSchema, datasetId: number, intervalMs: number, range: TimeRange, versionId: number,
+  conn: DuckDBConnection, statements: AsOfStatements, schema: FrameSchema, datasetId: number, intervalMs: number, range: TimeRange, versionId: number, newest: boolean,
 ): Promise<{ frame: Frame; versionIds: Float64Array }> {
   // Rows are unique per ts at any version (one live row per ts), so the grid bound holds them all.
   const capacity = Math.ceil((range.end - range.start) / intervalMs);
@@ -92,8 +107,9 @@ export async function readAsOfBars(
   const columns: Float64Array[] = [];
   for (let c = 0; c < width; c++) columns.push(new Float64Array(capacity));
   let length = 0;
-  const select = await preparedStatement(conn, sql);
-  select.bind([datasetId, range.start, range.end, versionId]);
+  // The newest version: the current rows are the answer (the plain read's scan, plus the version column).
+  const select = await preparedStatement(conn, newest ? statements.current : statements.history);
+  select.bind(newest ? [datasetId, range.start, range.end] : [datasetId, range.start, range.end, versionId]);
   const result = await select.stream();
   for (;;) {
     const chunk = await result.fetchChunk();

@@ -5,7 +5,7 @@ import { createDuckDbBarStore } from '../../../src/engines/duckdb/internal.js';
 import { silentLogger } from '../../../src/observability/index.js';
 import { AsOfBeyondRetentionError } from '../../../src/storage/index.js';
 import type { BarStore, DatasetKey } from '../../../src/storage/index.js';
-import { startVersionPruner } from '../../../src/app/version-pruner.js';
+import { startVersionPruner } from '../../../src/app/index.js';
 import { ohlcvBars } from '../../storage-suite/bar-store-suite.js';
 import { until } from '../../helpers/until.js';
 

@@ -33,6 +33,7 @@ import { openEtcdEngine } from './open-etcd.js';
 import type { BackfillParts } from './compose-backfill.js';
 import { composeLive } from './compose-live.js';
 import { composeEstimator } from './compose-estimator.js';
+import { startVersionPruner } from './version-pruner.js';
 
 export interface InstanceDeps {
   readonly clock: Clock;
@@ -72,6 +73,8 @@ export async function openInstance(config: SeamlessConfig, dataDir: string, deps
   const findingsIndex = createFindingsIndex(db.findings);
   // Every write of this process (backfill, uploads, imports, live) reloads the dataset's findings.
   const store = watchWrites(db.bars, findingsIndex);
+  // Superseded bar versions older than storage.versionRetentionMs go (as_of reads before that are refused).
+  resources.defer(startVersionPruner({ store, clock, retentionMs: config.storage.versionRetentionMs, logger: logger.child({ name: LOGGER_NAMES.storage }) }));
   const registry = createSchemaRegistry({
     store: db.registry,
     clock,

@@ -154,7 +154,7 @@ export function createLeaseAuthority(d: LeaseAuthorityDeps): LeaseAuthority {
       }
       checkShardUpload(shard, upload, target.schema);
       const report = await d.store.write({
-        dataset, frame: upload.frame, coverage: upload.coverage, fence: { key, token },
+        dataset, frame: upload.frame, coverage: upload.coverage, fence: { key, token }, source: 'backfill',
         ...(upload.findings.length > 0 ? { findings: upload.findings } : {}),
       }, target.schema);
       if (upload.findings.length > 0) d.onFindings?.(upload.findings);

@@ -109,7 +109,7 @@ export function createShardFetcher(deps: ShardFetcherDeps): ShardFetcher {
         }
         const claims: CoverageClaim[] = [];
         for (const r of closedMissing) claims.push({ start: r.start, end: r.end, state: 'known_empty' });
-        await store.write({ dataset, frame: emptyFrame(schema), coverage: claims, fence }, schema);
+        await store.write({ dataset, frame: emptyFrame(schema), coverage: claims, fence, source: 'backfill' }, schema);
       } catch (error) {
         if (signal.aborted) throw error;
         const reason = isSeamlessError(error) ? error.message : String(error);
@@ -133,7 +133,7 @@ export function createShardFetcher(deps: ShardFetcherDeps): ShardFetcher {
             checkedAt = clock.now();
             beforeLastWrite(resultOf(allEmpty && !prepared.stored, rowsWritten + prepared.frame.length, [...upstreamEmpty, ...saidEmpty], true, checkedAt));
           }
-          const report = await store.write({ dataset, frame: prepared.frame, coverage: prepared.coverage, fence, ...(findings.length > 0 ? { findings } : {}) }, schema);
+          const report = await store.write({ dataset, frame: prepared.frame, coverage: prepared.coverage, fence, source: 'backfill', ...(findings.length > 0 ? { findings } : {}) }, schema);
           if (findings.length > 0) deps.onFindings?.(findings);
           rowsWritten += report.rowsWritten;
           if (prepared.stored) allEmpty = false;

@@ -39,6 +39,10 @@ export function readSummaryLines(m: ReadMetadata): string[] {
     lines.push(`backfill ${m.backfill.jobId} ${m.backfill.state} (${formatPercent(m.backfill.completionRatio)} done)`);
   }
   // Remote answers of older gateways have no `building`.
+  if (m.versions) {
+    const v = m.versions;
+    lines.push(`as of ${m.asOf === null ? '?' : formatTime(m.asOf)}: ${v.ids.length === 0 ? 'nothing stored then' : `version(s) ${v.ids.join(', ')}, newest committed ${v.newestAt === null ? 'before versioning' : formatTime(v.newestAt)}`}`);
+  }
   if (m.building) lines.push(`last row is the building bar of ${formatTime(m.building.ts)} (not closed)`);
   if (m.conformance !== null) lines.push(...conformanceLines(m.conformance));
   // Remote answers of older gateways have no `resample` or `filled`.

@@ -170,12 +170,15 @@ export const ApiKeyConfig = z.object({
 
 export const DEFAULT_STORAGE_POOL_MAX = 10;
 export const DEFAULT_STORAGE_CONNECT_TIMEOUT_MS = 5_000;
+/** How long superseded bar versions are kept for as_of reads (docs/storage.md#versions): 30 days. */
+export const DEFAULT_STORAGE_VERSION_RETENTION_MS = 30 * 24 * 3_600_000;
 
 /** `storage.engine: duckdb`: bars, coverage and everything else in the embedded file at `path`. */
 export const DuckDbStorageConfig = z.object({
   engine: z.literal('duckdb'),
   /** Embedded database file; relative to dataDir unless absolute. ':memory:' keeps nothing. */
   path: z.string().min(1),
+  versionRetentionMs: z.number().int().positive(),
 }).strict();
 export type DuckDbStorageConfig = Readonly<z.infer<typeof DuckDbStorageConfig>>;
 
@@ -189,6 +192,7 @@ export const PostgresStorageConfig = z.object({
   url: z.string(),
   pool: z.object({ max: z.number().int().positive() }).strict(),
   connectTimeoutMs: z.number().int().positive(),
+  versionRetentionMs: z.number().int().positive(),
 }).strict();
 export type PostgresStorageConfig = Readonly<z.infer<typeof PostgresStorageConfig>>;
 
@@ -207,6 +211,8 @@ export const StorageConfig = z.object({
     max: z.number().int().positive().default(DEFAULT_STORAGE_POOL_MAX),
   }).strict().prefault({}),
   connectTimeoutMs: z.number().int().positive().default(DEFAULT_STORAGE_CONNECT_TIMEOUT_MS),
+  // At least a minute: pruning runs on a timer, and a shorter horizon would refuse as_of reads of the last write.
+  versionRetentionMs: z.number().int().min(60_000).default(DEFAULT_STORAGE_VERSION_RETENTION_MS),
 }).strict().superRefine((s, ctx) => {
   if (s.engine === 'postgres' && s.url === undefined) {
     ctx.addIssue({ code: 'custom', path: ['url'], message: 'is required when storage.engine is postgres (e.g. postgres://seamless:secret@127.0.0.1:5432/seamless)' });
@@ -215,8 +221,8 @@ export const StorageConfig = z.object({
     ctx.addIssue({ code: 'custom', path: ['url'], message: 'is set but storage.engine is duckdb; drop storage.engine (a url selects postgres) or storage.url' });
   }
 }).transform((s) => (s.url === undefined
-  ? { engine: 'duckdb' as const, path: s.path }
-  : { engine: 'postgres' as const, path: s.path, url: s.url, pool: s.pool, connectTimeoutMs: s.connectTimeoutMs }
+  ? { engine: 'duckdb' as const, path: s.path, versionRetentionMs: s.versionRetentionMs }
+  : { engine: 'postgres' as const, path: s.path, url: s.url, pool: s.pool, connectTimeoutMs: s.connectTimeoutMs, versionRetentionMs: s.versionRetentionMs }
 )).pipe(z.discriminatedUnion('engine', [DuckDbStorageConfig, PostgresStorageConfig]));
 
 /** OTLP/HTTP exporters speak HTTP only: a file:// or grpc:// endpoint would drop every span silently. */

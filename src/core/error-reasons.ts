@@ -8,7 +8,7 @@
 import type { ErrorCode } from './errors.js';
 
 export const ERROR_REASONS = {
-  invalid_request: ['invalid_schema', 'invalid_subject', 'interval_not_derivable'],
+  invalid_request: ['invalid_schema', 'invalid_subject', 'interval_not_derivable', 'as_of_beyond_retention'],
   not_found: ['subject_soft_deleted', 'subject_not_soft_deleted', 'version_soft_deleted', 'version_not_soft_deleted'],
   conflict: [
     'stale_fencing_token', 'stale_lease', 'lease_held', 'dataset_schema_conflict', 'duplicate_report_id',

@@ -96,6 +96,10 @@ export function watchWrites(store: BarStore, index: FindingsIndex): BarStore {
     coverage: (dataset, range) => store.coverage(dataset, range),
     ...(store.readMany ? { readMany: store.readMany.bind(store) } : {}),
     ...(store.coverageMany ? { coverageMany: store.coverageMany.bind(store) } : {}),
+    ...(store.readAsOf ? { readAsOf: store.readAsOf.bind(store) } : {}),
+    ...(store.coverageAsOf ? { coverageAsOf: store.coverageAsOf.bind(store) } : {}),
+    ...(store.versions ? { versions: store.versions.bind(store) } : {}),
+    ...(store.pruneVersions ? { pruneVersions: store.pruneVersions.bind(store) } : {}),
     async write(batch, schema) {
       try {
         return await store.write(batch, schema);

@@ -3,6 +3,7 @@
  * dataset and a coverage index, and write rows together with their coverage in one transaction.
  */
 import type { Frame, FrameSchema, IngestFinding, TimeRange } from '../core/index.js';
+import type { AsOfFrame, BarVersion } from './bar-versions.js';
 
 /** A dataset is (nodeId, interval). nodeId is opaque: never split it on a separator. */
 export interface DatasetKey {
@@ -43,11 +44,15 @@ export interface WriteBatch {
   readonly fence?: Fence;
   /** What was dropped from the upstream batch to make it storable, committed with the rows. */
   readonly findings?: readonly IngestFinding[];
+  /** Who writes (`backfill`, `live`, `import` …), recorded on the write's version (bar-versions.ts). */
+  readonly source?: string;
 }
 
 export interface WriteReport {
   readonly rowsWritten: number;
   readonly coverageWritten: readonly CoverageClaim[];
+  /** The version the write committed (engines that keep versions). */
+  readonly versionId?: number;
 }
 
 export interface DatasetSummary {
@@ -177,6 +182,22 @@ export interface BarStore {
   coverageSummary(): Promise<CoverageSummary[]>;
   /** As `coverage`, each entry with its last change, read from the engine (not a cache). */
   datedCoverage(dataset: DatasetKey, range?: TimeRange): Promise<DatedCoverageRange[]>;
+  /**
+   * Versioned reads (bar-versions.ts): the rows of `range` as known at `asOf` (written by a version
+   * committed at or before it, not yet superseded then) and the versions that served.
+   * AsOfBeyondRetentionError when `asOf` is older than the pruning horizon. Optional: a store
+   * without versions (test fakes) cannot answer `as_of` reads.
+   */
+  readAsOf?(dataset: DatasetKey, schema: FrameSchema, range: TimeRange, asOf: number): Promise<AsOfFrame>;
+  /** The coverage as known at `asOf` (the coverage the newest version at or before it left), overlapping `range`. */
+  coverageAsOf?(dataset: DatasetKey, asOf: number, range?: TimeRange): Promise<CoverageRange[]>;
+  /** The dataset's versions, newest first, at most `limit`. */
+  versions?(dataset: DatasetKey, limit: number): Promise<BarVersion[]>;
+  /**
+   * Drops history rows superseded before `horizon` and records the horizon (reads as of an
+   * earlier time are refused from then on). Returns the rows dropped.
+   */
+  pruneVersions?(horizon: number): Promise<number>;
   /** Throws when the engine does not answer. */
   ping(): Promise<void>;
   close(): Promise<void>;

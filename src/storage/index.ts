@@ -9,6 +9,7 @@ export { SNAPSHOT_PART_ROWS, decodeSnapshotParts, encodeSnapshotParts } from './
 export type { SnapshotPart } from './snapshot-columns.js';
 export { validateDataset, validateFence, validateFindings, validateRange, validateWriteBatch } from './write-validation.js';
 export { barTableNamed, repairAuditEntry } from './repair-audit.js';
+export { AsOfBeyondRetentionError, DEFAULT_VERSION_RETENTION_MS, checkAsOfRetention, contentHash, decodeVersionCoverage, distinctVersions, encodeVersionCoverage, versionSpan } from './bar-versions.js';
 export { barsByState, coverageAfterPurge, removedCoverage, validatePurge } from './purge-plan.js';
 
 export type {
@@ -17,6 +18,7 @@ export type {
 } from './bar-store.js';
 export type { BarTable } from './bar-tables.js';
 export type { SnapshotDatasetManifest, SnapshotDatasetRows, SnapshotManifest, SnapshotStore, SnapshotVersionSource } from './snapshot-store.js';
+export type { AsOfFrame, BarVersion, VersionKind } from './bar-versions.js';
 export type { RepairAuditRow } from './repair-audit.js';
 export type { EngineContext, EngineDescriptor } from './engine-descriptor.js';
 export type { StorageFailure, StorageFailureReason, WalFinding } from './storage-failure.js';

@@ -55,7 +55,7 @@ export async function providerHarness<S extends BarSource = BarSource>(o: Provid
   const clock = createManualClock(NOW);
   const logger = silentLogger();
   const metrics = createMetrics({ defaultMetrics: false });
-  const store = await createDuckDbBarStore({ path: ':memory:' });
+  const store = await createDuckDbBarStore({ path: ':memory:', clock });
   const workerStore = o.workersWriteElsewhere === true ? await createDuckDbBarStore({ path: ':memory:' }) : store;
   const upstream = createSyntheticSource({ seed: o.seed });
   const source = o.wrapSource === undefined ? (upstream as S) : o.wrapSource(upstream);

@@ -166,6 +166,27 @@ describe('seamless CLI', { timeout: CLI_TEST_TIMEOUT_MS, concurrent: true }, () 
     expect(body.metadata).toMatchObject({ rows: 5, coverageRatio: 1 });
   });
 
+  it('fetches --as-of a time before a re-import: the volumes known then, and the versions that served', async ({ expect }) => {
+    const ws = await workspace();
+    const csv = (volume: number): string => ['ts,open,high,low,close,volume', ...[0, 1, 2].map((i) => `${iso(T0 + i * MINUTE)},100,101,99,100,${volume + i}`)].join('\n') + '\n';
+    await writeFile(join(ws.cwd, 'first.csv'), csv(10));
+    expect((await seamless(ws, ['import', 'first.csv', '--node', 'ohlcv:file:ASOF', '--interval', '1m'])).code).toBe(0);
+    const known = Date.now();
+    while (Date.now() <= known) await new Promise((r) => setImmediate(r));
+    await writeFile(join(ws.cwd, 'second.csv'), csv(50));
+    expect((await seamless(ws, ['import', 'second.csv', '--node', 'ohlcv:file:ASOF', '--interval', '1m'])).code).toBe(0);
+    const range = ['--node', 'ohlcv:file:ASOF', '--interval', '1m', '--start', iso(T0), '--end', iso(T0 + 3 * MINUTE), '--strategy', 'fail_fast'];
+    const then = await seamless(ws, ['fetch', ...range, '--as-of', String(known), '--format', 'json']);
+    expect(then.stderr).toBe('');
+    const body = JSON.parse(then.stdout) as ReadBody & { metadata: { versions: { ids: number[] } } };
+    expect(body.data.volume).toEqual([10, 11, 12]);
+    expect(body.metadata.versions.ids).toHaveLength(1);
+    const now = JSON.parse((await seamless(ws, ['fetch', ...range, '--format', 'json'])).stdout) as ReadBody;
+    expect(now.data.volume).toEqual([50, 51, 52]);
+    const table = await seamless(ws, ['fetch', ...range, '--as-of', String(known)]);
+    expect(table.stdout).toMatch(/as of .*: version\(s\) \d+, newest committed/);
+  });
+
   it('rejects a malformed CSV naming line and field, and writes nothing', async ({ expect }) => {
     const ws = await workspace();
     const csv = join(ws.cwd, 'bad.csv');

@@ -81,7 +81,8 @@ describe.skipIf(!postgresAvailable())('seamless on PostgreSQL storage', () => {
       "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name", [], database,
     );
     expect(tables.map((t) => t.table_name)).toEqual([
-      'bars_ohlcv', 'bars_quote', 'bars_tick', 'coverage', 'datasets', 'fences', 'ingest_findings', 'repair_audit', 'schema_migrations', 'snapshot_datasets', 'snapshots',
+      'bar_versions', 'bars_ohlcv', 'bars_ohlcv_history', 'bars_quote', 'bars_quote_history', 'bars_tick', 'bars_tick_history', 'coverage',
+      'datasets', 'fences', 'ingest_findings', 'repair_audit', 'schema_migrations', 'snapshot_datasets', 'snapshots', 'version_horizon',
     ]);
   });
 

@@ -9,6 +9,7 @@ import type { Frame, FrameSchema } from '../../src/core/index.js';
 import type { BarStore, CoverageClaim, DatasetKey } from '../../src/storage/index.js';
 import { describeCoverageSummary } from './coverage-summary-suite.js';
 import { describeBarStorePurge } from './bar-store-purge-suite.js';
+import { describeBarStoreVersions } from './bar-store-versions-suite.js';
 
 const MIN = 60_000;
 const DS: DatasetKey = { nodeId: 'ohlcv:binance:BTC/USDT', intervalMs: MIN };
@@ -43,6 +44,7 @@ async function rejection(p: Promise<unknown>): Promise<unknown> {
 
 export function describeBarStore(name: string, open: () => Promise<BarStore>): void {
   describeBarStorePurge(name, open);
+  describeBarStoreVersions(name, open);
   describe(`bar store conformance: ${name}`, () => {
     let store: BarStore;
     beforeEach(async () => {

@@ -26,6 +26,7 @@ export interface UniverseFetchOptions extends RemoteOptions {
   readonly strategy?: Strategy;
   readonly partialOk?: boolean;
   readonly includeBuilding?: boolean;
+  readonly asOf?: string;
   readonly format: 'table' | 'json' | 'csv';
 }
 
@@ -56,6 +57,7 @@ function requestOf(opts: UniverseFetchOptions): UniverseFetch {
     partialOk: opts.partialOk === true,
     includeBuilding: opts.includeBuilding === true,
     allOrNothing: opts.allOrNothing === true,
+    ...(opts.asOf !== undefined ? { context: { asOf: opts.asOf } } : {}),
     requestedBy: 'cli',
   };
 }
@@ -64,9 +66,10 @@ export async function fetchUniverseCommand(ctx: CliContext, opts: UniverseFetchO
   const request = requestOf(opts);
   if (opts.url !== undefined) {
     const client = gatewayClient(ctx, { ...opts, url: opts.url });
-    const { requestedBy: _by, ...body } = request;
+    const { requestedBy: _by, context: _context, ...body } = request;
     void _by;
-    const text = await client.postText('/v1/bars/query', { ...body, format: opts.format === 'csv' ? 'csv' : 'json' });
+    void _context;
+    const text = await client.postText('/v1/bars/query', { ...body, ...(opts.asOf !== undefined ? { asOf: opts.asOf } : {}), format: opts.format === 'csv' ? 'csv' : 'json' });
     if (opts.format === 'table') printSummary(ctx, (JSON.parse(text) as { metadata: UniverseMetadata }).metadata);
     else if (opts.format === 'json') writeLine(ctx.stdout, text);
     else ctx.stdout.write(text);

@@ -37,6 +37,7 @@ interface FetchOptions extends RemoteOptions {
   readonly includeBuilding?: boolean;
   readonly align?: string;
   readonly fill?: string;
+  readonly asOf?: string;
   readonly format: FetchFormat;
   readonly limit: number;
   readonly estimate?: boolean;
@@ -59,6 +60,7 @@ export function registerFetch(program: Command, ctx: CliContext): void {
     .option('--include-building', 'append the still-building bar of a live dataset (not closed: its values will change)')
     .option('--align <zone>', 'open 1d/1w bars derived from a base interval at local midnight of this IANA zone (weeks on Monday)')
     .option('--fill <mode>', 'what a missing bar becomes: none (default), null, prev (forward fill); filled bars are reported')
+    .option('--as-of <time>', 'answer with the bars known at this time (epoch ms or ISO-8601): restated bars read as they were, nothing is backfilled')
     .addOption(new Option('--format <format>', 'output format').choices(FETCH_FORMATS).default('table'))
     .option('--limit <n>', 'table rows to show (head and tail)', integerOption('--limit', 2), DEFAULT_TABLE_LIMIT)
     .option('--snapshot <name>', 'read the dataset from snapshot <name> (its immutable copy, the same bytes for ever) instead of live')
@@ -89,6 +91,7 @@ async function fetchEmbedded(ctx: CliContext, opts: FetchOptions): Promise<void>
       includeBuilding: opts.includeBuilding === true,
       ...(opts.align !== undefined ? { align: opts.align } : {}),
       ...(opts.fill !== undefined ? { fill: opts.fill } : {}),
+      ...(opts.asOf !== undefined ? { context: { asOf: opts.asOf } } : {}),
       requestedBy: 'cli',
     });
     switch (opts.format) {
@@ -118,6 +121,7 @@ async function fetchRemote(ctx: CliContext, opts: FetchOptions & { url: string }
     align: opts.align,
     fill: opts.fill,
     snapshot: opts.snapshot,
+    as_of: opts.asOf,
   };
   if (opts.format === 'csv') {
     ctx.stdout.write(await client.getText('/v1/bars', { ...query, format: 'csv' }));

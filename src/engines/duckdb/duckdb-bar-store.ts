@@ -4,6 +4,8 @@
  * reads and coverage lookups run on a separate reader connection and see committed data only.
  * The connections and the write queue belong to the database (`duckdb-database.ts`), which the
  * other embedded stores share; closing the bar store closes that database.
+ * Over 400 lines: the versioned reads (readAsOf, coverageAsOf, versions, pruneVersions) share the
+ * dataset cache and the write queue of this class; their SQL lives in duckdb-bar-versions.ts.
  */
 import { emptyFrame, systemClock } from '../../core/index.js';
 import type { Clock, Frame, FrameSchema, TimeRange } from '../../core/index.js';
@@ -11,7 +13,7 @@ import type {
   BarStore, CoverageRange, CoverageSummary, DatasetKey, DatasetSummary, DatedCoverageRange, Fence, ManyDatasetsFrame, PurgeReport, PurgeRequest,
   RepairAuditEntry, WriteBatch, WriteReport,
 } from '../../storage/index.js';
-import { barsByState, coverageAfterPurge, removedCoverage, validatePurge } from '../../storage/index.js';
+import { barTableNamed, barsByState, coverageAfterPurge, removedCoverage, validatePurge } from '../../storage/index.js';
 import { appendRepairAudit, checkPurgeFences, deleteRangeRows, listRepairAudit, retireFindings } from './duckdb-bar-purge.js';
 import { readManyBars } from './duckdb-many-reader.js';
 import { DatasetSchemaConflictError, StorageUnavailableError } from '../../storage/index.js';
@@ -31,6 +33,10 @@ import { translateDuckDbError } from './duckdb-errors.js';
 import { datedCoverageOf, summariseCoverage } from './duckdb-coverage-summary.js';
 import { checkAndAdvanceFence, runArmedWork } from './duckdb-fencing.js';
 import { validateDataset, validateFence, validateFindings, validateRange, validateWriteBatch } from '../../storage/index.js';
+import { checkAsOfRetention, contentHash, versionSpan, decodeVersionCoverage, distinctVersions } from '../../storage/index.js';
+import type { AsOfFrame, BarVersion } from '../../storage/index.js';
+import type { AsOfStatements } from './duckdb-bar-versions.js';
+import { asOfSelect, insertVersion, listVersions, moveToHistory, nextVersionId, pruneHistory, readAsOfBars, recordedHorizon, versionInForce } from './duckdb-bar-versions.js';
 
 export interface DuckDbBarStoreOptions {
   /** Database file path, or `:memory:`. */
@@ -66,6 +72,11 @@ class DuckDbBarStore implements BarStore {
   readonly #coverage = new Map<number, readonly CoverageRange[]>();
   /** Prepared SQL text per frame schema name, built once. */
   readonly #readSql = new Map<string, BarReadStatements>();
+  /** As-of SELECT per frame schema name, built once. */
+  readonly #asOfSql = new Map<string, AsOfStatements>();
+  /** The pruning horizon (undefined: never pruned, or not loaded yet: `#horizonLoaded`). */
+  #horizon: number | undefined = undefined;
+  #horizonLoaded = false;
 
   constructor(db: DatabaseHandle) {
     this.#db = db;
@@ -185,7 +196,7 @@ class DuckDbBarStore implements BarStore {
       this.#assertOpen('write');
       const writer = this.#db.conns.writer;
       try {
-        const [row, next] = await inTransaction(writer, async () => {
+        const [row, next, version] = await inTransaction(writer, async () => {
           if (batch.fence !== undefined) {
             await checkAndAdvanceFence(writer, batch.fence);
             // The lease's completion, when armed for this write (duckdb-fencing.ts): it commits with the rows or not at all.
@@ -195,24 +206,32 @@ class DuckDbBarStore implements BarStore {
           const known = this.#datasets.get(datasetCacheKey(batch.dataset));
           const ds = known !== undefined && known.schema === schema.name ? known : await ensureDataset(writer, batch.dataset, schema.name);
           const current = this.#coverage.get(ds.id) ?? await loadCoverage(writer, ds.id);
-          // Only claims under stored coverage can hold rows (claimsWithRows): a cold shard deletes nothing.
-          await deleteBars(writer, table, ds.id, claimsWithRows(claims, current));
-          await appendBars(writer, table, ds.id, batch.frame);
           const now = this.#db.clock.now();
+          const versionId = await nextVersionId(writer);
+          // Only claims under stored coverage can hold rows (claimsWithRows): a cold shard deletes nothing.
+          const replaced = claimsWithRows(claims, current);
+          // What the claims replace is kept as history (as_of reads), then deleted.
+          await moveToHistory(writer, table, ds.id, replaced, versionId, now);
+          await deleteBars(writer, table, ds.id, replaced);
+          await appendBars(writer, table, ds.id, batch.frame, versionId);
           // The rows the earlier findings described were just replaced: those findings are history.
           await supersedeFindings(writer, batch.dataset, claims, now);
           if (findings.length > 0) await insertFindings(writer, findings);
           const updated = rewriteCoverage(current, claims, written);
           await saveCoverage(writer, ds.id, current, updated, now);
-          return [ds, updated] as const;
+          await insertVersion(writer, {
+            id: versionId, datasetId: ds.id, at: now, kind: 'write', source: batch.source ?? 'unknown', fence: batch.fence,
+            contentHash: contentHash(batch.frame), range: versionSpan(claims), rows: batch.frame.length, coverage: updated,
+          });
+          return [ds, updated, versionId] as const;
         });
         this.#datasets.set(datasetCacheKey(batch.dataset), row);
         this.#coverage.set(row.id, next);
+        return { rowsWritten: batch.frame.length, coverageWritten: written, versionId: version };
       } catch (err) {
         this.#forgetCoverage();
         throw translateDuckDbError(err, 'write');
       }
-      return { rowsWritten: batch.frame.length, coverageWritten: written };
     });
   }
 
@@ -263,9 +282,20 @@ class DuckDbBarStore implements BarStore {
           const found = await findDataset(writer, dataset);
           const current = found === undefined ? [] : this.#coverage.get(found.id) ?? await loadCoverage(writer, found.id);
           const removed = removedCoverage(current, range);
-          const rowsRemoved = found === undefined ? 0 : await deleteRangeRows(writer, found.schema, found.id, range);
           const updated = coverageAfterPurge(current, range);
-          if (found !== undefined) await saveCoverage(writer, found.id, current, updated, now);
+          let rowsRemoved = 0;
+          if (found !== undefined) {
+            // A purge is a version too: its rows go to the history, and as_of before it still reads them.
+            const versionId = await nextVersionId(writer);
+            const table = found.schema === undefined ? undefined : barTableNamed(found.schema);
+            if (table !== undefined) await moveToHistory(writer, table, found.id, [range], versionId, now);
+            rowsRemoved = await deleteRangeRows(writer, found.schema, found.id, range);
+            await saveCoverage(writer, found.id, current, updated, now);
+            await insertVersion(writer, {
+              id: versionId, datasetId: found.id, at: now, kind: 'purge', source: request.actor, fence: request.fences[0],
+              contentHash: 'sha256:', range, rows: rowsRemoved, coverage: updated,
+            });
+          }
           const findingsRetired = await retireFindings(writer, dataset, range, now);
           const audit = await appendRepairAudit(writer, request, now, rowsRemoved, findingsRetired, barsByState(removed, dataset.intervalMs));
           return [{ rowsRemoved, coverageRemoved: removed, findingsRetired, audit }, found, updated] as const;
@@ -315,6 +345,83 @@ class DuckDbBarStore implements BarStore {
     } catch (err) {
       throw translateDuckDbError(err, 'datedCoverage');
     }
+  }
+
+  async readAsOf(dataset: DatasetKey, schema: FrameSchema, range: TimeRange, asOf: number): Promise<AsOfFrame> {
+    this.#assertOpen('readAsOf');
+    validateDataset(dataset);
+    validateRange(range);
+    const table = barTableFor(schema);
+    try {
+      const horizon = await this.#prunedBefore();
+      const row = await this.#knownDataset(dataset);
+      if (row === undefined || row.schema === undefined) return { frame: emptyFrame(schema), versions: [], newestVersionAt: undefined };
+      if (row.schema !== schema.name) throw new DatasetSchemaConflictError(dataset.nodeId, dataset.intervalMs, row.schema, schema.name);
+      let sql = this.#asOfSql.get(schema.name);
+      if (sql === undefined) {
+        sql = asOfSelect(table);
+        this.#asOfSql.set(schema.name, sql);
+      }
+      const select = sql;
+      // One snapshot for both statements: the current-rows path (newest version) must not see a version committed between them.
+      return await this.#db.exclusiveQuery('readAsOf', (reader) => inTransaction(reader, async () => {
+        const inForce = await versionInForce(reader, row.id, asOf);
+        // Before the dataset's first version nothing was known: that answer stays exact whatever was pruned.
+        if (inForce !== undefined) checkAsOfRetention(asOf, horizon);
+        // No version at or before asOf: only rows from before versioning (version 0) were known.
+        const version = inForce?.id ?? 0;
+        if (range.end <= range.start) return { frame: emptyFrame(schema), versions: inForce === undefined ? [] : [version], newestVersionAt: inForce?.at };
+        const { frame, versionIds } = await readAsOfBars(reader, select, schema, row.id, dataset.intervalMs, range, version, inForce?.newest === true);
+        return { frame, versions: distinctVersions(versionIds, inForce?.id), newestVersionAt: inForce?.at };
+      }), `${JSON.stringify(dataset.nodeId)} @ ${dataset.intervalMs} ms as of ${new Date(asOf).toISOString()}`);
+    } catch (err) {
+      throw translateDuckDbError(err, 'readAsOf');
+    }
+  }
+
+  async coverageAsOf(dataset: DatasetKey, asOf: number, range?: TimeRange): Promise<CoverageRange[]> {
+    this.#assertOpen('coverageAsOf');
+    validateDataset(dataset);
+    if (range !== undefined) validateRange(range);
+    try {
+      const horizon = await this.#prunedBefore();
+      const row = await this.#knownDataset(dataset);
+      if (row === undefined) return [];
+      const inForce = await this.#db.query('coverageAsOf', (reader) => versionInForce(reader, row.id, asOf));
+      if (inForce !== undefined) checkAsOfRetention(asOf, horizon);
+      return inForce === undefined ? [] : overlappingCoverage(decodeVersionCoverage(inForce.coverage), range);
+    } catch (err) {
+      throw translateDuckDbError(err, 'coverageAsOf');
+    }
+  }
+
+  async versions(dataset: DatasetKey, limit: number): Promise<BarVersion[]> {
+    this.#assertOpen('versions');
+    validateDataset(dataset);
+    try {
+      const row = await this.#knownDataset(dataset);
+      if (row === undefined) return [];
+      return await this.#db.query('versions', (reader) => listVersions(reader, row.id, limit));
+    } catch (err) {
+      throw translateDuckDbError(err, 'versions');
+    }
+  }
+
+  async pruneVersions(horizon: number): Promise<number> {
+    this.#assertOpen('pruneVersions');
+    const dropped = await this.#db.transact('pruneVersions', (writer) => pruneHistory(writer, horizon));
+    if (this.#horizon === undefined || horizon > this.#horizon) this.#horizon = horizon;
+    this.#horizonLoaded = true;
+    return dropped;
+  }
+
+  /** The recorded pruning horizon, loaded once (only this process prunes its file). */
+  async #prunedBefore(): Promise<number | undefined> {
+    if (!this.#horizonLoaded) {
+      this.#horizon = await this.#db.query('versionHorizon', (reader) => recordedHorizon(reader));
+      this.#horizonLoaded = true;
+    }
+    return this.#horizon;
   }
 
   async ping(): Promise<void> {

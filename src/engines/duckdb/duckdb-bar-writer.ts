@@ -40,18 +40,20 @@ export async function deleteBars(conn: DuckDBConnection, t: BarTable, datasetId:
   for (const r of ranges) await runPrepared(conn, sql, [datasetId, r.start, r.end]);
 }
 
-export async function appendBars(conn: DuckDBConnection, t: BarTable, datasetId: number, frame: Frame): Promise<number> {
+/** Appends the frame's rows, each tagged with the version `versionId` that writes them (duckdb-bar-versions.ts). */
+export async function appendBars(conn: DuckDBConnection, t: BarTable, datasetId: number, frame: Frame, versionId: number): Promise<number> {
   const rows = frame.length;
   if (rows === 0) return 0;
   const ids = new Float64Array(Math.min(rows, CHUNK_ROWS)).fill(datasetId);
-  const types = new Array(t.columns.length + 2).fill(DOUBLE);
+  const versions = new Float64Array(ids.length).fill(versionId);
+  const types = new Array(t.columns.length + 3).fill(DOUBLE);
   const appender = await conn.createAppender(t.table);
   try {
     for (let from = 0; from < rows; from += CHUNK_ROWS) {
       const n = Math.min(CHUNK_ROWS, rows - from);
       const chunk = DuckDBDataChunk.create(types, n);
-      // Column order of the table: dataset_id, ts, value columns.
-      fillChunkFrom(chunk, [ids.subarray(0, n), frame.ts.subarray(from, from + n), ...frame.values.map((v) => v.subarray(from, from + n))], 0);
+      // Column order of the table: dataset_id, ts, value columns, version_id (migration 13).
+      fillChunkFrom(chunk, [ids.subarray(0, n), frame.ts.subarray(from, from + n), ...frame.values.map((v) => v.subarray(from, from + n)), versions.subarray(0, n)], 0);
       appender.appendDataChunk(chunk);
     }
     appender.flushSync();

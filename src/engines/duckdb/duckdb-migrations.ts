@@ -8,6 +8,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { StorageEngineError } from '../../storage/index.js';
 import { inTransaction } from './connection.js';
+import { VERSION_MIGRATION_STATEMENTS } from './duckdb-bar-versions.js';
 
 export interface Migration {
   readonly version: number;
@@ -197,6 +198,12 @@ export const DUCKDB_MIGRATIONS: readonly Migration[] = Object.freeze([
          start_ms BIGINT NOT NULL, end_ms BIGINT NOT NULL, rows_removed BIGINT NOT NULL, findings_retired BIGINT NOT NULL,
          coverage_removed JSON NOT NULL)`,
     ],
+  },
+  {
+    version: 13,
+    name: 'versioned bars',
+    // Rows written before it carry no version (read as version 0: known at every as_of).
+    statements: VERSION_MIGRATION_STATEMENTS,
   },
   {
     version: 14,

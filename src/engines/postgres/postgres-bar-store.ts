@@ -13,7 +13,7 @@ import type {
   BarStore, CoverageRange, CoverageSummary, DatasetKey, DatasetSummary, DatedCoverageRange, Fence, ManyDatasetsFrame, PurgeReport, PurgeRequest,
   RepairAuditEntry, WriteBatch, WriteReport,
 } from '../../storage/index.js';
-import { barsByState, coverageAfterPurge, removedCoverage, validatePurge } from '../../storage/index.js';
+import { barTableNamed, barsByState, coverageAfterPurge, removedCoverage, validatePurge } from '../../storage/index.js';
 import { appendRepairAudit, checkPurgeFences, deleteRangeRows, listRepairAudit, retireFindings } from './postgres-bar-purge.js';
 import { coverageOfMany, readManyBars } from './postgres-many-reader.js';
 import { barTableFor } from '../../storage/index.js';
@@ -32,6 +32,9 @@ import type { DatasetRow } from './postgres-dataset-registry.js';
 import { ENGINE } from './postgres-errors.js';
 import { checkAndAdvanceFence } from './postgres-fencing.js';
 import { insertFindings, supersedeFindings } from './postgres-ingest-findings.js';
+import { checkAsOfRetention, contentHash, versionSpan, decodeVersionCoverage, distinctVersions, overlappingCoverage } from '../../storage/index.js';
+import type { AsOfFrame, BarVersion } from '../../storage/index.js';
+import { insertVersion, listVersions, moveToHistory, nextVersionId, pruneHistory, readAsOfBars, recordedHorizon, versionInForce } from './postgres-bar-versions.js';
 
 /** The bar store of an open database; its `close` closes the database (pool). */
 export function createPgBarStore(db: PgDatabase): BarStore {
@@ -111,21 +114,29 @@ class PgBarStore implements BarStore {
     }
     const statements = sql;
     const written = writtenCoverage(claims, batch.frame.ts, batch.dataset.intervalMs);
-    const row = await this.#db.transact('write', async (client) => {
+    const [row, versionId] = await this.#db.transact('write', async (client) => {
       if (batch.fence !== undefined) await checkAndAdvanceFence(client, batch.fence);
       const ds = await lockDataset(client, batch.dataset, schema.name);
-      await deleteBars(client, statements, ds.id, claims);
-      await upsertBars(client, statements, ds.id, batch.frame);
       const now = this.#db.clock.now();
+      const version = await nextVersionId(client);
+      // What the claims replace is kept as history (as_of reads), then deleted.
+      await moveToHistory(client, table, ds.id, claims, version, now);
+      await deleteBars(client, statements, ds.id, claims);
+      await upsertBars(client, statements, ds.id, batch.frame, version);
       // The rows the earlier findings described were just replaced: those findings are history.
       await supersedeFindings(client, batch.dataset, claims, now);
       if (findings.length > 0) await insertFindings(client, findings);
       const current = await loadCoverage(client, ds.id);
-      await saveCoverage(client, ds.id, rewriteCoverage(current, claims, written), now);
-      return ds;
+      const updated = rewriteCoverage(current, claims, written);
+      await saveCoverage(client, ds.id, updated, now);
+      await insertVersion(client, {
+        id: version, datasetId: ds.id, at: now, kind: 'write', source: batch.source ?? 'unknown', fence: batch.fence,
+        contentHash: contentHash(batch.frame), range: versionSpan(claims), rows: batch.frame.length, coverage: updated,
+      });
+      return [ds, version] as const;
     });
     this.#datasets.set(datasetCacheKey(batch.dataset), row);
-    return { rowsWritten: batch.frame.length, coverageWritten: written };
+    return { rowsWritten: batch.frame.length, coverageWritten: written, versionId };
   }
 
   async advanceFence(fence: Fence): Promise<void> {
@@ -159,8 +170,20 @@ class PgBarStore implements BarStore {
       const found = await findDataset(client, dataset) === undefined ? undefined : await lockDataset(client, dataset);
       const current = found === undefined ? [] : await loadCoverage(client, found.id);
       const removed = removedCoverage(current, range);
-      const rowsRemoved = found === undefined ? 0 : await deleteRangeRows(client, found.schema, found.id, range);
-      if (found !== undefined) await saveCoverage(client, found.id, coverageAfterPurge(current, range), now);
+      let rowsRemoved = 0;
+      if (found !== undefined) {
+        // A purge is a version too: its rows go to the history, and as_of before it still reads them.
+        const version = await nextVersionId(client);
+        const table = found.schema === undefined ? undefined : barTableNamed(found.schema);
+        if (table !== undefined) await moveToHistory(client, table, found.id, [range], version, now);
+        rowsRemoved = await deleteRangeRows(client, found.schema, found.id, range);
+        const updated = coverageAfterPurge(current, range);
+        await saveCoverage(client, found.id, updated, now);
+        await insertVersion(client, {
+          id: version, datasetId: found.id, at: now, kind: 'purge', source: request.actor, fence: request.fences[0],
+          contentHash: 'sha256:', range, rows: rowsRemoved, coverage: updated,
+        });
+      }
       const findingsRetired = await retireFindings(client, dataset, range, now);
       const audit = await appendRepairAudit(client, request, now, rowsRemoved, findingsRetired, barsByState(removed, dataset.intervalMs));
       return { rowsRemoved, coverageRemoved: removed, findingsRetired, audit };
@@ -187,6 +210,53 @@ class PgBarStore implements BarStore {
     validateDataset(dataset);
     if (range !== undefined) validateRange(range);
     return await this.#db.query('datedCoverage', (client) => datedCoverageOf(client, dataset, range));
+  }
+
+  async readAsOf(dataset: DatasetKey, schema: FrameSchema, range: TimeRange, asOf: number): Promise<AsOfFrame> {
+    this.#db.assertOpen('readAsOf');
+    validateDataset(dataset);
+    validateRange(range);
+    const table = barTableFor(schema);
+    return await this.#db.query('readAsOf', async (client, broken) => {
+      const found = await findDataset(client, dataset);
+      if (found === undefined || found.schema === undefined) return { frame: emptyFrame(schema), versions: [], newestVersionAt: undefined };
+      if (found.schema !== schema.name) throw new DatasetSchemaConflictError(dataset.nodeId, dataset.intervalMs, found.schema, schema.name);
+      const inForce = await versionInForce(client, found.id, asOf);
+      // Before the dataset's first version nothing was known: that answer stays exact whatever was pruned.
+      if (inForce !== undefined) checkAsOfRetention(asOf, await recordedHorizon(client));
+      // No version at or before asOf: only rows from before versioning (version 0) were known.
+      const version = inForce?.id ?? 0;
+      if (range.end <= range.start) return { frame: emptyFrame(schema), versions: inForce === undefined ? [] : [version], newestVersionAt: inForce?.at };
+      const { frame, versionIds } = await readAsOfBars(client, table, schema, found.id, dataset.intervalMs, range, version, broken);
+      return { frame, versions: distinctVersions(versionIds, inForce?.id), newestVersionAt: inForce?.at };
+    });
+  }
+
+  async coverageAsOf(dataset: DatasetKey, asOf: number, range?: TimeRange): Promise<CoverageRange[]> {
+    this.#db.assertOpen('coverageAsOf');
+    validateDataset(dataset);
+    if (range !== undefined) validateRange(range);
+    return await this.#db.query('coverageAsOf', async (client) => {
+      const found = await findDataset(client, dataset);
+      if (found === undefined) return [];
+      const inForce = await versionInForce(client, found.id, asOf);
+      if (inForce !== undefined) checkAsOfRetention(asOf, await recordedHorizon(client));
+      return inForce === undefined ? [] : overlappingCoverage(decodeVersionCoverage(inForce.coverage), range);
+    });
+  }
+
+  async versions(dataset: DatasetKey, limit: number): Promise<BarVersion[]> {
+    this.#db.assertOpen('versions');
+    validateDataset(dataset);
+    return await this.#db.query('versions', async (client) => {
+      const found = await findDataset(client, dataset);
+      return found === undefined ? [] : await listVersions(client, found.id, limit);
+    });
+  }
+
+  async pruneVersions(horizon: number): Promise<number> {
+    this.#db.assertOpen('pruneVersions');
+    return await this.#db.transact('pruneVersions', (client) => pruneHistory(client, horizon));
   }
 
   async ping(): Promise<void> {

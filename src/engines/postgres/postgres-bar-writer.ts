@@ -35,8 +35,9 @@ export function barWriteStatements(t: BarTable): BarWriteStatements {
     // failed write: no CREATE/DROP per write churning the catalog.
     createStaging: `CREATE TEMP TABLE IF NOT EXISTS ${staging} (ts BIGINT NOT NULL, ${cols.map((c) => `${c} DOUBLE PRECISION`).join(', ')}) ON COMMIT DELETE ROWS`,
     copyIn: `COPY ${staging} (ts, ${cols.join(', ')}) FROM STDIN (FORMAT binary)`,
-    upsert: `INSERT INTO ${t.table} (dataset_id, ts, ${cols.join(', ')}) SELECT $1, ts, ${cols.join(', ')} FROM ${staging}
-      ON CONFLICT (dataset_id, ts) DO UPDATE SET ${cols.map((c) => `${c} = excluded.${c}`).join(', ')}`,
+    // Each row tagged with the version that writes it ($2, postgres-bar-versions.ts).
+    upsert: `INSERT INTO ${t.table} (dataset_id, ts, ${cols.join(', ')}, version_id) SELECT $1, ts, ${cols.join(', ')}, $2 FROM ${staging}
+      ON CONFLICT (dataset_id, ts) DO UPDATE SET ${cols.map((c) => `${c} = excluded.${c}`).join(', ')}, version_id = excluded.version_id`,
     deleteRanges: `DELETE FROM ${t.table} b USING unnest($2::bigint[], $3::bigint[]) AS r(s, e)
       WHERE b.dataset_id = $1 AND b.ts >= r.s AND b.ts < r.e`,
   });
@@ -49,12 +50,12 @@ export async function deleteBars(client: PoolClient, sql: BarWriteStatements, da
 }
 
 /** Upserts every row of `frame`; returns the rows written. */
-export async function upsertBars(client: PoolClient, sql: BarWriteStatements, datasetId: number, frame: Frame): Promise<number> {
+export async function upsertBars(client: PoolClient, sql: BarWriteStatements, datasetId: number, frame: Frame, versionId: number): Promise<number> {
   const rows = frame.length;
   if (rows === 0) return 0;
   await client.query(sql.createStaging);
   const columns = [frame.ts, ...frame.values];
   await pipeline(Readable.from(encodeBinaryCopy(columns, sql.types, rows)), client.query(copyFrom(sql.copyIn)));
-  await client.query(sql.upsert, [datasetId]);
+  await client.query(sql.upsert, [datasetId, versionId]);
   return rows;
 }

@@ -8,6 +8,7 @@
  * The numbering is this engine's own (PostgreSQL holds bars, coverage, fences and ingest
  * findings only; the registry, reports and leases stay in the embedded database).
  */
+import { VERSION_MIGRATION_STATEMENTS } from './postgres-bar-versions.js';
 import type { PoolClient } from 'pg';
 import { StorageEngineError } from '../../storage/index.js';
 import { ENGINE } from './postgres-errors.js';
@@ -92,6 +93,12 @@ export const PG_MIGRATIONS: readonly PgMigration[] = Object.freeze([
          node_id TEXT NOT NULL, interval_ms BIGINT NOT NULL, start_ms BIGINT NOT NULL, end_ms BIGINT NOT NULL,
          rows_removed BIGINT NOT NULL, findings_retired BIGINT NOT NULL, coverage_removed JSONB NOT NULL)`,
     ],
+  },
+  {
+    version: 7,
+    name: 'versioned bars',
+    // Rows written before it carry no version (read as version 0: known at every as_of).
+    statements: VERSION_MIGRATION_STATEMENTS,
   },
   {
     version: 8,

@@ -92,7 +92,7 @@ export function createLiveWriter(deps: LiveWriterDeps): LiveWriter {
       else coverage.push({ start: t, end: t + intervalMs, state: 'stored' });
     }
     try {
-      const report = await store.write({ dataset, frame, coverage }, schema);
+      const report = await store.write({ dataset, frame, coverage, source: 'live' }, schema);
       failures = 0;
       deps.onWritten?.(report.rowsWritten, ts[0], ts[ts.length - 1] + intervalMs);
     } catch (error) {

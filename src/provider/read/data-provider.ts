@@ -15,10 +15,12 @@
  *   8 SLA             sla-stage.ts        ratio, staleness, verdict, downgrade, recovery watch
  *   9 metadata        read-metadata.ts    fingerprint, metadata, counters
  *     resample, fill  resample-read.ts    around the steps: a derived interval reads its base bars here, then resamples; fill modes
+ *     as of           as-of-read.ts       an asOf read runs the steps on storage as known then (no live, no cache, no backfill)
  */
 import { barCount } from '../../core/index.js';
 import { CONFORMANCE_VERSION } from '../../conformance/index.js';
 import { DEFAULT_MAX_INFLIGHT_READ_BARS } from '../../config/index.js';
+import { asOfDeps } from './as-of-read.js';
 import { assembleStep, cacheStep } from './cache-fill.js';
 import { conformanceStep } from './conformance-stage.js';
 import { coverageStep } from './coverage-step.js';
@@ -72,12 +74,14 @@ export function createDataProvider(deps: DataProviderDeps): DataProvider {
     try {
       const ctx = await validateRead(request, trace, stepDeps);
       await domainGate(ctx, stepDeps);
+      // As of a time: storage as known then (the instance's own store: a universe's prefetch holds the newest rows).
+      const readDeps = ctx.asOfServed === undefined || ctx.req.asOf === undefined ? stepDeps : asOfDeps(stepDeps, deps.store, ctx.req.asOf, ctx.asOfServed);
       // Admission control: refused (503, Retry-After) before any work when large reads fill the allowance.
       const release = admit ? admission.admit(barCount(ctx.req.aligned, ctx.req.intervalMs)) : noRelease;
       ctx.sla = deps.sla?.start(ctx.req.nodeId, options.slaIntervalMs ?? ctx.req.intervalMs, request.signal, trace);
       let result: FetchResult;
       try {
-        for (const step of READ_STEPS) await step(ctx, stepDeps);
+        for (const step of READ_STEPS) await step(ctx, readDeps);
         result = await metadataStep(ctx, fingerprinted);
         if (finish) result = await finish(result, trace);
       } finally {
@@ -97,7 +101,9 @@ export function createDataProvider(deps: DataProviderDeps): DataProvider {
   function read(request: FetchRequest, stepDeps: DataProviderDeps, admit: boolean): Promise<FetchResult> {
     const pipeline = (r: FetchRequest, options?: PipelineOptions): Promise<FetchResult> => run(r, stepDeps, admit, options);
     const plan = planRead(request, deps.catalog);
-    if (plan.derived) return derivedRead(request, { ...plan, derived: plan.derived }, pipeline, deps.cache, deps.maxBars);
+    // An as-of answer is never cached (as-of-read.ts), derived or not.
+    const cache = request.context?.asOf === undefined ? deps.cache : undefined;
+    if (plan.derived) return derivedRead(request, { ...plan, derived: plan.derived }, pipeline, cache, deps.maxBars);
     return plan.fill === 'none' ? pipeline(request) : pipeline(request, { finish: fillStep(plan.fill), fingerprinted: true });
   }
 

@@ -13,6 +13,7 @@ import type { Logger, SeamlessMetrics, Tracing } from '../../observability/index
 import type { BarStore, CoverageRange } from '../../storage/index.js';
 import type { DatasetCatalog, ResolvedDataset } from '../dataset-catalog.js';
 import type { CachePiece, ResponseCache } from '../response-cache.js';
+import type { AsOfServed } from './as-of-read.js';
 import type { Piece } from './cache-fill.js';
 import type { ConformanceStage } from './conformance-stage.js';
 import type { FetchRequest, NormalisedRequest } from './fetch-request.js';
@@ -64,6 +65,8 @@ export interface ReadContext {
   readonly closed: TimeRange;
   /** The response cache key: dataset, world, asOf and the conformance version. */
   readonly cacheKey: string;
+  /** Set on an as-of read: the versions storage answered from (as-of-read.ts), filled by the storage reads. */
+  readonly asOfServed: AsOfServed | undefined;
   // domain gate (2)
   /** Set when the domain's rules hold the answer (not to be traded on): the downgrade reason. */
   domainHold: string | null;

@@ -8,6 +8,7 @@ import { fingerprintFrameAsync, formatInterval } from '../../core/index.js';
 import type { Frame, TimeRange } from '../../core/index.js';
 import type { SeamlessMetrics } from '../../observability/index.js';
 import type { CoverageRange } from '../../storage/index.js';
+import { servedVersions } from './as-of-read.js';
 import { memoFingerprint } from './cache-fill.js';
 import type { Strategy } from './fetch-request.js';
 import { withBuilding } from './live-step.js';
@@ -54,6 +55,8 @@ export interface ReadMetadata {
   readonly conformance: { readonly flags: Readonly<Record<string, number>>; readonly warnings: readonly unknown[]; readonly reportUri: string | null } | null;
   readonly fingerprint: string;
   readonly asOf: number | null;
+  /** On an as-of read: the versions that served (ids ascending) and the newest one's commit time; null otherwise. */
+  readonly versions?: { readonly ids: readonly number[]; readonly newestAt: number | null } | null;
   readonly worldId: string | null;
   readonly downgraded: boolean;
   readonly downgradeMode: 'partial' | 'hold' | null;
@@ -128,6 +131,7 @@ export function createMetadataStep(metrics: SeamlessMetrics): (ctx: ReadContext,
       conformance: ctx.conformance,
       fingerprint,
       asOf: req.asOf ?? null,
+      versions: servedVersions(ctx.asOfServed),
       worldId: req.worldId ?? null,
       downgraded: downgrade !== null,
       downgradeMode: downgrade?.mode ?? null,

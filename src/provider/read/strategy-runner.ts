@@ -5,6 +5,9 @@
  *   partial_fill  return what exists now, marked partial; backfill the rest in the background
  *   seamless      backfill synchronously within the backfill budget; when the budget runs out,
  *                 downgrade to partial with the job id (the SLA policy refines this later)
+ * An as-of read (`asOf`) never backfills: what is fetched now was not known then. Its missing bars
+ * fail the read (fail_fast, auto_backfill) or are answered partial (partial_ok, partial_fill,
+ * seamless), reason `as_of_not_known` (as-of-read.ts).
  * With `seamless.backfill.suspended` (the rollback switch) every strategy but fail_fast answers
  * from storage, downgraded to partial with reason `backfill_suspended`, and starts no job.
  * After a backfill it waited for, the strategy reads coverage once more (what the backfill wrote
@@ -18,6 +21,7 @@ import type { TimeRange } from '../../core/index.js';
 import type { BackfillCoordinator, JobStatus } from '../../backfill/index.js';
 import type { BarStore, CoverageRange } from '../../storage/index.js';
 import type { ResolvedDataset } from '../dataset-catalog.js';
+import { AS_OF_NOT_KNOWN } from './as-of-read.js';
 import { rowsIn } from './cache-fill.js';
 import { recheckKnownEmpty, upstreamKnownEmpty, withCalendarClosed } from './calendar-coverage.js';
 import { missingIn } from './coverage-step.js';
@@ -76,10 +80,14 @@ export interface StrategyDeps {
 export async function runStrategy(input: StrategyInput, deps: StrategyDeps): Promise<StrategyOutcome> {
   const { request, resolved, missing } = input;
   const recheck = input.recheck ?? [];
-  const rechecks = recheck.length > 0 && deps.suspended !== true && (request.strategy === 'seamless' || request.strategy === 'auto_backfill');
+  const rechecks = recheck.length > 0 && deps.suspended !== true && request.asOf === undefined && (request.strategy === 'seamless' || request.strategy === 'auto_backfill');
   if (missing.length === 0 && rechecks) return recheckKnownEmpty(input, recheck, deps);
   if (missing.length === 0) return { missing, backfilled: [], upstreamGaps: [], job: undefined, downgradeReason: null };
   const { strategy } = request;
+  if (request.asOf !== undefined) {
+    if (request.partialOk || strategy === 'partial_fill' || strategy === 'seamless') return { missing, backfilled: [], upstreamGaps: [], job: undefined, downgradeReason: AS_OF_NOT_KNOWN };
+    throw missingError(input, `they were not known as of ${formatTime(request.asOf)}, and an as_of read never backfills (what is fetched now was not known then)`, { asOf: request.asOf });
+  }
   if (strategy === 'fail_fast' || resolved.source === undefined) {
     if (request.partialOk || strategy === 'partial_fill') return { missing, backfilled: [], upstreamGaps: [], job: undefined, downgradeReason: null };
     throw missingError(input, strategy === 'fail_fast'

@@ -8,6 +8,7 @@ import { alignDown, emptyFrame } from '../../core/index.js';
 import { CONFORMANCE_VERSION } from '../../conformance/index.js';
 import { UnknownDatasetError } from '../errors.js';
 import { cacheKey } from '../response-cache.js';
+import { newAsOfServed } from './as-of-read.js';
 import { normaliseRequest } from './fetch-request.js';
 import type { FetchRequest } from './fetch-request.js';
 import type { DataProviderDeps, ReadContext } from './read-context.js';
@@ -27,6 +28,7 @@ export async function validateRead(input: FetchRequest, trace: ReadTrace, deps: 
   return {
     input, req, resolved, trace, t0, now, closed,
     cacheKey: cacheKey(req.nodeId, req.intervalMs, req.worldId, req.asOf, CONFORMANCE_VERSION),
+    asOfServed: req.asOf === undefined ? undefined : newAsOfServed(),
     domainHold: null,
     sla: undefined,
     livePart: undefined,

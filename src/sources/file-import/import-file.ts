@@ -79,7 +79,7 @@ export async function importFile(options: ImportOptions): Promise<ImportReport> 
   const lastTs = frame.ts[frame.length - 1];
   const claim: CoverageClaim[] = [{ start: alignDown(firstTs, intervalMs), end: lastTs + intervalMs, state: 'stored' }];
   throwIfAborted(signal);
-  const written = await store.write(fence === undefined ? { dataset, frame, coverage: claim } : { dataset, frame, coverage: claim, fence }, schema);
+  const written = await store.write(fence === undefined ? { dataset, frame, coverage: claim, source: 'import' } : { dataset, frame, coverage: claim, fence, source: 'import' }, schema);
   return { rows: frame.length, firstTs, lastTs, coverage: written.coverageWritten, file: path, format, bytes };
 }
 

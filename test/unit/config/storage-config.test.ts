@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../../src/config/index.js';
+import { DEFAULT_STORAGE_VERSION_RETENTION_MS, loadConfig } from '../../../src/config/index.js';
 import type { SeamlessConfigInput } from '../../../src/config/index.js';
 
 const URL = 'postgres://seamless:secret@db.internal:5432/seamless';
@@ -9,16 +9,16 @@ function storage(input: SeamlessConfigInput['storage'], env: Record<string, stri
 }
 
 describe('storage configuration', () => {
-  it('defaults to the embedded engine, whose member carries only its file path', () => {
-    expect(storage(undefined)).toEqual({ engine: 'duckdb', path: 'seamless.duckdb' });
+  it('defaults to the embedded engine, whose member carries only its file path and the version retention', () => {
+    expect(storage(undefined)).toEqual({ engine: 'duckdb', path: 'seamless.duckdb', versionRetentionMs: DEFAULT_STORAGE_VERSION_RETENTION_MS });
   });
 
   it('gives the postgres member the pool settings at their defaults', () => {
-    expect(storage({ url: URL })).toEqual({ engine: 'postgres', path: 'seamless.duckdb', url: URL, pool: { max: 10 }, connectTimeoutMs: 5000 });
+    expect(storage({ url: URL })).toEqual({ engine: 'postgres', path: 'seamless.duckdb', url: URL, pool: { max: 10 }, connectTimeoutMs: 5000, versionRetentionMs: DEFAULT_STORAGE_VERSION_RETENTION_MS });
   });
 
   it('still accepts the PostgreSQL-only keys beside the embedded engine, as before the union, and drops them', () => {
-    expect(storage({ engine: 'duckdb', pool: { max: 3 }, connectTimeoutMs: 1500 })).toEqual({ engine: 'duckdb', path: 'seamless.duckdb' });
+    expect(storage({ engine: 'duckdb', pool: { max: 3 }, connectTimeoutMs: 1500 })).toEqual({ engine: 'duckdb', path: 'seamless.duckdb', versionRetentionMs: DEFAULT_STORAGE_VERSION_RETENTION_MS });
   });
 
   it('selects postgres from a url given without an engine', () => {
@@ -53,5 +53,12 @@ describe('storage configuration', () => {
 
   it('reads SEAMLESS_STORAGE_URL, which selects postgres on its own', () => {
     expect(storage(undefined, { SEAMLESS_STORAGE_URL: URL })).toMatchObject({ engine: 'postgres', url: URL });
+  });
+});
+
+describe('storage.versionRetentionMs', () => {
+  it('keeps superseded versions 30 days unless told, and refuses less than a minute naming the key', () => {
+    expect(storage({ versionRetentionMs: 3_600_000 })).toMatchObject({ versionRetentionMs: 3_600_000 });
+    expect(() => storage({ versionRetentionMs: 5 })).toThrow(/storage\.versionRetentionMs/);
   });
 });

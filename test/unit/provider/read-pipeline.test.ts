@@ -165,12 +165,20 @@ describe('read pipeline: domain gate', () => {
     expect(error.details.field).toBe('includeBuilding');
   });
 
-  it('serves a backtest read whose bars all closed by its asOf', async () => {
+  it('serves a backtest read whose bars all closed by its asOf and were stored by then', async () => {
     const h = await harness();
+    // Stored at MID (the store stamps its versions with the read path's clock), read later as of MID.
+    h.clock.set(MID);
     await h.storeFirstHalf();
+    h.clock.set(NOW);
     const { frame, metadata } = await h.read({ end: MID, strategy: 'fail_fast', context: { domain: 'backtest', asOf: MID } });
     expect(frame.length).toBe(50);
     expect(metadata.asOf).toBe(MID);
+    expect(metadata.versions?.ids).toHaveLength(1);
+    // As of a minute before they were stored, nothing of them was known: missing, never backfilled.
+    const before = await h.read({ end: MID - MIN, strategy: 'fail_fast', partialOk: true, context: { domain: 'backtest', asOf: MID - MIN } });
+    expect(before.frame.length).toBe(0);
+    expect(before.metadata).toMatchObject({ partial: true, backfill: null, versions: { ids: [], newestAt: null } });
   });
 
   it('refuses an asOf in the future with invalid_request naming asOf', async () => {
@@ -189,7 +197,9 @@ describe('read pipeline: domain gate', () => {
 
   it('holds a live read whose asOf goes back in time for its world and node', async () => {
     const h = await harness();
+    h.clock.set(MID);
     await h.storeFirstHalf();
+    h.clock.set(NOW);
     const first = await h.read({ end: MID, strategy: 'fail_fast', context: { domain: 'live', worldId: 'w1', asOf: NOW } });
     expect(first.metadata.downgraded).toBe(false);
     const back = await h.read({ end: MID, strategy: 'fail_fast', context: { domain: 'live', worldId: 'w1', asOf: NOW - MIN } });

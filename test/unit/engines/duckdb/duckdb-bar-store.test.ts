@@ -162,7 +162,7 @@ describe('duckdb bar store', () => {
     const instance = await DuckDBInstance.create(path);
     const conn = await instance.connect();
     try {
-      await conn.run('INSERT INTO bars_ohlcv SELECT dataset_id, 20 * 60000, 1, 1, 1, 1, 1 FROM bars_ohlcv LIMIT 1');
+      await conn.run('INSERT INTO bars_ohlcv SELECT dataset_id, 20 * 60000, 1, 1, 1, 1, 1, NULL FROM bars_ohlcv LIMIT 1');
     } finally {
       conn.closeSync();
       instance.closeSync();
@@ -199,6 +199,7 @@ describe('duckdb bar store', () => {
       appender.appendInteger(99);
       appender.appendBigInt(0n);
       for (let c = 0; c < 5; c++) appender.appendDouble(1);
+      appender.appendNull(); // version_id (migration 13)
       appender.endRow();
       appender.closeSync();
       expect((await conn.runAndReadAll('SELECT count(*)::INTEGER FROM bars_ohlcv WHERE dataset_id = 99')).getRowsJS()).toEqual([[1]]);

@@ -154,6 +154,9 @@ describe('duckdb registry store', () => {
     const db = await open(path);
     const bars = await db.bars.read(DS, OHLCV_SCHEMA, { start: 0, end: 2 * MIN });
     expect(Array.from(bars.column('close'))).toEqual([1.5, 1.8]);
+    // Rows from before versioning (migration 13) are version 0: known at every as_of.
+    const asOf = await db.bars.readAsOf?.(DS, OHLCV_SCHEMA, { start: 0, end: 2 * MIN }, 1);
+    expect(asOf === undefined ? [] : Array.from(asOf.frame.column('close'))).toEqual([1.5, 1.8]);
     expect(await db.bars.coverage(DS)).toEqual([{ start: 0, end: 2 * MIN, state: 'stored' }]);
     expect(await db.registry.appendVersion('s', SCHEMA_A, FP_A, 1)).toMatchObject({ version: 1, id: 1 });
     await db.close();

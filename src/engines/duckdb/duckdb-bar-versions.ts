@@ -1,0 +1,153 @@
+/**
+ * Versioned bars on DuckDB (src/storage/bar-versions.ts for the model). Inside the caller's
+ * transaction on the writer: the next version id, the rows a write or purge replaces moved to the
+ * bar table's history (tagged with the version that superseded them), and the version row with
+ * the coverage it left. On a reader: the version in force at a time, the rows as of it (current
+ * rows written up to it, history rows written up to it and superseded after it, one streamed
+ * query, one extra DOUBLE column for the version ids), the version list and the pruning horizon.
+ */
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { createFrame } from '../../core/index.js';
+import type { Frame, FrameSchema, TimeRange } from '../../core/index.js';
+import type { BarTable, BarVersion, CoverageRange, Fence, VersionKind } from '../../storage/index.js';
+import { ALL_BAR_TABLES, encodeVersionCoverage } from '../../storage/index.js';
+import { copyChunkInto } from './chunk-vectors.js';
+import { preparedStatement, readPrepared, runPrepared } from './prepared-statements.js';
+
+/** Migration 13: the version column of the current tables, their history tables, the versions and the horizon. */
+export const VERSION_MIGRATION_STATEMENTS: readonly string[] = Object.freeze([
+  ...ALL_BAR_TABLES.map((t) => `ALTER TABLE ${t.table} ADD COLUMN version_id BIGINT`),
+  ...ALL_BAR_TABLES.map((t) => `CREATE TABLE ${t.table}_history (dataset_id INTEGER NOT NULL, ts BIGINT NOT NULL,
+     ${t.columns.map((c) => `${c} DOUBLE`).join(', ')}, version_id BIGINT NOT NULL, superseded_by BIGINT NOT NULL, superseded_at_ms BIGINT NOT NULL)`),
+  'CREATE SEQUENCE bar_versions_seq START 1',
+  `CREATE TABLE bar_versions (id BIGINT PRIMARY KEY, dataset_id INTEGER NOT NULL, at_ms BIGINT NOT NULL, kind VARCHAR NOT NULL,
+     source VARCHAR NOT NULL, fence_key VARCHAR, fence_token BIGINT, content_hash VARCHAR NOT NULL,
+     start_ms BIGINT NOT NULL, end_ms BIGINT NOT NULL, rows BIGINT NOT NULL, coverage JSON NOT NULL)`,
+  'CREATE TABLE version_horizon (horizon_ms BIGINT NOT NULL)',
+]);
+
+export interface NewVersion {
+  readonly id: number;
+  readonly datasetId: number;
+  readonly at: number;
+  readonly kind: VersionKind;
+  readonly source: string;
+  readonly fence: Fence | undefined;
+  readonly contentHash: string;
+  readonly range: TimeRange;
+  readonly rows: number;
+  readonly coverage: readonly CoverageRange[];
+}
+
+export async function nextVersionId(conn: DuckDBConnection): Promise<number> {
+  const rows = await readPrepared(conn, "SELECT nextval('bar_versions_seq')::DOUBLE", []);
+  return Number(rows[0][0]);
+}
+
+/** Moves the dataset's current rows inside `ranges` to the history, superseded by `versionId` (the caller deletes them next). */
+export async function moveToHistory(
+  conn: DuckDBConnection, t: BarTable, datasetId: number, ranges: readonly TimeRange[], versionId: number, at: number,
+): Promise<void> {
+  const cols = t.columns.join(', ');
+  const sql = `INSERT INTO ${t.table}_history (dataset_id, ts, ${cols}, version_id, superseded_by, superseded_at_ms)
+    SELECT dataset_id, ts, ${cols}, coalesce(version_id, 0), $4::BIGINT, $5::BIGINT FROM ${t.table}
+    WHERE dataset_id = $1 AND ts >= $2::BIGINT AND ts < $3::BIGINT`;
+  for (const r of ranges) await runPrepared(conn, sql, [datasetId, r.start, r.end, versionId, at]);
+}
+
+export async function insertVersion(conn: DuckDBConnection, v: NewVersion): Promise<void> {
+  await runPrepared(conn, `INSERT INTO bar_versions (id, dataset_id, at_ms, kind, source, fence_key, fence_token, content_hash, start_ms, end_ms, rows, coverage)
+    VALUES ($1::BIGINT, $2, $3::BIGINT, $4, $5, $6, $7::BIGINT, $8, $9::BIGINT, $10::BIGINT, $11::BIGINT, $12::JSON)`, [
+    v.id, v.datasetId, v.at, v.kind, v.source, v.fence?.key ?? null, v.fence?.token ?? null, v.contentHash, v.range.start, v.range.end, v.rows,
+    encodeVersionCoverage(v.coverage),
+  ]);
+}
+
+/**
+ * The newest version of the dataset committed at or before `asOf`: its id, time and coverage (JSON
+ * text), and whether it is the dataset's newest version of all (`newest`: then the current rows
+ * are exactly the rows as of it, and the history need not be read).
+ */
+export async function versionInForce(conn: DuckDBConnection, datasetId: number, asOf: number): Promise<{ id: number; at: number; coverage: string; newest: boolean } | undefined> {
+  const rows = await readPrepared(conn, `SELECT id::DOUBLE, at_ms::DOUBLE, coverage::VARCHAR,
+      id = (SELECT max(id) FROM bar_versions WHERE dataset_id = $1) FROM bar_versions
+    WHERE dataset_id = $1 AND at_ms <= $2::BIGINT ORDER BY id DESC LIMIT 1`, [datasetId, asOf]);
+  if (rows.length === 0) return undefined;
+  return { id: Number(rows[0][0]), at: Number(rows[0][1]), coverage: String(rows[0][2]), newest: rows[0][3] === true };
+}
+
+export interface AsOfStatements {
+  /** Current and history rows as of a version ($4). */
+  readonly history: string;
+  /** Current rows only, for the dataset's newest version (no later version replaced any of them). */
+  readonly current: string;
+}
+
+/** The SELECTs of an as-of read, built once per bar table: ts, the value columns, then the version id. */
+export function asOfSelect(t: BarTable): AsOfStatements {
+  const values = t.columns.map((c) => `coalesce(${c}, 'NaN'::DOUBLE)`).join(', ');
+  const range = 'dataset_id = $1 AND ts >= $2::BIGINT AND ts < $3::BIGINT';
+  return Object.freeze({
+    current: `SELECT ts::DOUBLE, ${values}, coalesce(version_id, 0)::DOUBLE FROM ${t.table} WHERE ${range} ORDER BY ts`,
+    history: `SELECT ts::DOUBLE, ${values}, v::DOUBLE FROM (
+      SELECT ts, ${t.columns.join(', ')}, coalesce(version_id, 0) AS v FROM ${t.table} WHERE ${range} AND coalesce(version_id, 0) <= $4::BIGINT
+      UNION ALL
+      SELECT ts, ${t.columns.join(', ')}, version_id AS v FROM ${t.table}_history WHERE ${range} AND version_id <= $4::BIGINT AND superseded_by > $4::BIGINT
+    ) ORDER BY ts`,
+  });
+}
+
+/** Rows as of version `versionId`, ascending; the last column returned apart is each row's version id. */
+export async function readAsOfBars(
+  conn: DuckDBConnection, statements: AsOfStatements, schema: FrameSchema, datasetId: number, intervalMs: number, range: TimeRange, versionId: number, newest: boolean,
+): Promise<{ frame: Frame; versionIds: Float64Array }> {
+  // Rows are unique per ts at any version (one live row per ts), so the grid bound holds them all.
+  const capacity = Math.ceil((range.end - range.start) / intervalMs);
+  const width = schema.columns.length + 2;
+  const columns: Float64Array[] = [];
+  for (let c = 0; c < width; c++) columns.push(new Float64Array(capacity));
+  let length = 0;
+  // The newest version: the current rows are the answer (the plain read's scan, plus the version column).
+  const select = await preparedStatement(conn, newest ? statements.current : statements.history);
+  select.bind(newest ? [datasetId, range.start, range.end] : [datasetId, range.start, range.end, versionId]);
+  const result = await select.stream();
+  for (;;) {
+    const chunk = await result.fetchChunk();
+    if (chunk === null || chunk.rowCount === 0) break;
+    copyChunkInto(chunk, columns, length);
+    length += chunk.rowCount;
+  }
+  const out = length === capacity ? columns : columns.map((c) => c.slice(0, length));
+  return { frame: createFrame(schema, out[0], out.slice(1, width - 1)), versionIds: out[width - 1] };
+}
+
+const VERSION_COLUMNS = `v.id::DOUBLE, d.node_id, d.interval_ms::DOUBLE, v.at_ms::DOUBLE, v.kind, v.source, v.fence_key, v.fence_token::DOUBLE,
+  v.content_hash, v.start_ms::DOUBLE, v.end_ms::DOUBLE, v.rows::DOUBLE`;
+
+export async function listVersions(conn: DuckDBConnection, datasetId: number, limit: number): Promise<BarVersion[]> {
+  const rows = await readPrepared(conn, `SELECT ${VERSION_COLUMNS} FROM bar_versions v JOIN datasets d ON d.id = v.dataset_id
+    WHERE v.dataset_id = $1 ORDER BY v.id DESC LIMIT $2`, [datasetId, limit]);
+  return rows.map((r) => ({
+    id: Number(r[0]), nodeId: String(r[1]), intervalMs: Number(r[2]), at: Number(r[3]), kind: r[4] === 'purge' ? 'purge' : 'write',
+    source: String(r[5]), fenceKey: r[6] === null ? null : String(r[6]), fenceToken: r[7] === null ? null : Number(r[7]),
+    contentHash: String(r[8]), start: Number(r[9]), end: Number(r[10]), rows: Number(r[11]),
+  }));
+}
+
+/** Drops history superseded before `horizon` and raises the recorded horizon; returns the rows dropped. */
+export async function pruneHistory(conn: DuckDBConnection, horizon: number): Promise<number> {
+  let dropped = 0;
+  for (const t of ALL_BAR_TABLES) {
+    const result = await conn.run(`DELETE FROM ${t.table}_history WHERE superseded_at_ms < $1::BIGINT`, [horizon]);
+    dropped += result.rowsChanged;
+  }
+  const current = await recordedHorizon(conn);
+  if (current === undefined) await conn.run('INSERT INTO version_horizon VALUES ($1::BIGINT)', [horizon]);
+  else if (horizon > current) await conn.run('UPDATE version_horizon SET horizon_ms = $1::BIGINT', [horizon]);
+  return dropped;
+}
+
+export async function recordedHorizon(conn: DuckDBConnection): Promise<number | undefined> {
+  const rows = await readPrepared(conn, 'SELECT max(horizon_ms)::DOUBLE FROM version_horizon', []);
+  return rows.length === 0 || rows[0][0] === null ? undefined : Number(rows[0][0]);
+}

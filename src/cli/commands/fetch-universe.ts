@@ -7,27 +7,16 @@
  */
 import { readFileSync } from 'node:fs';
 import { InvalidRequestError, encodeUniverseCsv, encodeUniverseJson } from '../../core/index.js';
-import type { DatasetOutcome, Strategy, UniverseMetadata } from '../../provider/index.js';
+import type { DatasetOutcome, UniverseMetadata } from '../../provider/index.js';
 import type { UniverseFetch } from '../../gateway/index.js';
 import { writeLine } from '../context.js';
 import type { CliContext } from '../context.js';
 import { gatewayClient, withSeamless } from '../options.js';
-import type { RemoteOptions } from '../options.js';
+import { readRequestFields } from '../read-options.js';
+import type { ReadOptions } from '../read-options.js';
 import { formatTable } from '../output.js';
 
-export interface UniverseFetchOptions extends RemoteOptions {
-  readonly node: readonly string[];
-  readonly universe?: string;
-  readonly nodesFile?: string;
-  readonly allOrNothing?: boolean;
-  readonly interval: string;
-  readonly start: string;
-  readonly end: string;
-  readonly strategy?: Strategy;
-  readonly partialOk?: boolean;
-  readonly includeBuilding?: boolean;
-  readonly format: 'table' | 'json' | 'csv';
-}
+export type UniverseFetchOptions = ReadOptions;
 
 /** The node ids of `--nodes-file`: one a line, blank lines and `#` comments skipped. */
 function nodesOfFile(file: string): string[] {
@@ -51,12 +40,8 @@ function requestOf(opts: UniverseFetchOptions): UniverseFetch {
   if (given > 1) throw new InvalidRequestError(opts.universe !== undefined ? '--universe' : '--nodes-file', 'give the datasets one way: --node (repeated), --universe or --nodes-file');
   return {
     ...(opts.universe !== undefined ? { universe: opts.universe } : { nodes: opts.nodesFile !== undefined ? nodesOfFile(opts.nodesFile) : opts.node }),
-    interval: opts.interval, start: opts.start, end: opts.end,
-    ...(opts.strategy !== undefined ? { strategy: opts.strategy } : {}),
-    partialOk: opts.partialOk === true,
-    includeBuilding: opts.includeBuilding === true,
+    ...readRequestFields(opts),
     allOrNothing: opts.allOrNothing === true,
-    requestedBy: 'cli',
   };
 }
 

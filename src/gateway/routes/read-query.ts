@@ -4,7 +4,7 @@
  * of a read's fields, from that query or from POST /v1/bars/query's body, to the provider's request.
  */
 import { DOMAINS, STRATEGIES } from '../../provider/index.js';
-import type { FetchRequest, Strategy } from '../../provider/index.js';
+import type { FetchRequest } from '../../provider/index.js';
 import { booleanQuery, enumQuery, optionalQuery, requiredQuery } from '../route-schemas.js';
 
 export const FORMATS = ['json', 'csv', 'arrow'] as const;
@@ -25,19 +25,11 @@ export const READ_QUERY = {
   fill: optionalQuery,
 };
 
-/** A read's fields with the names of POST /v1/bars/query's body. */
-export interface ReadFields {
-  readonly interval: string | number;
-  readonly start: string | number;
-  readonly end: string | number;
-  readonly strategy?: Strategy;
-  readonly partialOk?: boolean;
-  readonly includeBuilding?: boolean;
+/** A read's fields with the names of POST /v1/bars/query's body (the provider's, but world, domain, asOf flat). */
+export interface ReadFields extends Pick<FetchRequest, 'interval' | 'start' | 'end' | 'strategy' | 'partialOk' | 'includeBuilding' | 'align' | 'fill'> {
   readonly world?: string;
   readonly domain?: (typeof DOMAINS)[number];
   readonly asOf?: string | number;
-  readonly align?: string;
-  readonly fill?: string;
 }
 
 interface ReadQueryFields extends Omit<ReadFields, 'partialOk' | 'includeBuilding' | 'asOf'> {

@@ -1,8 +1,11 @@
 /**
  * The read options `seamless fetch` shares between a one-dataset read (`fetch.ts`) and a universe
- * read (`fetch-universe.ts`): their declaration, and their mapping to the provider's request fields.
+ * read (`fetch-universe.ts`): their declaration, their mapping to the provider's request fields,
+ * and the printing of an embedded read's answer in the chosen format.
  */
 import type { Strategy } from '../provider/index.js';
+import { writeLine } from './context.js';
+import type { CliContext } from './context.js';
 import type { RemoteOptions } from './options.js';
 
 export interface ReadOptions extends RemoteOptions {
@@ -39,4 +42,31 @@ export function readRequestFields(opts: ReadOptions): ReadRequestFields {
     includeBuilding: opts.includeBuilding === true,
     requestedBy: 'cli',
   };
+}
+
+/** How one kind of answer (a frame, a universe) is encoded for each format. */
+export interface ReadPrinters {
+  /** The `data` member of the gateway's JSON body. */
+  readonly data: () => string;
+  readonly csv: () => string;
+  readonly table: () => void;
+}
+
+/** Prints an embedded read's answer as the gateway's JSON body (`{"data":…,"metadata":…}`), CSV or a table. */
+export function printRead(ctx: CliContext, format: ReadOptions['format'], metadata: unknown, printers: ReadPrinters): void {
+  switch (format) {
+    case 'json':
+      writeLine(ctx.stdout, `{"data":${printers.data()},"metadata":${JSON.stringify(metadata)}}`);
+      return;
+    case 'csv':
+      ctx.stdout.write(printers.csv());
+      return;
+    case 'table':
+      printers.table();
+      return;
+    default: {
+      const never: never = format;
+      return never;
+    }
+  }
 }

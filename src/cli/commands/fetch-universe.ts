@@ -12,7 +12,7 @@ import type { UniverseFetch } from '../../gateway/index.js';
 import { writeLine } from '../context.js';
 import type { CliContext } from '../context.js';
 import { gatewayClient, withSeamless } from '../options.js';
-import { readRequestFields } from '../read-options.js';
+import { printRead, readRequestFields } from '../read-options.js';
 import type { ReadOptions } from '../read-options.js';
 import { formatTable } from '../output.js';
 
@@ -59,21 +59,11 @@ export async function fetchUniverseCommand(ctx: CliContext, opts: UniverseFetchO
   }
   await withSeamless(ctx, opts, async (seamless) => {
     const { universe, metadata } = await seamless.fetchUniverse(request);
-    switch (opts.format) {
-      case 'json':
-        writeLine(ctx.stdout, `{"data":${encodeUniverseJson(universe)},"metadata":${JSON.stringify(metadata)}}`);
-        return;
-      case 'csv':
-        ctx.stdout.write(encodeUniverseCsv(universe));
-        return;
-      case 'table':
-        printSummary(ctx, metadata);
-        return;
-      default: {
-        const never: never = opts.format;
-        return never;
-      }
-    }
+    printRead(ctx, opts.format, metadata, {
+      data: () => encodeUniverseJson(universe),
+      csv: () => encodeUniverseCsv(universe),
+      table: () => printSummary(ctx, metadata),
+    });
   });
 }
 

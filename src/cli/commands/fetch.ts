@@ -12,7 +12,7 @@ import { writeLine } from '../context.js';
 import type { CliContext } from '../context.js';
 import { addRemoteOptions, gatewayClient, integerOption, withSeamless } from '../options.js';
 import type { FetchDeps } from '../command-deps.js';
-import { readRequestFields } from '../read-options.js';
+import { printRead, readRequestFields } from '../read-options.js';
 import type { ReadOptions } from '../read-options.js';
 import { formatBars } from '../output.js';
 import type { Columns } from '../output.js';
@@ -75,21 +75,11 @@ async function fetchEmbedded(ctx: CliContext, opts: FetchOptions): Promise<void>
       ...(opts.align !== undefined ? { align: opts.align } : {}),
       ...(opts.fill !== undefined ? { fill: opts.fill } : {}),
     });
-    switch (opts.format) {
-      case 'json':
-        writeLine(ctx.stdout, `{"data":${encodeColumnarJson(frame)},"metadata":${JSON.stringify(metadata)}}`);
-        return;
-      case 'csv':
-        ctx.stdout.write(encodeCsv(frame));
-        return;
-      case 'table':
-        printTable(ctx, frameColumns(frame), metadata, opts.limit);
-        return;
-      default: {
-        const never: never = opts.format;
-        return never;
-      }
-    }
+    printRead(ctx, opts.format, metadata, {
+      data: () => encodeColumnarJson(frame),
+      csv: () => encodeCsv(frame),
+      table: () => printTable(ctx, frameColumns(frame), metadata, opts.limit),
+    });
   });
 }
 

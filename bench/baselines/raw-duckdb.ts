@@ -12,7 +12,7 @@
  * WHERE, ts cast to DOUBLE, NULL → NaN, ordered by ts.
  */
 import { DuckDBInstance } from '@duckdb/node-api';
-import type { DuckDBConnection, DuckDBDataChunk } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBDataChunk, DuckDBResult } from '@duckdb/node-api';
 
 export type RawColumns = Float64Array[];
 
@@ -46,8 +46,8 @@ export async function openRawDuckDb(path: string, readOnly = true): Promise<RawD
   };
 }
 
-function allocate(rows: number): RawColumns {
-  return Array.from({ length: COLUMNS.length + 1 }, () => new Float64Array(rows));
+function allocate(columns: number, rows: number): RawColumns {
+  return Array.from({ length: columns }, () => new Float64Array(rows));
 }
 
 function trim(cols: RawColumns, n: number): RawColumns {
@@ -55,15 +55,14 @@ function trim(cols: RawColumns, n: number): RawColumns {
 }
 
 /**
- * The query's chunks, each copied by `copy` into preallocated arrays (`capacity`: an upper bound
- * on the rows) at row `at`; the baselines below differ only in how a chunk is copied.
+ * The chunks of `result`, each copied by `copy` into `columns` preallocated arrays (`capacity`: an
+ * upper bound on the rows) at row `at`; the baselines below differ only in how a chunk is copied.
  */
-async function readChunks(
-  conn: DuckDBConnection, datasetId: number, start: number, end: number, capacity: number,
+async function copyChunks(
+  result: DuckDBResult, columns: number, capacity: number,
   copy: (chunk: DuckDBDataChunk, cols: RawColumns, at: number) => void,
 ): Promise<RawColumns> {
-  const result = await conn.run(RAW_SELECT, [datasetId, start, end]);
-  const cols = allocate(capacity);
+  const cols = allocate(columns, capacity);
   let at = 0;
   for (;;) {
     const chunk = await result.fetchChunk();
@@ -74,21 +73,31 @@ async function readChunks(
   return trim(cols, at);
 }
 
+function copyItems(chunk: DuckDBDataChunk, cols: RawColumns, at: number): void {
+  const n = chunk.rowCount;
+  for (let c = 0; c < cols.length; c++) {
+    const vector = chunk.getColumnVector(c);
+    const out = cols[c];
+    for (let i = 0; i < n; i++) out[at + i] = vector.getItem(i) as number;
+  }
+}
+
+/**
+ * Any query's numeric columns (`columns` of them, at most `capacity` rows) by the `getItem` loop
+ * of `getItemLoop`: the raw baseline of a bench whose SQL is not RAW_SELECT (a GROUP BY, many datasets).
+ */
+export async function itemsOf(result: DuckDBResult, columns: number, capacity: number): Promise<RawColumns> {
+  return await copyChunks(result, columns, capacity, copyItems);
+}
+
 /** Chunks, then `getItem` per value into preallocated arrays (`capacity`: an upper bound on the rows). */
 export async function getItemLoop(conn: DuckDBConnection, datasetId: number, start: number, end: number, capacity: number): Promise<RawColumns> {
-  return await readChunks(conn, datasetId, start, end, capacity, (chunk, cols, at) => {
-    const n = chunk.rowCount;
-    for (let c = 0; c < cols.length; c++) {
-      const vector = chunk.getColumnVector(c);
-      const out = cols[c];
-      for (let i = 0; i < n; i++) out[at + i] = vector.getItem(i) as number;
-    }
-  });
+  return await itemsOf(await conn.run(RAW_SELECT, [datasetId, start, end]), COLUMNS.length + 1, capacity);
 }
 
 /** Chunks, then one JS array per column per chunk, copied with `.set`. */
 export async function columnValues(conn: DuckDBConnection, datasetId: number, start: number, end: number, capacity: number): Promise<RawColumns> {
-  return await readChunks(conn, datasetId, start, end, capacity, (chunk, cols, at) => {
+  return await copyChunks(await conn.run(RAW_SELECT, [datasetId, start, end]), COLUMNS.length + 1, capacity, (chunk, cols, at) => {
     for (let c = 0; c < cols.length; c++) cols[c].set(chunk.getColumnValues(c) as number[], at);
   });
 }

@@ -10,14 +10,13 @@
  * a repeated 1h read (its base bars from the response cache) is shown apart.
  * Run: node --expose-gc --import tsx bench/provider/resample.bench.ts
  */
-import { copyFile, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { createSeamless } from '../../src/app/index.js';
 import type { Seamless } from '../../src/app/index.js';
 import { silentLogger } from '../../src/observability/index.js';
-import { openRawDuckDb } from '../baselines/raw-duckdb.js';
+import { itemsOf } from '../baselines/raw-duckdb.js';
+import { inTempDir, withRawCopy } from '../baselines/raw-copy.js';
 import { compare, heading, record, report, show } from '../harness.js';
 
 const MIN = 60_000;
@@ -29,26 +28,12 @@ const HOURS = Math.ceil(Number(process.env.BENCH_BARS ?? 1_000_000) / 60);
 const BARS = HOURS * 60;
 const END = START + HOURS * HOUR;
 
-/** The storage engine's own resample: GROUP BY the hour, into one Float64Array per column (getItem loop, as bench/baselines/raw-duckdb.ts). */
+/** The storage engine's own resample: GROUP BY the hour, into one Float64Array per column (the getItem loop of bench/baselines/raw-duckdb.ts). */
 const GROUP_BY = `SELECT ((ts // ${HOUR}) * ${HOUR})::DOUBLE AS b, arg_min(open, ts), max(high), min(low), arg_max(close, ts), sum(volume)
   FROM bars_ohlcv WHERE dataset_id = $1 AND ts >= $2::BIGINT AND ts < $3::BIGINT GROUP BY b ORDER BY b`;
 
 async function groupBy(conn: DuckDBConnection, id: number): Promise<Float64Array[]> {
-  const result = await conn.run(GROUP_BY, [id, START, END]);
-  const cols = Array.from({ length: 6 }, () => new Float64Array(HOURS));
-  let at = 0;
-  for (;;) {
-    const chunk = await result.fetchChunk();
-    if (chunk === null || chunk.rowCount === 0) break;
-    const n = chunk.rowCount;
-    for (let c = 0; c < 6; c++) {
-      const vector = chunk.getColumnVector(c);
-      const out = cols[c];
-      for (let i = 0; i < n; i++) out[at + i] = vector.getItem(i) as number;
-    }
-    at += n;
-  }
-  return cols.map((c) => c.subarray(0, at));
+  return await itemsOf(await conn.run(GROUP_BY, [id, START, END]), 6, HOURS);
 }
 
 function check(n: number, rows: number): void {
@@ -62,18 +47,14 @@ async function open(dir: string, barsPerShard?: number): Promise<Seamless> {
 }
 
 async function main(): Promise<void> {
-  const dir = await mkdtemp(join(tmpdir(), 'seamless-bench-resample-'));
-  try {
+  await inTempDir('seamless-bench-resample-', async (dir) => {
     // Setup (not measured): the 1m bars stored, then the file copied for the baseline.
     const filler = await open(dir, 10_000);
     const job = await filler.backfill({ nodeId: NODE, interval: '1m', start: START, end: END });
     if ((await filler.waitBackfill(job.id)).state !== 'completed') throw new RangeError('bench fill did not complete');
     await filler.close();
-    await copyFile(join(dir, 'seamless.duckdb'), join(dir, 'raw.duckdb'));
 
-    const seamless = await open(dir);
-    const raw = await openRawDuckDb(join(dir, 'raw.duckdb'));
-    try {
+    await withRawCopy(join(dir, 'seamless.duckdb'), () => open(dir), async (seamless, raw) => {
       const id = await raw.datasetId(NODE, MIN);
       let world = 0;
       const hourly = async () => {
@@ -107,13 +88,8 @@ async function main(): Promise<void> {
       const [repeat] = await compare([{ name: 'fetch 1h again', fn: async () => check((await seamless.fetch(again)).frame.length, HOURS) }], { runs: 7, warmup: 1 });
       show(repeat);
       record('repeated 1h read of 1M 1m bars (base bars cached)', repeat.medianMs, 'ms');
-    } finally {
-      raw.close();
-      await seamless.close();
-    }
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+    });
+  });
 }
 
 await main();

@@ -10,15 +10,14 @@
  * Each reader has its own byte copy of the same DuckDB file (one process opens a file once).
  * Run: node --expose-gc --import tsx bench/provider/universe.bench.ts (BENCH_DATASETS, BENCH_RUNS)
  */
-import { copyFile, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { createSeamless } from '../../src/app/index.js';
 import { OHLCV_SCHEMA } from '../../src/core/index.js';
 import { createEmbeddedDatabase } from '../../src/engines/duckdb/internal.js';
 import { silentLogger } from '../../src/observability/index.js';
-import { openRawDuckDb } from '../baselines/raw-duckdb.js';
+import { itemsOf } from '../baselines/raw-duckdb.js';
+import { inTempDir, withRawCopy } from '../baselines/raw-copy.js';
 import { waveBarsFrame } from '../fixtures.js';
 import { compare, heading, report } from '../harness.js';
 
@@ -36,28 +35,13 @@ function check(n: number, rows: number): void {
 
 /** The raw read of every dataset's rows: one query, each chunk's values copied by getItem into preallocated arrays. */
 async function rawUniverse(conn: DuckDBConnection, ids: readonly number[]): Promise<Float64Array[]> {
-  const rows = ids.length * BARS;
-  const cols = Array.from({ length: 7 }, () => new Float64Array(rows));
   const result = await conn.run(`SELECT dataset_id::DOUBLE, ts::DOUBLE, ${['open', 'high', 'low', 'close', 'volume'].map((c) => `coalesce("${c}", 'NaN'::DOUBLE)`).join(', ')}
     FROM bars_ohlcv WHERE dataset_id IN (${ids.join(', ')}) AND ts >= ${START} AND ts < ${END} ORDER BY dataset_id, ts`);
-  let at = 0;
-  for (;;) {
-    const chunk = await result.fetchChunk();
-    if (chunk === null || chunk.rowCount === 0) break;
-    const n = chunk.rowCount;
-    for (let c = 0; c < 7; c++) {
-      const vector = chunk.getColumnVector(c);
-      const out = cols[c];
-      for (let i = 0; i < n; i++) out[at + i] = vector.getItem(i) as number;
-    }
-    at += n;
-  }
-  return cols.map((c) => c.subarray(0, at));
+  return await itemsOf(result, 7, ids.length * BARS);
 }
 
 async function main(): Promise<void> {
-  const dir = await mkdtemp(join(tmpdir(), 'seamless-bench-universe-'));
-  try {
+  await inTempDir('seamless-bench-universe-', async (dir) => {
     // Setup (not measured): one day of bars for every dataset, with its coverage.
     const db = await createEmbeddedDatabase({ path: join(dir, 'seamless.duckdb') });
     for (let d = 0; d < DATASETS; d++) {
@@ -66,9 +50,8 @@ async function main(): Promise<void> {
       await db.bars.write({ dataset: { nodeId: NODES[d], intervalMs: MIN }, frame, coverage: [{ start: START, end: END, state: 'stored' }] }, OHLCV_SCHEMA);
     }
     await db.close();
-    await copyFile(join(dir, 'seamless.duckdb'), join(dir, 'raw.duckdb'));
 
-    const seamless = await createSeamless({
+    const open = () => createSeamless({
       overrides: {
         dataDir: dir,
         limits: { maxInflightReadBars: 4_000_000 },
@@ -77,8 +60,7 @@ async function main(): Promise<void> {
       env: {},
       logger: silentLogger(),
     });
-    const raw = await openRawDuckDb(join(dir, 'raw.duckdb'));
-    try {
+    await withRawCopy(join(dir, 'seamless.duckdb'), open, async (seamless, raw) => {
       const ids: number[] = [];
       for (const node of NODES) ids.push(await raw.datasetId(node, MIN));
       let world = 0;
@@ -106,13 +88,8 @@ async function main(): Promise<void> {
       ], { runs: RUNS, warmup: 1 });
       report(universe, singles, { minSpeedup: 5 }, `universe read ${DATASETS}×${BARS} vs ${DATASETS} single fetches`);
       report(universe, rawRead, { maxRatio: 1.5 }, `universe read ${DATASETS}×${BARS} vs raw duckdb`);
-    } finally {
-      raw.close();
-      await seamless.close();
-    }
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+    });
+  });
 }
 
 await main();

@@ -9,13 +9,11 @@
  *    coverage), what the catalog would cost without the query (goal ≥ 10× faster).
  * Variants run interleaved. Run: node --expose-gc --import tsx bench/storage/catalog-summary.bench.ts
  */
-import { copyFile, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { OHLCV_SCHEMA } from '../../src/core/index.js';
 import { createDuckDbBarStore } from '../../src/engines/duckdb/internal.js';
 import type { BarStore, DatasetKey } from '../../src/storage/index.js';
-import { openRawDuckDb } from '../baselines/raw-duckdb.js';
+import { inTempDir, withRawCopy } from '../baselines/raw-copy.js';
 import { compare, heading, report } from '../harness.js';
 import { waveBarsFrame } from '../fixtures.js';
 
@@ -51,9 +49,8 @@ async function summaryByReading(store: BarStore): Promise<number> {
 }
 
 async function main(): Promise<void> {
-  const dir = await mkdtemp(join(tmpdir(), 'seamless-bench-catalog-'));
-  const path = join(dir, 'bench.duckdb');
-  try {
+  await inTempDir('seamless-bench-catalog-', async (dir) => {
+    const path = join(dir, 'bench.duckdb');
     const writer = await createDuckDbBarStore({ path });
     const frame = waveBarsFrame(ROWS, MIN);
     for (let i = 0; i < DATASETS; i++) {
@@ -63,12 +60,9 @@ async function main(): Promise<void> {
       await writer.markFailed(dataset(i), { start: (ROWS + 200) * MIN, end: (ROWS + 210) * MIN }, 'bench');
     }
     await writer.close();
-    await copyFile(path, join(dir, 'raw.duckdb'));
 
-    const store = await createDuckDbBarStore({ path });
-    const raw = await openRawDuckDb(join(dir, 'raw.duckdb'));
     const total = DATASETS * ROWS;
-    try {
+    await withRawCopy(path, () => createDuckDbBarStore({ path }), async (store, raw) => {
       heading(`catalog summary of ${DATASETS} datasets × ${ROWS.toLocaleString('en')} one-minute bars (interleaved)`);
       const [summary, groupBy, reading] = await compare([
         { name: 'store.coverageSummary() (one query)', fn: async () => check((await store.coverageSummary()).reduce((n, s) => n + s.barsStored, 0), total) },
@@ -83,13 +77,8 @@ async function main(): Promise<void> {
       ], { runs: 7, warmup: 2 });
       report(summary, groupBy, { maxRatio: 1.5 }, 'catalog summary (1M bars, 20 datasets) vs engine group-by');
       report(summary, reading, { minSpeedup: 10 }, 'catalog summary (1M bars, 20 datasets) vs reading the bars');
-    } finally {
-      raw.close();
-      await store.close();
-    }
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+    });
+  });
 }
 
 await main();

@@ -6,13 +6,11 @@
  * so no run finds its rows already gone. Goal: the purge costs at most 1.5× the raw DELETE.
  * Run: node --expose-gc --import tsx bench/storage/duckdb-purge.bench.ts
  */
-import { copyFile, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { OHLCV_SCHEMA } from '../../src/core/index.js';
 import { createDuckDbBarStore } from '../../src/engines/duckdb/internal.js';
 import type { DatasetKey } from '../../src/storage/index.js';
-import { openRawDuckDb } from '../baselines/raw-duckdb.js';
+import { inTempDir, withRawCopy } from '../baselines/raw-copy.js';
 import { compare, heading, report } from '../harness.js';
 import { waveBarsFrame } from '../fixtures.js';
 
@@ -26,21 +24,18 @@ function check(n: number): void {
 }
 
 async function main(): Promise<void> {
-  const dir = await mkdtemp(join(tmpdir(), 'seamless-bench-purge-'));
-  const path = join(dir, 'bench.duckdb');
-  try {
+  await inTempDir('seamless-bench-purge-', async (dir) => {
+    const path = join(dir, 'bench.duckdb');
     const writer = await createDuckDbBarStore({ path });
     await writer.write({ dataset: DS, frame: waveBarsFrame(ROWS, MIN), coverage: [{ start: 0, end: ROWS * MIN, state: 'stored' }] }, OHLCV_SCHEMA);
     await writer.close();
-    await copyFile(path, join(dir, 'raw.duckdb'));
-    const store = await createDuckDbBarStore({ path });
-    const raw = await openRawDuckDb(join(dir, 'raw.duckdb'), false);
-    const id = await raw.datasetId(DS.nodeId, DS.intervalMs);
-    // Each variant takes the next chunk of its own copy: chunk k is [k·CHUNK, (k+1)·CHUNK) bars.
-    let storeChunk = 0;
-    let rawChunk = 0;
-    const range = (k: number) => ({ start: k * CHUNK * MIN, end: (k + 1) * CHUNK * MIN });
-    try {
+    // The raw copy is writable: the baseline DELETEs from it.
+    await withRawCopy(path, () => createDuckDbBarStore({ path }), async (store, raw) => {
+      const id = await raw.datasetId(DS.nodeId, DS.intervalMs);
+      // Each variant takes the next chunk of its own copy: chunk k is [k·CHUNK, (k+1)·CHUNK) bars.
+      let storeChunk = 0;
+      let rawChunk = 0;
+      const range = (k: number) => ({ start: k * CHUNK * MIN, end: (k + 1) * CHUNK * MIN });
       heading(`purge ${CHUNK.toLocaleString('en')} of ${ROWS.toLocaleString('en')} one-minute bars (interleaved)`);
       const [purge, del] = await compare([
         {
@@ -59,13 +54,8 @@ async function main(): Promise<void> {
         },
       ], { runs: 5, warmup: 1 });
       report(purge, del, { maxRatio: 1.5 }, `store.purge ${CHUNK.toLocaleString('en')} bars vs the raw DELETE`);
-    } finally {
-      raw.close();
-      await store.close();
-    }
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+    }, false);
+  });
 }
 
 await main();

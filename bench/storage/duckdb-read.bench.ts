@@ -6,14 +6,13 @@
  * a copy of the store's file (one process opens a DuckDB file once): same bytes, same query.
  * Run: node --expose-gc --import tsx bench/storage/duckdb-read.bench.ts
  */
-import { copyFile, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { OHLCV_SCHEMA } from '../../src/core/index.js';
 import { createDuckDbBarStore } from '../../src/engines/duckdb/internal.js';
 import type { DatasetKey } from '../../src/storage/index.js';
-import { columnValues, getColumnsJS, getItemLoop, openRawDuckDb } from '../baselines/raw-duckdb.js';
+import { columnValues, getColumnsJS, getItemLoop } from '../baselines/raw-duckdb.js';
+import { inTempDir, withRawCopy } from '../baselines/raw-copy.js';
 import { compare, heading, record, report } from '../harness.js';
 import { waveBarsFrame } from '../fixtures.js';
 
@@ -26,9 +25,8 @@ function check(n: number, rows: number): void {
 }
 
 async function main(): Promise<void> {
-  const dir = await mkdtemp(join(tmpdir(), 'seamless-bench-duckdb-'));
-  const path = join(dir, 'bench.duckdb');
-  try {
+  await inTempDir('seamless-bench-duckdb-', async (dir) => {
+    const path = join(dir, 'bench.duckdb');
     const writer = await createDuckDbBarStore({ path });
     const frame = waveBarsFrame(ROWS, MIN);
     heading(`DuckDB bar store: ${ROWS.toLocaleString('en')} one-minute OHLCV bars`);
@@ -37,12 +35,9 @@ async function main(): Promise<void> {
     const insertMs = performance.now() - t0;
     record('duckdb insert 1M bars (appender, one transaction)', ROWS / (insertMs / 1000), 'rows/s');
     await writer.close();
-    await copyFile(path, join(dir, 'raw.duckdb'));
 
-    const store = await createDuckDbBarStore({ path });
-    const raw = await openRawDuckDb(join(dir, 'raw.duckdb'));
-    const id = await raw.datasetId(DS.nodeId, DS.intervalMs);
-    try {
+    await withRawCopy(path, () => createDuckDbBarStore({ path }), async (store, raw) => {
+      const id = await raw.datasetId(DS.nodeId, DS.intervalMs);
       heading('read 1M rows into Float64Arrays (interleaved)');
       const [storeRead, items, values, columnsJs] = await compare([
         { name: 'store.read (engine chunk copy)', fn: async () => check((await store.read(DS, OHLCV_SCHEMA, { start: 0, end: ROWS * MIN })).length, ROWS) },
@@ -63,13 +58,8 @@ async function main(): Promise<void> {
         { name: 'raw: getItem loop 1,440 rows', fn: async () => { const s = dayStart(b++); check((await getItemLoop(raw.conn, id, s, s + 1440 * MIN, 1440))[0].length, 1440); } },
       ], { runs: 51, warmup: 5 });
       report(dayStore, dayRaw, undefined, 'store.read 1,440 bars vs raw duckdb');
-    } finally {
-      raw.close();
-      await store.close();
-    }
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+    });
+  });
 }
 
 await main();

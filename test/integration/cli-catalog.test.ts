@@ -4,19 +4,11 @@
  * `seamless backfill`, and with `--url` against a gateway served in-process. Bad input exits 1
  * naming the field. Each test has the CLI tests' deadline (cli-timeout.ts).
  */
-import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, it } from 'vitest';
+import { beforeAll, describe, it } from 'vitest';
 import { demoConfig } from '../../src/config/internal.js';
-import { serveGateway } from '../../src/gateway/index.js';
-import type { RunningGateway } from '../../src/gateway/index.js';
-import { silentLogger } from '../../src/observability/index.js';
-import { createSeamless } from '../../src/app/index.js';
-import type { Seamless } from '../../src/app/index.js';
 import { CLI_TEST_TIMEOUT_MS } from '../helpers/cli-timeout.js';
-import { SEAMLESS_CLI as BIN } from '../harness/seamless-cli.js';
+import { cliWorkspaces, runSeamless as seamless } from '../helpers/cli-run.js';
+import { gatewayForSuite } from '../helpers/in-process-gateway.js';
 
 const ETH = 'ohlcv:demo:ETH-USD';
 const DEFECTS = 'ohlcv:demo:DEFECTS';
@@ -24,27 +16,7 @@ const TWO_DAYS = ['--interval', '1m', '--start', '2024-01-01', '--end', '2024-01
 /** Backfills write whole shards: the two days lie in one default 1m shard of 4,320 bars (2023-12-31 to 2024-01-03). */
 const SHARD_ROWS = 4_320;
 
-interface Run { readonly code: number | null; readonly stdout: string; readonly stderr: string }
-
-const dirs: string[] = [];
-afterAll(async () => { await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))); });
-
-async function workspace(): Promise<string> {
-  const cwd = await mkdtemp(join(tmpdir(), 'seamless-cli-catalog-'));
-  dirs.push(cwd);
-  return cwd;
-}
-
-function seamless(cwd: string, args: readonly string[]): Promise<Run> {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('SEAMLESS_')) env[k] = v;
-  env.SEAMLESS_DATA_DIR = join(cwd, 'data');
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { cwd, env, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
-      resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : null, stdout, stderr });
-    });
-  });
-}
+const workspace = cliWorkspaces('seamless-cli-catalog-');
 
 describe('seamless datasets and datasets condition (embedded)', { timeout: CLI_TEST_TIMEOUT_MS, concurrent: true }, () => {
   it('after a backfill, prints the coverage summary per interval and the condition per day', async ({ expect }) => {
@@ -91,28 +63,24 @@ describe('seamless datasets and datasets condition (embedded)', { timeout: CLI_T
 });
 
 describe('seamless datasets and datasets condition through a gateway (--url)', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
-  let s: Seamless;
-  let gateway: RunningGateway;
+  const gateway = gatewayForSuite((dir) => ({ config: { ...demoConfig(), dataDir: dir } }));
   let cwd: string;
   beforeAll(async () => {
     cwd = await workspace();
-    s = await createSeamless({ config: { ...demoConfig(), dataDir: join(cwd, 'gw') }, env: {}, logger: silentLogger() });
-    const job = await s.backfill({ nodeId: DEFECTS, interval: '1m', start: '2024-01-01', end: '2024-01-03' });
-    await s.waitBackfill(job.id);
-    gateway = await serveGateway({ seamless: s, host: '127.0.0.1', port: 0 });
+    const job = await gateway.seamless.backfill({ nodeId: DEFECTS, interval: '1m', start: '2024-01-01', end: '2024-01-03' });
+    await gateway.seamless.waitBackfill(job.id);
   }, CLI_TEST_TIMEOUT_MS);
-  afterAll(async () => { await gateway?.close(); await s?.close(); });
 
   it('prints the gateway\'s listing with its coverage and the condition of the defective days', async ({ expect }) => {
     const list = await seamless(cwd, ['datasets', '--url', gateway.url, '--json']);
     expect(list.code).toBe(0);
     const body = JSON.parse(list.stdout) as { datasets: { nodeId: string; coverage: { interval: string; barsStored: number }[] }[] };
-    expect(body).toEqual({ datasets: await s.datasets() });
+    expect(body).toEqual({ datasets: await gateway.seamless.datasets() });
     expect(body.datasets.find((d) => d.nodeId === DEFECTS)?.coverage[0].barsStored).toBeGreaterThan(0);
 
     const json = await seamless(cwd, ['datasets', 'condition', '--url', gateway.url, '--node', DEFECTS, ...TWO_DAYS, '--json']);
     expect(json.code).toBe(0);
-    expect(JSON.parse(json.stdout)).toEqual(await s.condition(DEFECTS, '1m', '2024-01-01', '2024-01-03'));
+    expect(JSON.parse(json.stdout)).toEqual(await gateway.seamless.condition(DEFECTS, '1m', '2024-01-01', '2024-01-03'));
 
     const table = await seamless(cwd, ['datasets', 'condition', '--url', gateway.url, '--node', DEFECTS, ...TWO_DAYS]);
     expect(table.code).toBe(0);

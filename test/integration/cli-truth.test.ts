@@ -6,47 +6,21 @@
  * Each test has the CLI tests' deadline (cli-timeout.ts): a CLI start is slow under load. The
  * tests share nothing but the gateway of --url, so the tests of each block run concurrently.
  */
-import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, it } from 'vitest';
+import { beforeAll, describe, it } from 'vitest';
 import { demoConfig } from '../../src/config/internal.js';
-import { serveGateway } from '../../src/gateway/index.js';
-import type { RunningGateway } from '../../src/gateway/index.js';
-import { silentLogger } from '../../src/observability/index.js';
-import { createSeamless } from '../../src/app/index.js';
-import type { Seamless } from '../../src/app/index.js';
 import { CLI_TEST_TIMEOUT_MS } from '../helpers/cli-timeout.js';
+import { cliWorkspaces, runSeamless as seamless } from '../helpers/cli-run.js';
+import { gatewayForSuite } from '../helpers/in-process-gateway.js';
 
-import { SEAMLESS_CLI as BIN } from '../harness/seamless-cli.js';
 const DEFECTS = ['--node', 'ohlcv:demo:DEFECTS', '--interval', '1m', '--start', '2024-03-01T00:00:00Z', '--end', '2024-03-01T04:00:00Z'];
 const ETH_2D = ['--node', 'ohlcv:demo:ETH-USD', '--interval', '1m', '--start', '2024-01-01', '--end', '2024-01-03'];
 /** Backfills write whole shards: the two days lie in one default 1m shard of 4,320 bars (3 days). */
 const ETH_2D_ROWS = 4_320;
 
-interface Run { readonly code: number | null; readonly stdout: string; readonly stderr: string }
-
-const dirs: string[] = [];
-afterAll(async () => { await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))); });
-
-async function workspace(): Promise<string> {
-  const cwd = await mkdtemp(join(tmpdir(), 'seamless-cli-truth-'));
-  dirs.push(cwd);
-  return cwd;
-}
-
-function seamless(cwd: string, args: readonly string[], extraEnv: Record<string, string> = {}): Promise<Run> {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('SEAMLESS_')) env[k] = v;
-  Object.assign(env, { SEAMLESS_DATA_DIR: join(cwd, 'data') }, extraEnv);
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { cwd, env, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
-      resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : null, stdout, stderr });
-    });
-  });
-}
+const workspace = cliWorkspaces('seamless-cli-truth-');
 
 describe('seamless fetch summary', { timeout: CLI_TEST_TIMEOUT_MS, concurrent: true }, () => {
   it('states the conformance findings with counts and the report URI when --partial-ok serves flagged bars', async ({ expect }) => {
@@ -92,15 +66,9 @@ describe('seamless backfill summary', { timeout: CLI_TEST_TIMEOUT_MS, concurrent
   });
 
   describe('through a gateway (--url)', () => {
-    let s: Seamless;
-    let gateway: RunningGateway;
+    const gateway = gatewayForSuite((dir) => ({ config: { ...demoConfig(), dataDir: dir } }));
     let cwd: string;
-    beforeAll(async () => {
-      cwd = await workspace();
-      s = await createSeamless({ config: { ...demoConfig(), dataDir: join(cwd, 'gw') }, env: {}, logger: silentLogger() });
-      gateway = await serveGateway({ seamless: s, host: '127.0.0.1', port: 0 });
-    });
-    afterAll(async () => { await gateway?.close(); await s?.close(); });
+    beforeAll(async () => { cwd = await workspace(); });
 
     it('says a repeated backfill wrote nothing, and the first one what it wrote', async ({ expect }) => {
       const first = await seamless(cwd, ['backfill', '--url', gateway.url, ...ETH_2D]);
@@ -124,7 +92,7 @@ describe('seamless backfill summary', { timeout: CLI_TEST_TIMEOUT_MS, concurrent
       const run = await seamless(cwd, ['datasets', '--url', gateway.url, '--json']);
       expect(run.code).toBe(0);
       const body = JSON.parse(run.stdout) as { datasets: { nodeId: string; intervals: string[]; source: string | null; schemaSubject: string; slaPolicy: string | null }[] };
-      const expected = await s.datasets();
+      const expected = await gateway.seamless.datasets();
       expect(body.datasets.map((d) => d.nodeId)).toEqual(expected.map((d) => d.nodeId));
       expect(body.datasets[0]).toMatchObject({ nodeId: expected[0].nodeId, intervals: expected[0].intervals, source: expected[0].source, schemaSubject: expected[0].schemaSubject });
     });

@@ -7,7 +7,6 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createManualClock } from '../../src/core/internal.js';
-import type { Clock } from '../../src/core/index.js';
 import type { SeamlessConfigInput } from '../../src/config/index.js';
 import { silentLogger } from '../../src/observability/index.js';
 import { createSeamless } from '../../src/app/index.js';
@@ -17,6 +16,7 @@ import { createCcxtSource, createMemoryBudgetStore, createStorePermitAuthority, 
 import type { UpstreamBudgets } from '../../src/sources/index.js';
 import { until } from '../helpers/until.js';
 import { tempDir } from '../helpers/temp-dir.js';
+import { recordingClock, standInBinanceSource } from '../helpers/binance-stand-in.js';
 import { BTCUSDT_1M, RECORDED_ERRORS, startFakeExchange } from '../harness/fake-exchange-server.js';
 import type { FakeExchange } from '../harness/fake-exchange-server.js';
 
@@ -34,12 +34,7 @@ function config(dataDir: string, apiUrl: string): SeamlessConfigInput {
   return {
     dataDir,
     logging: { level: 'silent' },
-    sources: {
-      binance: {
-        kind: 'ccxt', exchange: 'binance', urls: { public: apiUrl }, options: { fetchMarkets: { types: ['spot'] } },
-        rateLimit: { requestsPerSecond: 50, burst: 5 }, pageLimit: 25, timeoutMs: 2_000,
-      },
-    },
+    sources: { binance: standInBinanceSource(apiUrl, 2_000) },
     datasets: [
       { nodeId: BTC, intervals: ['1m'], source: 'binance' },
       { nodeId: ETH, intervals: ['1m'], source: 'binance' },
@@ -48,15 +43,6 @@ function config(dataDir: string, apiUrl: string): SeamlessConfigInput {
     // started after it (with several workers a shard's request already in flight may land at once).
     seamless: { backfill: { barsPerShard: 60, maxAttempts: 3, baseDelayMs: 50, concurrency: 1 } },
   };
-}
-
-/**
- * Real time shifted to the recording: it starts at the recording's "now" and moves on, so the
- * coordinator's retry backoffs elapse (a frozen clock would hold a retried shard forever).
- */
-function recordingClock(startMs: number): Clock & { set(ms: number): void } {
-  let shift = startMs - Date.now();
-  return { now: () => Date.now() + shift, set: (ms) => { shift = ms - Date.now(); } };
 }
 
 /** Values of one metric by its labels, from the instance's Prometheus registry. */

@@ -5,12 +5,12 @@
  * kline requests the estimate predicted. The estimate sends nothing to the exchange.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Clock } from '../../src/core/index.js';
 import type { SeamlessConfigInput } from '../../src/config/index.js';
 import { silentLogger } from '../../src/observability/index.js';
 import { createSeamless } from '../../src/app/index.js';
 import type { Seamless } from '../../src/app/index.js';
 import { tempDir } from '../helpers/temp-dir.js';
+import { recordingClock, standInBinanceSource } from '../helpers/binance-stand-in.js';
 import { BTCUSDT_1M, RECORDED_ERRORS, startFakeExchange } from '../harness/fake-exchange-server.js';
 import type { FakeExchange } from '../harness/fake-exchange-server.js';
 
@@ -22,22 +22,11 @@ function config(dataDir: string, apiUrl: string): SeamlessConfigInput {
   return {
     dataDir,
     logging: { level: 'silent' },
-    sources: {
-      binance: {
-        kind: 'ccxt', exchange: 'binance', urls: { public: apiUrl }, options: { fetchMarkets: { types: ['spot'] } },
-        rateLimit: { requestsPerSecond: 50, burst: 5 }, pageLimit: 25, timeoutMs: 5_000,
-      },
-    },
+    sources: { binance: standInBinanceSource(apiUrl, 5_000) },
     datasets: [{ nodeId: BTC, intervals: ['1m'], source: 'binance' }],
     // One attempt per shard: a failed page fails its shard at once (the failure test below).
     seamless: { backfill: { barsPerShard: 60, concurrency: 1, maxAttempts: 1 } },
   };
-}
-
-/** Real time shifted to the recording's "now", so the recorded bars have closed. */
-function recordingClock(startMs: number): Clock {
-  const shift = startMs - Date.now();
-  return { now: () => Date.now() + shift };
 }
 
 describe('pre-flight estimate of an exchange read (local Binance stand-in)', () => {

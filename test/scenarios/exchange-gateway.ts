@@ -2,7 +2,9 @@
  * The deployment several scenarios share: a `seamless serve` child backfilling from the Binance
  * stand-in (test/harness/fake-exchange-server.ts) through the real ccxt client and an HTTP fault
  * proxy in front of it, with a YAML configuration written as an operator would. Each scenario
- * names only what differs: the source's extra keys, its datasets and its `seamless:` block.
+ * names only what differs: top-level blocks (logging, universes), other sources, the exchange
+ * source's extra keys and timeout, its datasets, its `seamless:` block, and files written in the
+ * directory before the gateway starts (SLA policies).
  */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -17,12 +19,20 @@ import type { Faults, HttpFaultProxy } from './fault-injection.js';
 export interface ExchangeGatewayOptions {
   /** Temp directory prefix, e.g. `seamless-resample-`. */
   readonly prefix: string;
+  /** Top-level YAML lines after `dataDir`, e.g. `'logging: { level: info }'` or a `universes:` block. */
+  readonly topLines?: readonly string[];
+  /** Other sources beside `binance` (2-space indented), e.g. `'  synthetic: { kind: synthetic, seed: 1 }'`. */
+  readonly otherSourceLines?: readonly string[];
   /** Extra YAML lines of the `binance` source (4-space indented), e.g. `'    pageLimit: 30'`. */
   readonly sourceLines?: readonly string[];
+  /** The `binance` source's `timeoutMs` (default 30,000). */
+  readonly timeoutMs?: number;
   /** The `datasets:` entries (2-space indented list items). */
   readonly datasetLines: readonly string[];
-  /** The `seamless:` block's lines (2-space indented); none: no block. */
-  readonly seamlessLines?: readonly string[];
+  /** The `seamless:` block's lines (2-space indented), or their maker given the directory; none: no block. */
+  readonly seamlessLines?: readonly string[] | ((dir: string) => readonly string[]);
+  /** Before the gateway starts: writes what the configuration refers to in the directory (SLA policies), scripts the exchange. */
+  readonly prepare?: (dir: string, exchange: FakeExchange) => Promise<void>;
 }
 
 export interface ExchangeGateway {
@@ -48,21 +58,25 @@ export async function startExchangeGateway(options: ExchangeGatewayOptions): Pro
   };
   try {
     const proxy = await faults.httpProxy(exchange.url);
+    await options.prepare?.(dir.path, exchange);
+    const seamlessLines = typeof options.seamlessLines === 'function' ? options.seamlessLines(dir.path) : options.seamlessLines;
     const configFile = join(dir.path, 'seamless.yml');
     await writeFile(configFile, [
       `dataDir: ${JSON.stringify(join(dir.path, 'data'))}`,
+      ...(options.topLines ?? []),
       'sources:',
+      ...(options.otherSourceLines ?? []),
       '  binance:',
       '    kind: ccxt',
       '    exchange: binance',
       `    urls: { public: "${proxy.url}/api/v3" }`,
       '    options: { fetchMarkets: { types: [spot] } }',
       '    rateLimit: { requestsPerSecond: 50, burst: 5 }',
-      '    timeoutMs: 30000',
       ...(options.sourceLines ?? []),
+      `    timeoutMs: ${options.timeoutMs ?? 30_000}`,
       'datasets:',
       ...options.datasetLines,
-      ...(options.seamlessLines ? ['seamless:', ...options.seamlessLines] : []),
+      ...(seamlessLines ? ['seamless:', ...seamlessLines] : []),
       '',
     ].join('\n'));
     const gateway = startSeamless(['serve', '--port', '0', '--config', configFile], dir.path, 'gateway');

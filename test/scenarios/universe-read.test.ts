@@ -15,11 +15,11 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tempDir } from '../helpers/temp-dir.js';
-import { eventually, killSeamlessProcesses, processReport, startSeamless, waitForLine } from '../harness/seamless-processes.js';
+import { eventually, processReport, startSeamless } from '../harness/seamless-processes.js';
 import type { SeamlessProcess } from '../harness/seamless-processes.js';
-import { BTCUSDT_1M, RECORDED_ERRORS, startFakeExchange } from '../harness/fake-exchange-server.js';
-import type { FakeExchange } from '../harness/fake-exchange-server.js';
+import { BTCUSDT_1M, RECORDED_ERRORS } from '../harness/fake-exchange-server.js';
+import { startExchangeGateway } from './exchange-gateway.js';
+import type { ExchangeGateway } from './exchange-gateway.js';
 
 const MIN = 60_000;
 const BTC = 'ohlcv:demo:BTC-USD';
@@ -33,48 +33,35 @@ interface DatasetMeta { rows?: number; error?: { code: string; message: string; 
 interface UniverseBody { data: Record<string, (string | number)[]>; metadata: { rows: number; failed: string[]; datasets: Record<string, DatasetMeta> } }
 interface Range { start: number; end: number; state: string; reason?: string }
 
-let dir: Awaited<ReturnType<typeof tempDir>>;
-let exchange: FakeExchange;
+let deployment: ExchangeGateway;
+let dir: string;
 let gateway: SeamlessProcess;
 let url = '';
 
 beforeAll(async () => {
-  dir = await tempDir('seamless-universe-read-');
-  exchange = await startFakeExchange({ now: BTCUSDT_1M.recordedAt });
-  // Every klines request fails as an overloaded exchange answers (more than the read's attempts).
-  exchange.script(KLINES, RECORDED_ERRORS.serviceUnavailable, 1_000);
-  const configFile = join(dir.path, 'seamless.yml');
-  await writeFile(configFile, [
-    `dataDir: ${JSON.stringify(join(dir.path, 'data'))}`,
-    'logging: { level: warn }',
-    'sources:',
-    '  synthetic: { kind: synthetic, seed: 1 }',
-    '  binance:',
-    '    kind: ccxt',
-    '    exchange: binance',
-    `    urls: { public: "${exchange.apiUrl}" }`,
-    '    options: { fetchMarkets: { types: [spot] } }',
-    '    rateLimit: { requestsPerSecond: 50, burst: 5 }',
-    '    timeoutMs: 10000',
-    'datasets:',
-    `  - { nodeId: "${BTC}", intervals: [1m], source: synthetic }`,
-    `  - { nodeId: "${ETH}", intervals: [1m], source: synthetic }`,
-    `  - { nodeId: "${EXCHANGE}", intervals: [1m], source: binance }`,
-    'universes:',
-    `  mixed: ["${BTC}", "${EXCHANGE}", "${ETH}"]`,
-    'seamless:',
-    '  backfill: { barsPerShard: 60, maxAttempts: 2, baseDelayMs: 50 }',
-    '',
-  ].join('\n'));
-  await writeFile(join(dir.path, 'nodes.txt'), `# the mixed universe\n${BTC}\n\n${EXCHANGE}\n${ETH}\n`);
-  gateway = startSeamless(['serve', '--port', '0', '--config', configFile], dir.path, 'gateway');
-  url = (await waitForLine(gateway, /listening on (http:\/\/\S+)/, 90_000))[1];
+  deployment = await startExchangeGateway({
+    prefix: 'seamless-universe-read-',
+    topLines: ['logging: { level: warn }', 'universes:', `  mixed: ["${BTC}", "${EXCHANGE}", "${ETH}"]`],
+    otherSourceLines: ['  synthetic: { kind: synthetic, seed: 1 }'],
+    timeoutMs: 10_000,
+    datasetLines: [
+      `  - { nodeId: "${BTC}", intervals: [1m], source: synthetic }`,
+      `  - { nodeId: "${ETH}", intervals: [1m], source: synthetic }`,
+      `  - { nodeId: "${EXCHANGE}", intervals: [1m], source: binance }`,
+    ],
+    seamlessLines: ['  backfill: { barsPerShard: 60, maxAttempts: 2, baseDelayMs: 50 }'],
+    prepare: async (path, exchange) => {
+      // Every klines request fails as an overloaded exchange answers (more than the read's attempts).
+      exchange.script(KLINES, RECORDED_ERRORS.serviceUnavailable, 1_000);
+      await writeFile(join(path, 'nodes.txt'), `# the mixed universe\n${BTC}\n\n${EXCHANGE}\n${ETH}\n`);
+    },
+  });
+  ({ gateway, url } = deployment);
+  dir = deployment.dir.path;
 }, 120_000);
 
 afterAll(async () => {
-  await killSeamlessProcesses();
-  await exchange?.close();
-  await dir?.remove();
+  await deployment?.stop();
 });
 
 async function coverage(node: string): Promise<Range[]> {
@@ -90,7 +77,7 @@ async function sample(name: string, labels: string): Promise<number> {
 }
 
 async function cli(args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = startSeamless(['fetch', '--url', url, '--interval', '1m', '--start', String(START), '--end', String(END), ...args], dir.path, 'cli');
+  const child = startSeamless(['fetch', '--url', url, '--interval', '1m', '--start', String(START), '--end', String(END), ...args], dir, 'cli');
   const exit = await child.exited;
   return { code: exit.code, stdout: child.stdout, stderr: child.stderr };
 }

@@ -15,13 +15,12 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tempDir } from '../helpers/temp-dir.js';
-import { collectEvents, eventually, killSeamlessProcesses, processReport, startSeamless, waitForLine } from '../harness/seamless-processes.js';
+import { collectEvents, eventually, processReport } from '../harness/seamless-processes.js';
 import type { EventCollector, SeamlessProcess } from '../harness/seamless-processes.js';
-import { BTCUSDT_1M, RECORDED_ERRORS, startFakeExchange } from '../harness/fake-exchange-server.js';
-import type { FakeExchange } from '../harness/fake-exchange-server.js';
-import { createFaults } from './fault-injection.js';
-import type { Faults, HttpFaultProxy } from './fault-injection.js';
+import { BTCUSDT_1M, RECORDED_ERRORS } from '../harness/fake-exchange-server.js';
+import { startExchangeGateway } from './exchange-gateway.js';
+import type { ExchangeGateway } from './exchange-gateway.js';
+import type { HttpFaultProxy } from './fault-injection.js';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
@@ -42,57 +41,39 @@ interface Meta {
 interface BarsBody { data: { ts: number[] }; metadata: Meta }
 interface Range { start: number; end: number; state: string }
 
-let dir: Awaited<ReturnType<typeof tempDir>>;
-let exchange: FakeExchange;
-let faults: Faults;
+let deployment: ExchangeGateway;
 let proxy: HttpFaultProxy;
 let gateway: SeamlessProcess;
 let url = '';
 let events: EventCollector;
 
 beforeAll(async () => {
-  dir = await tempDir('seamless-upstream-faults-');
-  exchange = await startFakeExchange({ now: BTCUSDT_1M.recordedAt });
-  faults = createFaults();
-  proxy = await faults.httpProxy(exchange.url);
-  await mkdir(join(dir.path, 'sla'));
   const policy = (name: string, interval: string, budget: number, onViolation: string): string => [
     `name: ${name}`, `match: { node: "${NODE}", interval: ${interval} }`, 'mode: enforced', `budgets: { backfill: ${budget} }`,
     `onViolation: ${onViolation}`, 'owner: data-platform', `runbook: docs/operations/sla/${name}.md`, 'escalation: "#seamless-oncall"', '',
   ].join('\n');
-  await writeFile(join(dir.path, 'sla', 'btc-1m.yml'), policy('btc-1m', '1m', BUDGET_1M, 'fail'));
-  await writeFile(join(dir.path, 'sla', 'btc-5m.yml'), policy('btc-5m', '5m', BUDGET_5M, 'partial'));
-  const configFile = join(dir.path, 'seamless.yml');
-  await writeFile(configFile, [
-    `dataDir: ${JSON.stringify(join(dir.path, 'data'))}`,
-    'logging: { level: info }',
-    'sources:',
-    '  binance:',
-    '    kind: ccxt',
-    '    exchange: binance',
-    `    urls: { public: "${proxy.url}/api/v3" }`,
-    '    options: { fetchMarkets: { types: [spot] } }',
-    '    rateLimit: { requestsPerSecond: 50, burst: 5 }',
-    '    pageLimit: 30',
-    '    timeoutMs: 30000',
-    'datasets:',
-    `  - { nodeId: "${NODE}", intervals: [1m, 5m], source: binance }`,
-    'seamless:',
-    `  sla: { dir: ${JSON.stringify(join(dir.path, 'sla'))} }`,
-    '  backfill: { barsPerShard: 60, maxAttempts: 5, baseDelayMs: 100 }',
-    '',
-  ].join('\n'));
-  gateway = startSeamless(['serve', '--port', '0', '--config', configFile], dir.path, 'gateway');
-  url = (await waitForLine(gateway, /listening on (http:\/\/\S+)/, 90_000))[1];
+  deployment = await startExchangeGateway({
+    prefix: 'seamless-upstream-faults-',
+    topLines: ['logging: { level: info }'],
+    sourceLines: ['    pageLimit: 30'],
+    datasetLines: [`  - { nodeId: "${NODE}", intervals: [1m, 5m], source: binance }`],
+    seamlessLines: (dir) => [
+      `  sla: { dir: ${JSON.stringify(join(dir, 'sla'))} }`,
+      '  backfill: { barsPerShard: 60, maxAttempts: 5, baseDelayMs: 100 }',
+    ],
+    prepare: async (dir) => {
+      await mkdir(join(dir, 'sla'));
+      await writeFile(join(dir, 'sla', 'btc-1m.yml'), policy('btc-1m', '1m', BUDGET_1M, 'fail'));
+      await writeFile(join(dir, 'sla', 'btc-5m.yml'), policy('btc-5m', '5m', BUDGET_5M, 'partial'));
+    },
+  });
+  ({ proxy, gateway, url } = deployment);
   events = await collectEvents(url);
 }, 120_000);
 
 afterAll(async () => {
   events?.close();
-  await killSeamlessProcesses();
-  await faults?.teardown();
-  await exchange?.close();
-  await dir?.remove();
+  await deployment?.stop();
 });
 
 async function read<T>(interval: string, start: number, end: number, extra = ''): Promise<{ status: number; body: T }> {

@@ -7,28 +7,16 @@
  */
 import { readFileSync } from 'node:fs';
 import { InvalidRequestError, encodeUniverseCsv, encodeUniverseJson } from '../../core/index.js';
-import type { DatasetOutcome, Strategy, UniverseMetadata } from '../../provider/index.js';
+import type { DatasetOutcome, UniverseMetadata } from '../../provider/index.js';
 import type { UniverseFetch } from '../../gateway/index.js';
 import { writeLine } from '../context.js';
 import type { CliContext } from '../context.js';
 import { gatewayClient, withSeamless } from '../options.js';
-import type { RemoteOptions } from '../options.js';
+import { printRead, readRequestFields } from '../read-options.js';
+import type { ReadOptions } from '../read-options.js';
 import { formatTable } from '../output.js';
 
-export interface UniverseFetchOptions extends RemoteOptions {
-  readonly node: readonly string[];
-  readonly universe?: string;
-  readonly nodesFile?: string;
-  readonly allOrNothing?: boolean;
-  readonly interval: string;
-  readonly start: string;
-  readonly end: string;
-  readonly strategy?: Strategy;
-  readonly partialOk?: boolean;
-  readonly includeBuilding?: boolean;
-  readonly asOf?: string;
-  readonly format: 'table' | 'json' | 'csv';
-}
+export type UniverseFetchOptions = ReadOptions;
 
 /** The node ids of `--nodes-file`: one a line, blank lines and `#` comments skipped. */
 function nodesOfFile(file: string): string[] {
@@ -52,13 +40,8 @@ function requestOf(opts: UniverseFetchOptions): UniverseFetch {
   if (given > 1) throw new InvalidRequestError(opts.universe !== undefined ? '--universe' : '--nodes-file', 'give the datasets one way: --node (repeated), --universe or --nodes-file');
   return {
     ...(opts.universe !== undefined ? { universe: opts.universe } : { nodes: opts.nodesFile !== undefined ? nodesOfFile(opts.nodesFile) : opts.node }),
-    interval: opts.interval, start: opts.start, end: opts.end,
-    ...(opts.strategy !== undefined ? { strategy: opts.strategy } : {}),
-    partialOk: opts.partialOk === true,
-    includeBuilding: opts.includeBuilding === true,
+    ...readRequestFields(opts),
     allOrNothing: opts.allOrNothing === true,
-    ...(opts.asOf !== undefined ? { context: { asOf: opts.asOf } } : {}),
-    requestedBy: 'cli',
   };
 }
 
@@ -77,21 +60,11 @@ export async function fetchUniverseCommand(ctx: CliContext, opts: UniverseFetchO
   }
   await withSeamless(ctx, opts, async (seamless) => {
     const { universe, metadata } = await seamless.fetchUniverse(request);
-    switch (opts.format) {
-      case 'json':
-        writeLine(ctx.stdout, `{"data":${encodeUniverseJson(universe)},"metadata":${JSON.stringify(metadata)}}`);
-        return;
-      case 'csv':
-        ctx.stdout.write(encodeUniverseCsv(universe));
-        return;
-      case 'table':
-        printSummary(ctx, metadata);
-        return;
-      default: {
-        const never: never = opts.format;
-        return never;
-      }
-    }
+    printRead(ctx, opts.format, metadata, {
+      data: () => encodeUniverseJson(universe),
+      csv: () => encodeUniverseCsv(universe),
+      table: () => printSummary(ctx, metadata),
+    });
   });
 }
 

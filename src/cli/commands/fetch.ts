@@ -7,12 +7,13 @@ import type { Command } from 'commander';
 import { InvalidRequestError, encodeColumnarJson, encodeCsv } from '../../core/index.js';
 import type { Frame } from '../../core/index.js';
 import { STRATEGIES } from '../../provider/index.js';
-import type { ReadMetadata, Strategy } from '../../provider/index.js';
+import type { ReadMetadata } from '../../provider/index.js';
 import { writeLine } from '../context.js';
 import type { CliContext } from '../context.js';
 import { addRemoteOptions, gatewayClient, integerOption, withSeamless } from '../options.js';
 import type { FetchDeps } from '../command-deps.js';
-import type { RemoteOptions } from '../options.js';
+import { printRead, readRequestFields } from '../read-options.js';
+import type { ReadOptions } from '../read-options.js';
 import { formatBars } from '../output.js';
 import type { Columns } from '../output.js';
 import { readSummaryLines } from '../read-summary.js';
@@ -23,18 +24,8 @@ export const FETCH_FORMATS = ['table', 'json', 'csv'] as const;
 export type FetchFormat = (typeof FETCH_FORMATS)[number];
 export const DEFAULT_TABLE_LIMIT = 20;
 
-interface FetchOptions extends RemoteOptions {
-  /** One node: a single read; several (or --universe, --nodes-file): a universe read (fetch-universe.ts). */
-  readonly node: readonly string[];
-  readonly universe?: string;
-  readonly nodesFile?: string;
-  readonly allOrNothing?: boolean;
-  readonly interval: string;
-  readonly start: string;
-  readonly end: string;
-  readonly strategy?: Strategy;
-  readonly partialOk?: boolean;
-  readonly includeBuilding?: boolean;
+/** One node: a single read; several (or --universe, --nodes-file): a universe read (fetch-universe.ts). */
+interface FetchOptions extends ReadOptions {
   readonly align?: string;
   readonly fill?: string;
   readonly asOf?: string;
@@ -85,30 +76,16 @@ export function registerFetch(program: Command, ctx: CliContext): void {
 async function fetchEmbedded(ctx: CliContext, opts: FetchOptions): Promise<void> {
   await withSeamless(ctx, opts, async (seamless: FetchDeps) => {
     const { frame, metadata } = await seamless.fetch({
-      nodeId: opts.node[0], interval: opts.interval, start: opts.start, end: opts.end,
-      ...(opts.strategy !== undefined ? { strategy: opts.strategy } : {}),
-      partialOk: opts.partialOk === true,
-      includeBuilding: opts.includeBuilding === true,
+      nodeId: opts.node[0],
+      ...readRequestFields(opts),
       ...(opts.align !== undefined ? { align: opts.align } : {}),
       ...(opts.fill !== undefined ? { fill: opts.fill } : {}),
-      ...(opts.asOf !== undefined ? { context: { asOf: opts.asOf } } : {}),
-      requestedBy: 'cli',
     });
-    switch (opts.format) {
-      case 'json':
-        writeLine(ctx.stdout, `{"data":${encodeColumnarJson(frame)},"metadata":${JSON.stringify(metadata)}}`);
-        return;
-      case 'csv':
-        ctx.stdout.write(encodeCsv(frame));
-        return;
-      case 'table':
-        printTable(ctx, frameColumns(frame), metadata, opts.limit);
-        return;
-      default: {
-        const never: never = opts.format;
-        return never;
-      }
-    }
+    printRead(ctx, opts.format, metadata, {
+      data: () => encodeColumnarJson(frame),
+      csv: () => encodeCsv(frame),
+      table: () => printTable(ctx, frameColumns(frame), metadata, opts.limit),
+    });
   });
 }
 

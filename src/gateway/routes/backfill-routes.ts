@@ -25,9 +25,10 @@ const stringOrNumber = z.custom<string | number>((v) => (typeof v === 'string' &
 
 /**
  * `{node, interval, start, end, priority?}`. `priority` (`read` | `background`, default
- * `background`) is set by a gateway whose read waits on the job.
+ * `background`) is set by a gateway whose read waits on the job. POST /v1/backfills/force takes
+ * the same body (repair-routes.ts).
  */
-const JobRequest = bodyObject({
+export const JobRequest = bodyObject({
   node: stringOrNumber,
   interval: stringOrNumber,
   start: stringOrNumber,

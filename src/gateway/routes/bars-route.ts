@@ -8,15 +8,16 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import type { Frame } from '../../core/index.js';
 import { InvalidRequestError } from '../../core/index.js';
-import { DOMAINS, STRATEGIES, validateNodeId, validateUniverseNodes } from '../../provider/index.js';
+import { validateNodeId, validateUniverseNodes } from '../../provider/index.js';
 import { readAndSend } from './universe-route.js';
 import type { ReadMetadata, SnapshotReadMetadata } from '../../provider/index.js';
 import type { SeamlessApi as Seamless } from '../seamless-api.js';
 import { callerName } from '../auth.js';
 import { frameBody } from '../frame-body.js';
-import { booleanQuery, enumQuery, optionalQuery, requiredQuery, typedRoutes } from '../route-schemas.js';
+import { booleanQuery, optionalQuery, typedRoutes } from '../route-schemas.js';
+import { FORMATS, READ_QUERY, readFieldsOfQuery, readRequest } from './read-query.js';
 
-export const FORMATS = ['json', 'csv', 'arrow'] as const;
+export { FORMATS };
 export type Format = (typeof FORMATS)[number];
 export const ARROW_STREAM_TYPE = 'application/vnd.apache.arrow.stream';
 
@@ -25,18 +26,7 @@ const BarsQuery = z.object({
   node: z.union([z.string(), z.array(z.string())]).optional(),
   universe: optionalQuery,
   all_or_nothing: booleanQuery,
-  interval: requiredQuery('interval', '1m'),
-  start: requiredQuery('start', '2024-01-01T00:00:00Z'),
-  end: requiredQuery('end', '2024-01-02T00:00:00Z'),
-  format: enumQuery(FORMATS),
-  strategy: enumQuery(STRATEGIES),
-  partial_ok: booleanQuery,
-  include_building: booleanQuery,
-  as_of: optionalQuery,
-  world: optionalQuery,
-  domain: enumQuery(DOMAINS),
-  align: optionalQuery,
-  fill: optionalQuery,
+  ...READ_QUERY,
   // A read of a snapshot's immutable copy (provider/snapshots): never live, backfill, cache or the bar tables.
   snapshot: optionalQuery,
 });
@@ -52,33 +42,17 @@ export function barsRoutes(app: FastifyInstance, seamless: Pick<Seamless, 'fetch
       return readAndSend({ fetchUniverse }, request, reply, format, {
         ...(q.node !== undefined ? { nodes: validateUniverseNodes(Array.isArray(q.node) ? q.node : [q.node], 'node') } : {}),
         ...(q.universe !== undefined ? { universe: q.universe } : {}),
-        interval: q.interval, start: q.start, end: q.end, strategy: q.strategy, partialOk: q.partial_ok,
-        includeBuilding: q.include_building, allOrNothing: q.all_or_nothing,
-        ...(q.align !== undefined ? { align: q.align } : {}),
-        ...(q.fill !== undefined ? { fill: q.fill } : {}),
-        context: { ...(q.world !== undefined ? { worldId: q.world } : {}), ...(q.domain !== undefined ? { domain: q.domain } : {}), ...(q.as_of !== undefined ? { asOf: q.as_of } : {}) },
+        ...readRequest(readFieldsOfQuery(q)),
+        allOrNothing: q.all_or_nothing,
       });
     }
     if (q.node === undefined || q.node === '') throw new InvalidRequestError('node', 'is required (e.g. node=ohlcv:demo:BTC-USD)');
     const controller = new AbortController();
     // A client that hangs up stops the wait (shared backfill work goes on for others).
     reply.raw.on('close', () => { if (!reply.raw.writableFinished) controller.abort(); });
-    const { as_of: asOf, world, domain } = q;
     const { frame, metadata } = await seamless.fetch({
       nodeId: validateNodeId(q.node, 'node'),
-      interval: q.interval,
-      start: q.start,
-      end: q.end,
-      strategy: q.strategy,
-      partialOk: q.partial_ok,
-      includeBuilding: q.include_building,
-      ...(q.align !== undefined ? { align: q.align } : {}),
-      ...(q.fill !== undefined ? { fill: q.fill } : {}),
-      context: {
-        ...(world !== undefined ? { worldId: world } : {}),
-        ...(domain !== undefined ? { domain } : {}),
-        ...(asOf !== undefined ? { asOf } : {}),
-      },
+      ...readRequest(readFieldsOfQuery(q)),
       signal: controller.signal,
       requestedBy: callerName(request),
       // An incoming W3C traceparent makes this read part of the caller's trace.

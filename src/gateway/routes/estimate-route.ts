@@ -9,33 +9,19 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { DOMAINS, STRATEGIES, validateNodeId } from '../../provider/index.js';
+import { validateNodeId } from '../../provider/index.js';
 import type { SeamlessApi as Seamless } from '../seamless-api.js';
-import { booleanQuery, enumQuery, optionalQuery, requiredQuery, typedRoutes } from '../route-schemas.js';
-import { FORMATS } from './bars-route.js';
+import { requiredQuery, typedRoutes } from '../route-schemas.js';
+import { READ_QUERY, readFieldsOfQuery, readRange } from './read-query.js';
 
 const EstimateQuery = z.object({
   node: requiredQuery('node', 'ohlcv:demo:BTC-USD'),
-  interval: requiredQuery('interval', '1m'),
-  start: requiredQuery('start', '2024-01-01T00:00:00Z'),
-  end: requiredQuery('end', '2024-01-02T00:00:00Z'),
-  format: enumQuery(FORMATS),
-  strategy: enumQuery(STRATEGIES),
-  partial_ok: booleanQuery,
-  include_building: booleanQuery,
-  as_of: optionalQuery,
-  world: optionalQuery,
-  domain: enumQuery(DOMAINS),
-  align: optionalQuery,
-  fill: optionalQuery,
+  ...READ_QUERY,
 });
 
 export function estimateRoute(app: FastifyInstance, seamless: Pick<Seamless, 'estimate'>): void {
   typedRoutes(app, (scope) => scope.get('/v1/bars/estimate', { config: { scope: 'read' }, schema: { querystring: EstimateQuery } }, async (request) => {
     const q = request.query;
-    return seamless.estimate({
-      nodeId: validateNodeId(q.node, 'node'), interval: q.interval, start: q.start, end: q.end,
-      ...(q.align !== undefined ? { align: q.align } : {}), ...(q.fill !== undefined ? { fill: q.fill } : {}),
-    });
+    return seamless.estimate({ nodeId: validateNodeId(q.node, 'node'), ...readRange(readFieldsOfQuery(q)) });
   }));
 }

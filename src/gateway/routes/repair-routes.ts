@@ -7,13 +7,13 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { formatInterval } from '../../core/index.js';
-import type { JobStatus, ShardPriority } from '../../backfill/index.js';
+import type { JobStatus } from '../../backfill/index.js';
 import type { PurgeOutcome } from '../../provider/index.js';
 import { MAX_AUDIT_LIMIT } from '../../provider/index.js';
 import type { SeamlessApi as Seamless } from '../seamless-api.js';
 import { callerName } from '../auth.js';
-import { bodyObject, optionalQuery, requiredQuery, typedRoutes } from '../route-schemas.js';
-import { jobBody } from './backfill-routes.js';
+import { optionalQuery, requiredQuery, typedRoutes } from '../route-schemas.js';
+import { JobRequest, jobBody } from './backfill-routes.js';
 
 /** What the repair routes use of the façade. */
 export type RepairDeps = Pick<Seamless, 'purge' | 'forceBackfill' | 'repairAudit'>;
@@ -23,18 +23,6 @@ const PurgeQuery = z.object({
   interval: requiredQuery('interval', '1m'),
   start: requiredQuery('start', '2024-01-01T00:00:00Z'),
   end: requiredQuery('end', '2024-01-02T00:00:00Z'),
-});
-
-const stringOrNumber = z.custom<string | number>((v) => (typeof v === 'string' && v !== '') || typeof v === 'number', {
-  error: (issue) => (issue.input === undefined || issue.input === null || issue.input === '' ? 'is required' : 'must be a string or a number'),
-});
-const PRIORITIES = ['read', 'background'] as const satisfies readonly ShardPriority[];
-const ForceRequest = bodyObject({
-  node: stringOrNumber,
-  interval: stringOrNumber,
-  start: stringOrNumber,
-  end: stringOrNumber,
-  priority: z.enum(PRIORITIES, { error: `must be one of ${PRIORITIES.join(', ')}` }).optional(),
 });
 
 const AuditQuery = z.object({
@@ -50,7 +38,7 @@ export function repairRoutes(app: FastifyInstance, seamless: RepairDeps): void {
       return { purge: purgeBody(outcome) };
     });
 
-    scope.post('/v1/backfills/force', { config: { scope: 'admin' }, schema: { body: ForceRequest } }, async (request, reply) => {
+    scope.post('/v1/backfills/force', { config: { scope: 'admin' }, schema: { body: JobRequest } }, async (request, reply) => {
       const { node, interval, start, end, priority } = request.body;
       const actor = callerName(request);
       const { purge, job } = await seamless.forceBackfill({ nodeId: String(node), interval, start, end, priority, actor, requestedBy: actor });

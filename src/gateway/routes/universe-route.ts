@@ -15,10 +15,10 @@ import { callerName } from '../auth.js';
 import type { BodyFormat } from '../frame-body.js';
 import { bodyObject, stringField, typedRoutes } from '../route-schemas.js';
 import { universeBody } from '../universe-body.js';
+import { FORMATS, readRequest } from './read-query.js';
 
 /** Room for 10,000 node ids of up to 256 characters (the gateway's default body limit is 1 MB). */
 const QUERY_BODY_LIMIT = 4 * 1024 * 1024;
-const FORMATS = ['json', 'csv', 'arrow'] as const;
 
 const time = z.union([z.string().min(1), z.number()], { error: 'is required (epoch ms or ISO-8601)' });
 const optionalBoolean = z.boolean({ error: 'must be true or false' }).optional();
@@ -58,20 +58,8 @@ export function universeRoutes(app: FastifyInstance, seamless: Pick<Seamless, 'f
     return await readAndSend(seamless, request, reply, format, {
       ...(b.nodes !== undefined ? { nodes: b.nodes } : {}),
       ...(b.universe !== undefined ? { universe: b.universe } : {}),
-      interval: b.interval,
-      start: b.start,
-      end: b.end,
-      strategy: b.strategy,
-      partialOk: b.partialOk,
-      includeBuilding: b.includeBuilding,
+      ...readRequest(b),
       allOrNothing: b.allOrNothing,
-      ...(b.align !== undefined ? { align: b.align } : {}),
-      ...(b.fill !== undefined ? { fill: b.fill } : {}),
-      context: {
-        ...(b.world !== undefined ? { worldId: b.world } : {}),
-        ...(b.domain !== undefined ? { domain: b.domain } : {}),
-        ...(b.asOf !== undefined ? { asOf: b.asOf } : {}),
-      },
     });
   }));
 }

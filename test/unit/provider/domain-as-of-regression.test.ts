@@ -33,7 +33,10 @@ describe('domain gate: live/shadow asOf regression policy', () => {
 
   it('holds a shadow read whose asOf goes back by default and counts it as hold', async () => {
     const h = await providerHarness({ nodeId: NODE, seed: 3 });
+    // Stored (a version) before both asOfs, so each read has the bars as known then.
+    h.clock.set(NOW - 5 * MIN);
     await h.storeFirstHalf();
+    h.clock.set(NOW);
     await h.read({ end: MID, strategy: 'fail_fast', context: { domain: 'shadow', worldId: 'w1', asOf: NOW } });
     const back = await h.read({ end: MID, strategy: 'fail_fast', context: { domain: 'shadow', worldId: 'w1', asOf: NOW - 2 * MIN } });
     expect(back.metadata).toMatchObject({ downgraded: true, downgradeMode: 'hold', downgradeReason: 'domain_as_of_regression' });

@@ -4,8 +4,8 @@
  * reads and coverage lookups run on a separate reader connection and see committed data only.
  * The connections and the write queue belong to the database (`duckdb-database.ts`), which the
  * other embedded stores share; closing the bar store closes that database.
- * Over 400 lines: the versioned reads (readAsOf, coverageAsOf, versions, pruneVersions) share the
- * dataset cache and the write queue of this class; their SQL lives in duckdb-bar-versions.ts.
+ * The versioned reads (readAsOf, coverageAsOf, versions, pruneVersions) are duckdb-versioned-reads.ts,
+ * sharing this store's dataset cache; the purge's transaction is duckdb-purge-transaction.ts.
  */
 import { emptyFrame, systemClock } from '../../core/index.js';
 import type { Clock, Frame, FrameSchema, TimeRange } from '../../core/index.js';
@@ -13,8 +13,9 @@ import type {
   BarStore, CoverageRange, CoverageSummary, DatasetKey, DatasetSummary, DatedCoverageRange, Fence, ManyDatasetsFrame, PurgeReport, PurgeRequest,
   RepairAuditEntry, WriteBatch, WriteReport,
 } from '../../storage/index.js';
-import { barTableNamed, barsByState, coverageAfterPurge, removedCoverage, validatePurge } from '../../storage/index.js';
-import { appendRepairAudit, checkPurgeFences, deleteRangeRows, listRepairAudit, retireFindings } from './duckdb-bar-purge.js';
+import { validatePurge } from '../../storage/index.js';
+import { listRepairAudit } from './duckdb-bar-purge.js';
+import { purgeInTransaction } from './duckdb-purge-transaction.js';
 import { readManyBars } from './duckdb-many-reader.js';
 import { DatasetSchemaConflictError, StorageUnavailableError } from '../../storage/index.js';
 import { appendBars, claimsWithRows, deleteBars } from './duckdb-bar-writer.js';
@@ -33,10 +34,10 @@ import { translateDuckDbError } from './duckdb-errors.js';
 import { datedCoverageOf, summariseCoverage } from './duckdb-coverage-summary.js';
 import { checkAndAdvanceFence, runArmedWork } from './duckdb-fencing.js';
 import { validateDataset, validateFence, validateFindings, validateRange, validateWriteBatch } from '../../storage/index.js';
-import { checkAsOfRetention, contentHash, versionSpan, decodeVersionCoverage, distinctVersions } from '../../storage/index.js';
+import { contentHash, versionSpan } from '../../storage/index.js';
 import type { AsOfFrame, BarVersion } from '../../storage/index.js';
-import type { AsOfStatements } from './duckdb-bar-versions.js';
-import { asOfSelect, insertVersion, listVersions, moveToHistory, nextVersionId, pruneHistory, readAsOfBars, recordedHorizon, versionInForce } from './duckdb-bar-versions.js';
+import { insertVersion, moveToHistory, nextVersionId } from './duckdb-bar-versions.js';
+import { DuckDbVersionedReads } from './duckdb-versioned-reads.js';
 
 export interface DuckDbBarStoreOptions {
   /** Database file path, or `:memory:`. */
@@ -72,14 +73,12 @@ class DuckDbBarStore implements BarStore {
   readonly #coverage = new Map<number, readonly CoverageRange[]>();
   /** Prepared SQL text per frame schema name, built once. */
   readonly #readSql = new Map<string, BarReadStatements>();
-  /** As-of SELECT per frame schema name, built once. */
-  readonly #asOfSql = new Map<string, AsOfStatements>();
-  /** The pruning horizon (undefined: never pruned, or not loaded yet: `#horizonLoaded`). */
-  #horizon: number | undefined = undefined;
-  #horizonLoaded = false;
+  /** The versioned reads (readAsOf, coverageAsOf, versions, pruneVersions): duckdb-versioned-reads.ts. */
+  readonly #versioned: DuckDbVersionedReads;
 
   constructor(db: DatabaseHandle) {
     this.#db = db;
+    this.#versioned = new DuckDbVersionedReads(db, (dataset) => this.#knownDataset(dataset));
   }
 
   async read(dataset: DatasetKey, schema: FrameSchema, range: TimeRange): Promise<Frame> {
@@ -271,37 +270,13 @@ class DuckDbBarStore implements BarStore {
   async purge(request: PurgeRequest): Promise<PurgeReport> {
     this.#assertOpen('purge');
     validatePurge(request);
-    const { dataset, range } = request;
     return await this.#db.writes.run(async () => {
       this.#assertOpen('purge');
       const writer = this.#db.conns.writer;
       try {
-        const [report, ds, next] = await inTransaction(writer, async () => {
-          await checkPurgeFences(writer, request.fences);
-          const now = this.#db.clock.now();
-          const found = await findDataset(writer, dataset);
-          const current = found === undefined ? [] : this.#coverage.get(found.id) ?? await loadCoverage(writer, found.id);
-          const removed = removedCoverage(current, range);
-          const updated = coverageAfterPurge(current, range);
-          let rowsRemoved = 0;
-          if (found !== undefined) {
-            // A purge is a version too: its rows go to the history, and as_of before it still reads them.
-            const versionId = await nextVersionId(writer);
-            const table = found.schema === undefined ? undefined : barTableNamed(found.schema);
-            if (table !== undefined) await moveToHistory(writer, table, found.id, [range], versionId, now);
-            rowsRemoved = await deleteRangeRows(writer, found.schema, found.id, range);
-            await saveCoverage(writer, found.id, current, updated, now);
-            await insertVersion(writer, {
-              id: versionId, datasetId: found.id, at: now, kind: 'purge', source: request.actor, fence: request.fences[0],
-              contentHash: 'sha256:', range, rows: rowsRemoved, coverage: updated,
-            });
-          }
-          const findingsRetired = await retireFindings(writer, dataset, range, now);
-          const audit = await appendRepairAudit(writer, request, now, rowsRemoved, findingsRetired, barsByState(removed, dataset.intervalMs));
-          return [{ rowsRemoved, coverageRemoved: removed, findingsRetired, audit }, found, updated] as const;
-        });
-        if (ds !== undefined) this.#coverage.set(ds.id, next);
-        return report;
+        const outcome = await inTransaction(writer, () => purgeInTransaction(writer, request, this.#db.clock.now(), (id) => this.#coverage.get(id)));
+        if (outcome.coverage !== undefined) this.#coverage.set(outcome.coverage.datasetId, outcome.coverage.ranges);
+        return outcome.report;
       } catch (err) {
         this.#forgetCoverage();
         throw translateDuckDbError(err, 'purge');
@@ -347,81 +322,24 @@ class DuckDbBarStore implements BarStore {
     }
   }
 
-  async readAsOf(dataset: DatasetKey, schema: FrameSchema, range: TimeRange, asOf: number): Promise<AsOfFrame> {
+  readAsOf(dataset: DatasetKey, schema: FrameSchema, range: TimeRange, asOf: number): Promise<AsOfFrame> {
     this.#assertOpen('readAsOf');
-    validateDataset(dataset);
-    validateRange(range);
-    const table = barTableFor(schema);
-    try {
-      const horizon = await this.#prunedBefore();
-      const row = await this.#knownDataset(dataset);
-      if (row === undefined || row.schema === undefined) return { frame: emptyFrame(schema), versions: [], newestVersionAt: undefined };
-      if (row.schema !== schema.name) throw new DatasetSchemaConflictError(dataset.nodeId, dataset.intervalMs, row.schema, schema.name);
-      let sql = this.#asOfSql.get(schema.name);
-      if (sql === undefined) {
-        sql = asOfSelect(table);
-        this.#asOfSql.set(schema.name, sql);
-      }
-      const select = sql;
-      // One snapshot for both statements: the current-rows path (newest version) must not see a version committed between them.
-      return await this.#db.exclusiveQuery('readAsOf', (reader) => inTransaction(reader, async () => {
-        const inForce = await versionInForce(reader, row.id, asOf);
-        // Before the dataset's first version nothing was known: that answer stays exact whatever was pruned.
-        if (inForce !== undefined) checkAsOfRetention(asOf, horizon);
-        // No version at or before asOf: only rows from before versioning (version 0) were known.
-        const version = inForce?.id ?? 0;
-        if (range.end <= range.start) return { frame: emptyFrame(schema), versions: inForce === undefined ? [] : [version], newestVersionAt: inForce?.at };
-        const { frame, versionIds } = await readAsOfBars(reader, select, schema, row.id, dataset.intervalMs, range, version, inForce?.newest === true);
-        return { frame, versions: distinctVersions(versionIds, inForce?.id), newestVersionAt: inForce?.at };
-      }), `${JSON.stringify(dataset.nodeId)} @ ${dataset.intervalMs} ms as of ${new Date(asOf).toISOString()}`);
-    } catch (err) {
-      throw translateDuckDbError(err, 'readAsOf');
-    }
+    return this.#versioned.readAsOf(dataset, schema, range, asOf);
   }
 
-  async coverageAsOf(dataset: DatasetKey, asOf: number, range?: TimeRange): Promise<CoverageRange[]> {
+  coverageAsOf(dataset: DatasetKey, asOf: number, range?: TimeRange): Promise<CoverageRange[]> {
     this.#assertOpen('coverageAsOf');
-    validateDataset(dataset);
-    if (range !== undefined) validateRange(range);
-    try {
-      const horizon = await this.#prunedBefore();
-      const row = await this.#knownDataset(dataset);
-      if (row === undefined) return [];
-      const inForce = await this.#db.query('coverageAsOf', (reader) => versionInForce(reader, row.id, asOf));
-      if (inForce !== undefined) checkAsOfRetention(asOf, horizon);
-      return inForce === undefined ? [] : overlappingCoverage(decodeVersionCoverage(inForce.coverage), range);
-    } catch (err) {
-      throw translateDuckDbError(err, 'coverageAsOf');
-    }
+    return this.#versioned.coverageAsOf(dataset, asOf, range);
   }
 
-  async versions(dataset: DatasetKey, limit: number): Promise<BarVersion[]> {
+  versions(dataset: DatasetKey, limit: number): Promise<BarVersion[]> {
     this.#assertOpen('versions');
-    validateDataset(dataset);
-    try {
-      const row = await this.#knownDataset(dataset);
-      if (row === undefined) return [];
-      return await this.#db.query('versions', (reader) => listVersions(reader, row.id, limit));
-    } catch (err) {
-      throw translateDuckDbError(err, 'versions');
-    }
+    return this.#versioned.versions(dataset, limit);
   }
 
-  async pruneVersions(horizon: number): Promise<number> {
+  pruneVersions(horizon: number): Promise<number> {
     this.#assertOpen('pruneVersions');
-    const dropped = await this.#db.transact('pruneVersions', (writer) => pruneHistory(writer, horizon));
-    if (this.#horizon === undefined || horizon > this.#horizon) this.#horizon = horizon;
-    this.#horizonLoaded = true;
-    return dropped;
-  }
-
-  /** The recorded pruning horizon, loaded once (only this process prunes its file). */
-  async #prunedBefore(): Promise<number | undefined> {
-    if (!this.#horizonLoaded) {
-      this.#horizon = await this.#db.query('versionHorizon', (reader) => recordedHorizon(reader));
-      this.#horizonLoaded = true;
-    }
-    return this.#horizon;
+    return this.#versioned.pruneVersions(horizon);
   }
 
   async ping(): Promise<void> {

@@ -1,0 +1,106 @@
+/**
+ * The versioned reads of the DuckDB bar store (BarStore.readAsOf, coverageAsOf, versions,
+ * pruneVersions): the rows and coverage known at a time, from the current rows and the history
+ * the writes keep (duckdb-bar-versions.ts holds their SQL). They share the bar store's database
+ * handle and its cache of dataset rows, which the store hands in as `knownDataset`.
+ */
+import { emptyFrame } from '../../core/index.js';
+import type { FrameSchema, TimeRange } from '../../core/index.js';
+import type { AsOfFrame, BarVersion, CoverageRange, DatasetKey } from '../../storage/index.js';
+import {
+  DatasetSchemaConflictError, barTableFor, checkAsOfRetention, decodeVersionCoverage, distinctVersions, overlappingCoverage, validateDataset, validateRange,
+} from '../../storage/index.js';
+import { inTransaction } from './connection.js';
+import type { DatabaseHandle } from './duckdb-database.js';
+import type { DatasetRow } from './duckdb-dataset-registry.js';
+import { translateDuckDbError } from './duckdb-errors.js';
+import type { AsOfStatements } from './duckdb-bar-versions.js';
+import { asOfSelect, listVersions, pruneHistory, readAsOfBars, recordedHorizon, versionInForce } from './duckdb-bar-versions.js';
+
+export class DuckDbVersionedReads {
+  readonly #db: DatabaseHandle;
+  readonly #knownDataset: (dataset: DatasetKey) => Promise<DatasetRow | undefined>;
+  /** As-of SELECT per frame schema name, built once. */
+  readonly #asOfSql = new Map<string, AsOfStatements>();
+  /** The pruning horizon (undefined: never pruned, or not loaded yet: `#horizonLoaded`). */
+  #horizon: number | undefined = undefined;
+  #horizonLoaded = false;
+
+  constructor(db: DatabaseHandle, knownDataset: (dataset: DatasetKey) => Promise<DatasetRow | undefined>) {
+    this.#db = db;
+    this.#knownDataset = knownDataset;
+  }
+
+  async readAsOf(dataset: DatasetKey, schema: FrameSchema, range: TimeRange, asOf: number): Promise<AsOfFrame> {
+    validateDataset(dataset);
+    validateRange(range);
+    const table = barTableFor(schema);
+    try {
+      const horizon = await this.#prunedBefore();
+      const row = await this.#knownDataset(dataset);
+      if (row === undefined || row.schema === undefined) return { frame: emptyFrame(schema), versions: [], newestVersionAt: undefined };
+      if (row.schema !== schema.name) throw new DatasetSchemaConflictError(dataset.nodeId, dataset.intervalMs, row.schema, schema.name);
+      let sql = this.#asOfSql.get(schema.name);
+      if (sql === undefined) {
+        sql = asOfSelect(table);
+        this.#asOfSql.set(schema.name, sql);
+      }
+      const select = sql;
+      // One snapshot for both statements: the current-rows path (newest version) must not see a version committed between them.
+      return await this.#db.exclusiveQuery('readAsOf', (reader) => inTransaction(reader, async () => {
+        const inForce = await versionInForce(reader, row.id, asOf);
+        // Before the dataset's first version nothing was known: that answer stays exact whatever was pruned.
+        if (inForce !== undefined) checkAsOfRetention(asOf, horizon);
+        // No version at or before asOf: only rows from before versioning (version 0) were known.
+        const version = inForce?.id ?? 0;
+        if (range.end <= range.start) return { frame: emptyFrame(schema), versions: inForce === undefined ? [] : [version], newestVersionAt: inForce?.at };
+        const { frame, versionIds } = await readAsOfBars(reader, select, schema, row.id, dataset.intervalMs, range, version, inForce?.newest === true);
+        return { frame, versions: distinctVersions(versionIds, inForce?.id), newestVersionAt: inForce?.at };
+      }), `${JSON.stringify(dataset.nodeId)} @ ${dataset.intervalMs} ms as of ${new Date(asOf).toISOString()}`);
+    } catch (err) {
+      throw translateDuckDbError(err, 'readAsOf');
+    }
+  }
+
+  async coverageAsOf(dataset: DatasetKey, asOf: number, range?: TimeRange): Promise<CoverageRange[]> {
+    validateDataset(dataset);
+    if (range !== undefined) validateRange(range);
+    try {
+      const horizon = await this.#prunedBefore();
+      const row = await this.#knownDataset(dataset);
+      if (row === undefined) return [];
+      const inForce = await this.#db.query('coverageAsOf', (reader) => versionInForce(reader, row.id, asOf));
+      if (inForce !== undefined) checkAsOfRetention(asOf, horizon);
+      return inForce === undefined ? [] : overlappingCoverage(decodeVersionCoverage(inForce.coverage), range);
+    } catch (err) {
+      throw translateDuckDbError(err, 'coverageAsOf');
+    }
+  }
+
+  async versions(dataset: DatasetKey, limit: number): Promise<BarVersion[]> {
+    validateDataset(dataset);
+    try {
+      const row = await this.#knownDataset(dataset);
+      if (row === undefined) return [];
+      return await this.#db.query('versions', (reader) => listVersions(reader, row.id, limit));
+    } catch (err) {
+      throw translateDuckDbError(err, 'versions');
+    }
+  }
+
+  async pruneVersions(horizon: number): Promise<number> {
+    const dropped = await this.#db.transact('pruneVersions', (writer) => pruneHistory(writer, horizon));
+    if (this.#horizon === undefined || horizon > this.#horizon) this.#horizon = horizon;
+    this.#horizonLoaded = true;
+    return dropped;
+  }
+
+  /** The recorded pruning horizon, loaded once (only this process prunes its file). */
+  async #prunedBefore(): Promise<number | undefined> {
+    if (!this.#horizonLoaded) {
+      this.#horizon = await this.#db.query('versionHorizon', (reader) => recordedHorizon(reader));
+      this.#horizonLoaded = true;
+    }
+    return this.#horizon;
+  }
+}

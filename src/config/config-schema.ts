@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { CALENDAR_NAMES, DEFAULT_CALENDAR, isSeamlessError, parseInterval } from '../core/index.js';
+import { LiveFeedConfig } from './live-feed-config.js';
 
 export const DEFAULT_HOST = '127.0.0.1';
 export const DEFAULT_PORT = 8080;
@@ -54,10 +55,6 @@ export const DEFAULT_LIVE_BUFFER_BARS = 10_000;
 export const DEFAULT_LIVE_FLUSH_MS = 250;
 export const DEFAULT_LIVE_FLUSH_BARS = 100;
 export const DEFAULT_LIVE_MAX_GAP_BARS = 10_000;
-export const DEFAULT_LIVE_RECONNECT_INITIAL_DELAY_MS = 500;
-export const DEFAULT_LIVE_RECONNECT_MAX_DELAY_MS = 30_000;
-export const DEFAULT_LIVE_CLOSE_GRACE_MS = 2_000;
-export const DEFAULT_LIVE_IDLE_TIMEOUT_MS = 60_000;
 
 const calendarError = `must be one of the calendars ${CALENDAR_NAMES.map((n) => JSON.stringify(n)).join(', ')} (docs/calendars.md)`;
 
@@ -98,47 +95,10 @@ export const CcxtSourceConfig = z.object({
 
 export const SourceConfig = z.discriminatedUnion('kind', [SyntheticSourceConfig, CcxtSourceConfig]);
 
-const LiveReconnectConfig = z.object({
-  /** Delay before the first reconnect attempt; doubles per failed attempt (jittered in [d/2, d]). */
-  initialDelayMs: z.number().int().positive().default(DEFAULT_LIVE_RECONNECT_INITIAL_DELAY_MS),
-  maxDelayMs: z.number().int().positive().default(DEFAULT_LIVE_RECONNECT_MAX_DELAY_MS),
-}).strict().prefault({});
-
-const fieldPath = z.union([z.string(), z.number().int().min(0)]);
-const wsUrl = z.string().regex(/^wss?:\/\/\S+$/i, 'a ws:// or wss:// URL');
-
-export const WebSocketFeedConfig = z.object({
-  kind: z.literal('websocket'),
-  url: wsUrl,
-  /** Sent after each connect, once per dataset; placeholders {symbol} {symbol_lower} {symbol_upper} {interval} {interval_ms} {id}. */
-  subscribe: z.string().min(1).optional(),
-  mapping: z.object({
-    match: z.record(z.string().min(1), z.union([z.string(), z.number(), z.boolean()])).default({}),
-    bar: z.string().default(''),
-    batch: z.boolean().default(false),
-    fields: z.record(z.string().min(1), fieldPath),
-    closed: fieldPath.optional(),
-    tsUnit: z.enum(['s', 'ms', 'us', 'ns']).default('ms'),
-  }).strict(),
-  reconnect: LiveReconnectConfig,
-  closeGraceMs: z.number().int().min(0).default(DEFAULT_LIVE_CLOSE_GRACE_MS),
-  idleTimeoutMs: z.number().int().min(0).default(DEFAULT_LIVE_IDLE_TIMEOUT_MS),
-}).strict();
-
-export const CcxtProFeedConfig = z.object({
-  kind: z.literal('ccxt-pro'),
-  /** A ccxt pro exchange id (binance, okx, …). */
-  exchange: z.string().min(1),
-  /** Replaces the exchange's WebSocket URL for `marketType` (urls.api.ws). */
-  wsUrl: wsUrl.optional(),
-  marketType: z.string().min(1).default('spot'),
-  /** Markets declared instead of loaded from the exchange's REST API: unified symbol → {id, type}. */
-  markets: z.record(z.string().min(1), z.object({ id: z.string().min(1), type: z.enum(['spot', 'swap', 'future']).optional() }).strict()).optional(),
-  reconnect: LiveReconnectConfig,
-  closeGraceMs: z.number().int().min(0).default(DEFAULT_LIVE_CLOSE_GRACE_MS),
-}).strict();
-
-export const LiveFeedConfig = z.discriminatedUnion('kind', [WebSocketFeedConfig, CcxtProFeedConfig]);
+export { CcxtProFeedConfig, LiveFeedConfig, WebSocketFeedConfig } from './live-feed-config.js';
+export {
+  DEFAULT_LIVE_CLOSE_GRACE_MS, DEFAULT_LIVE_IDLE_TIMEOUT_MS, DEFAULT_LIVE_RECONNECT_INITIAL_DELAY_MS, DEFAULT_LIVE_RECONNECT_MAX_DELAY_MS,
+} from './live-feed-config.js';
 
 export const DatasetConfig = z.object({
   nodeId: z.string().min(1).max(256),

@@ -15,6 +15,8 @@ export const DEFAULT_HEADERS_TIMEOUT_MS = 10_000;
 export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 /** Idle keep-alive sockets are kept this long: above common clients' pools (undici 4 s, load balancers 60 s). */
 export const DEFAULT_KEEP_ALIVE_TIMEOUT_MS = 72_000;
+/** How long a stopping gateway lets requests in flight finish before it cuts their sockets. */
+export const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
 export const DEFAULT_MAX_CONNECTIONS = 1_024;
 export const DEFAULT_DATA_DIR = './.seamless';
 export const DEFAULT_CACHE_MAX_BYTES = 256 * 1024 * 1024;
@@ -199,6 +201,7 @@ export const SeamlessConfigSchema = z.object({
     requestTimeoutMs: z.number().int().min(100).default(DEFAULT_REQUEST_TIMEOUT_MS),
     keepAliveTimeoutMs: z.number().int().min(1_000).default(DEFAULT_KEEP_ALIVE_TIMEOUT_MS),
     maxConnections: z.number().int().min(1).default(DEFAULT_MAX_CONNECTIONS),
+    shutdownGraceMs: z.number().int().min(0).default(DEFAULT_SHUTDOWN_GRACE_MS),
   }).strict().superRefine((s, ctx) => {
     if (s.requestTimeoutMs < s.headersTimeoutMs) {
       ctx.addIssue({ code: 'custom', path: ['requestTimeoutMs'], message: `must be at least server.headersTimeoutMs (${s.headersTimeoutMs}): the request timeout covers the headers too` });

@@ -8,6 +8,7 @@ import { InvalidRequestError } from '../core/index.js';
 import type { SeamlessApi as Seamless } from './seamless-api.js';
 import { legacyWorkerKeyWarnings } from './api-keys.js';
 import { buildGateway } from './build-gateway.js';
+import { trackSilentSockets } from './graceful-close.js';
 import type { Gateway } from './build-gateway.js';
 
 export interface ServeOptions {
@@ -39,6 +40,7 @@ export async function serveGateway(options: ServeOptions): Promise<RunningGatewa
     for (const warning of legacyWorkerKeyWarnings(seamless.config.auth.keys)) seamless.logger.warn({ field: 'auth.keys' }, warning);
   }
   const gateway = await buildGateway({ seamless });
+  const shutdown = trackSilentSockets(gateway.app.server, seamless.config.server.shutdownGraceMs);
   await gateway.app.listen({ host, port });
   const address = gateway.app.server.address();
   const boundPort = typeof address === 'object' && address !== null ? address.port : port;
@@ -48,6 +50,6 @@ export async function serveGateway(options: ServeOptions): Promise<RunningGatewa
     ...gateway,
     url: `http://${shownHost}:${boundPort}`,
     port: boundPort,
-    close: () => gateway.app.close(),
+    close: () => shutdown.close(() => gateway.app.close()),
   };
 }

@@ -1,0 +1,99 @@
+/**
+ * The gateway's `GET /v1/events` (Server-Sent Events of the backfill stream) read with fetch, so
+ * the API key goes in the Authorization header (EventSource cannot send one). Reconnects after
+ * the server's `retry:` delay with `Last-Event-ID`, so no event is missed across a reconnect; a
+ * refused key stops it (the page asks for another and starts it again).
+ */
+import type { Api } from './api.js';
+import { KeyRefusedError } from './errors.js';
+
+export interface StreamEvent {
+  readonly id: number | undefined;
+  readonly type: string;
+  readonly data: Readonly<Record<string, unknown>>;
+}
+
+export interface EventStreamHandlers {
+  onEvent(event: StreamEvent): void;
+  /** `connected`, `reconnecting` (with the reason), `stopped` (key refused). */
+  onState(state: 'connected' | 'reconnecting' | 'stopped', detail?: string): void;
+}
+
+export interface EventStreamHandle {
+  close(): void;
+}
+
+const DEFAULT_RETRY_MS = 2_000;
+
+/** Splits SSE text into events; returns the unparsed tail. */
+function parseChunk(buffer: string, emit: (fields: { id?: string; event?: string; data: string[]; retry?: string }) => void): string {
+  let rest = buffer;
+  for (let end = rest.indexOf('\n\n'); end >= 0; end = rest.indexOf('\n\n')) {
+    const block = rest.slice(0, end);
+    rest = rest.slice(end + 2);
+    const fields: { id?: string; event?: string; data: string[]; retry?: string } = { data: [] };
+    for (const line of block.split('\n')) {
+      if (line.startsWith(':') || line === '') continue;
+      const colon = line.indexOf(':');
+      const name = colon < 0 ? line : line.slice(0, colon);
+      const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
+      if (name === 'data') fields.data.push(value);
+      else if (name === 'id' || name === 'event' || name === 'retry') fields[name] = value;
+    }
+    emit(fields);
+  }
+  return rest;
+}
+
+export function openEventStream(api: Api, path: string, handlers: EventStreamHandlers): EventStreamHandle {
+  const controller = new AbortController();
+  let lastId: string | undefined;
+  let retryMs = DEFAULT_RETRY_MS;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+
+  async function run(): Promise<void> {
+    try {
+      const res = await api.open(path, { accept: 'text/event-stream', ...(lastId !== undefined ? { 'last-event-id': lastId } : {}) }, controller.signal);
+      const body = res.body;
+      if (body === null) throw new TypeError('the event stream answered without a body');
+      handlers.onState('connected');
+      const reader = body.pipeThrough(new TextDecoderStream()).getReader();
+      let buffer = '';
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        buffer = parseChunk(buffer + value.replace(/\r\n?/g, '\n'), (fields) => {
+          if (fields.retry !== undefined && /^\d+$/.test(fields.retry)) retryMs = Number(fields.retry);
+          if (fields.id !== undefined) lastId = fields.id;
+          if (fields.data.length === 0) return;
+          let data: Record<string, unknown>;
+          try {
+            data = JSON.parse(fields.data.join('\n')) as Record<string, unknown>;
+          } catch {
+            data = { text: fields.data.join('\n') };
+          }
+          handlers.onEvent({ id: fields.id === undefined ? undefined : Number(fields.id), type: fields.event ?? 'message', data });
+        });
+      }
+      if (!controller.signal.aborted) reconnect('the gateway ended the stream');
+    } catch (error) {
+      if (controller.signal.aborted) return;
+      if (error instanceof KeyRefusedError) {
+        handlers.onState('stopped', error.message);
+        return;
+      }
+      reconnect(error instanceof Error ? error.message : String(error));
+    }
+  }
+  function reconnect(reason: string): void {
+    handlers.onState('reconnecting', reason);
+    timer = setTimeout(() => { void run(); }, retryMs);
+  }
+  void run();
+  return {
+    close() {
+      controller.abort();
+      if (timer !== undefined) clearTimeout(timer);
+    },
+  };
+}

@@ -27,6 +27,7 @@ import { registryRoutes } from './routes/registry/index.js';
 import { repairRoutes } from './routes/repair-routes.js';
 import { snapshotRoutes } from './routes/snapshot-routes.js';
 import { dashboardRoutes } from './routes/dashboard-routes.js';
+import { slaRoute } from './routes/sla-route.js';
 import { createDashboardFiles } from './dashboard-files.js';
 
 export interface GatewayDeps {
@@ -94,6 +95,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
   registryRoutes(app, seamless);
   repairRoutes(app, seamless);
   snapshotRoutes(app, seamless);
+  slaRoute(app, seamless);
   dashboardRoutes(app, createDashboardFiles(deps.dashboardDir));
   await app.ready();
   return { app, markReady: () => { ready = true; } };

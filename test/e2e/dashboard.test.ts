@@ -67,7 +67,8 @@ afterAll(async () => {
 
 /** The heatmap's cells as [date, state] pairs. */
 async function cells(page: Page): Promise<[string, string][]> {
-  return await page.$$eval('#heatmap .cell', (els) => els.map((e) => [(e as HTMLElement).dataset.date ?? '', (e as HTMLElement).dataset.state ?? '']));
+  // A script string: runs in the page (the test project's types have no DOM).
+  return await page.evaluate<[string, string][]>(`[...document.querySelectorAll('#heatmap .cell')].map((e) => [e.dataset.date, e.dataset.state])`);
 }
 
 describe('the dashboard page in chromium', () => {
@@ -96,12 +97,11 @@ describe('the dashboard page in chromium', () => {
       return now.length === HEATMAP_DAYS && now.every(([, state]) => state === 'missing') && await page.locator('#heatmap').getAttribute('data-node') === SLOW ? true : undefined;
     }, 30_000);
     // Watch every render of the heatmap from now on: how many days it shows stored each time.
-    await page.evaluate(() => {
-      const w = window as unknown as { storedCounts: number[] };
-      w.storedCounts = [];
-      const heatmap = document.getElementById('heatmap') as HTMLElement;
-      new MutationObserver(() => { w.storedCounts.push(heatmap.querySelectorAll('.cell[data-state="stored"]').length); }).observe(heatmap, { childList: true });
-    });
+    await page.evaluate(`{
+      window.storedCounts = [];
+      const heatmap = document.getElementById('heatmap');
+      new MutationObserver(() => { window.storedCounts.push(heatmap.querySelectorAll('.cell[data-state="stored"]').length); }).observe(heatmap, { childList: true });
+    }`);
 
     const res = await fetch(`${open}/v1/backfills`, {
       method: 'POST', headers: { 'content-type': 'application/json' },
@@ -112,7 +112,7 @@ describe('the dashboard page in chromium', () => {
     expect(job.totalShards).toBe(HEATMAP_DAYS);
 
     await eventually('every day of the backfill stored in the heatmap', async () => ((await cells(page)).every(([, state]) => state === 'stored') ? true : undefined), 60_000);
-    const counts = await page.evaluate(() => (window as unknown as { storedCounts: number[] }).storedCounts);
+    const counts = await page.evaluate<number[]>('window.storedCounts');
     // The page re-rendered as shards landed: it showed some days stored before all were.
     expect(counts.some((n) => n > 0 && n < HEATMAP_DAYS), `stored days at each render: ${counts.join(', ')}`).toBe(true);
     expect(counts.at(-1)).toBe(HEATMAP_DAYS);
@@ -137,7 +137,8 @@ describe('the dashboard page in chromium', () => {
     await page.fill('#chart-end', end);
     await page.click('#chart-form button[type="submit"]');
     await page.locator('#chart[data-interval="1h"][data-bars="48"]').waitFor({ timeout: 30_000 });
-    const drawn = await page.evaluate(() => window.seamlessDashboard?.chart.data().map((c) => ({ ...c })) ?? []);
+    // The bars the chart library's series holds (web/src/panels/chart.ts exposes them).
+    const drawn = await page.evaluate<unknown[]>('window.seamlessDashboard.chart.data().map((c) => ({ ...c }))');
     const api = await (await fetch(`${open}/v1/bars?node=${encodeURIComponent(FAST)}&interval=1h&start=${start}&end=${end}`)).json() as { data: Record<'ts' | 'open' | 'high' | 'low' | 'close', number[]> };
     expect(api.data.ts).toHaveLength(48);
     expect(drawn).toEqual(api.data.ts.map((ts, i) => ({ time: ts / 1000, open: api.data.open[i], high: api.data.high[i], low: api.data.low[i], close: api.data.close[i] })));

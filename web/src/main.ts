@@ -19,7 +19,7 @@ import { createDatasetsPanel } from './panels/datasets.js';
 import { createHealthPanel, HEALTH_METRICS } from './panels/health.js';
 import { createHeatmap } from './panels/heatmap.js';
 import { createReportsPanel } from './panels/reports.js';
-import { createSlaPanel, SLA_METRICS } from './panels/sla.js';
+import { createSlaPanel } from './panels/sla.js';
 
 const REFRESH_MS = 10_000;
 
@@ -36,11 +36,11 @@ const heatmap = createHeatmap(api, byId('heatmap'));
 const datasets = createDatasetsPanel(api, heatmap);
 const backfills = createBackfillsPanel(api, heatmap);
 const chart = createChartPanel(api, pollingLiveBars(api));
-const sla = createSlaPanel();
+const sla = createSlaPanel(api);
 const reports = createReportsPanel(api);
 const health = createHealthPanel(api);
 const status = byId('gateway-status');
-const metricNames = new Set<string>([...SLA_METRICS, ...HEALTH_METRICS]);
+const metricNames = new Set<string>(HEALTH_METRICS);
 
 /** Runs one panel's load; a refused key is shown by auth-ui, any other failure in the panel's place. */
 async function guarded(name: string, task: () => Promise<void>): Promise<void> {
@@ -59,11 +59,11 @@ async function refresh(): Promise<void> {
     guarded('datasets', async () => {
       const list = await datasets.load();
       chart.setDatasets(list);
-      sla.render(list, await metrics);
       status.textContent = `${list.length} dataset(s) · updated ${new Date().toISOString().slice(11, 19)}Z`;
     }),
     guarded('health', async () => { await health.load(await metrics); }),
     guarded('reports', () => reports.load()),
+    guarded('sla', () => sla.load()),
     guarded('backfills', () => backfills.loadJobs()),
   ]);
 }

@@ -1,45 +1,40 @@
 /**
- * SLA status per policy: the policies the catalog names (each dataset's `slaPolicy`), with the
- * violations counted since the gateway started (`seamless_sla_violations_total` of `/metrics`,
- * by policy, phase and mode). A policy with violations is `violated` (with the phases), one
- * without is `ok`; a policy that only appears in the metrics is listed too.
+ * SLA status per policy (`GET /v1/sla`): each policy of the gateway's `seamless.sla.dir`, its
+ * mode, the datasets and intervals it governs, and the violations counted since the gateway
+ * started, by phase: `ok`, or `violated` with the phases.
  */
-import type { Dataset } from '../api-types.js';
+import type { Api } from '../api.js';
 import { byId, el, fmtInt, setRows } from '../dom.js';
-import type { Sample } from '../metrics-text.js';
 
-export const SLA_METRICS = ['seamless_sla_violations_total'] as const;
-
-export interface SlaPanel {
-  render(datasets: readonly Dataset[], samples: readonly Sample[]): void;
+interface PolicyStatus {
+  readonly name: string;
+  readonly mode: string;
+  readonly onViolation: string;
+  readonly datasets: readonly { readonly node: string; readonly interval: string }[];
+  readonly violations: { readonly total: number; readonly byPhase: Readonly<Record<string, number>> };
+  readonly status: 'ok' | 'violated';
+  readonly runbook: string;
 }
 
-export function createSlaPanel(): SlaPanel {
+export interface SlaPanel {
+  load(): Promise<void>;
+}
+
+export function createSlaPanel(api: Api): SlaPanel {
   const tbody = byId<HTMLTableElement>('sla').tBodies[0];
   return {
-    render(datasets, samples) {
-      const policies = new Map<string, { datasets: string[]; violations: number; phases: Map<string, number> }>();
-      const entry = (name: string): { datasets: string[]; violations: number; phases: Map<string, number> } => {
-        let e = policies.get(name);
-        if (e === undefined) policies.set(name, e = { datasets: [], violations: 0, phases: new Map() });
-        return e;
-      };
-      for (const d of datasets) if (d.slaPolicy !== null) entry(d.slaPolicy).datasets.push(d.nodeId);
-      for (const s of samples) {
-        if (s.name !== 'seamless_sla_violations_total' || s.value === 0) continue;
-        const e = entry(s.labels.policy ?? '(unnamed)');
-        e.violations += s.value;
-        const phase = `${s.labels.phase ?? '?'}${s.labels.mode === 'dry-run' ? ' (dry run)' : ''}`;
-        e.phases.set(phase, (e.phases.get(phase) ?? 0) + s.value);
-      }
-      const rows = [...policies].sort(([a], [b]) => (a < b ? -1 : 1)).map(([name, e]) => {
-        const state = e.violations > 0 ? 'violated' : 'ok';
-        const detail = [...e.phases].map(([phase, n]) => `${phase} ×${fmtInt(n)}`).join(', ');
-        return el('tr', { 'data-policy': name, 'data-state': state },
-          el('td', {}, name), el('td', {}, e.datasets.length === 0 ? '-' : e.datasets.join(', ')),
-          el('td', { class: 'num', title: detail }, fmtInt(e.violations)), el('td', { class: `state ${state}` }, state === 'ok' ? 'ok' : `violated: ${detail}`));
+    async load() {
+      const { dir, policies } = await api.get<{ dir: string | null; policies: PolicyStatus[] }>('/v1/sla');
+      const rows = policies.map((p) => {
+        const phases = Object.entries(p.violations.byPhase).map(([phase, n]) => `${phase} ×${fmtInt(n)}`).join(', ');
+        const governs = p.datasets.map((d) => `${d.node} ${d.interval}`).join(', ');
+        return el('tr', { 'data-policy': p.name, 'data-state': p.status, title: `runbook: ${p.runbook}` },
+          el('td', {}, p.name, el('br'), el('small', { class: 'muted' }, `${p.mode}, on violation ${p.onViolation}`)),
+          el('td', {}, governs === '' ? '-' : governs),
+          el('td', { class: 'num' }, fmtInt(p.violations.total)),
+          el('td', { class: `state ${p.status}` }, p.status === 'ok' ? 'ok' : `violated: ${phases}`));
       });
-      setRows(tbody, rows, 'no SLA policy applies to a dataset (docs/sla.md)', 4);
+      setRows(tbody, rows, dir === null ? 'no SLA policies (seamless.sla.dir is not set; docs/sla.md)' : 'no policy in seamless.sla.dir', 4);
     },
   };
 }

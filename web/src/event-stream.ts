@@ -47,7 +47,8 @@ function parseChunk(buffer: string, emit: (fields: { id?: string; event?: string
 
 export function openEventStream(api: Api, path: string, handlers: EventStreamHandlers): EventStreamHandle {
   const controller = new AbortController();
-  let lastId: string | undefined;
+  // 0 on the first connection: the gateway replays the events it still buffers (recent activity).
+  let lastId: string | undefined = '0';
   let retryMs = DEFAULT_RETRY_MS;
   let timer: ReturnType<typeof setTimeout> | undefined;
 

@@ -10,8 +10,11 @@ import type { KeyStore } from './key-store.js';
 export type Query = Readonly<Record<string, string | number | undefined>>;
 
 export interface Api {
-  /** GET `path` with `query`, the JSON answer. */
-  get<T>(path: string, query?: Query): Promise<T>;
+  /**
+   * GET `path` with `query`, the JSON answer. `optional`: a 401/403 is thrown to the caller only,
+   * not reported to the page (a panel part that needs more than scope read, e.g. /v1/upstreams).
+   */
+  get<T>(path: string, query?: Query, options?: { readonly optional?: boolean }): Promise<T>;
   /** GET `path` as text (e.g. /metrics). */
   text(path: string): Promise<string>;
   /** POST a JSON body, the JSON answer. */
@@ -34,7 +37,7 @@ export function createApi(keys: KeyStore, onRefused: (error: KeyRefusedError) =>
     const key = keys.get();
     return key === undefined ? { ...extra } : { ...extra, authorization: `Bearer ${key}` };
   };
-  async function checked(path: string, res: Response): Promise<Response> {
+  async function checked(path: string, res: Response, report = true): Promise<Response> {
     if (res.ok) return res;
     let body: ErrorBody = {};
     try {
@@ -45,14 +48,14 @@ export function createApi(keys: KeyStore, onRefused: (error: KeyRefusedError) =>
     const message = body.error?.message ?? res.statusText;
     if (res.status === 401 || res.status === 403) {
       const refused = new KeyRefusedError(res.status, keys.get() !== undefined, message);
-      onRefused(refused);
+      if (report) onRefused(refused);
       throw refused;
     }
     throw new ApiError(res.status, body.error?.code ?? 'unknown', message, path);
   }
   return {
-    async get<T>(path: string, query: Query = {}): Promise<T> {
-      const res = await checked(path, await fetch(url(path, query), { headers: headers({ accept: 'application/json' }) }));
+    async get<T>(path: string, query: Query = {}, options: { readonly optional?: boolean } = {}): Promise<T> {
+      const res = await checked(path, await fetch(url(path, query), { headers: headers({ accept: 'application/json' }) }), options.optional !== true);
       return await res.json() as T;
     },
     async text(path: string): Promise<string> {

@@ -2,7 +2,9 @@
  * The candlestick chart (lightweight-charts) of any dataset, interval and range:
  * `GET /v1/bars` (JSON, columnar) turned into the series' bars, and with `live` checked the
  * newest bars as they close (live-bars.ts). `data()` answers the bars the chart's series holds
- * (the library's own copy), which the browser tests compare with the API's answer.
+ * (the library's own copy), which the browser tests compare with the API's answer. On opening,
+ * the newest stored bars of the first dataset are drawn; with none stored, nothing is read until
+ * the user asks (a read of a range backfills it).
  */
 import { CandlestickSeries, createChart } from 'lightweight-charts';
 import type { CandlestickData, ISeriesApi, UTCTimestamp } from 'lightweight-charts';
@@ -51,11 +53,14 @@ export function createChartPanel(api: Api, live: LiveBarsSource): ChartPanel {
     const d = dataset();
     return d?.intervalsMs[d.intervals.indexOf(intervalSelect.value)] ?? 60_000;
   }
+  /** Open time of the newest stored bar of the chosen dataset and interval, or null. */
+  function storedLast(): number | null {
+    return dataset()?.coverage.find((c) => c.interval === intervalSelect.value)?.lastBar ?? null;
+  }
   /** The newest DEFAULT_BARS bars stored, or the last DEFAULT_BARS before now (live). */
   function defaultRange(): void {
-    const d = dataset();
     const ms = intervalMs();
-    const last = d?.coverage.find((c) => c.interval === intervalSelect.value)?.lastBar ?? null;
+    const last = storedLast();
     const end = liveBox.checked || last === null ? Math.floor(Date.now() / ms) * ms + ms : last + ms;
     startInput.value = iso(end - DEFAULT_BARS * ms);
     endInput.value = iso(end);
@@ -116,7 +121,9 @@ export function createChartPanel(api: Api, live: LiveBarsSource): ChartPanel {
       if (list.some((d) => d.nodeId === keep)) nodeSelect.value = keep;
       if (first && list.length > 0) {
         pickDataset();
-        void draw();
+        // Drawn at once only when bars are stored: opening the page never starts a backfill.
+        if (storedLast() !== null) void draw();
+        else status.textContent = `no ${intervalSelect.value} bars of ${nodeSelect.value} stored yet: choose a range and press Show (reading a range backfills it)`;
       }
     },
     draw,

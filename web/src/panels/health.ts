@@ -30,7 +30,7 @@ export function createHealthPanel(api: Api): HealthPanel {
   async function budgets(): Promise<Map<string, string>> {
     const out = new Map<string, string>();
     try {
-      const answer = await api.get<{ upstreams: Budget[] }>('/v1/upstreams');
+      const answer = await api.get<{ upstreams: Budget[] }>('/v1/upstreams', {}, { optional: true });
       for (const b of answer.upstreams) {
         const paused = b.paused_for_ms > 0 ? ` · paused ${Math.ceil(b.paused_for_ms / 1000)} s` : '';
         out.set(b.upstream, `${b.requests_per_second} req/s, burst ${b.burst} · ${fmtInt(b.granted)} granted, ${b.waiting} waiting, ${b.pauses} pause(s)${paused}`);
@@ -74,6 +74,7 @@ export function createHealthPanel(api: Api): HealthPanel {
       const reconnects = sumBy(samples, 'seamless_live_reconnects_total', 'feed');
       setRows(feeds, [...connected].map(([feed, up]) => el('tr', { 'data-feed': feed, 'data-state': up > 0 ? 'connected' : 'disconnected' },
         el('td', {}, feed), el('td', { class: up > 0 ? 'ok' : 'failing' }, up > 0 ? 'connected' : 'disconnected'), el('td', { class: 'num' }, fmtInt(reconnects.get(feed) ?? 0)))), 'no live feed configured', 3);
+      byId('health-panel').dataset.loaded = String(Date.now());
     },
   };
 }

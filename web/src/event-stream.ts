@@ -6,6 +6,7 @@
  */
 import type { Api } from './api.js';
 import { KeyRefusedError } from './errors.js';
+import { createSseParser } from './sse-parser.js';
 
 export interface StreamEvent {
   readonly id: number | undefined;
@@ -25,26 +26,6 @@ export interface EventStreamHandle {
 
 const DEFAULT_RETRY_MS = 2_000;
 
-/** Splits SSE text into events; returns the unparsed tail. */
-function parseChunk(buffer: string, emit: (fields: { id?: string; event?: string; data: string[]; retry?: string }) => void): string {
-  let rest = buffer;
-  for (let end = rest.indexOf('\n\n'); end >= 0; end = rest.indexOf('\n\n')) {
-    const block = rest.slice(0, end);
-    rest = rest.slice(end + 2);
-    const fields: { id?: string; event?: string; data: string[]; retry?: string } = { data: [] };
-    for (const line of block.split('\n')) {
-      if (line.startsWith(':') || line === '') continue;
-      const colon = line.indexOf(':');
-      const name = colon < 0 ? line : line.slice(0, colon);
-      const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
-      if (name === 'data') fields.data.push(value);
-      else if (name === 'id' || name === 'event' || name === 'retry') fields[name] = value;
-    }
-    emit(fields);
-  }
-  return rest;
-}
-
 export function openEventStream(api: Api, path: string, handlers: EventStreamHandlers): EventStreamHandle {
   const controller = new AbortController();
   // 0 on the first connection: the gateway replays the events it still buffers (recent activity).
@@ -59,22 +40,22 @@ export function openEventStream(api: Api, path: string, handlers: EventStreamHan
       if (body === null) throw new TypeError('the event stream answered without a body');
       handlers.onState('connected');
       const reader = body.pipeThrough(new TextDecoderStream()).getReader();
-      let buffer = '';
+      const parser = createSseParser((fields) => {
+        if (fields.retry !== undefined && /^\d+$/.test(fields.retry)) retryMs = Number(fields.retry);
+        if (fields.id !== undefined) lastId = fields.id;
+        if (fields.data.length === 0) return;
+        let data: Record<string, unknown>;
+        try {
+          data = JSON.parse(fields.data.join('\n')) as Record<string, unknown>;
+        } catch {
+          data = { text: fields.data.join('\n') };
+        }
+        handlers.onEvent({ id: fields.id === undefined ? undefined : Number(fields.id), type: fields.event ?? 'message', data });
+      });
       for (;;) {
         const { value, done } = await reader.read();
         if (done) break;
-        buffer = parseChunk(buffer + value.replace(/\r\n?/g, '\n'), (fields) => {
-          if (fields.retry !== undefined && /^\d+$/.test(fields.retry)) retryMs = Number(fields.retry);
-          if (fields.id !== undefined) lastId = fields.id;
-          if (fields.data.length === 0) return;
-          let data: Record<string, unknown>;
-          try {
-            data = JSON.parse(fields.data.join('\n')) as Record<string, unknown>;
-          } catch {
-            data = { text: fields.data.join('\n') };
-          }
-          handlers.onEvent({ id: fields.id === undefined ? undefined : Number(fields.id), type: fields.event ?? 'message', data });
-        });
+        parser.push(value);
       }
       if (!controller.signal.aborted) reconnect('the gateway ended the stream');
     } catch (error) {

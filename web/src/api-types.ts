@@ -49,7 +49,7 @@ export interface Job {
 
 export interface BarsAnswer {
   readonly data: { readonly ts: readonly number[]; readonly open: readonly number[]; readonly high: readonly number[]; readonly low: readonly number[]; readonly close: readonly number[] };
-  readonly metadata: { readonly rows: number; readonly partial: boolean; readonly coverageRatio: number };
+  readonly metadata: { readonly rows: number; readonly partial: boolean; readonly coverageRatio: number; readonly conformance?: { readonly flags: Readonly<Record<string, number>> } };
 }
 
 export interface ReportSummary {

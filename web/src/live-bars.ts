@@ -44,10 +44,15 @@ export function pollingLiveBars(api: Api, periodMs: number = DEFAULT_POLL_MS): L
       let timer: ReturnType<typeof setTimeout> | undefined;
       async function poll(): Promise<void> {
         const now = Date.now();
-        // The end is the next bar boundary after now, so the building bar is asked for too.
-        const end = Math.floor(now / query.intervalMs) * query.intervalMs + query.intervalMs;
+        // Closed bars only: the range ends at the open time of the bar still building. partial_ok:
+        // the newest bars are shown even when conformance flags them (the report says why).
+        const end = Math.floor(now / query.intervalMs) * query.intervalMs;
+        if (end <= after) {
+          timer = setTimeout(() => { void poll(); }, periodMs);
+          return;
+        }
         try {
-          const answer = await api.get<BarsAnswer>('/v1/bars', { node: query.node, interval: query.interval, start: after, end });
+          const answer = await api.get<BarsAnswer>('/v1/bars', { node: query.node, interval: query.interval, start: after, end, partial_ok: 'true' });
           if (stopped) return;
           const n = answer.data.ts.length;
           if (n > 0) {

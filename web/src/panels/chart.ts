@@ -1,6 +1,6 @@
 /**
  * The candlestick chart (lightweight-charts) of any dataset, interval and range:
- * `GET /v1/bars` (JSON, columnar) turned into the series' bars, and with `live` checked the
+ * `GET /v1/bars` (JSON, columnar, `partial_ok`) turned into the series' bars, and with `live` checked the
  * newest bars as they close (live-bars.ts). `data()` answers the bars the chart's series holds
  * (the library's own copy), which the browser tests compare with the API's answer. On opening,
  * the newest stored bars of the first dataset are drawn; with none stored, nothing is read until
@@ -77,7 +77,9 @@ export function createChartPanel(api: Api, live: LiveBarsSource): ChartPanel {
   async function draw(): Promise<void> {
     subscription?.stop();
     subscription = undefined;
-    const query = { node: nodeSelect.value, interval: intervalSelect.value, start: startInput.value, end: endInput.value };
+    // partial_ok: a chart shows what exists (a gap or a conformance finding is named in the
+    // status line), where a strategy's read would be refused.
+    const query = { node: nodeSelect.value, interval: intervalSelect.value, start: startInput.value, end: endInput.value, partial_ok: 'true' };
     status.textContent = 'loading…';
     try {
       const answer = await api.get<BarsAnswer>('/v1/bars', query);
@@ -86,7 +88,8 @@ export function createChartPanel(api: Api, live: LiveBarsSource): ChartPanel {
       container.dataset.node = query.node;
       container.dataset.interval = query.interval;
       container.dataset.bars = String(answer.data.ts.length);
-      status.textContent = `${query.node} ${query.interval}: ${fmtInt(answer.metadata.rows)} bars${answer.metadata.partial ? ` (partial: coverage ${Math.round(answer.metadata.coverageRatio * 100)} %)` : ''}`;
+      const flags = Object.entries(answer.metadata.conformance?.flags ?? {}).map(([flag, n]) => `${flag} ×${n}`).join(', ');
+      status.textContent = `${query.node} ${query.interval}: ${fmtInt(answer.metadata.rows)} bars${answer.metadata.partial ? ` (partial: coverage ${Math.round(answer.metadata.coverageRatio * 100)} %)` : ''}${flags === '' ? '' : ` · conformance findings: ${flags}`}`;
       const n = answer.data.ts.length;
       if (liveBox.checked) {
         subscription = live.subscribe({ node: query.node, interval: query.interval, intervalMs: intervalMs(), after: n > 0 ? answer.data.ts[n - 1] : Date.parse(query.end) }, {

@@ -10,7 +10,7 @@ const engines = readdirSync(new URL('./src/engines/', import.meta.url), { withFi
   .filter((entry) => entry.isDirectory()).map((entry) => entry.name);
 
 export default tseslint.config(
-  { ignores: ['dist/**', '.test-build/**', '.cli-build/**', 'node_modules/**', 'coverage/**', '.seamless/**', 'web/dist/**'] },
+  { ignores: ['dist/**', '.test-build/**', '.cli-build/**', 'node_modules/**', 'coverage/**', '.seamless/**', 'web/dist/**', 'web/.dist-*/**'] },
   js.configs.recommended,
   { files: ['**/*.{js,mjs}'], languageOptions: { globals: globals.node } },
   { files: ['**/*.cjs'], languageOptions: { sourceType: 'commonjs', globals: globals.node } },

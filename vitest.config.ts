@@ -52,6 +52,18 @@ export default defineConfig({
           fileParallelism: false,
         },
       },
+      {
+        test: {
+          // The dashboard page in Debian's chromium (playwright-core) against real gateways;
+          // web/dist is built once before the files run.
+          name: 'e2e',
+          include: ['test/e2e/**/*.test.ts'],
+          globalSetup: ['test/setup/cli-bundle.ts', 'test/setup/web-build.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+          fileParallelism: false,
+        },
+      },
     ],
   },
 });

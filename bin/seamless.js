@@ -90,6 +90,23 @@ async function bundle() {
   }
 }
 
+/**
+ * A command that starts a gateway (`serve`, `coordinator serve`) first builds the dashboard page
+ * into web/dist when it is missing or older than web/'s sources (scripts/build-web.mjs: about
+ * 1.5 s once; a directory walk afterwards). When it cannot (no vite: an install without
+ * devDependencies), the launcher says why and the gateway answers `/` with how to build it.
+ */
+async function ensureDashboard(argv) {
+  if (!argv.slice(2).includes('serve')) return;
+  try {
+    const { ensureWebBuild } = await import('../scripts/build-web.mjs');
+    if (await ensureWebBuild()) process.stderr.write('seamless: built the dashboard page (web/dist)\n');
+  } catch (err) {
+    process.stderr.write(`seamless: the dashboard page is not built (${err instanceof Error ? err.message.split('\n')[0] : String(err)}); run npm run build:web\n`);
+  }
+}
+
+await ensureDashboard(process.argv);
 const outfile = await bundle();
 let main;
 if (outfile !== undefined) {

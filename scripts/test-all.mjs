@@ -3,7 +3,8 @@
 //  1. installs the Debian packages the integration tests need, when missing (apt-get);
 //  2. lint and typecheck;
 //  3. unit tests, then integration tests (which start their own throwaway servers on free
-//     loopback ports in temp directories and stop them afterwards).
+//     loopback ports in temp directories and stop them afterwards), scenarios, then the
+//     browser tests of the dashboard page (test/e2e, chromium driven by playwright-core).
 // Each step prints its name; the first failing step stops the run with its exit code.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -62,6 +63,7 @@ const npx = 'npx';
 run('lint', npx, ['eslint', '.']);
 run('architecture', 'npm', ['run', 'lint:architecture']);
 run('typecheck', npx, ['tsc', '-p', 'tsconfig.json', '--noEmit']);
+run('typecheck web', npx, ['tsc', '-p', 'web/tsconfig.json', '--noEmit']);
 const reports = mkdtempSync(join(tmpdir(), 'seamless-test-reports-'));
 const totals = { passed: 0, failed: 0, skipped: 0 };
 function vitest(title, ...projects) {
@@ -85,4 +87,6 @@ process.on('exit', () => {
 vitest('unit tests', 'unit', 'unit-process');
 vitest('integration tests', 'integration');
 vitest('scenarios', 'scenarios');
+// The dashboard page in Debian's chromium (installed above from system-packages.txt) against real gateways.
+vitest('browser tests', 'e2e');
 console.log('\nall test suites passed');

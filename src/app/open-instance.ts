@@ -63,6 +63,8 @@ export interface InstanceParts {
   readonly provider: DataProvider;
   /** Pre-flight estimates of reads (compose-estimator.ts). */
   readonly estimator: BarsEstimator;
+  /** The SLA policies the read path applies (served by GET /v1/sla); undefined when none is configured. */
+  readonly slaPolicies: SlaPolicySet | undefined;
 }
 
 export async function openInstance(config: SeamlessConfig, dataDir: string, deps: InstanceDeps, resources: ResourceStack): Promise<InstanceParts> {
@@ -169,5 +171,5 @@ export async function openInstance(config: SeamlessConfig, dataDir: string, deps
     live,
   });
   const estimator = composeEstimator(config, { store, catalog, upstreams, metrics, clock });
-  return { clock, metrics, tracing, db, store, registry, upstreams, sources, catalog, backfill, events: eventFeed.events, cache, live, provider, estimator };
+  return { clock, metrics, tracing, db, store, registry, upstreams, sources, catalog, backfill, events: eventFeed.events, cache, live, provider, estimator, slaPolicies: deps.slaPolicies };
 }

@@ -69,6 +69,7 @@ export function seamlessFacade(config: SeamlessConfig, dataDir: string, logger: 
   let closed = false;
   return {
     snapshots,
+    slaPolicies: parts.slaPolicies,
     config,
     dataDir,
     metrics,

@@ -26,9 +26,14 @@ import { reportRoutes } from './routes/report-routes.js';
 import { registryRoutes } from './routes/registry/index.js';
 import { repairRoutes } from './routes/repair-routes.js';
 import { snapshotRoutes } from './routes/snapshot-routes.js';
+import { dashboardRoutes } from './routes/dashboard-routes.js';
+import { slaRoute } from './routes/sla-route.js';
+import { createDashboardFiles } from './dashboard-files.js';
 
 export interface GatewayDeps {
   readonly seamless: Seamless;
+  /** The built dashboard page served at `/` (default: the package's web/dist). */
+  readonly dashboardDir?: string;
 }
 
 export interface Gateway {
@@ -90,6 +95,8 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
   registryRoutes(app, seamless);
   repairRoutes(app, seamless);
   snapshotRoutes(app, seamless);
+  slaRoute(app, seamless);
+  dashboardRoutes(app, createDashboardFiles(deps.dashboardDir));
   await app.ready();
   return { app, markReady: () => { ready = true; } };
 }

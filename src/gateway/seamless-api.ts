@@ -14,6 +14,7 @@ import type {
   UniverseResult,
 } from '../provider/index.js';
 import type { SchemaRegistry } from '../schema/index.js';
+import type { SlaPolicySet } from '../sla/index.js';
 import type { UpstreamBudgets } from '../sources/index.js';
 import type { CoverageRange, RepairAuditEntry, StorageFailure } from '../storage/index.js';
 import type { DerivedBackfill, DerivedCoverageRange, DerivedFrom } from '../provider/index.js';
@@ -44,6 +45,8 @@ export interface SeamlessApi {
   readonly tracing: Tracing;
   /** The schema registry (subjects, versions, compatibility, validation modes, governance). */
   readonly registry: SchemaRegistry;
+  /** The SLA policies of `seamless.sla.dir` (after `forceDryRun`); undefined when none is configured. */
+  readonly slaPolicies?: SlaPolicySet;
   /** The lease authority for remote workers and the lease API; undefined with `seamless.backfill.store: memory`. */
   readonly leaseAuthority: LeaseAuthority | undefined;
   /** Request budgets of the upstream exchanges (shared with the cluster; the coordinator serves them to workers). */

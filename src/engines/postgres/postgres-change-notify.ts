@@ -7,8 +7,9 @@
  * Payload: a JSON array `[1, kind, nodeId, intervalMs, start, end, origin, seq, committedAt]`
  * (`start`/`end` null: the whole dataset). A write of many claimed ranges announces their span
  * (one range, a little wider at most). PostgreSQL refuses payloads of 8,000 bytes or more: a
- * payload over PAYLOAD_LIMIT_BYTES drops its range, announcing the whole dataset instead (with
- * node ids of at most 256 characters this never happens in practice, but it stays correct).
+ * payload over PAYLOAD_LIMIT_BYTES drops its range and its origin, announcing the whole dataset
+ * from an unknown origin instead (with node ids of at most 256 characters and the default origin
+ * this never happens in practice, but it stays correct).
  */
 import type { PoolClient } from 'pg';
 import type { Clock, TimeRange } from '../../core/index.js';
@@ -42,12 +43,13 @@ export function createChangeNotifier(origin: string, clock: Clock): ChangeNotifi
 
 export function encodeChange(change: StorageChange): string {
   const { dataset, range } = change;
-  const encode = (r: TimeRange | undefined): string => JSON.stringify([
-    FORMAT, KIND_CODES[change.kind], dataset.nodeId, dataset.intervalMs, r?.start ?? null, r?.end ?? null, change.origin, change.seq, change.committedAt,
+  const encode = (r: TimeRange | undefined, origin: string): string => JSON.stringify([
+    FORMAT, KIND_CODES[change.kind], dataset.nodeId, dataset.intervalMs, r?.start ?? null, r?.end ?? null, origin, change.seq, change.committedAt,
   ]);
-  const payload = encode(range);
-  // Too long for NOTIFY: fall back to "drop all of the dataset".
-  return Buffer.byteLength(payload, 'utf8') <= PAYLOAD_LIMIT_BYTES ? payload : encode(undefined);
+  const payload = encode(range, change.origin);
+  // Too long for NOTIFY: "drop all of the dataset", origin unknown (every process applies it, the
+  // writer too: one invalidation more, never one missed). A node id is at most 256 characters.
+  return Buffer.byteLength(payload, 'utf8') <= PAYLOAD_LIMIT_BYTES ? payload : encode(undefined, '');
 }
 
 /** The change a payload describes, or undefined when it is not one this version can read. */

@@ -17,7 +17,7 @@ import type { SeamlessConfig } from '../config/index.js';
 import { duckdbEngine } from '../engines/duckdb/index.js';
 import type { EmbeddedDatabase } from '../engines/duckdb/index.js';
 import type { RegistryStore } from '../schema/index.js';
-import type { BarStore, EngineContext, SnapshotStore, StorageFailure, WalFinding } from '../storage/index.js';
+import type { BarStore, EngineContext, SnapshotStore, StorageChangeFeed, StorageFailure, WalFinding } from '../storage/index.js';
 
 export interface StorageParts {
   readonly bars: BarStore;
@@ -32,6 +32,8 @@ export interface StorageParts {
   onFailure(listener: (failure: StorageFailure) => void): () => void;
   /** What the start found in the embedded database's write-ahead log. */
   readonly wal: WalFinding | undefined;
+  /** Writes other processes commit to shared storage (PostgreSQL); undefined with the embedded engine (one process). */
+  readonly changes: StorageChangeFeed | undefined;
   close(): Promise<void>;
 }
 
@@ -42,14 +44,14 @@ export async function composeStorage(config: SeamlessConfig['storage'], dataDir:
     switch (config.engine) {
       case 'duckdb': {
         const db = await duckdbEngine.open(config, resources, context);
-        return parts(db, db, resources);
+        return parts(db, db, resources, undefined);
       }
       case 'postgres': {
         // PostgreSQL first: an unreachable database fails the start before anything else is opened.
         const { postgresEngine } = await import('../engines/postgres/index.js');
         const pg = await postgresEngine.open(config, resources, context);
         const db = await duckdbEngine.open(config, resources, context);
-        return parts({ bars: pg.bars, findings: pg.findings, snapshots: pg.snapshots }, db, resources);
+        return parts({ bars: pg.bars, findings: pg.findings, snapshots: pg.snapshots }, db, resources, pg.changes);
       }
       default:
         return unknownEngine(config);
@@ -65,8 +67,9 @@ function unknownEngine(config: never): never {
   throw new InternalError(`storage.engine ${JSON.stringify((config as { engine?: unknown }).engine)} has no case in composeStorage`);
 }
 
-function parts(primary: Pick<StorageParts, 'bars' | 'findings' | 'snapshots'>, db: EmbeddedDatabase, resources: ResourceStack): StorageParts {
+function parts(primary: Pick<StorageParts, 'bars' | 'findings' | 'snapshots'>, db: EmbeddedDatabase, resources: ResourceStack, changes: StorageChangeFeed | undefined): StorageParts {
   return {
+    changes,
     bars: primary.bars, findings: primary.findings, snapshots: primary.snapshots, registry: db.registry, reports: db.reports, leases: db.leases,
     failure: () => db.failure(), onFailure: (listener) => db.onFailure(listener), wal: db.wal,
     // Every engine closes even when one fails; the first failure is reported.

@@ -5,6 +5,7 @@ export { checkBackfillTopology } from './compose-backfill.js';
 export { composeSources, composeUpstreamBudgets } from './compose-sources.js';
 export { composeLive } from './compose-live.js';
 export { startVersionPruner } from './version-pruner.js';
+export { applyStorageChanges } from './cache-coherence.js';
 
 export type { Seamless, CreateSeamlessOptions } from './create-seamless.js';
 export type { OpenWorkerOptions, SeamlessWorker } from './open-worker.js';

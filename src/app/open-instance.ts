@@ -34,6 +34,7 @@ import type { BackfillParts } from './compose-backfill.js';
 import { composeLive } from './compose-live.js';
 import { composeEstimator } from './compose-estimator.js';
 import { startVersionPruner } from './version-pruner.js';
+import { applyStorageChanges } from './cache-coherence.js';
 
 export interface InstanceDeps {
   readonly clock: Clock;
@@ -133,6 +134,12 @@ export async function openInstance(config: SeamlessConfig, dataDir: string, deps
       if (event.type === 'completed' && event.rowsWritten > 0) {
         cache.invalidate(datasetKeyPrefix(event.nodeId, event.intervalMs), { start: event.start, end: event.end });
       }
+    }));
+  }
+  // Writes other processes commit to shared storage (PostgreSQL) drop what this process cached of them.
+  if (db.changes) {
+    resources.defer(applyStorageChanges({
+      changes: db.changes, cache, findings: findingsIndex, metrics, clock, logger: logger.child({ name: LOGGER_NAMES.storage }),
     }));
   }
   // Live feeds (after the coordinator: gaps are backfilled through it; closed before it and

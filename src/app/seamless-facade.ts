@@ -195,6 +195,8 @@ export function seamlessFacade(config: SeamlessConfig, dataDir: string, logger: 
         }));
       }
       for (const [name, check] of Object.entries(live?.health() ?? {})) checks[`live:${name}`] = check;
+      // Cache coherence across processes on shared storage (cache-coherence.ts): is the change listener listening?
+      if (db.changes) checks.changeListener = db.changes.health();
       return checks;
     },
 

@@ -15,6 +15,9 @@ export interface SeamlessMetrics {
   readonly cacheEvictions: Counter<'reason'>;
   readonly cacheBytes: Gauge;
   readonly cacheEntries: Gauge;
+  // Cache coherence across processes on shared storage (app/cache-coherence.ts).
+  readonly cacheInvalidationsReceived: Counter<'kind'>;
+  readonly cacheInvalidationLag: Histogram;
   readonly rowsServed: Counter<'source'>;
   readonly backfillShardsFetched: Counter<'node_id' | 'interval'>;
   readonly backfillShardsJoined: Counter<'node_id' | 'interval'>;
@@ -70,6 +73,9 @@ const DEFAULT_METRICS_PREFIX = 'seamless_process_';
 /** prom-client default metrics that are gauges named like counters: not exposed. */
 const NON_COUNTER_TOTALS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'] as const;
 
+/** Seconds buckets from 0.5 ms to 10 s: a commit seen by another process's listener. */
+export const INVALIDATION_LAG_BUCKETS_S = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
 /** Seconds buckets from 1 ms to 10 minutes. */
 export const LATENCY_BUCKETS_S = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600];
 
@@ -93,6 +99,8 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Seaml
     cacheEvictions: new Counter({ name: 'seamless_cache_evictions_total', help: 'Response cache evictions by reason', labelNames: ['reason'], registers }),
     cacheBytes: new Gauge({ name: 'seamless_cache_bytes', help: 'Bytes held by the response cache', registers }),
     cacheEntries: new Gauge({ name: 'seamless_cache_entries', help: 'Entries held by the response cache', registers }),
+    cacheInvalidationsReceived: new Counter({ name: 'seamless_cache_invalidations_received_total', help: 'Changes other processes committed to shared storage that this process applied to its caches, by kind (write, purge; resync: the listener reconnected or read an unknown payload, every cache cleared)', labelNames: ['kind'], registers }),
+    cacheInvalidationLag: new Histogram({ name: 'seamless_cache_invalidation_lag_seconds', help: 'From another process\'s commit (its clock) to the caches here dropping the changed range', buckets: INVALIDATION_LAG_BUCKETS_S, registers }),
     rowsServed: new Counter({ name: 'seamless_rows_served_total', help: 'Rows returned by reads, by where they came from', labelNames: ['source'], registers }),
     backfillShardsFetched: new Counter({ name: 'seamless_backfill_shards_fetched_total', help: 'Shards fetched from an upstream source', labelNames: ['node_id', 'interval'], registers }),
     backfillShardsJoined: new Counter({ name: 'seamless_backfill_shards_joined_total', help: 'Shard requests that joined an in-flight fetch instead of fetching again', labelNames: ['node_id', 'interval'], registers }),

@@ -18,6 +18,8 @@ export interface FindingsIndex {
   added(findings: readonly IngestFinding[]): void;
   /** Bars of the dataset were rewritten (findings may have been superseded): reload on the next read. */
   rewritten(nodeId: string, intervalMs: number): void;
+  /** Changes may have been missed (another process's, cache-coherence.ts of src/app): reload every dataset on its next read. */
+  clear(): void;
 }
 
 interface DatasetFindings {
@@ -81,6 +83,10 @@ export function createFindingsIndex(store: IngestFindingStore): FindingsIndex {
 
     rewritten(nodeId, intervalMs) {
       invalidate(keyOf(nodeId, intervalMs));
+    },
+
+    clear() {
+      for (const key of new Set([...byDataset.keys(), ...loading.keys()])) invalidate(key);
     },
   };
 }

@@ -24,6 +24,7 @@ export type { DataProvider, FetchResult } from './read/data-provider.js';
 export type { FetchRequest, Strategy } from './read/fetch-request.js';
 export type { ReadMetadata } from './read/read-metadata.js';
 export type { ResponseCache, CacheStats } from './response-cache.js';
+export type { FindingsIndex } from './findings-index.js';
 export type { DatasetCatalog, DatasetListing, ResolvedDataset } from './dataset-catalog.js';
 export type { IntervalCoverage } from './catalog-coverage.js';
 export type { DatasetConditionAnswer, DayCondition, DayConditionEntry } from './data-condition.js';

@@ -22,3 +22,4 @@ export type { AsOfFrame, BarVersion, VersionKind } from './bar-versions.js';
 export type { RepairAuditRow } from './repair-audit.js';
 export type { EngineContext, EngineDescriptor } from './engine-descriptor.js';
 export type { StorageFailure, StorageFailureReason, WalFinding } from './storage-failure.js';
+export type { StorageChange, StorageChangeEvent, StorageChangeFeed, StorageChangeFeedHealth, StorageChangeKind } from './storage-change-feed.js';

@@ -4,6 +4,8 @@ export { createPostgresStorage } from './postgres-storage.js';
 export { PG_MIGRATIONS, latestVersion } from './postgres-migrations.js';
 export { createBinaryCopyDecoder } from './binary-copy-decoder.js';
 export { encodeBinaryCopy } from './binary-copy-encoder.js';
+export { CHANGE_CHANNEL, PAYLOAD_LIMIT_BYTES, decodeChange, encodeChange } from './postgres-change-notify.js';
+export { openPgChangeListener } from './postgres-change-listener.js';
 
 export type { PostgresStorage } from './postgres-storage.js';
 export type { CopyColumnType } from './binary-copy-decoder.js';

@@ -26,6 +26,7 @@ import { barWriteStatements, deleteBars, upsertBars } from './postgres-bar-write
 import type { BarWriteStatements } from './postgres-bar-writer.js';
 import { coverageOf, loadCoverage, saveCoverage } from './postgres-coverage-index.js';
 import { datedCoverageOf, summariseCoverage } from './postgres-coverage-summary.js';
+import type { ChangeNotifier } from './postgres-change-notify.js';
 import type { PgDatabase } from './postgres-database.js';
 import { datasetCacheKey, findDataset, listDatasets, lockDataset } from './postgres-dataset-registry.js';
 import type { DatasetRow } from './postgres-dataset-registry.js';
@@ -36,9 +37,9 @@ import { checkAsOfRetention, contentHash, versionSpan, decodeVersionCoverage, di
 import type { AsOfFrame, BarVersion } from '../../storage/index.js';
 import { insertVersion, listVersions, moveToHistory, nextVersionId, pruneHistory, readAsOfBars, recordedHorizon, versionInForce } from './postgres-bar-versions.js';
 
-/** The bar store of an open database; its `close` closes the database (pool). */
-export function createPgBarStore(db: PgDatabase): BarStore {
-  return new PgBarStore(db);
+/** The bar store of an open database; its `close` closes the database (pool). Writes and purges announce themselves through `notifier`. */
+export function createPgBarStore(db: PgDatabase, notifier: ChangeNotifier): BarStore {
+  return new PgBarStore(db, notifier);
 }
 
 class PgBarStore implements BarStore {
@@ -49,9 +50,11 @@ class PgBarStore implements BarStore {
   /** SQL per frame schema name, built once. */
   readonly #readSql = new Map<string, BarCopyStatement>();
   readonly #writeSql = new Map<string, BarWriteStatements>();
+  readonly #notifier: ChangeNotifier;
 
-  constructor(db: PgDatabase) {
+  constructor(db: PgDatabase, notifier: ChangeNotifier) {
     this.#db = db;
+    this.#notifier = notifier;
   }
 
   async read(dataset: DatasetKey, schema: FrameSchema, range: TimeRange): Promise<Frame> {
@@ -133,6 +136,8 @@ class PgBarStore implements BarStore {
         id: version, datasetId: ds.id, at: now, kind: 'write', source: batch.source ?? 'unknown', fence: batch.fence,
         contentHash: contentHash(batch.frame), range: versionSpan(claims), rows: batch.frame.length, coverage: updated,
       });
+      // Cache coherence: delivered to every other process's listener only if this transaction commits.
+      await this.#notifier.notify(client, 'write', batch.dataset, versionSpan(claims));
       return [ds, version] as const;
     });
     this.#datasets.set(datasetCacheKey(batch.dataset), row);
@@ -186,6 +191,8 @@ class PgBarStore implements BarStore {
       }
       const findingsRetired = await retireFindings(client, dataset, range, now);
       const audit = await appendRepairAudit(client, request, now, rowsRemoved, findingsRetired, barsByState(removed, dataset.intervalMs));
+      // Cache coherence: delivered to every other process's listener only if this transaction commits.
+      await this.#notifier.notify(client, 'purge', dataset, range);
       return { rowsRemoved, coverageRemoved: removed, findingsRetired, audit };
     });
   }

@@ -8,7 +8,10 @@ import { InvalidRequestError, systemClock } from '../../core/index.js';
 import type { Clock } from '../../core/index.js';
 import type { IngestFindingStore } from '../../conformance/index.js';
 import type { BarStore, SnapshotStore } from '../../storage/index.js';
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { createPgBarStore } from './postgres-bar-store.js';
+import { createChangeNotifier } from './postgres-change-notify.js';
 import { openPgDatabase } from './postgres-database.js';
 import { createPgIngestFindingStore } from './postgres-ingest-findings.js';
 import { createPgSnapshotStore } from './postgres-snapshot-store.js';
@@ -24,6 +27,8 @@ export interface PostgresStorageOptions {
   readonly connectTimeoutMs?: number;
   /** Stamps `coverage.updated_at_ms`; the system clock by default. */
   readonly clock?: Clock;
+  /** This process's id in the change notifications its writes send (default: host, pid and a random suffix). */
+  readonly origin?: string;
 }
 
 export interface PostgresStorage {
@@ -32,6 +37,8 @@ export interface PostgresStorage {
   readonly findings: IngestFindingStore;
   /** Named, immutable snapshots (migration 8). */
   readonly snapshots: SnapshotStore;
+  /** The origin id every write and purge of `bars` announces itself with (postgres-change-notify.ts). */
+  readonly origin: string;
   /** Idempotent (`bars.close()` does the same): operations in flight settle, then the pool closes. */
   close(): Promise<void>;
 }
@@ -59,11 +66,19 @@ export async function createPostgresStorage(options: PostgresStorageOptions): Pr
   if (!Number.isSafeInteger(connectTimeoutMs) || connectTimeoutMs < 1) {
     throw new InvalidRequestError('connectTimeoutMs', `must be a positive integer of ms, got ${String(connectTimeoutMs)}`);
   }
-  const db = await openPgDatabase({ url: options.url, poolMax, connectTimeoutMs, clock: options.clock ?? systemClock });
+  const clock = options.clock ?? systemClock;
+  const db = await openPgDatabase({ url: options.url, poolMax, connectTimeoutMs, clock });
+  const origin = options.origin ?? defaultOrigin();
   return Object.freeze({
-    bars: createPgBarStore(db),
+    origin,
+    bars: createPgBarStore(db, createChangeNotifier(origin, clock)),
     findings: createPgIngestFindingStore(db),
     snapshots: createPgSnapshotStore(db),
     close: () => db.close(),
   });
+}
+
+/** Unique per process and readable in logs: `host:pid:random`. */
+function defaultOrigin(): string {
+  return `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
 }

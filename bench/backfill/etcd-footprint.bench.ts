@@ -4,7 +4,8 @@
  * single-member etcd started by the test harness: register the job with its shards, then per
  * shard claim, two heartbeats and complete. Prints keys per job and per shard, bytes of the live
  * values, revisions consumed per step and the bytes each step adds to etcd's history (what
- * compaction must reclaim), then a fleet of jobs with the backend size it grows by. Baseline: a
+ * compaction must reclaim), then a fleet of jobs with the backend size it grows by and the time of
+ * one claimable() scan over all its shard records. Baseline: a
  * bare etcd put, one per key, of the same number of keys with the same sizes. Counts, not times
  * (except the fleet's shards/s, from a shared 2-core VM under load). Measures; never asserts.
  * Run: node --expose-gc --import tsx bench/backfill/etcd-footprint.bench.ts
@@ -168,6 +169,15 @@ async function fleet(endpoints: string[], raw: Etcd3): Promise<void> {
     const grown = Number(s1.dbSizeInUse) - Number(s0.dbSizeInUse);
     heading(`fleet: ${FLEET_DATASETS} jobs of 1 month of 1m (${all.length} shards), ${FLEET_WORKERS} concurrent workers, claim + ${HEARTBEATS} heartbeats + complete`);
     console.log(`  ${live.keys} keys live, ${live.keyBytes + live.valueBytes} B; ${revs} revisions; backend in use grew ${(grown / 2 ** 20).toFixed(2)} MiB (${(grown / revs).toFixed(0)} B per revision, uncompacted); ${(all.length / seconds).toFixed(0)} shards/s`);
+    const scans: number[] = [];
+    for (let i = 0; i < 7; i++) {
+      const t = performance.now();
+      await store.claimable(Date.now(), 8);
+      scans.push(performance.now() - t);
+    }
+    scans.sort((a, b) => a - b);
+    console.log(`  claimable() with ${all.length} shard records (what every idle worker's poll does): median ${scans[3].toFixed(1)} ms, reads ${((live.keyBytes + live.valueBytes) / 1024).toFixed(0)} KiB`);
+    record(`etcd footprint fleet: claimable() scan over ${all.length} shard records`, scans[3], 'ms');
     const bareS0 = await raw.maintenance.status();
     const bareRevs = await barePuts(raw, '/bench-footprint/bare/', live.keys, Math.round((live.keyBytes + live.valueBytes) / live.keys));
     const bareS1 = await raw.maintenance.status();

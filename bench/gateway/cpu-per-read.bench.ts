@@ -37,7 +37,10 @@ async function drive(pid: number, url: (i: number) => string): Promise<Figures> 
   const c0 = await cpuMs(pid);
   const t0 = performance.now();
   await Promise.all(Array.from({ length: CLIENTS }, async () => {
-    for (let i = next++; i < REQUESTS; i = next++) bytes += await getBytes(url(i));
+    for (let i = next++; i < REQUESTS; i = next++) {
+      const n = await getBytes(url(i)); // not `bytes += await …`: that reads `bytes` before the await
+      bytes += n;
+    }
   }));
   const seconds = (performance.now() - t0) / 1000;
   const cpu = (await cpuMs(pid)) - c0;

@@ -77,8 +77,10 @@ describe.skipIf(!postgresAvailable())('seamless on PostgreSQL storage', () => {
     expect((await seamless.health()).storage).toEqual({ ok: true, detail: 'postgres' });
     expect(existsSync(join(dir.path, 'seamless.duckdb'))).toBe(true);
     expect((await seamless.registry.subjects()).length).toBeGreaterThan(0);
+    // Tables, not their month partitions (migration 10: bars_*_pYYYY_MM and bars_*_default).
     const tables = await server.query<{ table_name: string }>(
-      "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name", [], database,
+      `SELECT c.relname AS table_name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+       WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND NOT c.relispartition ORDER BY c.relname`, [], database,
     );
     expect(tables.map((t) => t.table_name)).toEqual([
       'bar_versions', 'bars_ohlcv', 'bars_ohlcv_history', 'bars_quote', 'bars_quote_history', 'bars_tick', 'bars_tick_history', 'coverage',

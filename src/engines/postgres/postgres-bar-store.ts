@@ -33,6 +33,7 @@ import type { DatasetRow } from './postgres-dataset-registry.js';
 import { ENGINE } from './postgres-errors.js';
 import { checkAndAdvanceFence } from './postgres-fencing.js';
 import { insertFindings, supersedeFindings } from './postgres-ingest-findings.js';
+import { PartitionKeeper, ensureBarPartitions } from './postgres-partitions.js';
 import { checkAsOfRetention, contentHash, versionSpan, decodeVersionCoverage, distinctVersions, overlappingCoverage } from '../../storage/index.js';
 import type { AsOfFrame, BarVersion } from '../../storage/index.js';
 import { insertVersion, listVersions, moveToHistory, nextVersionId, pruneHistory, readAsOfBars, recordedHorizon, versionInForce } from './postgres-bar-versions.js';
@@ -51,6 +52,8 @@ class PgBarStore implements BarStore {
   readonly #readSql = new Map<string, BarCopyStatement>();
   readonly #writeSql = new Map<string, BarWriteStatements>();
   readonly #notifier: ChangeNotifier;
+  /** The month partitions known to exist (postgres-partitions.ts). */
+  readonly #partitions = new PartitionKeeper();
 
   constructor(db: PgDatabase, notifier: ChangeNotifier) {
     this.#db = db;
@@ -117,6 +120,12 @@ class PgBarStore implements BarStore {
     }
     const statements = sql;
     const written = writtenCoverage(claims, batch.frame.ts, batch.dataset.intervalMs);
+    // The frame's months get their partitions first, in their own short transaction (no DDL lock held through the write).
+    const months = this.#partitions.missing(table, batch.frame.ts);
+    if (months.length > 0) {
+      await this.#db.transact('write', (client) => ensureBarPartitions(client, table, months));
+      this.#partitions.remember(table, months);
+    }
     const [row, versionId] = await this.#db.transact('write', async (client) => {
       if (batch.fence !== undefined) await checkAndAdvanceFence(client, batch.fence);
       const ds = await lockDataset(client, batch.dataset, schema.name);

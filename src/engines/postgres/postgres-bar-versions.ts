@@ -55,11 +55,11 @@ export async function moveToHistory(
 ): Promise<void> {
   if (ranges.length === 0) return;
   const cols = t.columns.map((c) => `"${c}"`).join(', ');
-  const { starts, ends } = rangeArrays(ranges);
+  const { starts, ends, lo, hi } = rangeArrays(ranges);
   await client.query(`INSERT INTO ${t.table}_history (dataset_id, ts, ${cols}, version_id, superseded_by, superseded_at_ms)
     SELECT b.dataset_id, b.ts, ${t.columns.map((c) => `b."${c}"`).join(', ')}, coalesce(b.version_id, 0), $4, $5
     FROM ${t.table} b JOIN unnest($2::bigint[], $3::bigint[]) AS r(s, e) ON b.ts >= r.s AND b.ts < r.e
-    WHERE b.dataset_id = $1`, [datasetId, starts, ends, versionId, at]);
+    WHERE b.dataset_id = $1 AND b.ts >= $6 AND b.ts < $7`, [datasetId, starts, ends, versionId, at, lo, hi]);
 }
 
 export async function insertVersion(client: PoolClient, v: NewVersion): Promise<void> {

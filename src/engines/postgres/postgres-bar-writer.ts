@@ -38,15 +38,16 @@ export function barWriteStatements(t: BarTable): BarWriteStatements {
     // Each row tagged with the version that writes it ($2, postgres-bar-versions.ts).
     upsert: `INSERT INTO ${t.table} (dataset_id, ts, ${cols.join(', ')}, version_id) SELECT $1, ts, ${cols.join(', ')}, $2 FROM ${staging}
       ON CONFLICT (dataset_id, ts) DO UPDATE SET ${cols.map((c) => `${c} = excluded.${c}`).join(', ')}, version_id = excluded.version_id`,
+    // $4, $5: the ranges' span, so the planner prunes the month partitions outside it (migration 10).
     deleteRanges: `DELETE FROM ${t.table} b USING unnest($2::bigint[], $3::bigint[]) AS r(s, e)
-      WHERE b.dataset_id = $1 AND b.ts >= r.s AND b.ts < r.e`,
+      WHERE b.dataset_id = $1 AND b.ts >= r.s AND b.ts < r.e AND b.ts >= $4 AND b.ts < $5`,
   });
 }
 
 export async function deleteBars(client: PoolClient, sql: BarWriteStatements, datasetId: number, ranges: readonly TimeRange[]): Promise<void> {
   if (ranges.length === 0) return;
-  const { starts, ends } = rangeArrays(ranges);
-  await client.query(sql.deleteRanges, [datasetId, starts, ends]);
+  const { starts, ends, lo, hi } = rangeArrays(ranges);
+  await client.query(sql.deleteRanges, [datasetId, starts, ends, lo, hi]);
 }
 
 /** Upserts every row of `frame`; returns the rows written. */

@@ -9,6 +9,7 @@
  * findings only; the registry, reports and leases stay in the embedded database).
  */
 import { VERSION_MIGRATION_STATEMENTS } from './postgres-bar-versions.js';
+import { PARTITION_MIGRATION_STATEMENTS } from './postgres-partitions.js';
 import type { PoolClient } from 'pg';
 import { StorageEngineError } from '../../storage/index.js';
 import { ENGINE } from './postgres-errors.js';
@@ -113,6 +114,13 @@ export const PG_MIGRATIONS: readonly PgMigration[] = Object.freeze([
          node_id TEXT NOT NULL, interval_ms BIGINT NOT NULL, part INTEGER NOT NULL, schema TEXT NOT NULL, rows BIGINT NOT NULL,
          columns BYTEA NOT NULL, PRIMARY KEY (snapshot, node_id, interval_ms, part))`,
     ],
+  },
+  {
+    version: 10,
+    name: 'bars partitioned by month',
+    // The bar tables become PARTITION BY RANGE (ts), one partition per month plus a DEFAULT one,
+    // their rows moved in (postgres-partitions.ts). Version 9 is the shared state's (issue 18.1).
+    statements: PARTITION_MIGRATION_STATEMENTS,
   },
 ]);
 

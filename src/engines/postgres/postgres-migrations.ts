@@ -5,10 +5,11 @@
  * processes on one database) apply each migration exactly once. A database migrated by a newer
  * Seamless is refused: older code could corrupt it. Never edit a shipped migration: append one.
  *
- * The numbering is this engine's own (PostgreSQL holds bars, coverage, fences and ingest
- * findings only; the registry, reports and leases stay in the embedded database).
+ * The numbering is this engine's own. Since migration 9 PostgreSQL also holds the state gateways
+ * share: the schema registry, the report archive and the lease store (when no etcd is configured).
  */
 import { VERSION_MIGRATION_STATEMENTS } from './postgres-bar-versions.js';
+import { SHARED_STATE_MIGRATION_STATEMENTS } from './postgres-shared-state-migration.js';
 import type { PoolClient } from 'pg';
 import { StorageEngineError } from '../../storage/index.js';
 import { ENGINE } from './postgres-errors.js';
@@ -113,6 +114,11 @@ export const PG_MIGRATIONS: readonly PgMigration[] = Object.freeze([
          node_id TEXT NOT NULL, interval_ms BIGINT NOT NULL, part INTEGER NOT NULL, schema TEXT NOT NULL, rows BIGINT NOT NULL,
          columns BYTEA NOT NULL, PRIMARY KEY (snapshot, node_id, interval_ms, part))`,
     ],
+  },
+  {
+    version: 9,
+    name: 'shared state: registry, reports, leases',
+    statements: SHARED_STATE_MIGRATION_STATEMENTS,
   },
 ]);
 

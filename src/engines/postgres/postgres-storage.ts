@@ -1,16 +1,21 @@
 /**
  * `createPostgresStorage`: bars, coverage, fences and ingest findings in one PostgreSQL database
  * (`storage.url: postgres://…`), behind the same BarStore interface as the embedded engine and
- * passing the same suite (test/storage-suite/bar-store-suite.ts). Many Seamless processes may
- * share the database: writes lock their fence and dataset rows, nothing is mirrored in memory.
+ * passing the same suite (test/storage-suite/bar-store-suite.ts), plus the state gateways share
+ * (migration 9): the schema registry store, the report archive and the lease store. Many
+ * Seamless processes may share the database: writes lock their rows, nothing is mirrored in
+ * memory (the registry's cache is bounded by its change counter, cached-registry-store.ts).
  */
 import { InvalidRequestError, systemClock } from '../../core/index.js';
 import type { Clock } from '../../core/index.js';
-import type { IngestFindingStore } from '../../conformance/index.js';
+import type { IngestFindingStore, ReportArchive } from '../../conformance/index.js';
+import type { RegistryStore } from '../../schema/index.js';
 import type { BarStore, SnapshotStore } from '../../storage/index.js';
 import { createPgBarStore } from './postgres-bar-store.js';
 import { openPgDatabase } from './postgres-database.js';
 import { createPgIngestFindingStore } from './postgres-ingest-findings.js';
+import { createPgRegistryStore } from './postgres-registry-store.js';
+import { createPgReportArchive } from './postgres-report-archive.js';
 import { createPgSnapshotStore } from './postgres-snapshot-store.js';
 
 export const DEFAULT_PG_POOL_MAX = 10;
@@ -32,6 +37,10 @@ export interface PostgresStorage {
   readonly findings: IngestFindingStore;
   /** Named, immutable snapshots (migration 8). */
   readonly snapshots: SnapshotStore;
+  /** The schema registry's store, shared by every process on the database (migration 9). */
+  readonly registry: RegistryStore;
+  /** The conformance report archive, shared likewise (migration 9). */
+  readonly reports: ReportArchive;
   /** Idempotent (`bars.close()` does the same): operations in flight settle, then the pool closes. */
   close(): Promise<void>;
 }
@@ -64,6 +73,8 @@ export async function createPostgresStorage(options: PostgresStorageOptions): Pr
     bars: createPgBarStore(db),
     findings: createPgIngestFindingStore(db),
     snapshots: createPgSnapshotStore(db),
+    registry: createPgRegistryStore(db),
+    reports: createPgReportArchive(db),
     close: () => db.close(),
   });
 }

@@ -1,7 +1,7 @@
 // The internal door of engines/postgres, for tests and benches only (ARCHITECTURE.md §2): the names they
 // check that no other folder of src/ needs. No folder of src/ imports it.
 export { createPostgresStorage } from './postgres-storage.js';
-export { PG_MIGRATIONS, latestVersion } from './postgres-migrations.js';
+export { PG_MIGRATIONS, latestVersion, migrate } from './postgres-migrations.js';
 export { createBinaryCopyDecoder } from './binary-copy-decoder.js';
 export { encodeBinaryCopy } from './binary-copy-encoder.js';
 

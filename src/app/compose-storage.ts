@@ -51,7 +51,7 @@ export async function composeStorage(config: SeamlessConfig['storage'], dataDir:
         const { postgresEngine } = await import('../engines/postgres/index.js');
         const pg = await postgresEngine.open(config, resources, context);
         const db = await duckdbEngine.open(config, resources, context);
-        return parts({ bars: pg.bars, findings: pg.findings, snapshots: pg.snapshots, registry: pg.registry, reports: pg.reports, leases: db.leases }, db, resources);
+        return parts({ bars: pg.bars, findings: pg.findings, snapshots: pg.snapshots, registry: pg.registry, reports: pg.reports, leases: pg.leases }, db, resources);
       }
       default:
         return unknownEngine(config);

@@ -2,7 +2,7 @@
  * A whole Seamless instance on PostgreSQL storage (`storage: { engine: 'postgres', url }`)
  * against a real server (test/harness/postgres-server.ts): a read that backfills from the
  * synthetic source writes its bars and coverage into PostgreSQL, the next read is served from
- * there, and the registry and reports live in PostgreSQL too (migration 9).
+ * there, and the registry, reports and (no etcd configured) leases live in PostgreSQL too (migration 9).
  * Skipped when the PostgreSQL server binaries are not installed.
  */
 import { existsSync } from 'node:fs';
@@ -73,13 +73,16 @@ describe.skipIf(!postgresAvailable())('seamless on PostgreSQL storage', () => {
     expect(await seamless.coverage(NODE, '1m')).toEqual([{ start: DAY, end: DAY + 1_440 * MIN, state: 'stored' }]);
   });
 
-  it('reports PostgreSQL as its storage in health, and keeps the registry and reports in PostgreSQL', async () => {
+  it('reports PostgreSQL as its storage in health, and keeps the registry, reports and leases in PostgreSQL', async () => {
     expect((await seamless.health()).storage).toEqual({ ok: true, detail: 'postgres' });
     expect(existsSync(join(dir.path, 'seamless.duckdb'))).toBe(true);
     const subjects = await seamless.registry.subjects();
     expect(subjects.length).toBeGreaterThan(0);
     const stored = await server.query<{ subject: string }>('SELECT DISTINCT subject FROM registry_subject_versions ORDER BY subject', [], database);
     expect(stored.map((r) => r.subject)).toEqual(subjects);
+    // The read's backfill ran on PostgreSQL leases: its one-day shard is recorded there, completed.
+    const shards = await server.query<{ state: string; token: string }>('SELECT state, token FROM backfill_shards', [], database);
+    expect(shards).toEqual([{ state: 'completed', token: '1' }]);
     const tables = await server.query<{ table_name: string }>(
       "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name", [], database,
     );

@@ -9,11 +9,13 @@
 import { InvalidRequestError, systemClock } from '../../core/index.js';
 import type { Clock } from '../../core/index.js';
 import type { IngestFindingStore, ReportArchive } from '../../conformance/index.js';
+import type { LeaseStore } from '../../backfill/index.js';
 import type { RegistryStore } from '../../schema/index.js';
 import type { BarStore, SnapshotStore } from '../../storage/index.js';
 import { createPgBarStore } from './postgres-bar-store.js';
 import { openPgDatabase } from './postgres-database.js';
 import { createPgIngestFindingStore } from './postgres-ingest-findings.js';
+import { createPgLeaseStore } from './postgres-lease-store.js';
 import { createPgRegistryStore } from './postgres-registry-store.js';
 import { createPgReportArchive } from './postgres-report-archive.js';
 import { createPgSnapshotStore } from './postgres-snapshot-store.js';
@@ -41,6 +43,8 @@ export interface PostgresStorage {
   readonly registry: RegistryStore;
   /** The conformance report archive, shared likewise (migration 9). */
   readonly reports: ReportArchive;
+  /** The backfill lease store (shards, jobs, fencing tokens) for deployments without etcd (migration 9). */
+  readonly leases: LeaseStore;
   /** Idempotent (`bars.close()` does the same): operations in flight settle, then the pool closes. */
   close(): Promise<void>;
 }
@@ -69,12 +73,24 @@ export async function createPostgresStorage(options: PostgresStorageOptions): Pr
     throw new InvalidRequestError('connectTimeoutMs', `must be a positive integer of ms, got ${String(connectTimeoutMs)}`);
   }
   const db = await openPgDatabase({ url: options.url, poolMax, connectTimeoutMs, clock: options.clock ?? systemClock });
+  let leases: LeaseStore;
+  try {
+    leases = await createPgLeaseStore(db);
+  } catch (error) {
+    await db.close();
+    throw error;
+  }
   return Object.freeze({
     bars: createPgBarStore(db),
     findings: createPgIngestFindingStore(db),
     snapshots: createPgSnapshotStore(db),
     registry: createPgRegistryStore(db),
     reports: createPgReportArchive(db),
-    close: () => db.close(),
+    leases,
+    // The lease store's watch poll stops first, then the pool closes.
+    close: async () => {
+      await leases.close();
+      await db.close();
+    },
   });
 }

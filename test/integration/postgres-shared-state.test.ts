@@ -17,6 +17,7 @@ import { generateApiKey } from '../../src/gateway/index.js';
 import { postgresAvailable, startPostgresServer } from '../harness/postgres-server.js';
 import type { PostgresServer } from '../harness/postgres-server.js';
 import { startInProcessGateway } from '../helpers/in-process-gateway.js';
+import { until } from '../helpers/until.js';
 import type { InProcessGateway } from '../helpers/in-process-gateway.js';
 import { describeRegistryStore } from '../storage-suite/registry-store-suite.js';
 
@@ -42,14 +43,15 @@ function report(id: string, nodeId: string, createdAt: number): ConformanceRepor
   };
 }
 
-async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string): Promise<T> {
-  const deadline = Date.now() + HANG_GUARD_MS;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`not within ${HANG_GUARD_MS} ms: ${what} (last: ${JSON.stringify(value)})`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+/** The first answer of `read` that `done` accepts, polled through test/helpers/until.ts (a hang guard only). */
+async function settled<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string): Promise<T> {
+  let last: T | undefined;
+  await until(async () => {
+    last = await read();
+    return done(last);
+  }, what, HANG_GUARD_MS);
+  if (last === undefined) throw new TypeError(`no answer while waiting for ${what}`);
+  return last;
 }
 
 function barSchema(extra: Record<string, unknown> = {}): string {
@@ -205,10 +207,10 @@ describe.skipIf(!postgresAvailable())('shared state on PostgreSQL', () => {
       const registered = await onA('POST', `/subjects/${subject}/versions`, { schema: barSchema() });
       expect(registered.status).toBe(200);
       const { id } = registered.json as { id: number };
-      const latest = await until(() => onB('GET', `/subjects/${subject}/versions/latest`), (r) => r.status === 200, 'B serves the version');
+      const latest = await settled(() => onB('GET', `/subjects/${subject}/versions/latest`), (r) => r.status === 200, 'B serves the version');
       expect(latest.json).toMatchObject({ subject, version: 1, id });
       expect(await onB('GET', `/schemas/ids/${id}`)).toMatchObject({ status: 200, json: { schema: barSchema() } });
-      await until(() => onB('GET', '/subjects'), (r) => (r.json as string[]).includes(subject), 'B lists the subject');
+      await settled(() => onB('GET', '/subjects'), (r) => (r.json as string[]).includes(subject), 'B lists the subject');
       // The same schema registered on B is the same version, not a second one.
       expect(await onB('POST', `/subjects/${subject}/versions`, { schema: barSchema() })).toMatchObject({ status: 200, json: { id } });
       expect((await onA('GET', `/subjects/${subject}/versions`)).json).toEqual([1]);
@@ -218,7 +220,7 @@ describe.skipIf(!postgresAvailable())('shared state on PostgreSQL', () => {
       const subject = 'shared-promoted-value';
       expect(await onA('POST', `/subjects/${subject}/versions`, { schema: barSchema() })).toMatchObject({ status: 200 });
       // B reads (and caches) the mode before the promotion.
-      await until(() => onB('GET', `/mode/${subject}`), (r) => r.status === 200, 'B answers the mode');
+      await settled(() => onB('GET', `/mode/${subject}`), (r) => r.status === 200, 'B answers the mode');
       expect(await onB('GET', `/mode/${subject}`)).toMatchObject({ json: { mode: 'canary' } });
 
       const requested = await onA('POST', `/subjects/${subject}/promotions`, { changeRequest: 'CR-18' });
@@ -228,7 +230,7 @@ describe.skipIf(!postgresAvailable())('shared state on PostgreSQL', () => {
       expect(await onABob('POST', `/promotions/${promotion.id}/approvals`)).toMatchObject({ status: 200, json: { promotion: { state: 'approved' } } });
       expect(await onA('GET', `/mode/${subject}`)).toMatchObject({ json: { mode: 'strict' } });
 
-      const modeOnB = await until(() => onB('GET', `/mode/${subject}`), (r) => (r.json as { mode?: string }).mode === 'strict', 'strict on B');
+      const modeOnB = await settled(() => onB('GET', `/mode/${subject}`), (r) => (r.json as { mode?: string }).mode === 'strict', 'strict on B');
       expect(modeOnB.json).toEqual({ mode: 'strict' });
       expect(await onB('GET', `/promotions/${promotion.id}`)).toMatchObject({ status: 200, json: { promotion: { state: 'approved' } } });
       // The audit log is one: both gateways list the promotion entry with both approvers.
@@ -239,9 +241,9 @@ describe.skipIf(!postgresAvailable())('shared state on PostgreSQL', () => {
 
     it('puts a mode change made on B in force on A within the bound', async () => {
       const subject = 'shared-promoted-value';
-      await until(() => onA('GET', `/mode/${subject}`), (r) => (r.json as { mode?: string }).mode === 'strict', 'strict on A');
+      await settled(() => onA('GET', `/mode/${subject}`), (r) => (r.json as { mode?: string }).mode === 'strict', 'strict on A');
       expect(await onB('PUT', `/mode/${subject}`, { mode: 'canary' })).toMatchObject({ status: 200, json: { mode: 'canary' } });
-      await until(() => onA('GET', `/mode/${subject}`), (r) => (r.json as { mode?: string }).mode === 'canary', 'canary on A');
+      await settled(() => onA('GET', `/mode/${subject}`), (r) => (r.json as { mode?: string }).mode === 'canary', 'canary on A');
     });
   });
 });

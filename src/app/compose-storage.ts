@@ -1,10 +1,12 @@
 /**
  * Opens the storage this instance reads and writes, by `storage.engine`, in one exhaustive switch
  * over the engine descriptors (src/engines/*): a new engine kind fails to compile here until it
- * has its case. The embedded database (DuckDB file under the data directory, or `:memory:`)
- * always holds the schema registry, the report archive and the embedded lease store; bars,
- * coverage and ingest findings live in the configured engine — the same embedded file
- * (`duckdb`), or the PostgreSQL database at `storage.url` (`postgres`). Every engine opened is
+ * has its case. With `duckdb` the embedded file (under the data directory, or `:memory:`) holds
+ * everything: bars, coverage, findings, snapshots, the schema registry, the report archive and
+ * the embedded lease store. With `postgres` the database at `storage.url` holds all of that
+ * (the state many gateways share: registry, reports and — `seamless.backfill.store: embedded`,
+ * i.e. no etcd — leases, since PostgreSQL migration 9); the embedded file is still opened, for
+ * its health and write-ahead-log check only, and holds nothing a read needs. Every engine opened is
  * registered on one ResourceStack, so a failure half-way closes what was opened, in reverse,
  * and `close()` is the same unwinding. The PostgreSQL engine (pg, ~15 MB resident) is imported
  * only when `storage.engine` is `postgres`.
@@ -27,7 +29,7 @@ export interface StorageParts {
   readonly registry: RegistryStore;
   readonly reports: ReportArchive;
   readonly leases: LeaseStore;
-  /** The embedded database's failure, if any (it holds leases and the registry with either engine). */
+  /** The embedded database's failure, if any (it holds everything with `duckdb`; with `postgres`, nothing a read needs). */
   failure(): StorageFailure | undefined;
   onFailure(listener: (failure: StorageFailure) => void): () => void;
   /** What the start found in the embedded database's write-ahead log. */
@@ -44,14 +46,14 @@ export async function composeStorage(config: SeamlessConfig['storage'], dataDir:
     switch (config.engine) {
       case 'duckdb': {
         const db = await duckdbEngine.open(config, resources, context);
-        return parts(db, db, resources, undefined);
+        return parts({ bars: db.bars, findings: db.findings, snapshots: db.snapshots, registry: db.registry, reports: db.reports, leases: db.leases }, db, resources, undefined);
       }
       case 'postgres': {
         // PostgreSQL first: an unreachable database fails the start before anything else is opened.
         const { postgresEngine } = await import('../engines/postgres/index.js');
         const pg = await postgresEngine.open(config, resources, context);
         const db = await duckdbEngine.open(config, resources, context);
-        return parts({ bars: pg.bars, findings: pg.findings, snapshots: pg.snapshots }, db, resources, pg.changes);
+        return parts({ bars: pg.bars, findings: pg.findings, snapshots: pg.snapshots, registry: pg.registry, reports: pg.reports, leases: pg.leases }, db, resources, pg.changes);
       }
       default:
         return unknownEngine(config);
@@ -67,10 +69,12 @@ function unknownEngine(config: never): never {
   throw new InternalError(`storage.engine ${JSON.stringify((config as { engine?: unknown }).engine)} has no case in composeStorage`);
 }
 
-function parts(primary: Pick<StorageParts, 'bars' | 'findings' | 'snapshots'>, db: EmbeddedDatabase, resources: ResourceStack, changes: StorageChangeFeed | undefined): StorageParts {
+type Stores = Pick<StorageParts, 'bars' | 'findings' | 'snapshots' | 'registry' | 'reports' | 'leases'>;
+
+function parts(primary: Stores, db: EmbeddedDatabase, resources: ResourceStack, changes: StorageChangeFeed | undefined): StorageParts {
   return {
     changes,
-    bars: primary.bars, findings: primary.findings, snapshots: primary.snapshots, registry: db.registry, reports: db.reports, leases: db.leases,
+    bars: primary.bars, findings: primary.findings, snapshots: primary.snapshots, registry: primary.registry, reports: primary.reports, leases: primary.leases,
     failure: () => db.failure(), onFailure: (listener) => db.onFailure(listener), wal: db.wal,
     // Every engine closes even when one fails; the first failure is reported.
     close: () => resources.disposeAsync(),

@@ -87,6 +87,7 @@ export async function openInstance(config: SeamlessConfig, dataDir: string, deps
       canaryWindowMs: config.schema_registry.canary_window_ms,
     },
     docsDir: resolve(dataDir, config.schema_registry.docs_dir),
+    refreshMs: config.schema_registry.refresh_ms,
   });
   // The shipped OHLCV, tick and quote schemas are registered at first start (idempotent).
   await registerShippedSchemas(registry);

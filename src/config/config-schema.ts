@@ -39,6 +39,8 @@ export const DEFAULT_COMPLETENESS_WINDOW_BARS = 1440;
 export const DEFAULT_CANARY_WINDOW_MS = 48 * 3_600_000;
 /** Where the governance document goes (`<docs_dir>/operations/schema_registry_governance.md`); relative to dataDir. */
 export const DEFAULT_REGISTRY_DOCS_DIR = 'docs';
+/** How long a gateway may serve a registry answer after another gateway changed it (PostgreSQL storage). */
+export const DEFAULT_REGISTRY_REFRESH_MS = 1_000;
 export const DEFAULT_LEASE_MS = 15_000;
 export const DEFAULT_HEARTBEAT_MS = 5_000;
 /** Opaque (wire-protocol) lease keys: the same defaults as src/backfill/shard-transitions.ts. */
@@ -343,6 +345,8 @@ export const SeamlessConfigSchema = z.object({
     canary_window_ms: z.number().int().min(0).default(DEFAULT_CANARY_WINDOW_MS),
     /** Docs directory of the governance document; relative to dataDir unless absolute. */
     docs_dir: z.string().min(1).default(DEFAULT_REGISTRY_DOCS_DIR),
+    /** With shared (PostgreSQL) storage: the bound on how stale a cached registry answer may be. */
+    refresh_ms: z.number().int().min(10).max(60_000).default(DEFAULT_REGISTRY_REFRESH_MS),
   }).strict().prefault({}),
 }).strict();
 

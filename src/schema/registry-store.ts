@@ -1,12 +1,19 @@
 /**
- * Persistence of the schema registry. The registry owns this interface; the embedded engine
- * (DuckDB, in storage/) and an in-memory store (tests) implement it. Every method is atomic.
+ * Persistence of the schema registry. The registry owns this interface; the engines (DuckDB
+ * embedded, PostgreSQL shared by many gateways) and an in-memory store (tests) implement it.
+ * Every method is atomic.
  */
 import type {
   AuditEntry, CompatibilityMode, Promotion, SchemaVersion, ValidationFailure, ValidationMode,
 } from './schema-types.js';
 
 export interface RegistryStore {
+  /**
+   * Optional, for a store other processes write too (PostgreSQL): a number that moves whenever
+   * any of them changes what `subjects`, `versions`, `compatibility` or `validationMode` answer.
+   * The registry's cache polls it (cached-registry-store.ts) and drops what it holds when it moved.
+   */
+  changeCount?(): Promise<number>;
   /**
    * Subjects with at least one version that is not soft-deleted, sorted; with `includeDeleted`,
    * every subject with a stored version (soft-deleted or not).

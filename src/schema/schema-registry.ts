@@ -27,6 +27,11 @@ export interface SchemaRegistryOptions {
    * `<docsDir>/operations/schema_registry_governance.md` (created when missing). Unset: no document.
    */
   readonly docsDir?: string;
+  /**
+   * With a store other processes write too (`changeCount`): the longest a cached answer may
+   * outlive their change (default DEFAULT_REGISTRY_REFRESH_MS, 1,000 ms).
+   */
+  readonly refreshMs?: number;
 }
 
 export type VersionRef = number | 'latest';
@@ -88,7 +93,7 @@ function pick(versions: readonly SchemaVersion[], ref: VersionRef): SchemaVersio
 export function createSchemaRegistry(options: SchemaRegistryOptions): SchemaRegistry {
   const { clock } = options;
   // The registry is its store's only writer in this process: cache what reads ask for.
-  const store = createCachedRegistryStore(options.store);
+  const store = createCachedRegistryStore(options.store, { clock, ...(options.refreshMs === undefined ? {} : { refreshMs: options.refreshMs }) });
   const document = options.docsDir === undefined ? undefined : createGovernanceDocument(options.docsDir);
   const ctx = createRegistryContext(store, clock, options.defaults, document);
   const governance = createGovernance(ctx);

@@ -2,7 +2,7 @@
  * A whole Seamless instance on PostgreSQL storage (`storage: { engine: 'postgres', url }`)
  * against a real server (test/harness/postgres-server.ts): a read that backfills from the
  * synthetic source writes its bars and coverage into PostgreSQL, the next read is served from
- * there, and the embedded file under dataDir still holds the registry, reports and leases.
+ * there, and the registry, reports and (no etcd configured) leases live in PostgreSQL too (migration 9).
  * Skipped when the PostgreSQL server binaries are not installed.
  */
 import { existsSync } from 'node:fs';
@@ -73,18 +73,26 @@ describe.skipIf(!postgresAvailable())('seamless on PostgreSQL storage', () => {
     expect(await seamless.coverage(NODE, '1m')).toEqual([{ start: DAY, end: DAY + 1_440 * MIN, state: 'stored' }]);
   });
 
-  it('reports PostgreSQL as its storage in health, and keeps registry, reports and leases in the embedded file', async () => {
+  it('reports PostgreSQL as its storage in health, and keeps the registry, reports and leases in PostgreSQL', async () => {
     expect((await seamless.health()).storage).toEqual({ ok: true, detail: 'postgres' });
     expect(existsSync(join(dir.path, 'seamless.duckdb'))).toBe(true);
-    expect((await seamless.registry.subjects()).length).toBeGreaterThan(0);
+    const subjects = await seamless.registry.subjects();
+    expect(subjects.length).toBeGreaterThan(0);
+    const stored = await server.query<{ subject: string }>('SELECT DISTINCT subject FROM registry_subject_versions ORDER BY subject', [], database);
+    expect(stored.map((r) => r.subject)).toEqual(subjects);
+    // The read's backfill ran on PostgreSQL leases: its one-day shard is recorded there, completed.
+    const shards = await server.query<{ state: string; token: string }>('SELECT state, token FROM backfill_shards', [], database);
+    expect(shards).toEqual([{ state: 'completed', token: '1' }]);
     // Tables, not their month partitions (migration 10: bars_*_pYYYY_MM and bars_*_default).
     const tables = await server.query<{ table_name: string }>(
       `SELECT c.relname AS table_name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
        WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND NOT c.relispartition ORDER BY c.relname`, [], database,
     );
     expect(tables.map((t) => t.table_name)).toEqual([
-      'bar_versions', 'bars_ohlcv', 'bars_ohlcv_history', 'bars_quote', 'bars_quote_history', 'bars_tick', 'bars_tick_history', 'coverage',
-      'datasets', 'fences', 'ingest_findings', 'repair_audit', 'schema_migrations', 'snapshot_datasets', 'snapshots', 'version_horizon',
+      'backfill_jobs', 'backfill_shards', 'bar_versions', 'bars_ohlcv', 'bars_ohlcv_history', 'bars_quote', 'bars_quote_history', 'bars_tick',
+      'bars_tick_history', 'conformance_reports', 'coverage', 'datasets', 'fences', 'ingest_findings', 'lease_lock', 'registry_audit_log',
+      'registry_changes', 'registry_config', 'registry_promotions', 'registry_schemas', 'registry_subject_modes', 'registry_subject_versions',
+      'registry_validation_failures', 'repair_audit', 'schema_migrations', 'snapshot_datasets', 'snapshots', 'version_horizon',
     ]);
   });
 

@@ -4,14 +4,14 @@
  * ConflictError. The report is kept whole as JSON text next to the columns lists filter on.
  */
 import { ConflictError, InvalidRequestError } from '../../core/index.js';
+import { decodeReport, encodeReport, reportListLimit } from '../../conformance/index.js';
 import type { ConformanceReport, ReportArchive } from '../../conformance/index.js';
 import type { TimeRange } from '../../core/index.js';
 import type { DatabaseHandle } from './duckdb-database.js';
 import { textOf } from './row-values.js';
 import { validateDataset } from '../../storage/index.js';
 
-export const DEFAULT_REPORT_LIST_LIMIT = 50;
-export const MAX_REPORT_LIST_LIMIT = 1000;
+export { DEFAULT_REPORT_LIST_LIMIT, MAX_REPORT_LIST_LIMIT, reportListLimit } from '../../conformance/index.js';
 
 /** Newest first; seq breaks ties between reports created in the same millisecond (arrival order). */
 const NEWEST_FIRST = 'ORDER BY created_at_ms DESC, seq DESC';
@@ -94,35 +94,4 @@ class DuckDbReportArchive implements ReportArchive {
       return rows.length === 0 ? undefined : decodeReport(textOf(rows[0][0]));
     });
   }
-}
-
-/** The list limit: 50 when omitted, at most 1000 (larger asks are capped), a positive integer. */
-export function reportListLimit(limit: number | undefined): number {
-  if (limit === undefined) return DEFAULT_REPORT_LIST_LIMIT;
-  if (!Number.isSafeInteger(limit) || limit < 1) throw new InvalidRequestError('limit', `must be a positive integer, got ${String(limit)}`);
-  return Math.min(limit, MAX_REPORT_LIST_LIMIT);
-}
-
-/**
- * JSON has no NaN, ±Infinity or -0 (a completeness ratio over no expected bars may be NaN), and
- * a report must read back equal to what was appended: such numbers are written as
- * `{"$float": "NaN"}` and revived on read.
- */
-const FLOAT_TAG = '$float';
-
-export function encodeReport(report: ConformanceReport): string {
-  return JSON.stringify(report, (_key, value: unknown) =>
-    typeof value === 'number' && (!Number.isFinite(value) || Object.is(value, -0)) ? { [FLOAT_TAG]: Object.is(value, -0) ? '-0' : String(value) } : value);
-}
-
-export function decodeReport(text: string): ConformanceReport {
-  // Written only by encodeReport from a typed ConformanceReport.
-  return JSON.parse(text, (_key, value: unknown) => {
-    if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
-      const keys = Object.keys(value);
-      const tagged: unknown = keys.length === 1 && keys[0] === FLOAT_TAG ? Reflect.get(value, FLOAT_TAG) : undefined;
-      if (typeof tagged === 'string') return Number(tagged);
-    }
-    return value;
-  }) as ConformanceReport;
 }

@@ -31,3 +31,15 @@ async function lockedToken(client: PoolClient, key: string): Promise<number | un
   const result = await client.query<{ token: number }>({ name: 'seamless_fence_lock', text: LOCK, values: [key] });
   return result.rows.length === 0 ? undefined : result.rows[0].token;
 }
+
+/**
+ * Advances the fence to `fence.token` unless the database already holds a newer token (then
+ * nothing changes and the answer is false). For the lease store's claim transaction, which must
+ * not roll back the other grants of its batch.
+ */
+export async function advanceFenceIfNewer(client: PoolClient, fence: Fence): Promise<boolean> {
+  const newest = await lockedToken(client, fence.key);
+  if (newest !== undefined && newest > fence.token) return false;
+  await checkAndAdvanceFence(client, fence);
+  return true;
+}

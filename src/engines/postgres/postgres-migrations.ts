@@ -5,11 +5,12 @@
  * processes on one database) apply each migration exactly once. A database migrated by a newer
  * Seamless is refused: older code could corrupt it. Never edit a shipped migration: append one.
  *
- * The numbering is this engine's own (PostgreSQL holds bars, coverage, fences and ingest
- * findings only; the registry, reports and leases stay in the embedded database).
+ * The numbering is this engine's own. Since migration 9 PostgreSQL also holds the state gateways
+ * share: the schema registry, the report archive and the lease store (when no etcd is configured).
  */
 import { VERSION_MIGRATION_STATEMENTS } from './postgres-bar-versions.js';
 import { PARTITION_MIGRATION_STATEMENTS } from './postgres-partitions.js';
+import { SHARED_STATE_MIGRATION_STATEMENTS } from './postgres-shared-state-migration.js';
 import type { PoolClient } from 'pg';
 import { StorageEngineError } from '../../storage/index.js';
 import { ENGINE } from './postgres-errors.js';
@@ -116,10 +117,15 @@ export const PG_MIGRATIONS: readonly PgMigration[] = Object.freeze([
     ],
   },
   {
+    version: 9,
+    name: 'shared state: registry, reports, leases',
+    statements: SHARED_STATE_MIGRATION_STATEMENTS,
+  },
+  {
     version: 10,
     name: 'bars partitioned by month',
     // The bar tables become PARTITION BY RANGE (ts), one partition per month plus a DEFAULT one,
-    // their rows moved in (postgres-partitions.ts). Version 9 is the shared state's (issue 18.1).
+    // their rows moved in (postgres-partitions.ts).
     statements: PARTITION_MIGRATION_STATEMENTS,
   },
 ]);

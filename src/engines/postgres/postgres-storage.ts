@@ -1,12 +1,16 @@
 /**
  * `createPostgresStorage`: bars, coverage, fences and ingest findings in one PostgreSQL database
  * (`storage.url: postgres://…`), behind the same BarStore interface as the embedded engine and
- * passing the same suite (test/storage-suite/bar-store-suite.ts). Many Seamless processes may
- * share the database: writes lock their fence and dataset rows, nothing is mirrored in memory.
+ * passing the same suite (test/storage-suite/bar-store-suite.ts), plus the state gateways share
+ * (migration 9): the schema registry store, the report archive and the lease store. Many
+ * Seamless processes may share the database: writes lock their rows, nothing is mirrored in
+ * memory (the registry's cache is bounded by its change counter, cached-registry-store.ts).
  */
 import { InvalidRequestError, systemClock } from '../../core/index.js';
 import type { Clock } from '../../core/index.js';
-import type { IngestFindingStore } from '../../conformance/index.js';
+import type { IngestFindingStore, ReportArchive } from '../../conformance/index.js';
+import type { LeaseStore } from '../../backfill/index.js';
+import type { RegistryStore } from '../../schema/index.js';
 import type { BarStore, SnapshotStore } from '../../storage/index.js';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -14,6 +18,9 @@ import { createPgBarStore } from './postgres-bar-store.js';
 import { createChangeNotifier } from './postgres-change-notify.js';
 import { openPgDatabase } from './postgres-database.js';
 import { createPgIngestFindingStore } from './postgres-ingest-findings.js';
+import { createPgLeaseStore } from './postgres-lease-store.js';
+import { createPgRegistryStore } from './postgres-registry-store.js';
+import { createPgReportArchive } from './postgres-report-archive.js';
 import { createPgSnapshotStore } from './postgres-snapshot-store.js';
 
 export const DEFAULT_PG_POOL_MAX = 10;
@@ -39,6 +46,12 @@ export interface PostgresStorage {
   readonly snapshots: SnapshotStore;
   /** The origin id every write and purge of `bars` announces itself with (postgres-change-notify.ts). */
   readonly origin: string;
+  /** The schema registry's store, shared by every process on the database (migration 9). */
+  readonly registry: RegistryStore;
+  /** The conformance report archive, shared likewise (migration 9). */
+  readonly reports: ReportArchive;
+  /** The backfill lease store (shards, jobs, fencing tokens) for deployments without etcd (migration 9). */
+  readonly leases: LeaseStore;
   /** Idempotent (`bars.close()` does the same): operations in flight settle, then the pool closes. */
   close(): Promise<void>;
 }
@@ -69,12 +82,26 @@ export async function createPostgresStorage(options: PostgresStorageOptions): Pr
   const clock = options.clock ?? systemClock;
   const db = await openPgDatabase({ url: options.url, poolMax, connectTimeoutMs, clock });
   const origin = options.origin ?? defaultOrigin();
+  let leases: LeaseStore;
+  try {
+    leases = await createPgLeaseStore(db);
+  } catch (error) {
+    await db.close();
+    throw error;
+  }
   return Object.freeze({
     origin,
     bars: createPgBarStore(db, createChangeNotifier(origin, clock)),
     findings: createPgIngestFindingStore(db),
     snapshots: createPgSnapshotStore(db),
-    close: () => db.close(),
+    registry: createPgRegistryStore(db),
+    reports: createPgReportArchive(db),
+    leases,
+    // The lease store's watch poll stops first, then the pool closes.
+    close: async () => {
+      await leases.close();
+      await db.close();
+    },
   });
 }
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { createManualClock } from '../../../src/core/internal.js';
 import { createCachedRegistryStore, createMemoryRegistryStore } from '../../../src/schema/internal.js';
 import type { RegistryStore } from '../../../src/schema/index.js';
 
@@ -53,5 +54,49 @@ describe('cached registry store', () => {
     await cached.appendVersion('s', '{}', 'sha256:a', 1);
     (await cached.versions('s')).pop();
     expect(await cached.versions('s')).toHaveLength(1);
+  });
+});
+
+/** A store other processes write too: the memory store plus the change counter a shared store keeps. */
+function sharedStore(): { store: RegistryStore; otherProcessSetsMode: (subject: string, mode: 'canary' | 'strict') => Promise<void> } {
+  const inner = createMemoryRegistryStore();
+  let changes = 0;
+  const store: RegistryStore = { ...inner, changeCount: async () => changes };
+  return {
+    store,
+    otherProcessSetsMode: async (subject, mode) => {
+      await inner.setValidationMode(subject, mode);
+      changes += 1;
+    },
+  };
+}
+
+describe('cached registry store over a store other processes write', () => {
+  it('serves a change made elsewhere once refreshMs has passed since its last check, not before', async () => {
+    const clock = createManualClock(1_000_000);
+    const { store, otherProcessSetsMode } = sharedStore();
+    const cached = createCachedRegistryStore(store, { refreshMs: 1_000, clock });
+    expect(await cached.validationMode('s')).toBeUndefined();
+    await otherProcessSetsMode('s', 'strict');
+    // Within the bound the cached answer may still be served…
+    clock.advance(999);
+    expect(await cached.validationMode('s')).toBeUndefined();
+    // …but never longer than refreshMs after the change.
+    clock.advance(1);
+    expect(await cached.validationMode('s')).toBe('strict');
+  });
+
+  it('keeps its entries when the counter has not moved', async () => {
+    const clock = createManualClock(0);
+    const { store } = sharedStore();
+    const { store: counted, calls } = counting(store);
+    const cached = createCachedRegistryStore(counted, { refreshMs: 1_000, clock });
+    await cached.versions('s');
+    for (let i = 0; i < 5; i++) {
+      clock.advance(1_000);
+      await cached.versions('s');
+    }
+    expect(calls.versions).toBe(1);
+    expect(calls.changeCount).toBeGreaterThanOrEqual(5);
   });
 });

@@ -17,7 +17,8 @@ import type { SeamlessConfig } from '../config/index.js';
 import { duckdbEngine } from '../engines/duckdb/index.js';
 import type { EmbeddedDatabase } from '../engines/duckdb/index.js';
 import type { RegistryStore } from '../schema/index.js';
-import type { BarStore, EngineContext, SnapshotStore, StorageFailure, WalFinding } from '../storage/index.js';
+import type { HealthCheck } from '../gateway/index.js';
+import type { BarStore, EngineContext, ReadRoutingObserver, SnapshotStore, StorageFailure, WalFinding } from '../storage/index.js';
 
 export interface StorageParts {
   readonly bars: BarStore;
@@ -32,24 +33,26 @@ export interface StorageParts {
   onFailure(listener: (failure: StorageFailure) => void): () => void;
   /** What the start found in the embedded database's write-ahead log. */
   readonly wal: WalFinding | undefined;
+  /** With `storage.readUrl`: the standby's health, probed now (the `storage:standby` check; always ok). */
+  readonly replica: { health(): Promise<HealthCheck> } | undefined;
   close(): Promise<void>;
 }
 
-export async function composeStorage(config: SeamlessConfig['storage'], dataDir: string, clock: Clock): Promise<StorageParts> {
+export async function composeStorage(config: SeamlessConfig['storage'], dataDir: string, clock: Clock, readRouting?: ReadRoutingObserver): Promise<StorageParts> {
   const resources = new ResourceStack();
-  const context: EngineContext = { clock, dataDir };
+  const context: EngineContext = { clock, dataDir, ...(readRouting === undefined ? {} : { readRouting }) };
   try {
     switch (config.engine) {
       case 'duckdb': {
         const db = await duckdbEngine.open(config, resources, context);
-        return parts(db, db, resources);
+        return parts({ ...db, replica: undefined }, db, resources);
       }
       case 'postgres': {
         // PostgreSQL first: an unreachable database fails the start before anything else is opened.
         const { postgresEngine } = await import('../engines/postgres/index.js');
         const pg = await postgresEngine.open(config, resources, context);
         const db = await duckdbEngine.open(config, resources, context);
-        return parts({ bars: pg.bars, findings: pg.findings, snapshots: pg.snapshots }, db, resources);
+        return parts({ bars: pg.bars, findings: pg.findings, snapshots: pg.snapshots, replica: pg.replica }, db, resources);
       }
       default:
         return unknownEngine(config);
@@ -65,9 +68,10 @@ function unknownEngine(config: never): never {
   throw new InternalError(`storage.engine ${JSON.stringify((config as { engine?: unknown }).engine)} has no case in composeStorage`);
 }
 
-function parts(primary: Pick<StorageParts, 'bars' | 'findings' | 'snapshots'>, db: EmbeddedDatabase, resources: ResourceStack): StorageParts {
+function parts(primary: Pick<StorageParts, 'bars' | 'findings' | 'snapshots' | 'replica'>, db: EmbeddedDatabase, resources: ResourceStack): StorageParts {
   return {
     bars: primary.bars, findings: primary.findings, snapshots: primary.snapshots, registry: db.registry, reports: db.reports, leases: db.leases,
+    replica: primary.replica,
     failure: () => db.failure(), onFailure: (listener) => db.onFailure(listener), wal: db.wal,
     // Every engine closes even when one fails; the first failure is reported.
     close: () => resources.disposeAsync(),

@@ -9,7 +9,16 @@ import type { PostgresStorage } from './postgres-storage.js';
 export const postgresEngine: EngineDescriptor<'postgres', PostgresStorageConfig, PostgresStorage> = {
   kind: 'postgres',
   async open(config, resources, context) {
-    const pg = await createPostgresStorage({ url: config.url, pool: { max: config.pool.max }, connectTimeoutMs: config.connectTimeoutMs, clock: context.clock });
+    const pg = await createPostgresStorage({
+      url: config.url, pool: { max: config.pool.max }, connectTimeoutMs: config.connectTimeoutMs, clock: context.clock,
+      // storage.readUrl: reads of bars, coverage and the catalog may go to that hot standby (postgres-replica.ts).
+      ...(config.readUrl === undefined ? {} : {
+        replica: {
+          url: config.readUrl, maxLagMs: config.maxReplicaLagMs, retryMs: config.replicaRetryMs,
+          ...(context.readRouting === undefined ? {} : { observer: context.readRouting }),
+        },
+      }),
+    });
     return resources.adopt(pg, (p) => p.close());
   },
 };

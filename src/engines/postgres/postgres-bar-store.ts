@@ -37,7 +37,7 @@ import type { AsOfFrame, BarVersion } from '../../storage/index.js';
 import { insertVersion, listVersions, moveToHistory, nextVersionId, pruneHistory, readAsOfBars, recordedHorizon, versionInForce } from './postgres-bar-versions.js';
 
 /** The bar store of an open database; its `close` closes the database (pool). */
-export function createPgBarStore(db: PgDatabase): BarStore {
+export function createPgBarStore(db: PgDatabase): Required<BarStore> {
   return new PgBarStore(db);
 }
 

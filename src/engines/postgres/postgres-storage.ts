@@ -11,6 +11,8 @@ import type { BarStore, SnapshotStore } from '../../storage/index.js';
 import { createPgBarStore } from './postgres-bar-store.js';
 import { openPgDatabase } from './postgres-database.js';
 import { createPgIngestFindingStore } from './postgres-ingest-findings.js';
+import { openReplica } from './postgres-replica.js';
+import type { Replica, ReplicaOptions } from './postgres-replica.js';
 import { createPgSnapshotStore } from './postgres-snapshot-store.js';
 
 export const DEFAULT_PG_POOL_MAX = 10;
@@ -24,6 +26,8 @@ export interface PostgresStorageOptions {
   readonly connectTimeoutMs?: number;
   /** Stamps `coverage.updated_at_ms`; the system clock by default. */
   readonly clock?: Clock;
+  /** A hot standby for reads of bars, coverage and the catalog (`storage.readUrl`; postgres-replica.ts). */
+  readonly replica?: Omit<ReplicaOptions, 'poolMax' | 'connectTimeoutMs'>;
 }
 
 export interface PostgresStorage {
@@ -32,6 +36,8 @@ export interface PostgresStorage {
   readonly findings: IngestFindingStore;
   /** Named, immutable snapshots (migration 8). */
   readonly snapshots: SnapshotStore;
+  /** With a standby (`replica`): its health, probed now; undefined without one. */
+  readonly replica: Pick<Replica, 'health'> | undefined;
   /** Idempotent (`bars.close()` does the same): operations in flight settle, then the pool closes. */
   close(): Promise<void>;
 }
@@ -53,17 +59,25 @@ export async function createPostgresStorage(options: PostgresStorageOptions): Pr
   if (typeof options.url !== 'string' || !/^postgres(ql)?:\/\//.test(options.url)) {
     throw new InvalidRequestError('url', 'must be a postgres:// (or postgresql://) URL');
   }
+  if (options.replica !== undefined && (typeof options.replica.url !== 'string' || !/^postgres(ql)?:\/\//.test(options.replica.url))) {
+    throw new InvalidRequestError('replica.url', 'must be a postgres:// (or postgresql://) URL of a hot standby');
+  }
   const poolMax = options.pool?.max ?? DEFAULT_PG_POOL_MAX;
   if (!Number.isSafeInteger(poolMax) || poolMax < 1) throw new InvalidRequestError('pool.max', `must be a positive integer, got ${String(poolMax)}`);
   const connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_PG_CONNECT_TIMEOUT_MS;
   if (!Number.isSafeInteger(connectTimeoutMs) || connectTimeoutMs < 1) {
     throw new InvalidRequestError('connectTimeoutMs', `must be a positive integer of ms, got ${String(connectTimeoutMs)}`);
   }
-  const db = await openPgDatabase({ url: options.url, poolMax, connectTimeoutMs, clock: options.clock ?? systemClock });
+  const clock = options.clock ?? systemClock;
+  const db = await openPgDatabase({ url: options.url, poolMax, connectTimeoutMs, clock });
+  const primaryBars = createPgBarStore(db);
+  const replica = options.replica === undefined ? undefined : await openReplica(db, primaryBars, { ...options.replica, poolMax, connectTimeoutMs }, clock);
   return Object.freeze({
-    bars: createPgBarStore(db),
+    bars: replica?.bars ?? primaryBars,
+    replica,
     findings: createPgIngestFindingStore(db),
     snapshots: createPgSnapshotStore(db),
-    close: () => db.close(),
+    // With a standby, the routed store closes both pools.
+    close: () => (replica?.bars ?? primaryBars).close(),
   });
 }

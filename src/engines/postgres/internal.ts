@@ -4,6 +4,8 @@ export { createPostgresStorage } from './postgres-storage.js';
 export { PG_MIGRATIONS, latestVersion } from './postgres-migrations.js';
 export { createBinaryCopyDecoder } from './binary-copy-decoder.js';
 export { encodeBinaryCopy } from './binary-copy-encoder.js';
+export { POSITION_TTL_MS, createReadRouter } from './postgres-read-routing.js';
 
 export type { PostgresStorage } from './postgres-storage.js';
 export type { CopyColumnType } from './binary-copy-decoder.js';
+export type { ReadRouter, ReplicaPosition, ReplicaProbe, Route } from './postgres-read-routing.js';

@@ -127,7 +127,9 @@ export async function startPostgresStandby(primary: PostgresServer, options: { r
   }
 
   const caughtUp = async (timeoutMs = 20_000): Promise<void> => {
-    const [{ lsn }] = await primary.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn');
+    // The primary commits asynchronously (synchronous_commit=off): one synchronous commit flushes
+    // every earlier commit's WAL, and the flush position is then past all of them.
+    const lsn = await flushedLsn(primary);
     await until(async () => {
       const [{ behind }] = await query<{ behind: boolean }>('SELECT coalesce(pg_last_wal_replay_lsn() < $1::pg_lsn, true) AS behind', [lsn]);
       return !behind;
@@ -164,4 +166,20 @@ export async function startPostgresStandby(primary: PostgresServer, options: { r
       await pgCtlStart();
     },
   };
+}
+
+/** Commits one transaction synchronously on `primary` (flushing all WAL before it) and returns the flush position. */
+async function flushedLsn(primary: PostgresServer): Promise<string> {
+  const client = new pg.Client({ connectionString: primary.url() });
+  await client.connect();
+  try {
+    await client.query('SET synchronous_commit = on');
+    await client.query('BEGIN');
+    await client.query('SELECT txid_current()');
+    await client.query('COMMIT');
+    const { rows } = await client.query<{ lsn: string }>('SELECT pg_current_wal_flush_lsn()::text AS lsn');
+    return rows[0].lsn;
+  } finally {
+    await client.end();
+  }
 }

@@ -14,11 +14,11 @@
  * probed at most once per POSITION_TTL_MS, one probe in flight at a time, and reads in that
  * window use the cached one. A write does not query its LSN either: it marks its dataset
  * `pending` under a sequence number; the next probe that STARTED after the write (so the primary's
- * pg_current_wal_lsn() it reads is at or past the write's commit) turns pending marks into that
+ * pg_current_wal_insert_lsn() it reads is at or past the write's commit record) turns pending marks into that
  * LSN. Until then the dataset reads from the primary. Marks the standby has replayed are dropped.
  *
- * The lag (probe, postgres-replica-probe.ts): 0 when the standby has replayed the primary's
- * current LSN, else the standby's now() − pg_last_xact_replay_timestamp(): an upper bound (the
+ * The lag (probe, postgres-replica-probe.ts): 0 when the standby has replayed all the WAL the
+ * primary has flushed, else the standby's now() − pg_last_xact_replay_timestamp(): an upper bound (the
  * first transaction it lacks committed after the last one it replayed), so the rule errs toward
  * the primary.
  */
@@ -39,7 +39,7 @@ export interface Route {
 
 /** One probe of both servers. */
 export interface ReplicaPosition {
-  /** The primary's pg_current_wal_lsn(), in bytes. */
+  /** The primary's pg_current_wal_insert_lsn(), in bytes. */
   readonly primaryLsn: bigint;
   /** The standby's pg_last_wal_replay_lsn(), in bytes. */
   readonly replayLsn: bigint;

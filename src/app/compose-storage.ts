@@ -18,7 +18,7 @@ import { duckdbEngine } from '../engines/duckdb/index.js';
 import type { EmbeddedDatabase } from '../engines/duckdb/index.js';
 import type { RegistryStore } from '../schema/index.js';
 import type { HealthCheck } from '../gateway/index.js';
-import type { BarStore, EngineContext, ReadRoutingObserver, SnapshotStore, StorageFailure, WalFinding } from '../storage/index.js';
+import type { BarStore, DatasetKey, EngineContext, ReadRoutingObserver, SnapshotStore, StorageFailure, WalFinding } from '../storage/index.js';
 
 export interface StorageParts {
   readonly bars: BarStore;
@@ -33,8 +33,12 @@ export interface StorageParts {
   onFailure(listener: (failure: StorageFailure) => void): () => void;
   /** What the start found in the embedded database's write-ahead log. */
   readonly wal: WalFinding | undefined;
-  /** With `storage.readUrl`: the standby's health, probed now (the `storage:standby` check; always ok). */
-  readonly replica: { health(): Promise<HealthCheck> } | undefined;
+  /**
+   * With `storage.readUrl`: the standby's health, probed now (the `storage:standby` check; always
+   * ok), and `wrote`: a dataset another process wrote for this one reads from the primary until
+   * the standby has replayed it.
+   */
+  readonly replica: { health(): Promise<HealthCheck>; wrote(dataset: DatasetKey): void } | undefined;
   close(): Promise<void>;
 }
 

@@ -110,6 +110,14 @@ export async function openInstance(config: SeamlessConfig, dataDir: string, deps
     ...(coordinatorKey ? { apiKey: coordinatorKey } : {}),
   }), (b) => b.close());
   const { coordinator } = backfill;
+  // Read replicas: a shard another process's worker completed (or marked failed) was written for
+  // this one; its reads go to the primary until the standby has replayed it (read-your-writes).
+  const replica = db.replica;
+  if (replica !== undefined) {
+    resources.defer(coordinator.subscribe((event) => {
+      if (event.type === 'completed' || event.type === 'failed') replica.wrote({ nodeId: event.nodeId, intervalMs: event.intervalMs });
+    }));
+  }
   resources.defer(watchStorageHealth(db, logger.child({ name: LOGGER_NAMES.storage }), (reason) => backfill.failRunning(reason)));
   // Events: the seamless.backfill feed (replay buffer, logs, NATS JetStream when configured).
   const eventFeed = resources.adopt(await createBackfillEventFeed({

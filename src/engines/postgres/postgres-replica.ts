@@ -5,10 +5,11 @@
  * its health (`storage:standby` of /healthz) says so and reads go to the primary.
  */
 import type { Clock } from '../../core/index.js';
-import type { BarStore } from '../../storage/index.js';
+import type { BarStore, DatasetKey } from '../../storage/index.js';
 import { createPgBarStore } from './postgres-bar-store.js';
 import { openPgDatabase } from './postgres-database.js';
 import type { PgDatabase } from './postgres-database.js';
+import { datasetCacheKey } from './postgres-dataset-registry.js';
 import { createReadRouter } from './postgres-read-routing.js';
 import type { ReplicaHealth, ReplicaObserver } from './postgres-read-routing.js';
 import { createReplicaProbe } from './postgres-replica-probe.js';
@@ -33,6 +34,11 @@ export interface Replica {
   readonly bars: Required<BarStore>;
   /** Probes the standby now: up, lagging or down (always `ok`: reads then go to the primary). */
   health(): Promise<ReplicaHealth>;
+  /**
+   * Another process wrote `dataset` for this one (a backfill shard a remote worker completed):
+   * its reads go to the primary until the standby has replayed what the primary has now.
+   */
+  wrote(dataset: DatasetKey): void;
 }
 
 const NO_OBSERVER: ReplicaObserver = Object.freeze({ read: () => undefined, lag: () => undefined });
@@ -48,5 +54,9 @@ export async function openReplica(primary: PgDatabase, primaryBars: Required<Bar
     // A standby that does not answer its probe within the connect timeout is down.
     probeTimeoutMs: options.connectTimeoutMs,
   });
-  return { bars: createRoutedBarStore(primaryBars, createPgBarStore(standby), router), health: () => router.health() };
+  return {
+    bars: createRoutedBarStore(primaryBars, createPgBarStore(standby), router),
+    health: () => router.health(),
+    wrote: (dataset) => router.wrote([datasetCacheKey(dataset)]),
+  };
 }

@@ -36,8 +36,8 @@ export interface PostgresStorage {
   readonly findings: IngestFindingStore;
   /** Named, immutable snapshots (migration 8). */
   readonly snapshots: SnapshotStore;
-  /** With a standby (`replica`): its health, probed now; undefined without one. */
-  readonly replica: Pick<Replica, 'health'> | undefined;
+  /** With a standby (`replica`): its health, and marks for writes other processes made for this one; undefined without one. */
+  readonly replica: Pick<Replica, 'health' | 'wrote'> | undefined;
   /** Idempotent (`bars.close()` does the same): operations in flight settle, then the pool closes. */
   close(): Promise<void>;
 }

@@ -51,7 +51,8 @@ describe.skipIf(!postgresAvailable())('PostgreSQL read replicas', () => {
   const start = (maxReplicaLagMs: number): Promise<InProcessGateway> => startInProcessGateway((dir) => ({
     config: {
       dataDir: dir,
-      storage: { engine: 'postgres', url: primaryUrl, readUrl: pair.standby.url(database), maxReplicaLagMs, replicaRetryMs: 300 },
+      // A generous connect timeout (also the probe's): on a loaded machine a slow probe must not pass for a standby down.
+      storage: { engine: 'postgres', url: primaryUrl, readUrl: pair.standby.url(database), maxReplicaLagMs, replicaRetryMs: 300, connectTimeoutMs: 20_000 },
       // Without the response cache every read reaches storage.
       cache: { enabled: false },
       sources: { synthetic: { kind: 'synthetic', seed: 5 } },

@@ -19,7 +19,8 @@ import type { SeamlessConfig } from '../config/index.js';
 import { duckdbEngine } from '../engines/duckdb/index.js';
 import type { EmbeddedDatabase } from '../engines/duckdb/index.js';
 import type { RegistryStore } from '../schema/index.js';
-import type { BarStore, EngineContext, SnapshotStore, StorageChangeFeed, StorageFailure, WalFinding } from '../storage/index.js';
+import type { HealthCheck } from '../gateway/index.js';
+import type { BarStore, DatasetKey, EngineContext, ReadRoutingObserver, SnapshotStore, StorageChangeFeed, StorageFailure, WalFinding } from '../storage/index.js';
 
 export interface StorageParts {
   readonly bars: BarStore;
@@ -36,24 +37,30 @@ export interface StorageParts {
   readonly wal: WalFinding | undefined;
   /** Writes other processes commit to shared storage (PostgreSQL); undefined with the embedded engine (one process). */
   readonly changes: StorageChangeFeed | undefined;
+  /**
+   * With `storage.readUrl`: the standby's health, probed now (the `storage:standby` check; always
+   * ok), and `wrote`: a dataset another process wrote for this one reads from the primary until
+   * the standby has replayed it.
+   */
+  readonly replica: { health(): Promise<HealthCheck>; wrote(dataset: DatasetKey): void } | undefined;
   close(): Promise<void>;
 }
 
-export async function composeStorage(config: SeamlessConfig['storage'], dataDir: string, clock: Clock): Promise<StorageParts> {
+export async function composeStorage(config: SeamlessConfig['storage'], dataDir: string, clock: Clock, readRouting?: ReadRoutingObserver): Promise<StorageParts> {
   const resources = new ResourceStack();
-  const context: EngineContext = { clock, dataDir };
+  const context: EngineContext = { clock, dataDir, ...(readRouting === undefined ? {} : { readRouting }) };
   try {
     switch (config.engine) {
       case 'duckdb': {
         const db = await duckdbEngine.open(config, resources, context);
-        return parts({ bars: db.bars, findings: db.findings, snapshots: db.snapshots, registry: db.registry, reports: db.reports, leases: db.leases }, db, resources, undefined);
+        return parts({ bars: db.bars, findings: db.findings, snapshots: db.snapshots, registry: db.registry, reports: db.reports, leases: db.leases, replica: undefined }, db, resources, undefined);
       }
       case 'postgres': {
         // PostgreSQL first: an unreachable database fails the start before anything else is opened.
         const { postgresEngine } = await import('../engines/postgres/index.js');
         const pg = await postgresEngine.open(config, resources, context);
         const db = await duckdbEngine.open(config, resources, context);
-        return parts({ bars: pg.bars, findings: pg.findings, snapshots: pg.snapshots, registry: pg.registry, reports: pg.reports, leases: pg.leases }, db, resources, pg.changes);
+        return parts({ bars: pg.bars, findings: pg.findings, snapshots: pg.snapshots, registry: pg.registry, reports: pg.reports, leases: pg.leases, replica: pg.replica }, db, resources, pg.changes);
       }
       default:
         return unknownEngine(config);
@@ -69,12 +76,13 @@ function unknownEngine(config: never): never {
   throw new InternalError(`storage.engine ${JSON.stringify((config as { engine?: unknown }).engine)} has no case in composeStorage`);
 }
 
-type Stores = Pick<StorageParts, 'bars' | 'findings' | 'snapshots' | 'registry' | 'reports' | 'leases'>;
+type Stores = Pick<StorageParts, 'bars' | 'findings' | 'snapshots' | 'registry' | 'reports' | 'leases' | 'replica'>;
 
 function parts(primary: Stores, db: EmbeddedDatabase, resources: ResourceStack, changes: StorageChangeFeed | undefined): StorageParts {
   return {
     changes,
     bars: primary.bars, findings: primary.findings, snapshots: primary.snapshots, registry: primary.registry, reports: primary.reports, leases: primary.leases,
+    replica: primary.replica,
     failure: () => db.failure(), onFailure: (listener) => db.onFailure(listener), wal: db.wal,
     // Every engine closes even when one fails; the first failure is reported.
     close: () => resources.disposeAsync(),

@@ -16,7 +16,7 @@ import { createDriftDetector, createSchemaRegistry, registerShippedSchemas } fro
 import type { SchemaRegistry } from '../schema/index.js';
 import type { BarSource, UpstreamBudgets } from '../sources/index.js';
 import type { SlaPolicySet } from '../sla/index.js';
-import type { BarStore } from '../storage/index.js';
+import type { BarStore, ReadRoutingObserver } from '../storage/index.js';
 import {
   createConformanceStage, createDataProvider, createDatasetCatalog, createFindingsIndex, createResponseCache,
   createSlaStage, datasetKeyPrefix, watchWrites,
@@ -72,7 +72,7 @@ export async function openInstance(config: SeamlessConfig, dataDir: string, deps
   const { clock, logger, coordinatorKey } = deps;
   const metrics = createMetrics();
   const tracing = await openTracing(config.tracing, resources);
-  const db = resources.adopt(await composeStorage(config.storage, dataDir, clock), (d) => d.close());
+  const db = resources.adopt(await composeStorage(config.storage, dataDir, clock, replicaMetrics(metrics)), (d) => d.close());
   const findingsIndex = createFindingsIndex(db.findings);
   // Every write of this process (backfill, uploads, imports, live) reloads the dataset's findings.
   const store = watchWrites(db.bars, findingsIndex);
@@ -114,6 +114,14 @@ export async function openInstance(config: SeamlessConfig, dataDir: string, deps
     ...(coordinatorKey ? { apiKey: coordinatorKey } : {}),
   }), (b) => b.close());
   const { coordinator } = backfill;
+  // Read replicas: a shard another process's worker completed (or marked failed) was written for
+  // this one; its reads go to the primary until the standby has replayed it (read-your-writes).
+  const replica = db.replica;
+  if (replica !== undefined) {
+    resources.defer(coordinator.subscribe((event) => {
+      if (event.type === 'completed' || event.type === 'failed') replica.wrote({ nodeId: event.nodeId, intervalMs: event.intervalMs });
+    }));
+  }
   resources.defer(watchStorageHealth(db, logger.child({ name: LOGGER_NAMES.storage }), (reason) => backfill.failRunning(reason)));
   // Events: the seamless.backfill feed (replay buffer, logs, NATS JetStream when configured).
   const eventFeed = resources.adopt(await createBackfillEventFeed({
@@ -180,4 +188,21 @@ export async function openInstance(config: SeamlessConfig, dataDir: string, deps
   });
   const estimator = composeEstimator(config, { store, catalog, upstreams, metrics, clock });
   return { clock, metrics, tracing, db, store, registry, upstreams, sources, catalog, backfill, events: eventFeed.events, cache, live, provider, estimator, slaPolicies: deps.slaPolicies };
+}
+
+/** Reads routed to a standby or the primary (storage.readUrl), as metrics; the counter children are resolved once per label pair. */
+function replicaMetrics(metrics: SeamlessMetrics): ReadRoutingObserver {
+  const children = new Map<string, { inc(): void }>();
+  return {
+    read(target, reason) {
+      const key = `${target}|${reason}`;
+      let child = children.get(key);
+      if (child === undefined) {
+        child = metrics.storageReplicaReads.labels({ target, reason });
+        children.set(key, child);
+      }
+      child.inc();
+    },
+    lag: (seconds) => metrics.storageReplicaLag.set(seconds),
+  };
 }

@@ -181,6 +181,8 @@ export function seamlessFacade(config: SeamlessConfig, dataDir: string, logger: 
       } catch (error) {
         checks.storage = storageCheck(db, store.engine) ?? { ok: false, detail: error instanceof Error ? error.message : String(error) };
       }
+      // A standby that is down or lagging is reported, never failing: reads then go to the primary.
+      if (db.replica !== undefined) checks['storage:standby'] = await db.replica.health();
       checks.coordinator = closed ? { ok: false, detail: 'closed' } : await backfill.health();
       if (config.seamless.backfill.suspended) checks.backfill = { ok: true, detail: 'suspended (seamless.backfill.suspended): reads answer from storage, no backfill' };
       try {

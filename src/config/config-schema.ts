@@ -136,6 +136,9 @@ export const DEFAULT_STORAGE_POOL_MAX = 10;
 export const DEFAULT_STORAGE_CONNECT_TIMEOUT_MS = 5_000;
 /** How long superseded bar versions are kept for as_of reads (docs/storage.md#versions): 30 days. */
 export const DEFAULT_STORAGE_VERSION_RETENTION_MS = 30 * 24 * 3_600_000;
+/** Read replicas (docs/operations/deployment.md#read-replicas): lag bound and retry of a standby that is down. */
+export const DEFAULT_STORAGE_MAX_REPLICA_LAG_MS = 5_000;
+export const DEFAULT_STORAGE_REPLICA_RETRY_MS = 5_000;
 
 /** `storage.engine: duckdb`: bars, coverage and everything else in the embedded file at `path`. */
 export const DuckDbStorageConfig = z.object({
@@ -157,6 +160,10 @@ export const PostgresStorageConfig = z.object({
   pool: z.object({ max: z.number().int().positive() }).strict(),
   connectTimeoutMs: z.number().int().positive(),
   versionRetentionMs: z.number().int().positive(),
+  /** A hot standby of `url` for reads of bars, coverage and the catalog. */
+  readUrl: z.string().optional(),
+  maxReplicaLagMs: z.number().int().positive(),
+  replicaRetryMs: z.number().int().positive(),
 }).strict();
 export type PostgresStorageConfig = Readonly<z.infer<typeof PostgresStorageConfig>>;
 
@@ -177,7 +184,13 @@ export const StorageConfig = z.object({
   connectTimeoutMs: z.number().int().positive().default(DEFAULT_STORAGE_CONNECT_TIMEOUT_MS),
   // At least a minute: pruning runs on a timer, and a shorter horizon would refuse as_of reads of the last write.
   versionRetentionMs: z.number().int().min(60_000).default(DEFAULT_STORAGE_VERSION_RETENTION_MS),
+  readUrl: z.string().regex(/^postgres(ql)?:\/\/\S+$/, 'must be the postgres:// URL of a hot standby of storage.url').optional(),
+  maxReplicaLagMs: z.number().int().positive().default(DEFAULT_STORAGE_MAX_REPLICA_LAG_MS),
+  replicaRetryMs: z.number().int().min(100).default(DEFAULT_STORAGE_REPLICA_RETRY_MS),
 }).strict().superRefine((s, ctx) => {
+  if (s.readUrl !== undefined && s.url === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['readUrl'], message: 'is a standby of storage.url, which is not set (read replicas need storage.engine postgres)' });
+  }
   if (s.engine === 'postgres' && s.url === undefined) {
     ctx.addIssue({ code: 'custom', path: ['url'], message: 'is required when storage.engine is postgres (e.g. postgres://seamless:secret@127.0.0.1:5432/seamless)' });
   }
@@ -186,7 +199,10 @@ export const StorageConfig = z.object({
   }
 }).transform((s) => (s.url === undefined
   ? { engine: 'duckdb' as const, path: s.path, versionRetentionMs: s.versionRetentionMs }
-  : { engine: 'postgres' as const, path: s.path, url: s.url, pool: s.pool, connectTimeoutMs: s.connectTimeoutMs, versionRetentionMs: s.versionRetentionMs }
+  : {
+      engine: 'postgres' as const, path: s.path, url: s.url, pool: s.pool, connectTimeoutMs: s.connectTimeoutMs, versionRetentionMs: s.versionRetentionMs,
+      readUrl: s.readUrl, maxReplicaLagMs: s.maxReplicaLagMs, replicaRetryMs: s.replicaRetryMs,
+    }
 )).pipe(z.discriminatedUnion('engine', [DuckDbStorageConfig, PostgresStorageConfig]));
 
 /** OTLP/HTTP exporters speak HTTP only: a file:// or grpc:// endpoint would drop every span silently. */

@@ -13,6 +13,7 @@ export const ENV_KEYS: Readonly<Record<string, string>> = Object.freeze({
   SEAMLESS_STORAGE_ENGINE: 'storage.engine',
   SEAMLESS_STORAGE_PATH: 'storage.path',
   SEAMLESS_STORAGE_URL: 'storage.url',
+  SEAMLESS_STORAGE_READ_URL: 'storage.readUrl',
   SEAMLESS_CACHE_ENABLED: 'cache.enabled',
   SEAMLESS_CACHE_MAX_BYTES: 'cache.maxBytes',
   SEAMLESS_CACHE_MAX_ENTRIES: 'cache.maxEntries',

@@ -66,6 +66,9 @@ export interface SeamlessMetrics {
   readonly universeDatasets: Counter<'outcome' | 'code'>;
   // The domain gate (provider/read/domain-gate.ts): live/shadow reads whose asOf went back.
   readonly domainAsOfRegressions: Counter<'world' | 'domain' | 'action'>;
+  // Read replicas (engines/postgres/postgres-read-routing.ts): where reads went and how far the standby lags.
+  readonly storageReplicaReads: Counter<'target' | 'reason'>;
+  readonly storageReplicaLag: Gauge;
 }
 
 /** Prefix of prom-client's default process and Node.js metrics. */
@@ -146,6 +149,8 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Seaml
     repairRowsRemoved: new Counter({ name: 'seamless_repair_rows_removed_total', help: 'Rows removed from storage by purges and forced backfills, by action', labelNames: ['node_id', 'interval', 'action'], registers }),
     domainAsOfRegressions: new Counter({ name: 'seamless_domain_as_of_regressions_total', help: 'live/shadow reads whose asOf is older than one already served for the (world, node), by action (hold: answered, downgraded; refuse: 422)', labelNames: ['world', 'domain', 'action'], registers }),
     universeReads: new Counter({ name: 'seamless_universe_reads_total', help: 'Universe reads (many datasets in one answer) by outcome (ok, partial: some datasets failed, failed)', labelNames: ['outcome'], registers }),
+    storageReplicaReads: new Counter({ name: 'seamless_storage_replica_reads_total', help: 'Reads of bars, coverage and the catalog with a standby (storage.readUrl), by target (standby, primary) and reason (current, read_your_writes, lag, down, error)', labelNames: ['target', 'reason'], registers }),
+    storageReplicaLag: new Gauge({ name: 'seamless_storage_replica_lag_seconds', help: 'How far the standby (storage.readUrl) was behind the primary at its last probe (NaN while it is down)', registers }),
     universeDatasets: new Counter({ name: 'seamless_universe_datasets_total', help: 'Datasets answered by universe reads, by outcome (ok, failed) and error code (none when ok)', labelNames: ['outcome', 'code'], registers }),
   };
 }

@@ -15,6 +15,15 @@ export interface EngineContext {
   readonly clock: Clock;
   /** The instance's data directory: where an engine keeps local files given by relative path. */
   readonly dataDir: string;
+  /** Where an engine with read replicas reports its routing (the app turns it into metrics); optional. */
+  readonly readRouting?: ReadRoutingObserver;
+}
+
+/** Reads routed between a primary and a standby (`target`: `standby` or `primary`, `reason` why), and the standby's lag. */
+export interface ReadRoutingObserver {
+  read(target: 'standby' | 'primary', reason: string): void;
+  /** Seconds behind the primary at the last probe; NaN while the standby is down. */
+  lag(seconds: number): void;
 }
 
 export interface EngineDescriptor<TKind extends string, TConfig, TProvides> {

@@ -20,6 +20,6 @@ export type { BarTable } from './bar-tables.js';
 export type { SnapshotDatasetManifest, SnapshotDatasetRows, SnapshotManifest, SnapshotStore, SnapshotVersionSource } from './snapshot-store.js';
 export type { AsOfFrame, BarVersion, VersionKind } from './bar-versions.js';
 export type { RepairAuditRow } from './repair-audit.js';
-export type { EngineContext, EngineDescriptor } from './engine-descriptor.js';
+export type { EngineContext, EngineDescriptor, ReadRoutingObserver } from './engine-descriptor.js';
 export type { StorageFailure, StorageFailureReason, WalFinding } from './storage-failure.js';
 export type { StorageChange, StorageChangeEvent, StorageChangeFeed, StorageChangeFeedHealth, StorageChangeKind } from './storage-change-feed.js';

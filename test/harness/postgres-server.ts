@@ -64,13 +64,13 @@ export function postgresAvailable(): boolean {
   return findPostgresBinDir() !== undefined;
 }
 
-interface RunAs {
+export interface RunAs {
   readonly uid?: number;
   readonly gid?: number;
 }
 
 /** As root: the `postgres` user's ids (initdb and postgres refuse root); otherwise nothing to change. */
-function runAs(): RunAs {
+export function runAs(): RunAs {
   if (process.getuid?.() !== 0) return {};
   const line = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith(`${SUPERUSER}:`));
   if (line === undefined) throw new Error('running as root, but there is no "postgres" user to run the server as (install postgresql)');
@@ -79,7 +79,7 @@ function runAs(): RunAs {
 }
 
 /** Runs `binary args` to completion as `user`; rejects with its output when it fails. */
-function run(binary: string, args: readonly string[], user: RunAs, cwd: string): Promise<string> {
+export function run(binary: string, args: readonly string[], user: RunAs, cwd: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawn(binary, args, {
       cwd, stdio: ['ignore', 'pipe', 'pipe'], ...user,
@@ -96,11 +96,11 @@ function run(binary: string, args: readonly string[], user: RunAs, cwd: string):
   });
 }
 
-function readPid(dataDir: string): number {
+export function readPid(dataDir: string): number {
   return Number(readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
 }
 
-function alive(pid: number): boolean {
+export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -109,7 +109,7 @@ function alive(pid: number): boolean {
   }
 }
 
-async function gone(pid: number, timeoutMs: number): Promise<boolean> {
+export async function gone(pid: number, timeoutMs: number): Promise<boolean> {
   const end = Date.now() + timeoutMs;
   while (alive(pid)) {
     if (Date.now() > end) return false;

@@ -19,10 +19,16 @@ export interface PostgresEngineParts extends PostgresStorage {
 export const postgresEngine: EngineDescriptor<'postgres', PostgresStorageConfig, PostgresEngineParts> = {
   kind: 'postgres',
   async open(config, resources, context) {
-    const pg = resources.adopt(
-      await createPostgresStorage({ url: config.url, pool: { max: config.pool.max }, connectTimeoutMs: config.connectTimeoutMs, clock: context.clock }),
-      (p) => p.close(),
-    );
+    const pg = resources.adopt(await createPostgresStorage({
+      url: config.url, pool: { max: config.pool.max }, connectTimeoutMs: config.connectTimeoutMs, clock: context.clock,
+      // storage.readUrl: reads of bars, coverage and the catalog may go to that hot standby (postgres-replica.ts).
+      ...(config.readUrl === undefined ? {} : {
+        replica: {
+          url: config.readUrl, maxLagMs: config.maxReplicaLagMs, retryMs: config.replicaRetryMs,
+          ...(context.readRouting === undefined ? {} : { observer: context.readRouting }),
+        },
+      }),
+    }), (p) => p.close());
     const changes = resources.adopt(await openPgChangeListener({ url: config.url, connectTimeoutMs: config.connectTimeoutMs, origin: pg.origin }), (c) => c.close());
     return { ...pg, changes };
   },

@@ -39,7 +39,7 @@ import type { AsOfFrame, BarVersion } from '../../storage/index.js';
 import { insertVersion, listVersions, moveToHistory, nextVersionId, pruneHistory, readAsOfBars, recordedHorizon, versionInForce } from './postgres-bar-versions.js';
 
 /** The bar store of an open database; its `close` closes the database (pool). Writes and purges announce themselves through `notifier`. */
-export function createPgBarStore(db: PgDatabase, notifier: ChangeNotifier): BarStore {
+export function createPgBarStore(db: PgDatabase, notifier: ChangeNotifier): Required<BarStore> {
   return new PgBarStore(db, notifier);
 }
 

@@ -12,6 +12,7 @@
  * this never happens in practice, but it stays correct).
  */
 import type { PoolClient } from 'pg';
+import { InternalError } from '../../core/index.js';
 import type { Clock, TimeRange } from '../../core/index.js';
 import type { DatasetKey, StorageChange, StorageChangeKind } from '../../storage/index.js';
 
@@ -28,6 +29,12 @@ export interface ChangeNotifier {
   /** Sends the NOTIFY on `client`, inside the caller's transaction. */
   notify(client: PoolClient, kind: StorageChangeKind, dataset: DatasetKey, range: TimeRange | undefined): Promise<void>;
 }
+
+/** The notifier of a hot standby's bar store: it only reads (postgres-replica.ts), so it never announces. */
+export const READ_ONLY_NOTIFIER: ChangeNotifier = Object.freeze({
+  origin: 'standby',
+  notify: () => Promise.reject(new InternalError('a bar store on a hot standby only reads; writes go to the primary')),
+});
 
 export function createChangeNotifier(origin: string, clock: Clock): ChangeNotifier {
   let seq = 0;

@@ -33,6 +33,12 @@ export interface PgDatabaseOptions {
   readonly poolMax: number;
   readonly connectTimeoutMs: number;
   readonly clock: Clock;
+  /**
+   * A hot standby (storage.readUrl): read-only, so no migration and no connection at open (a
+   * standby that is down must not stop the gateway), and no retries: the read router
+   * (postgres-read-routing.ts) answers a failed standby read from the primary instead.
+   */
+  readonly standby?: boolean;
 }
 
 export interface PgDatabase {
@@ -64,7 +70,8 @@ export async function openPgDatabase(options: PgDatabaseOptions): Promise<PgData
     keepAlive: true,
     application_name: 'seamless',
   });
-  const db = new PgDatabaseImpl(pool, where, options.clock);
+  const db = new PgDatabaseImpl(pool, where, options.clock, options.standby === true);
+  if (options.standby === true) return db;
   try {
     const client = await pool.connect();
     let broken = false;
@@ -88,10 +95,12 @@ class PgDatabaseImpl implements PgDatabase {
   readonly where: string;
   readonly #pool: pg.Pool;
   readonly #inflight = new Set<Promise<unknown>>();
+  readonly #standby: boolean;
   #closing: Promise<void> | undefined;
 
-  constructor(pool: pg.Pool, where: string, clock: Clock) {
+  constructor(pool: pg.Pool, where: string, clock: Clock, standby: boolean) {
     this.#pool = pool;
+    this.#standby = standby;
     this.where = where;
     this.clock = clock;
     // An idle pooled connection that the server closes (restart, pg_terminate_backend) emits
@@ -136,6 +145,7 @@ class PgDatabaseImpl implements PgDatabase {
   }
 
   #withRetry<T>(operation: string, fn: PgWork<T>, transactional: boolean): Promise<T> {
+    if (this.#standby) return this.#onceTranslated(operation, fn, transactional);
     // The pauses let the pool drop dead idle connections meanwhile.
     return retry(() => this.#once(operation, fn, transactional), {
       policy: RETRY_POLICIES.postgresConnectionLoss,
@@ -143,6 +153,15 @@ class PgDatabaseImpl implements PgDatabase {
       retryOn: (err) => isConnectionLoss(err) && this.#closing === undefined,
       giveUp: (err, attempt) => (isConnectionLoss(err) && attempt >= MAX_ATTEMPTS ? connectionLost(err, operation, this.where, attempt) : translatePgError(err, operation)),
     });
+  }
+
+  /** A standby's operation: one attempt, its error translated (the router falls back to the primary). */
+  async #onceTranslated<T>(operation: string, fn: PgWork<T>, transactional: boolean): Promise<T> {
+    try {
+      return await this.#once(operation, fn, transactional);
+    } catch (err) {
+      throw isConnectionLoss(err) ? connectionLost(err, operation, this.where, 1) : translatePgError(err, operation);
+    }
   }
 
   /** One attempt on one pooled connection; a lost connection is destroyed, not returned to the pool. */

@@ -21,6 +21,8 @@ import { createPgIngestFindingStore } from './postgres-ingest-findings.js';
 import { createPgLeaseStore } from './postgres-lease-store.js';
 import { createPgRegistryStore } from './postgres-registry-store.js';
 import { createPgReportArchive } from './postgres-report-archive.js';
+import { openReplica } from './postgres-replica.js';
+import type { Replica, ReplicaOptions } from './postgres-replica.js';
 import { createPgSnapshotStore } from './postgres-snapshot-store.js';
 
 export const DEFAULT_PG_POOL_MAX = 10;
@@ -36,6 +38,8 @@ export interface PostgresStorageOptions {
   readonly clock?: Clock;
   /** This process's id in the change notifications its writes send (default: host, pid and a random suffix). */
   readonly origin?: string;
+  /** A hot standby for reads of bars, coverage and the catalog (`storage.readUrl`; postgres-replica.ts). */
+  readonly replica?: Omit<ReplicaOptions, 'poolMax' | 'connectTimeoutMs'>;
 }
 
 export interface PostgresStorage {
@@ -52,6 +56,8 @@ export interface PostgresStorage {
   readonly reports: ReportArchive;
   /** The backfill lease store (shards, jobs, fencing tokens) for deployments without etcd (migration 9). */
   readonly leases: LeaseStore;
+  /** With a standby (`replica`): its health, and marks for writes other processes made for this one; undefined without one. */
+  readonly replica: Pick<Replica, 'health' | 'wrote'> | undefined;
   /** Idempotent (`bars.close()` does the same): operations in flight settle, then the pool closes. */
   close(): Promise<void>;
 }
@@ -73,6 +79,9 @@ export async function createPostgresStorage(options: PostgresStorageOptions): Pr
   if (typeof options.url !== 'string' || !/^postgres(ql)?:\/\//.test(options.url)) {
     throw new InvalidRequestError('url', 'must be a postgres:// (or postgresql://) URL');
   }
+  if (options.replica !== undefined && (typeof options.replica.url !== 'string' || !/^postgres(ql)?:\/\//.test(options.replica.url))) {
+    throw new InvalidRequestError('replica.url', 'must be a postgres:// (or postgresql://) URL of a hot standby');
+  }
   const poolMax = options.pool?.max ?? DEFAULT_PG_POOL_MAX;
   if (!Number.isSafeInteger(poolMax) || poolMax < 1) throw new InvalidRequestError('pool.max', `must be a positive integer, got ${String(poolMax)}`);
   const connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_PG_CONNECT_TIMEOUT_MS;
@@ -89,18 +98,29 @@ export async function createPostgresStorage(options: PostgresStorageOptions): Pr
     await db.close();
     throw error;
   }
+  const primaryBars = createPgBarStore(db, createChangeNotifier(origin, clock));
+  let replica: Replica | undefined;
+  try {
+    replica = options.replica === undefined ? undefined : await openReplica(db, primaryBars, { ...options.replica, poolMax, connectTimeoutMs }, clock);
+  } catch (error) {
+    await leases.close();
+    await db.close();
+    throw error;
+  }
+  const bars = replica?.bars ?? primaryBars;
   return Object.freeze({
     origin,
-    bars: createPgBarStore(db, createChangeNotifier(origin, clock)),
+    bars,
+    replica,
     findings: createPgIngestFindingStore(db),
     snapshots: createPgSnapshotStore(db),
     registry: createPgRegistryStore(db),
     reports: createPgReportArchive(db),
     leases,
-    // The lease store's watch poll stops first, then the pool closes.
+    // The lease store's watch poll stops first, then the pools close (with a standby, the routed store closes both).
     close: async () => {
       await leases.close();
-      await db.close();
+      await bars.close();
     },
   });
 }

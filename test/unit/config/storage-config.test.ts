@@ -14,7 +14,10 @@ describe('storage configuration', () => {
   });
 
   it('gives the postgres member the pool settings at their defaults', () => {
-    expect(storage({ url: URL })).toEqual({ engine: 'postgres', path: 'seamless.duckdb', url: URL, pool: { max: 10 }, connectTimeoutMs: 5000, versionRetentionMs: DEFAULT_STORAGE_VERSION_RETENTION_MS });
+    expect(storage({ url: URL })).toEqual({
+      engine: 'postgres', path: 'seamless.duckdb', url: URL, pool: { max: 10 }, connectTimeoutMs: 5000, versionRetentionMs: DEFAULT_STORAGE_VERSION_RETENTION_MS,
+      maxReplicaLagMs: 5000, replicaRetryMs: 5000,
+    });
   });
 
   it('still accepts the PostgreSQL-only keys beside the embedded engine, as before the union, and drops them', () => {
@@ -60,5 +63,26 @@ describe('storage.versionRetentionMs', () => {
   it('keeps superseded versions 30 days unless told, and refuses less than a minute naming the key', () => {
     expect(storage({ versionRetentionMs: 3_600_000 })).toMatchObject({ versionRetentionMs: 3_600_000 });
     expect(() => storage({ versionRetentionMs: 5 })).toThrow(/storage\.versionRetentionMs/);
+  });
+});
+
+describe('storage.readUrl (read replicas)', () => {
+  const STANDBY = 'postgres://seamless:secret@standby.internal:5432/seamless';
+
+  it('takes a standby URL beside storage.url, with its lag bound and retry, or SEAMLESS_STORAGE_READ_URL', () => {
+    expect(storage({ url: URL, readUrl: STANDBY, maxReplicaLagMs: 2_000, replicaRetryMs: 1_000 }))
+      .toMatchObject({ engine: 'postgres', url: URL, readUrl: STANDBY, maxReplicaLagMs: 2_000, replicaRetryMs: 1_000 });
+    expect(storage({ url: URL }, { SEAMLESS_STORAGE_READ_URL: STANDBY })).toMatchObject({ readUrl: STANDBY });
+  });
+
+  it('refuses a standby without a primary, naming storage.readUrl', () => {
+    expect(() => storage({ readUrl: STANDBY })).toThrow(expect.objectContaining({
+      field: 'storage.readUrl', message: expect.stringContaining('storage.url, which is not set'),
+    }));
+  });
+
+  it('refuses a standby URL that is not postgres://, and a lag bound that is not a positive integer', () => {
+    expect(() => storage({ url: URL, readUrl: 'standby.internal:5432' })).toThrow(expect.objectContaining({ field: 'storage.readUrl' }));
+    expect(() => storage({ url: URL, readUrl: STANDBY, maxReplicaLagMs: 0 })).toThrow(expect.objectContaining({ field: 'storage.maxReplicaLagMs' }));
   });
 });

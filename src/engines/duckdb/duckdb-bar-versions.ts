@@ -65,30 +65,40 @@ export async function insertVersion(conn: DuckDBConnection, v: NewVersion): Prom
 
 /**
  * The newest version of the dataset committed at or before `asOf`: its id, time and coverage (JSON
- * text), and whether it is the dataset's newest version of all (`newest`: then the current rows
- * are exactly the rows as of it, and the history need not be read).
+ * text), and the commit time of the dataset's newest version of all (`newestAt`: the as-of reads'
+ * hint for the newest-version shortcut).
  */
-export async function versionInForce(conn: DuckDBConnection, datasetId: number, asOf: number): Promise<{ id: number; at: number; coverage: string; newest: boolean } | undefined> {
+export async function versionInForce(
+  conn: DuckDBConnection, datasetId: number, asOf: number,
+): Promise<{ id: number; at: number; coverage: string; newestAt: number } | undefined> {
   const rows = await readPrepared(conn, `SELECT id::DOUBLE, at_ms::DOUBLE, coverage::VARCHAR,
-      id = (SELECT max(id) FROM bar_versions WHERE dataset_id = $1) FROM bar_versions
+      (SELECT at_ms FROM bar_versions WHERE dataset_id = $1 ORDER BY id DESC LIMIT 1)::DOUBLE FROM bar_versions
     WHERE dataset_id = $1 AND at_ms <= $2::BIGINT ORDER BY id DESC LIMIT 1`, [datasetId, asOf]);
   if (rows.length === 0) return undefined;
-  return { id: Number(rows[0][0]), at: Number(rows[0][1]), coverage: String(rows[0][2]), newest: rows[0][3] === true };
+  return { id: Number(rows[0][0]), at: Number(rows[0][1]), coverage: String(rows[0][2]), newestAt: Number(rows[0][3]) };
 }
 
 export interface AsOfStatements {
-  /** Current and history rows as of a version ($4). */
+  /** Current and history rows as of a version ($4): ts, the values, each row's version id. */
   readonly history: string;
-  /** Current rows only, for the dataset's newest version (no later version replaced any of them). */
-  readonly current: string;
+  /**
+   * The newest-version shortcut ($4 = asOf): the current rows, only when the dataset's newest
+   * version was committed at or before asOf (then no later version replaced any of them), with
+   * each row's version id, then that version's id and time on every row. No row: the shortcut does
+   * not apply (or the range holds no row) and the caller reads through `history`.
+   */
+  readonly newest: string;
 }
 
-/** The SELECTs of an as-of read, built once per bar table: ts, the value columns, then the version id. */
+/** The SELECTs of an as-of read, built once per bar table. */
 export function asOfSelect(t: BarTable): AsOfStatements {
   const values = t.columns.map((c) => `coalesce(${c}, 'NaN'::DOUBLE)`).join(', ');
   const range = 'dataset_id = $1 AND ts >= $2::BIGINT AND ts < $3::BIGINT';
   return Object.freeze({
-    current: `SELECT ts::DOUBLE, ${values}, coalesce(version_id, 0)::DOUBLE FROM ${t.table} WHERE ${range} ORDER BY ts`,
+    // One statement, one snapshot: the guard and the rows cannot disagree about the newest version.
+    newest: `SELECT ts::DOUBLE, ${values}, coalesce(version_id, 0)::DOUBLE, n.id::DOUBLE, n.at_ms::DOUBLE
+      FROM ${t.table}, (SELECT id, at_ms FROM bar_versions WHERE dataset_id = $1 ORDER BY id DESC LIMIT 1) AS n
+      WHERE ${range} AND n.at_ms <= $4::BIGINT ORDER BY ts`,
     history: `SELECT ts::DOUBLE, ${values}, v::DOUBLE FROM (
       SELECT ts, ${t.columns.join(', ')}, coalesce(version_id, 0) AS v FROM ${t.table} WHERE ${range} AND coalesce(version_id, 0) <= $4::BIGINT
       UNION ALL
@@ -97,19 +107,47 @@ export function asOfSelect(t: BarTable): AsOfStatements {
   });
 }
 
-/** Rows as of version `versionId`, ascending; the last column returned apart is each row's version id. */
+/**
+ * Rows as of version `versionId` (current rows written up to it, history rows written up to it
+ * and superseded after it), ascending, with each row's version id apart. Exact without a
+ * transaction: a version committed meanwhile has a higher id, so its rows are left out and the
+ * rows it replaced are found in the history.
+ */
 export async function readAsOfBars(
-  conn: DuckDBConnection, statements: AsOfStatements, schema: FrameSchema, datasetId: number, intervalMs: number, range: TimeRange, versionId: number, newest: boolean,
+  conn: DuckDBConnection, statements: AsOfStatements, schema: FrameSchema, datasetId: number, intervalMs: number, range: TimeRange, versionId: number,
 ): Promise<{ frame: Frame; versionIds: Float64Array }> {
+  const { columns, length } = await streamAsOf(conn, statements.history, [datasetId, range.start, range.end, versionId], schema.columns.length + 2, range, intervalMs);
+  const out = trimmed(columns, length);
+  return { frame: createFrame(schema, out[0], out.slice(1, out.length - 1)), versionIds: out[out.length - 1] };
+}
+
+/**
+ * The newest-version shortcut: the current rows when the dataset's newest version was committed
+ * at or before `asOf`, with that version (undefined: it was not, or no row is in the range).
+ * Cost avoided: the history scan and the version lookup; the statement is the plain read's scan
+ * plus three constant-time columns (bench/storage/as-of-read.bench.ts).
+ */
+export async function readNewestAsOf(
+  conn: DuckDBConnection, statements: AsOfStatements, schema: FrameSchema, datasetId: number, intervalMs: number, range: TimeRange, asOf: number,
+): Promise<{ frame: Frame; versionIds: Float64Array; version: { id: number; at: number } } | undefined> {
+  const width = schema.columns.length + 4;
+  const { columns, length } = await streamAsOf(conn, statements.newest, [datasetId, range.start, range.end, asOf], width, range, intervalMs);
+  if (length === 0) return undefined;
+  const out = trimmed(columns, length);
+  const version = { id: out[width - 2][0], at: out[width - 1][0] };
+  return { frame: createFrame(schema, out[0], out.slice(1, width - 3)), versionIds: out[width - 3], version };
+}
+
+async function streamAsOf(
+  conn: DuckDBConnection, sql: string, params: readonly number[], width: number, range: TimeRange, intervalMs: number,
+): Promise<{ columns: Float64Array[]; length: number }> {
   // Rows are unique per ts at any version (one live row per ts), so the grid bound holds them all.
   const capacity = Math.ceil((range.end - range.start) / intervalMs);
-  const width = schema.columns.length + 2;
   const columns: Float64Array[] = [];
   for (let c = 0; c < width; c++) columns.push(new Float64Array(capacity));
   let length = 0;
-  // The newest version: the current rows are the answer (the plain read's scan, plus the version column).
-  const select = await preparedStatement(conn, newest ? statements.current : statements.history);
-  select.bind(newest ? [datasetId, range.start, range.end] : [datasetId, range.start, range.end, versionId]);
+  const select = await preparedStatement(conn, sql);
+  select.bind([...params]);
   const result = await select.stream();
   for (;;) {
     const chunk = await result.fetchChunk();
@@ -117,8 +155,11 @@ export async function readAsOfBars(
     copyChunkInto(chunk, columns, length);
     length += chunk.rowCount;
   }
-  const out = length === capacity ? columns : columns.map((c) => c.slice(0, length));
-  return { frame: createFrame(schema, out[0], out.slice(1, width - 1)), versionIds: out[width - 1] };
+  return { columns, length };
+}
+
+function trimmed(columns: Float64Array[], length: number): Float64Array[] {
+  return length === columns[0].length ? columns : columns.map((c) => c.slice(0, length));
 }
 
 const VERSION_COLUMNS = `v.id::DOUBLE, d.node_id, d.interval_ms::DOUBLE, v.at_ms::DOUBLE, v.kind, v.source, v.fence_key, v.fence_token::DOUBLE,

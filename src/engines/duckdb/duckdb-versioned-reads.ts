@@ -3,6 +3,12 @@
  * pruneVersions): the rows and coverage known at a time, from the current rows and the history
  * the writes keep (duckdb-bar-versions.ts holds their SQL). They share the bar store's database
  * handle and its cache of dataset rows, which the store hands in as `knownDataset`.
+ *
+ * An as-of read is one statement when asOf is at or after the dataset's newest version (the
+ * current rows, guarded in the same statement by the newest version's time), else two: the version
+ * in force, then the rows as of it, exact without a transaction (duckdb-bar-versions.ts). Cost
+ * avoided: BEGIN, COMMIT and the version lookup around every as-of read
+ * (bench/storage/as-of-read.bench.ts).
  */
 import { emptyFrame } from '../../core/index.js';
 import type { FrameSchema, TimeRange } from '../../core/index.js';
@@ -10,12 +16,11 @@ import type { AsOfFrame, BarVersion, CoverageRange, DatasetKey } from '../../sto
 import {
   DatasetSchemaConflictError, barTableFor, checkAsOfRetention, decodeVersionCoverage, distinctVersions, overlappingCoverage, validateDataset, validateRange,
 } from '../../storage/index.js';
-import { inTransaction } from './connection.js';
 import type { DatabaseHandle } from './duckdb-database.js';
 import type { DatasetRow } from './duckdb-dataset-registry.js';
 import { translateDuckDbError } from './duckdb-errors.js';
 import type { AsOfStatements } from './duckdb-bar-versions.js';
-import { asOfSelect, listVersions, pruneHistory, readAsOfBars, recordedHorizon, versionInForce } from './duckdb-bar-versions.js';
+import { asOfSelect, listVersions, pruneHistory, readAsOfBars, readNewestAsOf, recordedHorizon, versionInForce } from './duckdb-bar-versions.js';
 
 export class DuckDbVersionedReads {
   readonly #db: DatabaseHandle;
@@ -24,6 +29,11 @@ export class DuckDbVersionedReads {
   readonly #asOfSql = new Map<string, AsOfStatements>();
   /** The pruning horizon (undefined: never pruned, or not loaded yet: `#horizonLoaded`). */
   #horizon: number | undefined = undefined;
+  /**
+   * The commit time of each dataset's newest version as last seen by a read: a hint only (a write
+   * since makes it old), deciding whether the newest-version shortcut is worth a statement.
+   */
+  readonly #newestAt = new Map<number, number>();
   #horizonLoaded = false;
 
   constructor(db: DatabaseHandle, knownDataset: (dataset: DatasetKey) => Promise<DatasetRow | undefined>) {
@@ -46,17 +56,29 @@ export class DuckDbVersionedReads {
         this.#asOfSql.set(schema.name, sql);
       }
       const select = sql;
-      // One snapshot for both statements: the current-rows path (newest version) must not see a version committed between them.
-      return await this.#db.exclusiveQuery('readAsOf', (reader) => inTransaction(reader, async () => {
-        const inForce = await versionInForce(reader, row.id, asOf);
+      const id = row.id;
+      const hint = this.#newestAt.get(id);
+      return await this.#db.exclusiveQuery('readAsOf', async (reader) => {
+        // At or after the dataset's newest version the current rows are the answer: one statement,
+        // tried unless the last known newest version is later than asOf (then it cannot apply).
+        if (range.end > range.start && (hint === undefined || asOf >= hint)) {
+          const newest = await readNewestAsOf(reader, select, schema, id, dataset.intervalMs, range, asOf);
+          if (newest !== undefined) {
+            checkAsOfRetention(asOf, horizon);
+            this.#newestAt.set(id, newest.version.at);
+            return { frame: newest.frame, versions: distinctVersions(newest.versionIds, newest.version.id), newestVersionAt: newest.version.at };
+          }
+        }
+        const inForce = await versionInForce(reader, id, asOf);
+        if (inForce !== undefined) this.#newestAt.set(id, inForce.newestAt);
         // Before the dataset's first version nothing was known: that answer stays exact whatever was pruned.
         if (inForce !== undefined) checkAsOfRetention(asOf, horizon);
         // No version at or before asOf: only rows from before versioning (version 0) were known.
         const version = inForce?.id ?? 0;
         if (range.end <= range.start) return { frame: emptyFrame(schema), versions: inForce === undefined ? [] : [version], newestVersionAt: inForce?.at };
-        const { frame, versionIds } = await readAsOfBars(reader, select, schema, row.id, dataset.intervalMs, range, version, inForce?.newest === true);
+        const { frame, versionIds } = await readAsOfBars(reader, select, schema, id, dataset.intervalMs, range, version);
         return { frame, versions: distinctVersions(versionIds, inForce?.id), newestVersionAt: inForce?.at };
-      }), `${JSON.stringify(dataset.nodeId)} @ ${dataset.intervalMs} ms as of ${new Date(asOf).toISOString()}`);
+      }, `${JSON.stringify(dataset.nodeId)} @ ${dataset.intervalMs} ms as of ${new Date(asOf).toISOString()}`);
     } catch (err) {
       throw translateDuckDbError(err, 'readAsOf');
     }

@@ -34,7 +34,7 @@ import { checkAndAdvanceFence } from './postgres-fencing.js';
 import { insertFindings, supersedeFindings } from './postgres-ingest-findings.js';
 import { checkAsOfRetention, contentHash, versionSpan, decodeVersionCoverage, distinctVersions, overlappingCoverage } from '../../storage/index.js';
 import type { AsOfFrame, BarVersion } from '../../storage/index.js';
-import { insertVersion, listVersions, moveToHistory, nextVersionId, pruneHistory, readAsOfBars, recordedHorizon, versionInForce } from './postgres-bar-versions.js';
+import { insertVersion, listVersions, moveToHistory, nextVersionId, pruneHistory, readAsOfBars, readNewestAsOf, recordedHorizon, versionInForce } from './postgres-bar-versions.js';
 
 /** The bar store of an open database; its `close` closes the database (pool). */
 export function createPgBarStore(db: PgDatabase): BarStore {
@@ -49,6 +49,8 @@ class PgBarStore implements BarStore {
   /** SQL per frame schema name, built once. */
   readonly #readSql = new Map<string, BarCopyStatement>();
   readonly #writeSql = new Map<string, BarWriteStatements>();
+  /** Commit time of each dataset's newest version as last seen by an as-of read: a hint for the newest-version shortcut. */
+  readonly #newestAt = new Map<number, number>();
 
   constructor(db: PgDatabase) {
     this.#db = db;
@@ -221,7 +223,20 @@ class PgBarStore implements BarStore {
       const found = await findDataset(client, dataset);
       if (found === undefined || found.schema === undefined) return { frame: emptyFrame(schema), versions: [], newestVersionAt: undefined };
       if (found.schema !== schema.name) throw new DatasetSchemaConflictError(dataset.nodeId, dataset.intervalMs, found.schema, schema.name);
+      // At or after the dataset's newest version the current rows are the answer (one COPY), tried
+      // unless the newest version last seen is later than asOf. The hint may be old (another
+      // gateway wrote since): the COPY's own guard decides.
+      const hint = this.#newestAt.get(found.id);
+      if (range.end > range.start && (hint === undefined || asOf >= hint)) {
+        const newest = await readNewestAsOf(client, table, schema, found.id, dataset.intervalMs, range, asOf, broken);
+        if (newest !== undefined) {
+          checkAsOfRetention(asOf, newest.horizon);
+          this.#newestAt.set(found.id, newest.version.at);
+          return { frame: newest.frame, versions: distinctVersions(newest.versionIds, newest.version.id), newestVersionAt: newest.version.at };
+        }
+      }
       const inForce = await versionInForce(client, found.id, asOf);
+      if (inForce !== undefined) this.#newestAt.set(found.id, inForce.newestAt);
       // Before the dataset's first version nothing was known: that answer stays exact whatever was pruned.
       if (inForce !== undefined) checkAsOfRetention(asOf, await recordedHorizon(client));
       // No version at or before asOf: only rows from before versioning (version 0) were known.

@@ -70,11 +70,17 @@ export async function insertVersion(client: PoolClient, v: NewVersion): Promise<
   ]);
 }
 
-/** The newest version of the dataset committed at or before `asOf`: its id, time and coverage (JSON text). */
-export async function versionInForce(client: PoolClient, datasetId: number, asOf: number): Promise<{ id: number; at: number; coverage: string } | undefined> {
-  const result = await client.query<{ id: number; at: number; coverage: string }>({
-    name: 'seamless_version_in_force',
-    text: `SELECT id::float8 AS id, at_ms::float8 AS at, coverage::text AS coverage FROM bar_versions
+/**
+ * The newest version of the dataset committed at or before `asOf`: its id, time and coverage (JSON
+ * text), and the commit time of the dataset's newest version of all (the newest-version hint).
+ */
+export async function versionInForce(
+  client: PoolClient, datasetId: number, asOf: number,
+): Promise<{ id: number; at: number; coverage: string; newestAt: number } | undefined> {
+  const result = await client.query<{ id: number; at: number; coverage: string; newestAt: number }>({
+    name: 'seamless_version_in_force_newest',
+    text: `SELECT id::float8 AS id, at_ms::float8 AS at, coverage::text AS coverage,
+        (SELECT at_ms FROM bar_versions WHERE dataset_id = $1 ORDER BY id DESC LIMIT 1)::float8 AS "newestAt" FROM bar_versions
       WHERE dataset_id = $1 AND at_ms <= $2 ORDER BY id DESC LIMIT 1`,
     values: [datasetId, asOf],
   });
@@ -114,6 +120,45 @@ export async function readAsOfBars(
   }
   const { columns } = decoder.finish();
   return { frame: createFrame(schema, columns[0], columns.slice(1, columns.length - 1)), versionIds: columns[columns.length - 1] };
+}
+
+/**
+ * The newest-version shortcut: the current rows, when the dataset's newest version was committed
+ * at or before `asOf` (then no later version replaced any of them), in one COPY whose guard and
+ * rows share a snapshot; with that version and the recorded pruning horizon. Undefined: the
+ * shortcut does not apply, or no row is in the range (the caller reads through `readAsOfBars`).
+ * Cost avoided: the version lookup, the horizon query and the history scan (three round trips
+ * and a UNION) when as_of is at or after the newest version.
+ */
+export async function readNewestAsOf(
+  client: PoolClient, t: BarTable, schema: FrameSchema, datasetId: number, intervalMs: number, range: TimeRange, asOf: number, broken: () => void,
+): Promise<{ frame: Frame; versionIds: Float64Array; version: { id: number; at: number }; horizon: number | undefined } | undefined> {
+  const cols = t.columns.map((c) => `b."${c}"`).join(', ');
+  const types: CopyColumnType[] = ['int8'];
+  for (let c = 0; c < t.columns.length; c++) types.push('float8');
+  types.push('int8', 'int8', 'int8', 'int8');
+  const id = literal(datasetId);
+  const sql = `COPY (SELECT b.ts, ${cols}, coalesce(b.version_id, 0), n.id, n.at_ms, (SELECT max(horizon_ms) FROM version_horizon)
+    FROM ${t.table} b, (SELECT id, at_ms FROM bar_versions WHERE dataset_id = ${id} ORDER BY id DESC LIMIT 1) AS n
+    WHERE b.dataset_id = ${id} AND b.ts >= ${literal(range.start)} AND b.ts < ${literal(range.end)} AND n.at_ms <= ${literal(asOf)}
+    ORDER BY b.ts) TO STDOUT (FORMAT binary)`;
+  const gridBound = Math.ceil((range.end - range.start) / intervalMs);
+  const decoder = createBinaryCopyDecoder(types, { initialRows: Math.min(gridBound, 65_536), maxRows: gridBound });
+  const stream = client.query(copyTo(sql));
+  try {
+    for await (const chunk of stream) decoder.push(chunk as Buffer);
+  } catch (err) {
+    if (err instanceof InternalError) broken();
+    throw err;
+  }
+  const { columns } = decoder.finish();
+  const w = columns.length;
+  if (columns[0].length === 0) return undefined;
+  const horizon = columns[w - 1][0];
+  return {
+    frame: createFrame(schema, columns[0], columns.slice(1, w - 4)), versionIds: columns[w - 4],
+    version: { id: columns[w - 3][0], at: columns[w - 2][0] }, horizon: Number.isNaN(horizon) ? undefined : horizon,
+  };
 }
 
 interface VersionRecord {

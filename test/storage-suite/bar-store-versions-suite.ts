@@ -177,6 +177,28 @@ export function describeBarStoreVersions(name: string, open: () => Promise<BarSt
       expect((await asOf(DS, v3.at)).newestVersionAt).toBe(v3.at);
     });
 
+    it('reads a range no later version touched as of an older version, and a range a later version touched from the history', async () => {
+      await store.write({ dataset: DS, frame: bars(0, 5, 1), coverage: [{ start: 0, end: 5 * MIN, state: 'stored' }] }, OHLCV_SCHEMA);
+      const v1 = await newestVersion(DS);
+      await after(v1.at);
+      await store.write({ dataset: DS, frame: bars(10, 5, 2), coverage: [{ start: 10 * MIN, end: 15 * MIN, state: 'stored' }] }, OHLCV_SCHEMA);
+      const v2 = await newestVersion(DS);
+      await after(v2.at);
+      await store.write({ dataset: DS, frame: bars(3, 1, 3), coverage: [{ start: 3 * MIN, end: 4 * MIN, state: 'stored' }] }, OHLCV_SCHEMA);
+      const read = (range: { start: number; end: number }, at: number) => store.readAsOf?.(DS, OHLCV_SCHEMA, range, at);
+      // [0, 3) was not touched after v1: as of v1 it is the current rows, written by v1.
+      const untouched = await read({ start: 0, end: 3 * MIN }, v1.at);
+      expect(rowsOf(untouched?.frame ?? bars(0, 0, 0))).toEqual(rowsOf(bars(0, 3, 1)));
+      expect(untouched?.versions).toEqual([v1.id]);
+      expect(untouched?.newestVersionAt).toBe(v1.at);
+      // [0, 5) was restated at 3 after v2: as of v2 it still holds v1's bar at 3, and not v2's bars after it.
+      const touched = await read({ start: 0, end: 15 * MIN }, v2.at);
+      expect(rowsOf(touched?.frame ?? bars(0, 0, 0))).toEqual([...rowsOf(bars(0, 5, 1)), ...rowsOf(bars(10, 5, 2))]);
+      expect(touched?.versions).toEqual([v1.id, v2.id]);
+      // Nothing of [10, 15) existed as of v1.
+      expect((await read({ start: 10 * MIN, end: 15 * MIN }, v1.at))?.frame.length).toBe(0);
+    });
+
     it('answers every as_of read with the replay of the history up to then (random write/restate/purge histories)', async () => {
       let run = 0;
       await fc.assert(fc.asyncProperty(fc.array(opArb, { minLength: 1, maxLength: 7 }), async (ops) => {

@@ -5,11 +5,14 @@
  * handle and its cache of dataset rows, which the store hands in as `knownDataset`.
  *
  * An as-of read is one statement when asOf is at or after the dataset's newest version (the
- * current rows, guarded in the same statement by the newest version's time), else two: the version
- * in force, then the rows as of it, exact without a transaction (duckdb-bar-versions.ts). Cost
- * avoided: BEGIN, COMMIT and the version lookup around every as-of read
+ * current rows, guarded in the same statement: no version after the one in force touched the
+ * range), else two: the version in force (and whether a later version touched the range), then
+ * the current rows (untouched range) or the current and history rows as of it, exact without a
+ * transaction (duckdb-bar-versions.ts). Cost avoided: BEGIN, COMMIT and the version lookup around
+ * every as-of read, and the history scan when the range did not change since
  * (bench/storage/as-of-read.bench.ts).
  */
+import type { DuckDBConnection } from '@duckdb/node-api';
 import { emptyFrame } from '../../core/index.js';
 import type { FrameSchema, TimeRange } from '../../core/index.js';
 import type { AsOfFrame, BarVersion, CoverageRange, DatasetKey } from '../../storage/index.js';
@@ -20,7 +23,7 @@ import type { DatabaseHandle } from './duckdb-database.js';
 import type { DatasetRow } from './duckdb-dataset-registry.js';
 import { translateDuckDbError } from './duckdb-errors.js';
 import type { AsOfStatements } from './duckdb-bar-versions.js';
-import { asOfSelect, listVersions, pruneHistory, readAsOfBars, readNewestAsOf, recordedHorizon, versionInForce } from './duckdb-bar-versions.js';
+import { asOfSelect, listVersions, pruneHistory, readAsOfBars, readCurrentAsOf, recordedHorizon, versionInForce } from './duckdb-bar-versions.js';
 
 export class DuckDbVersionedReads {
   readonly #db: DatabaseHandle;
@@ -62,26 +65,37 @@ export class DuckDbVersionedReads {
         // At or after the dataset's newest version the current rows are the answer: one statement,
         // tried unless the last known newest version is later than asOf (then it cannot apply).
         if (range.end > range.start && (hint === undefined || asOf >= hint)) {
-          const newest = await readNewestAsOf(reader, select, schema, id, dataset.intervalMs, range, asOf);
-          if (newest !== undefined) {
-            checkAsOfRetention(asOf, horizon);
-            this.#newestAt.set(id, newest.version.at);
-            return { frame: newest.frame, versions: distinctVersions(newest.versionIds, newest.version.id), newestVersionAt: newest.version.at };
-          }
+          const current = await this.#current(reader, select, schema, id, dataset.intervalMs, range, asOf, horizon);
+          if (current !== undefined) return current;
         }
-        const inForce = await versionInForce(reader, id, asOf);
+        const inForce = await versionInForce(reader, id, asOf, range);
         if (inForce !== undefined) this.#newestAt.set(id, inForce.newestAt);
         // Before the dataset's first version nothing was known: that answer stays exact whatever was pruned.
         if (inForce !== undefined) checkAsOfRetention(asOf, horizon);
         // No version at or before asOf: only rows from before versioning (version 0) were known.
         const version = inForce?.id ?? 0;
         if (range.end <= range.start) return { frame: emptyFrame(schema), versions: inForce === undefined ? [] : [version], newestVersionAt: inForce?.at };
+        // No later version touched the range: its current rows are the answer (guarded again in their own statement).
+        if (inForce !== undefined && !inForce.changedSince) {
+          const current = await this.#current(reader, select, schema, id, dataset.intervalMs, range, asOf, horizon);
+          if (current !== undefined) return current;
+        }
         const { frame, versionIds } = await readAsOfBars(reader, select, schema, id, dataset.intervalMs, range, version);
         return { frame, versions: distinctVersions(versionIds, inForce?.id), newestVersionAt: inForce?.at };
       }, `${JSON.stringify(dataset.nodeId)} @ ${dataset.intervalMs} ms as of ${new Date(asOf).toISOString()}`);
     } catch (err) {
       throw translateDuckDbError(err, 'readAsOf');
     }
+  }
+
+  /** The unchanged-range shortcut (duckdb-bar-versions.ts), undefined when it does not apply. */
+  async #current(
+    reader: DuckDBConnection, select: AsOfStatements, schema: FrameSchema, id: number, intervalMs: number, range: TimeRange, asOf: number, horizon: number | undefined,
+  ): Promise<AsOfFrame | undefined> {
+    const current = await readCurrentAsOf(reader, select, schema, id, intervalMs, range, asOf);
+    if (current === undefined) return undefined;
+    checkAsOfRetention(asOf, horizon);
+    return { frame: current.frame, versions: distinctVersions(current.versionIds, current.version.id), newestVersionAt: current.version.at };
   }
 
   async coverageAsOf(dataset: DatasetKey, asOf: number, range?: TimeRange): Promise<CoverageRange[]> {

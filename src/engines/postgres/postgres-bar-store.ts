@@ -34,7 +34,7 @@ import { checkAndAdvanceFence } from './postgres-fencing.js';
 import { insertFindings, supersedeFindings } from './postgres-ingest-findings.js';
 import { checkAsOfRetention, contentHash, versionSpan, decodeVersionCoverage, distinctVersions, overlappingCoverage } from '../../storage/index.js';
 import type { AsOfFrame, BarVersion } from '../../storage/index.js';
-import { insertVersion, listVersions, moveToHistory, nextVersionId, pruneHistory, readAsOfBars, readNewestAsOf, recordedHorizon, versionInForce } from './postgres-bar-versions.js';
+import { insertVersion, listVersions, moveToHistory, nextVersionId, pruneHistory, readAsOfBars, readCurrentAsOf, recordedHorizon, versionInForce } from './postgres-bar-versions.js';
 
 /** The bar store of an open database; its `close` closes the database (pool). */
 export function createPgBarStore(db: PgDatabase): BarStore {
@@ -227,21 +227,28 @@ class PgBarStore implements BarStore {
       // unless the newest version last seen is later than asOf. The hint may be old (another
       // gateway wrote since): the COPY's own guard decides.
       const hint = this.#newestAt.get(found.id);
+      const current = async (): Promise<AsOfFrame | undefined> => {
+        const rows = await readCurrentAsOf(client, table, schema, found.id, dataset.intervalMs, range, asOf, broken);
+        if (rows === undefined) return undefined;
+        checkAsOfRetention(asOf, rows.horizon);
+        return { frame: rows.frame, versions: distinctVersions(rows.versionIds, rows.version.id), newestVersionAt: rows.version.at };
+      };
       if (range.end > range.start && (hint === undefined || asOf >= hint)) {
-        const newest = await readNewestAsOf(client, table, schema, found.id, dataset.intervalMs, range, asOf, broken);
-        if (newest !== undefined) {
-          checkAsOfRetention(asOf, newest.horizon);
-          this.#newestAt.set(found.id, newest.version.at);
-          return { frame: newest.frame, versions: distinctVersions(newest.versionIds, newest.version.id), newestVersionAt: newest.version.at };
-        }
+        const answer = await current();
+        if (answer !== undefined) return answer;
       }
-      const inForce = await versionInForce(client, found.id, asOf);
+      const inForce = await versionInForce(client, found.id, asOf, range);
       if (inForce !== undefined) this.#newestAt.set(found.id, inForce.newestAt);
       // Before the dataset's first version nothing was known: that answer stays exact whatever was pruned.
       if (inForce !== undefined) checkAsOfRetention(asOf, await recordedHorizon(client));
       // No version at or before asOf: only rows from before versioning (version 0) were known.
       const version = inForce?.id ?? 0;
       if (range.end <= range.start) return { frame: emptyFrame(schema), versions: inForce === undefined ? [] : [version], newestVersionAt: inForce?.at };
+      // No later version touched the range: its current rows are the answer (guarded again in their own COPY).
+      if (inForce !== undefined && !inForce.changedSince) {
+        const answer = await current();
+        if (answer !== undefined) return answer;
+      }
       const { frame, versionIds } = await readAsOfBars(client, table, schema, found.id, dataset.intervalMs, range, version, broken);
       return { frame, versions: distinctVersions(versionIds, inForce?.id), newestVersionAt: inForce?.at };
     });

@@ -4,11 +4,11 @@
  * the writes keep (duckdb-bar-versions.ts holds their SQL). They share the bar store's database
  * handle and its cache of dataset rows, which the store hands in as `knownDataset`.
  *
- * An as-of read is one statement when asOf is at or after the dataset's newest version (the
- * current rows, guarded in the same statement: no version after the one in force touched the
- * range), else two: the version in force (and whether a later version touched the range), then
- * the current rows (untouched range) or the current and history rows as of it, exact without a
- * transaction (duckdb-bar-versions.ts). Cost avoided: BEGIN, COMMIT and the version lookup around
+ * An as-of read is one statement when asOf is at or after the dataset's newest version as last
+ * seen (the current rows, read only while that version is still the newest), else two: the
+ * version in force (with the newest, and whether a later version touched the range), then the
+ * current rows (in force is the newest, or the range is untouched since) or the current and
+ * history rows as of it, exact without a transaction (duckdb-bar-versions.ts). Cost avoided: BEGIN, COMMIT and the version lookup around
  * every as-of read, and the history scan when the range did not change since
  * (bench/storage/as-of-read.bench.ts).
  */
@@ -33,10 +33,10 @@ export class DuckDbVersionedReads {
   /** The pruning horizon (undefined: never pruned, or not loaded yet: `#horizonLoaded`). */
   #horizon: number | undefined = undefined;
   /**
-   * The commit time of each dataset's newest version as last seen by a read: a hint only (a write
-   * since makes it old), deciding whether the newest-version shortcut is worth a statement.
+   * Each dataset's newest version as last seen by a read: a hint only (a write since makes it
+   * old, and the statement that relies on it checks it first).
    */
-  readonly #newestAt = new Map<number, number>();
+  readonly #newest = new Map<number, { readonly id: number; readonly at: number }>();
   #horizonLoaded = false;
 
   constructor(db: DatabaseHandle, knownDataset: (dataset: DatasetKey) => Promise<DatasetRow | undefined>) {
@@ -60,24 +60,24 @@ export class DuckDbVersionedReads {
       }
       const select = sql;
       const id = row.id;
-      const hint = this.#newestAt.get(id);
+      const known = this.#newest.get(id);
       return await this.#db.exclusiveQuery('readAsOf', async (reader) => {
-        // At or after the dataset's newest version the current rows are the answer: one statement,
-        // tried unless the last known newest version is later than asOf (then it cannot apply).
-        if (range.end > range.start && (hint === undefined || asOf >= hint)) {
-          const current = await this.#current(reader, select, schema, id, dataset.intervalMs, range, asOf, horizon);
+        // At or after the dataset's newest version (as last seen) the current rows are the answer,
+        // read in one statement that checks the newest version is still that one.
+        if (known !== undefined && range.end > range.start && asOf >= known.at) {
+          const current = await this.#current(reader, select, schema, id, dataset.intervalMs, range, asOf, horizon, known, known);
           if (current !== undefined) return current;
         }
         const inForce = await versionInForce(reader, id, asOf, range);
-        if (inForce !== undefined) this.#newestAt.set(id, inForce.newestAt);
+        if (inForce !== undefined) this.#newest.set(id, inForce.newest);
         // Before the dataset's first version nothing was known: that answer stays exact whatever was pruned.
         if (inForce !== undefined) checkAsOfRetention(asOf, horizon);
         // No version at or before asOf: only rows from before versioning (version 0) were known.
         const version = inForce?.id ?? 0;
         if (range.end <= range.start) return { frame: emptyFrame(schema), versions: inForce === undefined ? [] : [version], newestVersionAt: inForce?.at };
-        // No later version touched the range: its current rows are the answer (guarded again in their own statement).
-        if (inForce !== undefined && !inForce.changedSince) {
-          const current = await this.#current(reader, select, schema, id, dataset.intervalMs, range, asOf, horizon);
+        // The version in force is the newest, or no later version touched the range: the current rows are the answer.
+        if (inForce !== undefined && (inForce.id === inForce.newest.id || !inForce.changedSince)) {
+          const current = await this.#current(reader, select, schema, id, dataset.intervalMs, range, asOf, horizon, inForce, inForce.newest);
           if (current !== undefined) return current;
         }
         const { frame, versionIds } = await readAsOfBars(reader, select, schema, id, dataset.intervalMs, range, version);
@@ -88,14 +88,15 @@ export class DuckDbVersionedReads {
     }
   }
 
-  /** The unchanged-range shortcut (duckdb-bar-versions.ts), undefined when it does not apply. */
+  /** The current rows as of `inForce`, while `newest` is still the dataset's newest version (else undefined). */
   async #current(
-    reader: DuckDBConnection, select: AsOfStatements, schema: FrameSchema, id: number, intervalMs: number, range: TimeRange, asOf: number, horizon: number | undefined,
+    reader: DuckDBConnection, select: AsOfStatements, schema: FrameSchema, id: number, intervalMs: number, range: TimeRange, asOf: number,
+    horizon: number | undefined, inForce: { readonly id: number; readonly at: number }, newest: { readonly id: number },
   ): Promise<AsOfFrame | undefined> {
-    const current = await readCurrentAsOf(reader, select, schema, id, intervalMs, range, asOf);
+    const current = await readCurrentAsOf(reader, select, schema, id, intervalMs, range, newest.id);
     if (current === undefined) return undefined;
     checkAsOfRetention(asOf, horizon);
-    return { frame: current.frame, versions: distinctVersions(current.versionIds, current.version.id), newestVersionAt: current.version.at };
+    return { frame: current.frame, versions: distinctVersions(current.versionIds, inForce.id), newestVersionAt: inForce.at };
   }
 
   async coverageAsOf(dataset: DatasetKey, asOf: number, range?: TimeRange): Promise<CoverageRange[]> {

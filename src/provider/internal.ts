@@ -11,6 +11,7 @@ export { createLiveWriter } from './live/live-writer.js';
 export { ALWAYS_OPEN, countCoverage, coveredRanges, planShards } from './estimate/backfill-plan.js';
 export { estimateBackfillTime } from './estimate/time-estimate.js';
 export { estimateBytes } from './estimate/byte-estimate.js';
+export { joinUniverseFrames } from './universe/universe-columns.js';
 
 export type { Domain } from './read/fetch-request.js';
 export type { LiveReader } from './read/live-step.js';

@@ -285,6 +285,30 @@ export function describeBarStore(name: string, open: () => Promise<BarStore>): v
       expect(total).toBeGreaterThan(20);
     });
 
+    it('answers a universe read as single reads do when datasets were written interleaved and out of time order', async () => {
+      const a: DatasetKey = { nodeId: 'ohlcv:test:A', intervalMs: MIN };
+      const b: DatasetKey = { nodeId: 'ohlcv:test:B', intervalMs: MIN };
+      // Stored newest first and alternating, with a restated stretch: a scan in storage order meets each dataset in several runs, descending.
+      await write(ohlcvBars(40 * MIN, 10, 1), [stored(40 * MIN, 50 * MIN)], a);
+      await write(ohlcvBars(30 * MIN, 10, 2), [stored(30 * MIN, 40 * MIN)], b);
+      await write(ohlcvBars(10 * MIN, 10, 3), [stored(10 * MIN, 20 * MIN)], a);
+      await write(ohlcvBars(0, 10, 4), [stored(0, 10 * MIN)], b);
+      await write(ohlcvBars(0, 5, 5), [stored(0, 5 * MIN)], a);
+      await write(ohlcvBars(44 * MIN, 3, 6), [stored(44 * MIN, 47 * MIN)], a);
+      const asked = [b, a];
+      const range = { start: 2 * MIN, end: 48 * MIN };
+      const many = await store.readMany?.(asked, OHLCV_SCHEMA, range);
+      expect(many).toBeDefined();
+      if (many === undefined) return;
+      for (let i = 0; i < asked.length; i++) {
+        const single = await store.read(asked[i], OHLCV_SCHEMA, range);
+        const span = many.frame.slice(many.starts[i], many.ends[i]);
+        expect(columnsOf(span)).toEqual(columnsOf(single));
+      }
+      expect(many.frame.length).toBe((many.ends[0] - many.starts[0]) + (many.ends[1] - many.starts[1]));
+      expect(many.ends[1] - many.starts[1]).toBe(3 + 10 + 8);
+    });
+
     it('answers the coverage of many datasets in one call, as each single lookup does', async () => {
       const other: DatasetKey = { nodeId: 'ohlcv:demo:ETH-USD', intervalMs: MIN };
       await write(ohlcvBars(0, 5), [stored(0, 5 * MIN)]);

@@ -137,6 +137,68 @@ export function describeBarStoreVersions(name: string, open: () => Promise<BarSt
       expect(await store.coverageAsOf?.(DS, v1.at - 1)).toEqual([]);
     });
 
+    it('answers as of the newest version, and any time after it, exactly as the plain read, with the versions that served', async () => {
+      await store.write({ dataset: DS, frame: bars(0, 8, 1), coverage: [{ start: 0, end: 8 * MIN, state: 'stored' }] }, OHLCV_SCHEMA);
+      const v1 = await newestVersion(DS);
+      await after(v1.at);
+      await store.write({ dataset: DS, frame: bars(3, 2, 5), coverage: [{ start: 3 * MIN, end: 5 * MIN, state: 'stored' }] }, OHLCV_SCHEMA);
+      const v2 = await newestVersion(DS);
+      const plain = await store.read(DS, OHLCV_SCHEMA, { start: 0, end: 30 * MIN });
+      for (const at of [v2.at, v2.at + 1, v2.at + 86_400_000]) {
+        const got = await asOf(DS, at);
+        expect(rowsOf(got.frame)).toEqual(rowsOf(plain));
+        expect(got.versions).toEqual([v1.id, v2.id]);
+        expect(got.newestVersionAt).toBe(v2.at);
+      }
+      // A range of the newest version holding none of its rows still names it.
+      expect((await store.readAsOf?.(DS, OHLCV_SCHEMA, { start: 6 * MIN, end: 8 * MIN }, v2.at))?.versions).toEqual([v1.id, v2.id]);
+    });
+
+    it('reads as of just before the newest version from the history, also right after reads at the newest and after a later write', async () => {
+      await store.write({ dataset: DS, frame: bars(0, 6, 1), coverage: [{ start: 0, end: 6 * MIN, state: 'stored' }] }, OHLCV_SCHEMA);
+      const v1 = await newestVersion(DS);
+      await after(v1.at);
+      await store.write({ dataset: DS, frame: bars(2, 2, 4), coverage: [{ start: 2 * MIN, end: 4 * MIN, state: 'stored' }] }, OHLCV_SCHEMA);
+      const v2 = await newestVersion(DS);
+      const atV2 = rowsOf((await asOf(DS, v2.at)).frame);
+      expect(atV2[2][1]).toBe(4002);
+      const justBefore = await asOf(DS, v2.at - 1);
+      expect(rowsOf(justBefore.frame)).toEqual(rowsOf(bars(0, 6, 1)));
+      expect(justBefore.versions).toEqual([v1.id]);
+      expect(justBefore.newestVersionAt).toBe(v1.at);
+      // A version committed after those reads: as of v2 is still v2's answer, not the newest rows.
+      await after(v2.at);
+      await store.purge({ dataset: DS, range: { start: 0, end: 3 * MIN }, fences: [], actor: 'ops-admin', action: 'purge' });
+      const v3 = await newestVersion(DS);
+      const stillV2 = await asOf(DS, v2.at);
+      expect(rowsOf(stillV2.frame)).toEqual(atV2);
+      expect(stillV2.versions).toEqual([v1.id, v2.id]);
+      expect(rowsOf((await asOf(DS, v3.at)).frame)).toEqual(rowsOf(await store.read(DS, OHLCV_SCHEMA, { start: 0, end: 30 * MIN })));
+      expect((await asOf(DS, v3.at)).newestVersionAt).toBe(v3.at);
+    });
+
+    it('reads a range no later version touched as of an older version, and a range a later version touched from the history', async () => {
+      await store.write({ dataset: DS, frame: bars(0, 5, 1), coverage: [{ start: 0, end: 5 * MIN, state: 'stored' }] }, OHLCV_SCHEMA);
+      const v1 = await newestVersion(DS);
+      await after(v1.at);
+      await store.write({ dataset: DS, frame: bars(10, 5, 2), coverage: [{ start: 10 * MIN, end: 15 * MIN, state: 'stored' }] }, OHLCV_SCHEMA);
+      const v2 = await newestVersion(DS);
+      await after(v2.at);
+      await store.write({ dataset: DS, frame: bars(3, 1, 3), coverage: [{ start: 3 * MIN, end: 4 * MIN, state: 'stored' }] }, OHLCV_SCHEMA);
+      const read = (range: { start: number; end: number }, at: number) => store.readAsOf?.(DS, OHLCV_SCHEMA, range, at);
+      // [0, 3) was not touched after v1: as of v1 it is the current rows, written by v1.
+      const untouched = await read({ start: 0, end: 3 * MIN }, v1.at);
+      expect(rowsOf(untouched?.frame ?? bars(0, 0, 0))).toEqual(rowsOf(bars(0, 3, 1)));
+      expect(untouched?.versions).toEqual([v1.id]);
+      expect(untouched?.newestVersionAt).toBe(v1.at);
+      // [0, 5) was restated at 3 after v2: as of v2 it still holds v1's bar at 3, and not v2's bars after it.
+      const touched = await read({ start: 0, end: 15 * MIN }, v2.at);
+      expect(rowsOf(touched?.frame ?? bars(0, 0, 0))).toEqual([...rowsOf(bars(0, 5, 1)), ...rowsOf(bars(10, 5, 2))]);
+      expect(touched?.versions).toEqual([v1.id, v2.id]);
+      // Nothing of [10, 15) existed as of v1.
+      expect((await read({ start: 10 * MIN, end: 15 * MIN }, v1.at))?.frame.length).toBe(0);
+    });
+
     it('answers every as_of read with the replay of the history up to then (random write/restate/purge histories)', async () => {
       let run = 0;
       await fc.assert(fc.asyncProperty(fc.array(opArb, { minLength: 1, maxLength: 7 }), async (ops) => {

@@ -33,6 +33,13 @@ export function copyChunkInto(chunk: DuckDBDataChunk, columns: readonly Float64A
   for (let c = 0; c < columns.length; c++) columns[c].set(doubleItems(chunk, c).items, at);
 }
 
+/** Views of the first `count` (DOUBLE) columns of `chunk`, valid until the next chunk is fetched. */
+export function chunkColumns(chunk: DuckDBDataChunk, count: number): Float64Array[] {
+  const out: Float64Array[] = [];
+  for (let c = 0; c < count; c++) out.push(doubleItems(chunk, c).items);
+  return out;
+}
+
 /** Fills every (DOUBLE) column of `chunk` from `columns[c]` rows [from, from + chunk.rowCount). */
 export function fillChunkFrom(chunk: DuckDBDataChunk, columns: readonly Float64Array[], from: number): void {
   const n = chunk.rowCount;

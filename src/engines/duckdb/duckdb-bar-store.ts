@@ -111,14 +111,14 @@ class DuckDbBarStore implements BarStore {
     try {
       await this.#knownDatasets(datasets);
       const ids: (number | undefined)[] = [];
-      let gridBound = 0;
+      const bounds = new Float64Array(datasets.length);
       for (const d of datasets) {
-        gridBound += Math.ceil((range.end - range.start) / d.intervalMs);
+        bounds[ids.length] = Math.ceil((range.end - range.start) / d.intervalMs);
         const row = await this.#knownDataset(d);
         if (row !== undefined && row.schema !== undefined && row.schema !== schema.name) throw new DatasetSchemaConflictError(d.nodeId, d.intervalMs, row.schema, schema.name);
         ids.push(row?.schema === undefined ? undefined : row.id);
       }
-      return await this.#db.exclusiveQuery('readMany', (reader) => readManyBars(reader, table, schema, ids, range, gridBound),
+      return await this.#db.exclusiveQuery('readMany', (reader) => readManyBars(reader, table, schema, ids, range, bounds),
         `${datasets.length} dataset(s) [${new Date(range.start).toISOString()}, ${new Date(range.end).toISOString()})`);
     } catch (err) {
       throw translateDuckDbError(err, 'readMany');

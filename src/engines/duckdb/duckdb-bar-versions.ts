@@ -64,31 +64,59 @@ export async function insertVersion(conn: DuckDBConnection, v: NewVersion): Prom
 }
 
 /**
- * The newest version of the dataset committed at or before `asOf`: its id, time and coverage (JSON
- * text), and whether it is the dataset's newest version of all (`newest`: then the current rows
- * are exactly the rows as of it, and the history need not be read).
+ * One pass over the dataset's versions, no join: the version in force ($2 = asOf), the newest, and
+ * the newest whose span overlaps [$3, $4). (The same with correlated subqueries cost DuckDB
+ * several times the as-of read.)
  */
-export async function versionInForce(conn: DuckDBConnection, datasetId: number, asOf: number): Promise<{ id: number; at: number; coverage: string; newest: boolean } | undefined> {
-  const rows = await readPrepared(conn, `SELECT id::DOUBLE, at_ms::DOUBLE, coverage::VARCHAR,
-      id = (SELECT max(id) FROM bar_versions WHERE dataset_id = $1) FROM bar_versions
-    WHERE dataset_id = $1 AND at_ms <= $2::BIGINT ORDER BY id DESC LIMIT 1`, [datasetId, asOf]);
-  if (rows.length === 0) return undefined;
-  return { id: Number(rows[0][0]), at: Number(rows[0][1]), coverage: String(rows[0][2]), newest: rows[0][3] === true };
+const IN_FORCE = `SELECT max(id) FILTER (WHERE at_ms <= $2::BIGINT)::DOUBLE, arg_max(at_ms, id) FILTER (WHERE at_ms <= $2::BIGINT)::DOUBLE,
+    arg_max(coverage, id) FILTER (WHERE at_ms <= $2::BIGINT)::VARCHAR, max(id)::DOUBLE, arg_max(at_ms, id)::DOUBLE,
+    max(id) FILTER (WHERE start_ms < $4::BIGINT AND end_ms > $3::BIGINT)::DOUBLE
+  FROM bar_versions WHERE dataset_id = $1`;
+
+/** The version in force at a time, with what the as-of reads decide their statement on. */
+export interface VersionInForce {
+  readonly id: number;
+  readonly at: number;
+  /** The dataset's coverage after it (JSON text). */
+  readonly coverage: string;
+  /** The dataset's newest version of all (the hint for the newest-version shortcut). */
+  readonly newest: { readonly id: number; readonly at: number };
+  /** A later version touched the range asked for (always true when none was given). */
+  readonly changedSince: boolean;
+}
+
+/**
+ * The newest version of the dataset committed at or before `asOf`, and with `range` whether a
+ * later version's span overlaps it (else the current rows of the range are the rows as of it).
+ */
+export async function versionInForce(conn: DuckDBConnection, datasetId: number, asOf: number, range?: TimeRange): Promise<VersionInForce | undefined> {
+  // Without a range every later version counts as touching it.
+  const rows = await readPrepared(conn, IN_FORCE, [datasetId, asOf, range?.start ?? Number.MIN_SAFE_INTEGER, range?.end ?? Number.MAX_SAFE_INTEGER]);
+  const r = rows[0];
+  if (rows.length === 0 || r[0] === null) return undefined;
+  const id = Number(r[0]);
+  return { id, at: Number(r[1]), coverage: String(r[2]), newest: { id: Number(r[3]), at: Number(r[4]) }, changedSince: r[5] !== null && Number(r[5]) > id };
 }
 
 export interface AsOfStatements {
-  /** Current and history rows as of a version ($4). */
+  /** Current and history rows as of a version ($4): ts, the values, each row's version id. */
   readonly history: string;
-  /** Current rows only, for the dataset's newest version (no later version replaced any of them). */
+  /**
+   * The current rows of the range with each row's version id, only while the dataset's newest
+   * version is still $4 (no row when another committed since; or when the range holds none).
+   */
   readonly current: string;
 }
 
-/** The SELECTs of an as-of read, built once per bar table: ts, the value columns, then the version id. */
+/** The SELECTs of an as-of read, built once per bar table. */
 export function asOfSelect(t: BarTable): AsOfStatements {
   const values = t.columns.map((c) => `coalesce(${c}, 'NaN'::DOUBLE)`).join(', ');
   const range = 'dataset_id = $1 AND ts >= $2::BIGINT AND ts < $3::BIGINT';
   return Object.freeze({
-    current: `SELECT ts::DOUBLE, ${values}, coalesce(version_id, 0)::DOUBLE FROM ${t.table} WHERE ${range} ORDER BY ts`,
+    // One statement, one snapshot: the guard and the rows cannot disagree about the newest version.
+    // (An uncorrelated max(); a guard correlated with the version in force cost DuckDB 5× the scan.)
+    current: `SELECT ts::DOUBLE, ${values}, coalesce(version_id, 0)::DOUBLE FROM ${t.table}
+      WHERE ${range} AND (SELECT max(id) FROM bar_versions WHERE dataset_id = $1) = $4::BIGINT ORDER BY ts`,
     history: `SELECT ts::DOUBLE, ${values}, v::DOUBLE FROM (
       SELECT ts, ${t.columns.join(', ')}, coalesce(version_id, 0) AS v FROM ${t.table} WHERE ${range} AND coalesce(version_id, 0) <= $4::BIGINT
       UNION ALL
@@ -97,19 +125,47 @@ export function asOfSelect(t: BarTable): AsOfStatements {
   });
 }
 
-/** Rows as of version `versionId`, ascending; the last column returned apart is each row's version id. */
+/**
+ * Rows as of version `versionId` (current rows written up to it, history rows written up to it
+ * and superseded after it), ascending, with each row's version id apart. Exact without a
+ * transaction: a version committed meanwhile has a higher id, so its rows are left out and the
+ * rows it replaced are found in the history.
+ */
 export async function readAsOfBars(
-  conn: DuckDBConnection, statements: AsOfStatements, schema: FrameSchema, datasetId: number, intervalMs: number, range: TimeRange, versionId: number, newest: boolean,
+  conn: DuckDBConnection, statements: AsOfStatements, schema: FrameSchema, datasetId: number, intervalMs: number, range: TimeRange, versionId: number,
 ): Promise<{ frame: Frame; versionIds: Float64Array }> {
+  const { columns, length } = await streamAsOf(conn, statements.history, [datasetId, range.start, range.end, versionId], schema.columns.length + 2, range, intervalMs);
+  const out = trimmed(columns, length);
+  return { frame: createFrame(schema, out[0], out.slice(1, out.length - 1)), versionIds: out[out.length - 1] };
+}
+
+/**
+ * The current rows of the range, read only while `newestId` is still the dataset's newest version
+ * (checked in the same statement): undefined when another version committed since, or when the
+ * range holds no row. They are the rows as of any version after which nothing touched the range:
+ * the newest version itself, or one the version lookup found untouched since (`changedSince`).
+ * Cost avoided: the history scan (every superseded row of the table) and, with the newest version
+ * known, the version lookup (bench/storage/as-of-read.bench.ts).
+ */
+export async function readCurrentAsOf(
+  conn: DuckDBConnection, statements: AsOfStatements, schema: FrameSchema, datasetId: number, intervalMs: number, range: TimeRange, newestId: number,
+): Promise<{ frame: Frame; versionIds: Float64Array } | undefined> {
+  const { columns, length } = await streamAsOf(conn, statements.current, [datasetId, range.start, range.end, newestId], schema.columns.length + 2, range, intervalMs);
+  if (length === 0) return undefined;
+  const out = trimmed(columns, length);
+  return { frame: createFrame(schema, out[0], out.slice(1, out.length - 1)), versionIds: out[out.length - 1] };
+}
+
+async function streamAsOf(
+  conn: DuckDBConnection, sql: string, params: readonly number[], width: number, range: TimeRange, intervalMs: number,
+): Promise<{ columns: Float64Array[]; length: number }> {
   // Rows are unique per ts at any version (one live row per ts), so the grid bound holds them all.
   const capacity = Math.ceil((range.end - range.start) / intervalMs);
-  const width = schema.columns.length + 2;
   const columns: Float64Array[] = [];
   for (let c = 0; c < width; c++) columns.push(new Float64Array(capacity));
   let length = 0;
-  // The newest version: the current rows are the answer (the plain read's scan, plus the version column).
-  const select = await preparedStatement(conn, newest ? statements.current : statements.history);
-  select.bind(newest ? [datasetId, range.start, range.end] : [datasetId, range.start, range.end, versionId]);
+  const select = await preparedStatement(conn, sql);
+  select.bind([...params]);
   const result = await select.stream();
   for (;;) {
     const chunk = await result.fetchChunk();
@@ -117,8 +173,11 @@ export async function readAsOfBars(
     copyChunkInto(chunk, columns, length);
     length += chunk.rowCount;
   }
-  const out = length === capacity ? columns : columns.map((c) => c.slice(0, length));
-  return { frame: createFrame(schema, out[0], out.slice(1, width - 1)), versionIds: out[width - 1] };
+  return { columns, length };
+}
+
+function trimmed(columns: Float64Array[], length: number): Float64Array[] {
+  return length === columns[0].length ? columns : columns.map((c) => c.slice(0, length));
 }
 
 const VERSION_COLUMNS = `v.id::DOUBLE, d.node_id, d.interval_ms::DOUBLE, v.at_ms::DOUBLE, v.kind, v.source, v.fence_key, v.fence_token::DOUBLE,

@@ -3,19 +3,27 @@
  * pruneVersions): the rows and coverage known at a time, from the current rows and the history
  * the writes keep (duckdb-bar-versions.ts holds their SQL). They share the bar store's database
  * handle and its cache of dataset rows, which the store hands in as `knownDataset`.
+ *
+ * An as-of read is one statement when asOf is at or after the dataset's newest version as last
+ * seen (the current rows, read only while that version is still the newest), else two: the
+ * version in force (with the newest, and whether a later version touched the range), then the
+ * current rows (in force is the newest, or the range is untouched since) or the current and
+ * history rows as of it, exact without a transaction (duckdb-bar-versions.ts). Cost avoided: BEGIN, COMMIT and the version lookup around
+ * every as-of read, and the history scan when the range did not change since
+ * (bench/storage/as-of-read.bench.ts).
  */
+import type { DuckDBConnection } from '@duckdb/node-api';
 import { emptyFrame } from '../../core/index.js';
 import type { FrameSchema, TimeRange } from '../../core/index.js';
 import type { AsOfFrame, BarVersion, CoverageRange, DatasetKey } from '../../storage/index.js';
 import {
   DatasetSchemaConflictError, barTableFor, checkAsOfRetention, decodeVersionCoverage, distinctVersions, overlappingCoverage, validateDataset, validateRange,
 } from '../../storage/index.js';
-import { inTransaction } from './connection.js';
 import type { DatabaseHandle } from './duckdb-database.js';
 import type { DatasetRow } from './duckdb-dataset-registry.js';
 import { translateDuckDbError } from './duckdb-errors.js';
 import type { AsOfStatements } from './duckdb-bar-versions.js';
-import { asOfSelect, listVersions, pruneHistory, readAsOfBars, recordedHorizon, versionInForce } from './duckdb-bar-versions.js';
+import { asOfSelect, listVersions, pruneHistory, readAsOfBars, readCurrentAsOf, recordedHorizon, versionInForce } from './duckdb-bar-versions.js';
 
 export class DuckDbVersionedReads {
   readonly #db: DatabaseHandle;
@@ -24,6 +32,11 @@ export class DuckDbVersionedReads {
   readonly #asOfSql = new Map<string, AsOfStatements>();
   /** The pruning horizon (undefined: never pruned, or not loaded yet: `#horizonLoaded`). */
   #horizon: number | undefined = undefined;
+  /**
+   * Each dataset's newest version as last seen by a read: a hint only (a write since makes it
+   * old, and the statement that relies on it checks it first).
+   */
+  readonly #newest = new Map<number, { readonly id: number; readonly at: number }>();
   #horizonLoaded = false;
 
   constructor(db: DatabaseHandle, knownDataset: (dataset: DatasetKey) => Promise<DatasetRow | undefined>) {
@@ -46,20 +59,44 @@ export class DuckDbVersionedReads {
         this.#asOfSql.set(schema.name, sql);
       }
       const select = sql;
-      // One snapshot for both statements: the current-rows path (newest version) must not see a version committed between them.
-      return await this.#db.exclusiveQuery('readAsOf', (reader) => inTransaction(reader, async () => {
-        const inForce = await versionInForce(reader, row.id, asOf);
+      const id = row.id;
+      const known = this.#newest.get(id);
+      return await this.#db.exclusiveQuery('readAsOf', async (reader) => {
+        // At or after the dataset's newest version (as last seen) the current rows are the answer,
+        // read in one statement that checks the newest version is still that one.
+        if (known !== undefined && range.end > range.start && asOf >= known.at) {
+          const current = await this.#current(reader, select, schema, id, dataset.intervalMs, range, asOf, horizon, known, known);
+          if (current !== undefined) return current;
+        }
+        const inForce = await versionInForce(reader, id, asOf, range);
+        if (inForce !== undefined) this.#newest.set(id, inForce.newest);
         // Before the dataset's first version nothing was known: that answer stays exact whatever was pruned.
         if (inForce !== undefined) checkAsOfRetention(asOf, horizon);
         // No version at or before asOf: only rows from before versioning (version 0) were known.
         const version = inForce?.id ?? 0;
         if (range.end <= range.start) return { frame: emptyFrame(schema), versions: inForce === undefined ? [] : [version], newestVersionAt: inForce?.at };
-        const { frame, versionIds } = await readAsOfBars(reader, select, schema, row.id, dataset.intervalMs, range, version, inForce?.newest === true);
+        // The version in force is the newest, or no later version touched the range: the current rows are the answer.
+        if (inForce !== undefined && (inForce.id === inForce.newest.id || !inForce.changedSince)) {
+          const current = await this.#current(reader, select, schema, id, dataset.intervalMs, range, asOf, horizon, inForce, inForce.newest);
+          if (current !== undefined) return current;
+        }
+        const { frame, versionIds } = await readAsOfBars(reader, select, schema, id, dataset.intervalMs, range, version);
         return { frame, versions: distinctVersions(versionIds, inForce?.id), newestVersionAt: inForce?.at };
-      }), `${JSON.stringify(dataset.nodeId)} @ ${dataset.intervalMs} ms as of ${new Date(asOf).toISOString()}`);
+      }, `${JSON.stringify(dataset.nodeId)} @ ${dataset.intervalMs} ms as of ${new Date(asOf).toISOString()}`);
     } catch (err) {
       throw translateDuckDbError(err, 'readAsOf');
     }
+  }
+
+  /** The current rows as of `inForce`, while `newest` is still the dataset's newest version (else undefined). */
+  async #current(
+    reader: DuckDBConnection, select: AsOfStatements, schema: FrameSchema, id: number, intervalMs: number, range: TimeRange, asOf: number,
+    horizon: number | undefined, inForce: { readonly id: number; readonly at: number }, newest: { readonly id: number },
+  ): Promise<AsOfFrame | undefined> {
+    const current = await readCurrentAsOf(reader, select, schema, id, intervalMs, range, newest.id);
+    if (current === undefined) return undefined;
+    checkAsOfRetention(asOf, horizon);
+    return { frame: current.frame, versions: distinctVersions(current.versionIds, inForce.id), newestVersionAt: inForce.at };
   }
 
   async coverageAsOf(dataset: DatasetKey, asOf: number, range?: TimeRange): Promise<CoverageRange[]> {

@@ -7,3 +7,4 @@ export { DUCKDB_MIGRATIONS, migrate } from './duckdb-migrations.js';
 export { DEFAULT_REPORT_LIST_LIMIT, MAX_REPORT_LIST_LIMIT, reportListLimit } from './duckdb-report-archive.js';
 export { inspectWal } from './wal-inspection.js';
 export { createReaderPool, createSerialQueue } from './connection.js';
+export { createBuckets, finishBuckets, placeChunk } from './dataset-buckets.js';

@@ -36,7 +36,7 @@ import { insertFindings, supersedeFindings } from './postgres-ingest-findings.js
 import { PartitionKeeper, ensureBarPartitions } from './postgres-partitions.js';
 import { checkAsOfRetention, contentHash, versionSpan, decodeVersionCoverage, distinctVersions, overlappingCoverage } from '../../storage/index.js';
 import type { AsOfFrame, BarVersion } from '../../storage/index.js';
-import { insertVersion, listVersions, moveToHistory, nextVersionId, pruneHistory, readAsOfBars, recordedHorizon, versionInForce } from './postgres-bar-versions.js';
+import { insertVersion, listVersions, moveToHistory, nextVersionId, pruneHistory, readAsOfBars, readCurrentAsOf, recordedHorizon, versionInForce } from './postgres-bar-versions.js';
 
 /** The bar store of an open database; its `close` closes the database (pool). Writes and purges announce themselves through `notifier`. */
 export function createPgBarStore(db: PgDatabase, notifier: ChangeNotifier): Required<BarStore> {
@@ -54,6 +54,8 @@ class PgBarStore implements BarStore {
   readonly #notifier: ChangeNotifier;
   /** The month partitions known to exist (postgres-partitions.ts). */
   readonly #partitions = new PartitionKeeper();
+  /** Commit time of each dataset's newest version as last seen by an as-of read: a hint for the newest-version shortcut. */
+  readonly #newestAt = new Map<number, number>();
 
   constructor(db: PgDatabase, notifier: ChangeNotifier) {
     this.#db = db;
@@ -237,12 +239,32 @@ class PgBarStore implements BarStore {
       const found = await findDataset(client, dataset);
       if (found === undefined || found.schema === undefined) return { frame: emptyFrame(schema), versions: [], newestVersionAt: undefined };
       if (found.schema !== schema.name) throw new DatasetSchemaConflictError(dataset.nodeId, dataset.intervalMs, found.schema, schema.name);
-      const inForce = await versionInForce(client, found.id, asOf);
+      // At or after the dataset's newest version the current rows are the answer (one COPY), tried
+      // unless the newest version last seen is later than asOf. The hint may be old (another
+      // gateway wrote since): the COPY's own guard decides.
+      const hint = this.#newestAt.get(found.id);
+      const current = async (): Promise<AsOfFrame | undefined> => {
+        const rows = await readCurrentAsOf(client, table, schema, found.id, dataset.intervalMs, range, asOf, broken);
+        if (rows === undefined) return undefined;
+        checkAsOfRetention(asOf, rows.horizon);
+        return { frame: rows.frame, versions: distinctVersions(rows.versionIds, rows.version.id), newestVersionAt: rows.version.at };
+      };
+      if (range.end > range.start && (hint === undefined || asOf >= hint)) {
+        const answer = await current();
+        if (answer !== undefined) return answer;
+      }
+      const inForce = await versionInForce(client, found.id, asOf, range);
+      if (inForce !== undefined) this.#newestAt.set(found.id, inForce.newestAt);
       // Before the dataset's first version nothing was known: that answer stays exact whatever was pruned.
       if (inForce !== undefined) checkAsOfRetention(asOf, await recordedHorizon(client));
       // No version at or before asOf: only rows from before versioning (version 0) were known.
       const version = inForce?.id ?? 0;
       if (range.end <= range.start) return { frame: emptyFrame(schema), versions: inForce === undefined ? [] : [version], newestVersionAt: inForce?.at };
+      // No later version touched the range: its current rows are the answer (guarded again in their own COPY).
+      if (inForce !== undefined && !inForce.changedSince) {
+        const answer = await current();
+        if (answer !== undefined) return answer;
+      }
       const { frame, versionIds } = await readAsOfBars(client, table, schema, found.id, dataset.intervalMs, range, version, broken);
       return { frame, versions: distinctVersions(versionIds, inForce?.id), newestVersionAt: inForce?.at };
     });

@@ -12,11 +12,12 @@
  *                 datasets missing bars start first and all together, so their backfills are
  *                 submitted to the coordinator together (they share the upstream budget) and
  *                 awaited together; the others run a few at a time (CPU work: conformance, fingerprints)
- *   5 answer      the answers joined, dataset after dataset (one copy of the columns), the node
+ *   5 answer      the answers joined, dataset after dataset (a view of the prefetched columns when
+ *                 the answers are adjacent slices of them, else one copy: universe-columns.ts), the node
  *                 column as spans over the node dictionary, metadata per dataset; a failed
  *                 dataset fails the read only with `allOrNothing`
  */
-import { InternalError, InvalidRequestError, OHLCV_SCHEMA, alignDown, allocateFrame, barCount, createUniverseFrame, formatInterval, toSeamlessError } from '../../core/index.js';
+import { InternalError, InvalidRequestError, OHLCV_SCHEMA, alignDown, barCount, createUniverseFrame, formatInterval, toSeamlessError } from '../../core/index.js';
 import type { ErrorBody, Frame, FrameSchema, SeamlessError, TimeRange } from '../../core/index.js';
 import { CONFORMANCE_VERSION } from '../../conformance/index.js';
 import type { DatasetKey, CoverageRange } from '../../storage/index.js';
@@ -30,6 +31,7 @@ import type { DataProviderDeps } from '../read/read-context.js';
 import { checkFillAndAlign } from '../read/resample-read.js';
 import type { FetchResult } from '../read/read-metadata.js';
 import { prefetchedStore } from './prefetched-store.js';
+import { joinUniverseFrames } from './universe-columns.js';
 import { MAX_UNIVERSE_BARS, validateUniverseNodes } from './universe-request.js';
 import type { DatasetOutcome, UniverseRequest, UniverseResult } from './universe-request.js';
 
@@ -179,18 +181,7 @@ function answer(
     throw new UniverseReadFailedError(firstError, failed[0], failed);
   }
   metrics.universeReads.inc({ outcome: failed.length === 0 ? 'ok' : 'partial' });
-  const frame = allocateFrame(schema, total);
-  const offsets = new Int32Array(nodes.length + 1);
-  let at = 0;
-  for (let i = 0; i < nodes.length; i++) {
-    const f = frames[i];
-    if (f !== undefined && f.length > 0) {
-      frame.ts.set(f.ts, at);
-      for (let c = 0; c < frame.values.length; c++) (frame.values[c] as Float64Array).set(f.values[c], at);
-      at += f.length;
-    }
-    offsets[i + 1] = at;
-  }
+  const { frame, offsets } = joinUniverseFrames(schema, frames);
   return {
     universe: createUniverseFrame(frame, nodes, offsets),
     metadata: {

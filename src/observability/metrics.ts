@@ -63,6 +63,11 @@ export interface SeamlessMetrics {
   readonly universeDatasets: Counter<'outcome' | 'code'>;
   // The domain gate (provider/read/domain-gate.ts): live/shadow reads whose asOf went back.
   readonly domainAsOfRegressions: Counter<'world' | 'domain' | 'action'>;
+  // Subscriptions (GET /v1/stream, provider/stream/).
+  readonly streamSubscribers: Gauge<'transport'>;
+  readonly streamBarsDelivered: Counter<'phase'>;
+  readonly streamDrops: Counter<'reason'>;
+  readonly streamDeliveryLag: Histogram;
 }
 
 /** Prefix of prom-client's default process and Node.js metrics. */
@@ -139,5 +144,9 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Seaml
     domainAsOfRegressions: new Counter({ name: 'seamless_domain_as_of_regressions_total', help: 'live/shadow reads whose asOf is older than one already served for the (world, node), by action (hold: answered, downgraded; refuse: 422)', labelNames: ['world', 'domain', 'action'], registers }),
     universeReads: new Counter({ name: 'seamless_universe_reads_total', help: 'Universe reads (many datasets in one answer) by outcome (ok, partial: some datasets failed, failed)', labelNames: ['outcome'], registers }),
     universeDatasets: new Counter({ name: 'seamless_universe_datasets_total', help: 'Datasets answered by universe reads, by outcome (ok, failed) and error code (none when ok)', labelNames: ['outcome', 'code'], registers }),
+    streamSubscribers: new Gauge({ name: 'seamless_stream_subscribers', help: 'Open subscriptions (GET /v1/stream) by transport (websocket, sse)', labelNames: ['transport'], registers }),
+    streamBarsDelivered: new Counter({ name: 'seamless_stream_bars_delivered_total', help: 'Closed bars sent to subscribers, by phase (replay, live)', labelNames: ['phase'], registers }),
+    streamDrops: new Counter({ name: 'seamless_stream_drops_total', help: 'Subscriptions the server ended, by reason (slow_consumer, live_backlog, replay_failed, shutdown)', labelNames: ['reason'], registers }),
+    streamDeliveryLag: new Histogram({ name: 'seamless_stream_delivery_lag_seconds', help: 'From a live bar\'s close time (ts + interval) to its send to a subscriber', buckets: LATENCY_BUCKETS_S, registers }),
   };
 }

@@ -94,7 +94,6 @@ export function startSubscription(options: SubscriptionOptions, deps: Subscripti
   const abort = new AbortController();
   const leaves: (() => void)[] = [];
   let closed = false;
-  let heartbeat: NodeJS.Timeout | undefined;
 
   const entries: Entry[] = options.datasets.map((spec) => {
     const { nodeId, intervalMs } = spec.dataset;
@@ -102,7 +101,8 @@ export function startSubscription(options: SubscriptionOptions, deps: Subscripti
     const resumed = options.positions.get(key);
     const replayFrom = resumed !== undefined ? resumed + intervalMs : options.start === undefined ? undefined : alignUpTo(options.start, intervalMs);
     return {
-      spec, key, fragment: datasetFragment(nodeId, intervalMs), seam: new DatasetSeam(spec.schema, resumed),
+      // Nothing before the replay's first bar is delivered, live bars included (a start beyond the last close).
+      spec, key, fragment: datasetFragment(nodeId, intervalMs), seam: new DatasetSeam(spec.schema, resumed ?? (replayFrom === undefined ? undefined : replayFrom - intervalMs)),
       live: deps.fanOut?.has(spec.dataset) ?? false, replayFrom,
     };
   });
@@ -118,7 +118,7 @@ export function startSubscription(options: SubscriptionOptions, deps: Subscripti
     if (closed) return;
     closed = true;
     abort.abort(new AbortedError('subscription ended'));
-    clearInterval(heartbeat);
+    if (heartbeat !== undefined) clearInterval(heartbeat);
     for (const leave of leaves) leave();
     if (error !== undefined) sink.send(errorMessage(error), wholeToken);
     sink.end(reason, error);
@@ -160,7 +160,7 @@ export function startSubscription(options: SubscriptionOptions, deps: Subscripti
     node: e.spec.dataset.nodeId, interval: formatInterval(e.spec.dataset.intervalMs), live: e.live, replayFrom: e.replayFrom ?? null,
   }));
   sink.send(subscribedMessage(described, options.building, options.heartbeatMs), wholeToken);
-  heartbeat = setInterval(() => {
+  const heartbeat = setInterval(() => {
     if (!closed) sink.send(heartbeatMessage(clock.now(), wholeToken()), wholeToken);
   }, options.heartbeatMs);
   heartbeat.unref();

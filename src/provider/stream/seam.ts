@@ -45,12 +45,15 @@ export class DatasetSeam {
     this.#held.set(ts, values);
   }
 
-  /** The rows of a replayed frame (ascending) past the last delivered; marks them delivered. */
-  takeReplayed(frame: Frame): Frame {
+  /** The rows of a replayed frame (ascending) past the last delivered; `delivered` marks each part as it is sent. */
+  replayable(frame: Frame): Frame {
     const from = this.lastDelivered === undefined ? 0 : lowerBound(frame.ts, this.lastDelivered + 1);
-    const out = frame.slice(from, frame.length);
-    if (out.length > 0) this.lastDelivered = out.ts[out.length - 1];
-    return out;
+    return frame.slice(from, frame.length);
+  }
+
+  /** Marks closed bars up to `ts` delivered (a replay part was sent). */
+  delivered(ts: number): void {
+    if (this.lastDelivered === undefined || ts > this.lastDelivered) this.lastDelivered = ts;
   }
 
   /** Ends the replay: the held bars past the last delivered, ascending, as one frame (marked delivered). */

@@ -174,13 +174,18 @@ export function startSubscription(options: SubscriptionOptions, deps: Subscripti
       for (let from = e.replayFrom; from < end && !closed; from += step) {
         const frame = await deps.replay(e.spec.dataset, { start: from, end: Math.min(end, from + step) }, abort.signal);
         if (closed) return;
-        const fresh = e.seam.takeReplayed(frame);
-        if (fresh.length > 0) {
-          sink.send(barsMessage(e.fragment, 'replay', true, fresh, encodeResumeToken(new Map([[e.key, fresh.ts[fresh.length - 1]]]))), wholeToken);
-          hooks?.delivered?.('replay', fresh.length);
+        const fresh = e.seam.replayable(frame);
+        // Messages of at most a quarter of the bound, each sent once the backlog is under a quarter:
+        // the replay is paced by the client and leaves half the bound to live bars of other datasets.
+        const perMessage = messageBars(options.maxBufferedBytes, e.spec.schema.columns.length, options.chunkBars);
+        for (let i = 0; i < fresh.length && !closed; i += perMessage) {
+          await sink.drain(options.maxBufferedBytes / 4);
+          if (closed) return;
+          const part = fresh.slice(i, Math.min(fresh.length, i + perMessage));
+          e.seam.delivered(part.ts[part.length - 1]);
+          sink.send(barsMessage(e.fragment, 'replay', true, part, encodeResumeToken(new Map([[e.key, part.ts[part.length - 1]]]))), wholeToken);
+          hooks?.delivered?.('replay', part.length);
         }
-        // Paced by the client: the next read waits until the unsent bytes are below half the bound.
-        await sink.drain(options.maxBufferedBytes / 2);
       }
     }
     if (closed) return;
@@ -216,4 +221,12 @@ export function startSubscription(options: SubscriptionOptions, deps: Subscripti
 function alignUpTo(t: number, intervalMs: number): number {
   const down = alignDown(t, intervalMs);
   return down === t ? t : down + intervalMs;
+}
+
+/** JSON bytes a bar's number takes at most in practice (17 significant digits, sign, exponent, comma). */
+const BYTES_PER_VALUE = 24;
+
+/** Bars per replay message: a quarter of the bound, at most `chunkBars`, at least one. */
+function messageBars(maxBufferedBytes: number, width: number, chunkBars: number): number {
+  return Math.max(1, Math.min(chunkBars, Math.floor(maxBufferedBytes / 4 / ((width + 1) * BYTES_PER_VALUE))));
 }

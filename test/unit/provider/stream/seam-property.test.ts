@@ -7,6 +7,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { DatasetKey } from '../../../../src/storage/index.js';
+import { decodeResumeToken } from '../../../../src/provider/index.js';
 import type { Subscription } from '../../../../src/provider/index.js';
 import {
   MIN, OHLCV_SCHEMA, at, closedTs, collectingSink, createManualClock, createStreamFanOut, fakeLive, fakeStore, heldReplay, latestPositions, startSubscription,
@@ -43,8 +44,10 @@ describe('subscription seam (property)', () => {
         startBar: fc.integer({ min: 0, max: 35 }),
         chunkBars: fc.integer({ min: 1, max: 8 }),
         actions: fc.array(action, { maxLength: 60 }),
+        // Resume as the library does (newest token per dataset) or as EventSource does (the last event id).
+        lastEventId: fc.boolean(),
       }),
-      async ({ datasets, history, holes, startBar, chunkBars, actions }) => {
+      async ({ datasets, history, holes, startBar, chunkBars, actions, lastEventId }) => {
         const used = DATASETS.slice(0, datasets);
         const feed = fakeLive(used);
         const store = fakeStore();
@@ -60,7 +63,7 @@ describe('subscription seam (property)', () => {
         const start = at(startBar);
         const all: Received[] = [];
         let positions = new Map<string, number>();
-        let current: { sub: Subscription; received: Received[] } | undefined;
+        let current: { sub: Subscription; received: Received[]; ids: (string | undefined)[] } | undefined;
 
         const connect = (): void => {
           const client = collectingSink();
@@ -68,13 +71,18 @@ describe('subscription seam (property)', () => {
             datasets: used.map((dataset) => ({ dataset, schema: OHLCV_SCHEMA })), start, positions, building: true,
             heartbeatMs: 3_600_000, maxBufferedBytes: 1 << 24, chunkBars,
           }, { fanOut, replay: replay.reader, sink: client.sink, clock });
-          current = { sub, received: client.received };
+          current = { sub, received: client.received, ids: client.state.sseIds };
         };
         const disconnect = (): void => {
           if (!current) return;
           current.sub.close();
           all.push(...current.received);
-          positions = latestPositions(current.received, positions);
+          if (lastEventId) {
+            const id = current.ids.filter((x) => x !== undefined).at(-1);
+            if (id !== undefined) positions = decodeResumeToken(id, 'Last-Event-ID');
+          } else {
+            positions = latestPositions(current.received, positions);
+          }
           current = undefined;
         };
 

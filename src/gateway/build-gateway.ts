@@ -26,6 +26,8 @@ import { reportRoutes } from './routes/report-routes.js';
 import { registryRoutes } from './routes/registry/index.js';
 import { repairRoutes } from './routes/repair-routes.js';
 import { snapshotRoutes } from './routes/snapshot-routes.js';
+import { streamRoutes } from './routes/stream-routes.js';
+import { registerWebSockets } from './websockets.js';
 
 export interface GatewayDeps {
   readonly seamless: Seamless;
@@ -73,6 +75,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
       request.log.info({ caller: callerName(request), method: request.method, route, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 }, 'request');
     }
   });
+  await registerWebSockets(app);
   registerAuth(app, createKeyVerifier(seamless.config.auth.keys));
   healthRoutes(app, seamless, () => ready);
   datasetRoutes(app, seamless);
@@ -90,6 +93,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
   registryRoutes(app, seamless);
   repairRoutes(app, seamless);
   snapshotRoutes(app, seamless);
+  if (seamless.stream) streamRoutes(app, { config: seamless.config, stream: seamless.stream });
   await app.ready();
   return { app, markReady: () => { ready = true; } };
 }

@@ -11,7 +11,7 @@
  * ends the subscription (`slow_consumer`), as do live bars held during a replay past the same
  * bound (`live_backlog`). A failed replay read ends it with the error (`replay_failed`).
  */
-import { alignDown, AbortedError, formatInterval } from '../../core/index.js';
+import { alignDown, AbortedError, OverloadedError, formatInterval } from '../../core/index.js';
 import type { Clock, Frame, FrameSchema, TimeRange } from '../../core/index.js';
 import type { DatasetKey } from '../../storage/index.js';
 import { DatasetSeam } from './seam.js';
@@ -127,7 +127,10 @@ export function startSubscription(options: SubscriptionOptions, deps: Subscripti
 
   function sendLive(message: StreamMessage, bar: LiveBar, intervalMs: number): void {
     if (sink.bufferedBytes + message.bytes.length > options.maxBufferedBytes) {
-      end('slow_consumer');
+      end('slow_consumer', new OverloadedError(
+        `the client read too slowly: ${sink.bufferedBytes} bytes were still unsent, past the bound of ${options.maxBufferedBytes} (stream.maxBufferedBytes); reconnect with the last resume token`,
+        0, { reason: 'slow_consumer', bufferedBytes: sink.bufferedBytes, maxBufferedBytes: options.maxBufferedBytes },
+      ));
       return;
     }
     sink.send(message, wholeToken);
@@ -142,7 +145,12 @@ export function startSubscription(options: SubscriptionOptions, deps: Subscripti
     if (e.seam.phase === 'replaying') {
       if (!bar.closed) return;
       e.seam.hold(bar.ts, bar.values);
-      if (e.seam.heldBytes > options.maxBufferedBytes) end('live_backlog');
+      if (e.seam.heldBytes > options.maxBufferedBytes) {
+        end('live_backlog', new OverloadedError(
+          `live bars held while ${e.spec.dataset.nodeId} replays passed ${options.maxBufferedBytes} bytes (stream.maxBufferedBytes); reconnect with the last resume token`,
+          0, { reason: 'live_backlog', maxBufferedBytes: options.maxBufferedBytes },
+        ));
+      }
       return;
     }
     if (bar.closed) {

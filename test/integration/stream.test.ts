@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { createManualClock } from '../../src/core/internal.js';
-import { generateApiKey, serveGateway } from '../../src/gateway/index.js';
+import { generateApiKey, serveGateway, subscribe } from '../../src/gateway/index.js';
 import type { RunningGateway } from '../../src/gateway/index.js';
 import { silentLogger } from '../../src/observability/index.js';
 import { createSeamless } from '../../src/app/index.js';
@@ -166,6 +166,33 @@ describe('subscriptions through the gateway', () => {
     expect(after.at(-1)).toBe(at(62));
     again.close();
     await again.done;
+  });
+
+  it('gives library callers typed columnar batches and reconnects with the resume token after the server ends the stream', async () => {
+    const abort = new AbortController();
+    const got: number[] = [];
+    let caughtUp = 0;
+    const reading = (async () => {
+      for await (const event of subscribe({ url: gateway.url, key: reader.secret, nodes: [NODE], interval: '1m', start: at(55), signal: abort.signal, reconnectDelayMs: 50 })) {
+        if (event.type === 'bars' && event.final) {
+          expect(event.data.ts).toBeInstanceOf(Float64Array);
+          got.push(...event.data.ts);
+        }
+        if (event.type === 'caught_up') caughtUp++;
+      }
+    })();
+    await until(() => caughtUp === 1, 'the first seam');
+    const before = got.length;
+    // The gateway ends every subscription (as on shutdown, close 1001); a bar closes meanwhile.
+    seamless.stream?.closeAll();
+    clock.set(at(64) + 1_000);
+    server.send(kline(63, true));
+    await until(() => caughtUp === 2, 'the seam after the reconnect');
+    await until(() => got.at(-1) === at(63), 'the bar that closed across the reconnect');
+    abort.abort();
+    await reading;
+    expect(before).toBeGreaterThan(0);
+    expect(got).toEqual(Array.from({ length: got.length }, (_, i) => at(55 + i)));
   });
 
   it('closes a client that stops reading with 4008 and counts the drop', async () => {

@@ -6,7 +6,9 @@
  * naming the field, both before any upgrade.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
 import WebSocket from 'ws';
+import { SEAMLESS_CLI } from '../harness/seamless-cli.js';
 import { createManualClock } from '../../src/core/internal.js';
 import { generateApiKey, serveGateway, subscribe } from '../../src/gateway/index.js';
 import type { RunningGateway } from '../../src/gateway/index.js';
@@ -193,6 +195,25 @@ describe('subscriptions through the gateway', () => {
     await reading;
     expect(before).toBeGreaterThan(0);
     expect(got).toEqual(Array.from({ length: got.length }, (_, i) => at(55 + i)));
+  });
+
+  it('prints bars as NDJSON lines with `seamless stream` and ends cleanly on Ctrl-C', async () => {
+    const child = spawn(process.execPath, [SEAMLESS_CLI, 'stream', '--url', gateway.url, '--node', NODE, '--interval', '1m', '--start', String(at(58))], {
+      env: { ...process.env, SEAMLESS_API_KEY: reader.secret }, stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => { out += chunk.toString(); });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    try {
+      await until(() => out.split('\n').filter((l) => l !== '').length >= 3, 'three bars printed', 60_000);
+      child.kill('SIGINT');
+      expect(await exited).toBe(0);
+    } finally {
+      child.kill('SIGKILL');
+    }
+    const rows = out.trim().split('\n').map((l) => JSON.parse(l) as { node: string; ts: number; final: boolean });
+    expect(rows.slice(0, 3).map((r) => r.ts)).toEqual([at(58), at(59), at(60)]);
+    expect(rows[0]).toMatchObject({ node: NODE, final: true });
   });
 
   it('closes a client that stops reading with 4008 and counts the drop', async () => {

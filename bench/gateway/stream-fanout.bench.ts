@@ -75,6 +75,7 @@ const [shared, naive] = await compare([
   { name: 'per-subscriber encoding (baseline)', fn: perSubscriberMinute },
 ], { runs: 9, warmup: 2 });
 report(shared, naive, { maxRatio: 1 }, 'stream fan-out, one minute of 1,000 closes to 100 subscribers');
+console.log(`  bytes encoded over all runs: ${(bytes / 1e6).toFixed(0)} MB`);
 const perBarUs = (shared.medianMs * 1000) / (DATASETS * SUBSCRIBERS);
 console.log(`  cost per bar per subscriber: ${perBarUs.toFixed(2)} µs`);
 record('stream fan-out cost per bar per subscriber', perBarUs, 'µs');

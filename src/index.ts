@@ -1,6 +1,8 @@
 // seamless-data-provider: the library entry point.
 export { createSeamless } from './app/index.js';
 export { STRATEGIES } from './provider/index.js';
+export { subscribe, GatewayStreamError } from './gateway/index.js';
+export type { StreamBars, StreamEvent, SubscribeOptions } from './gateway/index.js';
 export {
   SeamlessError, InvalidRequestError, NotFoundError, DataUnavailableError, UpstreamUnavailableError, ConflictError,
   OHLCV_SCHEMA, TICK_SCHEMA, QUOTE_SCHEMA, encodeArrowIpc, decodeArrowIpc, encodeColumnarJson, encodeCsv, fingerprintFrame,

@@ -9,7 +9,7 @@ import { LOGGER_NAMES } from '../observability/index.js';
 import type { Logger } from '../observability/index.js';
 import { importFile } from '../sources/index.js';
 import type { HealthCheck } from '../gateway/index.js';
-import { BackfillSuspendedError, UnknownDatasetError, bucketCoverage, bucketRange, conditionDays, createRepair, createSnapshots, datasetCondition, datasetKeyPrefix, derivationOf, derivedFrom } from '../provider/index.js';
+import { BackfillSuspendedError, UnknownDatasetError, createStreamService, bucketCoverage, bucketRange, conditionDays, createRepair, createSnapshots, datasetCondition, datasetKeyPrefix, derivationOf, derivedFrom } from '../provider/index.js';
 import { createParquetFrames } from '../engines/duckdb/index.js';
 import type { Derivation, PurgeCommand, ResolvedDataset } from '../provider/index.js';
 import { storageCheck } from './storage-health.js';
@@ -66,8 +66,15 @@ export function seamlessFacade(config: SeamlessConfig, dataDir: string, logger: 
     logger: logger.child({ name: LOGGER_NAMES.provider, part: 'snapshots' }), files: createParquetFrames(),
   });
 
+  // Subscriptions: replays through this instance's read path, live bars from its live hub.
+  const stream = createStreamService({
+    catalog, fetch: (request) => provider.fetch(request), live, clock: parts.clock, metrics,
+    limits: { maxSubscribers: config.stream.maxSubscribers, maxBufferedBytes: config.stream.maxBufferedBytes, heartbeatMs: config.stream.heartbeatMs, chunkBars: config.stream.replayChunkBars },
+  });
+
   let closed = false;
   return {
+    stream,
     snapshots,
     slaPolicies: parts.slaPolicies,
     config,
@@ -208,6 +215,7 @@ export function seamlessFacade(config: SeamlessConfig, dataDir: string, logger: 
 
     close() {
       closed = true;
+      stream.closeAll();
       return close();
     },
   };

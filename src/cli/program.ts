@@ -23,6 +23,7 @@ import { registerSla } from './commands/sla.js';
 import { registerSnapshot } from './commands/snapshot.js';
 import { registerWorker } from './commands/worker.js';
 import { packageVersion } from './version.js';
+import { registerStream } from './commands/stream.js';
 
 export function buildProgram(ctx: CliContext = processContext()): Command {
   const program = new Command('seamless')
@@ -56,5 +57,6 @@ export function buildProgram(ctx: CliContext = processContext()): Command {
   registerOps(program, ctx);
   registerPurge(program, ctx);
   registerSnapshot(program, ctx);
+  registerStream(program, ctx);
   return program;
 }

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { CALENDAR_NAMES, DEFAULT_CALENDAR, isSeamlessError, parseInterval } from '../core/index.js';
 import { LiveFeedConfig } from './live-feed-config.js';
+import { StreamConfig } from './stream-config.js';
 
 export const DEFAULT_HOST = '127.0.0.1';
 export const DEFAULT_PORT = 8080;
@@ -258,6 +259,8 @@ export const SeamlessConfigSchema = z.object({
     z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'a universe name: letters, digits, ".", "_" or "-" (1-64)'),
     z.array(z.string().regex(/^[\x20-\x7E]{1,256}$/, 'a node id: 1-256 printable ASCII characters')).min(1, 'must list at least one node id').max(10_000, 'must list at most 10,000 node ids'),
   ).default({}),
+  /** Subscriptions (GET /v1/stream): stream-config.ts. */
+  stream: StreamConfig.prefault({}),
   live: z.object({
     feeds: z.record(z.string().min(1), LiveFeedConfig).default({}),
     /** Closed bars kept in memory per live dataset. */

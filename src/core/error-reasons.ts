@@ -23,7 +23,7 @@ export const ERROR_REASONS = {
     'bad_symbol', 'bad_request', 'auth', 'not_supported', 'exchange_error',
     'lease_store_unavailable',
   ],
-  overloaded: ['inflight_bars', 'opaque_lease_limit'],
+  overloaded: ['inflight_bars', 'opaque_lease_limit', 'stream_subscribers', 'slow_consumer', 'live_backlog'],
   internal: ['storage_invalidated', 'storage_corrupt', 'storage_disk_full', 'storage_read_only'],
 } as const satisfies Partial<Record<ErrorCode, readonly string[]>>;
 

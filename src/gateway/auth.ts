@@ -16,6 +16,11 @@ import type { Identity, KeyVerifier, Scope } from './api-keys.js';
 declare module 'fastify' {
   interface FastifyContextConfig {
     scope?: Scope;
+    /**
+     * Also accept the key where browsers can put it (stream routes: EventSource and WebSocket cannot
+     * set headers): `?access_token=<key>`, or the WebSocket subprotocol `bearer.<key>`.
+     */
+    keyOutsideHeader?: boolean;
   }
   interface FastifyRequest {
     identity: Identity | undefined;
@@ -43,7 +48,8 @@ export function registerAuth(app: FastifyInstance, verifier: KeyVerifier): void 
       request.identity = ANONYMOUS;
       return;
     }
-    const secret = bearerSecret(request.headers.authorization);
+    const secret = bearerSecret(request.headers.authorization)
+      ?? (request.routeOptions.config.keyOutsideHeader === true ? keyOutsideHeader(request) : undefined);
     const identity = secret ? verifier.verify(secret) : undefined;
     request.identity = identity;
     if (scope === undefined) return;
@@ -56,6 +62,23 @@ export function registerAuth(app: FastifyInstance, verifier: KeyVerifier): void 
       throw new ForbiddenError(scope, identity.name, scopeHint(scope, identity));
     }
   });
+}
+
+/** Subprotocol prefix that carries a key on a WebSocket upgrade (`Sec-WebSocket-Protocol: seamless.v1, bearer.<key>`). */
+export const WS_KEY_PROTOCOL_PREFIX = 'bearer.';
+
+/** A key in `?access_token=` or in a `bearer.<key>` WebSocket subprotocol; never logged (the access log has the route, not the URL). */
+function keyOutsideHeader(request: FastifyRequest): string | undefined {
+  const query = request.query as Record<string, unknown> | undefined;
+  const fromQuery = query?.access_token;
+  if (typeof fromQuery === 'string' && fromQuery !== '') return fromQuery;
+  const protocols = request.headers['sec-websocket-protocol'];
+  if (typeof protocols !== 'string') return undefined;
+  for (const part of protocols.split(',')) {
+    const p = part.trim();
+    if (p.startsWith(WS_KEY_PROTOCOL_PREFIX) && p.length > WS_KEY_PROTOCOL_PREFIX.length) return p.slice(WS_KEY_PROTOCOL_PREFIX.length);
+  }
+  return undefined;
 }
 
 /** Why a key lacks `scope`, when there is more to say than the scope's name. */

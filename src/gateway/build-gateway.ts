@@ -29,6 +29,8 @@ import { snapshotRoutes } from './routes/snapshot-routes.js';
 import { dashboardRoutes } from './routes/dashboard-routes.js';
 import { slaRoute } from './routes/sla-route.js';
 import { createDashboardFiles } from './dashboard-files.js';
+import { streamRoutes } from './routes/stream-routes.js';
+import { registerWebSockets } from './websockets.js';
 
 export interface GatewayDeps {
   readonly seamless: Seamless;
@@ -78,6 +80,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
       request.log.info({ caller: callerName(request), method: request.method, route, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 }, 'request');
     }
   });
+  await registerWebSockets(app);
   registerAuth(app, createKeyVerifier(seamless.config.auth.keys));
   healthRoutes(app, seamless, () => ready);
   datasetRoutes(app, seamless);
@@ -97,6 +100,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
   snapshotRoutes(app, seamless);
   slaRoute(app, seamless);
   dashboardRoutes(app, createDashboardFiles(deps.dashboardDir));
+  if (seamless.stream) streamRoutes(app, { config: seamless.config, stream: seamless.stream });
   await app.ready();
   return { app, markReady: () => { ready = true; } };
 }

@@ -13,6 +13,7 @@ import type {
   BarsEstimate, DatasetConditionAnswer, DatasetListing, EstimateRequest, FetchRequest, FetchResult, PurgeCommand, PurgeOutcome, Snapshots, UniverseRequest,
   UniverseResult,
 } from '../provider/index.js';
+import type { StreamService } from '../provider/index.js';
 import type { SchemaRegistry } from '../schema/index.js';
 import type { SlaPolicySet } from '../sla/index.js';
 import type { UpstreamBudgets } from '../sources/index.js';
@@ -82,6 +83,8 @@ export interface SeamlessApi {
   health(): Promise<Record<string, HealthCheck>>;
   /** Named, immutable snapshots: create, list, show, read by name, export, import, delete (provider/snapshots). */
   readonly snapshots: Snapshots;
+  /** Subscriptions (GET /v1/stream, docs/streaming.md); absent: the routes are not served. */
+  readonly stream?: StreamService;
   /** The storage failure that makes /readyz red (reason, message, since), if any: no I/O. */
   storageFailure(): StorageFailure | undefined;
 }

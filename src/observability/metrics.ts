@@ -69,6 +69,11 @@ export interface SeamlessMetrics {
   // Read replicas (engines/postgres/postgres-read-routing.ts): where reads went and how far the standby lags.
   readonly storageReplicaReads: Counter<'target' | 'reason'>;
   readonly storageReplicaLag: Gauge;
+  // Subscriptions (GET /v1/stream, provider/stream/).
+  readonly streamSubscribers: Gauge<'transport'>;
+  readonly streamBarsDelivered: Counter<'phase'>;
+  readonly streamDrops: Counter<'reason'>;
+  readonly streamDeliveryLag: Histogram;
 }
 
 /** Prefix of prom-client's default process and Node.js metrics. */
@@ -152,5 +157,9 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Seaml
     storageReplicaReads: new Counter({ name: 'seamless_storage_replica_reads_total', help: 'Reads of bars, coverage and the catalog with a standby (storage.readUrl), by target (standby, primary) and reason (current, read_your_writes, lag, down, error)', labelNames: ['target', 'reason'], registers }),
     storageReplicaLag: new Gauge({ name: 'seamless_storage_replica_lag_seconds', help: 'How far the standby (storage.readUrl) was behind the primary at its last probe (NaN while it is down)', registers }),
     universeDatasets: new Counter({ name: 'seamless_universe_datasets_total', help: 'Datasets answered by universe reads, by outcome (ok, failed) and error code (none when ok)', labelNames: ['outcome', 'code'], registers }),
+    streamSubscribers: new Gauge({ name: 'seamless_stream_subscribers', help: 'Open subscriptions (GET /v1/stream) by transport (websocket, sse)', labelNames: ['transport'], registers }),
+    streamBarsDelivered: new Counter({ name: 'seamless_stream_bars_delivered_total', help: 'Closed bars sent to subscribers, by phase (replay, live)', labelNames: ['phase'], registers }),
+    streamDrops: new Counter({ name: 'seamless_stream_drops_total', help: 'Subscriptions the server ended, by reason (slow_consumer, live_backlog, replay_failed, shutdown)', labelNames: ['reason'], registers }),
+    streamDeliveryLag: new Histogram({ name: 'seamless_stream_delivery_lag_seconds', help: 'From a live bar\'s close time (ts + interval) to its send to a subscriber', buckets: LATENCY_BUCKETS_S, registers }),
   };
 }

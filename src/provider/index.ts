@@ -19,6 +19,9 @@ export { UniverseReadFailedError } from './errors.js';
 export { createSnapshots } from './snapshots/snapshots.js';
 export { MAX_SNAPSHOT_DATASETS, SNAPSHOT_STRATEGIES } from './snapshots/snapshot-service.js';
 export { MANIFEST_FILE } from './snapshots/snapshot-files.js';
+export { createStreamService, MAX_STREAM_DATASETS } from './stream/stream-service.js';
+export { decodeResumeToken, encodeResumeToken, positionKey } from './stream/resume-token.js';
+export { STREAM_MESSAGE_TYPES } from './stream/stream-messages.js';
 
 export type { DataProvider, FetchResult } from './read/data-provider.js';
 export type { FetchRequest, Strategy } from './read/fetch-request.js';
@@ -39,3 +42,7 @@ export type { Derivation, DerivedBackfill, DerivedCoverageRange, DerivedCoverage
 export type { Snapshots } from './snapshots/snapshots.js';
 export type { CreateSnapshotCommand, SnapshotReadMetadata, SnapshotReadRequest, SnapshotStrategy } from './snapshots/snapshot-service.js';
 export type { ExportedFile, ExportedManifest, SnapshotFiles } from './snapshots/snapshot-files.js';
+export type { PreparedStream, StreamLimits, StreamRequest, StreamService } from './stream/stream-service.js';
+export type { StreamEndReason, StreamSink, Subscription } from './stream/subscription.js';
+export type { StreamMessage, StreamMessageType, StreamPhase } from './stream/stream-messages.js';
+export type { LiveBarListener } from './live/live-hub.js';

@@ -12,9 +12,13 @@ export { ALWAYS_OPEN, countCoverage, coveredRanges, planShards } from './estimat
 export { estimateBackfillTime } from './estimate/time-estimate.js';
 export { estimateBytes } from './estimate/byte-estimate.js';
 export { joinUniverseFrames } from './universe/universe-columns.js';
+export { startSubscription } from './stream/subscription.js';
+export { createStreamFanOut } from './stream/fan-out.js';
 
 export type { Domain } from './read/fetch-request.js';
 export type { LiveReader } from './read/live-step.js';
 export type { ConformanceStage } from './read/conformance-stage.js';
 export type { CacheLimits } from './response-cache.js';
 export type { LiveWriter } from './live/live-writer.js';
+export type { ReplayReader, StreamDatasetSpec, SubscriptionOptions } from './stream/subscription.js';
+export type { LiveBar, LiveBarSource, StreamFanOut } from './stream/fan-out.js';

@@ -21,7 +21,9 @@ import { createLiveBuffer } from './live-buffer.js';
 import { coverageFrontier, gapBefore } from './live-gaps.js';
 import { createLiveWriter } from './live-writer.js';
 import { createDatasetState, feedHealth, rejectWaiters, resolveWaiters } from './live-state.js';
-import type { DatasetState, Waiter } from './live-state.js';
+import type { DatasetState, LiveBarListener, Waiter } from './live-state.js';
+
+export type { LiveBarListener };
 
 export const DEFAULT_LIVE_FLUSH_MS = 250;
 export const DEFAULT_LIVE_FLUSH_BARS = 100;
@@ -44,6 +46,12 @@ export interface LiveHub {
   snapshot(dataset: DatasetKey, range: TimeRange): LiveSnapshot;
   /** Resolves once the closed bar at `ts` (or a newer one) was received; rejects with the signal's reason on abort. */
   waitForClosed(dataset: DatasetKey, ts: number, signal?: AbortSignal): Promise<void>;
+  /**
+   * Calls `listener` with each bar of `dataset` the hub accepts from now on (closed bars once
+   * buffered, building updates once current); returns the unsubscribe. Throws NotFoundError for a
+   * dataset without a live feed.
+   */
+  observe(dataset: DatasetKey, listener: LiveBarListener): () => void;
   /** Per-feed connection state and lag for health(). */
   health(): Record<string, { ok: boolean; detail: string }>;
   close(): Promise<void>;
@@ -191,10 +199,24 @@ export function createLiveHub(deps: LiveHubDeps): LiveHub {
       openGap(s, last !== undefined ? last + iv : s.frontier, ts);
     }
     const outcome = s.buffer.update(ts, values, closedBar);
-    if (!closedBar || outcome === 'too_old') return;
+    if (outcome === 'too_old' || outcome === 'stale') return;
+    notify(s, ts, values, closedBar);
+    if (!closedBar) return;
     s.writer?.enqueue(ts, values);
     refreshLag(s);
     resolveWaiters(s, s.buffer.lastClosedTs ?? ts);
+  }
+
+  function notify(s: DatasetState, ts: number, values: Float64Array, closedBar: boolean): void {
+    for (const listener of s.observers) {
+      try {
+        listener(ts, values, closedBar);
+      } catch (error) {
+        // One subscriber's failure must not stop the feed or the others: it is logged and dropped.
+        s.observers.delete(listener);
+        logger.error({ err: error, nodeId: s.spec.dataset.nodeId }, 'live: a bar observer failed; it is unsubscribed');
+      }
+    }
   }
 
   function openGap(s: DatasetState, anchor: number | undefined, firstTs: number): void {
@@ -247,6 +269,12 @@ export function createLiveHub(deps: LiveHubDeps): LiveHub {
     snapshot(dataset, range) {
       const s = stateOf(dataset);
       return { closed: s.buffer.closed(range), building: s.buffer.building(range), lastClosedTs: s.buffer.lastClosedTs, connected: s.connected };
+    },
+
+    observe(dataset, listener) {
+      const s = stateOf(dataset);
+      s.observers.add(listener);
+      return () => { s.observers.delete(listener); };
     },
 
     waitForClosed(dataset, ts, signal) {

@@ -7,6 +7,13 @@ import type { LiveBuffer } from './live-buffer.js';
 import type { LiveDatasetSpec } from './live-hub.js';
 import type { LiveWriter } from './live-writer.js';
 
+/**
+ * Told of each bar the hub accepts, synchronously: `closed` bars once held by the buffer, building
+ * updates once they are the current building bar. `values` is the feed's own array, valid during
+ * the call only: copy what must outlive it.
+ */
+export type LiveBarListener = (ts: number, values: Float64Array, closed: boolean) => void;
+
 export interface Waiter {
   readonly ts: number;
   readonly resolve: () => void;
@@ -27,6 +34,8 @@ export interface DatasetState {
   readonly lag: LagGauge;
   readonly labels: { readonly node_id: string; readonly interval: string };
   readonly waiters: Set<Waiter>;
+  /** Subscribers to this dataset's bars as they arrive (subscriptions, provider/stream). */
+  readonly observers: Set<LiveBarListener>;
   connected: boolean;
   /** The next bar delivered is the first after a (re)connect: it may open a gap. */
   awaitingFirst: boolean;
@@ -43,7 +52,7 @@ export function createDatasetState(
   spec: LiveDatasetSpec, buffer: LiveBuffer, writer: LiveWriter | undefined, lag: LagGauge, labels: DatasetState['labels'],
 ): DatasetState {
   return {
-    spec, buffer, writer, lag, labels, waiters: new Set(),
+    spec, buffer, writer, lag, labels, waiters: new Set(), observers: new Set(),
     connected: false, awaitingFirst: true, frontier: undefined, gapsInFlight: [], lastError: undefined, retryAt: undefined, attempt: 0,
   };
 }

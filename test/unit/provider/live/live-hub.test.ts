@@ -85,6 +85,23 @@ describe('live hub', () => {
     expect(Array.from((await store.read(DATASET, OHLCV_SCHEMA, ALL)).ts)).toEqual([at(0), at(1), at(2)]);
   });
 
+  it('tells observers of each closed bar and building update it accepts, until they unsubscribe', async () => {
+    const { hub, connected, bar } = rig();
+    const seen: [number, boolean, number][] = [];
+    const leave = hub.observe(DATASET, (ts, v, closed) => seen.push([ts, closed, v[3]]));
+    connected();
+    bar(0);
+    bar(1, false);
+    bar(1);
+    bar(0, false); // stale building update: not passed on
+    await until(() => seen.length >= 3, 'the observed bars');
+    leave();
+    bar(2);
+    await until(() => hub.snapshot(DATASET, ALL).lastClosedTs === at(2), 'the last close');
+    expect(seen).toEqual([[at(0), true, 100.5], [at(1), false, 101.5], [at(1), true, 101.5]]);
+    expect(() => hub.observe({ nodeId: 'other', intervalMs: MIN }, () => undefined)).toThrow(NotFoundError);
+  });
+
   it('resolves waitForClosed when the bar (or a newer one) arrives, and rejects with the signal reason on abort', async () => {
     const { hub, connected, bar } = rig();
     connected();

@@ -1,0 +1,85 @@
+/**
+ * Subscription fan-out: one process, 1,000 live datasets, 100 subscribers each following all of
+ * them; one "minute" = one closed 1m bar per dataset delivered to every subscriber (100,000
+ * messages). Seamless: each bar's message encoded once and shared (provider/stream/fan-out.ts);
+ * baseline: the same bar encoded per subscriber. Figures: cost per bar per subscriber, and the
+ * p99 delay from a bar's close (the feed hands it over) to its send to the last subscriber —
+ * goal p99 < 50 ms. The sinks are in-process (no sockets): this measures the gateway's own work.
+ * Never asserts a time. Run: npx tsx --expose-gc bench/gateway/stream-fanout.bench.ts
+ */
+import { performance } from 'node:perf_hooks';
+import { OHLCV_SCHEMA } from '../../src/core/index.js';
+import { createManualClock } from '../../src/core/internal.js';
+import { encodeResumeToken, positionKey } from '../../src/provider/index.js';
+import type { StreamSink } from '../../src/provider/index.js';
+import { createStreamFanOut, startSubscription } from '../../src/provider/internal.js';
+import type { LiveBarSource } from '../../src/provider/internal.js';
+import { compare, record, report } from '../harness.js';
+
+const DATASETS = 1_000;
+const SUBSCRIBERS = 100;
+const MIN = 60_000;
+const T0 = Date.UTC(2024, 0, 1);
+
+const keys = Array.from({ length: DATASETS }, (_, i) => ({ nodeId: `ohlcv:bench:S${i}/USD`, intervalMs: MIN }));
+const listeners = new Map<string, (ts: number, v: Float64Array, closed: boolean) => void>();
+const source: LiveBarSource = {
+  has: () => true,
+  observe(d, l) {
+    listeners.set(positionKey(d.nodeId, d.intervalMs), l);
+    return () => listeners.delete(positionKey(d.nodeId, d.intervalMs));
+  },
+};
+let bytes = 0;
+const sink: StreamSink = { bufferedBytes: 0, send(m) { bytes += m.bytes.length; }, drain: async () => undefined, end: () => undefined };
+const clock = createManualClock(T0);
+const fanOut = createStreamFanOut(source);
+for (let s = 0; s < SUBSCRIBERS; s++) {
+  startSubscription({
+    datasets: keys.map((dataset) => ({ dataset, schema: OHLCV_SCHEMA })), start: undefined, positions: new Map(), building: false,
+    heartbeatMs: 3_600_000, maxBufferedBytes: 1 << 30, chunkBars: 50_000,
+  }, { fanOut, replay: () => Promise.reject(new RangeError('no replay')), sink, clock });
+}
+await new Promise((resolve) => setImmediate(resolve));
+
+const values = Float64Array.of(100, 101, 99, 100.5, 7);
+const lags: number[] = [];
+let minute = 0;
+const ordered = [...listeners.values()];
+
+function sharedMinute(): void {
+  const ts = T0 + ++minute * MIN;
+  clock.set(ts + MIN);
+  const t0 = performance.now();
+  for (let d = 0; d < ordered.length; d++) {
+    const closedAt = performance.now();
+    ordered[d](ts, values, true);
+    lags.push(performance.now() - closedAt + (closedAt - t0));
+  }
+}
+
+/** Baseline: the same message built per subscriber (JSON + token per send). */
+function perSubscriberMinute(): void {
+  const ts = T0 + ++minute * MIN;
+  for (let d = 0; d < keys.length; d++) {
+    const token = encodeResumeToken(new Map([[positionKey(keys[d].nodeId, MIN), ts]]));
+    for (let s = 0; s < SUBSCRIBERS; s++) {
+      const text = `{"type":"bars","node":${JSON.stringify(keys[d].nodeId)},"interval":"1m","phase":"live","final":true,"data":{"ts":[${ts}],"open":[${values[0]}],"high":[${values[1]}],"low":[${values[2]}],"close":[${values[3]}],"volume":[${values[4]}]},"resume":"${token}"}`;
+      bytes += Buffer.byteLength(text);
+    }
+  }
+}
+
+const [shared, naive] = await compare([
+  { name: `shared encoding: ${DATASETS} bars × ${SUBSCRIBERS} subscribers`, fn: sharedMinute },
+  { name: 'per-subscriber encoding (baseline)', fn: perSubscriberMinute },
+], { runs: 9, warmup: 2 });
+report(shared, naive, { maxRatio: 1 }, 'stream fan-out, one minute of 1,000 closes to 100 subscribers');
+console.log(`  bytes encoded over all runs: ${(bytes / 1e6).toFixed(0)} MB`);
+const perBarUs = (shared.medianMs * 1000) / (DATASETS * SUBSCRIBERS);
+console.log(`  cost per bar per subscriber: ${perBarUs.toFixed(2)} µs`);
+record('stream fan-out cost per bar per subscriber', perBarUs, 'µs');
+lags.sort((a, b) => a - b);
+const p99 = lags[Math.floor(lags.length * 0.99)];
+console.log(`  delivery delay after close (feed hand-over → last subscriber's send), p99: ${p99.toFixed(2)} ms over ${lags.length} bars (goal < 50 ms)`);
+record('stream delivery lag p99 (in-process)', p99, 'ms', { goal: { max: 50 } });

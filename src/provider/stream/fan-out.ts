@@ -1,0 +1,105 @@
+/**
+ * Fan-out of live bars to subscriptions: one observer per dataset on the live source however many
+ * subscriptions follow it, and each bar's `bars` message encoded once, on first use, and shared by
+ * every subscriber as the same Buffer (its resume token names only that dataset's position, so the
+ * bytes do not depend on the subscriber). Cost avoided: encoding a bar per subscriber, i.e. 100×
+ * the JSON work and garbage with 100 subscribers (bench/gateway/stream-fanout.bench.ts).
+ */
+import type { DatasetKey } from '../../storage/index.js';
+import { liveBarMessage } from './stream-messages.js';
+import type { StreamMessage } from './stream-messages.js';
+import { encodeResumeToken, positionKey } from './resume-token.js';
+
+/** Where live bars come from (the live hub implements it). */
+export interface LiveBarSource {
+  has(dataset: DatasetKey): boolean;
+  /** Calls `listener` with each bar accepted from now on; `values` is valid during the call only. */
+  observe(dataset: DatasetKey, listener: (ts: number, values: Float64Array, closed: boolean) => void): () => void;
+}
+
+/** One live bar as subscribers receive it. */
+export interface LiveBar {
+  readonly ts: number;
+  readonly closed: boolean;
+  /** The bar's values in schema order: one copy shared by every subscriber, never to be written. */
+  readonly values: Float64Array;
+  /** The bar's `bars` message (phase live), encoded once for all subscribers. */
+  message(): StreamMessage;
+}
+
+export type LiveBarHandler = (bar: LiveBar) => void;
+
+export interface StreamFanOut {
+  has(dataset: DatasetKey): boolean;
+  /** Follows `dataset`'s live bars; returns the leave. */
+  join(dataset: DatasetKey, columns: readonly string[], fragment: string, handler: LiveBarHandler): () => void;
+  /** Datasets followed now (tests, health). */
+  readonly followed: number;
+}
+
+class SharedLiveBar implements LiveBar {
+  readonly ts: number;
+  readonly closed: boolean;
+  readonly values: Float64Array;
+  readonly #topic: Topic;
+  #message: StreamMessage | undefined;
+
+  constructor(topic: Topic, ts: number, values: Float64Array, closed: boolean) {
+    this.ts = ts;
+    this.closed = closed;
+    this.values = values;
+    this.#topic = topic;
+    this.#message = undefined;
+  }
+
+  message(): StreamMessage {
+    if (this.#message === undefined) {
+      const t = this.#topic;
+      const resume = this.closed ? encodeResumeToken(new Map([[t.key, this.ts]])) : undefined;
+      this.#message = liveBarMessage(t.fragment, t.columns, this.ts, this.values, this.closed, resume);
+    }
+    return this.#message;
+  }
+}
+
+interface Topic {
+  readonly key: string;
+  readonly columns: readonly string[];
+  readonly fragment: string;
+  readonly handlers: Set<LiveBarHandler>;
+  leave: () => void;
+}
+
+export function createStreamFanOut(source: LiveBarSource): StreamFanOut {
+  const topics = new Map<string, Topic>();
+
+  function dispatch(topic: Topic, ts: number, values: Float64Array, closed: boolean): void {
+    // The feed reuses nothing we keep past this call except through the copy made here.
+    const bar = new SharedLiveBar(topic, ts, Float64Array.from(values), closed);
+    for (const handler of topic.handlers) handler(bar);
+  }
+
+  return {
+    has: (dataset) => source.has(dataset),
+    get followed() { return topics.size; },
+    join(dataset, columns, fragment, handler) {
+      const key = positionKey(dataset.nodeId, dataset.intervalMs);
+      let topic = topics.get(key);
+      if (topic === undefined) {
+        const created: Topic = { key, columns, fragment, handlers: new Set(), leave: () => undefined };
+        created.leave = source.observe(dataset, (ts, values, closed) => dispatch(created, ts, values, closed));
+        topics.set(key, created);
+        topic = created;
+      }
+      const joined = topic;
+      joined.handlers.add(handler);
+      return () => {
+        joined.handlers.delete(handler);
+        if (joined.handlers.size === 0 && topics.get(key) === joined) {
+          topics.delete(key);
+          joined.leave();
+        }
+      };
+    },
+  };
+}

@@ -1,0 +1,84 @@
+/**
+ * The JSON messages of a subscription (docs/streaming.md), encoded to bytes once. A `bars`
+ * message carries one dataset's bars as columns (`{"ts":[…],"open":[…],…}`, the read's columnar
+ * JSON) and the resume token of that dataset's position after it; a live bar's message is
+ * therefore the same bytes for every subscriber and is encoded once (fan-out.ts). Messages are
+ * single-line JSON (no raw newline), so an SSE `data:` line holds one whole message.
+ */
+import { columnarJsonSlices, formatInterval, toSeamlessError } from '../../core/index.js';
+import type { Frame } from '../../core/index.js';
+
+export const STREAM_MESSAGE_TYPES = ['subscribed', 'bars', 'caught_up', 'heartbeat', 'error'] as const;
+export type StreamMessageType = (typeof STREAM_MESSAGE_TYPES)[number];
+
+export type StreamPhase = 'replay' | 'live';
+
+/** An encoded message: its type (the SSE `event:`), its bytes (one JSON object). */
+export interface StreamMessage {
+  readonly type: StreamMessageType;
+  readonly bytes: Buffer;
+  /** Closed bars it carries (0 for building updates and other types). */
+  readonly bars: number;
+}
+
+/** What `subscribed` says of each dataset. */
+export interface SubscribedDataset {
+  readonly node: string;
+  readonly interval: string;
+  /** Whether a live feed serves the dataset; without one the stream replays, then sends heartbeats only. */
+  readonly live: boolean;
+  /** First bar ts the replay asks for (from `start` or the resume position); null: no replay. */
+  readonly replayFrom: number | null;
+}
+
+/** The `"node":…,"interval":…` fragment of a dataset, built once per dataset. */
+export function datasetFragment(nodeId: string, intervalMs: number): string {
+  return `"node":${JSON.stringify(nodeId)},"interval":${JSON.stringify(formatInterval(intervalMs))}`;
+}
+
+/**
+ * A `bars` message of `frame`'s rows (columnar JSON); `resume` absent for building bars (they move
+ * no position).
+ */
+export function barsMessage(fragment: string, phase: StreamPhase, final: boolean, frame: Frame, resume: string | undefined): StreamMessage {
+  const parts: Buffer[] = [Buffer.from(`{"type":"bars",${fragment},"phase":"${phase}","final":${final},"data":`, 'utf8')];
+  for (const slice of columnarJsonSlices(frame, frame.length + 1)) parts.push(slice);
+  parts.push(Buffer.from(resume === undefined ? '}' : `,"resume":"${resume}"}`, 'latin1'));
+  return { type: 'bars', bytes: Buffer.concat(parts), bars: final ? frame.length : 0 };
+}
+
+/** A `bars` message of one row (a live bar): the columns written directly, no frame. */
+export function liveBarMessage(fragment: string, columns: readonly string[], ts: number, values: ArrayLike<number>, final: boolean, resume: string | undefined): StreamMessage {
+  let s = `{"type":"bars",${fragment},"phase":"live","final":${final},"data":{"ts":[${num(ts)}]`;
+  for (let c = 0; c < columns.length; c++) s += `,${JSON.stringify(columns[c])}:[${num(values[c])}]`;
+  s += resume === undefined ? '}}' : `},"resume":"${resume}"}`;
+  return { type: 'bars', bytes: Buffer.from(s, 'utf8'), bars: final ? 1 : 0 };
+}
+
+/** JSON's spelling of a number: null for NaN and ±Infinity (as the read's columnar JSON). */
+function num(v: number): string {
+  return Number.isFinite(v) ? String(v) : 'null';
+}
+
+export function subscribedMessage(datasets: readonly SubscribedDataset[], building: boolean, heartbeatMs: number): StreamMessage {
+  return json('subscribed', { type: 'subscribed', datasets, building, heartbeatMs });
+}
+
+export function caughtUpMessage(fragment: string, lastTs: number | undefined, resume: string | undefined): StreamMessage {
+  const tail = resume === undefined ? '' : `,"resume":"${resume}"`;
+  return { type: 'caught_up', bytes: Buffer.from(`{"type":"caught_up",${fragment},"lastTs":${lastTs ?? 'null'}${tail}}`, 'utf8'), bars: 0 };
+}
+
+export function heartbeatMessage(now: number, resume: string | undefined): StreamMessage {
+  return json('heartbeat', resume === undefined ? { type: 'heartbeat', ts: now } : { type: 'heartbeat', ts: now, resume });
+}
+
+/** An `error` message: the error body of the HTTP API (`code`, `message`, `details` naming the field). */
+export function errorMessage(error: unknown): StreamMessage {
+  const e = toSeamlessError(error);
+  return json('error', { type: 'error', error: { code: e.code, message: e.message, details: e.details } });
+}
+
+function json(type: StreamMessageType, body: object): StreamMessage {
+  return { type, bytes: Buffer.from(JSON.stringify(body), 'utf8'), bars: 0 };
+}

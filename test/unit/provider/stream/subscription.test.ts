@@ -1,0 +1,179 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { InvalidRequestError } from '../../../../src/core/index.js';
+import type { DatasetKey } from '../../../../src/storage/index.js';
+import type { Subscription } from '../../../../src/provider/index.js';
+import type { StreamFanOut } from '../../../../src/provider/internal.js';
+import {
+  MIN, OHLCV_SCHEMA, at, closedTs, collectingSink, createManualClock, createStreamFanOut, fakeLive, fakeStore, heldReplay, latestPositions, startSubscription,
+} from './stream-rig.js';
+
+const A: DatasetKey = { nodeId: 'ohlcv:test:A/USD', intervalMs: MIN };
+const B: DatasetKey = { nodeId: 'ohlcv:test:B', intervalMs: MIN };
+const subs: Subscription[] = [];
+afterEach(() => { for (const s of subs.splice(0)) s.close(); });
+
+const flush = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+function rig(live: readonly DatasetKey[] = [A]) {
+  const feed = fakeLive(live);
+  const store = fakeStore();
+  const replay = heldReplay(store);
+  const clock = createManualClock(at(10) + 5);
+  const fanOut = createStreamFanOut(feed.source);
+  return { feed, store, replay, clock, fanOut };
+}
+
+function subscribe(
+  r: ReturnType<typeof rig>, options: { datasets?: DatasetKey[]; start?: number; positions?: Map<string, number>; building?: boolean; maxBufferedBytes?: number; chunkBars?: number; fanOut?: StreamFanOut } = {},
+) {
+  const client = collectingSink();
+  const sub = startSubscription({
+    datasets: (options.datasets ?? [A]).map((dataset) => ({ dataset, schema: OHLCV_SCHEMA })),
+    start: options.start, positions: options.positions ?? new Map(), building: options.building ?? false,
+    heartbeatMs: 60_000, maxBufferedBytes: options.maxBufferedBytes ?? 1 << 20, chunkBars: options.chunkBars ?? 4,
+  }, { fanOut: options.fanOut ?? r.fanOut, replay: r.replay.reader, sink: client.sink, clock: r.clock });
+  subs.push(sub);
+  return { ...client, sub };
+}
+
+async function answerAll(r: ReturnType<typeof rig>): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    await flush();
+    if (!r.replay.answerOne()) return;
+  }
+}
+
+describe('subscription seam', () => {
+  it('replays stored bars in chunks, then the bars that closed during the replay once, then live bars', async () => {
+    const r = rig();
+    for (let k = 0; k < 10; k++) r.store.put(A, at(k));
+    const c = subscribe(r, { start: at(0) });
+    await flush();
+    // Bars 9 and 10 close while the first chunk is being read; 9 is also in storage.
+    r.feed.emit(A, at(9), true);
+    r.clock.set(at(11) + 5);
+    r.feed.emit(A, at(10), true);
+    await answerAll(r);
+    await c.sub.started;
+    r.feed.emit(A, at(11), true);
+    r.feed.emit(A, at(11), true); // the same close again: not a second bar
+    expect(closedTs(c.received, A.nodeId)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11].map(at));
+    const phases = c.received.filter((m) => m.type === 'bars').map((m) => `${m.phase}:${m.data?.ts.length}`);
+    expect(phases).toEqual(['replay:4', 'replay:4', 'replay:2', 'live:1', 'live:1']);
+    expect(c.received[0]).toMatchObject({ type: 'subscribed', datasets: [{ node: A.nodeId, live: true, replayFrom: at(0) }] });
+    expect(c.received.find((m) => m.type === 'caught_up')).toMatchObject({ node: A.nodeId, lastTs: at(10) });
+  });
+
+  it('without start follows live bars only, and says where it caught up', async () => {
+    const r = rig();
+    for (let k = 0; k < 10; k++) r.store.put(A, at(k));
+    const c = subscribe(r);
+    await c.sub.started;
+    r.feed.emit(A, at(10), true);
+    expect(closedTs(c.received, A.nodeId)).toEqual([at(10)]);
+    expect(c.received.find((m) => m.type === 'caught_up')).toMatchObject({ lastTs: null });
+    expect(r.replay.pending).toBe(0);
+  });
+
+  it('resumes exactly after the last bar of a token, whatever start says', async () => {
+    const r = rig();
+    for (let k = 0; k < 10; k++) r.store.put(A, at(k));
+    const first = subscribe(r, { start: at(0), chunkBars: 2 });
+    await answerAll(r);
+    await first.sub.started;
+    expect(closedTs(first.received, A.nodeId)).toHaveLength(10);
+    // The client kept the messages up to bar 5 only (its connection dropped there): it resumes with their token.
+    const upTo5 = first.received.filter((m) => m.type === 'bars' && (m.data?.ts.at(-1) ?? 0) <= at(5));
+    const positions = latestPositions(upTo5);
+    expect(positions.get(JSON.stringify([A.nodeId, MIN]))).toBe(at(5));
+    first.sub.close();
+    const second = subscribe(r, { start: at(0), positions });
+    await answerAll(r);
+    await second.sub.started;
+    expect(closedTs(second.received, A.nodeId)).toEqual([6, 7, 8, 9].map(at));
+    expect(second.received[0]).toMatchObject({ datasets: [{ replayFrom: at(6) }] });
+  });
+
+  it('sends building bars only when asked, marked final:false with no resume token, never at or before a delivered close', async () => {
+    const r = rig();
+    const plain = subscribe(r);
+    const building = subscribe(r, { building: true });
+    await Promise.all([plain.sub.started, building.sub.started]);
+    r.feed.emit(A, at(10), false);
+    r.feed.emit(A, at(10), true);
+    r.feed.emit(A, at(10), false);
+    r.feed.emit(A, at(11), false);
+    const kinds = (c: typeof plain) => c.received.filter((m) => m.type === 'bars').map((m) => `${m.data?.ts[0]}:${m.final}:${m.resume !== undefined}`);
+    expect(kinds(plain)).toEqual([`${at(10)}:true:true`]);
+    expect(kinds(building)).toEqual([`${at(10)}:false:false`, `${at(10)}:true:true`, `${at(11)}:false:false`]);
+    expect(closedTs(building.received, A.nodeId)).toEqual([at(10)]);
+  });
+
+  it('follows each dataset with one observer and shares one encoded message among its subscribers', async () => {
+    const r = rig();
+    const one = subscribe(r);
+    const two = subscribe(r);
+    await Promise.all([one.sub.started, two.sub.started]);
+    expect(r.feed.observers(A)).toBe(1);
+    const sent: Buffer[] = [];
+    const spy = r.fanOut.join(A, ['open', 'high', 'low', 'close', 'volume'], '"node":"x"', (bar) => sent.push(bar.message().bytes));
+    const spy2 = r.fanOut.join(A, ['open', 'high', 'low', 'close', 'volume'], '"node":"x"', (bar) => sent.push(bar.message().bytes));
+    r.feed.emit(A, at(10), true);
+    expect(sent).toHaveLength(2);
+    expect(sent[0]).toBe(sent[1]);
+    spy();
+    spy2();
+    one.sub.close();
+    two.sub.close();
+    expect(r.feed.observers(A)).toBe(0);
+  });
+
+  it('ends a subscriber whose unsent bytes would pass the bound with slow_consumer, and stops following for it', async () => {
+    const r = rig();
+    const c = subscribe(r, { maxBufferedBytes: 1_000 });
+    await c.sub.started;
+    r.feed.emit(A, at(10), true);
+    expect(c.state.ended).toBeUndefined();
+    c.state.buffered = 900; // the network stopped taking bytes
+    r.feed.emit(A, at(11), true);
+    expect(c.state.ended).toBe('slow_consumer');
+    expect(c.sub.closed).toBe(true);
+    expect(r.feed.observers(A)).toBe(0);
+    expect(closedTs(c.received, A.nodeId)).toEqual([at(10)]);
+  });
+
+  it('bounds the live bars held during a replay (live_backlog)', async () => {
+    const r = rig();
+    r.store.put(A, at(0));
+    const c = subscribe(r, { start: at(0), maxBufferedBytes: 200 });
+    await flush();
+    for (let k = 10; k < 20; k++) r.feed.emit(A, at(k), true);
+    expect(c.state.ended).toBe('live_backlog');
+    expect(r.feed.observers(A)).toBe(0);
+  });
+
+  it('replays a dataset without a live feed, says so, and then sends nothing but heartbeats', async () => {
+    const r = rig([A]);
+    for (let k = 0; k < 3; k++) r.store.put(B, at(k));
+    const c = subscribe(r, { datasets: [A, B], start: at(0) });
+    await answerAll(r);
+    await c.sub.started;
+    expect(c.received[0].datasets?.map((d) => d.live)).toEqual([true, false]);
+    expect(closedTs(c.received, B.nodeId)).toEqual([0, 1, 2].map(at));
+    expect(c.received.filter((m) => m.type === 'caught_up').map((m) => m.node)).toEqual([A.nodeId, B.nodeId]);
+  });
+
+  it('ends with an error message naming the field when the replay read is refused', async () => {
+    const r = rig();
+    const client = collectingSink();
+    const sub = startSubscription({
+      datasets: [{ dataset: A, schema: OHLCV_SCHEMA }], start: at(0), positions: new Map(), building: false,
+      heartbeatMs: 60_000, maxBufferedBytes: 1 << 20, chunkBars: 100,
+    }, { fanOut: r.fanOut, replay: () => Promise.reject(new InvalidRequestError('strategy', 'no data')), sink: client.sink, clock: r.clock });
+    subs.push(sub);
+    await sub.started;
+    expect(client.state.ended).toBe('replay_failed');
+    expect(client.received.at(-1)).toMatchObject({ type: 'error', error: { code: 'invalid_request', details: { field: 'strategy' } } });
+    expect(r.feed.observers(A)).toBe(0);
+  });
+});

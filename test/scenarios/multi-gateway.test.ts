@@ -227,14 +227,18 @@ describe.skipIf(!available)('three gateways, four workers, etcd, a PostgreSQL st
     const reads = Array.from({ length: CLIENTS }, (_, i) => client(i % 3, RANGES[i % RANGES.length]));
 
     // Both faults while shards are in flight: w1 holds a lease, gateway 1 has reads waiting.
-    await eventually('w1 holding a shard lease', async () => {
+    const heldBefore = await eventually('w1 holding a shard lease', async () => {
       const held = (await leases(g2.url)).filter((l) => l.state === 'leased' && /^w1(\/|$)/.test(l.holder ?? ''));
       return held.length > 0 ? held : undefined;
     }, HANG_GUARD_MS, 50);
     expect(await w1.kill('SIGKILL')).toEqual({ code: null, signal: 'SIGKILL' });
     expect(await g1.process.kill('SIGKILL')).toEqual({ code: null, signal: 'SIGKILL' });
-    // What w1 held when it died: its leases stay `leased` to it until they expire (LEASE_MS).
-    const heldByKilled = new Set((await leases(g2.url)).filter((l) => l.state === 'leased' && /^w1(\/|$)/.test(l.holder ?? '')).map((l) => l.key));
+    // What w1 held when it died: what it held just before, and what stays `leased` to it after
+    // (its leases stay so until they expire, LEASE_MS: a claim between the two is in the second).
+    const heldByKilled = new Set([
+      ...heldBefore.map((l) => l.key),
+      ...(await leases(g2.url)).filter((l) => l.state === 'leased' && /^w1(\/|$)/.test(l.holder ?? '')).map((l) => l.key),
+    ]);
 
     const results = await Promise.all(reads).catch((error: unknown) => {
       throw new Error(`${String(error)}\n${[g2, g3].map((g) => processReport(g.process, 20)).join('\n')}\n${workers.map((w) => processReport(w, 10)).join('\n')}`);

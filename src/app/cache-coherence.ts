@@ -8,12 +8,17 @@
  *
  * This process's own changes are skipped: each local write path (backfill completion, live
  * write-through, import, repair) already invalidated before its write returned.
+ *
+ * With a hot standby (`storage.readUrl`) the notification arrives when the writer committed on
+ * the primary, possibly before the standby replayed that commit: the changed dataset is first
+ * marked written (read-your-writes, postgres-read-routing.ts), so the read that refills the cache
+ * goes to the primary until the standby has caught up instead of caching the old bars again.
  */
 import type { Clock } from '../core/index.js';
 import type { Logger, SeamlessMetrics } from '../observability/index.js';
 import { datasetKeyPrefix } from '../provider/index.js';
 import type { FindingsIndex, ResponseCache } from '../provider/index.js';
-import type { StorageChangeEvent, StorageChangeFeed } from '../storage/index.js';
+import type { DatasetKey, StorageChangeEvent, StorageChangeFeed } from '../storage/index.js';
 
 export interface CacheCoherenceDeps {
   readonly changes: StorageChangeFeed;
@@ -23,11 +28,13 @@ export interface CacheCoherenceDeps {
   readonly metrics: SeamlessMetrics;
   readonly clock: Clock;
   readonly logger: Logger;
+  /** The hot standby's read routing (`storage.readUrl`); undefined without one. */
+  readonly replica?: { wrote(dataset: DatasetKey): void };
 }
 
 /** Applies the feed's events from now on; returns the unsubscribe. */
 export function applyStorageChanges(deps: CacheCoherenceDeps): () => void {
-  const { changes, cache, findings, metrics, clock, logger } = deps;
+  const { changes, cache, findings, metrics, clock, logger, replica } = deps;
   // prom-client children resolved once (STYLE.md §13).
   const received = {
     write: metrics.cacheInvalidationsReceived.labels({ kind: 'write' }),
@@ -40,6 +47,8 @@ export function applyStorageChanges(deps: CacheCoherenceDeps): () => void {
         const { change } = event;
         if (change.origin === changes.origin) return;
         const { nodeId, intervalMs } = change.dataset;
+        // Before the cache drops it: the read that refills it must not get the standby's older bars.
+        replica?.wrote(change.dataset);
         cache?.invalidate(datasetKeyPrefix(nodeId, intervalMs), change.range);
         findings.rewritten(nodeId, intervalMs);
         received[change.kind].inc();

@@ -149,6 +149,7 @@ export async function openInstance(config: SeamlessConfig, dataDir: string, deps
   if (db.changes) {
     resources.defer(applyStorageChanges({
       changes: db.changes, cache, findings: findingsIndex, metrics, clock, logger: logger.child({ name: LOGGER_NAMES.storage }),
+      ...(replica !== undefined ? { replica } : {}),
     }));
   }
   // Live feeds (after the coordinator: gaps are backfilled through it; closed before it and

@@ -11,7 +11,7 @@ import { applyStorageChanges } from '../../../src/app/index.js';
 import { createFindingsIndex, createResponseCache } from '../../../src/provider/index.js';
 import { cacheKey } from '../../../src/provider/internal.js';
 import type { IngestFindingStore } from '../../../src/conformance/index.js';
-import type { StorageChange, StorageChangeEvent, StorageChangeFeed } from '../../../src/storage/index.js';
+import type { DatasetKey, StorageChange, StorageChangeEvent, StorageChangeFeed } from '../../../src/storage/index.js';
 import { ohlcvBars } from '../../storage-suite/bar-store-suite.js';
 
 const MIN = 60_000;
@@ -48,13 +48,16 @@ function setup() {
   const findings = createFindingsIndex(findingsStore);
   const metrics = createMetrics({ defaultMetrics: false });
   const feed = fakeFeed('me');
-  const stop = applyStorageChanges({ changes: feed, cache, findings, metrics, clock, logger: silentLogger() });
+  // A fake of our own port (the standby's read router): records the datasets marked as written.
+  const marked: DatasetKey[] = [];
+  const replica = { wrote: (dataset: DatasetKey) => { marked.push(dataset); } };
+  const stop = applyStorageChanges({ changes: feed, cache, findings, metrics, clock, logger: silentLogger(), replica });
   const key = (node: string, world?: string) => cacheKey(node, MIN, world, undefined, 'v1');
   for (const k of [key(NODE), key(NODE, 'w1'), key(OTHER)]) {
     cache.insert(k, { start: 0, end: 10 * MIN }, ohlcvBars(0, 10));
     cache.insert(k, { start: 20 * MIN, end: 30 * MIN }, ohlcvBars(20 * MIN, 10));
   }
-  return { clock, cache, findings, metrics, feed, stop, key, loads: () => loads };
+  return { clock, cache, findings, metrics, feed, stop, key, marked, loads: () => loads };
 }
 
 function change(over: Partial<StorageChange> = {}): StorageChange {
@@ -93,6 +96,15 @@ describe('cache coherence across processes', () => {
     expect(cache.stats().entries).toBe(0);
     await findings.range(NODE, MIN, 0, 10 * MIN);
     expect(loads()).toBe(2);
+  });
+
+  it('sends the next reads of a dataset another process changed to the primary until the standby has replayed the change', () => {
+    const { feed, marked } = setup();
+    feed.emit({ type: 'changed', change: change({ origin: 'me' }) });
+    expect(marked).toEqual([]);
+    feed.emit({ type: 'changed', change: change() });
+    feed.emit({ type: 'changed', change: change({ kind: 'purge', dataset: { nodeId: OTHER, intervalMs: MIN } }) });
+    expect(marked).toEqual([{ nodeId: NODE, intervalMs: MIN }, { nodeId: OTHER, intervalMs: MIN }]);
   });
 
   it('reloads the dataset\'s findings after another process\'s change', async () => {

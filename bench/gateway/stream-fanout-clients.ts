@@ -6,7 +6,7 @@
  * volume) and keeps the lag (receive − send, same machine clock). IPC: sends 'ready' once every
  * client got `subscribed` (is open, for the baseline), {received} whenever the total
  * bars received passes a multiple of `every` (the argv's third value); answers 'reset' (forget
- * the figures) and 'report' ({bars, perClient min/max, lags p50/p99/max, outOfOrder}).
+ * the figures; acknowledged with 'reset-done') and 'report' ({bars, perClient min/max, lags p50/p99/max, outOfOrder}).
  */
 import { performance } from 'node:perf_hooks';
 import WebSocket from 'ws';
@@ -66,6 +66,7 @@ process.on('message', (m) => {
     lags = [];
     perClient = new Array<number>(COUNT).fill(0);
     outOfOrder = 0;
+    process.send?.('reset-done');
     return;
   }
   if (m === 'report') {

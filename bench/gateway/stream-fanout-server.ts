@@ -15,6 +15,8 @@ import { binanceKlineFeedConfig } from '../../test/harness/live-ws-server.js';
 
 const [mode, ...args] = process.argv.slice(2);
 
+// Exit through process.exit so a `--cpu-prof` profile is written (BENCH_CPU_PROF in the bench).
+process.on('SIGTERM', () => process.exit(0));
 process.on('message', (m) => {
   if (m === 'cpu') process.send?.({ cpu: process.cpuUsage() });
 });
@@ -58,7 +60,7 @@ async function minimal(feedUrl: string): Promise<void> {
     feed.once('error', reject);
   });
   const addr = wss.address();
-  console.log(`url ws://127.0.0.1:${typeof addr === 'object' ? addr.port : 0}/`);
+  console.log(`url ws://127.0.0.1:${typeof addr === 'object' && addr !== null ? addr.port : 0}/`);
 }
 
 await (mode === 'minimal' ? minimal(args[0]) : seamless(args[0], args[1], Number(args[2])));

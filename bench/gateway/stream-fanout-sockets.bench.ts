@@ -12,7 +12,7 @@
  * server: all of its work — feed parsing, live write-through to DuckDB, fan-out — divided by the
  * bars delivered). Baseline in the same run: a minimal `ws` server reading the same feed and
  * sending each bar's message (encoded once) to every client. Never asserts a time.
- * Run: npx tsx bench/gateway/stream-fanout-sockets.bench.ts [--minutes N]
+ * Run: npx tsx bench/gateway/stream-fanout-sockets.bench.ts [--minutes N] (BENCH_CPU_PROF=<dir>: profile the servers)
  */
 import { fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -39,8 +39,12 @@ const wallNow = (): number => performance.timeOrigin + performance.now();
 
 type Reply = Record<string, unknown> | string;
 
-function child(script: string, args: readonly string[]): ChildProcess {
-  return fork(script, [...args], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+/** BENCH_CPU_PROF=<dir>: the servers run with --cpu-prof into <dir> (where their time goes). */
+const PROFILE_DIR = process.env.BENCH_CPU_PROF;
+
+function child(script: string, args: readonly string[], profile = false): ChildProcess {
+  const prof = profile && PROFILE_DIR !== undefined && PROFILE_DIR !== '' ? ['--cpu-prof', '--cpu-prof-dir', PROFILE_DIR] : [];
+  return fork(script, [...args], { execArgv: ['--import', 'tsx', ...prof], stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
 }
 
 /** The first IPC message `accept` takes, within the deadline. */
@@ -103,7 +107,10 @@ async function run(label: string, server: ChildProcess, feed: LiveWsServer): Pro
     await next(clients, 'subscribers ready', (m) => (m === 'ready' ? true : undefined));
     let total = 0;
     for (let i = 0; i < WARMUP_MINUTES; i++) await closeMinute(feed, clients, (total += DATASETS * SUBSCRIBERS));
+    // Acknowledged: frames of the measured minutes must not be counted before the reset lands.
+    const reset = next(clients, 'reset', (m) => (m === 'reset-done' ? true : undefined));
     clients.send('reset');
+    await reset;
     const cpu0 = await cpuMs(server);
     for (let i = 0; i < MINUTES; i++) await closeMinute(feed, clients, (total += DATASETS * SUBSCRIBERS));
     const cpu1 = await cpuMs(server);
@@ -126,7 +133,7 @@ async function main(): Promise<void> {
     heading(`subscription fan-out over sockets: ${DATASETS} datasets × ${SUBSCRIBERS} ws subscribers, ${MINUTES} minutes of closes (+${WARMUP_MINUTES} warm-up)`);
     const feed = await startLiveWsServer();
     let seamless: Outcome;
-    const gateway = child(SERVER, ['seamless', dir, feed.url, String(DATASETS)]);
+    const gateway = child(SERVER, ['seamless', dir, feed.url, String(DATASETS)], true);
     try {
       // The gateway's feed subscribes every dataset before the subscribers come.
       await new Promise<void>((resolve, reject) => {
@@ -142,7 +149,7 @@ async function main(): Promise<void> {
     await feed.close();
     const feed2 = await startLiveWsServer();
     let minimal: Outcome;
-    const baseline = child(SERVER, ['minimal', feed2.url]);
+    const baseline = child(SERVER, ['minimal', feed2.url], true);
     try {
       minimal = await run('minimal ws server (baseline)', baseline, feed2);
     } finally {

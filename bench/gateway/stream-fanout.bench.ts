@@ -3,8 +3,9 @@
  * them; one "minute" = one closed 1m bar per dataset delivered to every subscriber (100,000
  * messages). Seamless: each bar's message encoded once and shared (provider/stream/fan-out.ts);
  * baseline: the same bar encoded per subscriber. Figures: cost per bar per subscriber, and the
- * p99 delay from a bar's close (the feed hands it over) to its send to the last subscriber —
- * goal p99 < 50 ms. The sinks are in-process (no sockets): this measures the gateway's own work.
+ * p99 delay from a bar's close (the feed hands it over) to its send to the last subscriber. The
+ * sinks are in-process (no sockets): this measures the gateway's own work. The goal p99 < 50 ms
+ * is measured over real sockets by bench/gateway/stream-fanout-sockets.bench.ts.
  * Never asserts a time. Run: npx tsx --expose-gc bench/gateway/stream-fanout.bench.ts
  */
 import { performance } from 'node:perf_hooks';
@@ -81,5 +82,5 @@ console.log(`  cost per bar per subscriber: ${perBarUs.toFixed(2)} µs`);
 record('stream fan-out cost per bar per subscriber', perBarUs, 'µs');
 lags.sort((a, b) => a - b);
 const p99 = lags[Math.floor(lags.length * 0.99)];
-console.log(`  delivery delay after close (feed hand-over → last subscriber's send), p99: ${p99.toFixed(2)} ms over ${lags.length} bars (goal < 50 ms)`);
-record('stream delivery lag p99 (in-process)', p99, 'ms', { goal: { max: 50 } });
+console.log(`  delivery delay after close (feed hand-over → last subscriber's send), p99: ${p99.toFixed(2)} ms over ${lags.length} bars (the gateway's own work; the goal is measured over sockets)`);
+record('stream delivery lag p99 (in-process, the gateway\'s own work)', p99, 'ms');

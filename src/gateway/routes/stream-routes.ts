@@ -95,7 +95,7 @@ export function streamRoutes(app: FastifyInstance, seamless: Pick<Seamless, 'con
           return;
         }
         try {
-          const subscription = prepared.start(webSocketSink(socket), 'websocket');
+          const subscription = prepared.start(webSocketSink(socket, request.raw.socket), 'websocket');
           socket.on('close', () => subscription.close());
           // Client messages are not part of the protocol; they are read and dropped (maxPayload bounds them).
           socket.on('message', () => undefined);

@@ -40,11 +40,33 @@ const CLOSE_GRACE_MS = 10_000;
 /** How often a paced replay looks at the backlog of a WebSocket (ws has no per-socket drain event). */
 const DRAIN_POLL_MS = 5;
 
-export function webSocketSink(socket: WebSocket): StreamSink {
+/** The TCP socket under a WebSocket, for corking (the upgrade request's socket). */
+export interface CorkableSocket {
+  cork(): void;
+  uncork(): void;
+}
+
+/**
+ * `raw`: the upgraded TCP socket. When given, the frames sent in one tick (a burst of closes
+ * fanned out together) are corked and leave in one write (writev) on the next tick, instead of
+ * one write syscall per frame (bench/gateway/stream-fanout-sockets.bench.ts).
+ */
+export function webSocketSink(socket: WebSocket, raw?: CorkableSocket): StreamSink {
+  let corked = false;
+  const uncork = (): void => {
+    corked = false;
+    raw?.uncork();
+  };
   return {
     get bufferedBytes() { return socket.bufferedAmount; },
     send(message) {
-      if (socket.readyState === socket.OPEN) socket.send(message.bytes, { binary: false });
+      if (socket.readyState !== socket.OPEN) return;
+      if (raw !== undefined && !corked) {
+        corked = true;
+        raw.cork();
+        process.nextTick(uncork);
+      }
+      socket.send(message.bytes, { binary: false });
     },
     async drain(bytes) {
       while (socket.readyState === socket.OPEN && socket.bufferedAmount > bytes) {

@@ -1,0 +1,77 @@
+/**
+ * The subscriber side of bench/gateway/stream-fanout-sockets.bench.ts, run as its own process so
+ * parsing the frames shares neither the server's event loop nor the feed's. `<url> <clients>`:
+ * opens <clients> `ws` clients to <url>; per received `bars` message it takes the node, the ts and
+ * the volume (the feed puts its send time, epoch ms from performance.timeOrigin + now(), in the
+ * volume) and keeps the lag (receive − send, same machine clock). IPC: sends 'ready' once every
+ * client got `subscribed` (is open, for the baseline), {received} whenever the total
+ * bars received passes a multiple of `every` (the argv's third value); answers 'reset' (forget
+ * the figures; acknowledged with 'reset-done') and 'report' ({bars, perClient min/max, lags p50/p99/max, outOfOrder}).
+ */
+import { performance } from 'node:perf_hooks';
+import WebSocket from 'ws';
+
+const [url, countArg, everyArg] = process.argv.slice(2);
+const COUNT = Number(countArg);
+const EVERY = Number(everyArg);
+const now = (): number => performance.timeOrigin + performance.now();
+
+let lags: number[] = [];
+let perClient = new Array<number>(COUNT).fill(0);
+let total = 0;
+let outOfOrder = 0;
+let ready = 0;
+const lastTs = Array.from({ length: COUNT }, () => new Map<string, number>());
+
+function field(text: string, key: string): string {
+  const at = text.indexOf(key);
+  if (at < 0) return '';
+  const from = at + key.length;
+  return text.slice(from, text.indexOf(key.startsWith('"node"') ? '"' : ']', from));
+}
+
+for (let c = 0; c < COUNT; c++) {
+  const ws = new WebSocket(url, ['seamless.v1']);
+  // Seamless: ready on `subscribed` (the subscription is registered); the baseline: on open.
+  let first = true;
+  const onFirst = (): void => {
+    if (!first) return;
+    first = false;
+    if (++ready === COUNT) process.send?.('ready');
+  };
+  if (!url.includes('/v1/stream')) ws.on('open', onFirst);
+  ws.on('message', (data) => {
+    const received = now();
+    const text = String(data);
+    onFirst();
+    if (!text.startsWith('{"type":"bars"')) return;
+    const node = field(text, '"node":"');
+    const ts = Number(field(text, '"ts":['));
+    const sent = Number(field(text, '"volume":['));
+    const previous = lastTs[c].get(node);
+    if (previous !== undefined && ts <= previous) outOfOrder++;
+    lastTs[c].set(node, ts);
+    lags.push(received - sent);
+    perClient[c]++;
+    if (++total % EVERY === 0) process.send?.({ received: total });
+  });
+  ws.on('error', (error) => {
+    console.error(`client ${c}: ${error.message}`);
+    process.exitCode = 1;
+  });
+}
+
+process.on('message', (m) => {
+  if (m === 'reset') {
+    lags = [];
+    perClient = new Array<number>(COUNT).fill(0);
+    outOfOrder = 0;
+    process.send?.('reset-done');
+    return;
+  }
+  if (m === 'report') {
+    const sorted = Float64Array.from(lags).sort();
+    const at = (p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))];
+    process.send?.({ bars: lags.length, minPerClient: Math.min(...perClient), maxPerClient: Math.max(...perClient), p50: at(50), p99: at(99), max: sorted[sorted.length - 1], outOfOrder });
+  }
+});

@@ -1,0 +1,66 @@
+/**
+ * The server side of bench/gateway/stream-fanout-sockets.bench.ts, run as its own process so its
+ * CPU time (process.cpuUsage) is the server's alone. `seamless <dir> <feedUrl> <datasets>`: a
+ * gateway (createSeamless + serveGateway on a free loopback port) with <datasets> 1m datasets fed
+ * live by a `websocket` feed at <feedUrl> (Binance kline format), all in the universe `all`.
+ * `minimal <feedUrl>`: the baseline, a minimal `ws` WebSocketServer that reads the same feed and
+ * sends each bar's message (the same JSON Seamless sends, encoded once per bar) to every client.
+ * Prints `url <url>` on stdout when listening; answers the IPC message 'cpu' with its cpuUsage.
+ */
+import { WebSocket, WebSocketServer } from 'ws';
+import { createSeamless } from '../../src/app/index.js';
+import { serveGateway } from '../../src/gateway/index.js';
+import { silentLogger } from '../../src/observability/index.js';
+import { binanceKlineFeedConfig } from '../../test/harness/live-ws-server.js';
+
+const [mode, ...args] = process.argv.slice(2);
+
+// Exit through process.exit so a `--cpu-prof` profile is written (BENCH_CPU_PROF in the bench).
+process.on('SIGTERM', () => process.exit(0));
+process.on('message', (m) => {
+  if (m === 'cpu') process.send?.({ cpu: process.cpuUsage() });
+});
+
+export const nodeOf = (i: number): string => `ohlcv:binance:S${i}/USDT`;
+
+async function seamless(dir: string, feedUrl: string, count: number): Promise<void> {
+  const nodes = Array.from({ length: count }, (_, i) => nodeOf(i));
+  const app = await createSeamless({
+    config: {
+      dataDir: dir,
+      datasets: nodes.map((nodeId, i) => ({ nodeId, intervals: ['1m'], live: 'feed', liveSymbol: `S${i}USDT` })),
+      universes: { all: nodes },
+      live: { feeds: { feed: binanceKlineFeedConfig(feedUrl) } },
+      stream: { heartbeatMs: 3_600_000 },
+    },
+    env: {},
+    logger: silentLogger(),
+  });
+  const gateway = await serveGateway({ seamless: app, host: '127.0.0.1', port: 0 });
+  console.log(`url ${gateway.url.replace(/^http/, 'ws')}/v1/stream?universe=all&interval=1m`);
+}
+
+interface Kline { readonly s: string; readonly k: { t: number; o: string; h: string; l: string; c: string; v: string; x: boolean } }
+
+async function minimal(feedUrl: string): Promise<void> {
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+  await new Promise<void>((resolve) => wss.once('listening', resolve));
+  const feed = new WebSocket(`${feedUrl}/ws`);
+  feed.on('message', (data) => {
+    const e = JSON.parse(String(data)) as Partial<Kline>;
+    if (e.k === undefined || e.s === undefined || !e.k.x) return;
+    const k = e.k;
+    const node = `ohlcv:binance:${e.s.slice(0, -4)}/USDT`;
+    const text = `{"type":"bars","node":${JSON.stringify(node)},"interval":"1m","phase":"live","final":true,"data":{"ts":[${k.t}],"open":[${Number(k.o)}],"high":[${Number(k.h)}],"low":[${Number(k.l)}],"close":[${Number(k.c)}],"volume":[${Number(k.v)}]},"resume":"${Buffer.from(JSON.stringify({ v: 1, p: [[node, 60_000, k.t]] })).toString('base64url')}"}`;
+    const bytes = Buffer.from(text);
+    for (const client of wss.clients) client.send(bytes, { binary: false });
+  });
+  await new Promise<void>((resolve, reject) => {
+    feed.once('open', resolve);
+    feed.once('error', reject);
+  });
+  const addr = wss.address();
+  console.log(`url ws://127.0.0.1:${typeof addr === 'object' && addr !== null ? addr.port : 0}/`);
+}
+
+await (mode === 'minimal' ? minimal(args[0]) : seamless(args[0], args[1], Number(args[2])));

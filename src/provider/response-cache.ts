@@ -53,8 +53,15 @@ export interface Segment {
 
 export interface ResponseCache {
   lookup(key: string, range: TimeRange): CacheLookup;
-  /** Stores a complete stretch: `frame` holds every bar there is in `range`. */
-  insert(key: string, range: TimeRange, frame: Frame): void;
+  /**
+   * Stores a complete stretch: `frame` holds every bar there is in `range`. `since` is the
+   * `epoch()` taken before the bars were read: if an invalidation of this key's dataset
+   * overlapping `range` (or a clear) came after it, the bars may predate a write and nothing is
+   * stored.
+   */
+  insert(key: string, range: TimeRange, frame: Frame, since?: number): void;
+  /** Counts invalidations and clears: taken before a read of the bars it will insert. */
+  epoch(): number;
   /** Drops every segment of a dataset (all worlds/asOf) overlapping `range` (all if omitted). */
   invalidate(datasetPrefix: string, range?: TimeRange): void;
   countHit(): void;
@@ -69,6 +76,15 @@ export interface ResponseCacheEvents {
 }
 
 const SEGMENT_OVERHEAD_BYTES = 256;
+/** Invalidations remembered for `insert(…, since)`; an insert older than all of them is refused. */
+const RECENT_INVALIDATIONS = 1_024;
+
+interface Invalidation {
+  readonly epoch: number;
+  readonly prefix: string;
+  readonly start: number;
+  readonly end: number;
+}
 
 export function cacheKey(nodeId: string, intervalMs: number, worldId: string | undefined, asOf: number | undefined, conformanceVersion: string): string {
   return JSON.stringify([nodeId, intervalMs, worldId ?? null, asOf ?? null, conformanceVersion]);
@@ -87,6 +103,25 @@ export function createResponseCache(limits: CacheLimits, clock: Clock, events: R
   let hits = 0;
   let misses = 0;
   let evictions = 0;
+  let epoch = 0;
+  const recent: Invalidation[] = [];
+
+  function noteInvalidation(prefix: string, range: TimeRange | undefined): void {
+    epoch++;
+    recent.push({ epoch, prefix, start: range?.start ?? -Infinity, end: range?.end ?? Infinity });
+    if (recent.length > RECENT_INVALIDATIONS) recent.shift();
+  }
+
+  /** Whether an invalidation after `since` touched `key` over `range` (assumed when the log no longer reaches back). */
+  function invalidatedSince(key: string, range: TimeRange, since: number): boolean {
+    if (since >= epoch) return false;
+    if (recent.length === 0 || recent[0].epoch > since + 1) return true;
+    for (let i = recent.length - 1; i >= 0 && recent[i].epoch > since; i--) {
+      const r = recent[i];
+      if (key.startsWith(r.prefix) && r.start < range.end && r.end > range.start) return true;
+    }
+    return false;
+  }
 
   function remove(seg: Segment, reason: 'ttl' | 'bytes' | 'entries' | 'invalidated' | 'replaced'): void {
     if (!lru.delete(seg.id)) return;
@@ -140,8 +175,9 @@ export function createResponseCache(limits: CacheLimits, clock: Clock, events: R
       return { pieces, remaining };
     },
 
-    insert(key, range, frame) {
+    insert(key, range, frame, since) {
       if (limits.maxEntries === 0 || limits.maxBytes === 0 || range.end <= range.start) return;
+      if (since !== undefined && invalidatedSince(key, range, since)) return;
       const segBytes = frame.byteLength + SEGMENT_OVERHEAD_BYTES;
       if (segBytes > limits.maxBytes) return;
       let list = byKey.get(key);
@@ -168,7 +204,10 @@ export function createResponseCache(limits: CacheLimits, clock: Clock, events: R
       enforceLimits();
     },
 
+    epoch: () => epoch,
+
     invalidate(datasetPrefix, range) {
+      noteInvalidation(datasetPrefix, range);
       for (const [key, list] of [...byKey]) {
         if (!key.startsWith(datasetPrefix)) continue;
         for (const seg of [...list]) {
@@ -186,6 +225,7 @@ export function createResponseCache(limits: CacheLimits, clock: Clock, events: R
     },
 
     clear() {
+      noteInvalidation('', undefined);
       for (const seg of [...lru.values()]) remove(seg, 'invalidated');
     },
   };

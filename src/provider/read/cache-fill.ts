@@ -20,6 +20,8 @@ export interface Piece {
 export const cacheStep: ReadStep = async (ctx, deps) => {
   const { cache, metrics } = deps;
   if (cache && ctx.remaining.length > 0) {
+    // Before storage is read: bars read after an invalidation that follows are not cached.
+    ctx.cacheEpoch = cache.epoch();
     const hit = await ctx.trace.step('seamless.cache', (span) => {
       const found = cache.lookup(ctx.cacheKey, ctx.closed);
       span?.setAttributes({ 'seamless.cache.pieces': found.pieces.length, 'seamless.cache.remaining': found.remaining.length });
@@ -51,16 +53,16 @@ export const assembleStep: ReadStep = (ctx, deps) => {
   const frame = pieces.length === 0 ? emptyFrame(schema) : concatFrames(schema, pieces.map((p) => p.frame));
   ctx.frame = frame;
   ctx.answer = frame;
-  if (deps.cache && ctx.remaining.length > 0) rememberComplete(deps.cache, ctx.cacheKey, ctx.remaining, ctx.missing, pieces, ctx.closed, frame);
+  if (deps.cache && ctx.remaining.length > 0) rememberComplete(deps.cache, ctx.cacheKey, ctx.remaining, ctx.missing, pieces, ctx.closed, frame, ctx.cacheEpoch);
 };
 
 /** Caches what this read proved complete: the whole answer when nothing is missing, else the complete parts. */
 export function rememberComplete(
   cache: ResponseCache, key: string, remaining: readonly TimeRange[], missing: readonly TimeRange[],
-  pieces: readonly Piece[], closed: TimeRange, answer: Frame,
+  pieces: readonly Piece[], closed: TimeRange, answer: Frame, since?: number,
 ): void {
   if (missing.length === 0) {
-    cache.insert(key, closed, answer);
+    cache.insert(key, closed, answer, since);
     return;
   }
   for (const complete of subtractRanges(remaining, missing)) {
@@ -69,7 +71,7 @@ export function rememberComplete(
       const f = p.frame;
       const part = f.slice(lowerBound(f.ts, Math.max(complete.start, p.range.start)), lowerBound(f.ts, Math.min(complete.end, p.range.end)));
       // Copy so the segment does not pin the whole read buffer (the cache charges what it holds).
-      cache.insert(key, { start: Math.max(complete.start, p.range.start), end: Math.min(complete.end, p.range.end) }, copyFrame(part));
+      cache.insert(key, { start: Math.max(complete.start, p.range.start), end: Math.min(complete.end, p.range.end) }, copyFrame(part), since);
     }
   }
 }

@@ -77,6 +77,8 @@ export interface ReadContext {
   // cache (3)
   cachePieces: readonly CachePiece[];
   cacheHit: boolean;
+  /** The cache's epoch before storage was read (response-cache.ts `insert(…, since)`). */
+  cacheEpoch: number | undefined;
   // every source: the parts of the answer and their row counts
   readonly pieces: Piece[];
   readonly counts: SourceRowCounts;

@@ -160,6 +160,8 @@ export async function derivedRead(
     throw new InvalidRequestError('end', `the range holds ${edges.length - 1} ${formatInterval(intervalMs)} bars derived from ${baseBars} ${formatInterval(baseMs)} bars, more than the maximum of ${maxBars} bars read; narrow it or read it in parts`, { bars: baseBars, maxBars });
   }
   const baseRequest = { ...request, interval: baseMs, start: aligned.start, end: aligned.end, includeBuilding: false, align: undefined, fill: undefined };
+  // Before the base bars are read: a resampled answer of bars an invalidation then replaced is not cached.
+  const since = cache?.epoch();
   return readBase(baseRequest, { slaIntervalMs: intervalMs, finish: (base, trace) => trace.step('seamless.resample', async (span) => {
     const bm = base.metadata;
     // Closed buckets only: a bucket exists once its last base bar has closed.
@@ -174,7 +176,7 @@ export async function derivedRead(
     const hit = cache && bm.cacheHit && closed.end > closed.start ? cache.lookup(key, closed) : undefined;
     const cached = hit && hit.remaining.length === 0 && hit.pieces.length === 1 ? hit.pieces[0] : undefined;
     const resampled = cached ? cached.frame : resampleOhlcv(base.frame, closedEdges).frame;
-    if (cache && !cached && partial.length === 0 && bm.missingRanges.length === 0 && closed.end > closed.start) cache.insert(key, closed, resampled);
+    if (cache && !cached && partial.length === 0 && bm.missingRanges.length === 0 && closed.end > closed.start) cache.insert(key, closed, resampled, since);
     const filled = plan.fill === 'none' ? undefined : fillGaps(resampled, closedEdges, plan.fill);
     const answer = filled?.frame ?? resampled;
     span?.setAttributes({ 'seamless.resample.base_rows': base.frame.length, 'seamless.resample.buckets': closedEdges.length - 1, 'seamless.resample.partial_buckets': partial.length, 'seamless.resample.cached': cached !== undefined });

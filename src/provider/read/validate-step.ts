@@ -34,6 +34,7 @@ export async function validateRead(input: FetchRequest, trace: ReadTrace, deps: 
     livePart: undefined,
     cachePieces: [],
     cacheHit: false,
+    cacheEpoch: undefined,
     pieces: [],
     counts: { cache: 0, storage: 0, backfill: 0, live: 0 },
     remaining: closed.end > closed.start ? [closed] : [],

@@ -185,4 +185,44 @@ describe('response cache', () => {
     expect(cacheKey(NODE, I, undefined, undefined, 'none').startsWith(datasetKeyPrefix(NODE, I))).toBe(true);
     expect(cacheKey(NODE, 600, undefined, undefined, 'none').startsWith(datasetKeyPrefix(NODE, 60))).toBe(false);
   });
+
+  describe('a read that began before an invalidation', () => {
+    const range = { start: 0, end: 100 };
+    it('does not cache bars read before an invalidation of its range came in', () => {
+      const cache = createResponseCache(ROOMY, createManualClock(0));
+      const since = cache.epoch();
+      // The read's storage query ran here; another gateway's write then invalidated the range.
+      cache.invalidate(datasetKeyPrefix(NODE, I), { start: 50, end: 60 });
+      cache.insert(KEY, range, bars(range), since);
+      expect(cache.lookup(KEY, range).pieces).toEqual([]);
+    });
+
+    it('does not cache them after a clear (a change listener that lost its connection)', () => {
+      const cache = createResponseCache(ROOMY, createManualClock(0));
+      const since = cache.epoch();
+      cache.clear();
+      cache.insert(KEY, range, bars(range), since);
+      expect(cache.lookup(KEY, range).pieces).toEqual([]);
+    });
+
+    it('caches them when the invalidations since were of another dataset or another range', () => {
+      const cache = createResponseCache(ROOMY, createManualClock(0));
+      const since = cache.epoch();
+      cache.invalidate(datasetKeyPrefix('ohlcv:binance:ETH/USDT', I), range);
+      cache.invalidate(datasetKeyPrefix(NODE, I), { start: 100, end: 200 });
+      cache.insert(KEY, range, bars(range), since);
+      expect(cache.lookup(KEY, range).remaining).toEqual([]);
+    });
+
+    it('refuses when the remembered invalidations no longer reach back to the read', () => {
+      const cache = createResponseCache(ROOMY, createManualClock(0));
+      const since = cache.epoch();
+      for (let i = 0; i < 2_000; i++) cache.invalidate(datasetKeyPrefix('ohlcv:other', I), { start: i, end: i + 1 });
+      cache.insert(KEY, range, bars(range), since);
+      expect(cache.lookup(KEY, range).pieces).toEqual([]);
+      // A read begun now is cached again.
+      cache.insert(KEY, range, bars(range), cache.epoch());
+      expect(cache.lookup(KEY, range).remaining).toEqual([]);
+    });
+  });
 });

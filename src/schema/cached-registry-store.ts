@@ -134,6 +134,18 @@ export function createCachedRegistryStore(inner: RegistryStore, options: CachedR
         modes.delete(subject);
       }
     },
+    // Under the shared lock the cache is checked first, whatever refreshMs says: a sequence that
+    // reads then writes decides on what every other process committed before it.
+    ...(inner.exclusive === undefined ? {} : {
+      exclusive: <T>(task: () => Promise<T>): Promise<T> => {
+        const locked = inner.exclusive?.bind(inner);
+        if (locked === undefined) return task();
+        return locked(async () => {
+          if (inner.changeCount !== undefined) await check(clock.now(), () => inner.changeCount?.() ?? Promise.resolve(0));
+          return await task();
+        });
+      },
+    }),
     savePromotion: (promotion) => inner.savePromotion(promotion),
     promotion: (id) => inner.promotion(id),
     promotions: (subject) => inner.promotions(subject),

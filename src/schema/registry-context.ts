@@ -31,7 +31,7 @@ export interface RegistryContext {
   live(subject: string): Promise<SchemaVersion[]>;
   /** The parsed form of a stored schema text, parsed once. */
   stored(text: string): SchemaDocument;
-  /** Runs writes one at a time, so check-then-append sequences cannot interleave. */
+  /** Runs writes one at a time (across processes on a shared store), so check-then-append sequences cannot interleave. */
   serial<T>(task: () => Promise<T>): Promise<T>;
   /** Subject config → registry config → default. */
   compatibility(subject: string | undefined): Promise<CompatibilityMode>;
@@ -69,7 +69,9 @@ export function createRegistryContext(store: RegistryStore, clock: Clock, defaul
       return out;
     },
     serial<T>(task: () => Promise<T>): Promise<T> {
-      const run = tail.then(task);
+      // One at a time in this process, and, on a shared store, across every process on it.
+      const exclusive = store.exclusive?.bind(store);
+      const run = tail.then(() => (exclusive === undefined ? task() : exclusive(task)));
       tail = run.then(() => undefined, () => undefined);
       return run;
     },

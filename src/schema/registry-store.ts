@@ -15,6 +15,13 @@ export interface RegistryStore {
    */
   changeCount?(): Promise<number>;
   /**
+   * Optional, for a store other processes write too: runs `task` while holding a lock every
+   * process sharing the store respects, so a read-decide-write sequence (an approval, a
+   * registration's compatibility check) cannot interleave with another process's. The
+   * registry runs its serial sequences through it (registry-context.ts).
+   */
+  exclusive?<T>(task: () => Promise<T>): Promise<T>;
+  /**
    * Subjects with at least one version that is not soft-deleted, sorted; with `includeDeleted`,
    * every subject with a stored version (soft-deleted or not).
    */

@@ -245,5 +245,27 @@ describe.skipIf(!postgresAvailable())('shared state on PostgreSQL', () => {
       expect(await onB('PUT', `/mode/${subject}`, { mode: 'canary' })).toMatchObject({ status: 200, json: { mode: 'canary' } });
       await settled(() => onA('GET', `/mode/${subject}`), (r) => (r.json as { mode?: string }).mode === 'canary', 'canary on A');
     });
+
+    it('counts both approvals when alice approves on A and bob on B at the same instant', async () => {
+      // Several rounds: without one lock across both processes, two approvals read the same
+      // pending promotion and the later save drops the earlier approval.
+      for (let round = 0; round < 6; round++) {
+        const subject = `shared-race-${round}-value`;
+        expect(await onA('POST', `/subjects/${subject}/versions`, { schema: barSchema() })).toMatchObject({ status: 200 });
+        const requested = await onA('POST', `/subjects/${subject}/promotions`, { changeRequest: `CR-race-${round}` });
+        const { promotion } = requested.json as { promotion: { id: string } };
+        const [first, second] = await Promise.all([
+          onA('POST', `/promotions/${promotion.id}/approvals`),
+          onB('POST', `/promotions/${promotion.id}/approvals`),
+        ]);
+        expect([first.status, second.status]).toEqual([200, 200]);
+        const states = [first, second].map((r) => (r.json as { promotion: { state: string } }).promotion.state).sort();
+        expect(states).toEqual(['approved', 'pending']);
+        const stored = await onB('GET', `/promotions/${promotion.id}`);
+        expect(stored.json).toMatchObject({ promotion: { state: 'approved' } });
+        const approvers = (stored.json as { promotion: { approvals: { identity: string }[] } }).promotion.approvals.map((x) => x.identity).sort();
+        expect(approvers).toEqual(['alice', 'bob']);
+      }
+    });
   });
 });

@@ -8,6 +8,7 @@
  * this file holds no UPDATE or DELETE of it.
  */
 import type { PoolClient } from 'pg';
+import { InternalError } from '../../core/index.js';
 import type {
   AuditEntry, CompatibilityMode, Promotion, RegistryStore, SchemaVersion, ValidationFailure, ValidationMode,
 } from '../../schema/index.js';
@@ -18,6 +19,8 @@ import type { AuditRow, PromotionRow, VersionRow } from './postgres-registry-row
 /** Locks the counter row until commit (registry writes serialise) and moves the counter. */
 const BUMP_SQL = 'UPDATE registry_changes SET seq = seq + 1 WHERE id = 1';
 const CHANGES_SQL = 'SELECT seq::float8 AS seq FROM registry_changes WHERE id = 1';
+/** The session advisory lock of `exclusive` (an arbitrary constant: "seamless registry"). */
+const EXCLUSIVE_LOCK_KEY = 0x5ea3_7e61;
 /** registry_config's key of the registry-wide setting (no subject is empty). */
 const GLOBAL_KEY = '';
 
@@ -236,6 +239,34 @@ class PgRegistryStore implements RegistryStore {
       out.push({ subject: row.subject, mode: row.mode as ValidationMode, at: row.at, messages: jsonStrings(row.messages, 'registry_validation_failures.messages') });
     }
     return out;
+  }
+
+  /**
+   * Runs `task` holding a session advisory lock on one pooled connection (the task's own calls
+   * use others). A task's failure is handed back after the unlock, never retried; if the lock's
+   * connection is lost after the task ran, its session (and lock) ended with it and the retry
+   * returns. An unlock that fails otherwise destroys the connection, which releases the lock.
+   */
+  async exclusive<T>(task: () => Promise<T>): Promise<T> {
+    let outcome: { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: unknown } | undefined;
+    await this.#db.query('registry.exclusive', async (client, broken) => {
+      if (outcome !== undefined) return;
+      await client.query('SELECT pg_advisory_lock($1)', [EXCLUSIVE_LOCK_KEY]);
+      try {
+        outcome = { ok: true, value: await task() };
+      } catch (error) {
+        outcome = { ok: false, error };
+      }
+      try {
+        await client.query('SELECT pg_advisory_unlock($1)', [EXCLUSIVE_LOCK_KEY]);
+      } catch (error) {
+        broken();
+        throw error;
+      }
+    });
+    if (outcome === undefined) throw new InternalError('registry.exclusive: the locked task did not run');
+    if (!outcome.ok) throw outcome.error;
+    return outcome.value;
   }
 
   async #rows<R extends Record<string, unknown>>(operation: string, text: string, values: readonly unknown[]): Promise<R[]> {

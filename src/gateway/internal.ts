@@ -15,3 +15,4 @@ export { bodyObject, booleanQuery, integerField, requiredQuery, typedRoutes } fr
 
 export type { Gateway } from './build-gateway.js';
 export { STREAM_MIN_ROWS, frameBody } from './frame-body.js';
+export { webSocketSink } from './routes/stream-sinks.js';

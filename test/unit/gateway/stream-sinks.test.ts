@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Socket } from 'node:net';
 import WebSocket, { WebSocketServer } from 'ws';
-import { webSocketSink } from '../../../src/gateway/routes/stream-sinks.js';
+import { webSocketSink } from '../../../src/gateway/internal.js';
 import { until } from '../../helpers/until.js';
 
 const message = (i: number) => ({ type: 'bars' as const, bytes: Buffer.from(`{"type":"bars","i":${i}}`), bars: 1 });

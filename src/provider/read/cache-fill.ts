@@ -20,7 +20,7 @@ export interface Piece {
 export const cacheStep: ReadStep = async (ctx, deps) => {
   const { cache, metrics } = deps;
   if (cache && ctx.remaining.length > 0) {
-    // Before storage is read: bars read after an invalidation that follows are not cached.
+    // Before anything is read (strategy-runner.ts moves it to just before the storage read).
     ctx.cacheEpoch = cache.epoch();
     const hit = await ctx.trace.step('seamless.cache', (span) => {
       const found = cache.lookup(ctx.cacheKey, ctx.closed);

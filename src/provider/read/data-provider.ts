@@ -83,7 +83,7 @@ export function createDataProvider(deps: DataProviderDeps): DataProvider {
       try {
         for (const step of READ_STEPS) await step(ctx, readDeps);
         result = await metadataStep(ctx, fingerprinted);
-        if (finish) result = await finish(result, trace);
+        if (finish) result = await finish(result, trace, ctx.cacheEpoch);
       } finally {
         ctx.sla?.dispose();
         release();

@@ -115,8 +115,12 @@ function parseFill(value: unknown): FillMode {
   throw new InvalidRequestError('fill', `unknown fill mode ${JSON.stringify(value)}; one of ${FILL_MODES.join(', ')}`, { value: String(value) });
 }
 
-/** Turns the pipeline's answer into the caller's, inside the read's span (`seamless.resample`, `seamless.fill`). */
-export type FinishRead = (result: FetchResult, trace: ReadTrace) => Promise<FetchResult>;
+/**
+ * Turns the pipeline's answer into the caller's, inside the read's span (`seamless.resample`,
+ * `seamless.fill`). `cacheEpoch`: the response cache's epoch before the pipeline read storage
+ * (what an insert of a result computed from these bars passes as `since`).
+ */
+export type FinishRead = (result: FetchResult, trace: ReadTrace, cacheEpoch: number | undefined) => Promise<FetchResult>;
 
 export interface PipelineOptions {
   /** Runs after the metadata step, inside the read's span, admission and SLA window. */
@@ -160,9 +164,7 @@ export async function derivedRead(
     throw new InvalidRequestError('end', `the range holds ${edges.length - 1} ${formatInterval(intervalMs)} bars derived from ${baseBars} ${formatInterval(baseMs)} bars, more than the maximum of ${maxBars} bars read; narrow it or read it in parts`, { bars: baseBars, maxBars });
   }
   const baseRequest = { ...request, interval: baseMs, start: aligned.start, end: aligned.end, includeBuilding: false, align: undefined, fill: undefined };
-  // Before the base bars are read: a resampled answer of bars an invalidation then replaced is not cached.
-  const since = cache?.epoch();
-  return readBase(baseRequest, { slaIntervalMs: intervalMs, finish: (base, trace) => trace.step('seamless.resample', async (span) => {
+  return readBase(baseRequest, { slaIntervalMs: intervalMs, finish: (base, trace, since) => trace.step('seamless.resample', async (span) => {
     const bm = base.metadata;
     // Closed buckets only: a bucket exists once its last base bar has closed.
     let k = edges.length - 1;

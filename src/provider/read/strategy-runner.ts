@@ -194,6 +194,9 @@ async function readStorage(ctx: ReadContext, deps: DataProviderDeps, backfilled:
   const { sla, counts } = ctx;
   const { dataset, schema } = ctx.resolved;
   const readPhase = sla?.phase('storage');
+  // Right before storage is read (after any backfill this read waited for, whose own writes
+  // invalidated the range): an invalidation after this point keeps the answer out of the cache.
+  if (deps.cache) ctx.cacheEpoch = deps.cache.epoch();
   await ctx.trace.step('seamless.storage', async (s) => {
     for (const r of ctx.remaining) {
       const frame = await abortable(deps.store.read(dataset, schema, r), readPhase?.signal).catch((error: unknown) => slaCut(error, sla));

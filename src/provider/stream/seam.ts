@@ -45,10 +45,41 @@ export class DatasetSeam {
     this.#held.set(ts, values);
   }
 
-  /** The rows of a replayed frame (ascending) past the last delivered; `delivered` marks each part as it is sent. */
-  replayable(frame: Frame): Frame {
-    const from = this.lastDelivered === undefined ? 0 : lowerBound(frame.ts, this.lastDelivered + 1);
-    return frame.slice(from, frame.length);
+  /**
+   * The rows of a replayed frame (ascending) past the last delivered, read for a range ending at
+   * `rangeEnd`, with the held live bars of that stretch the read did not see merged in: a chunk
+   * read before a bar closed lacks it, and the next chunk would otherwise move the position past
+   * it (stored rows win over held ones at the same ts). `delivered` marks each part as it is sent.
+   */
+  replayable(frame: Frame, rangeEnd: number): Frame {
+    const last = this.lastDelivered ?? Number.NEGATIVE_INFINITY;
+    const rows = frame.slice(last === Number.NEGATIVE_INFINITY ? 0 : lowerBound(frame.ts, last + 1), frame.length);
+    const extra: number[] = [];
+    for (const t of this.#held.keys()) {
+      if (t <= last || t >= rangeEnd) continue;
+      const i = lowerBound(rows.ts, t);
+      if (i >= rows.length || rows.ts[i] !== t) extra.push(t);
+    }
+    if (extra.length === 0) return rows;
+    extra.sort((a, b) => a - b);
+    const width = this.schema.columns.length;
+    const out = allocateFrame(this.schema, rows.length + extra.length);
+    let r = 0;
+    let h = 0;
+    for (let o = 0; o < out.length; o++) {
+      const fromRows = h >= extra.length || (r < rows.length && rows.ts[r] < extra[h]);
+      if (fromRows) {
+        out.ts[o] = rows.ts[r];
+        for (let c = 0; c < width; c++) (out.values[c] as Float64Array)[o] = (rows.values[c] as Float64Array)[r];
+        r++;
+      } else {
+        const row = this.#held.get(extra[h]) as Float64Array;
+        out.ts[o] = extra[h];
+        for (let c = 0; c < width; c++) (out.values[c] as Float64Array)[o] = row[c];
+        h++;
+      }
+    }
+    return out;
   }
 
   /** Marks closed bars up to `ts` delivered (a replay part was sent). */

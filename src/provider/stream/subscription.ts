@@ -180,9 +180,10 @@ export function startSubscription(options: SubscriptionOptions, deps: Subscripti
       const end = alignDown(clock.now(), intervalMs);
       const step = options.chunkBars * intervalMs;
       for (let from = e.replayFrom; from < end && !closed; from += step) {
-        const frame = await deps.replay(e.spec.dataset, { start: from, end: Math.min(end, from + step) }, abort.signal);
+        const rangeEnd = Math.min(end, from + step);
+        const frame = await deps.replay(e.spec.dataset, { start: from, end: rangeEnd }, abort.signal);
         if (closed) return;
-        const fresh = e.seam.replayable(frame);
+        const fresh = e.seam.replayable(frame, rangeEnd);
         // Messages of at most a quarter of the bound, each sent once the backlog is under a quarter:
         // the replay is paced by the client and leaves half the bound to live bars of other datasets.
         const perMessage = messageBars(options.maxBufferedBytes, e.spec.schema.columns.length, options.chunkBars);

@@ -1,8 +1,8 @@
 /**
  * The subscriber side of bench/gateway/stream-fanout-sockets.bench.ts, run as its own process so
  * parsing the frames shares neither the server's event loop nor the feed's. `<url> <clients>`:
- * opens <clients> `ws` clients to <url>; per received `bars` message it takes the node, the ts and
- * the volume (the feed puts its send time, epoch ms from performance.timeOrigin + now(), in the
+ * opens <clients> `ws` clients to <url>; per received `bars` message (each element of a `batch`
+ * frame) it takes the node, the ts and the volume (the feed puts its send time, epoch ms from performance.timeOrigin + now(), in the
  * volume) and keeps the lag (receive − send, same machine clock). IPC: sends 'ready' once every
  * client got `subscribed` (is open, for the baseline), {received} whenever the total
  * bars received passes a multiple of `every` (the argv's third value); answers 'reset' (forget
@@ -23,12 +23,15 @@ let outOfOrder = 0;
 let ready = 0;
 const lastTs = Array.from({ length: COUNT }, () => new Map<string, number>());
 
-function field(text: string, key: string): string {
-  const at = text.indexOf(key);
+/** The value after `key` at or after `from`: up to the closing quote (strings) or bracket (one-element arrays). */
+function field(text: string, key: string, from: number): string {
+  const at = text.indexOf(key, from);
   if (at < 0) return '';
-  const from = at + key.length;
-  return text.slice(from, text.indexOf(key.startsWith('"node"') ? '"' : ']', from));
+  const start = at + key.length;
+  return text.slice(start, text.indexOf(key.startsWith('"node"') ? '"' : ']', start));
 }
+
+const BARS = '{"type":"bars"';
 
 for (let c = 0; c < COUNT; c++) {
   const ws = new WebSocket(url, ['seamless.v1']);
@@ -44,16 +47,19 @@ for (let c = 0; c < COUNT; c++) {
     const received = now();
     const text = String(data);
     onFirst();
-    if (!text.startsWith('{"type":"bars"')) return;
-    const node = field(text, '"node":"');
-    const ts = Number(field(text, '"ts":['));
-    const sent = Number(field(text, '"volume":['));
-    const previous = lastTs[c].get(node);
-    if (previous !== undefined && ts <= previous) outOfOrder++;
-    lastTs[c].set(node, ts);
-    lags.push(received - sent);
-    perClient[c]++;
-    if (++total % EVERY === 0) process.send?.({ received: total });
+    if (!text.startsWith(BARS) && !text.startsWith('{"type":"batch"')) return;
+    // Every bars message of the frame (one, or the elements of a batch).
+    for (let at = text.indexOf(BARS); at >= 0; at = text.indexOf(BARS, at + BARS.length)) {
+      const node = field(text, '"node":"', at);
+      const ts = Number(field(text, '"ts":[', at));
+      const sent = Number(field(text, '"volume":[', at));
+      const previous = lastTs[c].get(node);
+      if (previous !== undefined && ts <= previous) outOfOrder++;
+      lastTs[c].set(node, ts);
+      lags.push(received - sent);
+      perClient[c]++;
+      if (++total % EVERY === 0) process.send?.({ received: total });
+    }
   });
   ws.on('error', (error) => {
     console.error(`client ${c}: ${error.message}`);

@@ -3,8 +3,10 @@
  * CPU time (process.cpuUsage) is the server's alone. `seamless <dir> <feedUrl> <datasets>`: a
  * gateway (createSeamless + serveGateway on a free loopback port) with <datasets> 1m datasets fed
  * live by a `websocket` feed at <feedUrl> (Binance kline format), all in the universe `all`.
- * `minimal <feedUrl>`: the baseline, a minimal `ws` WebSocketServer that reads the same feed and
- * sends each bar's message (the same JSON Seamless sends, encoded once per bar) to every client.
+ * `minimal <feedUrl>`: the baseline, a minimal `ws` WebSocketServer that reads the same feed,
+ * encodes each bar's message once (the same JSON Seamless sends) and, at the end of each
+ * event-loop turn, sends the turn's messages to every client as one `batch` frame built once
+ * (Seamless subscribers ask for `batch=true`, the same framing).
  * Prints `url <url>` on stdout when listening; answers the IPC message 'cpu' with its cpuUsage.
  */
 import { WebSocket, WebSocketServer } from 'ws';
@@ -37,7 +39,7 @@ async function seamless(dir: string, feedUrl: string, count: number): Promise<vo
     logger: silentLogger(),
   });
   const gateway = await serveGateway({ seamless: app, host: '127.0.0.1', port: 0 });
-  console.log(`url ${gateway.url.replace(/^http/, 'ws')}/v1/stream?universe=all&interval=1m`);
+  console.log(`url ${gateway.url.replace(/^http/, 'ws')}/v1/stream?universe=all&interval=1m&batch=true`);
 }
 
 interface Kline { readonly s: string; readonly k: { t: number; o: string; h: string; l: string; c: string; v: string; x: boolean } }
@@ -46,14 +48,21 @@ async function minimal(feedUrl: string): Promise<void> {
   const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
   await new Promise<void>((resolve) => wss.once('listening', resolve));
   const feed = new WebSocket(`${feedUrl}/ws`);
+  let pending: Buffer[] = [];
+  const flush = (): void => {
+    const parts = pending;
+    pending = [];
+    const frame = parts.length === 1 ? parts[0] : Buffer.concat([Buffer.from('{"type":"batch","messages":['), ...parts.flatMap((p, i) => (i === 0 ? [p] : [Buffer.from(','), p])), Buffer.from(']}')]);
+    for (const client of wss.clients) client.send(frame, { binary: false });
+  };
   feed.on('message', (data) => {
     const e = JSON.parse(String(data)) as Partial<Kline>;
     if (e.k === undefined || e.s === undefined || !e.k.x) return;
     const k = e.k;
     const node = `ohlcv:binance:${e.s.slice(0, -4)}/USDT`;
     const text = `{"type":"bars","node":${JSON.stringify(node)},"interval":"1m","phase":"live","final":true,"data":{"ts":[${k.t}],"open":[${Number(k.o)}],"high":[${Number(k.h)}],"low":[${Number(k.l)}],"close":[${Number(k.c)}],"volume":[${Number(k.v)}]},"resume":"${Buffer.from(JSON.stringify({ v: 1, p: [[node, 60_000, k.t]] })).toString('base64url')}"}`;
-    const bytes = Buffer.from(text);
-    for (const client of wss.clients) client.send(bytes, { binary: false });
+    if (pending.length === 0) setImmediate(flush);
+    pending.push(Buffer.from(text));
   });
   await new Promise<void>((resolve, reject) => {
     feed.once('open', resolve);

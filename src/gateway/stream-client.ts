@@ -57,7 +57,7 @@ export class GatewayStreamError extends SeamlessError {
 
 const DEFAULT_RECONNECT_DELAY_MS = 1_000;
 
-interface Wire { type: string; node?: string; interval?: string; phase?: 'replay' | 'live'; final?: boolean; data?: Record<string, (number | null)[]>; resume?: string; lastTs?: number | null; ts?: number; datasets?: { node: string; live: boolean; replayFrom: number | null }[]; error?: { code: ErrorCode; message: string; details: Record<string, unknown> } }
+interface Wire { type: string; messages?: Wire[]; node?: string; interval?: string; phase?: 'replay' | 'live'; final?: boolean; data?: Record<string, (number | null)[]>; resume?: string; lastTs?: number | null; ts?: number; datasets?: { node: string; live: boolean; replayFrom: number | null }[]; error?: { code: ErrorCode; message: string; details: Record<string, unknown> } }
 
 export async function* subscribe(options: SubscribeOptions): AsyncGenerator<StreamEvent> {
   const positions = new Map<string, number>();
@@ -69,12 +69,18 @@ export async function* subscribe(options: SubscribeOptions): AsyncGenerator<Stre
     query.set('interval', options.interval);
     if (options.start !== undefined) query.set('start', String(options.start));
     if (options.building === true) query.set('building', 'true');
+    // One frame per burst of closes (a universe's minute) instead of one per bar; unpacked below.
+    query.set('batch', 'true');
     if (positions.size > 0) query.set('resume', encodeResumeToken(positions));
     const queue: (Wire | { type: '_closed'; code: number } | { type: '_refused'; status: number; body: string })[] = [];
     let wake: (() => void) | undefined;
     const push = (item: (typeof queue)[number]): void => { queue.push(item); wake?.(); };
     const ws = new WebSocket(`${base}/v1/stream?${query.toString()}`, ['seamless.v1'], options.key ? { headers: { authorization: `Bearer ${options.key}` } } : {});
-    ws.on('message', (data) => push(JSON.parse(String(data)) as Wire));
+    ws.on('message', (data) => {
+      const w = JSON.parse(String(data)) as Wire;
+      if (w.type === 'batch') for (const m of w.messages ?? []) push(m);
+      else push(w);
+    });
     ws.on('close', (code) => push({ type: '_closed', code }));
     ws.on('error', () => undefined); // a close follows
     ws.on('unexpected-response', (_req, res) => {

@@ -12,6 +12,7 @@ export { DEMO_NODE_BTC, DEMO_NODE_DEFECTS, DEMO_NODE_EQUITY, createDemoSource } 
 export { decidePause, decidePermit } from './upstream-budget/gcra.js';
 export { createBarCloser } from './live/bar-closer.js';
 export { checkTemplate, compileMessageMapping, renderTemplate, templateVars } from './live/message-mapping.js';
+export { createMessageRouter } from './live/message-router.js';
 
 export type { MessageMapping, TsUnit } from './live/message-mapping.js';
 export type { SourceRequest } from './bar-source.js';

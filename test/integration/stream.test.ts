@@ -11,6 +11,7 @@ import WebSocket from 'ws';
 import { SEAMLESS_CLI } from '../harness/seamless-cli.js';
 import { createManualClock } from '../../src/core/internal.js';
 import { generateApiKey, serveGateway, subscribe } from '../../src/gateway/index.js';
+import { decodeResumeToken, positionKey } from '../../src/provider/index.js';
 import type { RunningGateway } from '../../src/gateway/index.js';
 import { silentLogger } from '../../src/observability/index.js';
 import { createSeamless } from '../../src/app/index.js';
@@ -29,7 +30,7 @@ const at = (k: number): number => T0 + k * MIN;
 const kline = (k: number, closed: boolean, symbol = 'ETHUSDT') => binanceKline(symbol, '1m', MIN, at(k), liveBar(at(k)), closed);
 const reader = generateApiKey('strategy', ['read']);
 
-interface Message { type: string; node?: string; phase?: string; final?: boolean; data?: Record<string, number[]>; resume?: string; lastTs?: number | null; error?: { code: string; message: string; details: Record<string, unknown> } }
+interface Message { type: string; messages?: Message[]; node?: string; phase?: string; final?: boolean; data?: Record<string, number[]>; resume?: string; lastTs?: number | null; error?: { code: string; message: string; details: Record<string, unknown> } }
 
 /** A WebSocket subscriber collecting messages. */
 function wsClient(url: string, protocols: string[] = ['seamless.v1', `bearer.${reader.secret}`]) {
@@ -85,7 +86,7 @@ function sseClient(url: string, headers: Record<string, string> = {}) {
 }
 
 const closedBars = (messages: readonly Message[], node = NODE): number[] =>
-  messages.filter((m) => m.type === 'bars' && m.node === node && m.final === true).flatMap((m) => m.data?.ts ?? []);
+  messages.flatMap((m) => (m.type === 'batch' ? m.messages ?? [] : [m])).filter((m) => m.type === 'bars' && m.node === node && m.final === true).flatMap((m) => m.data?.ts ?? []);
 
 describe('subscriptions through the gateway', () => {
   let server: LiveWsServer;
@@ -251,5 +252,28 @@ describe('subscriptions through the gateway', () => {
     expect(noKey.status).toBe(401);
     const resume = await fetch(`${gateway.url}/v1/stream/sse?node=${encodeURIComponent(NODE)}&interval=1m&resume=garbage!`, { headers: { authorization: `Bearer ${reader.secret}` } });
     expect(await resume.json()).toMatchObject({ error: { details: { field: 'resume' } } });
+  });
+
+  it('with batch=true sends a burst of closes as batch frames (WebSocket) and batch events with the position as id (SSE)', async () => {
+    const query = `node=${encodeURIComponent(NODE)}&interval=1m&batch=true`;
+    const ws = wsClient(`${wsUrl}/v1/stream?${query}`);
+    const sse = sseClient(`${gateway.url}/v1/stream/sse?${query}&access_token=${reader.secret}`);
+    await until(() => ws.messages.some((m) => m.type === 'caught_up') && sse.events.some((e) => e.event === 'caught_up'), 'both seams');
+    clock.set(at(94) + 1_000);
+    // Thirty closes written back to back: the feed reads them in one or a few chunks, each one event-loop turn.
+    for (let k = 64; k < 94; k++) server.send(kline(k, true));
+    const expected = Array.from({ length: 30 }, (_, i) => at(64 + i));
+    await until(() => closedBars(ws.messages).length === 30 && closedBars(sse.events.map((e) => e.data)).length === 30, 'the thirty bars');
+    expect(closedBars(ws.messages)).toEqual(expected);
+    expect(closedBars(sse.events.map((e) => e.data))).toEqual(expected);
+    const frames = ws.messages.filter((m) => m.type === 'batch' || m.type === 'bars');
+    expect(frames.length).toBeLessThan(30);
+    const batch = sse.events.filter((e) => e.event === 'batch').at(-1);
+    expect(batch?.data.messages?.length).toBeGreaterThan(1);
+    const lastBar = batch?.data.messages?.at(-1)?.data?.ts[0];
+    expect([...decodeResumeToken(batch?.id ?? '', 'id')]).toEqual([[positionKey(NODE, MIN), lastBar]]);
+    ws.ws.close();
+    sse.close();
+    await sse.done;
   });
 });

@@ -1,7 +1,7 @@
 /**
  * Subscriptions (scope `read`, docs/streaming.md): `GET /v1/stream` upgrades to a WebSocket,
  * `GET /v1/stream/sse` answers Server-Sent Events. Both take the same query — `node` (repeated)
- * or `universe`, `interval`, optional `start`, `building`, `resume` (repeated), `strategy`,
+ * or `universe`, `interval`, optional `start`, `building`, `batch`, `resume` (repeated), `strategy`,
  * `partial_ok` — checked in a preHandler, so bad parameters are a 400 naming the field before
  * any upgrade, and an unknown dataset a 404. The key may also come as `?access_token=` or, on a
  * WebSocket, as the subprotocol `bearer.<key>` (browsers cannot set headers there). SSE resumes
@@ -27,6 +27,7 @@ const StreamQuery = z.object({
   interval: optionalQuery,
   start: optionalQuery,
   building: booleanQuery,
+  batch: booleanQuery,
   resume: z.union([z.string(), z.array(z.string())]).optional(),
   strategy: enumQuery(STRATEGIES),
   partial_ok: booleanQuery,
@@ -68,7 +69,7 @@ export function streamRoutes(app: FastifyInstance, seamless: Pick<Seamless, 'con
     const { nodes, field } = nodesOf(q);
     const resume = listOf(q.resume);
     request.preparedStream = await stream.prepare({
-      nodes, nodesField: field, interval: q.interval, start: q.start, building: q.building,
+      nodes, nodesField: field, interval: q.interval, start: q.start, building: q.building, batch: q.batch,
       resume: lastEventId !== undefined && lastEventId !== '' ? [...resume, lastEventId] : resume,
       resumeField: lastEventId !== undefined && lastEventId !== '' && resume.length === 0 ? 'Last-Event-ID' : 'resume',
       ...(q.strategy !== undefined ? { strategy: q.strategy } : {}),

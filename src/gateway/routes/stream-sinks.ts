@@ -89,7 +89,7 @@ export function sseSink(res: ServerResponse): StreamSink {
     send(message, resume) {
       if (res.destroyed || res.writableEnded) return;
       // Closed bars and seams move the position: their id is the whole token (building bars move nothing).
-      const id = (message.type === 'bars' && message.bars > 0) || message.type === 'caught_up' ? resume() : undefined;
+      const id = ((message.type === 'bars' || message.type === 'batch') && message.bars > 0) || message.type === 'caught_up' ? resume() : undefined;
       const head = `event: ${message.type}\n${id !== undefined ? `id: ${id}\n` : ''}data: `;
       res.write(Buffer.concat([Buffer.from(head, 'latin1'), message.bytes, Buffer.from('\n\n', 'latin1')]));
     },

@@ -10,6 +10,7 @@
  * by reading coverage (gap-recovery.ts). After the job, the closed live bars from the gap's end on
  * are written again, so a backfill that raced the write-through never outlives the live values.
  */
+import { setMaxListeners } from 'node:events';
 import { AbortedError, NotFoundError, formatInterval, subtractRanges } from '../../core/index.js';
 import type { Clock, Frame, FrameSchema, TimeRange } from '../../core/index.js';
 import type { Logger, SeamlessMetrics } from '../../observability/index.js';
@@ -95,6 +96,8 @@ export function createLiveHub(deps: LiveHubDeps): LiveHub {
   const { store, clock, logger, metrics } = deps;
   const maxGapBars = deps.maxGapBars ?? DEFAULT_LIVE_MAX_GAP_BARS;
   const closing = new AbortController();
+  // One listener per followed dataset (its feed subscription ends on close): 1,000 is no leak.
+  setMaxListeners(0, closing.signal);
   const states = new Map<string, DatasetState>();
   const tasks = new Set<Promise<void>>();
   let closed = false;

@@ -6,7 +6,7 @@
  * the JSON work and garbage with 100 subscribers (bench/gateway/stream-fanout.bench.ts).
  */
 import type { DatasetKey } from '../../storage/index.js';
-import { liveBarMessage } from './stream-messages.js';
+import { batchMessage, liveBarMessage } from './stream-messages.js';
 import type { StreamMessage } from './stream-messages.js';
 import { encodeResumeToken, positionKey } from './resume-token.js';
 
@@ -35,6 +35,13 @@ export interface StreamFanOut {
   join(dataset: DatasetKey, columns: readonly string[], fragment: string, handler: LiveBarHandler): () => void;
   /** Datasets followed now (tests, health). */
   readonly followed: number;
+  /**
+   * The `batch` message of `messages` (live messages of one turn, in order). Subscribers of the
+   * same datasets get the same messages in the same order, so the last batch built is kept and
+   * handed to the next subscriber whose list holds the same messages: one encode per turn, not
+   * one 1,000-bar copy per subscriber.
+   */
+  batch(messages: readonly StreamMessage[]): StreamMessage;
 }
 
 class SharedLiveBar implements LiveBar {
@@ -72,6 +79,7 @@ interface Topic {
 
 export function createStreamFanOut(source: LiveBarSource): StreamFanOut {
   const topics = new Map<string, Topic>();
+  let lastBatch: { readonly of: readonly StreamMessage[]; readonly message: StreamMessage } | undefined;
 
   function dispatch(topic: Topic, ts: number, values: Float64Array, closed: boolean): void {
     // The feed reuses nothing we keep past this call except through the copy made here.
@@ -82,6 +90,12 @@ export function createStreamFanOut(source: LiveBarSource): StreamFanOut {
   return {
     has: (dataset) => source.has(dataset),
     get followed() { return topics.size; },
+    batch(messages) {
+      if (lastBatch !== undefined && sameMessages(lastBatch.of, messages)) return lastBatch.message;
+      const message = batchMessage(messages);
+      lastBatch = { of: messages, message };
+      return message;
+    },
     join(dataset, columns, fragment, handler) {
       const key = positionKey(dataset.nodeId, dataset.intervalMs);
       let topic = topics.get(key);
@@ -102,4 +116,11 @@ export function createStreamFanOut(source: LiveBarSource): StreamFanOut {
       };
     },
   };
+}
+
+/** Whether two lists hold the same message objects in the same order (identity: live messages are shared). */
+function sameMessages(a: readonly StreamMessage[], b: readonly StreamMessage[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }

@@ -8,7 +8,7 @@
 import { columnarJsonSlices, formatInterval, toSeamlessError } from '../../core/index.js';
 import type { Frame } from '../../core/index.js';
 
-export const STREAM_MESSAGE_TYPES = ['subscribed', 'bars', 'caught_up', 'heartbeat', 'error'] as const;
+export const STREAM_MESSAGE_TYPES = ['subscribed', 'bars', 'batch', 'caught_up', 'heartbeat', 'error'] as const;
 export type StreamMessageType = (typeof STREAM_MESSAGE_TYPES)[number];
 
 export type StreamPhase = 'replay' | 'live';
@@ -45,6 +45,27 @@ export function barsMessage(fragment: string, phase: StreamPhase, final: boolean
   for (const slice of columnarJsonSlices(frame, frame.length + 1)) parts.push(slice);
   parts.push(Buffer.from(resume === undefined ? '}' : `,"resume":"${resume}"}`, 'latin1'));
   return { type: 'bars', bytes: Buffer.concat(parts), bars: final ? frame.length : 0 };
+}
+
+const BATCH_HEAD = Buffer.from('{"type":"batch","messages":[', 'latin1');
+const BATCH_COMMA = Buffer.from(',', 'latin1');
+const BATCH_TAIL = Buffer.from(']}', 'latin1');
+
+/**
+ * A `batch` message (`batch=true` subscriptions): the live messages of one event-loop turn, in
+ * order, as one frame (`{"type":"batch","messages":[…]}`). Each element is the message as it would
+ * have been sent alone, its bytes shared with every other subscriber; only the frame is new.
+ */
+export function batchMessage(messages: readonly StreamMessage[]): StreamMessage {
+  const parts: Buffer[] = new Array<Buffer>(messages.length * 2 + 1);
+  parts[0] = BATCH_HEAD;
+  let bars = 0;
+  for (let i = 0; i < messages.length; i++) {
+    parts[i * 2 + 1] = messages[i].bytes;
+    parts[i * 2 + 2] = i === messages.length - 1 ? BATCH_TAIL : BATCH_COMMA;
+    bars += messages[i].bars;
+  }
+  return { type: 'batch', bytes: Buffer.concat(parts), bars };
 }
 
 /** A `bars` message of one row (a live bar): the columns written directly, no frame. */

@@ -37,6 +37,8 @@ export interface StreamRequest {
   readonly interval: string | number | undefined;
   readonly start?: string | number | undefined;
   readonly building?: boolean;
+  /** Live messages of one event-loop turn as one `batch` message (docs/streaming.md#batches). */
+  readonly batch?: boolean;
   /** Resume tokens (each holds positions of one or more datasets; the newest position per dataset wins). */
   readonly resume?: readonly string[];
   /** Where the tokens came from (`resume`, `Last-Event-ID`), for the 400. */
@@ -126,7 +128,7 @@ export function createStreamService(deps: StreamServiceDeps): StreamService {
         // Assigned before any hook can run: hooks fire from the event loop, never during the start.
         let subscription: Subscription | undefined = undefined;
         subscription = startSubscription(
-          { datasets, start, positions, building, heartbeatMs: limits.heartbeatMs, maxBufferedBytes: limits.maxBufferedBytes, chunkBars: limits.chunkBars },
+          { datasets, start, positions, building, batch: request.batch === true, heartbeatMs: limits.heartbeatMs, maxBufferedBytes: limits.maxBufferedBytes, chunkBars: limits.chunkBars },
           {
             fanOut, sink, clock: deps.clock,
             replay: async (dataset, range, signal) => (await deps.fetch({

@@ -7,6 +7,11 @@
  * by the sink's backlog. The seam (seam.ts) then hands over to live bars with no gap and no
  * duplicate. `caught_up` marks the seam per dataset; `heartbeat` runs every `heartbeatMs`.
  *
+ * With `batch`, the live messages of one event-loop turn (a burst of closes across a universe)
+ * leave as one `batch` message on the next turn instead of one frame each: a minute's close of
+ * 1,000 datasets is one frame per subscriber, not 1,000 (bench/gateway/stream-fanout-sockets.bench.ts).
+ * Every other message flushes the pending live ones first, so order and resume tokens hold.
+ *
  * Bounded memory: a live message that would take the sink's unsent bytes past `maxBufferedBytes`
  * ends the subscription (`slow_consumer`), as do live bars held during a replay past the same
  * bound (`live_backlog`). A failed replay read ends it with the error (`replay_failed`).
@@ -17,7 +22,7 @@ import type { DatasetKey } from '../../storage/index.js';
 import { DatasetSeam } from './seam.js';
 import { encodeResumeToken, positionKey } from './resume-token.js';
 import type { LiveBar, StreamFanOut } from './fan-out.js';
-import { barsMessage, caughtUpMessage, datasetFragment, errorMessage, heartbeatMessage, subscribedMessage } from './stream-messages.js';
+import { barsMessage, batchMessage, caughtUpMessage, datasetFragment, errorMessage, heartbeatMessage, subscribedMessage } from './stream-messages.js';
 import type { StreamMessage, SubscribedDataset } from './stream-messages.js';
 
 /** Why the server ended a subscription (metric label `reason`, close code in docs/streaming.md). */
@@ -54,6 +59,8 @@ export interface SubscriptionOptions {
   readonly maxBufferedBytes: number;
   /** Bars per replay read and per replay message. */
   readonly chunkBars: number;
+  /** Live messages of one event-loop turn sent as one `batch` message. */
+  readonly batch?: boolean;
 }
 
 export interface SubscriptionHooks {
@@ -94,6 +101,10 @@ export function startSubscription(options: SubscriptionOptions, deps: Subscripti
   const abort = new AbortController();
   const leaves: (() => void)[] = [];
   let closed = false;
+  /** Live messages waiting for the end of the turn (`batch`), and their bars' close times. */
+  let pending: StreamMessage[] = [];
+  let pendingCloses: number[] = [];
+  let pendingBytes = 0;
 
   const entries: Entry[] = options.datasets.map((spec) => {
     const { nodeId, intervalMs } = spec.dataset;
@@ -114,30 +125,65 @@ export function startSubscription(options: SubscriptionOptions, deps: Subscripti
     return positions.size === 0 ? undefined : encodeResumeToken(positions);
   }
 
+  /** Every message leaves through here: pending live messages first, so the order (and any token sent) holds. */
+  function emit(message: StreamMessage): void {
+    flushLive();
+    sink.send(message, wholeToken);
+  }
+
+  function flushLive(): void {
+    if (pending.length === 0) return;
+    const batch = pending;
+    const closes = pendingCloses;
+    pending = [];
+    pendingCloses = [];
+    pendingBytes = 0;
+    const message = batch.length === 1 ? batch[0] : deps.fanOut?.batch(batch) ?? batchMessage(batch);
+    sink.send(message, wholeToken);
+    for (let i = 0; i < batch.length; i++) sent(batch[i], closes[i]);
+  }
+
+  /** Counts a live message sent: bars delivered, and each closed bar's delay since its close. */
+  function sent(message: StreamMessage, closesAt: number): void {
+    if (message.bars === 0) return;
+    hooks?.delivered?.('live', message.bars);
+    hooks?.lag?.(Math.max(0, clock.now() - closesAt) / 1000);
+  }
+
   function end(reason: StreamEndReason | undefined, error?: unknown): void {
     if (closed) return;
     closed = true;
+    // Bars already accepted still go out, unless the client is the reason to stop.
+    if (reason === 'slow_consumer' || reason === 'live_backlog') {
+      pending = [];
+      pendingCloses = [];
+    }
+    else flushLive();
     abort.abort(new AbortedError('subscription ended'));
     if (heartbeat !== undefined) clearInterval(heartbeat);
     for (const leave of leaves) leave();
-    if (error !== undefined) sink.send(errorMessage(error), wholeToken);
+    if (error !== undefined) emit(errorMessage(error));
     sink.end(reason, error);
     hooks?.ended?.(reason);
   }
 
   function sendLive(message: StreamMessage, bar: LiveBar, intervalMs: number): void {
-    if (sink.bufferedBytes + message.bytes.length > options.maxBufferedBytes) {
+    if (sink.bufferedBytes + pendingBytes + message.bytes.length > options.maxBufferedBytes) {
       end('slow_consumer', new OverloadedError(
         `the client read too slowly: ${sink.bufferedBytes} bytes were still unsent, past the bound of ${options.maxBufferedBytes} (stream.maxBufferedBytes); reconnect with the last resume token`,
         0, { reason: 'slow_consumer', bufferedBytes: sink.bufferedBytes, maxBufferedBytes: options.maxBufferedBytes },
       ));
       return;
     }
-    sink.send(message, wholeToken);
-    if (message.bars > 0) {
-      hooks?.delivered?.('live', message.bars);
-      hooks?.lag?.(Math.max(0, clock.now() - (bar.ts + intervalMs)) / 1000);
+    if (options.batch === true) {
+      if (pending.length === 0) setImmediate(flushLive);
+      pending.push(message);
+      pendingCloses.push(bar.ts + intervalMs);
+      pendingBytes += message.bytes.length;
+      return;
     }
+    sink.send(message, wholeToken);
+    sent(message, bar.ts + intervalMs);
   }
 
   function onLive(e: Entry, bar: LiveBar): void {
@@ -167,9 +213,12 @@ export function startSubscription(options: SubscriptionOptions, deps: Subscripti
   const described: SubscribedDataset[] = entries.map((e) => ({
     node: e.spec.dataset.nodeId, interval: formatInterval(e.spec.dataset.intervalMs), live: e.live, replayFrom: e.replayFrom ?? null,
   }));
-  sink.send(subscribedMessage(described, options.building, options.heartbeatMs), wholeToken);
+  emit(subscribedMessage(described, options.building, options.heartbeatMs));
   const heartbeat = setInterval(() => {
-    if (!closed) sink.send(heartbeatMessage(clock.now(), wholeToken()), wholeToken);
+    if (!closed) {
+      flushLive();
+      emit(heartbeatMessage(clock.now(), wholeToken()));
+    }
   }, options.heartbeatMs);
   heartbeat.unref();
 
@@ -191,21 +240,23 @@ export function startSubscription(options: SubscriptionOptions, deps: Subscripti
           await sink.drain(options.maxBufferedBytes / 4);
           if (closed) return;
           const part = fresh.slice(i, Math.min(fresh.length, i + perMessage));
+          flushLive(); // before the position moves: pending live bars' tokens must not name this part
           e.seam.delivered(part.ts[part.length - 1]);
-          sink.send(barsMessage(e.fragment, 'replay', true, part, encodeResumeToken(new Map([[e.key, part.ts[part.length - 1]]]))), wholeToken);
+          emit(barsMessage(e.fragment, 'replay', true, part, encodeResumeToken(new Map([[e.key, part.ts[part.length - 1]]]))));
           hooks?.delivered?.('replay', part.length);
         }
       }
     }
     if (closed) return;
+    flushLive();
     const held = e.seam.finishReplay();
     const last = e.seam.lastDelivered;
     const token = last === undefined ? undefined : encodeResumeToken(new Map([[e.key, last]]));
     if (held.length > 0) {
-      sink.send(barsMessage(e.fragment, 'live', true, held, token), wholeToken);
+      emit(barsMessage(e.fragment, 'live', true, held, token));
       hooks?.delivered?.('live', held.length);
     }
-    sink.send(caughtUpMessage(e.fragment, last, token), wholeToken);
+    emit(caughtUpMessage(e.fragment, last, token));
   }
 
   async function run(): Promise<void> {

@@ -38,9 +38,19 @@ export interface MappedBar {
 
 export type MappingResult = { readonly ok: true; readonly bars: readonly MappedBar[] } | { readonly ok: false; readonly reason: string };
 
+/** The match rules of a subscription as a lookup key (message-router.ts): paths, and the values they must hold. */
+export interface MatchKey {
+  /** The rule paths, sorted: subscriptions with the same paths share one lookup table. */
+  readonly paths: readonly string[];
+  /** The expected values in `paths` order, as `matchKeyOf` spells the values a message holds. */
+  readonly key: string;
+}
+
 export interface CompiledMapping {
   /** Whether `message` (parsed JSON) belongs to this subscription. */
   matches(message: unknown): boolean;
+  /** `matches` as a key: a message matches exactly when `matchKeyOf(message, paths)` equals `key`. */
+  readonly matchKey: MatchKey;
   /** The bars of a matching message, or why it is malformed. */
   extract(message: unknown): MappingResult;
   /** Whether closedness comes from the message (else the feed infers it). */
@@ -90,7 +100,8 @@ export function renderTemplate(template: string, vars: Readonly<Record<string, s
 }
 
 /** A path split once into segments (numbers index arrays, strings index objects). */
-type Segments = readonly (string | number)[];
+/** A field path split at its dots (array indexes as numbers). */
+export type Segments = readonly (string | number)[];
 
 function splitPath(path: FieldPath): Segments {
   if (typeof path === 'number') return [path];
@@ -125,17 +136,36 @@ function describe(v: unknown): string {
 }
 
 /**
+ * The values `message` holds at `paths` spelled as a `MatchKey.key`; undefined when one is
+ * missing or null (such a message matches no rule on that path).
+ */
+export function matchKeyOf(message: unknown, paths: readonly Segments[]): string | undefined {
+  const values: string[] = new Array<string>(paths.length);
+  for (let i = 0; i < paths.length; i++) {
+    const v = walk(message, paths[i]);
+    if (v === undefined || v === null) return undefined;
+    values[i] = String(v);
+  }
+  return JSON.stringify(values);
+}
+
+/** `paths` as `matchKeyOf` walks them. */
+export function compilePaths(paths: readonly string[]): Segments[] {
+  return paths.map(splitPath);
+}
+
+/**
  * Compiles `mapping` for one subscription. Throws InvalidRequestError naming the mapping key
  * (`mapping.fields.close`, `mapping.match.s`) when the mapping cannot serve it.
  */
 export function compileMessageMapping(mapping: MessageMapping, subscription: LiveSubscription): CompiledMapping {
   const { intervalMs, columns } = subscription;
   const vars = templateVars(subscription);
-  const matchRules: { readonly path: Segments; readonly expected: string }[] = [];
+  const matchRules: { readonly source: string; readonly path: Segments; readonly expected: string }[] = [];
   for (const [path, template] of Object.entries(mapping.match ?? {})) {
     const t = String(template);
     checkTemplate(t, `mapping.match.${path}`);
-    matchRules.push({ path: splitPath(path), expected: renderTemplate(t, vars, false) });
+    matchRules.push({ source: path, path: splitPath(path), expected: renderTemplate(t, vars, false) });
   }
   if (!Object.hasOwn(mapping.fields, 'ts')) throw new InvalidRequestError('mapping.fields.ts', 'is required (where the bar open time is)');
   const tsPath = splitPath(mapping.fields.ts);
@@ -146,6 +176,8 @@ export function compileMessageMapping(mapping: MessageMapping, subscription: Liv
     }
     valuePaths.push(splitPath(mapping.fields[column]));
   }
+  matchRules.sort((a, b) => (a.source < b.source ? -1 : a.source > b.source ? 1 : 0));
+  const matchKey: MatchKey = { paths: matchRules.map((r) => r.source), key: JSON.stringify(matchRules.map((r) => r.expected)) };
   const barPath = splitPath(mapping.bar ?? '');
   const closedPath = mapping.closed === undefined ? undefined : splitPath(mapping.closed);
   const mul = UNIT_MUL[mapping.tsUnit ?? 'ms'];
@@ -178,6 +210,7 @@ export function compileMessageMapping(mapping: MessageMapping, subscription: Liv
 
   return {
     hasClosedFlag: closedPath !== undefined,
+    matchKey,
     matches(message) {
       for (let i = 0; i < matchRules.length; i++) {
         const v = walk(message, matchRules[i].path);

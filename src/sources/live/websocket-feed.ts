@@ -17,6 +17,7 @@ import { checkTemplate, compileMessageMapping, renderTemplate, templateVars } fr
 import type { CompiledMapping, MessageMapping } from './message-mapping.js';
 import { checkReconnectPolicy, reconnectDelay } from './reconnect-backoff.js';
 import { createSubscriptionSet } from './subscription-set.js';
+import { createMessageRouter } from './message-router.js';
 import type { SubscriptionEntry } from './subscription-set.js';
 
 export const DEFAULT_WS_HANDSHAKE_TIMEOUT_MS = 10_000;
@@ -63,17 +64,21 @@ export function createWebSocketFeed(options: WebSocketFeedOptions): LiveFeed {
   let closed = false;
   let nextId = 1;
 
+  // Which subscriptions a message is for: one lookup, not every subscription's rules tested.
+  const router = createMessageRouter<SubscriptionEntry<SubState>>();
   const subs = createSubscriptionSet<SubState>({
     closeGraceMs: options.closeGraceMs,
     now: () => clock.now(),
     onAdd(entry) {
+      router.add(entry, entry.extra.mapping.matchKey);
       if (socketOpen) {
         entry.push({ type: 'connected', at: clock.now(), reconnect: false });
         sendSubscribe(entry);
       }
       running ??= run();
     },
-    onRemove() {
+    onRemove(entry) {
+      router.remove(entry);
       // Nobody listens any more: drop the connection (a new subscription starts another).
       if (subs.size === 0) socket?.terminate();
     },
@@ -99,9 +104,8 @@ export function createWebSocketFeed(options: WebSocketFeedOptions): LiveFeed {
     const now = clock.now();
     let mapped = false;
     let bad: string | undefined;
-    for (const entry of subs) {
+    for (const entry of router.route(message)) {
       const m = entry.extra.mapping;
-      if (!m.matches(message)) continue;
       const result = m.extract(message);
       if (!result.ok) {
         bad = result.reason;

@@ -80,8 +80,14 @@ describe('live buffer', () => {
 
   it('always holds the newest `capacity` closed ts received, each with its newest values (model check)', () => {
     fc.assert(fc.property(
-      fc.integer({ min: 1, max: 8 }),
-      fc.array(fc.tuple(fc.integer({ min: 0, max: 30 }), fc.integer({ min: 0, max: 1_000 })), { maxLength: 80 }),
+      // Capacities below and above the rows a ring starts with (64), so growth meets wraps and inserts.
+      fc.oneof(fc.integer({ min: 1, max: 8 }), fc.integer({ min: 60, max: 300 })),
+      fc.oneof(
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 30 }), fc.integer({ min: 0, max: 1_000 })), { maxLength: 80 }),
+        // Mostly ascending with stragglers: the ring grows while it holds out-of-order rows.
+        fc.array(fc.tuple(fc.integer({ min: -5, max: 1 }), fc.integer({ min: 0, max: 1_000 })), { minLength: 100, maxLength: 600 })
+          .map((steps) => { let k = 0; return steps.map(([d, x]): [number, number] => [(k += d < 0 ? 0 : 1) + Math.min(0, d), x]); }),
+      ),
       (capacity, updates) => {
         const b = createLiveBuffer(OHLCV_SCHEMA, capacity);
         const model = new Map<number, number>();

@@ -11,7 +11,7 @@ import { decodeResumeToken } from '../../../../src/provider/index.js';
 import type { Subscription } from '../../../../src/provider/index.js';
 import {
   MIN, OHLCV_SCHEMA, at, closedTs, collectingSink, createManualClock, createStreamFanOut, fakeLive, fakeStore, heldReplay, latestPositions, startSubscription,
-  valuesOf,
+  unbatched, valuesOf,
 } from './stream-rig.js';
 import type { Received } from './stream-rig.js';
 
@@ -46,8 +46,10 @@ describe('subscription seam (property)', () => {
         actions: fc.array(action, { maxLength: 60 }),
         // Resume as the library does (newest token per dataset) or as EventSource does (the last event id).
         lastEventId: fc.boolean(),
+        // Live messages of a turn as one batch message (`batch=true`) or one by one.
+        batch: fc.boolean(),
       }),
-      async ({ datasets, history, holes, startBar, chunkBars, actions, lastEventId }) => {
+      async ({ datasets, history, holes, startBar, chunkBars, actions, lastEventId, batch }) => {
         const used = DATASETS.slice(0, datasets);
         const feed = fakeLive(used);
         const store = fakeStore();
@@ -69,19 +71,22 @@ describe('subscription seam (property)', () => {
           const client = collectingSink();
           const sub = startSubscription({
             datasets: used.map((dataset) => ({ dataset, schema: OHLCV_SCHEMA })), start, positions, building: true,
-            heartbeatMs: 3_600_000, maxBufferedBytes: 1 << 24, chunkBars,
+            heartbeatMs: 3_600_000, maxBufferedBytes: 1 << 24, chunkBars, batch,
           }, { fanOut, replay: replay.reader, sink: client.sink, clock });
           current = { sub, received: client.received, ids: client.state.sseIds };
         };
         const disconnect = (): void => {
           if (!current) return;
+          // The connection is gone: what the gateway sends while closing never arrives.
+          const arrived = current.received.length;
           current.sub.close();
-          all.push(...current.received);
+          const received = unbatched(current.received.slice(0, arrived));
+          all.push(...received);
           if (lastEventId) {
-            const id = current.ids.filter((x) => x !== undefined).at(-1);
+            const id = current.ids.slice(0, arrived).filter((x) => x !== undefined).at(-1);
             if (id !== undefined) positions = decodeResumeToken(id, 'Last-Event-ID');
           } else {
-            positions = latestPositions(current.received, positions);
+            positions = latestPositions(received, positions);
           }
           current = undefined;
         };
@@ -132,6 +137,7 @@ describe('subscription seam (property)', () => {
           feed.emit(used[d], ts, true);
         }
         while (replay.answerOne()) await flush();
+        await flush();
         disconnect();
 
         for (const d of used) {

@@ -28,6 +28,8 @@ export interface Received {
   readonly lastTs?: number | null;
   readonly datasets?: { node: string; live: boolean; replayFrom: number | null }[];
   readonly error?: { code: string; message: string; details: Record<string, unknown> };
+  /** A `batch` message's elements. */
+  readonly messages?: Received[];
 }
 
 export function decode(message: StreamMessage): Received {
@@ -113,6 +115,11 @@ export function collectingSink() {
     end(reason) { state.ended = reason ?? 'normal'; },
   };
   return { sink, received, state };
+}
+
+/** The messages as the library yields them: a batch's elements in place of the batch. */
+export function unbatched(received: readonly Received[]): Received[] {
+  return received.flatMap((m) => (m.type === 'batch' ? m.messages ?? [] : [m]));
 }
 
 /** The closed bars of `node` received, in order of arrival. */

@@ -1,10 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { InvalidRequestError } from '../../../../src/core/index.js';
 import type { DatasetKey } from '../../../../src/storage/index.js';
+import { decodeResumeToken, positionKey } from '../../../../src/provider/index.js';
 import type { Subscription } from '../../../../src/provider/index.js';
 import type { StreamFanOut } from '../../../../src/provider/internal.js';
 import {
-  MIN, OHLCV_SCHEMA, at, closedTs, collectingSink, createManualClock, createStreamFanOut, fakeLive, fakeStore, heldReplay, latestPositions, startSubscription,
+  MIN, OHLCV_SCHEMA, at, closedTs, collectingSink, createManualClock, createStreamFanOut, fakeLive, fakeStore, heldReplay, latestPositions, startSubscription, unbatched,
 } from './stream-rig.js';
 
 const A: DatasetKey = { nodeId: 'ohlcv:test:A/USD', intervalMs: MIN };
@@ -24,13 +25,13 @@ function rig(live: readonly DatasetKey[] = [A]) {
 }
 
 function subscribe(
-  r: ReturnType<typeof rig>, options: { datasets?: DatasetKey[]; start?: number; positions?: Map<string, number>; building?: boolean; maxBufferedBytes?: number; chunkBars?: number; fanOut?: StreamFanOut } = {},
+  r: ReturnType<typeof rig>, options: { datasets?: DatasetKey[]; start?: number; positions?: Map<string, number>; building?: boolean; maxBufferedBytes?: number; chunkBars?: number; fanOut?: StreamFanOut; batch?: boolean } = {},
 ) {
   const client = collectingSink();
   const sub = startSubscription({
     datasets: (options.datasets ?? [A]).map((dataset) => ({ dataset, schema: OHLCV_SCHEMA })),
     start: options.start, positions: options.positions ?? new Map(), building: options.building ?? false,
-    heartbeatMs: 60_000, maxBufferedBytes: options.maxBufferedBytes ?? 1 << 20, chunkBars: options.chunkBars ?? 4,
+    heartbeatMs: 60_000, maxBufferedBytes: options.maxBufferedBytes ?? 1 << 20, chunkBars: options.chunkBars ?? 4, batch: options.batch ?? false,
   }, { fanOut: options.fanOut ?? r.fanOut, replay: r.replay.reader, sink: client.sink, clock: r.clock });
   subs.push(sub);
   return { ...client, sub };
@@ -175,5 +176,118 @@ describe('subscription seam', () => {
     expect(client.state.ended).toBe('replay_failed');
     expect(client.received.at(-1)).toMatchObject({ type: 'error', error: { code: 'invalid_request', details: { field: 'strategy' } } });
     expect(r.feed.observers(A)).toBe(0);
+  });
+});
+
+describe('batched live delivery (batch=true)', () => {
+  const C: DatasetKey = { nodeId: 'ohlcv:test:C', intervalMs: MIN };
+
+  it('sends the closes of one event-loop turn as one batch message, in order, and the next turn as another', async () => {
+    const r = rig([A, B, C]);
+    const c = subscribe(r, { datasets: [A, B, C], batch: true });
+    await c.sub.started;
+    const before = c.received.length;
+    r.feed.emit(A, at(10), true);
+    r.feed.emit(B, at(10), true);
+    r.feed.emit(C, at(10), true);
+    expect(c.received.length).toBe(before); // nothing leaves before the turn ends
+    await flush();
+    r.feed.emit(A, at(11), true);
+    r.feed.emit(B, at(11), true);
+    await flush();
+    const frames = c.received.slice(before);
+    expect(frames.map((m) => `${m.type}:${m.messages?.length ?? 1}`)).toEqual(['batch:3', 'batch:2']);
+    expect(frames[0].messages?.map((m) => m.node)).toEqual([A.nodeId, B.nodeId, C.nodeId]);
+    const flat = unbatched(c.received);
+    expect(closedTs(flat, A.nodeId)).toEqual([at(10), at(11)]);
+    expect(closedTs(flat, C.nodeId)).toEqual([at(10)]);
+    // Each element is the message a subscriber without batch receives, resume token included.
+    expect(latestPositions(flat).get(positionKey(B.nodeId, MIN))).toBe(at(11));
+  });
+
+  it('builds one batch per turn for subscribers that follow the same datasets, shared as the same bytes', async () => {
+    const r = rig([A, B]);
+    const one = subscribe(r, { datasets: [A, B], batch: true });
+    const two = subscribe(r, { datasets: [A, B], batch: true });
+    const other = subscribe(r, { datasets: [B], batch: true });
+    await Promise.all([one.sub.started, two.sub.started, other.sub.started]);
+    const sent: Buffer[][] = [[], [], []];
+    [one, two, other].forEach((c, i) => {
+      const send = c.sink.send.bind(c.sink);
+      c.sink.send = (message, resume) => { sent[i].push(message.bytes); send(message, resume); };
+    });
+    r.feed.emit(A, at(10), true);
+    r.feed.emit(B, at(10), true);
+    await flush();
+    expect(sent[0]).toHaveLength(1);
+    expect(sent[1][0]).toBe(sent[0][0]); // the very same Buffer: encoded once
+    expect(closedTs(unbatched(two.received), B.nodeId)).toEqual([at(10)]);
+    expect(closedTs(unbatched(other.received), B.nodeId)).toEqual([at(10)]);
+    expect(other.received.at(-1)).toMatchObject({ type: 'bars', node: B.nodeId });
+  });
+
+  it('sends a single pending message as itself, not wrapped', async () => {
+    const r = rig();
+    const c = subscribe(r, { batch: true });
+    await c.sub.started;
+    r.feed.emit(A, at(10), true);
+    await flush();
+    expect(c.received.at(-1)).toMatchObject({ type: 'bars', node: A.nodeId, phase: 'live', final: true });
+  });
+
+  it('never lets a message carry a resume position whose bar is still waiting in the batch', async () => {
+    const r = rig([A, B]);
+    for (let k = 0; k < 10; k++) r.store.put(A, at(k));
+    // B replays first (nothing stored), then A; B's live closes pend while A's replay messages go out.
+    const c = subscribe(r, { datasets: [B, A], start: at(0), batch: true, chunkBars: 2 });
+    const caughtUp = (d: DatasetKey): boolean => c.received.some((m) => m.type === 'caught_up' && m.node === d.nodeId);
+    for (let i = 0; i < 100 && !caughtUp(B); i++) {
+      await flush();
+      r.replay.answerOne();
+    }
+    expect(caughtUp(B)).toBe(true);
+    await flush();
+    expect(r.replay.pending).toBe(1); // A's first read
+    r.feed.emit(B, at(10), true); // pends until the turn ends; A's first replay message goes out in this turn
+    r.replay.answerOne();
+    await answerAll(r);
+    await c.sub.started;
+    await flush();
+    const flat = unbatched(c.received);
+    expect(closedTs(flat, B.nodeId)).toEqual([at(10)]);
+    expect(closedTs(flat, A.nodeId)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9].map(at));
+    // Walk the frames in order: each frame's whole token (SSE id) names only bars sent by then.
+    // Before any bar, a token names the bar before `start` (nothing before it is wanted).
+    const sent = new Map([A, B].map((d) => [positionKey(d.nodeId, MIN), at(0) - MIN]));
+    c.received.forEach((frame, i) => {
+      latestPositions(unbatched([frame]), sent);
+      const id = c.state.sseIds[i];
+      if (id === undefined) return;
+      for (const [key, ts] of decodeResumeToken(id, 'resume')) expect(ts, `frame ${i} (${frame.type}) names ${key} at ${ts}`).toBeLessThanOrEqual(sent.get(key) ?? -Infinity);
+    });
+  });
+
+  it('counts the bars waiting in the batch against the bound: slow_consumer, and nothing past it is sent', async () => {
+    const r = rig([A, B, C]);
+    const c = subscribe(r, { datasets: [A, B, C], batch: true, maxBufferedBytes: 600 });
+    await c.sub.started;
+    const before = c.received.length;
+    for (let k = 10; k < 20; k++) r.feed.emit(A, at(k), true);
+    expect(c.state.ended).toBe('slow_consumer');
+    await flush();
+    expect(closedTs(unbatched(c.received.slice(before)), A.nodeId)).toEqual([]);
+    expect(c.received.at(-1)).toMatchObject({ type: 'error', error: { code: 'overloaded' } });
+    expect(r.feed.observers(A)).toBe(0);
+  });
+
+  it('sends the pending batch before it ends normally', async () => {
+    const r = rig();
+    const c = subscribe(r, { batch: true });
+    await c.sub.started;
+    r.feed.emit(A, at(10), true);
+    r.feed.emit(A, at(11), true);
+    c.sub.close('shutdown');
+    expect(closedTs(unbatched(c.received), A.nodeId)).toEqual([at(10), at(11)]);
+    expect(c.state.ended).toBe('shutdown');
   });
 });

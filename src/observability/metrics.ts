@@ -160,6 +160,6 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Seaml
     streamSubscribers: new Gauge({ name: 'seamless_stream_subscribers', help: 'Open subscriptions (GET /v1/stream) by transport (websocket, sse)', labelNames: ['transport'], registers }),
     streamBarsDelivered: new Counter({ name: 'seamless_stream_bars_delivered_total', help: 'Closed bars sent to subscribers, by phase (replay, live)', labelNames: ['phase'], registers }),
     streamDrops: new Counter({ name: 'seamless_stream_drops_total', help: 'Subscriptions the server ended, by reason (slow_consumer, live_backlog, replay_failed, shutdown)', labelNames: ['reason'], registers }),
-    streamDeliveryLag: new Histogram({ name: 'seamless_stream_delivery_lag_seconds', help: 'From a live bar\'s close time (ts + interval) to its send to a subscriber', buckets: LATENCY_BUCKETS_S, registers }),
+    streamDeliveryLag: new Histogram({ name: 'seamless_stream_delivery_lag_seconds', help: 'From a live bar\'s close time (ts + interval) to its send to a subscriber; one observation per live message (a batch: its oldest bar)', buckets: LATENCY_BUCKETS_S, registers }),
   };
 }

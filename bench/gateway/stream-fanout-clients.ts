@@ -1,8 +1,10 @@
 /**
  * The subscriber side of bench/gateway/stream-fanout-sockets.bench.ts, run as its own process so
  * parsing the frames shares neither the server's event loop nor the feed's. `<url> <clients>`:
- * opens <clients> `ws` clients to <url>; per received `bars` message (each element of a `batch`
- * frame) it takes the node, the ts and the volume (the feed puts its send time, epoch ms from performance.timeOrigin + now(), in the
+ * opens <clients> `ws` clients to <url>; it notes each frame's arrival time and counts its bars on
+ * the bytes, and parses the frames once the expected bars are in (so the parsing of 100
+ * subscribers sharing one process does not queue later frames behind it and count as their lag);
+ * per `bars` message (each element of a `batch` frame) it takes the node, the ts and the volume (the feed puts its send time, epoch ms from performance.timeOrigin + now(), in the
  * volume) and keeps the lag (receive − send, same machine clock). IPC: sends 'ready' once every
  * client got `subscribed` (is open, for the baseline), {received} whenever the total
  * bars received passes a multiple of `every` (the argv's third value); answers 'reset' (forget
@@ -32,6 +34,34 @@ function field(text: string, key: string, from: number): string {
 }
 
 const BARS = '{"type":"bars"';
+const BARS_BYTES = Buffer.from(BARS);
+
+/** Frames received and not yet parsed: the receive time is taken on arrival, the parsing waits. */
+let unparsed: { readonly client: number; readonly at: number; readonly data: Buffer }[] = [];
+
+/** Bars in a frame, counted on the bytes (no decoding). */
+function countBars(data: Buffer): number {
+  let n = 0;
+  for (let at = data.indexOf(BARS_BYTES); at >= 0; at = data.indexOf(BARS_BYTES, at + BARS_BYTES.length)) n++;
+  return n;
+}
+
+/** Takes node, ts and send time of every bar of the frames received so far, and their lags. */
+function parseReceived(): void {
+  for (const { client: c, at: received, data } of unparsed) {
+    const text = data.toString('utf8');
+    for (let at = text.indexOf(BARS); at >= 0; at = text.indexOf(BARS, at + BARS.length)) {
+      const node = field(text, '"node":"', at);
+      const ts = Number(field(text, '"ts":[', at));
+      const sent = Number(field(text, '"volume":[', at));
+      const previous = lastTs[c].get(node);
+      if (previous !== undefined && ts <= previous) outOfOrder++;
+      lastTs[c].set(node, ts);
+      lags.push(received - sent);
+    }
+  }
+  unparsed = [];
+}
 
 for (let c = 0; c < COUNT; c++) {
   const ws = new WebSocket(url, ['seamless.v1']);
@@ -43,22 +73,19 @@ for (let c = 0; c < COUNT; c++) {
     if (++ready === COUNT) process.send?.('ready');
   };
   if (!url.includes('/v1/stream')) ws.on('open', onFirst);
-  ws.on('message', (data) => {
+  ws.on('message', (raw: Buffer) => {
     const received = now();
-    const text = String(data);
     onFirst();
-    if (!text.startsWith(BARS) && !text.startsWith('{"type":"batch"')) return;
-    // Every bars message of the frame (one, or the elements of a batch).
-    for (let at = text.indexOf(BARS); at >= 0; at = text.indexOf(BARS, at + BARS.length)) {
-      const node = field(text, '"node":"', at);
-      const ts = Number(field(text, '"ts":[', at));
-      const sent = Number(field(text, '"volume":[', at));
-      const previous = lastTs[c].get(node);
-      if (previous !== undefined && ts <= previous) outOfOrder++;
-      lastTs[c].set(node, ts);
-      lags.push(received - sent);
-      perClient[c]++;
-      if (++total % EVERY === 0) process.send?.({ received: total });
+    // Every bars message of the frame (one, or the elements of a batch), parsed once the burst is in.
+    const bars = countBars(raw);
+    if (bars === 0) return;
+    unparsed.push({ client: c, at: received, data: raw });
+    perClient[c] += bars;
+    const before = total;
+    total += bars;
+    if (Math.floor(total / EVERY) > Math.floor(before / EVERY)) {
+      parseReceived();
+      process.send?.({ received: total });
     }
   });
   ws.on('error', (error) => {
@@ -69,6 +96,7 @@ for (let c = 0; c < COUNT; c++) {
 
 process.on('message', (m) => {
   if (m === 'reset') {
+    parseReceived();
     lags = [];
     perClient = new Array<number>(COUNT).fill(0);
     outOfOrder = 0;
@@ -76,6 +104,7 @@ process.on('message', (m) => {
     return;
   }
   if (m === 'report') {
+    parseReceived();
     const sorted = Float64Array.from(lags).sort();
     const at = (p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))];
     process.send?.({ bars: lags.length, minPerClient: Math.min(...perClient), maxPerClient: Math.max(...perClient), p50: at(50), p99: at(99), max: sorted[sorted.length - 1], outOfOrder });

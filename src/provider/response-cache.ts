@@ -6,7 +6,7 @@
  *
  * LRU order is a Map's insertion order (delete + set on use): O(1) per touch, no linked list.
  */
-import { lowerBound } from '../core/index.js';
+import { allocateFrame, lowerBound } from '../core/index.js';
 import type { Clock, Frame, TimeRange } from '../core/index.js';
 import type { ConformanceReport } from '../conformance/index.js';
 
@@ -175,9 +175,10 @@ export function createResponseCache(limits: CacheLimits, clock: Clock, events: R
       return { pieces, remaining };
     },
 
-    insert(key, range, frame, since) {
+    insert(key, range, given, since) {
       if (limits.maxEntries === 0 || limits.maxBytes === 0 || range.end <= range.start) return;
       if (since !== undefined && invalidatedSince(key, range, since)) return;
+      const frame = ownedFrame(given);
       const segBytes = frame.byteLength + SEGMENT_OVERHEAD_BYTES;
       if (segBytes > limits.maxBytes) return;
       let list = byKey.get(key);
@@ -230,3 +231,23 @@ export function createResponseCache(limits: CacheLimits, clock: Clock, events: R
     },
   };
 }
+
+/**
+ * `frame` itself when its columns hold about what they show, else a copy: a view into a larger
+ * read (one dataset of a universe answer's shared columns, a slice of a long read) would keep the
+ * whole buffer alive while the cache charges only the view's bytes.
+ */
+export function ownedFrame(frame: Frame): Frame {
+  const buffers = new Set<ArrayBufferLike>([frame.ts.buffer]);
+  for (const v of frame.values) buffers.add(v.buffer);
+  let held = 0;
+  for (const b of buffers) held += b.byteLength;
+  if (held <= 2 * frame.byteLength + PINNED_SLACK_BYTES) return frame;
+  const out = allocateFrame(frame.schema, frame.length);
+  out.ts.set(frame.ts);
+  for (let c = 0; c < frame.values.length; c++) (out.values[c] as Float64Array).set(frame.values[c]);
+  return out;
+}
+
+/** Buffers this much larger than a frame are not worth a copy (a small read's own slack). */
+const PINNED_SLACK_BYTES = 64 * 1024;

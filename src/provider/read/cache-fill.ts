@@ -5,7 +5,7 @@
  * complete parts cached — copied, so a segment never pins a whole read buffer); fingerprints
  * memoised per cached segment, and the row accounting of pieces.
  */
-import { allocateFrame, concatFrames, emptyFrame, fingerprintFrame, lowerBound, subtractRanges } from '../../core/index.js';
+import { concatFrames, emptyFrame, fingerprintFrame, lowerBound, subtractRanges } from '../../core/index.js';
 import type { Frame, TimeRange } from '../../core/index.js';
 import type { CachePiece, ResponseCache } from '../response-cache.js';
 import type { ReadStep } from './read-context.js';
@@ -70,17 +70,10 @@ export function rememberComplete(
       if (p.range.start >= complete.end || p.range.end <= complete.start) continue;
       const f = p.frame;
       const part = f.slice(lowerBound(f.ts, Math.max(complete.start, p.range.start)), lowerBound(f.ts, Math.min(complete.end, p.range.end)));
-      // Copy so the segment does not pin the whole read buffer (the cache charges what it holds).
-      cache.insert(key, { start: Math.max(complete.start, p.range.start), end: Math.min(complete.end, p.range.end) }, copyFrame(part), since);
+      // The cache copies a view that would pin the whole read buffer (response-cache.ts ownedFrame).
+      cache.insert(key, { start: Math.max(complete.start, p.range.start), end: Math.min(complete.end, p.range.end) }, part, since);
     }
   }
-}
-
-export function copyFrame(f: Frame): Frame {
-  const out = allocateFrame(f.schema, f.length);
-  out.ts.set(f.ts);
-  for (let c = 0; c < f.values.length; c++) (out.values[c] as Float64Array).set(f.values[c]);
-  return out;
 }
 
 export function memoFingerprint(piece: CachePiece, frame: Frame): string {

@@ -43,6 +43,20 @@ function holds(cache: ReturnType<typeof cacheWith>['cache'], range: TimeRange, k
 }
 
 describe('response cache', () => {
+  it('holds its own copy of a frame that is a view into a much larger buffer, so what it charges is what it keeps alive', () => {
+    const { cache } = cacheWith();
+    const big = bars({ start: 0, end: 100_000 * I }); // one dataset's rows of a large shared answer
+    const view = big.slice(50_000, 50_010);
+    cache.insert(KEY, { start: 50_000 * I, end: 50_010 * I }, view);
+    const [piece] = cache.lookup(KEY, { start: 50_000 * I, end: 50_010 * I }).pieces;
+    expect(piece.segment.frame.ts.buffer.byteLength).toBe(10 * 8);
+    expect(Array.from(piece.segment.frame.ts)).toEqual(Array.from(view.ts));
+    expect(Array.from(piece.segment.frame.values[3])).toEqual(Array.from(view.values[3]));
+    // A frame that owns its columns is kept as is (no copy).
+    const own = put(cache, { start: 0, end: 10 * I });
+    expect(cache.lookup(KEY, { start: 0, end: 10 * I }).pieces[0].segment.frame).toBe(own);
+  });
+
   it('evicts the least recently used segment when the entry limit is exceeded', () => {
     const { cache, reasons } = cacheWith({ maxEntries: 2 });
     put(cache, { start: 0, end: 100 });

@@ -14,6 +14,7 @@ export { estimateBytes } from './estimate/byte-estimate.js';
 export { joinUniverseFrames } from './universe/universe-columns.js';
 export { startSubscription } from './stream/subscription.js';
 export { createStreamFanOut } from './stream/fan-out.js';
+export { datasetFragment, liveBarEncoder } from './stream/stream-messages.js';
 
 export type { Domain } from './read/fetch-request.js';
 export type { LiveReader } from './read/live-step.js';

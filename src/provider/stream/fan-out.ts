@@ -6,9 +6,10 @@
  * the JSON work and garbage with 100 subscribers (bench/gateway/stream-fanout.bench.ts).
  */
 import type { DatasetKey } from '../../storage/index.js';
-import { batchMessage, liveBarMessage } from './stream-messages.js';
+import { batchMessage, liveBarEncoder } from './stream-messages.js';
+import type { LiveBarEncoder } from './stream-messages.js';
 import type { StreamMessage } from './stream-messages.js';
-import { encodeResumeToken, positionKey } from './resume-token.js';
+import { positionKey } from './resume-token.js';
 
 /** Where live bars come from (the live hub implements it). */
 export interface LiveBarSource {
@@ -61,9 +62,7 @@ class SharedLiveBar implements LiveBar {
 
   message(): StreamMessage {
     if (this.#message === undefined) {
-      const t = this.#topic;
-      const resume = this.closed ? encodeResumeToken(new Map([[t.key, this.ts]])) : undefined;
-      this.#message = liveBarMessage(t.fragment, t.columns, this.ts, this.values, this.closed, resume);
+      this.#message = this.#topic.encode(this.ts, this.values, this.closed);
     }
     return this.#message;
   }
@@ -73,6 +72,7 @@ interface Topic {
   readonly key: string;
   readonly columns: readonly string[];
   readonly fragment: string;
+  readonly encode: LiveBarEncoder;
   readonly handlers: Set<LiveBarHandler>;
   leave: () => void;
 }
@@ -100,7 +100,7 @@ export function createStreamFanOut(source: LiveBarSource): StreamFanOut {
       const key = positionKey(dataset.nodeId, dataset.intervalMs);
       let topic = topics.get(key);
       if (topic === undefined) {
-        const created: Topic = { key, columns, fragment, handlers: new Set(), leave: () => undefined };
+        const created: Topic = { key, columns, fragment, encode: liveBarEncoder(fragment, columns, dataset.nodeId, dataset.intervalMs), handlers: new Set(), leave: () => undefined };
         created.leave = source.observe(dataset, (ts, values, closed) => dispatch(created, ts, values, closed));
         topics.set(key, created);
         topic = created;

@@ -7,6 +7,7 @@
  */
 import { columnarJsonSlices, formatInterval, toSeamlessError } from '../../core/index.js';
 import type { Frame } from '../../core/index.js';
+import { RESUME_TOKEN_VERSION } from './resume-token.js';
 
 export const STREAM_MESSAGE_TYPES = ['subscribed', 'bars', 'batch', 'caught_up', 'heartbeat', 'error'] as const;
 export type StreamMessageType = (typeof STREAM_MESSAGE_TYPES)[number];
@@ -68,12 +69,25 @@ export function batchMessage(messages: readonly StreamMessage[]): StreamMessage 
   return { type: 'batch', bytes: Buffer.concat(parts), bars };
 }
 
-/** A `bars` message of one row (a live bar): the columns written directly, no frame. */
-export function liveBarMessage(fragment: string, columns: readonly string[], ts: number, values: ArrayLike<number>, final: boolean, resume: string | undefined): StreamMessage {
-  let s = `{"type":"bars",${fragment},"phase":"live","final":${final},"data":{"ts":[${num(ts)}]`;
-  for (let c = 0; c < columns.length; c++) s += `,${JSON.stringify(columns[c])}:[${num(values[c])}]`;
-  s += resume === undefined ? '}}' : `},"resume":"${resume}"}`;
-  return { type: 'bars', bytes: Buffer.from(s, 'utf8'), bars: final ? 1 : 0 };
+/** Encodes one dataset's live bars: a one-row `bars` message (phase live), with its resume token when closed. */
+export type LiveBarEncoder = (ts: number, values: ArrayLike<number>, final: boolean) => StreamMessage;
+
+/**
+ * The live-bar encoder of one dataset: the message's fixed parts (head, `,"<column>":[` keys, the
+ * token's JSON up to the ts) built once, so a bar costs its numbers, one base64url and one Buffer
+ * (a minute's close of 1,000 datasets is 1,000 encodes on the fan-out's path).
+ */
+export function liveBarEncoder(fragment: string, columns: readonly string[], nodeId: string, intervalMs: number): LiveBarEncoder {
+  const head = `{"type":"bars",${fragment},"phase":"live","final":`;
+  const keys = columns.map((c) => `,${JSON.stringify(c)}:[`);
+  // encodeResumeToken of one position: JSON.stringify({ v, p: [[nodeId, intervalMs, ts]] }).
+  const tokenHead = `{"v":${RESUME_TOKEN_VERSION},"p":[[${JSON.stringify(nodeId)},${intervalMs},`;
+  return (ts, values, final) => {
+    let s = `${head}${final},"data":{"ts":[${num(ts)}]`;
+    for (let c = 0; c < keys.length; c++) s += `${keys[c]}${num(values[c])}]`;
+    s += final ? `},"resume":"${Buffer.from(`${tokenHead}${ts}]]}`, 'utf8').toString('base64url')}"}` : '}}';
+    return { type: 'bars', bytes: Buffer.from(s, 'utf8'), bars: final ? 1 : 0 };
+  };
 }
 
 /** JSON's spelling of a number: null for NaN and ±Infinity (as the read's columnar JSON). */

@@ -1,8 +1,10 @@
+import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import { InvalidRequestError } from '../../../../src/core/index.js';
+import { InvalidRequestError, formatInterval } from '../../../../src/core/index.js';
 import type { DatasetKey } from '../../../../src/storage/index.js';
-import { decodeResumeToken, positionKey } from '../../../../src/provider/index.js';
+import { decodeResumeToken, encodeResumeToken, positionKey } from '../../../../src/provider/index.js';
 import type { Subscription } from '../../../../src/provider/index.js';
+import { datasetFragment, liveBarEncoder } from '../../../../src/provider/internal.js';
 import type { StreamFanOut } from '../../../../src/provider/internal.js';
 import {
   MIN, OHLCV_SCHEMA, at, closedTs, collectingSink, createManualClock, createStreamFanOut, fakeLive, fakeStore, heldReplay, latestPositions, startSubscription, unbatched,
@@ -289,5 +291,25 @@ describe('batched live delivery (batch=true)', () => {
     c.sub.close('shutdown');
     expect(closedTs(unbatched(c.received), A.nodeId)).toEqual([at(10), at(11)]);
     expect(c.state.ended).toBe('shutdown');
+  });
+});
+
+describe('live bar encoder', () => {
+  it('writes the one-row bars message a JSON encoder would, with the one-position resume token', () => {
+    fc.assert(fc.property(
+      fc.constantFrom('ohlcv:binance:BTC/USDT', 'ohlcv:x:"quoted"\\ü', 'e'), fc.constantFrom(60_000, 3_600_000),
+      fc.integer({ min: 0, max: 4_000_000_000_000 }), fc.array(fc.oneof(fc.double(), fc.constantFrom(Number.NaN, Infinity, -0)), { minLength: 5, maxLength: 5 }), fc.boolean(),
+      (node, intervalMs, ts, values, final) => {
+        const columns = ['open', 'high', 'low', 'close', 'volume'];
+        const encode = liveBarEncoder(datasetFragment(node, intervalMs), columns, node, intervalMs);
+        const data: Record<string, number[]> = { ts: [ts] };
+        columns.forEach((c, i) => { data[c] = [values[i]]; });
+        const resume = final ? { resume: encodeResumeToken(new Map([[positionKey(node, intervalMs), ts]])) } : {};
+        const expected = JSON.stringify({ type: 'bars', node, interval: formatInterval(intervalMs), phase: 'live', final, data, ...resume });
+        const message = encode(ts, Float64Array.from(values), final);
+        expect(message.bytes.toString('utf8')).toBe(expected);
+        expect(message.bars).toBe(final ? 1 : 0);
+      },
+    ), { numRuns: 300 });
   });
 });

@@ -23,6 +23,8 @@ import { abortable, alignDown, alignUp, createFrame, normaliseRanges, subtractRa
 import type { Frame, FrameSchema, TimeRange } from '../../core/index.js';
 import { readsOhlcvBuckets } from '../../storage/index.js';
 import type { OhlcvBucketReader, OhlcvBuckets } from '../../storage/index.js';
+import { CONFORMANCE_VERSION } from '../../conformance/index.js';
+import type { ResponseCache } from '../response-cache.js';
 import { conformanceKnownEmpty } from './conformance-stage.js';
 import { slaCut } from './read-context.js';
 import type { DataProviderDeps, ReadContext } from './read-context.js';
@@ -30,6 +32,8 @@ import type { DataProviderDeps, ReadContext } from './read-context.js';
 /** What a derived read asks of its base pipeline: the edges of every bucket of the answer. */
 export interface EngineResamplePlan {
   readonly edges: Float64Array;
+  readonly intervalMs: number;
+  readonly align: string | undefined;
 }
 
 /** The quality bounds conformance judges closes by (its options). */
@@ -51,6 +55,38 @@ export interface EngineBuckets {
   readonly rows: number;
   /** The ts of the last base row; undefined without rows. */
   readonly lastTs: number | undefined;
+  /** Set when the answer came from the response cache (an engine answer of the same bars): the resampled bars. */
+  readonly cached?: Frame;
+}
+
+/** What a cached engine answer stood for, by the frame the cache holds (the cache drops the frame when a write invalidates it). */
+const engineAnswers = new WeakMap<Frame, { readonly rows: number; readonly lastTs: number | undefined }>();
+
+/**
+ * The cache key of an engine answer: beside the derived answer's (same base-dataset prefix, so a
+ * write or repair of the base drops it), apart from it because it also vouches for the proof
+ * above (a JS-path answer may have had findings).
+ */
+export function engineCacheKey(nodeId: string, baseMs: number, worldId: string | null, intervalMs: number, align: string | undefined): string {
+  return JSON.stringify([nodeId, baseMs, worldId, null, CONFORMANCE_VERSION, 'resample-engine', intervalMs, align ?? null]);
+}
+
+/** Caches an engine answer over the base read's closed range (the same read later finds it whole, or reads again). */
+export function rememberEngineAnswer(cache: ResponseCache, key: string, closed: TimeRange, frame: Frame, b: EngineBuckets, since: number | undefined): void {
+  if (b.cached !== undefined || closed.end <= closed.start) return;
+  engineAnswers.set(frame, { rows: b.rows, lastTs: b.lastTs });
+  cache.insert(key, closed, frame, since);
+}
+
+function cachedEngineAnswer(cache: ResponseCache | undefined, key: string, closed: TimeRange, baseMs: number): EngineBuckets | undefined {
+  const hit = cache?.lookup(key, closed);
+  if (hit === undefined || hit.remaining.length > 0 || hit.pieces.length !== 1) return undefined;
+  const frame = hit.pieces[0].segment.frame;
+  const meta = engineAnswers.get(frame);
+  if (meta === undefined || hit.pieces[0].segment.start !== closed.start || hit.pieces[0].segment.end !== closed.end) return undefined;
+  const none = new Float64Array(0);
+  const aggregates = { bucketMs: baseMs, starts: none, open: none, high: none, low: none, suspect: new Uint8Array(0), rowTs: none, rowClose: none, rowVolume: none };
+  return { baseMs, start: closed.start, present: new Uint8Array(0), close: none, volume: none, aggregates, rows: meta.rows, lastTs: meta.lastTs, cached: frame };
 }
 
 /** Epoch-ms bounds inside which conformance reads a float ts as milliseconds without a finding (timestamp-normaliser.ts). */
@@ -167,6 +203,7 @@ export function rowsInRanges(b: EngineBuckets, ranges: readonly TimeRange[]): nu
  * same base rows: one row per bucket holding a base row, stamped with the bucket's start.
  */
 export function foldBuckets(b: EngineBuckets, edges: Float64Array, schema: FrameSchema): Frame {
+  if (b.cached !== undefined) return b.cached;
   const buckets = Math.max(0, edges.length - 1);
   const oTs = new Float64Array(buckets);
   const oOpen = new Float64Array(buckets);
@@ -228,6 +265,14 @@ export async function engineStorageRead(ctx: ReadContext, deps: DataProviderDeps
   const stage = deps.conformance;
   const quality = stage === undefined ? undefined : await stage.withoutFrame?.({ nodeId: req.nodeId, intervalMs: req.intervalMs, subject: resolved.subject, frameSchema: resolved.schema, closed }, false);
   if (stage !== undefined && quality === undefined) return false;
+  // The same bars answered through the engine before (no write since): the answer the cache holds.
+  const key = engineCacheKey(req.nodeId, req.intervalMs, req.worldId ?? null, plan.intervalMs, plan.align);
+  const hit = backfilled.length === 0 ? cachedEngineAnswer(deps.cache, key, closed, req.intervalMs) : undefined;
+  if (hit !== undefined) {
+    ctx.engineBuckets = hit;
+    counts.cache += hit.rows;
+    return true;
+  }
   const knownEmpty = stage === undefined ? [] : await conformanceKnownEmpty(ctx, deps);
   const read = (bucketMs: number): Promise<OhlcvBuckets> => store.readOhlcvBuckets(resolved.dataset, closed, bucketMs);
   const outcome = await abortable(engineBuckets(read, plan, closed, req.intervalMs, quality, knownEmpty), signal).catch((error: unknown) => slaCut(error, ctx.sla));

@@ -28,7 +28,7 @@ import {
 import type { FillMode, TimeRange } from '../../core/index.js';
 import { CONFORMANCE_VERSION } from '../../conformance/index.js';
 import type { DatasetCatalog } from '../dataset-catalog.js';
-import { foldBuckets } from './engine-resample.js';
+import { engineCacheKey, foldBuckets, rememberEngineAnswer } from './engine-resample.js';
 import type { EngineBuckets, EngineResamplePlan } from './engine-resample.js';
 import type { ResponseCache } from '../response-cache.js';
 import { memoFingerprint } from './cache-fill.js';
@@ -168,7 +168,7 @@ export async function derivedRead(
     throw new InvalidRequestError('end', `the range holds ${edges.length - 1} ${formatInterval(intervalMs)} bars derived from ${baseBars} ${formatInterval(baseMs)} bars, more than the maximum of ${maxBars} bars read; narrow it or read it in parts`, { bars: baseBars, maxBars });
   }
   const baseRequest = { ...request, interval: baseMs, start: aligned.start, end: aligned.end, includeBuilding: false, align: undefined, fill: undefined };
-  return readBase(baseRequest, { slaIntervalMs: intervalMs, engineResample: { edges }, finish: (base, trace, since, engine) => trace.step('seamless.resample', async (span) => {
+  return readBase(baseRequest, { slaIntervalMs: intervalMs, engineResample: { edges, intervalMs, align }, finish: (base, trace, since, engine) => trace.step('seamless.resample', async (span) => {
     const bm = base.metadata;
     // Closed buckets only: a bucket exists once its last base bar has closed.
     let k = edges.length - 1;
@@ -185,13 +185,14 @@ export async function derivedRead(
     const resampled = cached ? cached.frame : engine ? foldBuckets(engine, closedEdges, base.frame.schema) : resampleOhlcv(base.frame, closedEdges).frame;
     const baseRows = engine ? engine.rows : base.frame.length;
     if (cache && !cached && partial.length === 0 && bm.missingRanges.length === 0 && closed.end > closed.start) cache.insert(key, closed, resampled, since);
+    if (cache && engine && partial.length === 0 && bm.missingRanges.length === 0) rememberEngineAnswer(cache, engineCacheKey(bm.nodeId, baseMs, bm.worldId, intervalMs, align), bm.closedRange, resampled, engine, since);
     const filled = plan.fill === 'none' ? undefined : fillGaps(resampled, closedEdges, plan.fill);
     const answer = filled?.frame ?? resampled;
-    span?.setAttributes({ 'seamless.resample.base_rows': baseRows, 'seamless.resample.engine': engine !== undefined, 'seamless.resample.buckets': closedEdges.length - 1, 'seamless.resample.partial_buckets': partial.length, 'seamless.resample.cached': cached !== undefined });
+    span?.setAttributes({ 'seamless.resample.base_rows': baseRows, 'seamless.resample.engine': engine !== undefined, 'seamless.resample.buckets': closedEdges.length - 1, 'seamless.resample.partial_buckets': partial.length, 'seamless.resample.cached': cached !== undefined || engine?.cached !== undefined });
     const resample: ResampleMetadata = {
       baseInterval: formatInterval(baseMs), baseIntervalMs: baseMs, align: align ?? null,
       buckets: closedEdges.length - 1, partialBuckets: partial.length, partialBucketStarts: partial, baseRows,
-      cached: cached !== undefined,
+      cached: cached !== undefined || engine?.cached !== undefined,
     };
     const metadata: ReadMetadata = {
       ...bm,

@@ -16,7 +16,7 @@ import { createManualClock } from '../../../src/core/internal.js';
 import { createConformancePipeline } from '../../../src/conformance/index.js';
 import { createEmbeddedDatabase } from '../../../src/engines/duckdb/internal.js';
 import { createMetrics, silentLogger } from '../../../src/observability/index.js';
-import { createConformanceStage, createDataProvider, createDatasetCatalog, createFindingsIndex, createResponseCache } from '../../../src/provider/index.js';
+import { createConformanceStage, createDataProvider, createDatasetCatalog, createFindingsIndex, createResponseCache, datasetKeyPrefix } from '../../../src/provider/index.js';
 import type { FetchResult } from '../../../src/provider/index.js';
 import { createDriftDetector, createSchemaRegistry, registerShippedSchemas } from '../../../src/schema/index.js';
 import type { BarStore } from '../../../src/storage/index.js';
@@ -84,7 +84,7 @@ async function harness(options: { cache?: boolean } = {}) {
   const engine = make(counting(db.bars, engineCalls));
   const rows = make(withoutEngine(db.bars));
   const h = {
-    db, engine, rows, engineCalls,
+    db, engine, rows, engineCalls, cache,
     close: async () => {
       await coordinator.close();
       await db.close();
@@ -271,5 +271,29 @@ describe('resampling inside the engine', () => {
     expect(h.engineCalls.n).toBe(1);
     expect(again.metadata.cacheHit).toBe(true);
     expect(again.metadata.fingerprint).toBe(derived.metadata.fingerprint);
+  });
+
+  it('serves a repeated derived read from its cached engine answer until a write to the base bars invalidates it', async () => {
+    const h = await harness({ cache: true });
+    await write(h, { seed: 13, shards: 4, missingShards: 0, knownEmptyShards: 0, restate: false, nanPrice: false, highBelowBody: false, staleRun: false, jump: false, holeInStored: false });
+    const request = { nodeId: NODE, interval: '1h', start: T0, end: T1, strategy: 'fail_fast' as const };
+    const first = await h.engine.fetch(request);
+    const again = await h.engine.fetch(request);
+    expect(h.engineCalls.n).toBe(1);
+    expect(again.metadata.resample).toMatchObject({ cached: true, baseRows: DAYS * 1_440 });
+    expect(again.metadata.sources.cache).toBe(DAYS * 1_440);
+    expect(again.metadata.stalenessMs).toBe(first.metadata.stalenessMs);
+    expect(comparable(again).bytes).toEqual(comparable(first).bytes);
+    expect(again.metadata.fingerprint).toBe(first.metadata.fingerprint);
+    // A restated hour of base bars: the cached answer is dropped, the engine reads again, and the JS path agrees.
+    const cover = { start: T0 + 5 * HOUR, end: T0 + 6 * HOUR, state: 'stored' as const };
+    await h.db.bars.write({ dataset: DATASET, frame: bars(rng(99), cover.start, cover.end, 80), coverage: [cover] }, OHLCV_SCHEMA);
+    // What the instance does on every storage change (open-instance.ts): invalidate the dataset's cached answers.
+    h.cache?.invalidate(datasetKeyPrefix(NODE, MIN), cover);
+    const after = await h.engine.fetch(request);
+    expect(h.engineCalls.n).toBe(2);
+    expect(after.metadata.resample?.cached).toBe(false);
+    expect(after.metadata.fingerprint).not.toBe(first.metadata.fingerprint);
+    expect(comparable(after).bytes).toEqual(comparable(await h.rows.fetch(request)).bytes);
   });
 });

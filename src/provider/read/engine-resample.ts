@@ -132,9 +132,12 @@ export async function engineBuckets(
   const n = rowTs.length;
   let last = -1;
   for (let i = 0; i < n; i++) {
-    const s = (rowTs[i] - range.start) / baseMs;
+    const d = (rowTs[i] - range.start) / baseMs;
+    // A small-integer slot index keeps the typed-array accesses on V8's fast path (a double
+    // index costs a conversion per access: ~3× this loop on 1M rows).
+    const s = d | 0;
     // Off the grid, outside the range or a second row for one bar: the JS path judges it.
-    if (!Number.isInteger(s) || s < 0 || s >= slots || present[s] !== 0) return null;
+    if (s !== d || s < 0 || s >= slots || present[s] !== 0) return null;
     const v = rowVolume[i];
     if (quality && (v - v !== 0 || v < 0)) return null;
     present[s] = 1;
@@ -218,11 +221,11 @@ export function foldBuckets(b: EngineBuckets, edges: Float64Array, schema: Frame
   for (let k = 0; k < buckets; k++) {
     const lo = edges[k];
     const hi = edges[k + 1];
-    const s1 = Math.min(present.length, (hi - b.start) / baseMs);
+    const s1 = Math.min(present.length, ((hi - b.start) / baseMs) | 0);
     let first = -1;
     let c = 0;
     let v = 0;
-    for (let s = Math.max(0, (lo - b.start) / baseMs); s < s1; s++) {
+    for (let s = Math.max(0, ((lo - b.start) / baseMs) | 0); s < s1; s++) {
       if (present[s] === 0) continue;
       // The kernel's order: the first row's volume, then each later row's added in ts order.
       if (first < 0) {

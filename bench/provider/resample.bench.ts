@@ -1,8 +1,9 @@
 /**
  * Resampling inside the read (issue 15): 1,000,000 stored 1m bars of a dataset with
- * `baseInterval: 1m` read as 1h through `fetch` (the base bars through the whole pipeline —
- * storage, conformance, SLA — then the one-pass kernel of src/core/resample), against, in the
- * same run and interleaved:
+ * `baseInterval: 1m` read as 1h through `fetch` (the base read through the whole pipeline —
+ * coverage, SLA, conformance — with its buckets aggregated inside DuckDB when the bars are
+ * provably clean, src/provider/read/engine-resample.ts; else storage rows and the one-pass kernel
+ * of src/core/resample), against, in the same run and interleaved:
  *  - DuckDB's own GROUP BY of the same rows into Float64Arrays (first open, max high, min low,
  *    last close, sum volume; goal ≤ 1.3×);
  *  - reading the same 1m bars raw through `fetch` (goal: the resampled read costs less).

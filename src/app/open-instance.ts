@@ -172,6 +172,7 @@ export async function openInstance(config: SeamlessConfig, dataDir: string, deps
         completenessWindowBars: cf.completenessWindowBars,
       }),
       mode: cf.mode, registry, drift: createDriftDetector(), archive: db.reports, findings: findingsIndex,
+      quality: { priceJumpMaxAbsLogReturn: cf.priceJumpMaxAbsLogReturn, stalePriceMinRun: cf.stalePriceMinRun },
       clock, metrics, logger: logger.child({ name: LOGGER_NAMES.conformance }),
     })
     : undefined;

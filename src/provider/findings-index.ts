@@ -10,6 +10,7 @@
 import { lowerBound } from '../core/index.js';
 import type { IngestFinding, IngestFindingStore } from '../conformance/index.js';
 import type { BarStore } from '../storage/index.js';
+import { readsOhlcvBuckets } from '../storage/index.js';
 
 export interface FindingsIndex {
   /** Findings in force of a dataset with start <= ts < end. */
@@ -102,6 +103,7 @@ export function watchWrites(store: BarStore, index: FindingsIndex): BarStore {
     coverage: (dataset, range) => store.coverage(dataset, range),
     ...(store.readMany ? { readMany: store.readMany.bind(store) } : {}),
     ...(store.coverageMany ? { coverageMany: store.coverageMany.bind(store) } : {}),
+    ...(readsOhlcvBuckets(store) ? { readOhlcvBuckets: store.readOhlcvBuckets.bind(store) } : {}),
     ...(store.readAsOf ? { readAsOf: store.readAsOf.bind(store) } : {}),
     ...(store.coverageAsOf ? { coverageAsOf: store.coverageAsOf.bind(store) } : {}),
     ...(store.versions ? { versions: store.versions.bind(store) } : {}),

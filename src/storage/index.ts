@@ -17,6 +17,8 @@ export type {
   WriteBatch, WriteReport, PurgeReport, PurgeRequest, RepairAction, RepairAuditEntry,
 } from './bar-store.js';
 export type { BarTable } from './bar-tables.js';
+export { readsOhlcvBuckets } from './ohlcv-buckets.js';
+export type { OhlcvBucketReader, OhlcvBuckets } from './ohlcv-buckets.js';
 export type { SnapshotDatasetManifest, SnapshotDatasetRows, SnapshotManifest, SnapshotStore, SnapshotVersionSource } from './snapshot-store.js';
 export type { AsOfFrame, BarVersion, VersionKind } from './bar-versions.js';
 export type { RepairAuditRow } from './repair-audit.js';

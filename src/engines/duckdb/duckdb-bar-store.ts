@@ -7,10 +7,10 @@
  * The versioned reads (readAsOf, coverageAsOf, versions, pruneVersions) are duckdb-versioned-reads.ts,
  * sharing this store's dataset cache; the purge's transaction is duckdb-purge-transaction.ts.
  */
-import { emptyFrame, systemClock } from '../../core/index.js';
+import { OHLCV_SCHEMA, emptyFrame, systemClock } from '../../core/index.js';
 import type { Clock, Frame, FrameSchema, TimeRange } from '../../core/index.js';
 import type {
-  BarStore, CoverageRange, CoverageSummary, DatasetKey, DatasetSummary, DatedCoverageRange, Fence, ManyDatasetsFrame, PurgeReport, PurgeRequest,
+  BarStore, CoverageRange, CoverageSummary, DatasetKey, DatasetSummary, DatedCoverageRange, Fence, ManyDatasetsFrame, OhlcvBucketReader, OhlcvBuckets, PurgeReport, PurgeRequest,
   RepairAuditEntry, WriteBatch, WriteReport,
 } from '../../storage/index.js';
 import { validatePurge } from '../../storage/index.js';
@@ -22,6 +22,7 @@ import { appendBars, claimsWithRows, deleteBars } from './duckdb-bar-writer.js';
 import { insertFindings, supersedeFindings } from './duckdb-ingest-findings.js';
 import { barReadStatements, readBars } from './duckdb-bar-reader.js';
 import type { BarReadStatements } from './duckdb-bar-reader.js';
+import { bucketStatements, readOhlcvBuckets } from './duckdb-bucket-reader.js';
 import { barTableFor } from '../../storage/index.js';
 import { inTransaction } from './connection.js';
 import { openDatabaseHandle } from './duckdb-database.js';
@@ -60,7 +61,7 @@ export function barStoreOn(db: DatabaseHandle): BarStore {
   return new DuckDbBarStore(db);
 }
 
-class DuckDbBarStore implements BarStore {
+class DuckDbBarStore implements BarStore, OhlcvBucketReader {
   readonly engine = 'duckdb';
   readonly #db: DatabaseHandle;
   /** Committed dataset rows by datasetCacheKey. */
@@ -73,6 +74,7 @@ class DuckDbBarStore implements BarStore {
   readonly #coverage = new Map<number, readonly CoverageRange[]>();
   /** Prepared SQL text per frame schema name, built once. */
   readonly #readSql = new Map<string, BarReadStatements>();
+  readonly #bucketSql = bucketStatements(barTableFor(OHLCV_SCHEMA));
   /** The versioned reads (readAsOf, coverageAsOf, versions, pruneVersions): duckdb-versioned-reads.ts. */
   readonly #versioned: DuckDbVersionedReads;
 
@@ -100,6 +102,21 @@ class DuckDbBarStore implements BarStore {
         `${JSON.stringify(dataset.nodeId)} @ ${dataset.intervalMs} ms [${new Date(range.start).toISOString()}, ${new Date(range.end).toISOString()})`);
     } catch (err) {
       throw translateDuckDbError(err, 'read');
+    }
+  }
+
+  /** A derived interval resampled inside the engine: duckdb-bucket-reader.ts. */
+  async readOhlcvBuckets(dataset: DatasetKey, range: TimeRange, bucketMs: number): Promise<OhlcvBuckets> {
+    this.#assertOpen('readOhlcvBuckets');
+    validateDataset(dataset);
+    validateRange(range);
+    try {
+      const row = await this.#knownDataset(dataset);
+      if (row !== undefined && row.schema !== undefined && row.schema !== OHLCV_SCHEMA.name) throw new DatasetSchemaConflictError(dataset.nodeId, dataset.intervalMs, row.schema, OHLCV_SCHEMA.name);
+      const id = row?.schema === undefined || range.end <= range.start ? -1 : row.id;
+      return await this.#db.exclusiveQuery('readOhlcvBuckets', (reader) => readOhlcvBuckets(reader, this.#bucketSql, id, range, bucketMs));
+    } catch (err) {
+      throw translateDuckDbError(err, 'readOhlcvBuckets');
     }
   }
 

@@ -53,7 +53,8 @@ export const assembleStep: ReadStep = (ctx, deps) => {
   const frame = pieces.length === 0 ? emptyFrame(schema) : concatFrames(schema, pieces.map((p) => p.frame));
   ctx.frame = frame;
   ctx.answer = frame;
-  if (deps.cache && ctx.remaining.length > 0) rememberComplete(deps.cache, ctx.cacheKey, ctx.remaining, ctx.missing, pieces, ctx.closed, frame, ctx.cacheEpoch);
+  // Buckets the engine aggregated leave no base frame to cache (engine-resample.ts).
+  if (deps.cache && ctx.remaining.length > 0 && ctx.engineBuckets === undefined) rememberComplete(deps.cache, ctx.cacheKey, ctx.remaining, ctx.missing, pieces, ctx.closed, frame, ctx.cacheEpoch);
 };
 
 /** Caches what this read proved complete: the whole answer when nothing is missing, else the complete parts. */

@@ -17,7 +17,8 @@ import type { DriftDetector, SchemaRegistry, ValidationTarget } from '../../sche
 import { ConformanceBlockedError, SchemaValidationError } from '../errors.js';
 import type { FindingsIndex } from '../findings-index.js';
 import { withCalendarClosed } from './calendar-coverage.js';
-import type { ReadStep } from './read-context.js';
+import type { QualityBounds } from './engine-resample.js';
+import type { DataProviderDeps, ReadContext, ReadStep } from './read-context.js';
 
 export interface ConformanceStageDeps {
   readonly pipeline: ConformancePipeline;
@@ -29,6 +30,8 @@ export interface ConformanceStageDeps {
   readonly clock: Clock;
   readonly metrics: SeamlessMetrics;
   readonly logger: Logger;
+  /** The pipeline's price-jump and stale-run bounds; absent: every read is checked on its frame. */
+  readonly quality?: QualityBounds;
 }
 
 export interface ConformanceInput {
@@ -53,7 +56,37 @@ export interface ConformanceOutcome {
   readonly report: ConformanceReport;
 }
 
-export type ConformanceStage = (input: ConformanceInput) => Promise<ConformanceOutcome>;
+export type ConformanceStage = ((input: ConformanceInput) => Promise<ConformanceOutcome>) & {
+  /**
+   * For a read whose rows the engine aggregated (engine-resample.ts): the quality bounds the
+   * bars are judged by, when only the bars could make a finding (no registry schema to check, no
+   * ingest finding in the range); undefined: the read needs its frame and the full check.
+   */
+  readonly withoutFrame?: (input: FramelessInput, judge: boolean) => Promise<QualityBounds | undefined>;
+};
+
+export interface FramelessInput {
+  readonly nodeId: string;
+  readonly intervalMs: number;
+  readonly subject: string;
+  readonly frameSchema: FrameSchema;
+  readonly closed: TimeRange;
+}
+
+/**
+ * Whether the schema rollup finds nothing in ANY float64 frame of storage (ts and the frame's
+ * columns, all float64) against `target` (schema-rollup.ts): each frame column's field is
+ * float64, and every other field is optional. No target: the frame schema, always passed.
+ */
+function passesAnyFloatFrame(target: ValidationTarget | undefined, frameSchema: FrameSchema): boolean {
+  if (target === undefined) return true;
+  const columns = new Set(frameSchema.columns.map((c) => c.name));
+  for (const f of target.schema.fields) {
+    if (f.name === 'ts') continue;
+    if (columns.has(f.name) ? f.type !== 'float64' : f.required) return false;
+  }
+  return true;
+}
 
 /** Verdicts memoised per cache segment (a segment is read under a few ranges at most). */
 const MAX_VERDICTS = 16;
@@ -68,7 +101,7 @@ export function createConformanceStage(deps: ConformanceStageDeps): ConformanceS
   const { pipeline, registry, metrics } = deps;
   const log = deps.logger;
 
-  return async function runConformance(input) {
+  const runConformance = async function runConformance(input: ConformanceInput): Promise<ConformanceOutcome> {
     const now = deps.clock.now();
     const labels = { node_id: input.nodeId, interval: formatInterval(input.intervalMs) };
     // Strict checks the approved version; a newer version awaiting promotion is checked too (below).
@@ -135,6 +168,24 @@ export function createConformanceStage(deps: ConformanceStageDeps): ConformanceS
     }
     return { frame: result.frame, report };
   };
+  const quality = deps.quality;
+  if (quality === undefined) return runConformance;
+  // A read without a frame (engine-resample.ts) can be judged clean only when nothing but the
+  // bars could make a finding: registry schemas (primary and candidate) that a float64 frame of
+  // storage passes whatever its values, and no ingest finding in the range. `judge`: this is the
+  // read's check, so schema drift is observed as the full check observes it.
+  const withoutFrame = async (input: FramelessInput, judge: boolean): Promise<QualityBounds | undefined> => {
+    const plan = await registry.validationPlan(input.subject);
+    if (!passesAnyFloatFrame(plan.primary, input.frameSchema) || !passesAnyFloatFrame(plan.candidate, input.frameSchema)) return undefined;
+    const ingest = await deps.findings.range(input.nodeId, input.intervalMs, input.closed.start, input.closed.end);
+    if (ingest.length > 0) return undefined;
+    if (judge && plan.primary) {
+      const observed = [{ name: 'ts', kind: 'float64' as const }, ...input.frameSchema.columns.map((c) => ({ name: c.name, kind: 'float64' as const }))];
+      if (deps.drift.observe(input.subject, observed, plan.primary.schema).drifted) metrics.schemaDrift.inc({ subject: input.subject });
+    }
+    return quality;
+  };
+  return Object.assign(runConformance, { withoutFrame });
 
   /** A memoised verdict: its counters again (each read is counted), then serve or block as a fresh check would. */
   function serve(report: ConformanceReport, input: ConformanceInput, labels: { node_id: string; interval: string }, frame: Frame): ConformanceOutcome {
@@ -206,10 +257,19 @@ function sameFindings(a: ConformanceReport, b: ConformanceReport): boolean {
 export const conformanceStep: ReadStep = async (ctx, deps) => {
   const stage = deps.conformance;
   if (!stage) return;
-  const { req, resolved, closed, missing, upstreamGaps } = ctx;
-  const ranges = ctx.coverage ?? withCalendarClosed(await deps.store.coverage(resolved.dataset, closed), closed, resolved.calendar, req.intervalMs);
-  const knownEmpty = upstreamGaps.length === 0 ? [...missing] : subtractRanges(missing, upstreamGaps);
-  for (const c of ranges) if (c.state === 'known_empty') knownEmpty.push(c);
+  const { req, resolved, closed } = ctx;
+  if (ctx.engineBuckets !== undefined) {
+    // Proved clean when the engine read (engine-resample.ts); judged again now, as the full check would be.
+    if (await stage.withoutFrame?.({ nodeId: req.nodeId, intervalMs: req.intervalMs, subject: resolved.subject, frameSchema: resolved.schema, closed }, true) !== undefined) {
+      await ctx.trace.step('seamless.conformance', (s) => s?.setAttributes({ 'seamless.conformance.flags': '', 'seamless.conformance.report': '' }));
+      ctx.conformance = { flags: {}, warnings: [], reportUri: null };
+      return;
+    }
+    // A registry schema or an ingest finding arrived since: the rows, and the full check.
+    ctx.frame = await deps.store.read(resolved.dataset, resolved.schema, closed);
+    ctx.engineBuckets = undefined;
+  }
+  const knownEmpty = await conformanceKnownEmpty(ctx, deps);
   const frame = ctx.frame;
   // A whole cache hit from one segment: the verdicts reached on that segment's bars.
   const hit = ctx.cacheHit && ctx.cachePieces.length === 1 && ctx.counts.live === 0 ? ctx.cachePieces[0] : undefined;
@@ -225,3 +285,15 @@ export const conformanceStep: ReadStep = async (ctx, deps) => {
   ctx.answer = checked.frame;
   ctx.conformance = { flags: checked.report.flags, warnings: checked.report.warnings, reportUri: checked.report.uri };
 };
+
+/**
+ * The ranges conformance must not call gaps: the missing ranges the answer reports (less those an
+ * upstream answered without), and the known-empty coverage.
+ */
+export async function conformanceKnownEmpty(ctx: ReadContext, deps: DataProviderDeps): Promise<TimeRange[]> {
+  const { req, resolved, closed, missing, upstreamGaps } = ctx;
+  const ranges = ctx.coverage ?? withCalendarClosed(await deps.store.coverage(resolved.dataset, closed), closed, resolved.calendar, req.intervalMs);
+  const knownEmpty = upstreamGaps.length === 0 ? [...missing] : subtractRanges(missing, upstreamGaps);
+  for (const c of ranges) if (c.state === 'known_empty') knownEmpty.push(c);
+  return knownEmpty;
+}

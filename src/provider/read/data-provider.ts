@@ -78,12 +78,13 @@ export function createDataProvider(deps: DataProviderDeps): DataProvider {
       const readDeps = ctx.asOfServed === undefined || ctx.req.asOf === undefined ? stepDeps : asOfDeps(stepDeps, deps.store, ctx.req.asOf, ctx.asOfServed);
       // Admission control: refused (503, Retry-After) before any work when large reads fill the allowance.
       const release = admit ? admission.admit(barCount(ctx.req.aligned, ctx.req.intervalMs)) : noRelease;
+      ctx.engineResample = options.engineResample;
       ctx.sla = deps.sla?.start(ctx.req.nodeId, options.slaIntervalMs ?? ctx.req.intervalMs, request.signal, trace);
       let result: FetchResult;
       try {
         for (const step of READ_STEPS) await step(ctx, readDeps);
         result = await metadataStep(ctx, fingerprinted);
-        if (finish) result = await finish(result, trace, ctx.cacheEpoch);
+        if (finish) result = await finish(result, trace, ctx.cacheEpoch, ctx.engineBuckets);
       } finally {
         ctx.sla?.dispose();
         release();

@@ -16,6 +16,7 @@ import type { CachePiece, ResponseCache } from '../response-cache.js';
 import type { AsOfServed } from './as-of-read.js';
 import type { Piece } from './cache-fill.js';
 import type { ConformanceStage } from './conformance-stage.js';
+import type { EngineBuckets, EngineResamplePlan } from './engine-resample.js';
 import type { FetchRequest, NormalisedRequest } from './fetch-request.js';
 import type { LivePart, LiveReader } from './live-step.js';
 import type { ReadMetadata, SourceRowCounts } from './read-metadata.js';
@@ -105,6 +106,10 @@ export interface ReadContext {
   stalenessMs: number | null;
   verdict: SlaVerdict | undefined;
   downgrade: { readonly mode: 'partial' | 'hold'; readonly reason: string } | null;
+  // orchestrator: a derived read's buckets, for a resample inside the engine (engine-resample.ts)
+  engineResample: EngineResamplePlan | undefined;
+  /** Set by the storage read when the engine answered the buckets: no base frame then (`frame` stays empty). */
+  engineBuckets: EngineBuckets | undefined;
 }
 
 /** One step of the read pipeline. */

@@ -28,6 +28,8 @@ import {
 import type { FillMode, TimeRange } from '../../core/index.js';
 import { CONFORMANCE_VERSION } from '../../conformance/index.js';
 import type { DatasetCatalog } from '../dataset-catalog.js';
+import { engineCacheKey, foldBuckets, rememberEngineAnswer } from './engine-resample.js';
+import type { EngineBuckets, EngineResamplePlan } from './engine-resample.js';
 import type { ResponseCache } from '../response-cache.js';
 import { memoFingerprint } from './cache-fill.js';
 import type { FetchRequest } from './fetch-request.js';
@@ -120,13 +122,15 @@ function parseFill(value: unknown): FillMode {
  * `seamless.fill`). `cacheEpoch`: the response cache's epoch before the pipeline read storage
  * (what an insert of a result computed from these bars passes as `since`).
  */
-export type FinishRead = (result: FetchResult, trace: ReadTrace, cacheEpoch: number | undefined) => Promise<FetchResult>;
+export type FinishRead = (result: FetchResult, trace: ReadTrace, cacheEpoch: number | undefined, engine?: EngineBuckets) => Promise<FetchResult>;
 
 export interface PipelineOptions {
   /** Runs after the metadata step, inside the read's span, admission and SLA window. */
   readonly finish?: FinishRead;
   /** Fingerprint the pipeline's answer (default: unless `finish` replaces it). */
   readonly fingerprinted?: boolean;
+  /** A derived read's buckets: the storage read may aggregate them in the engine (engine-resample.ts). */
+  readonly engineResample?: EngineResamplePlan;
   /** The interval whose SLA policy judges the read (a derived read: the interval asked for). */
   readonly slaIntervalMs?: number;
 }
@@ -164,7 +168,7 @@ export async function derivedRead(
     throw new InvalidRequestError('end', `the range holds ${edges.length - 1} ${formatInterval(intervalMs)} bars derived from ${baseBars} ${formatInterval(baseMs)} bars, more than the maximum of ${maxBars} bars read; narrow it or read it in parts`, { bars: baseBars, maxBars });
   }
   const baseRequest = { ...request, interval: baseMs, start: aligned.start, end: aligned.end, includeBuilding: false, align: undefined, fill: undefined };
-  return readBase(baseRequest, { slaIntervalMs: intervalMs, finish: (base, trace, since) => trace.step('seamless.resample', async (span) => {
+  return readBase(baseRequest, { slaIntervalMs: intervalMs, engineResample: { edges, intervalMs, align }, finish: (base, trace, since, engine) => trace.step('seamless.resample', async (span) => {
     const bm = base.metadata;
     // Closed buckets only: a bucket exists once its last base bar has closed.
     let k = edges.length - 1;
@@ -177,15 +181,18 @@ export async function derivedRead(
     // (so it is the same base bars); it is stored only when complete.
     const hit = cache && bm.cacheHit && closed.end > closed.start ? cache.lookup(key, closed) : undefined;
     const cached = hit && hit.remaining.length === 0 && hit.pieces.length === 1 ? hit.pieces[0] : undefined;
-    const resampled = cached ? cached.frame : resampleOhlcv(base.frame, closedEdges).frame;
+    // Aggregated in the engine (engine-resample.ts) or from the base rows: the same bars.
+    const resampled = cached ? cached.frame : engine ? foldBuckets(engine, closedEdges, base.frame.schema) : resampleOhlcv(base.frame, closedEdges).frame;
+    const baseRows = engine ? engine.rows : base.frame.length;
     if (cache && !cached && partial.length === 0 && bm.missingRanges.length === 0 && closed.end > closed.start) cache.insert(key, closed, resampled, since);
+    if (cache && engine && partial.length === 0 && bm.missingRanges.length === 0) rememberEngineAnswer(cache, engineCacheKey(bm.nodeId, baseMs, bm.worldId, intervalMs, align), bm.closedRange, resampled, engine, since);
     const filled = plan.fill === 'none' ? undefined : fillGaps(resampled, closedEdges, plan.fill);
     const answer = filled?.frame ?? resampled;
-    span?.setAttributes({ 'seamless.resample.base_rows': base.frame.length, 'seamless.resample.buckets': closedEdges.length - 1, 'seamless.resample.partial_buckets': partial.length, 'seamless.resample.cached': cached !== undefined });
+    span?.setAttributes({ 'seamless.resample.base_rows': baseRows, 'seamless.resample.engine': engine !== undefined, 'seamless.resample.buckets': closedEdges.length - 1, 'seamless.resample.partial_buckets': partial.length, 'seamless.resample.cached': cached !== undefined || engine?.cached !== undefined });
     const resample: ResampleMetadata = {
       baseInterval: formatInterval(baseMs), baseIntervalMs: baseMs, align: align ?? null,
-      buckets: closedEdges.length - 1, partialBuckets: partial.length, partialBucketStarts: partial, baseRows: base.frame.length,
-      cached: cached !== undefined,
+      buckets: closedEdges.length - 1, partialBuckets: partial.length, partialBucketStarts: partial, baseRows,
+      cached: cached !== undefined || engine?.cached !== undefined,
     };
     const metadata: ReadMetadata = {
       ...bm,

@@ -170,7 +170,7 @@ export const slaStep: ReadStep = async (ctx, deps) => {
   let missingBars = 0;
   for (const r of missing) missingBars += barCount(r, req.intervalMs);
   ctx.coverageRatio = closedBars === 0 ? 1 : (closedBars - missingBars) / closedBars;
-  const lastTs = answer.length > 0 ? answer.ts[answer.length - 1] : undefined;
+  const lastTs = ctx.engineBuckets ? ctx.engineBuckets.lastTs : answer.length > 0 ? answer.ts[answer.length - 1] : undefined;
   ctx.stalenessMs = lastTs === undefined ? null : now - (lastTs + req.intervalMs);
   const datasetLabels = { node_id: req.nodeId, interval: formatInterval(req.intervalMs) };
   deps.metrics.readCoverageRatio.set(datasetLabels, ctx.coverageRatio);

@@ -26,6 +26,7 @@ import { rowsIn } from './cache-fill.js';
 import { recheckKnownEmpty, upstreamKnownEmpty, withCalendarClosed } from './calendar-coverage.js';
 import { missingIn } from './coverage-step.js';
 import type { NormalisedRequest } from './fetch-request.js';
+import { engineStorageRead } from './engine-resample.js';
 import { slaCut } from './read-context.js';
 import type { DataProviderDeps, ReadContext, ReadStep } from './read-context.js';
 
@@ -198,7 +199,9 @@ async function readStorage(ctx: ReadContext, deps: DataProviderDeps, backfilled:
   // invalidated the range): an invalidation after this point keeps the answer out of the cache.
   if (deps.cache) ctx.cacheEpoch = deps.cache.epoch();
   await ctx.trace.step('seamless.storage', async (s) => {
-    for (const r of ctx.remaining) {
+    // A derived read whose buckets the engine can aggregate (engine-resample.ts); else the rows.
+    const inEngine = ctx.engineResample !== undefined && await engineStorageRead(ctx, deps, backfilled, readPhase?.signal);
+    if (!inEngine) for (const r of ctx.remaining) {
       const frame = await abortable(deps.store.read(dataset, schema, r), readPhase?.signal).catch((error: unknown) => slaCut(error, sla));
       if (!frame) {
         // The storage budget ran out: what was not read is missing from this answer.

@@ -53,5 +53,7 @@ export async function validateRead(input: FetchRequest, trace: ReadTrace, deps: 
     stalenessMs: null,
     verdict: undefined,
     downgrade: null,
+    engineResample: undefined,
+    engineBuckets: undefined,
   };
 }

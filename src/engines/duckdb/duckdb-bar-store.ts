@@ -194,8 +194,10 @@ class DuckDbBarStore implements BarStore {
     return await this.#db.writes.run(async () => {
       this.#assertOpen('write');
       const writer = this.#db.conns.writer;
+      // The dataset whose version index was told a write is in flight (duckdb-version-index.ts).
+      let versioning: number | undefined;
       try {
-        const [row, next, version] = await inTransaction(writer, async () => {
+        const [row, next, version, at] = await inTransaction(writer, async () => {
           if (batch.fence !== undefined) {
             await checkAndAdvanceFence(writer, batch.fence);
             // The lease's completion, when armed for this write (duckdb-fencing.ts): it commits with the rows or not at all.
@@ -206,6 +208,8 @@ class DuckDbBarStore implements BarStore {
           const ds = known !== undefined && known.schema === schema.name ? known : await ensureDataset(writer, batch.dataset, schema.name);
           const current = this.#coverage.get(ds.id) ?? await loadCoverage(writer, ds.id);
           const now = this.#db.clock.now();
+          versioning = ds.id;
+          this.#versioned.index.writing(ds.id);
           const versionId = await nextVersionId(writer);
           // Only claims under stored coverage can hold rows (claimsWithRows): a cold shard deletes nothing.
           const replaced = claimsWithRows(claims, current);
@@ -222,12 +226,15 @@ class DuckDbBarStore implements BarStore {
             id: versionId, datasetId: ds.id, at: now, kind: 'write', source: batch.source ?? 'unknown', fence: batch.fence,
             contentHash: contentHash(batch.frame), range: versionSpan(claims), rows: batch.frame.length, coverage: updated,
           });
-          return [ds, updated, versionId] as const;
+          return [ds, updated, versionId, now] as const;
         });
         this.#datasets.set(datasetCacheKey(batch.dataset), row);
         this.#coverage.set(row.id, next);
+        const span = versionSpan(claims);
+        this.#versioned.index.committed(row.id, { id: version, at, start: span.start, end: span.end });
         return { rowsWritten: batch.frame.length, coverageWritten: written, versionId: version };
       } catch (err) {
+        if (versioning !== undefined) this.#versioned.index.abandoned(versioning);
         this.#forgetCoverage();
         throw translateDuckDbError(err, 'write');
       }
@@ -273,11 +280,18 @@ class DuckDbBarStore implements BarStore {
     return await this.#db.writes.run(async () => {
       this.#assertOpen('purge');
       const writer = this.#db.conns.writer;
+      let versioning: number | undefined;
+      const writing = (id: number): void => {
+        versioning = id;
+        this.#versioned.index.writing(id);
+      };
       try {
-        const outcome = await inTransaction(writer, () => purgeInTransaction(writer, request, this.#db.clock.now(), (id) => this.#coverage.get(id)));
+        const outcome = await inTransaction(writer, () => purgeInTransaction(writer, request, this.#db.clock.now(), (id) => this.#coverage.get(id), writing));
         if (outcome.coverage !== undefined) this.#coverage.set(outcome.coverage.datasetId, outcome.coverage.ranges);
+        if (outcome.version !== undefined) this.#versioned.index.committed(outcome.version.datasetId, outcome.version);
         return outcome.report;
       } catch (err) {
+        if (versioning !== undefined) this.#versioned.index.abandoned(versioning);
         this.#forgetCoverage();
         throw translateDuckDbError(err, 'purge');
       }

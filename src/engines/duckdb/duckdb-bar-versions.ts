@@ -11,7 +11,9 @@ import { createFrame } from '../../core/index.js';
 import type { Frame, FrameSchema, TimeRange } from '../../core/index.js';
 import type { BarTable, BarVersion, CoverageRange, Fence, VersionKind } from '../../storage/index.js';
 import { ALL_BAR_TABLES, encodeVersionCoverage } from '../../storage/index.js';
-import { copyChunkInto } from './chunk-vectors.js';
+import { chunkColumns, copyChunkInto } from './chunk-vectors.js';
+import { VersionColumns } from './duckdb-version-index.js';
+import { orderByTs } from './grid-order.js';
 import { preparedStatement, readPrepared, runPrepared } from './prepared-statements.js';
 
 /** Migration 13: the version column of the current tables, their history tables, the versions and the horizon. */
@@ -99,13 +101,18 @@ export async function versionInForce(conn: DuckDBConnection, datasetId: number, 
 }
 
 export interface AsOfStatements {
-  /** Current and history rows as of a version ($4): ts, the values, each row's version id. */
+  /** Current and history rows as of a version ($4): ts, the values, each row's version id; in no order (grid-order.ts orders them). */
   readonly history: string;
   /**
    * The current rows of the range with each row's version id, only while the dataset's newest
    * version is still $4 (no row when another committed since; or when the range holds none).
    */
   readonly current: string;
+  /**
+   * The current rows of the range with each row's version id, unguarded: for a caller that knows
+   * no version of the dataset committed since it looked (duckdb-version-index.ts).
+   */
+  readonly currentRows: string;
 }
 
 /** The SELECTs of an as-of read, built once per bar table. */
@@ -117,11 +124,14 @@ export function asOfSelect(t: BarTable): AsOfStatements {
     // (An uncorrelated max(); a guard correlated with the version in force cost DuckDB 5× the scan.)
     current: `SELECT ts::DOUBLE, ${values}, coalesce(version_id, 0)::DOUBLE FROM ${t.table}
       WHERE ${range} AND (SELECT max(id) FROM bar_versions WHERE dataset_id = $1) = $4::BIGINT ORDER BY ts`,
+    currentRows: `SELECT ts::DOUBLE, ${values}, coalesce(version_id, 0)::DOUBLE FROM ${t.table} WHERE ${range} ORDER BY ts`,
+    // "version_id <= $4 OR version_id IS NULL" is coalesce(version_id, 0) <= $4 ($4 >= 0) in a shape
+    // DuckDB prunes row groups by (their min/max version id); the coalesce scanned every current row.
     history: `SELECT ts::DOUBLE, ${values}, v::DOUBLE FROM (
-      SELECT ts, ${t.columns.join(', ')}, coalesce(version_id, 0) AS v FROM ${t.table} WHERE ${range} AND coalesce(version_id, 0) <= $4::BIGINT
+      SELECT ts, ${t.columns.join(', ')}, coalesce(version_id, 0) AS v FROM ${t.table} WHERE ${range} AND (version_id <= $4::BIGINT OR version_id IS NULL)
       UNION ALL
       SELECT ts, ${t.columns.join(', ')}, version_id AS v FROM ${t.table}_history WHERE ${range} AND version_id <= $4::BIGINT AND superseded_by > $4::BIGINT
-    ) ORDER BY ts`,
+    )`,
   });
 }
 
@@ -135,6 +145,8 @@ export async function readAsOfBars(
   conn: DuckDBConnection, statements: AsOfStatements, schema: FrameSchema, datasetId: number, intervalMs: number, range: TimeRange, versionId: number,
 ): Promise<{ frame: Frame; versionIds: Float64Array }> {
   const { columns, length } = await streamAsOf(conn, statements.history, [datasetId, range.start, range.end, versionId], schema.columns.length + 2, range, intervalMs);
+  // No ORDER BY in the statement: DuckDB's sort of the UNION ALL cost half a plain read.
+  orderByTs(columns, length, range, intervalMs);
   const out = trimmed(columns, length);
   return { frame: createFrame(schema, out[0], out.slice(1, out.length - 1)), versionIds: out[out.length - 1] };
 }
@@ -154,6 +166,37 @@ export async function readCurrentAsOf(
   if (length === 0) return undefined;
   const out = trimmed(columns, length);
   return { frame: createFrame(schema, out[0], out.slice(1, out.length - 1)), versionIds: out[out.length - 1] };
+}
+
+/**
+ * The current rows of the range with each row's version id, no guard: the caller knows that no
+ * version of the dataset committed since it looked (duckdb-version-index.ts `unchangedSince`).
+ */
+export async function readCurrentRows(
+  conn: DuckDBConnection, statements: AsOfStatements, schema: FrameSchema, datasetId: number, intervalMs: number, range: TimeRange,
+): Promise<{ frame: Frame; versionIds: Float64Array }> {
+  const { columns, length } = await streamAsOf(conn, statements.currentRows, [datasetId, range.start, range.end], schema.columns.length + 2, range, intervalMs);
+  const out = trimmed(columns, length);
+  return { frame: createFrame(schema, out[0], out.slice(1, out.length - 1)), versionIds: out[out.length - 1] };
+}
+
+/** Every version of the dataset (id, commit time, span) ascending by id, for the version index. */
+export async function loadVersionColumns(conn: DuckDBConnection, datasetId: number): Promise<VersionColumns> {
+  const counted = await readPrepared(conn, 'SELECT count(*)::DOUBLE FROM bar_versions WHERE dataset_id = $1', [datasetId]);
+  const capacity = Number(counted[0][0]);
+  // Sized for the versions counted, and for the writes to come.
+  const out = new VersionColumns(capacity + 16);
+  const select = await preparedStatement(conn, `SELECT id::DOUBLE, at_ms::DOUBLE, start_ms::DOUBLE, end_ms::DOUBLE FROM bar_versions
+    WHERE dataset_id = $1 ORDER BY id`);
+  select.bind([datasetId]);
+  const result = await select.stream();
+  for (;;) {
+    const chunk = await result.fetchChunk();
+    if (chunk === null || chunk.rowCount === 0) break;
+    const [ids, at, start, end] = chunkColumns(chunk, 4);
+    for (let i = 0; i < chunk.rowCount; i++) out.push(ids[i], at[i], start[i], end[i]);
+  }
+  return out;
 }
 
 async function streamAsOf(

@@ -44,6 +44,11 @@ export interface DuckDbBarStoreOptions {
   readonly path: string;
   /** Stamps `coverage.updated_at_ms`; the system clock by default. */
   readonly clock?: Clock;
+  /**
+   * Keep each dataset's versions in memory for as-of reads (duckdb-version-index.ts; the default).
+   * false answers every as-of read through SQL alone: the reference the index is tested against.
+   */
+  readonly versionIndex?: boolean;
 }
 
 /**
@@ -52,12 +57,12 @@ export interface DuckDbBarStoreOptions {
  * or the findings store must live in the same file.
  */
 export async function createDuckDbBarStore(options: DuckDbBarStoreOptions): Promise<BarStore> {
-  return barStoreOn(await openDatabaseHandle(options.path, options.clock ?? systemClock));
+  return barStoreOn(await openDatabaseHandle(options.path, options.clock ?? systemClock), options.versionIndex ?? true);
 }
 
 /** The bar store of an open database; its `close` closes the database. */
-export function barStoreOn(db: DatabaseHandle): BarStore {
-  return new DuckDbBarStore(db);
+export function barStoreOn(db: DatabaseHandle, versionIndex = true): BarStore {
+  return new DuckDbBarStore(db, versionIndex);
 }
 
 class DuckDbBarStore implements BarStore {
@@ -76,9 +81,9 @@ class DuckDbBarStore implements BarStore {
   /** The versioned reads (readAsOf, coverageAsOf, versions, pruneVersions): duckdb-versioned-reads.ts. */
   readonly #versioned: DuckDbVersionedReads;
 
-  constructor(db: DatabaseHandle) {
+  constructor(db: DatabaseHandle, versionIndex: boolean) {
     this.#db = db;
-    this.#versioned = new DuckDbVersionedReads(db, (dataset) => this.#knownDataset(dataset));
+    this.#versioned = new DuckDbVersionedReads(db, (dataset) => this.#knownDataset(dataset), versionIndex);
   }
 
   async read(dataset: DatasetKey, schema: FrameSchema, range: TimeRange): Promise<Frame> {
@@ -191,6 +196,7 @@ class DuckDbBarStore implements BarStore {
     const findings = batch.findings ?? [];
     validateFindings(findings);
     const written = writtenCoverage(claims, batch.frame.ts, batch.dataset.intervalMs);
+    const span = versionSpan(claims);
     return await this.#db.writes.run(async () => {
       this.#assertOpen('write');
       const writer = this.#db.conns.writer;
@@ -224,13 +230,12 @@ class DuckDbBarStore implements BarStore {
           await saveCoverage(writer, ds.id, current, updated, now);
           await insertVersion(writer, {
             id: versionId, datasetId: ds.id, at: now, kind: 'write', source: batch.source ?? 'unknown', fence: batch.fence,
-            contentHash: contentHash(batch.frame), range: versionSpan(claims), rows: batch.frame.length, coverage: updated,
+            contentHash: contentHash(batch.frame), range: span, rows: batch.frame.length, coverage: updated,
           });
           return [ds, updated, versionId, now] as const;
         });
         this.#datasets.set(datasetCacheKey(batch.dataset), row);
         this.#coverage.set(row.id, next);
-        const span = versionSpan(claims);
         this.#versioned.index.committed(row.id, { id: version, at, start: span.start, end: span.end });
         return { rowsWritten: batch.frame.length, coverageWritten: written, versionId: version };
       } catch (err) {
@@ -280,13 +285,10 @@ class DuckDbBarStore implements BarStore {
     return await this.#db.writes.run(async () => {
       this.#assertOpen('purge');
       const writer = this.#db.conns.writer;
-      let versioning: number | undefined;
-      const writing = (id: number): void => {
-        versioning = id;
-        this.#versioned.index.writing(id);
-      };
+      let versioning: number | undefined; // as in write
       try {
-        const outcome = await inTransaction(writer, () => purgeInTransaction(writer, request, this.#db.clock.now(), (id) => this.#coverage.get(id), writing));
+        const outcome = await inTransaction(writer, () => purgeInTransaction(writer, request, this.#db.clock.now(), (id) => this.#coverage.get(id),
+          (id) => this.#versioned.index.writing(versioning = id)));
         if (outcome.coverage !== undefined) this.#coverage.set(outcome.coverage.datasetId, outcome.coverage.ranges);
         if (outcome.version !== undefined) this.#versioned.index.committed(outcome.version.datasetId, outcome.version);
         return outcome.report;

@@ -47,9 +47,13 @@ export class DuckDbVersionedReads {
   /** Each dataset's versions in memory, kept in step by the store's writes (`writing`, `committed`, `abandoned`). */
   readonly index = new DuckDbVersionIndex();
 
-  constructor(db: DatabaseHandle, knownDataset: (dataset: DatasetKey) => Promise<DatasetRow | undefined>) {
+  /** false: every as-of read through SQL alone (the reference the index is tested against). */
+  readonly #useIndex: boolean;
+
+  constructor(db: DatabaseHandle, knownDataset: (dataset: DatasetKey) => Promise<DatasetRow | undefined>, useIndex = true) {
     this.#db = db;
     this.#knownDataset = knownDataset;
+    this.#useIndex = useIndex;
   }
 
   async readAsOf(dataset: DatasetKey, schema: FrameSchema, range: TimeRange, asOf: number): Promise<AsOfFrame> {
@@ -70,7 +74,7 @@ export class DuckDbVersionedReads {
       const id = row.id;
       const known = this.#newest.get(id);
       return await this.#db.exclusiveQuery('readAsOf', async (reader) => {
-        const indexed = await this.#fromIndex(reader, select, schema, id, dataset.intervalMs, range, asOf, horizon);
+        const indexed = this.#useIndex ? await this.#fromIndex(reader, select, schema, id, dataset.intervalMs, range, asOf, horizon) : undefined;
         if (indexed !== undefined) return indexed;
         // At or after the dataset's newest version (as last seen) the current rows are the answer,
         // read in one statement that checks the newest version is still that one.

@@ -34,9 +34,9 @@ import { translateDuckDbError } from './duckdb-errors.js';
 import { datedCoverageOf, summariseCoverage } from './duckdb-coverage-summary.js';
 import { checkAndAdvanceFence, runArmedWork } from './duckdb-fencing.js';
 import { validateDataset, validateFence, validateFindings, validateRange, validateWriteBatch } from '../../storage/index.js';
-import { contentHash, versionSpan } from '../../storage/index.js';
+import { contentHash } from '../../storage/index.js';
 import type { AsOfFrame, BarVersion } from '../../storage/index.js';
-import { insertVersion, moveToHistory, nextVersionId } from './duckdb-bar-versions.js';
+import { claimedSpan, insertVersion, moveToHistory, nextVersionId } from './duckdb-bar-versions.js';
 import { DuckDbVersionedReads } from './duckdb-versioned-reads.js';
 
 export interface DuckDbBarStoreOptions {
@@ -196,7 +196,7 @@ class DuckDbBarStore implements BarStore {
     const findings = batch.findings ?? [];
     validateFindings(findings);
     const written = writtenCoverage(claims, batch.frame.ts, batch.dataset.intervalMs);
-    const span = versionSpan(claims);
+    const span = claimedSpan(claims);
     return await this.#db.writes.run(async () => {
       this.#assertOpen('write');
       const writer = this.#db.conns.writer;
@@ -230,13 +230,13 @@ class DuckDbBarStore implements BarStore {
           await saveCoverage(writer, ds.id, current, updated, now);
           await insertVersion(writer, {
             id: versionId, datasetId: ds.id, at: now, kind: 'write', source: batch.source ?? 'unknown', fence: batch.fence,
-            contentHash: contentHash(batch.frame), range: span, rows: batch.frame.length, coverage: updated,
+            contentHash: contentHash(batch.frame), range: span, rows: batch.frame.length, coverage: updated, whole: span.whole,
           });
           return [ds, updated, versionId, now] as const;
         });
         this.#datasets.set(datasetCacheKey(batch.dataset), row);
         this.#coverage.set(row.id, next);
-        this.#versioned.index.committed(row.id, { id: version, at, start: span.start, end: span.end });
+        this.#versioned.index.committed(row.id, { id: version, at, start: span.start, end: span.end, whole: span.whole });
         return { rowsWritten: batch.frame.length, coverageWritten: written, versionId: version };
       } catch (err) {
         if (versioning !== undefined) this.#versioned.index.abandoned(versioning);

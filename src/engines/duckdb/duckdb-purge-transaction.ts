@@ -47,9 +47,9 @@ export async function purgeInTransaction(
     await saveCoverage(writer, found.id, current, updated, now);
     await insertVersion(writer, {
       id: versionId, datasetId: found.id, at: now, kind: 'purge', source: request.actor, fence: request.fences[0],
-      contentHash: 'sha256:', range, rows: rowsRemoved, coverage: updated,
+      contentHash: 'sha256:', range, rows: rowsRemoved, coverage: updated, whole: true,
     });
-    version = { datasetId: found.id, id: versionId, at: now, start: range.start, end: range.end };
+    version = { datasetId: found.id, id: versionId, at: now, start: range.start, end: range.end, whole: true };
   }
   const findingsRetired = await retireFindings(writer, dataset, range, now);
   const audit = await appendRepairAudit(writer, request, now, rowsRemoved, findingsRetired, barsByState(removed, dataset.intervalMs));

@@ -1,7 +1,7 @@
 /**
- * The in-process index of each dataset's versions (id, commit time, span), columnar, for as-of
- * reads on DuckDB: the version in force at a time, the newest, and whether a later version touched
- * a range, answered in memory. Cost avoided: the query over `bar_versions` that every as-of read
+ * The in-process index of each dataset's versions (id, commit time, span, whether it replaced its
+ * whole span), columnar, for as-of reads on DuckDB: the version in force at a time, the newest,
+ * whether a later version touched a range and whether one replaced all of it, answered in memory. Cost avoided: the query over `bar_versions` that every as-of read
  * made before its rows (about half a plain 1,440-bar read, and it scans every version of the file;
  * bench/storage/as-of-read.bench.ts).
  *
@@ -26,6 +26,8 @@ export interface IndexedVersion {
   /** The span of its claims (bar_versions.start_ms, end_ms). */
   readonly start: number;
   readonly end: number;
+  /** It replaced every row of its span (bar_versions.whole_span). */
+  readonly whole: boolean;
 }
 
 /** The version in force at a time, as `versionInForce` (duckdb-bar-versions.ts) answers it, without the coverage. */
@@ -35,6 +37,8 @@ export interface IndexedInForce {
   readonly newest: { readonly id: number; readonly at: number };
   /** A later version's span overlaps the range. */
   readonly changedSince: boolean;
+  /** A later version replaced every row of the range: no current row is as of this one. */
+  readonly replacedSince: boolean;
 }
 
 /** One dataset's versions, ascending by id (the order they committed in), one array per field. */
@@ -43,6 +47,8 @@ export class VersionColumns {
   at: Float64Array;
   start: Float64Array;
   end: Float64Array;
+  /** 1: the version replaced every row of its span. */
+  whole: Uint8Array;
   length = 0;
   /** Commit times never went down (the usual case): the version in force is a binary search. */
   ordered = true;
@@ -53,10 +59,11 @@ export class VersionColumns {
     this.at = new Float64Array(n);
     this.start = new Float64Array(n);
     this.end = new Float64Array(n);
+    this.whole = new Uint8Array(n);
   }
 
   /** Appends a version newer (higher id) than every one held. */
-  push(id: number, at: number, start: number, end: number): void {
+  push(id: number, at: number, start: number, end: number, whole: boolean): void {
     if (this.length === this.ids.length) this.#grow(this.length * 2);
     const i = this.length;
     if (i > 0 && at < this.at[i - 1]) this.ordered = false;
@@ -64,6 +71,7 @@ export class VersionColumns {
     this.at[i] = at;
     this.start[i] = start;
     this.end[i] = end;
+    this.whole[i] = whole ? 1 : 0;
     this.length = i + 1;
   }
 
@@ -74,7 +82,15 @@ export class VersionColumns {
     if (i < 0) return undefined;
     let changedSince = false;
     for (let j = i + 1; j < n && !changedSince; j++) changedSince = this.start[j] < range.end && this.end[j] > range.start;
-    return { id: this.ids[i], at: this.at[i], newest: { id: this.ids[n - 1], at: this.at[n - 1] }, changedSince };
+    return {
+      id: this.ids[i], at: this.at[i], newest: { id: this.ids[n - 1], at: this.at[n - 1] }, changedSince, replacedSince: this.replacedAfter(i, range),
+    };
+  }
+
+  /** A version after position `i` (-1: any) replaced every row of the range. */
+  replacedAfter(i: number, range: TimeRange): boolean {
+    for (let j = this.length - 1; j > i; j--) if (this.whole[j] === 1 && this.start[j] <= range.start && this.end[j] >= range.end) return true;
+    return false;
   }
 
   #lastAtOrBefore(asOf: number): number {
@@ -103,6 +119,9 @@ export class VersionColumns {
     this.at = grown(this.at);
     this.start = grown(this.start);
     this.end = grown(this.end);
+    const whole = new Uint8Array(capacity);
+    whole.set(this.whole.subarray(0, this.length));
+    this.whole = whole;
   }
 }
 
@@ -142,7 +161,7 @@ export class DuckDbVersionIndex {
 
   /** After the COMMIT of a write announced by `writing`. */
   committed(datasetId: number, version: IndexedVersion): void {
-    this.#entries.get(datasetId)?.push(version.id, version.at, version.start, version.end);
+    this.#entries.get(datasetId)?.push(version.id, version.at, version.start, version.end, version.whole);
     this.#settle(datasetId);
   }
 

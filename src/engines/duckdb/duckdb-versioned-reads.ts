@@ -133,7 +133,9 @@ export class DuckDbVersionedReads {
       return { frame: current.frame, versions: distinctVersions(current.versionIds, inForce.id), newestVersionAt: inForce.at };
     }
     // Exact whatever committed since: rows of later versions are left out, the rows they replaced are in the history.
-    const { frame, versionIds } = await readAsOfBars(reader, select, schema, id, intervalMs, range, version);
+    // When a later version replaced every row of the range, no current row is as of this one: the history alone.
+    const historyOnly = inForce === undefined ? versions.replacedAfter(-1, range) : inForce.replacedSince;
+    const { frame, versionIds } = await readAsOfBars(reader, select, schema, id, intervalMs, range, version, historyOnly);
     return { frame, versions: distinctVersions(versionIds, inForce?.id), newestVersionAt: inForce?.at };
   }
 

@@ -133,8 +133,8 @@ export interface AsOfStatements {
    */
   readonly current: string;
   /**
-   * The current rows of the range with each row's version id, unguarded: for a caller that knows
-   * no version of the dataset committed since it looked (duckdb-version-index.ts).
+   * The current rows of the range with each row's version id, unguarded, in no order: for a caller
+   * that knows no version of the dataset committed since it looked (duckdb-version-index.ts).
    */
   readonly currentRows: string;
   /**
@@ -153,7 +153,7 @@ export function asOfSelect(t: BarTable): AsOfStatements {
     // (An uncorrelated max(); a guard correlated with the version in force cost DuckDB 5× the scan.)
     current: `SELECT ts::DOUBLE, ${values}, coalesce(version_id, 0)::DOUBLE FROM ${t.table}
       WHERE ${range} AND (SELECT max(id) FROM bar_versions WHERE dataset_id = $1) = $4::BIGINT ORDER BY ts`,
-    currentRows: `SELECT ts::DOUBLE, ${values}, coalesce(version_id, 0)::DOUBLE FROM ${t.table} WHERE ${range} ORDER BY ts`,
+    currentRows: `SELECT ts::DOUBLE, ${values}, coalesce(version_id, 0)::DOUBLE FROM ${t.table} WHERE ${range}`,
     historyRows: `SELECT ts::DOUBLE, ${values}, version_id::DOUBLE FROM ${t.table}_history
       WHERE ${range} AND version_id <= $4::BIGINT AND superseded_by > $4::BIGINT`,
     // "version_id <= $4 OR version_id IS NULL" is coalesce(version_id, 0) <= $4 ($4 >= 0) in a shape
@@ -203,13 +203,14 @@ export async function readCurrentAsOf(
 }
 
 /**
- * The current rows of the range with each row's version id, no guard: the caller knows that no
- * version of the dataset committed since it looked (duckdb-version-index.ts `unchangedSince`).
+ * The current rows of the range with each row's version id, ascending, no guard: the caller knows
+ * that no version of the dataset committed since it looked (duckdb-version-index.ts `unchangedSince`).
  */
 export async function readCurrentRows(
   conn: DuckDBConnection, statements: AsOfStatements, schema: FrameSchema, datasetId: number, intervalMs: number, range: TimeRange,
 ): Promise<{ frame: Frame; versionIds: Float64Array }> {
   const { columns, length } = await streamAsOf(conn, statements.currentRows, [datasetId, range.start, range.end], schema.columns.length + 2, range, intervalMs);
+  orderByTs(columns, length, range, intervalMs);
   const out = trimmed(columns, length);
   return { frame: createFrame(schema, out[0], out.slice(1, out.length - 1)), versionIds: out[out.length - 1] };
 }

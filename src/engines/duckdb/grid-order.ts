@@ -1,7 +1,7 @@
 /**
  * Rows of one dataset's range put in ascending ts order in JavaScript, for a query read without
- * ORDER BY (the as-of read: its current and history rows arrive as a UNION ALL, in whatever order
- * the scans find them). Each row goes to its interval slot of the range's grid (a counting sort;
+ * ORDER BY (the as-of reads: current and history rows arrive as a UNION ALL, or one table's rows,
+ * in whatever order the scans find them). Each row goes to its interval slot of the range's grid (a counting sort;
  * the arrays are already sized by that grid bound), then one gather per column. When two rows
  * share a slot (rows not aligned to the interval) it falls back to an index sort by ts.
  *

@@ -35,9 +35,9 @@ import { translateDuckDbError } from './duckdb-errors.js';
 import { datedCoverageOf, summariseCoverage } from './duckdb-coverage-summary.js';
 import { checkAndAdvanceFence, runArmedWork } from './duckdb-fencing.js';
 import { validateDataset, validateFence, validateFindings, validateRange, validateWriteBatch } from '../../storage/index.js';
-import { contentHash, versionSpan } from '../../storage/index.js';
+import { contentHash } from '../../storage/index.js';
 import type { AsOfFrame, BarVersion } from '../../storage/index.js';
-import { insertVersion, moveToHistory, nextVersionId } from './duckdb-bar-versions.js';
+import { claimedSpan, insertVersion, moveToHistory, nextVersionId } from './duckdb-bar-versions.js';
 import { DuckDbVersionedReads } from './duckdb-versioned-reads.js';
 
 export interface DuckDbBarStoreOptions {
@@ -45,6 +45,11 @@ export interface DuckDbBarStoreOptions {
   readonly path: string;
   /** Stamps `coverage.updated_at_ms`; the system clock by default. */
   readonly clock?: Clock;
+  /**
+   * Keep each dataset's versions in memory for as-of reads (duckdb-version-index.ts; the default).
+   * false answers every as-of read through SQL alone: the reference the index is tested against.
+   */
+  readonly versionIndex?: boolean;
 }
 
 /**
@@ -53,12 +58,12 @@ export interface DuckDbBarStoreOptions {
  * or the findings store must live in the same file.
  */
 export async function createDuckDbBarStore(options: DuckDbBarStoreOptions): Promise<BarStore> {
-  return barStoreOn(await openDatabaseHandle(options.path, options.clock ?? systemClock));
+  return barStoreOn(await openDatabaseHandle(options.path, options.clock ?? systemClock), options.versionIndex ?? true);
 }
 
 /** The bar store of an open database; its `close` closes the database. */
-export function barStoreOn(db: DatabaseHandle): BarStore {
-  return new DuckDbBarStore(db);
+export function barStoreOn(db: DatabaseHandle, versionIndex = true): BarStore {
+  return new DuckDbBarStore(db, versionIndex);
 }
 
 class DuckDbBarStore implements BarStore, OhlcvBucketReader {
@@ -78,9 +83,9 @@ class DuckDbBarStore implements BarStore, OhlcvBucketReader {
   /** The versioned reads (readAsOf, coverageAsOf, versions, pruneVersions): duckdb-versioned-reads.ts. */
   readonly #versioned: DuckDbVersionedReads;
 
-  constructor(db: DatabaseHandle) {
+  constructor(db: DatabaseHandle, versionIndex: boolean) {
     this.#db = db;
-    this.#versioned = new DuckDbVersionedReads(db, (dataset) => this.#knownDataset(dataset));
+    this.#versioned = new DuckDbVersionedReads(db, (dataset) => this.#knownDataset(dataset), versionIndex);
   }
 
   async read(dataset: DatasetKey, schema: FrameSchema, range: TimeRange): Promise<Frame> {
@@ -208,11 +213,14 @@ class DuckDbBarStore implements BarStore, OhlcvBucketReader {
     const findings = batch.findings ?? [];
     validateFindings(findings);
     const written = writtenCoverage(claims, batch.frame.ts, batch.dataset.intervalMs);
+    const span = claimedSpan(claims);
     return await this.#db.writes.run(async () => {
       this.#assertOpen('write');
       const writer = this.#db.conns.writer;
+      // The dataset whose version index was told a write is in flight (duckdb-version-index.ts).
+      let versioning: number | undefined;
       try {
-        const [row, next, version] = await inTransaction(writer, async () => {
+        const [row, next, version, at] = await inTransaction(writer, async () => {
           if (batch.fence !== undefined) {
             await checkAndAdvanceFence(writer, batch.fence);
             // The lease's completion, when armed for this write (duckdb-fencing.ts): it commits with the rows or not at all.
@@ -223,6 +231,8 @@ class DuckDbBarStore implements BarStore, OhlcvBucketReader {
           const ds = known !== undefined && known.schema === schema.name ? known : await ensureDataset(writer, batch.dataset, schema.name);
           const current = this.#coverage.get(ds.id) ?? await loadCoverage(writer, ds.id);
           const now = this.#db.clock.now();
+          versioning = ds.id;
+          this.#versioned.index.writing(ds.id);
           const versionId = await nextVersionId(writer);
           // Only claims under stored coverage can hold rows (claimsWithRows): a cold shard deletes nothing.
           const replaced = claimsWithRows(claims, current);
@@ -237,14 +247,16 @@ class DuckDbBarStore implements BarStore, OhlcvBucketReader {
           await saveCoverage(writer, ds.id, current, updated, now);
           await insertVersion(writer, {
             id: versionId, datasetId: ds.id, at: now, kind: 'write', source: batch.source ?? 'unknown', fence: batch.fence,
-            contentHash: contentHash(batch.frame), range: versionSpan(claims), rows: batch.frame.length, coverage: updated,
+            contentHash: contentHash(batch.frame), range: span, rows: batch.frame.length, coverage: updated, whole: span.whole,
           });
-          return [ds, updated, versionId] as const;
+          return [ds, updated, versionId, now] as const;
         });
         this.#datasets.set(datasetCacheKey(batch.dataset), row);
         this.#coverage.set(row.id, next);
+        this.#versioned.index.committed(row.id, { id: version, at, start: span.start, end: span.end, whole: span.whole });
         return { rowsWritten: batch.frame.length, coverageWritten: written, versionId: version };
       } catch (err) {
+        if (versioning !== undefined) this.#versioned.index.abandoned(versioning);
         this.#forgetCoverage();
         throw translateDuckDbError(err, 'write');
       }
@@ -290,11 +302,15 @@ class DuckDbBarStore implements BarStore, OhlcvBucketReader {
     return await this.#db.writes.run(async () => {
       this.#assertOpen('purge');
       const writer = this.#db.conns.writer;
+      let versioning: number | undefined; // as in write
       try {
-        const outcome = await inTransaction(writer, () => purgeInTransaction(writer, request, this.#db.clock.now(), (id) => this.#coverage.get(id)));
+        const outcome = await inTransaction(writer, () => purgeInTransaction(writer, request, this.#db.clock.now(), (id) => this.#coverage.get(id),
+          (id) => this.#versioned.index.writing(versioning = id)));
         if (outcome.coverage !== undefined) this.#coverage.set(outcome.coverage.datasetId, outcome.coverage.ranges);
+        if (outcome.version !== undefined) this.#versioned.index.committed(outcome.version.datasetId, outcome.version);
         return outcome.report;
       } catch (err) {
+        if (versioning !== undefined) this.#versioned.index.abandoned(versioning);
         this.#forgetCoverage();
         throw translateDuckDbError(err, 'purge');
       }

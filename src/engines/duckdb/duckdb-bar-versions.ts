@@ -10,8 +10,10 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { createFrame } from '../../core/index.js';
 import type { Frame, FrameSchema, TimeRange } from '../../core/index.js';
 import type { BarTable, BarVersion, CoverageRange, Fence, VersionKind } from '../../storage/index.js';
-import { ALL_BAR_TABLES, encodeVersionCoverage } from '../../storage/index.js';
-import { copyChunkInto } from './chunk-vectors.js';
+import { ALL_BAR_TABLES, encodeVersionCoverage, versionSpan } from '../../storage/index.js';
+import { chunkColumns, copyChunkInto } from './chunk-vectors.js';
+import { VersionColumns } from './duckdb-version-index.js';
+import { orderByTs } from './grid-order.js';
 import { preparedStatement, readPrepared, runPrepared } from './prepared-statements.js';
 
 /** Migration 13: the version column of the current tables, their history tables, the versions and the horizon. */
@@ -26,6 +28,28 @@ export const VERSION_MIGRATION_STATEMENTS: readonly string[] = Object.freeze([
   'CREATE TABLE version_horizon (horizon_ms BIGINT NOT NULL)',
 ]);
 
+/**
+ * Migration 15: whether a version replaced every row of its span (its claims cover the span
+ * without a gap; a purge always does). Versions written before it: purges yes, writes unknown
+ * (false), which only keeps the as-of read on its two-table statement.
+ */
+export const WHOLE_SPAN_MIGRATION_STATEMENTS: readonly string[] = Object.freeze([
+  'ALTER TABLE bar_versions ADD COLUMN whole_span BOOLEAN',
+  "UPDATE bar_versions SET whole_span = (kind = 'purge')",
+]);
+
+/** The span of a write's claims, and whether they cover it without a gap (then every row of the span is the write's). */
+export function claimedSpan(claims: readonly TimeRange[]): TimeRange & { readonly whole: boolean } {
+  const span = versionSpan(claims);
+  const sorted = [...claims].sort((a, b) => a.start - b.start);
+  let reached = span.start;
+  for (const c of sorted) {
+    if (c.start > reached) return { ...span, whole: false };
+    if (c.end > reached) reached = c.end;
+  }
+  return { ...span, whole: true };
+}
+
 export interface NewVersion {
   readonly id: number;
   readonly datasetId: number;
@@ -37,6 +61,8 @@ export interface NewVersion {
   readonly range: TimeRange;
   readonly rows: number;
   readonly coverage: readonly CoverageRange[];
+  /** It replaced every row of `range` (claimedSpan; a purge). */
+  readonly whole: boolean;
 }
 
 export async function nextVersionId(conn: DuckDBConnection): Promise<number> {
@@ -56,10 +82,10 @@ export async function moveToHistory(
 }
 
 export async function insertVersion(conn: DuckDBConnection, v: NewVersion): Promise<void> {
-  await runPrepared(conn, `INSERT INTO bar_versions (id, dataset_id, at_ms, kind, source, fence_key, fence_token, content_hash, start_ms, end_ms, rows, coverage)
-    VALUES ($1::BIGINT, $2, $3::BIGINT, $4, $5, $6, $7::BIGINT, $8, $9::BIGINT, $10::BIGINT, $11::BIGINT, $12::JSON)`, [
+  await runPrepared(conn, `INSERT INTO bar_versions (id, dataset_id, at_ms, kind, source, fence_key, fence_token, content_hash, start_ms, end_ms, rows, coverage, whole_span)
+    VALUES ($1::BIGINT, $2, $3::BIGINT, $4, $5, $6, $7::BIGINT, $8, $9::BIGINT, $10::BIGINT, $11::BIGINT, $12::JSON, $13)`, [
     v.id, v.datasetId, v.at, v.kind, v.source, v.fence?.key ?? null, v.fence?.token ?? null, v.contentHash, v.range.start, v.range.end, v.rows,
-    encodeVersionCoverage(v.coverage),
+    encodeVersionCoverage(v.coverage), v.whole,
   ]);
 }
 
@@ -99,13 +125,23 @@ export async function versionInForce(conn: DuckDBConnection, datasetId: number, 
 }
 
 export interface AsOfStatements {
-  /** Current and history rows as of a version ($4): ts, the values, each row's version id. */
+  /** Current and history rows as of a version ($4): ts, the values, each row's version id; in no order (grid-order.ts orders them). */
   readonly history: string;
   /**
    * The current rows of the range with each row's version id, only while the dataset's newest
    * version is still $4 (no row when another committed since; or when the range holds none).
    */
   readonly current: string;
+  /**
+   * The current rows of the range with each row's version id, unguarded, in no order: for a caller
+   * that knows no version of the dataset committed since it looked (duckdb-version-index.ts).
+   */
+  readonly currentRows: string;
+  /**
+   * The history rows alone as of a version ($4), in no order: for a range in which a later
+   * version replaced every row (so no current row is as of $4).
+   */
+  readonly historyRows: string;
 }
 
 /** The SELECTs of an as-of read, built once per bar table. */
@@ -117,24 +153,34 @@ export function asOfSelect(t: BarTable): AsOfStatements {
     // (An uncorrelated max(); a guard correlated with the version in force cost DuckDB 5× the scan.)
     current: `SELECT ts::DOUBLE, ${values}, coalesce(version_id, 0)::DOUBLE FROM ${t.table}
       WHERE ${range} AND (SELECT max(id) FROM bar_versions WHERE dataset_id = $1) = $4::BIGINT ORDER BY ts`,
+    currentRows: `SELECT ts::DOUBLE, ${values}, coalesce(version_id, 0)::DOUBLE FROM ${t.table} WHERE ${range}`,
+    historyRows: `SELECT ts::DOUBLE, ${values}, version_id::DOUBLE FROM ${t.table}_history
+      WHERE ${range} AND version_id <= $4::BIGINT AND superseded_by > $4::BIGINT`,
+    // "version_id <= $4 OR version_id IS NULL" is coalesce(version_id, 0) <= $4 ($4 >= 0) in a shape
+    // DuckDB prunes row groups by (their min/max version id); the coalesce scanned every current row.
     history: `SELECT ts::DOUBLE, ${values}, v::DOUBLE FROM (
-      SELECT ts, ${t.columns.join(', ')}, coalesce(version_id, 0) AS v FROM ${t.table} WHERE ${range} AND coalesce(version_id, 0) <= $4::BIGINT
+      SELECT ts, ${t.columns.join(', ')}, coalesce(version_id, 0) AS v FROM ${t.table} WHERE ${range} AND (version_id <= $4::BIGINT OR version_id IS NULL)
       UNION ALL
       SELECT ts, ${t.columns.join(', ')}, version_id AS v FROM ${t.table}_history WHERE ${range} AND version_id <= $4::BIGINT AND superseded_by > $4::BIGINT
-    ) ORDER BY ts`,
+    )`,
   });
 }
 
 /**
  * Rows as of version `versionId` (current rows written up to it, history rows written up to it
- * and superseded after it), ascending, with each row's version id apart. Exact without a
+ * and superseded after it; with `historyOnly`, the caller knows a later version replaced every row
+ * of the range, the history rows alone), ascending, with each row's version id apart. Exact without a
  * transaction: a version committed meanwhile has a higher id, so its rows are left out and the
  * rows it replaced are found in the history.
  */
 export async function readAsOfBars(
   conn: DuckDBConnection, statements: AsOfStatements, schema: FrameSchema, datasetId: number, intervalMs: number, range: TimeRange, versionId: number,
+  historyOnly = false,
 ): Promise<{ frame: Frame; versionIds: Float64Array }> {
-  const { columns, length } = await streamAsOf(conn, statements.history, [datasetId, range.start, range.end, versionId], schema.columns.length + 2, range, intervalMs);
+  const sql = historyOnly ? statements.historyRows : statements.history;
+  const { columns, length } = await streamAsOf(conn, sql, [datasetId, range.start, range.end, versionId], schema.columns.length + 2, range, intervalMs);
+  // No ORDER BY in the statement: DuckDB's sort of the UNION ALL cost half a plain read.
+  orderByTs(columns, length, range, intervalMs);
   const out = trimmed(columns, length);
   return { frame: createFrame(schema, out[0], out.slice(1, out.length - 1)), versionIds: out[out.length - 1] };
 }
@@ -154,6 +200,38 @@ export async function readCurrentAsOf(
   if (length === 0) return undefined;
   const out = trimmed(columns, length);
   return { frame: createFrame(schema, out[0], out.slice(1, out.length - 1)), versionIds: out[out.length - 1] };
+}
+
+/**
+ * The current rows of the range with each row's version id, ascending, no guard: the caller knows
+ * that no version of the dataset committed since it looked (duckdb-version-index.ts `unchangedSince`).
+ */
+export async function readCurrentRows(
+  conn: DuckDBConnection, statements: AsOfStatements, schema: FrameSchema, datasetId: number, intervalMs: number, range: TimeRange,
+): Promise<{ frame: Frame; versionIds: Float64Array }> {
+  const { columns, length } = await streamAsOf(conn, statements.currentRows, [datasetId, range.start, range.end], schema.columns.length + 2, range, intervalMs);
+  orderByTs(columns, length, range, intervalMs);
+  const out = trimmed(columns, length);
+  return { frame: createFrame(schema, out[0], out.slice(1, out.length - 1)), versionIds: out[out.length - 1] };
+}
+
+/** Every version of the dataset (id, commit time, span, whether it replaced the whole span) ascending by id, for the version index. */
+export async function loadVersionColumns(conn: DuckDBConnection, datasetId: number): Promise<VersionColumns> {
+  const counted = await readPrepared(conn, 'SELECT count(*)::DOUBLE FROM bar_versions WHERE dataset_id = $1', [datasetId]);
+  const capacity = Number(counted[0][0]);
+  // Sized for the versions counted, and for the writes to come.
+  const out = new VersionColumns(capacity + 16);
+  const select = await preparedStatement(conn, `SELECT id::DOUBLE, at_ms::DOUBLE, start_ms::DOUBLE, end_ms::DOUBLE,
+    CASE WHEN whole_span THEN 1 ELSE 0 END::DOUBLE FROM bar_versions WHERE dataset_id = $1 ORDER BY id`);
+  select.bind([datasetId]);
+  const result = await select.stream();
+  for (;;) {
+    const chunk = await result.fetchChunk();
+    if (chunk === null || chunk.rowCount === 0) break;
+    const [ids, at, start, end, whole] = chunkColumns(chunk, 5);
+    for (let i = 0; i < chunk.rowCount; i++) out.push(ids[i], at[i], start[i], end[i], whole[i] === 1);
+  }
+  return out;
 }
 
 async function streamAsOf(

@@ -8,7 +8,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { StorageEngineError } from '../../storage/index.js';
 import { inTransaction } from './connection.js';
-import { VERSION_MIGRATION_STATEMENTS } from './duckdb-bar-versions.js';
+import { VERSION_MIGRATION_STATEMENTS, WHOLE_SPAN_MIGRATION_STATEMENTS } from './duckdb-bar-versions.js';
 
 export interface Migration {
   readonly version: number;
@@ -218,6 +218,12 @@ export const DUCKDB_MIGRATIONS: readonly Migration[] = Object.freeze([
          part INTEGER NOT NULL, schema VARCHAR NOT NULL, rows BIGINT NOT NULL, columns BLOB NOT NULL,
          PRIMARY KEY (snapshot, node_id, interval_ms, part))`,
     ],
+  },
+  {
+    version: 15,
+    name: 'versions that replaced their whole span',
+    // bar_versions.whole_span: an as-of read of a range a later such version covers reads the history alone.
+    statements: WHOLE_SPAN_MIGRATION_STATEMENTS,
   },
 ]);
 

@@ -12,16 +12,23 @@ import { appendRepairAudit, checkPurgeFences, deleteRangeRows, retireFindings } 
 import { insertVersion, moveToHistory, nextVersionId } from './duckdb-bar-versions.js';
 import { loadCoverage, saveCoverage } from './duckdb-coverage-index.js';
 import { findDataset } from './duckdb-dataset-registry.js';
+import type { IndexedVersion } from './duckdb-version-index.js';
 
 export interface PurgeOutcomeOnDisk {
   readonly report: PurgeReport;
   /** The dataset's id and its coverage after the purge; undefined when the dataset does not exist. */
   readonly coverage: { readonly datasetId: number; readonly ranges: CoverageRange[] } | undefined;
+  /** The version the purge committed (for the version index); undefined when the dataset does not exist. */
+  readonly version: (IndexedVersion & { readonly datasetId: number }) | undefined;
 }
 
-/** `mirrored(id)`: the bar store's mirror of a dataset's coverage, when it holds one. */
+/**
+ * `mirrored(id)`: the bar store's mirror of a dataset's coverage, when it holds one; `writing(id)`:
+ * called before the purge's version is written (the version index's in-flight mark).
+ */
 export async function purgeInTransaction(
   writer: DuckDBConnection, request: PurgeRequest, now: number, mirrored: (datasetId: number) => readonly CoverageRange[] | undefined,
+  writing: (datasetId: number) => void,
 ): Promise<PurgeOutcomeOnDisk> {
   const { dataset, range } = request;
   await checkPurgeFences(writer, request.fences);
@@ -30,7 +37,9 @@ export async function purgeInTransaction(
   const removed = removedCoverage(current, range);
   const updated = coverageAfterPurge(current, range);
   let rowsRemoved = 0;
+  let version: PurgeOutcomeOnDisk['version'];
   if (found !== undefined) {
+    writing(found.id);
     const versionId = await nextVersionId(writer);
     const table = found.schema === undefined ? undefined : barTableNamed(found.schema);
     if (table !== undefined) await moveToHistory(writer, table, found.id, [range], versionId, now);
@@ -38,13 +47,15 @@ export async function purgeInTransaction(
     await saveCoverage(writer, found.id, current, updated, now);
     await insertVersion(writer, {
       id: versionId, datasetId: found.id, at: now, kind: 'purge', source: request.actor, fence: request.fences[0],
-      contentHash: 'sha256:', range, rows: rowsRemoved, coverage: updated,
+      contentHash: 'sha256:', range, rows: rowsRemoved, coverage: updated, whole: true,
     });
+    version = { datasetId: found.id, id: versionId, at: now, start: range.start, end: range.end, whole: true };
   }
   const findingsRetired = await retireFindings(writer, dataset, range, now);
   const audit = await appendRepairAudit(writer, request, now, rowsRemoved, findingsRetired, barsByState(removed, dataset.intervalMs));
   return {
     report: { rowsRemoved, coverageRemoved: removed, findingsRetired, audit },
     coverage: found === undefined ? undefined : { datasetId: found.id, ranges: updated },
+    version,
   };
 }

@@ -8,3 +8,5 @@ export { DEFAULT_REPORT_LIST_LIMIT, MAX_REPORT_LIST_LIMIT, reportListLimit } fro
 export { inspectWal } from './wal-inspection.js';
 export { createReaderPool, createSerialQueue } from './connection.js';
 export { createBuckets, finishBuckets, placeChunk } from './dataset-buckets.js';
+export { DuckDbVersionIndex, VersionColumns } from './duckdb-version-index.js';
+export { orderByTs } from './grid-order.js';

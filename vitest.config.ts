@@ -3,6 +3,28 @@ import { configDefaults, defineConfig } from 'vitest/config';
 /** Unit files that need a process of their own: they call process.chdir (not allowed in a worker thread). */
 const UNIT_PROCESS_FILES = ['test/unit/config/load-config.test.ts'];
 
+/**
+ * Workers per project. Vitest's default on a 2-core machine is one (cores − 1), so without this
+ * every project ran its files one after the other.
+ */
+const TWO_WORKERS = 2;
+
+/**
+ * Integration files that run one at a time (project `integration-serial`, after the others):
+ * each holds a lease, heartbeat, rate, budget or fixed window that a second file loading the
+ * cores could stretch (etcd and PostgreSQL leases, upstream permits, SLA latency budgets,
+ * SIGKILL/restart timing, socket back-pressure), or it runs `bin/seamless.js` through tsx
+ * (readme-tour). Every other integration file is parallel-safe: free loopback ports, its own
+ * temp directories, etcd prefixes and PostgreSQL databases, and deadlines that only guard
+ * against hangs. A new file that depends on timing belongs here.
+ */
+const INTEGRATION_SERIAL_FILES = [
+  'duckdb-reopen-after-kill', 'etcd-coordinator', 'etcd-lease-store', 'etcd-quorum-health', 'events',
+  'exchange-backfill', 'gateway-shutdown', 'lease-protocol', 'postgres-shared-state', 'prometheus-scrape',
+  'readme-tour', 'remote-worker-tracing', 'remote-workers', 'sla-read', 'startup-unwinding', 'stream',
+  'tracing', 'upstream-budget', 'upstream-permits-api', 'worker-startup-unwinding',
+].map((name) => `test/integration/${name}.test.ts`);
+
 export default defineConfig({
   test: {
     projects: [
@@ -14,6 +36,7 @@ export default defineConfig({
           include: ['test/unit/**/*.test.ts'],
           exclude: [...configDefaults.exclude, ...UNIT_PROCESS_FILES],
           pool: 'threads',
+          maxWorkers: TWO_WORKERS,
           testTimeout: 20_000,
         },
       },
@@ -23,20 +46,38 @@ export default defineConfig({
           name: 'unit-process',
           include: UNIT_PROCESS_FILES,
           pool: 'forks',
+          // Same worker count as `unit`: both run in one invocation (`npm test`), where Vitest
+          // requires projects of one group order to agree on it.
+          maxWorkers: TWO_WORKERS,
           testTimeout: 20_000,
         },
       },
       {
         test: {
+          // Integration files two at a time (one worker each): most of a file's time is child
+          // processes starting and servers answering, which leaves the second core idle.
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
+          exclude: [...configDefaults.exclude, ...INTEGRATION_SERIAL_FILES],
           // Bundles the CLI once per run, so `seamless` children start without tsx.
           globalSetup: ['test/setup/cli-bundle.ts'],
           testTimeout: 120_000,
           hookTimeout: 120_000,
-          fileParallelism: false,
+          maxWorkers: TWO_WORKERS,
           // Tests marked concurrent (the CLI files: each CLI start is mostly one core loading
           // modules) run at most this many at once.
+          maxConcurrency: 3,
+        },
+      },
+      {
+        test: {
+          // The timing-dependent integration files, one at a time, after the parallel ones.
+          name: 'integration-serial',
+          include: INTEGRATION_SERIAL_FILES,
+          globalSetup: ['test/setup/cli-bundle.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+          fileParallelism: false,
           maxConcurrency: 3,
         },
       },

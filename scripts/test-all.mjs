@@ -85,7 +85,8 @@ process.on('exit', () => {
 });
 // unit runs in worker threads; unit-process holds the unit files that need a process of their own.
 vitest('unit tests', 'unit', 'unit-process');
-vitest('integration tests', 'integration');
+// integration runs two files at a time; integration-serial, the timing-dependent files, one at a time after them.
+vitest('integration tests', 'integration', 'integration-serial');
 vitest('scenarios', 'scenarios');
 // The dashboard page in Debian's chromium (installed above from system-packages.txt) against real gateways.
 vitest('browser tests', 'e2e');

@@ -11,17 +11,11 @@
  * (immediate stop, data kept; `start()` brings it back and it catches up). `stop()` stops the
  * standby and removes its dir; `startPostgresPair().stop()` stops both.
  */
-import { chownSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import pg from 'pg';
-import { freePort, trackDir, trackPid, untrackDir, untrackPid } from './leftovers.js';
-import { alive, findPostgresBinDir, gone, readPid, run, runAs, startPostgresServer } from './postgres-server.js';
+import { createPostgresInstance, SUPERUSER } from './postgres-instance.js';
+import { startPostgresServer } from './postgres-server.js';
 import type { PostgresServer } from './postgres-server.js';
 import { until } from '../helpers/until.js';
-
-const SUPERUSER = 'postgres';
 
 export interface PostgresStandby {
   readonly host: string;
@@ -74,57 +68,12 @@ export async function startPostgresPair(): Promise<PostgresPair> {
 
 /** pg_basebackup of `primary` into a temp dir, started as a hot standby streaming from it. */
 export async function startPostgresStandby(primary: PostgresServer, options: { readonly startTimeoutMs?: number } = {}): Promise<PostgresStandby> {
-  const foundBinDir = findPostgresBinDir();
-  if (foundBinDir === undefined) throw new Error('no PostgreSQL server binaries (install the Debian package postgresql)');
-  const binDir: string = foundBinDir;
-  const startTimeoutMs = options.startTimeoutMs ?? 30_000;
-  const user = runAs();
-  const dir = await mkdtemp(join(tmpdir(), 'seamless-pg-standby-'));
-  trackDir(dir);
-  if (user.uid !== undefined && user.gid !== undefined) chownSync(dir, user.uid, user.gid);
-  const dataDir = join(dir, 'data');
-  const logFile = join(dir, 'server.log');
-  const host = '127.0.0.1';
-  const readLog = (): string => { try { return readFileSync(logFile, 'utf8'); } catch { return '(no log yet)'; } };
-  let pid = 0;
-  let port = 0;
-  let stopped = false;
-
-  const stop = async (): Promise<void> => {
-    if (stopped) return;
-    stopped = true;
-    if (pid !== 0 && alive(pid)) {
-      await run(join(binDir, 'pg_ctl'), ['-D', dataDir, '-m', 'immediate', '-w', '-t', '10', 'stop'], user, dir).catch(() => undefined);
-      if (alive(pid)) process.kill(pid, 'SIGQUIT');
-      if (!(await gone(pid, 5_000))) process.kill(pid, 'SIGKILL');
-      await gone(pid, 5_000);
-    }
-    if (pid !== 0) untrackPid(pid);
-    await rm(dir, { recursive: true, force: true });
-    untrackDir(dir);
-  };
-
-  async function pgCtlStart(): Promise<void> {
-    // max_connections must be at least the primary's (200) for a hot standby to start.
-    const serverOptions = [
-      `-p ${port}`, `-k ${dir}`, `-c listen_addresses=${host}`, '-c hot_standby=on', '-c fsync=off',
-      '-c max_connections=200', '-c shared_buffers=32MB', '-c wal_receiver_status_interval=1s',
-    ].join(' ');
-    await run(join(binDir, 'pg_ctl'), ['-D', dataDir, '-l', logFile, '-o', serverOptions, '-w', '-t', String(Math.ceil(startTimeoutMs / 1000)), 'start'], user, dir);
-    pid = readPid(dataDir);
-    trackPid(pid, 'SIGQUIT');
-  }
-
-  const url = (database = 'postgres'): string => `postgres://${SUPERUSER}@${host}:${port}/${encodeURIComponent(database)}`;
-  async function query<R extends Record<string, unknown>>(sql: string, params: readonly unknown[] = [], database = 'postgres'): Promise<R[]> {
-    const client = new pg.Client({ connectionString: url(database) });
-    await client.connect();
-    try {
-      return (await client.query<R>(sql, params as unknown[])).rows;
-    } finally {
-      await client.end();
-    }
-  }
+  // max_connections must be at least the primary's (200) for a hot standby to start.
+  const instance = await createPostgresInstance({
+    dirPrefix: 'seamless-pg-standby-', startTimeoutMs: options.startTimeoutMs,
+    settings: ['hot_standby=on', 'fsync=off', 'max_connections=200', 'shared_buffers=32MB', 'wal_receiver_status_interval=1s'],
+  });
+  const { query } = instance;
 
   const caughtUp = async (timeoutMs = 20_000): Promise<void> => {
     // The primary commits asynchronously (synchronous_commit=off): one synchronous commit flushes
@@ -137,34 +86,24 @@ export async function startPostgresStandby(primary: PostgresServer, options: { r
   };
 
   try {
-    await run(join(binDir, 'pg_basebackup'), [
-      '-D', dataDir, '-R', '-X', 'stream', '-c', 'fast', '-h', primary.host, '-p', String(primary.port), '-U', SUPERUSER, '--no-sync',
-    ], user, dir);
-    port = await freePort();
-    await pgCtlStart();
+    await instance.run('pg_basebackup', [
+      '-D', instance.dataDir, '-R', '-X', 'stream', '-c', 'fast', '-h', primary.host, '-p', String(primary.port), '-U', SUPERUSER, '--no-sync',
+    ]);
+    await instance.launch();
     await caughtUp();
   } catch (error) {
-    const log = readLog();
-    await stop();
+    const log = instance.log();
+    await instance.stop();
     throw new Error(`the PostgreSQL standby did not start: ${error instanceof Error ? error.message : String(error)}\n${log}`, { cause: error });
   }
 
+  const { host, dir, url, stop, halt, start, log } = instance;
   return {
-    host, dir, url, query, caughtUp, stop, log: readLog,
-    get port() { return port; },
-    get pid() { return pid; },
+    host, dir, url, query, caughtUp, stop, halt, start, log,
+    get port() { return instance.port; },
+    get pid() { return instance.pid; },
     async pauseReplay() { await query('SELECT pg_wal_replay_pause()'); },
     async resumeReplay() { await query('SELECT pg_wal_replay_resume()'); },
-    async halt() {
-      if (pid === 0 || !alive(pid)) return;
-      await run(join(binDir, 'pg_ctl'), ['-D', dataDir, '-m', 'immediate', '-w', '-t', '10', 'stop'], user, dir);
-      await gone(pid, 5_000);
-      untrackPid(pid);
-    },
-    async start() {
-      if (pid !== 0 && alive(pid)) return;
-      await pgCtlStart();
-    },
   };
 }
 

@@ -3,37 +3,19 @@
  * embedded data directory: the purge asks for --yes without a terminal, removes exactly the range
  * and says so; the forced backfill purges then fetches the range again.
  */
-import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { cliWorkspaces, runSeamless as seamless } from '../helpers/cli-run.js';
 import { CLI_TEST_TIMEOUT_MS } from '../helpers/cli-timeout.js';
-import { SEAMLESS_CLI as BIN } from '../harness/seamless-cli.js';
 
 const MINUTE = 60_000;
 const T0 = Date.UTC(2024, 1, 1);
 const BTC = 'ohlcv:demo:BTC-USD';
 const iso = (ms: number) => new Date(ms).toISOString();
 
-interface Run { readonly code: number | null; readonly stdout: string; readonly stderr: string }
 interface Coverage { readonly ranges: { start: number; end: number; state: string }[] }
 
-const dirs: string[] = [];
-afterAll(async () => {
-  await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
-});
-
-function seamless(cwd: string, args: readonly string[]): Promise<Run> {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('SEAMLESS_')) env[k] = v;
-  return new Promise((resolve) => {
-    // stdin is a pipe here, never a terminal: the CLI must not wait for an answer.
-    execFile(process.execPath, [BIN, ...args], { cwd, env: { ...env, SEAMLESS_DATA_DIR: join(cwd, 'data') }, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
-      resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : null, stdout, stderr });
-    });
-  });
-}
+// Each run's stdin is a pipe (runSeamless), never a terminal: the CLI must not wait for an answer.
+const workspace = cliWorkspaces('seamless-cli-repair-');
 
 async function storedRanges(cwd: string): Promise<[number, number][]> {
   const run = await seamless(cwd, ['coverage', '--node', BTC, '--interval', '1m', '--json', '--start', iso(T0), '--end', iso(T0 + 60 * MINUTE)]);
@@ -43,8 +25,7 @@ async function storedRanges(cwd: string): Promise<[number, number][]> {
 
 describe('seamless purge and backfill --force', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
   it('purges a range after --yes, refuses without it, and a forced backfill fetches it again', async () => {
-    const cwd = await mkdtemp(join(tmpdir(), 'seamless-cli-repair-'));
-    dirs.push(cwd);
+    const cwd = await workspace();
     const range = ['--node', BTC, '--interval', '1m', '--start', iso(T0 + 20 * MINUTE), '--end', iso(T0 + 40 * MINUTE)];
     const fill = await seamless(cwd, ['backfill', '--node', BTC, '--interval', '1m', '--start', iso(T0), '--end', iso(T0 + 60 * MINUTE)]);
     expect(fill.code, fill.stderr).toBe(0);

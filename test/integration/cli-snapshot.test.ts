@@ -4,36 +4,19 @@
  * its range is purged, a duplicate name is refused naming `name`, and an export imported into a
  * second data directory answers the same fingerprint.
  */
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { cliWorkspaces, runSeamless as seamless } from '../helpers/cli-run.js';
 import { CLI_TEST_TIMEOUT_MS } from '../helpers/cli-timeout.js';
-import { SEAMLESS_CLI as BIN } from '../harness/seamless-cli.js';
 
 const MINUTE = 60_000;
 const T0 = Date.UTC(2024, 1, 1);
 const BTC = 'ohlcv:demo:BTC-USD';
 const iso = (ms: number) => new Date(ms).toISOString();
 
-interface Run { readonly code: number | null; readonly stdout: string; readonly stderr: string }
-
-const dirs: string[] = [];
-afterAll(async () => {
-  await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
-});
-
-function seamless(cwd: string, args: readonly string[]): Promise<Run> {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('SEAMLESS_')) env[k] = v;
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { cwd, env: { ...env, SEAMLESS_DATA_DIR: join(cwd, 'data') }, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
-      resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : null, stdout, stderr });
-    });
-  });
-}
+const workspace = cliWorkspaces('seamless-cli-snapshot-');
 
 async function ok(cwd: string, args: readonly string[]): Promise<string> {
   const run = await seamless(cwd, args);
@@ -43,9 +26,8 @@ async function ok(cwd: string, args: readonly string[]): Promise<string> {
 
 describe('seamless snapshot', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
   it('creates, reads by name after a purge, refuses a duplicate, exports, imports elsewhere and deletes', async () => {
-    const cwd = await mkdtemp(join(tmpdir(), 'seamless-cli-snapshot-'));
-    const other = await mkdtemp(join(tmpdir(), 'seamless-cli-snapshot-other-'));
-    dirs.push(cwd, other);
+    const cwd = await workspace();
+    const other = await workspace();
     const range = ['--interval', '1m', '--start', iso(T0), '--end', iso(T0 + 60 * MINUTE)];
     const manifest = JSON.parse(await ok(cwd, ['snapshot', 'create', 's1', '--node', BTC, ...range, '--strategy', 'seamless', '--json'])) as { fingerprint: string; datasets: { rows: number; fingerprint: string }[] };
     expect(manifest.datasets[0].rows).toBe(60);

@@ -8,19 +8,18 @@
  * (scripts/system-packages.txt).
  */
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { InvalidRequestError, OHLCV_SCHEMA, StaleFencingTokenError } from '../../src/core/index.js';
 import type { Frame } from '../../src/core/index.js';
 import type { IngestFinding } from '../../src/conformance/index.js';
 import { StorageEngineError } from '../../src/storage/index.js';
 import { createPostgresStorage } from '../../src/engines/postgres/internal.js';
 import type { CoverageClaim, DatasetKey } from '../../src/storage/index.js';
-import type { PostgresStorage } from '../../src/engines/postgres/internal.js';
 import { PG_MIGRATIONS, latestVersion } from '../../src/engines/postgres/internal.js';
 import { describeBarStore, ohlcvBars } from '../storage-suite/bar-store-suite.js';
 import { freePort } from '../harness/leftovers.js';
-import { postgresAvailable, startPostgresServer } from '../harness/postgres-server.js';
-import type { PostgresServer } from '../harness/postgres-server.js';
+import { postgresAvailable } from '../harness/postgres-server.js';
+import { postgresForSuite } from '../helpers/postgres-storage.js';
 
 const MIN = 60_000;
 const DS: DatasetKey = { nodeId: 'ohlcv:binance:BTC/USDT', intervalMs: MIN };
@@ -63,22 +62,8 @@ function firstDifference(a: Frame, b: Frame): number {
 }
 
 describe.skipIf(!postgresAvailable())('postgres storage engine', () => {
-  let server: PostgresServer;
-  const opened: PostgresStorage[] = [];
-
-  beforeAll(async () => {
-    server = await startPostgresServer();
-  });
-  afterAll(async () => {
-    for (const s of opened) await s.close();
-    await server?.stop();
-  });
-
-  async function open(url?: string, options: { poolMax?: number } = {}): Promise<PostgresStorage> {
-    const storage = await createPostgresStorage({ url: url ?? await server.createDatabase(), pool: { max: options.poolMax ?? 4 } });
-    opened.push(storage);
-    return storage;
-  }
+  const server = postgresForSuite();
+  const open = server.open;
 
   /** Backends of `database` other than the caller's, optionally only those waiting on a lock. */
   async function backends(database: string, waitingOnLock = false): Promise<number[]> {

@@ -8,14 +8,14 @@
  * Skipped when the server binaries are not installed.
  */
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { InvalidRequestError, OHLCV_SCHEMA } from '../../src/core/index.js';
 import type { CoverageClaim, DatasetKey } from '../../src/storage/index.js';
-import { PG_MIGRATIONS, createPostgresStorage, migrate, monthsOf } from '../../src/engines/postgres/internal.js';
+import { PG_MIGRATIONS, migrate, monthsOf } from '../../src/engines/postgres/internal.js';
 import type { PostgresStorage } from '../../src/engines/postgres/internal.js';
 import { ohlcvBars } from '../storage-suite/bar-store-suite.js';
-import { postgresAvailable, startPostgresServer } from '../harness/postgres-server.js';
-import type { PostgresServer } from '../harness/postgres-server.js';
+import { postgresAvailable } from '../harness/postgres-server.js';
+import { postgresForSuite } from '../helpers/postgres-storage.js';
 
 const MIN = 60_000;
 const DAY = 1_440 * MIN;
@@ -40,22 +40,8 @@ describe('month starts of a frame', () => {
 });
 
 describe.skipIf(!postgresAvailable())('postgres bars partitioned by month', () => {
-  let server: PostgresServer;
-  const opened: PostgresStorage[] = [];
-
-  beforeAll(async () => {
-    server = await startPostgresServer();
-  });
-  afterAll(async () => {
-    for (const s of opened) await s.close();
-    await server?.stop();
-  });
-
-  async function open(url: string): Promise<PostgresStorage> {
-    const storage = await createPostgresStorage({ url, pool: { max: 4 } });
-    opened.push(storage);
-    return storage;
-  }
+  const server = postgresForSuite();
+  const open = (url: string): Promise<PostgresStorage> => server.open(url);
 
   /** Rows of bars_ohlcv per partition holding them. */
   async function rowsByPartition(url: string): Promise<Record<string, number>> {

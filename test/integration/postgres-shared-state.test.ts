@@ -11,11 +11,11 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConformanceReport } from '../../src/conformance/index.js';
 import { demoConfig } from '../../src/config/internal.js';
-import { createPostgresStorage, migrate, PG_MIGRATIONS } from '../../src/engines/postgres/internal.js';
+import { migrate, PG_MIGRATIONS } from '../../src/engines/postgres/internal.js';
 import type { PostgresStorage } from '../../src/engines/postgres/internal.js';
 import { generateApiKey } from '../../src/gateway/index.js';
-import { postgresAvailable, startPostgresServer } from '../harness/postgres-server.js';
-import type { PostgresServer } from '../harness/postgres-server.js';
+import { postgresAvailable } from '../harness/postgres-server.js';
+import { postgresForSuite } from '../helpers/postgres-storage.js';
 import { startInProcessGateway } from '../helpers/in-process-gateway.js';
 import { until } from '../helpers/until.js';
 import type { InProcessGateway } from '../helpers/in-process-gateway.js';
@@ -63,22 +63,8 @@ function barSchema(extra: Record<string, unknown> = {}): string {
 }
 
 describe.skipIf(!postgresAvailable())('shared state on PostgreSQL', () => {
-  let server: PostgresServer;
-  const opened: PostgresStorage[] = [];
-
-  beforeAll(async () => {
-    server = await startPostgresServer();
-  });
-  afterAll(async () => {
-    for (const s of opened) await s.close();
-    await server?.stop();
-  });
-
-  async function open(url?: string): Promise<PostgresStorage> {
-    const storage = await createPostgresStorage({ url: url ?? await server.createDatabase('shared'), pool: { max: 4 } });
-    opened.push(storage);
-    return storage;
-  }
+  const server = postgresForSuite({ databasePrefix: 'shared' });
+  const open = (url?: string): Promise<PostgresStorage> => server.open(url);
 
   describeRegistryStore('postgres', async () => (await open()).registry);
 

@@ -12,11 +12,8 @@
  *    exactly (nothing half-deleted), the audit has an entry exactly when rows went, and a read of
  *    the week completes with every bar once.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateApiKey } from '../../src/gateway/index.js';
-import { tempDir } from '../helpers/temp-dir.js';
-import { killSeamlessProcesses, processReport, startSeamless, waitForLine, writeSeamlessConfig } from '../harness/seamless-processes.js';
-import type { SeamlessProcess } from '../harness/seamless-processes.js';
+import { describe, expect, it } from 'vitest';
+import { adminGatewayForFile } from '../harness/admin-gateway.js';
 
 const MIN = 60_000;
 const DAY = 1440 * MIN;
@@ -29,33 +26,8 @@ interface Range { start: number; end: number; state: string }
 interface Bars { data: { ts: number[]; open: number[] }; metadata: { rows: number } }
 interface AuditEntry { id: number; actor: string; action: string; start: number; end: number; rowsRemoved: number }
 
-const admin = generateApiKey('repair-admin', ['admin']);
-const auth = { authorization: `Bearer ${admin.secret}` };
-let dir: Awaited<ReturnType<typeof tempDir>>;
-let configFile = '';
-
-beforeAll(async () => {
-  dir = await tempDir('seamless-repair-');
-  configFile = await writeSeamlessConfig(dir.path, ['auth:', `  keys: [${JSON.stringify(admin.entry)}]`]);
-});
-
-afterAll(async () => {
-  await killSeamlessProcesses();
-  await dir?.remove();
-});
-
-async function serve(name: string): Promise<{ process: SeamlessProcess; url: string }> {
-  const child = startSeamless(['serve', '--port', '0', '--config', configFile], dir.path, name);
-  const url = (await waitForLine(child, /listening on (http:\/\/\S+)/, 90_000))[1];
-  return { process: child, url };
-}
-
-async function cli(args: readonly string[], name: string): Promise<SeamlessProcess> {
-  const child = startSeamless(args, dir.path, name);
-  const exit = await child.exited;
-  expect(exit, processReport(child)).toEqual({ code: 0, signal: null });
-  return child;
-}
+const deployment = adminGatewayForFile('seamless-repair-', 'repair-admin');
+const { auth, serve, cli } = deployment;
 
 async function read(url: string, extra = ''): Promise<Bars> {
   const res = await fetch(`${url}/v1/bars?node=${BTC}&interval=1m&start=${iso(T0)}&end=${iso(T0 + WEEK)}${extra}`, { headers: auth });
@@ -92,7 +64,7 @@ describe('repair on a running gateway: purge, forced backfill, and SIGKILL in th
     expect(original.metadata.rows).toBe(7 * 1440);
 
     // 1. Purge one day with the CLI against the gateway.
-    const purge = await cli(['purge', '--url', gateway.url, '--key', admin.secret, '--node', BTC, '--interval', '1m',
+    const purge = await cli(['purge', '--url', gateway.url, '--key', deployment.secret, '--node', BTC, '--interval', '1m',
       '--start', iso(T0 + 2 * DAY), '--end', iso(T0 + 3 * DAY), '--yes'], 'purge');
     expect(purge.stdout).toContain(`purged ${BTC} 1m [${iso(T0 + 2 * DAY)}, ${iso(T0 + 3 * DAY)}): 1440 rows removed`);
     const holed = await storedState(gateway.url);
@@ -105,7 +77,7 @@ describe('repair on a running gateway: purge, forced backfill, and SIGKILL in th
     expect(gateway.process.stderr).toContain('"msg":"range purged"');
 
     // 2. A forced backfill of the week re-fetches it: every bar once, the same deterministic prices.
-    const forced = await cli(['backfill', '--force', '--yes', '--url', gateway.url, '--key', admin.secret, '--node', BTC, '--interval', '1m',
+    const forced = await cli(['backfill', '--force', '--yes', '--url', gateway.url, '--key', deployment.secret, '--node', BTC, '--interval', '1m',
       '--start', iso(T0), '--end', iso(T0 + WEEK)], 'backfill-force');
     expect(forced.stdout).toContain(`${6 * 1440} rows removed`);
     expect(forced.stdout).toMatch(/backfill job_\S+ completed/);

@@ -8,11 +8,9 @@
  * - after a restart on the same data directory no half-made snapshot is listed or readable (its
  *   creation is one transaction), and the completed one answers the identical bytes.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { generateApiKey } from '../../src/gateway/index.js';
-import { tempDir } from '../helpers/temp-dir.js';
-import { eventually, killSeamlessProcesses, processReport, startSeamless, waitForLine, writeSeamlessConfig } from '../harness/seamless-processes.js';
-import type { SeamlessProcess } from '../harness/seamless-processes.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { adminGatewayForFile } from '../harness/admin-gateway.js';
+import { eventually, processReport, startSeamless } from '../harness/seamless-processes.js';
 import { createFaults } from './fault-injection.js';
 import type { Faults } from './fault-injection.js';
 
@@ -23,47 +21,21 @@ const FAST = 'ohlcv:demo:BTC-USD';
 const SLOW = 'ohlcv:slow:SLOW';
 const iso = (t: number) => new Date(t).toISOString();
 
-const admin = generateApiKey('research-admin', ['admin']);
-const auth = { authorization: `Bearer ${admin.secret}` };
-let dir: Awaited<ReturnType<typeof tempDir>>;
-let configFile = '';
+const deployment = adminGatewayForFile('seamless-snapshots-', 'research-admin', [
+  'sources:',
+  '  fast: { kind: synthetic, seed: 42 }',
+  // Every upstream request takes a second: a month of 1m bars takes several seconds to backfill.
+  '  slow: { kind: synthetic, seed: 7, latencyMs: 1000 }',
+  'datasets:',
+  `  - { nodeId: "${FAST}", intervals: [1m], source: fast }`,
+  `  - { nodeId: "${SLOW}", intervals: [1m], source: slow }`,
+]);
+const { auth, serve, cli } = deployment;
 let faults: Faults;
-
-beforeAll(async () => {
-  dir = await tempDir('seamless-snapshots-');
-  configFile = await writeSeamlessConfig(dir.path, [
-    'auth:', `  keys: [${JSON.stringify(admin.entry)}]`,
-    'sources:',
-    '  fast: { kind: synthetic, seed: 42 }',
-    // Every upstream request takes a second: a month of 1m bars takes several seconds to backfill.
-    '  slow: { kind: synthetic, seed: 7, latencyMs: 1000 }',
-    'datasets:',
-    `  - { nodeId: "${FAST}", intervals: [1m], source: fast }`,
-    `  - { nodeId: "${SLOW}", intervals: [1m], source: slow }`,
-  ]);
-});
 
 afterEach(async () => {
   await faults?.teardown();
 });
-
-afterAll(async () => {
-  await killSeamlessProcesses();
-  await dir?.remove();
-});
-
-async function serve(name: string): Promise<{ process: SeamlessProcess; url: string }> {
-  const child = startSeamless(['serve', '--port', '0', '--config', configFile], dir.path, name);
-  const url = (await waitForLine(child, /listening on (http:\/\/\S+)/, 90_000))[1];
-  return { process: child, url };
-}
-
-async function cli(args: readonly string[], name: string): Promise<SeamlessProcess> {
-  const child = startSeamless(args, dir.path, name);
-  const exit = await child.exited;
-  expect(exit, processReport(child)).toEqual({ code: 0, signal: null });
-  return child;
-}
 
 async function snapshotRead(url: string, name: string): Promise<{ status: number; fingerprint: string | null; body: string }> {
   const res = await fetch(`${url}/v1/bars?node=${FAST}&interval=1m&start=${iso(T0)}&end=${iso(T0 + DAY)}&snapshot=${name}`, { headers: auth });
@@ -79,7 +51,7 @@ async function rowsWritten(url: string, node: string): Promise<number> {
 describe('snapshots on a running gateway, and SIGKILL while one is made', () => {
   it('lists no half-made snapshot after a restart, and the completed one reads identically', async () => {
     faults = createFaults();
-    const remote = ['--url', '', '--key', admin.secret];
+    const remote = ['--url', '', '--key', deployment.secret];
     const gateway = await serve('gateway-1');
     remote[1] = gateway.url;
 
@@ -93,7 +65,7 @@ describe('snapshots on a running gateway, and SIGKILL while one is made', () => 
 
     // 2. A month of both datasets; the gateway dies while the slow one is still being backfilled.
     const big = startSeamless(['snapshot', 'create', 'month', ...remote, '--node', FAST, '--node', SLOW, '--interval', '1m',
-      '--start', iso(T0), '--end', iso(T0 + 30 * DAY), '--strategy', 'seamless'], dir.path, 'create-month');
+      '--start', iso(T0), '--end', iso(T0 + 30 * DAY), '--strategy', 'seamless'], deployment.dir, 'create-month');
     await eventually('the large snapshot to be reading its slow dataset', async () => {
       if (!big.running()) throw new Error(`the create ended before the gateway was killed: ${processReport(big)}`);
       return (await rowsWritten(gateway.url, SLOW)) > 0 ? true : undefined;

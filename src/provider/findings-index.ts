@@ -15,6 +15,11 @@ import { readsOhlcvBuckets } from '../storage/index.js';
 export interface FindingsIndex {
   /** Findings in force of a dataset with start <= ts < end. */
   range(nodeId: string, intervalMs: number, start: number, end: number): Promise<readonly IngestFinding[]>;
+  /**
+   * Findings that were in force at `asOf` (recorded at or before it, not superseded by then), for
+   * an `as_of` read: what was known at that time, read from the store's history (not cached).
+   */
+  rangeAsOf(nodeId: string, intervalMs: number, start: number, end: number, asOf: number): Promise<readonly IngestFinding[]>;
   /** Findings were committed for these datasets: reload them on the next read. */
   added(findings: readonly IngestFinding[]): void;
   /** Bars of the dataset were rewritten (findings may have been superseded): reload on the next read. */
@@ -74,6 +79,15 @@ export function createFindingsIndex(store: IngestFindingStore): FindingsIndex {
       const d = await load(nodeId, intervalMs);
       if (d.list.length === 0) return [];
       return d.list.slice(lowerBound(d.ts, start), lowerBound(d.ts, end));
+    },
+
+    async rangeAsOf(nodeId, intervalMs, start, end, asOf) {
+      const recorded = await store.history(nodeId, intervalMs, start, end);
+      const out: IngestFinding[] = [];
+      for (const { supersededAt, ...finding } of recorded) {
+        if (finding.at <= asOf && (supersededAt === null || supersededAt > asOf)) out.push(finding);
+      }
+      return out.sort((a, b) => a.ts - b.ts);
     },
 
     added(findings) {

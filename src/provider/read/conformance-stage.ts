@@ -43,6 +43,8 @@ export interface ConformanceInput {
   readonly closed: TimeRange;
   readonly knownEmpty: readonly TimeRange[];
   readonly partialOk: boolean;
+  /** The read's `as_of`: the ingest findings reported are those in force at that time. */
+  readonly asOf?: number;
   /**
    * Verdicts already reached on these very bars (a response-cache segment's memo): a clean
    * verdict under the same registry version, known-empty ranges and range is served from it
@@ -108,7 +110,9 @@ export function createConformanceStage(deps: ConformanceStageDeps): ConformanceS
     const plan = await registry.validationPlan(input.subject);
     const latest = plan.primary;
     const validationMode = latest?.mode;
-    const ingest = await deps.findings.range(input.nodeId, input.intervalMs, input.closed.start, input.closed.end);
+    const ingest = input.asOf === undefined
+      ? await deps.findings.range(input.nodeId, input.intervalMs, input.closed.start, input.closed.end)
+      : await deps.findings.rangeAsOf(input.nodeId, input.intervalMs, input.closed.start, input.closed.end, input.asOf);
     // A cache hit on bars already checked: the cached verdict, when nothing it depends on changed
     // (the bars are the segment's, which writes invalidate; the registry version, the known-empty
     // ranges and the range are in the key; reports with ingest findings or a candidate version
@@ -277,7 +281,7 @@ export const conformanceStep: ReadStep = async (ctx, deps) => {
   const checked = await ctx.trace.step('seamless.conformance', async (s) => {
     const out = await stage({
       nodeId: req.nodeId, intervalMs: req.intervalMs, frameSchema: resolved.schema, subject: resolved.subject,
-      frame, closed, knownEmpty, partialOk: req.partialOk, ...(verdicts ? { verdicts } : {}),
+      frame, closed, knownEmpty, partialOk: req.partialOk, ...(verdicts ? { verdicts } : {}), ...(req.asOf !== undefined ? { asOf: req.asOf } : {}),
     });
     s?.setAttributes({ 'seamless.conformance.flags': Object.keys(out.report.flags).join(','), 'seamless.conformance.report': out.report.uri ?? '' });
     return out;

@@ -274,6 +274,11 @@ export async function engineStorageRead(ctx: ReadContext, deps: DataProviderDeps
   if (hit !== undefined) {
     ctx.engineBuckets = hit;
     counts.cache += hit.rows;
+    // The answer comes whole from the response cache: a hit (of this second lookup; the base
+    // bars' lookup before it missed, the engine path caching no base bars).
+    ctx.cacheHit = true;
+    deps.cache?.countHit();
+    deps.metrics.cacheHits.inc();
     return true;
   }
   const knownEmpty = stage === undefined ? [] : await conformanceKnownEmpty(ctx, deps);

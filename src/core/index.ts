@@ -21,7 +21,7 @@ export { universeJsonSlices, universeCsvSlices, universeArrowChunks, encodeUnive
 export { fingerprintFrame, fingerprintFrameAsync } from './fingerprint.js';
 export { ResourceStack } from './resource-stack.js';
 export { RETRY_POLICIES, isRetryable, backoffCap, backoffDelay, retry } from './retry-policy.js';
-export { FILL_MODES, bucketEdges, checkAlign, edgesOnGrid, fillGaps, isTimeZone, partialBuckets, resampleOhlcv } from './resample/index.js';
+export { FILL_MODES, bucketEdges, checkAlign, edgesOnGrid, fillGaps, isTimeZone, ohlcvOutput, partialBuckets, resampleOhlcv } from './resample/index.js';
 
 export type { ErrorCode, ErrorBody } from './errors.js';
 export type { ErrorReason, ErrorDetails } from './error-reasons.js';
@@ -32,7 +32,7 @@ export type { Clock } from './clock.js';
 export type { TimeRange } from './range.js';
 export type { IngestFinding } from './ingest-finding.js';
 export type { Backoff, Jitter, RetryPolicy, RetryOptions } from './retry-policy.js';
-export type { FillMode, Filled, Resampled } from './resample/index.js';
+export type { FillMode, Filled, OhlcvOutput, Resampled } from './resample/index.js';
 export {
   ALWAYS_OPEN, CALENDAR_NAMES, DEFAULT_CALENDAR, XNYS_SPECIAL_CLOSURES, XNYS_TIME_ZONE, calendarByName, calendarSource,
   isCalendarName, isCalendarSource,

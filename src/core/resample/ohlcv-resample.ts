@@ -10,6 +10,7 @@
 import { InternalError } from '../errors.js';
 import { createFrame, emptyFrame } from '../frame.js';
 import type { Frame } from '../frame.js';
+import type { FrameSchema } from '../frame-schema.js';
 import type { TimeRange } from '../range.js';
 
 export interface Resampled {
@@ -29,12 +30,7 @@ export function resampleOhlcv(base: Frame, edges: Float64Array): Resampled {
   if (buckets <= 0 || base.length === 0) return { frame: emptyFrame(base.schema), baseRows: new Int32Array(0) };
   const ts = base.ts;
   const [open, high, low, close, volume] = base.values;
-  const oTs = new Float64Array(buckets);
-  const oOpen = new Float64Array(buckets);
-  const oHigh = new Float64Array(buckets);
-  const oLow = new Float64Array(buckets);
-  const oClose = new Float64Array(buckets);
-  const oVolume = new Float64Array(buckets);
+  const o = ohlcvOutput(buckets);
   const rows = new Int32Array(buckets);
   const n = base.length;
   let i = 0;
@@ -55,23 +51,23 @@ export function resampleOhlcv(base: Frame, edges: Float64Array): Resampled {
     if (b !== current) {
       current = b;
       out++;
-      oTs[out] = edges[b];
-      oOpen[out] = open[i];
-      oHigh[out] = high[i];
-      oLow[out] = low[i];
-      oClose[out] = close[i];
-      oVolume[out] = volume[i];
+      o.ts[out] = edges[b];
+      o.open[out] = open[i];
+      o.high[out] = high[i];
+      o.low[out] = low[i];
+      o.close[out] = close[i];
+      o.volume[out] = volume[i];
       rows[out] = 1;
       continue;
     }
-    oHigh[out] = Math.max(oHigh[out], high[i]);
-    oLow[out] = Math.min(oLow[out], low[i]);
-    oClose[out] = close[i];
-    oVolume[out] += volume[i];
+    o.high[out] = Math.max(o.high[out], high[i]);
+    o.low[out] = Math.min(o.low[out], low[i]);
+    o.close[out] = close[i];
+    o.volume[out] += volume[i];
     rows[out]++;
   }
   const len = out + 1;
-  const frame = createFrame(base.schema, oTs.subarray(0, len), [oOpen.subarray(0, len), oHigh.subarray(0, len), oLow.subarray(0, len), oClose.subarray(0, len), oVolume.subarray(0, len)]);
+  const frame = o.frame(base.schema, len);
   return { frame, baseRows: rows.subarray(0, len) };
 }
 
@@ -89,4 +85,24 @@ export function partialBuckets(edges: Float64Array, missing: readonly TimeRange[
     if (m < missing.length && missing[m].start < e) out.push(s);
   }
   return out;
+}
+
+/** Output columns of an OHLCV aggregation, one row per bucket at most; `frame` keeps the first `rows`. */
+export interface OhlcvOutput {
+  readonly ts: Float64Array;
+  readonly open: Float64Array;
+  readonly high: Float64Array;
+  readonly low: Float64Array;
+  readonly close: Float64Array;
+  readonly volume: Float64Array;
+  frame(schema: FrameSchema, rows: number): Frame;
+}
+
+export function ohlcvOutput(buckets: number): OhlcvOutput {
+  const cols = Array.from({ length: 6 }, () => new Float64Array(buckets));
+  const [ts, open, high, low, close, volume] = cols;
+  return {
+    ts, open, high, low, close, volume,
+    frame: (schema, rows) => createFrame(schema, ts.subarray(0, rows), [open.subarray(0, rows), high.subarray(0, rows), low.subarray(0, rows), close.subarray(0, rows), volume.subarray(0, rows)]),
+  };
 }

@@ -5,7 +5,8 @@
  * The connections and the write queue belong to the database (`duckdb-database.ts`), which the
  * other embedded stores share; closing the bar store closes that database.
  * The versioned reads (readAsOf, coverageAsOf, versions, pruneVersions) are duckdb-versioned-reads.ts,
- * sharing this store's dataset cache; the purge's transaction is duckdb-purge-transaction.ts.
+ * sharing this store's dataset cache; the transactions of a write and a purge are
+ * duckdb-write-transaction.ts and duckdb-purge-transaction.ts.
  */
 import { OHLCV_SCHEMA, emptyFrame, systemClock } from '../../core/index.js';
 import type { Clock, Frame, FrameSchema, TimeRange } from '../../core/index.js';
@@ -16,10 +17,9 @@ import type {
 import { validatePurge } from '../../storage/index.js';
 import { listRepairAudit } from './duckdb-bar-purge.js';
 import { purgeInTransaction } from './duckdb-purge-transaction.js';
+import { writeInTransaction } from './duckdb-write-transaction.js';
 import { readManyBars } from './duckdb-many-reader.js';
 import { DatasetSchemaConflictError, StorageUnavailableError } from '../../storage/index.js';
-import { appendBars, claimsWithRows, deleteBars } from './duckdb-bar-writer.js';
-import { insertFindings, supersedeFindings } from './duckdb-ingest-findings.js';
 import { barReadStatements, readBars } from './duckdb-bar-reader.js';
 import type { BarReadStatements } from './duckdb-bar-reader.js';
 import { bucketStatements, readOhlcvBuckets } from './duckdb-bucket-reader.js';
@@ -28,16 +28,15 @@ import { inTransaction } from './connection.js';
 import { openDatabaseHandle } from './duckdb-database.js';
 import type { DatabaseHandle } from './duckdb-database.js';
 import { loadCoverage, loadCoverageMany, saveCoverage } from './duckdb-coverage-index.js';
-import { failCoverage, overlappingCoverage, rewriteCoverage, writtenCoverage } from '../../storage/index.js';
+import { failCoverage, overlappingCoverage, writtenCoverage } from '../../storage/index.js';
 import { datasetCacheKey, ensureDataset, findDataset, findDatasets, listDatasets } from './duckdb-dataset-registry.js';
 import type { DatasetRow } from './duckdb-dataset-registry.js';
 import { translateDuckDbError } from './duckdb-errors.js';
 import { datedCoverageOf, summariseCoverage } from './duckdb-coverage-summary.js';
-import { checkAndAdvanceFence, runArmedWork } from './duckdb-fencing.js';
+import { checkAndAdvanceFence } from './duckdb-fencing.js';
 import { validateDataset, validateFence, validateFindings, validateRange, validateWriteBatch } from '../../storage/index.js';
-import { contentHash } from '../../storage/index.js';
 import type { AsOfFrame, BarVersion } from '../../storage/index.js';
-import { claimedSpan, insertVersion, moveToHistory, nextVersionId } from './duckdb-bar-versions.js';
+import { claimedSpan } from './duckdb-bar-versions.js';
 import { DuckDbVersionedReads } from './duckdb-versioned-reads.js';
 
 export interface DuckDbBarStoreOptions {
@@ -220,40 +219,15 @@ class DuckDbBarStore implements BarStore, OhlcvBucketReader {
       // The dataset whose version index was told a write is in flight (duckdb-version-index.ts).
       let versioning: number | undefined;
       try {
-        const [row, next, version, at] = await inTransaction(writer, async () => {
-          if (batch.fence !== undefined) {
-            await checkAndAdvanceFence(writer, batch.fence);
-            // The lease's completion, when armed for this write (duckdb-fencing.ts): it commits with the rows or not at all.
-            await runArmedWork(writer, batch.fence);
-          }
-          // A committed row with this schema is final (datasets are never deleted or re-typed): one query less per write.
-          const known = this.#datasets.get(datasetCacheKey(batch.dataset));
-          const ds = known !== undefined && known.schema === schema.name ? known : await ensureDataset(writer, batch.dataset, schema.name);
-          const current = this.#coverage.get(ds.id) ?? await loadCoverage(writer, ds.id);
-          const now = this.#db.clock.now();
-          versioning = ds.id;
-          this.#versioned.index.writing(ds.id);
-          const versionId = await nextVersionId(writer);
-          // Only claims under stored coverage can hold rows (claimsWithRows): a cold shard deletes nothing.
-          const replaced = claimsWithRows(claims, current);
-          // What the claims replace is kept as history (as_of reads), then deleted.
-          await moveToHistory(writer, table, ds.id, replaced, versionId, now);
-          await deleteBars(writer, table, ds.id, replaced);
-          await appendBars(writer, table, ds.id, batch.frame, versionId);
-          // The rows the earlier findings described were just replaced: those findings are history.
-          await supersedeFindings(writer, batch.dataset, claims, now);
-          if (findings.length > 0) await insertFindings(writer, findings);
-          const updated = rewriteCoverage(current, claims, written);
-          await saveCoverage(writer, ds.id, current, updated, now);
-          await insertVersion(writer, {
-            id: versionId, datasetId: ds.id, at: now, kind: 'write', source: batch.source ?? 'unknown', fence: batch.fence,
-            contentHash: contentHash(batch.frame), range: span, rows: batch.frame.length, coverage: updated, whole: span.whole,
-          });
-          return [ds, updated, versionId, now] as const;
-        });
+        const now = this.#db.clock.now();
+        const input = { batch, schema, table, claims, findings, written, span, known: this.#datasets.get(datasetCacheKey(batch.dataset)), now };
+        const { dataset: row, coverage: next, versionId: version } = await inTransaction(writer, () => writeInTransaction(writer, input, (id) => this.#coverage.get(id), (id) => {
+          versioning = id;
+          this.#versioned.index.writing(id);
+        }));
         this.#datasets.set(datasetCacheKey(batch.dataset), row);
         this.#coverage.set(row.id, next);
-        this.#versioned.index.committed(row.id, { id: version, at, start: span.start, end: span.end, whole: span.whole });
+        this.#versioned.index.committed(row.id, { id: version, at: now, start: span.start, end: span.end, whole: span.whole });
         return { rowsWritten: batch.frame.length, coverageWritten: written, versionId: version };
       } catch (err) {
         if (versioning !== undefined) this.#versioned.index.abandoned(versioning);

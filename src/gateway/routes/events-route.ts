@@ -9,12 +9,11 @@ import type { FastifyInstance } from 'fastify';
 import type { ServerResponse } from 'node:http';
 import type { BackfillEvent } from '../../backfill/index.js';
 import type { EventStream } from '../../observability/index.js';
+import { startSse } from './sse-response.js';
 
 export const SSE_HEARTBEAT_MS = 15_000;
 /** Unsent bytes a slow client may accumulate before it is disconnected. */
 export const SSE_MAX_BACKLOG_BYTES = 1024 * 1024;
-/** Reconnection delay suggested to EventSource clients. */
-export const SSE_RETRY_MS = 2_000;
 
 export interface EventsRouteOptions {
   readonly heartbeatMs?: number;
@@ -46,15 +45,7 @@ export function eventsRoute(app: FastifyInstance, events: EventStream<BackfillEv
 
   app.get('/v1/events', { config: { scope: 'read' } }, (request, reply) => {
     const after = lastEventId(request.headers['last-event-id']);
-    reply.hijack();
-    const res = reply.raw;
-    res.writeHead(200, {
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-cache, no-transform',
-      connection: 'keep-alive',
-      'x-accel-buffering': 'no',
-    });
-    res.write(`retry: ${SSE_RETRY_MS}\n: seamless.backfill\n\n`);
+    const res = startSse(reply, 'seamless.backfill');
     open.add(res);
 
     // Set right after subscribing; a replay that overflows the backlog can end the stream first.

@@ -17,9 +17,8 @@ import { callerName } from '../auth.js';
 import { booleanQuery, enumQuery, optionalQuery, typedRoutes } from '../route-schemas.js';
 import { STRATEGIES } from '../../provider/index.js';
 import { sseSink, webSocketSink } from './stream-sinks.js';
+import { startSse } from './sse-response.js';
 
-/** Reconnection delay suggested to EventSource clients. */
-const SSE_RETRY_MS = 2_000;
 
 const StreamQuery = z.object({
   node: z.union([z.string(), z.array(z.string())]).optional(),
@@ -116,15 +115,7 @@ export function streamRoutes(app: FastifyInstance, seamless: Pick<Seamless, 'con
       },
     }, (request, reply) => {
       const prepared = request.preparedStream as PreparedStream;
-      reply.hijack();
-      const res = reply.raw;
-      res.writeHead(200, {
-        'content-type': 'text/event-stream; charset=utf-8',
-        'cache-control': 'no-cache, no-transform',
-        connection: 'keep-alive',
-        'x-accel-buffering': 'no',
-      });
-      res.write(`retry: ${SSE_RETRY_MS}\n: seamless.stream\n\n`);
+      const res = startSse(reply, 'seamless.stream');
       try {
         const subscription = prepared.start(sseSink(res), 'sse');
         res.once('close', () => subscription.close());

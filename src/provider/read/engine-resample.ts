@@ -19,7 +19,7 @@
  * Not used for as-of reads, cache or live pieces, or a store without the capability: there the
  * JS path runs as before. Columnar: typed arrays, indexed loops (STYLE.md §12).
  */
-import { abortable, alignDown, alignUp, createFrame, normaliseRanges, subtractRanges } from '../../core/index.js';
+import { abortable, alignDown, alignUp, normaliseRanges, ohlcvOutput, subtractRanges } from '../../core/index.js';
 import type { Frame, FrameSchema, TimeRange } from '../../core/index.js';
 import { readsOhlcvBuckets } from '../../storage/index.js';
 import type { OhlcvBucketReader, OhlcvBuckets } from '../../storage/index.js';
@@ -208,12 +208,7 @@ export function rowsInRanges(b: EngineBuckets, ranges: readonly TimeRange[]): nu
 export function foldBuckets(b: EngineBuckets, edges: Float64Array, schema: FrameSchema): Frame {
   if (b.cached !== undefined) return b.cached;
   const buckets = Math.max(0, edges.length - 1);
-  const oTs = new Float64Array(buckets);
-  const oOpen = new Float64Array(buckets);
-  const oHigh = new Float64Array(buckets);
-  const oLow = new Float64Array(buckets);
-  const oClose = new Float64Array(buckets);
-  const oVolume = new Float64Array(buckets);
+  const o = ohlcvOutput(buckets);
   const { starts, open, high, low } = b.aggregates;
   const { present, close, volume, baseMs } = b;
   let j = 0;
@@ -236,21 +231,21 @@ export function foldBuckets(b: EngineBuckets, edges: Float64Array, schema: Frame
     }
     while (j < starts.length && starts[j] < lo) j++;
     if (first < 0) continue;
-    oTs[out] = lo;
-    oOpen[out] = open[j];
+    o.ts[out] = lo;
+    o.open[out] = open[j];
     let h = high[j];
     let l = low[j];
     for (j++; j < starts.length && starts[j] < hi; j++) {
       h = Math.max(h, high[j]);
       l = Math.min(l, low[j]);
     }
-    oHigh[out] = h;
-    oLow[out] = l;
-    oClose[out] = c;
-    oVolume[out] = v;
+    o.high[out] = h;
+    o.low[out] = l;
+    o.close[out] = c;
+    o.volume[out] = v;
     out++;
   }
-  return createFrame(schema, oTs.subarray(0, out), [oOpen.subarray(0, out), oHigh.subarray(0, out), oLow.subarray(0, out), oClose.subarray(0, out), oVolume.subarray(0, out)]);
+  return o.frame(schema, out);
 }
 
 /**

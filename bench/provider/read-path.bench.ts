@@ -6,7 +6,7 @@
  *  - 1M stored 1m bars: `fetch` (a fresh `worldId` per run: a storage hit, never the cache) vs
  *    raw DuckDB (goal ≤ 1.15×) and vs `store.read`;
  *  - 1,440 bars on a storage hit vs the raw query;
- *  - 1,440 bars on a cache hit with conformance (goal ≤ 20 µs; timed in batches of 200 so the
+ *  - 1,440 bars on a cache hit with conformance (goal ≤ 20 µs; timed in batches of 1,000 so the
  *    forced GC between timed runs does not dwarf a microsecond operation).
  * Run: node --expose-gc --import tsx bench/provider/read-path.bench.ts
  */
@@ -27,7 +27,7 @@ const NODE = 'ohlcv:demo:BTC-USD';
 const START = Date.UTC(2022, 0, 1);
 const MILLION = 1_000_000;
 const DAYS = Math.floor(MILLION / 1_440);
-const BATCH = 200;
+const BATCH = 1_000;
 
 function check(n: number, rows: number): void {
   if (n !== rows) throw new RangeError(`read ${n} rows, expected ${rows}`);

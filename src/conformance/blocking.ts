@@ -12,8 +12,10 @@ import { FLAG_CATALOGUE, FLAG_TYPES } from './flags.js';
 import type { FlagType } from './flags.js';
 
 export function blockingDecision(report: ConformanceReport, opts: { readonly partialOk: boolean }): { block: boolean; reasons: FlagType[] } {
-  const canary = report.schema?.mode === 'canary';
   const reasons: FlagType[] = [];
+  // Most reports have no flag at all (every cache hit of clean bars asks): nothing to walk.
+  if (!hasFlags(report)) return { block: false, reasons };
+  const canary = report.schema?.mode === 'canary';
   for (const flag of FLAG_TYPES) {
     const c = FLAG_CATALOGUE[flag];
     if (c.level !== 'error' || !((report.flags[flag] ?? 0) > 0)) continue;
@@ -21,4 +23,9 @@ export function blockingDecision(report: ConformanceReport, opts: { readonly par
     reasons.push(flag);
   }
   return { block: report.mode === 'blocking' && !opts.partialOk && reasons.length > 0, reasons };
+}
+
+function hasFlags(report: ConformanceReport): boolean {
+  for (const k in report.flags) if ((report.flags[k as FlagType] ?? 0) > 0) return true;
+  return false;
 }

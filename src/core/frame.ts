@@ -71,8 +71,16 @@ export function allocateFrame(schema: FrameSchema, length: number): Frame {
   return new ColumnarFrame(schema, new Float64Array(length), values);
 }
 
+/** One empty frame per schema: zero-length columns cannot change, so every read shares it (no allocation per read). */
+const EMPTY_FRAMES = new WeakMap<FrameSchema, Frame>();
+
 export function emptyFrame(schema: FrameSchema): Frame {
-  return allocateFrame(schema, 0);
+  let frame = EMPTY_FRAMES.get(schema);
+  if (frame === undefined) {
+    frame = allocateFrame(schema, 0);
+    EMPTY_FRAMES.set(schema, frame);
+  }
+  return frame;
 }
 
 /**

@@ -104,6 +104,17 @@ export function createMetadataStep(metrics: SeamlessMetrics): (ctx: ReadContext,
     backfill: metrics.rowsServed.labels({ source: 'backfill' }),
     live: metrics.rowsServed.labels({ source: 'live' }),
   };
+  // fetch durations by strategy and outcome, resolved on first use (a handful of label sets).
+  const durations = new Map<string, ReturnType<SeamlessMetrics['fetchDuration']['labels']>>();
+  const durationOf = (strategy: string, outcome: 'partial' | 'complete') => {
+    const key = `${outcome}|${strategy}`;
+    let h = durations.get(key);
+    if (h === undefined) {
+      h = metrics.fetchDuration.labels({ strategy, outcome });
+      durations.set(key, h);
+    }
+    return h;
+  };
   // `fingerprinted` false: the caller replaces the frame (a derived read resamples it), so hashing it would be wasted.
   return async function metadataStep(ctx, fingerprinted = true) {
     const { req, closed, counts, livePart, cacheHit, cachePieces, downgrade, verdict } = ctx;
@@ -151,7 +162,7 @@ export function createMetadataStep(metrics: SeamlessMetrics): (ctx: ReadContext,
     if (counts.storage > 0) rowsFrom.storage.inc(counts.storage);
     if (counts.backfill > 0) rowsFrom.backfill.inc(counts.backfill);
     if (counts.live > 0) rowsFrom.live.inc(counts.live);
-    metrics.fetchDuration.observe({ strategy: req.strategy, outcome: partial ? 'partial' : 'complete' }, metadata.elapsedMs / 1000);
+    durationOf(req.strategy, partial ? 'partial' : 'complete').observe(metadata.elapsedMs / 1000);
     ctx.trace.set({
       'seamless.rows': answer.length, 'seamless.rows.cache': counts.cache, 'seamless.rows.storage': counts.storage,
       'seamless.rows.backfill': counts.backfill, 'seamless.rows.live': counts.live, 'seamless.cache_hit': cacheHit,

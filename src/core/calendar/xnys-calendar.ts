@@ -17,7 +17,8 @@
  *   session in UTC (13:30–20:00 UTC in summer, 14:30–21:00 UTC in winter).
  * Rules are those in force since 2000 (Juneteenth since 2022); earlier years are approximate.
  */
-import Holidays from 'date-holidays';
+import { createRequire } from 'node:module';
+import type HolidaysEngine from 'date-holidays';
 import { TZDate } from '@date-fns/tz';
 import type { TimeRange } from '../range.js';
 import { calendarFromSessions } from './trading-calendar.js';
@@ -71,11 +72,30 @@ interface YearTable {
   readonly early: ReadonlySet<string>;
 }
 
-/** Creates the XNYS calendar; the holiday rules are compiled once here, each year's table on first use. */
+/**
+ * date-holidays, loaded on the first year a calendar computes (synchronously, through its
+ * CommonJS build): with its lunar-calendar dependencies it is about 8 MB of heap and a third of a
+ * second of start-up, which a process that never asks an exchange calendar for a year (a 24/7
+ * gateway, most CLI commands) does not pay.
+ */
+let holidaysEngine: typeof HolidaysEngine | undefined;
+function loadHolidays(): typeof HolidaysEngine {
+  holidaysEngine ??= createRequire(import.meta.url)('date-holidays') as typeof HolidaysEngine;
+  return holidaysEngine;
+}
+
+/** Creates the XNYS calendar; the holiday rules are compiled on its first year, each year's table on first use. */
 export function createXnysCalendar(): TradingCalendar {
-  const holidays = new Holidays({ timezone: XNYS_TIME_ZONE, types: ['public', 'optional'] });
-  for (const h of HOLIDAY_RULES) holidays.setHoliday(h.rule, { name: h.name, type: 'public', ...(h.from ? { active: [{ from: h.from }] } : {}) });
-  for (const h of EARLY_CLOSE_RULES) holidays.setHoliday(h.rule, { name: h.name, type: 'optional' });
+  let compiled: HolidaysEngine | undefined;
+  const rules = (): HolidaysEngine => {
+    if (compiled === undefined) {
+      const Holidays = loadHolidays();
+      compiled = new Holidays({ timezone: XNYS_TIME_ZONE, types: ['public', 'optional'] });
+      for (const h of HOLIDAY_RULES) compiled.setHoliday(h.rule, { name: h.name, type: 'public', ...(h.from ? { active: [{ from: h.from }] } : {}) });
+      for (const h of EARLY_CLOSE_RULES) compiled.setHoliday(h.rule, { name: h.name, type: 'optional' });
+    }
+    return compiled;
+  };
   const special = new Set(XNYS_SPECIAL_CLOSURES.map((c) => c.date));
   const years = new Map<number, YearTable>();
 
@@ -84,7 +104,7 @@ export function createXnysCalendar(): TradingCalendar {
     if (t === undefined) {
       const closed = new Set<string>();
       const early = new Set<string>();
-      for (const h of holidays.getHolidays(year)) (h.type === 'public' ? closed : early).add(h.date.slice(0, 10));
+      for (const h of rules().getHolidays(year)) (h.type === 'public' ? closed : early).add(h.date.slice(0, 10));
       for (const d of special) if (d.startsWith(`${year}-`)) closed.add(d);
       t = { closed, early };
       years.set(year, t);

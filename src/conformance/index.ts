@@ -7,7 +7,9 @@ export { createConformancePipeline } from './conformance-pipeline.js';
 export { regressionDigest } from './regression-digest.js';
 export { mergeIngestFindings } from './ingest-findings.js';
 export { blockingDecision } from './blocking.js';
-export { DEFAULT_REPORT_LIST_LIMIT, MAX_REPORT_LIST_LIMIT, decodeReport, encodeReport, reportListLimit } from './report-codec.js';
+export {
+  DEFAULT_REPORT_LIST_LIMIT, MAX_REPORT_LIST_LIMIT, archivableReportId, decodeReport, duplicateReportError, encodeReport, reportListLimit, reportListQuery,
+} from './report-codec.js';
 
 export type { FlagType } from './flags.js';
 export type { ConformanceReport, ConformanceMode } from './conformance-report.js';

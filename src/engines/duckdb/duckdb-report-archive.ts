@@ -3,8 +3,7 @@
  * report is inserted once and never updated or deleted; a second report with a stored id is a
  * ConflictError. The report is kept whole as JSON text next to the columns lists filter on.
  */
-import { ConflictError, InvalidRequestError } from '../../core/index.js';
-import { decodeReport, encodeReport, reportListLimit } from '../../conformance/index.js';
+import { archivableReportId, decodeReport, duplicateReportError, encodeReport, reportListQuery } from '../../conformance/index.js';
 import type { ConformanceReport, ReportArchive } from '../../conformance/index.js';
 import type { TimeRange } from '../../core/index.js';
 import type { DatabaseHandle } from './duckdb-database.js';
@@ -30,17 +29,13 @@ class DuckDbReportArchive implements ReportArchive {
 
   async append(report: ConformanceReport): Promise<ConformanceReport> {
     this.#db.assertOpen('reports.append');
-    const id = report.id;
-    if (typeof id !== 'string' || id.length === 0) throw new InvalidRequestError('report.id', 'an archived report needs its id set');
+    const id = archivableReportId(report);
     validateDataset({ nodeId: report.nodeId, intervalMs: report.intervalMs }, 'report');
-    if (!Number.isSafeInteger(report.createdAt)) throw new InvalidRequestError('report.createdAt', `must be an integer epoch ms, got ${String(report.createdAt)}`);
     const text = encodeReport(report);
     await this.#db.transact('reports.append', async (conn) => {
       // Checked inside the write transaction behind the one write queue: nothing can insert the id in between.
       const found = await conn.runAndReadAll('SELECT 1 FROM conformance_reports WHERE id = $1', [id]);
-      if (found.getRowsJS().length > 0) {
-        throw new ConflictError(`conformance report ${JSON.stringify(id)} is already archived; reports are never overwritten`, { reason: 'duplicate_report_id', id });
-      }
+      if (found.getRowsJS().length > 0) throw duplicateReportError(id);
       await conn.run(
         `INSERT INTO conformance_reports (id, node_id, interval_ms, created_at_ms, has_errors, report)
          VALUES ($1, $2, $3::BIGINT, $4::BIGINT, $5, $6)`,
@@ -59,20 +54,8 @@ class DuckDbReportArchive implements ReportArchive {
 
   async list(filter: { readonly nodeId?: string; readonly intervalMs?: number; readonly limit?: number }): Promise<ConformanceReport[]> {
     this.#db.assertOpen('reports.list');
-    const limit = reportListLimit(filter.limit);
-    const where: string[] = [];
-    const params: (string | number)[] = [];
-    if (filter.nodeId !== undefined) {
-      params.push(filter.nodeId);
-      where.push(`node_id = $${params.length}`);
-    }
-    if (filter.intervalMs !== undefined) {
-      params.push(filter.intervalMs);
-      where.push(`interval_ms = $${params.length}::BIGINT`);
-    }
-    params.push(limit);
-    const sql = `SELECT report::VARCHAR FROM conformance_reports ${where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`}
-      ${NEWEST_FIRST} LIMIT $${params.length}`;
+    const { where, params, limitParam } = reportListQuery(filter, '::BIGINT');
+    const sql = `SELECT report::VARCHAR FROM conformance_reports ${where} ${NEWEST_FIRST} LIMIT ${limitParam}`;
     return await this.#db.query('reports.list', async (conn) => {
       const rows = (await conn.runAndReadAll(sql, params)).getRowsJS();
       const out: ConformanceReport[] = [];

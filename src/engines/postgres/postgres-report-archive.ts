@@ -5,9 +5,8 @@
  * primary key decides, so two gateways racing with one id cannot both win). The report is kept
  * whole as JSON text (report-codec.ts) next to the columns lists filter on, its range included.
  */
-import { ConflictError, InvalidRequestError } from '../../core/index.js';
 import type { TimeRange } from '../../core/index.js';
-import { decodeReport, encodeReport, reportListLimit } from '../../conformance/index.js';
+import { archivableReportId, decodeReport, duplicateReportError, encodeReport, reportListQuery } from '../../conformance/index.js';
 import type { ConformanceReport, ReportArchive } from '../../conformance/index.js';
 import { validateDataset } from '../../storage/index.js';
 import type { PgDatabase } from './postgres-database.js';
@@ -30,10 +29,8 @@ class PgReportArchive implements ReportArchive {
 
   async append(report: ConformanceReport): Promise<ConformanceReport> {
     this.#db.assertOpen('reports.append');
-    const id = report.id;
-    if (typeof id !== 'string' || id.length === 0) throw new InvalidRequestError('report.id', 'an archived report needs its id set');
+    const id = archivableReportId(report);
     validateDataset({ nodeId: report.nodeId, intervalMs: report.intervalMs }, 'report');
-    if (!Number.isSafeInteger(report.createdAt)) throw new InvalidRequestError('report.createdAt', `must be an integer epoch ms, got ${String(report.createdAt)}`);
     const text = encodeReport(report);
     const inserted = await this.#db.query('reports.append', async (client) => {
       const result = await client.query(INSERT_SQL, [
@@ -41,9 +38,7 @@ class PgReportArchive implements ReportArchive {
       ]);
       return result.rowCount === 1;
     });
-    if (!inserted) {
-      throw new ConflictError(`conformance report ${JSON.stringify(id)} is already archived; reports are never overwritten`, { reason: 'duplicate_report_id', id });
-    }
+    if (!inserted) throw duplicateReportError(id);
     return report;
   }
 
@@ -54,20 +49,8 @@ class PgReportArchive implements ReportArchive {
 
   async list(filter: { readonly nodeId?: string; readonly intervalMs?: number; readonly limit?: number }): Promise<ConformanceReport[]> {
     this.#db.assertOpen('reports.list');
-    const limit = reportListLimit(filter.limit);
-    const where: string[] = [];
-    const params: (string | number)[] = [];
-    if (filter.nodeId !== undefined) {
-      params.push(filter.nodeId);
-      where.push(`node_id = $${params.length}`);
-    }
-    if (filter.intervalMs !== undefined) {
-      params.push(filter.intervalMs);
-      where.push(`interval_ms = $${params.length}`);
-    }
-    params.push(limit);
-    const sql = `SELECT report FROM conformance_reports ${where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`}
-      ${NEWEST_FIRST} LIMIT $${params.length}`;
+    const { where, params, limitParam } = reportListQuery(filter, '');
+    const sql = `SELECT report FROM conformance_reports ${where} ${NEWEST_FIRST} LIMIT ${limitParam}`;
     return await this.#reports('reports.list', sql, params);
   }
 

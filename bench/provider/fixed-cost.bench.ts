@@ -8,7 +8,7 @@
  *    `fetch` with the response cache off (a storage hit), and GET /v1/bars (Arrow) over loopback.
  *    Fixed cost = median − the faster raw median (goal: ≤ 2 ms per HTTP request);
  *  - 1,000,000 stored bars through `fetch` with conformance on vs the raw query (goal ≤ 1.15×);
- *  - a cache hit with conformance on (goal: median ≤ 20 µs).
+ *  - a cache hit with conformance on, timed in batches of 1,000 (goal: median ≤ 20 µs).
  * The raw query reads a copy of the same file (one process opens a DuckDB file once).
  * Run: npx tsx bench/provider/fixed-cost.bench.ts
  */
@@ -171,15 +171,19 @@ async function main(): Promise<void> {
       const day0 = dayOf(3);
       const args = { nodeId: NODE, interval: '1m', start: day0, end: day0 + DAY_BARS * MIN, strategy: 'fail_fast' as const };
       await cached.fetch(args);
-      console.log(`\n1,440 bars, response-cache hit (conformance on)`);
-      const hit = await interleaved(ROUNDS * 10, 100, [
-        { name: 'fetch on a cache hit', fn: async () => {
-          const r = await cached.fetch(args);
-          if (!r.metadata.cacheHit || r.metadata.conformance === null) throw new RangeError(`expected a checked cache hit: ${JSON.stringify({ ...r.metadata, missingRanges: undefined })}`);
+      // Timed in batches of HITS: a forced GC before one 10 µs call measures the GC's aftermath, not the hit.
+      const HITS = 1_000;
+      console.log(`\n1,440 bars, response-cache hit (conformance on; batches of ${HITS})`);
+      const hit = await interleaved(ROUNDS, 3, [
+        { name: `${HITS} fetches on a cache hit`, fn: async () => {
+          for (let i = 0; i < HITS; i++) {
+            const r = await cached.fetch(args);
+            if (!r.metadata.cacheHit || r.metadata.conformance === null) throw new RangeError(`expected a checked cache hit: ${JSON.stringify({ ...r.metadata, missingRanges: undefined })}`);
+          }
         } },
       ]);
-      const m = median(hit[0].times);
-      console.log(`  ${hit[0].name.padEnd(50)} min ${formatMs(min(hit[0].times)).padStart(9)}  median ${formatMs(m).padStart(9)}   (goal ≤ 20 µs: ${m <= 0.02 ? 'met' : 'MISSED'})`);
+      const m = median(hit[0].times) / HITS;
+      console.log(`  ${'fetch on a cache hit (per read)'.padEnd(50)} min ${formatMs(min(hit[0].times) / HITS).padStart(9)}  median ${formatMs(m).padStart(9)}   (goal ≤ 20 µs: ${m <= 0.02 ? 'met' : 'MISSED'})`);
     } finally {
       await cached.close();
     }

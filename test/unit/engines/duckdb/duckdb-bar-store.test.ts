@@ -5,10 +5,11 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OHLCV_SCHEMA, createFrame } from '../../../../src/core/index.js';
 import { createManualClock } from '../../../../src/core/internal.js';
-import { createDuckDbBarStore } from '../../../../src/engines/duckdb/internal.js';
+import { createDuckDbBarStore, createEmbeddedDatabase } from '../../../../src/engines/duckdb/internal.js';
 import type { BarStore, DatasetKey } from '../../../../src/storage/index.js';
 import { DUCKDB_MIGRATIONS } from '../../../../src/engines/duckdb/internal.js';
 import { describeBarStore, ohlcvBars } from '../../../storage-suite/bar-store-suite.js';
+import { describeBarStoreWriteMany } from '../../../storage-suite/bar-store-write-many-suite.js';
 
 const MIN = 60_000;
 const DS: DatasetKey = { nodeId: 'ohlcv:test:ETH/USDT', intervalMs: MIN };
@@ -29,6 +30,10 @@ function freshPath(): string {
 
 describeBarStore('duckdb (file)', () => createDuckDbBarStore({ path: freshPath() }));
 describeBarStore('duckdb (:memory:)', () => createDuckDbBarStore({ path: ':memory:' }));
+describeBarStoreWriteMany('duckdb', async () => {
+  const db = await createEmbeddedDatabase({ path: freshPath() });
+  return { bars: db.bars, findings: db.findings };
+});
 
 async function readRows(path: string, sql: string): Promise<unknown[][]> {
   const instance = await DuckDBInstance.create(path);

@@ -152,14 +152,14 @@ class PgBarStore implements BarStore {
       for (const { batch: { fence } } of byKey(prepared, (p) => p.batch.fence?.key ?? '')) if (fence !== undefined) await checkAndAdvanceFence(client, fence);
       if (prepared.length > 1) for (const { batch } of byKey(prepared, (p) => datasetCacheKey(p.batch.dataset))) await lockDataset(client, batch.dataset, schema.name);
       const out: (readonly [DatasetRow, number])[] = [];
-      for (const { batch, claims, findings, written } of prepared) {
+      for (const [i, { batch, claims, findings, written }] of prepared.entries()) {
         const ds = await lockDataset(client, batch.dataset, schema.name);
         const now = this.#db.clock.now();
         const version = await nextVersionId(client);
         // What the claims replace is kept as history (as_of reads), then deleted.
         await moveToHistory(client, table, ds.id, claims, version, now);
         await deleteBars(client, statements, ds.id, claims);
-        await upsertBars(client, statements, ds.id, batch.frame, version);
+        await upsertBars(client, statements, ds.id, batch.frame, version, i < prepared.length - 1);
         // The rows the earlier findings described were just replaced: those findings are history.
         await supersedeFindings(client, batch.dataset, claims, now);
         if (findings.length > 0) await insertFindings(client, findings);

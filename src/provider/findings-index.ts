@@ -130,6 +130,7 @@ export function watchWrites(store: BarStore, index: FindingsIndex): BarStore {
         index.rewritten(batch.dataset.nodeId, batch.dataset.intervalMs);
       }
     },
+    ...(store.writeMany ? { writeMany: watchedWriteMany(store.writeMany.bind(store), index) } : {}),
     advanceFence: (fence) => store.advanceFence(fence),
     async purge(request) {
       try {
@@ -146,5 +147,16 @@ export function watchWrites(store: BarStore, index: FindingsIndex): BarStore {
     datedCoverage: (dataset, range) => store.datedCoverage(dataset, range),
     ping: () => store.ping(),
     close: () => store.close(),
+  };
+}
+
+function watchedWriteMany(writeMany: NonNullable<BarStore['writeMany']>, index: FindingsIndex): NonNullable<BarStore['writeMany']> {
+  return async (batches, schema) => {
+    try {
+      return await writeMany(batches, schema);
+    } finally {
+      // As `write`: every dataset of the call is reloaded, also after a failure (its commit's outcome is unknown).
+      for (const b of batches) index.rewritten(b.dataset.nodeId, b.dataset.intervalMs);
+    }
   };
 }

@@ -161,6 +161,14 @@ export interface BarStore {
   /** Upserts rows (same ts replaces) and their coverage atomically, after the fencing check. */
   write(batch: WriteBatch, schema: FrameSchema): Promise<WriteReport>;
   /**
+   * Every batch as `write` would write it, one after the other in the order given, all in ONE
+   * transaction: the same validation, fences, coverage, findings superseded and versions as that
+   * many `write` calls, and one report per batch (in order). A refused batch (invalid: an
+   * InvalidRequestError naming `batches[i]…`; a stale fence) fails the whole call and nothing is
+   * written. Optional: a store without it is written batch by batch (the live write-through's flush).
+   */
+  writeMany?(batches: readonly WriteBatch[], schema: FrameSchema): Promise<WriteReport[]>;
+  /**
    * Raises the newest token storage knows for `fence.key` (a new lease was granted), so a write
    * carrying an older token — the worker that lost the lease — is rejected from now on.
    * StaleFencingTokenError when a newer token is already known.

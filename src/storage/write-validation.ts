@@ -34,39 +34,42 @@ export function validateRange(range: TimeRange, field = 'range'): void {
   if (range.end < range.start) throw new InvertedRangeError(range.start, range.end);
 }
 
-export function validateFence(fence: Fence): void {
-  if (typeof fence.key !== 'string' || fence.key.length === 0) throw new InvalidRequestError('fence.key', 'must be a non-empty string');
-  if (!Number.isSafeInteger(fence.token) || fence.token < 0) throw new InvalidRequestError('fence.token', `must be a non-negative integer, got ${String(fence.token)}`);
+export function validateFence(fence: Fence, field = 'fence'): void {
+  if (typeof fence.key !== 'string' || fence.key.length === 0) throw new InvalidRequestError(`${field}.key`, 'must be a non-empty string');
+  if (!Number.isSafeInteger(fence.token) || fence.token < 0) throw new InvalidRequestError(`${field}.token`, `must be a non-negative integer, got ${String(fence.token)}`);
 }
 
-/** Validates the batch and returns its claims sorted by start. */
-export function validateWriteBatch(batch: WriteBatch, schema: FrameSchema): CoverageClaim[] {
-  validateDataset(batch.dataset);
-  if (batch.fence !== undefined) validateFence(batch.fence);
+/**
+ * Validates the batch and returns its claims sorted by start. `at` prefixes every field named
+ * (`batches[3].` for the fourth batch of a BarStore.writeMany).
+ */
+export function validateWriteBatch(batch: WriteBatch, schema: FrameSchema, at = ''): CoverageClaim[] {
+  validateDataset(batch.dataset, `${at}dataset`);
+  if (batch.fence !== undefined) validateFence(batch.fence, `${at}fence`);
   const iv = batch.dataset.intervalMs;
   const { frame } = batch;
   if (frame.schema.name !== schema.name || frame.values.length !== schema.columns.length) {
-    throw new InvalidRequestError('frame.schema', `frame has schema "${frame.schema.name}", the write is for "${schema.name}"`);
+    throw new InvalidRequestError(`${at}frame.schema`, `frame has schema "${frame.schema.name}", the write is for "${schema.name}"`);
   }
-  const claims = validateClaims(batch.coverage, iv);
+  const claims = validateClaims(batch.coverage, iv, at);
   const stored = claims.filter((c) => c.state === 'stored');
   const ts = frame.ts;
   let k = 0;
   for (let i = 0; i < ts.length; i++) {
     const t = ts[i];
-    if (!Number.isSafeInteger(t) || t % iv !== 0) throw new InvalidRequestError('frame.ts', `row ${i}: ts ${t} is not on the ${iv} ms grid`);
-    if (i > 0 && t <= ts[i - 1]) throw new InvalidRequestError('frame.ts', `row ${i}: ts ${t} is not after the previous row (${ts[i - 1]}); rows must be ascending and unique`);
+    if (!Number.isSafeInteger(t) || t % iv !== 0) throw new InvalidRequestError(`${at}frame.ts`, `row ${i}: ts ${t} is not on the ${iv} ms grid`);
+    if (i > 0 && t <= ts[i - 1]) throw new InvalidRequestError(`${at}frame.ts`, `row ${i}: ts ${t} is not after the previous row (${ts[i - 1]}); rows must be ascending and unique`);
     // Rows ascend and stored claims are sorted, so one forward pointer finds each row's claim.
     while (k < stored.length && stored[k].end <= t) k++;
-    if (k === stored.length || stored[k].start > t) throw new InvalidRequestError('frame.ts', `row ${i}: ts ${t} lies outside every stored coverage claim`);
+    if (k === stored.length || stored[k].start > t) throw new InvalidRequestError(`${at}frame.ts`, `row ${i}: ts ${t} lies outside every stored coverage claim`);
   }
   return claims;
 }
 
-function validateClaims(coverage: readonly CoverageClaim[], iv: number): CoverageClaim[] {
+function validateClaims(coverage: readonly CoverageClaim[], iv: number, at: string): CoverageClaim[] {
   for (let i = 0; i < coverage.length; i++) {
     const c = coverage[i];
-    const field = `coverage[${i}]`;
+    const field = `${at}coverage[${i}]`;
     if (c.state !== 'stored' && c.state !== 'known_empty') throw new InvalidRequestError(`${field}.state`, `must be "stored" or "known_empty", got ${String(c.state)}`);
     if (!Number.isSafeInteger(c.start) || c.start % iv !== 0) throw new InvalidRequestError(`${field}.start`, `${String(c.start)} is not on the ${iv} ms grid`);
     if (!Number.isSafeInteger(c.end) || c.end % iv !== 0) throw new InvalidRequestError(`${field}.end`, `${String(c.end)} is not on the ${iv} ms grid`);
@@ -75,7 +78,7 @@ function validateClaims(coverage: readonly CoverageClaim[], iv: number): Coverag
   const sorted = [...coverage].sort((a, b) => a.start - b.start);
   for (let i = 1; i < sorted.length; i++) {
     if (sorted[i].start < sorted[i - 1].end) {
-      throw new InvalidRequestError('coverage', `claims [${sorted[i - 1].start}, ${sorted[i - 1].end}) and [${sorted[i].start}, ${sorted[i].end}) overlap`);
+      throw new InvalidRequestError(`${at}coverage`, `claims [${sorted[i - 1].start}, ${sorted[i - 1].end}) and [${sorted[i].start}, ${sorted[i].end}) overlap`);
     }
   }
   return sorted;
@@ -86,8 +89,8 @@ const INGEST_FLAGS: Readonly<Record<IngestFinding['flag'], true>> = Object.freez
   duplicate_ts: true, misaligned_ts: true, invalid_timestamp: true, unsorted_ts: true, future_ts: true,
 });
 
-export function validateFinding(f: IngestFinding, i: number): void {
-  const field = `findings[${i}]`;
+export function validateFinding(f: IngestFinding, i: number, at = ''): void {
+  const field = `${at}findings[${i}]`;
   validateDataset({ nodeId: f.nodeId, intervalMs: f.intervalMs }, field);
   if (!Object.hasOwn(INGEST_FLAGS, f.flag)) throw new InvalidRequestError(`${field}.flag`, `unknown ingest flag ${JSON.stringify(f.flag)}`);
   if (!Number.isSafeInteger(f.ts)) throw new InvalidRequestError(`${field}.ts`, `must be an integer epoch ms, got ${String(f.ts)}`);
@@ -96,7 +99,7 @@ export function validateFinding(f: IngestFinding, i: number): void {
   if (typeof f.detail !== 'string') throw new InvalidRequestError(`${field}.detail`, 'must be a string');
 }
 
-/** Validates every finding of a batch (`findings[i].field` names the first bad one). */
-export function validateFindings(findings: readonly IngestFinding[]): void {
-  for (let i = 0; i < findings.length; i++) validateFinding(findings[i], i);
+/** Validates every finding of a batch (`findings[i].field` names the first bad one; `at` prefixes it). */
+export function validateFindings(findings: readonly IngestFinding[], at = ''): void {
+  for (let i = 0; i < findings.length; i++) validateFinding(findings[i], i, at);
 }

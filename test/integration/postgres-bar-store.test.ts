@@ -17,6 +17,7 @@ import { createPostgresStorage } from '../../src/engines/postgres/internal.js';
 import type { CoverageClaim, DatasetKey } from '../../src/storage/index.js';
 import { PG_MIGRATIONS, latestVersion } from '../../src/engines/postgres/internal.js';
 import { describeBarStore, ohlcvBars } from '../storage-suite/bar-store-suite.js';
+import { describeBarStoreWriteMany } from '../storage-suite/bar-store-write-many-suite.js';
 import { freePort } from '../harness/leftovers.js';
 import { postgresAvailable } from '../harness/postgres-server.js';
 import { postgresForSuite } from '../helpers/postgres-storage.js';
@@ -80,6 +81,10 @@ describe.skipIf(!postgresAvailable())('postgres storage engine', () => {
   }
 
   describeBarStore('postgres', async () => (await createPostgresStorage({ url: await server.createDatabase(), pool: { max: 4 } })).bars);
+  describeBarStoreWriteMany('postgres', async () => {
+    const storage = await createPostgresStorage({ url: await server.createDatabase(), pool: { max: 4 } });
+    return { bars: storage.bars, findings: storage.findings };
+  });
 
   describe('migrations', () => {
     it('applies its versioned migrations once and nothing on reopen', async () => {

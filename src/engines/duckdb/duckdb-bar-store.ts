@@ -5,38 +5,37 @@
  * The connections and the write queue belong to the database (`duckdb-database.ts`), which the
  * other embedded stores share; closing the bar store closes that database.
  * The versioned reads (readAsOf, coverageAsOf, versions, pruneVersions) are duckdb-versioned-reads.ts,
- * sharing this store's dataset cache; the transactions of a write and a purge are
- * duckdb-write-transaction.ts and duckdb-purge-transaction.ts.
+ * sharing this store's dataset cache; the transactions of a write, of many writes (writeMany:
+ * one transaction for the batches of many datasets) and of a purge are duckdb-write-transaction.ts,
+ * duckdb-write-many.ts and duckdb-purge-transaction.ts.
  */
 import { OHLCV_SCHEMA, emptyFrame, systemClock } from '../../core/index.js';
 import type { Clock, Frame, FrameSchema, TimeRange } from '../../core/index.js';
 import type {
-  BarStore, CoverageRange, CoverageSummary, DatasetKey, DatasetSummary, DatedCoverageRange, Fence, ManyDatasetsFrame, OhlcvBucketReader, OhlcvBuckets, PurgeReport, PurgeRequest,
+  AsOfFrame, BarStore, BarVersion, CoverageRange, CoverageSummary, DatasetKey, DatasetSummary, DatedCoverageRange, Fence, ManyDatasetsFrame, OhlcvBucketReader, OhlcvBuckets, PurgeReport, PurgeRequest,
   RepairAuditEntry, WriteBatch, WriteReport,
 } from '../../storage/index.js';
-import { validatePurge } from '../../storage/index.js';
 import { listRepairAudit } from './duckdb-bar-purge.js';
 import { purgeInTransaction } from './duckdb-purge-transaction.js';
-import { writeInTransaction } from './duckdb-write-transaction.js';
+import { prepareWrite, writeInTransaction } from './duckdb-write-transaction.js';
+import type { WriteInput } from './duckdb-write-transaction.js';
+import { writeManyInTransaction } from './duckdb-write-many.js';
 import { readManyBars } from './duckdb-many-reader.js';
-import { DatasetSchemaConflictError, StorageUnavailableError } from '../../storage/index.js';
 import { barReadStatements, readBars } from './duckdb-bar-reader.js';
 import type { BarReadStatements } from './duckdb-bar-reader.js';
 import { bucketStatements, readOhlcvBuckets } from './duckdb-bucket-reader.js';
-import { barTableFor } from '../../storage/index.js';
 import { inTransaction } from './connection.js';
 import { openDatabaseHandle } from './duckdb-database.js';
 import type { DatabaseHandle } from './duckdb-database.js';
 import { loadCoverage, loadCoverageMany, saveCoverage } from './duckdb-coverage-index.js';
-import { failCoverage, overlappingCoverage, writtenCoverage } from '../../storage/index.js';
 import { datasetCacheKey, ensureDataset, findDataset, findDatasets, listDatasets } from './duckdb-dataset-registry.js';
 import type { DatasetRow } from './duckdb-dataset-registry.js';
 import { translateDuckDbError } from './duckdb-errors.js';
 import { datedCoverageOf, summariseCoverage } from './duckdb-coverage-summary.js';
 import { checkAndAdvanceFence } from './duckdb-fencing.js';
-import { validateDataset, validateFence, validateFindings, validateRange, validateWriteBatch } from '../../storage/index.js';
-import type { AsOfFrame, BarVersion } from '../../storage/index.js';
-import { claimedSpan } from './duckdb-bar-versions.js';
+import {
+  DatasetSchemaConflictError, StorageUnavailableError, barTableFor, failCoverage, overlappingCoverage, validateDataset, validateFence, validatePurge, validateRange,
+} from '../../storage/index.js';
 import { DuckDbVersionedReads } from './duckdb-versioned-reads.js';
 
 export interface DuckDbBarStoreOptions {
@@ -207,32 +206,44 @@ class DuckDbBarStore implements BarStore, OhlcvBucketReader {
 
   async write(batch: WriteBatch, schema: FrameSchema): Promise<WriteReport> {
     this.#assertOpen('write');
-    const table = barTableFor(schema);
-    const claims = validateWriteBatch(batch, schema);
-    const findings = batch.findings ?? [];
-    validateFindings(findings);
-    const written = writtenCoverage(claims, batch.frame.ts, batch.dataset.intervalMs);
-    const span = claimedSpan(claims);
+    const [report] = await this.#writeBatches('write', [prepareWrite(batch, schema)],
+      async (writer, inputs, mirrored, writing) => [await writeInTransaction(writer, inputs[0], mirrored, writing)]);
+    return report;
+  }
+
+  /** One transaction for every batch (duckdb-write-many.ts), the caches kept in step batch by batch as `write` keeps them. */
+  async writeMany(batches: readonly WriteBatch[], schema: FrameSchema): Promise<WriteReport[]> {
+    this.#assertOpen('writeMany');
+    const prepared = batches.map((batch, i) => prepareWrite(batch, schema, `batches[${i}].`));
+    return prepared.length === 0 ? [] : await this.#writeBatches('writeMany', prepared, writeManyInTransaction);
+  }
+
+  /** Runs `body` over the prepared batches in one transaction on the write queue; the caches learn the outcome. */
+  async #writeBatches(operation: string, prepared: readonly Omit<WriteInput, 'known' | 'now'>[], body: typeof writeManyInTransaction): Promise<WriteReport[]> {
     return await this.#db.writes.run(async () => {
-      this.#assertOpen('write');
+      this.#assertOpen(operation);
       const writer = this.#db.conns.writer;
-      // The dataset whose version index was told a write is in flight (duckdb-version-index.ts).
-      let versioning: number | undefined;
+      // The datasets whose version index was told a write is in flight (duckdb-version-index.ts).
+      const versioning: number[] = [];
       try {
         const now = this.#db.clock.now();
-        const input = { batch, schema, table, claims, findings, written, span, known: this.#datasets.get(datasetCacheKey(batch.dataset)), now };
-        const { dataset: row, coverage: next, versionId: version } = await inTransaction(writer, () => writeInTransaction(writer, input, (id) => this.#coverage.get(id), (id) => {
-          versioning = id;
+        const inputs = prepared.map((p) => ({ ...p, known: this.#datasets.get(datasetCacheKey(p.batch.dataset)), now }));
+        const outcomes = await inTransaction(writer, () => body(writer, inputs, (id) => this.#coverage.get(id), (id) => {
+          versioning.push(id);
           this.#versioned.index.writing(id);
         }));
-        this.#datasets.set(datasetCacheKey(batch.dataset), row);
-        this.#coverage.set(row.id, next);
-        this.#versioned.index.committed(row.id, { id: version, at: now, start: span.start, end: span.end, whole: span.whole });
-        return { rowsWritten: batch.frame.length, coverageWritten: written, versionId: version };
+        // Committed: the dataset cache, the coverage mirror and the version index learn what each batch wrote.
+        return outcomes.map(({ dataset: row, coverage, versionId }, i) => {
+          const { span, batch, written } = inputs[i];
+          this.#datasets.set(datasetCacheKey(batch.dataset), row);
+          this.#coverage.set(row.id, coverage);
+          this.#versioned.index.committed(row.id, { id: versionId, at: now, start: span.start, end: span.end, whole: span.whole });
+          return { rowsWritten: batch.frame.length, coverageWritten: written, versionId };
+        });
       } catch (err) {
-        if (versioning !== undefined) this.#versioned.index.abandoned(versioning);
+        for (const id of versioning) this.#versioned.index.abandoned(id);
         this.#forgetCoverage();
-        throw translateDuckDbError(err, 'write');
+        throw translateDuckDbError(err, operation);
       }
     });
   }

@@ -157,7 +157,8 @@ export class DuckDbVersionedReads {
       const horizon = await this.#prunedBefore();
       const row = await this.#knownDataset(dataset);
       if (row === undefined) return [];
-      const inForce = await this.#db.query('coverageAsOf', (reader) => versionInForce(reader, row.id, asOf));
+      // An exclusive reader: versionInForce binds a prepared statement (as `versions`).
+      const inForce = await this.#db.exclusiveQuery('coverageAsOf', (reader) => versionInForce(reader, row.id, asOf));
       if (inForce !== undefined) checkAsOfRetention(asOf, horizon);
       return inForce === undefined ? [] : overlappingCoverage(decodeVersionCoverage(inForce.coverage), range);
     } catch (err) {
@@ -170,7 +171,8 @@ export class DuckDbVersionedReads {
     try {
       const row = await this.#knownDataset(dataset);
       if (row === undefined) return [];
-      return await this.#db.query('versions', (reader) => listVersions(reader, row.id, limit));
+      // An exclusive reader: listVersions binds a prepared statement, which two concurrent listings on a shared reader would overwrite.
+      return await this.#db.exclusiveQuery('versions', (reader) => listVersions(reader, row.id, limit));
     } catch (err) {
       throw translateDuckDbError(err, 'versions');
     }

@@ -9,7 +9,8 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { FrameSchema, IngestFinding, TimeRange } from '../../core/index.js';
 import type { BarTable, CoverageClaim, CoverageRange, WriteBatch } from '../../storage/index.js';
-import { contentHash, rewriteCoverage } from '../../storage/index.js';
+import { barTableFor, contentHash, rewriteCoverage, validateFindings, validateWriteBatch, writtenCoverage } from '../../storage/index.js';
+import { claimedSpan } from './duckdb-bar-versions.js';
 import { appendBars, claimsWithRows, deleteBars } from './duckdb-bar-writer.js';
 import { insertVersion, moveToHistory, nextVersionId } from './duckdb-bar-versions.js';
 import { loadCoverage, saveCoverage } from './duckdb-coverage-index.js';
@@ -31,6 +32,21 @@ export interface WriteInput {
   /** The dataset's committed row, when the store has it cached. */
   readonly known: DatasetRow | undefined;
   readonly now: number;
+}
+
+/**
+ * A batch checked and prepared before its write queues (a bad batch writes nothing): the parts of
+ * its WriteInput that need no database. `at` prefixes the fields an InvalidRequestError names
+ * (`batches[3].` in a writeMany).
+ */
+export function prepareWrite(batch: WriteBatch, schema: FrameSchema, at = ''): Omit<WriteInput, 'known' | 'now'> {
+  const claims = validateWriteBatch(batch, schema, at);
+  const findings = batch.findings ?? [];
+  validateFindings(findings, at);
+  return {
+    batch, schema, table: barTableFor(schema), claims, findings,
+    written: writtenCoverage(claims, batch.frame.ts, batch.dataset.intervalMs), span: claimedSpan(claims),
+  };
 }
 
 export interface WriteOutcomeOnDisk {

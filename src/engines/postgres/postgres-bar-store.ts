@@ -1,5 +1,5 @@
 /**
- * The BarStore on PostgreSQL. Each write is one transaction on one pooled connection: the fence
+ * The BarStore on PostgreSQL. Each write (and each writeMany: its batches in turn) is one transaction on one pooled connection: the fence
  * row locked and checked, the dataset row locked (so writers of one dataset, in any process,
  * apply one after the other), the claimed ranges deleted, the frame COPied in and upserted, the
  * findings of the replaced rows marked superseded, the new findings inserted and the coverage
@@ -111,48 +111,76 @@ class PgBarStore implements BarStore {
 
   async write(batch: WriteBatch, schema: FrameSchema): Promise<WriteReport> {
     this.#db.assertOpen('write');
+    const [report] = await this.#writeAll('write', [batch], schema, '');
+    return report;
+  }
+
+  /** Every batch in one transaction, each with the body of `write` in turn (no batched statements here). */
+  async writeMany(batches: readonly WriteBatch[], schema: FrameSchema): Promise<WriteReport[]> {
+    this.#db.assertOpen('writeMany');
+    return batches.length === 0 ? [] : await this.#writeAll('writeMany', batches, schema, 'batches');
+  }
+
+  /** `at`: '' for a single write, else the name the refusals of batch i are prefixed with (`batches[i].`). */
+  async #writeAll(operation: string, batches: readonly WriteBatch[], schema: FrameSchema, at: string): Promise<WriteReport[]> {
     const table = barTableFor(schema);
-    const claims = validateWriteBatch(batch, schema);
-    const findings = batch.findings ?? [];
-    validateFindings(findings);
+    const prepared = batches.map((batch, i) => {
+      const prefix = at === '' ? '' : `${at}[${i}].`;
+      const claims = validateWriteBatch(batch, schema, prefix);
+      const findings = batch.findings ?? [];
+      validateFindings(findings, prefix);
+      return { batch, claims, findings, written: writtenCoverage(claims, batch.frame.ts, batch.dataset.intervalMs) };
+    });
     let sql = this.#writeSql.get(schema.name);
     if (sql === undefined) {
       sql = barWriteStatements(table);
       this.#writeSql.set(schema.name, sql);
     }
     const statements = sql;
-    const written = writtenCoverage(claims, batch.frame.ts, batch.dataset.intervalMs);
-    // The frame's months get their partitions first, in their own short transaction (no DDL lock held through the write).
-    const months = this.#partitions.missing(table, batch.frame.ts);
-    if (months.length > 0) {
-      await this.#db.transact('write', (client) => ensureBarPartitions(client, table, months));
-      this.#partitions.remember(table, months);
+    // The frames' months get their partitions first, in their own short transaction (no DDL lock held through the write).
+    for (const { batch } of prepared) {
+      const months = this.#partitions.missing(table, batch.frame.ts);
+      if (months.length > 0) {
+        await this.#db.transact(operation, (client) => ensureBarPartitions(client, table, months));
+        this.#partitions.remember(table, months);
+      }
     }
-    const [row, versionId] = await this.#db.transact('write', async (client) => {
-      if (batch.fence !== undefined) await checkAndAdvanceFence(client, batch.fence);
-      const ds = await lockDataset(client, batch.dataset, schema.name);
-      const now = this.#db.clock.now();
-      const version = await nextVersionId(client);
-      // What the claims replace is kept as history (as_of reads), then deleted.
-      await moveToHistory(client, table, ds.id, claims, version, now);
-      await deleteBars(client, statements, ds.id, claims);
-      await upsertBars(client, statements, ds.id, batch.frame, version);
-      // The rows the earlier findings described were just replaced: those findings are history.
-      await supersedeFindings(client, batch.dataset, claims, now);
-      if (findings.length > 0) await insertFindings(client, findings);
-      const current = await loadCoverage(client, ds.id);
-      const updated = rewriteCoverage(current, claims, written);
-      await saveCoverage(client, ds.id, updated, now);
-      await insertVersion(client, {
-        id: version, datasetId: ds.id, at: now, kind: 'write', source: batch.source ?? 'unknown', fence: batch.fence,
-        contentHash: contentHash(batch.frame), range: versionSpan(claims), rows: batch.frame.length, coverage: updated,
-      });
-      // Cache coherence: delivered to every other process's listener only if this transaction commits.
-      await this.#notifier.notify(client, 'write', batch.dataset, versionSpan(claims));
-      return [ds, version] as const;
+    const outcomes = await this.#db.transact(operation, async (client) => {
+      // Locks in one order whatever the batches' order (fences, then datasets, each sorted by key), so two
+      // concurrent writeMany calls in different processes cannot deadlock; the outcome is that of batch order.
+      const byKey = <T>(items: readonly T[], key: (item: T) => string): T[] => [...items].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+      for (const { batch: { fence } } of byKey(prepared, (p) => p.batch.fence?.key ?? '')) if (fence !== undefined) await checkAndAdvanceFence(client, fence);
+      if (prepared.length > 1) for (const { batch } of byKey(prepared, (p) => datasetCacheKey(p.batch.dataset))) await lockDataset(client, batch.dataset, schema.name);
+      const out: (readonly [DatasetRow, number])[] = [];
+      for (const [i, { batch, claims, findings, written }] of prepared.entries()) {
+        const ds = await lockDataset(client, batch.dataset, schema.name);
+        const now = this.#db.clock.now();
+        const version = await nextVersionId(client);
+        // What the claims replace is kept as history (as_of reads), then deleted.
+        await moveToHistory(client, table, ds.id, claims, version, now);
+        await deleteBars(client, statements, ds.id, claims);
+        await upsertBars(client, statements, ds.id, batch.frame, version, i < prepared.length - 1);
+        // The rows the earlier findings described were just replaced: those findings are history.
+        await supersedeFindings(client, batch.dataset, claims, now);
+        if (findings.length > 0) await insertFindings(client, findings);
+        const current = await loadCoverage(client, ds.id);
+        const updated = rewriteCoverage(current, claims, written);
+        await saveCoverage(client, ds.id, updated, now);
+        await insertVersion(client, {
+          id: version, datasetId: ds.id, at: now, kind: 'write', source: batch.source ?? 'unknown', fence: batch.fence,
+          contentHash: contentHash(batch.frame), range: versionSpan(claims), rows: batch.frame.length, coverage: updated,
+        });
+        // Cache coherence: delivered to every other process's listener only if this transaction commits.
+        await this.#notifier.notify(client, 'write', batch.dataset, versionSpan(claims));
+        out.push([ds, version] as const);
+      }
+      return out;
     });
-    this.#datasets.set(datasetCacheKey(batch.dataset), row);
-    return { rowsWritten: batch.frame.length, coverageWritten: written, versionId };
+    return outcomes.map(([row, versionId], i) => {
+      const { batch, written } = prepared[i];
+      this.#datasets.set(datasetCacheKey(batch.dataset), row);
+      return { rowsWritten: batch.frame.length, coverageWritten: written, versionId };
+    });
   }
 
   async advanceFence(fence: Fence): Promise<void> {

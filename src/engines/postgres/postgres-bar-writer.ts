@@ -20,6 +20,8 @@ export interface BarWriteStatements {
   readonly createStaging: string;
   readonly copyIn: string;
   readonly upsert: string;
+  /** Empties the staging table inside the transaction (a writeMany's next batch must not upsert the previous one's rows again). */
+  readonly clearStaging: string;
   readonly deleteRanges: string;
 }
 
@@ -38,6 +40,7 @@ export function barWriteStatements(t: BarTable): BarWriteStatements {
     // Each row tagged with the version that writes it ($2, postgres-bar-versions.ts).
     upsert: `INSERT INTO ${t.table} (dataset_id, ts, ${cols.join(', ')}, version_id) SELECT $1, ts, ${cols.join(', ')}, $2 FROM ${staging}
       ON CONFLICT (dataset_id, ts) DO UPDATE SET ${cols.map((c) => `${c} = excluded.${c}`).join(', ')}, version_id = excluded.version_id`,
+    clearStaging: `DELETE FROM ${staging}`,
     // $4, $5: the ranges' span, so the planner prunes the month partitions outside it (migration 10).
     deleteRanges: `DELETE FROM ${t.table} b USING unnest($2::bigint[], $3::bigint[]) AS r(s, e)
       WHERE b.dataset_id = $1 AND b.ts >= r.s AND b.ts < r.e AND b.ts >= $4 AND b.ts < $5`,
@@ -50,13 +53,17 @@ export async function deleteBars(client: PoolClient, sql: BarWriteStatements, da
   await client.query(sql.deleteRanges, [datasetId, starts, ends, lo, hi]);
 }
 
-/** Upserts every row of `frame`; returns the rows written. */
-export async function upsertBars(client: PoolClient, sql: BarWriteStatements, datasetId: number, frame: Frame, versionId: number): Promise<number> {
+/**
+ * Upserts every row of `frame`; returns the rows written. `more`: another upsert follows in the same
+ * transaction (a writeMany), so the staging rows are deleted now rather than at COMMIT.
+ */
+export async function upsertBars(client: PoolClient, sql: BarWriteStatements, datasetId: number, frame: Frame, versionId: number, more = false): Promise<number> {
   const rows = frame.length;
   if (rows === 0) return 0;
   await client.query(sql.createStaging);
   const columns = [frame.ts, ...frame.values];
   await pipeline(Readable.from(encodeBinaryCopy(columns, sql.types, rows)), client.query(copyFrom(sql.copyIn)));
   await client.query(sql.upsert, [datasetId, versionId]);
+  if (more) await client.query(sql.clearStaging);
   return rows;
 }

@@ -81,6 +81,14 @@ class RoutedBarStore implements Required<BarStore> {
     }
   }
 
+  async writeMany(batches: readonly WriteBatch[], schema: FrameSchema): Promise<WriteReport[]> {
+    try {
+      return await this.#primary.writeMany(batches, schema);
+    } finally {
+      this.#router.wrote(batches.map((b) => datasetCacheKey(b.dataset)));
+    }
+  }
+
   async markFailed(dataset: DatasetKey, range: TimeRange, reason: string, fence?: Fence): Promise<void> {
     try {
       await this.#primary.markFailed(dataset, range, reason, fence);

@@ -1,6 +1,8 @@
 /**
  * The live hub: subscribes every dataset that has a live feed, keeps each one's LiveBuffer,
- * writes closed bars through to storage with their coverage, and recovers gaps. The read path
+ * writes closed bars through to storage with their coverage (one scheduler for all datasets: a
+ * flush writes every dataset's closed bars in one transaction, live-write-scheduler.ts), and
+ * recovers gaps. The read path
  * asks it for a snapshot of a range (closed bars + the building bar) and can wait for a closed
  * bar (the SLA `live` phase is measured on that wait).
  *
@@ -20,7 +22,7 @@ import { recoverGap } from './gap-recovery.js';
 import type { GapRecovery, LiveGapBackfill } from './gap-recovery.js';
 import { createLiveBuffer } from './live-buffer.js';
 import { coverageFrontier, gapBefore } from './live-gaps.js';
-import { createLiveWriter } from './live-writer.js';
+import { createLiveWriteScheduler } from './live-write-scheduler.js';
 import { createDatasetState, feedHealth, rejectWaiters, resolveWaiters } from './live-state.js';
 import type { DatasetState, LiveBarListener, Waiter } from './live-state.js';
 
@@ -101,6 +103,13 @@ export function createLiveHub(deps: LiveHubDeps): LiveHub {
   const states = new Map<string, DatasetState>();
   const tasks = new Set<Promise<void>>();
   let closed = false;
+  // One write-through for every dataset: a flush of all their closed bars is one storage transaction (live-write-scheduler.ts).
+  const writes = deps.writeThrough
+    ? createLiveWriteScheduler({
+      store, logger, flushMs: deps.flushMs ?? DEFAULT_LIVE_FLUSH_MS, flushBars: deps.flushBars ?? DEFAULT_LIVE_FLUSH_BARS,
+      maxPendingBars: Math.max(deps.bufferBars, deps.flushBars ?? DEFAULT_LIVE_FLUSH_BARS),
+    })
+    : undefined;
 
   function track(task: Promise<void>): void {
     tasks.add(task);
@@ -121,18 +130,14 @@ export function createLiveHub(deps: LiveHubDeps): LiveHub {
     if (!feed) throw new NotFoundError('live feed', spec.feed, { nodeId: spec.dataset.nodeId });
     const k = keyOf(spec.dataset);
     const labels = { node_id: spec.dataset.nodeId, interval: formatInterval(spec.dataset.intervalMs) };
-    const writer = deps.writeThrough
-      ? createLiveWriter({
-        store, dataset: spec.dataset, schema: spec.schema, logger,
-        flushMs: deps.flushMs ?? DEFAULT_LIVE_FLUSH_MS, flushBars: deps.flushBars ?? DEFAULT_LIVE_FLUSH_BARS,
-        maxPendingBars: Math.max(deps.bufferBars, deps.flushBars ?? DEFAULT_LIVE_FLUSH_BARS),
-        onWritten: (rows, start, end) => {
-          metrics.liveRowsWritten.inc(labels, rows);
-          deps.onWritten?.(spec.dataset, { start, end });
-        },
-        onFailed: () => metrics.liveWriteFailures.inc(labels),
-      })
-      : undefined;
+    const writer = writes?.add({
+      dataset: spec.dataset, schema: spec.schema,
+      onWritten: (rows, start, end) => {
+        metrics.liveRowsWritten.inc(labels, rows);
+        deps.onWritten?.(spec.dataset, { start, end });
+      },
+      onFailed: () => metrics.liveWriteFailures.inc(labels),
+    });
     const state = createDatasetState(spec, createLiveBuffer(spec.schema, deps.bufferBars), writer, metrics.liveLag.labels(labels), labels);
     const events = feed.subscribe({ symbol: spec.symbol, intervalMs: spec.dataset.intervalMs, columns: spec.schema.columns.map((c) => c.name) }, closing.signal);
     states.set(k, state);
@@ -314,10 +319,8 @@ export function createLiveHub(deps: LiveHubDeps): LiveHub {
       clearInterval(lagTimer);
       for (const feed of deps.feeds.values()) await feed.close();
       await Promise.allSettled([...tasks]);
-      for (const s of states.values()) {
-        rejectWaiters(s, new AbortedError('live hub closed'));
-        await s.writer?.close();
-      }
+      for (const s of states.values()) rejectWaiters(s, new AbortedError('live hub closed'));
+      await writes?.close();
     },
   };
 }

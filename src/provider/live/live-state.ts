@@ -5,7 +5,7 @@
 import type { TimeRange } from '../../core/index.js';
 import type { LiveBuffer } from './live-buffer.js';
 import type { LiveDatasetSpec } from './live-hub.js';
-import type { LiveWriter } from './live-writer.js';
+import type { LiveWriter } from './live-write-scheduler.js';
 
 /**
  * Told of each bar the hub accepts, synchronously: `closed` bars once held by the buffer, building

@@ -5,10 +5,11 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OHLCV_SCHEMA, createFrame } from '../../../../src/core/index.js';
 import { createManualClock } from '../../../../src/core/internal.js';
-import { createDuckDbBarStore } from '../../../../src/engines/duckdb/internal.js';
+import { createDuckDbBarStore, createEmbeddedDatabase } from '../../../../src/engines/duckdb/internal.js';
 import type { BarStore, DatasetKey } from '../../../../src/storage/index.js';
 import { DUCKDB_MIGRATIONS } from '../../../../src/engines/duckdb/internal.js';
 import { describeBarStore, ohlcvBars } from '../../../storage-suite/bar-store-suite.js';
+import { describeBarStoreWriteMany } from '../../../storage-suite/bar-store-write-many-suite.js';
 
 const MIN = 60_000;
 const DS: DatasetKey = { nodeId: 'ohlcv:test:ETH/USDT', intervalMs: MIN };
@@ -29,6 +30,10 @@ function freshPath(): string {
 
 describeBarStore('duckdb (file)', () => createDuckDbBarStore({ path: freshPath() }));
 describeBarStore('duckdb (:memory:)', () => createDuckDbBarStore({ path: ':memory:' }));
+describeBarStoreWriteMany('duckdb', async () => {
+  const db = await createEmbeddedDatabase({ path: freshPath() });
+  return { bars: db.bars, findings: db.findings };
+});
 
 async function readRows(path: string, sql: string): Promise<unknown[][]> {
   const instance = await DuckDBInstance.create(path);
@@ -42,6 +47,23 @@ async function readRows(path: string, sql: string): Promise<unknown[][]> {
 }
 
 describe('duckdb bar store', () => {
+  it('answers concurrent version listings and as-of coverage lookups of many datasets each with its own', async () => {
+    const store = await createDuckDbBarStore({ path: ':memory:' });
+    try {
+      const datasets = [0, 1, 2, 3, 4, 5, 6, 7].map((k): DatasetKey => ({ nodeId: `ohlcv:versions:${k}`, intervalMs: MIN }));
+      for (const d of datasets) await store.write({ dataset: d, frame: ohlcvBars(0, 2), coverage: [{ start: 0, end: 2 * MIN, state: 'stored' }] }, OHLCV_SCHEMA);
+      const listed = await Promise.all(datasets.map((d) => store.versions?.(d, 10)));
+      expect(listed.map((v) => v?.map((x) => x.nodeId))).toEqual(datasets.map((d) => [d.nodeId]));
+      // As of now, each dataset's coverage is its own write's ([0, k + 1) bars for dataset k after a second write).
+      for (const [k, d] of datasets.entries()) await store.write({ dataset: d, frame: ohlcvBars(0, k + 1), coverage: [{ start: 0, end: (k + 1) * MIN, state: 'stored' }] }, OHLCV_SCHEMA);
+      const asOf = Date.now() + 1_000;
+      const coverage = await Promise.all(datasets.map((d) => store.coverageAsOf?.(d, asOf)));
+      expect(coverage).toEqual(datasets.map((_, k) => [{ start: 0, end: Math.max(2, k + 1) * MIN, state: 'stored' }]));
+    } finally {
+      await store.close();
+    }
+  });
+
   it('applies versioned migrations once and nothing on reopen', async () => {
     const path = freshPath();
     await (await createDuckDbBarStore({ path })).close();

@@ -55,6 +55,17 @@ describe('duckdb lease store', () => {
     expect(current.leases.kind).toBe('embedded');
   });
 
+  it('replaces a job created again under its id, keeping its place among jobs of the same time', async () => {
+    const job = (id: string, shardKeys: readonly string[], requestedBy: string) => ({ id, nodeId: 'ohlcv:test:BTC/USDT', intervalMs: MIN, shardKeys, requestedBy, createdAt: T0 });
+    await current.leases.createJob(job('job-a', [spec(0).key], 'first'));
+    await current.leases.createJob(job('job-b', [], 'other'));
+    const again = job('job-a', [spec(0).key, spec(1).key], 'second');
+    await current.leases.createJob(again);
+    expect(await current.leases.job('job-a')).toEqual(again);
+    // Same creation time: the tie-break is the first creation's order (seq), so job-b (created after job-a) stays first.
+    expect((await current.leases.jobs(10)).map((j) => [j.id, j.requestedBy])).toEqual([['job-b', 'other'], ['job-a', 'second']]);
+  });
+
   it('keeps a leased shard leased with its token across close and reopen, then requeues it once expired', async () => {
     const path = freshPath();
     const first = await createEmbeddedDatabase({ path });

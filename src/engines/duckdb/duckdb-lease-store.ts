@@ -52,6 +52,7 @@ const INSERT_NEW_SHARDS_SQL = `INSERT INTO backfill_shards (key, node_id, interv
     lease_until_ms, attempts, not_before_ms, last_error, rows_written, updated_at_ms, priority, rank)
   SELECT r.k, r.n, r.i, r.s, r.e, 'pending', NULL, 0, NULL, 0, 0, NULL, 0, $2::BIGINT, r.p, r.r
   FROM (SELECT unnest(from_json($1::JSON, '[{"k":"VARCHAR","n":"VARCHAR","i":"BIGINT","s":"BIGINT","e":"BIGINT","p":"INTEGER","r":"BIGINT"}]')) AS r)`;
+const SHARDS_BY_KEYS_SQL = `SELECT ${SHARD_COLUMNS} FROM backfill_shards WHERE key IN (SELECT unnest($1::JSON::VARCHAR[]))`;
 // The dataset columns never change after insert; `seq` keeps the row's creation order.
 const UPDATE_SHARD_SQL = `UPDATE backfill_shards SET state = $2, holder = $3::VARCHAR, token = $4::BIGINT,
   lease_until_ms = $5::BIGINT, attempts = $6, not_before_ms = $7::BIGINT, last_error = $8::VARCHAR,
@@ -356,9 +357,8 @@ async function ensureChunk(
 ): Promise<void> {
   if (chunk.length === 0) return;
   const keys = chunk.map((s) => s.key);
-  const rows = (await conn.runAndReadAll(
-    `SELECT ${SHARD_COLUMNS} FROM backfill_shards WHERE key IN (SELECT unnest($1::JSON::VARCHAR[]))`, [JSON.stringify(keys)],
-  )).getRowsJS();
+  // Both statements prepared once per writer (prepared-statements.ts): every cold read's job runs them.
+  const rows = await readPrepared(conn, SHARDS_BY_KEYS_SQL, [JSON.stringify(keys)]);
   for (const row of rows) byKey.set(textOf(row[0]), toShard(row));
   const created: ShardRecord[] = [];
   const createdKeys = new Set<string>();
@@ -379,7 +379,7 @@ async function ensureChunk(
     changed.push(next);
   }
   if (created.length === 0) return;
-  await conn.run(INSERT_NEW_SHARDS_SQL, [newShardsJson(created), now]);
+  await runPrepared(conn, INSERT_NEW_SHARDS_SQL, [newShardsJson(created), now]);
   changed.push(...created);
 }
 

@@ -25,6 +25,35 @@ const INTEGRATION_SERIAL_FILES = [
   'tracing', 'upstream-budget', 'upstream-permits-api', 'worker-startup-unwinding',
 ].map((name) => `test/integration/${name}.test.ts`);
 
+/**
+ * Scenario files that run two at a time (project `scenarios-parallel`, before the others): each
+ * deploys its own processes on free loopback ports, in its own temp directories (PostgreSQL: its
+ * own server), and nothing it checks depends on how fast the machine is. Read for that, file by
+ * file:
+ * - cache-coherence: waits for the import and the listener's reconnection with deadlines that
+ *   only guard against hangs;
+ * - catalog-condition, universe-read: the exchange fails on purpose; the attempts, not their
+ *   timing, decide what is stored and reported;
+ * - pre-flight-estimate: the estimate before the slowness is computed from the budget, and the
+ *   one after it from measured latency, asserted as a lower bound only (load can only raise it);
+ * - repair: its kill mid-purge accepts both outcomes (all purged and audited, or nothing);
+ * - repair-after-defects, resample: no fault in time at all;
+ * - snapshots: the gateway is killed once the first rows of a month from a 1 s-per-request
+ *   upstream are stored, two rounds of those requests before the month is done (a window that
+ *   load does not shorten).
+ * Every other scenario stays in `scenarios`, one file at a time: leases and their expiry
+ * (lease-string-tokens, restart-after-lease, remote-coordinator-postgres, multi-gateway,
+ * storage-failures), a kill timed against writing (gateway-killed-mid-import) or a restart on the
+ * same port (stream), SLA budgets and slow upstreams (upstream-faults, rollback-switches,
+ * sla-violation-telemetry), a canary window of 1.5 s (schema-governance), keep-alive and socket
+ * timeouts (keep-alive-reuse, gateway-abuse), stall guards and budgets under load (abuse,
+ * burst-writes, load-and-abuse, load-mix). A new scenario is serial until read for this list.
+ */
+const SCENARIO_PARALLEL_FILES = [
+  'cache-coherence', 'catalog-condition', 'pre-flight-estimate', 'repair', 'repair-after-defects', 'resample',
+  'snapshots', 'universe-read',
+].map((name) => `test/scenarios/${name}.test.ts`);
+
 export default defineConfig({
   test: {
     projects: [
@@ -83,10 +112,24 @@ export default defineConfig({
       },
       {
         test: {
+          // The parallel-safe scenarios (SCENARIO_PARALLEL_FILES), two files at a time: most of a
+          // scenario's time is waiting on its child processes, which leaves the second core idle.
+          name: 'scenarios-parallel',
+          include: SCENARIO_PARALLEL_FILES,
+          globalSetup: ['test/setup/cli-bundle.ts'],
+          testTimeout: 180_000,
+          hookTimeout: 120_000,
+          maxWorkers: TWO_WORKERS,
+        },
+      },
+      {
+        test: {
           // Deployments with faults: real processes (gateway, coordinator, workers) and real
-          // etcd / PostgreSQL / NATS where the topology needs them, driven as a user would.
+          // etcd / PostgreSQL / NATS where the topology needs them, driven as a user would. One
+          // file at a time, after the parallel ones: every scenario not in SCENARIO_PARALLEL_FILES.
           name: 'scenarios',
           include: ['test/scenarios/**/*.test.ts'],
+          exclude: [...configDefaults.exclude, ...SCENARIO_PARALLEL_FILES],
           globalSetup: ['test/setup/cli-bundle.ts'],
           testTimeout: 180_000,
           hookTimeout: 120_000,

@@ -87,7 +87,8 @@ process.on('exit', () => {
 vitest('unit tests', 'unit', 'unit-process');
 // integration runs two files at a time; integration-serial, the timing-dependent files, one at a time after them.
 vitest('integration tests', 'integration', 'integration-serial');
-vitest('scenarios', 'scenarios');
+// scenarios-parallel runs two files at a time; scenarios, the timing-dependent files, one at a time after them.
+vitest('scenarios', 'scenarios-parallel', 'scenarios');
 // The dashboard page in Debian's chromium (installed above from system-packages.txt) against real gateways.
 vitest('browser tests', 'e2e');
 console.log('\nall test suites passed');

@@ -3,7 +3,6 @@
  * Seamless if that fails — and, once running, wait for SIGINT/SIGTERM, then close the gateway
  * and Seamless in that order.
  */
-import { serveGateway } from '../gateway/index.js';
 import type { RunningGateway } from '../gateway/index.js';
 import type { Seamless } from '../app/index.js';
 import type { CliContext } from './context.js';
@@ -12,6 +11,8 @@ import type { CliContext } from './context.js';
 export async function startGateway(seamless: Seamless, check?: () => void): Promise<RunningGateway> {
   try {
     check?.();
+    // Loaded when a gateway starts, not with the CLI (see openSeamless).
+    const { serveGateway } = await import('../gateway/index.js');
     return await serveGateway({ seamless });
   } catch (err) {
     await seamless.close();

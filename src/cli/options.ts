@@ -6,8 +6,6 @@
 import { InvalidArgumentError } from 'commander';
 import type { Command } from 'commander';
 import { isSeamlessError } from '../core/index.js';
-import { createLogger } from '../observability/index.js';
-import { createSeamless } from '../app/index.js';
 import type { Seamless } from '../app/index.js';
 import type { CliContext } from './context.js';
 import { DataDirLockedError } from './errors.js';
@@ -58,6 +56,9 @@ export interface OpenOptions {
 export async function openSeamless(ctx: CliContext, opts: StoreOptions, open: OpenOptions = {}): Promise<Seamless> {
   const overrides: Record<string, unknown> = { ...open.overrides };
   if (opts.dataDir !== undefined) overrides.dataDir = opts.dataDir;
+  // Loaded here, not at start: a command that only prints or talks to a gateway (--url) never
+  // loads the storage engines, the servers or the telemetry (about 0.6 s of CPU at every start).
+  const [{ createSeamless }, { createLogger }] = await Promise.all([import('../app/index.js'), import('../observability/index.js')]);
   // One-shot commands report through their output; their logs stay quiet unless debugging.
   const logger = open.configuredLogLevel ? undefined : createLogger({ level: ctx.debug ? 'debug' : 'error' });
   try {

@@ -6,7 +6,6 @@
  * stopped: no gap, no duplicate (a bar at or before a dataset's position is never yielded twice).
  * A refusal (4xx status before the upgrade, or close 44xx) ends the iterator with a GatewayStreamError.
  */
-import WebSocket from 'ws';
 import { ERROR_CODES, SeamlessError } from '../core/index.js';
 import type { ErrorCode } from '../core/index.js';
 import { decodeResumeToken, encodeResumeToken } from '../provider/index.js';
@@ -63,6 +62,8 @@ export async function* subscribe(options: SubscribeOptions): AsyncGenerator<Stre
   const positions = new Map<string, number>();
   for (const token of options.resume ?? []) for (const [k, ts] of decodeResumeToken(token, 'resume')) positions.set(k, ts);
   const base = options.url.replace(/^http/, 'ws').replace(/\/$/, '');
+  // `ws` loads when a subscription starts, not with this folder (as in sources/live/websocket-feed.ts).
+  const { WebSocket } = await import('ws');
   while (options.signal?.aborted !== true) {
     const query = new URLSearchParams();
     for (const n of options.nodes) query.append('node', n);

@@ -4,7 +4,8 @@
  * `.test-build/<run>/main.mjs`, and hands its path to the test files (`inject('seamlessCli')`,
  * read by test/harness/seamless-cli.ts). A `seamless` child started from the bundle runs the
  * same code as `bin/seamless.js` without tsx transforming the module graph at every start
- * (about 1.4 s of CPU per start instead of 3.4 s on the 2-core test machine). Packages from
+ * (about 1.4 s of CPU per start instead of 3.4 s on the 2-core test machine), split into chunks
+ * as bin/seamless.js does, so that a command loads only what it runs. Packages from
  * node_modules stay external, so native modules (DuckDB) load as usual. The bundle sits two
  * levels under the repository root so `new URL('../../package.json', import.meta.url)` in
  * src/cli/version.ts still finds package.json. Teardown removes the run's directory; runs
@@ -67,7 +68,12 @@ export default async function setup(project: TestProject): Promise<() => void> {
   } as const;
   const children = childScriptEntries();
   await Promise.all([
-    build({ ...common, entryPoints: [join(ROOT, 'src/cli/main.ts')], outfile }),
+    // Split as bin/seamless.js splits it: a command loads the chunks of what it runs (a client
+    // command never loads DuckDB, fastify or the engines), so the bundle starts as the CLI does.
+    build({
+      ...common, entryPoints: { main: join(ROOT, 'src/cli/main.ts') }, outdir: dir, outExtension: { '.js': '.mjs' },
+      splitting: true, chunkNames: 'cli-chunk-[hash]',
+    }),
     build({ ...common, entryPoints: children, outdir: dir, outExtension: { '.js': '.mjs' } }),
   ]);
   project.provide('seamlessCli', outfile);

@@ -7,7 +7,6 @@
  */
 import type { Command } from 'commander';
 import { InvalidRequestError } from '../../core/index.js';
-import { subscribe } from '../../gateway/index.js';
 import type { StreamBars } from '../../gateway/index.js';
 import { writeLine } from '../context.js';
 import type { CliContext } from '../context.js';
@@ -41,6 +40,8 @@ export function registerStream(program: Command, ctx: CliContext): void {
       const off = ctx.onSignal(() => abort.abort());
       const key = opts.key ?? ctx.env.SEAMLESS_API_KEY;
       let header = false;
+      // Loaded when the command runs, not with the CLI (see openSeamless in options.ts).
+      const { subscribe } = await import('../../gateway/index.js');
       try {
         for await (const event of subscribe({
           url: opts.url, nodes: opts.node, interval: opts.interval, signal: abort.signal,

@@ -9,7 +9,6 @@
 import type { Command } from 'commander';
 import { formatInterval, formatTime } from '../../core/index.js';
 import type { RemoteWorkerEvent } from '../../backfill/index.js';
-import { openWorker } from '../../app/index.js';
 import { writeLine } from '../context.js';
 import type { CliContext } from '../context.js';
 import { integerOption } from '../options.js';
@@ -38,6 +37,8 @@ export function registerWorker(program: Command, ctx: CliContext): void {
     .option('--key <key>', 'API key with the worker scope (default: $SEAMLESS_API_KEY)')
     .action(async (opts: WorkerOptions) => {
       let done = 0;
+      // Loaded when the command runs, not with the CLI (see openSeamless in options.ts).
+      const { openWorker } = await import('../../app/index.js');
       const worker = await openWorker({
         coordinator: opts.coordinator, waitMs: opts.waitMs, env: ctx.env, debug: ctx.debug,
         ...(opts.config !== undefined ? { config: opts.config } : {}),

@@ -9,7 +9,7 @@
  */
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
-import { InvalidRequestError, OHLCV_SCHEMA, StaleFencingTokenError } from '../../src/core/index.js';
+import { OHLCV_SCHEMA, StaleFencingTokenError } from '../../src/core/index.js';
 import type { Frame } from '../../src/core/index.js';
 import type { IngestFinding } from '../../src/conformance/index.js';
 import { StorageEngineError } from '../../src/storage/index.js';
@@ -21,6 +21,7 @@ import { describeBarStoreWriteMany } from '../storage-suite/bar-store-write-many
 import { freePort } from '../harness/leftovers.js';
 import { postgresAvailable } from '../harness/postgres-server.js';
 import { postgresForSuite } from '../helpers/postgres-storage.js';
+import { rejection } from '../storage-suite/suite-frames.js';
 
 const MIN = 60_000;
 const DS: DatasetKey = { nodeId: 'ohlcv:binance:BTC/USDT', intervalMs: MIN };
@@ -29,14 +30,6 @@ function stored(start: number, end: number): CoverageClaim {
   return { start, end, state: 'stored' };
 }
 
-async function rejection(p: Promise<unknown>): Promise<unknown> {
-  try {
-    await p;
-  } catch (err) {
-    return err;
-  }
-  throw new InvalidRequestError('test', 'expected the promise to reject');
-}
 
 /** Polls `check` until it holds or `timeoutMs` passes (no fixed sleeps). */
 async function eventually(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {

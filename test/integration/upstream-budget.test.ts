@@ -30,7 +30,10 @@ const HOUR = 3_600_000;
  * `pauseReport`: how late after a 429 a request granted before the worker reported the pause may
  * still arrive (the 429's answer and the pause report are two more hops).
  */
-const JITTER_MS = { etcdGrant: 50, etcd: 100, coordinator: 150, pauseReport: 500 } as const;
+// The coordinator path has no grant log to check tightly (as etcdGrant does): its bound is on the
+// arrivals alone, which also carry the scheduling of three processes (163 ms seen once while
+// another test run loaded the machine; the permits themselves never exceed burst + R·t).
+const JITTER_MS = { etcdGrant: 50, etcd: 100, coordinator: 300, pauseReport: 500 } as const;
 
 const cleanups: (() => Promise<void>)[] = [];
 afterAll(async () => {

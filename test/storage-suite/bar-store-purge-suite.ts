@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { InvalidRequestError, OHLCV_SCHEMA, StaleFencingTokenError, createFrame } from '../../src/core/index.js';
 import type { Frame, IngestFinding } from '../../src/core/index.js';
 import type { BarStore, DatasetKey, Fence, PurgeRequest } from '../../src/storage/index.js';
+import { rejection } from './suite-frames.js';
 
 const MIN = 60_000;
 const DS: DatasetKey = { nodeId: 'ohlcv:binance:ETH/USDT', intervalMs: MIN };
@@ -29,14 +30,6 @@ function purgeOf(start: number, end: number, fences: Fence[] = [], actor = 'ops-
   return { dataset: DS, range: { start, end }, fences, actor, action: 'purge' };
 }
 
-async function rejection(p: Promise<unknown>): Promise<unknown> {
-  try {
-    await p;
-  } catch (err) {
-    return err;
-  }
-  throw new InvalidRequestError('test', 'expected the promise to reject');
-}
 
 export function describeBarStorePurge(name: string, open: () => Promise<BarStore>): void {
   describe(`bar store purge: ${name}`, () => {

@@ -10,6 +10,7 @@ import type { BarStore, CoverageClaim, DatasetKey } from '../../src/storage/inde
 import { describeCoverageSummary } from './coverage-summary-suite.js';
 import { describeBarStorePurge } from './bar-store-purge-suite.js';
 import { describeBarStoreVersions } from './bar-store-versions-suite.js';
+import { rejection } from './suite-frames.js';
 
 const MIN = 60_000;
 const DS: DatasetKey = { nodeId: 'ohlcv:binance:BTC/USDT', intervalMs: MIN };
@@ -33,14 +34,6 @@ function columnsOf(f: Frame): number[][] {
   return [Array.from(f.ts), ...f.values.map((v) => Array.from(v))];
 }
 
-async function rejection(p: Promise<unknown>): Promise<unknown> {
-  try {
-    await p;
-  } catch (err) {
-    return err;
-  }
-  throw new InvalidRequestError('test', 'expected the promise to reject');
-}
 
 export function describeBarStore(name: string, open: () => Promise<BarStore>): void {
   describeBarStorePurge(name, open);

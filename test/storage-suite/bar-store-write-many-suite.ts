@@ -7,42 +7,17 @@
  */
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { InvalidRequestError, OHLCV_SCHEMA, StaleFencingTokenError, createFrame } from '../../src/core/index.js';
-import type { Frame, IngestFinding } from '../../src/core/index.js';
+import { InvalidRequestError, OHLCV_SCHEMA, StaleFencingTokenError } from '../../src/core/index.js';
+import type { IngestFinding } from '../../src/core/index.js';
 import type { IngestFindingStore } from '../../src/conformance/index.js';
 import type { BarStore, CoverageClaim, DatasetKey, WriteBatch } from '../../src/storage/index.js';
+import { MIN, rejection, rowsOf, seededBars as bars } from './suite-frames.js';
 
-const MIN = 60_000;
 
 export interface WriteManyStores {
   readonly bars: BarStore;
   /** The findings committed with the bars' writes (same database); closed with `bars`. */
   readonly findings: IngestFindingStore;
-}
-
-function bars(firstBar: number, rows: number, seed: number): Frame {
-  const ts = new Float64Array(rows);
-  const values = OHLCV_SCHEMA.columns.map(() => new Float64Array(rows));
-  for (let i = 0; i < rows; i++) {
-    ts[i] = (firstBar + i) * MIN;
-    for (let c = 0; c < values.length; c++) values[c][i] = seed * 1000 + firstBar + i + c / 10;
-  }
-  return createFrame(OHLCV_SCHEMA, ts, values);
-}
-
-function rowsOf(f: Frame): number[][] {
-  const out: number[][] = [];
-  for (let i = 0; i < f.length; i++) out.push([f.ts[i], ...f.values.map((v) => v[i])]);
-  return out;
-}
-
-async function rejection(p: Promise<unknown>): Promise<unknown> {
-  try {
-    await p;
-  } catch (err) {
-    return err;
-  }
-  throw new InvalidRequestError('test', 'expected the promise to reject');
 }
 
 /** One generated batch: bars [from, from + rows) of dataset `ds`, claimed to from + rows + extra (a second claim after a gap with `split`). */

@@ -8,18 +8,17 @@
  * ran ~9,000 statements (a dozen per write) and 1,000 appender flushes on the event loop
  * (bench/gateway/stream-fanout-sockets.bench.ts, CPU profile).
  */
-import { BIGINT, BOOLEAN, DOUBLE, DuckDBDataChunk, LIST, VARCHAR, listValue } from '@duckdb/node-api';
+import { BIGINT, BOOLEAN, DOUBLE, LIST, VARCHAR, listValue } from '@duckdb/node-api';
 import type { DuckDBConnection, DuckDBType, DuckDBValue } from '@duckdb/node-api';
 import { InternalError } from '../../core/index.js';
 import type { Frame } from '../../core/index.js';
 import type { BarTable, CoverageRange, DatasetKey } from '../../storage/index.js';
 import { encodeVersionCoverage } from '../../storage/index.js';
 import type { NewVersion } from './duckdb-bar-versions.js';
+import { appendInChunks } from './chunked-append.js';
 import { fillChunkFrom } from './chunk-vectors.js';
 import { preparedStatement, readPrepared } from './prepared-statements.js';
 
-/** DuckDB's standard vector size: the most rows one data chunk holds. */
-const CHUNK_ROWS = 2048;
 const NUMBERS = LIST(DOUBLE);
 const TEXTS = LIST(VARCHAR);
 
@@ -68,21 +67,7 @@ export async function appendBarsOfMany(conn: DuckDBConnection, t: BarTable, entr
     at += n;
   }
   const types = new Array<DuckDBType>(width + 3).fill(DOUBLE);
-  const appender = await conn.createAppender(t.table);
-  try {
-    for (let from = 0; from < rows; from += CHUNK_ROWS) {
-      const chunk = DuckDBDataChunk.create(types, Math.min(CHUNK_ROWS, rows - from));
-      fillChunkFrom(chunk, columns, from);
-      appender.appendDataChunk(chunk);
-    }
-    appender.flushSync();
-  } catch (err) {
-    // Drop what is buffered so closing does not retry the failed flush.
-    appender.clear();
-    throw err;
-  } finally {
-    appender.closeSync();
-  }
+  await appendInChunks(conn, t.table, types, rows, (chunk, from) => fillChunkFrom(chunk, columns, from));
   return rows;
 }
 
@@ -199,27 +184,14 @@ const VERSION_TYPES: readonly DuckDBType[] = [DOUBLE, DOUBLE, DOUBLE, VARCHAR, V
  */
 export async function insertVersions(conn: DuckDBConnection, versions: readonly NewVersion[]): Promise<void> {
   if (versions.length === 0) return;
-  const appender = await conn.createAppender('bar_versions');
-  try {
-    for (let from = 0; from < versions.length; from += CHUNK_ROWS) {
-      const part = versions.slice(from, from + CHUNK_ROWS);
-      const chunk = DuckDBDataChunk.create([...VERSION_TYPES], part.length);
-      // Column order of the table: migration 13, then whole_span (migration 15).
-      const columns: readonly (readonly DuckDBValue[])[] = [
-        part.map((v) => v.id), part.map((v) => v.datasetId), part.map((v) => v.at), part.map((v) => v.kind), part.map((v) => v.source),
-        part.map((v) => v.fence?.key ?? null), part.map((v) => v.fence?.token ?? null), part.map((v) => v.contentHash),
-        part.map((v) => v.range.start), part.map((v) => v.range.end), part.map((v) => v.rows), part.map((v) => encodeVersionCoverage(v.coverage)),
-        part.map((v) => v.whole),
-      ];
-      chunk.setColumns(columns);
-      appender.appendDataChunk(chunk);
-    }
-    appender.flushSync();
-  } catch (err) {
-    // Drop what is buffered so closing does not retry the failed flush.
-    appender.clear();
-    throw err;
-  } finally {
-    appender.closeSync();
-  }
+  await appendInChunks(conn, 'bar_versions', VERSION_TYPES, versions.length, (chunk, from) => {
+    const part = versions.slice(from, from + chunk.rowCount);
+    // Column order of the table: migration 13, then whole_span (migration 15).
+    chunk.setColumns([
+      part.map((v) => v.id), part.map((v) => v.datasetId), part.map((v) => v.at), part.map((v) => v.kind), part.map((v) => v.source),
+      part.map((v) => v.fence?.key ?? null), part.map((v) => v.fence?.token ?? null), part.map((v) => v.contentHash),
+      part.map((v) => v.range.start), part.map((v) => v.range.end), part.map((v) => v.rows), part.map((v) => encodeVersionCoverage(v.coverage)),
+      part.map((v) => v.whole),
+    ]);
+  });
 }

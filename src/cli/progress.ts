@@ -1,8 +1,10 @@
 /**
  * Backfill progress on stderr: a cli-progress bar on a terminal, else plain lines
  * (`backfill job_… 12/40 shards (30%) 12000 rows`) at most once a second plus one at the end.
+ * cli-progress is loaded when a bar is first drawn, not with the CLI (a gateway never draws one).
  */
-import cliProgress from 'cli-progress';
+import { createRequire } from 'node:module';
+import type CliProgress from 'cli-progress';
 import { writeLine } from './context.js';
 import type { OutputStream } from './context.js';
 import { formatPercent } from './output.js';
@@ -61,6 +63,7 @@ function lineReporter(stream: OutputStream, now: () => number): ProgressReporter
 }
 
 function barReporter(stream: NodeJS.WritableStream): ProgressReporter {
+  const cliProgress = createRequire(import.meta.url)('cli-progress') as typeof CliProgress;
   const bar = new cliProgress.SingleBar({
     stream,
     format: 'backfill {job} [{bar}] {value}/{total} shards | {percentage}% | {rows} rows | ETA {eta_formatted}',

@@ -70,11 +70,22 @@ export function startLeaseWorkers(o: LeaseWorkerOptions): LeaseWorkers {
   let inflight = 0;
   /** Set by every wake: a wake that came while the dispatcher was claiming is not lost. */
   let woken = false;
-  const wake = (): void => {
+  /**
+   * Set when a claim left a slot that takes any shard without one: nothing was claimable then.
+   * A slot coming free changes nothing about that, so it claims again only after a wake from
+   * outside (new, requeued or released shards: `wake`) or an idle timeout (a lease or a retry
+   * delay running out), not after each lease that ends (an empty claim is a write transaction).
+   */
+  let drained = false;
+  const resume = (): void => {
     woken = true;
     const all = [...waiting];
     waiting.clear();
     for (const resolve of all) resolve();
+  };
+  const wake = (): void => {
+    drained = false;
+    resume();
   };
   // Worker slots: `count` that take any shard, then `readSlots` that take only `read` shards.
   const slots: Slot[] = Array.from({ length: o.count + (o.readSlots ?? 0) }, (_, n) => ({ holder: `${o.workerId}/${n}`, readsOnly: n >= o.count, busy: false }));
@@ -89,7 +100,8 @@ export function startLeaseWorkers(o: LeaseWorkerOptions): LeaseWorkers {
     const onStop = (): void => timer.abort();
     signal.addEventListener('abort', onStop, { once: true });
     try {
-      await Promise.race([woke, delay(o.idleMs, timer.signal).catch(() => undefined)]);
+      const timedOut = await Promise.race([woke.then(() => false), delay(o.idleMs, timer.signal).then(() => true, () => false)]);
+      if (timedOut) drained = false;
     } finally {
       timer.abort(); // stops the delay's timer when the wake came first
       waiting.delete(resolveWake);
@@ -106,12 +118,16 @@ export function startLeaseWorkers(o: LeaseWorkerOptions): LeaseWorkers {
     while (!signal.aborted) {
       woken = false;
       const free = slots.filter((s) => !s.busy);
-      if (free.length > 0) {
+      if (free.length > 0 && !drained) {
         try {
-          for (const grant of await claimFor(free)) {
+          const grants = await claimFor(free);
+          for (const grant of grants) {
             const slot = free.find((s) => s.holder === grant.holder);
             if (slot !== undefined) startLease(slot, grant);
           }
+          const taken = new Set(grants.map((g) => g.holder));
+          // `wake` while claiming: shards may have come after the claim's read.
+          if (!woken) drained = free.some((s) => !s.readsOnly && !taken.has(s.holder));
         } catch (error) {
           if (signal.aborted) return;
           o.logger.warn({ worker: o.workerId, err: error }, 'backfill worker error; retrying after a pause');
@@ -155,7 +171,7 @@ export function startLeaseWorkers(o: LeaseWorkerOptions): LeaseWorkers {
       .finally(() => {
         slot.busy = false;
         leases.delete(run);
-        wake();
+        resume();
       });
     leases.add(run);
   }

@@ -28,7 +28,7 @@ afterEach(async () => {
 });
 
 /** `batches`: claimBatch steps that granted at least one shard. */
-interface Counts { claims: number; refused: number; batches: number; fences: number; completes?: number; jobs?: number }
+interface Counts { claims: number; refused: number; batches: number; fences: number; completes?: number; jobs?: number; steps?: number; settled?: number }
 
 /** Every method of `inner` bound to it (the stores keep private fields), plus its properties. */
 function bound<T extends object>(inner: T): T {
@@ -62,7 +62,9 @@ function countingLeases(inner: LeaseStore, counts: Counts): LeaseStore {
     },
     ...(inner.claimBatch ? {
       async claimBatch(...args: Parameters<NonNullable<LeaseStore['claimBatch']>>) {
+        counts.steps = (counts.steps ?? 0) + 1;
         const grants = await (inner.claimBatch as NonNullable<LeaseStore['claimBatch']>).call(inner, ...args);
+        counts.settled = (counts.settled ?? 0) + 1;
         if (grants.length > 0) counts.batches++;
         return grants;
       },
@@ -137,6 +139,28 @@ describe('local workers claiming shards', () => {
     const frame = (await db.bars.read(DS, OHLCV_SCHEMA, { start: shard.start, end: shard.end }));
     await expect(db.bars.write({ dataset: DS, frame, coverage: [{ start: shard.start, end: shard.end, state: 'stored' }], fence: { key: shard.key, token: 0 } }, OHLCV_SCHEMA))
       .rejects.toBeInstanceOf(StaleFencingTokenError);
+  });
+});
+
+describe('claiming after leases end', () => {
+  it('does not claim again as each lease ends once a claim left a worker idle, but does for new shards', async () => {
+    const db = await embedded();
+    const counts: Counts = { claims: 0, refused: 0, batches: 0, fences: 0 };
+    const c = await start(countingLeases(db.leases, counts), db.bars, true);
+    const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    // The workers' first claim (nothing to take yet) has settled.
+    while ((counts.settled ?? 0) < 1) await pause(5);
+    const submit = (range: { start: number; end: number }) => c.submit({ target: { dataset: DS, schema: OHLCV_SCHEMA, source: createSyntheticSource({ seed: 3 }) }, ranges: [range], priority: 'read' }).done;
+    // 3 shards for 4 workers: one claim takes all three and leaves a worker idle; the three
+    // leases ending (each a wake) claim nothing more, where each used to be an empty write transaction.
+    expect(await submit(RANGE)).toMatchObject({ state: 'completed', totalShards: 3 });
+    await pause(50);
+    expect(counts.steps).toBe(2);
+    // New shards wake the workers again.
+    expect(await submit({ start: RANGE.start - 120 * MIN, end: RANGE.start })).toMatchObject({ state: 'completed', totalShards: 2 });
+    await pause(50);
+    expect(counts.steps).toBe(3);
+    expect(counts.batches).toBe(2);
   });
 });
 

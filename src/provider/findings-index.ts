@@ -3,13 +3,15 @@
  * storing) kept in memory per dataset, so a read can report the findings inside its range
  * without a query. Findings belong to the rows they describe: every bar write supersedes, in
  * its transaction, the findings of the ranges it rewrites (storage/), so the store is the truth
- * and this index only caches it. A dataset is loaded on first use and dropped after every write
- * this process makes to it (`watchWrites` wraps the bar store), so the next read reloads what
- * is in force: a repaired range stops blocking at once.
+ * and this index only caches it. A dataset is loaded on first use; a write this process commits
+ * to it (`watchWrites` wraps the bar store) is applied to it as the store applied it (findings
+ * in its claims superseded, its own added), and any other change (a purge, a failed write whose
+ * commit is unknown, findings appended apart, another process's write) drops it, so the next
+ * read reloads what is in force: a repaired range stops blocking at once.
  */
 import { lowerBound } from '../core/index.js';
 import type { IngestFinding, IngestFindingStore } from '../conformance/index.js';
-import type { BarStore } from '../storage/index.js';
+import type { BarStore, CoverageClaim, WriteBatch, WriteReport } from '../storage/index.js';
 import { readsOhlcvBuckets } from '../storage/index.js';
 
 export interface FindingsIndex {
@@ -24,6 +26,13 @@ export interface FindingsIndex {
   added(findings: readonly IngestFinding[]): void;
   /** Bars of the dataset were rewritten (findings may have been superseded): reload on the next read. */
   rewritten(nodeId: string, intervalMs: number): void;
+  /**
+   * `batch` committed: as every engine does in the write's transaction (storage/bar-store.ts), the
+   * findings in force inside its claimed ranges were superseded and its own findings inserted.
+   * Applied to a loaded dataset in memory, so the next read needs no query; other datasets its
+   * findings name are reloaded.
+   */
+  written(batch: WriteBatch): void;
   /** Changes may have been missed (another process's, cache-coherence.ts of src/app): reload every dataset on its next read. */
   clear(): void;
 }
@@ -100,6 +109,21 @@ export function createFindingsIndex(store: IngestFindingStore): FindingsIndex {
       invalidate(keyOf(nodeId, intervalMs));
     },
 
+    written(batch) {
+      const key = keyOf(batch.dataset.nodeId, batch.dataset.intervalMs);
+      const loaded = byDataset.get(key);
+      invalidate(key);
+      const own: IngestFinding[] = [];
+      for (const f of batch.findings ?? []) {
+        const other = keyOf(f.nodeId, f.intervalMs);
+        if (other === key) own.push(f);
+        else invalidate(other);
+      }
+      if (loaded === undefined) return;
+      const kept = loaded.list.filter((f) => !insideClaims(f.ts, batch.coverage));
+      byDataset.set(key, build(own.length === 0 ? kept : [...kept, ...own]));
+    },
+
     clear() {
       for (const key of new Set([...byDataset.keys(), ...loading.keys()])) invalidate(key);
     },
@@ -123,12 +147,16 @@ export function watchWrites(store: BarStore, index: FindingsIndex): BarStore {
     ...(store.versions ? { versions: store.versions.bind(store) } : {}),
     ...(store.pruneVersions ? { pruneVersions: store.pruneVersions.bind(store) } : {}),
     async write(batch, schema) {
+      let report: WriteReport;
       try {
-        return await store.write(batch, schema);
-      } finally {
-        // Also after a failure: whether it committed (a lost COMMIT) is unknown, reloading is exact.
+        report = await store.write(batch, schema);
+      } catch (error) {
+        // Whether it committed (a lost COMMIT) is unknown: reloading is exact.
         index.rewritten(batch.dataset.nodeId, batch.dataset.intervalMs);
+        throw error;
       }
+      index.written(batch);
+      return report;
     },
     ...(store.writeMany ? { writeMany: watchedWriteMany(store.writeMany.bind(store), index) } : {}),
     advanceFence: (fence) => store.advanceFence(fence),
@@ -150,13 +178,24 @@ export function watchWrites(store: BarStore, index: FindingsIndex): BarStore {
   };
 }
 
+/** Whether `ts` lies in one of the claims (the ranges whose findings a write supersedes). */
+function insideClaims(ts: number, claims: readonly CoverageClaim[]): boolean {
+  for (const c of claims) if (ts >= c.start && ts < c.end) return true;
+  return false;
+}
+
 function watchedWriteMany(writeMany: NonNullable<BarStore['writeMany']>, index: FindingsIndex): NonNullable<BarStore['writeMany']> {
   return async (batches, schema) => {
+    let reports: WriteReport[];
     try {
-      return await writeMany(batches, schema);
-    } finally {
-      // As `write`: every dataset of the call is reloaded, also after a failure (its commit's outcome is unknown).
+      reports = await writeMany(batches, schema);
+    } catch (error) {
+      // As `write`: every dataset of the call is reloaded (the commit's outcome is unknown).
       for (const b of batches) index.rewritten(b.dataset.nodeId, b.dataset.intervalMs);
+      throw error;
     }
+    // In batch order, as the transaction applied them (a dataset written twice supersedes twice).
+    for (const b of batches) index.written(b);
+    return reports;
   };
 }

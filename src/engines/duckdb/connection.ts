@@ -8,6 +8,7 @@
 import { DuckDBInstance } from '@duckdb/node-api';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { StorageEngineError } from '../../storage/index.js';
+import { isDurableCommitFailure } from './duckdb-errors.js';
 
 export interface DuckDbConnections {
   readonly instance: DuckDBInstance;
@@ -67,8 +68,21 @@ export function createReaderPool(instance: DuckDBInstance, max: number = MAX_REA
   };
 }
 
+/**
+ * Instance options. `auto_checkpoint_skip_wal_threshold` above any transaction: a commit is written
+ * to the write-ahead log before any connection can see it. With DuckDB's default (100,000), a
+ * commit large enough that triggers an automatic checkpoint skips the log: its rows become
+ * visible to the other connections, then the checkpoint writes them into the file, and if that
+ * fails (a full disk) COMMIT fails, the database is invalidated, and the rows are gone at the next
+ * open, although readers had seen them (a bar served, a shard's completion read back from the
+ * lease store: the intermittent loss in test/scenarios/storage-failures.test.ts). Written to the log
+ * first, a commit whose checkpoint fails is durable and replayed at the next open
+ * (`isDurableCommitFailure`). Cost: one transaction per automatic checkpoint written twice.
+ */
+const INSTANCE_OPTIONS: Readonly<Record<string, string>> = { auto_checkpoint_skip_wal_threshold: '18446744073709551615' };
+
 export async function openConnections(path: string): Promise<DuckDbConnections> {
-  const instance = await DuckDBInstance.create(path);
+  const instance = await DuckDBInstance.create(path, INSTANCE_OPTIONS);
   const writer = await instance.connect();
   const reader = await instance.connect();
   return { instance, writer, reader, readers: createReaderPool(instance) };
@@ -85,8 +99,13 @@ export function closeConnections(c: DuckDbConnections): void {
  * Runs `fn` inside BEGIN … COMMIT on `conn`; any error rolls back and is rethrown, so nothing
  * done by `fn` (statements and appender chunks alike: the appender joins the open transaction,
  * see test/unit/engines/duckdb/duckdb-bar-store.test.ts) is left behind.
+ *
+ * A COMMIT that failed after the transaction was made durable (its automatic checkpoint failed:
+ * `isDurableCommitFailure`) is a commit: `fn`'s result is returned and the error handed to
+ * `onDurableCommitFailure` (the database is invalidated; the handle records it). Without that
+ * callback it is thrown like any failed COMMIT.
  */
-export async function inTransaction<T>(conn: DuckDBConnection, fn: () => Promise<T>): Promise<T> {
+export async function inTransaction<T>(conn: DuckDBConnection, fn: () => Promise<T>, onDurableCommitFailure?: (err: unknown) => void): Promise<T> {
   await conn.run('BEGIN TRANSACTION');
   let result: T;
   try {
@@ -95,7 +114,12 @@ export async function inTransaction<T>(conn: DuckDBConnection, fn: () => Promise
     await rollback(conn, err);
     throw err;
   }
-  await conn.run('COMMIT');
+  try {
+    await conn.run('COMMIT');
+  } catch (err) {
+    if (onDurableCommitFailure === undefined || !isDurableCommitFailure(err)) throw err;
+    onDurableCommitFailure(err);
+  }
   return result;
 }
 

@@ -24,7 +24,6 @@ import { readManyBars } from './duckdb-many-reader.js';
 import { barReadStatements, readBars } from './duckdb-bar-reader.js';
 import type { BarReadStatements } from './duckdb-bar-reader.js';
 import { bucketStatements, readOhlcvBuckets } from './duckdb-bucket-reader.js';
-import { inTransaction } from './connection.js';
 import { openDatabaseHandle } from './duckdb-database.js';
 import type { DatabaseHandle } from './duckdb-database.js';
 import { loadCoverage, loadCoverageMany, saveCoverage } from './duckdb-coverage-index.js';
@@ -228,7 +227,7 @@ class DuckDbBarStore implements BarStore, OhlcvBucketReader {
       try {
         const now = this.#db.clock.now();
         const inputs = prepared.map((p) => ({ ...p, known: this.#datasets.get(datasetCacheKey(p.batch.dataset)), now }));
-        const outcomes = await inTransaction(writer, () => body(writer, inputs, (id) => this.#coverage.get(id), (id) => {
+        const outcomes = await this.#db.writeTransaction(operation, () => body(writer, inputs, (id) => this.#coverage.get(id), (id) => {
           versioning.push(id);
           this.#versioned.index.writing(id);
         }));
@@ -264,7 +263,7 @@ class DuckDbBarStore implements BarStore, OhlcvBucketReader {
       if (range.end <= range.start) return;
       const writer = this.#db.conns.writer;
       try {
-        const [row, next] = await inTransaction(writer, async () => {
+        const [row, next] = await this.#db.writeTransaction('markFailed', async () => {
           if (fence !== undefined) await checkAndAdvanceFence(writer, fence);
           const ds = await ensureDataset(writer, dataset);
           const current = this.#coverage.get(ds.id) ?? await loadCoverage(writer, ds.id);
@@ -289,7 +288,7 @@ class DuckDbBarStore implements BarStore, OhlcvBucketReader {
       const writer = this.#db.conns.writer;
       let versioning: number | undefined; // as in write
       try {
-        const outcome = await inTransaction(writer, () => purgeInTransaction(writer, request, this.#db.clock.now(), (id) => this.#coverage.get(id),
+        const outcome = await this.#db.writeTransaction('purge', () => purgeInTransaction(writer, request, this.#db.clock.now(), (id) => this.#coverage.get(id),
           (id) => this.#versioned.index.writing(versioning = id)));
         if (outcome.coverage !== undefined) this.#coverage.set(outcome.coverage.datasetId, outcome.coverage.ranges);
         if (outcome.version !== undefined) this.#versioned.index.committed(outcome.version.datasetId, outcome.version);

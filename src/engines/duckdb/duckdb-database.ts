@@ -28,6 +28,14 @@ export interface DatabaseHandle {
    */
   transact<T>(operation: string, fn: (writer: DuckDBConnection) => Promise<T>, lane?: WriteLane): Promise<T>;
   /**
+   * The transaction of `transact` without queueing, for a caller already running on the write
+   * queue (the bar store keeps its caches in step inside the same turn): `fn` inside one
+   * transaction on the writer, errors translated and a failure that puts the database out of
+   * service recorded. A COMMIT made durable before its automatic checkpoint failed returns `fn`'s
+   * result (the write is committed) and records the failure (the database is invalidated).
+   */
+  writeTransaction<T>(operation: string, fn: (writer: DuckDBConnection) => Promise<T>): Promise<T>;
+  /**
    * Runs `fn` on the reader connection (committed data only); errors are translated. `subject`
    * (e.g. the dataset and range read) is named in a failure it causes.
    */
@@ -124,24 +132,26 @@ class DuckDbDatabaseHandle implements DatabaseHandle {
 
   async transact<T>(operation: string, fn: (writer: DuckDBConnection) => Promise<T>, lane: WriteLane = 'normal'): Promise<T> {
     this.assertOpen(operation);
-    return await this.writes.run(async () => {
-      // Closed while this write waited in the queue.
-      this.assertOpen(operation);
-      const writer = this.conns.writer;
-      let result: T;
-      try {
-        result = await inTransaction(writer, () => fn(writer));
-      } catch (err) {
-        // A statement that fails on a broken database fails its ROLLBACK too: the first error says why.
-        const first = err instanceof StorageEngineError && err.operation === 'rollback' && err.cause instanceof AggregateError ? translateDuckDbError(err.cause.errors[0], operation) : undefined;
-        const translated = first instanceof StorageUnavailableError ? first : translateDuckDbError(err, operation);
-        this.#note(translated, undefined);
-        throw translated;
-      }
-      // A write committed: the file system takes writes again (space freed, writable again).
-      if (this.#failure !== undefined && !this.#failure.sticky) this.#failure = undefined;
-      return result;
-    }, lane);
+    // Closed while this write waited in the queue: writeTransaction checks again.
+    return await this.writes.run(() => this.writeTransaction(operation, fn), lane);
+  }
+
+  async writeTransaction<T>(operation: string, fn: (writer: DuckDBConnection) => Promise<T>): Promise<T> {
+    this.assertOpen(operation);
+    const writer = this.conns.writer;
+    let result: T;
+    try {
+      result = await inTransaction(writer, () => fn(writer), (durable) => this.#note(translateDuckDbError(durable, operation), undefined));
+    } catch (err) {
+      // A statement that fails on a broken database fails its ROLLBACK too: the first error says why.
+      const first = err instanceof StorageEngineError && err.operation === 'rollback' && err.cause instanceof AggregateError ? translateDuckDbError(err.cause.errors[0], operation) : undefined;
+      const translated = first instanceof StorageUnavailableError ? first : translateDuckDbError(err, operation);
+      this.#note(translated, undefined);
+      throw translated;
+    }
+    // A write committed: the file system takes writes again (space freed, writable again).
+    if (this.#failure !== undefined && !this.#failure.sticky) this.#failure = undefined;
+    return result;
   }
 
   async query<T>(operation: string, fn: (reader: DuckDBConnection) => Promise<T>, subject?: string): Promise<T> {

@@ -28,6 +28,23 @@ const FAILURES: readonly (readonly [RegExp, StorageFailureReason])[] = [
   [/Read-only file system/, 'storage_read_only'],
 ];
 
+/**
+ * DuckDB's COMMIT that wrote the transaction to the write-ahead log (so it is durable and replayed
+ * at the next open) and then failed the automatic checkpoint it triggered, which invalidated the
+ * database: `FATAL Error: Transaction COMMIT succeeded and is durable, but the autocheckpoint
+ * failed. …` (DuckDB 1.5). The transaction is committed; the database is out of service. Only
+ * with the log written first (connection.ts sets `auto_checkpoint_skip_wal_threshold` so it always
+ * is): a commit that skipped the log and failed its checkpoint is lost and says only
+ * `Failed to create checkpoint …`. Should a later DuckDB word it otherwise, the commit is taken as
+ * failed: a durable write reported failed, never the reverse.
+ */
+const DURABLE_COMMIT = /Transaction COMMIT succeeded and is durable/;
+
+/** Whether `err`, thrown by COMMIT, says the transaction committed durably before the database failed. */
+export function isDurableCommitFailure(err: unknown): boolean {
+  return err instanceof Error && DURABLE_COMMIT.test(err.message);
+}
+
 export function storageFailureReasonOf(message: string): StorageFailureReason | undefined {
   for (const [pattern, reason] of FAILURES) if (pattern.test(message)) return reason;
   return undefined;

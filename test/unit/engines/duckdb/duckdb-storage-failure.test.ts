@@ -1,15 +1,17 @@
 /**
  * The embedded database out of service, on real DuckDB files: a damaged block read through the
- * bar store, and the write-ahead log check done before opening (whole, torn, absent). The
+ * bar store, a commit whose automatic checkpoint fails (DuckDB's own fault injection, as a full
+ * disk fails it), and the write-ahead log check done before opening (whole, torn, absent). The
  * running-gateway side (health, readiness, jobs, restart) is test/scenarios/storage-failures.test.ts.
  */
 import { copyFile, open, stat, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OHLCV_SCHEMA } from '../../../../src/core/index.js';
+import { OHLCV_SCHEMA, systemClock } from '../../../../src/core/index.js';
 import { StorageUnavailableError } from '../../../../src/storage/index.js';
-import { createEmbeddedDatabase } from '../../../../src/engines/duckdb/internal.js';
+import { barStoreOn, createEmbeddedDatabase, openDatabaseHandle } from '../../../../src/engines/duckdb/internal.js';
 import { inspectWal } from '../../../../src/engines/duckdb/internal.js';
 import { tempDir } from '../../../helpers/temp-dir.js';
 import { ohlcvBars } from '../../../storage-suite/bar-store-suite.js';
@@ -66,6 +68,58 @@ describe('embedded database failures', () => {
       expect(seen).toEqual(['storage_corrupt']);
       // SELECT 1 still answers: the ping says what was recorded.
       await expect(reopened.bars.ping()).rejects.toMatchObject({ details: { reason: 'storage_corrupt' } });
+    } finally {
+      await reopened.close();
+    }
+  });
+
+  it('a write whose automatic checkpoint fails was in the write-ahead log before any reader saw it: acknowledged, recorded, replayed at the next open', async () => {
+    const file = join(dir.path, 'checkpoint.duckdb');
+    const ds = { nodeId: 'ohlcv:test:CHECKPOINT', intervalMs: MIN };
+    const rows = 5000;
+    const range = { start: 0, end: rows * MIN };
+    const handle = await openDatabaseHandle(file, systemClock);
+    const bars = barStoreOn(handle);
+    const failures: string[] = [];
+    handle.onFailure((f) => failures.push(f.reason));
+    // DuckDB's fault injection instead of a full disk: the next commit is due a checkpoint (the
+    // log holds more than 1 KB), which waits 200 ms with the commit already visible to the other
+    // connections, then fails before writing the file's header and invalidates the database.
+    await handle.conns.writer.run("SET checkpoint_threshold = '1KB'");
+    await handle.conns.writer.run('SET debug_checkpoint_sleep_ms = 200');
+    await handle.conns.writer.run("SET debug_checkpoint_abort = 'before_header'");
+
+    // Readers poll the range while the write commits: what they see must survive.
+    let seenByReaders = 0;
+    let writing = true;
+    const reads = (async () => {
+      while (writing) {
+        const frame = await bars.read(ds, OHLCV_SCHEMA, range).catch(() => undefined);
+        if (frame !== undefined) seenByReaders = Math.max(seenByReaders, frame.length);
+        await delay(5);
+      }
+    })();
+    const written = await bars.write({ dataset: ds, frame: ohlcvBars(0, rows), coverage: [{ start: range.start, end: range.end, state: 'stored' }] }, OHLCV_SCHEMA)
+      .then((report) => report.rowsWritten, (error: unknown) => error);
+    writing = false;
+    await reads;
+
+    // Committed (durable in the log), so acknowledged; the database is out of service from that write on.
+    expect(written).toBe(rows);
+    expect(failures).toEqual(['storage_invalidated']);
+    expect(handle.failure()).toMatchObject({ reason: 'storage_invalidated', sticky: true });
+    expect(handle.failure()?.affected).toContain('write');
+    expect(handle.failure()?.message).toMatch(/Checkpoint aborted before header write/);
+    await expect(bars.write({ dataset: ds, frame: ohlcvBars(range.end, 10), coverage: [{ start: range.end, end: range.end + 10 * MIN, state: 'stored' }] }, OHLCV_SCHEMA))
+      .rejects.toMatchObject({ details: { reason: 'storage_invalidated' } });
+    await handle.close();
+
+    const reopened = await createEmbeddedDatabase({ path: file });
+    try {
+      const frame = await reopened.bars.read(ds, OHLCV_SCHEMA, range);
+      expect(frame.length).toBe(rows);
+      expect(frame.length).toBeGreaterThanOrEqual(seenByReaders);
+      expect(await reopened.bars.coverage(ds, range)).toMatchObject([{ start: range.start, end: range.end, state: 'stored' }]);
     } finally {
       await reopened.close();
     }

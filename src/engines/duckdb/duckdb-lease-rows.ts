@@ -12,6 +12,11 @@ import { numberOf, optionalNumber, optionalText, stringArrayOf, textOf } from '.
 
 type Row = readonly unknown[];
 
+/** The columns of a `backfill_shards` row in the order toShard reads them. */
+export const SHARD_COLUMNS = `key, node_id, interval_ms::DOUBLE, start_ms::DOUBLE, end_ms::DOUBLE, state, holder, token::DOUBLE,
+  lease_until_ms::DOUBLE, attempts::DOUBLE, not_before_ms::DOUBLE, last_error, rows_written::DOUBLE, updated_at_ms::DOUBLE,
+  coalesce(priority, 1)::DOUBLE, coalesce(rank, 0)::DOUBLE, known_empty::VARCHAR`;
+
 export function toShards(rows: readonly Row[]): ShardRecord[] {
   const out: ShardRecord[] = [];
   for (const row of rows) out.push(toShard(row));

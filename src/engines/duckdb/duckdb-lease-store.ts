@@ -25,16 +25,12 @@ import type {
 import type { WriteLane } from './connection.js';
 import type { DatabaseHandle } from './duckdb-database.js';
 import { numberOf, textOf } from './row-values.js';
-import { insertJob, newShardsJson, priorityNumber, toJob, toShard, toShards } from './duckdb-lease-rows.js';
+import { SHARD_COLUMNS, insertJob, newShardsJson, priorityNumber, toJob, toShard, toShards } from './duckdb-lease-rows.js';
+import { CLAIMABLE_SQL, CLAIM_ORDER, claimableOnWriter } from './duckdb-claimable.js';
 import { readPrepared, runPrepared } from './prepared-statements.js';
 import { advanceFenceIfNewer, armFencedWrite } from './duckdb-fencing.js';
 
-const SHARD_COLUMNS = `key, node_id, interval_ms::DOUBLE, start_ms::DOUBLE, end_ms::DOUBLE, state, holder, token::DOUBLE,
-  lease_until_ms::DOUBLE, attempts::DOUBLE, not_before_ms::DOUBLE, last_error, rows_written::DOUBLE, updated_at_ms::DOUBLE,
-  coalesce(priority, 1)::DOUBLE, coalesce(rank, 0)::DOUBLE, known_empty::VARCHAR`;
 const SHARD_BY_KEY_SQL = `SELECT ${SHARD_COLUMNS} FROM backfill_shards WHERE key = $1`;
-// The same order as compareClaimOrder in src/backfill/shard-transitions.ts (priority 0 = read).
-const CLAIM_ORDER = 'ORDER BY priority, rank, updated_at_ms, start_ms, key';
 /**
  * Shards per ensureShards transaction. Each chunk is one read of the existing rows and one
  * multi-row INSERT, a few milliseconds; between chunks the write queue serves everyone else's
@@ -42,9 +38,6 @@ const CLAIM_ORDER = 'ORDER BY priority, rank, updated_at_ms, start_ms, key';
  */
 export const ENSURE_CHUNK = 256;
 
-const CLAIMABLE_SQL = `SELECT ${SHARD_COLUMNS} FROM backfill_shards
-  WHERE (state = 'pending' AND not_before_ms <= $1::DOUBLE) OR (state = 'leased' AND lease_until_ms <= $1::DOUBLE)
-  ${CLAIM_ORDER} LIMIT $2::BIGINT`;
 const LEASED_SQL = `SELECT ${SHARD_COLUMNS} FROM backfill_shards WHERE state = 'leased' ${CLAIM_ORDER}`;
 // New shards of one chunk as one JSON parameter (binding thousands of parameters is far slower).
 // Only their dataset, range, priority and rank vary; the rest is a new record (newShardRecord).
@@ -201,7 +194,7 @@ class DuckDbLeaseStore implements LeaseStore {
   async claimBatch(slots: readonly ClaimSlot[], leaseMs: number, now: number, options: ClaimBatchOptions = {}): Promise<(ClaimGrant & { readonly holder: string; readonly fenced: boolean })[]> {
     if (slots.length === 0) return [];
     const grants = await this.#write('leases.claimBatch', async (conn) => {
-      const candidates = toShards(await readPrepared(conn, CLAIMABLE_SQL, [now, slots.length * 4]));
+      const candidates = await claimableOnWriter(conn, now, slots.length * 4);
       const out: (ClaimGrant & { readonly holder: string; readonly fenced: boolean })[] = [];
       for (const { shard, slot } of assignClaims(candidates, slots)) {
         const decided = claimShard(shard, slot.holder, leaseMs, now);

@@ -10,3 +10,4 @@ export { createReaderPool, createSerialQueue } from './connection.js';
 export { createBuckets, finishBuckets, placeChunk } from './dataset-buckets.js';
 export { DuckDbVersionIndex, VersionColumns } from './duckdb-version-index.js';
 export { orderByTs } from './grid-order.js';
+export { SHORT_QUEUE } from './duckdb-claimable.js';

@@ -4,7 +4,9 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { createEmbeddedDatabase } from '../../../../src/engines/duckdb/internal.js';
 import { DUCKDB_MIGRATIONS, migrate } from '../../../../src/engines/duckdb/internal.js';
 import type { EmbeddedDatabase } from '../../../../src/engines/duckdb/index.js';
+import { compareClaimOrder } from '../../../../src/backfill/index.js';
 import type { ShardSpec } from '../../../../src/backfill/index.js';
+import { SHORT_QUEUE } from '../../../../src/engines/duckdb/internal.js';
 import { tempDir } from '../../../helpers/temp-dir.js';
 import { describeLeaseStore } from '../../../storage-suite/lease-store-suite.js';
 
@@ -88,6 +90,24 @@ describe('duckdb lease store', () => {
     expect(again.token).toBeGreaterThan(claim.token);
     await expect(second.leases.complete(spec(0).key, claim.token, { state: 'completed', rowsWritten: 1 }, T0 + 3 + LEASE_MS))
       .rejects.toMatchObject({ code: 'conflict' });
+  });
+
+  it('grants claims in claim order (reads, rank, longest waiting, start, key) for a short queue (ordered in JS) and a long one (ordered by DuckDB)', async () => {
+    for (const n of [12, SHORT_QUEUE + 40]) {
+      const db = await open(freshPath());
+      // Shards registered at three times, mixed priorities and ranks, given out of order.
+      const specs = Array.from({ length: n }, (_, i) => ({ ...spec(1000 * n + ((i * 7) % n)), priority: i % 3 === 0 ? 'read' as const : 'background' as const, rank: i % 4 }));
+      for (let part = 0; part < 3; part++) await db.leases.ensureShards(specs.filter((_, i) => i % 3 === part), T0 + part * 1000);
+      const expected = [...await db.leases.shards(specs.map((s) => s.key))].sort(compareClaimOrder).map((s) => s.key);
+      expect((await db.leases.claimable(T0 + 5000, n)).map((s) => s.key)).toEqual(expected);
+      const granted: string[] = [];
+      for (;;) {
+        const grants = await db.leases.claimBatch?.(Array.from({ length: 5 }, (_, w) => ({ holder: `w/${w}`, readsOnly: false })), LEASE_MS * 100, T0 + 5000) ?? [];
+        if (grants.length === 0) break;
+        granted.push(...grants.map((g) => g.shard.key));
+      }
+      expect(granted).toEqual(expected);
+    }
   });
 
   it('registers a 527-shard job in bulk, in short transactions that let other writes in between', async () => {

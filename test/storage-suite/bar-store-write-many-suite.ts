@@ -21,7 +21,7 @@ export interface WriteManyStores {
 }
 
 /** One generated batch: bars [from, from + rows) of dataset `ds`, claimed to from + rows + extra (a second claim after a gap with `split`). */
-interface BatchSpec {
+export interface BatchSpec {
   readonly ds: number;
   readonly from: number;
   readonly rows: number;
@@ -33,13 +33,13 @@ interface BatchSpec {
   readonly live: boolean;
 }
 
-const batchArb: fc.Arbitrary<BatchSpec> = fc.record({
+export const batchArb: fc.Arbitrary<BatchSpec> = fc.record({
   ds: fc.integer({ min: 0, max: 2 }), from: fc.integer({ min: 0, max: 14 }), rows: fc.integer({ min: 0, max: 5 }), extra: fc.integer({ min: 0, max: 2 }),
   seed: fc.integer({ min: 1, max: 9 }), split: fc.boolean(), finding: fc.boolean(), fenced: fc.boolean(), live: fc.boolean(),
 });
 
 /** The WriteBatch of a spec; `token` numbers its fence (growing, so never stale). */
-function batchOf(spec: BatchSpec, datasets: readonly DatasetKey[], token: number): WriteBatch {
+export function batchOf(spec: BatchSpec, datasets: readonly DatasetKey[], token: number): WriteBatch {
   const dataset = datasets[spec.ds];
   const end = spec.from + spec.rows + Math.max(spec.extra, spec.rows === 0 ? 1 : 0);
   const coverage: CoverageClaim[] = [{ start: spec.from * MIN, end: end * MIN, state: 'stored' }];
@@ -56,7 +56,7 @@ function batchOf(spec: BatchSpec, datasets: readonly DatasetKey[], token: number
 }
 
 /** What a store holds of a dataset, with the commit times left out (the two stores commit at different times). */
-async function contents(stores: WriteManyStores, dataset: DatasetKey): Promise<unknown> {
+export async function contents(stores: WriteManyStores, dataset: DatasetKey): Promise<unknown> {
   const whole = { start: 0, end: 100 * MIN };
   const versions = await stores.bars.versions?.(dataset, 1_000) ?? [];
   const findings = await stores.findings.history(dataset.nodeId, MIN, whole.start, whole.end);

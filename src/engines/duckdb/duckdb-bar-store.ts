@@ -19,6 +19,8 @@ import { listRepairAudit } from './duckdb-bar-purge.js';
 import { purgeInTransaction } from './duckdb-purge-transaction.js';
 import { prepareWrite, writeInTransaction } from './duckdb-write-transaction.js';
 import type { WriteInput } from './duckdb-write-transaction.js';
+import { createWriteCoalescer } from './write-coalescer.js';
+import type { WriteCoalescer } from './write-coalescer.js';
 import { writeManyInTransaction } from './duckdb-write-many.js';
 import { readManyBars } from './duckdb-many-reader.js';
 import { barReadStatements, readBars } from './duckdb-bar-reader.js';
@@ -36,6 +38,12 @@ import {
   DatasetSchemaConflictError, StorageUnavailableError, barTableFor, failCoverage, overlappingCoverage, validateDataset, validateFence, validatePurge, validateRange,
 } from '../../storage/index.js';
 import { DuckDbVersionedReads } from './duckdb-versioned-reads.js';
+
+/** A write checked and prepared before it queues. */
+type PreparedWrite = Omit<WriteInput, 'known' | 'now'>;
+
+/** `writeInTransaction` in the shape of the writeMany body (one batch). */
+const writeOneInTransaction: typeof writeManyInTransaction = async (writer, inputs, mirrored, writing) => [await writeInTransaction(writer, inputs[0], mirrored, writing)];
 
 export interface DuckDbBarStoreOptions {
   /** Database file path, or `:memory:`. */
@@ -79,10 +87,18 @@ class DuckDbBarStore implements BarStore, OhlcvBucketReader {
   readonly #bucketSql = bucketStatements(barTableFor(OHLCV_SCHEMA));
   /** The versioned reads (readAsOf, coverageAsOf, versions, pruneVersions): duckdb-versioned-reads.ts. */
   readonly #versioned: DuckDbVersionedReads;
+  /** Single writes waiting for the queue, committed together (write-coalescer.ts). */
+  readonly #coalescer: WriteCoalescer<PreparedWrite, WriteReport>;
 
   constructor(db: DatabaseHandle, versionIndex: boolean) {
     this.#db = db;
     this.#versioned = new DuckDbVersionedReads(db, (dataset) => this.#knownDataset(dataset), versionIndex);
+    this.#coalescer = createWriteCoalescer<PreparedWrite, WriteReport>({
+      enqueue: (task) => void db.writes.run(task),
+      writeOne: async (p) => (await this.#writeOnQueue('write', [p], writeOneInTransaction))[0],
+      writeMany: (ps) => this.#writeOnQueue('write', ps, writeManyInTransaction),
+      joinable: (a, b) => a.schema === b.schema,
+    });
   }
 
   async read(dataset: DatasetKey, schema: FrameSchema, range: TimeRange): Promise<Frame> {
@@ -203,11 +219,10 @@ class DuckDbBarStore implements BarStore, OhlcvBucketReader {
     }
   }
 
+  /** Joins the writes waiting for the queue: those waiting together commit in one transaction (write-coalescer.ts). */
   async write(batch: WriteBatch, schema: FrameSchema): Promise<WriteReport> {
     this.#assertOpen('write');
-    const [report] = await this.#writeBatches('write', [prepareWrite(batch, schema)],
-      async (writer, inputs, mirrored, writing) => [await writeInTransaction(writer, inputs[0], mirrored, writing)]);
-    return report;
+    return await this.#coalescer.write(prepareWrite(batch, schema));
   }
 
   /** One transaction for every batch (duckdb-write-many.ts), the caches kept in step batch by batch as `write` keeps them. */
@@ -218,34 +233,38 @@ class DuckDbBarStore implements BarStore, OhlcvBucketReader {
   }
 
   /** Runs `body` over the prepared batches in one transaction on the write queue; the caches learn the outcome. */
-  async #writeBatches(operation: string, prepared: readonly Omit<WriteInput, 'known' | 'now'>[], body: typeof writeManyInTransaction): Promise<WriteReport[]> {
-    return await this.#db.writes.run(async () => {
-      this.#assertOpen(operation);
-      const writer = this.#db.conns.writer;
-      // The datasets whose version index was told a write is in flight (duckdb-version-index.ts).
-      const versioning: number[] = [];
-      try {
-        const now = this.#db.clock.now();
-        const inputs = prepared.map((p) => ({ ...p, known: this.#datasets.get(datasetCacheKey(p.batch.dataset)), now }));
-        const outcomes = await this.#db.writeTransaction(operation, () => body(writer, inputs, (id) => this.#coverage.get(id), (id) => {
-          versioning.push(id);
-          this.#versioned.index.writing(id);
-        }));
-        // Committed: the dataset cache, the coverage mirror and the version index learn what each batch wrote.
-        return outcomes.map(({ dataset: row, coverage, versionId }, i) => {
-          const { span, batch, written } = inputs[i];
-          this.#datasets.set(datasetCacheKey(batch.dataset), row);
-          this.#coverage.set(row.id, coverage);
-          this.#versioned.index.committed(row.id, { id: versionId, at: now, start: span.start, end: span.end, whole: span.whole });
-          return { rowsWritten: batch.frame.length, coverageWritten: written, versionId };
-        });
-      } catch (err) {
-        for (const id of versioning) this.#versioned.index.abandoned(id);
-        this.#forgetCoverage();
-        throw translateDuckDbError(err, operation);
-      }
-    });
+  async #writeBatches(operation: string, prepared: readonly PreparedWrite[], body: typeof writeManyInTransaction): Promise<WriteReport[]> {
+    return await this.#db.writes.run(() => this.#writeOnQueue(operation, prepared, body));
   }
+
+  /** `#writeBatches` for a caller already running on the write queue (the coalescer's task). */
+  async #writeOnQueue(operation: string, prepared: readonly PreparedWrite[], body: typeof writeManyInTransaction): Promise<WriteReport[]> {
+    this.#assertOpen(operation);
+    const writer = this.#db.conns.writer;
+    // The datasets whose version index was told a write is in flight (duckdb-version-index.ts).
+    const versioning: number[] = [];
+    try {
+      const now = this.#db.clock.now();
+      const inputs = prepared.map((p) => ({ ...p, known: this.#datasets.get(datasetCacheKey(p.batch.dataset)), now }));
+      const outcomes = await this.#db.writeTransaction(operation, () => body(writer, inputs, (id) => this.#coverage.get(id), (id) => {
+        versioning.push(id);
+        this.#versioned.index.writing(id);
+      }));
+      // Committed: the dataset cache, the coverage mirror and the version index learn what each batch wrote.
+      return outcomes.map(({ dataset: row, coverage, versionId }, i) => {
+        const { span, batch, written } = inputs[i];
+        this.#datasets.set(datasetCacheKey(batch.dataset), row);
+        this.#coverage.set(row.id, coverage);
+        this.#versioned.index.committed(row.id, { id: versionId, at: now, start: span.start, end: span.end, whole: span.whole });
+        return { rowsWritten: batch.frame.length, coverageWritten: written, versionId };
+      });
+    } catch (err) {
+      for (const id of versioning) this.#versioned.index.abandoned(id);
+      this.#forgetCoverage();
+      throw translateDuckDbError(err, operation);
+    }
+  }
+
 
   async advanceFence(fence: Fence): Promise<void> {
     this.#assertOpen('advanceFence');

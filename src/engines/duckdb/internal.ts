@@ -11,3 +11,4 @@ export { createBuckets, finishBuckets, placeChunk } from './dataset-buckets.js';
 export { DuckDbVersionIndex, VersionColumns } from './duckdb-version-index.js';
 export { orderByTs } from './grid-order.js';
 export { SHORT_QUEUE } from './duckdb-claimable.js';
+export { createWriteCoalescer } from './write-coalescer.js';

@@ -79,18 +79,22 @@ export async function* subscribe(options: SubscribeOptions): AsyncGenerator<Stre
     query.set('batch', 'true');
     query.set('encoding', options.encoding ?? 'arrow');
     if (positions.size > 0) query.set('resume', encodeResumeToken(positions));
-    const queue: (Wire | { type: '_closed'; code: number } | { type: '_refused'; status: number; body: string })[] = [];
+    const queue: (Wire | { type: '_closed'; code: number } | { type: '_refused'; status: number; body: string } | { type: '_unreadable'; why: string })[] = [];
     let wake: (() => void) | undefined;
     const push = (item: (typeof queue)[number]): void => { queue.push(item); wake?.(); };
     const ws = new WebSocket(`${base}/v1/stream?${query.toString()}`, ['seamless.v1'], options.key ? { headers: { authorization: `Bearer ${options.key}` } } : {});
     ws.on('message', (data: Buffer, isBinary: boolean) => {
-      if (isBinary) {
-        for (const m of arrowBatchWires(data)) push(m);
+      let messages: Wire[];
+      try {
+        const w = isBinary ? undefined : JSON.parse(String(data)) as Wire;
+        messages = w === undefined ? arrowBatchWires(data) : w.type === 'batch' ? w.messages ?? [] : [w];
+      } catch (error) {
+        // Not a frame of this protocol: end the subscription with the reason rather than throw in the socket's handler.
+        push({ type: '_unreadable', why: error instanceof Error ? error.message : String(error) });
+        ws.terminate();
         return;
       }
-      const w = JSON.parse(String(data)) as Wire;
-      if (w.type === 'batch') for (const m of w.messages ?? []) push(m);
-      else push(w);
+      for (const m of messages) push(m);
     });
     ws.on('close', (code) => push({ type: '_closed', code }));
     ws.on('error', () => undefined); // a close follows
@@ -112,6 +116,9 @@ export async function* subscribe(options: SubscribeOptions): AsyncGenerator<Stre
           const refusal = item as { status: number; body: string };
           const parsed = safeJson(refusal.body);
           throw new GatewayStreamError(parsed?.error?.code ?? 'internal', refusal.status, parsed?.error?.message ?? `the gateway refused the subscription (${refusal.status})`, parsed?.error?.details ?? {});
+        }
+        if (item.type === '_unreadable') {
+          throw new GatewayStreamError('internal', 0, `the gateway sent a frame this client cannot read: ${(item as { why: string }).why}`);
         }
         if (item.type === '_closed') {
           const code = (item as { code: number }).code;

@@ -36,7 +36,8 @@ async function seamless(dir: string, feedUrl: string, count: number): Promise<vo
       dataDir: dir,
       datasets: nodes.map((nodeId, i) => ({ nodeId, intervals: ['1m'], live: 'feed', liveSymbol: `S${i}USDT` })),
       universes: { all: nodes },
-      live: { feeds: { feed: binanceKlineFeedConfig(feedUrl) } },
+      // BENCH_LIVE_FLUSH_MS: when the write-through of a burst's closes runs (default live.flushMs, 250 ms after them).
+      live: { feeds: { feed: binanceKlineFeedConfig(feedUrl) }, ...(process.env.BENCH_LIVE_FLUSH_MS !== undefined ? { flushMs: Number(process.env.BENCH_LIVE_FLUSH_MS) } : {}) },
       stream: { heartbeatMs: 3_600_000 },
     },
     env: {},

@@ -16,7 +16,8 @@
  * with its own warm-up minute and its own subscriber process): JSON text frames (`batch=true`)
  * and binary Arrow frames (`encoding=arrow`; the baseline builds its Arrow frame once per burst
  * with apache-arrow's writer and sends it to every client).
- * Run: npx tsx bench/gateway/stream-fanout-sockets.bench.ts [--minutes N] [--encoding json,arrow] (BENCH_CPU_PROF=<dir>: profile the servers)
+ * Run: npx tsx bench/gateway/stream-fanout-sockets.bench.ts [--minutes N] [--encoding json,arrow] (BENCH_CPU_PROF=<dir>: profile the servers;
+ * BENCH_LIVE_FLUSH_MS=<ms>: the gateway's live.flushMs, when the write-through of a burst runs)
  * `--encoding`: the encodings measured, in that order on each server (default json,arrow; an
  * encoding may repeat, e.g. json,arrow,json,arrow, to see the order's effect: the first run on a
  * process is the dearest; the figures recorded are each encoding's last run).

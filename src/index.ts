@@ -1,6 +1,6 @@
 // seamless-data-provider: the library entry point.
 export { createSeamless } from './app/index.js';
-export { STRATEGIES } from './provider/index.js';
+export { STRATEGIES, encodeResumeToken, positionKey } from './provider/index.js';
 export { subscribe, GatewayStreamError } from './gateway/index.js';
 export type { StreamBars, StreamEvent, SubscribeOptions } from './gateway/index.js';
 export {

@@ -9,9 +9,13 @@
  * client got `subscribed` (is open, for the baseline), {received} whenever the total
  * bars received passes a multiple of `every` (the argv's third value); answers 'reset' (forget
  * the figures; acknowledged with 'reset-done') and 'report' ({bars, perClient min/max, lags p50/p99/max, outOfOrder}).
+ * Binary frames (`encoding=arrow`): on arrival only the record batches' row counts are read from
+ * the flatbuffer headers (`arrowRows`); after the burst each frame is decoded through apache-arrow's
+ * `tableFromIPC` (decodeLiveBatchArrow) for node, ts and volume.
  */
 import { performance } from 'node:perf_hooks';
 import WebSocket from 'ws';
+import { decodeLiveBatchArrow } from '../../src/core/index.js';
 
 const [url, countArg, everyArg] = process.argv.slice(2);
 const COUNT = Number(countArg);
@@ -37,7 +41,38 @@ const BARS = '{"type":"bars"';
 const BARS_BYTES = Buffer.from(BARS);
 
 /** Frames received and not yet parsed: the receive time is taken on arrival, the parsing waits. */
-let unparsed: { readonly client: number; readonly at: number; readonly data: Buffer }[] = [];
+let unparsed: { readonly client: number; readonly at: number; readonly data: Buffer; readonly binary: boolean }[] = [];
+
+const HEADER_RECORD_BATCH = 3;
+
+/**
+ * Rows of the record batches of an Arrow IPC stream, read from each message's flatbuffer (root
+ * table `Message`: field 1 header_type, 2 header, 3 bodyLength; `RecordBatch` field 0 length)
+ * without decoding anything else: what a client needs to count bars on arrival.
+ */
+function arrowRows(b: Buffer): number {
+  let rows = 0;
+  let at = 0;
+  while (at + 4 <= b.length) {
+    let length = b.readInt32LE(at);
+    if (length === -1) { length = b.readInt32LE(at + 4); at += 8; } else at += 4;
+    if (length === 0) break;
+    const table = at + b.readUInt32LE(at);
+    const vtable = table - b.readInt32LE(table);
+    const vtableSize = b.readUInt16LE(vtable);
+    const field = (i: number): number => (4 + 2 * i < vtableSize ? b.readUInt16LE(vtable + 4 + 2 * i) : 0);
+    const headerType = field(1) === 0 ? 0 : b.readUInt8(table + field(1));
+    const bodyLength = field(3) === 0 ? 0 : Number(b.readBigInt64LE(table + field(3)));
+    if (headerType === HEADER_RECORD_BATCH) {
+      const header = table + field(2) + b.readUInt32LE(table + field(2));
+      const hv = header - b.readInt32LE(header);
+      const lengthAt = b.readUInt16LE(hv) > 4 ? b.readUInt16LE(hv + 4) : 0;
+      if (lengthAt !== 0) rows += Number(b.readBigInt64LE(header + lengthAt));
+    }
+    at += length + bodyLength;
+  }
+  return rows;
+}
 
 /** Bars in a frame, counted on the bytes (no decoding). */
 function countBars(data: Buffer): number {
@@ -48,7 +83,19 @@ function countBars(data: Buffer): number {
 
 /** Takes node, ts and send time of every bar of the frames received so far, and their lags. */
 function parseReceived(): void {
-  for (const { client: c, at: received, data } of unparsed) {
+  for (const { client: c, at: received, data, binary } of unparsed) {
+    if (binary) {
+      const b = decodeLiveBatchArrow(data);
+      const volume = b.values[b.schema.columns.findIndex((col) => col.name === 'volume')];
+      for (let i = 0; i < b.ts.length; i++) {
+        const node = b.nodes[b.nodeIndex[i]];
+        const previous = lastTs[c].get(node);
+        if (previous !== undefined && b.ts[i] <= previous) outOfOrder++;
+        lastTs[c].set(node, b.ts[i]);
+        lags.push(received - volume[i]);
+      }
+      continue;
+    }
     const text = data.toString('utf8');
     for (let at = text.indexOf(BARS); at >= 0; at = text.indexOf(BARS, at + BARS.length)) {
       const node = field(text, '"node":"', at);
@@ -73,13 +120,13 @@ for (let c = 0; c < COUNT; c++) {
     if (++ready === COUNT) process.send?.('ready');
   };
   if (!url.includes('/v1/stream')) ws.on('open', onFirst);
-  ws.on('message', (raw: Buffer) => {
+  ws.on('message', (raw: Buffer, binary: boolean) => {
     const received = now();
     onFirst();
-    // Every bars message of the frame (one, or the elements of a batch), parsed once the burst is in.
-    const bars = countBars(raw);
+    // Every bars message of the frame (one, or the elements of a batch; the rows of an Arrow batch), parsed once the burst is in.
+    const bars = binary ? arrowRows(raw) : countBars(raw);
     if (bars === 0) return;
-    unparsed.push({ client: c, at: received, data: raw });
+    unparsed.push({ client: c, at: received, data: raw, binary });
     perClient[c] += bars;
     const before = total;
     total += bars;

@@ -6,9 +6,13 @@
  * `minimal <feedUrl>`: the baseline, a minimal `ws` WebSocketServer that reads the same feed,
  * encodes each bar's message once (the same JSON Seamless sends) and, at the end of each
  * event-loop turn, sends the turn's messages to every client as one `batch` frame built once
- * (Seamless subscribers ask for `batch=true`, the same framing).
+ * (Seamless subscribers ask for `batch=true`, the same framing). A client connecting with
+ * `?encoding=arrow` gets instead each turn's bars as one binary Arrow IPC stream built once with
+ * apache-arrow's own writer (`tableToIPC`; the columns and metadata of Seamless's `encoding=arrow`
+ * batch: node dictionary, ts, OHLCV, final).
  * Prints `url <url>` on stdout when listening; answers the IPC message 'cpu' with its cpuUsage.
  */
+import * as A from 'apache-arrow';
 import { WebSocket, WebSocketServer } from 'ws';
 import { createSeamless } from '../../src/app/index.js';
 import { serveGateway } from '../../src/gateway/index.js';
@@ -32,7 +36,8 @@ async function seamless(dir: string, feedUrl: string, count: number): Promise<vo
       dataDir: dir,
       datasets: nodes.map((nodeId, i) => ({ nodeId, intervals: ['1m'], live: 'feed', liveSymbol: `S${i}USDT` })),
       universes: { all: nodes },
-      live: { feeds: { feed: binanceKlineFeedConfig(feedUrl) } },
+      // BENCH_LIVE_FLUSH_MS: when the write-through of a burst's closes runs (default live.flushMs, 250 ms after them).
+      live: { feeds: { feed: binanceKlineFeedConfig(feedUrl) }, ...(process.env.BENCH_LIVE_FLUSH_MS !== undefined ? { flushMs: Number(process.env.BENCH_LIVE_FLUSH_MS) } : {}) },
       stream: { heartbeatMs: 3_600_000 },
     },
     env: {},
@@ -48,12 +53,21 @@ async function minimal(feedUrl: string): Promise<void> {
   const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
   await new Promise<void>((resolve) => wss.once('listening', resolve));
   const feed = new WebSocket(`${feedUrl}/ws`);
+  const arrowClients = new WeakSet<WebSocket>();
+  wss.on('connection', (client, req) => { if (req.url?.includes('encoding=arrow') === true) arrowClients.add(client); });
   let pending: Buffer[] = [];
+  let rows: { node: string; values: number[] }[] = [];
   const flush = (): void => {
     const parts = pending;
+    const bars = rows;
     pending = [];
-    const frame = parts.length === 1 ? parts[0] : Buffer.concat([Buffer.from('{"type":"batch","messages":['), ...parts.flatMap((p, i) => (i === 0 ? [p] : [Buffer.from(','), p])), Buffer.from(']}')]);
-    for (const client of wss.clients) client.send(frame, { binary: false });
+    rows = [];
+    let text: Buffer | undefined;
+    let binary: Uint8Array | undefined;
+    for (const client of wss.clients) {
+      if (arrowClients.has(client)) client.send((binary ??= arrowFrame(bars)), { binary: true });
+      else client.send((text ??= parts.length === 1 ? parts[0] : Buffer.concat([Buffer.from('{"type":"batch","messages":['), ...parts.flatMap((p, i) => (i === 0 ? [p] : [Buffer.from(','), p])), Buffer.from(']}')])), { binary: false });
+    }
   };
   feed.on('message', (data) => {
     const e = JSON.parse(String(data)) as Partial<Kline>;
@@ -63,6 +77,7 @@ async function minimal(feedUrl: string): Promise<void> {
     const text = `{"type":"bars","node":${JSON.stringify(node)},"interval":"1m","phase":"live","final":true,"data":{"ts":[${k.t}],"open":[${Number(k.o)}],"high":[${Number(k.h)}],"low":[${Number(k.l)}],"close":[${Number(k.c)}],"volume":[${Number(k.v)}]},"resume":"${Buffer.from(JSON.stringify({ v: 1, p: [[node, 60_000, k.t]] })).toString('base64url')}"}`;
     if (pending.length === 0) setImmediate(flush);
     pending.push(Buffer.from(text));
+    rows.push({ node, values: [k.t, Number(k.o), Number(k.h), Number(k.l), Number(k.c), Number(k.v)] });
   });
   await new Promise<void>((resolve, reject) => {
     feed.once('open', resolve);
@@ -70,6 +85,30 @@ async function minimal(feedUrl: string): Promise<void> {
   });
   const addr = wss.address();
   console.log(`url ws://127.0.0.1:${typeof addr === 'object' && addr !== null ? addr.port : 0}/`);
+}
+
+/** A turn's bars as an Arrow IPC stream, through apache-arrow's public builders and writer. */
+function arrowFrame(bars: readonly { node: string; values: number[] }[]): Uint8Array {
+  const n = bars.length;
+  const nodeType = new A.Dictionary(new A.Utf8(), new A.Int32());
+  const fields: A.Field[] = [new A.Field('node', nodeType, false), new A.Field('ts', new A.TimestampMillisecond('UTC'), false)];
+  for (const name of ['open', 'high', 'low', 'close', 'volume']) fields.push(new A.Field(name, new A.Float64(), false));
+  fields.push(new A.Field('final', new A.Bool(), false));
+  const schema = new A.Schema(fields, new Map([['seamless.schema', 'ohlcv'], ['seamless.interval', '1m'], ['seamless.phase', 'live']]));
+  const ts = new BigInt64Array(n);
+  const cols = Array.from({ length: 5 }, () => new Float64Array(n));
+  for (let i = 0; i < n; i++) {
+    ts[i] = BigInt(bars[i].values[0]);
+    for (let c = 0; c < 5; c++) cols[c][i] = bars[i].values[c + 1];
+  }
+  const children: A.Data[] = [
+    A.vectorFromArray(bars.map((b) => b.node), nodeType).data[0],
+    A.makeData({ type: new A.TimestampMillisecond('UTC'), length: n, nullCount: 0, data: ts }),
+    ...cols.map((data) => A.makeData({ type: new A.Float64(), length: n, nullCount: 0, data })),
+    A.makeData({ type: new A.Bool(), length: n, nullCount: 0, data: new Uint8Array(Math.ceil(n / 8)).fill(0xff) }),
+  ];
+  const batch = new A.RecordBatch(schema, A.makeData({ type: new A.Struct(fields), length: n, nullCount: 0, children }));
+  return A.tableToIPC(new A.Table([batch]), 'stream');
 }
 
 await (mode === 'minimal' ? minimal(args[0]) : seamless(args[0], args[1], Number(args[2])));

@@ -12,7 +12,15 @@
  * server: all of its work — feed parsing, live write-through to DuckDB, fan-out — divided by the
  * bars delivered). Baseline in the same run: a minimal `ws` server reading the same feed and
  * sending each bar's message (encoded once) to every client. Never asserts a time.
- * Run: npx tsx bench/gateway/stream-fanout-sockets.bench.ts [--minutes N] (BENCH_CPU_PROF=<dir>: profile the servers)
+ * Both encodings of a batch are measured, one after the other on the same server process (each
+ * with its own warm-up minute and its own subscriber process): JSON text frames (`batch=true`)
+ * and binary Arrow frames (`encoding=arrow`; the baseline builds its Arrow frame once per burst
+ * with apache-arrow's writer and sends it to every client).
+ * Run: npx tsx bench/gateway/stream-fanout-sockets.bench.ts [--minutes N] [--encoding json,arrow] (BENCH_CPU_PROF=<dir>: profile the servers;
+ * BENCH_LIVE_FLUSH_MS=<ms>: the gateway's live.flushMs, when the write-through of a burst runs)
+ * `--encoding`: the encodings measured, in that order on each server (default json,arrow; an
+ * encoding may repeat, e.g. json,arrow,json,arrow, to see the order's effect: the first run on a
+ * process is the dearest; the figures recorded are each encoding's last run).
  */
 import { fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -30,6 +38,13 @@ const MIN = 60_000;
 const minutesArg = process.argv.indexOf('--minutes');
 const MINUTES = minutesArg > 0 ? Number(process.argv[minutesArg + 1]) : 5;
 const WARMUP_MINUTES = 1;
+const encodingArg = process.argv.indexOf('--encoding');
+type Encoding = 'json' | 'arrow';
+const ENCODINGS = (encodingArg > 0 ? process.argv[encodingArg + 1] : 'json,arrow').split(',').map((e) => {
+  if (e !== 'json' && e !== 'arrow') throw new RangeError(`--encoding: "${e}" is neither json nor arrow`);
+  return e as Encoding;
+});
+const LABEL: Record<Encoding, string> = { json: 'JSON batches', arrow: 'Arrow batches (encoding=arrow)' };
 /** Pause before each measured minute's closes (a real minute is 60 s; the write-through of a close is flushed 250 ms after it). */
 const GAP_MS = 1_000;
 const DEADLINE_MS = 60_000;
@@ -102,8 +117,7 @@ async function closeMinute(feed: LiveWsServer, clients: ChildProcess, expectedTo
   await delivered;
 }
 
-async function run(label: string, server: ChildProcess, feed: LiveWsServer): Promise<Outcome> {
-  const url = await urlOf(server);
+async function run(label: string, url: string, server: ChildProcess, feed: LiveWsServer): Promise<Outcome> {
   const clients = child(CLIENTS, [url, String(SUBSCRIBERS), String(DATASETS * SUBSCRIBERS)]);
   try {
     await next(clients, 'subscribers ready', (m) => (m === 'ready' ? true : undefined));
@@ -139,7 +153,7 @@ async function main(): Promise<void> {
   try {
     heading(`subscription fan-out over sockets: ${DATASETS} datasets × ${SUBSCRIBERS} ws subscribers, ${MINUTES} minutes of closes (+${WARMUP_MINUTES} warm-up)`);
     const feed = await startLiveWsServer();
-    let seamless: Outcome;
+    const seamless = new Map<Encoding, Outcome>();
     const gateway = child(SERVER, ['seamless', dir, feed.url, String(DATASETS)], true);
     try {
       // The gateway's feed subscribes every dataset before the subscribers come.
@@ -149,28 +163,34 @@ async function main(): Promise<void> {
           if (feed.received.length >= DATASETS) { clearInterval(poll); resolve(); } else if (performance.now() > deadline) { clearInterval(poll); reject(new RangeError(`feed subscriptions: ${feed.received.length}/${DATASETS}`)); }
         }, 50);
       });
-      seamless = await run('Seamless gateway', gateway, feed);
+      const url = await urlOf(gateway);
+      for (const e of ENCODINGS) seamless.set(e, await run(`Seamless gateway, ${e}`, e === 'arrow' ? `${url}&encoding=arrow` : url, gateway, feed));
     } finally {
       await stop(gateway);
     }
     await feed.close();
     const feed2 = await startLiveWsServer();
-    let minimal: Outcome;
+    const minimal = new Map<Encoding, Outcome>();
     const baseline = child(SERVER, ['minimal', feed2.url], true);
     try {
-      minimal = await run('minimal ws server (baseline)', baseline, feed2);
+      const url = await urlOf(baseline);
+      for (const e of ENCODINGS) minimal.set(e, await run(`minimal ws server (baseline), ${e}`, e === 'arrow' ? `${url}?encoding=arrow` : url, baseline, feed2));
     } finally {
       await stop(baseline);
       await feed2.close();
     }
     const expected = MINUTES * DATASETS * SUBSCRIBERS;
-    record('stream fan-out over sockets: delivery lag p99 (feed send → subscriber receive)', seamless.p99, 'ms', { baseline: minimal.p99, goal: { max: 50 } });
-    record('stream fan-out over sockets: delivery lag p50', seamless.p50, 'ms', { baseline: minimal.p50 });
     const perBarUs = (o: Outcome): number => (o.cpuMsPerMinute * 1000) / (DATASETS * SUBSCRIBERS);
-    // No ratio goal: with batched frames the baseline's per-subscriber work is one send per burst,
-    // and Seamless's figure also holds work the baseline does not do (live write-through to storage).
-    record('stream fan-out over sockets: server CPU per bar per subscriber', perBarUs(seamless), 'µs', { baseline: perBarUs(minimal) });
-    record('stream fan-out over sockets: bars delivered (of expected)', seamless.bars / expected, 'x', { baseline: minimal.bars / expected, goal: { min: 1 } });
+    for (const e of new Set(ENCODINGS)) {
+      const a = seamless.get(e) as Outcome;
+      const b = minimal.get(e) as Outcome;
+      record(`stream fan-out over sockets: delivery lag p99 (feed send → subscriber receive), ${LABEL[e]}`, a.p99, 'ms', { baseline: b.p99, goal: { max: 50 } });
+      record(`stream fan-out over sockets: delivery lag p50, ${LABEL[e]}`, a.p50, 'ms', { baseline: b.p50 });
+      // No ratio goal: with batched frames the baseline's per-subscriber work is one send per burst,
+      // and Seamless's figure also holds work the baseline does not do (live write-through to storage).
+      record(`stream fan-out over sockets: server CPU per bar per subscriber, ${LABEL[e]}`, perBarUs(a), 'µs', { baseline: perBarUs(b) });
+      record(`stream fan-out over sockets: bars delivered (of expected), ${LABEL[e]}`, a.bars / expected, 'x', { baseline: b.bars / expected, goal: { min: 1 } });
+    }
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

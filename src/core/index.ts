@@ -18,6 +18,7 @@ export {
 export { encodeColumnarJson, columnarJsonSlices, encodeCsv, csvSlices, encodeArrowIpc, arrowIpcChunks, decodeArrowIpc } from './encode/index.js';
 export { arrowIpcByteLength, arrowSchemaMessageBytes } from './encode/index.js';
 export { universeJsonSlices, universeCsvSlices, universeArrowChunks, encodeUniverseJson, encodeUniverseCsv, encodeUniverseArrow } from './encode/index.js';
+export { encodeLiveBatchArrow, decodeLiveBatchArrow, liveBatchRowBytes } from './encode/index.js';
 export { fingerprintFrame, fingerprintFrameAsync } from './fingerprint.js';
 export { ResourceStack } from './resource-stack.js';
 export { RETRY_POLICIES, isRetryable, backoffCap, backoffDelay, retry } from './retry-policy.js';
@@ -28,6 +29,7 @@ export type { ErrorReason, ErrorDetails } from './error-reasons.js';
 export type { FrameSchema } from './frame-schema.js';
 export type { Frame } from './frame.js';
 export type { UniverseFrame } from './universe-frame.js';
+export type { LiveBatch, DecodedLiveBatch } from './encode/index.js';
 export type { Clock } from './clock.js';
 export type { TimeRange } from './range.js';
 export type { IngestFinding } from './ingest-finding.js';

@@ -19,7 +19,7 @@ export { UniverseReadFailedError } from './errors.js';
 export { createSnapshots } from './snapshots/snapshots.js';
 export { MAX_SNAPSHOT_DATASETS, SNAPSHOT_STRATEGIES } from './snapshots/snapshot-service.js';
 export { MANIFEST_FILE } from './snapshots/snapshot-files.js';
-export { createStreamService, MAX_STREAM_DATASETS } from './stream/stream-service.js';
+export { createStreamService, MAX_STREAM_DATASETS, STREAM_ENCODINGS } from './stream/stream-service.js';
 export { decodeResumeToken, encodeResumeToken, positionKey } from './stream/resume-token.js';
 export { STREAM_MESSAGE_TYPES } from './stream/stream-messages.js';
 

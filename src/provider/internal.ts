@@ -15,6 +15,7 @@ export { joinUniverseFrames } from './universe/universe-columns.js';
 export { startSubscription } from './stream/subscription.js';
 export { createStreamFanOut } from './stream/fan-out.js';
 export { datasetFragment, liveBarEncoder } from './stream/stream-messages.js';
+export { arrowBatchMessages } from './stream/arrow-batch.js';
 
 export type { Domain } from './read/fetch-request.js';
 export type { LiveReader } from './read/live-step.js';

@@ -3,15 +3,18 @@
  * server speaking Binance's kline stream): a `ws` client and an SSE client replay stored bars then
  * get live ones with no gap and no duplicate, an SSE client resumes with Last-Event-ID, a client
  * that stops reading is closed with 4008 and counted, a bad key is a 401 and a bad parameter a 400
- * naming the field, both before any upgrade.
+ * naming the field, both before any upgrade. With `encoding=arrow` live bursts arrive as binary
+ * Arrow frames that apache-arrow's `tableFromIPC` reads, and a client resumes from a position
+ * taken from them.
  */
+import { tableFromIPC } from 'apache-arrow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import WebSocket from 'ws';
 import { SEAMLESS_CLI } from '../harness/seamless-cli.js';
 import { createManualClock } from '../../src/core/internal.js';
 import { generateApiKey, serveGateway, subscribe } from '../../src/gateway/index.js';
-import { decodeResumeToken, positionKey } from '../../src/provider/index.js';
+import { decodeResumeToken, encodeResumeToken, positionKey } from '../../src/provider/index.js';
 import type { RunningGateway } from '../../src/gateway/index.js';
 import { silentLogger } from '../../src/observability/index.js';
 import { createSeamless } from '../../src/app/index.js';
@@ -275,5 +278,51 @@ describe('subscriptions through the gateway', () => {
     ws.ws.close();
     sse.close();
     await sse.done;
+  });
+
+  it('with encoding=arrow sends live bursts as binary Arrow frames (read by tableFromIPC) and resumes exactly after a position taken from them', async () => {
+    const query = `node=${encodeURIComponent(NODE)}&interval=1m&batch=true&encoding=arrow`;
+    const arrowClient = (url: string) => {
+      const frames: Buffer[] = [];
+      const texts: Message[] = [];
+      const ws = new WebSocket(url, ['seamless.v1', `bearer.${reader.secret}`]);
+      ws.on('message', (data: Buffer, isBinary: boolean) => { if (isBinary) frames.push(data); else texts.push(JSON.parse(String(data)) as Message); });
+      const rows = (): { node: string; ts: number; close: number; final: boolean }[] =>
+        frames.flatMap((f) => tableFromIPC(f).toArray().map((r) => (r as { toJSON(): { node: string; ts: number; close: number; final: boolean } }).toJSON()));
+      return { ws, frames, texts, rows };
+    };
+    const first = arrowClient(`${wsUrl}/v1/stream?${query}`);
+    await until(() => first.texts.some((m) => m.type === 'caught_up'), 'the seam');
+    clock.set(at(104) + 1_000);
+    for (let k = 94; k < 104; k++) server.send(kline(k, true));
+    await until(() => first.rows().length === 10, 'ten rows');
+    expect(first.rows().map((r) => [r.node, r.ts, r.final])).toEqual(Array.from({ length: 10 }, (_, i) => [NODE, at(94 + i), true]));
+    expect(first.rows()[0].close).toBe(liveBar(at(94))[3]);
+    expect(first.texts.filter((m) => m.type === 'bars' || m.type === 'batch')).toEqual([]);
+    first.ws.close();
+
+    // The client stopped after the fifth bar: its position is that row's (node, interval, ts).
+    const token = encodeResumeToken(new Map([[positionKey(NODE, MIN), at(98)]]));
+    const again = arrowClient(`${wsUrl}/v1/stream?${query}&resume=${token}`);
+    await until(() => again.texts.some((m) => m.type === 'caught_up'), 'the seam after resuming');
+    clock.set(at(105) + 1_000);
+    server.send(kline(104, true));
+    await until(() => again.rows().length === 1, 'the live bar after the seam');
+    const replayed = closedBars(again.texts);
+    expect([...replayed, ...again.rows().map((r) => r.ts)]).toEqual(Array.from({ length: 6 }, (_, i) => at(99 + i)));
+    again.ws.close();
+  });
+
+  it('refuses encoding=arrow on SSE and without batch=true with 400 naming encoding', async () => {
+    const sse = await fetch(`${gateway.url}/v1/stream/sse?node=${encodeURIComponent(NODE)}&interval=1m&batch=true&encoding=arrow`, { headers: { authorization: `Bearer ${reader.secret}` } });
+    expect(sse.status).toBe(400);
+    expect(await sse.json()).toMatchObject({ error: { code: 'invalid_request', details: { field: 'encoding' } } });
+    const unbatched = wsClient(`${wsUrl}/v1/stream?node=${encodeURIComponent(NODE)}&interval=1m&encoding=arrow`);
+    await until(() => unbatched.state.body.includes('}'), 'the 400 body');
+    expect(unbatched.state.status).toBe(400);
+    expect(JSON.parse(unbatched.state.body)).toMatchObject({ error: { details: { field: 'encoding' } } });
+    const unknown = wsClient(`${wsUrl}/v1/stream?node=${encodeURIComponent(NODE)}&interval=1m&batch=true&encoding=msgpack`);
+    await until(() => unknown.state.body.includes('}'), 'the 400 body');
+    expect(JSON.parse(unknown.state.body)).toMatchObject({ error: { details: { field: 'encoding' } } });
   });
 });

@@ -210,7 +210,7 @@ function readValues(data: Data, out: Float64Array, at: number, name: string): vo
 }
 
 /** The chunks of a column as one Float64Array: the chunk's own view when there is exactly one. */
-function column(chunks: readonly Data[], length: number, name: string, isTs: boolean): Float64Array {
+export function float64Column(chunks: readonly Data[], length: number, name: string, isTs: boolean): Float64Array {
   if (!isTs && chunks.length === 1) {
     const d = chunks[0];
     const { DataType } = arrow();
@@ -256,9 +256,9 @@ export function decodeArrowIpc(bytes: Uint8Array): DecodedArrow {
     const child = table.getChildAt(idx);
     return child === null ? [] : (child.data as readonly Data[]);
   };
-  const ts = column(chunksOf('ts'), length, 'ts', true);
+  const ts = float64Column(chunksOf('ts'), length, 'ts', true);
   const values: Float64Array[] = [];
-  for (const c of schema.columns) values.push(column(chunksOf(c.name), length, c.name, false));
+  for (const c of schema.columns) values.push(float64Column(chunksOf(c.name), length, c.name, false));
 
   const metadata: Record<string, string> = {};
   for (const [k, v] of table.schema.metadata) metadata[k] = v;

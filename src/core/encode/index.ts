@@ -6,6 +6,8 @@ export { arrowIpcByteLength, arrowSchemaMessageBytes } from './arrow-size.js';
 
 export { universeJsonSlices, universeCsvSlices, encodeUniverseJson, encodeUniverseCsv } from './universe-text.js';
 export { universeArrowChunks, encodeUniverseArrow } from './universe-arrow.js';
+export { encodeLiveBatchArrow, decodeLiveBatchArrow, liveBatchRowBytes, ARROW_INTERVAL_KEY, ARROW_PHASE_KEY } from './live-batch-arrow.js';
 
 export type { CsvOptions } from './csv.js';
 export type { DecodedArrow } from './arrow-ipc.js';
+export type { LiveBatch, DecodedLiveBatch } from './live-batch-arrow.js';

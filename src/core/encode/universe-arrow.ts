@@ -9,7 +9,7 @@
  * first column): their bodies are the columns' own bytes; only `ts` and the index column are
  * built (8 and 4 bytes a row), so no row object and no copy of a value column.
  */
-import type { Data } from 'apache-arrow';
+import type { Data, DataType, Field } from 'apache-arrow';
 import { InternalError } from '../errors.js';
 import { nodeIndexColumn } from '../universe-frame.js';
 import type { UniverseFrame } from '../universe-frame.js';
@@ -25,16 +25,25 @@ const bytesOf = (a: Float64Array | BigInt64Array | Int32Array): Uint8Array => ne
 
 /** The schema message and the dictionary batch of `u`'s stream (apache-arrow's bytes). */
 function schemaAndDictionary(u: UniverseFrame, metadata: Record<string, string>): Uint8Array {
-  const A = arrow();
-  const nodeType = new A.Dictionary(new A.Utf8(), new A.Int32(), NODE_DICTIONARY_ID, false);
-  const fields = [new A.Field('node', nodeType, false), ...arrowFields(u.frame.schema)];
   const meta = new Map<string, string>(Object.entries(metadata));
   meta.set(ARROW_SCHEMA_KEY, u.frame.schema.name);
-  const schema = new A.Schema(fields, meta);
-  const children: Data[] = [A.makeData({ type: nodeType, length: 0, nullCount: 0, data: new Int32Array(0), dictionary: A.vectorFromArray([...u.nodes], new A.Utf8()) })];
-  children.push(A.makeData({ type: new A.TimestampMillisecond('UTC'), length: 0, nullCount: 0, data: new BigInt64Array(0) }));
-  for (let c = 0; c < u.frame.values.length; c++) children.push(A.makeData({ type: new A.Float64(), length: 0, nullCount: 0, data: new Float64Array(0) }));
-  const batch = new A.RecordBatch(schema, A.makeData({ type: new A.Struct(fields), length: 0, nullCount: 0, children }));
+  return schemaAndNodeDictionary(u.nodes, arrowFields(u.frame.schema), meta);
+}
+
+/**
+ * The schema message (a leading `node` column of type Dictionary<Utf8, Int32>, then `fields`,
+ * custom metadata `metadata`) and the dictionary batch of `nodes`, as apache-arrow writes them:
+ * its stream writer writes a zero-row batch of the schema, and the messages before that batch
+ * are kept.
+ */
+function schemaAndNodeDictionary(nodes: readonly string[], fields: readonly Field[], metadata: ReadonlyMap<string, string>): Uint8Array {
+  const A = arrow();
+  const nodeType = new A.Dictionary(new A.Utf8(), new A.Int32(), NODE_DICTIONARY_ID, false);
+  const all = [new A.Field('node', nodeType, false), ...fields];
+  const schema = new A.Schema(all, new Map(metadata));
+  const children: Data[] = [A.makeData({ type: nodeType, length: 0, nullCount: 0, data: new Int32Array(0), dictionary: A.vectorFromArray([...nodes], new A.Utf8()) })];
+  for (const f of fields) children.push(A.makeData({ type: f.type as DataType, length: 0, nullCount: 0 }));
+  const batch = new A.RecordBatch(schema, A.makeData({ type: new A.Struct(all), length: 0, nullCount: 0, children }));
   const stream = A.RecordBatchStreamWriter.writeAll([batch]).toUint8Array(true);
   // Keep the messages up to the first that is neither the schema nor a dictionary batch.
   let at = 0;
@@ -46,7 +55,7 @@ function schemaAndDictionary(u: UniverseFrame, metadata: Record<string, string>)
     if (message.headerType !== HEADER_SCHEMA && message.headerType !== HEADER_DICTIONARY_BATCH) break;
     at += 8 + length + Number(message.bodyLength);
   }
-  if (at === 0) throw new InternalError('apache-arrow wrote no schema message for the universe stream');
+  if (at === 0) throw new InternalError('apache-arrow wrote no schema message for the node-dictionary stream');
   return stream.slice(0, at);
 }
 

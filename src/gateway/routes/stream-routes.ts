@@ -1,8 +1,8 @@
 /**
  * Subscriptions (scope `read`, docs/streaming.md): `GET /v1/stream` upgrades to a WebSocket,
  * `GET /v1/stream/sse` answers Server-Sent Events. Both take the same query — `node` (repeated)
- * or `universe`, `interval`, optional `start`, `building`, `batch`, `resume` (repeated), `strategy`,
- * `partial_ok` — checked in a preHandler, so bad parameters are a 400 naming the field before
+ * or `universe`, `interval`, optional `start`, `building`, `batch`, `encoding` (`arrow`: binary
+ * batches, WebSocket only), `resume` (repeated), `strategy`, `partial_ok` — checked in a preHandler, so bad parameters are a 400 naming the field before
  * any upgrade, and an unknown dataset a 404. The key may also come as `?access_token=` or, on a
  * WebSocket, as the subprotocol `bearer.<key>` (browsers cannot set headers there). SSE resumes
  * from `Last-Event-ID`. Closing the gateway ends every subscription (WebSocket code 1001).
@@ -15,7 +15,7 @@ import type { PreparedStream, StreamService } from '../../provider/index.js';
 import type { SeamlessApi as Seamless } from '../seamless-api.js';
 import { callerName } from '../auth.js';
 import { booleanQuery, enumQuery, optionalQuery, typedRoutes } from '../route-schemas.js';
-import { STRATEGIES } from '../../provider/index.js';
+import { STRATEGIES, STREAM_ENCODINGS } from '../../provider/index.js';
 import { sseSink, webSocketSink } from './stream-sinks.js';
 import { startSse } from './sse-response.js';
 
@@ -27,6 +27,7 @@ const StreamQuery = z.object({
   start: optionalQuery,
   building: booleanQuery,
   batch: booleanQuery,
+  encoding: enumQuery(STREAM_ENCODINGS),
   resume: z.union([z.string(), z.array(z.string())]).optional(),
   strategy: enumQuery(STRATEGIES),
   partial_ok: booleanQuery,
@@ -68,7 +69,7 @@ export function streamRoutes(app: FastifyInstance, seamless: Pick<Seamless, 'con
     const { nodes, field } = nodesOf(q);
     const resume = listOf(q.resume);
     request.preparedStream = await stream.prepare({
-      nodes, nodesField: field, interval: q.interval, start: q.start, building: q.building, batch: q.batch,
+      nodes, nodesField: field, interval: q.interval, start: q.start, building: q.building, batch: q.batch, encoding: q.encoding,
       resume: lastEventId !== undefined && lastEventId !== '' ? [...resume, lastEventId] : resume,
       resumeField: lastEventId !== undefined && lastEventId !== '' && resume.length === 0 ? 'Last-Event-ID' : 'resume',
       ...(q.strategy !== undefined ? { strategy: q.strategy } : {}),
@@ -110,6 +111,7 @@ export function streamRoutes(app: FastifyInstance, seamless: Pick<Seamless, 'con
       config: { scope: 'read', keyOutsideHeader: true },
       schema: { querystring: StreamQuery },
       preHandler: async (request) => {
+        if (request.query.encoding === 'arrow') throw new InvalidRequestError('encoding', 'arrow is binary and Server-Sent Events carry text only: leave encoding out here, or subscribe over the WebSocket GET /v1/stream');
         const header = request.headers['last-event-id'];
         await prepare(request, Array.isArray(header) ? header[0] : header);
       },

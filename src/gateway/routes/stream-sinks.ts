@@ -1,5 +1,6 @@
 /**
- * The two transports of a subscription as `StreamSink`s. WebSocket: one text frame per message;
+ * The two transports of a subscription as `StreamSink`s. WebSocket: one text frame per message
+ * (a binary frame for a binary message: an Arrow batch);
  * the backlog is the socket's `bufferedAmount`; the end is a close frame with the code of
  * docs/streaming.md (then, for a client too slow to read it, the socket is cut after a grace).
  * SSE: `event: <type>`, `id: <whole resume token>` on bars and caught_up (EventSource sends it back
@@ -66,7 +67,7 @@ export function webSocketSink(socket: WebSocket, raw?: CorkableSocket): StreamSi
         raw.cork();
         process.nextTick(uncork);
       }
-      socket.send(message.bytes, { binary: false });
+      socket.send(message.bytes, { binary: message.binary === true });
     },
     async drain(bytes) {
       while (socket.readyState === socket.OPEN && socket.bufferedAmount > bytes) {

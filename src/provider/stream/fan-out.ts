@@ -5,7 +5,9 @@
  * bytes do not depend on the subscriber). Cost avoided: encoding a bar per subscriber, i.e. 100×
  * the JSON work and garbage with 100 subscribers (bench/gateway/stream-fanout.bench.ts).
  */
+import type { FrameSchema } from '../../core/index.js';
 import type { DatasetKey } from '../../storage/index.js';
+import { arrowBatchMessages } from './arrow-batch.js';
 import { batchMessage, liveBarEncoder } from './stream-messages.js';
 import type { LiveBarEncoder } from './stream-messages.js';
 import type { StreamMessage } from './stream-messages.js';
@@ -20,6 +22,9 @@ export interface LiveBarSource {
 
 /** One live bar as subscribers receive it. */
 export interface LiveBar {
+  readonly nodeId: string;
+  readonly intervalMs: number;
+  readonly schema: FrameSchema;
   readonly ts: number;
   readonly closed: boolean;
   /** The bar's values in schema order: one copy shared by every subscriber, never to be written. */
@@ -33,7 +38,7 @@ export type LiveBarHandler = (bar: LiveBar) => void;
 export interface StreamFanOut {
   has(dataset: DatasetKey): boolean;
   /** Follows `dataset`'s live bars; returns the leave. */
-  join(dataset: DatasetKey, columns: readonly string[], fragment: string, handler: LiveBarHandler): () => void;
+  join(dataset: DatasetKey, schema: FrameSchema, fragment: string, handler: LiveBarHandler): () => void;
   /** Datasets followed now (tests, health). */
   readonly followed: number;
   /**
@@ -43,9 +48,18 @@ export interface StreamFanOut {
    * one 1,000-bar copy per subscriber.
    */
   batch(messages: readonly StreamMessage[]): StreamMessage;
+  /**
+   * The binary `batch` messages (Arrow, `encoding=arrow`) of `bars` (live bars of one turn, in
+   * order), kept as `batch` keeps its last: built once per turn for every subscriber of the same
+   * datasets.
+   */
+  arrowBatch(bars: readonly LiveBar[]): readonly StreamMessage[];
 }
 
 class SharedLiveBar implements LiveBar {
+  readonly nodeId: string;
+  readonly intervalMs: number;
+  readonly schema: FrameSchema;
   readonly ts: number;
   readonly closed: boolean;
   readonly values: Float64Array;
@@ -53,6 +67,9 @@ class SharedLiveBar implements LiveBar {
   #message: StreamMessage | undefined;
 
   constructor(topic: Topic, ts: number, values: Float64Array, closed: boolean) {
+    this.nodeId = topic.dataset.nodeId;
+    this.intervalMs = topic.dataset.intervalMs;
+    this.schema = topic.schema;
     this.ts = ts;
     this.closed = closed;
     this.values = values;
@@ -70,7 +87,8 @@ class SharedLiveBar implements LiveBar {
 
 interface Topic {
   readonly key: string;
-  readonly columns: readonly string[];
+  readonly dataset: DatasetKey;
+  readonly schema: FrameSchema;
   readonly fragment: string;
   readonly encode: LiveBarEncoder;
   readonly handlers: Set<LiveBarHandler>;
@@ -80,6 +98,7 @@ interface Topic {
 export function createStreamFanOut(source: LiveBarSource): StreamFanOut {
   const topics = new Map<string, Topic>();
   let lastBatch: { readonly of: readonly StreamMessage[]; readonly message: StreamMessage } | undefined;
+  let lastArrow: { readonly of: readonly LiveBar[]; readonly messages: readonly StreamMessage[] } | undefined;
 
   function dispatch(topic: Topic, ts: number, values: Float64Array, closed: boolean): void {
     // The feed reuses nothing we keep past this call except through the copy made here.
@@ -96,11 +115,18 @@ export function createStreamFanOut(source: LiveBarSource): StreamFanOut {
       lastBatch = { of: messages, message };
       return message;
     },
-    join(dataset, columns, fragment, handler) {
+    arrowBatch(bars) {
+      if (lastArrow !== undefined && sameMessages(lastArrow.of, bars)) return lastArrow.messages;
+      const messages = arrowBatchMessages(bars);
+      lastArrow = { of: bars, messages };
+      return messages;
+    },
+    join(dataset, schema, fragment, handler) {
       const key = positionKey(dataset.nodeId, dataset.intervalMs);
       let topic = topics.get(key);
       if (topic === undefined) {
-        const created: Topic = { key, columns, fragment, encode: liveBarEncoder(fragment, columns, dataset.nodeId, dataset.intervalMs), handlers: new Set(), leave: () => undefined };
+        const columns = schema.columns.map((c) => c.name);
+        const created: Topic = { key, dataset, schema, fragment, encode: liveBarEncoder(fragment, columns, dataset.nodeId, dataset.intervalMs), handlers: new Set(), leave: () => undefined };
         created.leave = source.observe(dataset, (ts, values, closed) => dispatch(created, ts, values, closed));
         topics.set(key, created);
         topic = created;
@@ -118,8 +144,8 @@ export function createStreamFanOut(source: LiveBarSource): StreamFanOut {
   };
 }
 
-/** Whether two lists hold the same message objects in the same order (identity: live messages are shared). */
-function sameMessages(a: readonly StreamMessage[], b: readonly StreamMessage[]): boolean {
+/** Whether two lists hold the same objects in the same order (identity: live messages and bars are shared). */
+function sameMessages<T>(a: readonly T[], b: readonly T[]): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;

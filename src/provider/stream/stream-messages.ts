@@ -20,6 +20,8 @@ export interface StreamMessage {
   readonly bytes: Buffer;
   /** Closed bars it carries (0 for building updates and other types). */
   readonly bars: number;
+  /** A binary frame (an Arrow live batch, `encoding=arrow`); absent: one JSON object. */
+  readonly binary?: boolean;
 }
 
 /** What `subscribed` says of each dataset. */

@@ -16,7 +16,10 @@ import { createStreamFanOut } from './fan-out.js';
 import type { LiveBarSource } from './fan-out.js';
 import { decodeResumeToken } from './resume-token.js';
 import { startSubscription } from './subscription.js';
-import type { StreamDatasetSpec, StreamSink, Subscription } from './subscription.js';
+import type { StreamDatasetSpec, StreamEncoding, StreamSink, Subscription } from './subscription.js';
+
+/** Encodings of a subscription's batches (`encoding=`). */
+export const STREAM_ENCODINGS = ['json', 'arrow'] as const satisfies readonly StreamEncoding[];
 
 /** Retry-After of a refusal past the subscriber cap. */
 const STREAM_RETRY_AFTER_S = 5;
@@ -39,6 +42,8 @@ export interface StreamRequest {
   readonly building?: boolean;
   /** Live messages of one event-loop turn as one `batch` message (docs/streaming.md#batches). */
   readonly batch?: boolean;
+  /** `arrow`: each batch as one binary Arrow IPC frame (docs/streaming.md#binary-batches); needs `batch`. Default `json`. */
+  readonly encoding?: string;
   /** Resume tokens (each holds positions of one or more datasets; the newest position per dataset wins). */
   readonly resume?: readonly string[];
   /** Where the tokens came from (`resume`, `Last-Event-ID`), for the 400. */
@@ -101,6 +106,9 @@ export function createStreamService(deps: StreamServiceDeps): StreamService {
     if (strategy !== undefined && !(STRATEGIES as readonly string[]).includes(strategy)) {
       throw new InvalidRequestError('strategy', `unknown strategy "${strategy}"; one of ${STRATEGIES.join(', ')}`);
     }
+    const encoding = (request.encoding ?? 'json') as StreamEncoding;
+    if (!(STREAM_ENCODINGS as readonly string[]).includes(encoding)) throw new InvalidRequestError('encoding', `unknown encoding "${request.encoding}"; one of ${STREAM_ENCODINGS.join(', ')}`);
+    if (encoding === 'arrow' && request.batch !== true) throw new InvalidRequestError('encoding', 'arrow encodes batches: add batch=true');
     const positions = new Map<string, number>();
     for (const token of request.resume ?? []) {
       for (const [key, ts] of decodeResumeToken(token, request.resumeField ?? 'resume')) {
@@ -128,7 +136,7 @@ export function createStreamService(deps: StreamServiceDeps): StreamService {
         // Assigned before any hook can run: hooks fire from the event loop, never during the start.
         let subscription: Subscription | undefined = undefined;
         subscription = startSubscription(
-          { datasets, start, positions, building, batch: request.batch === true, heartbeatMs: limits.heartbeatMs, maxBufferedBytes: limits.maxBufferedBytes, chunkBars: limits.chunkBars },
+          { datasets, start, positions, building, batch: request.batch === true, encoding, heartbeatMs: limits.heartbeatMs, maxBufferedBytes: limits.maxBufferedBytes, chunkBars: limits.chunkBars },
           {
             fanOut, sink, clock: deps.clock,
             replay: async (dataset, range, signal) => (await deps.fetch({

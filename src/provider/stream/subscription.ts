@@ -11,14 +11,18 @@
  * leave as one `batch` message on the next turn instead of one frame each: a minute's close of
  * 1,000 datasets is one frame per subscriber, not 1,000 (bench/gateway/stream-fanout-sockets.bench.ts).
  * Every other message flushes the pending live ones first, so order and resume tokens hold.
+ * With `encoding: 'arrow'` (batching only), that message is binary: the turn's bars as one Arrow
+ * IPC stream built once for every subscriber of the same datasets (arrow-batch.ts); replay and
+ * control messages stay JSON.
  *
  * Bounded memory: a live message that would take the sink's unsent bytes past `maxBufferedBytes`
  * ends the subscription (`slow_consumer`), as do live bars held during a replay past the same
  * bound (`live_backlog`). A failed replay read ends it with the error (`replay_failed`).
  */
-import { alignDown, AbortedError, OverloadedError, formatInterval } from '../../core/index.js';
+import { alignDown, AbortedError, OverloadedError, formatInterval, liveBatchRowBytes } from '../../core/index.js';
 import type { Clock, Frame, FrameSchema, TimeRange } from '../../core/index.js';
 import type { DatasetKey } from '../../storage/index.js';
+import { arrowBatchMessages } from './arrow-batch.js';
 import { DatasetSeam } from './seam.js';
 import { encodeResumeToken, positionKey } from './resume-token.js';
 import type { LiveBar, StreamFanOut } from './fan-out.js';
@@ -61,7 +65,11 @@ export interface SubscriptionOptions {
   readonly chunkBars: number;
   /** Live messages of one event-loop turn sent as one `batch` message. */
   readonly batch?: boolean;
+  /** How a batch travels: `json` (default) or `arrow` (one binary Arrow IPC frame; needs `batch`). */
+  readonly encoding?: StreamEncoding;
 }
+
+export type StreamEncoding = 'json' | 'arrow';
 
 export interface SubscriptionHooks {
   /** Closed bars delivered. */
@@ -101,9 +109,9 @@ export function startSubscription(options: SubscriptionOptions, deps: Subscripti
   const abort = new AbortController();
   const leaves: (() => void)[] = [];
   let closed = false;
-  /** Live messages waiting for the end of the turn (`batch`), and their bars' close times. */
-  let pending: StreamMessage[] = [];
-  let pendingCloses: number[] = [];
+  /** Live bars waiting for the end of the turn (`batch`). */
+  let pending: LiveBar[] = [];
+  const arrowEncoded = options.batch === true && options.encoding === 'arrow';
   let pendingBytes = 0;
   /** The sink's unsent bytes when this turn's first live message pended (nothing leaves before the flush). */
   let bufferedAtTurn = 0;
@@ -135,24 +143,32 @@ export function startSubscription(options: SubscriptionOptions, deps: Subscripti
 
   function flushLive(): void {
     if (pending.length === 0) return;
-    const batch = pending;
-    const closes = pendingCloses;
+    const bars = pending;
     pending = [];
-    pendingCloses = [];
     pendingBytes = 0;
-    const message = batch.length === 1 ? batch[0] : deps.fanOut?.batch(batch) ?? batchMessage(batch);
-    sink.send(message, wholeToken);
+    let closedBars = 0;
+    if (arrowEncoded) {
+      for (const message of deps.fanOut?.arrowBatch(bars) ?? arrowBatchMessages(bars)) {
+        sink.send(message, wholeToken);
+        closedBars += message.bars;
+      }
+    } else {
+      const messages = bars.map((b) => b.message());
+      const message = messages.length === 1 ? messages[0] : deps.fanOut?.batch(messages) ?? batchMessage(messages);
+      sink.send(message, wholeToken);
+      closedBars = message.bars;
+    }
     // One count and one lag per batch (its oldest close): 1,000 bars × 100 subscribers per minute
     // would otherwise be 100,000 histogram observations.
     let oldest = Infinity;
-    for (let i = 0; i < batch.length; i++) if (batch[i].bars > 0 && closes[i] < oldest) oldest = closes[i];
-    sent(message, oldest);
+    for (const b of bars) if (b.closed && b.ts + b.intervalMs < oldest) oldest = b.ts + b.intervalMs;
+    sent(closedBars, oldest);
   }
 
-  /** Counts a live message sent: bars delivered, and the delay since `closesAt` (its oldest bar's close). */
-  function sent(message: StreamMessage, closesAt: number): void {
-    if (message.bars === 0) return;
-    hooks?.delivered?.('live', message.bars);
+  /** Counts live bars sent: `bars` closed bars delivered, and the delay since `closesAt` (the oldest one's close). */
+  function sent(bars: number, closesAt: number): void {
+    if (bars === 0) return;
+    hooks?.delivered?.('live', bars);
     hooks?.lag?.(Math.max(0, clock.now() - closesAt) / 1000);
   }
 
@@ -160,10 +176,7 @@ export function startSubscription(options: SubscriptionOptions, deps: Subscripti
     if (closed) return;
     closed = true;
     // Bars already accepted still go out, unless the client is the reason to stop.
-    if (reason === 'slow_consumer' || reason === 'live_backlog') {
-      pending = [];
-      pendingCloses = [];
-    }
+    if (reason === 'slow_consumer' || reason === 'live_backlog') pending = [];
     else flushLive();
     abort.abort(new AbortedError('subscription ended'));
     if (heartbeat !== undefined) clearInterval(heartbeat);
@@ -173,12 +186,14 @@ export function startSubscription(options: SubscriptionOptions, deps: Subscripti
     hooks?.ended?.(reason);
   }
 
-  function sendLive(message: StreamMessage, bar: LiveBar, intervalMs: number): void {
+  function sendLive(bar: LiveBar): void {
     const batching = options.batch === true;
     if (batching && pending.length === 0) bufferedAtTurn = sink.bufferedBytes;
     const buffered = batching ? bufferedAtTurn : sink.bufferedBytes;
     const unsent = buffered + pendingBytes;
-    if (unsent + message.bytes.length > options.maxBufferedBytes) {
+    // An Arrow row's bytes, its node id counted as if each row carried it (the dictionary holds it once).
+    const bytes = arrowEncoded ? liveBatchRowBytes(bar.values.length) + bar.nodeId.length : bar.message().bytes.length;
+    if (unsent + bytes > options.maxBufferedBytes) {
       end('slow_consumer', new OverloadedError(
         `the client read too slowly: ${unsent} bytes were still unsent, and the next message would pass the bound of ${options.maxBufferedBytes} (stream.maxBufferedBytes); reconnect with the last resume token`,
         0, { reason: 'slow_consumer', bufferedBytes: unsent, maxBufferedBytes: options.maxBufferedBytes },
@@ -187,13 +202,13 @@ export function startSubscription(options: SubscriptionOptions, deps: Subscripti
     }
     if (batching) {
       if (pending.length === 0) setImmediate(flushLive);
-      pending.push(message);
-      pendingCloses.push(bar.ts + intervalMs);
-      pendingBytes += message.bytes.length;
+      pending.push(bar);
+      pendingBytes += bytes;
       return;
     }
+    const message = bar.message();
     sink.send(message, wholeToken);
-    sent(message, bar.ts + intervalMs);
+    sent(message.bars, bar.ts + bar.intervalMs);
   }
 
   function onLive(e: Entry, bar: LiveBar): void {
@@ -210,15 +225,15 @@ export function startSubscription(options: SubscriptionOptions, deps: Subscripti
       return;
     }
     if (bar.closed) {
-      if (e.seam.acceptLive(bar.ts)) sendLive(bar.message(), bar, e.spec.dataset.intervalMs);
+      if (e.seam.acceptLive(bar.ts)) sendLive(bar);
     } else if (options.building && e.seam.acceptBuilding(bar.ts)) {
-      sendLive(bar.message(), bar, e.spec.dataset.intervalMs);
+      sendLive(bar);
     }
   }
 
   // Follow first: a bar that closes while the replay reads is held, never lost.
   for (const e of entries) {
-    if (e.live && deps.fanOut) leaves.push(deps.fanOut.join(e.spec.dataset, e.spec.schema.columns.map((c) => c.name), e.fragment, (bar) => onLive(e, bar)));
+    if (e.live && deps.fanOut) leaves.push(deps.fanOut.join(e.spec.dataset, e.spec.schema, e.fragment, (bar) => onLive(e, bar)));
   }
   const described: SubscribedDataset[] = entries.map((e) => ({
     node: e.spec.dataset.nodeId, interval: formatInterval(e.spec.dataset.intervalMs), live: e.live, replayFrom: e.replayFrom ?? null,

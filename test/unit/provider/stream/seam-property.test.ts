@@ -46,10 +46,12 @@ describe('subscription seam (property)', () => {
         actions: fc.array(action, { maxLength: 60 }),
         // Resume as the library does (newest token per dataset) or as EventSource does (the last event id).
         lastEventId: fc.boolean(),
-        // Live messages of a turn as one batch message (`batch=true`) or one by one.
-        batch: fc.boolean(),
+        // Live messages of a turn one by one, as one JSON batch (`batch=true`) or as one binary Arrow batch (`encoding=arrow`).
+        framing: fc.constantFrom('single' as const, 'json' as const, 'arrow' as const),
       }),
-      async ({ datasets, history, holes, startBar, chunkBars, actions, lastEventId, batch }) => {
+      async ({ datasets, history, holes, startBar, chunkBars, actions, lastEventId, framing }) => {
+        const batch = framing !== 'single';
+        const encoding = framing === 'arrow' ? 'arrow' as const : 'json' as const;
         const used = DATASETS.slice(0, datasets);
         const feed = fakeLive(used);
         const store = fakeStore();
@@ -71,7 +73,7 @@ describe('subscription seam (property)', () => {
           const client = collectingSink();
           const sub = startSubscription({
             datasets: used.map((dataset) => ({ dataset, schema: OHLCV_SCHEMA })), start, positions, building: true,
-            heartbeatMs: 3_600_000, maxBufferedBytes: 1 << 24, chunkBars, batch,
+            heartbeatMs: 3_600_000, maxBufferedBytes: 1 << 24, chunkBars, batch, encoding,
           }, { fanOut, replay: replay.reader, sink: client.sink, clock });
           current = { sub, received: client.received, ids: client.state.sseIds };
         };

@@ -3,12 +3,12 @@
  * bars the replay reads (snapshot taken when the read starts, answered when the test says), a
  * sink that decodes what the client would receive. No timers: the test drives every step.
  */
-import { OHLCV_SCHEMA, allocateFrame, emptyFrame } from '../../../../src/core/index.js';
+import { OHLCV_SCHEMA, allocateFrame, decodeLiveBatchArrow, emptyFrame, formatInterval } from '../../../../src/core/index.js';
 import type { Frame, TimeRange } from '../../../../src/core/index.js';
 import { createManualClock } from '../../../../src/core/internal.js';
 import { createStreamFanOut, startSubscription } from '../../../../src/provider/internal.js';
 import type { LiveBarSource, ReplayReader } from '../../../../src/provider/internal.js';
-import { decodeResumeToken, positionKey } from '../../../../src/provider/index.js';
+import { decodeResumeToken, encodeResumeToken, positionKey } from '../../../../src/provider/index.js';
 import type { StreamEndReason, StreamMessage, StreamSink } from '../../../../src/provider/index.js';
 import type { DatasetKey } from '../../../../src/storage/index.js';
 
@@ -21,6 +21,7 @@ export const valuesOf = (ts: number): Float64Array => Float64Array.of(ts / MIN, 
 export interface Received {
   readonly type: string;
   readonly node?: string;
+  readonly interval?: string;
   readonly phase?: string;
   readonly final?: boolean;
   readonly data?: Record<string, number[]>;
@@ -30,10 +31,29 @@ export interface Received {
   readonly error?: { code: string; message: string; details: Record<string, unknown> };
   /** A `batch` message's elements. */
   readonly messages?: Received[];
+  /** A binary (Arrow) batch, decoded into `messages`. */
+  readonly binary?: boolean;
 }
 
 export function decode(message: StreamMessage): Received {
-  return JSON.parse(message.bytes.toString('utf8')) as Received;
+  return message.binary === true ? decodeArrowBatch(message.bytes) : JSON.parse(message.bytes.toString('utf8')) as Received;
+}
+
+/**
+ * A binary (Arrow) batch as the `batch` of one-bar `bars` messages it stands for, each closed one
+ * with the resume token a client derives from its dataset's (node, interval, ts).
+ */
+export function decodeArrowBatch(bytes: Uint8Array): Received {
+  const b = decodeLiveBatchArrow(bytes);
+  const messages: Received[] = [];
+  for (let i = 0; i < b.ts.length; i++) {
+    const node = b.nodes[b.nodeIndex[i]];
+    const data: Record<string, number[]> = { ts: [b.ts[i]] };
+    b.schema.columns.forEach((c, k) => { data[c.name] = [b.values[k][i]]; });
+    const final = b.final[i] === 1;
+    messages.push({ type: 'bars', node, interval: formatInterval(b.intervalMs), phase: b.phase, final, data, ...(final ? { resume: encodeResumeToken(new Map([[positionKey(node, b.intervalMs), b.ts[i]]])) } : {}) });
+  }
+  return { type: 'batch', messages, binary: true };
 }
 
 /** A live source: `close(dataset, ts)` is a feed delivering a closed bar. */

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { InvalidRequestError, formatInterval } from '../../../../src/core/index.js';
 import type { DatasetKey } from '../../../../src/storage/index.js';
 import { decodeResumeToken, encodeResumeToken, positionKey } from '../../../../src/provider/index.js';
-import type { Subscription } from '../../../../src/provider/index.js';
+import type { StreamMessage, Subscription } from '../../../../src/provider/index.js';
 import { datasetFragment, liveBarEncoder } from '../../../../src/provider/internal.js';
 import type { StreamFanOut } from '../../../../src/provider/internal.js';
 import {
@@ -27,13 +27,14 @@ function rig(live: readonly DatasetKey[] = [A]) {
 }
 
 function subscribe(
-  r: ReturnType<typeof rig>, options: { datasets?: DatasetKey[]; start?: number; positions?: Map<string, number>; building?: boolean; maxBufferedBytes?: number; chunkBars?: number; fanOut?: StreamFanOut; batch?: boolean } = {},
+  r: ReturnType<typeof rig>, options: { datasets?: DatasetKey[]; start?: number; positions?: Map<string, number>; building?: boolean; maxBufferedBytes?: number; chunkBars?: number; fanOut?: StreamFanOut; batch?: boolean; encoding?: 'json' | 'arrow' } = {},
 ) {
   const client = collectingSink();
   const sub = startSubscription({
     datasets: (options.datasets ?? [A]).map((dataset) => ({ dataset, schema: OHLCV_SCHEMA })),
     start: options.start, positions: options.positions ?? new Map(), building: options.building ?? false,
     heartbeatMs: 60_000, maxBufferedBytes: options.maxBufferedBytes ?? 1 << 20, chunkBars: options.chunkBars ?? 4, batch: options.batch ?? false,
+    ...(options.encoding !== undefined ? { encoding: options.encoding } : {}),
   }, { fanOut: options.fanOut ?? r.fanOut, replay: r.replay.reader, sink: client.sink, clock: r.clock });
   subs.push(sub);
   return { ...client, sub };
@@ -119,8 +120,8 @@ describe('subscription seam', () => {
     await Promise.all([one.sub.started, two.sub.started]);
     expect(r.feed.observers(A)).toBe(1);
     const sent: Buffer[] = [];
-    const spy = r.fanOut.join(A, ['open', 'high', 'low', 'close', 'volume'], '"node":"x"', (bar) => sent.push(bar.message().bytes));
-    const spy2 = r.fanOut.join(A, ['open', 'high', 'low', 'close', 'volume'], '"node":"x"', (bar) => sent.push(bar.message().bytes));
+    const spy = r.fanOut.join(A, OHLCV_SCHEMA, '"node":"x"', (bar) => sent.push(bar.message().bytes));
+    const spy2 = r.fanOut.join(A, OHLCV_SCHEMA, '"node":"x"', (bar) => sent.push(bar.message().bytes));
     r.feed.emit(A, at(10), true);
     expect(sent).toHaveLength(2);
     expect(sent[0]).toBe(sent[1]);
@@ -291,6 +292,72 @@ describe('batched live delivery (batch=true)', () => {
     c.sub.close('shutdown');
     expect(closedTs(unbatched(c.received), A.nodeId)).toEqual([at(10), at(11)]);
     expect(c.state.ended).toBe('shutdown');
+  });
+});
+
+describe('binary live batches (batch=true, encoding=arrow)', () => {
+  const C: DatasetKey = { nodeId: 'ohlcv:test:C', intervalMs: MIN };
+
+  it('sends a turn\'s bars as one binary frame, built once and shared by subscribers of the same datasets; replay and control stay JSON', async () => {
+    const r = rig([A, B, C]);
+    for (let k = 0; k < 3; k++) r.store.put(A, at(k));
+    const one = subscribe(r, { datasets: [A, B, C], batch: true, encoding: 'arrow', start: at(0) });
+    const two = subscribe(r, { datasets: [A, B, C], batch: true, encoding: 'arrow' });
+    const json = subscribe(r, { datasets: [A, B, C], batch: true });
+    const sent: StreamMessage[][] = [[], [], []];
+    [one, two, json].forEach((c, i) => {
+      const send = c.sink.send.bind(c.sink);
+      c.sink.send = (message, resume) => { sent[i].push(message); send(message, resume); };
+    });
+    await answerAll(r);
+    await Promise.all([one.sub.started, two.sub.started, json.sub.started]);
+    expect(sent[0].every((m) => m.binary !== true)).toBe(true); // replay, caught_up: JSON
+    expect(one.received.filter((m) => m.type === 'bars' && m.phase === 'replay')).not.toHaveLength(0);
+    const before = sent.map((s) => s.length);
+    r.feed.emit(A, at(10), true);
+    r.feed.emit(B, at(10), true);
+    r.feed.emit(C, at(10), true);
+    r.feed.emit(A, at(11), false); // a building update, not asked for: not sent
+    await flush();
+    const live = sent.map((s, i) => s.slice(before[i]));
+    expect(live.map((s) => s.length)).toEqual([1, 1, 1]);
+    expect(live[0][0]).toMatchObject({ type: 'batch', binary: true, bars: 3 });
+    expect(live[1][0].bytes).toBe(live[0][0].bytes); // the very same Buffer: built once
+    expect(live[2][0].binary).not.toBe(true);
+    const rows = one.received.at(-1)?.messages ?? [];
+    expect(rows.map((m) => `${m.node}@${m.data?.ts[0]}:${m.final}`)).toEqual([A, B, C].map((d) => `${d.nodeId}@${at(10)}:true`));
+    // What a JSON subscriber gets, bar for bar, values and resume positions included.
+    const fromJson = unbatched(json.received.slice(-1));
+    expect(rows).toEqual(fromJson);
+  });
+
+  it('groups a turn\'s rows by dataset, keeps each dataset\'s order, and carries building updates as final false without a position', async () => {
+    const r = rig([A, B]);
+    const c = subscribe(r, { datasets: [A, B], batch: true, encoding: 'arrow', building: true });
+    await c.sub.started;
+    r.feed.emit(A, at(10), false);
+    r.feed.emit(B, at(10), true);
+    r.feed.emit(A, at(10), true);
+    r.feed.emit(A, at(11), false);
+    await flush();
+    const rows = c.received.at(-1)?.messages ?? [];
+    expect(rows.map((m) => `${m.node}@${m.data?.ts[0]}:${m.final}`)).toEqual([
+      `${A.nodeId}@${at(10)}:false`, `${A.nodeId}@${at(10)}:true`, `${A.nodeId}@${at(11)}:false`, `${B.nodeId}@${at(10)}:true`,
+    ]);
+    expect(latestPositions(rows)).toEqual(new Map([[positionKey(A.nodeId, MIN), at(10)], [positionKey(B.nodeId, MIN), at(10)]]));
+  });
+
+  it('counts the Arrow bytes waiting in the batch against the bound: slow_consumer, nothing past it sent', async () => {
+    const r = rig([A, B, C]);
+    // Ten rows of 4 + 8 + 40 + 1 bytes and the 16-character node id pass 600 bytes at the tenth.
+    const c = subscribe(r, { datasets: [A, B, C], batch: true, encoding: 'arrow', maxBufferedBytes: 600 });
+    await c.sub.started;
+    const before = c.received.length;
+    for (let k = 10; k < 20; k++) r.feed.emit(A, at(k), true);
+    expect(c.state.ended).toBe('slow_consumer');
+    await flush();
+    expect(closedTs(unbatched(c.received.slice(before)), A.nodeId)).toEqual([]);
+    expect(c.received.at(-1)).toMatchObject({ type: 'error', error: { code: 'overloaded' } });
   });
 });
 

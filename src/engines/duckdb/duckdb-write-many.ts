@@ -6,8 +6,9 @@
  *   token refuses the whole call and the caller rolls everything back;
  * - the datasets not cached ensured, the coverage not mirrored loaded in one query, the version
  *   ids drawn in one query (ascending in batch order, as separate writes would draw them);
- * - per "round" (the batches of distinct datasets: a dataset written twice has its second batch
- *   in the next round, after the first is applied): the rows the claims replace moved to the
+ * - per "round" (batches that can be applied together: a batch meeting an earlier batch of its
+ *   dataset — overlapping claims, or that batch's findings under its claims — waits for the next
+ *   round, after the first is applied; see `rounds`): the rows the claims replace moved to the
  *   history and deleted only where a claim lies under stored coverage (a live bar beyond the
  *   stored coverage replaces nothing: no statement), the rows of all of them through one
  *   appender per bar table, their earlier findings superseded in one statement, the new findings
@@ -51,11 +52,12 @@ export async function writeManyInTransaction(
   const versionIds = await nextVersionIds(writer, inputs.length);
   const outcomes: WriteOutcomeOnDisk[] = new Array<WriteOutcomeOnDisk>(inputs.length);
   const versions: NewVersion[] = [];
-  for (const round of rounds(rows)) {
+  for (const round of rounds(rows, inputs)) {
     const appends = new Map<string, { table: WriteInput['table']; entries: DatasetRows[] }>();
     const claimed: DatasetRange[] = [];
     const findings: IngestFinding[] = [];
-    const changes: CoverageChange[] = [];
+    // One change per dataset: from its coverage before the round to after its last batch of it.
+    const changes = new Map<number, CoverageChange>();
     for (const i of round) {
       const { batch, table, claims, written, span, now } = inputs[i];
       const ds = rows[i];
@@ -73,7 +75,8 @@ export async function writeManyInTransaction(
       for (const c of claims) claimed.push({ dataset: batch.dataset, start: c.start, end: c.end });
       for (const f of inputs[i].findings) findings.push(f);
       const updated = rewriteCoverage(current, claims, written);
-      changes.push({ datasetId: ds.id, previous: current, next: updated });
+      const change = changes.get(ds.id);
+      changes.set(ds.id, { datasetId: ds.id, previous: change?.previous ?? current, next: updated });
       coverage.set(ds.id, updated);
       versions.push({
         id: versionId, datasetId: ds.id, at: now, kind: 'write', source: batch.source ?? 'unknown', fence: batch.fence,
@@ -85,7 +88,7 @@ export async function writeManyInTransaction(
     // The rows the earlier findings described were just replaced: those findings are history.
     await supersedeFindingsOfMany(writer, claimed, inputs[round[0]].now);
     if (findings.length > 0) await insertFindings(writer, findings);
-    await saveCoverageOfMany(writer, changes, inputs[round[0]].now);
+    await saveCoverageOfMany(writer, [...changes.values()], inputs[round[0]].now);
   }
   await insertVersions(writer, versions);
   return outcomes;
@@ -124,14 +127,32 @@ async function currentCoverage(
   return out;
 }
 
-/** Batch indexes in rounds of distinct datasets, in order: the k-th batch of a dataset is in round k. */
-function rounds(rows: readonly DatasetRow[]): number[][] {
-  const seen = new Map<number, number>();
+/**
+ * Batch indexes in rounds, in order. A round applies its batches together (their deletes, then one
+ * append, then findings and coverage), which equals applying them one after the other as long as
+ * no batch meets an earlier batch of its dataset in the round: overlapping claims, or a finding
+ * of the earlier one inside the later one's claims (which would supersede it). Such a batch goes
+ * to the next round; otherwise a batch joins its dataset's latest round, so the adjacent shards of
+ * one dataset committed together (group commit) are one round, one append and one coverage change.
+ */
+function rounds(rows: readonly DatasetRow[], inputs: readonly WriteInput[]): number[][] {
+  const latest = new Map<number, number>();
   const out: number[][] = [];
   for (let i = 0; i < rows.length; i++) {
-    const k = seen.get(rows[i].id) ?? 0;
-    seen.set(rows[i].id, k + 1);
+    const id = rows[i].id;
+    let k = latest.get(id) ?? 0;
+    if (out[k]?.some((j) => rows[j].id === id && meets(inputs[j], inputs[i])) === true) k += 1;
+    latest.set(id, k);
     (out[k] ??= []).push(i);
   }
   return out;
+}
+
+/** Whether `later`, applied after `earlier` (same dataset), touches what `earlier` writes. */
+function meets(earlier: WriteInput, later: WriteInput): boolean {
+  for (const c of later.claims) {
+    for (const e of earlier.claims) if (c.start < e.end && e.start < c.end) return true;
+    for (const f of earlier.findings) if (f.ts >= c.start && f.ts < c.end) return true;
+  }
+  return false;
 }

@@ -3,7 +3,8 @@
  * the minimal hand-written server over the same bars (bench/gateway/servers.ts), requests
  * interleaved. Every figure is a whole request: read, encode, the client receiving every byte.
  *  - memory: idle RSS (goal ≤ 150 MB) and peak RSS above idle during a 1M-bar JSON and Arrow
- *    answer against the body size (goal < 2× body);
+ *    answer against the body size (goal < 2× body), for the gateway's first such answers and
+ *    again once warm;
  *  - 100k and 1M bars per format (arrow, json, csv) on storage hits (a fresh `world` keys the
  *    response cache, so nothing is served from it), rows/s and ratio to the minimal server
  *    (goals: Arrow 1M ≤ 1.05×, JSON ≥ 1M rows/s); Arrow ≥ 10× JSON at 100k on storage hits and
@@ -36,7 +37,10 @@ async function memory(s: Servers): Promise<void> {
   const idle = await rssBytes(s.gateway.pid);
   const minimalIdle = await rssBytes(s.minimal.pid);
   record('idle RSS of a started gateway (vs minimal server)', idle / MB, 'MB', { baseline: minimalIdle / MB, goal: { max: 150 } });
-  for (const format of ['json', 'arrow']) {
+  // The first pass is the gateway's first 1M-bar answers: they also carry one-time growth (DuckDB's
+  // buffer pool holding the table's pages, V8's heap, the response cache keeping the frame). The
+  // second pass repeats them on the warm gateway: the memory an answer itself takes.
+  for (const [pass, format] of [['first', 'json'], ['first', 'arrow'], ['warm', 'json'], ['warm', 'arrow']] as const) {
     const before = await rssBytes(s.gateway.pid);
     let peak = before;
     let sampling = true;
@@ -49,7 +53,8 @@ async function memory(s: Servers): Promise<void> {
     const body = await getBytes(gatewayBars(s.gateway.url, START, START + MILLION * MIN, format, fresh()));
     sampling = false;
     await sampler;
-    record(`peak RSS above idle, 1M-bar ${format} answer (vs body size)`, (peak - before) / MB, 'MB', { baseline: body / MB, goal: { maxRatio: 2 } });
+    const work = pass === 'first' ? `peak RSS above idle, 1M-bar ${format} answer (vs body size)` : `peak RSS above the warm gateway's, 1M-bar ${format} answer (vs body size)`;
+    record(work, (peak - before) / MB, 'MB', { baseline: body / MB, goal: { maxRatio: 2 } });
   }
 }
 

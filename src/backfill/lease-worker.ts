@@ -63,6 +63,9 @@ export interface LeaseWorkers {
   stop(): Promise<void>;
 }
 
+/** How long after a claim found nothing more a slot coming free does not claim again (see `drained`). */
+export const DRAINED_GRACE_MS = 250;
+
 export function startLeaseWorkers(o: LeaseWorkerOptions): LeaseWorkers {
   const controller = new AbortController();
   const signal = controller.signal;
@@ -72,11 +75,15 @@ export function startLeaseWorkers(o: LeaseWorkerOptions): LeaseWorkers {
   let woken = false;
   /**
    * Set when a claim left a slot that takes any shard without one: nothing was claimable then.
-   * A slot coming free changes nothing about that, so it claims again only after a wake from
-   * outside (new, requeued or released shards: `wake`) or an idle timeout (a lease or a retry
-   * delay running out), not after each lease that ends (an empty claim is a write transaction).
+   * For `DRAINED_GRACE_MS` after that claim, a slot coming free does not claim again (the leases
+   * of one claim end close together, and on the embedded store an empty claim is still a write
+   * transaction); a wake from outside (new, requeued or released shards: `wake`) or an idle
+   * timeout does. Later, a slot coming free claims as before: leases of dead workers and retry
+   * delays run out with time, with no wake.
    */
   let drained = false;
+  let drainedAt = 0;
+  const holdsClaims = (): boolean => drained && o.clock.now() - drainedAt < DRAINED_GRACE_MS;
   const resume = (): void => {
     woken = true;
     const all = [...waiting];
@@ -118,7 +125,7 @@ export function startLeaseWorkers(o: LeaseWorkerOptions): LeaseWorkers {
     while (!signal.aborted) {
       woken = false;
       const free = slots.filter((s) => !s.busy);
-      if (free.length > 0 && !drained) {
+      if (free.length > 0 && !holdsClaims()) {
         try {
           const grants = await claimFor(free);
           for (const grant of grants) {
@@ -127,7 +134,8 @@ export function startLeaseWorkers(o: LeaseWorkerOptions): LeaseWorkers {
           }
           const taken = new Set(grants.map((g) => g.holder));
           // `wake` while claiming: shards may have come after the claim's read.
-          if (!woken) drained = free.some((s) => !s.readsOnly && !taken.has(s.holder));
+          drained = !woken && free.some((s) => !s.readsOnly && !taken.has(s.holder));
+          if (drained) drainedAt = o.clock.now();
         } catch (error) {
           if (signal.aborted) return;
           o.logger.warn({ worker: o.workerId, err: error }, 'backfill worker error; retrying after a pause');

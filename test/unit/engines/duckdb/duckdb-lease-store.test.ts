@@ -102,7 +102,7 @@ describe('duckdb lease store', () => {
       expect((await db.leases.claimable(T0 + 5000, n)).map((s) => s.key)).toEqual(expected);
       const granted: string[] = [];
       for (;;) {
-        const grants = await db.leases.claimBatch?.(Array.from({ length: 5 }, (_, w) => ({ holder: `w/${w}`, readsOnly: false })), LEASE_MS * 100, T0 + 5000) ?? [];
+        const grants = await db.leases.claimBatch?.(Array.from({ length: 16 }, (_, w) => ({ holder: `w/${w}`, readsOnly: false })), LEASE_MS * 100, T0 + 5000) ?? [];
         if (grants.length === 0) break;
         granted.push(...grants.map((g) => g.shard.key));
       }

@@ -15,10 +15,11 @@ import type {
   AsOfFrame, BarStore, BarVersion, CoverageRange, CoverageSummary, DatasetKey, DatasetSummary, DatedCoverageRange, Fence, ManyDatasetsFrame, OhlcvBucketReader, OhlcvBuckets, PurgeReport, PurgeRequest,
   RepairAuditEntry, WriteBatch, WriteReport,
 } from '../../storage/index.js';
-import { listRepairAudit } from './duckdb-bar-purge.js';
+import { catalogReadsOn } from './duckdb-catalog-reads.js';
+import type { CatalogReads } from './duckdb-catalog-reads.js';
 import { purgeInTransaction } from './duckdb-purge-transaction.js';
-import { prepareWrite, writeInTransaction } from './duckdb-write-transaction.js';
-import type { WriteInput } from './duckdb-write-transaction.js';
+import { prepareWrite, writeOneInTransaction } from './duckdb-write-transaction.js';
+import type { PreparedWrite, WriteBody } from './duckdb-write-transaction.js';
 import { createWriteCoalescer } from './write-coalescer.js';
 import type { WriteCoalescer } from './write-coalescer.js';
 import { writeManyInTransaction } from './duckdb-write-many.js';
@@ -29,21 +30,14 @@ import { bucketStatements, readOhlcvBuckets } from './duckdb-bucket-reader.js';
 import { openDatabaseHandle } from './duckdb-database.js';
 import type { DatabaseHandle } from './duckdb-database.js';
 import { loadCoverage, loadCoverageMany, saveCoverage } from './duckdb-coverage-index.js';
-import { datasetCacheKey, ensureDataset, findDataset, findDatasets, listDatasets } from './duckdb-dataset-registry.js';
+import { datasetCacheKey, ensureDataset, findDataset, findDatasets } from './duckdb-dataset-registry.js';
 import type { DatasetRow } from './duckdb-dataset-registry.js';
 import { translateDuckDbError } from './duckdb-errors.js';
-import { datedCoverageOf, summariseCoverage } from './duckdb-coverage-summary.js';
 import { checkAndAdvanceFence } from './duckdb-fencing.js';
 import {
   DatasetSchemaConflictError, StorageUnavailableError, barTableFor, failCoverage, overlappingCoverage, validateDataset, validateFence, validatePurge, validateRange,
 } from '../../storage/index.js';
 import { DuckDbVersionedReads } from './duckdb-versioned-reads.js';
-
-/** A write checked and prepared before it queues. */
-type PreparedWrite = Omit<WriteInput, 'known' | 'now'>;
-
-/** `writeInTransaction` in the shape of the writeMany body (one batch). */
-const writeOneInTransaction: typeof writeManyInTransaction = async (writer, inputs, mirrored, writing) => [await writeInTransaction(writer, inputs[0], mirrored, writing)];
 
 export interface DuckDbBarStoreOptions {
   /** Database file path, or `:memory:`. */
@@ -87,11 +81,14 @@ class DuckDbBarStore implements BarStore, OhlcvBucketReader {
   readonly #bucketSql = bucketStatements(barTableFor(OHLCV_SCHEMA));
   /** The versioned reads (readAsOf, coverageAsOf, versions, pruneVersions): duckdb-versioned-reads.ts. */
   readonly #versioned: DuckDbVersionedReads;
+  /** The dataset list, coverage summary, dated coverage and repair audit (duckdb-catalog-reads.ts). */
+  readonly #catalog: CatalogReads;
   /** Single writes waiting for the queue, committed together (write-coalescer.ts). */
   readonly #coalescer: WriteCoalescer<PreparedWrite, WriteReport>;
 
   constructor(db: DatabaseHandle, versionIndex: boolean) {
     this.#db = db;
+    this.#catalog = catalogReadsOn(db);
     this.#versioned = new DuckDbVersionedReads(db, (dataset) => this.#knownDataset(dataset), versionIndex);
     this.#coalescer = createWriteCoalescer<PreparedWrite, WriteReport>({
       enqueue: (task) => void db.writes.run(task),
@@ -233,12 +230,12 @@ class DuckDbBarStore implements BarStore, OhlcvBucketReader {
   }
 
   /** Runs `body` over the prepared batches in one transaction on the write queue; the caches learn the outcome. */
-  async #writeBatches(operation: string, prepared: readonly PreparedWrite[], body: typeof writeManyInTransaction): Promise<WriteReport[]> {
+  async #writeBatches(operation: string, prepared: readonly PreparedWrite[], body: WriteBody): Promise<WriteReport[]> {
     return await this.#db.writes.run(() => this.#writeOnQueue(operation, prepared, body));
   }
 
   /** `#writeBatches` for a caller already running on the write queue (the coalescer's task). */
-  async #writeOnQueue(operation: string, prepared: readonly PreparedWrite[], body: typeof writeManyInTransaction): Promise<WriteReport[]> {
+  async #writeOnQueue(operation: string, prepared: readonly PreparedWrite[], body: WriteBody): Promise<WriteReport[]> {
     this.#assertOpen(operation);
     const writer = this.#db.conns.writer;
     // The datasets whose version index was told a write is in flight (duckdb-version-index.ts).
@@ -320,42 +317,20 @@ class DuckDbBarStore implements BarStore, OhlcvBucketReader {
     });
   }
 
-  async repairAudit(filter: { readonly limit: number; readonly nodeId?: string }): Promise<RepairAuditEntry[]> {
-    this.#assertOpen('repairAudit');
-    try {
-      return await this.#db.query('repairAudit', (reader) => listRepairAudit(reader, filter.limit, filter.nodeId));
-    } catch (err) {
-      throw translateDuckDbError(err, 'repairAudit');
-    }
+  repairAudit(filter: { readonly limit: number; readonly nodeId?: string }): Promise<RepairAuditEntry[]> {
+    return this.#catalog.repairAudit(filter);
   }
 
-  async datasets(): Promise<DatasetSummary[]> {
-    this.#assertOpen('datasets');
-    try {
-      return await this.#db.query('datasets', (reader) => listDatasets(reader));
-    } catch (err) {
-      throw translateDuckDbError(err, 'datasets');
-    }
+  datasets(): Promise<DatasetSummary[]> {
+    return this.#catalog.datasets();
   }
 
-  async coverageSummary(): Promise<CoverageSummary[]> {
-    this.#assertOpen('coverageSummary');
-    try {
-      return await this.#db.query('coverageSummary', (reader) => summariseCoverage(reader));
-    } catch (err) {
-      throw translateDuckDbError(err, 'coverageSummary');
-    }
+  coverageSummary(): Promise<CoverageSummary[]> {
+    return this.#catalog.coverageSummary();
   }
 
-  async datedCoverage(dataset: DatasetKey, range?: TimeRange): Promise<DatedCoverageRange[]> {
-    this.#assertOpen('datedCoverage');
-    validateDataset(dataset);
-    if (range !== undefined) validateRange(range);
-    try {
-      return await this.#db.query('datedCoverage', (reader) => datedCoverageOf(reader, dataset, range));
-    } catch (err) {
-      throw translateDuckDbError(err, 'datedCoverage');
-    }
+  datedCoverage(dataset: DatasetKey, range?: TimeRange): Promise<DatedCoverageRange[]> {
+    return this.#catalog.datedCoverage(dataset, range);
   }
 
   readAsOf(dataset: DatasetKey, schema: FrameSchema, range: TimeRange, asOf: number): Promise<AsOfFrame> {

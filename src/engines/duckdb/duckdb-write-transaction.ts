@@ -39,7 +39,10 @@ export interface WriteInput {
  * its WriteInput that need no database. `at` prefixes the fields an InvalidRequestError names
  * (`batches[3].` in a writeMany).
  */
-export function prepareWrite(batch: WriteBatch, schema: FrameSchema, at = ''): Omit<WriteInput, 'known' | 'now'> {
+/** A write checked and prepared before it queues. */
+export type PreparedWrite = Omit<WriteInput, 'known' | 'now'>;
+
+export function prepareWrite(batch: WriteBatch, schema: FrameSchema, at = ''): PreparedWrite {
   const claims = validateWriteBatch(batch, schema, at);
   const findings = batch.findings ?? [];
   validateFindings(findings, at);
@@ -91,3 +94,15 @@ export async function writeInTransaction(
   });
   return { dataset: ds, coverage: updated, versionId };
 }
+
+/**
+ * The shape of a write transaction's body over prepared batches (`writeManyInTransaction` of
+ * duckdb-write-many.ts, or `writeOneInTransaction`): one outcome per batch, in order.
+ */
+export type WriteBody = (
+  writer: DuckDBConnection, inputs: readonly WriteInput[], mirrored: (datasetId: number) => readonly CoverageRange[] | undefined,
+  writing: (datasetId: number) => void,
+) => Promise<WriteOutcomeOnDisk[]>;
+
+/** `writeInTransaction` as a WriteBody (one batch). */
+export const writeOneInTransaction: WriteBody = async (writer, inputs, mirrored, writing) => [await writeInTransaction(writer, inputs[0], mirrored, writing)];

@@ -65,6 +65,7 @@ export default defineConfig({
           include: ['test/unit/**/*.test.ts'],
           exclude: [...configDefaults.exclude, ...UNIT_PROCESS_FILES],
           pool: 'threads',
+          isolate: false,
           maxWorkers: TWO_WORKERS,
           testTimeout: 20_000,
         },
@@ -86,6 +87,7 @@ export default defineConfig({
           // Integration files two at a time (one worker each): most of a file's time is child
           // processes starting and servers answering, which leaves the second core idle.
           name: 'integration',
+          isolate: false,
           include: ['test/integration/**/*.test.ts'],
           exclude: [...configDefaults.exclude, ...INTEGRATION_SERIAL_FILES],
           // Bundles the CLI once per run, so `seamless` children start without tsx.
@@ -102,6 +104,9 @@ export default defineConfig({
         test: {
           // The timing-dependent integration files, one at a time, after the parallel ones.
           name: 'integration-serial',
+          isolate: false,
+          // After the parallel project of the same run (a group of its own, one file at a time).
+          sequence: { groupOrder: 1 },
           include: INTEGRATION_SERIAL_FILES,
           globalSetup: ['test/setup/cli-bundle.ts'],
           testTimeout: 120_000,
@@ -115,6 +120,7 @@ export default defineConfig({
           // The parallel-safe scenarios (SCENARIO_PARALLEL_FILES), two files at a time: most of a
           // scenario's time is waiting on its child processes, which leaves the second core idle.
           name: 'scenarios-parallel',
+          isolate: false,
           include: SCENARIO_PARALLEL_FILES,
           globalSetup: ['test/setup/cli-bundle.ts'],
           testTimeout: 180_000,
@@ -128,6 +134,9 @@ export default defineConfig({
           // etcd / PostgreSQL / NATS where the topology needs them, driven as a user would. One
           // file at a time, after the parallel ones: every scenario not in SCENARIO_PARALLEL_FILES.
           name: 'scenarios',
+          isolate: false,
+          // After the parallel project of the same run (a group of its own, one file at a time).
+          sequence: { groupOrder: 1 },
           include: ['test/scenarios/**/*.test.ts'],
           exclude: [...configDefaults.exclude, ...SCENARIO_PARALLEL_FILES],
           globalSetup: ['test/setup/cli-bundle.ts'],

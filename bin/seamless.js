@@ -1,19 +1,22 @@
 #!/usr/bin/env node
 // Launcher: runs the TypeScript CLI (src/cli/main.ts) from any working directory. The sources are
 // bundled by esbuild (resolved from this package, like tsx) into .cli-build/<hash>/main.mjs, where
-// <hash> covers every file under src/ (path, size, mtime) and the build options, so an edit
-// rebuilds it once (about 1.5 s) and every later start runs the bundle on plain node. The cost
-// avoided: tsx's loader thread and per-module transforms and source maps keep about 50 MB more
-// resident in a running gateway (bench/load/idle-rss.bench.ts) and cost CPU at every start. The
-// bundle sits two levels under the package root, so src/cli/version.ts still finds package.json;
-// packages stay external (resolved from node_modules as before); source maps are on, so stack
-// traces name the .ts files. When the bundle cannot be built or written (a read-only install),
-// the launcher says why on stderr and runs the sources through tsx as before.
+// <hash> covers every file under src/ (path, size, mtime), the installed packages and the build
+// options, so an edit or an install rebuilds it once (about 1.5 s) and every later start runs the
+// bundle on plain node. The cost avoided: tsx's loader thread and per-module transforms and source
+// maps keep about 50 MB more resident in a running gateway (bench/load/idle-rss.bench.ts) and cost
+// CPU at every start. The options (scripts/cli-bundle.mjs, shared with the tests' bundle) also
+// bundle the pure-JavaScript packages every start loads, which saves about a quarter of a start's
+// CPU. The bundle sits two levels under the package root, so src/cli/version.ts still finds
+// package.json; source maps are on, so stack traces name the .ts files. When the bundle cannot be
+// built or written (a read-only install), the launcher says why on stderr and runs the sources
+// through tsx as before.
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import process from 'node:process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { cliBundleOptions, installedPackagesFingerprint } from '../scripts/cli-bundle.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SRC = join(ROOT, 'src');
@@ -22,7 +25,7 @@ const BUILD_DIR = join(ROOT, '.cli-build');
 /** Bundles of older sources are removed once this old (a process may still be starting from one). */
 const STALE_MS = 10 * 60 * 1000;
 /** Part of the hash: change it when the build options below change. */
-const BUILD_OPTIONS_VERSION = '1';
+const BUILD_OPTIONS_VERSION = '2';
 
 /** Every file under `dir`, with its size and mtime, in a stable order. */
 function fingerprint(dir, hash) {
@@ -47,11 +50,7 @@ function writeAtomically(path, data) {
 async function build(dir, outfile) {
   const esbuild = await import('esbuild');
   try {
-    const result = await esbuild.build({
-      entryPoints: { main: ENTRY }, outdir: dir, outExtension: { '.js': '.mjs' }, chunkNames: 'chunk-[hash]',
-      bundle: true, splitting: true, platform: 'node', format: 'esm', target: 'node20',
-      packages: 'external', keepNames: true, sourcemap: 'linked', sourcesContent: false, logLevel: 'silent', write: false,
-    });
+    const result = await esbuild.build({ ...cliBundleOptions(ROOT, dir), write: false });
     mkdirSync(dir, { recursive: true });
     // main.mjs last: its existence is what later starts check, and it imports the chunks and names the map.
     const last = result.outputFiles.filter((f) => f.path === outfile);
@@ -72,7 +71,7 @@ function removeStale(keep) {
 /** The bundle of the current sources, built when missing; undefined (with the reason on stderr) when it cannot be. */
 async function bundle() {
   try {
-    const hash = fingerprint(SRC, createHash('sha256').update(`${process.version}\0${BUILD_OPTIONS_VERSION}\n`)).digest('hex').slice(0, 16);
+    const hash = fingerprint(SRC, createHash('sha256').update(`${process.version}\0${BUILD_OPTIONS_VERSION}\0${installedPackagesFingerprint(ROOT)}\n`)).digest('hex').slice(0, 16);
     const dir = join(BUILD_DIR, hash);
     const outfile = join(dir, 'main.mjs');
     try {

@@ -26,8 +26,20 @@ export interface CliContext {
   onSignal(handler: (signal: NodeJS.Signals) => void): () => void;
 }
 
+/**
+ * A reader that went away (`seamless fetch … | head`) ends the command quietly with its exit code
+ * so far, as SIGPIPE ends a Unix tool, instead of an unhandled EPIPE error and a stack trace.
+ */
+function exitQuietlyOnClosedPipe(stream: NodeJS.WriteStream): void {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
+    throw err;
+  });
+}
+
 export function processContext(): CliContext {
   const env = processEnvironment();
+  exitQuietlyOnClosedPipe(process.stdout);
   return {
     stdout: process.stdout,
     stderr: process.stderr,

@@ -6,6 +6,10 @@
  * date-holidays): each cost start time at every invocation (about 1.3 s of CPU for `--help`
  * before, 0.5 s after, on the 2-core test machine). A command that opens a data directory still
  * loads DuckDB, which is also what shows that the recorder sees the packages loaded.
+ *
+ * The launcher's bundle holds the pure-JavaScript packages every start needs (scripts/cli-bundle.mjs),
+ * so a package is loaded either from node_modules (recorded by its path) or inside a chunk of the
+ * bundle: each chunk loaded counts the packages its source map lists.
  */
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
@@ -39,9 +43,17 @@ async function packagesLoadedBy(args: readonly string[]): Promise<CliRun & { pac
   });
   const urls = (await readFile(log, 'utf8').catch(() => '')).split('\n');
   const packages = new Set<string>();
-  for (const url of urls) {
-    const m = /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url);
+  const add = (path: string): void => {
+    const m = /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(path);
     if (m?.[1] !== undefined) packages.add(m[1]);
+  };
+  for (const url of urls) {
+    if (/\/\.cli-build\/[^/]+\/[^/]+\.mjs$/.test(url)) {
+      const map = JSON.parse(await readFile(`${fileURLToPath(url)}.map`, 'utf8')) as { sources: string[] };
+      for (const source of map.sources) add(`/${source}`);
+    } else {
+      add(url);
+    }
   }
   return { ...run, packages };
 }

@@ -5,8 +5,9 @@
  * read by test/harness/seamless-cli.ts). A `seamless` child started from the bundle runs the
  * same code as `bin/seamless.js` without tsx transforming the module graph at every start
  * (about 1.4 s of CPU per start instead of 3.4 s on the 2-core test machine), split into chunks
- * as bin/seamless.js does, so that a command loads only what it runs. Packages from
- * node_modules stay external, so native modules (DuckDB) load as usual. The bundle sits two
+ * as bin/seamless.js does, so that a command loads only what it runs, with the same esbuild
+ * options (scripts/cli-bundle.mjs: the pure-JavaScript packages every start loads are bundled,
+ * the others and native modules such as DuckDB's load from node_modules). The bundle sits two
  * levels under the repository root so `new URL('../../package.json', import.meta.url)` in
  * src/cli/version.ts still finds package.json. Teardown removes the run's directory; runs
  * killed before teardown leave one that the next run removes once it is a day old.
@@ -22,6 +23,7 @@ import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import type { TestProject } from 'vitest/node';
+import { cliBundleOptions } from '../../scripts/cli-bundle.mjs';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const BUILD_DIR = join(ROOT, '.test-build');
@@ -62,19 +64,14 @@ export default async function setup(project: TestProject): Promise<() => void> {
   mkdirSync(BUILD_DIR, { recursive: true });
   const dir = mkdtempSync(join(BUILD_DIR, 'run-'));
   const outfile = join(dir, 'main.mjs');
-  const common = {
-    bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external',
-    keepNames: true, sourcemap: 'linked', logLevel: 'warning',
-  } as const;
+  const cli = { ...cliBundleOptions(ROOT, dir, 'cli-chunk'), logLevel: 'warning' } as const;
   const children = childScriptEntries();
   await Promise.all([
     // Split as bin/seamless.js splits it: a command loads the chunks of what it runs (a client
     // command never loads DuckDB, fastify or the engines), so the bundle starts as the CLI does.
-    build({
-      ...common, entryPoints: { main: join(ROOT, 'src/cli/main.ts') }, outdir: dir, outExtension: { '.js': '.mjs' },
-      splitting: true, chunkNames: 'cli-chunk-[hash]',
-    }),
-    build({ ...common, entryPoints: children, outdir: dir, outExtension: { '.js': '.mjs' } }),
+    build(cli),
+    // Each child script whole (no chunks), with the CLI's packages inlined and external alike.
+    build({ ...cli, entryPoints: children, splitting: false }),
   ]);
   project.provide('seamlessCli', outfile);
   project.provide('childScripts', Object.fromEntries(children.map((file) => {

@@ -38,6 +38,8 @@ const INTEGRATION_SERIAL_FILES = [
  *   one after it from measured latency, asserted as a lower bound only (load can only raise it);
  * - repair: its kill mid-purge accepts both outcomes (all purged and audited, or nothing);
  * - repair-after-defects, resample: no fault in time at all;
+ * - keep-alive-reuse: its client blocks its own thread for 6.5 s between reads (a pause only load
+ *   can lengthen) against the gateway's default keep-alive of 72 s;
  * - snapshots: the gateway is killed once the first rows of a month from a 1 s-per-request
  *   upstream are stored, two rounds of those requests before the month is done (a window that
  *   load does not shorten).
@@ -45,13 +47,13 @@ const INTEGRATION_SERIAL_FILES = [
  * (lease-string-tokens, restart-after-lease, remote-coordinator-postgres, multi-gateway,
  * storage-failures), a kill timed against writing (gateway-killed-mid-import) or a restart on the
  * same port (stream), SLA budgets and slow upstreams (upstream-faults, rollback-switches,
- * sla-violation-telemetry), a canary window of 1.5 s (schema-governance), keep-alive and socket
- * timeouts (keep-alive-reuse, gateway-abuse), stall guards and budgets under load (abuse,
- * burst-writes, load-and-abuse, load-mix). A new scenario is serial until read for this list.
+ * sla-violation-telemetry), a canary window of 1.5 s (schema-governance), socket timeouts
+ * (gateway-abuse), stall guards and budgets under load (abuse, burst-writes, load-and-abuse,
+ * load-mix). A new scenario is serial until read for this list.
  */
 const SCENARIO_PARALLEL_FILES = [
-  'cache-coherence', 'catalog-condition', 'pre-flight-estimate', 'repair', 'repair-after-defects', 'resample',
-  'snapshots', 'universe-read',
+  'cache-coherence', 'catalog-condition', 'keep-alive-reuse', 'pre-flight-estimate', 'repair', 'repair-after-defects',
+  'resample', 'snapshots', 'universe-read',
 ].map((name) => `test/scenarios/${name}.test.ts`);
 
 export default defineConfig({

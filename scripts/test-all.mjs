@@ -1,12 +1,12 @@
 #!/usr/bin/env node
 // `npm run test:all`: everything, on a clean Debian machine after `npm ci`.
 //  1. installs the Debian packages the integration tests need, when missing (apt-get);
-//  2. lint and typecheck;
+//  2. lint, the architecture check and typecheck (in two lanes at once, see runLanes);
 //  3. unit tests, then integration tests (which start their own throwaway servers on free
 //     loopback ports in temp directories and stop them afterwards), scenarios, then the
 //     browser tests of the dashboard page (test/e2e, chromium driven by playwright-core).
 // Each step prints its name; the first failing step stops the run with its exit code.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -59,11 +59,59 @@ if (missing.length > 0) {
   run(`install ${pkgs.join(' ')}`, c2, a2, { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
 }
 
+/** Runs a step with its output collected; resolves to its title, exit status, output and seconds. */
+function collect(title, cmd, args) {
+  return new Promise((resolve) => {
+    const t0 = Date.now();
+    const child = spawn(cmd, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    const chunks = [];
+    child.stdout.on('data', (c) => chunks.push(c));
+    child.stderr.on('data', (c) => chunks.push(c));
+    child.on('error', (err) => chunks.push(Buffer.from(`${err.message}\n`)));
+    child.on('close', (code, signal) => resolve({
+      title, line: `${cmd} ${args.join(' ')}`, status: code ?? (signal ? 1 : 0), signal,
+      output: Buffer.concat(chunks).toString('utf8'), secs: ((Date.now() - t0) / 1000).toFixed(1),
+    }));
+  });
+}
+
+/**
+ * The static checks in two lanes at once, each lane's steps in turn: every check is one
+ * single-threaded process, so on a 2-core machine the lanes take about the time of the longer
+ * one instead of the sum (typecheck alone is about half of it). Each step's output is printed
+ * whole once all have ended, in the order given; any failure ends the run with its exit status.
+ */
+async function runLanes(lanes) {
+  const t0 = Date.now();
+  const results = (await Promise.all(lanes.map(async (steps) => {
+    const done = [];
+    for (const [title, cmd, args] of steps) done.push(await collect(title, cmd, args));
+    return done;
+  }))).flat();
+  let failed;
+  for (const r of results) {
+    console.log(`\n=== ${r.title}: ${r.line}`);
+    if (r.output !== '') process.stdout.write(r.output);
+    if (r.status !== 0) {
+      console.error(`=== ${r.title} failed (exit ${r.signal ?? r.status}) after ${r.secs} s`);
+      failed ??= r.status;
+    } else {
+      console.log(`=== ${r.title} passed in ${r.secs} s`);
+    }
+  }
+  console.log(`=== static checks took ${((Date.now() - t0) / 1000).toFixed(1)} s together`);
+  if (failed !== undefined) process.exit(failed);
+}
+
 const npx = 'npx';
-run('lint', npx, ['eslint', '.']);
-run('architecture', 'npm', ['run', 'lint:architecture']);
-run('typecheck', npx, ['tsc', '-p', 'tsconfig.json', '--noEmit']);
-run('typecheck web', npx, ['tsc', '-p', 'web/tsconfig.json', '--noEmit']);
+await runLanes([
+  [['typecheck', npx, ['tsc', '-p', 'tsconfig.json', '--noEmit']]],
+  [
+    ['lint', npx, ['eslint', '.']],
+    ['architecture', 'npm', ['run', 'lint:architecture']],
+    ['typecheck web', npx, ['tsc', '-p', 'web/tsconfig.json', '--noEmit']],
+  ],
+]);
 const reports = mkdtempSync(join(tmpdir(), 'seamless-test-reports-'));
 const totals = { passed: 0, failed: 0, skipped: 0 };
 function vitest(title, ...projects) {

@@ -358,8 +358,8 @@ describe.skipIf(!etcdAvailable())('backfill coordinator on a 3-member etcd clust
     const port = Number(new URL(first.url).port);
     const workers = await startWorkers(first.url, s.config, s.dir, ['w1', 'w2', 'w3'], ['--concurrency', '1']);
 
-    // 10 days: 120 shards, about 40 rounds of three workers.
-    const end = T0 + 10 * DAY;
+    // 6 days: 72 shards, about 24 rounds of three workers.
+    const end = T0 + 6 * DAY;
     const jobId = await submitJob(first.url, s.node, T0, end);
     const at = await progressed(first.url, jobId, 0.2);
     expect(at.completionRatio).toBeLessThan(1);

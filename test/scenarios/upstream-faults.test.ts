@@ -28,7 +28,7 @@ const NODE = 'ohlcv:binance:BTC/USDT';
 const KLINES = '/api/v3/klines';
 const DAY0 = BTCUSDT_1M.first; // 2024-03-04T00:00Z
 const END = BTCUSDT_1M.building; // 06:00Z: every bar before it has closed
-const BUDGET_1M = 12_000;
+const BUDGET_1M = 8_000;
 const BUDGET_5M = 2_000;
 
 type Json = Record<string, unknown>;
@@ -127,7 +127,7 @@ describe('an exchange upstream that is slow, slower than the SLA, and failing in
   }, 60_000);
 
   it('(b) slower than the budget: 1m fails with sla_exceeded (true figures), 5m answers partial with the job; both backfills complete', async () => {
-    proxy.delay({ path: KLINES, ms: BUDGET_1M + 2_000 });
+    proxy.delay({ path: KLINES, ms: BUDGET_1M + 1_500 });
     const late = await read<ErrorBody>('1m', DAY0 + HOUR, DAY0 + 2 * HOUR);
     expect(late.status, JSON.stringify(late.body)).toBe(504);
     expect(late.body.error.code).toBe('sla_exceeded');

@@ -131,13 +131,34 @@ describe('the dashboard page in chromium', () => {
     const { page, errors } = await browser.open(`${open}/`);
     const start = '2024-01-01T00:00:00Z';
     const end = '2024-01-03T00:00:00Z';
+    // Every read of another range (the draws that picking a dataset and an interval start, of
+    // their default ranges) is held until the chart shows ours: those older reads then answer
+    // last, as a slow backfill of the default range does on a loaded machine, and must not
+    // replace the chart of the range asked for.
+    let release!: () => void;
+    const ours = new Promise<void>((resolve) => { release = resolve; });
+    const held: Promise<unknown>[] = [];
+    await page.route('**/v1/bars?*', async (route) => {
+      const q = new URL(route.request().url()).searchParams;
+      if (q.get('start') === start && q.get('end') === end) return route.continue();
+      held.push(page.waitForResponse((res) => res.request() === route.request()));
+      await ours;
+      return route.continue();
+    });
     await page.locator(`#chart-node option[value="${FAST}"]`).waitFor({ state: 'attached', timeout: 30_000 });
     await page.selectOption('#chart-node', FAST);
+    // Through 1m to 1h: two changes, two draws of default ranges before ours.
+    await page.selectOption('#chart-interval', '1m');
     await page.selectOption('#chart-interval', '1h');
     await page.fill('#chart-start', start);
     await page.fill('#chart-end', end);
     await page.click('#chart-form button[type="submit"]');
     await page.locator('#chart[data-interval="1h"][data-bars="48"]').waitFor({ timeout: 30_000 });
+    expect(held.length).toBeGreaterThanOrEqual(2);
+    release();
+    await Promise.all(held);
+    await page.evaluate('new Promise((resolve) => requestAnimationFrame(() => resolve(undefined)))');
+    expect(await page.locator('#chart').getAttribute('data-bars')).toBe('48');
     // The bars the chart library's series holds (web/src/panels/chart.ts exposes them).
     const drawn = await page.evaluate<unknown[]>('window.seamlessDashboard.chart.data().map((c) => ({ ...c }))');
     const api = await (await fetch(`${open}/v1/bars?node=${encodeURIComponent(FAST)}&interval=1h&start=${start}&end=${end}&partial_ok=true`)).json() as { data: Record<'ts' | 'open' | 'high' | 'low' | 'close', number[]> };

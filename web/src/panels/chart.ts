@@ -47,6 +47,8 @@ export function createChartPanel(api: Api, live: LiveBarsSource): ChartPanel {
   const series: ISeriesApi<'Candlestick'> = chart.addSeries(CandlestickSeries, {});
   let datasets: readonly Dataset[] = [];
   let subscription: LiveSubscription | undefined;
+  /** Counts draws: only the newest one may fill the chart (an older read can answer later). */
+  let drawn = 0;
 
   const dataset = (): Dataset | undefined => datasets.find((d) => d.nodeId === nodeSelect.value);
   function intervalMs(): number {
@@ -75,6 +77,7 @@ export function createChartPanel(api: Api, live: LiveBarsSource): ChartPanel {
   }
 
   async function draw(): Promise<void> {
+    const mine = ++drawn;
     subscription?.stop();
     subscription = undefined;
     // partial_ok: a chart shows what exists (a gap or a conformance finding is named in the
@@ -83,6 +86,8 @@ export function createChartPanel(api: Api, live: LiveBarsSource): ChartPanel {
     status.textContent = 'loading…';
     try {
       const answer = await api.get<BarsAnswer>('/v1/bars', query);
+      // A later draw (another range, dataset or interval chosen meanwhile) owns the chart now.
+      if (mine !== drawn) return;
       series.setData(candles(answer.data));
       chart.timeScale().fitContent();
       container.dataset.node = query.node;
@@ -101,6 +106,7 @@ export function createChartPanel(api: Api, live: LiveBarsSource): ChartPanel {
         });
       }
     } catch (error) {
+      if (mine !== drawn) return;
       series.setData([]);
       container.dataset.bars = '0';
       status.textContent = `chart: ${fmtError(error)}`;

@@ -201,13 +201,15 @@ describe.skipIf(!available)('three gateways, four workers, etcd, a PostgreSQL st
     database = decodeURIComponent(new URL(primaryUrl).pathname.slice(1));
     standbyUrl = pair.standby.url(database);
     await pair.standby.caughtUp(HANG_GUARD_MS);
-    // One at a time: each migrates the database at start (an advisory lock serialises them anyway).
-    for (const name of ['gateway-1', 'gateway-2', 'gateway-3']) gateways.push(await serve(name));
+    // Gateway 1 migrates the database at start; 2 and 3 then find it migrated and start together.
+    gateways.push(await serve('gateway-1'));
+    gateways.push(...await Promise.all([serve('gateway-2'), serve('gateway-3')]));
     const workerConfig = await gatewayConfig('workers');
-    workers = [
-      ...await startWorkers(gateways[1].url, workerConfig, dir.path, ['w1', 'w3'], ['--concurrency', '2']),
-      ...await startWorkers(gateways[2].url, workerConfig, dir.path, ['w2', 'w4'], ['--concurrency', '2']),
-    ];
+    const [via2, via3] = await Promise.all([
+      startWorkers(gateways[1].url, workerConfig, dir.path, ['w1', 'w3'], ['--concurrency', '2']),
+      startWorkers(gateways[2].url, workerConfig, dir.path, ['w2', 'w4'], ['--concurrency', '2']),
+    ]);
+    workers = [...via2, ...via3];
   }, 180_000);
 
   afterAll(async () => {

@@ -386,8 +386,8 @@ describe.skipIf(!etcdAvailable())('backfill coordinator on a 3-member etcd clust
     const { url } = await startCoordinator(s.config, s.dir, etcdFlags(etcd));
     await startWorkers(url, s.config, s.dir, ['w1', 'w2', 'w3'], ['--concurrency', '1']);
 
-    // The leader dies during job 1 (5 days, 60 shards): it completes on the two members left.
-    const firstEnd = T0 + 5 * DAY;
+    // The leader dies during job 1 (3 days, 36 shards): it completes on the two members left.
+    const firstEnd = T0 + 3 * DAY;
     const first = await submitJob(url, s.node, T0, firstEnd);
     await progressed(url, first, 0.15);
     const leader = await etcd.leader();
@@ -398,7 +398,7 @@ describe.skipIf(!etcdAvailable())('backfill coordinator on a 3-member etcd clust
     await expectAllRows(url, s.node, T0, firstEnd);
 
     // A second member dies during job 2: no quorum, the coordinator check fails, the job waits.
-    const secondEnd = T0 + 10 * DAY;
+    const secondEnd = firstEnd + 5 * DAY;
     const second = await submitJob(url, s.node, firstEnd, secondEnd);
     await progressed(url, second, 0.15);
     const other = etcd.members().find((m) => m.running);
